@@ -1,0 +1,334 @@
+import { z } from 'zod';
+
+/**
+ * The catalog format: a vendor's release data, as YAML. Every object is strict so that a misspelt
+ * field is an error with its position, not a silently ignored line. `docs/catalog.md` explains each
+ * field with a worked example; keep the two in step.
+ */
+
+const Id = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]*$/i, 'use letters, digits, dots, dashes or underscores');
+
+/** A version spelled in the catalog's version scheme (checked by the loader, which knows the scheme). */
+const Version = z.string().min(1);
+
+/**
+ * A pattern over versions: `*`, an exact version, `release:5.3.0` (every level of that release),
+ * or comparisons `>=5.3.0 GA, <5.4` (comma = and); alternatives are joined by `||`.
+ */
+const VersionPattern = z.string().min(1);
+
+const Scalar = z.union([z.string(), z.number(), z.boolean()]);
+
+/** A condition over the installation's facts. Three-valued: true, false, or unknown (a fact is missing). */
+export type Rule =
+  | { all: Rule[] }
+  | { any: Rule[] }
+  | { not: Rule }
+  | {
+      fact: string;
+      equals?: string | number | boolean;
+      notEquals?: string | number | boolean;
+      in?: (string | number | boolean)[];
+      exists?: boolean;
+      gt?: number;
+      gte?: number;
+      lt?: number;
+      lte?: number;
+      versionAtLeast?: string;
+      versionBelow?: string;
+      matches?: string;
+      contains?: string | number | boolean;
+    };
+
+export const factOperators = [
+  'equals',
+  'notEquals',
+  'in',
+  'exists',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'versionAtLeast',
+  'versionBelow',
+  'matches',
+  'contains',
+] as const;
+
+const FactTest = z
+  .strictObject({
+    fact: z.string().min(1),
+    equals: Scalar.optional(),
+    notEquals: Scalar.optional(),
+    in: z.array(Scalar).optional(),
+    exists: z.boolean().optional(),
+    gt: z.number().optional(),
+    gte: z.number().optional(),
+    lt: z.number().optional(),
+    lte: z.number().optional(),
+    versionAtLeast: z.string().optional(),
+    versionBelow: z.string().optional(),
+    matches: z.string().optional(),
+    contains: Scalar.optional(),
+  })
+  .refine((r) => factOperators.filter((op) => r[op] !== undefined).length === 1, {
+    message: `give exactly one operator: ${factOperators.join(', ')}`,
+  });
+
+export const Rule: z.ZodType<Rule> = z.lazy(() =>
+  z.union([
+    z.strictObject({ all: z.array(Rule).min(1) }),
+    z.strictObject({ any: z.array(Rule).min(1) }),
+    z.strictObject({ not: Rule }),
+    FactTest,
+  ]),
+);
+
+const NoteEntry = z.strictObject({
+  id: z.string().min(1),
+  title: z.string().min(1),
+  component: z.string().optional(),
+  security: z.boolean().optional(),
+  /** When the entry concerns only some installations (a limitation that hits Oracle users). */
+  when: Rule.optional(),
+});
+export type NoteEntry = z.infer<typeof NoteEntry>;
+
+export const NoteType = z.enum(['feature', 'fixed', 'limitation']);
+export type NoteType = z.infer<typeof NoteType>;
+
+const ReleaseNotes = z.strictObject({
+  features: z.array(NoteEntry).optional(),
+  fixed: z.array(NoteEntry).optional(),
+  limitations: z.array(NoteEntry).optional(),
+});
+
+const Pack = z.strictObject({
+  platform: z.string().min(1),
+  file: z.string().min(1),
+  /** Bytes. */
+  size: z.number().int().nonnegative(),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+  /** Some vendors publish only MD5; uplift records it but never trusts it alone. */
+  md5: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/)
+    .optional(),
+  /** Versions this pack upgrades from; default: any version the path allows. */
+  from: VersionPattern.optional(),
+  url: z.string().optional(),
+});
+export type Pack = z.infer<typeof Pack>;
+
+/** Time for one step: a fixed part plus parts that scale with facts (rows, bytes, files). */
+const Duration = z.strictObject({
+  seconds: z.number().nonnegative(),
+  per: z
+    .array(
+      z.strictObject({
+        fact: z.string().min(1),
+        /** The amount of the fact that costs `seconds` (e.g. 1000000 rows). */
+        unit: z.number().positive(),
+        seconds: z.number().nonnegative(),
+      }),
+    )
+    .optional(),
+});
+export type Duration = z.infer<typeof Duration>;
+
+export const stepPhases = [
+  'backup',
+  'stop',
+  'apply',
+  'migrate',
+  'start',
+  'validate',
+  'rollback',
+] as const;
+export type StepPhase = (typeof stepPhases)[number];
+
+const DurationsOverride = z.strictObject({
+  backup: Duration.optional(),
+  stop: Duration.optional(),
+  apply: Duration.optional(),
+  migrate: Duration.optional(),
+  start: Duration.optional(),
+  validate: Duration.optional(),
+  rollback: Duration.optional(),
+});
+
+const Durations = z.strictObject({
+  /** Download speed assumed for pack sizes, in bytes per second. */
+  downloadBytesPerSecond: z.number().positive(),
+  /** True when the vendor requires services stopped during backup, so backup counts as downtime. */
+  backupNeedsStop: z.boolean().default(false),
+  backup: Duration,
+  stop: Duration,
+  apply: Duration,
+  migrate: Duration,
+  start: Duration,
+  validate: Duration,
+  rollback: Duration,
+});
+export type Durations = z.infer<typeof Durations>;
+
+export const ReleaseKind = z.enum(['ga', 'ra', 'patch', 'service-pack', 'dated-update']);
+
+const Release = z.strictObject({
+  version: Version,
+  date: z.iso.date().optional(),
+  kind: ReleaseKind,
+  platforms: z.array(z.string().min(1)).optional(),
+  /** True when this entry is not stated by the vendor's sources (dates, notes of older releases). */
+  illustrative: z.boolean().optional(),
+  notes: ReleaseNotes.optional(),
+  packs: z.array(Pack).optional(),
+  /** Overrides of the catalog's durations for a hop that reaches this release. */
+  durations: DurationsOverride.optional(),
+});
+export type Release = z.infer<typeof Release>;
+
+const RequiredStop = z.strictObject({
+  /** Any version of the release (`5.3.0`); the stop is that release's GA, latest patch, or `version`. */
+  release: Version,
+  take: z.enum(['ga', 'latest-patch', 'exact']).default('ga'),
+  version: Version.optional(),
+  /** A conditional stop: required only when this holds for the installation. */
+  when: Rule.optional(),
+  reason: z.string().optional(),
+});
+export type RequiredStop = z.infer<typeof RequiredStop>;
+
+const Upgrade = z.strictObject({
+  /** "Be on the latest patch of your current release first." */
+  latestPatchFirst: z.boolean().default(false),
+  /** Where "latest patch first" means another level for some release (5.2.1 → SP8, not SP9). */
+  prerequisites: z
+    .array(
+      z.strictObject({
+        release: Version,
+        target: Version,
+        reason: z.string().optional(),
+      }),
+    )
+    .optional(),
+  requiredStops: z.array(RequiredStop).optional(),
+  /** An explicit graph: from any version matching `from`, a single hop may reach `to`. */
+  edges: z
+    .array(
+      z.strictObject({
+        from: VersionPattern,
+        to: Version,
+        /** Overrides the estimated downtime of this hop, in minutes. */
+        downtimeMinutes: z.number().nonnegative().optional(),
+      }),
+    )
+    .optional(),
+  /** Hops that must never be taken, and why. */
+  blocked: z
+    .array(
+      z.strictObject({
+        from: VersionPattern,
+        to: VersionPattern.optional(),
+        reason: z.string().min(1),
+        link: z.string().optional(),
+      }),
+    )
+    .optional(),
+  /** Steps an operator performs by hand instead of applying a pack (remove, reinstall). */
+  manualSteps: z
+    .array(
+      z.strictObject({
+        id: Id,
+        title: z.string().min(1),
+        detail: z.string().optional(),
+        from: VersionPattern,
+        /** After the manual step, the path continues by installing this version. */
+        continueAt: Version,
+        minutes: z.number().nonnegative().default(60),
+        link: z.string().optional(),
+      }),
+    )
+    .optional(),
+});
+export type Upgrade = z.infer<typeof Upgrade>;
+
+export const Severity = z.enum(['blocking', 'action', 'info']);
+export type Severity = z.infer<typeof Severity>;
+
+const Incompatibility = z.strictObject({
+  id: Id,
+  title: z.string().min(1),
+  /** The first version with the change; it applies to a path that crosses it. */
+  introducedIn: Version,
+  /** When it hits an installation; absent = every installation crossing `introducedIn`. */
+  when: Rule.optional(),
+  severity: Severity,
+  action: z.string().min(1),
+  detail: z.string().optional(),
+  link: z.string().optional(),
+});
+export type Incompatibility = z.infer<typeof Incompatibility>;
+
+const ExternalPrerequisite = z.strictObject({
+  id: Id,
+  title: z.string().min(1),
+  /** The outside system concerned: `database`, `ldap`, `os`. */
+  system: z.string().min(1),
+  /** Which installations it concerns (an Oracle database); absent = all. */
+  appliesWhen: Rule.optional(),
+  /** What must hold of the outside system. */
+  require: Rule,
+  /** Applies to targets at or above this version; absent = every target. */
+  introducedIn: Version.optional(),
+  severity: Severity.default('blocking'),
+  action: z.string().min(1),
+  link: z.string().optional(),
+});
+export type ExternalPrerequisite = z.infer<typeof ExternalPrerequisite>;
+
+const Task = z.strictObject({
+  id: Id,
+  title: z.string().min(1),
+  detail: z.string().optional(),
+  /** The id of the automated check that covers this task, when there is one. */
+  check: z.string().optional(),
+  /** Only for installations where this holds (an AIX host, a Windows host). */
+  when: Rule.optional(),
+  /** Only on chained upgrades (more than one pack hop). */
+  chainedOnly: z.boolean().optional(),
+});
+export type Task = z.infer<typeof Task>;
+
+export const Catalog = z.strictObject({
+  /** Format version of this file. */
+  catalog: z.literal(1),
+  product: Id,
+  title: z.string().min(1),
+  versionScheme: z.string().min(1),
+  /** Where the data comes from; entries not backed by a source carry `illustrative: true`. */
+  sources: z.array(z.strictObject({ title: z.string(), url: z.string().optional() })).optional(),
+  releases: z.array(Release).min(1),
+  upgrade: Upgrade,
+  incompatibilities: z.array(Incompatibility).default([]),
+  externalPrerequisites: z.array(ExternalPrerequisite).default([]),
+  tasks: z.array(Task).default([]),
+  durations: Durations,
+});
+export type Catalog = z.infer<typeof Catalog>;
+export type CatalogInput = z.input<typeof Catalog>;
+
+/** The installation's facts. Open by design: rules may name any fact a profile detects. */
+export const Facts = z.looseObject({
+  product: z.string().optional(),
+  version: z.string().optional(),
+  platform: z
+    .looseObject({ os: z.string().optional(), arch: z.string().optional(), id: z.string().optional() })
+    .optional(),
+});
+export type Facts = z.infer<typeof Facts>;

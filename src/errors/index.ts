@@ -1,0 +1,10 @@
+export { codes, type UpliftCode } from './codes.ts';
+export { ExitCode } from './exit-codes.ts';
+export {
+  ExitError,
+  formatLocation,
+  type SourceLocation,
+  UpliftError,
+  type UpliftErrorDetail,
+  type UpliftErrorOptions,
+} from './uplift-error.ts';

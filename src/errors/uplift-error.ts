@@ -1,0 +1,80 @@
+import { codes, type UpliftCode } from './codes.ts';
+import type { ExitCode } from './exit-codes.ts';
+
+/** Where in an input file a problem is: 1-based line and column, and the field path. */
+export interface SourceLocation {
+  file: string;
+  line?: number;
+  col?: number;
+  /** The field, written the way an operator reads it: `releases[3].version`. */
+  path?: string;
+}
+
+export interface UpliftErrorOptions {
+  /** One imperative sentence: what to do. */
+  hint?: string;
+  cause?: unknown;
+  exitCode?: ExitCode;
+  location?: SourceLocation;
+  /** True when the command guarantees nothing on disk changed. */
+  unchanged?: boolean;
+  /** Further problems found in the same input, reported together. */
+  details?: readonly UpliftErrorDetail[];
+}
+
+export interface UpliftErrorDetail {
+  message: string;
+  location?: SourceLocation;
+  hint?: string;
+}
+
+/** Every failure an operator can reach: a stable code, a message naming the input, and a hint. */
+export class UpliftError extends Error {
+  readonly code: UpliftCode;
+  readonly hint?: string;
+  readonly exitCode: ExitCode;
+  readonly location?: SourceLocation;
+  readonly unchanged: boolean;
+  readonly details: readonly UpliftErrorDetail[];
+
+  constructor(code: UpliftCode, message: string, opts: UpliftErrorOptions = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'UpliftError';
+    this.code = code;
+    this.hint = opts.hint;
+    this.exitCode = opts.exitCode ?? codes[code];
+    this.location = opts.location;
+    this.unchanged = opts.unchanged ?? true;
+    this.details = opts.details ?? [];
+  }
+
+  /** The parseable form printed under `--json`. */
+  toJSON(): Record<string, unknown> {
+    return {
+      code: this.code,
+      message: this.message,
+      hint: this.hint,
+      location: this.location,
+      details: this.details.length > 0 ? this.details : undefined,
+      unchanged: this.unchanged,
+    };
+  }
+}
+
+/** Already reported to the operator; the process just exits with this code. */
+export class ExitError extends Error {
+  readonly exitCode: ExitCode;
+  constructor(exitCode: ExitCode) {
+    super(`exit ${exitCode}`);
+    this.name = 'ExitError';
+    this.exitCode = exitCode;
+  }
+}
+
+/** Formats `file:line:col` for messages. */
+export function formatLocation(loc: SourceLocation): string {
+  let s = loc.file;
+  if (loc.line !== undefined) s += `:${loc.line}`;
+  if (loc.line !== undefined && loc.col !== undefined) s += `:${loc.col}`;
+  return s;
+}

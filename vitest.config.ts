@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+import CountReporter from './tools/count-reporter.ts';
+
+export default defineConfig({
+  test: {
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'schemas/**/*.test.ts'],
+    clearMocks: true,
+    restoreMocks: true,
+    // e2e tests spawn the built CLI; a cold spawn on a 2-core machine can take a few seconds.
+    testTimeout: 30_000,
+    // The e2e suite needs dist/; build once before any worker starts.
+    globalSetup: ['./test/util/global-setup.ts'],
+    reporters: ['default', new CountReporter()],
+  },
+});
