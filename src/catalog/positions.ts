@@ -1,0 +1,92 @@
+import { type Document, isMap, isNode, isPair, isScalar, LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { type SourceLocation, UpliftError, type UpliftErrorDetail } from '../errors/index.ts';
+import type { UpliftCode } from '../errors/index.ts';
+
+/** A YAML document parsed with the positions needed to point an operator at a line and column. */
+export interface PositionedYaml {
+  file: string;
+  doc: Document.Parsed;
+  lines: LineCounter;
+}
+
+/** Parses YAML text, or throws `yamlCode` naming the line and column of the first syntax error. */
+export function parseYaml(text: string, file: string, yamlCode: UpliftCode): PositionedYaml {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const details = doc.errors.map((e) => ({
+      message: firstLine(e.message),
+      location: { file, line: e.linePos?.[0].line, col: e.linePos?.[0].col },
+    }));
+    const first = details[0] as UpliftErrorDetail;
+    throw new UpliftError(yamlCode, `${file} is not valid YAML: ${first.message}`, {
+      location: first.location,
+      details,
+      hint: 'fix the YAML syntax at that line (indentation, quotes, a missing colon) and run again',
+    });
+  }
+  return { file, doc, lines };
+}
+
+/** The location of the node at `path`, or of its nearest ancestor that exists. */
+export function locate(y: PositionedYaml, path: readonly PropertyKey[]): SourceLocation {
+  const keys = path.map((k) => (typeof k === 'symbol' ? String(k) : k));
+  for (let n = keys.length; n >= 0; n--) {
+    const node = y.doc.getIn(keys.slice(0, n), true);
+    if (isNode(node) && node.range) {
+      const pos = y.lines.linePos(node.range[0]);
+      return { file: y.file, line: pos.line, col: pos.col, path: formatPath(keys) };
+    }
+  }
+  return { file: y.file, path: formatPath(keys) };
+}
+
+/** The location of a key inside the map at `path` (for "unknown field" errors). */
+export function locateKey(y: PositionedYaml, path: readonly PropertyKey[], key: string): SourceLocation {
+  const map = y.doc.getIn(path.map(String), true);
+  if (isMap(map)) {
+    for (const item of map.items) {
+      if (isPair(item) && isScalar(item.key) && String(item.key.value) === key && item.key.range) {
+        const pos = y.lines.linePos(item.key.range[0]);
+        return { file: y.file, line: pos.line, col: pos.col, path: formatPath([...path, key]) };
+      }
+    }
+  }
+  return locate(y, [...path, key]);
+}
+
+/** `releases[3].notes.fixed[0].id`: the way an operator reads a field path. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let s = '';
+  for (const k of path) {
+    if (typeof k === 'number') s += `[${k}]`;
+    else s += s === '' ? String(k) : `.${String(k)}`;
+  }
+  return s === '' ? '(top level)' : s;
+}
+
+/** Turns zod issues into positioned details: the field, what was wrong, where. */
+export function describeIssues(y: PositionedYaml, error: z.ZodError): UpliftErrorDetail[] {
+  const details: UpliftErrorDetail[] = [];
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        const location = locateKey(y, issue.path, key);
+        details.push({
+          message: `${location.path}: unknown field "${key}"`,
+          location,
+          hint: 'remove the field or correct its spelling (see docs/catalog.md for the fields)',
+        });
+      }
+      continue;
+    }
+    const location = locate(y, issue.path);
+    details.push({ message: `${formatPath(issue.path)}: ${issue.message}`, location });
+  }
+  return details;
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0] ?? s;
+}

@@ -1,0 +1,1 @@
+export { applyFactFlags, loadFacts } from './load.ts';

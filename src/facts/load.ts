@@ -1,0 +1,62 @@
+import { readFile } from 'node:fs/promises';
+import { describeIssues, Facts, parseYaml } from '../catalog/index.ts';
+import { UpliftError } from '../errors/index.ts';
+
+/** Reads facts from a YAML or JSON file (JSON is YAML too, so one parser serves both). */
+export async function loadFacts(file: string): Promise<Facts> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new UpliftError('UPLIFT_FILE_NOT_FOUND', `cannot read facts file ${file}`, {
+      cause,
+      location: { file },
+      hint: 'check the path of --facts',
+    });
+  }
+  const y = parseYaml(text, file, 'UPLIFT_FACTS_INVALID');
+  const parsed = Facts.safeParse(y.doc.toJS() ?? {});
+  if (!parsed.success) {
+    const details = describeIssues(y, parsed.error);
+    throw new UpliftError('UPLIFT_FACTS_INVALID', details[0]?.message ?? 'invalid facts', {
+      location: details[0]?.location,
+      details,
+      hint: 'facts are a YAML or JSON mapping; version is a string and platform a mapping with os, arch and id',
+    });
+  }
+  return parsed.data;
+}
+
+/**
+ * Applies `--fact path=value` flags over facts. Values read as YAML scalars (`true`, `42`, `"5.4"`),
+ * and a dotted path becomes nested mappings, which fact lookup reads the same as a dotted key.
+ */
+export function applyFactFlags(facts: Facts, flags: readonly string[]): Facts {
+  const out: Record<string, unknown> = structuredClone(facts);
+  for (const flag of flags) {
+    const eq = flag.indexOf('=');
+    if (eq <= 0) {
+      throw new UpliftError('UPLIFT_USAGE', `--fact "${flag}" is not path=value`, {
+        hint: 'write e.g. --fact database.type=oracle',
+      });
+    }
+    const segments = flag.slice(0, eq).split('.');
+    const value = parseScalar(flag.slice(eq + 1));
+    let node = out;
+    for (const seg of segments.slice(0, -1)) {
+      const next = node[seg];
+      if (typeof next !== 'object' || next === null || Array.isArray(next)) node[seg] = {};
+      node = node[seg] as Record<string, unknown>;
+    }
+    node[segments.at(-1) as string] = value;
+  }
+  return Facts.parse(out);
+}
+
+function parseScalar(text: string): unknown {
+  if (text === 'true') return true;
+  if (text === 'false') return false;
+  // Only integers become numbers: "12.10" is a version, not 12.1.
+  if (/^-?\d+$/.test(text) && !/^-?0\d/.test(text)) return Number(text);
+  return text.replace(/^"(.*)"$/, '$1');
+}

@@ -1,0 +1,180 @@
+import { z } from 'zod';
+
+/**
+ * The plan document: the stable interface `uplift plan --format json` prints and `apply` consumes.
+ * Its JSON Schema is generated into schemas/plan.schema.json; additive changes only within a
+ * `planFormat` version.
+ */
+
+const Seconds = z.number().nonnegative();
+
+export const Verdict = z.enum(['recommended', 'possible-with-actions', 'not-recommended', 'blocked', 'up-to-date']);
+export type Verdict = z.infer<typeof Verdict>;
+
+const Reason = z.object({
+  code: z.string(),
+  text: z.string(),
+  /** Facts that were missing when the reason is an unknown outcome. */
+  missingFacts: z.array(z.string()).optional(),
+});
+export type Reason = z.infer<typeof Reason>;
+
+const PhaseSeconds = z.object({
+  download: Seconds,
+  stop: Seconds,
+  apply: Seconds,
+  migrate: Seconds,
+  start: Seconds,
+  manual: Seconds,
+});
+export type PhaseSeconds = z.infer<typeof PhaseSeconds>;
+
+export const PlanStep = z.object({
+  index: z.number().int().positive(),
+  kind: z.enum(['pack', 'manual', 'install']),
+  /** `prerequisite` for the "latest patch first" hop, `upgrade` for the rest. */
+  stage: z.enum(['prerequisite', 'upgrade']),
+  from: z.string().nullable(),
+  /** The version the step reaches, spelled as the catalog spells it; null for a removal. */
+  to: z.string().nullable(),
+  title: z.string(),
+  reason: z.object({ code: z.string(), text: z.string() }),
+  pack: z
+    .object({
+      platform: z.string(),
+      file: z.string(),
+      size: z.number().int().nonnegative(),
+      sha256: z.string().optional(),
+      md5: z.string().optional(),
+      url: z.string().optional(),
+    })
+    .nullable(),
+  /** Why there is no pack, when the step needs one. */
+  packProblem: z.string().optional(),
+  manual: z
+    .object({ id: z.string(), detail: z.string().optional(), link: z.string().optional() })
+    .optional(),
+  estimate: z.object({ phases: PhaseSeconds, downtimeSeconds: Seconds }),
+});
+export type PlanStep = z.infer<typeof PlanStep>;
+
+const Evidence = z.record(z.string(), z.unknown());
+
+export const Outcome = z.enum(['applies', 'does-not-apply', 'unknown']);
+
+const PlanIncompatibility = z.object({
+  id: z.string(),
+  title: z.string(),
+  introducedIn: z.string(),
+  severity: z.enum(['blocking', 'action', 'info']),
+  outcome: Outcome,
+  action: z.string(),
+  detail: z.string().optional(),
+  link: z.string().optional(),
+  evidence: Evidence,
+  missingFacts: z.array(z.string()),
+});
+export type PlanIncompatibility = z.infer<typeof PlanIncompatibility>;
+
+const PlanPrerequisite = z.object({
+  id: z.string(),
+  title: z.string(),
+  system: z.string(),
+  severity: z.enum(['blocking', 'action', 'info']),
+  status: z.enum(['satisfied', 'violated', 'unknown', 'not-applicable']),
+  action: z.string(),
+  link: z.string().optional(),
+  evidence: Evidence,
+  missingFacts: z.array(z.string()),
+});
+export type PlanPrerequisite = z.infer<typeof PlanPrerequisite>;
+
+const PlanTask = z.object({
+  id: z.string(),
+  title: z.string(),
+  detail: z.string().optional(),
+  /** The automated check that covers the task; absent = the operator does it by hand. */
+  check: z.string().optional(),
+});
+export type PlanTask = z.infer<typeof PlanTask>;
+
+export const NoteStatus = z.enum(['applies', 'unknown', 'general', 'does-not-apply']);
+export type NoteStatus = z.infer<typeof NoteStatus>;
+
+const DigestEntry = z.object({
+  type: z.enum(['feature', 'fixed', 'limitation']),
+  id: z.string(),
+  title: z.string(),
+  component: z.string().optional(),
+  security: z.boolean(),
+  /** The first release on the path that carries the entry. */
+  release: z.string(),
+  /** Every release on the path that lists it. */
+  releases: z.array(z.string()),
+  status: NoteStatus,
+  missingFacts: z.array(z.string()).optional(),
+  illustrative: z.boolean().optional(),
+});
+export type DigestEntry = z.infer<typeof DigestEntry>;
+
+export const NotesDigest = z.object({
+  /** Releases whose notes were read: every release after `from` up to and including `to`. */
+  releases: z.array(z.string()),
+  counts: z.object({
+    feature: z.number().int(),
+    fixed: z.number().int(),
+    limitation: z.number().int(),
+    security: z.number().int(),
+    applies: z.number().int(),
+  }),
+  entries: z.array(DigestEntry),
+});
+export type NotesDigest = z.infer<typeof NotesDigest>;
+
+export const Plan = z.object({
+  planFormat: z.literal(1),
+  profile: z.string(),
+  product: z.string(),
+  catalog: z.object({ file: z.string(), digest: z.string() }),
+  facts: z.object({ digest: z.string(), platform: z.string().nullable() }),
+  from: z.string(),
+  to: z.string(),
+  target: z.object({ requested: z.string(), resolved: z.string() }),
+  verdict: Verdict,
+  reasons: z.array(Reason),
+  /** The "latest patch first" hop, when the installed version needs one. */
+  prerequisite: z.object({ to: z.string(), reason: z.string() }).nullable(),
+  steps: z.array(PlanStep),
+  blockedBy: z.array(z.object({ from: z.string(), reason: z.string(), link: z.string().optional() })),
+  conditionalStops: z.array(
+    z.object({
+      version: z.string(),
+      reason: z.string().optional(),
+      outcome: Outcome,
+      missingFacts: z.array(z.string()),
+    }),
+  ),
+  incompatibilities: z.array(PlanIncompatibility),
+  externalPrerequisites: z.array(PlanPrerequisite),
+  tasks: z.array(PlanTask),
+  /** Everything the operator must do by hand: manual steps, actions of incompatibilities and prerequisites, manual tasks. */
+  manualActions: z.array(z.object({ source: z.string(), id: z.string(), text: z.string() })),
+  estimate: z.object({
+    packHops: z.number().int(),
+    manualSteps: z.number().int(),
+    downloadSeconds: Seconds,
+    backupSeconds: Seconds,
+    downtimeSeconds: Seconds,
+    validationSeconds: Seconds,
+    rollbackSeconds: Seconds,
+    /** Downtime + validation + rollback: the window to book. */
+    windowSeconds: Seconds,
+    downloadBytes: z.number().int().nonnegative(),
+    /** Facts a duration scales with that were missing (counted as zero). */
+    assumptions: z.array(z.string()),
+  }),
+  notes: NotesDigest,
+  /** `sha256:<hex>` over the canonical JSON of every other field. */
+  hash: z.string(),
+});
+export type Plan = z.infer<typeof Plan>;

@@ -1,0 +1,2 @@
+export { builtInProfilesDir, listProfiles, loadProfile, type Profile } from './load.ts';
+export { ProfileManifest } from './schema.ts';
