@@ -1,0 +1,28 @@
+import { loadCatalog } from '../../catalog/index.ts';
+import { ExitCode } from '../../errors/index.ts';
+import type { CommandResult } from '../types.ts';
+
+/** `uplift catalog validate FILE`: checks a catalog; errors name file:line:col, the field and a fix. */
+export async function handler(file: string): Promise<CommandResult> {
+  const c = await loadCatalog(file);
+  const notes = c.catalog.releases.reduce(
+    (n, r) => n + (r.notes?.features?.length ?? 0) + (r.notes?.fixed?.length ?? 0) + (r.notes?.limitations?.length ?? 0),
+    0,
+  );
+  const data = {
+    file,
+    valid: true,
+    product: c.catalog.product,
+    versionScheme: c.scheme.id,
+    digest: c.digest,
+    releases: c.versions.length,
+    requiredStops: c.stops.map((s) => s.version),
+    edges: [...c.edgesFrom.values()].reduce((n, l) => n + l.length, 0) + c.edgesByPattern.length,
+    incompatibilities: c.catalog.incompatibilities.length,
+    externalPrerequisites: c.catalog.externalPrerequisites.length,
+    tasks: c.catalog.tasks.length,
+    notes,
+  };
+  const text = `ok ${file}: ${data.product}, ${data.releases} releases (${c.versions[0]} … ${c.versions.at(-1)}), ${data.requiredStops.length} required stops, ${data.edges} edges, ${data.incompatibilities} incompatibilities, ${data.tasks} tasks, ${notes} notes\n`;
+  return { data, text, exitCode: ExitCode.ok };
+}

@@ -1,0 +1,148 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { Command, CommanderError, Option } from '@commander-js/extra-typings';
+import { ExitCode, ExitError, UpliftError } from '../errors/index.ts';
+import type { CliIo, CommandResult } from './types.ts';
+import { formatError, formatInternalError } from './ui/format-error.ts';
+
+export const version = '0.1.0';
+
+interface OutputOptions {
+  json?: boolean;
+  format?: 'text' | 'json' | 'markdown';
+  out?: string;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/**
+ * Runs the CLI and returns the exit code; only `main.ts` turns it into the process's exit code.
+ * Command modules are imported lazily so `uplift --help` and each command load only what they use.
+ */
+export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  const wantsJson = argv.includes('--json') || argv.some((a, i) => (a === '--format' && argv[i + 1] === 'json') || a === '--format=json');
+  const program = new Command()
+    .name('uplift')
+    .description('Plans and carries out upgrades of server software installations.')
+    .version(version)
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+
+  let result: { res: CommandResult; out: OutputOptions } | undefined;
+  const emit = (res: CommandResult, out: OutputOptions) => {
+    result = { res, out };
+  };
+
+
+  program
+    .command('plan')
+    .description('Plan an upgrade: path, notes digest, incompatibilities, tasks, time estimate and verdict.')
+    .requiredOption('--profile <name>', 'product profile (a built-in name or a profile folder)')
+    .option('--from <version>', 'installed version (default: the version in the facts)')
+    .option('--to <version>', 'target version, or "latest"', 'latest')
+    .option('--facts <file>', 'facts of the installation, YAML or JSON')
+    .option('--fact <path=value>', 'set one fact, e.g. --fact database.type=oracle (repeatable)', collect, [] as string[])
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown'] as const).default('text' as const))
+    .option('--json', 'same as --format json')
+    .option('--out <file>', 'write the output to a file instead of standard output')
+    .addHelpText('after', '\nExit codes: 0 planned, 2 bad input, 3 verdict blocked.\nExample: uplift plan --profile securetransport --from "5.3.0 Patch 3" --to 5.5')
+    .action(async (o) => {
+      const { handler } = await import('./commands/plan.ts');
+      const format = o.json ? 'json' : o.format;
+      emit(await handler({ ...o, format }), { format, out: o.out });
+    });
+
+  program
+    .command('paths')
+    .description('List every version reachable from the installed one, with its hops.')
+    .requiredOption('--profile <name>', 'product profile')
+    .option('--from <version>', 'installed version (default: the version in the facts)')
+    .option('--facts <file>', 'facts of the installation, YAML or JSON')
+    .option('--fact <path=value>', 'set one fact (repeatable)', collect, [] as string[])
+    .option('--json', 'print JSON')
+    .action(async (o) => {
+      const { handler } = await import('./commands/paths.ts');
+      emit(await handler(o), { json: o.json });
+    });
+
+  program
+    .command('notes')
+    .description('Digest the release notes of every release between two versions.')
+    .requiredOption('--profile <name>', 'product profile')
+    .option('--from <version>', 'installed version (default: the version in the facts)')
+    .option('--to <version>', 'target version, or "latest"', 'latest')
+    .option('--facts <file>', 'facts of the installation, to list what concerns it first')
+    .option('--fact <path=value>', 'set one fact (repeatable)', collect, [] as string[])
+    .addOption(new Option('--type <type...>', 'only these types').choices(['feature', 'fixed', 'limitation'] as const))
+    .option('--component <name...>', 'only these components')
+    .option('--security', 'only security entries')
+    .option('--json', 'print JSON')
+    .action(async (o) => {
+      const { handler } = await import('./commands/notes.ts');
+      emit(await handler(o), { json: o.json });
+    });
+
+  const catalog = program.command('catalog').description('Work with catalog files.');
+  catalog
+    .command('validate')
+    .description('Check a catalog file; errors name file:line:col, the field, and what to do.')
+    .argument('<file>', 'catalog YAML file')
+    .option('--json', 'print JSON')
+    .action(async (file, o) => {
+      const { handler } = await import('./commands/catalog-validate.ts');
+      emit(await handler(file), { json: o.json });
+    });
+
+  program
+    .command('profiles')
+    .description('List the built-in product profiles.')
+    .option('--json', 'print JSON')
+    .action(async (o) => {
+      const { handler } = await import('./commands/profiles.ts');
+      emit(await handler(), { json: o.json });
+    });
+
+  try {
+    await program.parseAsync(argv as string[], { from: 'user' });
+  } catch (err) {
+    return report(err, io, wantsJson);
+  }
+  if (!result) return ExitCode.ok;
+  const { res, out } = result;
+  const json = out.json || out.format === 'json';
+  const body = json ? `${JSON.stringify(res.data, null, 2)}\n` : res.text;
+  if (out.out) {
+    await writeAtomically(out.out, json || out.format === 'markdown' ? body : stripAnsi(body));
+    io.stderr(`wrote ${out.out}\n`);
+  } else io.stdout(body);
+  return res.exitCode;
+}
+
+function report(err: unknown, io: CliIo, json: boolean): number {
+  if (err instanceof CommanderError) {
+    // Commander has already printed help, the version, or its own usage message.
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.ok;
+    return ExitCode.badInput;
+  }
+  if (err instanceof ExitError) return err.exitCode;
+  if (err instanceof UpliftError) {
+    if (json) io.stdout(`${JSON.stringify({ error: err.toJSON() }, null, 2)}\n`);
+    else io.stderr(formatError(err));
+    return err.exitCode;
+  }
+  io.stderr(formatInternalError(err, version));
+  return ExitCode.failed;
+}
+
+async function writeAtomically(file: string, text: string): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  await writeFile(tmp, text);
+  await rename(tmp, file);
+}
+
+function stripAnsi(s: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escapes are control characters by definition.
+  return s.replace(/\u001b\[[0-9;]*m/g, '');
+}

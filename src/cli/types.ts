@@ -1,0 +1,18 @@
+import type { ExitCode } from '../errors/index.ts';
+
+/** What a command handler returns; handlers never print, so text and JSON render the same result. */
+export interface CommandResult {
+  /** The machine-readable result, printed under `--json` / `--format json`. */
+  data: unknown;
+  /** The view for people (or Markdown when asked). */
+  text: string;
+  exitCode: ExitCode;
+}
+
+/** Where the CLI writes; tests pass their own. */
+export interface CliIo {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  /** True when stdout is a terminal, so colour and width apply. */
+  isTty: boolean;
+}

@@ -1,0 +1,2 @@
+export { renderPlanMarkdown } from './markdown.ts';
+export { verdictText } from './verdict.ts';

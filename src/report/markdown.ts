@@ -1,0 +1,82 @@
+import type { Plan } from '../plan/index.ts';
+import { formatBytes, formatDuration, formatValue } from '../util/index.ts';
+import { verdictText } from './verdict.ts';
+
+/** The plan as Markdown, for change boards and tickets. */
+export function renderPlanMarkdown(plan: Plan): string {
+  const out: string[] = [];
+  const e = plan.estimate;
+  out.push(`# Upgrade plan: ${plan.product} ${plan.from} → ${plan.to}`, '');
+  out.push(`**Verdict: ${verdictText[plan.verdict]}**`, '');
+  for (const r of plan.reasons) out.push(`- ${esc(r.text)}${r.missingFacts?.length ? ` (missing: ${r.missingFacts.map((f) => `\`${f}\``).join(', ')})` : ''}`);
+  out.push('');
+  out.push(`Profile \`${plan.profile}\` · catalog \`${plan.catalog.digest.slice(0, 19)}…\` · plan \`${plan.hash}\``, '');
+
+  out.push('## Steps', '');
+  if (plan.steps.length === 0) out.push('No steps.', '');
+  else {
+    out.push('| # | step | why | pack | downtime |', '|---|---|---|---|---|');
+    for (const s of plan.steps) {
+      const pack = s.pack ? `\`${s.pack.file}\` (${formatBytes(s.pack.size)})` : s.kind === 'manual' ? '—' : `none: ${esc(s.packProblem ?? '')}`;
+      out.push(`| ${s.index} | ${esc(s.title)} | ${esc(s.reason.text)} | ${pack} | ${formatDuration(s.estimate.downtimeSeconds)} |`);
+    }
+    out.push('');
+  }
+  if (plan.blockedBy.length > 0) {
+    out.push('## Blocked', '');
+    for (const b of plan.blockedBy) out.push(`- from ${b.from}: ${esc(b.reason)}`);
+    out.push('');
+  }
+
+  const incs = plan.incompatibilities.filter((i) => i.outcome !== 'does-not-apply');
+  out.push('## Incompatibilities on this path', '');
+  if (incs.length === 0) out.push('None apply to this installation.', '');
+  for (const i of incs) {
+    out.push(`- **${i.severity}** \`${i.id}\` (from ${i.introducedIn}): ${esc(i.title)} — ${i.outcome}${evidence(i.evidence, i.missingFacts)}`);
+    out.push(`  - Action: ${esc(i.action)}`);
+  }
+  if (incs.length > 0) out.push('');
+
+  const prereqs = plan.externalPrerequisites.filter((p) => p.status !== 'not-applicable');
+  if (prereqs.length > 0) {
+    out.push('## Outside systems', '');
+    for (const p of prereqs) out.push(`- **${p.status}** ${esc(p.title)}${evidence(p.evidence, p.missingFacts)} — ${esc(p.action)}`);
+    out.push('');
+  }
+
+  out.push('## Pre-upgrade tasks', '');
+  for (const t of plan.tasks) out.push(`- [ ] ${esc(t.title)}${t.check ? ` (automated check: \`${t.check}\`)` : ' (by hand)'}`);
+  out.push('');
+
+  out.push('## Time', '');
+  out.push('| phase | estimate |', '|---|---|');
+  out.push(`| download (${formatBytes(e.downloadBytes)}) | ${formatDuration(e.downloadSeconds)} |`);
+  out.push(`| backup | ${formatDuration(e.backupSeconds)} |`);
+  out.push(`| downtime (${e.packHops} hops, ${e.manualSteps} manual) | ${formatDuration(e.downtimeSeconds)} |`);
+  out.push(`| validation | ${formatDuration(e.validationSeconds)} |`);
+  out.push(`| rollback, if needed | ${formatDuration(e.rollbackSeconds)} |`);
+  out.push(`| **window to book** | **${formatDuration(e.windowSeconds)}** |`, '');
+  for (const a of e.assumptions) out.push(`- Assumed: ${esc(a)}`);
+  if (e.assumptions.length > 0) out.push('');
+
+  const n = plan.notes.counts;
+  out.push('## Release notes', '');
+  out.push(`${plan.notes.releases.length} releases read: ${n.feature} features, ${n.fixed} fixed issues (${n.security} security), ${n.limitation} known limitations; ${n.applies} concern this installation.`, '');
+  out.push('| type | id | title | release | concerns you |', '|---|---|---|---|---|');
+  for (const entry of plan.notes.entries) {
+    const mark = entry.security ? ' 🔒' : '';
+    out.push(`| ${entry.type} | \`${entry.id}\`${mark} | ${esc(entry.title)}${entry.illustrative ? ' *(illustrative)*' : ''} | ${entry.release} | ${entry.status} |`);
+  }
+  out.push('');
+  return out.join('\n');
+}
+
+function evidence(used: Record<string, unknown>, missing: string[]): string {
+  const parts = Object.entries(used).map(([k, v]) => `\`${k}\` = ${formatValue(v)}`);
+  if (missing.length > 0) parts.push(`missing: ${missing.map((m) => `\`${m}\``).join(', ')}`);
+  return parts.length > 0 ? ` (${parts.join('; ')})` : '';
+}
+
+function esc(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}

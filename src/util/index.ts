@@ -1,0 +1,1 @@
+export { formatBytes, formatDuration, formatValue } from './format.ts';
