@@ -18,6 +18,8 @@ export default class CountReporter implements Reporter {
       }
     }
     // Printed at exit so it lands after the default reporter's summary, as the last line.
-    process.once('exit', () => process.stdout.write(`${passed} passed, ${failed} failed, ${skipped} skipped\n`));
+    process.once('exit', () =>
+      process.stdout.write(`${passed} passed, ${failed} failed, ${skipped} skipped\n`),
+    );
   }
 }

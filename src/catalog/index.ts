@@ -1,21 +1,21 @@
-export { type CatalogEdge, type LoadedCatalog, loadCatalog, parseCatalog, type ResolvedStop } from './load.ts';
-export { describeIssues, formatPath, locate, type PositionedYaml, parseYaml } from './positions.ts';
-export {
+// The light entry: no zod or YAML parser at import time (see open.ts). Schemas: ./schema.ts.
+export { loadCatalog, parseCatalog, restoreCatalog } from './open.ts';
+export type { CatalogEdge, LoadedCatalog, ResolvedStop } from './resolve.ts';
+export type {
   Catalog,
-  type CatalogInput,
-  type Duration,
-  type Durations,
-  type ExternalPrerequisite,
+  CatalogInput,
+  Duration,
+  Durations,
+  ExternalPrerequisite,
   Facts,
-  type Incompatibility,
-  type NoteEntry,
+  Incompatibility,
+  NoteEntry,
   NoteType,
-  type Pack,
-  type Release,
-  type RequiredStop,
+  Pack,
+  Release,
+  RequiredStop,
   Severity,
-  type StepPhase,
-  stepPhases,
-  type Task,
+  StepPhase,
+  Task,
 } from './schema.ts';
 export { compilePattern, type VersionPattern } from './version-pattern.ts';

@@ -1,58 +1,15 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { UpliftError, type UpliftErrorDetail } from '../errors/index.ts';
-import type { Rule } from '../rules/index.ts';
-import {
-  baseOfRelease,
-  getScheme,
-  latestOfRelease,
-  sortVersions,
-  type VersionScheme,
-} from '../versioning/index.ts';
-import { describeIssues, locate, type PositionedYaml, parseYaml } from './positions.ts';
-import { Catalog, type Pack, type Release, type RequiredStop, type Upgrade } from './schema.ts';
-import { compilePattern, type VersionPattern } from './version-pattern.ts';
-
-type ManualStep = NonNullable<Upgrade['manualSteps']>[number];
-
-export interface CatalogEdge {
-  from: VersionPattern;
-  to: string;
-  downtimeMinutes?: number;
-}
-
-/** A required stop resolved to the catalog's own version. */
-export interface ResolvedStop {
-  version: string;
-  stop: RequiredStop;
-}
+import { UpliftError } from '../errors/index.ts';
+import { getScheme, type VersionScheme } from '../versioning/index.ts';
+import { describeIssues, locate, parseYaml } from '../yaml/index.ts';
+import { failCatalog, type LoadedCatalog, resolveCatalog } from './resolve.ts';
+import { Catalog } from './schema.ts';
 
 /**
- * A catalog that passed every check, with what the planner needs precomputed: versions sorted,
- * patterns compiled, stops and references resolved to the catalog's own spelling.
+ * Full validation of catalog files: YAML with positions, the zod schema, then the cross-field
+ * rules. `open.ts` skips the first two for a catalog already validated (see its cache note).
  */
-export interface LoadedCatalog {
-  file: string;
-  /** `sha256:<hex>` of the file's bytes, so a plan names the exact catalog it came from. */
-  digest: string;
-  catalog: Catalog;
-  scheme: VersionScheme;
-  /** Every release version, ascending. */
-  versions: readonly string[];
-  releases: ReadonlyMap<string, Release>;
-  stops: readonly ResolvedStop[];
-  prerequisites: ReadonlyMap<string, { target: string; reason?: string }>;
-  /** Explicit edges whose `from` is one exact version, by that version (catalog spelling). */
-  edgesFrom: ReadonlyMap<string, readonly CatalogEdge[]>;
-  /** Explicit edges whose `from` is a wider pattern. */
-  edgesByPattern: readonly CatalogEdge[];
-  /** True when the catalog declares explicit edges at all. */
-  hasEdges: boolean;
-  blocked: readonly { from: VersionPattern; to?: VersionPattern; reason: string; link?: string }[];
-  manualSteps: readonly { from: VersionPattern; continueAt: string; step: ManualStep }[];
-  packFrom: ReadonlyMap<Pack, VersionPattern>;
-  introducedIn: ReadonlyMap<string, string>;
-}
 
 /** Reads and checks a catalog file; throws a positioned UpliftError (exit 2) when it is not usable. */
 export async function loadCatalog(file: string): Promise<LoadedCatalog> {
@@ -66,14 +23,18 @@ export async function loadCatalog(file: string): Promise<LoadedCatalog> {
       hint: 'check the path; catalogs are YAML files such as profiles/<name>/catalog.yaml',
     });
   }
-  return parseCatalog(bytes.toString('utf8'), file, `sha256:${createHash('sha256').update(bytes).digest('hex')}`);
+  return parseCatalog(
+    bytes.toString('utf8'),
+    file,
+    `sha256:${createHash('sha256').update(bytes).digest('hex')}`,
+  );
 }
 
 /** Checks catalog text. `digest` defaults to the SHA-256 of the text. */
 export function parseCatalog(text: string, file: string, digest?: string): LoadedCatalog {
   const y = parseYaml(text, file, 'UPLIFT_CATALOG_YAML');
   const parsed = Catalog.safeParse(y.doc.toJS());
-  if (!parsed.success) fail(file, describeIssues(y, parsed.error));
+  if (!parsed.success) failCatalog(file, describeIssues(y, parsed.error));
   const catalog = parsed.data;
   let scheme: VersionScheme;
   try {
@@ -81,248 +42,11 @@ export function parseCatalog(text: string, file: string, digest?: string): Loade
   } catch (cause) {
     const location = locate(y, ['versionScheme']);
     const hint = cause instanceof UpliftError ? cause.hint : undefined;
-    fail(file, [{ message: `versionScheme: ${(cause as Error).message}`, location, hint }]);
+    failCatalog(file, [{ message: `versionScheme: ${(cause as Error).message}`, location, hint }]);
   }
-  const loaded = resolve(y, catalog, scheme);
-  return { ...loaded, digest: digest ?? `sha256:${createHash('sha256').update(text).digest('hex')}` };
-}
-
-function fail(file: string, details: UpliftErrorDetail[]): never {
-  const first = details[0];
-  const more = details.length > 1 ? ` (and ${details.length - 1} more)` : '';
-  throw new UpliftError('UPLIFT_CATALOG_INVALID', `${first?.message ?? 'invalid catalog'}${more}`, {
-    location: first?.location ?? { file },
-    details,
-    hint: first?.hint ?? 'correct the field named above; docs/catalog.md describes every field',
-  });
-}
-
-/** The cross-field rules the schema cannot express. Collects every problem before failing. */
-function resolve(y: PositionedYaml, catalog: Catalog, scheme: VersionScheme): Omit<LoadedCatalog, 'digest'> {
-  const problems: UpliftErrorDetail[] = [];
-  const problem = (path: PropertyKey[], message: string, hint: string) =>
-    problems.push({ message: `${locate(y, path).path}: ${message}`, location: locate(y, path), hint });
-
-  const releases = new Map<string, Release>();
-  const seenKeys = new Map<string, string>();
-  catalog.releases.forEach((r, i) => {
-    if (!scheme.isValid(r.version)) {
-      problem(['releases', i, 'version'], `"${r.version}" is not a ${scheme.id} version`, versionHint(scheme));
-      return;
-    }
-    const dup = seenKeys.get(versionKey(scheme, r.version));
-    seenKeys.set(versionKey(scheme, r.version), r.version);
-    if (dup !== undefined) {
-      problem(['releases', i, 'version'], `"${r.version}" is listed twice (also as "${dup}")`, 'keep one entry per release');
-      return;
-    }
-    releases.set(r.version, r);
-    checkNotes(r, i, problem);
-  });
-  const versions = sortVersions(scheme, [...releases.keys()]);
-  const byKey = new Map(versions.map((v) => [versionKey(scheme, v), v]));
-
-  /** A reference to one exact release in the catalog; returns the catalog's spelling. */
-  const exact = (path: PropertyKey[], v: string): string | undefined => {
-    if (!scheme.isValid(v)) {
-      problem(path, `"${v}" is not a ${scheme.id} version`, versionHint(scheme));
-      return undefined;
-    }
-    const found = byKey.get(versionKey(scheme, v));
-    if (found === undefined) problem(path, `"${v}" names no release in this catalog`, 'add the release to releases, or name one that is listed');
-    return found;
-  };
-  const release = (path: PropertyKey[], v: string): boolean => {
-    if (!scheme.isValid(v)) {
-      problem(path, `"${v}" is not a ${scheme.id} version`, versionHint(scheme));
-      return false;
-    }
-    if (latestOfRelease(scheme, versions, v) === undefined) {
-      problem(path, `release "${scheme.releaseOf(v)}" has no version in this catalog`, 'add its releases, or correct the release');
-      return false;
-    }
-    return true;
-  };
-  const pattern = (path: PropertyKey[], source: string): VersionPattern | undefined => {
-    const p = compilePattern(source, scheme);
-    if (typeof p === 'string') {
-      problem(path, `cannot read the version pattern "${source}": ${p}`, 'write *, a version, release:<version>, or comparisons such as ">=5.3.0 GA, <5.4"');
-      return undefined;
-    }
-    return p;
-  };
-
-  const up = catalog.upgrade;
-  const stops: ResolvedStop[] = [];
-  (up.requiredStops ?? []).forEach((s, i) => {
-    const path = ['upgrade', 'requiredStops', i];
-    if (!release([...path, 'release'], s.release)) return;
-    let v: string | undefined;
-    if (s.take === 'exact') {
-      if (s.version === undefined) {
-        problem(path, 'take: exact needs a version', 'add version: <the exact version of the stop>');
-        return;
-      }
-      v = exact([...path, 'version'], s.version);
-    } else if (s.take === 'ga') {
-      v = baseOfRelease(scheme, versions, s.release);
-      if (v === undefined) problem([...path, 'release'], `release "${scheme.releaseOf(s.release)}" has no GA in this catalog`, 'add its GA release, or use take: latest-patch');
-    } else {
-      v = latestOfRelease(scheme, versions, s.release);
-    }
-    if (v === undefined) return;
-    const previous = stops.at(-1);
-    if (previous && scheme.compare(v, previous.version) <= 0) {
-      problem(path, `required stops form a cycle: ${v} is listed after ${previous.version}, so the path would have to go back`, 'list required stops once each, in ascending version order');
-      return;
-    }
-    stops.push({ version: v, stop: s });
-  });
-
-  const prerequisites = new Map<string, { target: string; reason?: string }>();
-  (up.prerequisites ?? []).forEach((p, i) => {
-    const path = ['upgrade', 'prerequisites', i];
-    if (!release([...path, 'release'], p.release)) return;
-    const target = exact([...path, 'target'], p.target);
-    if (target === undefined) return;
-    if (scheme.releaseOf(target) !== scheme.releaseOf(p.release)) {
-      problem([...path, 'target'], `${target} is not a level of release ${scheme.releaseOf(p.release)}`, 'name a version of the same release');
-      return;
-    }
-    prerequisites.set(scheme.releaseOf(p.release), { target, reason: p.reason });
-  });
-
-  const edgesFrom = new Map<string, CatalogEdge[]>();
-  const edgesByPattern: CatalogEdge[] = [];
-  (up.edges ?? []).forEach((e, i) => {
-    const path = ['upgrade', 'edges', i];
-    const from = pattern([...path, 'from'], e.from);
-    const to = exact([...path, 'to'], e.to);
-    if (!from || to === undefined) return;
-    const edge = { from, to, downtimeMinutes: e.downtimeMinutes };
-    if (from.exact !== undefined) {
-      const source = exact([...path, 'from'], from.exact);
-      if (source === undefined) return;
-      if (scheme.compare(source, to) >= 0) {
-        problem([...path, 'from'], `the edge from ${source} to ${to} goes backwards, which makes a cycle`, 'an edge must lead to a newer version');
-        return;
-      }
-      const list = edgesFrom.get(source);
-      if (list) list.push(edge);
-      else edgesFrom.set(source, [edge]);
-      return;
-    }
-    const backwards = versions.find((v) => from.matches(v) && scheme.compare(v, to) >= 0);
-    if (backwards !== undefined) {
-      problem([...path, 'from'], `the edge from ${backwards} to ${to} goes backwards, which makes a cycle`, `limit from to versions below ${to}, e.g. "<${to}"`);
-      return;
-    }
-    edgesByPattern.push(edge);
-  });
-
-  const blocked: LoadedCatalog['blocked'][number][] = [];
-  (up.blocked ?? []).forEach((b, i) => {
-    const from = pattern(['upgrade', 'blocked', i, 'from'], b.from);
-    const to = b.to === undefined ? undefined : pattern(['upgrade', 'blocked', i, 'to'], b.to);
-    if (from && (b.to === undefined || to)) blocked.push({ from, to, reason: b.reason, link: b.link });
-  });
-
-  const manualSteps: LoadedCatalog['manualSteps'][number][] = [];
-  (up.manualSteps ?? []).forEach((m, i) => {
-    const from = pattern(['upgrade', 'manualSteps', i, 'from'], m.from);
-    const continueAt = exact(['upgrade', 'manualSteps', i, 'continueAt'], m.continueAt);
-    if (from && continueAt !== undefined) manualSteps.push({ from, continueAt, step: m });
-  });
-
-  const packFrom = new Map<Pack, VersionPattern>();
-  catalog.releases.forEach((r, i) =>
-    (r.packs ?? []).forEach((p, j) => {
-      if (p.from === undefined) return;
-      const compiled = pattern(['releases', i, 'packs', j, 'from'], p.from);
-      if (compiled) packFrom.set(p, compiled);
-    }),
-  );
-
-  const introducedIn = new Map<string, string>();
-  const ids = new Set<string>();
-  catalog.incompatibilities.forEach((c, i) => {
-    if (ids.has(c.id)) problem(['incompatibilities', i, 'id'], `the id "${c.id}" is used twice`, 'give each incompatibility its own id');
-    ids.add(c.id);
-    const v = exact(['incompatibilities', i, 'introducedIn'], c.introducedIn);
-    if (v !== undefined) introducedIn.set(`incompatibility:${c.id}`, v);
-    if (c.when) checkRule(c.when, ['incompatibilities', i, 'when'], problem);
-  });
-  catalog.externalPrerequisites.forEach((p, i) => {
-    if (p.introducedIn !== undefined) {
-      const v = exact(['externalPrerequisites', i, 'introducedIn'], p.introducedIn);
-      if (v !== undefined) introducedIn.set(`prerequisite:${p.id}`, v);
-    }
-    checkRule(p.require, ['externalPrerequisites', i, 'require'], problem);
-    if (p.appliesWhen) checkRule(p.appliesWhen, ['externalPrerequisites', i, 'appliesWhen'], problem);
-  });
-  const taskIds = new Set<string>();
-  catalog.tasks.forEach((t, i) => {
-    if (taskIds.has(t.id)) problem(['tasks', i, 'id'], `the id "${t.id}" is used twice`, 'give each task its own id');
-    taskIds.add(t.id);
-    if (t.when) checkRule(t.when, ['tasks', i, 'when'], problem);
-  });
-
-  if (problems.length > 0) fail(y.file, problems);
+  const loaded = resolveCatalog(file, catalog, scheme, (path) => locate(y, path));
   return {
-    file: y.file,
-    catalog,
-    scheme,
-    versions,
-    releases,
-    stops,
-    prerequisites,
-    edgesFrom,
-    edgesByPattern,
-    hasEdges: (up.edges ?? []).length > 0,
-    blocked,
-    manualSteps,
-    packFrom,
-    introducedIn,
+    ...loaded,
+    digest: digest ?? `sha256:${createHash('sha256').update(text).digest('hex')}`,
   };
-}
-
-type Problem = (path: PropertyKey[], message: string, hint: string) => void;
-
-function checkNotes(r: Release, i: number, problem: Problem): void {
-  for (const type of ['features', 'fixed', 'limitations'] as const) {
-    const seen = new Set<string>();
-    (r.notes?.[type] ?? []).forEach((n, j) => {
-      const path = ['releases', i, 'notes', type, j];
-      if (seen.has(n.id)) problem([...path, 'id'], `the note id "${n.id}" is used twice in ${r.version}`, 'give each note of a release its own id');
-      seen.add(n.id);
-      if (n.when) checkRule(n.when, [...path, 'when'], problem);
-    });
-  }
-}
-
-/** Regular expressions in rules must compile now, not when a plan meets them. */
-function checkRule(rule: Rule, path: PropertyKey[], problem: Problem): void {
-  if ('all' in rule) rule.all.forEach((r, i) => checkRule(r, [...path, 'all', i], problem));
-  else if ('any' in rule) rule.any.forEach((r, i) => checkRule(r, [...path, 'any', i], problem));
-  else if ('not' in rule) checkRule(rule.not, [...path, 'not'], problem);
-  else if (rule.matches !== undefined) {
-    try {
-      new RegExp(rule.matches);
-    } catch {
-      problem([...path, 'matches'], `"${rule.matches}" is not a valid regular expression`, 'write a JavaScript regular expression, without slashes');
-    }
-  }
-}
-
-/** Equal versions share a key (`5.4` and `5.4.0 GA`), so references resolve without a scan. */
-function versionKey(scheme: VersionScheme, v: string): string {
-  const p = scheme.parse(v);
-  if (!p) return `invalid:${v}`;
-  const release = [...p.release];
-  while (release.length > 1 && release.at(-1) === 0) release.pop();
-  return `${release.join('.')}|${p.level}|${p.prerelease ?? ''}`;
-}
-
-function versionHint(scheme: VersionScheme): string {
-  return `write a version of the ${scheme.id} scheme: ${scheme.description}`;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Rule } from '../rules/index.ts';
+import { Rule } from '../rules/schema.ts';
 
 /**
  * The catalog format: a vendor's release data, as YAML. Every object is strict so that a misspelt
@@ -262,7 +262,11 @@ export const Facts = z.looseObject({
   product: z.string().optional(),
   version: z.string().optional(),
   platform: z
-    .looseObject({ os: z.string().optional(), arch: z.string().optional(), id: z.string().optional() })
+    .looseObject({
+      os: z.string().optional(),
+      arch: z.string().optional(),
+      id: z.string().optional(),
+    })
     .optional(),
 });
 export type Facts = z.infer<typeof Facts>;

@@ -29,7 +29,8 @@ export function compilePattern(source: string, scheme: VersionScheme): VersionPa
     alternatives.push(terms);
   }
   const only = alternatives.length === 1 && alternatives[0]?.length === 1;
-  const exactVersion = only && /^=?\s*[^<>=*,|]+$/.test(source.trim()) && !source.includes('release:');
+  const exactVersion =
+    only && /^=?\s*[^<>=*,|]+$/.test(source.trim()) && !source.includes('release:');
   return {
     source,
     exact: exactVersion ? source.trim().replace(/^=\s*/, '') : undefined,

@@ -20,7 +20,9 @@ const collect = (value: string, previous: string[]) => [...previous, value];
  * Command modules are imported lazily so `uplift --help` and each command load only what they use.
  */
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
-  const wantsJson = argv.includes('--json') || argv.some((a, i) => (a === '--format' && argv[i + 1] === 'json') || a === '--format=json');
+  const wantsJson =
+    argv.includes('--json') ||
+    argv.some((a, i) => (a === '--format' && argv[i + 1] === 'json') || a === '--format=json');
   const program = new Command()
     .name('uplift')
     .description('Plans and carries out upgrades of server software installations.')
@@ -34,19 +36,32 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     result = { res, out };
   };
 
-
   program
     .command('plan')
-    .description('Plan an upgrade: path, notes digest, incompatibilities, tasks, time estimate and verdict.')
+    .description(
+      'Plan an upgrade: path, notes digest, incompatibilities, tasks, time estimate and verdict.',
+    )
     .requiredOption('--profile <name>', 'product profile (a built-in name or a profile folder)')
     .option('--from <version>', 'installed version (default: the version in the facts)')
     .option('--to <version>', 'target version, or "latest"', 'latest')
     .option('--facts <file>', 'facts of the installation, YAML or JSON')
-    .option('--fact <path=value>', 'set one fact, e.g. --fact database.type=oracle (repeatable)', collect, [] as string[])
-    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown'] as const).default('text' as const))
+    .option(
+      '--fact <path=value>',
+      'set one fact, e.g. --fact database.type=oracle (repeatable)',
+      collect,
+      [] as string[],
+    )
+    .addOption(
+      new Option('--format <format>', 'output format')
+        .choices(['text', 'json', 'markdown'] as const)
+        .default('text' as const),
+    )
     .option('--json', 'same as --format json')
     .option('--out <file>', 'write the output to a file instead of standard output')
-    .addHelpText('after', '\nExit codes: 0 planned, 2 bad input, 3 verdict blocked.\nExample: uplift plan --profile securetransport --from "5.3.0 Patch 3" --to 5.5')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 planned, 2 bad input, 3 verdict blocked.\nExample: uplift plan --profile securetransport --from "5.3.0 Patch 3" --to 5.5',
+    )
     .action(async (o) => {
       const { handler } = await import('./commands/plan.ts');
       const format = o.json ? 'json' : o.format;
@@ -74,7 +89,13 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     .option('--to <version>', 'target version, or "latest"', 'latest')
     .option('--facts <file>', 'facts of the installation, to list what concerns it first')
     .option('--fact <path=value>', 'set one fact (repeatable)', collect, [] as string[])
-    .addOption(new Option('--type <type...>', 'only these types').choices(['feature', 'fixed', 'limitation'] as const))
+    .addOption(
+      new Option('--type <type...>', 'only these types').choices([
+        'feature',
+        'fixed',
+        'limitation',
+      ] as const),
+    )
     .option('--component <name...>', 'only these components')
     .option('--security', 'only security entries')
     .option('--json', 'print JSON')
@@ -122,7 +143,12 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
 function report(err: unknown, io: CliIo, json: boolean): number {
   if (err instanceof CommanderError) {
     // Commander has already printed help, the version, or its own usage message.
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.ok;
+    if (
+      err.code === 'commander.helpDisplayed' ||
+      err.code === 'commander.version' ||
+      err.code === 'commander.help'
+    )
+      return ExitCode.ok;
     return ExitCode.badInput;
   }
   if (err instanceof ExitError) return err.exitCode;

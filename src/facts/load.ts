@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { describeIssues, Facts, parseYaml } from '../catalog/index.ts';
+import type { Facts } from '../catalog/index.ts';
 import { UpliftError } from '../errors/index.ts';
+import { locate, type PositionedYaml, parseYaml } from '../yaml/index.ts';
 
 /** Reads facts from a YAML or JSON file (JSON is YAML too, so one parser serves both). */
 export async function loadFacts(file: string): Promise<Facts> {
@@ -15,16 +16,40 @@ export async function loadFacts(file: string): Promise<Facts> {
     });
   }
   const y = parseYaml(text, file, 'UPLIFT_FACTS_INVALID');
-  const parsed = Facts.safeParse(y.doc.toJS() ?? {});
-  if (!parsed.success) {
-    const details = describeIssues(y, parsed.error);
-    throw new UpliftError('UPLIFT_FACTS_INVALID', details[0]?.message ?? 'invalid facts', {
-      location: details[0]?.location,
-      details,
+  return checkFacts(y.doc.toJS() ?? {}, y);
+}
+
+/**
+ * Facts are open (rules may name any fact), so only the fields uplift itself reads are checked.
+ * Checked by hand rather than with the zod `Facts` schema: `uplift plan` must start fast, and
+ * zod's import alone costs more than planning (the schema still documents the shape).
+ */
+function checkFacts(value: unknown, y: PositionedYaml): Facts {
+  const bad = (path: PropertyKey[], message: string): never => {
+    const location = locate(y, path);
+    throw new UpliftError('UPLIFT_FACTS_INVALID', `${location.path}: ${message}`, {
+      location,
       hint: 'facts are a YAML or JSON mapping; version is a string and platform a mapping with os, arch and id',
     });
+  };
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return bad([], 'expected a mapping of facts');
+  const facts = value as Record<string, unknown>;
+  for (const key of ['product', 'version'] as const) {
+    if (facts[key] !== undefined && typeof facts[key] !== 'string')
+      bad([key], `expected a string, got ${JSON.stringify(facts[key])}`);
   }
-  return parsed.data;
+  const platform = facts.platform;
+  if (platform !== undefined) {
+    if (typeof platform !== 'object' || platform === null || Array.isArray(platform))
+      bad(['platform'], 'expected a mapping with os, arch and id');
+    for (const key of ['os', 'arch', 'id']) {
+      const v = (platform as Record<string, unknown>)[key];
+      if (v !== undefined && typeof v !== 'string')
+        bad(['platform', key], `expected a string, got ${JSON.stringify(v)}`);
+    }
+  }
+  return facts as Facts;
 }
 
 /**
@@ -50,7 +75,7 @@ export function applyFactFlags(facts: Facts, flags: readonly string[]): Facts {
     }
     node[segments.at(-1) as string] = value;
   }
-  return Facts.parse(out);
+  return out as Facts;
 }
 
 function parseScalar(text: string): unknown {

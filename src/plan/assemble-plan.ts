@@ -6,7 +6,15 @@ import { digestNotes } from './digest-notes.ts';
 import { durationsFor, estimateStep, scaleDuration } from './estimate.ts';
 import { findPath, type PathStep } from './find-path.ts';
 import { contentHash } from './hash.ts';
-import type { Plan, PlanIncompatibility, PlanPrerequisite, PlanStep, PlanTask, Reason, Verdict } from './schema.ts';
+import type {
+  Plan,
+  PlanIncompatibility,
+  PlanPrerequisite,
+  PlanStep,
+  PlanTask,
+  Reason,
+  Verdict,
+} from './schema.ts';
 
 export interface PlanRequest {
   /** The profile's name, recorded in the plan. */
@@ -34,18 +42,26 @@ export function assemblePlan(req: PlanRequest): Plan {
     });
   }
   const from = resolveVersion(c, requestedFrom, 'installed');
-  const to = req.to === 'latest' ? (c.versions.at(-1) as string) : resolveVersion(c, req.to, 'target');
+  const to =
+    req.to === 'latest' ? (c.versions.at(-1) as string) : resolveVersion(c, req.to, 'target');
   if (scheme.compare(to, from) < 0) {
-    throw new UpliftError('UPLIFT_PLAN_DOWNGRADE', `${to} is older than the installed ${from}; uplift does not plan downgrades`, {
-      hint: `choose a target newer than ${from}, or use uplift rollback / restore to go back`,
-    });
+    throw new UpliftError(
+      'UPLIFT_PLAN_DOWNGRADE',
+      `${to} is older than the installed ${from}; uplift does not plan downgrades`,
+      {
+        hint: `choose a target newer than ${from}, or use uplift rollback / restore to go back`,
+      },
+    );
   }
   const facts = { ...req.facts, version: from };
   const platform = typeof facts.platform?.id === 'string' ? facts.platform.id : null;
   const assumptions = new Set<string>();
   const hopCost = (s: PathStep) => estimateStep(c, s, null, facts, assumptions).downtimeSeconds;
 
-  const path = from === to ? { found: true as const, steps: [], conditionalStops: [] } : findPath(c, from, to, facts, hopCost);
+  const path =
+    from === to
+      ? { found: true as const, steps: [], conditionalStops: [] }
+      : findPath(c, from, to, facts, hopCost);
   assumptions.clear();
   const pathSteps = path.found ? path.steps : [];
   const steps = pathSteps.map((s, i) => toPlanStep(c, s, i, platform, facts, assumptions));
@@ -60,7 +76,8 @@ export function assemblePlan(req: PlanRequest): Plan {
   const backupSeconds = from === to ? 0 : scaleDuration(d.backup, facts, assumptions);
   const hopDowntime = steps.reduce((sum, s) => sum + s.estimate.downtimeSeconds, 0);
   const downtimeSeconds = from === to ? 0 : hopDowntime + (d.backupNeedsStop ? backupSeconds : 0);
-  const validationSeconds = from === to ? 0 : scaleDuration(durationsFor(c, to).validate, facts, assumptions);
+  const validationSeconds =
+    from === to ? 0 : scaleDuration(durationsFor(c, to).validate, facts, assumptions);
   const rollbackSeconds = from === to ? 0 : scaleDuration(d.rollback, facts, assumptions);
 
   const conditionalStops = path.conditionalStops.map((s) => ({
@@ -69,7 +86,17 @@ export function assemblePlan(req: PlanRequest): Plan {
     outcome: outcomeOf(s.value),
     missingFacts: s.missing,
   }));
-  const { verdict, reasons } = decideVerdict({ from, to, path, steps, incompatibilities, externalPrerequisites, conditionalStops, notesApplying: notes.counts.applies, security: notes.counts.security });
+  const { verdict, reasons } = decideVerdict({
+    from,
+    to,
+    path,
+    steps,
+    incompatibilities,
+    externalPrerequisites,
+    conditionalStops,
+    notesApplying: notes.counts.applies,
+    security: notes.counts.security,
+  });
 
   const prerequisiteStep = steps.find((s) => s.stage === 'prerequisite');
   const body: Omit<Plan, 'hash'> = {
@@ -83,7 +110,9 @@ export function assemblePlan(req: PlanRequest): Plan {
     target: { requested: req.to, resolved: to },
     verdict,
     reasons,
-    prerequisite: prerequisiteStep?.to ? { to: prerequisiteStep.to, reason: prerequisiteStep.reason.text } : null,
+    prerequisite: prerequisiteStep?.to
+      ? { to: prerequisiteStep.to, reason: prerequisiteStep.reason.text }
+      : null,
     steps,
     blockedBy: path.found ? [] : path.blockedBy,
     conditionalStops,
@@ -111,20 +140,38 @@ export function assemblePlan(req: PlanRequest): Plan {
 function resolveVersion(c: LoadedCatalog, v: string, role: 'installed' | 'target'): string {
   const { scheme } = c;
   if (!scheme.isValid(v)) {
-    throw new UpliftError('UPLIFT_PLAN_UNKNOWN_VERSION', `the ${role} version "${v}" is not a ${scheme.id} version`, {
-      hint: `write it the way the catalog does, e.g. "${c.versions.at(-1)}"; run uplift paths to list versions`,
-    });
+    throw new UpliftError(
+      'UPLIFT_PLAN_UNKNOWN_VERSION',
+      `the ${role} version "${v}" is not a ${scheme.id} version`,
+      {
+        hint: `write it the way the catalog does, e.g. "${c.versions.at(-1)}"; run uplift paths to list versions`,
+      },
+    );
   }
   const found = findEqual(scheme, c.versions, v);
   if (found === undefined) {
     const release = c.versions.filter((x) => scheme.releaseOf(x) === scheme.releaseOf(v));
-    const hint = release.length > 0 ? `known levels of ${scheme.releaseOf(v)}: ${release.join(', ')}` : `the catalog lists ${c.versions[0]} to ${c.versions.at(-1)}`;
-    throw new UpliftError('UPLIFT_PLAN_UNKNOWN_VERSION', `the ${role} version "${v}" is not in the ${c.catalog.product} catalog`, { hint });
+    const hint =
+      release.length > 0
+        ? `known levels of ${scheme.releaseOf(v)}: ${release.join(', ')}`
+        : `the catalog lists ${c.versions[0]} to ${c.versions.at(-1)}`;
+    throw new UpliftError(
+      'UPLIFT_PLAN_UNKNOWN_VERSION',
+      `the ${role} version "${v}" is not in the ${c.catalog.product} catalog`,
+      { hint },
+    );
   }
   return found;
 }
 
-function toPlanStep(c: LoadedCatalog, s: PathStep, i: number, platform: string | null, facts: unknown, assumptions: Set<string>): PlanStep {
+function toPlanStep(
+  c: LoadedCatalog,
+  s: PathStep,
+  i: number,
+  platform: string | null,
+  facts: unknown,
+  assumptions: Set<string>,
+): PlanStep {
   let pack: Pack | null = null;
   let packProblem: string | undefined;
   if (s.kind !== 'manual' && s.to !== null) {
@@ -132,10 +179,12 @@ function toPlanStep(c: LoadedCatalog, s: PathStep, i: number, platform: string |
       const fromPattern = c.packFrom.get(p);
       return s.from === null || !fromPattern || fromPattern.matches(s.from);
     });
-    if (platform === null) packProblem = 'the platform is unknown; give platform.id in the facts to pick a pack';
+    if (platform === null)
+      packProblem = 'the platform is unknown; give platform.id in the facts to pick a pack';
     else {
       pack = candidates.find((p) => p.platform === platform) ?? null;
-      if (!pack) packProblem = `the catalog lists no pack for ${platform} that reaches ${s.to}${s.from ? ` from ${s.from}` : ''}`;
+      if (!pack)
+        packProblem = `the catalog lists no pack for ${platform} that reaches ${s.to}${s.from ? ` from ${s.from}` : ''}`;
     }
   }
   const title =
@@ -152,9 +201,20 @@ function toPlanStep(c: LoadedCatalog, s: PathStep, i: number, platform: string |
     to: s.to,
     title,
     reason: s.reason,
-    pack: pack ? { platform: pack.platform, file: pack.file, size: pack.size, sha256: pack.sha256, md5: pack.md5, url: pack.url } : null,
+    pack: pack
+      ? {
+          platform: pack.platform,
+          file: pack.file,
+          size: pack.size,
+          sha256: pack.sha256,
+          md5: pack.md5,
+          url: pack.url,
+        }
+      : null,
     packProblem,
-    manual: s.manual ? { id: s.manual.id, detail: s.manual.detail, link: s.manual.link } : undefined,
+    manual: s.manual
+      ? { id: s.manual.id, detail: s.manual.detail, link: s.manual.link }
+      : undefined,
     estimate: estimateStep(c, s, pack, facts, assumptions),
   };
 }
@@ -164,13 +224,20 @@ function outcomeOf(v: RuleOutcome['value']): PlanIncompatibility['outcome'] {
 }
 
 /** An incompatibility concerns a path that crosses the version introducing it. */
-function assessIncompatibilities(c: LoadedCatalog, from: string, to: string, facts: unknown): PlanIncompatibility[] {
+function assessIncompatibilities(
+  c: LoadedCatalog,
+  from: string,
+  to: string,
+  facts: unknown,
+): PlanIncompatibility[] {
   const { scheme } = c;
   const out: PlanIncompatibility[] = [];
   for (const inc of c.catalog.incompatibilities) {
     const at = c.introducedIn.get(`incompatibility:${inc.id}`) as string;
     if (!(scheme.compare(from, at) < 0 && scheme.compare(at, to) <= 0)) continue;
-    const outcome = inc.when ? evaluateRule(inc.when, facts) : { value: true as const, missing: [], used: {} };
+    const outcome = inc.when
+      ? evaluateRule(inc.when, facts)
+      : { value: true as const, missing: [], used: {} };
     out.push({
       id: inc.id,
       title: inc.title,
@@ -187,13 +254,20 @@ function assessIncompatibilities(c: LoadedCatalog, from: string, to: string, fac
   return out;
 }
 
-function assessPrerequisites(c: LoadedCatalog, from: string, to: string, facts: unknown): PlanPrerequisite[] {
+function assessPrerequisites(
+  c: LoadedCatalog,
+  from: string,
+  to: string,
+  facts: unknown,
+): PlanPrerequisite[] {
   const { scheme } = c;
   const out: PlanPrerequisite[] = [];
   for (const p of c.catalog.externalPrerequisites) {
     const at = c.introducedIn.get(`prerequisite:${p.id}`);
     if (from === to || (at !== undefined && scheme.compare(to, at) < 0)) continue;
-    const concerns = p.appliesWhen ? evaluateRule(p.appliesWhen, facts) : { value: true as const, missing: [], used: {} };
+    const concerns = p.appliesWhen
+      ? evaluateRule(p.appliesWhen, facts)
+      : { value: true as const, missing: [], used: {} };
     let status: PlanPrerequisite['status'] = 'not-applicable';
     let evidence = concerns.used;
     let missing = concerns.missing;
@@ -201,28 +275,69 @@ function assessPrerequisites(c: LoadedCatalog, from: string, to: string, facts: 
       const holds = evaluateRule(p.require, facts);
       evidence = { ...concerns.used, ...holds.used };
       missing = [...new Set([...concerns.missing, ...holds.missing])].sort();
-      if (holds.value === 'unknown' || concerns.value === 'unknown') status = holds.value === true ? 'satisfied' : 'unknown';
+      if (holds.value === 'unknown' || concerns.value === 'unknown')
+        status = holds.value === true ? 'satisfied' : 'unknown';
       else status = holds.value ? 'satisfied' : 'violated';
       if (status !== 'unknown') missing = [];
     }
-    out.push({ id: p.id, title: p.title, system: p.system, severity: p.severity, status, action: p.action, link: p.link, evidence, missingFacts: missing });
+    out.push({
+      id: p.id,
+      title: p.title,
+      system: p.system,
+      severity: p.severity,
+      status,
+      action: p.action,
+      link: p.link,
+      evidence,
+      missingFacts: missing,
+    });
   }
   return out;
 }
 
-function selectTasks(c: LoadedCatalog, facts: unknown, packHops: number, upToDate: boolean): PlanTask[] {
+function selectTasks(
+  c: LoadedCatalog,
+  facts: unknown,
+  packHops: number,
+  upToDate: boolean,
+): PlanTask[] {
   if (upToDate) return [];
   return c.catalog.tasks
-    .filter((t) => (!t.chainedOnly || packHops > 1) && (!t.when || evaluateRule(t.when, facts).value !== false))
+    .filter(
+      (t) =>
+        (!t.chainedOnly || packHops > 1) &&
+        (!t.when || evaluateRule(t.when, facts).value !== false),
+    )
     .map((t) => ({ id: t.id, title: t.title, detail: t.detail, check: t.check }));
 }
 
-function manualActionsOf(steps: PlanStep[], incs: PlanIncompatibility[], prereqs: PlanPrerequisite[], tasks: PlanTask[]): Plan['manualActions'] {
+function manualActionsOf(
+  steps: PlanStep[],
+  incs: PlanIncompatibility[],
+  prereqs: PlanPrerequisite[],
+  tasks: PlanTask[],
+): Plan['manualActions'] {
   return [
-    ...steps.filter((s) => s.kind === 'manual').map((s) => ({ source: 'manual-step', id: s.manual?.id ?? `step-${s.index}`, text: s.title })),
-    ...steps.filter((s) => s.packProblem).map((s) => ({ source: 'pack', id: `step-${s.index}`, text: `Obtain the pack for step ${s.index}: ${s.packProblem}` })),
-    ...incs.filter((i) => i.outcome !== 'does-not-apply' && i.severity !== 'info').map((i) => ({ source: 'incompatibility', id: i.id, text: i.action })),
-    ...prereqs.filter((p) => p.status === 'violated' || p.status === 'unknown').map((p) => ({ source: 'prerequisite', id: p.id, text: p.action })),
+    ...steps
+      .filter((s) => s.kind === 'manual')
+      .map((s) => ({
+        source: 'manual-step',
+        id: s.manual?.id ?? `step-${s.index}`,
+        text: s.title,
+      })),
+    ...steps
+      .filter((s) => s.packProblem)
+      .map((s) => ({
+        source: 'pack',
+        id: `step-${s.index}`,
+        text: `Obtain the pack for step ${s.index}: ${s.packProblem}`,
+      })),
+    ...incs
+      .filter((i) => i.outcome !== 'does-not-apply' && i.severity !== 'info')
+      .map((i) => ({ source: 'incompatibility', id: i.id, text: i.action })),
+    ...prereqs
+      .filter((p) => p.status === 'violated' || p.status === 'unknown')
+      .map((p) => ({ source: 'prerequisite', id: p.id, text: p.action })),
     ...tasks.filter((t) => !t.check).map((t) => ({ source: 'task', id: t.id, text: t.title })),
   ];
 }
@@ -241,36 +356,77 @@ interface VerdictInput {
 
 /** blocked > not recommended (something unknown) > possible with actions > recommended. */
 function decideVerdict(v: VerdictInput): { verdict: Verdict; reasons: Reason[] } {
-  if (v.from === v.to) return { verdict: 'up-to-date', reasons: [{ code: 'up-to-date', text: `${v.from} is already the target` }] };
+  if (v.from === v.to)
+    return {
+      verdict: 'up-to-date',
+      reasons: [{ code: 'up-to-date', text: `${v.from} is already the target` }],
+    };
   const blocked: Reason[] = [];
   const unknown: Reason[] = [];
   const actions: Reason[] = [];
   if (!v.path.found) {
-    const why = 'blockedBy' in v.path && v.path.blockedBy.length > 0 ? v.path.blockedBy.map((b) => `${b.from}: ${b.reason}`).join('; ') : 'no allowed path in the catalog';
+    const why =
+      'blockedBy' in v.path && v.path.blockedBy.length > 0
+        ? v.path.blockedBy.map((b) => `${b.from}: ${b.reason}`).join('; ')
+        : 'no allowed path in the catalog';
     blocked.push({ code: 'no-path', text: `no upgrade path from ${v.from} to ${v.to}: ${why}` });
   }
   for (const i of v.incompatibilities) {
-    if (i.outcome === 'applies' && i.severity === 'blocking') blocked.push({ code: 'incompatibility-blocking', text: `${i.title}: ${i.action}` });
-    else if (i.outcome === 'applies' && i.severity === 'action') actions.push({ code: 'incompatibility-action', text: `${i.title}: ${i.action}` });
-    else if (i.outcome === 'unknown') unknown.push({ code: 'incompatibility-unknown', text: `cannot tell whether "${i.title}" applies`, missingFacts: i.missingFacts });
+    if (i.outcome === 'applies' && i.severity === 'blocking')
+      blocked.push({ code: 'incompatibility-blocking', text: `${i.title}: ${i.action}` });
+    else if (i.outcome === 'applies' && i.severity === 'action')
+      actions.push({ code: 'incompatibility-action', text: `${i.title}: ${i.action}` });
+    else if (i.outcome === 'unknown')
+      unknown.push({
+        code: 'incompatibility-unknown',
+        text: `cannot tell whether "${i.title}" applies`,
+        missingFacts: i.missingFacts,
+      });
   }
   for (const p of v.externalPrerequisites) {
-    if (p.status === 'violated' && p.severity === 'blocking') blocked.push({ code: 'prerequisite-violated', text: `${p.title}: ${p.action}` });
-    else if (p.status === 'violated' && p.severity === 'action') actions.push({ code: 'prerequisite-action', text: `${p.title}: ${p.action}` });
-    else if (p.status === 'unknown') unknown.push({ code: 'prerequisite-unknown', text: `cannot tell whether "${p.title}" holds`, missingFacts: p.missingFacts });
+    if (p.status === 'violated' && p.severity === 'blocking')
+      blocked.push({ code: 'prerequisite-violated', text: `${p.title}: ${p.action}` });
+    else if (p.status === 'violated' && p.severity === 'action')
+      actions.push({ code: 'prerequisite-action', text: `${p.title}: ${p.action}` });
+    else if (p.status === 'unknown')
+      unknown.push({
+        code: 'prerequisite-unknown',
+        text: `cannot tell whether "${p.title}" holds`,
+        missingFacts: p.missingFacts,
+      });
   }
   for (const s of v.conditionalStops) {
-    if (s.outcome === 'unknown') unknown.push({ code: 'conditional-stop-unknown', text: `cannot tell whether the stop at ${s.version} is needed; it was kept`, missingFacts: s.missingFacts });
+    if (s.outcome === 'unknown')
+      unknown.push({
+        code: 'conditional-stop-unknown',
+        text: `cannot tell whether the stop at ${s.version} is needed; it was kept`,
+        missingFacts: s.missingFacts,
+      });
   }
   for (const s of v.steps) {
     if (s.kind === 'manual') actions.push({ code: 'manual-step', text: `manual step: ${s.title}` });
-    if (s.packProblem) actions.push({ code: 'pack-missing', text: `step ${s.index}: ${s.packProblem}` });
+    if (s.packProblem)
+      actions.push({ code: 'pack-missing', text: `step ${s.index}: ${s.packProblem}` });
   }
   const info: Reason[] = [];
-  if (v.security > 0) info.push({ code: 'security-fixes', text: `${v.security} security entries in the release notes on this path` });
-  if (v.notesApplying > 0) info.push({ code: 'notes-apply', text: `${v.notesApplying} release-note entries concern this installation` });
-  if (blocked.length > 0) return { verdict: 'blocked', reasons: [...blocked, ...unknown, ...actions] };
-  if (unknown.length > 0) return { verdict: 'not-recommended', reasons: [...unknown, ...actions, ...info] };
-  if (actions.length > 0) return { verdict: 'possible-with-actions', reasons: [...actions, ...info] };
-  return { verdict: 'recommended', reasons: [{ code: 'clear', text: 'no blocking or unresolved item on this path' }, ...info] };
+  if (v.security > 0)
+    info.push({
+      code: 'security-fixes',
+      text: `${v.security} security entries in the release notes on this path`,
+    });
+  if (v.notesApplying > 0)
+    info.push({
+      code: 'notes-apply',
+      text: `${v.notesApplying} release-note entries concern this installation`,
+    });
+  if (blocked.length > 0)
+    return { verdict: 'blocked', reasons: [...blocked, ...unknown, ...actions] };
+  if (unknown.length > 0)
+    return { verdict: 'not-recommended', reasons: [...unknown, ...actions, ...info] };
+  if (actions.length > 0)
+    return { verdict: 'possible-with-actions', reasons: [...actions, ...info] };
+  return {
+    verdict: 'recommended',
+    reasons: [{ code: 'clear', text: 'no blocking or unresolved item on this path' }, ...info],
+  };
 }

@@ -15,15 +15,28 @@ const sections = [
   ['limitations', 'limitation'],
 ] as const;
 
-const statusOrder: Record<NoteStatus, number> = { applies: 0, unknown: 1, general: 2, 'does-not-apply': 3 };
+const statusOrder: Record<NoteStatus, number> = {
+  applies: 0,
+  unknown: 1,
+  general: 2,
+  'does-not-apply': 3,
+};
 
 /**
  * The release notes of every release after `from` up to `to`, deduplicated by type and id, with
  * what applies to these facts first, security entries next, then in release order. Pure.
  */
-export function digestNotes(c: LoadedCatalog, from: string, to: string, facts: unknown, filter: DigestFilter = {}): NotesDigest {
+export function digestNotes(
+  c: LoadedCatalog,
+  from: string,
+  to: string,
+  facts: unknown,
+  filter: DigestFilter = {},
+): NotesDigest {
   const { scheme } = c;
-  const releases = c.versions.filter((v) => scheme.compare(v, from) > 0 && scheme.compare(v, to) <= 0);
+  const releases = c.versions.filter(
+    (v) => scheme.compare(v, from) > 0 && scheme.compare(v, to) <= 0,
+  );
   const byKey = new Map<string, DigestEntry & { order: number }>();
   let order = 0;
   const components = filter.components?.map((x) => x.toLowerCase());
@@ -40,12 +53,21 @@ export function digestNotes(c: LoadedCatalog, from: string, to: string, facts: u
           seen.releases.push(version);
           continue;
         }
-        byKey.set(key, { ...describe(note, type, version, facts), illustrative: release?.illustrative || undefined, order: order++ });
+        byKey.set(key, {
+          ...describe(note, type, version, facts),
+          illustrative: release?.illustrative || undefined,
+          order: order++,
+        });
       }
     }
   }
   const entries = [...byKey.values()]
-    .sort((a, b) => statusOrder[a.status] - statusOrder[b.status] || Number(b.security) - Number(a.security) || a.order - b.order)
+    .sort(
+      (a, b) =>
+        statusOrder[a.status] - statusOrder[b.status] ||
+        Number(b.security) - Number(a.security) ||
+        a.order - b.order,
+    )
     .map(({ order: _, ...e }) => e);
   return {
     releases,
@@ -60,7 +82,12 @@ export function digestNotes(c: LoadedCatalog, from: string, to: string, facts: u
   };
 }
 
-function describe(note: NoteEntry, type: DigestEntry['type'], version: string, facts: unknown): DigestEntry {
+function describe(
+  note: NoteEntry,
+  type: DigestEntry['type'],
+  version: string,
+  facts: unknown,
+): DigestEntry {
   let status: NoteStatus = 'general';
   let missingFacts: string[] | undefined;
   if (note.when) {

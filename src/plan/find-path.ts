@@ -34,7 +34,11 @@ export interface ConditionalStopOutcome {
 
 export type PathResult =
   | { found: true; steps: PathStep[]; conditionalStops: ConditionalStopOutcome[] }
-  | { found: false; blockedBy: { from: string; reason: string; link?: string }[]; conditionalStops: ConditionalStopOutcome[] };
+  | {
+      found: false;
+      blockedBy: { from: string; reason: string; link?: string }[];
+      conditionalStops: ConditionalStopOutcome[];
+    };
 
 /** Estimated downtime of one hop in seconds; the tie-break between paths with equal hop counts. */
 export type HopCost = (step: PathStep) => number;
@@ -51,7 +55,13 @@ interface Transition {
  * from manual steps out of blocked versions; blocked hops are removed. "Latest patch first" forces
  * the first hop. Among the remaining paths: fewest hops, then least estimated downtime.
  */
-export function findPath(c: LoadedCatalog, from: string, to: string, facts: unknown, cost: HopCost): PathResult {
+export function findPath(
+  c: LoadedCatalog,
+  from: string,
+  to: string,
+  facts: unknown,
+  cost: HopCost,
+): PathResult {
   const { scheme } = c;
   const conditionalStops: ConditionalStopOutcome[] = [];
   const stops: { version: string; conditional: boolean; reason?: string }[] = [];
@@ -61,15 +71,25 @@ export function findPath(c: LoadedCatalog, from: string, to: string, facts: unkn
       continue;
     }
     const outcome = evaluateRule(s.stop.when, facts);
-    conditionalStops.push({ version: s.version, reason: s.stop.reason, value: outcome.value, missing: outcome.missing });
+    conditionalStops.push({
+      version: s.version,
+      reason: s.stop.reason,
+      value: outcome.value,
+      missing: outcome.missing,
+    });
     // An unknown condition keeps the stop: the longer path is the safe one.
-    if (outcome.value !== false) stops.push({ version: s.version, conditional: true, reason: s.stop.reason });
+    if (outcome.value !== false)
+      stops.push({ version: s.version, conditional: true, reason: s.stop.reason });
   }
   const blockedBy = new Map<string, { from: string; reason: string; link?: string }>();
   const isBlocked = (a: string, b: string): boolean => {
     for (const rule of c.blocked) {
       if (rule.from.matches(a) && (!rule.to || rule.to.matches(b))) {
-        blockedBy.set(`${a}\u0000${rule.reason}`, { from: a, reason: rule.reason, link: rule.link });
+        blockedBy.set(`${a}\u0000${rule.reason}`, {
+          from: a,
+          reason: rule.reason,
+          link: rule.link,
+        });
         return true;
       }
     }
@@ -90,15 +110,19 @@ export function findPath(c: LoadedCatalog, from: string, to: string, facts: unkn
       if (s && scheme.compare(s.version, to) < 0) {
         hop(s.version, {
           code: s.conditional ? 'conditional-stop' : 'required-stop',
-          text: s.reason ?? (s.conditional ? 'a stop required for this installation' : 'a required stop'),
+          text:
+            s.reason ??
+            (s.conditional ? 'a stop required for this installation' : 'a required stop'),
         });
       } else {
         hop(to, { code: 'target', text: 'the target version' });
       }
     }
-    for (const e of c.edgesFrom.get(v) ?? []) hop(e.to, { code: 'edge', text: 'an allowed upgrade edge' }, e.downtimeMinutes);
+    for (const e of c.edgesFrom.get(v) ?? [])
+      hop(e.to, { code: 'edge', text: 'an allowed upgrade edge' }, e.downtimeMinutes);
     for (const e of c.edgesByPattern) {
-      if (e.from.matches(v) && scheme.compare(e.to, v) > 0) hop(e.to, { code: 'edge', text: 'an allowed upgrade edge' }, e.downtimeMinutes);
+      if (e.from.matches(v) && scheme.compare(e.to, v) > 0)
+        hop(e.to, { code: 'edge', text: 'an allowed upgrade edge' }, e.downtimeMinutes);
     }
     for (const m of c.manualSteps) {
       if (!m.from.matches(v) || scheme.compare(m.continueAt, to) > 0) continue;
@@ -111,9 +135,23 @@ export function findPath(c: LoadedCatalog, from: string, to: string, facts: unkn
             from: v,
             to: null,
             reason: { code: 'manual-step', text: step.detail ?? step.title },
-            manual: { id: step.id, title: step.title, detail: step.detail, minutes: step.minutes, link: step.link },
+            manual: {
+              id: step.id,
+              title: step.title,
+              detail: step.detail,
+              minutes: step.minutes,
+              link: step.link,
+            },
           },
-          { kind: 'install', from: null, to: m.continueAt, reason: { code: 'after-manual-step', text: `install ${m.continueAt} after: ${step.title}` } },
+          {
+            kind: 'install',
+            from: null,
+            to: m.continueAt,
+            reason: {
+              code: 'after-manual-step',
+              text: `install ${m.continueAt} after: ${step.title}`,
+            },
+          },
         ],
       });
     }
@@ -123,7 +161,17 @@ export function findPath(c: LoadedCatalog, from: string, to: string, facts: unkn
   const start: Transition[] = [];
   const prerequisite = prerequisiteOf(c, from, to);
   if (prerequisite && !isBlocked(from, prerequisite.version)) {
-    start.push({ to: prerequisite.version, steps: [{ kind: 'pack', from, to: prerequisite.version, reason: { code: 'latest-patch-first', text: prerequisite.text } }] });
+    start.push({
+      to: prerequisite.version,
+      steps: [
+        {
+          kind: 'pack',
+          from,
+          to: prerequisite.version,
+          reason: { code: 'latest-patch-first', text: prerequisite.text },
+        },
+      ],
+    });
   } else {
     start.push(...transitions(from));
   }
@@ -134,7 +182,11 @@ export function findPath(c: LoadedCatalog, from: string, to: string, facts: unkn
 }
 
 /** The forced first hop of "latest patch first", when the installed version needs one. */
-function prerequisiteOf(c: LoadedCatalog, from: string, to: string): { version: string; text: string } | undefined {
+function prerequisiteOf(
+  c: LoadedCatalog,
+  from: string,
+  to: string,
+): { version: string; text: string } | undefined {
   const { scheme } = c;
   if (!c.catalog.upgrade.latestPatchFirst || sameRelease(scheme, from, to)) return undefined;
   const override = c.prerequisites.get(scheme.releaseOf(from));
@@ -151,7 +203,12 @@ interface Label {
 }
 
 /** Dijkstra over versions with the cost (hops, downtime), compared in that order. */
-function shortest(start: Transition[], to: string, transitions: (v: string) => Transition[], cost: HopCost): PathStep[] | undefined {
+function shortest(
+  start: Transition[],
+  to: string,
+  transitions: (v: string) => Transition[],
+  cost: HopCost,
+): PathStep[] | undefined {
   const best = new Map<string, Label>();
   const heap = new LabelHeap();
   const relax = (t: Transition, base: Label) => {

@@ -3,13 +3,14 @@ export { type DigestFilter, digestNotes } from './digest-notes.ts';
 export { findPath, type PathResult, type PathStep } from './find-path.ts';
 export { getPlan, type PlanOptions, readFacts } from './get-plan.ts';
 export { contentHash, isPlanIntact } from './hash.ts';
-export {
-  type DigestEntry,
+// Types only: the zod schemas (./schema.ts) are for schema generation and tests, not start-up.
+export type {
+  DigestEntry,
   NotesDigest,
   Plan,
-  type PlanIncompatibility,
-  type PlanPrerequisite,
+  PlanIncompatibility,
+  PlanPrerequisite,
   PlanStep,
-  type Reason,
+  Reason,
   Verdict,
 } from './schema.ts';

@@ -8,7 +8,13 @@ import { z } from 'zod';
 
 const Seconds = z.number().nonnegative();
 
-export const Verdict = z.enum(['recommended', 'possible-with-actions', 'not-recommended', 'blocked', 'up-to-date']);
+export const Verdict = z.enum([
+  'recommended',
+  'possible-with-actions',
+  'not-recommended',
+  'blocked',
+  'up-to-date',
+]);
 export type Verdict = z.infer<typeof Verdict>;
 
 const Reason = z.object({
@@ -145,7 +151,9 @@ export const Plan = z.object({
   /** The "latest patch first" hop, when the installed version needs one. */
   prerequisite: z.object({ to: z.string(), reason: z.string() }).nullable(),
   steps: z.array(PlanStep),
-  blockedBy: z.array(z.object({ from: z.string(), reason: z.string(), link: z.string().optional() })),
+  blockedBy: z.array(
+    z.object({ from: z.string(), reason: z.string(), link: z.string().optional() }),
+  ),
   conditionalStops: z.array(
     z.object({
       version: z.string(),

@@ -1,2 +1,2 @@
 export { builtInProfilesDir, listProfiles, loadProfile, type Profile } from './load.ts';
-export { ProfileManifest } from './schema.ts';
+export type { ProfileManifest } from './schema.ts';

@@ -8,17 +8,29 @@ export function renderPlanMarkdown(plan: Plan): string {
   const e = plan.estimate;
   out.push(`# Upgrade plan: ${plan.product} ${plan.from} → ${plan.to}`, '');
   out.push(`**Verdict: ${verdictText[plan.verdict]}**`, '');
-  for (const r of plan.reasons) out.push(`- ${esc(r.text)}${r.missingFacts?.length ? ` (missing: ${r.missingFacts.map((f) => `\`${f}\``).join(', ')})` : ''}`);
+  for (const r of plan.reasons)
+    out.push(
+      `- ${esc(r.text)}${r.missingFacts?.length ? ` (missing: ${r.missingFacts.map((f) => `\`${f}\``).join(', ')})` : ''}`,
+    );
   out.push('');
-  out.push(`Profile \`${plan.profile}\` · catalog \`${plan.catalog.digest.slice(0, 19)}…\` · plan \`${plan.hash}\``, '');
+  out.push(
+    `Profile \`${plan.profile}\` · catalog \`${plan.catalog.digest.slice(0, 19)}…\` · plan \`${plan.hash}\``,
+    '',
+  );
 
   out.push('## Steps', '');
   if (plan.steps.length === 0) out.push('No steps.', '');
   else {
     out.push('| # | step | why | pack | downtime |', '|---|---|---|---|---|');
     for (const s of plan.steps) {
-      const pack = s.pack ? `\`${s.pack.file}\` (${formatBytes(s.pack.size)})` : s.kind === 'manual' ? '—' : `none: ${esc(s.packProblem ?? '')}`;
-      out.push(`| ${s.index} | ${esc(s.title)} | ${esc(s.reason.text)} | ${pack} | ${formatDuration(s.estimate.downtimeSeconds)} |`);
+      const pack = s.pack
+        ? `\`${s.pack.file}\` (${formatBytes(s.pack.size)})`
+        : s.kind === 'manual'
+          ? '—'
+          : `none: ${esc(s.packProblem ?? '')}`;
+      out.push(
+        `| ${s.index} | ${esc(s.title)} | ${esc(s.reason.text)} | ${pack} | ${formatDuration(s.estimate.downtimeSeconds)} |`,
+      );
     }
     out.push('');
   }
@@ -32,7 +44,9 @@ export function renderPlanMarkdown(plan: Plan): string {
   out.push('## Incompatibilities on this path', '');
   if (incs.length === 0) out.push('None apply to this installation.', '');
   for (const i of incs) {
-    out.push(`- **${i.severity}** \`${i.id}\` (from ${i.introducedIn}): ${esc(i.title)} — ${i.outcome}${evidence(i.evidence, i.missingFacts)}`);
+    out.push(
+      `- **${i.severity}** \`${i.id}\` (from ${i.introducedIn}): ${esc(i.title)} — ${i.outcome}${evidence(i.evidence, i.missingFacts)}`,
+    );
     out.push(`  - Action: ${esc(i.action)}`);
   }
   if (incs.length > 0) out.push('');
@@ -40,19 +54,27 @@ export function renderPlanMarkdown(plan: Plan): string {
   const prereqs = plan.externalPrerequisites.filter((p) => p.status !== 'not-applicable');
   if (prereqs.length > 0) {
     out.push('## Outside systems', '');
-    for (const p of prereqs) out.push(`- **${p.status}** ${esc(p.title)}${evidence(p.evidence, p.missingFacts)} — ${esc(p.action)}`);
+    for (const p of prereqs)
+      out.push(
+        `- **${p.status}** ${esc(p.title)}${evidence(p.evidence, p.missingFacts)} — ${esc(p.action)}`,
+      );
     out.push('');
   }
 
   out.push('## Pre-upgrade tasks', '');
-  for (const t of plan.tasks) out.push(`- [ ] ${esc(t.title)}${t.check ? ` (automated check: \`${t.check}\`)` : ' (by hand)'}`);
+  for (const t of plan.tasks)
+    out.push(
+      `- [ ] ${esc(t.title)}${t.check ? ` (automated check: \`${t.check}\`)` : ' (by hand)'}`,
+    );
   out.push('');
 
   out.push('## Time', '');
   out.push('| phase | estimate |', '|---|---|');
   out.push(`| download (${formatBytes(e.downloadBytes)}) | ${formatDuration(e.downloadSeconds)} |`);
   out.push(`| backup | ${formatDuration(e.backupSeconds)} |`);
-  out.push(`| downtime (${e.packHops} hops, ${e.manualSteps} manual) | ${formatDuration(e.downtimeSeconds)} |`);
+  out.push(
+    `| downtime (${e.packHops} hops, ${e.manualSteps} manual) | ${formatDuration(e.downtimeSeconds)} |`,
+  );
   out.push(`| validation | ${formatDuration(e.validationSeconds)} |`);
   out.push(`| rollback, if needed | ${formatDuration(e.rollbackSeconds)} |`);
   out.push(`| **window to book** | **${formatDuration(e.windowSeconds)}** |`, '');
@@ -61,11 +83,16 @@ export function renderPlanMarkdown(plan: Plan): string {
 
   const n = plan.notes.counts;
   out.push('## Release notes', '');
-  out.push(`${plan.notes.releases.length} releases read: ${n.feature} features, ${n.fixed} fixed issues (${n.security} security), ${n.limitation} known limitations; ${n.applies} concern this installation.`, '');
+  out.push(
+    `${plan.notes.releases.length} releases read: ${n.feature} features, ${n.fixed} fixed issues (${n.security} security), ${n.limitation} known limitations; ${n.applies} concern this installation.`,
+    '',
+  );
   out.push('| type | id | title | release | concerns you |', '|---|---|---|---|---|');
   for (const entry of plan.notes.entries) {
     const mark = entry.security ? ' 🔒' : '';
-    out.push(`| ${entry.type} | \`${entry.id}\`${mark} | ${esc(entry.title)}${entry.illustrative ? ' *(illustrative)*' : ''} | ${entry.release} | ${entry.status} |`);
+    out.push(
+      `| ${entry.type} | \`${entry.id}\`${mark} | ${esc(entry.title)}${entry.illustrative ? ' *(illustrative)*' : ''} | ${entry.release} | ${entry.status} |`,
+    );
   }
   out.push('');
   return out.join('\n');

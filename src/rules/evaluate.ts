@@ -1,5 +1,5 @@
-import type { Rule } from './schema.ts';
 import { lookupFact } from './facts.ts';
+import type { Rule } from './schema.ts';
 
 /** Kleene three-valued truth: a rule over a missing fact is neither true nor false. */
 export type Truth = true | false | 'unknown';
@@ -69,7 +69,8 @@ function testValue(rule: FactRule, value: unknown): Truth {
     return typeof value === 'string' && value.includes(String(needle));
   }
   if (rule.matches !== undefined) return new RegExp(rule.matches).test(String(value));
-  if (rule.versionAtLeast !== undefined) return compareDotted(String(value), rule.versionAtLeast) >= 0;
+  if (rule.versionAtLeast !== undefined)
+    return compareDotted(String(value), rule.versionAtLeast) >= 0;
   if (rule.versionBelow !== undefined) return compareDotted(String(value), rule.versionBelow) < 0;
   const n = typeof value === 'number' ? value : Number(value);
   if (Number.isNaN(n)) return false;

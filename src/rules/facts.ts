@@ -11,7 +11,8 @@ export function lookupFact(facts: unknown, path: string): FactLookup {
 }
 
 function lookupSegments(node: unknown, segments: readonly string[]): FactLookup {
-  if (segments.length === 0) return node === undefined || node === null ? { found: false } : { found: true, value: node };
+  if (segments.length === 0)
+    return node === undefined || node === null ? { found: false } : { found: true, value: node };
   if (typeof node !== 'object' || node === null || Array.isArray(node)) return { found: false };
   const record = node as Record<string, unknown>;
   for (let take = segments.length; take >= 1; take--) {

@@ -1,42 +1,7 @@
 import { z } from 'zod';
+import { factOperators, type Rule as RuleType } from './types.ts';
 
 const Scalar = z.union([z.string(), z.number(), z.boolean()]);
-
-/** A condition over the installation's facts. Three-valued: true, false, or unknown (a fact is missing). */
-export type Rule =
-  | { all: Rule[] }
-  | { any: Rule[] }
-  | { not: Rule }
-  | {
-      fact: string;
-      equals?: string | number | boolean;
-      notEquals?: string | number | boolean;
-      in?: (string | number | boolean)[];
-      exists?: boolean;
-      gt?: number;
-      gte?: number;
-      lt?: number;
-      lte?: number;
-      versionAtLeast?: string;
-      versionBelow?: string;
-      matches?: string;
-      contains?: string | number | boolean;
-    };
-
-export const factOperators = [
-  'equals',
-  'notEquals',
-  'in',
-  'exists',
-  'gt',
-  'gte',
-  'lt',
-  'lte',
-  'versionAtLeast',
-  'versionBelow',
-  'matches',
-  'contains',
-] as const;
 
 const FactTest = z
   .strictObject({
@@ -58,7 +23,8 @@ const FactTest = z
     message: `give exactly one operator: ${factOperators.join(', ')}`,
   });
 
-export const Rule: z.ZodType<Rule> = z.lazy(() =>
+/** The zod schema of a rule; shares its name with the type, as the house style has it. */
+export const Rule: z.ZodType<RuleType> = z.lazy(() =>
   z.union([
     z.strictObject({ all: z.array(Rule).min(1) }),
     z.strictObject({ any: z.array(Rule).min(1) }),
@@ -67,3 +33,4 @@ export const Rule: z.ZodType<Rule> = z.lazy(() =>
   ]),
 );
 
+export type Rule = RuleType;

@@ -1,1 +1,2 @@
+export { cacheDir, readCached, sha256, writeCached } from './cache.ts';
 export { formatBytes, formatDuration, formatValue } from './format.ts';

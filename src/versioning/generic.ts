@@ -1,4 +1,5 @@
-import semver from 'semver';
+// The function modules, not the package index: the index loads all of semver at start-up.
+import compareSemver from 'semver/functions/compare.js';
 import { UpliftError } from '../errors/index.ts';
 import type { LevelKind, ParsedVersion, VersionScheme } from './types.ts';
 
@@ -113,14 +114,8 @@ function comparePrereleases(a: string | undefined, b: string | undefined): numbe
   if (a === b) return 0;
   if (a === undefined) return 1;
   if (b === undefined) return -1;
-  const left = a.split('.');
-  const right = b.split('.');
-  const length = Math.min(left.length, right.length);
-  for (let i = 0; i < length; i++) {
-    const diff = semver.compareIdentifiers(left[i], right[i]);
-    if (diff !== 0) return diff;
-  }
-  return Math.sign(left.length - right.length);
+  // Same release on both sides, so semver's ordering of the two is the ordering of the tags.
+  return compareSemver(`0.0.0-${a}`, `0.0.0-${b}`);
 }
 
 // Numbers beyond 2^53 would compare equal to their neighbours, so such a string is not a version.

@@ -6,7 +6,11 @@ import type { CommandResult } from '../types.ts';
 export async function handler(file: string): Promise<CommandResult> {
   const c = await loadCatalog(file);
   const notes = c.catalog.releases.reduce(
-    (n, r) => n + (r.notes?.features?.length ?? 0) + (r.notes?.fixed?.length ?? 0) + (r.notes?.limitations?.length ?? 0),
+    (n, r) =>
+      n +
+      (r.notes?.features?.length ?? 0) +
+      (r.notes?.fixed?.length ?? 0) +
+      (r.notes?.limitations?.length ?? 0),
     0,
   );
   const data = {

@@ -31,10 +31,24 @@ export async function handler(opts: PathsCommandOptions): Promise<CommandResult>
       blockedBy: plan.blockedBy.map((b) => b.reason),
     };
   });
-  const table = new Table({ head: ['target', 'hops', 'verdict', 'path'], style: { head: [], border: [] }, wordWrap: true, colWidths: [18, 6, 24, 70] });
+  const table = new Table({
+    head: ['target', 'hops', 'verdict', 'path'],
+    style: { head: [], border: [] },
+    wordWrap: true,
+    colWidths: [18, 6, 24, 70],
+  });
   for (const r of rows) {
-    table.push([r.to, String(r.hops + r.manualSteps), r.verdict, r.steps.length > 0 ? r.steps.join(' → ') : r.blockedBy.join('; ')]);
+    table.push([
+      r.to,
+      String(r.hops + r.manualSteps),
+      r.verdict,
+      r.steps.length > 0 ? r.steps.join(' → ') : r.blockedBy.join('; '),
+    ]);
   }
   const text = `${c.catalog.title}: from ${from}, ${rows.length} newer versions\n${table.toString()}\n`;
-  return { data: { profile: profile.manifest.name, from, targets: rows }, text, exitCode: ExitCode.ok };
+  return {
+    data: { profile: profile.manifest.name, from, targets: rows },
+    text,
+    exitCode: ExitCode.ok,
+  };
 }

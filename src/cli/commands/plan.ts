@@ -15,7 +15,17 @@ export interface PlanCommandOptions {
 
 /** `uplift plan`: should I upgrade, and how? */
 export async function handler(opts: PlanCommandOptions): Promise<CommandResult> {
-  const { plan } = await getPlan({ profile: opts.profile, from: opts.from, to: opts.to, factsFile: opts.facts, factFlags: opts.fact });
+  const { plan } = await getPlan({
+    profile: opts.profile,
+    from: opts.from,
+    to: opts.to,
+    factsFile: opts.facts,
+    factFlags: opts.fact,
+  });
   const text = opts.format === 'markdown' ? renderPlanMarkdown(plan) : renderPlanText(plan);
-  return { data: plan, text, exitCode: plan.verdict === 'blocked' ? ExitCode.blocked : ExitCode.ok };
+  return {
+    data: plan,
+    text,
+    exitCode: plan.verdict === 'blocked' ? ExitCode.blocked : ExitCode.ok,
+  };
 }

@@ -7,8 +7,15 @@ export async function handler(): Promise<CommandResult> {
   const rows = [];
   for (const name of await listProfiles()) {
     const p = await loadProfile(name);
-    rows.push({ name, title: p.manifest.title, releases: p.catalog.versions.length, newest: p.catalog.versions.at(-1) ?? '' });
+    rows.push({
+      name,
+      title: p.manifest.title,
+      releases: p.catalog.versions.length,
+      newest: p.catalog.versions.at(-1) ?? '',
+    });
   }
-  const text = rows.map((r) => `${r.name.padEnd(16)} ${r.title} (${r.releases} releases, newest ${r.newest})`).join('\n');
+  const text = rows
+    .map((r) => `${r.name.padEnd(16)} ${r.title} (${r.releases} releases, newest ${r.newest})`)
+    .join('\n');
   return { data: rows, text: `${text}\n`, exitCode: ExitCode.ok };
 }

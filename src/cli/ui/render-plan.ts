@@ -15,19 +15,34 @@ const verdictColour: Record<Verdict, (s: string) => string> = {
 export function renderPlanText(plan: Plan): string {
   const out: string[] = [];
   const colour = verdictColour[plan.verdict];
-  out.push(`${pc.bold(`${plan.product} ${plan.from} → ${plan.to}`)}   ${colour(pc.bold(verdictText[plan.verdict].toUpperCase()))}`);
+  out.push(
+    `${pc.bold(`${plan.product} ${plan.from} → ${plan.to}`)}   ${colour(pc.bold(verdictText[plan.verdict].toUpperCase()))}`,
+  );
   for (const r of plan.reasons) {
-    const missing = r.missingFacts?.length ? pc.dim(` (missing fact: ${r.missingFacts.join(', ')})`) : '';
+    const missing = r.missingFacts?.length
+      ? pc.dim(` (missing fact: ${r.missingFacts.join(', ')})`)
+      : '';
     out.push(`  • ${r.text}${missing}`);
   }
   out.push('');
 
   if (plan.steps.length > 0) {
     const e = plan.estimate;
-    out.push(pc.bold(`Path: ${e.packHops} hop${e.packHops === 1 ? '' : 's'}${e.manualSteps ? `, ${e.manualSteps} manual step${e.manualSteps === 1 ? '' : 's'}` : ''}`));
+    out.push(
+      pc.bold(
+        `Path: ${e.packHops} hop${e.packHops === 1 ? '' : 's'}${e.manualSteps ? `, ${e.manualSteps} manual step${e.manualSteps === 1 ? '' : 's'}` : ''}`,
+      ),
+    );
     for (const s of plan.steps) {
-      const tag = s.stage === 'prerequisite' ? pc.cyan('prerequisite ') : s.kind === 'manual' ? pc.yellow('by hand ') : '';
-      out.push(`  ${String(s.index).padStart(2)}. ${tag}${pc.bold(s.title)}  ${pc.dim(`~${formatDuration(s.estimate.downtimeSeconds)} down`)}`);
+      const tag =
+        s.stage === 'prerequisite'
+          ? pc.cyan('prerequisite ')
+          : s.kind === 'manual'
+            ? pc.yellow('by hand ')
+            : '';
+      out.push(
+        `  ${String(s.index).padStart(2)}. ${tag}${pc.bold(s.title)}  ${pc.dim(`~${formatDuration(s.estimate.downtimeSeconds)} down`)}`,
+      );
       out.push(pc.dim(`      ${s.reason.text}`));
       if (s.pack) out.push(pc.dim(`      pack ${s.pack.file} (${formatBytes(s.pack.size)})`));
       else if (s.packProblem) out.push(pc.yellow(`      no pack: ${s.packProblem}`));
@@ -41,14 +56,22 @@ export function renderPlanText(plan: Plan): string {
   if (incs.length > 0) {
     out.push(pc.bold('Incompatibilities on this path'));
     for (const i of incs) {
-      const sev = i.severity === 'blocking' ? pc.red('BLOCKING') : i.severity === 'action' ? pc.yellow('ACTION  ') : pc.dim('INFO    ');
+      const sev =
+        i.severity === 'blocking'
+          ? pc.red('BLOCKING')
+          : i.severity === 'action'
+            ? pc.yellow('ACTION  ')
+            : pc.dim('INFO    ');
       const why = Object.entries(i.evidence).map(([k, v]) => `${k} = ${formatValue(v)}`);
       if (i.missingFacts.length) why.push(`unknown: ${i.missingFacts.join(', ')}`);
-      out.push(`  ${sev} ${i.title} ${pc.dim(`(${i.id}, from ${i.introducedIn}; ${i.outcome}${why.length ? `: ${why.join(', ')}` : ''})`)}`);
+      out.push(
+        `  ${sev} ${i.title} ${pc.dim(`(${i.id}, from ${i.introducedIn}; ${i.outcome}${why.length ? `: ${why.join(', ')}` : ''})`)}`,
+      );
       out.push(`           → ${i.action}`);
     }
     const skipped = plan.incompatibilities.length - incs.length;
-    if (skipped > 0) out.push(pc.dim(`  (${skipped} more on this path do not apply to this installation)`));
+    if (skipped > 0)
+      out.push(pc.dim(`  (${skipped} more on this path do not apply to this installation)`));
     out.push('');
   }
 
@@ -56,7 +79,12 @@ export function renderPlanText(plan: Plan): string {
   if (prereqs.length > 0) {
     out.push(pc.bold('Outside systems'));
     for (const p of prereqs) {
-      const st = p.status === 'satisfied' ? pc.green('ok      ') : p.status === 'violated' ? pc.red('VIOLATED') : pc.magenta('UNKNOWN ');
+      const st =
+        p.status === 'satisfied'
+          ? pc.green('ok      ')
+          : p.status === 'violated'
+            ? pc.red('VIOLATED')
+            : pc.magenta('UNKNOWN ');
       out.push(`  ${st} ${p.title}${p.status === 'satisfied' ? '' : `\n           → ${p.action}`}`);
     }
     out.push('');
@@ -64,34 +92,59 @@ export function renderPlanText(plan: Plan): string {
 
   if (plan.tasks.length > 0) {
     const automated = plan.tasks.filter((t) => t.check).length;
-    out.push(pc.bold(`Pre-upgrade tasks: ${plan.tasks.length} (${automated} covered by automated checks)`));
-    for (const t of plan.tasks) out.push(`  ${t.check ? pc.dim(`[check ${t.check}]`) : pc.yellow('[by hand]')} ${t.title}`);
+    out.push(
+      pc.bold(`Pre-upgrade tasks: ${plan.tasks.length} (${automated} covered by automated checks)`),
+    );
+    for (const t of plan.tasks)
+      out.push(`  ${t.check ? pc.dim(`[check ${t.check}]`) : pc.yellow('[by hand]')} ${t.title}`);
     out.push('');
   }
 
   if (plan.steps.length > 0) {
     const e = plan.estimate;
     out.push(pc.bold('Time'));
-    out.push(`  download    ${formatDuration(e.downloadSeconds).padEnd(10)} ${pc.dim(formatBytes(e.downloadBytes))}`);
+    out.push(
+      `  download    ${formatDuration(e.downloadSeconds).padEnd(10)} ${pc.dim(formatBytes(e.downloadBytes))}`,
+    );
     out.push(`  backup      ${formatDuration(e.backupSeconds)}`);
     out.push(`  downtime    ${pc.bold(formatDuration(e.downtimeSeconds))}`);
     out.push(`  validation  ${formatDuration(e.validationSeconds)}`);
     out.push(`  rollback    ${formatDuration(e.rollbackSeconds)} ${pc.dim('(if needed)')}`);
-    out.push(`  window      ${pc.bold(formatDuration(e.windowSeconds))} ${pc.dim('to book: downtime + validation + rollback')}`);
+    out.push(
+      `  window      ${pc.bold(formatDuration(e.windowSeconds))} ${pc.dim('to book: downtime + validation + rollback')}`,
+    );
     for (const a of e.assumptions) out.push(pc.dim(`  assumed: ${a}`));
     out.push('');
   }
 
   const n = plan.notes.counts;
   if (plan.notes.entries.length > 0) {
-    out.push(pc.bold(`Release notes of ${plan.notes.releases.length} releases: ${n.feature} features, ${n.fixed} fixed (${n.security} security), ${n.limitation} limitations; ${n.applies} concern this installation`));
-    const shown = plan.notes.entries.filter((e) => e.status === 'applies' || e.status === 'unknown' || e.security).slice(0, 12);
+    out.push(
+      pc.bold(
+        `Release notes of ${plan.notes.releases.length} releases: ${n.feature} features, ${n.fixed} fixed (${n.security} security), ${n.limitation} limitations; ${n.applies} concern this installation`,
+      ),
+    );
+    const shown = plan.notes.entries
+      .filter((e) => e.status === 'applies' || e.status === 'unknown' || e.security)
+      .slice(0, 12);
     for (const e of shown) {
-      const mark = e.status === 'applies' ? pc.yellow('concerns you') : e.status === 'unknown' ? pc.magenta('unknown') : pc.red('security');
-      out.push(`  ${mark.padEnd(12)} ${pc.dim(`[${e.type}]`)} ${e.title} ${pc.dim(`(${e.id}, ${e.release})`)}`);
+      const mark =
+        e.status === 'applies'
+          ? pc.yellow('concerns you')
+          : e.status === 'unknown'
+            ? pc.magenta('unknown')
+            : pc.red('security');
+      out.push(
+        `  ${mark.padEnd(12)} ${pc.dim(`[${e.type}]`)} ${e.title} ${pc.dim(`(${e.id}, ${e.release})`)}`,
+      );
     }
     const rest = plan.notes.entries.length - shown.length;
-    if (rest > 0) out.push(pc.dim(`  … ${rest} more: uplift notes --profile ${plan.profile} --from "${plan.from}" --to "${plan.to}"`));
+    if (rest > 0)
+      out.push(
+        pc.dim(
+          `  … ${rest} more: uplift notes --profile ${plan.profile} --from "${plan.from}" --to "${plan.to}"`,
+        ),
+      );
     out.push('');
   }
   out.push(pc.dim(`plan ${plan.hash}`));

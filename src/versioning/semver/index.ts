@@ -1,4 +1,4 @@
-import semver from 'semver';
+import parseSemver from 'semver/functions/parse.js';
 import { createScheme } from '../generic.ts';
 import type { VersionScheme } from '../types.ts';
 
@@ -13,7 +13,7 @@ export const api: VersionScheme = createScheme({
   description: 'Semantic versions (2.4.1, 3.0.0-rc.1); release = major.minor, level = patch.',
   hint: 'Write a semantic version such as 2.4.1 or 3.0.0-rc.1.',
   parse(version) {
-    const parsed = semver.parse(version);
+    const parsed = parseSemver(version);
     if (parsed === null) return null;
     return {
       release: [parsed.major, parsed.minor],

@@ -1,7 +1,7 @@
 import { type Document, isMap, isNode, isPair, isScalar, LineCounter, parseDocument } from 'yaml';
-import { z } from 'zod';
-import { type SourceLocation, UpliftError, type UpliftErrorDetail } from '../errors/index.ts';
+import type { z } from 'zod';
 import type { UpliftCode } from '../errors/index.ts';
+import { type SourceLocation, UpliftError, type UpliftErrorDetail } from '../errors/index.ts';
 
 /** A YAML document parsed with the positions needed to point an operator at a line and column. */
 export interface PositionedYaml {
@@ -17,7 +17,7 @@ export function parseYaml(text: string, file: string, yamlCode: UpliftCode): Pos
   if (doc.errors.length > 0) {
     const details = doc.errors.map((e) => ({
       message: firstLine(e.message),
-      location: { file, line: e.linePos?.[0].line, col: e.linePos?.[0].col },
+      location: { file, ...(e.pos[0] >= 0 ? lines.linePos(e.pos[0]) : {}) },
     }));
     const first = details[0] as UpliftErrorDetail;
     throw new UpliftError(yamlCode, `${file} is not valid YAML: ${first.message}`, {
@@ -43,7 +43,11 @@ export function locate(y: PositionedYaml, path: readonly PropertyKey[]): SourceL
 }
 
 /** The location of a key inside the map at `path` (for "unknown field" errors). */
-export function locateKey(y: PositionedYaml, path: readonly PropertyKey[], key: string): SourceLocation {
+export function locateKey(
+  y: PositionedYaml,
+  path: readonly PropertyKey[],
+  key: string,
+): SourceLocation {
   const map = y.doc.getIn(path.map(String), true);
   if (isMap(map)) {
     for (const item of map.items) {

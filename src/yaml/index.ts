@@ -1,0 +1,8 @@
+export {
+  describeIssues,
+  formatPath,
+  locate,
+  locateKey,
+  type PositionedYaml,
+  parseYaml,
+} from './positions.ts';

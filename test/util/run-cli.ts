@@ -1,0 +1,34 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { run } from '../../src/cli/program.ts';
+
+export const repoRoot = join(import.meta.dirname, '../..');
+export const cliPath = join(repoRoot, 'dist/cli/main.js');
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI as a real process, the way an operator or a script does. */
+export function runCliProcess(args: readonly string[], opts: { cwd?: string } = {}): CliRun {
+  const r = spawnSync(process.execPath, [cliPath, ...args], {
+    cwd: opts.cwd ?? repoRoot,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs the same CLI entry in-process: the whole command path without a process start, for large tables. */
+export async function runCliInProcess(args: readonly string[]): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const code = await run(args, {
+    stdout: (s) => (stdout += s),
+    stderr: (s) => (stderr += s),
+    isTty: false,
+  });
+  return { code, stdout, stderr };
+}
