@@ -92,6 +92,11 @@ const tails: Record<string, string> = {
       manualSteps:
         - { id: m, title: M, from: 5.3.0 GA, continueAt: 5.3.6 GA }
   `,
+  'a manual step leading back to an older version': dedent`
+    upgrade:
+      manualSteps:
+        - { id: m, title: M, from: 5.4 GA, continueAt: 5.3.0 GA }
+  `,
   'an edge to an unlisted version': dedent`
     upgrade:
       edges:
@@ -182,6 +187,7 @@ describe('parseCatalog refuses', () => {
     ${'a prerequisite target in another release'}        | ${12} | ${33} | ${'upgrade.prerequisites[0].target'}
     ${'an introducedIn naming an unlisted version'}      | ${11} | ${38} | ${'incompatibilities[0].introducedIn'}
     ${'a continueAt naming an unlisted version'}         | ${11} | ${54} | ${'upgrade.manualSteps[0].continueAt'}
+    ${'a manual step leading back to an older version'}  | ${11} | ${52} | ${'upgrade.manualSteps[0].continueAt'}
     ${'an edge to an unlisted version'}                  | ${11} | ${29} | ${'upgrade.edges[0].to'}
     ${'an edge from an unlisted exact version'}          | ${11} | ${15} | ${'upgrade.edges[0].from'}
     ${'required stops out of ascending order (a cycle)'} | ${12} | ${7}  | ${'upgrade.requiredStops[1]'}
@@ -210,10 +216,10 @@ describe('parseCatalog refuses', () => {
   });
 
   it.each`
-    problem                           | text                                                        | line | col
-    ${'a tab in the indentation'}     | ${'catalog: 1\nproduct: demo\n\ttitle: Demo'}               | ${3} | ${1}
-    ${'a key given twice in one map'} | ${'catalog: 1\nproduct: demo\nproduct: other\ntitle: Demo'} | ${3} | ${1}
-    ${'a key without a colon'}        | ${'catalog: 1\nproduct demo\ntitle: Demo'}                  | ${2} | ${1}
+    problem                           | text                                                                 | line | col
+    ${'a tab in the indentation'}     | ${'catalog: 1\nproduct: demo\n\ttitle: Demo'}                        | ${3} | ${1}
+    ${'a key given twice in one map'} | ${'catalog: 1\nproduct: demo\nproduct: other\ntitle: Demo'}          | ${3} | ${1}
+    ${'a key without a colon'}        | ${'catalog: 1\nproduct demo\ntitle: Demo'}                           | ${2} | ${1}
     ${'an unclosed flow sequence'}    | ${'catalog: 1\nreleases: [ { version: 5.4, kind: ga }\nupgrade: {}'} | ${3} | ${1}
   `('YAML with $problem, at $line:$col', async ({ text, line, col }) => {
     const err = await refusal(text);
@@ -322,7 +328,10 @@ describe('parseCatalog refuses', () => {
     expect(err.details).toMatchObject([
       { location: { file, line: 8, col: 16, path: 'releases[2].version' }, hint: nonEmpty },
       { location: { file, line: 11, col: 15, path: 'upgrade.edges[0].from' }, hint: nonEmpty },
-      { location: { file, line: 13, col: 38, path: 'incompatibilities[0].introducedIn' }, hint: nonEmpty },
+      {
+        location: { file, line: 13, col: 38, path: 'incompatibilities[0].introducedIn' },
+        hint: nonEmpty,
+      },
     ]);
   });
 
@@ -353,8 +362,12 @@ describe('parseCatalog refuses', () => {
   it('renders as one readable report', async () => {
     const err = await refusal(`${header}\n${tails['an edge going backwards']}`);
 
-    expect({ code: err.code, message: err.message, hint: err.hint, location: err.location })
-      .toMatchInlineSnapshot(`
+    expect({
+      code: err.code,
+      message: err.message,
+      hint: err.hint,
+      location: err.location,
+    }).toMatchInlineSnapshot(`
         {
           "code": "UPLIFT_CATALOG_INVALID",
           "hint": "an edge must lead to a newer version",
@@ -458,7 +471,9 @@ describe('parseCatalog accepts', () => {
   it('compiles the blocked and manual-step patterns', async () => {
     const c = await load(valid);
 
-    expect(c.blocked.map((b) => c.versions.filter((v) => b.from.matches(v)))).toEqual([['5.2.1 SP9']]);
+    expect(c.blocked.map((b) => c.versions.filter((v) => b.from.matches(v)))).toEqual([
+      ['5.2.1 SP9'],
+    ]);
     expect(c.manualSteps[0]?.from.matches('5.2.1 SP9')).toBe(true);
     expect(c.manualSteps[0]?.from.matches('5.2.1 SP8')).toBe(false);
   });

@@ -252,7 +252,17 @@ export function resolveCatalog(
   (up.manualSteps ?? []).forEach((m, i) => {
     const from = pattern(['upgrade', 'manualSteps', i, 'from'], m.from);
     const continueAt = exact(['upgrade', 'manualSteps', i, 'continueAt'], m.continueAt);
-    if (from && continueAt !== undefined) manualSteps.push({ from, continueAt, step: m });
+    if (!from || continueAt === undefined) return;
+    const backwards = versions.find((v) => from.matches(v) && scheme.compare(v, continueAt) >= 0);
+    if (backwards !== undefined) {
+      problem(
+        ['upgrade', 'manualSteps', i, 'continueAt'],
+        `the manual step would lead from ${backwards} back to ${continueAt}, which is a downgrade`,
+        `limit from to versions below ${continueAt}, or continue at a newer version`,
+      );
+      return;
+    }
+    manualSteps.push({ from, continueAt, step: m });
   });
 
   const packFrom = new Map<Pack, VersionPattern>();

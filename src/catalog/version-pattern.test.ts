@@ -24,21 +24,21 @@ function compiled(source: string): VersionPattern {
 
 describe('compilePattern', () => {
   it.each`
-    source                                   | matching
-    ${'*'}                                   | ${versions}
-    ${'5.4'}                                 | ${['5.4 GA']}
-    ${'5.4.0 GA'}                            | ${['5.4 GA']}
-    ${'=5.3.0 Patch 1'}                      | ${['5.3.0 Patch 1']}
-    ${'release:5.3.0'}                       | ${['5.3.0 GA', '5.3.0 Patch 1', '5.3.0 Patch 14']}
-    ${'release: 5.3.0 Patch 1'}              | ${['5.3.0 GA', '5.3.0 Patch 1', '5.3.0 Patch 14']}
-    ${'>=5.3.0 GA, <5.4'}                    | ${['5.3.0 GA', '5.3.0 Patch 1', '5.3.0 Patch 14', '5.3.1']}
-    ${'>5.3.0 GA,<=5.3.1'}                   | ${['5.3.0 Patch 1', '5.3.0 Patch 14', '5.3.1']}
-    ${'<5.3.0 GA'}                           | ${['5.2.1 SP8', '5.2.1 SP9']}
-    ${'>5.4'}                                | ${['5.4 Patch 2', '5.5-20240829']}
-    ${'5.2.1 SP9 || 5.2.1 SP8'}              | ${['5.2.1 SP8', '5.2.1 SP9']}
-    ${'5.2.1 SP8 || release:5.3.0'}          | ${['5.2.1 SP8', '5.3.0 GA', '5.3.0 Patch 1', '5.3.0 Patch 14']}
-    ${'>=5.4, <5.4 Patch 2 || 5.2.1 SP9'}    | ${['5.2.1 SP9', '5.4 GA']}
-    ${'  >= 5.5-20240829  ||  5.3.1  '}      | ${['5.3.1', '5.5-20240829']}
+    source                                | matching
+    ${'*'}                                | ${versions}
+    ${'5.4'}                              | ${['5.4 GA']}
+    ${'5.4.0 GA'}                         | ${['5.4 GA']}
+    ${'=5.3.0 Patch 1'}                   | ${['5.3.0 Patch 1']}
+    ${'release:5.3.0'}                    | ${['5.3.0 GA', '5.3.0 Patch 1', '5.3.0 Patch 14']}
+    ${'release: 5.3.0 Patch 1'}           | ${['5.3.0 GA', '5.3.0 Patch 1', '5.3.0 Patch 14']}
+    ${'>=5.3.0 GA, <5.4'}                 | ${['5.3.0 GA', '5.3.0 Patch 1', '5.3.0 Patch 14', '5.3.1']}
+    ${'>5.3.0 GA,<=5.3.1'}                | ${['5.3.0 Patch 1', '5.3.0 Patch 14', '5.3.1']}
+    ${'<5.3.0 GA'}                        | ${['5.2.1 SP8', '5.2.1 SP9']}
+    ${'>5.4'}                             | ${['5.4 Patch 2', '5.5-20240829']}
+    ${'5.2.1 SP9 || 5.2.1 SP8'}           | ${['5.2.1 SP8', '5.2.1 SP9']}
+    ${'5.2.1 SP8 || release:5.3.0'}       | ${['5.2.1 SP8', '5.3.0 GA', '5.3.0 Patch 1', '5.3.0 Patch 14']}
+    ${'>=5.4, <5.4 Patch 2 || 5.2.1 SP9'} | ${['5.2.1 SP9', '5.4 GA']}
+    ${'  >= 5.5-20240829  ||  5.3.1  '}   | ${['5.3.1', '5.5-20240829']}
   `('"$source" matches $matching', ({ source, matching }) => {
     const p = compiled(source);
 
@@ -49,19 +49,19 @@ describe('compilePattern', () => {
   });
 
   it.each`
-    source                        | exact
-    ${'5.4'}                      | ${'5.4'}
-    ${'5.3.0 Patch 14'}           | ${'5.3.0 Patch 14'}
-    ${'=5.3.0 Patch 1'}           | ${'5.3.0 Patch 1'}
-    ${'= 5.4 GA'}                 | ${'5.4 GA'}
-    ${'  5.2.1 SP9  '}            | ${'5.2.1 SP9'}
-    ${'*'}                        | ${undefined}
-    ${'release:5.3.0'}            | ${undefined}
-    ${'>=5.3.0 GA'}               | ${undefined}
-    ${'<5.4'}                     | ${undefined}
-    ${'>=5.3.0 GA, <5.4'}         | ${undefined}
-    ${'5.2.1 SP9 || 5.2.1 SP8'}   | ${undefined}
-    ${'5.4, 5.4 GA'}              | ${undefined}
+    source                      | exact
+    ${'5.4'}                    | ${'5.4'}
+    ${'5.3.0 Patch 14'}         | ${'5.3.0 Patch 14'}
+    ${'=5.3.0 Patch 1'}         | ${'5.3.0 Patch 1'}
+    ${'= 5.4 GA'}               | ${'5.4 GA'}
+    ${'  5.2.1 SP9  '}          | ${'5.2.1 SP9'}
+    ${'*'}                      | ${undefined}
+    ${'release:5.3.0'}          | ${undefined}
+    ${'>=5.3.0 GA'}             | ${undefined}
+    ${'<5.4'}                   | ${undefined}
+    ${'>=5.3.0 GA, <5.4'}       | ${undefined}
+    ${'5.2.1 SP9 || 5.2.1 SP8'} | ${undefined}
+    ${'5.4, 5.4 GA'}            | ${undefined}
   `('"$source" has exact $exact', ({ source, exact }) => {
     const p = compiled(source);
 

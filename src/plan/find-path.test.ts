@@ -280,12 +280,12 @@ describe('findPath', () => {
       const c = await catalog(
         releases,
         dedent`
-        upgrade:
-          edges:
-            - { from: 1.0 GA, to: 1.1 GA, downtimeMinutes: 1 }
-            - { from: 1.1 GA, to: 2.0 GA, downtimeMinutes: 1 }
-            - { from: 1.0 GA, to: 2.0 GA, downtimeMinutes: 90 }
-      `,
+          upgrade:
+            edges:
+              - { from: 1.0 GA, to: 1.1 GA, downtimeMinutes: 1 }
+              - { from: 1.1 GA, to: 2.0 GA, downtimeMinutes: 1 }
+              - { from: 1.0 GA, to: 2.0 GA, downtimeMinutes: 90 }
+        `,
       );
 
       const r = plan(c, '1.0 GA', '2.0 GA');
@@ -312,13 +312,13 @@ describe('findPath', () => {
         const c = await catalog(
           releases,
           dedent`
-        upgrade:
-          edges:
-            - { from: 1.0 GA, to: 1.1 GA, downtimeMinutes: ${via11} }
-            - { from: 1.1 GA, to: 2.0 GA, downtimeMinutes: ${via11} }
-            - { from: 1.0 GA, to: 1.2 GA, downtimeMinutes: ${via12} }
-            - { from: 1.2 GA, to: 2.0 GA, downtimeMinutes: ${via12} }
-      `,
+            upgrade:
+              edges:
+                - { from: 1.0 GA, to: 1.1 GA, downtimeMinutes: ${via11} }
+                - { from: 1.1 GA, to: 2.0 GA, downtimeMinutes: ${via11} }
+                - { from: 1.0 GA, to: 1.2 GA, downtimeMinutes: ${via12} }
+                - { from: 1.2 GA, to: 2.0 GA, downtimeMinutes: ${via12} }
+          `,
         );
 
         const r = plan(c, '1.0 GA', '2.0 GA');
@@ -352,10 +352,10 @@ describe('findPath', () => {
       const c = await catalog(
         releases,
         dedent`
-        upgrade:
-          edges:
-            - { from: "<1.2 GA", to: 1.2 GA }
-      `,
+          upgrade:
+            edges:
+              - { from: "<1.2 GA", to: 1.2 GA }
+        `,
       );
 
       const reachable = plan(c, '1.0 GA', '1.2 GA');
@@ -369,12 +369,12 @@ describe('findPath', () => {
       const c = await catalog(
         releases,
         dedent`
-        upgrade:
-          requiredStops:
-            - { release: "1.1" }
-          edges:
-            - { from: "release:1.0", to: 2.0 GA }
-      `,
+          upgrade:
+            requiredStops:
+              - { release: "1.1" }
+            edges:
+              - { from: "release:1.0", to: 2.0 GA }
+        `,
       );
 
       const fromEdge = plan(c, '1.0 GA', '2.0 GA');
@@ -389,11 +389,11 @@ describe('findPath', () => {
       const c = await catalog(
         releases,
         dedent`
-        upgrade:
-          edges:
-            - { from: 1.0 GA, to: 2.0 GA }
-            - { from: 1.0 GA, to: 1.1 GA }
-      `,
+          upgrade:
+            edges:
+              - { from: 1.0 GA, to: 2.0 GA }
+              - { from: 1.0 GA, to: 1.1 GA }
+        `,
       );
 
       const r = plan(c, '1.0 GA', '1.2 GA');

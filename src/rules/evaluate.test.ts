@@ -62,56 +62,56 @@ describe('evaluateRule', () => {
 
   describe('operators', () => {
     it.each`
-      rule                                                      | facts                                    | expected
-      ${{ fact: 'db.type', equals: 'postgresql' }}              | ${{ db: { type: 'postgresql' } }}        | ${true}
-      ${{ fact: 'db.type', equals: 'postgresql' }}              | ${{ db: { type: 'PostgreSQL' } }}        | ${true}
-      ${{ fact: 'db.type', equals: 'postgresql' }}              | ${{ db: { type: 'oracle' } }}            | ${false}
-      ${{ fact: 'flag', equals: true }}                         | ${{ flag: 'true' }}                      | ${true}
-      ${{ fact: 'flag', equals: 'true' }}                       | ${{ flag: true }}                        | ${true}
-      ${{ fact: 'flag', equals: true }}                         | ${{ flag: 'TRUE' }}                      | ${true}
-      ${{ fact: 'flag', equals: false }}                        | ${{ flag: 'false' }}                     | ${true}
-      ${{ fact: 'flag', equals: true }}                         | ${{ flag: 'yes' }}                       | ${false}
-      ${{ fact: 'n', equals: 12 }}                              | ${{ n: '12' }}                           | ${true}
-      ${{ fact: 'n', equals: '12' }}                            | ${{ n: 12 }}                             | ${true}
-      ${{ fact: 'n', equals: 12 }}                              | ${{ n: { value: 12 } }}                  | ${false}
-      ${{ fact: 'flag', notEquals: true }}                      | ${{ flag: false }}                       | ${true}
-      ${{ fact: 'flag', notEquals: true }}                      | ${{ flag: 'true' }}                      | ${false}
-      ${{ fact: 'os', in: ['aix', 'linux'] }}                   | ${{ os: 'Linux' }}                       | ${true}
-      ${{ fact: 'os', in: ['aix', 'linux'] }}                   | ${{ os: 'windows' }}                     | ${false}
-      ${{ fact: 'port', in: [80, 443] }}                        | ${{ port: '443' }}                       | ${true}
-      ${{ fact: 'os', exists: true }}                           | ${{ os: 'linux' }}                       | ${true}
-      ${{ fact: 'os', exists: true }}                           | ${{}}                                    | ${false}
-      ${{ fact: 'os', exists: false }}                          | ${{}}                                    | ${true}
-      ${{ fact: 'os', exists: false }}                          | ${{ os: null }}                          | ${true}
-      ${{ fact: 'os', exists: false }}                          | ${{ os: false }}                         | ${false}
-      ${{ fact: 'rows', gt: 5000000 }}                          | ${{ rows: 5000001 }}                     | ${true}
-      ${{ fact: 'rows', gt: 5000000 }}                          | ${{ rows: 5000000 }}                     | ${false}
-      ${{ fact: 'rows', gt: 5000000 }}                          | ${{ rows: '6000000' }}                   | ${true}
-      ${{ fact: 'rows', gt: 5 }}                                | ${{ rows: 'many' }}                      | ${false}
-      ${{ fact: 'rows', lt: 5 }}                                | ${{ rows: 'many' }}                      | ${false}
-      ${{ fact: 'rows', gte: 5 }}                               | ${{ rows: 5 }}                           | ${true}
-      ${{ fact: 'rows', gte: 5 }}                               | ${{ rows: 4 }}                           | ${false}
-      ${{ fact: 'rows', lt: 5 }}                                | ${{ rows: 4 }}                           | ${true}
-      ${{ fact: 'rows', lt: 5 }}                                | ${{ rows: 5 }}                           | ${false}
-      ${{ fact: 'rows', lte: 5 }}                               | ${{ rows: 5 }}                           | ${true}
-      ${{ fact: 'rows', lte: 5 }}                               | ${{ rows: 6 }}                           | ${false}
-      ${{ fact: 'db.version', versionAtLeast: '12' }}           | ${{ db: { version: '12.4' } }}           | ${true}
-      ${{ fact: 'db.version', versionAtLeast: '12' }}           | ${{ db: { version: '9.6' } }}            | ${false}
-      ${{ fact: 'db.version', versionAtLeast: '12.2' }}         | ${{ db: { version: '19c' } }}            | ${true}
-      ${{ fact: 'db.version', versionAtLeast: '12.2' }}         | ${{ db: { version: '12.1.0.2' } }}       | ${false}
-      ${{ fact: 'db.version', versionAtLeast: '12' }}           | ${{ db: { version: 12 } }}               | ${true}
-      ${{ fact: 'db.version', versionBelow: '12.2' }}           | ${{ db: { version: '12.1.0.2' } }}       | ${true}
-      ${{ fact: 'db.version', versionBelow: '12.2' }}           | ${{ db: { version: '12.2.0' } }}         | ${false}
-      ${{ fact: 'host', matches: '^srv-[0-9]+$' }}              | ${{ host: 'srv-12' }}                    | ${true}
-      ${{ fact: 'host', matches: '^srv-[0-9]+$' }}              | ${{ host: 'srv-12.example' }}            | ${false}
-      ${{ fact: 'host', matches: 'srv' }}                       | ${{ host: 'old-srv-1' }}                 | ${true}
-      ${{ fact: 'port', matches: '^80$' }}                      | ${{ port: 80 }}                          | ${true}
-      ${{ fact: 'modules', contains: 'ldap' }}                  | ${{ modules: ['http', 'LDAP'] }}         | ${true}
-      ${{ fact: 'modules', contains: 'ftp' }}                   | ${{ modules: ['http', 'ldap'] }}         | ${false}
-      ${{ fact: 'ports', contains: 22 }}                        | ${{ ports: ['22', '80'] }}               | ${true}
-      ${{ fact: 'path', contains: 'hist' }}                     | ${{ path: 'var/db/hist' }}               | ${true}
-      ${{ fact: 'path', contains: 'HIST' }}                     | ${{ path: 'var/db/hist' }}               | ${false}
-      ${{ fact: 'count', contains: 1 }}                         | ${{ count: 12 }}                         | ${false}
+      rule                                              | facts                              | expected
+      ${{ fact: 'db.type', equals: 'postgresql' }}      | ${{ db: { type: 'postgresql' } }}  | ${true}
+      ${{ fact: 'db.type', equals: 'postgresql' }}      | ${{ db: { type: 'PostgreSQL' } }}  | ${true}
+      ${{ fact: 'db.type', equals: 'postgresql' }}      | ${{ db: { type: 'oracle' } }}      | ${false}
+      ${{ fact: 'flag', equals: true }}                 | ${{ flag: 'true' }}                | ${true}
+      ${{ fact: 'flag', equals: 'true' }}               | ${{ flag: true }}                  | ${true}
+      ${{ fact: 'flag', equals: true }}                 | ${{ flag: 'TRUE' }}                | ${true}
+      ${{ fact: 'flag', equals: false }}                | ${{ flag: 'false' }}               | ${true}
+      ${{ fact: 'flag', equals: true }}                 | ${{ flag: 'yes' }}                 | ${false}
+      ${{ fact: 'n', equals: 12 }}                      | ${{ n: '12' }}                     | ${true}
+      ${{ fact: 'n', equals: '12' }}                    | ${{ n: 12 }}                       | ${true}
+      ${{ fact: 'n', equals: 12 }}                      | ${{ n: { value: 12 } }}            | ${false}
+      ${{ fact: 'flag', notEquals: true }}              | ${{ flag: false }}                 | ${true}
+      ${{ fact: 'flag', notEquals: true }}              | ${{ flag: 'true' }}                | ${false}
+      ${{ fact: 'os', in: ['aix', 'linux'] }}           | ${{ os: 'Linux' }}                 | ${true}
+      ${{ fact: 'os', in: ['aix', 'linux'] }}           | ${{ os: 'windows' }}               | ${false}
+      ${{ fact: 'port', in: [80, 443] }}                | ${{ port: '443' }}                 | ${true}
+      ${{ fact: 'os', exists: true }}                   | ${{ os: 'linux' }}                 | ${true}
+      ${{ fact: 'os', exists: true }}                   | ${{}}                              | ${false}
+      ${{ fact: 'os', exists: false }}                  | ${{}}                              | ${true}
+      ${{ fact: 'os', exists: false }}                  | ${{ os: null }}                    | ${true}
+      ${{ fact: 'os', exists: false }}                  | ${{ os: false }}                   | ${false}
+      ${{ fact: 'rows', gt: 5000000 }}                  | ${{ rows: 5000001 }}               | ${true}
+      ${{ fact: 'rows', gt: 5000000 }}                  | ${{ rows: 5000000 }}               | ${false}
+      ${{ fact: 'rows', gt: 5000000 }}                  | ${{ rows: '6000000' }}             | ${true}
+      ${{ fact: 'rows', gt: 5 }}                        | ${{ rows: 'many' }}                | ${false}
+      ${{ fact: 'rows', lt: 5 }}                        | ${{ rows: 'many' }}                | ${false}
+      ${{ fact: 'rows', gte: 5 }}                       | ${{ rows: 5 }}                     | ${true}
+      ${{ fact: 'rows', gte: 5 }}                       | ${{ rows: 4 }}                     | ${false}
+      ${{ fact: 'rows', lt: 5 }}                        | ${{ rows: 4 }}                     | ${true}
+      ${{ fact: 'rows', lt: 5 }}                        | ${{ rows: 5 }}                     | ${false}
+      ${{ fact: 'rows', lte: 5 }}                       | ${{ rows: 5 }}                     | ${true}
+      ${{ fact: 'rows', lte: 5 }}                       | ${{ rows: 6 }}                     | ${false}
+      ${{ fact: 'db.version', versionAtLeast: '12' }}   | ${{ db: { version: '12.4' } }}     | ${true}
+      ${{ fact: 'db.version', versionAtLeast: '12' }}   | ${{ db: { version: '9.6' } }}      | ${false}
+      ${{ fact: 'db.version', versionAtLeast: '12.2' }} | ${{ db: { version: '19c' } }}      | ${true}
+      ${{ fact: 'db.version', versionAtLeast: '12.2' }} | ${{ db: { version: '12.1.0.2' } }} | ${false}
+      ${{ fact: 'db.version', versionAtLeast: '12' }}   | ${{ db: { version: 12 } }}         | ${true}
+      ${{ fact: 'db.version', versionBelow: '12.2' }}   | ${{ db: { version: '12.1.0.2' } }} | ${true}
+      ${{ fact: 'db.version', versionBelow: '12.2' }}   | ${{ db: { version: '12.2.0' } }}   | ${false}
+      ${{ fact: 'host', matches: '^srv-[0-9]+$' }}      | ${{ host: 'srv-12' }}              | ${true}
+      ${{ fact: 'host', matches: '^srv-[0-9]+$' }}      | ${{ host: 'srv-12.example' }}      | ${false}
+      ${{ fact: 'host', matches: 'srv' }}               | ${{ host: 'old-srv-1' }}           | ${true}
+      ${{ fact: 'port', matches: '^80$' }}              | ${{ port: 80 }}                    | ${true}
+      ${{ fact: 'modules', contains: 'ldap' }}          | ${{ modules: ['http', 'LDAP'] }}   | ${true}
+      ${{ fact: 'modules', contains: 'ftp' }}           | ${{ modules: ['http', 'ldap'] }}   | ${false}
+      ${{ fact: 'ports', contains: 22 }}                | ${{ ports: ['22', '80'] }}         | ${true}
+      ${{ fact: 'path', contains: 'hist' }}             | ${{ path: 'var/db/hist' }}         | ${true}
+      ${{ fact: 'path', contains: 'HIST' }}             | ${{ path: 'var/db/hist' }}         | ${false}
+      ${{ fact: 'count', contains: 1 }}                 | ${{ count: 12 }}                   | ${false}
     `('$rule on $facts is $expected', ({ rule, facts, expected }) => {
       const outcome = evaluateRule(rule, facts);
 
@@ -163,7 +163,12 @@ describe('evaluateRule', () => {
     });
 
     it('reports no missing facts when the outcome is known despite a missing fact', () => {
-      const r: Rule = { any: [{ fact: 'absent', equals: 1 }, { fact: 'yes', equals: true }] };
+      const r: Rule = {
+        any: [
+          { fact: 'absent', equals: 1 },
+          { fact: 'yes', equals: true },
+        ],
+      };
 
       const outcome = evaluateRule(r, facts);
 
@@ -196,22 +201,25 @@ describe('evaluateRule', () => {
     });
 
     it.each`
-      settings                                                                  | expected
-      ${{ 'Direct.Connection.When.Proxy.Down': false }}                         | ${true}
-      ${{ 'Direct.Connection.When.Proxy.Down': 'true' }}                        | ${false}
-      ${{ Direct: { Connection: { When: { Proxy: { Down: false } } } } }}       | ${true}
-      ${{ Direct: { Connection: { When: { Proxy: { Down: true } } } } }}        | ${false}
-      ${{}}                                                                     | ${'unknown'}
-    `('reads the dotted key settings.Direct.Connection.When.Proxy.Down in $settings', ({ settings, expected }) => {
-      const r: Rule = { fact: 'settings.Direct.Connection.When.Proxy.Down', notEquals: true };
+      settings                                                            | expected
+      ${{ 'Direct.Connection.When.Proxy.Down': false }}                   | ${true}
+      ${{ 'Direct.Connection.When.Proxy.Down': 'true' }}                  | ${false}
+      ${{ Direct: { Connection: { When: { Proxy: { Down: false } } } } }} | ${true}
+      ${{ Direct: { Connection: { When: { Proxy: { Down: true } } } } }}  | ${false}
+      ${{}}                                                               | ${'unknown'}
+    `(
+      'reads the dotted key settings.Direct.Connection.When.Proxy.Down in $settings',
+      ({ settings, expected }) => {
+        const r: Rule = { fact: 'settings.Direct.Connection.When.Proxy.Down', notEquals: true };
 
-      const outcome = evaluateRule(r, { settings });
+        const outcome = evaluateRule(r, { settings });
 
-      expect(outcome.value).toBe(expected);
-      if (expected !== 'unknown') {
-        expect(Object.keys(outcome.used)).toEqual(['settings.Direct.Connection.When.Proxy.Down']);
-      }
-    });
+        expect(outcome.value).toBe(expected);
+        if (expected !== 'unknown') {
+          expect(Object.keys(outcome.used)).toEqual(['settings.Direct.Connection.When.Proxy.Down']);
+        }
+      },
+    );
   });
 });
 
@@ -230,12 +238,12 @@ describe('compareDotted', () => {
   });
 
   it.each`
-    a         | b
-    ${'12'}   | ${'12.0'}
-    ${'19c'}  | ${'19'}
-    ${'v2.4'} | ${'2.4.0'}
+    a              | b
+    ${'12'}        | ${'12.0'}
+    ${'19c'}       | ${'19'}
+    ${'v2.4'}      | ${'2.4.0'}
     ${' 15.4 LTS'} | ${'15.4'}
-    ${'abc'}  | ${''}
+    ${'abc'}       | ${''}
   `('$a = $b', ({ a, b }) => {
     expect(compareDotted(a, b)).toBe(0);
     expect(compareDotted(b, a)).toBe(0);
