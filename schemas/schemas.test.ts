@@ -8,18 +8,51 @@ import { publishedSchemas, renderSchema } from '../tools/schemas.ts';
 const schemas = publishedSchemas();
 
 describe('published JSON Schemas', () => {
-  it.each(Object.keys(schemas))('%s matches the zod schema (run npm run gen:schemas after a change)', async (name) => {
-    await expect(renderSchema(schemas[name])).toMatchFileSnapshot(join(import.meta.dirname, name));
-  });
+  it.each(Object.keys(schemas))(
+    '%s matches the zod schema (run npm run gen:schemas after a change)',
+    async (name) => {
+      await expect(renderSchema(schemas[name])).toMatchFileSnapshot(
+        join(import.meta.dirname, name),
+      );
+    },
+  );
 
   it.each([
-    ['skiff sample', ['plan', '--profile', 'skiff', '--facts', 'profiles/skiff/sample-facts.yaml', '--to', 'latest', '--format', 'json']],
-    ['securetransport sample', ['plan', '--profile', 'securetransport', '--facts', 'profiles/securetransport/sample-facts.yaml', '--json']],
-    ['manual step, no facts', ['plan', '--profile', 'securetransport', '--from', '5.2.1 SP9', '--to', '5.5', '--json']],
+    [
+      'skiff sample',
+      [
+        'plan',
+        '--profile',
+        'skiff',
+        '--facts',
+        'profiles/skiff/sample-facts.yaml',
+        '--to',
+        'latest',
+        '--format',
+        'json',
+      ],
+    ],
+    [
+      'securetransport sample',
+      [
+        'plan',
+        '--profile',
+        'securetransport',
+        '--facts',
+        'profiles/securetransport/sample-facts.yaml',
+        '--json',
+      ],
+    ],
+    [
+      'manual step, no facts',
+      ['plan', '--profile', 'securetransport', '--from', '5.2.1 SP9', '--to', '5.5', '--json'],
+    ],
     ['up to date', ['plan', '--profile', 'skiff', '--from', '5.5 GA', '--json']],
   ])('real `uplift plan` JSON validates against plan.schema.json (%s)', (_name, args) => {
     const ajv = new Ajv2020({ strict: false, allErrors: true });
-    const validate = ajv.compile(JSON.parse(readFileSync(join(import.meta.dirname, 'plan.schema.json'), 'utf8')));
+    const validate = ajv.compile(
+      JSON.parse(readFileSync(join(import.meta.dirname, 'plan.schema.json'), 'utf8')),
+    );
 
     const res = runCliProcess(args);
 
@@ -33,8 +66,12 @@ describe('published JSON Schemas', () => {
   it('accepts the shipped catalogs and sample facts', async () => {
     const { parse } = await import('yaml');
     const ajv = new Ajv2020({ strict: false, allErrors: true });
-    const catalog = ajv.compile(JSON.parse(readFileSync(join(import.meta.dirname, 'catalog.schema.json'), 'utf8')));
-    const facts = ajv.compile(JSON.parse(readFileSync(join(import.meta.dirname, 'facts.schema.json'), 'utf8')));
+    const catalog = ajv.compile(
+      JSON.parse(readFileSync(join(import.meta.dirname, 'catalog.schema.json'), 'utf8')),
+    );
+    const facts = ajv.compile(
+      JSON.parse(readFileSync(join(import.meta.dirname, 'facts.schema.json'), 'utf8')),
+    );
     const root = join(import.meta.dirname, '..');
 
     for (const p of ['skiff', 'securetransport']) {

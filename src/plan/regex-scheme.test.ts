@@ -35,7 +35,13 @@ describe('a regex version scheme declared in a catalog', () => {
   it('orders the versions and plans through the stops it names', async () => {
     const catalog = await parseCatalog(text, 'harbor.yaml');
 
-    const plan = assemblePlan({ profile: 'harbor', catalog, facts: {}, from: '7.0r1', to: 'latest' });
+    const plan = assemblePlan({
+      profile: 'harbor',
+      catalog,
+      facts: {},
+      from: '7.0r1',
+      to: 'latest',
+    });
 
     expect(catalog.versions).toEqual(['7.0', '7.0r1', '7.0r2', '7.1', '7.1r1', '8.0']);
     expect(plan.steps.map((s) => [s.stage, s.to])).toEqual([

@@ -37,7 +37,8 @@ function plan(facts: Facts, from = '5.3.0 Patch 14', to = '5.5') {
 function withFact(facts: Facts, path: string, value: unknown): Facts {
   const out = structuredClone(facts) as Record<string, unknown>;
   const [head, ...rest] = path.split('.') as [string, ...string[]];
-  const node = (out[head] ??= {}) as Record<string, unknown>;
+  out[head] ??= {};
+  const node = out[head] as Record<string, unknown>;
   if (value === undefined) delete node[rest.join('.')];
   else node[rest.join('.')] = value;
   return out as Facts;
