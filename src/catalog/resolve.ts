@@ -38,6 +38,8 @@ export interface LoadedCatalog {
   scheme: VersionScheme;
   /** Every release version, ascending. */
   versions: readonly string[];
+  /** Position of each version (catalog spelling) in `versions`: an O(1) comparison for the planner. */
+  rank: ReadonlyMap<string, number>;
   releases: ReadonlyMap<string, Release>;
   stops: readonly ResolvedStop[];
   prerequisites: ReadonlyMap<string, { target: string; reason?: string }>;
@@ -311,6 +313,7 @@ export function resolveCatalog(
     catalog,
     scheme,
     versions,
+    rank: new Map(versions.map((v, i) => [v, i])),
     releases,
     stops,
     prerequisites,

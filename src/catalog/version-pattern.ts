@@ -34,7 +34,7 @@ export function compilePattern(source: string, scheme: VersionScheme): VersionPa
   return {
     source,
     exact: exactVersion ? source.trim().replace(/^=\s*/, '') : undefined,
-    matches: (v) => alternatives.some((terms) => terms.every((t) => t(v))),
+    matches: memoize((v) => alternatives.some((terms) => terms.every((t) => t(v)))),
   };
 }
 
@@ -63,4 +63,21 @@ function compileTerm(text: string, scheme: VersionScheme): Term | string {
     default:
       return (v) => scheme.equals(v, version);
   }
+}
+
+/**
+ * The planner asks the same pattern about the same versions many times (every blocked rule about
+ * every vertex it visits), so answers are remembered, within a bound.
+ */
+function memoize(test: (v: string) => boolean): (v: string) => boolean {
+  const seen = new Map<string, boolean>();
+  return (v) => {
+    let answer = seen.get(v);
+    if (answer === undefined) {
+      if (seen.size >= 100_000) seen.clear();
+      answer = test(v);
+      seen.set(v, answer);
+    }
+    return answer;
+  };
 }

@@ -43,17 +43,33 @@ export type PathResult =
 /** Estimated downtime of one hop in seconds; the tie-break between paths with equal hop counts. */
 export type HopCost = (step: PathStep) => number;
 
-interface Transition {
+type ManualEntry = LoadedCatalog['manualSteps'][number];
+
+/**
+ * One way out of a version during the search. Kept small on purpose: a large catalog offers
+ * tens of thousands of them per plan, and full steps are built only for the path that wins.
+ */
+interface Hop {
   to: string;
-  steps: PathStep[];
+  reason: PathStep['reason'];
+  downtimeMinutes?: number;
+  /** A manual step and the install after it. */
+  manual?: ManualEntry;
 }
+
+const edgeReason: PathStep['reason'] = { code: 'edge', text: 'an allowed upgrade edge' };
+const targetReason: PathStep['reason'] = { code: 'target', text: 'the target version' };
 
 /**
  * Finds the upgrade path from `from` to `to` (both in the catalog's spelling, from < to). Pure.
  *
- * Hops come from the required stops (a hop may not skip an active stop), from explicit edges, and
- * from manual steps out of blocked versions; blocked hops are removed. "Latest patch first" forces
- * the first hop. Among the remaining paths: fewest hops, then least estimated downtime.
+ * Hops come from the required stops (a hop may not skip an active stop), from explicit edges (the
+ * vendor's own statement, so they may cross a stop; docs/catalog.md), and from manual steps out of
+ * blocked versions; blocked hops are removed. "Latest patch first" forces the first hop. Among the
+ * remaining paths: fewest hops, then least estimated downtime.
+ *
+ * The search runs over version ranks (integers), not strings: on a catalog of 10,000 releases and
+ * 50,000 edges a path to the newest release visits most of the graph.
  */
 export function findPath(
   c: LoadedCatalog,
@@ -62,31 +78,48 @@ export function findPath(
   facts: unknown,
   cost: HopCost,
 ): PathResult {
-  const { scheme } = c;
   const conditionalStops: ConditionalStopOutcome[] = [];
-  const stops: { version: string; conditional: boolean; reason?: string }[] = [];
+  const stops: { rank: number; reason: PathStep['reason'] }[] = [];
+  const rank = (v: string) => c.rank.get(v) as number;
   for (const s of c.stops) {
-    if (!s.stop.when) {
-      stops.push({ version: s.version, conditional: false, reason: s.stop.reason });
-      continue;
+    let conditional = false;
+    if (s.stop.when) {
+      const outcome = evaluateRule(s.stop.when, facts);
+      conditionalStops.push({
+        version: s.version,
+        reason: s.stop.reason,
+        value: outcome.value,
+        missing: outcome.missing,
+      });
+      // An unknown condition keeps the stop: the longer path is the safe one.
+      if (outcome.value === false) continue;
+      conditional = true;
     }
-    const outcome = evaluateRule(s.stop.when, facts);
-    conditionalStops.push({
-      version: s.version,
-      reason: s.stop.reason,
-      value: outcome.value,
-      missing: outcome.missing,
+    const text =
+      s.stop.reason ?? (conditional ? 'a stop required for this installation' : 'a required stop');
+    stops.push({
+      rank: rank(s.version),
+      reason: { code: conditional ? 'conditional-stop' : 'required-stop', text },
     });
-    // An unknown condition keeps the stop: the longer path is the safe one.
-    if (outcome.value !== false)
-      stops.push({ version: s.version, conditional: true, reason: s.stop.reason });
   }
+  const { versions } = c;
+  const graph = edgeGraph(c);
+  const toRank = rank(to);
+
   const blockedBy = new Map<string, { from: string; reason: string; link?: string }>();
-  const isBlocked = (a: string, b: string): boolean => {
-    for (const rule of c.blocked) {
-      if (rule.from.matches(a) && (!rule.to || rule.to.matches(b))) {
-        blockedBy.set(`${a}\u0000${rule.reason}`, {
-          from: a,
+  const rulesFrom: (LoadedCatalog['blocked'][number][] | undefined)[] = [];
+  const isBlocked = (a: number, b: number): boolean => {
+    let rules = rulesFrom[a];
+    if (!rules) {
+      const v = versions[a] as string;
+      rules = c.blocked.filter((rule) => rule.from.matches(v));
+      rulesFrom[a] = rules;
+    }
+    for (const rule of rules) {
+      if (!rule.to || rule.to.matches(versions[b] as string)) {
+        const v = versions[a] as string;
+        blockedBy.set(`${v}\u0000${rule.reason}`, {
+          from: v,
           reason: rule.reason,
           link: rule.link,
         });
@@ -97,88 +130,139 @@ export function findPath(
   };
   const useStops = c.stops.length > 0 || !c.hasEdges;
 
-  const nextStop = (v: string) => stops.find((s) => scheme.compare(s.version, v) > 0);
-
-  const transitions = (v: string): Transition[] => {
-    const out: Transition[] = [];
-    const hop = (w: string, reason: PathStep['reason'], downtimeMinutes?: number) => {
-      if (scheme.compare(w, to) > 0 || isBlocked(v, w)) return;
-      out.push({ to: w, steps: [{ kind: 'pack', from: v, to: w, reason, downtimeMinutes }] });
-    };
-    if (useStops) {
-      const s = nextStop(v);
-      if (s && scheme.compare(s.version, to) < 0) {
-        hop(s.version, {
-          code: s.conditional ? 'conditional-stop' : 'required-stop',
-          text:
-            s.reason ??
-            (s.conditional ? 'a stop required for this installation' : 'a required stop'),
-        });
-      } else {
-        hop(to, { code: 'target', text: 'the target version' });
-      }
-    }
-    for (const e of c.edgesFrom.get(v) ?? [])
-      hop(e.to, { code: 'edge', text: 'an allowed upgrade edge' }, e.downtimeMinutes);
-    for (const e of c.edgesByPattern) {
-      if (e.from.matches(v) && scheme.compare(e.to, v) > 0)
-        hop(e.to, { code: 'edge', text: 'an allowed upgrade edge' }, e.downtimeMinutes);
-    }
-    for (const m of c.manualSteps) {
-      if (!m.from.matches(v) || scheme.compare(m.continueAt, to) > 0) continue;
-      const step = m.step;
-      out.push({
-        to: m.continueAt,
-        steps: [
-          {
-            kind: 'manual',
-            from: v,
-            to: null,
-            reason: { code: 'manual-step', text: step.detail ?? step.title },
-            manual: {
-              id: step.id,
-              title: step.title,
-              detail: step.detail,
-              minutes: step.minutes,
-              link: step.link,
-            },
-          },
-          {
-            kind: 'install',
-            from: null,
-            to: m.continueAt,
-            reason: {
-              code: 'after-manual-step',
-              text: `install ${m.continueAt} after: ${step.title}`,
-            },
-          },
-        ],
+  // Estimates depend on where a hop lands, not where it starts, so one per target is enough.
+  const packCost = new Float64Array(versions.length).fill(Number.NaN);
+  const costOf = (v: number, w: number, downtimeMinutes: number, manual?: ManualEntry): number => {
+    if (!Number.isNaN(downtimeMinutes)) return Math.round(downtimeMinutes * 60);
+    if (manual)
+      return stepsOf(versions[v] as string, {
+        to: versions[w] as string,
+        reason: edgeReason,
+        manual,
+      }).reduce((sum, s) => sum + cost(s), 0);
+    let seconds = packCost[w] as number;
+    if (Number.isNaN(seconds)) {
+      seconds = cost({
+        kind: 'pack',
+        from: versions[v] as string,
+        to: versions[w] as string,
+        reason: edgeReason,
       });
+      packCost[w] = seconds;
     }
-    return out;
+    return seconds;
   };
 
-  const start: Transition[] = [];
+  const search = new Search(versions.length);
+  const relax = (v: number, w: number, hop: Omit<Hop, 'to'>, downtimeMinutes = Number.NaN) => {
+    // A manual step is the way out of a blocked version, so blocked rules do not apply to it.
+    if (w > toRank || (!hop.manual && isBlocked(v, w))) return;
+    search.relax(v, w, hop.manual ? 2 : 1, costOf(v, w, downtimeMinutes, hop.manual), hop);
+  };
+  const expand = (v: number) => {
+    if (useStops) {
+      const s = stops.find((x) => x.rank > v);
+      if (s && s.rank < toRank) relax(v, s.rank, { reason: s.reason });
+      else relax(v, toRank, { reason: targetReason });
+    }
+    for (let e = graph.start[v] as number; e < (graph.start[v + 1] as number); e++) {
+      relax(
+        v,
+        graph.to[e] as number,
+        { reason: edgeReason, downtimeMinutes: nanToUndefined(graph.downtime[e] as number) },
+        graph.downtime[e],
+      );
+    }
+    const version = versions[v] as string;
+    for (const e of c.edgesByPattern) {
+      if (rank(e.to) > v && e.from.matches(version))
+        relax(
+          v,
+          rank(e.to),
+          { reason: edgeReason, downtimeMinutes: e.downtimeMinutes },
+          e.downtimeMinutes,
+        );
+    }
+    for (const m of c.manualSteps) {
+      if (m.from.matches(version)) relax(v, rank(m.continueAt), { reason: edgeReason, manual: m });
+    }
+  };
+
+  const origin = rank(from);
   const prerequisite = prerequisiteOf(c, from, to);
-  if (prerequisite && !isBlocked(from, prerequisite.version)) {
-    start.push({
-      to: prerequisite.version,
-      steps: [
-        {
-          kind: 'pack',
-          from,
-          to: prerequisite.version,
-          reason: { code: 'latest-patch-first', text: prerequisite.text },
-        },
-      ],
+  if (prerequisite && !isBlocked(origin, rank(prerequisite.version))) {
+    relax(origin, rank(prerequisite.version), {
+      reason: { code: 'latest-patch-first', text: prerequisite.text },
     });
   } else {
-    start.push(...transitions(from));
+    expand(origin);
   }
-
-  const best = shortest(start, to, transitions, cost);
-  if (best) return { found: true, steps: best, conditionalStops };
+  for (let v = search.next(); v !== -1; v = search.next()) {
+    if (v === toRank) return { found: true, steps: search.path(v, versions), conditionalStops };
+    expand(v);
+  }
   return { found: false, blockedBy: [...blockedBy.values()], conditionalStops };
+}
+
+function nanToUndefined(n: number): number | undefined {
+  return Number.isNaN(n) ? undefined : n;
+}
+
+/** Explicit exact edges as arrays by rank (compressed rows), built once per loaded catalog. */
+interface EdgeGraph {
+  start: Int32Array;
+  to: Int32Array;
+  downtime: Float64Array;
+}
+
+const graphs = new WeakMap<LoadedCatalog, EdgeGraph>();
+
+function edgeGraph(c: LoadedCatalog): EdgeGraph {
+  let g = graphs.get(c);
+  if (g) return g;
+  const n = c.versions.length;
+  const start = new Int32Array(n + 1);
+  let count = 0;
+  for (let v = 0; v < n; v++) {
+    start[v] = count;
+    count += c.edgesFrom.get(c.versions[v] as string)?.length ?? 0;
+  }
+  start[n] = count;
+  const to = new Int32Array(count);
+  const downtime = new Float64Array(count);
+  for (let v = 0; v < n; v++) {
+    let e = start[v] as number;
+    for (const edge of c.edgesFrom.get(c.versions[v] as string) ?? []) {
+      to[e] = c.rank.get(edge.to) as number;
+      downtime[e] = edge.downtimeMinutes ?? Number.NaN;
+      e++;
+    }
+  }
+  g = { start, to, downtime };
+  graphs.set(c, g);
+  return g;
+}
+
+/** The steps one hop stands for: a pack application, or a manual step and the install after it. */
+function stepsOf(from: string, h: Hop): PathStep[] {
+  const m = h.manual?.step;
+  if (!m)
+    return [{ kind: 'pack', from, to: h.to, reason: h.reason, downtimeMinutes: h.downtimeMinutes }];
+  return [
+    {
+      kind: 'manual',
+      from,
+      to: null,
+      reason: { code: 'manual-step', text: m.detail ?? m.title },
+      manual: { id: m.id, title: m.title, detail: m.detail, minutes: m.minutes, link: m.link },
+    },
+    {
+      kind: 'install',
+      from: null,
+      to: h.to,
+      reason: { code: 'after-manual-step', text: `install ${h.to} after: ${m.title}` },
+    },
+  ];
 }
 
 /** The forced first hop of "latest patch first", when the installed version needs one. */
@@ -196,87 +280,110 @@ function prerequisiteOf(
   return { version: target, text };
 }
 
-interface Label {
-  hops: number;
-  downtime: number;
-  steps: PathStep[];
-}
+/**
+ * Dijkstra over version ranks with the cost (hops, downtime), compared in that order. Labels live
+ * in typed arrays; the heap holds (hops, downtime, vertex) triples and skips stale entries.
+ */
+class Search {
+  private readonly hops: Int32Array;
+  private readonly downtime: Float64Array;
+  private readonly parent: Int32Array;
+  private readonly via: (Omit<Hop, 'to'> | undefined)[];
+  private readonly done: Uint8Array;
+  private heap: number[] = [];
 
-/** Dijkstra over versions with the cost (hops, downtime), compared in that order. */
-function shortest(
-  start: Transition[],
-  to: string,
-  transitions: (v: string) => Transition[],
-  cost: HopCost,
-): PathStep[] | undefined {
-  const best = new Map<string, Label>();
-  const heap = new LabelHeap();
-  const relax = (t: Transition, base: Label) => {
-    const label: Label = {
-      hops: base.hops + t.steps.length,
-      downtime: base.downtime + t.steps.reduce((sum, s) => sum + cost(s), 0),
-      steps: [...base.steps, ...t.steps],
-    };
-    const known = best.get(t.to);
-    if (known && !isBetter(label, known)) return;
-    best.set(t.to, label);
-    heap.push(t.to, label);
-  };
-  const origin: Label = { hops: 0, downtime: 0, steps: [] };
-  for (const t of start) relax(t, origin);
-  const done = new Set<string>();
-  for (let item = heap.pop(); item; item = heap.pop()) {
-    const [v, label] = item;
-    if (done.has(v) || best.get(v) !== label) continue;
-    if (v === to) return label.steps;
-    done.add(v);
-    for (const t of transitions(v)) if (!done.has(t.to)) relax(t, label);
+  constructor(n: number) {
+    this.hops = new Int32Array(n).fill(0x7fffffff);
+    this.downtime = new Float64Array(n);
+    this.parent = new Int32Array(n).fill(-1);
+    this.via = new Array(n);
+    this.done = new Uint8Array(n);
   }
-  return undefined;
-}
 
-function isBetter(a: Label, b: Label): boolean {
-  return a.hops !== b.hops ? a.hops < b.hops : a.downtime < b.downtime;
-}
+  relax(v: number, w: number, hopCount: number, seconds: number, hop: Omit<Hop, 'to'>): void {
+    if (this.done[w]) return;
+    const base = this.parent[v] === -1 && this.via[v] === undefined ? 0 : (this.hops[v] as number);
+    const hops = base + hopCount;
+    const downtime = (this.via[v] === undefined ? 0 : (this.downtime[v] as number)) + seconds;
+    const known = this.hops[w] as number;
+    if (hops > known || (hops === known && downtime >= (this.downtime[w] as number))) return;
+    this.hops[w] = hops;
+    this.downtime[w] = downtime;
+    this.parent[w] = v;
+    this.via[w] = hop;
+    this.push(hops, downtime, w);
+  }
 
-/** A binary min-heap of labels; the planner's hot loop on large catalogs. */
-class LabelHeap {
-  private readonly items: [string, Label][] = [];
-
-  push(v: string, label: Label): void {
-    const items = this.items;
-    items.push([v, label]);
-    let i = items.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!isBetter(label, (items[parent] as [string, Label])[1])) break;
-      items[i] = items[parent] as [string, Label];
-      i = parent;
+  /** The closest vertex not yet settled, or -1. */
+  next(): number {
+    for (;;) {
+      const top = this.pop();
+      if (top === undefined) return -1;
+      const [hops, downtime, v] = top;
+      if (this.done[v] || hops !== this.hops[v] || downtime !== this.downtime[v]) continue;
+      this.done[v] = 1;
+      return v;
     }
-    items[i] = [v, label];
   }
 
-  pop(): [string, Label] | undefined {
-    const items = this.items;
-    const top = items[0];
-    const last = items.pop();
-    if (items.length > 0 && last) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        let mLabel = last[1];
-        if (l < items.length && isBetter((items[l] as [string, Label])[1], mLabel)) {
-          m = l;
-          mLabel = (items[l] as [string, Label])[1];
-        }
-        if (r < items.length && isBetter((items[r] as [string, Label])[1], mLabel)) m = r;
-        if (m === i) break;
-        items[i] = items[m] as [string, Label];
-        i = m;
-      }
-      items[i] = last;
+  path(v: number, versions: readonly string[]): PathStep[] {
+    const parts: PathStep[][] = [];
+    for (let w = v; this.via[w] !== undefined; w = this.parent[w] as number) {
+      parts.push(
+        stepsOf(versions[this.parent[w] as number] as string, {
+          ...(this.via[w] as Omit<Hop, 'to'>),
+          to: versions[w] as string,
+        }),
+      );
+    }
+    return parts.reverse().flat();
+  }
+
+  private less(i: number, j: number): boolean {
+    const h = this.heap;
+    const a = h[i * 3] as number;
+    const b = h[j * 3] as number;
+    return a !== b ? a < b : (h[i * 3 + 1] as number) < (h[j * 3 + 1] as number);
+  }
+
+  private swap(i: number, j: number): void {
+    const h = this.heap;
+    for (let k = 0; k < 3; k++) {
+      const t = h[i * 3 + k] as number;
+      h[i * 3 + k] = h[j * 3 + k] as number;
+      h[j * 3 + k] = t;
+    }
+  }
+
+  private push(hops: number, downtime: number, v: number): void {
+    this.heap.push(hops, downtime, v);
+    let i = this.heap.length / 3 - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(i, p)) break;
+      this.swap(i, p);
+      i = p;
+    }
+  }
+
+  private pop(): [number, number, number] | undefined {
+    const h = this.heap;
+    const n = h.length / 3;
+    if (n === 0) return undefined;
+    const top: [number, number, number] = [h[0] as number, h[1] as number, h[2] as number];
+    this.swap(0, n - 1);
+    h.length -= 3;
+    const size = n - 1;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < size && this.less(l, m)) m = l;
+      if (r < size && this.less(r, m)) m = r;
+      if (m === i) break;
+      this.swap(i, m);
+      i = m;
     }
     return top;
   }
