@@ -6,9 +6,12 @@ import type { LoadedCatalog } from '../src/catalog/index.ts';
 const distCatalog = '../dist/catalog/index.js';
 const distErrors = '../dist/errors/index.js';
 const distPlan = '../dist/plan/index.js';
-const { parseCatalog, restoreCatalog } = (await import(distCatalog)) as typeof import('../src/catalog/index.ts');
+const { parseCatalog, restoreCatalog } = (await import(
+  distCatalog
+)) as typeof import('../src/catalog/index.ts');
 const { UpliftError } = (await import(distErrors)) as typeof import('../src/errors/index.ts');
 const { assemblePlan } = (await import(distPlan)) as typeof import('../src/plan/index.ts');
+
 import { type CatalogShape, defaultShape, generateCatalog } from './generate-catalog.ts';
 import { median, percentile, round } from './stats.ts';
 

@@ -34,41 +34,42 @@ export function digestNotes(
   filter: DigestFilter = {},
 ): NotesDigest {
   const { scheme } = c;
-  const releases = c.versions.filter(
-    (v) => scheme.compare(v, from) > 0 && scheme.compare(v, to) <= 0,
-  );
-  const byKey = new Map<string, DigestEntry & { order: number }>();
-  let order = 0;
+  const fromRank = c.rank.get(from);
+  const toRank = c.rank.get(to);
+  // Catalog spellings slice by rank; other spellings of the same versions take the slow road.
+  const releases =
+    fromRank !== undefined && toRank !== undefined
+      ? c.versions.slice(fromRank + 1, toRank + 1)
+      : c.versions.filter((v) => scheme.compare(v, from) > 0 && scheme.compare(v, to) <= 0);
+  const byKey = new Map<string, { entry: DigestEntry; order: number }>();
   const components = filter.components?.map((x) => x.toLowerCase());
   for (const version of releases) {
     const release = c.releases.get(version);
+    if (!release?.notes) continue;
     for (const [field, type] of sections) {
       if (filter.types && !filter.types.includes(type)) continue;
-      for (const note of release?.notes?.[field] ?? []) {
+      for (const note of release.notes[field] ?? []) {
         if (components && !components.includes((note.component ?? '').toLowerCase())) continue;
         if (filter.securityOnly && !note.security) continue;
         const key = `${type}\u0000${note.id}`;
         const seen = byKey.get(key);
-        if (seen) {
-          seen.releases.push(version);
-          continue;
-        }
-        byKey.set(key, {
-          ...describe(note, type, version, facts),
-          illustrative: release?.illustrative || undefined,
-          order: order++,
-        });
+        if (seen) seen.entry.releases.push(version);
+        else
+          byKey.set(key, {
+            entry: describe(note, type, version, release.illustrative, facts),
+            order: byKey.size,
+          });
       }
     }
   }
   const entries = [...byKey.values()]
     .sort(
       (a, b) =>
-        statusOrder[a.status] - statusOrder[b.status] ||
-        Number(b.security) - Number(a.security) ||
+        statusOrder[a.entry.status] - statusOrder[b.entry.status] ||
+        Number(b.entry.security) - Number(a.entry.security) ||
         a.order - b.order,
     )
-    .map(({ order: _, ...e }) => e);
+    .map((x) => x.entry);
   return {
     releases,
     counts: {
@@ -86,6 +87,7 @@ function describe(
   note: NoteEntry,
   type: DigestEntry['type'],
   version: string,
+  illustrative: boolean | undefined,
   facts: unknown,
 ): DigestEntry {
   let status: NoteStatus = 'general';
@@ -105,5 +107,6 @@ function describe(
     releases: [version],
     status,
     missingFacts,
+    illustrative: illustrative || undefined,
   };
 }
