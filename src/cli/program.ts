@@ -124,6 +124,8 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       emit(await handler(), { json: o.json });
     });
 
+  // New commands go above this line, one block each, in the shape of the ones above.
+
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
   } catch (err) {
