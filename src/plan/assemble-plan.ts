@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import type { Facts, LoadedCatalog, Pack } from '../catalog/index.ts';
 import { UpliftError } from '../errors/index.ts';
 import { evaluateRule, type RuleOutcome } from '../rules/index.ts';
@@ -103,7 +104,8 @@ export function assemblePlan(req: PlanRequest): Plan {
     planFormat: 1,
     profile: req.profile,
     product: c.catalog.product,
-    catalog: { file: c.file, digest: c.digest },
+    // The file's name only: the same catalog planned from another checkout gives the same hash.
+    catalog: { file: basename(c.file), digest: c.digest },
     facts: { digest: contentHash(facts), platform },
     from,
     to,
