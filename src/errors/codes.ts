@@ -23,6 +23,9 @@ export const codes = {
   UPLIFT_PLAN_UNKNOWN_VERSION: ExitCode.badInput,
   UPLIFT_PLAN_DOWNGRADE: ExitCode.badInput,
   UPLIFT_PLAN_NO_PATH: ExitCode.blocked,
+  // checks
+  UPLIFT_CHECK_INSTALL_NOT_FOUND: ExitCode.badInput,
+  UPLIFT_CHECK_UNKNOWN: ExitCode.badInput,
 } as const satisfies Record<string, ExitCode>;
 
 export type UpliftCode = keyof typeof codes;
