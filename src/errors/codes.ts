@@ -26,6 +26,28 @@ export const codes = {
   // checks
   UPLIFT_CHECK_INSTALL_NOT_FOUND: ExitCode.badInput,
   UPLIFT_CHECK_UNKNOWN: ExitCode.badInput,
+  // backup
+  UPLIFT_BACKUP_INSTALL_NOT_FOUND: ExitCode.badInput,
+  UPLIFT_BACKUP_UNSUPPORTED_ENTRY: ExitCode.badInput,
+  UPLIFT_BACKUP_OUT_INSIDE_INSTALL: ExitCode.badInput,
+  UPLIFT_BACKUP_OUT_EXISTS: ExitCode.badInput,
+  UPLIFT_BACKUP_NOT_A_BACKUP: ExitCode.badInput,
+  UPLIFT_BACKUP_READ_FAILED: ExitCode.failed,
+  UPLIFT_BACKUP_WRITE_FAILED: ExitCode.failed,
+  UPLIFT_BACKUP_FILE_CHANGED: ExitCode.failed,
+  UPLIFT_BACKUP_SQLITE_COPY_FAILED: ExitCode.failed,
+  UPLIFT_BACKUP_STOP_FAILED: ExitCode.failed,
+  UPLIFT_BACKUP_START_FAILED: ExitCode.failed,
+  UPLIFT_BACKUP_CORRUPT: ExitCode.failed,
+  UPLIFT_BACKUP_TRUNCATED: ExitCode.failed,
+  UPLIFT_BACKUP_ENTRY_MISMATCH: ExitCode.failed,
+  UPLIFT_BACKUP_UNSAFE_ENTRY: ExitCode.failed,
+  UPLIFT_RESTORE_SERVICE_RUNNING: ExitCode.failed,
+  UPLIFT_RESTORE_STOP_FAILED: ExitCode.failed,
+  UPLIFT_RESTORE_START_FAILED: ExitCode.failed,
+  UPLIFT_RESTORE_NO_SPACE: ExitCode.failed,
+  UPLIFT_RESTORE_CROSS_DEVICE: ExitCode.badInput,
+  UPLIFT_RESTORE_INCOMPLETE: ExitCode.incomplete,
 } as const satisfies Record<string, ExitCode>;
 
 export type UpliftCode = keyof typeof codes;
