@@ -19,6 +19,9 @@ export const codes = {
   // versions
   UPLIFT_VERSION_SCHEME_UNKNOWN: ExitCode.badInput,
   UPLIFT_VERSION_INVALID: ExitCode.badInput,
+  // detection
+  UPLIFT_DETECT_NOT_INSTALLATION: ExitCode.badInput,
+  UPLIFT_DETECT_CONFIG: ExitCode.badInput,
   // planning
   UPLIFT_PLAN_UNKNOWN_VERSION: ExitCode.badInput,
   UPLIFT_PLAN_DOWNGRADE: ExitCode.badInput,

@@ -50,7 +50,9 @@ export async function loadProfile(nameOrDir: string): Promise<Profile> {
   const file = join(dir, 'profile.yaml');
   const bytes = await readFile(file);
   const validator = await Promise.all(
-    ['../catalog/schema', '../rules/schema'].map((m) => readFile(join(here, m + extname()))),
+    ['./schema', '../detect/schema', '../catalog/schema', '../rules/schema'].map((m) =>
+      readFile(join(here, m + extname())),
+    ),
   );
   const key = sha256(`${dir}\0${sha256(bytes)}\0${validator.map((v) => sha256(v)).join('\0')}`);
   const name = `profile-${key.slice(0, 32)}.json`;
@@ -94,7 +96,7 @@ async function validateManifest(text: string, file: string): Promise<ProfileMani
     throw new UpliftError('UPLIFT_PROFILE_INVALID', details[0]?.message ?? 'invalid profile', {
       location: details[0]?.location,
       details,
-      hint: 'correct the field; a profile.yaml has profile: 1, name, title, catalog and optionally sampleFacts',
+      hint: 'correct the field; a profile.yaml has profile: 1, name, title, catalog and optionally sampleFacts and detection (docs/detection.md)',
     });
   }
   return parsed.data;

@@ -1,0 +1,450 @@
+import { lstat, readFile, realpath, stat } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { compilePattern } from '../catalog/index.ts';
+import { UpliftError } from '../errors/index.ts';
+import type { Profile } from '../profile/index.ts';
+import { evaluateRule, lookupFact } from '../rules/index.ts';
+import { type FactMap, isRecord, setFact } from './fact-path.ts';
+import { parseConfig } from './formats.ts';
+import { compileGlob } from './glob.ts';
+import { hostPlatform, ownerOf, pidState, runningAs } from './host.ts';
+import { type Inventory, isUnder, walkInstallation } from './inventory.ts';
+import { type CustomizedFiles, compareWithManifest, readManifest } from './manifest.ts';
+import type { Derivation, Detection, Measure, SettingsFile } from './schema.ts';
+import type { DetectedFacts, DetectOptions, ServiceState } from './types.ts';
+
+/** Setting keys whose values are secrets unless a profile says otherwise. */
+const defaultRedact = [
+  'password',
+  'passwd',
+  'secret',
+  'token',
+  'passphrase',
+  'credential',
+  'private',
+];
+const REDACTED = '(redacted)';
+
+/**
+ * Reads an installation's facts as the profile's `detection` section describes. In order: the
+ * version, host facts (platform, owner, who runs uplift), settings files, customized files,
+ * services, `derive`, then `data` (so a measure's `when` can use derived facts). Reads only:
+ * databases are opened read-only and nothing in the installation is written.
+ *
+ * Deterministic: no timestamps, lists sorted, so the same installation gives the same facts and a
+ * plan made from them the same hash.
+ */
+export async function detectFacts(
+  profile: Profile,
+  installDir: string,
+  opts: DetectOptions = {},
+): Promise<DetectedFacts> {
+  const detection = profile.manifest.detection;
+  if (!detection) {
+    throw new UpliftError(
+      'UPLIFT_USAGE',
+      `the profile ${profile.manifest.name} does not say how to detect an installation`,
+      { hint: 'give the facts with --facts FILE or --fact path=value instead of --install' },
+    );
+  }
+  const install = resolve(installDir);
+  const version = await readVersion(profile, install);
+  const ctx = new Context(profile, detection, install, version);
+
+  const facts = ctx.facts;
+  facts.product = profile.catalog.catalog.product;
+  facts.version = version;
+  facts.platform = hostPlatform(detection.platformIds);
+  facts.owner = await ownerOf(install);
+  facts.runningAs = runningAs();
+  checkVersionKnown(ctx);
+
+  for (const s of detection.settings) await readSettings(ctx, s);
+  const customized = await readCustomized(ctx, opts.vendorManifest);
+  if (customized) facts.customizedFiles = customized;
+  facts.services = await readServices(ctx);
+  await countForeignFiles(ctx);
+  for (const d of detection.derive) await derive(ctx, d);
+  for (const m of detection.data) await measure(ctx, m);
+
+  facts.detection = { profile: profile.manifest.name, warnings: ctx.warnings };
+  return facts as DetectedFacts;
+}
+
+/** True when the folder has the profile's version file and the file names a version. */
+export async function isInstallationOf(profile: Profile, installDir: string): Promise<boolean> {
+  const v = profile.manifest.detection?.version;
+  if (!v) return false;
+  const text = await readFile(join(resolve(installDir), v.file), 'utf8').catch(() => undefined);
+  return text !== undefined && matchVersion(text, v.pattern) !== undefined;
+}
+
+class Context {
+  readonly facts: FactMap = {};
+  readonly warnings: string[] = [];
+  customized: CustomizedFiles | undefined;
+  private inventory: Promise<Inventory> | undefined;
+  private roots: Promise<string[]> | undefined;
+
+  readonly profile: Profile;
+  readonly detection: Detection;
+  readonly install: string;
+  readonly version: string;
+
+  constructor(profile: Profile, detection: Detection, install: string, version: string) {
+    this.profile = profile;
+    this.detection = detection;
+    this.install = install;
+    this.version = version;
+  }
+
+  path(rel: string): string {
+    return rel === '.' ? this.install : join(this.install, rel);
+  }
+
+  /** One walk of the installation, shared by every measure and the manifest comparison. */
+  walk(): Promise<Inventory> {
+    this.inventory ??= walkInstallation(this.install).then((inv) => {
+      for (const u of inv.unreadable)
+        this.warnings.push(`could not read ${u}; its files are not counted`);
+      return inv;
+    });
+    return this.inventory;
+  }
+
+  /** The installation's path as given and through symlinks: a process may name either. */
+  installRoots(): Promise<string[]> {
+    this.roots ??= realpath(this.install).then(
+      (real) => [...new Set([this.install, real])],
+      () => [this.install],
+    );
+    return this.roots;
+  }
+
+  /** The value for this installation's version from a `ByVersion` list; undefined when none matches. */
+  byVersion(list: readonly { versions?: string; value?: unknown }[], what: string): unknown {
+    for (const entry of list) {
+      if (entry.versions === undefined) return entry.value;
+      const pattern = compilePattern(entry.versions, this.profile.catalog.scheme);
+      if (typeof pattern === 'string') {
+        throw new UpliftError(
+          'UPLIFT_PROFILE_INVALID',
+          `${what}: versions "${entry.versions}": ${pattern}`,
+          {
+            location: { file: join(this.profile.dir, 'profile.yaml'), path: what },
+            hint: 'write a catalog version pattern such as ">=5.5 GA" (docs/catalog.md)',
+          },
+        );
+      }
+      try {
+        if (pattern.matches(this.version)) return entry.value;
+      } catch {
+        // A version the scheme cannot read matches no pattern; checkVersionKnown has said so.
+      }
+    }
+    return undefined;
+  }
+}
+
+async function readVersion(profile: Profile, install: string): Promise<string> {
+  const detection = profile.manifest.detection as Detection;
+  const file = join(install, detection.version.file);
+  const notInstallation = (why: string) =>
+    new UpliftError(
+      'UPLIFT_DETECT_NOT_INSTALLATION',
+      `${install} is not a ${profile.catalog.catalog.title} installation: ${why}`,
+      {
+        location: { file },
+        hint: `give the installation directory (the folder holding ${detection.version.file}), or another --profile`,
+      },
+    );
+  const st = await stat(install).catch(() => undefined);
+  if (!st?.isDirectory()) throw notInstallation('no such directory');
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  if (text === undefined) throw notInstallation(`${detection.version.file} is missing`);
+  const version = matchVersion(text, detection.version.pattern);
+  if (version === undefined)
+    throw notInstallation(`${detection.version.file} does not name a version`);
+  return version;
+}
+
+function matchVersion(text: string, pattern: string): string | undefined {
+  const re = new RegExp(pattern);
+  for (const line of text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/)) {
+    const v = re.exec(line)?.groups?.version?.trim();
+    if (v) return v;
+  }
+  return undefined;
+}
+
+function checkVersionKnown(ctx: Context): void {
+  const c = ctx.profile.catalog;
+  let known = false;
+  try {
+    known = c.versions.some((v) => c.scheme.compare(v, ctx.version) === 0);
+  } catch {
+    ctx.warnings.push(`version "${ctx.version}" is not a ${c.scheme.id} version`);
+    return;
+  }
+  if (!known) ctx.warnings.push(`version "${ctx.version}" is not in the catalog`);
+}
+
+async function readSettings(ctx: Context, s: SettingsFile): Promise<void> {
+  const file = ctx.path(s.file);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && !s.required) {
+      // The product runs on its defaults when the file is absent; so do the facts.
+      if (s.into && s.defaults) setFact(ctx.facts, s.into, { ...s.defaults });
+      return;
+    }
+    throw new UpliftError(
+      'UPLIFT_DETECT_CONFIG',
+      code === 'ENOENT' ? `${file} is missing` : `${file} cannot be read (${code})`,
+      {
+        cause: err,
+        location: { file },
+        hint:
+          code === 'ENOENT'
+            ? `restore ${s.file} from the backup or the release; the product needs it`
+            : 'run uplift as the installation owner, or make the file readable',
+      },
+    );
+  }
+  const doc = parseConfig(text, s.format, file);
+  const redact = (ctx.detection.redact ?? defaultRedact).map((r) => r.toLowerCase());
+  if (s.into && doc.values) {
+    setFact(ctx.facts, s.into, redactValues({ ...s.defaults, ...doc.values }, redact));
+  }
+  for (const [fact, sel] of Object.entries(s.select ?? {})) {
+    const path = typeof sel === 'string' ? sel : sel.path;
+    const all = typeof sel !== 'string' && sel.all;
+    const found = doc.select(path);
+    if (found.length === 0 && !all) continue;
+    const value = all ? found : found[0];
+    setFact(ctx.facts, fact, isSecret(fact, redact) || isSecret(path, redact) ? REDACTED : value);
+  }
+}
+
+function isSecret(key: string, redact: readonly string[]): boolean {
+  const k = key.toLowerCase();
+  return redact.some((r) => k.includes(r));
+}
+
+function redactValues(values: FactMap, redact: readonly string[]): FactMap {
+  const out: FactMap = {};
+  for (const [k, v] of Object.entries(values)) {
+    out[k] = isSecret(k, redact) ? REDACTED : isRecord(v) ? redactValues(v, redact) : v;
+  }
+  return out;
+}
+
+async function readCustomized(
+  ctx: Context,
+  override: string | undefined,
+): Promise<CustomizedFiles | undefined> {
+  const rel = ctx.detection.vendorManifest;
+  const file = override !== undefined ? resolve(override) : rel && ctx.path(rel);
+  if (file === undefined) {
+    ctx.warnings.push('no vendor manifest: customized files are unknown (give --vendor-manifest)');
+    return undefined;
+  }
+  const manifest = await readManifest(file);
+  if (!manifest) {
+    const msg = `vendor manifest ${override ?? rel} is missing: customized files are unknown`;
+    if (override !== undefined) {
+      throw new UpliftError('UPLIFT_FILE_NOT_FOUND', msg, {
+        location: { file },
+        hint: 'check the path of --vendor-manifest',
+      });
+    }
+    ctx.warnings.push(msg);
+    return undefined;
+  }
+  if (manifest.version !== undefined && manifest.version !== ctx.version) {
+    ctx.warnings.push(
+      `the vendor manifest is of version ${manifest.version}, the installation says ${ctx.version}`,
+    );
+  }
+  // The manifest describes the vendor's files; it is not one of the customer's.
+  const inside = relative(ctx.install, file);
+  const ignore = [...ctx.detection.ignore];
+  if (!inside.startsWith('..') && !isAbsolute(inside)) ignore.push(inside.split(sep).join('/'));
+  const { entries } = await ctx.walk();
+  ctx.customized = await compareWithManifest(ctx.install, entries, manifest, ignore);
+  return ctx.customized;
+}
+
+async function readServices(ctx: Context): Promise<ServiceState[]> {
+  const out: ServiceState[] = [];
+  const claimed = new Set<string>();
+  const roots = await ctx.installRoots();
+  const state = async (name: string, pidFile: string, text: string | undefined) => {
+    claimed.add(pidFile);
+    const trimmed = text?.trim() ?? '';
+    const pid = /^\d+$/.test(trimmed) && Number(trimmed) > 0 ? Number(trimmed) : null;
+    const s: ServiceState = { name, pidFile, pid, running: false, leftover: text !== undefined };
+    if (pid !== null) {
+      const st = await pidState(pid, roots);
+      s.running = st === 'running';
+      s.leftover = !s.running;
+      if (st === 'other-program') s.note = `pid ${pid} now belongs to another program`;
+    } else if (text !== undefined) s.note = 'the pid file does not hold a pid';
+    out.push(s);
+  };
+  const services = ctx.detection.services;
+  for (const svc of services.filter((x) => !/[*?]/.test(x.pidFile))) {
+    const text = await readFile(ctx.path(svc.pidFile), 'utf8').catch(() => undefined);
+    await state(svc.name ?? serviceName(svc.pidFile), svc.pidFile, text);
+  }
+  for (const svc of services.filter((x) => /[*?]/.test(x.pidFile))) {
+    const glob = compileGlob(svc.pidFile);
+    const { entries } = await ctx.walk();
+    for (const e of entries) {
+      if (e.kind !== 'file' || claimed.has(e.path) || !glob.matches(e.path)) continue;
+      const text = await readFile(ctx.path(e.path), 'utf8').catch(() => undefined);
+      await state(serviceName(e.path), e.path, text);
+    }
+  }
+  return out;
+}
+
+function serviceName(pidFile: string): string {
+  return (pidFile.split('/').at(-1) as string).replace(/\.pid$/, '');
+}
+
+/** Files not owned by the installation's owner: an upgrade run as the owner cannot replace them. */
+async function countForeignFiles(ctx: Context): Promise<void> {
+  const owner = ctx.facts.owner as { uid: number };
+  const { entries } = await ctx.walk();
+  const foreign = entries.filter((e) => e.uid !== owner.uid).map((e) => e.path);
+  setFact(ctx.facts, 'owner.foreignFiles', foreign.length);
+  if (foreign.length > 0) setFact(ctx.facts, 'owner.foreignSample', foreign.slice(0, 10));
+}
+
+async function derive(ctx: Context, d: Derivation): Promise<void> {
+  // The first derivation that knows a fact wins; later ones are fallbacks.
+  if (lookupFact(ctx.facts, d.fact).found) return;
+  if (d.when && evaluateRule(d.when, ctx.facts).value !== true) return;
+  const value = await deriveValue(ctx, d);
+  if (value !== undefined) setFact(ctx.facts, d.fact, value);
+}
+
+async function deriveValue(ctx: Context, d: Derivation): Promise<unknown> {
+  if (d.value !== undefined) return d.value;
+  if (d.isSet !== undefined) {
+    const f = lookupFact(ctx.facts, d.isSet);
+    return f.found && f.value !== '';
+  }
+  if (d.fileExists !== undefined) {
+    return lstat(ctx.path(d.fileExists)).then(
+      () => true,
+      () => false,
+    );
+  }
+  if (d.fileCustomized !== undefined) {
+    const c = ctx.customized;
+    if (!c) return undefined;
+    const glob = compileGlob(d.fileCustomized);
+    return [...c.changed, ...c.added, ...c.removed].some((p) => glob.matches(p));
+  }
+  if (d.anyOf !== undefined) {
+    const values = d.anyOf.map((path) => lookupFact(ctx.facts, path));
+    if (values.some((f) => f.found && f.value === true)) return true;
+    return values.every((f) => f.found) ? false : undefined;
+  }
+  if (d.from !== undefined) {
+    const f = lookupFact(ctx.facts, d.from);
+    if (f.found && f.value !== '') return d.split ? toList(f.value, d.split) : f.value;
+    if (d.default !== undefined) return d.default;
+    if (d.defaultByVersion) return ctx.byVersion(d.defaultByVersion, `derive ${d.fact}`);
+    return undefined;
+  }
+  if (d.differs !== undefined) {
+    const f = lookupFact(ctx.facts, d.differs);
+    // Unset means the product uses its own value, which is the vendor's.
+    if (!f.found || f.value === '') return false;
+    const vendor =
+      d.vendor !== undefined
+        ? d.vendor
+        : ctx.byVersion(d.vendorByVersion ?? [], `derive ${d.fact}`);
+    if (vendor === undefined) {
+      ctx.warnings.push(`${d.fact}: no vendor value for version ${ctx.version}`);
+      return undefined;
+    }
+    const norm = (v: unknown) =>
+      d.split ? toList(v, d.split).join('\n') : String(v).trim().replace(/\s+/g, ' ');
+    return norm(f.value) !== norm(vendor);
+  }
+  /* v8 ignore next -- unreachable: the schema requires exactly one kind */
+  throw new Error(`derive ${d.fact} has no kind`);
+}
+
+function toList(value: unknown, separator: string): string[] {
+  if (Array.isArray(value)) return value.map((v) => String(v).trim());
+  return String(value)
+    .split(separator)
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+async function measure(ctx: Context, m: Measure): Promise<void> {
+  if (m.when && evaluateRule(m.when, ctx.facts).value !== true) return;
+  const value = await measureValue(ctx, m);
+  if (value !== undefined) setFact(ctx.facts, m.fact, value);
+}
+
+async function measureValue(ctx: Context, m: Measure): Promise<number | undefined> {
+  if (m.countFiles !== undefined || m.sumBytes !== undefined) {
+    const folder = (m.countFiles ?? m.sumBytes) as string;
+    const { entries } = await ctx.walk();
+    const files = entries.filter((e) => e.kind === 'file' && isUnder(e.path, folder));
+    return m.countFiles !== undefined ? files.length : files.reduce((n, e) => n + e.size, 0);
+  }
+  if (m.countLines !== undefined) {
+    const text = await readFile(ctx.path(m.countLines), 'utf8').catch(() => undefined);
+    if (text === undefined) return 0;
+    const skip = new RegExp(m.skip ?? '^\\s*(#.*)?$');
+    return text.split(/\r\n|\r|\n/).filter((l) => l.trim() !== '' && !skip.test(l)).length;
+  }
+  return countRows(ctx, m);
+}
+
+/**
+ * Runs the first of the measure's queries that works, on a read-only connection with a short busy
+ * timeout: a running server keeps its database, and detection only waits a moment for a lock.
+ * An absent database has no rows; one that cannot be read leaves the fact unknown, with a warning.
+ */
+async function countRows(ctx: Context, m: Measure): Promise<number | undefined> {
+  const file = ctx.path(m.sqlite as string);
+  const exists = await stat(file).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+  if (!exists) return 0;
+  const { default: Database } = await import('better-sqlite3');
+  let db: InstanceType<typeof Database> | undefined;
+  const problems: string[] = [];
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true, timeout: 500 });
+    for (const query of m.queries ?? []) {
+      try {
+        const v = db.prepare(query).pluck().get();
+        const n = typeof v === 'bigint' ? Number(v) : v;
+        if (typeof n === 'number' && Number.isFinite(n)) return n;
+        problems.push(`${query}: not a number`);
+      } catch (err) {
+        problems.push(`${query}: ${(err as Error).message}`);
+      }
+    }
+  } catch (err) {
+    problems.push((err as Error).message);
+  } finally {
+    db?.close();
+  }
+  ctx.warnings.push(`${m.fact} unknown: ${m.sqlite}: ${problems.join('; ')}`);
+  return undefined;
+}

@@ -1,0 +1,167 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UpliftError } from '../errors/index.ts';
+import { compileGlob, type Glob, matchesAny } from './glob.ts';
+import { compareText, type InventoryEntry } from './inventory.ts';
+
+/** A vendor manifest: every file of a fresh installation of one version (products/skiff/layout.md). */
+export interface VendorManifest {
+  product?: string;
+  version?: string;
+  files: { path: string; size: number; mode: number; sha256: string }[];
+}
+
+/** What the customer changed relative to the vendor's files of the installed version. */
+export interface CustomizedFiles {
+  /** Vendor files whose content, mode or type differs. */
+  changed: string[];
+  /** Files the vendor does not ship. */
+  added: string[];
+  /** Vendor files that are gone. */
+  removed: string[];
+  /** Why a changed file counts as changed, where the content alone does not say (mode changes). */
+  notes: Record<string, string>;
+}
+
+/**
+ * Reads a vendor manifest, or returns undefined when the file is absent. A manifest that is not
+ * the documented JSON is an error: comparing with half a manifest would report every file as added.
+ */
+export async function readManifest(file: string): Promise<VendorManifest | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new UpliftError('UPLIFT_DETECT_CONFIG', `cannot read the vendor manifest ${file}`, {
+      cause: err,
+      location: { file },
+      hint: 'make the file readable by the user running uplift',
+    });
+  }
+  const bad = (message: string, line?: number): never => {
+    throw new UpliftError('UPLIFT_DETECT_CONFIG', `${file}: ${message}`, {
+      location: { file, line },
+      hint: 'a vendor manifest is JSON: { "files": [{ "path", "size", "mode", "sha256" }] }; restore it from the release',
+    });
+  };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    const pos = /position (\d+)/.exec(String(err));
+    bad(
+      `not valid JSON (${String(err).split('\n')[0]})`,
+      pos ? text.slice(0, Number(pos[1])).split('\n').length : undefined,
+    );
+  }
+  const files = (value as { files?: unknown })?.files;
+  if (!Array.isArray(files)) return bad('expected a files list');
+  for (const [i, f] of files.entries()) {
+    const ok =
+      typeof f?.path === 'string' &&
+      typeof f.size === 'number' &&
+      typeof f.mode === 'number' &&
+      typeof f.sha256 === 'string' &&
+      /^[0-9a-f]{64}$/.test(f.sha256);
+    if (!ok) bad(`files[${i}]: expected { path, size, mode, sha256 }`);
+  }
+  const v = value as VendorManifest;
+  return { product: v.product, version: v.version, files };
+}
+
+/**
+ * Compares the installation with the vendor manifest. Only files of the same size are hashed
+ * (a different size is already a change), so most of a large installation is never read.
+ * Paths matching `ignore` are left out on both sides: data, logs and runtime state are the
+ * customer's by nature, not customizations.
+ */
+export async function compareWithManifest(
+  root: string,
+  entries: readonly InventoryEntry[],
+  manifest: VendorManifest,
+  ignore: readonly string[],
+): Promise<CustomizedFiles> {
+  const globs: Glob[] = ignore.map(compileGlob);
+  const vendor = new Map(manifest.files.map((f) => [f.path, f]));
+  const seen = new Set<string>();
+  const changed: string[] = [];
+  const added: string[] = [];
+  const notes: Record<string, string> = {};
+  const toHash: { entry: InventoryEntry; sha256: string; modeNote?: string }[] = [];
+
+  for (const entry of entries) {
+    if (matchesAny(globs, entry.path)) continue;
+    const v = vendor.get(entry.path);
+    if (!v) {
+      added.push(entry.path);
+      continue;
+    }
+    seen.add(entry.path);
+    const modeNote =
+      (entry.mode & 0o7777) === (v.mode & 0o7777)
+        ? undefined
+        : `mode ${octal(v.mode)} → ${octal(entry.mode)}`;
+    if (entry.kind !== 'file') {
+      changed.push(entry.path);
+      notes[entry.path] =
+        `a ${entry.kind === 'symlink' ? 'symbolic link' : 'special file'} where the vendor ships a file`;
+    } else if (entry.size !== v.size) {
+      changed.push(entry.path);
+      if (modeNote) notes[entry.path] = `content and ${modeNote}`;
+    } else toHash.push({ entry, sha256: v.sha256, modeNote });
+  }
+
+  const hashes = await hashFiles(
+    root,
+    toHash.map((h) => h.entry.path),
+  );
+  toHash.forEach((h, i) => {
+    const sameContent = hashes[i] === h.sha256;
+    if (sameContent && !h.modeNote) return;
+    changed.push(h.entry.path);
+    if (h.modeNote)
+      notes[h.entry.path] = sameContent
+        ? `${h.modeNote}; content as shipped`
+        : `content and ${h.modeNote}`;
+  });
+
+  const removed = manifest.files
+    .map((f) => f.path)
+    .filter((p) => !seen.has(p) && !matchesAny(globs, p));
+  return {
+    changed: changed.sort(compareText),
+    added: added.sort(compareText),
+    removed: removed.sort(compareText),
+    notes: Object.fromEntries(Object.entries(notes).sort(([a], [b]) => compareText(a, b))),
+  };
+}
+
+/** SHA-256 of each file, a few at a time; an unreadable file hashes to '' and so counts as changed. */
+async function hashFiles(root: string, paths: readonly string[]): Promise<string[]> {
+  const out: string[] = new Array(paths.length).fill('');
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < paths.length; i = next++) {
+      out[i] = await sha256File(join(root, paths[i] as string)).catch(() => '');
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+  return out;
+}
+
+function sha256File(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(file)
+      .on('error', reject)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('end', () => resolve(hash.digest('hex')));
+  });
+}
+
+function octal(mode: number): string {
+  return `0${(mode & 0o7777).toString(8).padStart(3, '0')}`;
+}

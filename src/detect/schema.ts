@@ -1,0 +1,213 @@
+import { z } from 'zod';
+import { Rule } from '../rules/schema.ts';
+
+/**
+ * The `detection` section of a profile: how to read an installation. Every object is strict, so a
+ * misspelt field is an error with its line and column. `docs/detection.md` explains each field
+ * with the skiff and SecureTransport profiles as examples; keep the two in step.
+ */
+
+/** A path inside the installation, `/`-separated, never leaving it. */
+const InstallPath = z
+  .string()
+  .min(1)
+  .refine((p) => !p.startsWith('/') && !p.includes('\\') && !p.split('/').includes('..'), {
+    message: 'write a path relative to the installation directory, with / and without ..',
+  });
+
+/** A glob over installation paths: `*` and `?` stay inside one folder, `**` crosses folders. */
+const Glob = InstallPath;
+
+/** A dotted fact path (`data.historyFiles`, `settings.Direct.Connection.When.Proxy.Down`). */
+const FactPath = z
+  .string()
+  .regex(/^[A-Za-z_][\w-]*(\.[^.\s]+)*$/, 'write a dotted fact path such as data.historyFiles');
+
+const Regex = z.string().refine(
+  (s) => {
+    try {
+      new RegExp(s, 'm');
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'not a valid regular expression' },
+);
+
+/** A value that depends on the installed version: the first entry whose pattern matches wins. */
+const ByVersion = z
+  .array(
+    z.strictObject({
+      /** A catalog version pattern (`>=5.5 GA`); absent = any version. */
+      versions: z.string().min(1).optional(),
+      value: z.unknown(),
+    }),
+  )
+  .min(1);
+
+const SelectPath = z.union([
+  z.string().min(1),
+  /** `all: true` collects every match into a list instead of taking the first. */
+  z.strictObject({ path: z.string().min(1), all: z.boolean().default(false) }),
+]);
+export type SelectPath = z.infer<typeof SelectPath>;
+
+export const ConfigFormat = z.enum(['properties', 'xml', 'yaml', 'json', 'ini']);
+export type ConfigFormat = z.infer<typeof ConfigFormat>;
+
+const SettingsFile = z
+  .strictObject({
+    file: InstallPath,
+    format: ConfigFormat,
+    /** Fact path that receives the whole file (keys as written, values as scalars). */
+    into: FactPath.optional(),
+    /** Fact path → where in the file: XPath (subset) for XML, a dotted key for the others. */
+    select: z.record(FactPath, SelectPath).optional(),
+    /** Values the product uses when the file does not set them, recorded under `into`. */
+    defaults: z.record(z.string(), z.unknown()).optional(),
+    /** A missing required file is an error; a missing optional one only leaves its facts out. */
+    required: z.boolean().default(false),
+  })
+  .refine((s) => s.into !== undefined || s.select !== undefined, {
+    message: 'give into (the whole file) or select (some values), or both',
+  })
+  .refine((s) => s.format !== 'xml' || s.into === undefined, {
+    message: 'an XML file has no flat keys: use select with XPath expressions',
+    path: ['into'],
+  })
+  .refine((s) => s.defaults === undefined || s.into !== undefined, {
+    message: 'defaults go under into; add into',
+    path: ['defaults'],
+  });
+export type SettingsFile = z.infer<typeof SettingsFile>;
+
+const Service = z.strictObject({
+  /** The service's name; default: the pid file's name without `.pid`. */
+  name: z.string().min(1).optional(),
+  /** A pid file, or a glob (`var/run/*.pid`) that finds every leftover pid file. */
+  pidFile: Glob,
+});
+export type Service = z.infer<typeof Service>;
+
+const measureKinds = ['sqlite', 'countFiles', 'sumBytes', 'countLines'] as const;
+
+const Measure = z
+  .strictObject({
+    fact: FactPath,
+    /** Only measured when this holds for the facts read so far (an embedded database). */
+    when: Rule.optional(),
+    /** A SQLite database, opened read-only; the first of `queries` that runs gives the value. */
+    sqlite: InstallPath.optional(),
+    queries: z.array(z.string().min(1)).min(1).optional(),
+    /** Regular files under a folder, recursively (0 when the folder is absent). */
+    countFiles: InstallPath.optional(),
+    /** Bytes of the regular files under a folder, recursively (`.` = the whole installation). */
+    sumBytes: InstallPath.optional(),
+    /** Lines of a file that are not blank and not skipped (0 when the file is absent). */
+    countLines: InstallPath.optional(),
+    /** Lines matching this are not counted; default: blank lines and `#` comments. */
+    skip: Regex.optional(),
+  })
+  .superRefine((m, ctx) => {
+    const kinds = measureKinds.filter((k) => m[k] !== undefined);
+    if (kinds.length !== 1)
+      ctx.addIssue({
+        code: 'custom',
+        message: `give exactly one of ${measureKinds.join(', ')}`,
+      });
+    if ((m.sqlite === undefined) !== (m.queries === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['queries'],
+        message: 'sqlite needs queries, and queries need sqlite',
+      });
+    if (m.skip !== undefined && m.countLines === undefined)
+      ctx.addIssue({ code: 'custom', path: ['skip'], message: 'skip goes with countLines' });
+  });
+export type Measure = z.infer<typeof Measure>;
+
+const deriveKinds = [
+  'from',
+  'isSet',
+  'fileExists',
+  'fileCustomized',
+  'differs',
+  'anyOf',
+  'value',
+] as const;
+
+const Derivation = z
+  .strictObject({
+    fact: FactPath,
+    /** Only derived when this holds for the facts read so far. */
+    when: Rule.optional(),
+    /** Copy a fact (usually a raw setting) to a catalog fact. */
+    from: FactPath.optional(),
+    /** True when the fact is present and not empty. */
+    isSet: FactPath.optional(),
+    /** True when the file exists in the installation. */
+    fileExists: InstallPath.optional(),
+    /** True when a file matching the glob was changed, added or removed (needs a vendor manifest). */
+    fileCustomized: Glob.optional(),
+    /** True when the fact differs from the vendor's value (`vendor`/`vendorByVersion`); absent = the vendor's value. */
+    differs: FactPath.optional(),
+    /** True when any of these facts is true, false when all are false, unknown otherwise. */
+    anyOf: z.array(FactPath).min(1).optional(),
+    /** A fixed value. */
+    value: z.unknown().optional(),
+    /** Splits a string on this separator into a trimmed list (`from`, `differs`). */
+    split: z.string().min(1).optional(),
+    /** The value when `from` finds nothing. */
+    default: z.unknown().optional(),
+    defaultByVersion: ByVersion.optional(),
+    vendor: z.unknown().optional(),
+    vendorByVersion: ByVersion.optional(),
+  })
+  .superRefine((d, ctx) => {
+    const kinds = deriveKinds.filter((k) => d[k] !== undefined);
+    if (kinds.length !== 1)
+      ctx.addIssue({ code: 'custom', message: `give exactly one of ${deriveKinds.join(', ')}` });
+    const only = (field: keyof typeof d, kind: string, okWith: readonly string[]) => {
+      if (d[field] !== undefined && !okWith.some((k) => d[k as keyof typeof d] !== undefined))
+        ctx.addIssue({ code: 'custom', path: [field], message: `${field} goes with ${kind}` });
+    };
+    only('split', 'from or differs', ['from', 'differs']);
+    only('default', 'from', ['from']);
+    only('defaultByVersion', 'from', ['from']);
+    only('vendor', 'differs', ['differs']);
+    only('vendorByVersion', 'differs', ['differs']);
+    if (d.differs !== undefined && d.vendor === undefined && d.vendorByVersion === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['differs'],
+        message: 'differs needs the vendor value: vendor or vendorByVersion',
+      });
+  });
+export type Derivation = z.infer<typeof Derivation>;
+
+export const Detection = z.strictObject({
+  /** The file that names the installed version; its presence makes a folder an installation. */
+  version: z.strictObject({
+    file: InstallPath,
+    /** Searched line by line; the named group `version` is the version. */
+    pattern: Regex.refine((s) => s.includes('(?<version>'), {
+      message: 'name the version with a group (?<version>...)',
+    }),
+  }),
+  settings: z.array(SettingsFile).default([]),
+  services: z.array(Service).default([]),
+  data: z.array(Measure).default([]),
+  /** Catalog facts computed from the facts read so far, in order; the first known value of a fact wins. */
+  derive: z.array(Derivation).default([]),
+  /** The vendor's manifest of the installed version ({ files: [{ path, size, mode, sha256 }] }). */
+  vendorManifest: InstallPath.optional(),
+  /** Paths left out of the customized-files comparison (data, logs, runtime state). */
+  ignore: z.array(Glob).default([]),
+  /** Setting keys whose values never appear in facts; default: passwords, secrets, tokens, keys. */
+  redact: z.array(z.string().min(1)).optional(),
+  /** `process.platform-process.arch` → the catalog's platform id, for ids that differ from uplift's. */
+  platformIds: z.record(z.string(), z.string()).optional(),
+});
+export type Detection = z.infer<typeof Detection>;
+export type DetectionInput = z.input<typeof Detection>;
