@@ -124,6 +124,38 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       emit(await handler(), { json: o.json });
     });
 
+  program
+    .command('check')
+    .description(
+      'Run the pre-upgrade checks on an installation: each passes, warns or fails with what to do.',
+    )
+    .requiredOption('--install <dir>', 'installation directory')
+    .option('--profile <name>', 'product profile (default: recognised from the installation)')
+    .option('--from <version>', 'installed version (default: read from the installation)')
+    .option('--to <version>', 'target version, or "latest"', 'latest')
+    .option('--facts <file>', 'facts uplift cannot read itself (a database version), YAML or JSON')
+    .option(
+      '--fact <path=value>',
+      'set one fact, e.g. --fact database.version=14 (repeatable)',
+      collect,
+      [] as string[],
+    )
+    .option('--only <ids>', 'run only these checks, comma-separated (e.g. owner,disk-space)')
+    .addOption(
+      new Option('--for <step>', 'the step to check for: prepare (staging, backup) or downtime')
+        .choices(['prepare', 'downtime'] as const)
+        .default('prepare' as const),
+    )
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 nothing failed, 2 bad input, 3 a check failed.\nExample: uplift check --install /opt/skiff --to "5.5 GA"',
+    )
+    .action(async (o) => {
+      const { handler } = await import('./commands/check.ts');
+      emit(await handler(o), { json: o.json });
+    });
+
   // New commands go above this line, one block each, in the shape of the ones above.
 
   try {

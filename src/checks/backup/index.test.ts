@@ -1,0 +1,60 @@
+import { utimes } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanUp, makeSkiffInstall, put } from '../../../test/util/install-tree.ts';
+import { loadProfile } from '../../profile/index.ts';
+import { buildCheckContext } from '../index.ts';
+import { api } from './index.ts';
+
+const profile = await loadProfile('skiff');
+
+afterEach(cleanUp);
+
+async function check(install: string) {
+  return api.run(await buildCheckContext({ install, profile, to: 'latest' }));
+}
+
+describe('backup', () => {
+  it('passes with a backup beside the installation made after its last change', async () => {
+    const { root, install } = await makeSkiffInstall();
+    const backup = join(root, 'skiff-backup-20250101T020000Z.tar.gz');
+    await put(root, 'skiff-backup-20250101T020000Z.tar.gz', Buffer.alloc(512));
+    const later = new Date(Date.now() + 60_000);
+    await utimes(backup, later, later);
+    // Uploads and logs change all the time; they do not make a backup out of date.
+    await put(install, 'data/alice/new.txt', 'after the backup');
+
+    const result = await check(install);
+
+    expect(result).toMatchObject({
+      status: 'pass',
+      message: expect.stringMatching(/^backup skiff-backup-20250101T020000Z.tar.gz \(512 B, /),
+      details: { backup: { file: backup, size: 512 } },
+    });
+  });
+
+  it('does not pass without a backup', async () => {
+    const { root, install } = await makeSkiffInstall();
+
+    const result = await check(install);
+
+    expect(result).toMatchObject({
+      status: 'warn',
+      message: `no backup of the installation found (looked for ${join(root, 'skiff-backup-*.tar.gz')})`,
+      remediation: expect.stringMatching(/^back up the installation right before the upgrade/),
+    });
+  });
+
+  it('does not pass when the installation changed after the newest backup', async () => {
+    const { root, install } = await makeSkiffInstall();
+    await put(root, 'skiff-backup-20240101T020000Z.tar.gz', Buffer.alloc(512));
+    const earlier = new Date(Date.now() - 86_400_000);
+    await utimes(join(root, 'skiff-backup-20240101T020000Z.tar.gz'), earlier, earlier);
+    await put(install, 'conf/skiff.properties', 'http.port=9090\n');
+
+    const result = await check(install);
+
+    expect(result.status).toBe('warn');
+    expect(result.message).toContain("older than the installation's last change");
+  });
+});

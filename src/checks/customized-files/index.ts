@@ -1,0 +1,64 @@
+import { basename, extname } from 'node:path';
+import { listSome, pass, plural, warn } from '../result.ts';
+import type { Check, CheckContext, CheckResult } from '../types.ts';
+
+export const id = 'customized-files';
+
+/** What uplift does with one customized file during the upgrade. */
+type Action = 'merge' | 'replace' | 'keep' | 'restore';
+
+const actionText: Record<Action, string> = {
+  merge: 'your changes are carried forward by a three-way merge',
+  replace: 'the new version replaces it; your copy stays in the backup',
+  keep: 'kept as it is (the vendor does not ship it)',
+  restore: 'the new version puts it back if it ships it',
+};
+
+/** Formats uplift merges key by key or line by line (src/merge); anything else is replaced whole. */
+const mergeable = new Set(['.properties', '.yaml', '.yml', '.json', '.xml', '.conf']);
+const mergeableNames = new Set(['crontab', 'STStartScriptsConfig']);
+
+function actionFor(path: string, change: 'changed' | 'added' | 'removed'): Action {
+  if (change === 'added') return 'keep';
+  if (change === 'removed') return 'restore';
+  return mergeable.has(extname(path)) || mergeableNames.has(basename(path)) ? 'merge' : 'replace';
+}
+
+async function run(ctx: CheckContext): Promise<CheckResult> {
+  const cf = ctx.facts.customizedFiles;
+  if (cf === undefined) {
+    return warn(
+      'which files differ from the vendor release is unknown: the installation has no vendor manifest (.skiff/manifest.json)',
+      'compare the installation with a fresh one of the same version and list your changes with --facts (customizedFiles)',
+    );
+  }
+  // Older facts files list changed files only.
+  const lists = Array.isArray(cf) ? { changed: cf, added: [], removed: [] } : cf;
+  const files = (['changed', 'added', 'removed'] as const).flatMap((change) =>
+    lists[change].map((path) => ({ path, change, action: actionFor(path, change) })),
+  );
+  if (files.length === 0) {
+    return pass(`every file matches the vendor release of ${ctx.facts.version ?? 'this version'}`, {
+      files,
+    });
+  }
+  const count = (a: Action) => files.filter((f) => f.action === a).length;
+  const summary = (['merge', 'replace', 'keep', 'restore'] as const)
+    .filter((a) => count(a) > 0)
+    .map(
+      (a) =>
+        `${count(a)} ${{ merge: 'merged', replace: 'replaced', keep: 'kept', restore: 'restored' }[a]}`,
+    );
+  const replaced = files.filter((f) => f.action === 'replace').map((f) => f.path);
+  const remediation =
+    replaced.length > 0
+      ? `the upgrade replaces ${listSome(replaced)}: move your changes into a configuration file uplift merges, or redo them after the upgrade`
+      : 'review the merged files after the upgrade; nothing to do before it';
+  return warn(
+    `${plural(files.length, 'customized file')} (${summary.join(', ')}): ${listSome(files.map((f) => `${f.path} ${f.change}`))}`,
+    remediation,
+    { files: files.map((f) => ({ ...f, what: actionText[f.action] })) },
+  );
+}
+
+export const api: Check = { id, title: 'Customized files the upgrade would overwrite', run };

@@ -1,0 +1,103 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  cleanUp,
+  makeSecureTransportInstall,
+  makeSkiffInstall,
+} from '../../../test/util/install-tree.ts';
+import { loadProfile } from '../../profile/index.ts';
+import { buildCheckContext } from '../index.ts';
+import { api } from './index.ts';
+
+const profile = await loadProfile('skiff');
+const securetransport = await loadProfile('securetransport');
+
+afterEach(cleanUp);
+
+describe('external-database', () => {
+  it('passes for the embedded SQLite database, which no prerequisite concerns', async () => {
+    const { install } = await makeSkiffInstall();
+    const ctx = await buildCheckContext({ install, profile, to: 'latest' });
+
+    const result = await api.run(ctx);
+
+    expect(result).toMatchObject({
+      status: 'pass',
+      message: 'embedded sqlite database: none of the database prerequisites of 5.5 GA concerns it',
+    });
+  });
+
+  it('passes for PostgreSQL 14 against "PostgreSQL 12 or later"', async () => {
+    const { install } = await makeSkiffInstall({ properties: ['db.type=postgresql'] });
+    const ctx = await buildCheckContext({
+      install,
+      profile,
+      to: 'latest',
+      facts: { database: { version: '14.2' } },
+    });
+
+    const result = await api.run(ctx);
+
+    expect(result).toMatchObject({
+      status: 'pass',
+      message: 'external postgresql 14.2 database: External PostgreSQL 12 or later holds',
+    });
+  });
+
+  it('fails for PostgreSQL 11, with the catalog action as remediation', async () => {
+    const { install } = await makeSkiffInstall({ properties: ['db.type=postgresql'] });
+    const ctx = await buildCheckContext({
+      install,
+      profile,
+      to: 'latest',
+      facts: { database: { version: '11.9' } },
+    });
+
+    const result = await api.run(ctx);
+
+    expect(result).toMatchObject({
+      status: 'fail',
+      message:
+        'external postgresql 11.9 database: External PostgreSQL 12 or later (database.type = "postgresql", database.version = "11.9")',
+      remediation: expect.stringMatching(/^Back up the external PostgreSQL database and upgrade/),
+    });
+  });
+
+  it('warns, naming the fact to give, when the version of PostgreSQL is unknown', async () => {
+    const { install } = await makeSkiffInstall({ properties: ['db.type=postgresql'] });
+    const ctx = await buildCheckContext({ install, profile, to: 'latest' });
+
+    const result = await api.run(ctx);
+
+    expect(result).toMatchObject({
+      status: 'warn',
+      message:
+        'cannot tell whether "External PostgreSQL 12 or later" holds: database.version unknown',
+      remediation: expect.stringContaining('--fact database.version=…'),
+    });
+  });
+
+  it('fails for a case-sensitive SQL Server collation (securetransport)', async () => {
+    const { install } = await makeSecureTransportInstall();
+    const ctx = await buildCheckContext({
+      install,
+      profile: securetransport,
+      from: '5.3.6 Patch 2',
+      to: '5.5',
+      facts: {
+        product: 'securetransport',
+        database: {
+          type: 'mssql',
+          version: '2019',
+          collation: 'SQL_Latin1_General_CP1_CS_AS',
+          external: true,
+          backedUp: true,
+        },
+      },
+    });
+
+    const result = await api.run(ctx);
+
+    expect(result.status).toBe('fail');
+    expect(result.message).toContain('SQL Server collation must be case-insensitive');
+  });
+});

@@ -1,0 +1,78 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fail, pass, warn } from '../result.ts';
+import type { Check, CheckContext, CheckResult } from '../types.ts';
+
+export const id = 'one-upgrade-at-a-time';
+
+/** Where a run of uplift records that it is upgrading the installation. */
+export const lockPath = '.uplift/lock';
+
+/** The lock's content: who holds it, on which boot, since when. */
+interface UpgradeLock {
+  pid: number;
+  /** The kernel boot id when the lock was taken: a pid from an earlier boot is no proof of life. */
+  bootId?: string;
+  startedAt?: string;
+}
+
+async function run(ctx: CheckContext): Promise<CheckResult> {
+  const file = join(ctx.install, lockPath);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return pass(`no upgrade holds ${lockPath}`);
+    return warn(
+      `${lockPath} exists but cannot be read (${code})`,
+      `run uplift as the owner of the installation, or look at ${file} yourself`,
+      { file },
+    );
+  }
+  const lock = parseLock(text);
+  if (lock === undefined) {
+    return warn(
+      `${lockPath} exists but is not a lock uplift can read`,
+      `make sure no upgrade runs on this installation, then remove ${file}`,
+      { file },
+    );
+  }
+  const since = lock.startedAt === undefined ? '' : ` since ${lock.startedAt}`;
+  const bootNow = await ctx.host.bootId();
+  const sameBoot = lock.bootId === undefined || bootNow === undefined || lock.bootId === bootNow;
+  const details = { file, lock, bootId: bootNow };
+  if (sameBoot && lock.pid === ctx.host.pid) {
+    return pass(`this run of uplift holds ${lockPath}`, details);
+  }
+  if (sameBoot && ctx.host.isAlive(lock.pid)) {
+    return fail(
+      `another upgrade is running: pid ${lock.pid} holds ${lockPath}${since}`,
+      `wait for pid ${lock.pid} to finish (uplift status shows its progress); do not remove the lock while it runs`,
+      details,
+    );
+  }
+  const why = sameBoot ? `pid ${lock.pid} is gone` : 'the machine has rebooted since';
+  return warn(
+    `a stale lock: ${lockPath} was taken by pid ${lock.pid}${since}, and ${why}`,
+    `find out how that run ended (uplift status), then remove ${file}`,
+    details,
+  );
+}
+
+function parseLock(text: string): UpgradeLock | undefined {
+  try {
+    const v = JSON.parse(text) as Partial<UpgradeLock> | null;
+    if (typeof v !== 'object' || v === null || !Number.isInteger(v.pid) || (v.pid as number) <= 0)
+      return undefined;
+    return {
+      pid: v.pid as number,
+      ...(typeof v.bootId === 'string' ? { bootId: v.bootId } : {}),
+      ...(typeof v.startedAt === 'string' ? { startedAt: v.startedAt } : {}),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+export const api: Check = { id, title: 'No other upgrade running on this installation', run };

@@ -1,0 +1,63 @@
+import { chown } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanUp, makeSkiffInstall } from '../../../test/util/install-tree.ts';
+import { loadProfile } from '../../profile/index.ts';
+import { buildCheckContext } from '../index.ts';
+import { api } from './index.ts';
+
+const profile = await loadProfile('skiff');
+const isRoot = process.getuid?.() === 0;
+
+afterEach(cleanUp);
+
+async function check(install: string) {
+  return api.run(
+    await buildCheckContext({ install, profile, from: '5.3.0 Patch 1', to: 'latest' }),
+  );
+}
+
+describe('owner', () => {
+  it('passes when uplift runs as the owner of the installation', async () => {
+    const { install } = await makeSkiffInstall();
+
+    const result = await check(install);
+
+    expect(result).toMatchObject({ status: 'pass', details: { ownerUid: process.getuid?.() } });
+  });
+
+  // CI runs as root; a real chown is the only way to get a non-root installation.
+  it.runIf(isRoot)('fails when root would upgrade a non-root installation', async () => {
+    const { install } = await makeSkiffInstall();
+    await chown(install, 1, 1);
+
+    const result = await check(install);
+
+    expect(result).toMatchObject({
+      status: 'fail',
+      message: expect.stringContaining('uplift runs as root: upgrading a non-root installation'),
+      remediation: expect.stringMatching(/^run uplift as /),
+      details: { ownerUid: 1, uid: 0 },
+    });
+  });
+
+  it.runIf(!isRoot)('fails when another user owns the installation', async () => {
+    // Without root, a folder that root owns is the installation someone else owns.
+    const result = await check('/usr');
+
+    expect(result).toMatchObject({ status: 'fail', details: { ownerUid: 0 } });
+  });
+
+  it.runIf(isRoot)('warns when parts of the installation belong to another user', async () => {
+    const { install } = await makeSkiffInstall();
+    await chown(join(install, 'conf'), 1, 1);
+
+    const result = await check(install);
+
+    expect(result).toMatchObject({
+      status: 'warn',
+      remediation: `give them back to root: chown -R root ${join(install, 'conf')}`,
+      details: { foreign: ['conf'] },
+    });
+  });
+});

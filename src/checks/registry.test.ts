@@ -1,0 +1,148 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  cleanUp,
+  deadPid,
+  makeSecureTransportInstall,
+  makeSkiffInstall,
+  put,
+} from '../../test/util/install-tree.ts';
+import { listProfiles, loadProfile } from '../profile/index.ts';
+import { checks } from './api.ts';
+import { buildCheckContext, getCheck, listChecks, runChecks } from './index.ts';
+import { walk } from './walk.ts';
+
+const CheckShape = z.object({
+  id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'kebab-case'),
+  title: z.string().min(1),
+  run: z.function(),
+});
+
+const CheckResultShape = z.discriminatedUnion('status', [
+  z.strictObject({
+    status: z.enum(['pass', 'skip']),
+    message: z.string().min(1),
+    remediation: z.string().min(1).optional(),
+    details: z.record(z.string(), z.unknown()).optional(),
+  }),
+  z.strictObject({
+    status: z.enum(['warn', 'fail']),
+    message: z.string().min(1),
+    // The contract: whatever asks the operator to act says how, on one line.
+    remediation: z
+      .string()
+      .min(1)
+      .regex(/^[^\n]+$/),
+    details: z.record(z.string(), z.unknown()).optional(),
+  }),
+]);
+
+const here = import.meta.dirname;
+const docs = readFileSync(join(here, '../../docs/checks.md'), 'utf8');
+const profiles = await Promise.all((await listProfiles()).map((name) => loadProfile(name)));
+const catalogChecks = new Map<string, string[]>();
+for (const p of profiles) {
+  for (const t of p.catalog.catalog.tasks) {
+    if (t.check === undefined) continue;
+    catalogChecks.set(t.check, [
+      ...(catalogChecks.get(t.check) ?? []),
+      `${p.manifest.name}:${t.id}`,
+    ]);
+  }
+}
+
+afterEach(cleanUp);
+
+describe('checks registry', () => {
+  it('registers every check folder, and only those', () => {
+    const folders = readdirSync(here, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && existsSync(join(here, e.name, 'index.ts')))
+      .map((e) => e.name)
+      .sort();
+
+    expect([...checks.keys()].sort()).toEqual(folders);
+  });
+
+  it('has a check for every check: id in the built-in catalogs', () => {
+    expect([...catalogChecks.keys()].filter((id) => !checks.has(id))).toEqual([]);
+  });
+
+  describe.each([...checks])('%s', (id, check) => {
+    it('satisfies the interface under its own id', () => {
+      expect(CheckShape.safeParse(check).error).toBeUndefined();
+      expect(check.id).toBe(id);
+      expect(getCheck(id)).toBe(check);
+    });
+
+    it('has a readme.md and a test in its folder', () => {
+      expect(existsSync(join(here, id, 'readme.md'))).toBe(true);
+      expect(existsSync(join(here, id, 'index.test.ts'))).toBe(true);
+    });
+
+    it('is named by a catalog task, or documented as an extra check in docs/checks.md', () => {
+      const extra = new RegExp(`^\\| \`${id}\` \\|.*\\| extra \\|$`, 'm').test(docs);
+
+      expect(catalogChecks.has(id) || extra, `no catalog task names ${id}`).toBe(true);
+    });
+
+    it('has a section in docs/checks.md', () => {
+      expect(docs).toMatch(new RegExp(`^### \`${id}\`$`, 'm'));
+    });
+  });
+
+  it.each(['skiff', 'securetransport'])(
+    'every check returns a contract result and leaves a %s installation as it was',
+    async (product) => {
+      const { install } =
+        product === 'skiff' ? await makeSkiffInstall() : await makeSecureTransportInstall(443);
+      // Something for the checks to complain about, so warn and fail results are shaped too.
+      await put(install, 'var/run/old.pid', `${deadPid()}\n`);
+      const before = await treeHash(install);
+      const ctx = await buildCheckContext({
+        install,
+        profile: await loadProfile(product),
+        from: product === 'skiff' ? undefined : '5.3.6 Patch 2',
+        to: 'latest',
+      });
+
+      const report = await runChecks(ctx, { only: listChecks() });
+
+      for (const r of report.results) {
+        const { id, title, tasks, ...result } = r;
+        expect(CheckResultShape.safeParse(result).error, id).toBeUndefined();
+      }
+      expect(report.summary.fail).toBeGreaterThan(0);
+      expect(await treeHash(install)).toBe(before);
+    },
+  );
+
+  it('throws UPLIFT_CHECK_UNKNOWN with the known ids for an unknown id', () => {
+    expect(() => getCheck('disk')).toThrow(
+      expect.objectContaining({
+        code: 'UPLIFT_CHECK_UNKNOWN',
+        hint: expect.stringContaining('disk-space'),
+      }),
+    );
+  });
+});
+
+/** Paths, sizes, modes, modification times and contents of every file. */
+async function treeHash(root: string): Promise<string> {
+  const lines: string[] = [];
+  const files: string[] = [];
+  await walk(root, (rel, s) => {
+    files.push(rel);
+    lines.push(`${rel} ${s.size} ${s.mode} ${s.mtimeMs} ${s.uid}`);
+  });
+  for (const f of files)
+    lines.push(
+      `${f} ${createHash('sha256')
+        .update(await readFile(join(root, f)))
+        .digest('hex')}`,
+    );
+  return createHash('sha256').update(lines.sort().join('\n')).digest('hex');
+}

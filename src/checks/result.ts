@@ -1,0 +1,43 @@
+import type { CheckResult } from './types.ts';
+
+type Details = Record<string, unknown>;
+
+// Small constructors so every check spells its results the same way; `warn` and `fail` take a
+// remediation because the contract promises one on every result that asks the operator to act.
+
+export function pass(message: string, details?: Details): CheckResult {
+  return details === undefined ? { status: 'pass', message } : { status: 'pass', message, details };
+}
+
+export function warn(message: string, remediation: string, details?: Details): CheckResult {
+  return withDetails({ status: 'warn', message, remediation }, details);
+}
+
+export function fail(message: string, remediation: string, details?: Details): CheckResult {
+  return withDetails({ status: 'fail', message, remediation }, details);
+}
+
+export function skip(message: string, details?: Details): CheckResult {
+  return details === undefined ? { status: 'skip', message } : { status: 'skip', message, details };
+}
+
+function withDetails(r: CheckResult, details: Details | undefined): CheckResult {
+  return details === undefined ? r : { ...r, details };
+}
+
+/** `a, b and c`. */
+export function listText(items: readonly string[]): string {
+  if (items.length <= 1) return items.join('');
+  return `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
+}
+
+/** `1 file`, `2 files`. */
+export function plural(n: number, word: string): string {
+  return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** `a, b, c and 4 more`: keeps a one-line message one line however many items there are. */
+export function listSome(items: readonly string[], max = 4): string {
+  if (items.length <= max) return listText(items);
+  return `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
+}

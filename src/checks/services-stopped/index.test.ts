@@ -1,0 +1,79 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  cleanUp,
+  makeSecureTransportInstall,
+  makeSkiffInstall,
+  startServer,
+} from '../../../test/util/install-tree.ts';
+import { loadProfile } from '../../profile/index.ts';
+import { buildCheckContext } from '../index.ts';
+import { api } from './index.ts';
+
+const skiff = await loadProfile('skiff');
+const securetransport = await loadProfile('securetransport');
+
+afterEach(cleanUp);
+
+describe('services-stopped', () => {
+  it('passes before the downtime when nothing runs', async () => {
+    const { install } = await makeSkiffInstall();
+    const ctx = await buildCheckContext({
+      install,
+      profile: skiff,
+      to: 'latest',
+      stage: 'downtime',
+    });
+
+    const result = await api.run(ctx);
+
+    expect(result).toMatchObject({ status: 'pass', message: expect.stringMatching(/no service/) });
+  });
+
+  it('passes while preparing when the server runs: uplift stops it at the downtime', async () => {
+    const { install } = await makeSkiffInstall();
+    const pid = await startServer(install, 'var/run/skiff.pid');
+    const ctx = await buildCheckContext({ install, profile: skiff, to: 'latest' });
+
+    const result = await api.run(ctx);
+
+    expect(result.status).toBe('pass');
+    expect(result.message).toContain(`skiff (pid ${pid}) running`);
+  });
+
+  it('fails --for downtime while the server still runs', async () => {
+    const { install } = await makeSkiffInstall();
+    const pid = await startServer(install, 'var/run/skiff.pid');
+    const ctx = await buildCheckContext({
+      install,
+      profile: skiff,
+      to: 'latest',
+      stage: 'downtime',
+    });
+
+    const result = await api.run(ctx);
+
+    expect(result).toMatchObject({
+      status: 'fail',
+      message: expect.stringContaining(`skiff (pid ${pid})`),
+      remediation: `run ${install}/bin/stop_all`,
+    });
+  });
+
+  it('warns while preparing when the vendor wants the backup taken with services stopped', async () => {
+    const { install } = await makeSecureTransportInstall();
+    await startServer(install, 'var/run/tomcat.pid');
+    const ctx = await buildCheckContext({
+      install,
+      profile: securetransport,
+      from: '5.3.6 Patch 2',
+      to: '5.5',
+    });
+
+    const result = await api.run(ctx);
+
+    expect(result).toMatchObject({
+      status: 'warn',
+      remediation: expect.stringContaining('before the backup'),
+    });
+  });
+});

@@ -1,0 +1,129 @@
+import type { Facts } from '../catalog/index.ts';
+import type { Plan } from '../plan/index.ts';
+
+/**
+ * The contract every pre-upgrade check implements. A check looks at one installation (its
+ * directory, the facts detection read from it, the plan for the requested target and the host it
+ * runs on) and says whether one pre-upgrade task of the catalog is done: `pass`, `warn` or `fail`,
+ * with a one-line remediation. Catalog tasks name the check that covers them with `check: <id>`.
+ *
+ * Cross-product examples (check → installation → result):
+ * - `tomcat-port`   securetransport, `Connector port="8009"`       pass
+ * - `tomcat-port`   securetransport, `Connector port="1009"`       fail: change every occurrence to a port above 1024
+ * - `tomcat-port`   skiff (no Tomcat)                              skip: the installation has no Tomcat connector
+ * - `owner`         skiff owned by `skiff`, uplift run as root     fail: run uplift as skiff
+ * - `leftover-pids` either product, `var/run/x.pid` of a dead pid  fail: remove var/run/x.pid
+ */
+export interface Check {
+  /** Registry id, kebab-case; the value catalog tasks give as `check:`. */
+  readonly id: string;
+  /** What the check makes sure of, as a short imperative line: "Free disk for staging and backup". */
+  readonly title: string;
+  /**
+   * Runs the check. Expected outcomes (a running service, a full disk, a missing fact) are
+   * results, never exceptions: a check throws only on a bug. It must not change the installation.
+   */
+  run(ctx: CheckContext): Promise<CheckResult>;
+}
+
+/**
+ * - `pass`: the task is done.
+ * - `warn`: the upgrade may go ahead, but the operator should look (a stale lock, many history files).
+ * - `fail`: the upgrade must not start until the remediation is done; `uplift check` exits 3.
+ * - `skip`: the check does not concern this installation (no Tomcat in skiff); the message says why.
+ */
+export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
+
+export interface CheckResult {
+  status: CheckStatus;
+  /** One line saying what was found, with the numbers: "12.0 GiB free, 3.1 GiB needed". */
+  message: string;
+  /** One imperative line saying what to do; present on every `warn` and `fail`. */
+  remediation?: string;
+  /** Structured evidence for `--json` (files, pids, byte counts). */
+  details?: Record<string, unknown>;
+}
+
+/**
+ * What the operator is preparing for. `prepare` (the default): staging and backup come next, and
+ * services may keep running. `downtime`: the service is about to be switched, and must be stopped.
+ */
+export type CheckStage = 'prepare' | 'downtime';
+
+/** Everything a check may read. Built by `buildCheckContext`; tests build it the same way. */
+export interface CheckContext {
+  /** Absolute path of the installation directory. */
+  install: string;
+  profile: {
+    /** The profile's name: `skiff`, `securetransport`. */
+    name: string;
+    /** The product the profile's catalog describes. */
+    product: string;
+    /** The catalog's `durations.backupNeedsStop`: the vendor wants services stopped for the backup. */
+    backupNeedsStop: boolean;
+  };
+  /** The installation's facts; read through the typed fields of `InstallFacts`. */
+  facts: InstallFacts;
+  /** The plan for the requested target; absent when there is none (already up to date). */
+  plan?: Plan;
+  stage: CheckStage;
+  /** The current time; injected so results that depend on age are reproducible. */
+  now: () => Date;
+  host: Host;
+}
+
+/**
+ * The facts checks read, as detection reports them (src/detect). Every field is optional: a check
+ * whose fact is missing says so (`warn`, naming the fact) instead of guessing.
+ */
+export interface InstallFacts extends Facts {
+  owner?: { uid?: number; user?: string; root?: boolean };
+  /** One entry per pid file in `var/run`. */
+  services?: ServiceFact[];
+  /** Files that differ from the vendor's manifest of the installed version, relative to the install. */
+  customizedFiles?: { changed: string[]; added: string[]; removed: string[] } | string[];
+  data?: { installBytes?: number; historyFiles?: number; historyBytes?: number };
+  ports?: { tomcatConnector?: number; http?: number };
+  database?: {
+    type?: string;
+    version?: string;
+    collation?: string;
+    external?: boolean;
+  };
+}
+
+export interface ServiceFact {
+  /** The pid file's name without `.pid`: `skiff`, `scheduler`. */
+  name: string;
+  /** The pid file, relative to the installation: `var/run/skiff.pid`. */
+  pidFile: string;
+  /** The pid the file holds; null when the file does not hold a number. */
+  pid: number | null;
+  /** True when that pid is a live process of this installation. */
+  running: boolean;
+}
+
+/** One process of the host. */
+export interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  argv: string[];
+}
+
+/** The host uplift runs on; the real one reads /proc and the kernel, and nothing else does. */
+export interface Host {
+  /** The effective uid uplift runs as; undefined where there are no uids (Windows). */
+  uid: number | undefined;
+  /** uplift's own pid. */
+  pid: number;
+  /** The kernel's boot id, which tells a pid of this boot from a pid of an earlier one. */
+  bootId(): Promise<string | undefined>;
+  /** Bytes an unprivileged user can still write on the filesystem holding `path`. */
+  freeBytes(path: string): Promise<number>;
+  /** Every process the host lets uplift see; empty where /proc does not exist. */
+  processes(): Promise<ProcessInfo[]>;
+  /** True when a process with this pid exists (whoever owns it). */
+  isAlive(pid: number): boolean;
+  /** The login name of a uid, from the user database; undefined when it has none. */
+  userName(uid: number): Promise<string | undefined>;
+}

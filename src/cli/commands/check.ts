@@ -1,0 +1,128 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import Table from 'cli-table3';
+import pc from 'picocolors';
+import {
+  buildCheckContext,
+  type CheckReport,
+  type CheckStage,
+  type CheckStatus,
+  runChecks,
+} from '../../checks/index.ts';
+import { ExitCode, UpliftError } from '../../errors/index.ts';
+import { readFacts } from '../../plan/index.ts';
+import { loadProfile } from '../../profile/index.ts';
+import type { CommandResult } from '../types.ts';
+
+export interface CheckCommandOptions {
+  install: string;
+  profile?: string;
+  from?: string;
+  to: string;
+  facts?: string;
+  fact: string[];
+  /** Comma-separated check ids. */
+  only?: string;
+  for: CheckStage;
+}
+
+/** `uplift check`: the pre-upgrade tasks of the plan, as checks; exit 3 when any fails. */
+export async function handler(opts: CheckCommandOptions): Promise<CommandResult> {
+  const profile = await loadProfile(opts.profile ?? recogniseProfile(opts.install));
+  const facts = await readFacts(profile, { factsFile: opts.facts, factFlags: opts.fact });
+  const ctx = await buildCheckContext({
+    install: opts.install,
+    profile,
+    facts,
+    from: opts.from,
+    to: opts.to,
+    stage: opts.for,
+  });
+  const only = opts.only
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  const report = await runChecks(ctx, { only });
+  return {
+    data: report,
+    text: renderReport(report),
+    exitCode: report.summary.fail > 0 ? ExitCode.blocked : ExitCode.ok,
+  };
+}
+
+/**
+ * The profile of an installation that does not say: skiff keeps its vendor manifest in `.skiff/`,
+ * SecureTransport has its Tomcat admin configuration.
+ */
+function recogniseProfile(install: string): string {
+  const dir = resolve(install);
+  if (existsSync(join(dir, '.skiff/manifest.json'))) return 'skiff';
+  if (existsSync(join(dir, 'tomcat/admin/conf/server.xml'))) return 'securetransport';
+  if (!existsSync(dir)) {
+    throw new UpliftError('UPLIFT_CHECK_INSTALL_NOT_FOUND', `${dir} is not a directory`, {
+      hint: 'give --install the installation directory, e.g. --install /opt/skiff',
+    });
+  }
+  throw new UpliftError('UPLIFT_USAGE', `cannot tell which product is installed in ${dir}`, {
+    hint: 'pass --profile, e.g. --profile securetransport (uplift profiles lists them)',
+  });
+}
+
+const statusText: Record<CheckStatus, string> = {
+  pass: pc.green('pass'),
+  warn: pc.yellow('warn'),
+  fail: pc.red(pc.bold('FAIL')),
+  skip: pc.dim('skip'),
+};
+
+function renderReport(r: CheckReport): string {
+  const head = `${pc.bold(`${r.profile} ${r.from} → ${r.to}`)}  ${r.install}  ${pc.dim(`(checked for ${r.stage})`)}`;
+  if (r.results.length === 0) {
+    return `${head}\n  no pre-upgrade task to check${r.from === r.to ? ': already at the target' : ''}\n`;
+  }
+  // 120 columns in all; text is wrapped here because the table would cut long paths short.
+  const widths = [8, 23, 46, 38];
+  const table = new Table({
+    head: ['status', 'check', 'found', 'to do'],
+    style: { head: [], border: [] },
+    colWidths: widths,
+  });
+  for (const x of r.results) {
+    table.push([
+      statusText[x.status],
+      x.id,
+      wrap(x.message, (widths[2] ?? 40) - 2),
+      wrap(x.remediation ?? '', (widths[3] ?? 40) - 2),
+    ]);
+  }
+  const s = r.summary;
+  const verdict =
+    s.fail > 0
+      ? pc.red(`${s.fail} failed: fix ${s.fail === 1 ? 'it' : 'them'} before upgrading`)
+      : s.warn > 0
+        ? pc.yellow('nothing failed; look at the warnings')
+        : pc.green('ready');
+  return `${head}\n${table.toString()}\n${s.pass} passed, ${s.warn} warned, ${s.fail} failed, ${s.skip} skipped — ${verdict}\n`;
+}
+
+/** Wraps at blanks, and breaks a word longer than a line (a path) after a `/`, or anywhere. */
+function wrap(text: string, width: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (let word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length <= width) {
+      line += ` ${word}`;
+      continue;
+    }
+    if (line !== '') lines.push(line);
+    while (word.length > width) {
+      const slash = word.lastIndexOf('/', width - 1);
+      const cut = slash >= width / 3 ? slash + 1 : width;
+      lines.push(word.slice(0, cut));
+      word = word.slice(cut);
+    }
+    line = word;
+  }
+  lines.push(line);
+  return lines.join('\n');
+}
