@@ -41,7 +41,15 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     .description(
       'Plan an upgrade: path, notes digest, incompatibilities, tasks, time estimate and verdict.',
     )
-    .requiredOption('--profile <name>', 'product profile (a built-in name or a profile folder)')
+    .option(
+      '--profile <name>',
+      'product profile, a built-in name or a profile folder (default with --install: recognised from the installation)',
+    )
+    .option(
+      '--install <dir>',
+      'detect the facts from this installation (--facts, --fact go on top)',
+    )
+    .option('--vendor-manifest <file>', 'with --install: the vendor manifest to compare files with')
     .option('--from <version>', 'installed version (default: the version in the facts)')
     .option('--to <version>', 'target version, or "latest"', 'latest')
     .option('--facts <file>', 'facts of the installation, YAML or JSON')
@@ -60,7 +68,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     .option('--out <file>', 'write the output to a file instead of standard output')
     .addHelpText(
       'after',
-      '\nExit codes: 0 planned, 2 bad input, 3 verdict blocked.\nExample: uplift plan --profile securetransport --from "5.3.0 Patch 3" --to 5.5',
+      '\nExit codes: 0 planned, 2 bad input, 3 verdict blocked.\nExamples: uplift plan --install /opt/skiff\n          uplift plan --profile securetransport --from "5.3.0 Patch 3" --to 5.5',
     )
     .action(async (o) => {
       const { handler } = await import('./commands/plan.ts');
@@ -71,7 +79,8 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   program
     .command('paths')
     .description('List every version reachable from the installed one, with its hops.')
-    .requiredOption('--profile <name>', 'product profile')
+    .option('--profile <name>', 'product profile (default with --install: recognised)')
+    .option('--install <dir>', 'detect the facts from this installation')
     .option('--from <version>', 'installed version (default: the version in the facts)')
     .option('--facts <file>', 'facts of the installation, YAML or JSON')
     .option('--fact <path=value>', 'set one fact (repeatable)', collect, [] as string[])
@@ -84,7 +93,8 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   program
     .command('notes')
     .description('Digest the release notes of every release between two versions.')
-    .requiredOption('--profile <name>', 'product profile')
+    .option('--profile <name>', 'product profile (default with --install: recognised)')
+    .option('--install <dir>', 'detect the facts from this installation')
     .option('--from <version>', 'installed version (default: the version in the facts)')
     .option('--to <version>', 'target version, or "latest"', 'latest')
     .option('--facts <file>', 'facts of the installation, to list what concerns it first')
@@ -153,6 +163,30 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     )
     .action(async (o) => {
       const { handler } = await import('./commands/check.ts');
+      emit(await handler(o), { json: o.json });
+    });
+
+  program
+    .command('facts')
+    .description(
+      'Detect the facts of an installation: version, platform, owner, services, settings, data volumes and customized files.',
+    )
+    .requiredOption('--install <dir>', 'installation directory')
+    .option(
+      '--profile <name>',
+      'product profile (default: the built-in profile whose version file the installation has)',
+    )
+    .option(
+      '--vendor-manifest <file>',
+      'vendor manifest of the installed version to compare files with (default: the one the profile names)',
+    )
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      '\nReads only: nothing in the installation is written, databases are opened read-only.\nExit codes: 0 detected, 2 not an installation or an unreadable configuration file.\nExamples: uplift facts --install /opt/skiff\n          uplift facts --install /opt/Axway/SecureTransport --profile securetransport --json',
+    )
+    .action(async (o) => {
+      const { handler } = await import('./commands/facts.ts');
       emit(await handler(o), { json: o.json });
     });
 

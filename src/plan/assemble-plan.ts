@@ -122,6 +122,7 @@ export function assemblePlan(req: PlanRequest): Plan {
     externalPrerequisites,
     tasks,
     manualActions: manualActionsOf(steps, incompatibilities, externalPrerequisites, tasks),
+    ...customizedFilesOf(facts),
     estimate: {
       packHops,
       manualSteps: steps.length - packHops,
@@ -430,5 +431,25 @@ function decideVerdict(v: VerdictInput): { verdict: Verdict; reasons: Reason[] }
   return {
     verdict: 'recommended',
     reasons: [{ code: 'clear', text: 'no blocking or unresolved item on this path' }, ...info],
+  };
+}
+
+/**
+ * The customized files of the facts: detection's `{ changed, added, removed }`, or a plain list
+ * (hand-written facts), read as changed files. Absent when the facts do not say.
+ */
+function customizedFilesOf(facts: Facts): Pick<Plan, 'customizedFiles'> {
+  const c = facts.customizedFiles;
+  const strings = (v: unknown) =>
+    Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  if (Array.isArray(c)) return { customizedFiles: { changed: strings(c), added: [], removed: [] } };
+  if (typeof c !== 'object' || c === null) return {};
+  const { changed, added, removed } = c as Record<string, unknown>;
+  return {
+    customizedFiles: {
+      changed: strings(changed),
+      added: strings(added),
+      removed: strings(removed),
+    },
   };
 }

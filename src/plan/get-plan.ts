@@ -1,12 +1,19 @@
 import type { Facts } from '../catalog/index.ts';
+import { detectFacts, findProfileFor, mergeFacts, setFact } from '../detect/index.ts';
 import { UpliftError } from '../errors/index.ts';
 import { applyFactFlags, loadFacts } from '../facts/index.ts';
 import { loadProfile, type Profile } from '../profile/index.ts';
+import { lookupFact } from '../rules/index.ts';
 import { assemblePlan } from './assemble-plan.ts';
 import type { Plan } from './schema.ts';
 
 export interface PlanOptions {
-  profile: string;
+  /** A profile name or folder; default with `install`: the built-in profile that recognises it. */
+  profile?: string;
+  /** An installation to detect facts from. */
+  install?: string;
+  /** A vendor manifest for detection, instead of the one the profile names. */
+  vendorManifest?: string;
   from?: string;
   to: string;
   factsFile?: string;
@@ -17,7 +24,7 @@ export interface PlanOptions {
 export async function getPlan(
   opts: PlanOptions,
 ): Promise<{ plan: Plan; profile: Profile; facts: Facts }> {
-  const profile = await loadProfile(opts.profile);
+  const profile = await resolveProfile(opts);
   const facts = await readFacts(profile, opts);
   const plan = assemblePlan({
     profile: profile.manifest.name,
@@ -29,13 +36,33 @@ export async function getPlan(
   return { plan, profile, facts };
 }
 
-/** Facts from `--facts` and `--fact` flags; checks they describe this profile's product. */
+/** The profile named by `--profile`, or else the one whose version file the installation has. */
+export async function resolveProfile(
+  opts: Pick<PlanOptions, 'profile' | 'install'>,
+): Promise<Profile> {
+  if (opts.profile !== undefined) return loadProfile(opts.profile);
+  if (opts.install !== undefined) return findProfileFor(opts.install);
+  throw new UpliftError('UPLIFT_USAGE', 'no product profile given', {
+    hint: 'pass --profile NAME (uplift profiles lists them), or --install DIR to recognise the product',
+  });
+}
+
+/**
+ * The installation's facts, in layers: detected from `--install`, then the `--facts` file laid
+ * over them (it corrects or adds what detection cannot read, such as an external database's
+ * version), then each `--fact` flag. Checks they describe this profile's product.
+ */
 export async function readFacts(
   profile: Profile,
-  opts: Pick<PlanOptions, 'factsFile' | 'factFlags'>,
+  opts: Pick<PlanOptions, 'install' | 'vendorManifest' | 'factsFile' | 'factFlags'>,
 ): Promise<Facts> {
-  const base = opts.factsFile === undefined ? {} : await loadFacts(opts.factsFile);
-  const facts = applyFactFlags(base, opts.factFlags ?? []);
+  const detected =
+    opts.install === undefined
+      ? undefined
+      : await detectFacts(profile, opts.install, { vendorManifest: opts.vendorManifest });
+  const fromFile = opts.factsFile === undefined ? undefined : await loadFacts(opts.factsFile);
+  const base = detected && fromFile ? mergeFacts(detected, fromFile) : (fromFile ?? detected ?? {});
+  const facts = applyFlags(base, opts.factFlags ?? []);
   const product = profile.catalog.catalog.product;
   if (facts.product !== undefined && facts.product !== product) {
     throw new UpliftError(
@@ -48,4 +75,19 @@ export async function readFacts(
     );
   }
   return facts;
+}
+
+/**
+ * `--fact path=value` over facts. Each flag is parsed by `applyFactFlags` and placed the way
+ * detection places facts, so `--fact settings.Direct.Connection.When.Proxy.Down=true` replaces
+ * the setting's own dotted key instead of hiding beside it in a nested copy.
+ */
+function applyFlags(facts: Facts, flags: readonly string[]): Facts {
+  const out = structuredClone(facts) as Record<string, unknown>;
+  for (const flag of flags) {
+    const path = flag.slice(0, flag.indexOf('='));
+    const parsed = lookupFact(applyFactFlags({}, [flag]), path);
+    if (parsed.found) setFact(out, path, parsed.value);
+  }
+  return out as Facts;
 }

@@ -1,7 +1,7 @@
 export { assemblePlan, type PlanRequest } from './assemble-plan.ts';
 export { type DigestFilter, digestNotes } from './digest-notes.ts';
 export { findPath, type PathResult, type PathStep } from './find-path.ts';
-export { getPlan, type PlanOptions, readFacts } from './get-plan.ts';
+export { getPlan, type PlanOptions, readFacts, resolveProfile } from './get-plan.ts';
 export { contentHash, isPlanIntact } from './hash.ts';
 // Types only: the zod schemas (./schema.ts) are for schema generation and tests, not start-up.
 export type {

@@ -167,6 +167,17 @@ export const Plan = z.object({
   tasks: z.array(PlanTask),
   /** Everything the operator must do by hand: manual steps, actions of incompatibilities and prerequisites, manual tasks. */
   manualActions: z.array(z.object({ source: z.string(), id: z.string(), text: z.string() })),
+  /**
+   * Files the customer changed, added or removed against the vendor's files of the installed
+   * version (from the facts, when known): what the upgrade must carry forward or back up.
+   */
+  customizedFiles: z
+    .object({
+      changed: z.array(z.string()),
+      added: z.array(z.string()),
+      removed: z.array(z.string()),
+    })
+    .optional(),
   estimate: z.object({
     packHops: z.number().int(),
     manualSteps: z.number().int(),

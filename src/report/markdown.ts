@@ -61,6 +61,23 @@ export function renderPlanMarkdown(plan: Plan): string {
     out.push('');
   }
 
+  const custom = plan.customizedFiles;
+  if (custom && custom.changed.length + custom.added.length + custom.removed.length > 0) {
+    out.push('## Customized files', '');
+    out.push(
+      "Files of the installation that differ from the vendor's files of its version; back them up, the upgrade must carry these edits forward.",
+      '',
+    );
+    for (const [kind, files] of [
+      ['changed', custom.changed],
+      ['added', custom.added],
+      ['removed', custom.removed],
+    ] as const) {
+      for (const f of files) out.push(`- ${kind}: \`${f}\``);
+    }
+    out.push('');
+  }
+
   out.push('## Pre-upgrade tasks', '');
   for (const t of plan.tasks)
     out.push(

@@ -1,12 +1,12 @@
 import pc from 'picocolors';
 import type { NoteType } from '../../catalog/index.ts';
 import { ExitCode } from '../../errors/index.ts';
-import { assemblePlan, digestNotes, readFacts } from '../../plan/index.ts';
-import { loadProfile } from '../../profile/index.ts';
+import { assemblePlan, digestNotes, readFacts, resolveProfile } from '../../plan/index.ts';
 import type { CommandResult } from '../types.ts';
 
 export interface NotesCommandOptions {
-  profile: string;
+  profile?: string;
+  install?: string;
   from?: string;
   to: string;
   facts?: string;
@@ -18,8 +18,12 @@ export interface NotesCommandOptions {
 
 /** `uplift notes`: the release notes of every release on the way, deduplicated, what concerns you first. */
 export async function handler(opts: NotesCommandOptions): Promise<CommandResult> {
-  const profile = await loadProfile(opts.profile);
-  const facts = await readFacts(profile, { factsFile: opts.facts, factFlags: opts.fact });
+  const profile = await resolveProfile(opts);
+  const facts = await readFacts(profile, {
+    install: opts.install,
+    factsFile: opts.facts,
+    factFlags: opts.fact,
+  });
   // assemblePlan resolves and checks both versions the same way `plan` does.
   const { from, to } = assemblePlan({
     profile: profile.manifest.name,

@@ -1,11 +1,11 @@
 import Table from 'cli-table3';
 import { ExitCode } from '../../errors/index.ts';
-import { assemblePlan, readFacts } from '../../plan/index.ts';
-import { loadProfile } from '../../profile/index.ts';
+import { assemblePlan, readFacts, resolveProfile } from '../../plan/index.ts';
 import type { CommandResult } from '../types.ts';
 
 export interface PathsCommandOptions {
-  profile: string;
+  profile?: string;
+  install?: string;
   from?: string;
   facts?: string;
   fact: string[];
@@ -13,8 +13,12 @@ export interface PathsCommandOptions {
 
 /** `uplift paths`: every version reachable from the installed one, with its hops. */
 export async function handler(opts: PathsCommandOptions): Promise<CommandResult> {
-  const profile = await loadProfile(opts.profile);
-  const facts = await readFacts(profile, { factsFile: opts.facts, factFlags: opts.fact });
+  const profile = await resolveProfile(opts);
+  const facts = await readFacts(profile, {
+    install: opts.install,
+    factsFile: opts.facts,
+    factFlags: opts.fact,
+  });
   const c = profile.catalog;
   const base = { profile: profile.manifest.name, catalog: c, facts, from: opts.from };
   const from = assemblePlan({ ...base, to: opts.from ?? facts.version ?? '' }).from;

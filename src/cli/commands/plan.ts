@@ -5,7 +5,9 @@ import type { CommandResult } from '../types.ts';
 import { renderPlanText } from '../ui/render-plan.ts';
 
 export interface PlanCommandOptions {
-  profile: string;
+  profile?: string;
+  install?: string;
+  vendorManifest?: string;
   from?: string;
   to: string;
   facts?: string;
@@ -17,6 +19,8 @@ export interface PlanCommandOptions {
 export async function handler(opts: PlanCommandOptions): Promise<CommandResult> {
   const { plan } = await getPlan({
     profile: opts.profile,
+    install: opts.install,
+    vendorManifest: opts.vendorManifest,
     from: opts.from,
     to: opts.to,
     factsFile: opts.facts,

@@ -90,6 +90,24 @@ export function renderPlanText(plan: Plan): string {
     out.push('');
   }
 
+  const custom = plan.customizedFiles;
+  if (custom && custom.changed.length + custom.added.length + custom.removed.length > 0) {
+    out.push(
+      pc.bold(
+        `Customized files: ${custom.changed.length} changed, ${custom.added.length} added, ${custom.removed.length} removed`,
+      ),
+    );
+    const rows = [
+      ...custom.changed.map((f) => `  ${pc.yellow('changed')}  ${f}`),
+      ...custom.added.map((f) => `  ${pc.cyan('added  ')}  ${f}`),
+      ...custom.removed.map((f) => `  ${pc.red('removed')}  ${f}`),
+    ];
+    out.push(...rows.slice(0, 20));
+    if (rows.length > 20)
+      out.push(pc.dim(`  … ${rows.length - 20} more: uplift facts --install DIR`));
+    out.push(pc.dim('  Back them up; the upgrade must carry these edits forward.'), '');
+  }
+
   if (plan.tasks.length > 0) {
     const automated = plan.tasks.filter((t) => t.check).length;
     out.push(
