@@ -13,7 +13,6 @@ export type {
   Host,
   InstallFacts,
   ProcessInfo,
-  ServiceFact,
 } from './types.ts';
 
 /** The check with this id; throws UPLIFT_CHECK_UNKNOWN, listing the known ids, for any other. */

@@ -105,7 +105,6 @@ describe('checks registry', () => {
       const ctx = await buildCheckContext({
         install,
         profile: await loadProfile(product),
-        from: product === 'skiff' ? undefined : '5.3.6 Patch 2',
         to: 'latest',
       });
 

@@ -31,9 +31,10 @@ export function listText(items: readonly string[]): string {
   return `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 }
 
-/** `1 file`, `2 files`. */
+/** `1 file`, `2 files`, `2 processes`. */
 export function plural(n: number, word: string): string {
-  return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
+  const many = /(s|x|ch|sh)$/.test(word) ? `${word}es` : `${word}s`;
+  return `${n.toLocaleString('en-US')} ${n === 1 ? word : many}`;
 }
 
 /** `a, b, c and 4 more`: keeps a one-line message one line however many items there are. */

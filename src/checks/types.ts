@@ -1,4 +1,5 @@
 import type { Facts } from '../catalog/index.ts';
+import type { CustomizedFiles, DetectedFacts, ServiceState } from '../detect/index.ts';
 import type { Plan } from '../plan/index.ts';
 
 /**
@@ -73,34 +74,23 @@ export interface CheckContext {
 }
 
 /**
- * The facts checks read, as detection reports them (src/detect). Every field is optional: a check
+ * The facts checks read, as detection reports them (`detectFacts` in src/detect), with `--facts`
+ * laid over them. Every field is optional, because facts may also come from a file: a check
  * whose fact is missing says so (`warn`, naming the fact) instead of guessing.
  */
 export interface InstallFacts extends Facts {
-  owner?: { uid?: number; user?: string; root?: boolean };
-  /** One entry per pid file in `var/run`. */
-  services?: ServiceFact[];
-  /** Files that differ from the vendor's manifest of the installed version, relative to the install. */
-  customizedFiles?: { changed: string[]; added: string[]; removed: string[] } | string[];
+  owner?: Partial<DetectedFacts['owner']>;
+  /** One entry per service the profile names and per other pid file found. */
+  services?: ServiceState[];
+  /**
+   * Files that differ from the vendor's manifest of the installed version, relative to the
+   * installation. Older facts files give a plain list of changed files.
+   */
+  customizedFiles?: Omit<CustomizedFiles, 'notes'> | string[];
   data?: { installBytes?: number; historyFiles?: number; historyBytes?: number };
-  ports?: { tomcatConnector?: number; http?: number };
-  database?: {
-    type?: string;
-    version?: string;
-    collation?: string;
-    external?: boolean;
-  };
-}
-
-export interface ServiceFact {
-  /** The pid file's name without `.pid`: `skiff`, `scheduler`. */
-  name: string;
-  /** The pid file, relative to the installation: `var/run/skiff.pid`. */
-  pidFile: string;
-  /** The pid the file holds; null when the file does not hold a number. */
-  pid: number | null;
-  /** True when that pid is a live process of this installation. */
-  running: boolean;
+  /** Read from XML, so numbers may come as strings. */
+  ports?: { tomcatConnector?: number | string; tomcatConnectors?: (number | string)[] };
+  database?: { type?: string; version?: string; collation?: string; external?: boolean };
 }
 
 /** One process of the host. */

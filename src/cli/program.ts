@@ -141,8 +141,11 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     )
     .requiredOption('--install <dir>', 'installation directory')
     .option('--profile <name>', 'product profile (default: recognised from the installation)')
-    .option('--from <version>', 'installed version (default: read from the installation)')
     .option('--to <version>', 'target version, or "latest"', 'latest')
+    .option(
+      '--vendor-manifest <file>',
+      'vendor manifest of the installed version, to find changed files',
+    )
     .option('--facts <file>', 'facts uplift cannot read itself (a database version), YAML or JSON')
     .option(
       '--fact <path=value>',

@@ -27,7 +27,6 @@ export const codes = {
   UPLIFT_PLAN_DOWNGRADE: ExitCode.badInput,
   UPLIFT_PLAN_NO_PATH: ExitCode.blocked,
   // checks
-  UPLIFT_CHECK_INSTALL_NOT_FOUND: ExitCode.badInput,
   UPLIFT_CHECK_UNKNOWN: ExitCode.badInput,
   // backup
   UPLIFT_BACKUP_INSTALL_NOT_FOUND: ExitCode.badInput,

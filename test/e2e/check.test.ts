@@ -102,6 +102,6 @@ describe('uplift check', () => {
     const r = runCliProcess(['check', '--install', '/nonexistent/skiff', '--profile', 'skiff']);
 
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('UPLIFT_CHECK_INSTALL_NOT_FOUND');
+    expect(r.stderr).toContain('UPLIFT_DETECT_NOT_INSTALLATION');
   });
 });

@@ -1,14 +1,14 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 /**
  * Real installations on disk for tests that read one: a skiff tree laid out as
  * products/skiff/layout.md says (with its vendor manifest in `.skiff/manifest.json`), and a
- * securetransport tree with the parts the checks read. Until products/skiff can install a
- * release, the skiff tree is written by hand here; the server is a real program that runs.
+ * copy of the securetransport fixture. Until products/skiff can install a release, the skiff
+ * tree is written by hand here; the server is a real program that runs.
  */
 
 export interface TestInstall {
@@ -17,6 +17,7 @@ export interface TestInstall {
   install: string;
 }
 
+const fixtures = join(import.meta.dirname, '../fixtures');
 const roots: string[] = [];
 const children: ChildProcess[] = [];
 
@@ -87,31 +88,19 @@ export async function makeSkiffInstall(opts: SkiffInstallOptions = {}): Promise<
   return { root, install };
 }
 
-/** A securetransport installation whose Tomcat admin connector listens on `port`. */
+/**
+ * A copy of the securetransport fixture (test/fixtures/securetransport-install, version
+ * 5.3.6 Patch 2) without its leftover pid files, its Tomcat admin connector on `port`.
+ */
 export async function makeSecureTransportInstall(port = 8009): Promise<TestInstall> {
   const root = await newRoot();
   const install = join(root, 'securetransport');
-  await put(
-    install,
-    'tomcat/admin/conf/server.xml',
-    [
-      '<?xml version="1.0" encoding="UTF-8"?>',
-      '<Server port="8005" shutdown="SHUTDOWN">',
-      '  <!-- <Connector port="80" protocol="HTTP/1.1"/> (disabled) -->',
-      '  <Service name="Catalina">',
-      `    <Connector port="${port}" protocol="AJP/1.3" redirectPort="8443"/>`,
-      '    <Engine name="Catalina" defaultHost="localhost" jvmRoute="admin">',
-      '    </Engine>',
-      '  </Service>',
-      '</Server>',
-      '',
-    ].join('\n'),
-  );
-  await put(install, 'bin/start_all', '#!/bin/sh\n');
-  await put(install, 'bin/stop_all', '#!/bin/sh\n');
-  await put(install, 'conf/STStartScriptsConfig', '');
+  await cp(join(fixtures, 'securetransport-install/SecureTransport'), install, { recursive: true });
+  await rm(join(install, 'var/run'), { recursive: true, force: true });
   await mkdir(join(install, 'var/run'), { recursive: true });
-  await mkdir(join(install, 'var/db/hist'), { recursive: true });
+  const serverXml = join(install, 'tomcat/admin/conf/server.xml');
+  const xml = await readFile(serverXml, 'utf8');
+  await writeFile(serverXml, xml.replace('<Connector port="8009"', `<Connector port="${port}"`));
   return { root, install };
 }
 

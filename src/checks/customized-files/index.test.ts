@@ -15,10 +15,11 @@ async function check(install: string) {
 }
 
 describe('customized-files', () => {
-  it('passes when every vendor file matches the manifest (data and var/ do not count)', async () => {
+  it('passes when every vendor file matches the manifest (data, var/ and .uplift/ do not count)', async () => {
     const { install } = await makeSkiffInstall();
     await put(install, 'data/alice/in.txt', 'upload');
     await put(install, 'var/log/xferlog', 'a line\n');
+    await put(install, '.uplift/lock', '{"pid":1}');
 
     const result = await check(install);
 

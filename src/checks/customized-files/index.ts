@@ -28,14 +28,17 @@ async function run(ctx: CheckContext): Promise<CheckResult> {
   const cf = ctx.facts.customizedFiles;
   if (cf === undefined) {
     return warn(
-      'which files differ from the vendor release is unknown: the installation has no vendor manifest (.skiff/manifest.json)',
-      'compare the installation with a fresh one of the same version and list your changes with --facts (customizedFiles)',
+      `which files differ from the vendor release is unknown: no vendor manifest of ${ctx.facts.version ?? 'the installed version'} was found`,
+      'give the vendor manifest of the installed version with --vendor-manifest FILE',
     );
   }
   // Older facts files list changed files only.
   const lists = Array.isArray(cf) ? { changed: cf, added: [], removed: [] } : cf;
   const files = (['changed', 'added', 'removed'] as const).flatMap((change) =>
-    lists[change].map((path) => ({ path, change, action: actionFor(path, change) })),
+    lists[change]
+      // uplift's own state (the lock, journals) is never the customer's change.
+      .filter((path) => !path.startsWith('.uplift/'))
+      .map((path) => ({ path, change, action: actionFor(path, change) })),
   );
   if (files.length === 0) {
     return pass(`every file matches the vendor release of ${ctx.facts.version ?? 'this version'}`, {

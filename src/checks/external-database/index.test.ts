@@ -22,7 +22,7 @@ describe('external-database', () => {
 
     expect(result).toMatchObject({
       status: 'pass',
-      message: 'embedded sqlite database: none of the database prerequisites of 5.5 GA concerns it',
+      message: 'sqlite database: none of the database prerequisites of 5.5 GA concerns it',
     });
   });
 
@@ -39,7 +39,7 @@ describe('external-database', () => {
 
     expect(result).toMatchObject({
       status: 'pass',
-      message: 'external postgresql 14.2 database: External PostgreSQL 12 or later holds',
+      message: 'postgresql 14.2 database: External PostgreSQL 12 or later holds',
     });
   });
 
@@ -57,7 +57,7 @@ describe('external-database', () => {
     expect(result).toMatchObject({
       status: 'fail',
       message:
-        'external postgresql 11.9 database: External PostgreSQL 12 or later (database.type = "postgresql", database.version = "11.9")',
+        'postgresql 11.9 database: External PostgreSQL 12 or later (database.type = "postgresql", database.version = "11.9")',
       remediation: expect.stringMatching(/^Back up the external PostgreSQL database and upgrade/),
     });
   });
@@ -81,7 +81,6 @@ describe('external-database', () => {
     const ctx = await buildCheckContext({
       install,
       profile: securetransport,
-      from: '5.3.6 Patch 2',
       to: '5.5',
       facts: {
         product: 'securetransport',

@@ -25,7 +25,9 @@ describe('leftover-pids', () => {
     const result = await check(install);
 
     expect(result).toMatchObject({ status: 'pass' });
-    expect(result.message).toMatch(/^0 pid files/);
+    expect(result.message).toBe(
+      'no leftover pid file (0 of 1 service running); no other process of the installation',
+    );
   });
 
   it('passes when every pid file names the running server', async () => {
@@ -35,7 +37,7 @@ describe('leftover-pids', () => {
     const result = await check(install);
 
     expect(result.status).toBe('pass');
-    expect(result.message).toMatch(/^1 pid file in var\/run, each of a running service/);
+    expect(result.message).toMatch(/^no leftover pid file \(1 of 1 service running\)/);
   });
 
   it('fails on a pid file whose process is gone, saying to remove it', async () => {

@@ -1,6 +1,8 @@
-import { namesInstall } from '../gather-facts.ts';
+import { realpath } from 'node:fs/promises';
+import { sep } from 'node:path';
+import type { ServiceState } from '../../detect/index.ts';
 import { fail, listText, pass, plural, warn } from '../result.ts';
-import type { Check, CheckContext, CheckResult, ProcessInfo, ServiceFact } from '../types.ts';
+import type { Check, CheckContext, CheckResult, ProcessInfo } from '../types.ts';
 
 export const id = 'leftover-pids';
 
@@ -18,24 +20,26 @@ async function run(ctx: CheckContext): Promise<CheckResult> {
       `look for .pid files in ${ctx.install}/var/run and for processes started from it`,
     );
   }
-  const stale = services.filter((s) => !s.running);
+  const stale = services.filter((s) => s.leftover);
   const processes = await ctx.host.processes();
-  const strays = findStrays(ctx, processes, services);
+  const roots = [...new Set([ctx.install, await realpath(ctx.install).catch(() => ctx.install)])];
+  const strays = findStrays(ctx, processes, services, roots);
   const details = {
     stalePidFiles: stale.map((s) => ({ file: s.pidFile, pid: s.pid })),
     processes: strays.map((p) => ({ pid: p.pid, command: p.argv.join(' ') })),
   };
   if (stale.length === 0 && strays.length === 0) {
     const seen = processes.length === 0 ? ' (the process table is not readable here)' : '';
+    const running = services.filter((s) => s.running).length;
     return pass(
-      `${plural(services.length, 'pid file')} in var/run, each of a running service; no other process of the installation${seen}`,
+      `no leftover pid file (${running} of ${plural(services.length, 'service')} running); no other process of the installation${seen}`,
       details,
     );
   }
   const found: string[] = [];
   const todo: string[] = [];
   if (stale.length > 0) {
-    found.push(listText(stale.map((s) => describeStale(s, ctx.host.isAlive(s.pid ?? 0)))));
+    found.push(listText(stale.map(describeStale)));
     todo.push(`remove ${listText(stale.map((s) => s.pidFile))}`);
   }
   if (strays.length > 0) {
@@ -51,9 +55,9 @@ async function run(ctx: CheckContext): Promise<CheckResult> {
   return fail(found.join('; '), todo.join('; '), details);
 }
 
-function describeStale(s: ServiceFact, alive: boolean): string {
+function describeStale(s: ServiceState): string {
   if (s.pid === null) return `${s.pidFile} holds no pid`;
-  return alive
+  return s.note?.includes('another program')
     ? `${s.pidFile} names pid ${s.pid}, which is now another program`
     : `${s.pidFile} names pid ${s.pid}, which is not running`;
 }
@@ -65,7 +69,8 @@ function describeStale(s: ServiceFact, alive: boolean): string {
 function findStrays(
   ctx: CheckContext,
   processes: readonly ProcessInfo[],
-  services: readonly ServiceFact[],
+  services: readonly ServiceState[],
+  roots: readonly string[],
 ): ProcessInfo[] {
   const parent = new Map(processes.map((p) => [p.pid, p.ppid]));
   const mine = new Set<number>();
@@ -87,8 +92,20 @@ function findStrays(
     return false;
   };
   return processes.filter(
-    (p) => !mine.has(p.pid) && !underService(p.pid) && namesInstall(p.argv, ctx.install),
+    (p) => !mine.has(p.pid) && !underService(p.pid) && namesInstall(p.argv, roots),
   );
+}
+
+/**
+ * True when an argument names a path inside the installation (`/opt/skiff/lib/server.js`,
+ * `-Dhome=/opt/skiff/conf`). The installation's own path alone does not count: that is how
+ * `uplift check --install /opt/skiff` and an operator's shell name it.
+ */
+function namesInstall(argv: readonly string[], roots: readonly string[]): boolean {
+  return roots.some((root) => {
+    const inside = root + sep;
+    return argv.some((a) => a.includes(inside) && !a.endsWith(inside));
+  });
 }
 
 function shorten(command: string): string {

@@ -12,9 +12,7 @@ const isRoot = process.getuid?.() === 0;
 afterEach(cleanUp);
 
 async function check(install: string) {
-  return api.run(
-    await buildCheckContext({ install, profile, from: '5.3.0 Patch 1', to: 'latest' }),
-  );
+  return api.run(await buildCheckContext({ install, profile, to: 'latest' }));
 }
 
 describe('owner', () => {
@@ -42,22 +40,37 @@ describe('owner', () => {
   });
 
   it.runIf(!isRoot)('fails when another user owns the installation', async () => {
-    // Without root, a folder that root owns is the installation someone else owns.
-    const result = await check('/usr');
+    // Only root can give a real installation away; without root, the facts say who owns it.
+    const { install } = await makeSkiffInstall();
+    const ctx = await buildCheckContext({
+      install,
+      profile,
+      to: 'latest',
+      facts: { owner: { uid: (process.getuid?.() ?? 0) + 1 } },
+    });
 
-    expect(result).toMatchObject({ status: 'fail', details: { ownerUid: 0 } });
+    const result = await api.run(ctx);
+
+    expect(result).toMatchObject({
+      status: 'fail',
+      message: expect.stringContaining('belongs to'),
+    });
   });
 
   it.runIf(isRoot)('warns when parts of the installation belong to another user', async () => {
     const { install } = await makeSkiffInstall();
-    await chown(join(install, 'conf'), 1, 1);
+    await chown(join(install, 'conf/skiff.properties'), 1, 1);
+    await chown(join(install, 'conf/crontab'), 1, 1);
 
     const result = await check(install);
 
     expect(result).toMatchObject({
       status: 'warn',
-      remediation: `give them back to root: chown -R root ${join(install, 'conf')}`,
-      details: { foreign: ['conf'] },
+      message: expect.stringContaining(
+        'but 2 files of the installation belong to another user (conf/crontab and conf/skiff.properties)',
+      ),
+      remediation: `give them back to root: chown -R root ${install}`,
+      details: { foreignFiles: 2 },
     });
   });
 });

@@ -1,6 +1,4 @@
-import { lstat, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { fail, listText, pass, skip, warn } from '../result.ts';
+import { fail, listSome, pass, plural, skip, warn } from '../result.ts';
 import type { Check, CheckContext, CheckResult } from '../types.ts';
 
 export const id = 'owner';
@@ -35,18 +33,14 @@ async function run(ctx: CheckContext): Promise<CheckResult> {
       details,
     );
   }
-  // Top-level entries owned by someone else are the usual trace of an earlier upgrade run as root.
-  const entries = await readdir(ctx.install).catch(() => [] as string[]);
-  const foreign: string[] = [];
-  for (const name of entries.sort()) {
-    const s = await lstat(join(ctx.install, name)).catch(() => undefined);
-    if (s !== undefined && s.uid !== owner.uid) foreign.push(name);
-  }
-  if (foreign.length > 0) {
+  // Files owned by someone else are the usual trace of an earlier upgrade run as root.
+  const foreign = owner.foreignFiles ?? 0;
+  if (foreign > 0) {
+    const sample = owner.foreignSample ?? [];
     return warn(
-      `uplift runs as the owner ${ownerName}, but ${listText(foreign)} ${foreign.length === 1 ? 'belongs' : 'belong'} to another user`,
-      `give them back to ${ownerName}: chown -R ${owner.user ?? owner.uid} ${foreign.map((f) => join(ctx.install, f)).join(' ')}`,
-      { ...details, foreign },
+      `uplift runs as the owner ${ownerName}, but ${plural(foreign, 'file')} of the installation belong to another user${sample.length > 0 ? ` (${listSome(sample, 3)})` : ''}`,
+      `give them back to ${ownerName}: chown -R ${owner.user ?? owner.uid} ${ctx.install}`,
+      { ...details, foreignFiles: foreign, foreignSample: sample },
     );
   }
   return pass(`uplift runs as ${meName}, the owner of the installation`, details);

@@ -37,7 +37,7 @@ describe('services-stopped', () => {
     const result = await api.run(ctx);
 
     expect(result.status).toBe('pass');
-    expect(result.message).toContain(`skiff (pid ${pid}) running`);
+    expect(result.message).toContain(`server (pid ${pid}) running`);
   });
 
   it('fails --for downtime while the server still runs', async () => {
@@ -54,7 +54,7 @@ describe('services-stopped', () => {
 
     expect(result).toMatchObject({
       status: 'fail',
-      message: expect.stringContaining(`skiff (pid ${pid})`),
+      message: expect.stringContaining(`server (pid ${pid})`),
       remediation: `run ${install}/bin/stop_all`,
     });
   });
@@ -65,7 +65,6 @@ describe('services-stopped', () => {
     const ctx = await buildCheckContext({
       install,
       profile: securetransport,
-      from: '5.3.6 Patch 2',
       to: '5.5',
     });
 

@@ -1,3 +1,5 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   cleanUp,
@@ -17,7 +19,6 @@ async function check(install: string) {
     await buildCheckContext({
       install,
       profile: securetransport,
-      from: '5.3.6 Patch 2',
       to: '5.5',
     }),
   );
@@ -26,13 +27,16 @@ async function check(install: string) {
 describe('tomcat-port', () => {
   it('passes with the default connector port 8009, ignoring commented-out connectors', async () => {
     const { install } = await makeSecureTransportInstall(8009);
+    const xml = join(install, 'tomcat/admin/conf/server.xml');
+    const text = await readFile(xml, 'utf8');
+    await writeFile(xml, text.replace('<Server ', '<!-- <Connector port="80"/> -->\n<Server '));
 
     const result = await check(install);
 
     expect(result).toMatchObject({
       status: 'pass',
       message: 'Tomcat connector port 8009 above 1024',
-      details: { connectors: [{ port: 8009, where: 'tomcat/admin/conf/server.xml:5' }] },
+      details: { connectors: [{ port: 8009, where: 'tomcat/admin/conf/server.xml:7' }] },
     });
   });
 
@@ -43,7 +47,7 @@ describe('tomcat-port', () => {
 
     expect(result).toMatchObject({
       status: 'fail',
-      message: `Tomcat connector port ${port} (tomcat/admin/conf/server.xml:5) is not above 1024`,
+      message: `Tomcat connector port ${port} (tomcat/admin/conf/server.xml:6) is not above 1024`,
       remediation: expect.stringContaining(`change every occurrence of port ${port}`),
     });
   });

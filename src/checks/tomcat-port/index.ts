@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { findConnectorPorts } from '../gather-facts.ts';
 import { fail, listText, pass, skip, warn } from '../result.ts';
 import type { Check, CheckContext, CheckResult } from '../types.ts';
 
@@ -15,16 +14,8 @@ async function run(ctx: CheckContext): Promise<CheckResult> {
   const text = await readFile(join(ctx.install, serverXml), 'utf8').catch(() => undefined);
   const connectors =
     text !== undefined
-      ? findConnectorPorts(text).map((c) => ({ ...c, where: `${serverXml}:${c.line}` }))
-      : ctx.facts.ports?.tomcatConnector !== undefined
-        ? [
-            {
-              port: ctx.facts.ports.tomcatConnector,
-              line: 0,
-              where: 'the facts (ports.tomcatConnector)',
-            },
-          ]
-        : undefined;
+      ? findConnectorPorts(text).map((c) => ({ port: c.port, where: `${serverXml}:${c.line}` }))
+      : portsFromFacts(ctx);
   if (connectors === undefined) {
     return skip(`the installation has no Tomcat connector (no ${serverXml})`);
   }
@@ -48,6 +39,26 @@ async function run(ctx: CheckContext): Promise<CheckResult> {
     `Tomcat connector port${connectors.length === 1 ? '' : 's'} ${listText(connectors.map((c) => String(c.port)))} above ${highestReserved}`,
     details,
   );
+}
+
+/** The ports detection read from server.xml, for an installation uplift cannot read itself. */
+function portsFromFacts(ctx: CheckContext): { port: number; where: string }[] | undefined {
+  const p = ctx.facts.ports;
+  const all = p?.tomcatConnectors ?? (p?.tomcatConnector === undefined ? [] : [p.tomcatConnector]);
+  if (all.length === 0) return undefined;
+  return all.map((port) => ({ port: Number(port), where: 'the facts (ports.tomcatConnectors)' }));
+}
+
+/** Every `<Connector … port="N"` of a Tomcat server.xml, with the line of its port; comments skipped. */
+function findConnectorPorts(xml: string): { port: number; line: number }[] {
+  // Blank out comments but keep their line breaks, so line numbers stay right.
+  const blanked = xml.replace(/<!--[\s\S]*?-->/g, (c) => c.replace(/[^\n]/g, ' '));
+  const out: { port: number; line: number }[] = [];
+  for (const m of blanked.matchAll(/<Connector\b[^>]*?\bport\s*=\s*["'](\d+)["']/g)) {
+    const at = m.index + m[0].lastIndexOf('port');
+    out.push({ port: Number(m[1]), line: blanked.slice(0, at).split('\n').length });
+  }
+  return out;
 }
 
 export const api: Check = { id, title: 'Tomcat connector port above 1024', run };

@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import Table from 'cli-table3';
 import pc from 'picocolors';
 import {
@@ -9,7 +7,8 @@ import {
   type CheckStatus,
   runChecks,
 } from '../../checks/index.ts';
-import { ExitCode, UpliftError } from '../../errors/index.ts';
+import { findProfileFor } from '../../detect/index.ts';
+import { ExitCode } from '../../errors/index.ts';
 import { readFacts } from '../../plan/index.ts';
 import { loadProfile } from '../../profile/index.ts';
 import type { CommandResult } from '../types.ts';
@@ -17,7 +16,7 @@ import type { CommandResult } from '../types.ts';
 export interface CheckCommandOptions {
   install: string;
   profile?: string;
-  from?: string;
+  vendorManifest?: string;
   to: string;
   facts?: string;
   fact: string[];
@@ -28,13 +27,16 @@ export interface CheckCommandOptions {
 
 /** `uplift check`: the pre-upgrade tasks of the plan, as checks; exit 3 when any fails. */
 export async function handler(opts: CheckCommandOptions): Promise<CommandResult> {
-  const profile = await loadProfile(opts.profile ?? recogniseProfile(opts.install));
+  const profile =
+    opts.profile !== undefined
+      ? await loadProfile(opts.profile)
+      : await findProfileFor(opts.install);
   const facts = await readFacts(profile, { factsFile: opts.facts, factFlags: opts.fact });
   const ctx = await buildCheckContext({
     install: opts.install,
     profile,
     facts,
-    from: opts.from,
+    vendorManifest: opts.vendorManifest,
     to: opts.to,
     stage: opts.for,
   });
@@ -48,24 +50,6 @@ export async function handler(opts: CheckCommandOptions): Promise<CommandResult>
     text: renderReport(report),
     exitCode: report.summary.fail > 0 ? ExitCode.blocked : ExitCode.ok,
   };
-}
-
-/**
- * The profile of an installation that does not say: skiff keeps its vendor manifest in `.skiff/`,
- * SecureTransport has its Tomcat admin configuration.
- */
-function recogniseProfile(install: string): string {
-  const dir = resolve(install);
-  if (existsSync(join(dir, '.skiff/manifest.json'))) return 'skiff';
-  if (existsSync(join(dir, 'tomcat/admin/conf/server.xml'))) return 'securetransport';
-  if (!existsSync(dir)) {
-    throw new UpliftError('UPLIFT_CHECK_INSTALL_NOT_FOUND', `${dir} is not a directory`, {
-      hint: 'give --install the installation directory, e.g. --install /opt/skiff',
-    });
-  }
-  throw new UpliftError('UPLIFT_USAGE', `cannot tell which product is installed in ${dir}`, {
-    hint: 'pass --profile, e.g. --profile securetransport (uplift profiles lists them)',
-  });
 }
 
 const statusText: Record<CheckStatus, string> = {
