@@ -104,7 +104,6 @@ describe('checks registry', () => {
       const before = await treeHash(install);
       const ctx = await buildCheckContext({
         install,
-        profile: await loadProfile(product),
         to: 'latest',
       });
 

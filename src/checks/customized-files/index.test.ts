@@ -2,16 +2,13 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanUp, makeSkiffInstall, put } from '../../../test/util/install-tree.ts';
-import { loadProfile } from '../../profile/index.ts';
 import { buildCheckContext } from '../index.ts';
 import { api } from './index.ts';
-
-const profile = await loadProfile('skiff');
 
 afterEach(cleanUp);
 
 async function check(install: string) {
-  return api.run(await buildCheckContext({ install, profile, to: 'latest' }));
+  return api.run(await buildCheckContext({ install, to: 'latest' }));
 }
 
 describe('customized-files', () => {

@@ -1,11 +1,8 @@
 import { statfs } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanUp, makeSkiffInstall, put } from '../../../test/util/install-tree.ts';
-import { loadProfile } from '../../profile/index.ts';
 import { buildCheckContext } from '../index.ts';
 import { api } from './index.ts';
-
-const profile = await loadProfile('skiff');
 
 afterEach(cleanUp);
 
@@ -13,7 +10,7 @@ describe('disk-space', () => {
   it('passes when the filesystem holds the packs of the path and a backup', async () => {
     const { install } = await makeSkiffInstall();
     await put(install, 'data/alice/report.csv', 'x'.repeat(100_000));
-    const ctx = await buildCheckContext({ install, profile, to: 'latest' });
+    const ctx = await buildCheckContext({ install, to: 'latest' });
 
     const result = await api.run(ctx);
 
@@ -28,7 +25,7 @@ describe('disk-space', () => {
 
   it('fails, saying how much to free, when the packs are larger than the free space', async () => {
     const { install } = await makeSkiffInstall();
-    const ctx = await buildCheckContext({ install, profile, to: 'latest' });
+    const ctx = await buildCheckContext({ install, to: 'latest' });
     const s = await statfs(install);
     const free = s.bavail * s.bsize;
     const plan = ctx.plan;
@@ -43,7 +40,7 @@ describe('disk-space', () => {
 
   it('warns when less than twice the margin would be left', async () => {
     const { install } = await makeSkiffInstall();
-    const ctx = await buildCheckContext({ install, profile, to: 'latest' });
+    const ctx = await buildCheckContext({ install, to: 'latest' });
     const free = await ctx.host.freeBytes(install);
     const backup = ctx.facts.data?.installBytes ?? 0;
     // Choose the need so that one and a half margins are left: the margin is a tenth of the

@@ -4,19 +4,15 @@ import {
   makeSecureTransportInstall,
   makeSkiffInstall,
 } from '../../../test/util/install-tree.ts';
-import { loadProfile } from '../../profile/index.ts';
 import { buildCheckContext } from '../index.ts';
 import { api } from './index.ts';
-
-const profile = await loadProfile('skiff');
-const securetransport = await loadProfile('securetransport');
 
 afterEach(cleanUp);
 
 describe('external-database', () => {
   it('passes for the embedded SQLite database, which no prerequisite concerns', async () => {
     const { install } = await makeSkiffInstall();
-    const ctx = await buildCheckContext({ install, profile, to: 'latest' });
+    const ctx = await buildCheckContext({ install, to: 'latest' });
 
     const result = await api.run(ctx);
 
@@ -30,9 +26,8 @@ describe('external-database', () => {
     const { install } = await makeSkiffInstall({ properties: ['db.type=postgresql'] });
     const ctx = await buildCheckContext({
       install,
-      profile,
       to: 'latest',
-      facts: { database: { version: '14.2' } },
+      factFlags: ['database.version=14.2'],
     });
 
     const result = await api.run(ctx);
@@ -47,9 +42,8 @@ describe('external-database', () => {
     const { install } = await makeSkiffInstall({ properties: ['db.type=postgresql'] });
     const ctx = await buildCheckContext({
       install,
-      profile,
       to: 'latest',
-      facts: { database: { version: '11.9' } },
+      factFlags: ['database.version=11.9'],
     });
 
     const result = await api.run(ctx);
@@ -64,7 +58,7 @@ describe('external-database', () => {
 
   it('warns, naming the fact to give, when the version of PostgreSQL is unknown', async () => {
     const { install } = await makeSkiffInstall({ properties: ['db.type=postgresql'] });
-    const ctx = await buildCheckContext({ install, profile, to: 'latest' });
+    const ctx = await buildCheckContext({ install, to: 'latest' });
 
     const result = await api.run(ctx);
 
@@ -80,18 +74,14 @@ describe('external-database', () => {
     const { install } = await makeSecureTransportInstall();
     const ctx = await buildCheckContext({
       install,
-      profile: securetransport,
       to: '5.5',
-      facts: {
-        product: 'securetransport',
-        database: {
-          type: 'mssql',
-          version: '2019',
-          collation: 'SQL_Latin1_General_CP1_CS_AS',
-          external: true,
-          backedUp: true,
-        },
-      },
+      factFlags: [
+        'database.type=mssql',
+        'database.version=2019',
+        'database.collation=SQL_Latin1_General_CP1_CS_AS',
+        'database.external=true',
+        'database.backedUp=true',
+      ],
     });
 
     const result = await api.run(ctx);

@@ -6,16 +6,13 @@ import {
   put,
   startServer,
 } from '../../../test/util/install-tree.ts';
-import { loadProfile } from '../../profile/index.ts';
 import { buildCheckContext } from '../index.ts';
 import { api } from './index.ts';
-
-const profile = await loadProfile('skiff');
 
 afterEach(cleanUp);
 
 async function check(install: string) {
-  return api.run(await buildCheckContext({ install, profile, to: 'latest' }));
+  return api.run(await buildCheckContext({ install, to: 'latest' }));
 }
 
 describe('leftover-pids', () => {

@@ -7,17 +7,15 @@ import {
   put,
   startServer,
 } from '../../../test/util/install-tree.ts';
-import { loadProfile } from '../../profile/index.ts';
 import { buildCheckContext } from '../index.ts';
 import { api } from './index.ts';
 
-const profile = await loadProfile('skiff');
 const bootId = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
 
 afterEach(cleanUp);
 
 async function check(install: string) {
-  return api.run(await buildCheckContext({ install, profile, to: 'latest' }));
+  return api.run(await buildCheckContext({ install, to: 'latest' }));
 }
 
 function lock(pid: number, boot = bootId): string {

@@ -2,17 +2,15 @@ import { chown } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanUp, makeSkiffInstall } from '../../../test/util/install-tree.ts';
-import { loadProfile } from '../../profile/index.ts';
 import { buildCheckContext } from '../index.ts';
 import { api } from './index.ts';
 
-const profile = await loadProfile('skiff');
 const isRoot = process.getuid?.() === 0;
 
 afterEach(cleanUp);
 
 async function check(install: string) {
-  return api.run(await buildCheckContext({ install, profile, to: 'latest' }));
+  return api.run(await buildCheckContext({ install, to: 'latest' }));
 }
 
 describe('owner', () => {
@@ -44,9 +42,8 @@ describe('owner', () => {
     const { install } = await makeSkiffInstall();
     const ctx = await buildCheckContext({
       install,
-      profile,
       to: 'latest',
-      facts: { owner: { uid: (process.getuid?.() ?? 0) + 1 } },
+      factFlags: [`owner.uid=${(process.getuid?.() ?? 0) + 1}`],
     });
 
     const result = await api.run(ctx);

@@ -5,12 +5,8 @@ import {
   makeSkiffInstall,
   startServer,
 } from '../../../test/util/install-tree.ts';
-import { loadProfile } from '../../profile/index.ts';
 import { buildCheckContext } from '../index.ts';
 import { api } from './index.ts';
-
-const skiff = await loadProfile('skiff');
-const securetransport = await loadProfile('securetransport');
 
 afterEach(cleanUp);
 
@@ -19,7 +15,6 @@ describe('services-stopped', () => {
     const { install } = await makeSkiffInstall();
     const ctx = await buildCheckContext({
       install,
-      profile: skiff,
       to: 'latest',
       stage: 'downtime',
     });
@@ -32,7 +27,7 @@ describe('services-stopped', () => {
   it('passes while preparing when the server runs: uplift stops it at the downtime', async () => {
     const { install } = await makeSkiffInstall();
     const pid = await startServer(install, 'var/run/skiff.pid');
-    const ctx = await buildCheckContext({ install, profile: skiff, to: 'latest' });
+    const ctx = await buildCheckContext({ install, to: 'latest' });
 
     const result = await api.run(ctx);
 
@@ -45,7 +40,6 @@ describe('services-stopped', () => {
     const pid = await startServer(install, 'var/run/skiff.pid');
     const ctx = await buildCheckContext({
       install,
-      profile: skiff,
       to: 'latest',
       stage: 'downtime',
     });
@@ -64,7 +58,6 @@ describe('services-stopped', () => {
     await startServer(install, 'var/run/tomcat.pid');
     const ctx = await buildCheckContext({
       install,
-      profile: securetransport,
       to: '5.5',
     });
 

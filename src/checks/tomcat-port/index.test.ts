@@ -6,11 +6,8 @@ import {
   makeSecureTransportInstall,
   makeSkiffInstall,
 } from '../../../test/util/install-tree.ts';
-import { loadProfile } from '../../profile/index.ts';
 import { buildCheckContext } from '../index.ts';
 import { api } from './index.ts';
-
-const securetransport = await loadProfile('securetransport');
 
 afterEach(cleanUp);
 
@@ -18,7 +15,6 @@ async function check(install: string) {
   return api.run(
     await buildCheckContext({
       install,
-      profile: securetransport,
       to: '5.5',
     }),
   );
@@ -56,7 +52,6 @@ describe('tomcat-port', () => {
     const { install } = await makeSkiffInstall();
     const ctx = await buildCheckContext({
       install,
-      profile: await loadProfile('skiff'),
       to: 'latest',
     });
 

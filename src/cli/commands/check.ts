@@ -7,10 +7,7 @@ import {
   type CheckStatus,
   runChecks,
 } from '../../checks/index.ts';
-import { findProfileFor } from '../../detect/index.ts';
 import { ExitCode } from '../../errors/index.ts';
-import { readFacts } from '../../plan/index.ts';
-import { loadProfile } from '../../profile/index.ts';
 import type { CommandResult } from '../types.ts';
 
 export interface CheckCommandOptions {
@@ -27,17 +24,13 @@ export interface CheckCommandOptions {
 
 /** `uplift check`: the pre-upgrade tasks of the plan, as checks; exit 3 when any fails. */
 export async function handler(opts: CheckCommandOptions): Promise<CommandResult> {
-  const profile =
-    opts.profile !== undefined
-      ? await loadProfile(opts.profile)
-      : await findProfileFor(opts.install);
-  const facts = await readFacts(profile, { factsFile: opts.facts, factFlags: opts.fact });
   const ctx = await buildCheckContext({
     install: opts.install,
-    profile,
-    facts,
+    profile: opts.profile,
     vendorManifest: opts.vendorManifest,
     to: opts.to,
+    factsFile: opts.facts,
+    factFlags: opts.fact,
     stage: opts.for,
   });
   const only = opts.only
