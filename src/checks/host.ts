@@ -1,7 +1,7 @@
 import { readdir, readFile, statfs } from 'node:fs/promises';
 import type { Host, ProcessInfo } from './types.ts';
 
-/** The host uplift runs on, read from the kernel: /proc, statfs and /etc/passwd. */
+/** The host uplift runs on, read from the kernel: /proc and statfs. */
 export function realHost(): Host {
   return {
     uid: process.getuid?.(),
@@ -15,7 +15,6 @@ export function realHost(): Host {
     },
     processes: listProcesses,
     isAlive,
-    userName,
   };
 }
 
@@ -49,13 +48,4 @@ async function listProcesses(): Promise<ProcessInfo[]> {
       }),
   );
   return out.sort((a, b) => a.pid - b.pid);
-}
-
-async function userName(uid: number): Promise<string | undefined> {
-  const passwd = await readFile('/etc/passwd', 'utf8').catch(() => '');
-  for (const line of passwd.split('\n')) {
-    const [name, , id] = line.split(':');
-    if (name && Number(id) === uid) return name;
-  }
-  return undefined;
 }

@@ -80,6 +80,8 @@ export interface CheckContext {
  */
 export interface InstallFacts extends Facts {
   owner?: Partial<DetectedFacts['owner']>;
+  /** Who ran detection: the user uplift runs as. */
+  runningAs?: DetectedFacts['runningAs'];
   /** One entry per service the profile names and per other pid file found. */
   services?: ServiceState[];
   /**
@@ -114,6 +116,4 @@ export interface Host {
   processes(): Promise<ProcessInfo[]>;
   /** True when a process with this pid exists (whoever owns it). */
   isAlive(pid: number): boolean;
-  /** The login name of a uid, from the user database; undefined when it has none. */
-  userName(uid: number): Promise<string | undefined>;
 }

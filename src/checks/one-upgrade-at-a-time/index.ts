@@ -48,14 +48,14 @@ async function run(ctx: CheckContext): Promise<CheckResult> {
   if (sameBoot && ctx.host.isAlive(lock.pid)) {
     return fail(
       `another upgrade is running: pid ${lock.pid} holds ${lockPath}${since}`,
-      `wait for pid ${lock.pid} to finish (uplift status shows its progress); do not remove the lock while it runs`,
+      `wait for pid ${lock.pid} to finish; never remove the lock while it runs`,
       details,
     );
   }
   const why = sameBoot ? `pid ${lock.pid} is gone` : 'the machine has rebooted since';
   return warn(
     `a stale lock: ${lockPath} was taken by pid ${lock.pid}${since}, and ${why}`,
-    `find out how that run ended (uplift status), then remove ${file}`,
+    `make sure that run left the installation whole (uplift facts --install ${ctx.install}), then remove ${file}`,
     details,
   );
 }

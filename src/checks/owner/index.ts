@@ -14,7 +14,8 @@ async function run(ctx: CheckContext): Promise<CheckResult> {
     );
   }
   const ownerName = owner.user ?? `uid ${owner.uid}`;
-  const meName = (await ctx.host.userName(me)) ?? `uid ${me}`;
+  const runningAs = ctx.facts.runningAs;
+  const meName = (runningAs?.uid === me ? runningAs.user : undefined) ?? `uid ${me}`;
   const details = { ownerUid: owner.uid, owner: owner.user, uid: me, user: meName };
   if (owner.uid !== me) {
     const asOwner = `run uplift as ${ownerName} (e.g. sudo -u ${owner.user ?? `'#${owner.uid}'`} uplift …)`;
