@@ -1,5 +1,6 @@
 import { utimes } from 'node:fs/promises';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanUp, deadPid, makeSkiffInstall, put, startServer } from '../util/install-tree.ts';
 import { runCliProcess } from '../util/run-cli.ts';
@@ -10,7 +11,7 @@ afterEach(cleanUp);
 async function readyInstall(): Promise<{ root: string; install: string }> {
   const made = await makeSkiffInstall();
   const backup = join(made.root, 'skiff-backup-20250101T020000Z.tar.gz');
-  await put(made.root, 'skiff-backup-20250101T020000Z.tar.gz', Buffer.alloc(1024));
+  await put(made.root, 'skiff-backup-20250101T020000Z.tar.gz', gzipSync(Buffer.alloc(1024)));
   const later = new Date(Date.now() + 60_000);
   await utimes(backup, later, later);
   return made;

@@ -1,7 +1,7 @@
-import { readdir, stat } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { formatBytes } from '../../util/index.ts';
-import { pass, warn } from '../result.ts';
+import { fail, pass, warn } from '../result.ts';
 import type { Check, CheckContext, CheckResult } from '../types.ts';
 import { walk } from '../walk.ts';
 
@@ -25,9 +25,7 @@ async function run(ctx: CheckContext): Promise<CheckResult> {
     await Promise.all(
       names.map(async (name) => {
         const s = await stat(join(dir, name)).catch(() => undefined);
-        return s?.isFile() && s.size > 0
-          ? { file: join(dir, name), size: s.size, mtime: s.mtime }
-          : undefined;
+        return s?.isFile() ? { file: join(dir, name), size: s.size, mtime: s.mtime } : undefined;
       }),
     )
   )
@@ -37,6 +35,15 @@ async function run(ctx: CheckContext): Promise<CheckResult> {
   const remedy = `back up the installation right before the upgrade, e.g. with uplift backup, as ${pattern}`;
   if (newest === undefined) {
     return warn(`no backup of the installation found (looked for ${pattern})`, remedy, { pattern });
+  }
+  const damage = await findDamage(newest.file, newest.size);
+  if (damage !== undefined) {
+    // Worse than no backup: the operator believes the upgrade can be undone from it.
+    return fail(
+      `the newest backup ${basename(newest.file)} ${damage}: a restore from it would fail`,
+      `${remedy}, and delete ${newest.file}`,
+      { pattern, backup: { file: newest.file, size: newest.size }, damage },
+    );
   }
   const last = await lastChange(ctx.install);
   const details = {
@@ -53,6 +60,20 @@ async function run(ctx: CheckContext): Promise<CheckResult> {
     );
   }
   return pass(`backup ${made} is newer than the installation's last change`, details);
+}
+
+/** Why a backup cannot be a gzip archive, read from its first bytes; undefined when it can. */
+async function findDamage(file: string, size: number): Promise<string | undefined> {
+  if (size === 0) return 'is empty';
+  const head = Buffer.alloc(2);
+  const handle = await open(file, 'r').catch(() => undefined);
+  if (handle === undefined) return 'cannot be read';
+  try {
+    await handle.read(head, 0, 2, 0);
+  } finally {
+    await handle.close();
+  }
+  return head[0] === 0x1f && head[1] === 0x8b ? undefined : 'is not a gzip file';
 }
 
 async function lastChange(install: string): Promise<{ file: string; mtime: Date } | undefined> {

@@ -26,10 +26,9 @@ describe('customized-files', () => {
     });
   });
 
-  it('does not pass when files were changed, added or removed, saying what uplift does with each', async () => {
+  it('warns, saying what uplift does with each, when changes are merged, kept or restored', async () => {
     const { install } = await makeSkiffInstall();
     await put(install, 'conf/start-script.conf', 'HEAP_MB=1024\nHTTP_PORT=8080\n');
-    await put(install, 'lib/server.js', '// patched by hand\nsetInterval(() => {}, 1000);\n');
     await put(install, 'conf/partners.txt', 'acme\n');
     await rm(join(install, 'conf/crontab'));
 
@@ -38,8 +37,7 @@ describe('customized-files', () => {
     expect(result).toMatchObject({
       status: 'warn',
       message:
-        '4 customized files (1 merged, 1 replaced, 1 kept, 1 restored): conf/start-script.conf changed, lib/server.js changed, conf/partners.txt added and conf/crontab removed',
-      remediation: expect.stringMatching(/^the upgrade replaces lib\/server.js: /),
+        '3 customized files (1 merged, 1 kept, 1 restored): conf/start-script.conf changed, conf/partners.txt added and conf/crontab removed',
     });
     expect(result.details?.files).toEqual([
       expect.objectContaining({
@@ -47,9 +45,28 @@ describe('customized-files', () => {
         change: 'changed',
         action: 'merge',
       }),
-      expect.objectContaining({ path: 'lib/server.js', change: 'changed', action: 'replace' }),
       expect.objectContaining({ path: 'conf/partners.txt', change: 'added', action: 'keep' }),
       expect.objectContaining({ path: 'conf/crontab', change: 'removed', action: 'restore' }),
     ]);
+  });
+
+  it('fails when the upgrade would overwrite a changed file it cannot merge', async () => {
+    const { install } = await makeSkiffInstall();
+    await put(install, 'conf/start-script.conf', 'HEAP_MB=1024\nHTTP_PORT=8080\n');
+    await put(install, 'bin/start_all', '#!/bin/sh\n# started with a bigger heap by hand\n');
+
+    const result = await check(install);
+
+    expect(result).toMatchObject({
+      status: 'fail',
+      message:
+        '2 customized files (1 merged, 1 replaced): bin/start_all changed and conf/start-script.conf changed',
+      remediation: expect.stringMatching(
+        /^the upgrade overwrites your changes to bin\/start_all: /,
+      ),
+    });
+    expect(result.details?.files).toContainEqual(
+      expect.objectContaining({ path: 'bin/start_all', action: 'replace' }),
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { basename, extname } from 'node:path';
-import { listSome, pass, plural, warn } from '../result.ts';
+import { fail, listSome, pass, plural, warn } from '../result.ts';
 import type { Check, CheckContext, CheckResult } from '../types.ts';
 
 export const id = 'customized-files';
@@ -9,7 +9,7 @@ type Action = 'merge' | 'replace' | 'keep' | 'restore';
 
 const actionText: Record<Action, string> = {
   merge: 'your changes are carried forward by a three-way merge',
-  replace: 'the new version replaces it; your copy stays in the backup',
+  replace: 'the new version overwrites it and your change is lost; the backup keeps a copy',
   keep: 'kept as it is (the vendor does not ship it)',
   restore: 'the new version puts it back if it ships it',
 };
@@ -53,14 +53,21 @@ async function run(ctx: CheckContext): Promise<CheckResult> {
         `${count(a)} ${{ merge: 'merged', replace: 'replaced', keep: 'kept', restore: 'restored' }[a]}`,
     );
   const replaced = files.filter((f) => f.action === 'replace').map((f) => f.path);
-  const remediation =
-    replaced.length > 0
-      ? `the upgrade replaces ${listSome(replaced)}: move your changes into a configuration file uplift merges, or redo them after the upgrade`
-      : 'review the merged files after the upgrade; nothing to do before it';
+  const message = `${plural(files.length, 'customized file')} (${summary.join(', ')}): ${listSome(files.map((f) => `${f.path} ${f.change}`))}`;
+  const details = { files: files.map((f) => ({ ...f, what: actionText[f.action] })) };
+  // A change the upgrade would overwrite is lost without a word unless someone acts first: the
+  // guide's "modifications made to the scripts in /bin/start_* are not preserved on upgrade".
+  if (replaced.length > 0) {
+    return fail(
+      message,
+      `the upgrade overwrites your changes to ${listSome(replaced)}: move them into a configuration file uplift merges (then restore the vendor's file), or restore the vendor's file to accept losing them`,
+      details,
+    );
+  }
   return warn(
-    `${plural(files.length, 'customized file')} (${summary.join(', ')}): ${listSome(files.map((f) => `${f.path} ${f.change}`))}`,
-    remediation,
-    { files: files.map((f) => ({ ...f, what: actionText[f.action] })) },
+    message,
+    'nothing to do before the upgrade; review the merged files after it',
+    details,
   );
 }
 

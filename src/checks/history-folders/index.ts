@@ -1,37 +1,49 @@
 import { formatBytes } from '../../util/index.ts';
-import { pass, plural, warn } from '../result.ts';
+import { fail, pass, plural, warn } from '../result.ts';
 import type { Check, CheckContext, CheckResult } from '../types.ts';
 
 export const id = 'history-folders';
 
 /**
- * Above either limit the history folders noticeably lengthen the backup and the upgrade (the guide:
- * "the high volume of files in the history folders could significantly slow down the upgrade").
- * The guide gives no number; these are where copying them starts to cost minutes of downtime.
+ * The guide asks to move the history folders out before every upgrade, because "the high volume
+ * of files in the history folders could significantly slow down the upgrade process", but gives
+ * no number. Above `warn` copying them starts to cost minutes of downtime; above `fail` (the
+ * order of skiff's SKF-L-040, 100,000 files) the downtime estimate no longer holds, so the
+ * upgrade should not start until they are moved.
  */
-export const limits = { files: 10_000, bytes: 1024 ** 3 } as const;
+export const limits = {
+  warn: { files: 10_000, bytes: 1024 ** 3 },
+  fail: { files: 100_000, bytes: 10 * 1024 ** 3 },
+} as const;
 
 async function run(ctx: CheckContext): Promise<CheckResult> {
   const files = ctx.facts.data?.historyFiles;
   const bytes = ctx.facts.data?.historyBytes;
   const hist = `${ctx.install}/var/db/hist`;
+  const move = `move the contents of ${hist} outside the installation before the upgrade, and back after it`;
   if (files === undefined || bytes === undefined) {
     return warn(
-      'the size of var/db/hist is unknown',
-      `count the files in ${hist}; move them outside the installation if there are many`,
+      'the size of var/db/hist is unknown (facts data.historyFiles, data.historyBytes)',
+      `count the files in ${hist}; if there are many, ${move}`,
     );
   }
   const details = { files, bytes, limits };
   const found = `var/db/hist holds ${plural(files, 'file')}, ${formatBytes(bytes)}`;
-  if (files > limits.files || bytes > limits.bytes) {
-    return warn(
-      `${found}: more than ${plural(limits.files, 'file')} or ${formatBytes(limits.bytes)} slows the upgrade down`,
-      `move the contents of ${hist} outside the installation before the upgrade, and back after it`,
+  const over = (l: { files: number; bytes: number }) => files > l.files || bytes > l.bytes;
+  const limit = (l: { files: number; bytes: number }) =>
+    `${plural(l.files, 'file')} or ${formatBytes(l.bytes)}`;
+  if (over(limits.fail)) {
+    return fail(
+      `${found}: more than ${limit(limits.fail)}, which makes the upgrade run far past its estimate`,
+      move,
       details,
     );
   }
+  if (over(limits.warn)) {
+    return warn(`${found}: more than ${limit(limits.warn)} slows the upgrade down`, move, details);
+  }
   return pass(
-    `${found}, within ${plural(limits.files, 'file')} and ${formatBytes(limits.bytes)}`,
+    `${found}, within ${plural(limits.warn.files, 'file')} and ${formatBytes(limits.warn.bytes)}`,
     details,
   );
 }
