@@ -1,4 +1,4 @@
-import { lstat, readdir } from 'node:fs/promises';
+import { type Dirent, lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** One entry of an installation, as the walk found it. Paths are `/`-separated and relative. */
@@ -20,45 +20,48 @@ export interface Inventory {
 
 /**
  * Walks an installation once; every measure and the customized-files comparison read the result.
+ * Synchronous listing and lstat, yielding to the event loop every few thousand entries: on Node 20
+ * each promise-based lstat costs a thread-pool round trip, which made the walk of a 100 000-file
+ * history folder three times slower than doing the same calls in line (bench: 3.1 s vs 1.1 s).
  * Symlinks are listed, never followed, so a link to `/` cannot make detection walk the machine.
  * Unreadable folders are reported, not fatal: detection then says what it could not see.
  */
 export async function walkInstallation(root: string): Promise<Inventory> {
   const entries: InventoryEntry[] = [];
   const unreadable: string[] = [];
-  const limit = semaphore(32);
-
-  const visit = async (rel: string): Promise<void> => {
-    let names: string[];
+  const folders = [''];
+  let sinceYield = 0;
+  for (let rel = folders.pop(); rel !== undefined; rel = folders.pop()) {
+    let listing: Dirent[];
     try {
-      names = await limit(() => readdir(rel === '' ? root : join(root, rel)));
+      listing = readdirSync(rel === '' ? root : join(root, rel), { withFileTypes: true });
     } catch {
       unreadable.push(rel === '' ? '.' : rel);
-      return;
+      continue;
     }
-    await Promise.all(
-      names.map(async (name) => {
-        const path = rel === '' ? name : `${rel}/${name}`;
-        let st: Awaited<ReturnType<typeof lstat>>;
-        try {
-          st = await limit(() => lstat(join(root, path)));
-        } catch {
-          unreadable.push(path);
-          return;
-        }
-        if (st.isDirectory()) return visit(path);
-        entries.push({
-          path,
-          kind: st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink' : 'other',
-          size: Number(st.size),
-          mode: Number(st.mode) & 0o7777,
-          uid: Number(st.uid),
-        });
-      }),
-    );
-  };
-
-  await visit('');
+    for (const d of listing) {
+      const path = rel === '' ? d.name : `${rel}/${d.name}`;
+      if (d.isDirectory()) {
+        folders.push(path);
+        continue;
+      }
+      const st = lstatSync(join(root, path), { throwIfNoEntry: false });
+      // Gone between listing and stat (a rotated log): no longer part of the installation.
+      if (st === undefined) continue;
+      entries.push({
+        path,
+        kind: st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink' : 'other',
+        size: st.size,
+        mode: st.mode & 0o7777,
+        uid: st.uid,
+      });
+    }
+    sinceYield += listing.length;
+    if (sinceYield > 5000) {
+      sinceYield = 0;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
   entries.sort((a, b) => compareText(a.path, b.path));
   unreadable.sort(compareText);
   return { entries, unreadable };
@@ -72,22 +75,4 @@ export function isUnder(path: string, folder: string): boolean {
 /** Code-unit order, the same on every machine and locale (facts must be deterministic). */
 export function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Runs at most `n` of the given tasks at once; the walk keeps disk queues busy, not fds exhausted. */
-function semaphore(n: number): <T>(task: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  return async (task) => {
-    // A finishing task hands its slot straight to the next waiter, so `active` never exceeds n.
-    if (active >= n) await new Promise<void>((resolve) => waiting.push(resolve));
-    else active++;
-    try {
-      return await task();
-    } finally {
-      const next = waiting.shift();
-      if (next) next();
-      else active--;
-    }
-  };
 }

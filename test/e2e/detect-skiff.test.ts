@@ -455,10 +455,7 @@ describe.skipIf(!productReady)('skiff detection on a release installed by produc
 
   it('sees the customer’s edits of that release', async () => {
     const conf = join(real, 'conf/security.properties');
-    await writeFile(
-      conf,
-      (await readFile(conf, 'utf8')).replace(/^tls\.ciphers=.*$/m, 'tls.ciphers=AES128-SHA'),
-    );
+    await writeFile(conf, `${await readFile(conf, 'utf8')}tls.ciphers=AES128-SHA\n`);
 
     const facts = await detectFacts(profile, real);
 
