@@ -3,7 +3,12 @@ import CountReporter from './tools/count-reporter.ts';
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'schemas/**/*.test.ts'],
+    include: [
+      'src/**/*.test.ts',
+      'test/**/*.test.ts',
+      'schemas/**/*.test.ts',
+      'products/**/*.test.ts',
+    ],
     clearMocks: true,
     restoreMocks: true,
     // e2e tests spawn the built CLI; a cold spawn on a 2-core machine can take a few seconds.

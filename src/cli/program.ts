@@ -27,6 +27,8 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     .name('uplift')
     .description('Plans and carries out upgrades of server software installations.')
     .version(version)
+    // Program options only before the command name, so a command may have its own --version.
+    .enablePositionalOptions()
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
@@ -190,6 +192,24 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     )
     .action(async (o) => {
       const { handler } = await import('./commands/facts.ts');
+      emit(await handler(o), { json: o.json });
+    });
+
+  program
+    .command('sample')
+    .description(
+      'Create, start or reuse a sample skiff installation of an older version, filled with realistic data.',
+    )
+    .option('--dir <dir>', 'working folder of the sample (default: .uplift/sample)')
+    .option('--version <version>', 'skiff version of a new sample (default: 5.3.0 Patch 1)')
+    .option('--stop', 'stop the sample server')
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      '\nRunning it again reuses the installation (and starts it if it was stopped).\nExample: uplift sample --version "5.3.0 Patch 2"',
+    )
+    .action(async (o) => {
+      const { handler } = await import('./commands/sample.ts');
       emit(await handler(o), { json: o.json });
     });
 
