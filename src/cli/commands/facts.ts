@@ -127,5 +127,6 @@ function formatFact(key: string, value: unknown): string {
   if (typeof value === 'number' && /bytes$/i.test(key))
     return `${value} ${pc.dim(`(${formatBytes(value)})`)}`;
   if (Array.isArray(value)) return value.map((v) => String(v)).join(', ');
+  if (value === '') return pc.dim('(empty)');
   return typeof value === 'string' ? value : formatValue(value);
 }
