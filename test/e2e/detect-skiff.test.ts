@@ -416,12 +416,10 @@ describe('uplift facts and uplift plan --install (the built CLI)', () => {
   });
 });
 
-/** products/skiff builds and installs real releases once its server modules are compiled. */
+/** products/skiff builds and installs real releases; vitest's global setup compiled its server. */
 const skiffProduct = join(repoRoot, 'products/skiff/src/index.ts');
-const productReady =
-  existsSync(skiffProduct) && existsSync(join(repoRoot, 'products/skiff/dist/server.js'));
 
-describe.skipIf(!productReady)('skiff detection on a release installed by products/skiff', () => {
+describe('skiff detection on a release installed by products/skiff', () => {
   let real: string;
 
   beforeAll(async () => {

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 
-/** Builds dist/ once so e2e tests run the real CLI the way an operator does. */
+/** Builds dist/ (uplift and skiff) once, so e2e tests run the real CLI and product as an operator does. */
 export default function setup(): void {
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
 }
