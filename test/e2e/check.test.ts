@@ -1,9 +1,11 @@
-import { utimes } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, utimes } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cleanUp, deadPid, makeSkiffInstall, put, startServer } from '../util/install-tree.ts';
-import { runCliProcess } from '../util/run-cli.ts';
+import { repoRoot, runCliProcess } from '../util/run-cli.ts';
 
 /** `uplift check` as an operator runs it: the built CLI, a real installation, real processes. */
 afterEach(cleanUp);
@@ -106,3 +108,101 @@ describe('uplift check', () => {
     expect(r.stderr).toContain('UPLIFT_DETECT_NOT_INSTALLATION');
   });
 });
+
+const skiffProduct = join(repoRoot, 'products/skiff/src/index.ts');
+const skiffBuilt = existsSync(join(repoRoot, 'products/skiff/dist/server.js'));
+
+interface SkiffApi {
+  buildReleaseTree(version: string, out: string): { tree: string };
+  installRelease(tree: string, dir: string): { install: string };
+  startInstallation(dir: string): Promise<{ pid: number }>;
+  stopInstallation(dir: string): Promise<unknown>;
+}
+
+/**
+ * A release built and installed by products/skiff, its real server and scheduler started by its
+ * own bin/start_all. Needs skiff's compiled server (`npm run build`); skipped without it.
+ */
+describe.skipIf(!skiffBuilt)('uplift check on a real skiff 5.4 GA installation', () => {
+  let skiff: SkiffApi;
+  let tmp: string;
+  let install: string;
+  const started: number[] = [];
+
+  beforeAll(async () => {
+    skiff = (await import(skiffProduct)) as SkiffApi;
+    tmp = await mkdtemp(join(tmpdir(), 'uplift-check-real-'));
+    const { tree } = skiff.buildReleaseTree('5.4 GA', join(tmp, 'releases'));
+    install = skiff.installRelease(tree, join(tmp, 'skiff')).install;
+  });
+
+  afterAll(async () => {
+    await skiff.stopInstallation(install).catch(() => undefined);
+    for (const pid of started) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('passes every check but the backup on the fresh, stopped installation', () => {
+    const r = runCliProcess(['check', '--install', install, '--json']);
+
+    expect(r.stderr).toBe('');
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ profile: 'skiff', from: '5.4 GA', to: '5.5 GA' });
+    const notPassing = report.results.filter((x: { status: string }) => x.status !== 'pass');
+    expect(notPassing).toEqual([expect.objectContaining({ id: 'backup', status: 'warn' })]);
+    expect(r.code).toBe(0);
+  });
+
+  it('fails services-stopped --for downtime while bin/start_all has the server running', async () => {
+    const { pid } = await skiff.startInstallation(install);
+    started.push(pid);
+
+    const r = runCliProcess(['check', '--install', install, '--for', 'downtime', '--json']);
+
+    expect(r.code).toBe(3);
+    const report = JSON.parse(r.stdout);
+    const byId = (id: string) => report.results.find((x: { id: string }) => x.id === id);
+    expect(byId('services-stopped')).toMatchObject({
+      status: 'fail',
+      message: expect.stringContaining(`server (pid ${pid})`),
+      remediation: `run ${install}/bin/stop_all`,
+    });
+    // The scheduler has its own pid file, and the server's children are the server's.
+    expect(byId('leftover-pids')).toMatchObject({ status: 'pass' });
+  });
+
+  it('fails leftover-pids after the server is killed and its pid file stays', async () => {
+    const pidFile = join(install, 'var/run/skiff.pid');
+    const pid = Number((await readFile(pidFile, 'utf8')).trim());
+    process.kill(pid, 'SIGKILL');
+    await waitUntil(() => !isAlive(pid));
+
+    const r = runCliProcess(['check', '--install', install, '--only', 'leftover-pids', '--json']);
+
+    expect(r.code).toBe(3);
+    expect(JSON.parse(r.stdout).results[0]).toMatchObject({
+      status: 'fail',
+      message: `var/run/skiff.pid names pid ${pid}, which is not running`,
+      remediation: 'remove var/run/skiff.pid',
+    });
+  });
+});
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitUntil(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !condition(); i++) await new Promise((r) => setTimeout(r, 50));
+}
