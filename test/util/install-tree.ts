@@ -8,8 +8,9 @@ import { dirname, join } from 'node:path';
  * Real installations on disk for tests that read one: a skiff tree laid out as
  * products/skiff/layout.md says (with its vendor manifest in `.skiff/manifest.json`), and a
  * copy of the securetransport fixture. The skiff tree is written here rather than installed by
- * products/skiff so that unit tests need no build of skiff's server; its `lib/server.js` is still
- * a real program that runs. test/e2e/check.test.ts also checks a release products/skiff installed.
+ * products/skiff so that each test knows every vendor byte and a unit test needs no build; its
+ * `lib/server.js` is still a real program that runs. test/e2e/check.test.ts checks a release
+ * that products/skiff built and installed.
  */
 
 export interface TestInstall {
