@@ -118,6 +118,48 @@ describe('checks registry', () => {
     },
   );
 
+  it("runs the checks the plan's tasks name, in task order, with the tasks each covers", async () => {
+    const { install } = await makeSecureTransportInstall();
+    const ctx = await buildCheckContext({ install, to: '5.5' });
+
+    const report = await runChecks(ctx);
+
+    const named = [...new Set(ctx.plan?.tasks.flatMap((t) => (t.check ? [t.check] : [])) ?? [])];
+    expect(report.results.map((r) => r.id)).toEqual(named);
+    expect(report.results.find((r) => r.id === 'backup')?.tasks).toEqual([
+      'backup-installation',
+      'backup-system-files-unix',
+    ]);
+  });
+
+  it('warns about a task whose check this uplift does not have, so it is done by hand', async () => {
+    const { install } = await makeSkiffInstall();
+    const ctx = await buildCheckContext({ install, to: 'latest' });
+    const plan = ctx.plan;
+    if (plan === undefined) throw new Error('no plan');
+    const tasks = [{ id: 'quota-report', title: 'Export the quota report', check: 'quota-report' }];
+
+    const report = await runChecks({ ...ctx, plan: { ...plan, tasks } });
+
+    expect(report.results).toEqual([
+      expect.objectContaining({
+        id: 'quota-report',
+        status: 'warn',
+        remediation: 'do the task by hand: Export the quota report',
+        tasks: ['quota-report'],
+      }),
+    ]);
+  });
+
+  it('has nothing to check on an installation already at the target', async () => {
+    const { install } = await makeSkiffInstall({ version: '5.5 GA' });
+    const ctx = await buildCheckContext({ install, to: 'latest' });
+
+    const report = await runChecks(ctx);
+
+    expect(report).toMatchObject({ from: '5.5 GA', to: '5.5 GA', results: [] });
+  });
+
   it('throws UPLIFT_CHECK_UNKNOWN with the known ids for an unknown id', () => {
     expect(() => getCheck('disk')).toThrow(
       expect.objectContaining({
