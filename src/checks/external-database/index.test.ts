@@ -89,4 +89,20 @@ describe('external-database', () => {
     expect(result.status).toBe('fail');
     expect(result.message).toContain('SQL Server collation must be case-insensitive');
   });
+
+  it('asks for the database type first when it is unknown (securetransport)', async () => {
+    const { install } = await makeSecureTransportInstall();
+    const ctx = await buildCheckContext({ install, to: '5.5' });
+
+    const result = await api.run(ctx);
+
+    expect(result).toMatchObject({
+      status: 'warn',
+      message:
+        'the database is unknown (database.external and database.type): cannot tell which of 3 database prerequisites apply',
+      remediation: expect.stringMatching(
+        /^give --fact database.external=… --fact database.type=… /,
+      ),
+    });
+  });
 });

@@ -1,6 +1,6 @@
 import type { PlanPrerequisite } from '../../plan/index.ts';
 import { formatValue } from '../../util/index.ts';
-import { fail, listText, pass, skip, warn } from '../result.ts';
+import { fail, listText, pass, plural, skip, warn } from '../result.ts';
 import type { Check, CheckContext, CheckResult } from '../types.ts';
 
 export const id = 'external-database';
@@ -29,6 +29,15 @@ async function run(ctx: CheckContext): Promise<CheckResult> {
   const unknown = prereqs.filter((p) => p.status === 'unknown');
   if (unknown.length > 0) {
     const missing = [...new Set(unknown.flatMap((p) => p.missingFacts))].sort();
+    // Which database it is decides which prerequisites apply: ask for that first.
+    const which = missing.filter((m) => m === 'database.type' || m === 'database.external');
+    if (which.length > 0) {
+      return warn(
+        `the database is unknown (${listText(which)}): cannot tell which of ${plural(unknown.length, 'database prerequisite')} apply`,
+        `give ${which.map((m) => `--fact ${m}=…`).join(' ')} (e.g. --fact database.type=oracle), then check again`,
+        { ...details, missingFacts: missing },
+      );
+    }
     return warn(
       `cannot tell whether ${listText(unknown.map((p) => `"${p.title}"`))} holds: ${listText(missing)} unknown`,
       `give ${missing.map((m) => `--fact ${m}=…`).join(' ')} (read from the database server), then check again`,
