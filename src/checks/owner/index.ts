@@ -23,7 +23,7 @@ async function run(ctx: CheckContext): Promise<CheckResult> {
       // The reference: "upgrading a non-root installation as root reports success but leaves
       // wrong file permissions and a corrupt installation".
       return fail(
-        `the installation belongs to ${ownerName}, but uplift runs as root: upgrading a non-root installation as root leaves files it cannot use and a corrupt installation`,
+        `the installation belongs to ${ownerName}, but uplift runs as root: upgrading a non-root installation as root reports success but leaves wrong file permissions and a corrupt installation`,
         asOwner,
         details,
       );
@@ -39,7 +39,7 @@ async function run(ctx: CheckContext): Promise<CheckResult> {
   if (foreign > 0) {
     const sample = owner.foreignSample ?? [];
     return warn(
-      `uplift runs as the owner ${ownerName}, but ${plural(foreign, 'file')} of the installation belong to another user${sample.length > 0 ? ` (${listSome(sample, 3)})` : ''}`,
+      `uplift runs as the owner ${ownerName}, but ${plural(foreign, 'file')} of the installation ${foreign === 1 ? 'belongs' : 'belong'} to another user${sample.length > 0 ? ` (${listSome(sample, 3)})` : ''}`,
       `give them back to ${ownerName}: chown -R ${owner.user ?? owner.uid} ${ctx.install}`,
       { ...details, foreignFiles: foreign, foreignSample: sample },
     );
