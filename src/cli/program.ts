@@ -213,6 +213,55 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       emit(await handler(o), { json: o.json });
     });
 
+  program
+    .command('backup')
+    .description(
+      'Back up an installation (consistent, with a manifest of hashes, owners and modes), or verify a backup.',
+    )
+    .option('--install <dir>', 'installation directory to back up')
+    .option('--out <file>', 'backup file (default: <install>/../<name>-backup-<timestamp>.tar.gz)')
+    .option('--stop', 'stop a running service for an offline backup (bin/stop_all), start it after')
+    .option('--keep-stopped', 'with --stop: leave the service stopped afterwards')
+    .option('--level <1-9>', 'gzip level (default 1: see docs/backup.md)')
+    .option('--verify <file>', 're-read a backup and check every entry against its manifest')
+    .option('--progress', 'show progress even when standard error is not a terminal')
+    .option('--no-progress', 'never show progress')
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 done (or the backup is intact), 1 failed or damaged, 2 bad input, 5 a restore was interrupted.\nExamples: uplift backup --install /opt/skiff\n          uplift backup --verify /opt/skiff-backup-20250101T020000Z.tar.gz',
+    )
+    .action(async (o) => {
+      const { handler } = await import('./commands/backup.ts');
+      emit(await handler(o, { stderr: io.stderr, stderrIsTty: process.stderr.isTTY === true }), {
+        json: o.json,
+      });
+    });
+
+  program
+    .command('restore')
+    .description(
+      'Restore an installation from a backup: verified first, swapped in whole, exactly the backed-up tree.',
+    )
+    .argument('<backup>', 'backup file written by uplift backup')
+    .requiredOption('--install <dir>', 'installation directory to restore (may be missing)')
+    .option('--stop', 'stop the running service (bin/stop_all) just before the swap')
+    .option('--start', 'start the restored installation (bin/start_all)')
+    .option('--progress', 'show progress even when standard error is not a terminal')
+    .option('--no-progress', 'never show progress')
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 restored, 1 failed with the installation intact, 2 bad input, 5 interrupted: run the same command again.\nExample: uplift restore /opt/skiff-backup-20250101T020000Z.tar.gz --install /opt/skiff --stop --start',
+    )
+    .action(async (backup, o) => {
+      const { handler } = await import('./commands/restore.ts');
+      emit(
+        await handler(backup, o, { stderr: io.stderr, stderrIsTty: process.stderr.isTTY === true }),
+        { json: o.json },
+      );
+    });
+
   // New commands go above this line, one block each, in the shape of the ones above.
 
   try {

@@ -1,0 +1,73 @@
+import { spawnSync } from 'node:child_process';
+import { closeSync, fsyncSync, lstatSync, openSync, readdirSync } from 'node:fs';
+import { open, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+/** The sidecar holding a backup's SHA-256 in `sha256sum` format. */
+export function checksumFile(backup: string): string {
+  return `${backup}.sha256`;
+}
+
+/** Makes a rename or a create inside `dir` durable: the directory entry is on disk only after this. */
+export function fsyncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** fsync of a file that has already been written and closed. */
+export async function fsyncFile(file: string): Promise<void> {
+  const fh = await open(file, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Replaces `file` with `text` by temp file + fsync + rename + directory fsync: readers see the old or the new content, never a mix. */
+export async function writeFileDurably(file: string, text: string): Promise<void> {
+  const tmp = join(dirname(file), `.${basename(file)}.tmp-${process.pid}`);
+  try {
+    await writeFile(tmp, text, { mode: 0o600 });
+    await fsyncFile(tmp);
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  fsyncDir(dirname(file));
+}
+
+/**
+ * Flushes every file and directory under `root` to disk. Node has no syncfs(2), so this runs
+ * `sync -f` (GNU coreutils), which costs one syscall instead of one fsync per file (about 0.5 ms
+ * each, seconds for 20,000 files); without it, it falls back to fsyncing each entry.
+ */
+export function syncTree(root: string): void {
+  const r = spawnSync('sync', ['-f', root], { stdio: 'ignore' });
+  if (r.status === 0) return;
+  const walk = (p: string) => {
+    const st = lstatSync(p);
+    if (st.isSymbolicLink()) return;
+    if (st.isDirectory()) for (const name of readdirSync(p)) walk(join(p, name));
+    const fd = openSync(p, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  };
+  walk(root);
+}
+
+/**
+ * Test hook for crash-safety tests (`UPLIFT_TEST_CRASH_AT=<step>`): dies at once, the way a power cut
+ * or `kill -9` would, so the tests see exactly what is on disk at that step.
+ */
+export function crashPoint(step: string): void {
+  if (process.env.UPLIFT_TEST_CRASH_AT === step) process.kill(process.pid, 'SIGKILL');
+}

@@ -1,0 +1,105 @@
+import {
+  type BackupResult,
+  createBackup,
+  type ProgressListener,
+  progressPrinter,
+  type VerifyResult,
+  verifyBackup,
+} from '../../backup/index.ts';
+import { ExitCode, UpliftError } from '../../errors/index.ts';
+import { formatBytes } from '../../util/index.ts';
+import type { CommandResult } from '../types.ts';
+
+export interface BackupCommandOptions {
+  install?: string;
+  out?: string;
+  verify?: string;
+  stop?: boolean;
+  keepStopped?: boolean;
+  level?: string;
+  /** true: always show progress; false: never; undefined: when standard error is a terminal. */
+  progress?: boolean;
+}
+
+/** Where progress goes: standard error, so `--json` output on standard output stays parseable. */
+export interface ProgressIo {
+  stderr: (s: string) => void;
+  stderrIsTty: boolean;
+}
+
+export function progressFor(
+  show: boolean | undefined,
+  io: ProgressIo,
+): ProgressListener | undefined {
+  if (show === false || (show === undefined && !io.stderrIsTty)) return undefined;
+  return progressPrinter(io.stderr, io.stderrIsTty);
+}
+
+/** `uplift backup --install DIR` writes a backup; `uplift backup --verify FILE` checks one. */
+export async function handler(opts: BackupCommandOptions, io: ProgressIo): Promise<CommandResult> {
+  if ((opts.install === undefined) === (opts.verify === undefined))
+    throw new UpliftError(
+      'UPLIFT_USAGE',
+      'pass either --install DIR (make a backup) or --verify FILE (check one)',
+      {
+        hint: 'Example: uplift backup --install /opt/skiff, or uplift backup --verify skiff-backup.tar.gz',
+      },
+    );
+  const onProgress = progressFor(opts.progress, io);
+  if (opts.verify !== undefined) {
+    const r = await verifyBackup(opts.verify, onProgress);
+    return { data: r, text: renderVerify(r), exitCode: ExitCode.ok };
+  }
+  const level = opts.level === undefined ? undefined : Number(opts.level);
+  const r = await createBackup({
+    install: opts.install as string,
+    out: opts.out,
+    stop: opts.stop,
+    keepStopped: opts.keepStopped,
+    level,
+    onProgress,
+  });
+  return { data: r, text: renderBackup(r), exitCode: ExitCode.ok };
+}
+
+function counts(t: BackupResult['totals']): string {
+  const n = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`;
+  const parts = [n(t.files, 'file', 'files'), n(t.directories, 'directory', 'directories')];
+  if (t.symlinks) parts.push(n(t.symlinks, 'symlink', 'symlinks'));
+  if (t.hardlinks) parts.push(n(t.hardlinks, 'hard link', 'hard links'));
+  return parts.join(', ');
+}
+
+function renderBackup(r: BackupResult): string {
+  const version = r.productVersion ? ` (version ${r.productVersion})` : '';
+  const rate =
+    r.seconds > 0 ? `, ${(r.totals.bytes / 1_048_576 / r.seconds).toFixed(0)} MiB/s` : '';
+  const lines = [
+    `Backed up ${r.installation}${version}`,
+    `  to       ${r.file}`,
+    `  content  ${counts(r.totals)}; ${formatBytes(r.totals.bytes)} → ${formatBytes(r.archiveBytes)} in ${r.seconds} s${rate}`,
+    `  state    ${r.consistency.mode}: ${r.consistency.how}`,
+  ];
+  if (r.consistency.excluded.length > 0)
+    lines.push(
+      `  left out ${r.consistency.excluded.map((e) => `${e.path} (${e.reason})`).join('; ')}`,
+    );
+  if (r.service.stopped)
+    lines.push(
+      `  service  stopped for the backup${r.service.restarted ? ' and started again' : ', left stopped'}`,
+    );
+  lines.push(`  sha256   ${r.sha256}`);
+  lines.push(`Check it any time with: uplift backup --verify ${r.file}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function renderVerify(r: VerifyResult): string {
+  const version = r.productVersion ? ` (version ${r.productVersion})` : '';
+  return [
+    `OK ${r.file}: every entry matches the manifest`,
+    `  backup of ${r.installation}${version}, taken ${r.created} (${r.consistency.mode})`,
+    `  content   ${counts(r.totals)}; ${formatBytes(r.totals.bytes)} in ${formatBytes(r.archiveBytes)}`,
+    `  sha256    ${r.sha256} (${r.checksum === 'matched' ? 'matches the .sha256 file' : 'no .sha256 file beside it: content checked only'})`,
+    '',
+  ].join('\n');
+}
