@@ -1,6 +1,4 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -11,10 +9,10 @@ import {
   makeSkiffInstall,
   put,
 } from '../../test/util/install-tree.ts';
+import { hashTree } from '../../test/util/tree-hash.ts';
 import { listProfiles, loadProfile } from '../profile/index.ts';
 import { checks } from './api.ts';
 import { buildCheckContext, getCheck, listChecks, runChecks } from './index.ts';
-import { walk } from './walk.ts';
 
 const CheckShape = z.object({
   id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'kebab-case'),
@@ -101,7 +99,7 @@ describe('checks registry', () => {
         product === 'skiff' ? await makeSkiffInstall() : await makeSecureTransportInstall(443);
       // Something for the checks to complain about, so warn and fail results are shaped too.
       await put(install, 'var/run/old.pid', `${deadPid()}\n`);
-      const before = await treeHash(install);
+      const before = await hashTree(install);
       const ctx = await buildCheckContext({
         install,
         to: 'latest',
@@ -114,7 +112,7 @@ describe('checks registry', () => {
         expect(CheckResultShape.safeParse(result).error, id).toBeUndefined();
       }
       expect(report.summary.fail).toBeGreaterThan(0);
-      expect(await treeHash(install)).toBe(before);
+      expect((await hashTree(install)).records).toEqual(before.records);
     },
   );
 
@@ -169,20 +167,3 @@ describe('checks registry', () => {
     );
   });
 });
-
-/** Paths, sizes, modes, modification times and contents of every file. */
-async function treeHash(root: string): Promise<string> {
-  const lines: string[] = [];
-  const files: string[] = [];
-  await walk(root, (rel, s) => {
-    files.push(rel);
-    lines.push(`${rel} ${s.size} ${s.mode} ${s.mtimeMs} ${s.uid}`);
-  });
-  for (const f of files)
-    lines.push(
-      `${f} ${createHash('sha256')
-        .update(await readFile(join(root, f)))
-        .digest('hex')}`,
-    );
-  return createHash('sha256').update(lines.sort().join('\n')).digest('hex');
-}

@@ -1,10 +1,11 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cleanUp, deadPid, makeSkiffInstall, put, startServer } from '../util/install-tree.ts';
-import { repoRoot, runCliProcess } from '../util/run-cli.ts';
+import { cliPath, repoRoot, runCliProcess } from '../util/run-cli.ts';
 
 /** `uplift check` as an operator runs it: the built CLI, a real installation, real processes. */
 afterEach(cleanUp);
@@ -89,6 +90,33 @@ describe('uplift check', () => {
     expect(r.stdout).toContain('1 passed, 0 warned, 1 failed, 0 skipped');
   });
 
+  it('exits 3 after uplift restore was killed before its swap, saying how to finish it', async () => {
+    const { install } = await readyInstall();
+    const backup = JSON.parse(runCliProcess(['backup', '--install', install, '--json']).stdout);
+    const killed = spawnSync(
+      process.execPath,
+      [cliPath, 'restore', backup.file, '--install', install, '--no-progress'],
+      { env: { ...process.env, UPLIFT_TEST_CRASH_AT: 'restore-before-swap' } },
+    );
+    expect(killed.signal).toBe('SIGKILL');
+
+    const r = runCliProcess([
+      'check',
+      '--install',
+      install,
+      '--only',
+      'one-upgrade-at-a-time',
+      '--json',
+    ]);
+
+    expect(r.code).toBe(3);
+    expect(JSON.parse(r.stdout).results[0]).toMatchObject({
+      status: 'fail',
+      message: `a restore of ${install} from ${backup.file} was interrupted`,
+      remediation: `Run \`uplift restore ${backup.file} --install ${install}\` to finish it.`,
+    });
+  });
+
   it('exits 2 with a coded JSON error for an unknown check', async () => {
     const { install } = await readyInstall();
 
@@ -154,6 +182,16 @@ describe('uplift check on a real skiff 5.4 GA installation', () => {
     expect(report).toMatchObject({ profile: 'skiff', from: '5.4 GA', to: '5.5 GA' });
     const notPassing = report.results.filter((x: { status: string }) => x.status !== 'pass');
     expect(notPassing).toEqual([expect.objectContaining({ id: 'backup', status: 'warn' })]);
+    expect(r.code).toBe(0);
+  });
+
+  it('passes every check once uplift backup has backed it up', () => {
+    const backup = runCliProcess(['backup', '--install', install, '--no-progress']);
+    expect(backup.code).toBe(0);
+
+    const r = runCliProcess(['check', '--install', install, '--json']);
+
+    expect(JSON.parse(r.stdout).summary).toEqual({ pass: 8, warn: 0, fail: 0, skip: 0 });
     expect(r.code).toBe(0);
   });
 

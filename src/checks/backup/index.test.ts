@@ -1,25 +1,28 @@
-import { utimes } from 'node:fs/promises';
-import { join } from 'node:path';
+import { truncate, utimes, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanUp, makeSkiffInstall, put } from '../../../test/util/install-tree.ts';
+import {
+  cleanUp,
+  makeSecureTransportInstall,
+  makeSkiffInstall,
+  put,
+  startServer,
+} from '../../../test/util/install-tree.ts';
+import { createBackup } from '../../backup/index.ts';
 import { buildCheckContext } from '../index.ts';
 import { api } from './index.ts';
 
 afterEach(cleanUp);
 
-async function check(install: string) {
-  return api.run(await buildCheckContext({ install, to: 'latest' }));
+async function check(install: string, to = 'latest') {
+  return api.run(await buildCheckContext({ install, to }));
 }
 
 describe('backup', () => {
-  it('passes with a backup beside the installation made after its last change', async () => {
-    const { root, install } = await makeSkiffInstall();
-    const backup = join(root, 'skiff-backup-20250101T020000Z.tar.gz');
-    const archive = gzipSync(Buffer.alloc(4096));
-    await put(root, 'skiff-backup-20250101T020000Z.tar.gz', archive);
-    const later = new Date(Date.now() + 60_000);
-    await utimes(backup, later, later);
+  it('passes with an uplift backup made after the last change of the installation', async () => {
+    const { install } = await makeSkiffInstall();
+    const backup = await createBackup({ install });
     // Uploads and logs change all the time; they do not make a backup out of date.
     await put(install, 'data/alice/new.txt', 'after the backup');
 
@@ -27,10 +30,25 @@ describe('backup', () => {
 
     expect(result).toMatchObject({
       status: 'pass',
-      message: expect.stringContaining(
-        `backup skiff-backup-20250101T020000Z.tar.gz (${archive.length} B, `,
-      ),
-      details: { backup: { file: backup, size: archive.length } },
+      message: expect.stringContaining(`backup ${basename(backup.file)} (`),
+      details: {
+        backup: { file: backup.file, writtenBy: 'uplift', consistency: 'offline' },
+      },
+    });
+  });
+
+  it('passes with a tar.gz another tool wrote, going by its modification time', async () => {
+    const { root, install } = await makeSkiffInstall();
+    const backup = join(root, 'skiff-backup-nightly.tar.gz');
+    await put(root, 'skiff-backup-nightly.tar.gz', gzipSync(Buffer.alloc(4096)));
+    const later = new Date(Date.now() + 60_000);
+    await utimes(backup, later, later);
+
+    const result = await check(install);
+
+    expect(result).toMatchObject({
+      status: 'pass',
+      details: { backup: { file: backup, writtenBy: 'another tool' } },
     });
   });
 
@@ -42,15 +60,13 @@ describe('backup', () => {
     expect(result).toMatchObject({
       status: 'warn',
       message: `no backup of the installation found (looked for ${join(root, 'skiff-backup-*.tar.gz')})`,
-      remediation: expect.stringMatching(/^back up the installation right before the upgrade/),
+      remediation: `back up the installation right before the upgrade: uplift backup --install ${install}`,
     });
   });
 
   it('does not pass when the installation changed after the newest backup', async () => {
-    const { root, install } = await makeSkiffInstall();
-    await put(root, 'skiff-backup-20240101T020000Z.tar.gz', gzipSync(Buffer.alloc(4096)));
-    const earlier = new Date(Date.now() - 86_400_000);
-    await utimes(join(root, 'skiff-backup-20240101T020000Z.tar.gz'), earlier, earlier);
+    const { install } = await makeSkiffInstall();
+    await createBackup({ install, now: new Date(Date.now() - 86_400_000) });
     await put(install, 'conf/skiff.properties', 'http.port=9090\n');
 
     const result = await check(install);
@@ -59,27 +75,53 @@ describe('backup', () => {
     expect(result.message).toContain("older than the installation's last change");
   });
 
+  it('does not pass a backup taken while securetransport ran: it wants everything stopped', async () => {
+    const { install } = await makeSecureTransportInstall();
+    await startServer(install, 'var/run/tm.pid');
+    await createBackup({ install });
+
+    const result = await check(install, '5.5');
+
+    expect(result).toMatchObject({
+      status: 'warn',
+      message: expect.stringContaining('was taken while the service ran'),
+      remediation: `back up the installation right before the upgrade: uplift backup --install ${install} --stop`,
+      details: { backup: { consistency: 'online' } },
+    });
+  });
+
+  it('fails when the newest uplift backup is cut short before its header ends', async () => {
+    const { install } = await makeSkiffInstall();
+    const backup = await createBackup({ install });
+    // A copy that stopped early; the check reads only the header (uplift backup --verify reads all).
+    await truncate(backup.file, 30);
+
+    const result = await check(install);
+
+    expect(result).toMatchObject({
+      status: 'fail',
+      message: `the newest backup ${basename(backup.file)} is damaged (UPLIFT_BACKUP_TRUNCATED): a restore from it would fail`,
+      remediation: expect.stringContaining(`and delete ${backup.file}`),
+    });
+  });
+
   it.each`
     content                         | damage
     ${Buffer.alloc(0)}              | ${'is empty'}
     ${Buffer.from('not a tarball')} | ${'is not a gzip file'}
   `('fails when the newest backup $damage', async ({ content, damage }) => {
     const { root, install } = await makeSkiffInstall();
-    await put(root, 'skiff-backup-20250101T020000Z.tar.gz', gzipSync(Buffer.alloc(4096)));
-    const older = new Date(Date.now() - 3_600_000);
-    await utimes(join(root, 'skiff-backup-20250101T020000Z.tar.gz'), older, older);
-    await put(root, 'skiff-backup-20250102T020000Z.tar.gz', content);
+    await createBackup({ install, now: new Date(Date.now() - 3_600_000) });
+    const newest = join(root, 'skiff-backup-29990101T000000Z.tar.gz');
+    await writeFile(newest, content);
     const later = new Date(Date.now() + 60_000);
-    await utimes(join(root, 'skiff-backup-20250102T020000Z.tar.gz'), later, later);
+    await utimes(newest, later, later);
 
     const result = await check(install);
 
     expect(result).toMatchObject({
       status: 'fail',
-      message: `the newest backup skiff-backup-20250102T020000Z.tar.gz ${damage}: a restore from it would fail`,
-      remediation: expect.stringContaining(
-        `delete ${join(root, 'skiff-backup-20250102T020000Z.tar.gz')}`,
-      ),
+      message: `the newest backup ${basename(newest)} ${damage}: a restore from it would fail`,
     });
   });
 });

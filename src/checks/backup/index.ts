@@ -1,5 +1,7 @@
 import { open, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { type BackupInfo, readBackupInfo } from '../../backup/index.ts';
+import { UpliftError } from '../../errors/index.ts';
 import { formatBytes } from '../../util/index.ts';
 import { fail, pass, warn } from '../result.ts';
 import type { Check, CheckContext, CheckResult } from '../types.ts';
@@ -13,6 +15,13 @@ export const id = 'backup';
  * the version, the code and the configuration, which is what an upgrade replaces.
  */
 const alwaysChanging = ['var', 'data', '.uplift'];
+
+/** What reading a backup's header says of it. */
+type Readout =
+  | { kind: 'uplift'; info: BackupInfo }
+  /** A tar.gz that another tool wrote: uplift can only go by its modification time. */
+  | { kind: 'other' }
+  | { kind: 'damaged'; why: string };
 
 async function run(ctx: CheckContext): Promise<CheckResult> {
   const dir = dirname(ctx.install);
@@ -32,29 +41,44 @@ async function run(ctx: CheckContext): Promise<CheckResult> {
     .filter((b) => b !== undefined)
     .sort((a, b) => b.mtime.getTime() - a.mtime.getTime());
   const newest = backups[0];
-  const remedy = `back up the installation right before the upgrade, e.g. with uplift backup, as ${pattern}`;
+  const remedy = `back up the installation right before the upgrade: uplift backup --install ${ctx.install}${ctx.profile.backupNeedsStop ? ' --stop' : ''}`;
   if (newest === undefined) {
     return warn(`no backup of the installation found (looked for ${pattern})`, remedy, { pattern });
   }
-  const damage = await findDamage(newest.file, newest.size);
-  if (damage !== undefined) {
+  const readout = await readBackup(newest.file, newest.size);
+  if (readout.kind === 'damaged') {
     // Worse than no backup: the operator believes the upgrade can be undone from it.
     return fail(
-      `the newest backup ${basename(newest.file)} ${damage}: a restore from it would fail`,
+      `the newest backup ${basename(newest.file)} ${readout.why}: a restore from it would fail`,
       `${remedy}, and delete ${newest.file}`,
-      { pattern, backup: { file: newest.file, size: newest.size }, damage },
+      { pattern, backup: { file: newest.file, size: newest.size }, damage: readout.why },
     );
   }
+  const info = readout.kind === 'uplift' ? readout.info : undefined;
+  const madeAt = info === undefined ? newest.mtime : new Date(info.created);
   const last = await lastChange(ctx.install);
   const details = {
     pattern,
-    backup: { file: newest.file, size: newest.size, madeAt: newest.mtime.toISOString() },
+    backup: {
+      file: newest.file,
+      size: newest.size,
+      madeAt: madeAt.toISOString(),
+      writtenBy: info === undefined ? 'another tool' : 'uplift',
+      ...(info === undefined ? {} : { consistency: info.consistency.mode }),
+    },
     lastChange: last && { file: last.file, at: last.mtime.toISOString() },
   };
-  const made = `${basename(newest.file)} (${formatBytes(newest.size)}, ${newest.mtime.toISOString()})`;
-  if (last !== undefined && newest.mtime.getTime() < last.mtime.getTime()) {
+  const made = `${basename(newest.file)} (${formatBytes(newest.size)}, ${madeAt.toISOString()})`;
+  if (last !== undefined && madeAt.getTime() < last.mtime.getTime()) {
     return warn(
       `the newest backup ${made} is older than the installation's last change (${last.file}, ${last.mtime.toISOString()})`,
+      remedy,
+      details,
+    );
+  }
+  if (info?.consistency.mode === 'online' && ctx.profile.backupNeedsStop) {
+    return warn(
+      `the newest backup ${made} was taken while the service ran, and ${ctx.profile.product} must be backed up with every service stopped`,
       remedy,
       details,
     );
@@ -62,18 +86,35 @@ async function run(ctx: CheckContext): Promise<CheckResult> {
   return pass(`backup ${made} is newer than the installation's last change`, details);
 }
 
-/** Why a backup cannot be a gzip archive, read from its first bytes; undefined when it can. */
-async function findDamage(file: string, size: number): Promise<string | undefined> {
-  if (size === 0) return 'is empty';
+/**
+ * Reads what a backup is from its first bytes and, for an uplift backup, its header; a whole
+ * verification (`uplift backup --verify`) would read every byte and is left to the operator.
+ */
+async function readBackup(file: string, size: number): Promise<Readout> {
+  if (size === 0) return { kind: 'damaged', why: 'is empty' };
   const head = Buffer.alloc(2);
   const handle = await open(file, 'r').catch(() => undefined);
-  if (handle === undefined) return 'cannot be read';
+  if (handle === undefined) return { kind: 'damaged', why: 'cannot be read' };
   try {
     await handle.read(head, 0, 2, 0);
   } finally {
     await handle.close();
   }
-  return head[0] === 0x1f && head[1] === 0x8b ? undefined : 'is not a gzip file';
+  if (head[0] !== 0x1f || head[1] !== 0x8b) return { kind: 'damaged', why: 'is not a gzip file' };
+  try {
+    return { kind: 'uplift', info: await readBackupInfo(file) };
+  } catch (e) {
+    if (!(e instanceof UpliftError)) throw e;
+    if (e.code === 'UPLIFT_BACKUP_NOT_A_BACKUP') return { kind: 'other' };
+    if (
+      e.code === 'UPLIFT_BACKUP_TRUNCATED' ||
+      e.code === 'UPLIFT_BACKUP_CORRUPT' ||
+      e.code === 'UPLIFT_BACKUP_READ_FAILED'
+    ) {
+      return { kind: 'damaged', why: `is damaged (${e.code})` };
+    }
+    throw e;
+  }
 }
 
 async function lastChange(install: string): Promise<{ file: string; mtime: Date } | undefined> {

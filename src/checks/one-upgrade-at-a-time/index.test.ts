@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   cleanUp,
@@ -77,5 +78,30 @@ describe('one-upgrade-at-a-time', () => {
     const result = await check(install);
 
     expect(result.status).toBe('warn');
+  });
+
+  it('fails while a restore of the installation is running', async () => {
+    const { root, install } = await makeSkiffInstall();
+    const pid = await startServer(install);
+    const journal = {
+      format: 'uplift-restore-journal/1',
+      backupId: 'b-1',
+      backup: join(root, 'skiff-backup-20250101T020000Z.tar.gz'),
+      install,
+      staging: join(root, '.skiff.uplift-staging-1'),
+      old: null,
+      state: 'staging',
+      pid,
+      created: '2025-01-01T02:00:00.000Z',
+    };
+    await put(root, '.skiff.uplift-restore.json', JSON.stringify(journal));
+
+    const result = await check(install);
+
+    expect(result).toMatchObject({
+      status: 'fail',
+      message: `a restore of ${install} is running now (pid ${pid})`,
+      details: { journal: join(root, '.skiff.uplift-restore.json') },
+    });
   });
 });

@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { journalPath, refuseIfRestoreInterrupted } from '../../backup/index.ts';
+import { UpliftError } from '../../errors/index.ts';
 import { fail, pass, warn } from '../result.ts';
 import type { Check, CheckContext, CheckResult } from '../types.ts';
 
@@ -17,6 +19,28 @@ interface UpgradeLock {
 }
 
 async function run(ctx: CheckContext): Promise<CheckResult> {
+  const restore = await findRestore(ctx.install);
+  if (restore !== undefined) return restore;
+  return checkLock(ctx);
+}
+
+/**
+ * A restore (`uplift restore`) running now, or one interrupted, which left the installation to be
+ * finished before anything else touches it (src/backup's journal says which).
+ */
+async function findRestore(install: string): Promise<CheckResult | undefined> {
+  try {
+    await refuseIfRestoreInterrupted(install);
+    return undefined;
+  } catch (e) {
+    if (!(e instanceof UpliftError) || e.code !== 'UPLIFT_RESTORE_INCOMPLETE') throw e;
+    return fail(e.message, e.hint ?? `finish the restore of ${install} first`, {
+      journal: journalPath(install),
+    });
+  }
+}
+
+async function checkLock(ctx: CheckContext): Promise<CheckResult> {
   const file = join(ctx.install, lockPath);
   let text: string;
   try {
