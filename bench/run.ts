@@ -1,16 +1,33 @@
 /**
- * `npm run bench`: the planner on a large generated catalog, and one whole `uplift plan` process
- * against a bare `node -e 0`. Prints a table, then `BENCH_JSON {...}` with every figure, and writes
- * the same JSON to bench/results/latest.json. Fails when a plan finds no path or the CLI errors;
- * a missed goal is reported, not failed, so the figures are always printed.
+ * `npm run bench`: the planner on a large generated catalog, one whole `uplift plan` process
+ * against a bare `node -e 0`, and backup/verify/restore of a generated 1 GiB, 20,000-file
+ * installation against tar and gzip. Prints a table, then `BENCH_JSON {...}` with every figure, and
+ * writes the same JSON to bench/results/latest.json. Fails when a plan finds no path or a command
+ * errors; a missed goal is reported, not failed, so the figures are always printed.
+ *
+ * `npm run bench -- --only planner` runs the planner and process sections, `--only backup` the
+ * backup section; `--backup-mib N` and `--backup-files N` shrink the generated tree for a quick look.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { type BackupFigures, benchBackup, type Comparison } from './backup.ts';
 import { benchPlanner, type PlannerFigures } from './planner.ts';
 import { benchProcessStart, type ProcessFigures } from './process-start.ts';
 
-const goals = { planP95Ms: 50, processRatio: 3 } as const;
+const goals = { planP95Ms: 50, processRatio: 3, backupRatio: 1, restoreRatio: 1.5 } as const;
+
+function flag(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i === -1 ? undefined : process.argv[i + 1];
+}
+const only = flag('--only');
+if (only !== undefined && only !== 'planner' && only !== 'backup') {
+  console.error(`--only takes planner or backup, not ${only}`);
+  process.exit(2);
+}
+const runPlanner = only === undefined || only === 'planner';
+const runBackup = only === undefined || only === 'backup';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -66,18 +83,69 @@ function printProcess(p: ProcessFigures): void {
   else console.log('  hyperfine: not installed, skipped');
 }
 
-const planner = await benchPlanner({ warmupRounds: 5, minRounds: 20, minSeconds: 3 });
-printPlanner(planner);
+function printComparison(title: string, c: Comparison, goal?: number): void {
+  const widths = [34, 9, 9, 12, 14];
+  console.log(`  ${title}`);
+  console.log(`    ${row(['command', 'seconds', 'MB/s', 'peak RSS MB', 'archive MiB'], widths)}`);
+  for (const r of [c.uplift, c.tool]) {
+    const archive = r.archiveBytes === undefined ? '' : (r.archiveBytes / 1_048_576).toFixed(1);
+    console.log(
+      `    ${row([r.command, r.seconds, r.mbPerSecond, r.peakRssMB ?? '', archive], widths)}`,
+    );
+  }
+  const verdict = goal === undefined ? '' : `  goal < ${goal}×: ${mark(c.ratio < goal)}`;
+  console.log(`    ratio uplift / ${c.tool.command.split(' ')[0]} ${c.ratio}×${verdict}`);
+}
 
+function printBackup(b: BackupFigures): void {
+  const t = b.tree;
+  console.log(
+    `\nBackup — generated installation: ${t.files} files in ${t.directories} directories, ${(t.bytes / 1_048_576).toFixed(0)} MiB (${Math.round((t.textBytes / t.bytes) * 100)} % log text, ${Math.round((t.randomBytes / t.bytes) * 100)} % random), gzip level ${b.gzipLevel}, best of ${b.rounds}`,
+  );
+  console.log(`  generate tree            ${t.seconds} s`);
+  printComparison('backup', b.backup, goals.backupRatio);
+  printComparison('verify', b.verify);
+  printComparison('restore', b.restore, goals.restoreRatio);
+  console.log(
+    `    with sync -f after tar  ${b.restore.toolWithSync.seconds} s, ratio ${b.restore.ratioWithSync}×`,
+  );
+}
+
+let planner: PlannerFigures | null = null;
 let processStart: ProcessFigures | null = null;
 let processError: string | null = null;
-try {
-  processStart = benchProcessStart(root, 15, 2);
-  printProcess(processStart);
-} catch (error) {
-  processError = (error as Error).message;
-  console.error(`\nProcess start FAILED: ${processError}`);
-  process.exitCode = 1;
+if (runPlanner) {
+  planner = await benchPlanner({ warmupRounds: 5, minRounds: 20, minSeconds: 3 });
+  printPlanner(planner);
+
+  try {
+    processStart = benchProcessStart(root, 15, 2);
+    printProcess(processStart);
+  } catch (error) {
+    processError = (error as Error).message;
+    console.error(`\nProcess start FAILED: ${processError}`);
+    process.exitCode = 1;
+  }
+}
+
+let backup: BackupFigures | null = null;
+let backupError: string | null = null;
+if (runBackup) {
+  try {
+    const mib = flag('--backup-mib');
+    const files = flag('--backup-files');
+    backup = await benchBackup({
+      root,
+      bytes: mib === undefined ? undefined : Number(mib) * 1_048_576,
+      files: files === undefined ? undefined : Number(files),
+      log: (s) => console.error(s),
+    });
+    printBackup(backup);
+  } catch (error) {
+    backupError = (error as Error).message;
+    console.error(`\nBackup FAILED: ${backupError}`);
+    process.exitCode = 1;
+  }
 }
 
 const result = {
@@ -89,9 +157,17 @@ const result = {
   planner,
   processStart,
   processError,
+  backup,
+  backupError,
   goalsMet: {
-    planP95: planner.p95Ms < goals.planP95Ms,
-    processRatio: processStart ? processStart.ratio < goals.processRatio : false,
+    planP95: planner ? planner.p95Ms < goals.planP95Ms : null,
+    processRatio: processStart
+      ? processStart.ratio < goals.processRatio
+      : runPlanner
+        ? false
+        : null,
+    backupRatio: backup ? backup.backup.ratio < goals.backupRatio : runBackup ? false : null,
+    restoreRatio: backup ? backup.restore.ratio < goals.restoreRatio : runBackup ? false : null,
   },
 };
 const json = JSON.stringify(result);

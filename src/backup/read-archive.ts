@@ -31,14 +31,17 @@ export interface ArchiveEntry {
 /** Where a visitor puts a file's bytes as they stream past; the reader hashes them on the way. */
 export interface EntrySink {
   write(chunk: Buffer): void;
-  end(): void;
+  /** The entry is complete; the reader waits for it before the next entry (backpressure). */
+  end(): void | Promise<void>;
+  /** Reading failed in the middle of this entry: release what it holds. */
+  abort(): void;
 }
 
 export interface ReadVisitor {
   /** Called with the first entry, before any content. */
   onInfo?(info: BackupInfo): void | Promise<void>;
   /** Called for each tree entry in archive order; return a sink to receive a file's bytes. */
-  onEntry?(entry: ArchiveEntry): EntrySink | undefined;
+  onEntry?(entry: ArchiveEntry): EntrySink | undefined | Promise<EntrySink | undefined>;
 }
 
 export interface ReadResult {
@@ -114,6 +117,7 @@ export async function readBackup(
   let bytes = 0;
   let index = 0;
   let current = '(the start of the archive)';
+  let sink: EntrySink | undefined;
   const report = (done: boolean) => {
     const now = performance.now();
     if (!onProgress || (!done && now - lastReport < 100)) return;
@@ -162,7 +166,7 @@ export async function readBackup(
       }
       const e = treeEntry(file, h);
       checkPlacement(file, e, observed);
-      const sink = visitor.onEntry?.(e);
+      sink = await visitor.onEntry?.(e);
       if (e.type === 'file') {
         const hash = createHash('sha256');
         let n = 0;
@@ -173,7 +177,8 @@ export async function readBackup(
           bytes += chunk.length;
           report(false);
         }
-        sink?.end();
+        await sink?.end();
+        sink = undefined;
         files++;
         observed.set(e.path, { type: 'file', size: n, sha256: hash.digest('hex') });
       } else {
@@ -183,6 +188,7 @@ export async function readBackup(
     }
     await piped;
   } catch (err) {
+    sink?.abort();
     await piped.catch(() => {});
     throw mapReadError(file, err, current, archiveBytes, total);
   }

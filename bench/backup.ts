@@ -1,0 +1,243 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { type GeneratedTree, generateTree } from './generate-tree.ts';
+import { round } from './stats.ts';
+
+/**
+ * `uplift backup`, `--verify` and `restore` against the system tools doing the same work, in the
+ * same run, on the same generated tree, at the same gzip level: `tar -I 'gzip -N' -cf`, `gzip -t`,
+ * and `tar -xzf` (also `tar -xzf` followed by `sync -f`, since uplift's restore flushes its
+ * staging tree to disk before the swap and tar does not). uplift runs as the built CLI, a real
+ * process, so its start-up counts and its peak RSS is its own. Each command runs `rounds` times,
+ * alternating which goes first, and the best time counts; the page cache is warm for all.
+ */
+export interface RunFigures {
+  command: string;
+  /** Best of the rounds. */
+  seconds: number;
+  runs: number[];
+  /** Tree bytes per second of the best round, in MB/s (10^6 bytes). */
+  mbPerSecond: number;
+  /** Peak resident memory of the process, for uplift only. */
+  peakRssMB?: number;
+  /** Size of the archive written, for backups. */
+  archiveBytes?: number;
+}
+
+export interface Comparison {
+  uplift: RunFigures;
+  tool: RunFigures;
+  /** uplift seconds / tool seconds: below 1 means uplift is faster. */
+  ratio: number;
+}
+
+export interface BackupFigures {
+  tree: Omit<GeneratedTree, 'root'>;
+  gzipLevel: number;
+  rounds: number;
+  backup: Comparison;
+  verify: Comparison;
+  restore: Comparison & { toolWithSync: RunFigures; ratioWithSync: number };
+}
+
+export interface BackupBenchOptions {
+  root: string;
+  files?: number;
+  bytes?: number;
+  level?: number;
+  rounds?: number;
+  log?: (s: string) => void;
+}
+
+interface Timed {
+  seconds: number;
+  peakRssMB: number;
+  stdout: string;
+}
+
+/** Runs a command to completion, polling /proc for its peak RSS (VmHWM) on Linux. */
+function timed(cmd: string, args: string[], cwd: string): Promise<Timed> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let peakKb = 0;
+    const poll = setInterval(() => {
+      try {
+        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        if (m) peakKb = Math.max(peakKb, Number(m[1]));
+      } catch {
+        // Exited between polls.
+      }
+    }, 25);
+    child.stdout.on('data', (b: Buffer) => {
+      stdout += b.toString('utf8');
+    });
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString('utf8');
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearInterval(poll);
+      const seconds = (performance.now() - t0) / 1000;
+      if (code !== 0)
+        reject(new Error(`${cmd} ${args.join(' ')} exited ${code}\n${stderr.slice(0, 2000)}`));
+      else resolve({ seconds, peakRssMB: round(peakKb / 1024), stdout });
+    });
+  });
+}
+
+function figures(
+  command: string,
+  runs: Timed[],
+  bytes: number,
+  extra: Partial<RunFigures> = {},
+): RunFigures {
+  const best = Math.min(...runs.map((r) => r.seconds));
+  return {
+    command,
+    seconds: round(best),
+    runs: runs.map((r) => round(r.seconds)),
+    mbPerSecond: round(bytes / 1e6 / best),
+    ...extra,
+  };
+}
+
+function compare(uplift: RunFigures, tool: RunFigures): Comparison {
+  return { uplift, tool, ratio: round(uplift.seconds / tool.seconds) };
+}
+
+export async function benchBackup(opts: BackupBenchOptions): Promise<BackupFigures> {
+  const log = opts.log ?? (() => {});
+  const level = opts.level ?? 1;
+  const rounds = opts.rounds ?? 2;
+  const cli = join(opts.root, 'dist/cli/main.js');
+  if (!existsSync(cli)) throw new Error('dist/cli/main.js does not exist; run npm run build first');
+  const dir = await mkdtemp(join(tmpdir(), 'uplift-bench-backup-'));
+  try {
+    const install = join(dir, 'install');
+    log(`  generating the tree in ${dir} …`);
+    const { root: _root, ...tree } = generateTree(install, {
+      files: opts.files,
+      bytes: opts.bytes,
+    });
+    const upliftOut = join(dir, 'uplift.tar.gz');
+    const tarOut = join(dir, 'tar.tar.gz');
+    const gzip = `gzip -${level}`;
+
+    const backupU: Timed[] = [];
+    const backupT: Timed[] = [];
+    let archiveBytes = 0;
+    for (let i = 0; i < rounds; i++) {
+      const runUplift = async () => {
+        rmSync(upliftOut, { force: true });
+        rmSync(`${upliftOut}.sha256`, { force: true });
+        const r = await timed(
+          process.execPath,
+          [
+            cli,
+            'backup',
+            '--install',
+            install,
+            '--out',
+            upliftOut,
+            '--level',
+            String(level),
+            '--json',
+            '--no-progress',
+          ],
+          opts.root,
+        );
+        archiveBytes = (JSON.parse(r.stdout) as { archiveBytes: number }).archiveBytes;
+        backupU.push(r);
+      };
+      const runTar = async () => {
+        rmSync(tarOut, { force: true });
+        backupT.push(await timed('tar', ['-I', gzip, '-cf', tarOut, '-C', dir, 'install'], dir));
+      };
+      log(`  backup round ${i + 1}/${rounds} …`);
+      if (i % 2 === 0) {
+        await runTar();
+        await runUplift();
+      } else {
+        await runUplift();
+        await runTar();
+      }
+    }
+    const backup = compare(
+      figures(`uplift backup --level ${level}`, backupU, tree.bytes, {
+        peakRssMB: Math.max(...backupU.map((r) => r.peakRssMB)),
+        archiveBytes,
+      }),
+      figures(`tar -I '${gzip}' -cf`, backupT, tree.bytes, { archiveBytes: statSync(tarOut).size }),
+    );
+
+    const verifyU: Timed[] = [];
+    const verifyT: Timed[] = [];
+    for (let i = 0; i < rounds; i++) {
+      log(`  verify round ${i + 1}/${rounds} …`);
+      verifyU.push(
+        await timed(
+          process.execPath,
+          [cli, 'backup', '--verify', upliftOut, '--no-progress'],
+          opts.root,
+        ),
+      );
+      verifyT.push(await timed('gzip', ['-t', tarOut], dir));
+    }
+    const verify = compare(
+      figures('uplift backup --verify', verifyU, tree.bytes, {
+        peakRssMB: Math.max(...verifyU.map((r) => r.peakRssMB)),
+      }),
+      figures('gzip -t', verifyT, tree.bytes),
+    );
+
+    const restoreU: Timed[] = [];
+    const restoreT: Timed[] = [];
+    const restoreTS: Timed[] = [];
+    const upliftTarget = join(dir, 'restored-uplift');
+    const tarTarget = join(dir, 'restored-tar');
+    for (let i = 0; i < rounds; i++) {
+      log(`  restore round ${i + 1}/${rounds} …`);
+      for (const withSync of [false, true]) {
+        await rm(tarTarget, { recursive: true, force: true });
+        const script = `mkdir -p '${tarTarget}' && tar -xzf '${tarOut}' -C '${tarTarget}'${withSync ? ` && sync -f '${tarTarget}'` : ''}`;
+        (withSync ? restoreTS : restoreT).push(await timed('sh', ['-c', script], dir));
+      }
+      await rm(upliftTarget, { recursive: true, force: true });
+      restoreU.push(
+        await timed(
+          process.execPath,
+          [cli, 'restore', upliftOut, '--install', upliftTarget, '--no-progress'],
+          opts.root,
+        ),
+      );
+    }
+    const restored = compare(
+      figures('uplift restore', restoreU, tree.bytes, {
+        peakRssMB: Math.max(...restoreU.map((r) => r.peakRssMB)),
+      }),
+      figures('tar -xzf', restoreT, tree.bytes),
+    );
+    const toolWithSync = figures('tar -xzf && sync -f', restoreTS, tree.bytes);
+    return {
+      tree,
+      gzipLevel: level,
+      rounds,
+      backup,
+      verify,
+      restore: {
+        ...restored,
+        toolWithSync,
+        ratioWithSync: round(restored.uplift.seconds / toolWithSync.seconds),
+      },
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
