@@ -1,7 +1,6 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import { ExitCode, ExitError, UpliftError } from '../errors/index.ts';
+import { writeAtomically } from '../util/index.ts';
 import type { CliIo, CommandResult } from './types.ts';
 import { formatError, formatInternalError } from './ui/format-error.ts';
 
@@ -68,6 +67,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     )
     .option('--json', 'same as --format json')
     .option('--out <file>', 'write the output to a file instead of standard output')
+    .option('--report <file>', 'also write the Markdown report to this file')
     .addHelpText(
       'after',
       '\nExit codes: 0 planned, 2 bad input, 3 verdict blocked.\nExamples: uplift plan --install /opt/skiff\n          uplift plan --profile securetransport --from "5.3.0 Patch 3" --to 5.5',
@@ -299,13 +299,6 @@ function report(err: unknown, io: CliIo, json: boolean): number {
   }
   io.stderr(formatInternalError(err, version));
   return ExitCode.failed;
-}
-
-async function writeAtomically(file: string, text: string): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, text);
-  await rename(tmp, file);
 }
 
 function stripAnsi(s: string): string {

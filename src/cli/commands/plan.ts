@@ -1,6 +1,7 @@
 import { ExitCode } from '../../errors/index.ts';
 import { getPlan } from '../../plan/index.ts';
 import { renderPlanMarkdown } from '../../report/index.ts';
+import { writeAtomically } from '../../util/index.ts';
 import type { CommandResult } from '../types.ts';
 import { renderPlanText } from '../ui/render-plan.ts';
 
@@ -13,6 +14,8 @@ export interface PlanCommandOptions {
   facts?: string;
   fact: string[];
   format: 'text' | 'json' | 'markdown';
+  /** Also write the Markdown report to this file (for the change board), whatever the format. */
+  report?: string;
 }
 
 /** `uplift plan`: should I upgrade, and how? */
@@ -26,7 +29,11 @@ export async function handler(opts: PlanCommandOptions): Promise<CommandResult> 
     factsFile: opts.facts,
     factFlags: opts.fact,
   });
-  const text = opts.format === 'markdown' ? renderPlanMarkdown(plan) : renderPlanText(plan);
+  let text = opts.format === 'markdown' ? renderPlanMarkdown(plan) : renderPlanText(plan);
+  if (opts.report) {
+    await writeAtomically(opts.report, renderPlanMarkdown(plan));
+    if (opts.format === 'text') text += `report written to ${opts.report}\n`;
+  }
   return {
     data: plan,
     text,
