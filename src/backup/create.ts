@@ -606,13 +606,15 @@ function writeFailed(out: string, err: unknown): unknown {
   const e = err as NodeJS.ErrnoException;
   return new UpliftError(
     'UPLIFT_BACKUP_WRITE_FAILED',
-    `could not write the backup ${out}: ${e.code ?? ''} ${e.message}`.replace('  ', ' '),
+    `could not write the backup ${out}: ${e.message}`,
     {
       cause: err,
       hint:
         e.code === 'ENOSPC' || e.code === 'EDQUOT'
           ? 'Free space where the backup goes, or write it elsewhere with --out.'
-          : 'Check that the backup directory is writable, then run the backup again.',
+          : e.code === 'EFBIG'
+            ? 'The backup is larger than the file size limit of this process (ulimit -f); raise it, then run the backup again.'
+            : 'Check that the backup directory is writable, then run the backup again.',
     },
   );
 }

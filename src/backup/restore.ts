@@ -401,13 +401,15 @@ function writeFailed(path: string, err: unknown): unknown {
   const e = err as NodeJS.ErrnoException;
   return new UpliftError(
     'UPLIFT_BACKUP_WRITE_FAILED',
-    `could not write ${path} while restoring: ${e.code ?? ''} ${e.message}`.replace('  ', ' '),
+    `could not write ${path} while restoring: ${e.message}`,
     {
       cause: err,
       hint:
         e.code === 'ENOSPC' || e.code === 'EDQUOT'
           ? 'Free space beside the installation, then run the restore again.'
-          : 'Check permissions and the disk beside the installation, then run the restore again.',
+          : e.code === 'EFBIG'
+            ? 'A file is larger than the file size limit of this process (ulimit -f); raise it, then run the restore again.'
+            : 'Check permissions and the disk beside the installation, then run the restore again.',
     },
   );
 }

@@ -157,7 +157,7 @@ export function readFailed(rel: string, err: unknown): UpliftError {
   const e = err as NodeJS.ErrnoException;
   return new UpliftError(
     'UPLIFT_BACKUP_READ_FAILED',
-    `could not read ${rel} from the installation: ${e.code ?? ''} ${e.message}`.trim(),
+    `could not read ${rel} from the installation: ${e.message}`,
     {
       cause: err,
       hint:

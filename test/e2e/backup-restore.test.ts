@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -29,12 +30,17 @@ interface Run {
   stderr: string;
 }
 
-/** The built CLI as a real process; `crashAt` names a step where it kills itself with SIGKILL. */
-function uplift(args: string[], crashAt?: string): Run {
+/**
+ * The built CLI as a real process; `crashAt` names a step where it kills itself with SIGKILL,
+ * `limits` are prlimit(1) options (`--fsize=N`: writes past N bytes fail with EFBIG).
+ */
+function uplift(args: string[], crashAt?: string, limits: string[] = []): Run {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
   if (crashAt) env.UPLIFT_TEST_CRASH_AT = crashAt;
   else delete env.UPLIFT_TEST_CRASH_AT;
-  const r = spawnSync(process.execPath, [cliPath, ...args], {
+  const [cmd, ...rest] =
+    limits.length > 0 ? ['prlimit', ...limits, process.execPath] : [process.execPath];
+  const r = spawnSync(cmd as string, [...rest, cliPath, ...args], {
     cwd: repoRoot,
     encoding: 'utf8',
     env,
@@ -102,6 +108,55 @@ describe('uplift backup and restore (CLI)', () => {
 
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('UPLIFT_USAGE');
+  });
+});
+
+describe('resource limits (reliability guide C.5)', () => {
+  it('a backup that hits the file size limit fails with a coded error and leaves no file', () => {
+    writeInstallTree(ws.install);
+    writeFileSync(join(ws.install, 'data/upload.bin'), randomBytes(3 << 20));
+    const out = join(ws.root, 'b.tar.gz');
+
+    const r = uplift(['backup', '--install', ws.install, '--out', out], undefined, [
+      '--fsize=1000000',
+    ]);
+
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('UPLIFT_BACKUP_WRITE_FAILED');
+    expect(r.stderr).toContain('ulimit -f');
+    expect(beside()).toEqual(['skiff']);
+  });
+
+  it('a restore that hits the file size limit leaves the installation untouched', async () => {
+    writeInstallTree(ws.install);
+    const out = join(ws.root, 'b.tar.gz');
+    expect(uplift(['backup', '--install', ws.install, '--out', out]).code).toBe(0);
+    damageInstallTree(ws.install);
+    const damaged = (await hashTree(ws.install)).hash;
+
+    // data/big.bin is 3 MiB.
+    const r = uplift(['restore', out, '--install', ws.install], undefined, ['--fsize=1000000']);
+
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('UPLIFT_BACKUP_WRITE_FAILED');
+    expect(r.stderr).toContain('Nothing was changed.');
+    expect((await hashTree(ws.install)).hash).toBe(damaged);
+    expect(beside()).toEqual(['b.tar.gz', 'b.tar.gz.sha256', 'skiff']);
+  });
+
+  it('backup and restore keep to a few file descriptors (--nofile=32)', async () => {
+    writeInstallTree(ws.install);
+    const original = (await hashTree(ws.install)).hash;
+    const out = join(ws.root, 'b.tar.gz');
+
+    const backup = uplift(['backup', '--install', ws.install, '--out', out], undefined, [
+      '--nofile=32',
+    ]);
+    damageInstallTree(ws.install);
+    const restore = uplift(['restore', out, '--install', ws.install], undefined, ['--nofile=32']);
+
+    expect([backup.code, restore.code]).toEqual([0, 0]);
+    expect((await hashTree(ws.install)).hash).toBe(original);
   });
 });
 
