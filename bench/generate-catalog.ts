@@ -9,6 +9,8 @@
  * overrides on every GA.
  */
 
+import { createRandom } from './random.ts';
+
 export interface CatalogShape {
   majors: number;
   minorsPerMajor: number;
@@ -33,18 +35,6 @@ export interface GeneratedCatalog {
   versions: readonly string[];
   releases: number;
   edges: number;
-}
-
-/** mulberry32: a small seeded PRNG; good enough for test data, and identical on every run. */
-function createRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 /** JSON strings are valid YAML scalars, and quoting keeps `2.0` from becoming a number. */

@@ -1,6 +1,7 @@
 import { createCipheriv, createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createRandom } from './random.ts';
 
 /**
  * A deterministic installation-like tree for the backup bench: by default 20,000 files and exactly
@@ -23,18 +24,6 @@ export interface GenerateOptions {
   files?: number;
   bytes?: number;
   seed?: number;
-}
-
-/** mulberry32: small, fast and good enough to pick sizes and kinds reproducibly. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const logUniform = (r: number, lo: number, hi: number) =>
@@ -61,7 +50,7 @@ export function generateTree(root: string, opts: GenerateOptions = {}): Generate
   const started = performance.now();
   const files = opts.files ?? 20_000;
   const target = opts.bytes ?? 1 << 30;
-  const random = rng(opts.seed ?? 20250101);
+  const random = createRandom(opts.seed ?? 20250101);
   const corpus = textCorpus(random);
 
   const plan: { size: number; kind: 'text' | 'random' }[] = [];
