@@ -8,26 +8,23 @@ import {
   readSync,
   type Stats,
 } from 'node:fs';
-import {
-  link,
-  lstat,
-  mkdir,
-  mkdtemp,
-  readdir,
-  readFile,
-  realpath,
-  rm,
-  unlink,
-} from 'node:fs/promises';
+import { link, lstat, mkdir, mkdtemp, readFile, realpath, rm, unlink } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar, { type Header as TarHeader } from 'tar-stream';
 import { UpliftError } from '../errors/index.ts';
-import { checksumFile, crashPoint, fsyncDir, fsyncFile, writeFileDurably } from './durable.ts';
+import {
+  checksumFile,
+  crashPoint,
+  fsyncDir,
+  fsyncFile,
+  removeStaleTemps,
+  writeFileDurably,
+} from './durable.ts';
 import { refuseIfRestoreInterrupted } from './journal.ts';
 import { createParallelGzip } from './parallel-gzip.ts';
-import { findRunningProcesses, isAlive, startService, stopService } from './service.ts';
+import { findRunningProcesses, startService, stopService } from './service.ts';
 import { copySqliteOnline, isSqliteHeader, sqliteSidecars } from './sqlite.ts';
 import { fileStamp, toolVersion } from './tool-version.ts';
 import {
@@ -532,17 +529,6 @@ async function writeBackup(o: WriteOptions): Promise<Omit<BackupResult, 'seconds
       });
     }
     return { path, type: 'file', ...meta, size, sha256: hash.digest('hex') };
-  }
-}
-
-/** Temp files of earlier backups to the same name whose process died (a crash or kill -9 mid-write). */
-async function removeStaleTemps(out: string): Promise<void> {
-  const prefix = `.${basename(out)}.tmp-`;
-  for (const name of await readdir(dirname(out))) {
-    if (!name.startsWith(prefix)) continue;
-    const pid = Number(name.slice(prefix.length));
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isAlive(pid))
-      await rm(join(dirname(out), name), { force: true });
   }
 }
 

@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, fsyncSync, lstatSync, openSync, readdirSync } from 'node:fs';
-import { open, rename, rm, writeFile } from 'node:fs/promises';
+import { open, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { isAlive } from './service.ts';
 
 /** The sidecar holding a backup's SHA-256 in `sha256sum` format. */
 export function checksumFile(backup: string): string {
@@ -28,8 +29,23 @@ export async function fsyncFile(file: string): Promise<void> {
   }
 }
 
+/**
+ * Removes the temp files (`.<name>.tmp-<pid>`) that earlier writers of `file` left when they died
+ * mid-write (a crash or kill -9); a live writer's temp file is left alone.
+ */
+export async function removeStaleTemps(file: string): Promise<void> {
+  const prefix = `.${basename(file)}.tmp-`;
+  for (const name of await readdir(dirname(file))) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length));
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isAlive(pid))
+      await rm(join(dirname(file), name), { force: true });
+  }
+}
+
 /** Replaces `file` with `text` by temp file + fsync + rename + directory fsync: readers see the old or the new content, never a mix. */
 export async function writeFileDurably(file: string, text: string): Promise<void> {
+  await removeStaleTemps(file);
   const tmp = join(dirname(file), `.${basename(file)}.tmp-${process.pid}`);
   try {
     await writeFile(tmp, text, { mode: 0o600 });

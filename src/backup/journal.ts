@@ -1,7 +1,7 @@
 import { readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ExitCode, UpliftError } from '../errors/index.ts';
-import { fsyncDir, writeFileDurably } from './durable.ts';
+import { fsyncDir, removeStaleTemps, writeFileDurably } from './durable.ts';
 import { isAlive } from './service.ts';
 
 /**
@@ -67,6 +67,7 @@ export async function writeJournal(j: RestoreJournal): Promise<void> {
 
 export async function removeJournal(install: string): Promise<void> {
   await rm(journalPath(install), { force: true });
+  await removeStaleTemps(journalPath(install));
   fsyncDir(dirname(install));
 }
 
