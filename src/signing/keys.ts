@@ -1,0 +1,154 @@
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+} from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { UpliftError } from '../errors/index.ts';
+
+/** A public key: its id is the SHA-256 of the 32 raw key bytes, in hex. */
+export interface PublicKey {
+  keyid: string;
+  /** The 32 raw bytes, base64. */
+  public: string;
+  key: KeyObject;
+}
+
+export interface PrivateKey {
+  keyid: string;
+  key: KeyObject;
+}
+
+export interface KeyPair {
+  publicKey: PublicKey;
+  privateKey: PrivateKey;
+}
+
+/** The file format of a public key (`NAME.pub`): small, readable, safe to publish. */
+export interface PublicKeyFile {
+  format: 'uplift-public-key/1';
+  algorithm: 'ed25519';
+  keyid: string;
+  public: string;
+  name?: string;
+}
+
+export function keyIdOf(raw: Buffer): string {
+  return createHash('sha256').update(raw).digest('hex');
+}
+
+function rawOf(key: KeyObject): Buffer {
+  const jwk = key.export({ format: 'jwk' });
+  if (jwk.crv !== 'Ed25519' || typeof jwk.x !== 'string')
+    throw new Error('not an ed25519 public key');
+  return Buffer.from(jwk.x, 'base64url');
+}
+
+/** Imports a raw 32-byte ed25519 public key given in base64; undefined when it is not one. */
+export function publicKeyFromBase64(b64: string): PublicKey | undefined {
+  const raw = Buffer.from(b64, 'base64');
+  if (raw.length !== 32 || raw.toString('base64') !== b64) return undefined;
+  try {
+    const key = createPublicKey({
+      key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') },
+      format: 'jwk',
+    });
+    return { keyid: keyIdOf(raw), public: b64, key };
+  } catch {
+    return undefined;
+  }
+}
+
+export function generateKeyPair(): KeyPair {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const raw = rawOf(publicKey);
+  const keyid = keyIdOf(raw);
+  return {
+    publicKey: { keyid, public: raw.toString('base64'), key: publicKey },
+    privateKey: { keyid, key: privateKey },
+  };
+}
+
+/**
+ * Writes `<base>.key` (PKCS#8 PEM, mode 0600, created exclusively: an existing key is never
+ * overwritten) and `<base>.pub` (JSON, {@link PublicKeyFile}).
+ */
+export async function writeKeyPair(
+  pair: KeyPair,
+  base: string,
+  name?: string,
+): Promise<{ privateFile: string; publicFile: string }> {
+  const privateFile = `${base}.key`;
+  const publicFile = `${base}.pub`;
+  const pem = pair.privateKey.key.export({ format: 'pem', type: 'pkcs8' }).toString();
+  const pub: PublicKeyFile = {
+    format: 'uplift-public-key/1',
+    algorithm: 'ed25519',
+    keyid: pair.publicKey.keyid,
+    public: pair.publicKey.public,
+    ...(name ? { name } : {}),
+  };
+  try {
+    await writeFile(privateFile, pem, { mode: 0o600, flag: 'wx' });
+    await writeFile(publicFile, `${JSON.stringify(pub, null, 2)}\n`, { mode: 0o644, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new UpliftError('UPLIFT_KEY_EXISTS', `${(err as NodeJS.ErrnoException).path} exists`, {
+        hint: 'Choose another --out; uplift never overwrites a key.',
+        unchanged: true,
+      });
+    throw err;
+  }
+  return { privateFile, publicFile };
+}
+
+async function readKeyFile(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new UpliftError('UPLIFT_FILE_NOT_FOUND', `${file} does not exist`, {
+        hint: 'Give the path of a key made by `uplift keys generate`.',
+        location: { file },
+      });
+    throw err;
+  }
+}
+
+/** Reads a private key written by {@link writeKeyPair} (any PKCS#8 PEM ed25519 key). */
+export async function loadPrivateKey(file: string): Promise<PrivateKey> {
+  const text = await readKeyFile(file);
+  try {
+    const key = createPrivateKey(text);
+    if (key.asymmetricKeyType !== 'ed25519') throw new Error(String(key.asymmetricKeyType));
+    return { keyid: keyIdOf(rawOf(createPublicKey(key))), key };
+  } catch {
+    throw new UpliftError('UPLIFT_KEY_INVALID', `${file} is not an ed25519 private key`, {
+      hint: 'Give the .key file made by `uplift keys generate` (PKCS#8 PEM).',
+      location: { file },
+    });
+  }
+}
+
+/** Reads a public key file ({@link PublicKeyFile}); its keyid must match its bytes. */
+export async function loadPublicKey(file: string): Promise<PublicKey> {
+  const text = await readKeyFile(file);
+  let parsed: Partial<PublicKeyFile> | undefined;
+  try {
+    parsed = JSON.parse(text) as Partial<PublicKeyFile>;
+  } catch {
+    // Reported below.
+  }
+  const key =
+    parsed?.format === 'uplift-public-key/1' && typeof parsed.public === 'string'
+      ? publicKeyFromBase64(parsed.public)
+      : undefined;
+  if (!key || (parsed?.keyid !== undefined && parsed.keyid !== key.keyid))
+    throw new UpliftError('UPLIFT_KEY_INVALID', `${file} is not an uplift public key`, {
+      hint: 'Give the .pub file made by `uplift keys generate`; its keyid must be the SHA-256 of its key.',
+      location: { file, path: 'public' },
+    });
+  return key;
+}
