@@ -1,11 +1,19 @@
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { type GeneratedTree, generateTree } from './generate-tree.ts';
+import {
+  type Comparison,
+  compare,
+  figures,
+  type RunFigures,
+  type Timed,
+  timed,
+} from './measure.ts';
 import { round } from './stats.ts';
+
+export type { Comparison, RunFigures } from './measure.ts';
 
 /**
  * `uplift backup`, `--verify` and `restore` against the system tools doing the same work, in the
@@ -15,26 +23,6 @@ import { round } from './stats.ts';
  * process, so its start-up counts and its peak RSS is its own. Each command runs `rounds` times,
  * alternating which goes first, and the best time counts; the page cache is warm for all.
  */
-export interface RunFigures {
-  command: string;
-  /** Best of the rounds. */
-  seconds: number;
-  runs: number[];
-  /** Tree bytes per second of the best round, in MB/s (10^6 bytes). */
-  mbPerSecond: number;
-  /** Peak resident memory of the process, for uplift only. */
-  peakRssMB?: number;
-  /** Size of the archive written, for backups. */
-  archiveBytes?: number;
-}
-
-export interface Comparison {
-  uplift: RunFigures;
-  tool: RunFigures;
-  /** uplift seconds / tool seconds: below 1 means uplift is faster. */
-  ratio: number;
-}
-
 export interface BackupFigures {
   tree: Omit<GeneratedTree, 'root'>;
   gzipLevel: number;
@@ -51,65 +39,6 @@ export interface BackupBenchOptions {
   level?: number;
   rounds?: number;
   log?: (s: string) => void;
-}
-
-interface Timed {
-  seconds: number;
-  peakRssMB: number;
-  stdout: string;
-}
-
-/** Runs a command to completion, polling /proc for its peak RSS (VmHWM) on Linux. */
-function timed(cmd: string, args: string[], cwd: string): Promise<Timed> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let peakKb = 0;
-    const poll = setInterval(() => {
-      try {
-        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-        if (m) peakKb = Math.max(peakKb, Number(m[1]));
-      } catch {
-        // Exited between polls.
-      }
-    }, 25);
-    child.stdout.on('data', (b: Buffer) => {
-      stdout += b.toString('utf8');
-    });
-    child.stderr.on('data', (b: Buffer) => {
-      stderr += b.toString('utf8');
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearInterval(poll);
-      const seconds = (performance.now() - t0) / 1000;
-      if (code !== 0)
-        reject(new Error(`${cmd} ${args.join(' ')} exited ${code}\n${stderr.slice(0, 2000)}`));
-      else resolve({ seconds, peakRssMB: round(peakKb / 1024), stdout });
-    });
-  });
-}
-
-function figures(
-  command: string,
-  runs: Timed[],
-  bytes: number,
-  extra: Partial<RunFigures> = {},
-): RunFigures {
-  const best = Math.min(...runs.map((r) => r.seconds));
-  return {
-    command,
-    seconds: round(best),
-    runs: runs.map((r) => round(r.seconds)),
-    mbPerSecond: round(bytes / 1e6 / best),
-    ...extra,
-  };
-}
-
-function compare(uplift: RunFigures, tool: RunFigures): Comparison {
-  return { uplift, tool, ratio: round(uplift.seconds / tool.seconds) };
 }
 
 export async function benchBackup(opts: BackupBenchOptions): Promise<BackupFigures> {
