@@ -1,6 +1,17 @@
 import { createCipheriv, createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createRandom } from './random.ts';
 
 /**
@@ -118,6 +129,166 @@ export function generateTree(root: string, opts: GenerateOptions = {}): Generate
     bytes: textBytes + randomBytes,
     textBytes,
     randomBytes,
+    seconds: Math.round(performance.now() - started) / 1000,
+  };
+}
+
+/** What {@link mutateTree} did: the counts and bytes of the new tree. */
+export interface MutatedTree {
+  root: string;
+  files: number;
+  bytes: number;
+  changed: number;
+  changedBytes: number;
+  added: number;
+  addedBytes: number;
+  deleted: number;
+  seconds: number;
+}
+
+export interface MutateOptions {
+  /** Share of the files whose content changes: 0.05 by default. */
+  fraction?: number;
+  /** Files added and files deleted, each: 0.25 % of the file count (at least 1) by default. */
+  addDelete?: number;
+  seed?: number;
+}
+
+/** Every regular file under `root`, as sorted `/`-separated relative paths. */
+export function listFiles(root: string): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    for (const e of readdirSync(join(root, rel), { withFileTypes: true })) {
+      const p = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) out.push(p);
+    }
+  };
+  walk('');
+  return out.sort();
+}
+
+/**
+ * The next release of a generated tree, the way an upgrade changes an installation: `to` gets a
+ * copy of `from` in which a seeded `fraction` of the files (5 % by default) has new content of a
+ * similar size (within ±2 %: fresh keystream for `.bin` files, the text rotated and re-headed for
+ * `.txt` files, so each stays as compressible as it was), a few files are deleted and a few new
+ * ones added. Deterministic for a given `from` and seed; `from` is not touched.
+ */
+export function mutateTree(from: string, to: string, opts: MutateOptions = {}): MutatedTree {
+  const started = performance.now();
+  const seed = opts.seed ?? 20250202;
+  const random = createRandom(seed);
+  const paths = listFiles(from);
+  const fraction = opts.fraction ?? 0.05;
+  const addDelete = opts.addDelete ?? Math.max(1, Math.round(paths.length * 0.0025));
+  const key = createHash('sha256').update(`mutate-${seed}`).digest().subarray(0, 16);
+  const keystream = createCipheriv('aes-128-ctr', key, Buffer.alloc(16));
+
+  // Choose, without repeats, the files to change and the files to delete.
+  const order = paths.map((p, i) => ({ p, i, r: random() })).sort((a, b) => a.r - b.r);
+  const nChanged = Math.round(paths.length * fraction);
+  const changed = new Set(order.slice(0, nChanged).map((o) => o.p));
+  const deleted = new Set(order.slice(nChanged, nChanged + addDelete).map((o) => o.p));
+
+  const newContent = (old: Buffer, name: string): Buffer => {
+    const size = Math.max(1, Math.round(old.length * (0.98 + random() * 0.04)));
+    if (name.endsWith('.bin')) return keystream.update(Buffer.alloc(size));
+    const header = Buffer.from(`# changed by the next release (${name})\n`, 'utf8');
+    const rotated = Buffer.concat([old.subarray(Math.floor(random() * old.length)), old]);
+    const body = Buffer.alloc(size);
+    let off = header.copy(body, 0, 0, Math.min(header.length, size));
+    while (off < size) off += rotated.copy(body, off, 0, Math.min(rotated.length, size - off));
+    return body;
+  };
+
+  let bytes = 0;
+  let changedBytes = 0;
+  const dirs = new Set<string>();
+  const ensureDir = (rel: string) => {
+    const d = dirname(rel);
+    if (!dirs.has(d)) {
+      mkdirSync(join(to, d), { recursive: true });
+      dirs.add(d);
+    }
+  };
+  for (const p of paths) {
+    if (deleted.has(p)) continue;
+    ensureDir(p);
+    const src = join(from, p);
+    const dst = join(to, p);
+    if (changed.has(p)) {
+      const data = newContent(readFileSync(src), p);
+      writeFileSync(dst, data);
+      chmodSync(dst, statSync(src).mode & 0o7777);
+      changedBytes += data.length;
+      bytes += data.length;
+    } else {
+      copyFileSync(src, dst);
+      bytes += statSync(dst).size;
+    }
+  }
+  // New files go next to existing ones, named apart from the generator's names.
+  let addedBytes = 0;
+  const sample = order.slice(nChanged + addDelete);
+  for (let i = 0; i < addDelete; i++) {
+    const like = sample[i % Math.max(1, sample.length)]?.p ?? paths[0] ?? 'file.bin';
+    const rel = `${dirname(like) === '.' ? '' : `${dirname(like)}/`}added-${String(i).padStart(4, '0')}.bin`;
+    ensureDir(rel);
+    const size = Math.max(1, Math.floor(logUniform(random(), 1 << 10, 256 << 10)));
+    writeFileSync(join(to, rel), keystream.update(Buffer.alloc(size)));
+    addedBytes += size;
+    bytes += size;
+  }
+  return {
+    root: to,
+    files: paths.length - deleted.size + addDelete,
+    bytes,
+    changed: changed.size,
+    changedBytes,
+    added: addDelete,
+    addedBytes,
+    deleted: deleted.size,
+    seconds: Math.round(performance.now() - started) / 1000,
+  };
+}
+
+/**
+ * `files` incompressible files of equal size adding up to `bytes` (AES-CTR keystream), written in
+ * 8 MiB pieces so that generating a 2 GiB tree needs no 2 GiB of memory: the input for the
+ * peak-RSS measurement of a large pack, whose size is then about `bytes` whatever the compressor.
+ */
+export function generateLargeFiles(
+  root: string,
+  opts: { bytes: number; files: number; seed?: number },
+): { root: string; files: number; bytes: number; seconds: number } {
+  const started = performance.now();
+  const key = createHash('sha256')
+    .update(`large-${opts.seed ?? 20250303}`)
+    .digest()
+    .subarray(0, 16);
+  const keystream = createCipheriv('aes-128-ctr', key, Buffer.alloc(16));
+  mkdirSync(root, { recursive: true });
+  const each = Math.floor(opts.bytes / opts.files);
+  const piece = Buffer.alloc(8 << 20);
+  let bytes = 0;
+  for (let i = 0; i < opts.files; i++) {
+    const size = i === opts.files - 1 ? opts.bytes - each * (opts.files - 1) : each;
+    const fd = openSync(join(root, `large-${String(i).padStart(2, '0')}.bin`), 'w');
+    try {
+      for (let off = 0; off < size; off += piece.length) {
+        const n = Math.min(piece.length, size - off);
+        writeSync(fd, keystream.update(piece.subarray(0, n)));
+      }
+    } finally {
+      closeSync(fd);
+    }
+    bytes += size;
+  }
+  return {
+    root,
+    files: opts.files,
+    bytes,
     seconds: Math.round(performance.now() - started) / 1000,
   };
 }
