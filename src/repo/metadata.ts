@@ -1,0 +1,213 @@
+import { createPublicKey } from 'node:crypto';
+import canonicalizeModule from 'canonicalize';
+import type { z } from 'zod';
+import { UpliftError } from '../errors/index.ts';
+import {
+  type PrivateKey,
+  type PublicKey,
+  publicKeyFromBase64,
+  signBytes,
+  verifyBytes,
+} from '../signing/index.ts';
+import { Envelope, IndexSigned, type Role, type RoleName, RootSigned } from './schema.ts';
+
+// The package is CommonJS (`module.exports = fn`) while its typings claim an ES default export.
+const canonicalize = canonicalizeModule as unknown as (value: unknown) => string | undefined;
+
+/** Metadata files larger than this are refused before parsing (an endless-data attack). */
+export const maxMetadataBytes = 16 << 20;
+
+/** A parsed, not yet trusted, metadata file. */
+export interface Metadata<T> {
+  signed: T;
+  signatures: Envelope['signatures'];
+  /** The canonical bytes of `signed`: what every signature covers. */
+  signedBytes: Buffer;
+  /** The file as read. */
+  raw: Buffer;
+}
+
+export type RootMetadata = Metadata<RootSigned>;
+export type IndexMetadata = Metadata<IndexSigned>;
+
+/** The bytes a signature covers: RFC 8785 canonical JSON of `signed`. */
+export function canonicalBytes(signed: unknown): Buffer {
+  const text = canonicalize(signed);
+  /* v8 ignore next -- unreachable: metadata is plain JSON data */
+  if (text === undefined) throw new Error('cannot canonicalize metadata');
+  return Buffer.from(text, 'utf8');
+}
+
+function invalid(file: string, message: string, path?: string): UpliftError {
+  return new UpliftError('UPLIFT_REPO_INVALID', `${file}: ${message}`, {
+    hint: 'The repository serves damaged or foreign metadata; tell its owner, or check --repo.',
+    location: { file, path },
+  });
+}
+
+function parseEnvelope<S extends z.ZodType>(raw: Buffer, file: string, schema: S) {
+  if (raw.length > maxMetadataBytes)
+    throw invalid(file, `${raw.length} bytes is more than metadata may be (${maxMetadataBytes})`);
+  let json: unknown;
+  try {
+    json = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw invalid(file, 'not JSON');
+  }
+  const env = Envelope.safeParse(json);
+  if (!env.success)
+    throw invalid(file, 'not signed metadata ({ signed, signatures })', issuePath(env.error));
+  const signed = schema.safeParse(env.data.signed);
+  if (!signed.success) {
+    const issue = signed.error.issues[0];
+    throw invalid(
+      file,
+      `signed.${issue?.path.join('.')}: ${issue?.message ?? 'invalid'}`,
+      `signed.${issue?.path.join('.')}`,
+    );
+  }
+  return {
+    signed: signed.data as z.infer<S>,
+    signatures: env.data.signatures,
+    // Signatures cover what was published, unknown fields included, not what zod kept.
+    signedBytes: canonicalBytes(env.data.signed),
+    raw,
+  };
+}
+
+function issuePath(err: z.ZodError): string | undefined {
+  return err.issues[0]?.path.join('.') || undefined;
+}
+
+/** Parses a root file and checks it is self-consistent: key ids match keys, roles name known keys. */
+export function parseRoot(raw: Buffer, file: string): RootMetadata {
+  const meta = parseEnvelope(raw, file, RootSigned);
+  for (const [keyid, k] of Object.entries(meta.signed.keys)) {
+    const key = publicKeyFromBase64(k.public);
+    if (!key || key.keyid !== keyid)
+      throw invalid(
+        file,
+        `keys.${keyid} is not the ed25519 key with that id`,
+        `signed.keys.${keyid}`,
+      );
+  }
+  for (const [name, role] of Object.entries(meta.signed.roles)) {
+    for (const id of role.keyids)
+      if (!meta.signed.keys[id])
+        throw invalid(file, `roles.${name} names key ${id}, which keys does not hold`);
+    if (role.threshold > new Set(role.keyids).size)
+      throw invalid(
+        file,
+        `roles.${name}.threshold ${role.threshold} is more than its ${role.keyids.length} keys`,
+        `signed.roles.${name}.threshold`,
+      );
+  }
+  return meta;
+}
+
+export function parseIndex(raw: Buffer, file: string): IndexMetadata {
+  return parseEnvelope(raw, file, IndexSigned);
+}
+
+/** The public keys a root lists, by key id. */
+export function keysOf(root: RootSigned): Map<string, PublicKey> {
+  const keys = new Map<string, PublicKey>();
+  for (const [keyid, k] of Object.entries(root.keys)) {
+    const key = publicKeyFromBase64(k.public);
+    if (key && key.keyid === keyid) keys.set(keyid, key);
+  }
+  return keys;
+}
+
+/**
+ * The key ids of `role` whose signatures over `meta` are good. Each key id counts once, only keys
+ * the role lists count, and a bad signature never counts, whatever else is in the list.
+ */
+export function validSigners(
+  meta: Pick<Metadata<unknown>, 'signedBytes' | 'signatures'>,
+  root: RootSigned,
+  role: Role,
+): Set<string> {
+  const keys = keysOf(root);
+  const allowed = new Set(role.keyids);
+  const good = new Set<string>();
+  for (const s of meta.signatures) {
+    if (!allowed.has(s.keyid) || good.has(s.keyid)) continue;
+    const key = keys.get(s.keyid);
+    if (key && verifyBytes(key, meta.signedBytes, s.sig)) good.add(s.keyid);
+  }
+  return good;
+}
+
+/** True when a threshold of `root`'s `roleName` keys signed `meta`. */
+export function meetsThreshold(
+  meta: Pick<Metadata<unknown>, 'signedBytes' | 'signatures'>,
+  root: RootSigned,
+  roleName: RoleName,
+): { ok: boolean; good: number; threshold: number } {
+  const role = root.roles[roleName];
+  const good = validSigners(meta, root, role).size;
+  return { ok: good >= role.threshold, good, threshold: role.threshold };
+}
+
+/** Signs `signed` with each key (once per key id) and returns the file's bytes. */
+export function signMetadata(signed: unknown, keys: readonly PrivateKey[]): Buffer {
+  const bytes = canonicalBytes(signed);
+  const seen = new Set<string>();
+  const signatures = [];
+  for (const k of keys) {
+    if (seen.has(k.keyid)) continue;
+    seen.add(k.keyid);
+    signatures.push(signBytes(k, bytes));
+  }
+  return Buffer.from(`${JSON.stringify({ signed, signatures }, null, 2)}\n`);
+}
+
+/** The public half of a private key. */
+export function publicKeyOf(key: PrivateKey): PublicKey {
+  const jwk = createPublicKey(key.key).export({ format: 'jwk' });
+  const pub = publicKeyFromBase64(Buffer.from(String(jwk.x), 'base64url').toString('base64'));
+  /* v8 ignore next -- unreachable: loadPrivateKey accepts ed25519 keys only */
+  if (!pub) throw new Error('not an ed25519 key');
+  return pub;
+}
+
+/**
+ * The time uplift takes as now. Tests set `UPLIFT_TEST_NOW` (an ISO time) to check expiry
+ * without waiting.
+ */
+export function currentTime(): Date {
+  const env = process.env.UPLIFT_TEST_NOW;
+  if (env) {
+    const d = new Date(env);
+    if (!Number.isNaN(d.getTime())) return d;
+  }
+  return new Date();
+}
+
+const units: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
+
+/** `7d`, `12h`, `30m`, `90s`, `2w` from `now`, or an ISO time as is. */
+export function parseExpiry(value: string, now: Date, option = '--expires'): Date {
+  const m = /^(\d+)\s*([smhdw])$/.exec(value.trim());
+  if (m) return new Date(now.getTime() + Number(m[1]) * (units[m[2] as string] as number) * 1000);
+  const d = new Date(value);
+  if (/^\d{4}-\d{2}-\d{2}/.test(value) && !Number.isNaN(d.getTime())) return d;
+  throw new UpliftError('UPLIFT_USAGE', `${option} ${JSON.stringify(value)} is not a duration`, {
+    hint: `Write a duration such as 7d, 12h or 365d, or an ISO time (${option} 2030-01-01T00:00:00Z).`,
+  });
+}
+
+/** Metadata times: ISO 8601 in UTC, whole seconds. */
+export function isoSeconds(d: Date): string {
+  return `${d.toISOString().slice(0, 19)}Z`;
+}
+
+/** "3 h ago"-style age of an instant, for messages about expiry. */
+export function ageOf(then: Date, now: Date): string {
+  const s = Math.max(0, Math.round((now.getTime() - then.getTime()) / 1000));
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  if (s < 172_800) return `${Math.round(s / 3600)} h`;
+  return `${Math.round(s / 86_400)} days`;
+}
