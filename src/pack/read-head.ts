@@ -1,0 +1,251 @@
+import type { FileHandle } from 'node:fs/promises';
+import { type Signature, SignatureEnvelope } from '../signing/index.ts';
+import { formatPath } from '../yaml/index.ts';
+import { packError, q } from './errors.ts';
+import {
+  formatVersion,
+  headerBytes,
+  layoutOf,
+  magic,
+  maxManifestBytes,
+  maxSignatureBytes,
+  type PackHeader,
+  scriptPrefix,
+} from './format.ts';
+import { modeProblem, octal, pathProblem } from './safe-path.ts';
+import { PackManifest } from './schema.ts';
+
+export interface PackHead {
+  header: PackHeader;
+  /** The three parts before the payload, exactly as in the file. */
+  headerBuf: Buffer;
+  manifestBytes: Buffer;
+  signatureBytes: Buffer;
+  /** Offset of the payload. */
+  payloadAt: number;
+}
+
+async function readAt(fh: FileHandle, at: number, length: number): Promise<Buffer> {
+  const buf = Buffer.alloc(length);
+  let got = 0;
+  while (got < length) {
+    const { bytesRead } = await fh.read(buf, got, length - got, at + got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  return buf.subarray(0, got);
+}
+
+/**
+ * Reads the header, then the manifest and signature, each length checked against its cap and
+ * against the file's size before a byte of it is read.
+ */
+export async function readHead(fh: FileHandle, file: string, total: number): Promise<PackHead> {
+  const headerBuf = await readAt(fh, 0, headerBytes);
+  const seen = headerBuf.subarray(0, magic.length);
+  if (!magic.subarray(0, seen.length).equals(seen))
+    throw packError('UPLIFT_PACK_NOT_A_PACK', file, 'it does not start with UPLIFTPK', {});
+  if (headerBuf.length < headerBytes)
+    throw packError(
+      'UPLIFT_PACK_TRUNCATED',
+      file,
+      `it ends at byte ${total}, inside the ${headerBytes}-byte header`,
+    );
+  const version = headerBuf.readUInt16BE(8);
+  if (version !== formatVersion)
+    throw packError(
+      'UPLIFT_PACK_NOT_A_PACK',
+      file,
+      `format version ${version} at offset 8 is not one this uplift reads (${formatVersion})`,
+      { hint: 'Use the uplift version that matches the pack, or rebuild the pack.' },
+    );
+  if (headerBuf.readUInt16BE(10) !== 0)
+    throw packError('UPLIFT_PACK_NOT_A_PACK', file, 'the reserved bytes at offset 10 are not zero');
+  const header: PackHeader = {
+    version,
+    manifestBytes: headerBuf.readUInt32BE(12),
+    signatureBytes: headerBuf.readUInt32BE(16),
+  };
+  if (header.manifestBytes > maxManifestBytes)
+    throw packError(
+      'UPLIFT_PACK_METADATA_TOO_LARGE',
+      file,
+      `its header declares a ${header.manifestBytes}-byte manifest (offset 12); the limit is ${maxManifestBytes}`,
+    );
+  if (header.signatureBytes > maxSignatureBytes)
+    throw packError(
+      'UPLIFT_PACK_METADATA_TOO_LARGE',
+      file,
+      `its header declares a ${header.signatureBytes}-byte signature (offset 16); the limit is ${maxSignatureBytes}`,
+    );
+  const at = layoutOf(header);
+  if (total < at.payload)
+    throw packError(
+      'UPLIFT_PACK_TRUNCATED',
+      file,
+      `it ends at byte ${total}, inside its ${total < at.signature ? 'manifest' : 'signature'} (which ends at byte ${total < at.signature ? at.signature : at.payload})`,
+    );
+  const manifestBytes = await readAt(fh, at.manifest, header.manifestBytes);
+  const signatureBytes = await readAt(fh, at.signature, header.signatureBytes);
+  if (manifestBytes.length + signatureBytes.length !== header.manifestBytes + header.signatureBytes)
+    throw packError('UPLIFT_PACK_TRUNCATED', file, 'it became shorter while being read');
+  return { header, headerBuf, manifestBytes, signatureBytes, payloadAt: at.payload };
+}
+
+/** The signature envelope, or the reason there is none. */
+export function parseSignature(file: string, head: PackHead): Signature {
+  if (head.signatureBytes.length === 0)
+    throw packError('UPLIFT_PACK_SIGNATURE_MISSING', file, 'it carries no signature');
+  let json: unknown;
+  try {
+    json = JSON.parse(head.signatureBytes.toString('utf8'));
+  } catch {
+    json = undefined;
+  }
+  const parsed = SignatureEnvelope.safeParse(json);
+  if (!parsed.success)
+    throw packError(
+      'UPLIFT_PACK_SIGNATURE_INVALID',
+      file,
+      `its signature (offset ${head.payloadAt - head.signatureBytes.length}) is not a { keyid, sig } envelope`,
+    );
+  return parsed.data;
+}
+
+/**
+ * Parses the (already signature-checked) manifest and checks what the schema cannot: safe paths
+ * and modes, each name once, no file under another, and totals that agree with the lists.
+ */
+export function parseManifest(file: string, bytes: Buffer): PackManifest {
+  let json: unknown;
+  try {
+    json = JSON.parse(bytes.toString('utf8'));
+  } catch (err) {
+    throw packError(
+      'UPLIFT_PACK_MANIFEST_INVALID',
+      file,
+      `its manifest is not JSON: ${(err as Error).message}`,
+    );
+  }
+  const parsed = PackManifest.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = formatPath(issue?.path ?? []);
+    throw packError('UPLIFT_PACK_MANIFEST_INVALID', file, `manifest ${path}: ${issue?.message}`, {
+      path,
+    });
+  }
+  const m = parsed.data;
+  const names = new Map<string, string>();
+  const entries = new Map<string, { size: number; sha256: string }>();
+  const claim = (path: string, field: string) => {
+    const problem = pathProblem(path);
+    if (problem)
+      throw packError('UPLIFT_PACK_UNSAFE_PATH', file, `manifest ${field} ${q(path)} ${problem}`, {
+        path: field,
+      });
+    if (names.has(path))
+      throw packError(
+        'UPLIFT_PACK_ENTRY_DUPLICATE',
+        file,
+        `manifest ${field} ${q(path)} is also ${names.get(path)}`,
+        { path: field },
+      );
+    names.set(path, field);
+  };
+  const checkMode = (mode: number, path: string, field: string) => {
+    const bad = modeProblem(mode);
+    if (bad)
+      throw packError(
+        'UPLIFT_PACK_UNSAFE_ENTRY',
+        file,
+        `manifest ${field} gives ${q(path)} mode ${octal(mode)}, which ${bad}`,
+        { path: field },
+      );
+  };
+  for (const [i, f] of m.files.entries()) {
+    const field = `files[${i}].path`;
+    claim(f.path, field);
+    if (f.path.startsWith(scriptPrefix))
+      throw packError(
+        'UPLIFT_PACK_UNSAFE_PATH',
+        file,
+        `manifest ${field} ${q(f.path)} lies under the reserved ${scriptPrefix}`,
+        { path: field },
+      );
+    if (f.action !== 'delete') {
+      checkMode(f.mode, f.path, `files[${i}].mode`);
+      entries.set(f.path, f);
+    }
+  }
+  const scripts = [
+    ...m.migrations.config.map((x, i) => [x.script, `migrations.config[${i}].script`] as const),
+    ...m.migrations.database.map((x, i) => [x.script, `migrations.database[${i}].script`] as const),
+    ...m.hooks.map((x, i) => [x.script, `hooks[${i}].script`] as const),
+  ];
+  const seenScripts = new Map<string, { size: number; sha256: string; field: string }>();
+  for (const [s, field] of scripts) {
+    const known = seenScripts.get(s.path);
+    if (known) {
+      if (known.size !== s.size || known.sha256 !== s.sha256)
+        throw packError(
+          'UPLIFT_PACK_MANIFEST_INVALID',
+          file,
+          `manifest ${field} names ${q(s.path)} with another size or hash than ${known.field}`,
+          { path: field },
+        );
+      continue;
+    }
+    seenScripts.set(s.path, { size: s.size, sha256: s.sha256, field });
+    claim(s.path, `${field}.path`);
+    if (!s.path.startsWith(scriptPrefix) || s.path === scriptPrefix)
+      throw packError(
+        'UPLIFT_PACK_UNSAFE_PATH',
+        file,
+        `manifest ${field}.path ${q(s.path)} is not under ${scriptPrefix}`,
+        { path: `${field}.path` },
+      );
+    checkMode(s.mode, s.path, `${field}.mode`);
+    entries.set(s.path, s);
+  }
+  for (const [path, field] of names) {
+    for (let i = path.indexOf('/'); i !== -1; i = path.indexOf('/', i + 1)) {
+      const parent = names.get(path.slice(0, i));
+      if (parent)
+        throw packError(
+          'UPLIFT_PACK_MANIFEST_INVALID',
+          file,
+          `manifest ${field} ${q(path)} lies under the file ${parent}`,
+          { path: field },
+        );
+    }
+  }
+  let stage = 0;
+  for (const e of entries.values()) stage += e.size;
+  if (m.payload.entries !== entries.size)
+    throw packError(
+      'UPLIFT_PACK_MANIFEST_INVALID',
+      file,
+      `manifest payload.entries is ${m.payload.entries}, but it lists ${entries.size} payload files`,
+      { path: 'payload.entries' },
+    );
+  if (m.space.stage !== stage)
+    throw packError(
+      'UPLIFT_PACK_MANIFEST_INVALID',
+      file,
+      `manifest space.stage is ${m.space.stage}, but its payload files hold ${stage} bytes`,
+      { path: 'space.stage' },
+    );
+  return m;
+}
+
+/** The files the payload must hold, by path: add/replace files and every script once. */
+export function payloadEntries(
+  m: PackManifest,
+): Map<string, { size: number; mode: number; sha256: string }> {
+  const out = new Map<string, { size: number; mode: number; sha256: string }>();
+  for (const f of m.files) if (f.action !== 'delete') out.set(f.path, f);
+  for (const x of [...m.migrations.config, ...m.migrations.database, ...m.hooks])
+    out.set(x.script.path, x.script);
+  return out;
+}

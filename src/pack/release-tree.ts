@@ -1,0 +1,184 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { lstat, readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { UpliftError } from '../errors/index.ts';
+import { formatPath } from '../yaml/index.ts';
+import { scriptPrefix } from './format.ts';
+import { modeProblem, octal, pathProblem } from './safe-path.ts';
+import { FileMode, PackPath, Sha256 } from './schema.ts';
+
+/** `<dir>/manifest.json` of a release tree (products/skiff/layout.md, "Release trees"). */
+export const ReleaseManifest = z.object({
+  product: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/),
+  version: z.string().min(1).max(200),
+  /** Optional release time; when present it becomes the pack's `created`. */
+  created: z.iso.datetime().optional(),
+  files: z.array(
+    z.strictObject({
+      path: PackPath,
+      size: z.number().int().nonnegative(),
+      mode: FileMode,
+      sha256: Sha256,
+    }),
+  ),
+});
+export type ReleaseManifest = z.infer<typeof ReleaseManifest>;
+
+export interface TreeFile {
+  path: string;
+  size: number;
+  mode: number;
+  sha256: string;
+}
+
+export interface ReleaseTreeInput {
+  dir: string;
+  tree: string;
+  product: string;
+  version: string;
+  /** When the manifest says, else the manifest file's mtime (a release tree sets it to the release date). */
+  created: string;
+  files: Map<string, TreeFile>;
+}
+
+function inputError(message: string, file: string, hint: string, path?: string): UpliftError {
+  return new UpliftError('UPLIFT_PACK_BUILD_INPUT', message, {
+    hint,
+    location: { file, path },
+  });
+}
+
+/**
+ * Reads a release tree and checks that its files are exactly what its manifest says (path, size,
+ * mode, SHA-256): the walk of the tree is the truth, the manifest only a claim.
+ */
+export async function readReleaseTree(dir: string): Promise<ReleaseTreeInput> {
+  const manifestFile = join(dir, 'manifest.json');
+  const tree = join(dir, 'tree');
+  let text: string;
+  try {
+    text = await readFile(manifestFile, 'utf8');
+  } catch {
+    throw inputError(
+      `${dir} is not a release tree: ${manifestFile} cannot be read`,
+      manifestFile,
+      'Give a directory holding tree/ and manifest.json (products/skiff/layout.md, "Release trees").',
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw inputError(
+      `${manifestFile} is not JSON: ${(err as Error).message}`,
+      manifestFile,
+      'Rebuild the release tree.',
+    );
+  }
+  const parsed = ReleaseManifest.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = formatPath(issue?.path ?? []);
+    throw inputError(
+      `${manifestFile}: ${path}: ${issue?.message}`,
+      manifestFile,
+      'A release manifest is { product, version, files: [{ path, size, mode, sha256 }] }.',
+      path,
+    );
+  }
+  const m = parsed.data;
+  const listed = new Map<string, TreeFile>();
+  for (const [i, f] of m.files.entries()) {
+    const problem =
+      pathProblem(f.path) ??
+      (f.path.startsWith(scriptPrefix) ? `lies under the reserved ${scriptPrefix}` : undefined);
+    if (problem)
+      throw inputError(
+        `${manifestFile}: files[${i}].path ${JSON.stringify(f.path)} ${problem}`,
+        manifestFile,
+        'Release files need plain relative paths.',
+        `files[${i}].path`,
+      );
+    const bad = modeProblem(f.mode);
+    if (bad)
+      throw inputError(
+        `${manifestFile}: ${f.path} has mode ${octal(f.mode)}, which ${bad}`,
+        manifestFile,
+        'Packs carry only ordinary permission bits: drop setuid/setgid/sticky and world-write.',
+        `files[${i}].mode`,
+      );
+    if (listed.has(f.path))
+      throw inputError(
+        `${manifestFile}: ${f.path} is listed twice`,
+        manifestFile,
+        'List each file once.',
+        `files[${i}].path`,
+      );
+    listed.set(f.path, f);
+  }
+
+  const seen = new Set<string>();
+  const walk = async (rel: string): Promise<void> => {
+    const abs = rel === '' ? tree : join(tree, rel);
+    const names = (await readdir(abs)).sort();
+    for (const name of names) {
+      const path = rel === '' ? name : `${rel}/${name}`;
+      const st = await lstat(join(tree, path));
+      if (st.isDirectory()) {
+        await walk(path);
+        continue;
+      }
+      const where = join(tree, path);
+      if (!st.isFile())
+        throw inputError(
+          `${where} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}; packs hold regular files only`,
+          where,
+          'Replace it with a regular file, or leave it out of the release tree.',
+        );
+      const f = listed.get(path);
+      if (!f)
+        throw inputError(
+          `${where} is in the tree but not in ${manifestFile}`,
+          where,
+          'Rebuild the release tree so its manifest lists every file.',
+        );
+      const mode = st.mode & 0o7777;
+      const sha256 = f.size === st.size ? await hashFile(where) : '';
+      if (f.size !== st.size || f.sha256 !== sha256 || f.mode !== mode)
+        throw inputError(
+          `${where} disagrees with ${manifestFile}: manifest ${f.size} bytes, mode ${octal(f.mode)}, sha256 ${f.sha256.slice(0, 12)}…; tree ${st.size} bytes, mode ${octal(mode)}${sha256 ? `, sha256 ${sha256.slice(0, 12)}…` : ''}`,
+          where,
+          'The tree was changed after its manifest was written: rebuild the release tree.',
+        );
+      seen.add(path);
+    }
+  };
+  try {
+    await walk('');
+  } catch (err) {
+    if (err instanceof UpliftError) throw err;
+    throw inputError(
+      `${tree} cannot be read: ${(err as Error).message}`,
+      tree,
+      'Give a directory holding tree/ and manifest.json.',
+    );
+  }
+  for (const path of listed.keys())
+    if (!seen.has(path))
+      throw inputError(
+        `${manifestFile} lists ${path}, which is not in ${tree}`,
+        manifestFile,
+        'Rebuild the release tree.',
+      );
+  const created = m.created ?? (await stat(manifestFile)).mtime.toISOString();
+  return { dir, tree, product: m.product, version: m.version, created, files: listed };
+}
+
+export async function hashFile(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }))
+    hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}

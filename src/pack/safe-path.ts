@@ -1,0 +1,46 @@
+/** Longest path and segment a pack may name (bytes, UTF-8): Linux's PATH_MAX and NAME_MAX. */
+const maxPathBytes = 4095;
+const maxSegmentBytes = 255;
+
+/**
+ * Why a path taken from a pack (manifest or tar entry) is unsafe to join under a staging or
+ * installation root, or undefined when it is safe: only relative POSIX paths of plain segments.
+ * Stricter than Linux itself: backslashes and drive letters are refused too, so a pack means the
+ * same thing on every platform and no reader can take a segment for a separator.
+ */
+export function pathProblem(path: string): string | undefined {
+  if (path === '') return 'is empty';
+  if (path.includes('\0')) return 'contains a NUL byte';
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses.
+  if (/[\u0001-\u001f\u007f]/.test(path)) return 'contains a control character';
+  if (path.includes('\\')) return 'contains a backslash';
+  if (path.startsWith('/')) return 'is absolute';
+  if (/^[A-Za-z]:/.test(path)) return 'starts with a drive letter';
+  if (Buffer.byteLength(path) > maxPathBytes) return `is longer than ${maxPathBytes} bytes`;
+  for (const segment of path.split('/')) {
+    if (segment === '..') return 'climbs out with ".."';
+    if (segment === '' || segment === '.') return 'has an empty or "." segment';
+    if (Buffer.byteLength(segment) > maxSegmentBytes)
+      return `has a segment longer than ${maxSegmentBytes} bytes`;
+  }
+  return undefined;
+}
+
+/**
+ * Why a mode may not be carried by a pack, or undefined: only permission bits, without setuid,
+ * setgid, sticky or world-writable (a pack never makes a file anyone may change or that runs with
+ * another user's rights).
+ */
+export function modeProblem(mode: number): string | undefined {
+  if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) return 'is not a permission mode';
+  if (mode & 0o4000) return 'sets setuid';
+  if (mode & 0o2000) return 'sets setgid';
+  if (mode & 0o1000) return 'sets the sticky bit';
+  if (mode & 0o002) return 'is world-writable';
+  return undefined;
+}
+
+/** `0o755` → `0755`, for messages. */
+export function octal(mode: number): string {
+  return `0${mode.toString(8)}`;
+}

@@ -1,0 +1,535 @@
+import { createHash, type Hash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { type FileHandle, lstat, mkdir, open, rm, statfs } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import tar from 'tar-stream';
+import { UpliftError } from '../errors/index.ts';
+import { type TrustSet, verifyEnvelope } from '../signing/index.ts';
+import { packError, q } from './errors.ts';
+import {
+  type PackHead,
+  parseManifest,
+  parseSignature,
+  payloadEntries,
+  readHead,
+} from './read-head.ts';
+import { modeProblem, octal, pathProblem } from './safe-path.ts';
+import type { PackManifest } from './schema.ts';
+import { patternOf, schemeFor } from './versions.ts';
+import { decompressBounded, FrameError, UnpackedLimitError } from './zstd.ts';
+
+export interface InstalledVersion {
+  product: string;
+  version: string;
+  platform: string;
+}
+
+export interface VerifyOptions {
+  /** Keys whose signatures are accepted, and revoked key ids. */
+  trust: TrustSet;
+  /** The installation the pack is for: its product, version and platform must fit the pack. */
+  install?: InstalledVersion;
+  /** The platform the pack must be built for (default: the installation's). */
+  platform?: string;
+  /** A new directory (created 0700) to write every payload file into while it is verified. */
+  stageInto?: string;
+  /** The version scheme id (default: the catalog's of the profile named like the product). */
+  versionScheme?: string;
+  onProgress?: (bytesRead: number, total: number) => void;
+}
+
+export interface VerifyResult {
+  manifest: PackManifest;
+  keyid: string;
+  /** Size and SHA-256 of the whole pack file. */
+  bytes: number;
+  sha256: string;
+  /** The staging directory, when `stageInto` was given. */
+  staged?: string;
+}
+
+const chunkBytes = 1 << 20;
+
+/**
+ * Verifies a pack in one streaming read pass, in this order: header and lengths, signature and
+ * trust, manifest (schema, paths, modes), policy (platform, from-range, downgrade), then the
+ * payload: compressed size and hash, every tar entry a regular file with a safe, listed, unique
+ * name and the listed size and hash, nothing missing, nothing after the payload.
+ *
+ * With `stageInto`, each payload file is written into that new directory as it is hashed. On any
+ * failure the directory is removed and an UpliftError with the failure's own code is thrown;
+ * nothing else is ever written.
+ */
+export async function verifyPack(file: string, o: VerifyOptions): Promise<VerifyResult> {
+  const staging = o.stageInto === undefined ? undefined : resolve(o.stageInto);
+  if (staging !== undefined) await refuseExisting(file, staging);
+  const fh = await openPack(file);
+  try {
+    const total = (await fh.stat()).size;
+    const head = await readHead(fh, file, total);
+    const keyid = checkSignature(file, head, o.trust);
+    const manifest = parseManifest(file, head.manifestBytes);
+    await checkPolicy(file, manifest, o);
+    const end = head.payloadAt + manifest.payload.bytes;
+    if (total < end)
+      throw packError(
+        'UPLIFT_PACK_TRUNCATED',
+        file,
+        `it is ${total} bytes, but its manifest says the payload ends at byte ${end}`,
+      );
+    if (total > end)
+      throw packError(
+        'UPLIFT_PACK_TRAILING_DATA',
+        file,
+        `${total - end} bytes follow the end of the payload at byte ${end}`,
+      );
+    if (staging !== undefined) await createStaging(file, staging, manifest.space.stage);
+    const whole = createHash('sha256');
+    for (const b of [head.headerBuf, head.manifestBytes, head.signatureBytes]) whole.update(b);
+    try {
+      await readPayload(fh, file, head, manifest, whole, staging, (n) => o.onProgress?.(n, total));
+    } catch (err) {
+      if (staging !== undefined) await rm(staging, { recursive: true, force: true });
+      throw err;
+    }
+    return {
+      manifest,
+      keyid,
+      bytes: total,
+      sha256: whole.digest('hex'),
+      ...(staging === undefined ? {} : { staged: staging }),
+    };
+  } finally {
+    await fh.close();
+  }
+}
+
+export async function openPack(file: string): Promise<FileHandle> {
+  try {
+    return await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT')
+      throw new UpliftError('UPLIFT_FILE_NOT_FOUND', `${file} does not exist`, {
+        hint: 'Check the path of the pack file.',
+        location: { file },
+      });
+    if (code === 'ELOOP')
+      throw packError('UPLIFT_PACK_NOT_A_PACK', file, 'it is a symbolic link', {
+        hint: 'Give the pack file itself.',
+      });
+    throw packError(
+      'UPLIFT_PACK_NOT_A_PACK',
+      file,
+      `it cannot be read: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+  }
+}
+
+function checkSignature(file: string, head: PackHead, trust: TrustSet): string {
+  const sig = parseSignature(file, head);
+  const verdict = verifyEnvelope(trust, head.manifestBytes, sig);
+  if (verdict === 'ok') return sig.keyid;
+  if (verdict === 'revoked')
+    throw packError(
+      'UPLIFT_PACK_KEY_REVOKED',
+      file,
+      `it is signed by key ${sig.keyid}, which is revoked`,
+    );
+  if (verdict === 'untrusted')
+    throw packError(
+      'UPLIFT_PACK_KEY_UNTRUSTED',
+      file,
+      `it is signed by key ${sig.keyid}, which the trust does not hold (${trust.keys.size} key(s) trusted)`,
+    );
+  throw packError(
+    'UPLIFT_PACK_SIGNATURE_INVALID',
+    file,
+    `the signature by key ${sig.keyid} does not match the manifest (bytes ${head.headerBuf.length}–${head.payloadAt - 1})`,
+  );
+}
+
+async function checkPolicy(file: string, m: PackManifest, o: VerifyOptions): Promise<void> {
+  const platform = o.platform ?? o.install?.platform;
+  if (platform !== undefined && platform !== m.platform)
+    throw packError(
+      'UPLIFT_PACK_WRONG_PLATFORM',
+      file,
+      `it is built for ${m.platform}, not for ${platform}`,
+      { path: 'platform' },
+    );
+  const scheme = await schemeFor(m.product, o.versionScheme);
+  if (!scheme) {
+    if (o.install === undefined) return;
+    throw packError(
+      'UPLIFT_PACK_FROM_MISMATCH',
+      file,
+      `no profile describes ${m.product}, so its versions cannot be compared with ${o.install.version}`,
+    );
+  }
+  if (!scheme.isValid(m.to) || !scheme.isValid(m.from.version))
+    throw packError(
+      'UPLIFT_PACK_MANIFEST_INVALID',
+      file,
+      `manifest versions are not ${scheme.id} versions`,
+      { path: 'to' },
+    );
+  if (scheme.compare(m.to, m.from.version) <= 0)
+    throw packError(
+      'UPLIFT_PACK_DOWNGRADE',
+      file,
+      `it goes from ${m.from.version} back to ${m.to}`,
+      { path: 'to' },
+    );
+  const pattern = patternOf(m.from.range, scheme);
+  if (typeof pattern === 'string')
+    throw packError('UPLIFT_PACK_MANIFEST_INVALID', file, `manifest from.range: ${pattern}`, {
+      path: 'from.range',
+    });
+  const i = o.install;
+  if (i === undefined) return;
+  if (i.product !== m.product)
+    throw packError(
+      'UPLIFT_PACK_FROM_MISMATCH',
+      file,
+      `it is a pack of ${m.product}; the installation is ${i.product}`,
+      { path: 'product' },
+    );
+  if (!scheme.isValid(i.version))
+    throw packError(
+      'UPLIFT_PACK_FROM_MISMATCH',
+      file,
+      `the installed version ${q(i.version)} is not a ${scheme.id} version`,
+    );
+  if (scheme.compare(m.to, i.version) <= 0)
+    throw packError(
+      'UPLIFT_PACK_DOWNGRADE',
+      file,
+      `it brings ${m.to}, and the installation is already at ${i.version}`,
+      { path: 'to' },
+    );
+  if (!pattern.matches(i.version))
+    throw packError(
+      'UPLIFT_PACK_FROM_MISMATCH',
+      file,
+      `it applies to ${q(m.from.range)}, which does not contain the installed ${i.version}`,
+      { path: 'from.range' },
+    );
+}
+
+async function refuseExisting(file: string, staging: string): Promise<void> {
+  try {
+    await lstat(staging);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  throw packError(
+    'UPLIFT_PACK_STAGING_FAILED',
+    file,
+    `the staging directory ${staging} already exists`,
+    {
+      hint: 'Give a directory that does not exist yet; uplift creates it (mode 0700).',
+    },
+  );
+}
+
+async function createStaging(file: string, staging: string, need: number): Promise<void> {
+  try {
+    const fs = await statfs(dirname(staging));
+    const free = fs.bavail * fs.bsize;
+    if (free < need)
+      throw packError(
+        'UPLIFT_PACK_STAGING_FAILED',
+        file,
+        `staging needs ${need} bytes, and ${dirname(staging)} has ${free} free`,
+      );
+    await mkdir(staging, { mode: 0o700 });
+  } catch (err) {
+    if (err instanceof UpliftError) throw err;
+    throw packError(
+      'UPLIFT_PACK_STAGING_FAILED',
+      file,
+      `cannot create the staging directory ${staging}: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+}
+
+/** Reads the payload's compressed bytes exactly once, hashing them for the payload and the file. */
+class PayloadReader {
+  readonly hash = createHash('sha256');
+  count = 0;
+  private readonly fh: FileHandle;
+  private readonly at: number;
+  private readonly bytes: number;
+  private readonly whole: Hash;
+  private readonly progress: (n: number) => void;
+
+  constructor(
+    fh: FileHandle,
+    at: number,
+    bytes: number,
+    whole: Hash,
+    progress: (n: number) => void,
+  ) {
+    this.fh = fh;
+    this.at = at;
+    this.bytes = bytes;
+    this.whole = whole;
+    this.progress = progress;
+  }
+
+  /** The next chunk, or undefined at the end of the payload (or of a file cut short). */
+  async next(): Promise<Buffer | undefined> {
+    const want = Math.min(chunkBytes, this.bytes - this.count);
+    if (want === 0) return undefined;
+    const buf = Buffer.allocUnsafe(want);
+    const { bytesRead } = await this.fh.read(buf, 0, want, this.at + this.count);
+    if (bytesRead === 0) return undefined;
+    const chunk = buf.subarray(0, bytesRead);
+    this.count += bytesRead;
+    this.hash.update(chunk);
+    this.whole.update(chunk);
+    this.progress(this.at + this.count);
+    return chunk;
+  }
+
+  async *chunks(): AsyncGenerator<Buffer> {
+    for (let c = await this.next(); c; c = await this.next()) yield c;
+  }
+
+  /** Reads what is left, so damage can be told from a well-signed but hostile payload. */
+  async drain(): Promise<void> {
+    while (await this.next());
+  }
+
+  async trailing(): Promise<boolean> {
+    const { bytesRead } = await this.fh.read(Buffer.alloc(1), 0, 1, this.at + this.count);
+    return bytesRead > 0;
+  }
+}
+
+async function readPayload(
+  fh: FileHandle,
+  file: string,
+  head: PackHead,
+  m: PackManifest,
+  whole: Hash,
+  staging: string | undefined,
+  progress: (n: number) => void,
+): Promise<void> {
+  const reader = new PayloadReader(fh, head.payloadAt, m.payload.bytes, whole, progress);
+  const expected = payloadEntries(m);
+  const seen = new Set<string>();
+  const dirs = new Set<string>();
+  const extract = tar.extract();
+  const piped = pipeline(decompressBounded(reader.chunks(), m.payload.unpackedBytes), extract);
+  piped.catch(() => {});
+  let current = '(the start of the payload)';
+  let sink: FileHandle | undefined;
+  try {
+    for await (const entry of extract) {
+      const h = entry.header;
+      current = h.name;
+      if (h.type !== 'file')
+        throw packError(
+          'UPLIFT_PACK_UNSAFE_ENTRY',
+          file,
+          `payload entry ${q(h.name)} is a ${h.type}${h.linkname ? ` (to ${q(h.linkname)})` : ''}; packs hold regular files only`,
+        );
+      const problem = pathProblem(h.name);
+      if (problem)
+        throw packError('UPLIFT_PACK_UNSAFE_PATH', file, `payload entry ${q(h.name)} ${problem}`);
+      const badMode = modeProblem(h.mode & 0o7777);
+      if (badMode || h.mode > 0o7777)
+        throw packError(
+          'UPLIFT_PACK_UNSAFE_ENTRY',
+          file,
+          `payload entry ${q(h.name)} has mode ${octal(h.mode)}, which ${badMode ?? 'has bits beyond the permissions'}`,
+        );
+      if (seen.has(h.name))
+        throw packError(
+          'UPLIFT_PACK_ENTRY_DUPLICATE',
+          file,
+          `payload entry ${q(h.name)} occurs twice`,
+        );
+      const want = expected.get(h.name);
+      if (!want)
+        throw packError(
+          'UPLIFT_PACK_ENTRY_UNLISTED',
+          file,
+          `payload entry ${q(h.name)} is not listed in the manifest as a file to add or replace`,
+        );
+      seen.add(h.name);
+      if (h.size > want.size)
+        throw packError(
+          'UPLIFT_PACK_SIZE_EXCEEDED',
+          file,
+          `payload entry ${q(h.name)} is ${h.size} bytes; the manifest says ${want.size}`,
+        );
+      if (h.size !== want.size || h.mode !== want.mode)
+        throw packError(
+          'UPLIFT_PACK_CORRUPT',
+          file,
+          `payload entry ${q(h.name)} is ${h.size} bytes mode ${octal(h.mode)}; the manifest says ${want.size} bytes mode ${octal(want.mode)}`,
+        );
+      if (staging !== undefined) sink = await createStaged(file, staging, h.name, dirs);
+      const hash = createHash('sha256');
+      for await (const chunk of entry as AsyncIterable<Buffer>) {
+        hash.update(chunk);
+        if (sink) await writeAll(file, sink, chunk);
+      }
+      const sha = hash.digest('hex');
+      if (sha !== want.sha256)
+        throw packError(
+          'UPLIFT_PACK_CORRUPT',
+          file,
+          `payload entry ${q(h.name)} has SHA-256 ${sha}; the manifest says ${want.sha256}`,
+        );
+      if (sink) {
+        await sink.chmod(want.mode);
+        await sink.close();
+        sink = undefined;
+      }
+    }
+    await piped;
+  } catch (err) {
+    await sink?.close().catch(() => {});
+    const cause = await piped.then(
+      () => err,
+      (e: unknown) => (err instanceof UpliftError ? err : e),
+    );
+    throw await attribute(file, reader, m, cause, current);
+  }
+  if (reader.count < m.payload.bytes)
+    throw packError(
+      'UPLIFT_PACK_TRUNCATED',
+      file,
+      `it ends ${m.payload.bytes - reader.count} bytes before the end of its payload`,
+    );
+  if (await reader.trailing())
+    throw packError(
+      'UPLIFT_PACK_TRAILING_DATA',
+      file,
+      `bytes follow the end of the payload at byte ${head.payloadAt + m.payload.bytes}`,
+    );
+  const sha = reader.hash.digest('hex');
+  if (sha !== m.payload.sha256)
+    throw packError(
+      'UPLIFT_PACK_CORRUPT',
+      file,
+      `the payload's SHA-256 is ${sha}; the manifest says ${m.payload.sha256}`,
+    );
+  for (const path of expected.keys())
+    if (!seen.has(path))
+      throw packError(
+        'UPLIFT_PACK_ENTRY_MISSING',
+        file,
+        `the payload lacks ${q(path)}, which the manifest lists`,
+      );
+}
+
+/**
+ * A failure inside the payload is first checked against the signed payload hash: when the bytes
+ * are not the signed ones the pack is damaged (CORRUPT or TRUNCATED) whatever the first symptom
+ * was; when they are, the symptom is the pack's real defect and keeps its own code.
+ */
+async function attribute(
+  file: string,
+  reader: PayloadReader,
+  m: PackManifest,
+  err: unknown,
+  current: string,
+): Promise<unknown> {
+  await reader.drain();
+  if (reader.count < m.payload.bytes)
+    return packError(
+      'UPLIFT_PACK_TRUNCATED',
+      file,
+      `it ends ${m.payload.bytes - reader.count} bytes before the end of its payload`,
+      { cause: err },
+    );
+  const sha = reader.hash.digest('hex');
+  const symptom = err instanceof Error ? err.message : String(err);
+  if (sha !== m.payload.sha256)
+    return packError(
+      'UPLIFT_PACK_CORRUPT',
+      file,
+      `the payload's SHA-256 is ${sha}; the manifest says ${m.payload.sha256} (first symptom near ${q(current)}: ${symptom})`,
+      { cause: err },
+    );
+  if (err instanceof UpliftError) return err;
+  if (err instanceof UnpackedLimitError)
+    return packError(
+      'UPLIFT_PACK_SIZE_EXCEEDED',
+      file,
+      `the payload unpacks to more than the ${m.payload.unpackedBytes} bytes its manifest declares (near ${q(current)})`,
+    );
+  if (err instanceof FrameError)
+    return packError('UPLIFT_PACK_CORRUPT', file, `the compressed payload is damaged: ${symptom}`, {
+      cause: err,
+    });
+  return packError(
+    'UPLIFT_PACK_CORRUPT',
+    file,
+    `the payload cannot be read near ${q(current)}: ${symptom}`,
+    {
+      cause: err,
+    },
+  );
+}
+
+/**
+ * Opens a new staging file: parents made here (never found: the staging root is new, so no link
+ * can be on the way), the file created exclusively without following links, private until done.
+ */
+async function createStaged(
+  file: string,
+  root: string,
+  rel: string,
+  dirs: Set<string>,
+): Promise<FileHandle> {
+  try {
+    for (let i = rel.indexOf('/'); i !== -1; i = rel.indexOf('/', i + 1)) {
+      const d = rel.slice(0, i);
+      if (dirs.has(d)) continue;
+      await mkdir(join(root, d), { mode: 0o755 });
+      dirs.add(d);
+    }
+    return await open(
+      join(root, rel),
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      0o600,
+    );
+  } catch (err) {
+    throw packError(
+      'UPLIFT_PACK_STAGING_FAILED',
+      file,
+      `cannot stage ${q(rel)}: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+  }
+}
+
+async function writeAll(file: string, fh: FileHandle, chunk: Buffer): Promise<void> {
+  try {
+    let off = 0;
+    while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+  } catch (err) {
+    throw packError(
+      'UPLIFT_PACK_STAGING_FAILED',
+      file,
+      `cannot write into staging: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+  }
+}

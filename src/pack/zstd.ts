@@ -1,0 +1,74 @@
+import { CompressStream } from 'zstd-napi';
+import binding from 'zstd-napi/binding.js';
+
+/** Fixed so the same inputs give the same bytes; chosen by measurement (docs/pack-format.md). */
+export const zstdLevel = 9;
+/**
+ * The largest window a pack may ask a decoder for (2^23 = 8 MiB). The compressor stays inside it,
+ * and the decoder refuses more, so a hostile frame cannot make verification allocate more.
+ */
+export const windowLog = 23;
+
+/** A single-threaded, deterministic zstd compressor with a frame checksum. */
+export function compressStream(level = zstdLevel): CompressStream {
+  return new CompressStream({
+    compressionLevel: level,
+    windowLog,
+    checksumFlag: true,
+    contentSizeFlag: false,
+    nbWorkers: 0,
+  });
+}
+
+export class UnpackedLimitError extends Error {
+  readonly limit: number;
+  constructor(limit: number) {
+    super(`the payload unpacks to more than ${limit} bytes`);
+    this.limit = limit;
+  }
+}
+
+export class FrameError extends Error {}
+
+const outSize = binding.dStreamOutSize();
+
+/**
+ * Decompresses a stream of zstd bytes, yielding one bounded buffer at a time, so a consumer's
+ * backpressure reaches the decoder: a 1:30000 frame never piles up in memory. Stops with
+ * UnpackedLimitError as soon as the output would pass `limit`, and with FrameError on damaged or
+ * unfinished frames.
+ */
+export async function* decompressBounded(
+  source: AsyncIterable<Buffer>,
+  limit: number,
+): AsyncGenerator<Buffer> {
+  const dctx = new binding.DCtx();
+  dctx.setParameter(binding.DParameter.windowLogMax, windowLog);
+  let total = 0;
+  let inFrame = false;
+  for await (const chunk of source) {
+    let src = chunk;
+    for (;;) {
+      const dst = Buffer.allocUnsafe(outSize);
+      let ret: number;
+      let produced: number;
+      let consumed: number;
+      try {
+        [ret, produced, consumed] = dctx.decompressStream(dst, src);
+      } catch (err) {
+        throw new FrameError((err as Error).message);
+      }
+      src = src.subarray(consumed);
+      if (produced > 0) {
+        total += produced;
+        if (total > limit) throw new UnpackedLimitError(limit);
+        yield dst.subarray(0, produced);
+      }
+      if (src.length === 0 && (produced < dst.length || ret === 0)) {
+        inFrame = ret !== 0;
+        break;
+      }
+    }
+  }
+  if (inFrame) throw new FrameError('the compressed payload ends in the middle of a frame');
+}
