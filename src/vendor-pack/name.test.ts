@@ -1,0 +1,88 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { securetransportCatalog } from '../../test/util/vendor-zip.ts';
+import { type LoadedCatalog, loadCatalog } from '../catalog/index.ts';
+import { parseVendorPackName } from './index.ts';
+
+let c: LoadedCatalog;
+beforeAll(async () => {
+  c = await loadCatalog(securetransportCatalog);
+});
+
+describe('parseVendorPackName', () => {
+  it('reads the guide’s example name', () => {
+    expect(parseVendorPackName('SecureTransport_5.5_UP1-from-5.4_linux-x86-64_BN2306.zip')).toEqual(
+      {
+        product: 'securetransport',
+        to: '5.5 GA',
+        update: 'UP1',
+        from: '5.4',
+        fromKind: 'product-release',
+        platform: 'linux-x86-64',
+        build: '2306',
+      },
+    );
+  });
+
+  it('reads service packs, patches, dated updates and the appliance pack', () => {
+    expect(
+      parseVendorPackName(
+        '/downloads/SecureTransport_5.2.1_SP1_UP1-from-5.2.1_linux-x86-64_BN1014.zip',
+      ),
+    ).toMatchObject({ to: '5.2.1 SP1', from: '5.2.1', build: '1014' });
+    expect(
+      parseVendorPackName('SecureTransport_5.3.0_Patch14_UP1-from-5.3.0_aix-power-64_BN1175.zip'),
+    ).toMatchObject({ to: '5.3.0 Patch 14', platform: 'aix-power-64' });
+    expect(
+      parseVendorPackName('SecureTransport_5.5-20240829_UP1-from-5.5_win-x86-64_BN2843.zip'),
+    ).toMatchObject({ to: '5.5-20240829', from: '5.5', platform: 'win-x86-64' });
+    expect(
+      parseVendorPackName('SecureTransport_5.5_UP1-from-7.2_ap-x86-64_BN114.zip'),
+    ).toMatchObject({
+      to: '5.5 GA',
+      from: '7.2',
+      fromKind: 'appliance-platform',
+      platform: 'ap-x86-64',
+    });
+  });
+
+  it.each([
+    ['the full installer', 'SecureTransport_5.5_Install_linux-x86-64_BN2306.zip'],
+    ['a docker image', 'SecureTransport_5.5_DockerImage_edge_linux-x86-64_BN2306.tar.gz'],
+    [
+      'a browser’s duplicate suffix',
+      'SecureTransport_5.5_UP1-from-5.4_linux-x86-64_BN2306 (1).zip',
+    ],
+    ['no build number', 'SecureTransport_5.5_UP1-from-5.4_linux-x86-64.zip'],
+    ['no from part', 'SecureTransport_5.5_UP1_linux-x86-64_BN2306.zip'],
+    ['another product', 'OtherProduct_5.5_UP1-from-5.4_linux-x86-64_BN2306.zip'],
+    ['a patch 0', 'SecureTransport_5.4_Patch0_UP1-from-5.4_linux-x86-64_BN1.zip'],
+    ['an unzipped folder', 'SecureTransport_5.5_UP1-from-5.4_linux-x86-64_BN2306'],
+  ])('does not take %s for a pack', (_what, name) => {
+    expect(parseVendorPackName(name)).toBeUndefined();
+  });
+
+  it('reads every pack file name in securetransport’s catalog back to its release, platform and from', () => {
+    const rows = [...c.releases.values()].flatMap((r) =>
+      (r.packs ?? []).map((p) => ({ release: r.version, pack: p })),
+    );
+    expect(rows.length).toBeGreaterThan(500);
+    const wrong: string[] = [];
+    for (const { release, pack } of rows) {
+      const n = parseVendorPackName(pack.file);
+      if (!n) {
+        wrong.push(`${pack.file}: not recognised`);
+        continue;
+      }
+      if (n.to !== release) wrong.push(`${pack.file}: to ${n.to}, catalog ${release}`);
+      if (n.platform !== pack.platform)
+        wrong.push(`${pack.file}: platform ${n.platform}, catalog ${pack.platform}`);
+      // Product packs: the name's from is the release the catalog's pattern names.
+      // The appliance pack's from is an Appliance Platform version, which the catalog cannot name.
+      if (n.fromKind === 'product-release' && pack.from !== `release:${n.from}`)
+        wrong.push(`${pack.file}: from ${n.from}, catalog ${pack.from}`);
+      if (n.fromKind === 'appliance-platform' && !pack.platform.startsWith('ap-'))
+        wrong.push(`${pack.file}: appliance from on ${pack.platform}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+});
