@@ -99,6 +99,7 @@ export const codes = {
   UPLIFT_FETCH_MISMATCH: ExitCode.failed,
   UPLIFT_FETCH_NOT_IN_INDEX: ExitCode.blocked,
   UPLIFT_FETCH_NO_PLATFORM: ExitCode.badInput,
+  UPLIFT_FETCH_PLAN_INVALID: ExitCode.badInput,
 } as const satisfies Record<string, ExitCode>;
 
 export type UpliftCode = keyof typeof codes;
