@@ -1,0 +1,169 @@
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { writeReleaseTree } from '../../test/util/pack-assemble.ts';
+import { hashTree } from '../../test/util/tree-hash.ts';
+import { generateKeyPair, trustOf } from '../signing/index.ts';
+import { buildPack, inspectPack, verifyPack } from './index.ts';
+
+const key = generateKeyPair();
+const trust = trustOf([key.publicKey]);
+
+function trees() {
+  const d = mkdtempSync(join(tmpdir(), 'uplift-pack-'));
+  const a = writeReleaseTree(join(d, 'a'), '5.4 GA', {
+    version: '5.4 GA\n',
+    'bin/start_all': { body: '#!/bin/sh\necho start\n', mode: 0o755 },
+    'lib/server.js': 'console.log("5.4")\n',
+    'lib/same.js': 'same\n',
+    'conf/old.conf': 'gone in 5.4 Patch 2\n',
+  });
+  const b = writeReleaseTree(join(d, 'b'), '5.4 Patch 2', {
+    version: '5.4 Patch 2\n',
+    'bin/start_all': { body: '#!/bin/sh\necho start\n', mode: 0o755 },
+    'lib/server.js': 'console.log("5.4 Patch 2")\n',
+    'lib/same.js': 'same\n',
+    'lib/new/deep/module.js': 'export {}\n',
+  });
+  return { d, a, b };
+}
+
+describe('buildPack and verifyPack', () => {
+  it('builds a delta with only what changed, verifies it and stages exactly those files', async () => {
+    const { d, a, b } = trees();
+
+    const built = await buildPack({
+      fromTree: a,
+      toTree: b,
+      platform: 'linux-x86-64',
+      delta: true,
+      key: key.privateKey,
+      out: join(d, 'p.upk'),
+    });
+    const r = await verifyPack(built.file, {
+      trust,
+      stageInto: join(d, 'stage'),
+      install: { product: 'skiff', version: '5.4 GA', platform: 'linux-x86-64' },
+    });
+
+    expect(built.manifest.files.map((f) => [f.path, f.action])).toEqual([
+      ['conf/old.conf', 'delete'],
+      ['lib/new/deep/module.js', 'add'],
+      ['lib/server.js', 'replace'],
+      ['version', 'replace'],
+    ]);
+    expect(built.manifest.from).toEqual({ range: '5.4 GA', version: '5.4 GA' });
+    expect(built.manifest.created).toBe('2024-06-01T00:00:00.000Z');
+    expect(r.keyid).toBe(key.publicKey.keyid);
+    expect(r.sha256).toBe(built.sha256);
+    expect(r.bytes).toBe(statSync(built.file).size);
+    expect(statSync(join(d, 'stage')).mode & 0o777).toBe(0o700);
+    const staged = await hashTree(join(d, 'stage'), { owners: false });
+    expect(staged.records.filter((x) => x.type === 'file').map((x) => x.path)).toEqual([
+      'lib/new/deep/module.js',
+      'lib/server.js',
+      'version',
+    ]);
+    expect(readFileSync(join(d, 'stage/lib/server.js'), 'utf8')).toBe(
+      'console.log("5.4 Patch 2")\n',
+    );
+  });
+
+  it('builds a full pack with every file of the to tree and its modes', async () => {
+    const { d, a, b } = trees();
+
+    const built = await buildPack({
+      fromTree: a,
+      toTree: b,
+      platform: 'linux-arm64',
+      key: key.privateKey,
+      out: join(d, 'full.upk'),
+    });
+    await verifyPack(built.file, { trust, stageInto: join(d, 'stage') });
+
+    expect(built.manifest.kind).toBe('full');
+    expect(built.manifest.from.range).toBe('>=5.4 GA, <5.4 Patch 2');
+    expect(built.manifest.payload.entries).toBe(5);
+    const tree = await hashTree(join(b, 'tree'), { owners: false });
+    const staged = await hashTree(join(d, 'stage'), { owners: false });
+    const files = (t: typeof tree) => t.records.filter((x) => x.type === 'file');
+    expect(files(staged)).toEqual(files(tree));
+  });
+
+  it('is deterministic: the same inputs give byte-identical packs', async () => {
+    const { d, a, b } = trees();
+
+    const one = await buildPack({
+      fromTree: a,
+      toTree: b,
+      platform: 'linux-x86-64',
+      delta: true,
+      key: key.privateKey,
+      out: join(d, '1.upk'),
+    });
+    const two = await buildPack({
+      fromTree: a,
+      toTree: b,
+      platform: 'linux-x86-64',
+      delta: true,
+      key: key.privateKey,
+      out: join(d, '2.upk'),
+    });
+
+    expect(two.sha256).toBe(one.sha256);
+    expect(readFileSync(two.file).equals(readFileSync(one.file))).toBe(true);
+  });
+
+  it('inspects header, manifest and signer without trust', async () => {
+    const { d, a, b } = trees();
+    const built = await buildPack({
+      fromTree: a,
+      toTree: b,
+      platform: 'linux-x86-64',
+      key: key.privateKey,
+      out: join(d, 'p.upk'),
+    });
+
+    const i = await inspectPack(built.file);
+
+    expect(i).toMatchObject({
+      keyid: key.publicKey.keyid,
+      signature: 'not-checked',
+      bytes: built.bytes,
+      sizeMatches: true,
+    });
+    expect(i.manifest).toEqual(built.manifest);
+  });
+
+  describe('should refuse a build input and not write if', () => {
+    it.each([
+      [
+        'a tree file differs from its manifest',
+        (t: ReturnType<typeof trees>) => writeFileSync(join(t.b, 'tree/lib/same.js'), 'changed\n'),
+      ],
+      [
+        'a tree file is not in its manifest',
+        (t: ReturnType<typeof trees>) => writeFileSync(join(t.b, 'tree/extra'), 'x'),
+      ],
+      [
+        'the to tree is older',
+        (t: ReturnType<typeof trees>) => writeReleaseTree(t.b, '5.3.0 GA', { version: 'x' }),
+      ],
+    ])('%s', async (_name, damage) => {
+      const t = trees();
+      damage(t);
+
+      await expect(
+        buildPack({
+          fromTree: t.a,
+          toTree: t.b,
+          platform: 'linux-x86-64',
+          key: key.privateKey,
+          out: join(t.d, 'p.upk'),
+        }),
+      ).rejects.toMatchObject({ code: 'UPLIFT_PACK_BUILD_INPUT' });
+      expect(() => statSync(join(t.d, 'p.upk'))).toThrow();
+    });
+  });
+});
