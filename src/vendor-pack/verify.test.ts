@@ -80,6 +80,11 @@ const badShapes: { what: string; entries: ZipEntrySpec[]; expect: RegExp }[] = [
     expect: /NUL or control character/,
   },
   {
+    what: 'a control byte in a CP437 name (decoded as a glyph)',
+    entries: [...documentedEntries(), { name: 'UpgradeStep1/a\nb', data: 'x', cp437: true }],
+    expect: /"UpgradeStep1\/a◙b" contains a NUL or control character/,
+  },
+  {
     what: 'a symbolic link',
     entries: [
       ...documentedEntries(),

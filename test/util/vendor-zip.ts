@@ -23,6 +23,8 @@ export interface ZipEntrySpec {
   encrypted?: boolean;
   /** Store without compression (so the pack's size can be steered). */
   store?: boolean;
+  /** Clear the UTF-8 flag (general purpose bit 11): readers then decode the name as CP437. */
+  cp437?: boolean;
 }
 
 export interface WrittenZip {
@@ -72,6 +74,7 @@ export async function writeVendorZip(file: string, entries: ZipEntrySpec[]): Pro
     bytes,
     new Map(patches.map((p) => [p.index, p.name])),
     new Set(entries.flatMap((e, i) => (e.encrypted ? [i] : []))),
+    new Set(entries.flatMap((e, i) => (e.cp437 ? [i] : []))),
   );
   writeFileSync(file, bytes);
   return { file, ...digestOf(bytes) };
@@ -102,9 +105,14 @@ function placeholder(index: number, length: number, dir: boolean): string {
   return dir ? `${body}/` : body;
 }
 
-/** Rewrites entry names (same byte length) and sets the encryption flag, in both header copies. */
-function patchHeaders(bytes: Buffer, names: Map<number, Buffer>, encrypted: Set<number>): void {
-  if (names.size === 0 && encrypted.size === 0) return;
+/** Rewrites entry names (same byte length) and flags, in both header copies. */
+function patchHeaders(
+  bytes: Buffer,
+  names: Map<number, Buffer>,
+  encrypted: Set<number>,
+  cp437: Set<number>,
+): void {
+  if (names.size === 0 && encrypted.size === 0 && cp437.size === 0) return;
   const eocd = bytes.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
   const count = bytes.readUInt16LE(eocd + 10);
   let cd = bytes.readUInt32LE(eocd + 16);
@@ -123,6 +131,10 @@ function patchHeaders(bytes: Buffer, names: Map<number, Buffer>, encrypted: Set<
     if (encrypted.has(i)) {
       bytes.writeUInt16LE(bytes.readUInt16LE(cd + 8) | 1, cd + 8);
       bytes.writeUInt16LE(bytes.readUInt16LE(local + 6) | 1, local + 6);
+    }
+    if (cp437.has(i)) {
+      bytes.writeUInt16LE(bytes.readUInt16LE(cd + 8) & ~0x800, cd + 8);
+      bytes.writeUInt16LE(bytes.readUInt16LE(local + 6) & ~0x800, local + 6);
     }
     cd += 46 + nameLength + extraLength + commentLength;
   }
