@@ -6,28 +6,40 @@
  * errors; a missed goal is reported, not failed, so the figures are always printed.
  *
  * `npm run bench -- --only planner` runs the planner and process sections, `--only backup` the
- * backup section; `--backup-mib N` and `--backup-files N` shrink the generated tree for a quick look.
+ * backup section, `--only packs` the pack section (build, verify, extract against tar+zstd, zip and
+ * sha256sum; delta sizes; peak RSS on a large pack); `--backup-mib N`, `--backup-files N`,
+ * `--pack-mib N` and `--pack-files N` shrink the generated trees for a quick look. With `--only`,
+ * the sections that did not run keep their figures from the previous bench/results/latest.json.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { type BackupFigures, benchBackup, type Comparison } from './backup.ts';
+import { benchPacks, formatPacks, type PackFigures } from './packs.ts';
 import { benchPlanner, type PlannerFigures } from './planner.ts';
 import { benchProcessStart, type ProcessFigures } from './process-start.ts';
 
-const goals = { planP95Ms: 50, processRatio: 3, backupRatio: 1, restoreRatio: 1.5 } as const;
+const goals = {
+  planP95Ms: 50,
+  processRatio: 3,
+  backupRatio: 1,
+  restoreRatio: 1.5,
+  packVerifyRatio: 1,
+  packVerifyRssMB: 200,
+} as const;
 
 function flag(name: string): string | undefined {
   const i = process.argv.indexOf(name);
   return i === -1 ? undefined : process.argv[i + 1];
 }
 const only = flag('--only');
-if (only !== undefined && only !== 'planner' && only !== 'backup') {
-  console.error(`--only takes planner or backup, not ${only}`);
+if (only !== undefined && only !== 'planner' && only !== 'backup' && only !== 'packs') {
+  console.error(`--only takes planner, backup or packs, not ${only}`);
   process.exit(2);
 }
 const runPlanner = only === undefined || only === 'planner';
 const runBackup = only === undefined || only === 'backup';
+const runPacks = only === undefined || only === 'packs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -148,32 +160,95 @@ if (runBackup) {
   }
 }
 
+let packs: PackFigures | null = null;
+let packsError: string | null = null;
+if (runPacks) {
+  try {
+    const mib = flag('--pack-mib');
+    const files = flag('--pack-files');
+    // The pack's own compression settings, so that tar | zstd runs at the same level and window.
+    const zstd = (await import(new URL('../dist/pack/zstd.js', import.meta.url).href)) as {
+      zstdLevel: number;
+      windowLog: number;
+    };
+    packs = await benchPacks({
+      root,
+      bytes: mib === undefined ? undefined : Number(mib) * 1_048_576,
+      files: files === undefined ? undefined : Number(files),
+      level: zstd.zstdLevel,
+      windowLog: zstd.windowLog,
+      threads: 1,
+      log: (s) => console.error(s),
+    });
+    console.log(
+      formatPacks(packs, {
+        verifyRatio: goals.packVerifyRatio,
+        verifyRssMB: goals.packVerifyRssMB,
+      }),
+    );
+  } catch (error) {
+    packsError = (error as Error).message;
+    console.error(`\nPacks FAILED: ${packsError}`);
+    process.exitCode = 1;
+  }
+}
+
+/** With --only, the sections that did not run keep the figures of the previous run. */
+const latest = new URL('results/latest.json', import.meta.url);
+const previous = (
+  only !== undefined && existsSync(latest) ? JSON.parse(readFileSync(latest, 'utf8')) : {}
+) as Record<string, unknown>;
+const kept = (ran: boolean, key: string, value: unknown) =>
+  ran ? value : (previous[key] ?? value);
+const previousGoals = (previous.goalsMet ?? {}) as Record<string, boolean | null>;
+
 const result = {
   date: new Date().toISOString(),
   node: process.version,
   platform: `${process.platform}-${process.arch}`,
   cpu: cpus()[0]?.model ?? 'unknown',
   goals,
-  planner,
-  processStart,
-  processError,
-  backup,
-  backupError,
+  planner: kept(runPlanner, 'planner', planner),
+  processStart: kept(runPlanner, 'processStart', processStart),
+  processError: kept(runPlanner, 'processError', processError),
+  backup: kept(runBackup, 'backup', backup),
+  backupError: kept(runBackup, 'backupError', backupError),
+  packs: kept(runPacks, 'packs', packs),
+  packsError: kept(runPacks, 'packsError', packsError),
   goalsMet: {
-    planP95: planner ? planner.p95Ms < goals.planP95Ms : null,
-    processRatio: processStart
-      ? processStart.ratio < goals.processRatio
-      : runPlanner
-        ? false
-        : null,
-    backupRatio: backup ? backup.backup.ratio < goals.backupRatio : runBackup ? false : null,
-    restoreRatio: backup ? backup.restore.ratio < goals.restoreRatio : runBackup ? false : null,
+    planP95: runPlanner
+      ? planner
+        ? planner.p95Ms < goals.planP95Ms
+        : null
+      : (previousGoals.planP95 ?? null),
+    processRatio: runPlanner
+      ? processStart
+        ? processStart.ratio < goals.processRatio
+        : false
+      : (previousGoals.processRatio ?? null),
+    backupRatio: runBackup
+      ? backup
+        ? backup.backup.ratio < goals.backupRatio
+        : false
+      : (previousGoals.backupRatio ?? null),
+    restoreRatio: runBackup
+      ? backup
+        ? backup.restore.ratio < goals.restoreRatio
+        : false
+      : (previousGoals.restoreRatio ?? null),
+    packVerifyRatio: runPacks
+      ? packs
+        ? packs.verify.throughputRatioSha256 >= goals.packVerifyRatio
+        : false
+      : (previousGoals.packVerifyRatio ?? null),
+    packVerifyRss: runPacks
+      ? packs
+        ? packs.large.peakRssMB < goals.packVerifyRssMB
+        : false
+      : (previousGoals.packVerifyRss ?? null),
   },
 };
 const json = JSON.stringify(result);
 mkdirSync(new URL('results/', import.meta.url), { recursive: true });
-writeFileSync(
-  new URL('results/latest.json', import.meta.url),
-  `${JSON.stringify(result, null, 2)}\n`,
-);
+writeFileSync(latest, `${JSON.stringify(result, null, 2)}\n`);
 console.log(`\nBENCH_JSON ${json}`);
