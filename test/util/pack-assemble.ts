@@ -27,7 +27,9 @@ const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex')
 export function tarOf(entries: readonly RawEntry[]): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
+  pack.on('data', (c: unknown) => {
+    chunks.push(c as Buffer);
+  });
   const done = new Promise<Buffer>((res, rej) => {
     pack.on('end', () => res(Buffer.concat(chunks)));
     pack.on('error', rej);
@@ -46,7 +48,7 @@ export function tarOf(entries: readonly RawEntry[]): Promise<Buffer> {
         linkname: e.linkname,
         size: body?.length ?? 0,
       },
-      body,
+      body ?? Buffer.alloc(0),
     );
   }
   pack.finalize();
