@@ -386,6 +386,14 @@ describe('verifyVendorPack: refusals (each leaves the file and its folder unchan
     expect(err.location?.file).toBe(c.file);
   });
 
+  it('uses the securetransport profile’s own catalog by default: the vendor’s published size', async () => {
+    const err = await refusal(good.file, { platform: 'linux-x86-64', installed: '5.4 Patch 35' });
+    expect(err.code).toBe('UPLIFT_VENDOR_PACK_SIZE_MISMATCH');
+    expect(err.message).toContain(
+      `is ${good.size} bytes; the catalog says 983490888 (± 5242, the precision the vendor publishes)`,
+    );
+  });
+
   it('refuses a size that differs from the catalog', async () => {
     const sub = join(dir, 'grown');
     mkdirSync(sub, { recursive: true });
