@@ -292,6 +292,87 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       );
     });
 
+  const keys = program.command('keys').description('Make signing keys for packs and repositories.');
+  keys
+    .command('generate')
+    .description('Generate an ed25519 key pair: BASE.key (private, 0600) and BASE.pub (public).')
+    .requiredOption('--out <base>', 'path and base name of the two files (never overwritten)')
+    .option('--name <name>', 'a name recorded in the .pub file')
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 written, 2 a key file already exists.\nExample: uplift keys generate --out keys/release-2025 --name "skiff release 2025"',
+    )
+    .action(async (o) => {
+      const { generate } = await import('./commands/keys.ts');
+      emit(await generate(o), { json: o.json });
+    });
+
+  const pack = program
+    .command('pack')
+    .description('Build, verify and inspect signed upgrade packs (docs/pack-format.md).');
+  pack
+    .command('build')
+    .description('Build a signed pack (full or delta) from two release trees; deterministic.')
+    .requiredOption('--from-tree <dir>', 'release tree of the version to upgrade from')
+    .requiredOption('--to-tree <dir>', 'release tree of the version to upgrade to')
+    .requiredOption('--platform <id>', 'platform the pack is for, e.g. linux-x86-64')
+    .option('--delta', 'only the files that changed (default: every file of the to tree)')
+    .requiredOption('--key <file>', 'private key (.key from uplift keys generate)')
+    .requiredOption('--out <file>', 'pack file to write (atomically)')
+    .option('--build <n>', 'build number', '1')
+    .option(
+      '--from-range <pattern>',
+      'versions it applies to (default: the from version for --delta, ">=FROM, <TO" for full)',
+    )
+    .option('--migrations <file>', 'config/database migrations and hooks, YAML')
+    .option('--created <time>', 'ISO time to record (default: from the to tree)')
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 built, 2 bad input (trees that disagree with their manifests, a bad range or key).\nExample: uplift pack build --from-tree rel/5.4-GA --to-tree rel/5.4-Patch-2 --platform linux-x86-64 --delta --key release.key --out skiff-5.4-Patch-2-from-5.4_linux-x86-64.upk',
+    )
+    .action(async (o) => {
+      const { build } = await import('./commands/pack.ts');
+      emit(await build(o), { json: o.json });
+    });
+  pack
+    .command('verify')
+    .description(
+      'Verify a pack: signature and trust, manifest, fit with the installation, every payload byte.',
+    )
+    .argument('<file>', 'pack file')
+    .option('--trust <keys>', 'trusted keys: a .pub, a trust file or a directory (or UPLIFT_TRUST)')
+    .option('--install <dir>', 'check the pack fits this installation (product, version, platform)')
+    .option('--profile <name>', 'with --install: product profile (default: recognised)')
+    .option('--platform <id>', 'check the pack is for this platform')
+    .option('--stage <dir>', 'also write the payload files into this new directory')
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      '\nNothing is written unless --stage is given; on any failure the staging directory is removed.\nExit codes: 0 verified, 1 damaged or unsafe pack, 2 bad input or no trust, 3 refused by policy (untrusted or revoked key, wrong platform, wrong from-version, downgrade).\nExample: uplift pack verify skiff-5.5-GA-from-5.4_linux-x86-64.upk --trust keys/ --install /opt/skiff',
+    )
+    .action(async (file, o) => {
+      const { verify } = await import('./commands/pack.ts');
+      emit(
+        await verify(file, o, { stderr: io.stderr, stderrIsTty: process.stderr.isTTY === true }),
+        { json: o.json },
+      );
+    });
+  pack
+    .command('inspect')
+    .description('Show what a pack says it holds, without verifying it.')
+    .argument('<file>', 'pack file')
+    .option('--json', 'print JSON (the whole manifest)')
+    .addHelpText(
+      'after',
+      '\nInspection is not verification: the signature is shown, not checked.\nExit codes: 0 shown, 1 not a readable pack, 2 bad input.\nExample: uplift pack inspect skiff-5.5-GA-from-5.4_linux-x86-64.upk --json',
+    )
+    .action(async (file, o) => {
+      const { inspect } = await import('./commands/pack.ts');
+      emit(await inspect(file), { json: o.json });
+    });
+
   // New commands go above this line, one block each, in the shape of the ones above.
 
   try {

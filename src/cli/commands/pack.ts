@@ -1,0 +1,197 @@
+import { resolve } from 'node:path';
+import { detectFacts } from '../../detect/index.ts';
+import { ExitCode, UpliftError } from '../../errors/index.ts';
+import {
+  buildPack,
+  type InstalledVersion,
+  inspectPack,
+  type PackManifest,
+  verifyPack,
+} from '../../pack/index.ts';
+import { resolveProfile } from '../../plan/index.ts';
+import { loadPrivateKey, loadTrust } from '../../signing/index.ts';
+import { formatBytes } from '../../util/index.ts';
+import type { CommandResult } from '../types.ts';
+
+export interface PackBuildOptions {
+  fromTree: string;
+  toTree: string;
+  platform: string;
+  delta?: boolean;
+  key: string;
+  out: string;
+  build?: string;
+  fromRange?: string;
+  migrations?: string;
+  created?: string;
+}
+
+/** `uplift pack build`: a signed pack from two release trees. */
+export async function build(opts: PackBuildOptions): Promise<CommandResult> {
+  const key = await loadPrivateKey(opts.key);
+  const started = performance.now();
+  const r = await buildPack({ ...opts, key });
+  const seconds = (performance.now() - started) / 1000;
+  const m = r.manifest;
+  const data = {
+    file: r.file,
+    bytes: r.bytes,
+    sha256: r.sha256,
+    keyid: key.keyid,
+    seconds,
+    manifest: summary(m),
+  };
+  const text = [
+    `Built ${r.file}`,
+    ...describe(m),
+    `  pack      ${formatBytes(r.bytes)} in ${seconds.toFixed(1)} s, signed by ${key.keyid}`,
+    `  sha256    ${r.sha256}`,
+    `Check it with: uplift pack verify ${r.file} --trust <the .pub of this key>`,
+    '',
+  ].join('\n');
+  return { data, text, exitCode: ExitCode.ok };
+}
+
+export interface PackVerifyOptions {
+  trust?: string;
+  install?: string;
+  profile?: string;
+  platform?: string;
+  stage?: string;
+}
+
+export interface ProgressIo {
+  stderr: (s: string) => void;
+  stderrIsTty: boolean;
+}
+
+/** `uplift pack verify FILE`: signature, trust, policy and every payload byte, in one pass. */
+export async function verify(
+  file: string,
+  opts: PackVerifyOptions,
+  io: ProgressIo,
+): Promise<CommandResult> {
+  const trustPath = opts.trust ?? process.env.UPLIFT_TRUST;
+  if (!trustPath)
+    throw new UpliftError(
+      'UPLIFT_PACK_NO_TRUST',
+      'no trusted keys: a pack is verified against the keys you trust',
+      {
+        hint: 'Pass --trust KEYS (a .pub file, a trust file or a directory of .pub files), or set UPLIFT_TRUST.',
+      },
+    );
+  const trust = await loadTrust(trustPath);
+  let install: InstalledVersion | undefined;
+  let versionScheme: string | undefined;
+  if (opts.install !== undefined) {
+    const profile = await resolveProfile({ install: opts.install, profile: opts.profile });
+    const facts = await detectFacts(profile, opts.install);
+    install = { product: facts.product, version: facts.version, platform: facts.platform.id };
+    versionScheme = profile.catalog.scheme.id;
+  }
+  const started = performance.now();
+  let last = 0;
+  const onProgress = io.stderrIsTty
+    ? (n: number, total: number) => {
+        const now = performance.now();
+        if (now - last < 100 && n < total) return;
+        last = now;
+        io.stderr(
+          `\rverifying ${Math.floor((100 * n) / Math.max(total, 1))}% of ${formatBytes(total)}`,
+        );
+        if (n >= total) io.stderr('\n');
+      }
+    : undefined;
+  const r = await verifyPack(file, {
+    trust,
+    install,
+    platform: opts.platform,
+    stageInto: opts.stage,
+    versionScheme,
+    onProgress,
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const m = r.manifest;
+  const data = {
+    file: resolve(file),
+    verified: true,
+    keyid: r.keyid,
+    bytes: r.bytes,
+    sha256: r.sha256,
+    seconds,
+    ...(r.staged ? { staged: r.staged } : {}),
+    ...(install ? { installation: { dir: resolve(opts.install as string), ...install } } : {}),
+    manifest: summary(m),
+  };
+  const rate = seconds > 0 ? `, ${(r.bytes / 1_048_576 / seconds).toFixed(0)} MiB/s` : '';
+  const text = [
+    `OK ${file}: signed by trusted key ${r.keyid}; every payload file matches the manifest`,
+    ...describe(m),
+    install
+      ? `  fits      ${install.product} ${install.version} on ${install.platform} (${opts.install})`
+      : `  fits      not checked against an installation (give --install DIR)`,
+    ...(r.staged ? [`  staged    ${r.staged}`] : []),
+    `  checked   ${formatBytes(r.bytes)} in ${seconds.toFixed(1)} s${rate}`,
+    `  sha256    ${r.sha256}`,
+    '',
+  ].join('\n');
+  return { data, text, exitCode: ExitCode.ok };
+}
+
+/** `uplift pack inspect FILE`: what the manifest says, without verifying anything. */
+export async function inspect(file: string): Promise<CommandResult> {
+  const r = await inspectPack(file);
+  const m = r.manifest;
+  const data = {
+    file: resolve(file),
+    verified: false,
+    keyid: r.keyid,
+    bytes: r.bytes,
+    sizeMatches: r.sizeMatches,
+    manifest: m,
+  };
+  const lines = [
+    `${file}  (NOT verified: inspection only reads the manifest; run uplift pack verify)`,
+    ...describe(m),
+    `  created   ${m.created}`,
+    `  signer    ${r.keyid} (signature not checked)`,
+    `  size      ${formatBytes(r.bytes)}${r.sizeMatches ? '' : '  (does NOT match the manifest: truncated or extended)'}`,
+  ];
+  for (const c of m.migrations.config)
+    lines.push(
+      `  config migration  ${c.id}: ${c.description ?? `${c.reads.join(', ')} → ${c.writes.join(', ')}`} (${c.run} ${c.script.path})`,
+    );
+  for (const d of m.migrations.database)
+    lines.push(
+      `  database migration  ${d.id}: ${d.description ?? d.database} (${d.engine}, ${d.script.path})`,
+    );
+  for (const h of m.hooks)
+    lines.push(`  hook  ${h.phase} ${h.id}: ${h.description ?? h.script.path}`);
+  if (m.migrations.config.length + m.migrations.database.length + m.hooks.length === 0)
+    lines.push('  migrations and hooks: none');
+  lines.push('');
+  return { data, text: lines.join('\n'), exitCode: ExitCode.ok };
+}
+
+function counts(m: PackManifest): Record<'add' | 'replace' | 'delete', number> {
+  const c = { add: 0, replace: 0, delete: 0 };
+  for (const f of m.files) c[f.action]++;
+  return c;
+}
+
+/** The manifest without its file list, plus counts: what scripts usually want. */
+function summary(m: PackManifest) {
+  const { files: _files, ...rest } = m;
+  return { ...rest, counts: counts(m) };
+}
+
+function describe(m: PackManifest): string[] {
+  const c = counts(m);
+  return [
+    `  pack      ${m.product} ${m.from.version} → ${m.to} (applies to ${m.from.range}), ${m.platform}, ${m.kind}, build ${m.build}`,
+    `  files     ${c.add} to add, ${c.replace} to replace, ${c.delete} to delete`,
+    `  payload   ${formatBytes(m.payload.bytes)} ${m.payload.compression} (level ${m.payload.level}) → ${formatBytes(m.payload.unpackedBytes)} tar, ${m.payload.entries} entries`,
+    `  space     ${formatBytes(m.space.stage)} to stage; the installation ${m.space.growth >= 0 ? 'grows' : 'shrinks'} by ${formatBytes(Math.abs(m.space.growth))}`,
+    `  migrations ${m.migrations.config.length} config, ${m.migrations.database.length} database; ${m.hooks.length} hook(s)`,
+  ];
+}
