@@ -9,7 +9,7 @@ export {
   type RefreshResult,
   refreshRepository,
 } from './client.ts';
-export { writeDurably } from './durable.ts';
+export { fsyncDir, writeDurably } from './durable.ts';
 export {
   type AddOptions,
   type AddResult,

@@ -5,6 +5,7 @@ import { basename, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { UpliftError } from '../errors/index.ts';
+import { inspectPack } from '../pack/index.ts';
 import type { PrivateKey, PublicKey } from '../signing/index.ts';
 import { fsyncDir, writeDurably } from './durable.ts';
 import {
@@ -113,7 +114,7 @@ export interface InitOptions {
 
 export interface InitResult {
   dir: string;
-  root: { version: number; expires: string; keys: Record<string, string[]> };
+  root: { version: number; expires: string; keys: Record<'root' | 'index' | 'packs', string[]> };
   /** The first (empty) index, when an index private key was given to sign it. */
   index?: { version: number; expires: string };
 }
@@ -234,8 +235,13 @@ export async function addToRepository(opts: AddOptions): Promise<AddResult> {
         location: { file: src },
       });
     const sha256 = await hashFile(src);
-    const attrs: FileAttributes = { ...opts.attributes };
-    if (opts.catalog && attrs.product === undefined) attrs.product = await catalogProduct(src);
+    const attrs: FileAttributes = opts.catalog
+      ? { product: await catalogProduct(src) }
+      : src.endsWith('.upk')
+        ? await packAttributes(src)
+        : {};
+    for (const [k, v] of Object.entries(opts.attributes))
+      if (v !== undefined) attrs[k as keyof FileAttributes] = v;
     plans.push({ src, path, size: st.size, sha256, attrs });
   }
   const result: AddResult = { added: [] };
@@ -284,6 +290,18 @@ export async function addToRepository(opts: AddOptions): Promise<AddResult> {
   }
   await writeDurably(join(opts.dir, attributesFile), `${JSON.stringify(attributes, null, 2)}\n`);
   return result;
+}
+
+/** What an uplift pack's manifest says about it, so the index can list it by platform and hop. */
+async function packAttributes(file: string): Promise<FileAttributes> {
+  const { manifest } = await inspectPack(file);
+  return {
+    product: manifest.product,
+    platform: manifest.platform,
+    from: manifest.from.range,
+    to: manifest.to,
+    kind: manifest.kind,
+  };
 }
 
 async function catalogProduct(file: string): Promise<string | undefined> {

@@ -1,0 +1,268 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { UpliftError } from '../errors/index.ts';
+import { verifyPack } from '../pack/index.ts';
+import { getPlan, isPlanIntact, type Plan, type PlanStep } from '../plan/index.ts';
+import {
+  currentTime,
+  keysOf,
+  type PackEntry,
+  refreshRepository,
+  repositoryStateDir,
+} from '../repo/index.ts';
+import { trustOf } from '../signing/index.ts';
+import { cacheDir } from '../util/index.ts';
+import { type DownloadResult, downloadFile } from './download.ts';
+import type { DownloadProgress } from './progress.ts';
+import { openRepository } from './source.ts';
+
+export interface FetchOptions {
+  /** Plan from this installation (with `to`), unless `planFile` is given. */
+  install?: string;
+  to?: string;
+  profile?: string;
+  /** A saved `uplift plan --json`; its hash must match its content. */
+  planFile?: string;
+  repo: string;
+  /** A root.json obtained out of band, for the first use of the repository. */
+  root?: string;
+  /** Where packs go (default: `<cache dir>/packs`). */
+  out?: string;
+  timeoutMs: number;
+  retries: number;
+  onProgress?: (p: DownloadProgress) => void;
+}
+
+export interface FetchedPack {
+  step: number;
+  title: string;
+  file: string;
+  path: string;
+  size: number;
+  sha256: string;
+  status: DownloadResult['status'];
+  resumedFrom: number;
+  transferred: number;
+  attempts: number;
+  restarts: number;
+  /** What was checked after the download, besides size and SHA-256 against the signed index. */
+  checks: string[];
+}
+
+export interface FetchResult {
+  repository: string;
+  root: { version: number; rotations: number[] };
+  index: { version: number; status: 'updated' | 'unchanged' | 'first'; previousVersion?: number };
+  platform: string | null;
+  from: string | null;
+  to: string | null;
+  out: string;
+  packs: FetchedPack[];
+  /** Damaged client state files and what was used instead. */
+  recovered: string[];
+}
+
+async function readPlanFile(file: string): Promise<Plan> {
+  let plan: Plan;
+  try {
+    plan = JSON.parse(await readFile(file, 'utf8')) as Plan;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new UpliftError('UPLIFT_FILE_NOT_FOUND', `${file} does not exist`, {
+        hint: 'Save a plan with: uplift plan --install DIR --json --out plan.json',
+        location: { file },
+      });
+    throw new UpliftError('UPLIFT_FETCH_PLAN_INVALID', `${file} is not a plan (not JSON)`, {
+      hint: 'Save a plan with: uplift plan --install DIR --json --out plan.json',
+      location: { file },
+    });
+  }
+  if (typeof plan?.hash !== 'string' || !Array.isArray(plan.steps) || !isPlanIntact(plan))
+    throw new UpliftError(
+      'UPLIFT_FETCH_PLAN_INVALID',
+      `${file}: the plan's hash does not match its content`,
+      {
+        hint: 'The plan was edited after it was made; make it again with uplift plan --json.',
+        location: { file, path: 'hash' },
+      },
+    );
+  return plan;
+}
+
+/** The steps that need a pack, each with the pack the plan chose for the node's platform. */
+function packSteps(plan: Plan): (PlanStep & { pack: NonNullable<PlanStep['pack']> })[] {
+  const out: (PlanStep & { pack: NonNullable<PlanStep['pack']> })[] = [];
+  for (const s of plan.steps) {
+    if (s.kind === 'manual' || s.to === null) continue;
+    if (!s.pack)
+      throw new UpliftError(
+        'UPLIFT_FETCH_NO_PLATFORM',
+        `step ${s.index} (${s.title}) has no pack: ${s.packProblem ?? 'the catalog lists none'}`,
+        {
+          hint:
+            plan.facts.platform === null
+              ? 'Give the platform: --fact platform.id=linux-x86-64 with uplift plan, or plan on the node itself.'
+              : `The catalog lists no pack for ${plan.facts.platform} on this hop; ask the vendor.`,
+        },
+      );
+    out.push(s as PlanStep & { pack: NonNullable<PlanStep['pack']> });
+  }
+  return out;
+}
+
+async function md5Of(file: string): Promise<string> {
+  const h = createHash('md5');
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }))
+    h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/**
+ * `uplift fetch`: plans (or reads a saved plan), refreshes the repository's signed metadata, finds
+ * every pack the plan needs in the signed index, downloads exactly those (resuming earlier
+ * partial downloads), and verifies each before it is kept: size and SHA-256 from the index, the
+ * catalog's checksums when the plan carries them, and an uplift pack's signature and policy
+ * against the repository's pack keys.
+ */
+export async function fetchPacks(o: FetchOptions): Promise<FetchResult> {
+  const plan = o.planFile
+    ? await readPlanFile(o.planFile)
+    : (await getPlan({ install: o.install, profile: o.profile, to: o.to ?? 'latest' })).plan;
+  const steps = packSteps(plan);
+  const cache = cacheDir();
+  const out = resolve(o.out ?? (cache ? join(cache, 'packs') : ''));
+  if (!o.out && !cache)
+    throw new UpliftError('UPLIFT_USAGE', 'no folder for the packs: the cache is off', {
+      hint: 'Pass --out DIR (or unset UPLIFT_CACHE_DIR=off).',
+    });
+
+  const source = await openRepository(o.repo, { timeoutMs: o.timeoutMs, retries: o.retries });
+  try {
+    const initialRoot = o.root
+      ? {
+          raw: await readFile(o.root).catch(() => {
+            throw new UpliftError('UPLIFT_FILE_NOT_FOUND', `${o.root} does not exist`, {
+              hint: 'Give --root the root.json the repository owner gave you.',
+              location: { file: o.root as string },
+            });
+          }),
+          file: o.root,
+        }
+      : undefined;
+    const trust = await refreshRepository({
+      reader: source.reader,
+      stateDir: repositoryStateDir(source.id),
+      initialRoot,
+      now: currentTime(),
+    });
+
+    // Find every pack before downloading any: a plan the repository cannot serve fails at once.
+    const wanted = steps.map((s) => {
+      const entry = trust.index.signed.packs.find(
+        (p: PackEntry) =>
+          basename(p.path) === s.pack.file &&
+          (p.platform === undefined || p.platform === s.pack.platform),
+      );
+      if (!entry)
+        throw new UpliftError(
+          'UPLIFT_FETCH_NOT_IN_INDEX',
+          `step ${s.index} (${s.title}) needs ${s.pack.file} for ${s.pack.platform}, which index.json version ${trust.index.signed.version} of ${source.name} does not list`,
+          {
+            hint: 'The repository does not carry this pack yet; ask its owner to add and publish it.',
+          },
+        );
+      if (s.pack.sha256 && s.pack.sha256 !== entry.sha256)
+        throw new UpliftError(
+          'UPLIFT_FETCH_MISMATCH',
+          `${s.pack.file}: the catalog's SHA-256 ${s.pack.sha256} differs from the index's ${entry.sha256}`,
+          { hint: 'The catalog and the repository disagree about this pack; tell the vendor.' },
+        );
+      return { step: s, entry };
+    });
+
+    const packKeys = keysOf(trust.root.signed);
+    const packTrust = trustOf(
+      trust.root.signed.roles.packs.keyids.flatMap((id) => {
+        const k = packKeys.get(id);
+        return k ? [k] : [];
+      }),
+    );
+    await mkdir(out, { recursive: true });
+    const packs: FetchedPack[] = [];
+    for (const { step, entry } of wanted) {
+      const dest = join(out, basename(entry.path));
+      const r = await downloadFile({
+        open: source.opener(entry.path),
+        from: `${source.name}${source.name.endsWith('/') ? '' : '/'}${entry.path}`,
+        dest,
+        size: entry.size,
+        sha256: entry.sha256,
+        retries: o.retries,
+        timeoutMs: o.timeoutMs,
+        onProgress: o.onProgress,
+      });
+      const checks = ['size and SHA-256 from the signed index'];
+      try {
+        if (step.pack.md5) {
+          const md5 = await md5Of(dest);
+          if (md5 !== step.pack.md5.toLowerCase())
+            throw new UpliftError(
+              'UPLIFT_FETCH_MISMATCH',
+              `${dest}: MD5 ${md5} is not the ${step.pack.md5} the catalog publishes`,
+              { hint: 'The pack is not the one the vendor published; it was removed.' },
+            );
+          checks.push('MD5 from the catalog');
+        }
+        if (step.pack.sha256) checks.push('SHA-256 from the catalog');
+        if (dest.endsWith('.upk')) {
+          await verifyPack(dest, {
+            trust: packTrust,
+            platform: step.pack.platform,
+            install:
+              step.from === null
+                ? undefined
+                : { product: plan.product, version: step.from, platform: step.pack.platform },
+          });
+          checks.push("pack signature by the repository's pack keys, manifest and payload");
+        }
+      } catch (err) {
+        // Nothing unverified stays where apply would look for it.
+        await rm(dest, { force: true });
+        throw err;
+      }
+      packs.push({
+        step: step.index,
+        title: step.title,
+        file: dest,
+        path: entry.path,
+        size: entry.size,
+        sha256: entry.sha256,
+        status: r.status,
+        resumedFrom: r.resumedFrom,
+        transferred: r.transferred,
+        attempts: r.attempts,
+        restarts: r.restarts,
+        checks,
+      });
+    }
+    return {
+      repository: source.name,
+      root: { version: trust.root.signed.version, rotations: trust.rotations },
+      index: {
+        version: trust.index.signed.version,
+        status: trust.indexStatus,
+        previousVersion: trust.previousIndexVersion,
+      },
+      platform: plan.facts.platform,
+      from: plan.from,
+      to: plan.to,
+      out,
+      packs,
+      recovered: trust.recovered,
+    };
+  } finally {
+    await source.close();
+  }
+}
