@@ -56,9 +56,9 @@ export type PackScript = z.infer<typeof PackScript>;
 const Id = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'expected a kebab-case id');
 
 /**
- * A configuration migration: a program (`node` script) run by apply with the installation
- * directory as its only argument, after the switch and before start. It reads `reads` and writes
- * `writes` (paths relative to the installation); it must be idempotent.
+ * A configuration migration: a script apply runs with two arguments, the installation as it was
+ * (read only) and the new tree being prepared, before the new version starts. It reads `reads`
+ * from the first and writes only `writes` into the second (paths relative to the installation).
  */
 export const ConfigMigration = z.strictObject({
   id: Id,
@@ -84,7 +84,7 @@ export type DatabaseMigration = z.infer<typeof DatabaseMigration>;
 export const HookPhase = z.enum(['before-stop', 'after-stop', 'before-start', 'after-start']);
 export type HookPhase = z.infer<typeof HookPhase>;
 
-/** A hook: a script apply runs at one phase with the installation directory as its argument. */
+/** A hook: a script apply runs at one phase, with the installation directory as its argument. */
 export const PackHook = z.strictObject({
   id: Id,
   description: z.string().max(1000).optional(),
