@@ -100,6 +100,8 @@ export const codes = {
   UPLIFT_FETCH_NOT_IN_INDEX: ExitCode.blocked,
   UPLIFT_FETCH_NO_PLATFORM: ExitCode.badInput,
   UPLIFT_FETCH_PLAN_INVALID: ExitCode.badInput,
+  // configuration merges
+  UPLIFT_MERGE_STALE: ExitCode.failed,
 } as const satisfies Record<string, ExitCode>;
 
 export type UpliftCode = keyof typeof codes;
