@@ -18,7 +18,14 @@ export {
 export { formatProgress, progressPrinter } from './progress.ts';
 export { readBackupInfo } from './read-archive.ts';
 export { type RestoreOptions, type RestoreResult, restoreBackup } from './restore.ts';
-export { findRunningProcesses, type RunningProcess } from './service.ts';
+export {
+  findRunningProcesses,
+  isAlive,
+  type RunningProcess,
+  type ServiceControlOptions,
+  startService,
+  stopService,
+} from './service.ts';
 export {
   archiveNames,
   type BackupInfo,

@@ -25,45 +25,48 @@ function lock(pid: number, boot = bootId): string {
 
 describe('one-upgrade-at-a-time', () => {
   it('passes when no upgrade holds the lock', async () => {
-    const { install } = await makeSkiffInstall();
+    const { root, install } = await makeSkiffInstall();
 
     const result = await check(install);
 
-    expect(result).toMatchObject({ status: 'pass', message: 'no upgrade holds .uplift/lock' });
+    expect(result).toMatchObject({
+      status: 'pass',
+      message: `no upgrade holds ${join(root, '.skiff.uplift/lock')}`,
+    });
   });
 
   it('fails while a live process of this boot holds the lock', async () => {
-    const { install } = await makeSkiffInstall();
+    const { root, install } = await makeSkiffInstall();
     const pid = await startServer(install);
-    await put(install, '.uplift/lock', lock(pid));
+    await put(root, '.skiff.uplift/lock', lock(pid));
 
     const result = await check(install);
 
     expect(result).toMatchObject({
       status: 'fail',
-      message: `another upgrade is running: pid ${pid} holds .uplift/lock since 2025-01-01T02:00:00.000Z`,
+      message: `another upgrade is running: pid ${pid} holds ${join(root, '.skiff.uplift/lock')} since 2025-01-01T02:00:00.000Z`,
       remediation: expect.stringContaining(`wait for pid ${pid} to finish`),
     });
   });
 
   it('warns about a stale lock whose process is gone', async () => {
-    const { install } = await makeSkiffInstall();
+    const { root, install } = await makeSkiffInstall();
     const pid = deadPid();
-    await put(install, '.uplift/lock', lock(pid));
+    await put(root, '.skiff.uplift/lock', lock(pid));
 
     const result = await check(install);
 
     expect(result).toMatchObject({
       status: 'warn',
       message: expect.stringContaining(`and pid ${pid} is gone`),
-      remediation: expect.stringContaining(`remove ${install}/.uplift/lock`),
+      remediation: expect.stringContaining(`uplift resume --install ${install}`),
     });
   });
 
   it('warns about a lock from before a reboot, even if its pid is in use again', async () => {
-    const { install } = await makeSkiffInstall();
+    const { root, install } = await makeSkiffInstall();
     const pid = await startServer(install);
-    await put(install, '.uplift/lock', lock(pid, '00000000-0000-0000-0000-000000000000'));
+    await put(root, '.skiff.uplift/lock', lock(pid, '00000000-0000-0000-0000-000000000000'));
 
     const result = await check(install);
 
@@ -72,8 +75,8 @@ describe('one-upgrade-at-a-time', () => {
   });
 
   it('warns about a lock it cannot read', async () => {
-    const { install } = await makeSkiffInstall();
-    await put(install, '.uplift/lock', 'not json');
+    const { root, install } = await makeSkiffInstall();
+    await put(root, '.skiff.uplift/lock', 'not json');
 
     const result = await check(install);
 

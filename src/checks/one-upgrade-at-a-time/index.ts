@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { journalPath, refuseIfRestoreInterrupted } from '../../backup/index.ts';
 import { UpliftError } from '../../errors/index.ts';
 import { fail, pass, warn } from '../result.ts';
@@ -7,8 +7,14 @@ import type { Check, CheckContext, CheckResult } from '../types.ts';
 
 export const id = 'one-upgrade-at-a-time';
 
-/** Where a run of uplift records that it is upgrading the installation. */
-export const lockPath = '.uplift/lock';
+/**
+ * Where a run of uplift (apply, resume, rollback) records that it is changing the installation:
+ * beside it, in apply's state folder `<parent>/.<name>.uplift/lock` (docs/apply.md), never inside
+ * the installation, which apply swaps.
+ */
+export function lockFile(install: string): string {
+  return join(dirname(install), `.${basename(install)}.uplift`, 'lock');
+}
 
 /** The lock's content: who holds it, on which boot, since when. */
 interface UpgradeLock {
@@ -41,7 +47,8 @@ async function findRestore(install: string): Promise<CheckResult | undefined> {
 }
 
 async function checkLock(ctx: CheckContext): Promise<CheckResult> {
-  const file = join(ctx.install, lockPath);
+  const file = lockFile(ctx.install);
+  const lockPath = file;
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -79,7 +86,7 @@ async function checkLock(ctx: CheckContext): Promise<CheckResult> {
   const why = sameBoot ? `pid ${lock.pid} is gone` : 'the machine has rebooted since';
   return warn(
     `a stale lock: ${lockPath} was taken by pid ${lock.pid}${since}, and ${why}`,
-    `make sure that run left the installation whole (uplift facts --install ${ctx.install}), then remove ${file}`,
+    `run uplift resume --install ${ctx.install}: it recovers the lock and finishes or undoes that run`,
     details,
   );
 }

@@ -1,0 +1,774 @@
+import { randomBytes } from 'node:crypto';
+import {
+  link,
+  lstat,
+  mkdir,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import {
+  createBackup,
+  findRunningProcesses,
+  refuseIfRestoreInterrupted,
+  startService,
+  stopService,
+  verifyBackup,
+} from '../backup/index.ts';
+import { UpliftError } from '../errors/index.ts';
+import { type PackManifest, verifyPack } from '../pack/index.ts';
+import type { Plan, PlanStep } from '../plan/index.ts';
+import type { TrustSet } from '../signing/index.ts';
+import { carryCustomerEntries, ownLike, syncTree } from './carry.ts';
+import { crashPoint, fsyncDir } from './durable.ts';
+import { finishRun, type HistoryEntry, type HistoryHop } from './history.ts';
+import { type HopStep, Journal } from './journal.ts';
+import { acquireLock, releaseLock } from './lock.ts';
+import { type MigrationReport, runHooks, runMigrations } from './migrate.ts';
+import { hopPaths, type StatePaths, statePaths, versionSlug } from './paths.ts';
+import { probeService, smokeTest } from './probe.ts';
+import { changedSinceStaging, type StageResult, stageTree } from './stage.ts';
+import { exists, type VendorManifest } from './tree.ts';
+
+export interface ApplyOptions {
+  install: string;
+  plan: Plan;
+  /** Folder holding the packs the plan names (`--packs`, default the fetch cache). */
+  packsDir: string;
+  trust: TrustSet;
+  product: string;
+  platform: string;
+  /** The profile's `detection.vendorManifest`, relative to the installation. */
+  vendorManifestPath: string;
+  /** A release tree (`DIR/tree` + `DIR/manifest.json`) of the installed version: the merge base when apply has none yet. */
+  baseTree?: string;
+  /** Customer files replaced only by rename, hard-linked into the new generation (default `data/**`). */
+  linkGlobs?: readonly string[];
+  /** Progress lines for people. */
+  onEvent?: (line: string) => void;
+}
+
+export interface HopReport {
+  hop: number;
+  from: string;
+  to: string;
+  pack: string;
+  kind: PackManifest['kind'];
+  outcome: HistoryHop['outcome'];
+  counts: StageResult['counts'];
+  merges: StageResult['merges'];
+  migrations: MigrationReport;
+  backup?: string;
+  old?: string;
+  /** Seconds from stop until the probe passed. */
+  downtimeSeconds?: number;
+  stepSeconds: Partial<Record<HopStep, number>>;
+}
+
+export interface ApplyResult {
+  runId: string;
+  install: string;
+  from: string;
+  to: string;
+  outcome: 'committed';
+  hops: HopReport[];
+  recoveredLock?: { reason: string; pid?: number };
+  seconds: number;
+}
+
+export const defaultLinkGlobs = ['data/**'] as const;
+
+export function newRunId(): string {
+  const t = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, 'Z');
+  return `${t}-${randomBytes(3).toString('hex')}`;
+}
+
+/** The hops of a plan that apply runs, up to the first step it cannot (manual or fresh install). */
+export function packHops(plan: Plan): { hops: PlanStep[]; stop?: PlanStep } {
+  const hops: PlanStep[] = [];
+  for (const s of plan.steps) {
+    if (s.kind !== 'pack' || !s.pack || s.from === null || s.to === null) return { hops, stop: s };
+    hops.push(s);
+  }
+  return { hops };
+}
+
+export function manualStepError(s: PlanStep, done: number): UpliftError {
+  const detail = s.manual?.detail ? `: ${s.manual.detail}` : '';
+  return new UpliftError(
+    'UPLIFT_APPLY_MANUAL_STEP',
+    `step ${s.index} is not a pack uplift can apply: ${s.title}${detail}${done > 0 ? ` (${done} hop${done === 1 ? '' : 's'} before it went in)` : ''}`,
+    {
+      hint: s.packProblem
+        ? `${s.packProblem}. Do the step by hand, then plan and apply again.`
+        : 'Do this step by hand (uplift plan lists how), then run uplift apply again.',
+      unchanged: done === 0,
+    },
+  );
+}
+
+/** Refuses an installation on another filesystem than its parent (the switch renames across them). */
+export async function checkSameFilesystem(install: string): Promise<void> {
+  const [a, b] = await Promise.all([stat(install), stat(dirname(install))]);
+  if (a.dev !== b.dev)
+    throw new UpliftError(
+      'UPLIFT_APPLY_CROSS_DEVICE',
+      `${install} is a mount point: apply prepares the new version beside it and switches by rename, which cannot cross filesystems`,
+      {
+        hint: `Install the product in a directory inside the mount (e.g. ${install}/product), so its parent is on the same filesystem.`,
+        unchanged: true,
+      },
+    );
+}
+
+export async function readVendorManifest(install: string, rel: string): Promise<VendorManifest> {
+  const file = join(install, rel);
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as VendorManifest;
+  } catch (err) {
+    throw new UpliftError(
+      'UPLIFT_APPLY_STAGE_FAILED',
+      `cannot read the vendor manifest ${file}: ${(err as Error).message}`,
+      {
+        hint: 'The installation must keep the manifest of its vendor files (the profile names it); reinstall or restore it.',
+        location: { file },
+        unchanged: true,
+      },
+    );
+  }
+}
+
+/** The pristine vendor tree of `version`: apply's own copy, else the release tree given as `--base-tree`. */
+async function pristineFor(
+  p: StatePaths,
+  version: string,
+  baseTree?: string,
+): Promise<string | undefined> {
+  const own = join(p.vendor, versionSlug(version), 'tree');
+  if (await exists(own)) return own;
+  if (!baseTree) return undefined;
+  const m = JSON.parse(await readFile(join(baseTree, 'manifest.json'), 'utf8')) as VendorManifest;
+  if (m.version !== version)
+    throw new UpliftError(
+      'UPLIFT_USAGE',
+      `--base-tree ${baseTree} is the release tree of ${m.version}, but the installation is ${version}`,
+      {
+        hint: `Give the release tree of ${version}.`,
+        unchanged: true,
+      },
+    );
+  return join(baseTree, 'tree');
+}
+
+function wrapStageError(err: unknown, where: string): unknown {
+  if (err instanceof UpliftError) return err;
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === 'ENOSPC' || e.code === 'EDQUOT' || e.code === 'EFBIG')
+    return new UpliftError('UPLIFT_APPLY_NO_SPACE', `${where}: ${e.message}`, {
+      cause: err,
+      hint: 'Free space beside the installation (the new version is prepared there), then run uplift apply again.',
+      unchanged: true,
+    });
+  return new UpliftError('UPLIFT_APPLY_STAGE_FAILED', `${where}: ${e.message}`, {
+    cause: err,
+    hint: 'Fix the cause, then run uplift apply again; the installation was not changed.',
+    unchanged: true,
+  });
+}
+
+interface HopContext {
+  o: ApplyOptions;
+  p: StatePaths;
+  j: Journal;
+  hop: number;
+  step: PlanStep;
+  wasRunning: boolean;
+  report: HopReport;
+}
+
+/** Where a hop failed, for the rollback decision. */
+class HopFailure extends Error {
+  readonly step: HopStep;
+  readonly stopped: boolean;
+  readonly error: unknown;
+  constructor(step: HopStep, stopped: boolean, error: unknown) {
+    super((error as Error).message);
+    this.step = step;
+    this.stopped = stopped;
+    this.error = error;
+  }
+}
+
+/**
+ * Runs the plan's hops on the installation, each through verify, stage, backup, stop, switch,
+ * migrate, start, probe, smoke and commit, journaled so that a crash at any point leaves a run
+ * `uplift resume` finishes or undoes. A failure before the stop changes nothing; after it, the
+ * hop is rolled back at once and the old version started again (UPLIFT_APPLY_ROLLED_BACK).
+ */
+export async function runApply(o: ApplyOptions): Promise<ApplyResult> {
+  const started = performance.now();
+  const p = statePaths(o.install);
+  await refuseIfRestoreInterrupted(o.install);
+  await checkSameFilesystem(o.install);
+  const { hops, stop } = packHops(o.plan);
+  if (hops.length === 0 && stop) throw manualStepError(stop, 0);
+  const packFiles = hops.map((s) => resolvePack(o.packsDir, s));
+  for (const f of packFiles) if (!(await exists(f))) throw packMissing(f, o.packsDir);
+
+  const runId = newRunId();
+  const acquired = await acquireLock(p, 'apply', runId);
+  let j: Journal;
+  try {
+    if (await exists(p.journal))
+      throw new UpliftError(
+        'UPLIFT_APPLY_INCOMPLETE',
+        `an earlier run on ${o.install} did not finish (${p.journal})`,
+        {
+          hint: `Run \`uplift resume --install ${o.install}\` first; it finishes or undoes that run.`,
+          unchanged: true,
+        },
+      );
+    await mkdir(p.backups, { recursive: true, mode: 0o700 });
+    j = await Journal.create(p, runId);
+  } catch (err) {
+    await releaseLock(p);
+    throw err;
+  }
+  const wasRunning = (await findRunningProcesses(o.install)).length > 0;
+  const startedAt = new Date().toISOString();
+  await j.append(-1, 'run', 'begin', {
+    kind: 'apply',
+    install: o.install,
+    from: o.plan.from,
+    to: o.plan.to,
+    planHash: o.plan.hash,
+    product: o.product,
+    wasRunning,
+    hops: hops.map((s, i) => ({ hop: i, from: s.from, to: s.to, pack: packFiles[i] })),
+    pid: process.pid,
+  });
+  if (acquired.recovered)
+    await j.append(-1, 'lock', 'done', {
+      recovered: acquired.recovered.reason,
+      stalePid: acquired.recovered.lock?.pid ?? null,
+      keptAs: acquired.recovered.keptAs,
+    });
+  crashPoint('run:begin');
+  const reports: HopReport[] = [];
+  const entry = (outcome: HistoryEntry['outcome'], error?: unknown): HistoryEntry => ({
+    runId,
+    kind: 'apply',
+    install: o.install,
+    from: o.plan.from,
+    to: reports.filter((r) => r.outcome === 'committed').at(-1)?.to ?? o.plan.from,
+    outcome,
+    startedAt,
+    endedAt: new Date().toISOString(),
+    hops: reports.map((r) => ({
+      hop: r.hop,
+      from: r.from,
+      to: r.to,
+      outcome: r.outcome,
+      ...(r.backup ? { backup: r.backup } : {}),
+      ...(r.old ? { old: r.old } : {}),
+      ...(r.downtimeSeconds !== undefined ? { downtimeSeconds: r.downtimeSeconds } : {}),
+    })),
+    ...(error
+      ? {
+          error: {
+            code: (error as UpliftError).code ?? 'ERROR',
+            message: (error as Error).message,
+          },
+        }
+      : {}),
+  });
+  for (let i = 0; i < hops.length; i++) {
+    const step = hops[i] as PlanStep;
+    const report: HopReport = {
+      hop: i,
+      from: step.from as string,
+      to: step.to as string,
+      pack: packFiles[i] as string,
+      kind: 'full',
+      outcome: 'aborted',
+      counts: { added: 0, replaced: 0, deleted: 0, kept: 0, merged: 0 },
+      merges: [],
+      migrations: { database: [], config: [], hooks: [] },
+      stepSeconds: {},
+    };
+    reports.push(report);
+    try {
+      await runHop({ o, p, j, hop: i, step, wasRunning, report });
+    } catch (err) {
+      if (!(err instanceof HopFailure)) throw err;
+      const hp = hopPaths(p, runId, i);
+      if (!err.stopped) {
+        await rm(hp.stage, { recursive: true, force: true });
+        await j.append(i, err.step, 'failed', { error: describe(err.error) });
+        await j.append(-1, 'run', 'done', { outcome: 'aborted', failedStep: err.step });
+        await finishRun(p, entry('aborted', err.error));
+        await releaseLock(p);
+        throw err.error;
+      }
+      await j.append(i, err.step, 'failed', { error: describe(err.error) });
+      try {
+        await rollbackHop(p, j, i, wasRunning, o.onEvent);
+      } catch (rbErr) {
+        throw new UpliftError(
+          'UPLIFT_APPLY_ROLLBACK_FAILED',
+          `step ${err.step} of the hop to ${step.to} failed (${(err.error as Error).message}), and the automatic rollback failed too: ${(rbErr as Error).message}`,
+          {
+            cause: rbErr,
+            hint: `Fix the cause, then run \`uplift resume --install ${o.install}\`; it finishes the rollback.`,
+          },
+        );
+      }
+      report.outcome = 'rolled-back';
+      await j.append(-1, 'run', 'done', { outcome: 'rolled-back', failedStep: err.step });
+      await finishRun(p, {
+        ...entry('rolled-back', err.error),
+        hops: entry('rolled-back').hops.map((h) =>
+          h.hop === i ? { ...h, failedStep: err.step } : h,
+        ),
+      });
+      await releaseLock(p);
+      const cause = err.error as UpliftError;
+      throw new UpliftError(
+        'UPLIFT_APPLY_ROLLED_BACK',
+        `step ${err.step} of the hop ${step.from} → ${step.to} failed, and the hop was rolled back: ${step.from} runs again. ${cause.code ?? ''} ${cause.message}`.replace(
+          / {2}/g,
+          ' ',
+        ),
+        { cause: err.error, hint: cause.hint ?? 'Fix the cause, then run uplift apply again.' },
+      );
+    }
+  }
+  await j.append(-1, 'run', 'done', { outcome: 'committed' });
+  crashPoint('run:done');
+  await finishRun(p, entry('committed'));
+  await releaseLock(p);
+  if (stop) throw manualStepError(stop, hops.length);
+  return {
+    runId,
+    install: o.install,
+    from: o.plan.from,
+    to: hops.at(-1)?.to ?? o.plan.from,
+    outcome: 'committed',
+    hops: reports,
+    ...(acquired.recovered
+      ? {
+          recoveredLock: {
+            reason: acquired.recovered.reason,
+            ...(acquired.recovered.lock ? { pid: acquired.recovered.lock.pid } : {}),
+          },
+        }
+      : {}),
+    seconds: Math.round(performance.now() - started) / 1000,
+  };
+}
+
+function describe(err: unknown): { code: string; message: string } {
+  return { code: (err as UpliftError).code ?? 'ERROR', message: (err as Error).message };
+}
+
+export function resolvePack(packsDir: string, s: PlanStep): string {
+  return join(packsDir, basename(s.pack?.file ?? ''));
+}
+
+function packMissing(file: string, dir: string): UpliftError {
+  return new UpliftError(
+    'UPLIFT_APPLY_PACK_NOT_FOUND',
+    `the pack ${basename(file)} is not in ${dir}`,
+    {
+      hint: `Fetch it first (uplift fetch --plan PLAN.json), or pass --packs DIR where it is.`,
+      location: { file },
+      unchanged: true,
+    },
+  );
+}
+
+async function timed<T>(
+  ctx: HopContext,
+  step: HopStep,
+  stopped: boolean,
+  data: () => Record<string, unknown>,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const t = performance.now();
+  await ctx.j.append(ctx.hop, step, 'begin', step === 'switch' ? data() : {});
+  crashPoint(`${step}:begin`);
+  let out: T;
+  try {
+    out = await fn();
+  } catch (err) {
+    throw new HopFailure(step, stopped, err);
+  }
+  ctx.report.stepSeconds[step] = Math.round(performance.now() - t) / 1000;
+  await ctx.j.append(ctx.hop, step, 'done', step === 'switch' ? {} : data());
+  crashPoint(`${step}:done`);
+  return out;
+}
+
+async function runHop(ctx: HopContext): Promise<void> {
+  const { o, p, j, hop, report } = ctx;
+  const hp = hopPaths(p, j.runId, hop);
+  const ev = (s: string) => o.onEvent?.(`[${report.from} → ${report.to}] ${s}`);
+  let verified: { manifest: PackManifest; sha256: string; keyid: string } | undefined;
+  let staged: StageResult | undefined;
+
+  ev('verify the pack');
+  await timed(
+    ctx,
+    'verify',
+    false,
+    () => ({ sha256: verified?.sha256, keyid: verified?.keyid, kind: verified?.manifest.kind }),
+    async () => {
+      await mkdir(hp.stage, { mode: 0o700 });
+      const r = await verifyPack(report.pack, {
+        trust: o.trust,
+        install: { product: o.product, version: report.from, platform: o.platform },
+        stageInto: hp.pack,
+      });
+      const want = ctx.step.pack?.sha256;
+      if (want && want !== r.sha256)
+        throw new UpliftError(
+          'UPLIFT_APPLY_PLAN_MISMATCH',
+          `${report.pack} has SHA-256 ${r.sha256}, the plan names ${want}`,
+          {
+            hint: 'Fetch the pack the plan names again.',
+            unchanged: true,
+          },
+        );
+      if (r.manifest.to !== report.to)
+        throw new UpliftError(
+          'UPLIFT_APPLY_PLAN_MISMATCH',
+          `${report.pack} upgrades to ${r.manifest.to}, the plan's hop to ${report.to}`,
+          {
+            hint: 'Fetch the pack the plan names again.',
+            unchanged: true,
+          },
+        );
+      verified = { manifest: r.manifest, sha256: r.sha256, keyid: r.keyid };
+      report.kind = r.manifest.kind;
+    },
+  );
+  const manifest = (verified as { manifest: PackManifest }).manifest;
+
+  ev('stage the new version (the service keeps running)');
+  await timed(
+    ctx,
+    'stage',
+    false,
+    () => ({ counts: staged?.counts, merges: staged?.merges.length }),
+    async () => {
+      try {
+        const oldVendor = await readVendorManifest(o.install, o.vendorManifestPath);
+        const pristine = await pristineFor(p, oldVendor.version, o.baseTree);
+        staged = await stageTree({
+          install: o.install,
+          packDir: hp.pack,
+          tree: hp.tree,
+          manifest,
+          vendorManifestPath: o.vendorManifestPath,
+          oldVendor,
+          ...(pristine ? { pristine } : {}),
+        });
+        report.counts = staged.counts;
+        report.merges = staged.merges;
+        if (staged.conflicts.length > 0) throw await conflictError(p, j.runId, o.install, staged);
+        await keepPristine(hp.tree, join(hp.stage, 'vendor'), staged, pristine);
+        await ownLike(
+          hp.tree,
+          staged.newVendor.files.map((f) => f.path),
+          o.install,
+        );
+      } catch (err) {
+        throw wrapStageError(err, 'staging the new version');
+      }
+    },
+  );
+  const stagedResult = staged as StageResult;
+
+  ev('back up the installation');
+  await timed(
+    ctx,
+    'backup',
+    false,
+    () => ({ file: hp.backup }),
+    async () => {
+      try {
+        await createBackup({ install: o.install, out: hp.backup });
+        await verifyBackup(hp.backup);
+        report.backup = hp.backup;
+      } catch (err) {
+        await rm(hp.backup, { force: true });
+        await rm(`${hp.backup}.sha256`, { force: true });
+        const e = err as UpliftError;
+        throw new UpliftError(
+          'UPLIFT_APPLY_BACKUP_FAILED',
+          `the backup before the switch failed: ${e.code ?? ''} ${e.message}`,
+          {
+            cause: err,
+            hint: e.hint ?? 'Free space beside the installation, then run uplift apply again.',
+            unchanged: true,
+          },
+        );
+      }
+    },
+  );
+
+  await timed(
+    ctx,
+    'stop',
+    true,
+    () => ({ wasRunning: ctx.wasRunning }),
+    async () => {
+      await runHooks(o.install, hp.pack, manifest, 'before-stop', report.migrations);
+      ev('stop the service (downtime starts)');
+      if ((await findRunningProcesses(o.install)).length > 0)
+        await stopService(o.install, { code: 'UPLIFT_APPLY_STOP_FAILED' });
+      await runHooks(o.install, hp.pack, manifest, 'after-stop', report.migrations);
+    },
+  );
+  const downtimeStart = performance.now();
+
+  ev('switch to the new version');
+  await timed(
+    ctx,
+    'switch',
+    true,
+    () => ({ old: hp.old, tree: hp.tree }),
+    async () => {
+      const changed = await changedSinceStaging(o.install, stagedResult.inputs);
+      if (changed.length > 0)
+        throw new UpliftError(
+          'UPLIFT_APPLY_STAGE_FAILED',
+          `files changed after staging: ${changed.slice(0, 10).join(', ')}`,
+          {
+            hint: 'Do not edit the installation while apply runs; run uplift apply again (it merges the new edits).',
+          },
+        );
+      const vendorPaths = new Set<string>(stagedResult.inputs.map((i) => i.path));
+      for (const f of stagedResult.newVendor.files) vendorPaths.add(f.path);
+      await carryCustomerEntries({
+        install: o.install,
+        tree: hp.tree,
+        vendorPaths,
+        vendorManifestPath: o.vendorManifestPath,
+        linkGlobs: o.linkGlobs ?? defaultLinkGlobs,
+      });
+      syncTree(hp.tree);
+      await rename(o.install, hp.old);
+      crashPoint('switch:between');
+      await rename(hp.tree, o.install);
+      fsyncDir(dirname(o.install));
+      fsyncDir(p.dir);
+      report.old = hp.old;
+    },
+  );
+
+  ev('migrate configuration and database');
+  await timed(
+    ctx,
+    'migrate',
+    true,
+    () => ({ ...report.migrations }),
+    async () => {
+      await runMigrations(o.install, hp.pack, manifest, report.migrations);
+      await runHooks(o.install, hp.pack, manifest, 'before-start', report.migrations);
+    },
+  );
+
+  let url: string | undefined;
+  ev('start the new version');
+  await timed(
+    ctx,
+    'start',
+    true,
+    () => ({}),
+    async () => {
+      await startService(o.install, { code: 'UPLIFT_APPLY_START_FAILED', changed: true });
+      await runHooks(o.install, hp.pack, manifest, 'after-start', report.migrations);
+    },
+  );
+  ev('probe');
+  await timed(
+    ctx,
+    'probe',
+    true,
+    () => ({ url }),
+    async () => {
+      const r = await probeService(o.install, o.product, report.to);
+      url = r.url;
+    },
+  );
+  report.downtimeSeconds = Math.round(performance.now() - downtimeStart) / 1000;
+  ev(`smoke test (downtime was ${report.downtimeSeconds} s)`);
+  await timed(
+    ctx,
+    'smoke',
+    true,
+    () => ({}),
+    async () => {
+      await smokeTest(o.install, o.product, url);
+    },
+  );
+
+  await timed(
+    ctx,
+    'commit',
+    true,
+    () => ({ old: hp.old, backup: hp.backup }),
+    async () => {
+      await finishCommit(p, j.runId, hop, report.from, report.to);
+      if (!ctx.wasRunning)
+        await stopService(o.install, { code: 'UPLIFT_APPLY_STOP_FAILED', changed: true });
+    },
+  );
+  report.outcome = 'committed';
+}
+
+/**
+ * What a commit leaves (idempotent: resume calls it again after a crash): the new version's
+ * pristine vendor tree kept as the next merge base, staging removed, older generations removed
+ * (this hop's old generation stays for `uplift rollback`).
+ */
+export async function finishCommit(
+  p: StatePaths,
+  runId: string,
+  hop: number,
+  from: string,
+  to: string,
+): Promise<void> {
+  const hp = hopPaths(p, runId, hop);
+  const pristineNew = join(hp.stage, 'vendor');
+  const dest = join(p.vendor, versionSlug(to));
+  if (await exists(pristineNew)) {
+    await mkdir(p.vendor, { recursive: true, mode: 0o700 });
+    await rm(dest, { recursive: true, force: true });
+    await rename(pristineNew, dest);
+  }
+  await rm(hp.stage, { recursive: true, force: true });
+  const keep = new Set([versionSlug(from), versionSlug(to)]);
+  for (const name of await readdir(p.vendor).catch(() => [] as string[]))
+    if (!keep.has(name)) await rm(join(p.vendor, name), { recursive: true, force: true });
+  const mine = basename(hp.old);
+  for (const name of await readdir(p.dir))
+    if (
+      (name.startsWith('gen-') && name !== mine) ||
+      (name.startsWith('stage-') && !name.startsWith(`stage-${runId}-`))
+    )
+      await rm(join(p.dir, name), { recursive: true, force: true });
+  fsyncDir(p.dir);
+}
+
+/** Keeps the new version's vendor files as they ship (the next merge's base), hard-linked where the staged file is the vendor's. */
+async function keepPristine(
+  tree: string,
+  out: string,
+  staged: StageResult,
+  pristineOld?: string,
+): Promise<void> {
+  const { hashFile } = await import('./tree.ts');
+  await mkdir(join(out, 'tree'), { recursive: true, mode: 0o700 });
+  for (const f of staged.newVendor.files) {
+    const dest = join(out, 'tree', f.path);
+    await mkdir(dirname(dest), { recursive: true });
+    const src = join(tree, f.path);
+    const st = await lstat(src).catch(() => undefined);
+    if (st?.isFile() && st.size === f.size && (await hashFile(src)) === f.sha256) {
+      await link(src, dest);
+      continue;
+    }
+    if (pristineOld) {
+      const old = join(pristineOld, f.path);
+      if ((await exists(old)) && (await hashFile(old)) === f.sha256) {
+        await writeFile(dest, await readFile(old));
+      }
+    }
+    // Not available (a merged file whose vendor bytes came from the pack): the next merge of it has no base.
+  }
+  await writeFile(join(out, 'manifest.json'), `${JSON.stringify(staged.newVendor)}\n`);
+}
+
+async function conflictError(
+  p: StatePaths,
+  runId: string,
+  install: string,
+  staged: StageResult,
+): Promise<UpliftError> {
+  const dir = join(p.conflicts, runId);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  for (const c of staged.conflicts) {
+    if (!c.content) continue;
+    const f = join(dir, `${c.path}.proposed`);
+    await mkdir(dirname(f), { recursive: true });
+    await writeFile(f, c.content);
+  }
+  const report = staged.conflicts.map((c) => ({
+    path: c.path,
+    conflicts: c.conflicts,
+    proposed: join(dir, `${c.path}.proposed`),
+  }));
+  await writeFile(join(dir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  return new UpliftError(
+    'UPLIFT_APPLY_CONFLICT',
+    `the customer's changes conflict with the new vendor files in ${staged.conflicts.map((c) => c.path).join(', ')}; nothing was stopped or changed`,
+    {
+      hint: `Read ${join(dir, 'report.json')} and the proposed files beside it, settle the conflicts in ${install}, then run uplift apply again.`,
+      unchanged: true,
+    },
+  );
+}
+
+/**
+ * Undoes a hop after its stop (idempotent, crash-safe: every decision is taken from what exists
+ * on disk): stops whatever runs in the installation, puts the old generation back, keeps the new
+ * one as `gen-…-failed`, removes staging, starts the old version if it was running.
+ */
+export async function rollbackHop(
+  p: StatePaths,
+  j: Journal,
+  hop: number,
+  wasRunning: boolean,
+  onEvent?: (s: string) => void,
+): Promise<void> {
+  const hp = hopPaths(p, j.runId, hop);
+  const install = p.install;
+  await j.append(hop, 'rollback', 'begin', { old: hp.old, failed: hp.failed });
+  crashPoint('rollback:begin');
+  onEvent?.('roll back: stop the new version, put the old one back');
+  if (
+    (await exists(hp.old)) &&
+    (await exists(install)) &&
+    (await findRunningProcesses(install)).length > 0
+  )
+    await stopService(install, { code: 'UPLIFT_APPLY_STOP_FAILED', changed: true }).catch(
+      async () => {
+        for (const r of await findRunningProcesses(install)) process.kill(r.pid, 'SIGKILL');
+      },
+    );
+  if (await exists(hp.old)) {
+    if (await exists(install)) {
+      await rm(hp.failed, { recursive: true, force: true });
+      await rename(install, hp.failed);
+      crashPoint('rollback:between');
+    }
+    await rename(hp.old, install);
+    fsyncDir(dirname(install));
+    fsyncDir(p.dir);
+  }
+  await rm(hp.stage, { recursive: true, force: true });
+  if (wasRunning && (await findRunningProcesses(install)).length === 0) {
+    onEvent?.('start the old version again');
+    await startService(install, { code: 'UPLIFT_APPLY_START_FAILED', changed: true });
+  }
+  await j.append(hop, 'rollback', 'done', {});
+  crashPoint('rollback:done');
+}
+
+export { acquireLock, releaseLock };

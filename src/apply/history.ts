@@ -1,0 +1,98 @@
+import { constants } from 'node:fs';
+import { mkdir, open, readFile, rename, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fsyncDir } from './durable.ts';
+import type { StatePaths } from './paths.ts';
+
+/** One hop of a finished run, as history keeps it. */
+export interface HistoryHop {
+  hop: number;
+  from: string;
+  to: string;
+  outcome: 'committed' | 'rolled-back' | 'aborted';
+  failedStep?: string;
+  backup?: string;
+  /** The kept old generation (until the next commit or `uplift rollback`). */
+  old?: string;
+  downtimeSeconds?: number;
+}
+
+/** One line of history.jsonl: a finished run of apply, or an `uplift rollback`. */
+export interface HistoryEntry {
+  runId: string;
+  kind: 'apply' | 'rollback';
+  install: string;
+  from: string;
+  to: string;
+  /** committed: every hop went in; rolled-back: a hop failed and was undone; aborted: stopped before any downtime. */
+  outcome: 'committed' | 'rolled-back' | 'aborted';
+  startedAt: string;
+  endedAt: string;
+  hops: HistoryHop[];
+  error?: { code: string; message: string };
+  /** For kind rollback: the run and hop it undid. */
+  undid?: { runId: string; hop: number };
+  /** True when `uplift resume` ended the run after a crash. */
+  resumed?: boolean;
+}
+
+export async function readHistory(p: StatePaths): Promise<HistoryEntry[]> {
+  let text: string;
+  try {
+    text = await readFile(p.history, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const out: HistoryEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      out.push(JSON.parse(line) as HistoryEntry);
+    } catch {
+      // A torn last line (a crash while appending): the run is still in its journal and
+      // `uplift resume` appends it again.
+    }
+  }
+  return out;
+}
+
+/**
+ * Ends a run: its history line appended durably (once, even when called again after a crash),
+ * then its journal moved to runs/<runId>.journal. Until the rename the journal says "a run is
+ * here"; after it, history does.
+ */
+export async function finishRun(p: StatePaths, entry: HistoryEntry): Promise<void> {
+  const seen = (await readHistory(p)).some((h) => h.runId === entry.runId);
+  if (!seen) {
+    // A torn line left by a crash must not swallow this one: start on a fresh line.
+    const size = await stat(p.history).then(
+      (s) => s.size,
+      () => 0,
+    );
+    let prefix = '';
+    if (size > 0) {
+      const text = await readFile(p.history, 'utf8');
+      if (!text.endsWith('\n')) prefix = '\n';
+    }
+    const fh = await open(
+      p.history,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND,
+      0o600,
+    );
+    try {
+      await fh.write(`${prefix}${JSON.stringify(entry)}\n`);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    fsyncDir(p.dir);
+  }
+  await mkdir(p.runs, { recursive: true, mode: 0o700 });
+  await rename(p.journal, join(p.runs, `${entry.runId}.journal`)).catch(
+    (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    },
+  );
+  fsyncDir(p.dir);
+}

@@ -1,0 +1,110 @@
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { UpliftError } from '../errors/index.ts';
+import type { PackManifest } from '../pack/index.ts';
+
+type HookPhase = PackManifest['hooks'][number]['phase'];
+
+/** Runs a pack script (`node` or `sh`) with the installation directory as its only argument. */
+function runScript(
+  kind: 'node' | 'sh',
+  script: string,
+  install: string,
+  timeoutMs: number,
+): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const cmd = kind === 'node' ? process.execPath : '/bin/sh';
+    const child = spawn(cmd, [script, install], {
+      cwd: install,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const take = (b: Buffer) => {
+      if (output.length < 8192) output += b.toString('utf8');
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output: output.trim() });
+    });
+  });
+}
+
+function migrationFailed(what: string, detail: string): UpliftError {
+  return new UpliftError('UPLIFT_APPLY_MIGRATION_FAILED', `${what} failed: ${detail}`, {
+    hint: 'The installation was rolled back; send the message and the pack to the vendor.',
+  });
+}
+
+export interface MigrationReport {
+  database: string[];
+  config: string[];
+  hooks: string[];
+}
+
+/**
+ * The pack's database migrations (each SQL script in one transaction, against the switched-in
+ * tree's copy of the database) and then its configuration migrations, in manifest order.
+ */
+export async function runMigrations(
+  install: string,
+  packDir: string,
+  m: PackManifest,
+  report: MigrationReport,
+): Promise<void> {
+  for (const d of m.migrations.database) {
+    const sql = await readFile(join(packDir, d.script.path), 'utf8');
+    const db = new Database(join(install, d.database), { fileMustExist: true, timeout: 5000 });
+    try {
+      db.transaction(() => db.exec(sql))();
+    } catch (err) {
+      throw migrationFailed(`database migration ${d.id} on ${d.database}`, (err as Error).message);
+    } finally {
+      db.close();
+    }
+    report.database.push(d.id);
+  }
+  for (const c of m.migrations.config) {
+    const r = await runScript(c.run, join(packDir, c.script.path), install, 300_000).catch(
+      (err: Error) => ({ code: -1, output: err.message }),
+    );
+    if (r.code !== 0)
+      throw migrationFailed(
+        `configuration migration ${c.id}`,
+        `exit ${r.code}: ${r.output || '(no output)'}`,
+      );
+    report.config.push(c.id);
+  }
+}
+
+/** Runs the pack's hooks of one phase. */
+export async function runHooks(
+  install: string,
+  packDir: string,
+  m: PackManifest,
+  phase: HookPhase,
+  report: MigrationReport,
+): Promise<void> {
+  for (const h of m.hooks.filter((x) => x.phase === phase)) {
+    const r = await runScript(
+      h.run,
+      join(packDir, h.script.path),
+      install,
+      h.timeoutSeconds * 1000,
+    ).catch((err: Error) => ({ code: -1, output: err.message }));
+    if (r.code !== 0)
+      throw migrationFailed(
+        `hook ${h.id} (${phase})`,
+        `exit ${r.code}: ${r.output || '(no output)'}`,
+      );
+    report.hooks.push(`${phase}:${h.id}`);
+  }
+}

@@ -1,0 +1,300 @@
+import {
+  chmod,
+  constants,
+  copyFile,
+  lstat,
+  mkdir,
+  readFile,
+  rename,
+  writeFile,
+} from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { UpliftError } from '../errors/index.ts';
+import type { PackManifest } from '../pack/index.ts';
+import { type FileMerge, mergeFile } from './merge.ts';
+import { hashFile, sha256Of, type VendorFile, type VendorManifest } from './tree.ts';
+
+export interface StageInput {
+  install: string;
+  /** The pack's verified payload (verifyPack's stageInto). */
+  packDir: string;
+  /** The new installation to build; must not exist. */
+  tree: string;
+  manifest: PackManifest;
+  /** Relative path of the vendor manifest inside an installation (the profile's detection.vendorManifest). */
+  vendorManifestPath: string;
+  /** The installed version's vendor manifest. */
+  oldVendor: VendorManifest;
+  /** A pristine tree of the installed version's vendor files (the merge base), when apply has one. */
+  pristine?: string;
+}
+
+/** What the customer side of one old vendor path looked like at staging: rechecked at the switch. */
+export interface StagedInput {
+  path: string;
+  sha256: string | null;
+  size: number;
+  mtimeMs: number;
+  ino: number;
+}
+
+export interface StageResult {
+  newVendor: VendorManifest;
+  /** Every file whose outcome is not a plain take of the vendor's new file. */
+  merges: Omit<FileMerge, 'content'>[];
+  conflicts: FileMerge[];
+  inputs: StagedInput[];
+  /** Config files whose installed content changes, with before and after (for --dry-run diffs). */
+  changedConfig: { path: string; before: string; after: string }[];
+  counts: { added: number; replaced: number; deleted: number; kept: number; merged: number };
+}
+
+/**
+ * Builds the complete new vendor side of the installation in `tree` while the service still runs:
+ * every vendor file of the new version, with the customer's changes carried forward by three-way
+ * merge. Customer-only entries (data, var, customer files) are brought in at the switch.
+ */
+export async function stageTree(o: StageInput): Promise<StageResult> {
+  const m = o.manifest;
+  const old = new Map(o.oldVendor.files.map((f) => [f.path, f]));
+  const pack = new Map(m.files.map((f) => [f.path, f]));
+  if (m.kind === 'delta' && m.from.version !== o.oldVendor.version)
+    throw new UpliftError(
+      'UPLIFT_APPLY_BASE_MISMATCH',
+      `the pack is a delta from ${m.from.version}, but the installation's vendor files are ${o.oldVendor.version}`,
+      { hint: 'Use the pack the plan names for this hop, or a full pack.', unchanged: true },
+    );
+  for (const f of m.files) {
+    if (f.action === 'add' || !f.was) continue;
+    const base = old.get(f.path);
+    if (base?.sha256 !== f.was)
+      throw new UpliftError(
+        'UPLIFT_APPLY_BASE_MISMATCH',
+        `${f.path}: the pack expects the vendor file with SHA-256 ${f.was}, the installation's vendor manifest says ${base?.sha256 ?? 'absent'}`,
+        {
+          hint: 'The installation is not the version the pack was built from; plan again.',
+          location: { file: join(o.install, o.vendorManifestPath), path: f.path },
+          unchanged: true,
+        },
+      );
+  }
+
+  // The new version's vendor files.
+  const next = new Map<string, VendorFile>();
+  if (m.kind === 'delta') for (const f of o.oldVendor.files) next.set(f.path, f);
+  for (const f of m.files) {
+    if (f.action === 'delete') next.delete(f.path);
+    else next.set(f.path, { path: f.path, size: f.size, mode: f.mode, sha256: f.sha256 });
+  }
+
+  const inputs: StagedInput[] = [];
+  const ours = new Map<string, StagedInput>();
+  for (const f of o.oldVendor.files) {
+    const input = await readInput(o.install, f.path);
+    inputs.push(input);
+    ours.set(f.path, input);
+  }
+  for (const path of next.keys())
+    if (!ours.has(path)) ours.set(path, await readInput(o.install, path));
+
+  const baseBytes = async (f: VendorFile): Promise<Buffer | null> => {
+    const mine = ours.get(f.path);
+    if (mine?.sha256 === f.sha256) return readFile(join(o.install, f.path));
+    if (o.pristine) {
+      const b = await readFile(join(o.pristine, f.path)).catch(() => null);
+      if (b && sha256Of(b) === f.sha256) return b;
+    }
+    return null;
+  };
+
+  const r: StageResult = {
+    newVendor: {
+      product: o.oldVendor.product,
+      version: m.to,
+      files: [...next.values()].sort(byPath),
+    },
+    merges: [],
+    conflicts: [],
+    inputs,
+    changedConfig: [],
+    counts: { added: 0, replaced: 0, deleted: 0, kept: 0, merged: 0 },
+  };
+  await mkdir(o.tree, { mode: 0o755 });
+  const made = new Set<string>();
+  const ensureDir = async (rel: string) => {
+    const d = dirname(rel);
+    if (d === '.' || made.has(d)) return;
+    await mkdir(join(o.tree, d), { recursive: true, mode: 0o755 });
+    made.add(d);
+  };
+  const note = (fm: FileMerge) => {
+    const { content: _c, ...rest } = fm;
+    r.merges.push(rest);
+  };
+
+  for (const f of r.newVendor.files) {
+    const base = old.get(f.path) ?? null;
+    const mine = ours.get(f.path) as StagedInput;
+    const fromPack = pack.has(f.path) && pack.get(f.path)?.action !== 'delete';
+    const dest = join(o.tree, f.path);
+    await ensureDir(f.path);
+    const takeTheirs = async () => {
+      if (fromPack) await rename(join(o.packDir, f.path), dest);
+      else await copyFile(join(o.install, f.path), dest, constants.COPYFILE_FICLONE);
+      await chmod(dest, f.mode);
+      if (!base) r.counts.added++;
+      else if (base.sha256 !== f.sha256) r.counts.replaced++;
+    };
+    const keepOurs = async () => {
+      await copyFile(join(o.install, f.path), dest, constants.COPYFILE_FICLONE);
+      await chmod(dest, (await lstat(join(o.install, f.path))).mode & 0o7777);
+      r.counts.kept++;
+    };
+    if (mine.sha256 === null) {
+      if (base) {
+        // The customer deleted a vendor file: it stays deleted.
+        note({
+          path: f.path,
+          outcome: 'keep-deleted',
+          content: null,
+          conflicts: [],
+          notes: ['the customer deleted this vendor file; it stays deleted'],
+        });
+        continue;
+      }
+      await takeTheirs();
+      continue;
+    }
+    if (base && mine.sha256 === base.sha256) {
+      await takeTheirs();
+      continue;
+    }
+    if (mine.sha256 === f.sha256 || (base && base.sha256 === f.sha256)) {
+      await keepOurs();
+      note({
+        path: f.path,
+        outcome: 'keep-ours',
+        content: null,
+        conflicts: [],
+        notes: [
+          base
+            ? "the vendor did not change this file; the customer's file is kept"
+            : "the customer's file equals the new vendor file",
+        ],
+      });
+      continue;
+    }
+    // Both changed: a three-way merge needs the old vendor bytes.
+    const oursBytes = await readFile(join(o.install, f.path));
+    const theirsBytes = fromPack
+      ? await readFile(join(o.packDir, f.path))
+      : ((await baseBytes(f)) ?? Buffer.alloc(0));
+    const baseContent = base ? await baseBytes(base) : null;
+    let fm: FileMerge;
+    if (base && baseContent === null) {
+      fm = {
+        path: f.path,
+        outcome: 'conflict',
+        content: theirsBytes,
+        conflicts: [
+          {
+            where: 'file',
+            message: `both the customer and the vendor changed this file, and the old vendor file (${o.oldVendor.version}) is not available as the merge base`,
+          },
+        ],
+        notes: [],
+      };
+    } else
+      fm = mergeFile({ path: f.path, base: baseContent, ours: oursBytes, theirs: theirsBytes });
+    note(fm);
+    if (fm.outcome === 'conflict') {
+      r.conflicts.push(fm);
+      continue;
+    }
+    if (fm.outcome === 'keep-ours' || fm.outcome === 'orphaned') {
+      await keepOurs();
+      continue;
+    }
+    if (fm.outcome === 'keep-deleted' || fm.outcome === 'delete' || fm.content === null) continue;
+    await writeFile(dest, fm.content, { mode: 0o600, flag: 'wx' });
+    await chmod(dest, (await lstat(join(o.install, f.path))).mode & 0o7777);
+    r.counts.merged++;
+    if (fm.outcome === 'merged')
+      r.changedConfig.push({
+        path: f.path,
+        before: oursBytes.toString('utf8'),
+        after: fm.content.toString('utf8'),
+      });
+  }
+
+  // Vendor files the new version drops.
+  for (const f of o.oldVendor.files) {
+    if (next.has(f.path)) continue;
+    const mine = ours.get(f.path) as StagedInput;
+    if (mine.sha256 === null || mine.sha256 === f.sha256) {
+      if (mine.sha256 !== null) r.counts.deleted++;
+      continue;
+    }
+    // Changed by the customer: kept where it is, as the customer's own file, and reported.
+    await ensureDir(f.path);
+    await copyFile(join(o.install, f.path), join(o.tree, f.path), constants.COPYFILE_FICLONE);
+    await chmod(join(o.tree, f.path), (await lstat(join(o.install, f.path))).mode & 0o7777);
+    note({
+      path: f.path,
+      outcome: 'orphaned',
+      content: null,
+      conflicts: [],
+      notes: [`${m.to} no longer ships this file; the customer's changed copy is kept as it is`],
+    });
+  }
+  for (const d of made) {
+    const st = await lstat(join(o.install, d)).catch(() => undefined);
+    if (st?.isDirectory()) await chmod(join(o.tree, d), st.mode & 0o7777);
+  }
+  await ensureDir(o.vendorManifestPath);
+  await writeFile(
+    join(o.tree, o.vendorManifestPath),
+    `${JSON.stringify({ product: r.newVendor.product, version: r.newVendor.version, files: r.newVendor.files }, null, 2)}\n`,
+    { mode: 0o644 },
+  );
+  return r;
+}
+
+function byPath(a: { path: string }, b: { path: string }): number {
+  return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
+}
+
+async function readInput(install: string, path: string): Promise<StagedInput> {
+  const abs = join(install, path);
+  try {
+    const st = await lstat(abs);
+    if (!st.isFile()) return { path, sha256: null, size: 0, mtimeMs: 0, ino: 0 };
+    return { path, sha256: await hashFile(abs), size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
+  } catch {
+    return { path, sha256: null, size: 0, mtimeMs: 0, ino: 0 };
+  }
+}
+
+/** The paths whose customer side changed since staging (cheap: stat first, hash only what moved). */
+export async function changedSinceStaging(
+  install: string,
+  inputs: readonly StagedInput[],
+): Promise<string[]> {
+  const changed: string[] = [];
+  for (const i of inputs) {
+    const abs = join(install, i.path);
+    const st = await lstat(abs).catch(() => undefined);
+    const isFile = st?.isFile() === true;
+    if (!isFile) {
+      if (i.sha256 !== null) changed.push(i.path);
+      continue;
+    }
+    if (i.sha256 === null) {
+      changed.push(i.path);
+      continue;
+    }
+    if (st.size === i.size && st.mtimeMs === i.mtimeMs && st.ino === i.ino) continue;
+    if ((await hashFile(abs)) !== i.sha256) changed.push(i.path);
+  }
+  return changed;
+}
