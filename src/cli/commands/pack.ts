@@ -129,7 +129,9 @@ export async function verify(
     ...describe(m),
     install
       ? `  fits      ${install.product} ${install.version} on ${install.platform} (${opts.install})`
-      : `  fits      not checked against an installation (give --install DIR)`,
+      : opts.platform
+        ? `  fits      platform ${opts.platform}; versions not checked (give --install DIR)`
+        : `  fits      not checked against an installation (give --install DIR)`,
     ...(r.staged ? [`  staged    ${r.staged}`] : []),
     `  checked   ${formatBytes(r.bytes)} in ${seconds.toFixed(1)} s${rate}`,
     `  sha256    ${r.sha256}`,
