@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -134,6 +134,72 @@ describe('buildPack and verifyPack', () => {
       sizeMatches: true,
     });
     expect(i.manifest).toEqual(built.manifest);
+  });
+
+  it('carries migration and hook scripts under .uplift-pack/ and stages them', async () => {
+    const { d, a, b } = trees();
+    mkdirSync(join(d, 'm/db'), { recursive: true });
+    writeFileSync(join(d, 'm/db/1.sql'), 'select 1;\n');
+    writeFileSync(join(d, 'm/hook.sh'), '#!/bin/sh\n', { mode: 0o755 });
+    writeFileSync(
+      join(d, 'm/migrations.yaml'),
+      'migrations: 1\ndatabase:\n  - { id: one, engine: sqlite, database: var/db/x.db, script: db/1.sql }\nhooks:\n  - { id: warm, phase: after-start, run: sh, script: hook.sh }\n',
+    );
+
+    const built = await buildPack({
+      fromTree: a,
+      toTree: b,
+      platform: 'linux-x86-64',
+      delta: true,
+      key: key.privateKey,
+      out: join(d, 'p.upk'),
+      migrations: join(d, 'm/migrations.yaml'),
+    });
+    const r = await verifyPack(built.file, { trust, stageInto: join(d, 'stage') });
+
+    expect(r.manifest.migrations.database[0]?.script).toMatchObject({
+      path: '.uplift-pack/db/1.sql',
+      mode: 0o644,
+      size: 10,
+    });
+    expect(r.manifest.hooks[0]).toMatchObject({
+      phase: 'after-start',
+      timeoutSeconds: 300,
+      script: { path: '.uplift-pack/hook.sh', mode: 0o755 },
+    });
+    expect(readFileSync(join(d, 'stage/.uplift-pack/db/1.sql'), 'utf8')).toBe('select 1;\n');
+    expect(r.manifest.payload.entries).toBe(5);
+  });
+
+  it.each([
+    [
+      'an unknown field',
+      'migrations: 1\nconfig:\n  - id: x\n    run: node\n    script: a.mjs\n    colour: red\n',
+      6,
+    ],
+    [
+      'a script outside its folder',
+      'migrations: 1\ndatabase:\n  - { id: x, engine: sqlite, database: d.db, script: ../../etc/passwd }\n',
+      undefined,
+    ],
+  ])('refuses a migrations file with %s, naming where', async (_n, yaml, line) => {
+    const { d, a, b } = trees();
+    writeFileSync(join(d, 'migrations.yaml'), yaml);
+
+    const err = await buildPack({
+      fromTree: a,
+      toTree: b,
+      platform: 'linux-x86-64',
+      key: key.privateKey,
+      out: join(d, 'p.upk'),
+      migrations: join(d, 'migrations.yaml'),
+    }).catch((e: unknown) => e);
+
+    expect(err).toMatchObject({
+      code: 'UPLIFT_PACK_BUILD_INPUT',
+      location: { file: join(d, 'migrations.yaml') },
+    });
+    if (line) expect(err).toMatchObject({ location: { line } });
   });
 
   describe('should refuse a build input and not write if', () => {
