@@ -42,7 +42,11 @@ export function mergeJson(
 
   const indent = indentOf(ours);
   const ending = /\n$/.test(ours) ? '\n' : '';
+  // Containers inline in the customer's file stay inline; new ones are inline as the vendor wrote them.
   const inline = inlineContainers(parsed.ours, ours);
+  for (const [path, style] of inlineContainers(parsed.theirs, theirs)) {
+    if (!hasPath(parsed.ours, path)) inline.set(path, style);
+  }
   const before = printJson(parsed.ours, indent, inline) + ending;
   const ordered = orderLike(tree.merged, parsed.ours, parsed.theirs);
   const after = printJson(ordered, indent, inline) + ending;
@@ -98,6 +102,17 @@ function inlineContainers(value: unknown, text: string): Map<string, InlineStyle
   };
   walk(value, '');
   return found;
+}
+
+function hasPath(value: unknown, path: string): boolean {
+  let v = value;
+  for (const k of path.split('/').slice(1)) {
+    if (Array.isArray(v)) v = v[Number(k)];
+    else if (isMap(v) && Object.hasOwn(v, k)) v = v[k];
+    else return false;
+    if (v === undefined) return false;
+  }
+  return true;
 }
 
 /** JSON.stringify with an indent, except that containers the customer inlined stay inline. */
