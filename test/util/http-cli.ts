@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { cliPath, repoRoot } from './run-cli.ts';
 
 export interface AsyncCliRun {
@@ -18,11 +18,19 @@ export function runCli(
   args: string[],
   env: Record<string, string | undefined>,
 ): Promise<AsyncCliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, NO_COLOR: '1', ...env },
-    });
+  return startCli(args, env).done;
+}
+
+/** Starts the built CLI and returns the process (to kill it) and its outcome. */
+export function startCli(
+  args: string[],
+  env: Record<string, string | undefined>,
+): { child: ChildProcess; done: Promise<AsyncCliRun> } {
+  const child = spawn(process.execPath, [cliPath, ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, NO_COLOR: '1', ...env },
+  });
+  const done = new Promise<AsyncCliRun>((resolve, reject) => {
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -38,6 +46,7 @@ export function runCli(
       resolve({ code, signal, stdout, stderr, json });
     });
   });
+  return { child, done };
 }
 
 /** The proxy variables unset, so a test's child sees exactly the ones the test sets. */
