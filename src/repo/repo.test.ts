@@ -109,7 +109,7 @@ describe('publisher', () => {
   });
 
   it('add and publish list every file with its size, hash and attributes, version + 1', async () => {
-    const pack = join(tmp, 'skiff-5.3.0-Patch-1-from-5.3.0_linux-x86-64.upk');
+    const pack = join(tmp, 'SecureTransport_5.5_UP1-from-5.4_linux-x86-64_BN2306.zip');
     await writeFile(pack, 'pack bytes');
     const catalog = join(tmp, 'skiff.yaml');
     await writeFile(catalog, 'catalog: 1\nproduct: skiff\n');
@@ -126,7 +126,7 @@ describe('publisher', () => {
     expect(r.version).toBe(2);
     expect(r.packs).toEqual([
       {
-        path: 'packs/skiff-5.3.0-Patch-1-from-5.3.0_linux-x86-64.upk',
+        path: 'packs/SecureTransport_5.5_UP1-from-5.4_linux-x86-64_BN2306.zip',
         size: 10,
         sha256: createHash('sha256').update('pack bytes').digest('hex'),
         platform: 'linux-x86-64',
@@ -158,7 +158,7 @@ describe('publisher', () => {
     });
 
     it('add meets other bytes under a name already there', async () => {
-      const pack = join(tmp, 'a.upk');
+      const pack = join(tmp, 'a.zip');
       await writeFile(pack, 'one');
       await addToRepository({ dir: repo, files: [pack], catalog: false, attributes: {} });
       await writeFile(pack, 'two');

@@ -1,0 +1,94 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeRepoFixture, type RepoFixture, skiffHops } from '../../test/util/http-repo-fixture.ts';
+import { type RepoServer, startRepoServer } from '../../test/util/http-repo-server.ts';
+import { cleanUp, makeSkiffInstall } from '../../test/util/install-tree.ts';
+import { currentTime, rotateRoot } from '../repo/index.ts';
+import { generateKeyPair } from '../signing/index.ts';
+import { fetchPacks, formatDownloadProgress, redactUrl } from './index.ts';
+
+let fx: RepoFixture;
+let install: string;
+let work: string;
+
+beforeAll(async () => {
+  fx = await makeRepoFixture({ hops: skiffHops.slice(-1), platforms: ['linux-x86-64'] });
+  ({ install } = await makeSkiffInstall({ version: '5.4 Patch 2' }));
+  work = await mkdtemp(join(tmpdir(), 'uplift-fetch-unit-'));
+  process.env.UPLIFT_STATE_DIR = join(work, 'state');
+}, 60_000);
+
+afterAll(async () => {
+  delete process.env.UPLIFT_STATE_DIR;
+  await fx.cleanUp();
+  await cleanUp();
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('fetchPacks', () => {
+  it('removes a downloaded pack that the repository pack keys did not sign', async () => {
+    const out = join(work, 'untrusted');
+    await rotateRoot({
+      dir: fx.repo,
+      signers: [fx.keys.root.privateKey],
+      addRootKeys: [],
+      removeRootKeys: [],
+      packKeys: [generateKeyPair().publicKey],
+      expires: new Date(currentTime().getTime() + 86_400_000),
+    });
+
+    const err = await fetchPacks({
+      install,
+      to: 'latest',
+      repo: fx.repo,
+      root: join(fx.repo, '1.root.json'),
+      out,
+      timeoutMs: 5000,
+      retries: 0,
+    }).catch((e: unknown) => e);
+
+    expect(err).toMatchObject({ code: 'UPLIFT_PACK_KEY_UNTRUSTED' });
+    expect(await readdir(out)).toEqual([]);
+  });
+
+  it('never shows the credentials of a repository URL', async () => {
+    const server: RepoServer = await startRepoServer(fx.repo, { prefix: '/private/' });
+    const url = `http://operator:s3cret@127.0.0.1:${server.port}/wrong/`;
+
+    const err = await fetchPacks({
+      install,
+      to: 'latest',
+      repo: url,
+      root: join(fx.repo, '1.root.json'),
+      out: join(work, 'creds'),
+      timeoutMs: 2000,
+      retries: 0,
+    }).catch((e: unknown) => e);
+    await server.close();
+
+    expect(err).toMatchObject({ code: 'UPLIFT_REPO_INVALID' });
+    expect(JSON.stringify(err)).not.toContain('s3cret');
+    expect((err as Error).message).toContain(`http://***:***@127.0.0.1:${server.port}/wrong/`);
+    expect(redactUrl(url)).toBe(`http://***:***@127.0.0.1:${server.port}/wrong/`);
+  });
+});
+
+describe('formatDownloadProgress', () => {
+  it('shows bytes, total, percent, rate and time left', () => {
+    const line = formatDownloadProgress({
+      file: 'a.upk',
+      bytes: 3 << 20,
+      total: 4 << 20,
+      resumedFrom: 1 << 20,
+      transferred: 2 << 20,
+      elapsedMs: 2000,
+      done: false,
+    });
+
+    expect(line).toBe(
+      'a.upk [###############-----] 75% 3.0 MiB/4.0 MiB 1.0 MiB/s ETA 1 s (resumed at 1.0 MiB)',
+    );
+  });
+});
