@@ -535,6 +535,84 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       emit(await inspect(file), { json: o.json });
     });
 
+  program
+    .command('apply')
+    .description(
+      'Upgrade an installation along its plan: verify, stage (service running), back up, stop, switch, migrate, start, probe, smoke-test, commit; roll back on any failure.',
+    )
+    .requiredOption('--install <dir>', 'installation directory')
+    .option('--to <version>', 'target version ("latest"), planned now from the detected facts')
+    .option('--plan <file>', 'a saved plan (uplift plan --format json); refused if it no longer matches')
+    .option('--packs <dir>', 'folder holding the packs (default: the fetch cache, <cache>/packs)')
+    .option('--trust <file>', 'trusted keys for pack signatures (default: $UPLIFT_TRUST)')
+    .option('--base-tree <dir>', "release tree of the installed version: the merge base when apply has none yet")
+    .option('--yes', 'do not ask for confirmation (required when standard input is not a terminal)')
+    .option('--dry-run', 'verify and stage in a temporary folder, print what would change, change nothing')
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 done, 1 failed and rolled back (the old version runs), 2 bad input, 3 blocked (conflict, plan mismatch, manual step), 4 another run holds the lock, 5 an earlier run was interrupted: run uplift resume.\nExample: uplift apply --install /opt/skiff --to latest --packs ./packs --trust keys.json --yes',
+    )
+    .action(async (o) => {
+      const { handler } = await import('./commands/apply.ts');
+      emit(await handler(o, { stderr: io.stderr, stdinIsTty: process.stdin.isTTY === true }), {
+        json: o.json,
+      });
+    });
+
+  program
+    .command('resume')
+    .description('Finish or undo the run a crash left on an installation (read from its journal).')
+    .requiredOption('--install <dir>', 'installation directory')
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 done (or nothing to resume), 1 failed, 2 bad input, 4 another run holds the lock, 5 still incomplete: run it again.\nExample: uplift resume --install /opt/skiff',
+    )
+    .action(async (o) => {
+      const { handler } = await import('./commands/resume.ts');
+      emit(await handler(o, { stderr: io.stderr }), { json: o.json });
+    });
+
+  program
+    .command('status')
+    .description('Show where the current run on an installation stands, and what resume would do.')
+    .requiredOption('--install <dir>', 'installation directory')
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 idle or running, 2 bad input, 5 an interrupted run waits for uplift resume.\nExample: uplift status --install /opt/skiff',
+    )
+    .action(async (o) => {
+      const { handler } = await import('./commands/status.ts');
+      emit(await handler(o), { json: o.json });
+    });
+
+  program
+    .command('rollback')
+    .description('Undo the last committed upgrade of an installation (kept old generation, else its backup).')
+    .requiredOption('--install <dir>', 'installation directory')
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 rolled back, 1 failed, 2 nothing to roll back, 4 another run holds the lock, 5 an interrupted run waits for uplift resume.\nExample: uplift rollback --install /opt/skiff',
+    )
+    .action(async (o) => {
+      const { handler } = await import('./commands/rollback.ts');
+      emit(await handler(o, { stderr: io.stderr }), { json: o.json });
+    });
+
+  program
+    .command('history')
+    .description('List the runs of apply and rollback on an installation.')
+    .requiredOption('--install <dir>', 'installation directory')
+    .option('--json', 'print JSON')
+    .addHelpText('after', '\nExit codes: 0 listed, 2 bad input.\nExample: uplift history --install /opt/skiff --json')
+    .action(async (o) => {
+      const { handler } = await import('./commands/history.ts');
+      emit(await handler(o), { json: o.json });
+    });
+
   // New commands go above this line, one block each, in the shape of the ones above.
 
   try {

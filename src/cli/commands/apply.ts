@@ -1,0 +1,267 @@
+import { readFile, realpath } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import {
+  type ApplyOptions,
+  type ApplyResult,
+  type DryRunResult,
+  dryRun,
+  refuseIfIncomplete,
+  runApply,
+} from '../../apply/index.ts';
+import { ExitCode, UpliftError } from '../../errors/index.ts';
+import { getPlan, isPlanIntact, type Plan } from '../../plan/index.ts';
+import { loadTrust } from '../../signing/index.ts';
+import { cacheDir } from '../../util/index.ts';
+import type { CommandResult } from '../types.ts';
+
+export interface ApplyCommandOptions {
+  install: string;
+  to?: string;
+  plan?: string;
+  packs?: string;
+  trust?: string;
+  baseTree?: string;
+  yes?: boolean;
+  dryRun?: boolean;
+}
+
+export interface ApplyIo {
+  stderr: (s: string) => void;
+  stdinIsTty: boolean;
+}
+
+export async function resolveInstall(dir: string): Promise<string> {
+  try {
+    return await realpath(resolve(dir));
+  } catch {
+    throw new UpliftError('UPLIFT_FILE_NOT_FOUND', `the installation ${dir} does not exist`, {
+      hint: 'Check the --install path.',
+      location: { file: dir },
+      unchanged: true,
+    });
+  }
+}
+
+/** What a plan's content must still be for the installation as it is now (not pids or sizes). */
+function planningView(plan: Plan) {
+  return {
+    product: plan.product,
+    from: plan.from,
+    to: plan.to,
+    platform: plan.facts.platform,
+    verdict: plan.verdict,
+    steps: plan.steps.map((s) => ({
+      kind: s.kind,
+      from: s.from,
+      to: s.to,
+      pack: s.pack?.file ?? null,
+    })),
+    incompatibilities: plan.incompatibilities.map((i) => `${i.id}:${i.outcome}`),
+    prerequisites: plan.externalPrerequisites.map((i) => `${i.id}:${i.status}`),
+  };
+}
+
+async function loadPlanFile(file: string): Promise<Plan> {
+  let plan: Plan;
+  try {
+    plan = JSON.parse(await readFile(file, 'utf8')) as Plan;
+  } catch (err) {
+    throw new UpliftError(
+      'UPLIFT_APPLY_PLAN_INVALID',
+      `${file} is not a plan: ${(err as Error).message}`,
+      {
+        hint: 'Give the JSON that `uplift plan --format json` wrote.',
+        location: { file },
+        unchanged: true,
+      },
+    );
+  }
+  if (
+    typeof plan !== 'object' ||
+    plan === null ||
+    plan.planFormat !== 1 ||
+    typeof plan.hash !== 'string' ||
+    !isPlanIntact(plan)
+  )
+    throw new UpliftError(
+      'UPLIFT_APPLY_PLAN_INVALID',
+      `${file}: the plan's hash does not match its content`,
+      {
+        hint: 'Plan again (uplift plan --format json); a plan must not be edited after review.',
+        location: { file, path: 'hash' },
+        unchanged: true,
+      },
+    );
+  return plan;
+}
+
+/** The plan to run and what apply needs from the profile and the facts. */
+export async function preparePlan(
+  install: string,
+  opts: Pick<ApplyCommandOptions, 'to' | 'plan'>,
+): Promise<{ plan: Plan; product: string; platform: string; vendorManifestPath: string }> {
+  if ((opts.to === undefined) === (opts.plan === undefined))
+    throw new UpliftError('UPLIFT_USAGE', 'pass either --to VERSION or --plan PLAN.json', {
+      hint: 'Example: uplift apply --install /opt/skiff --to latest --yes',
+    });
+  const saved = opts.plan ? await loadPlanFile(opts.plan) : undefined;
+  const {
+    plan: now,
+    profile,
+    facts,
+  } = await getPlan({
+    install,
+    to: saved ? saved.target.requested : (opts.to as string),
+  });
+  if (saved) {
+    const a = JSON.stringify(planningView(saved));
+    const b = JSON.stringify(planningView(now));
+    if (a !== b)
+      throw new UpliftError(
+        'UPLIFT_APPLY_PLAN_MISMATCH',
+        `the plan ${opts.plan} no longer matches ${install}: planned from ${saved.from} on ${saved.facts.platform}, the installation now plans from ${now.from} on ${now.facts.platform} with ${now.steps.length} step(s)`,
+        {
+          hint: 'The installation changed since the plan was made; plan again and review the new plan.',
+          location: { file: opts.plan as string },
+          unchanged: true,
+        },
+      );
+  }
+  const plan = saved ?? now;
+  const platform =
+    typeof facts.platform?.id === 'string' ? facts.platform.id : (plan.facts.platform ?? '');
+  const vendorManifestPath = profile.manifest.detection?.vendorManifest;
+  if (!vendorManifestPath)
+    throw new UpliftError(
+      'UPLIFT_APPLY_PLAN_INVALID',
+      `the profile ${profile.manifest.name} names no vendor manifest`,
+      {
+        hint: "apply needs detection.vendorManifest in the profile to tell vendor files from the customer's.",
+        unchanged: true,
+      },
+    );
+  return { plan, product: plan.product, platform, vendorManifestPath };
+}
+
+export async function trustFrom(file: string | undefined) {
+  const path = file ?? process.env.UPLIFT_TRUST;
+  if (!path)
+    throw new UpliftError('UPLIFT_PACK_NO_TRUST', 'no trusted keys to verify packs with', {
+      hint: 'Pass --trust KEYS.json (or set UPLIFT_TRUST).',
+      unchanged: true,
+    });
+  return loadTrust(path);
+}
+
+function packsDirOf(dir: string | undefined): string {
+  if (dir) return resolve(dir);
+  const cache = cacheDir();
+  if (!cache)
+    throw new UpliftError('UPLIFT_USAGE', 'no folder with packs: the cache is off', {
+      hint: 'Pass --packs DIR.',
+    });
+  return join(cache, 'packs');
+}
+
+/** `uplift apply`. */
+export async function handler(opts: ApplyCommandOptions, io: ApplyIo): Promise<CommandResult> {
+  const install = await resolveInstall(opts.install);
+  // Before planning: a run in progress (or crashed) makes the installation's facts meaningless.
+  await refuseIfIncomplete(install);
+  const prepared = await preparePlan(install, opts);
+  const base: ApplyOptions = {
+    install,
+    plan: prepared.plan,
+    packsDir: packsDirOf(opts.packs),
+    trust: await trustFrom(opts.trust),
+    product: prepared.product,
+    platform: prepared.platform,
+    vendorManifestPath: prepared.vendorManifestPath,
+    ...(opts.baseTree ? { baseTree: resolve(opts.baseTree) } : {}),
+    onEvent: (line) => io.stderr(`${line}\n`),
+  };
+  if (prepared.plan.steps.length === 0)
+    return {
+      data: {
+        install,
+        from: prepared.plan.from,
+        to: prepared.plan.to,
+        hops: [],
+        outcome: 'up-to-date',
+      },
+      text: `${install} is at ${prepared.plan.from}: nothing to apply.\n`,
+      exitCode: ExitCode.ok,
+    };
+  if (opts.dryRun) {
+    const r = await dryRun(base);
+    return {
+      data: r,
+      text: renderDryRun(r),
+      exitCode: r.hops.some((h) => h.conflicts.length) ? ExitCode.blocked : ExitCode.ok,
+    };
+  }
+  if (!opts.yes) {
+    if (!io.stdinIsTty)
+      throw new UpliftError(
+        'UPLIFT_APPLY_CONFIRM',
+        'apply changes the installation and stops its service; confirm with --yes',
+        {
+          hint: 'Review `uplift apply --dry-run` first, then pass --yes.',
+          unchanged: true,
+        },
+      );
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    const steps = prepared.plan.steps.map((s) => s.to).join(' → ');
+    const answer = await rl.question(
+      `Upgrade ${install} from ${prepared.plan.from}: ${steps}? [y/N] `,
+    );
+    rl.close();
+    if (!/^y(es)?$/i.test(answer.trim()))
+      throw new UpliftError('UPLIFT_APPLY_CONFIRM', 'not confirmed; nothing was changed', {
+        unchanged: true,
+      });
+  }
+  const r = await runApply(base);
+  return { data: r, text: renderApply(r), exitCode: ExitCode.ok };
+}
+
+function renderApply(r: ApplyResult): string {
+  const lines = [
+    `Upgraded ${r.install} from ${r.from} to ${r.to} in ${r.seconds} s (run ${r.runId})`,
+  ];
+  for (const h of r.hops) {
+    const c = h.counts;
+    lines.push(
+      `  ${h.from} → ${h.to}: ${h.kind} pack; ${c.added} added, ${c.replaced} replaced, ${c.deleted} deleted, ${c.merged} merged, ${c.kept} kept; downtime ${h.downtimeSeconds ?? '?'} s`,
+    );
+    for (const m of h.merges)
+      lines.push(`    ${m.outcome.padEnd(12)} ${m.path}${m.notes[0] ? `: ${m.notes[0]}` : ''}`);
+    const mig = [...h.migrations.database, ...h.migrations.config];
+    if (mig.length) lines.push(`    migrations: ${mig.join(', ')}`);
+  }
+  if (r.recoveredLock) lines.push(`  recovered a stale lock (${r.recoveredLock.reason})`);
+  lines.push(`Undo the last hop with: uplift rollback --install ${r.install}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function renderDryRun(r: DryRunResult): string {
+  const lines = [`Dry run: ${r.install} from ${r.from} to ${r.to}; nothing was changed.`];
+  for (const h of r.hops) {
+    const c = h.counts;
+    lines.push(
+      `\n${h.from} → ${h.to} (${h.kind} pack ${h.pack}): ${c.added} added, ${c.replaced} replaced, ${c.deleted} deleted, ${c.merged} merged, ${c.kept} kept; estimated downtime ${h.estimatedDowntimeSeconds} s`,
+    );
+    for (const m of h.merges) lines.push(`  ${m.outcome.padEnd(12)} ${m.path}`);
+    for (const c2 of h.conflicts)
+      lines.push(`  CONFLICT     ${c2.path}: ${c2.messages.join('; ')}`);
+    if (h.migrations.database.length)
+      lines.push(`  database migrations: ${h.migrations.database.join(', ')}`);
+    if (h.migrations.config.length)
+      lines.push(`  configuration migrations: ${h.migrations.config.join(', ')}`);
+    if (h.migrations.hooks.length) lines.push(`  hooks: ${h.migrations.hooks.join(', ')}`);
+    for (const d of h.diffs) lines.push(d.diff.trimEnd());
+  }
+  if (r.stopsAt) lines.push(`\nThe run would stop at ${r.stopsAt}.`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,22 @@
+import { readHistory, statePaths } from '../../apply/index.ts';
+import { ExitCode } from '../../errors/index.ts';
+import type { CommandResult } from '../types.ts';
+import { resolveInstall } from './apply.ts';
+
+/** `uplift history`: what has run on an installation. */
+export async function handler(opts: { install: string }): Promise<CommandResult> {
+  const install = await resolveInstall(opts.install);
+  const runs = await readHistory(statePaths(install));
+  const lines = runs.length === 0 ? [`No runs on ${install} yet.`] : [];
+  for (const r of runs) {
+    const err = r.error ? ` — ${r.error.code}` : '';
+    lines.push(
+      `${r.endedAt}  ${r.runId}  ${r.kind.padEnd(8)} ${r.from} → ${r.to}  ${r.outcome}${r.resumed ? ' (resumed)' : ''}${err}`,
+    );
+    for (const h of r.hops)
+      lines.push(
+        `    hop ${h.hop}: ${h.from} → ${h.to} ${h.outcome}${h.failedStep ? ` at ${h.failedStep}` : ''}${h.downtimeSeconds !== undefined ? `, downtime ${h.downtimeSeconds} s` : ''}`,
+      );
+  }
+  return { data: { install, runs }, text: `${lines.join('\n')}\n`, exitCode: ExitCode.ok };
+}

@@ -1,0 +1,27 @@
+import { type ResumeResult, resumeRun } from '../../apply/index.ts';
+import { ExitCode } from '../../errors/index.ts';
+import type { CommandResult } from '../types.ts';
+import { resolveInstall } from './apply.ts';
+
+/** `uplift resume`: finishes or undoes the run a crash left. */
+export async function handler(
+  opts: { install: string },
+  io: { stderr: (s: string) => void },
+): Promise<CommandResult> {
+  const install = await resolveInstall(opts.install);
+  const r = await resumeRun(install, (line) => io.stderr(`${line}\n`));
+  return { data: r, text: render(r), exitCode: ExitCode.ok };
+}
+
+function render(r: ResumeResult): string {
+  if (r.action === 'none') return `No interrupted run on ${r.install}: nothing to resume.\n`;
+  const at = r.interruptedAt
+    ? ` (it stopped at hop ${r.interruptedAt.hop}, ${r.interruptedAt.step} ${r.interruptedAt.state})`
+    : '';
+  const lines = [
+    `Resumed run ${r.runId} on ${r.install}${at}: ${r.action}; the installation is at ${r.version} (${r.outcome}).`,
+  ];
+  if (r.ignoredTail) lines.push(`  ignored ${r.ignoredTail} in the journal`);
+  if (r.recoveredLock) lines.push(`  recovered the crashed run's lock (${r.recoveredLock})`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,21 @@
+import { rollbackLast } from '../../apply/index.ts';
+import { ExitCode } from '../../errors/index.ts';
+import type { CommandResult } from '../types.ts';
+import { resolveInstall } from './apply.ts';
+
+/** `uplift rollback`: undoes the last committed upgrade. */
+export async function handler(
+  opts: { install: string },
+  io: { stderr: (s: string) => void },
+): Promise<CommandResult> {
+  const install = await resolveInstall(opts.install);
+  const r = await rollbackLast(install, (line) => io.stderr(`${line}\n`));
+  const kept = r.keptAs
+    ? `\n  the rolled-back generation is kept at ${r.keptAs} (files uploaded since the upgrade are there)`
+    : '';
+  return {
+    data: r,
+    text: `Rolled back ${install} from ${r.undid.to} to ${r.version} (${r.method === 'backup' ? 'from the backup' : 'the kept old generation'}).${kept}\n`,
+    exitCode: ExitCode.ok,
+  };
+}

@@ -1,0 +1,32 @@
+import { readStatus } from '../../apply/index.ts';
+import { ExitCode } from '../../errors/index.ts';
+import type { CommandResult } from '../types.ts';
+import { resolveInstall } from './apply.ts';
+
+/** `uplift status`: where a run stands. Exit 5 when a crashed run waits for `uplift resume`. */
+export async function handler(opts: { install: string }): Promise<CommandResult> {
+  const install = await resolveInstall(opts.install);
+  const s = await readStatus(install);
+  const lines = [`${install}: ${s.state}`];
+  if (s.run) {
+    lines.push(
+      `  run ${s.run.runId} (${s.run.kind}) ${s.run.from} → ${s.run.to}; hop ${s.run.hop}${s.run.hopTo ? ` to ${s.run.hopTo}` : ''}, last step ${s.run.step} ${s.run.stepState} at ${s.run.at}`,
+    );
+    if (s.state === 'interrupted') lines.push(`  uplift resume would: ${s.run.resumeWould}`);
+  }
+  if (s.lock)
+    lines.push(
+      `  lock: pid ${s.lock.pid} since ${s.lock.startedAt}${s.lock.stale ? ` (stale: ${s.lock.stale})` : ''}`,
+    );
+  if (s.ignoredTail) lines.push(`  the journal ends with ${s.ignoredTail} (ignored)`);
+  if (s.last)
+    lines.push(
+      `  last finished: ${s.last.kind} ${s.last.from} → ${s.last.to}, ${s.last.outcome} at ${s.last.endedAt}`,
+    );
+  for (const k of s.kept) lines.push(`  kept: ${k}`);
+  return {
+    data: s,
+    text: `${lines.join('\n')}\n`,
+    exitCode: s.state === 'interrupted' ? ExitCode.incomplete : ExitCode.ok,
+  };
+}
