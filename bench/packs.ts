@@ -30,7 +30,7 @@ import { round } from './stats.ts';
  *   `tar -cf - | zstd` at the pack's own zstd level, window and threads, and `zip -r -q` (default level);
  * - verify: `uplift pack verify` of that pack against `sha256sum` of the same file and `zstd -t` of
  *   the tar.zst (the goal is uplift's MB/s of the pack file at least sha256sum's);
- * - extract: verify with staging (bench/stage-pack.mjs, a process) against `zstd -d | tar -x`
+ * - extract: `uplift pack verify --stage` against `zstd -d | tar -x`
  *   (also followed by `sync -f`) and `unzip -q`, into empty directories on the same filesystem;
  * - delta against full size on every hop of skiff's upgrade path and on the generated tree with
  *   5 % of its files changed (mutateTree);
@@ -205,7 +205,6 @@ export async function benchPacks(opts: PackBenchOptions): Promise<PackFigures> {
   const rounds = opts.rounds ?? 2;
   const platform = opts.platform ?? 'linux-x86-64';
   const cliPath = opts.cliPath ?? join(opts.root, 'dist/cli/main.js');
-  const stageScript = join(opts.root, 'bench/stage-pack.mjs');
   for (const f of [cliPath, join(opts.root, 'dist/pack/index.js')])
     if (!existsSync(f)) throw new Error(`${f} does not exist; run npm run build first`);
   const cli = (args: string[]) => timed(process.execPath, [cliPath, ...args], opts.root);
@@ -214,11 +213,8 @@ export async function benchPacks(opts: PackBenchOptions): Promise<PackFigures> {
 
   const dir = await mkdtemp(join(tmpdir(), 'uplift-bench-packs-'));
   try {
-    const signing = (await import(
-      pathToFileURL(join(opts.root, 'dist/signing/index.js')).href
-    )) as typeof import('../src/signing/index.ts');
     const keyBase = join(dir, 'bench');
-    await signing.writeKeyPair(signing.generateKeyPair(), keyBase);
+    await cli(['keys', 'generate', '--out', keyBase]);
     const key = `${keyBase}.key`;
     const trust = `${keyBase}.pub`;
     const buildArgs = (from: string, to: string, out: string, delta: boolean) => [
@@ -326,8 +322,8 @@ export async function benchPacks(opts: PackBenchOptions): Promise<PackFigures> {
       [
         async () => {
           const t = target('uplift');
-          rmSync(t, { recursive: true, force: true }); // stageInto creates its directory
-          extractU.push(await timed(process.execPath, [stageScript, pack, trust, t], opts.root));
+          rmSync(t, { recursive: true, force: true }); // --stage creates its directory
+          extractU.push(await cli(['pack', 'verify', pack, '--trust', trust, '--stage', t]));
         },
         async () => {
           const t = target('tar');
@@ -349,7 +345,7 @@ export async function benchPacks(opts: PackBenchOptions): Promise<PackFigures> {
     );
     for (const name of ['uplift', 'tar', 'tar-sync', 'unzip'])
       await rm(join(dir, `extract-${name}`), { recursive: true, force: true });
-    const extractUplift = run('uplift verify + stage', extractU, next.bytes, packBytes);
+    const extractUplift = run('uplift pack verify --stage', extractU, next.bytes, packBytes);
     const extractTar = run('zstd -d | tar -x', extractT, next.bytes, tarZstBytes);
     const extractTarSync = run('zstd -d | tar -x && sync -f', extractTS, next.bytes, tarZstBytes);
     const extractZip = run('unzip -q', extractZ, next.bytes, zipBytes);
