@@ -115,7 +115,14 @@ describe('uplift fetch --install', () => {
     );
     expect(plan.status).toBe(0);
 
-    const ok = await fetchCli(['--plan', planFile, '--root', join(fx.repo, 'root.json'), '--json']);
+    const ok = await fetchCli([
+      '--plan',
+      planFile,
+      '--root',
+      join(fx.repo, 'root.json'),
+      '--json',
+      '--progress',
+    ]);
     const edited = JSON.parse(await readFile(planFile, 'utf8'));
     edited.steps[0].pack.file = 'other.upk';
     await writeFile(planFile, JSON.stringify(edited));
@@ -123,6 +130,10 @@ describe('uplift fetch --install', () => {
 
     expect(ok.code).toBe(0);
     expect((ok.json.packs as unknown[]).length).toBe(6);
+    expect(ok.stderr.match(/ 100% .* done in /g)).toHaveLength(6);
+    expect(ok.stderr).toMatch(
+      /^skiff-5\.5-GA-from-5\.4_linux-x86-64\.upk \[#{20}\] 100% .* done in/m,
+    );
     expect(refused.code).toBe(2);
     expect(refused.json).toMatchObject({ error: { code: 'UPLIFT_FETCH_PLAN_INVALID' } });
   });
