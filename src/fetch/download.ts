@@ -5,7 +5,7 @@ import { basename, dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UpliftError } from '../errors/index.ts';
 import { fsyncDir } from '../repo/index.ts';
-import { classifyNetworkError, TransferFailure } from './http.ts';
+import { backoffDelay, classifyNetworkError, TransferFailure } from './http.ts';
 import type { DownloadProgress } from './progress.ts';
 
 /** One attempt's answer: the bytes from `start` (0 for the whole file) and how to resume later. */
@@ -80,12 +80,6 @@ async function fileMatches(file: string, size: number, sha256: string): Promise<
   const h = createHash('sha256');
   await hashFile(file, h, size);
   return h.digest('hex') === sha256;
-}
-
-function backoffDelay(attempt: number, base: number, retryAfterMs?: number): number {
-  const exp = Math.min(30_000, base * 2 ** attempt);
-  const jittered = exp / 2 + Math.random() * (exp / 2);
-  return Math.min(30_000, Math.max(jittered, retryAfterMs ?? 0));
 }
 
 function mismatch(o: DownloadOptions, what: string): UpliftError {
@@ -176,7 +170,7 @@ export async function downloadFile(o: DownloadOptions): Promise<DownloadResult> 
           if (err instanceof UpliftError) throw err;
           const f = classifyNetworkError(err, o.from);
           if (!f.retryable || failures >= o.retries) throw finalError(f, failures);
-          await sleep(backoffDelay(failures, o.backoffMs ?? backoffBase(), f.retryAfterMs));
+          await sleep(backoffDelay(failures, f.retryAfterMs, o.backoffMs));
           failures++;
           continue;
         }
@@ -307,10 +301,4 @@ async function writeAll(fh: FileHandle, chunk: Uint8Array, position: number): Pr
     const { bytesWritten } = await fh.write(chunk, done, chunk.length - done, position + done);
     done += bytesWritten;
   }
-}
-
-/** `UPLIFT_FETCH_BACKOFF_MS` sets the first retry delay (default 500 ms). */
-function backoffBase(): number {
-  const v = Number(process.env.UPLIFT_FETCH_BACKOFF_MS);
-  return Number.isFinite(v) && v >= 0 ? v : 500;
 }

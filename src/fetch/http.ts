@@ -9,6 +9,28 @@ export function proxyAwareAgent(connectTimeoutMs: number): Dispatcher {
   return new EnvHttpProxyAgent({ connect: { timeout: connectTimeoutMs } });
 }
 
+/**
+ * The wait before retry `attempt` (0-based): exponential from `baseMs` (default
+ * `UPLIFT_FETCH_BACKOFF_MS`, else 500 ms) with jitter over its upper half, at least what the
+ * server asked for in Retry-After, at most 30 s.
+ */
+export function backoffDelay(
+  attempt: number,
+  retryAfterMs?: number,
+  baseMs = backoffBase(),
+): number {
+  const exp = Math.min(30_000, baseMs * 2 ** attempt);
+  const jittered = exp / 2 + Math.random() * (exp / 2);
+  return Math.min(30_000, Math.max(jittered, retryAfterMs ?? 0));
+}
+
+function backoffBase(): number {
+  const v = Number(process.env.UPLIFT_FETCH_BACKOFF_MS);
+  return process.env.UPLIFT_FETCH_BACKOFF_MS !== undefined && Number.isFinite(v) && v >= 0
+    ? v
+    : 500;
+}
+
 /** A URL for messages: user name and password replaced, so credentials never reach a log. */
 export function redactUrl(url: string | URL): string {
   try {

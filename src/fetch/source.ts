@@ -7,7 +7,13 @@ import type { Dispatcher } from 'undici';
 import { UpliftError } from '../errors/index.ts';
 import { type MetadataReader, maxMetadataBytes } from '../repo/index.ts';
 import type { Opener } from './download.ts';
-import { classifyNetworkError, openHttp, proxyAwareAgent, redactUrl } from './http.ts';
+import {
+  backoffDelay,
+  classifyNetworkError,
+  openHttp,
+  proxyAwareAgent,
+  redactUrl,
+} from './http.ts';
 
 /** A repository to read metadata from and download files from: a static HTTP site or a folder. */
 export interface RepositorySource {
@@ -151,9 +157,7 @@ async function readSmall(
           },
         );
       }
-      const base = o.backoffMs ?? 500;
-      const exp = Math.min(30_000, base * 2 ** attempt);
-      await sleep(Math.max(exp / 2 + Math.random() * (exp / 2), f.retryAfterMs ?? 0));
+      await sleep(backoffDelay(attempt, f.retryAfterMs, o.backoffMs));
     }
   }
 }
