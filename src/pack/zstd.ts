@@ -2,7 +2,7 @@ import { CompressStream } from 'zstd-napi';
 import binding from 'zstd-napi/binding.js';
 
 /** Fixed so the same inputs give the same bytes; chosen by measurement (docs/pack-format.md). */
-export const zstdLevel = 9;
+export const zstdLevel = 3;
 /**
  * The largest window a pack may ask a decoder for (2^23 = 8 MiB). The compressor stays inside it,
  * and the decoder refuses more, so a hostile frame cannot make verification allocate more.
