@@ -1,6 +1,14 @@
 #!/usr/bin/env node
 import { run } from './program.ts';
 
+// A reader that stops early (`uplift … | head`) closes the pipe: stop writing quietly, as other
+// command-line tools do, instead of dying on an unhandled EPIPE.
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+
 // The only place that sets the process's exit code.
 process.exitCode = await run(process.argv.slice(2), {
   stdout: (s) => process.stdout.write(s),
