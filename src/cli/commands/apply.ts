@@ -1,5 +1,5 @@
 import { readFile, realpath } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import {
   type ApplyOptions,
@@ -31,10 +31,18 @@ export interface ApplyIo {
   stdinIsTty: boolean;
 }
 
-export async function resolveInstall(dir: string): Promise<string> {
+/**
+ * The installation's real path. `allowMissing`: a crash between the two renames of a switch leaves
+ * no directory at the path, and resume, status and rollback must still find its state beside it.
+ */
+export async function resolveInstall(dir: string, allowMissing = false): Promise<string> {
   try {
     return await realpath(resolve(dir));
   } catch {
+    if (allowMissing) {
+      const parent = await realpath(dirname(resolve(dir))).catch(() => undefined);
+      if (parent) return join(parent, basename(resolve(dir)));
+    }
     throw new UpliftError('UPLIFT_FILE_NOT_FOUND', `the installation ${dir} does not exist`, {
       hint: 'Check the --install path.',
       location: { file: dir },
@@ -166,7 +174,7 @@ function packsDirOf(dir: string | undefined): string {
 
 /** `uplift apply`. */
 export async function handler(opts: ApplyCommandOptions, io: ApplyIo): Promise<CommandResult> {
-  const install = await resolveInstall(opts.install);
+  const install = await resolveInstall(opts.install, true);
   // Before planning: a run in progress (or crashed) makes the installation's facts meaningless.
   await refuseIfIncomplete(install);
   const prepared = await preparePlan(install, opts);

@@ -8,7 +8,7 @@ export async function handler(
   opts: { install: string },
   io: { stderr: (s: string) => void },
 ): Promise<CommandResult> {
-  const install = await resolveInstall(opts.install);
+  const install = await resolveInstall(opts.install, true);
   const r = await resumeRun(install, (line) => io.stderr(`${line}\n`));
   return { data: r, text: render(r), exitCode: ExitCode.ok };
 }

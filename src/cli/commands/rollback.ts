@@ -8,7 +8,7 @@ export async function handler(
   opts: { install: string },
   io: { stderr: (s: string) => void },
 ): Promise<CommandResult> {
-  const install = await resolveInstall(opts.install);
+  const install = await resolveInstall(opts.install, true);
   const r = await rollbackLast(install, (line) => io.stderr(`${line}\n`));
   const kept = r.keptAs
     ? `\n  the rolled-back generation is kept at ${r.keptAs} (files uploaded since the upgrade are there)`

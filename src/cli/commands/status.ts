@@ -5,7 +5,7 @@ import { resolveInstall } from './apply.ts';
 
 /** `uplift status`: where a run stands. Exit 5 when a crashed run waits for `uplift resume`. */
 export async function handler(opts: { install: string }): Promise<CommandResult> {
-  const install = await resolveInstall(opts.install);
+  const install = await resolveInstall(opts.install, true);
   const s = await readStatus(install);
   const lines = [`${install}: ${s.state}`];
   if (s.run) {
