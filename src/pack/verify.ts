@@ -1,4 +1,4 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { type FileHandle, lstat, mkdir, open, rm, statfs } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -7,6 +7,7 @@ import tar from 'tar-stream';
 import { UpliftError } from '../errors/index.ts';
 import { type TrustSet, verifyEnvelope } from '../signing/index.ts';
 import { packError, q } from './errors.ts';
+import { createPairHash, type PairHash } from './pair-hash.ts';
 import {
   type PackHead,
   parseManifest,
@@ -85,11 +86,15 @@ export async function verifyPack(file: string, o: VerifyOptions): Promise<Verify
         `${total - end} bytes follow the end of the payload at byte ${end}`,
       );
     if (staging !== undefined) await createStaging(file, staging, manifest.space.stage);
-    const whole = createHash('sha256');
-    for (const b of [head.headerBuf, head.manifestBytes, head.signatureBytes]) whole.update(b);
+    const hashes = createPairHash(manifest.payload.bytes);
+    for (const b of [head.headerBuf, head.manifestBytes, head.signatureBytes]) hashes.head(b);
+    let whole: string;
     try {
-      await readPayload(fh, file, head, manifest, whole, staging, (n) => o.onProgress?.(n, total));
+      whole = await readPayload(fh, file, head, manifest, hashes, staging, (n) =>
+        o.onProgress?.(n, total),
+      );
     } catch (err) {
+      hashes.close();
       if (staging !== undefined) await rm(staging, { recursive: true, force: true });
       throw err;
     }
@@ -97,7 +102,7 @@ export async function verifyPack(file: string, o: VerifyOptions): Promise<Verify
       manifest,
       keyid,
       bytes: total,
-      sha256: whole.digest('hex'),
+      sha256: whole,
       ...(staging === undefined ? {} : { staged: staging }),
     };
   } finally {
@@ -262,25 +267,25 @@ async function createStaging(file: string, staging: string, need: number): Promi
 
 /** Reads the payload's compressed bytes exactly once, hashing them for the payload and the file. */
 class PayloadReader {
-  readonly hash = createHash('sha256');
   count = 0;
   private readonly fh: FileHandle;
   private readonly at: number;
   private readonly bytes: number;
-  private readonly whole: Hash;
+  private readonly hashes: PairHash;
+  private readonly buf = Buffer.allocUnsafe(chunkBytes);
   private readonly progress: (n: number) => void;
 
   constructor(
     fh: FileHandle,
     at: number,
     bytes: number,
-    whole: Hash,
+    hashes: PairHash,
     progress: (n: number) => void,
   ) {
     this.fh = fh;
     this.at = at;
     this.bytes = bytes;
-    this.whole = whole;
+    this.hashes = hashes;
     this.progress = progress;
   }
 
@@ -288,13 +293,12 @@ class PayloadReader {
   async next(): Promise<Buffer | undefined> {
     const want = Math.min(chunkBytes, this.bytes - this.count);
     if (want === 0) return undefined;
-    const buf = Buffer.allocUnsafe(want);
-    const { bytesRead } = await this.fh.read(buf, 0, want, this.at + this.count);
+    // One buffer, reused: the decoder has consumed a chunk entirely before it asks for the next.
+    const { bytesRead } = await this.fh.read(this.buf, 0, want, this.at + this.count);
     if (bytesRead === 0) return undefined;
-    const chunk = buf.subarray(0, bytesRead);
+    const chunk = this.buf.subarray(0, bytesRead);
     this.count += bytesRead;
-    this.hash.update(chunk);
-    this.whole.update(chunk);
+    await this.hashes.update(chunk);
     this.progress(this.at + this.count);
     return chunk;
   }
@@ -319,11 +323,11 @@ async function readPayload(
   file: string,
   head: PackHead,
   m: PackManifest,
-  whole: Hash,
+  hashes: PairHash,
   staging: string | undefined,
   progress: (n: number) => void,
-): Promise<void> {
-  const reader = new PayloadReader(fh, head.payloadAt, m.payload.bytes, whole, progress);
+): Promise<string> {
+  const reader = new PayloadReader(fh, head.payloadAt, m.payload.bytes, hashes, progress);
   const expected = payloadEntries(m);
   const seen = new Set<string>();
   const dirs = new Set<string>();
@@ -404,7 +408,7 @@ async function readPayload(
       () => err,
       (e: unknown) => (err instanceof UpliftError ? err : e),
     );
-    throw await attribute(file, reader, m, cause, current);
+    throw await attribute(file, reader, hashes, m, cause, current);
   }
   if (reader.count < m.payload.bytes)
     throw packError(
@@ -418,7 +422,7 @@ async function readPayload(
       file,
       `bytes follow the end of the payload at byte ${head.payloadAt + m.payload.bytes}`,
     );
-  const sha = reader.hash.digest('hex');
+  const { payload: sha, whole } = await hashes.digests();
   if (sha !== m.payload.sha256)
     throw packError(
       'UPLIFT_PACK_CORRUPT',
@@ -432,6 +436,7 @@ async function readPayload(
         file,
         `the payload lacks ${q(path)}, which the manifest lists`,
       );
+  return whole;
 }
 
 /**
@@ -442,6 +447,7 @@ async function readPayload(
 async function attribute(
   file: string,
   reader: PayloadReader,
+  hashes: PairHash,
   m: PackManifest,
   err: unknown,
   current: string,
@@ -454,7 +460,7 @@ async function attribute(
       `it ends ${m.payload.bytes - reader.count} bytes before the end of its payload`,
       { cause: err },
     );
-  const sha = reader.hash.digest('hex');
+  const sha = (await hashes.digests()).payload;
   const symptom = err instanceof Error ? err.message : String(err);
   if (sha !== m.payload.sha256)
     return packError(
