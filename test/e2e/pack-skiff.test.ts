@@ -185,11 +185,11 @@ describe("packs for skiff's upgrade path", () => {
     mkdirSync(join(next, 'conf'), { recursive: true });
     writeFileSync(join(old, 'conf/crontab'), crontab);
 
-    execFileSync(process.execPath, [
-      join(work, 'cron-stage', migration?.script.path ?? ''),
-      old,
-      next,
-    ]);
+    const said = execFileSync(
+      process.execPath,
+      [join(work, 'cron-stage', migration?.script.path ?? ''), old, next],
+      { encoding: 'utf8', stdio: 'pipe' },
+    );
 
     const migrated = parseSchedulerConfig(
       parse(readFileSync(join(next, 'conf/scheduler.yaml'), 'utf8')),
@@ -208,6 +208,7 @@ describe("packs for skiff's upgrade path", () => {
     expect(migrated.warnings).toEqual([]);
     expect(migrated.jobs.map(shape)).toEqual(original.jobs.map(shape));
     expect(migrated.jobs).toHaveLength(3);
+    expect(said).toContain('3 job(s) carried over, 1 line(s) kept as comments');
     expect(r.manifest.files.find((f) => f.path === 'conf/crontab')?.action).toBe('delete');
   });
 });
