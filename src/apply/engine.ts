@@ -28,6 +28,7 @@ import { crashPoint, fsyncDir } from './durable.ts';
 import { finishRun, type HistoryEntry, type HistoryHop } from './history.ts';
 import { type HopStep, Journal } from './journal.ts';
 import { acquireLock, releaseLock } from './lock.ts';
+import { type HopMethodName, hopMethod, type VendorInstallerOptions } from './methods/index.ts';
 import { type MigrationReport, runHooks, runMigrations } from './migrate.ts';
 import { hopPaths, type StatePaths, statePaths, versionSlug } from './paths.ts';
 import { probeService, smokeTest } from './probe.ts';
@@ -50,6 +51,10 @@ export interface ApplyOptions {
   linkGlobs?: readonly string[];
   /** Progress lines for people. */
   onEvent?: (line: string) => void;
+  /** How a hop is carried out (the profile's `apply.method`, docs/apply.md); default `uplift-pack`. */
+  method?: HopMethodName;
+  /** The `vendor-installer` method's settings (the profile's `apply.vendorInstaller`, resolved). */
+  vendorInstaller?: VendorInstallerOptions;
 }
 
 export interface HopReport {
@@ -180,7 +185,7 @@ function wrapStageError(err: unknown, where: string): unknown {
   });
 }
 
-interface HopContext {
+export interface HopContext {
   o: ApplyOptions;
   p: StatePaths;
   j: Journal;
@@ -191,7 +196,7 @@ interface HopContext {
 }
 
 /** Where a hop failed, for the rollback decision. */
-class HopFailure extends Error {
+export class HopFailure extends Error {
   readonly step: HopStep;
   readonly stopped: boolean;
   readonly error: unknown;
@@ -247,6 +252,8 @@ export async function runApply(o: ApplyOptions): Promise<ApplyResult> {
     to: o.plan.to,
     planHash: o.plan.hash,
     product: o.product,
+    method: o.method ?? 'uplift-pack',
+    ...(o.vendorInstaller ? { installerDir: o.vendorInstaller.installerDir } : {}),
     wasRunning,
     hops: hops.map((s, i) => ({ hop: i, from: s.from, to: s.to, pack: packFiles[i] })),
     pid: process.pid,
@@ -302,7 +309,7 @@ export async function runApply(o: ApplyOptions): Promise<ApplyResult> {
     };
     reports.push(report);
     try {
-      await runHop({ o, p, j, hop: i, step, wasRunning, report });
+      await hopMethod(o.method).run({ o, p, j, hop: i, step, wasRunning, report });
     } catch (err) {
       if (!(err instanceof HopFailure)) throw err;
       const hp = hopPaths(p, runId, i);
@@ -316,7 +323,7 @@ export async function runApply(o: ApplyOptions): Promise<ApplyResult> {
       }
       await j.append(i, err.step, 'failed', { error: describe(err.error) });
       try {
-        await rollbackHop(p, j, i, wasRunning, o.onEvent);
+        await hopMethod(o.method).rollback(p, j, i, wasRunning, o.onEvent);
       } catch (rbErr) {
         throw new UpliftError(
           'UPLIFT_APPLY_ROLLBACK_FAILED',
@@ -391,7 +398,7 @@ function packMissing(file: string, dir: string): UpliftError {
   );
 }
 
-async function timed<T>(
+export async function timed<T>(
   ctx: HopContext,
   step: HopStep,
   stopped: boolean,
@@ -413,7 +420,7 @@ async function timed<T>(
   return out;
 }
 
-async function runHop(ctx: HopContext): Promise<void> {
+export async function runHop(ctx: HopContext): Promise<void> {
   const { o, p, j, hop, report } = ctx;
   const hp = hopPaths(p, j.runId, hop);
   const ev = (s: string) => o.onEvent?.(`[${report.from} → ${report.to}] ${s}`);
@@ -578,7 +585,7 @@ async function runHop(ctx: HopContext): Promise<void> {
     true,
     () => ({ ...report.migrations }),
     async () => {
-      await runMigrations(o.install, hp.pack, manifest, report.migrations);
+      await runMigrations(o.install, hp.old, hp.pack, manifest, report.migrations);
       await runHooks(o.install, hp.pack, manifest, 'before-start', report.migrations);
     },
   );

@@ -27,6 +27,13 @@ export {
   readJournal,
 } from './journal.ts';
 export { readLock, staleReason, type UpgradeLock } from './lock.ts';
+export {
+  type HopMethodName,
+  hopMethodNames,
+  installedVersion,
+  type VendorInstallerOptions,
+} from './methods/index.ts';
+export { enforceOwnership, foreignEntries, type Ownership } from './ownership.ts';
 export { type StatePaths, statePaths } from './paths.ts';
 export {
   type ResumeAction,

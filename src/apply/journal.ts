@@ -21,7 +21,9 @@ export const hopSteps = [
   'smoke',
   'commit',
 ] as const;
-export type HopStep = (typeof hopSteps)[number];
+/** The vendor-installer method's two update steps (docs/apply.md), between `stop` and `start` in its hops. */
+export const vendorInstallerSteps = ['installer-update', 'product-update'] as const;
+export type HopStep = (typeof hopSteps)[number] | (typeof vendorInstallerSteps)[number];
 
 /** Record kinds besides the hop steps: the run's start and end, a rollback, a recovered lock. */
 export type JournalStep = HopStep | 'run' | 'rollback' | 'lock' | 'resume';

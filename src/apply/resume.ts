@@ -3,16 +3,19 @@ import { dirname, join } from 'node:path';
 import { findRunningProcesses, restoreBackup, startService, stopService } from '../backup/index.ts';
 import { UpliftError } from '../errors/index.ts';
 import { crashPoint, fsyncDir } from './durable.ts';
-import { finishCommit, newRunId, rollbackHop } from './engine.ts';
+import { newRunId } from './engine.ts';
 import { finishRun, type HistoryEntry, type HistoryHop, readHistory } from './history.ts';
 import { Journal, type JournalRecord, readJournal } from './journal.ts';
 import { acquireLock, readLock, releaseLock, staleReason, type UpgradeLock } from './lock.ts';
+import { hopMethod, restoreCompanionBackups } from './methods/index.ts';
 import { hopPaths, type StatePaths, statePaths } from './paths.ts';
 import { exists } from './tree.ts';
 
 interface RunView {
   runId: string;
   kind: string;
+  /** The hop method the run used (`uplift-pack` for journals written before methods existed). */
+  method: string;
   from: string;
   to: string;
   wasRunning: boolean;
@@ -35,6 +38,7 @@ function viewOf(records: JournalRecord[]): RunView {
   return {
     runId: begin?.runId ?? records[0]?.runId ?? '',
     kind: String(d.kind ?? 'apply'),
+    method: String(d.method ?? 'uplift-pack'),
     from: String(d.from ?? ''),
     to: String(d.to ?? ''),
     wasRunning: d.wasRunning === true,
@@ -118,11 +122,17 @@ export async function resumeRun(
       outcome = 'rolled-back';
     } else if (action === 'roll-back') {
       onEvent?.(`roll back the hop to ${hopInfo?.to}`);
-      await rollbackHop(p, j, v.hop, v.wasRunning, onEvent);
+      await hopMethod(v.method).rollback(p, j, v.hop, v.wasRunning, onEvent);
       outcome = 'rolled-back';
     } else if (action === 'finish-commit') {
       onEvent?.(`finish the commit of the hop to ${hopInfo?.to}`);
-      await finishCommit(p, v.runId, v.hop, hopInfo?.from ?? v.from, hopInfo?.to ?? v.to);
+      await hopMethod(v.method).finishCommit(
+        p,
+        v.runId,
+        v.hop,
+        hopInfo?.from ?? v.from,
+        hopInfo?.to ?? v.to,
+      );
       await j.append(v.hop, 'commit', 'done', { resumed: true });
       v.committedHops.push(v.hop);
       outcome = 'committed';
@@ -354,6 +364,7 @@ async function finishRollbackRun(p: StatePaths, j: Journal, v: RunView): Promise
     }
   } else {
     await restoreBackup({ backup: d.backup, install, stop: true, start: false });
+    await restoreCompanionBackups(d.backup);
   }
   if (v.wasRunning && (await findRunningProcesses(install)).length === 0)
     await startService(install, { code: 'UPLIFT_APPLY_START_FAILED', changed: true });

@@ -542,16 +542,29 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     )
     .requiredOption('--install <dir>', 'installation directory')
     .option('--to <version>', 'target version ("latest"), planned now from the detected facts')
-    .option('--plan <file>', 'a saved plan (uplift plan --format json); refused if it no longer matches')
+    .option(
+      '--plan <file>',
+      'a saved plan (uplift plan --format json); refused if it no longer matches',
+    )
     .option('--packs <dir>', 'folder holding the packs (default: the fetch cache, <cache>/packs)')
     .option('--trust <file>', 'trusted keys for pack signatures (default: $UPLIFT_TRUST)')
-    .option('--base-tree <dir>', "release tree of the installed version: the merge base when apply has none yet")
+    .option(
+      '--base-tree <dir>',
+      'release tree of the installed version: the merge base when apply has none yet',
+    )
+    .option(
+      '--catalog <file>',
+      "vendor-installer products: the catalog to check the vendor's zips against (default: the profile's)",
+    )
     .option('--yes', 'do not ask for confirmation (required when standard input is not a terminal)')
-    .option('--dry-run', 'verify and stage in a temporary folder, print what would change, change nothing')
+    .option(
+      '--dry-run',
+      'verify and stage in a temporary folder, print what would change, change nothing',
+    )
     .option('--json', 'print JSON')
     .addHelpText(
       'after',
-      '\nExit codes: 0 done, 1 failed and rolled back (the old version runs), 2 bad input, 3 blocked (conflict, plan mismatch, manual step), 4 another run holds the lock, 5 an earlier run was interrupted: run uplift resume.\nExample: uplift apply --install /opt/skiff --to latest --packs ./packs --trust keys.json --yes',
+      "\nThe profile's apply.method picks how a hop runs: uplift-pack (signed packs, staged tree switched by rename) or vendor-installer (the vendor zip's UpgradeStep1 then UpgradeStep2 through its update.sh, both directories backed up and restored on failure). Run as the installation's owner; root on a non-root installation runs as its owner; anyone else is refused (exit 3).\nExit codes: 0 done, 1 failed and rolled back (the old version runs), 2 bad input, 3 blocked (conflict, plan mismatch, manual step, wrong user), 4 another run holds the lock, 5 an earlier run was interrupted: run uplift resume.\nExample: uplift apply --install /opt/skiff --to latest --packs ./packs --trust keys.json --yes",
     )
     .action(async (o) => {
       const { handler } = await import('./commands/apply.ts');
@@ -590,7 +603,9 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
 
   program
     .command('rollback')
-    .description('Undo the last committed upgrade of an installation (kept old generation, else its backup).')
+    .description(
+      'Undo the last committed upgrade of an installation (kept old generation, else its backup).',
+    )
     .requiredOption('--install <dir>', 'installation directory')
     .option('--json', 'print JSON')
     .addHelpText(
@@ -607,7 +622,10 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     .description('List the runs of apply and rollback on an installation.')
     .requiredOption('--install <dir>', 'installation directory')
     .option('--json', 'print JSON')
-    .addHelpText('after', '\nExit codes: 0 listed, 2 bad input.\nExample: uplift history --install /opt/skiff --json')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 listed, 2 bad input.\nExample: uplift history --install /opt/skiff --json',
+    )
     .action(async (o) => {
       const { handler } = await import('./commands/history.ts');
       emit(await handler(o), { json: o.json });

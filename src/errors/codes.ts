@@ -123,6 +123,8 @@ export const codes = {
   UPLIFT_APPLY_ROLLED_BACK: ExitCode.failed,
   UPLIFT_APPLY_ROLLBACK_FAILED: ExitCode.incomplete,
   UPLIFT_APPLY_NOTHING_TO_ROLL_BACK: ExitCode.badInput,
+  UPLIFT_APPLY_WRONG_USER: ExitCode.blocked,
+  UPLIFT_APPLY_VENDOR_STEP_FAILED: ExitCode.failed,
   // configuration merges
   UPLIFT_MERGE_STALE: ExitCode.failed,
 } as const satisfies Record<string, ExitCode>;

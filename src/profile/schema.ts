@@ -12,5 +12,25 @@ export const ProfileManifest = z.strictObject({
   sampleFacts: z.string().optional(),
   /** How to read an installation's facts (docs/detection.md); without it, facts come from files and flags. */
   detection: Detection.optional(),
+  /** How `uplift apply` carries out a hop (docs/apply.md); default `uplift-pack`. */
+  apply: z
+    .strictObject({
+      method: z.enum(['uplift-pack', 'vendor-installer']),
+      /** For `vendor-installer`: where the vendor's update script is and how to call it. */
+      vendorInstaller: z
+        .strictObject({
+          /** The installer directory, relative to the installation (or absolute). */
+          installerDir: z.string().min(1),
+          updateScript: z.string().min(1).optional(),
+          /** `-javaargument` for the product update (the guide's Oracle case). */
+          javaArgument: z.string().min(1).optional(),
+          stepTimeoutSeconds: z.number().positive().optional(),
+        })
+        .optional(),
+    })
+    .refine((a) => a.method !== 'vendor-installer' || a.vendorInstaller !== undefined, {
+      message: 'the vendor-installer method needs vendorInstaller.installerDir',
+    })
+    .optional(),
 });
 export type ProfileManifest = z.infer<typeof ProfileManifest>;

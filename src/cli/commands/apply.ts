@@ -6,14 +6,18 @@ import {
   type ApplyResult,
   type DryRunResult,
   dryRun,
+  enforceOwnership,
+  type HopMethodName,
   refuseIfIncomplete,
   runApply,
 } from '../../apply/index.ts';
 import { ExitCode, UpliftError } from '../../errors/index.ts';
 import { getPlan, isPlanIntact, type Plan } from '../../plan/index.ts';
-import { loadTrust } from '../../signing/index.ts';
+import type { Profile } from '../../profile/index.ts';
+import { loadTrust, trustOf } from '../../signing/index.ts';
 import { cacheDir } from '../../util/index.ts';
 import type { CommandResult } from '../types.ts';
+import { vendorDryRun, vendorInstallerOf } from './apply-vendor.ts';
 
 export interface ApplyCommandOptions {
   install: string;
@@ -24,6 +28,8 @@ export interface ApplyCommandOptions {
   baseTree?: string;
   yes?: boolean;
   dryRun?: boolean;
+  /** vendor-installer: a catalog to check the vendor's zips against instead of the profile's. */
+  catalog?: string;
 }
 
 export interface ApplyIo {
@@ -108,7 +114,14 @@ async function loadPlanFile(file: string): Promise<Plan> {
 export async function preparePlan(
   install: string,
   opts: Pick<ApplyCommandOptions, 'to' | 'plan'>,
-): Promise<{ plan: Plan; product: string; platform: string; vendorManifestPath: string }> {
+): Promise<{
+  plan: Plan;
+  product: string;
+  platform: string;
+  vendorManifestPath: string;
+  method: HopMethodName;
+  apply: Profile['manifest']['apply'];
+}> {
   if ((opts.to === undefined) === (opts.plan === undefined))
     throw new UpliftError('UPLIFT_USAGE', 'pass either --to VERSION or --plan PLAN.json', {
       hint: 'Example: uplift apply --install /opt/skiff --to latest --yes',
@@ -139,8 +152,9 @@ export async function preparePlan(
   const plan = saved ?? now;
   const platform =
     typeof facts.platform?.id === 'string' ? facts.platform.id : (plan.facts.platform ?? '');
-  const vendorManifestPath = profile.manifest.detection?.vendorManifest;
-  if (!vendorManifestPath)
+  const method = profile.manifest.apply?.method ?? 'uplift-pack';
+  const vendorManifestPath = profile.manifest.detection?.vendorManifest ?? '';
+  if (!vendorManifestPath && method === 'uplift-pack')
     throw new UpliftError(
       'UPLIFT_APPLY_PLAN_INVALID',
       `the profile ${profile.manifest.name} names no vendor manifest`,
@@ -149,7 +163,14 @@ export async function preparePlan(
         unchanged: true,
       },
     );
-  return { plan, product: plan.product, platform, vendorManifestPath };
+  return {
+    plan,
+    product: plan.product,
+    platform,
+    vendorManifestPath,
+    method,
+    apply: profile.manifest.apply,
+  };
 }
 
 export async function trustFrom(file: string | undefined) {
@@ -178,11 +199,24 @@ export async function handler(opts: ApplyCommandOptions, io: ApplyIo): Promise<C
   // Before planning: a run in progress (or crashed) makes the installation's facts meaningless.
   await refuseIfIncomplete(install);
   const prepared = await preparePlan(install, opts);
+  const vendorInstaller = vendorInstallerOf(install, prepared.apply, opts.catalog);
+  // Who runs the upgrade: the owner, or root switched to the owner; anyone else is refused here,
+  // before the lock, with nothing written (src/apply/ownership.ts).
+  await enforceOwnership(install, {
+    walk: true,
+    extraDirs: vendorInstaller ? [vendorInstaller.installerDir] : [],
+  });
   const base: ApplyOptions = {
     install,
     plan: prepared.plan,
     packsDir: packsDirOf(opts.packs),
-    trust: await trustFrom(opts.trust),
+    // The vendor's zips are checked against the catalog; uplift's own packs against signatures.
+    trust:
+      vendorInstaller && !opts.trust && !process.env.UPLIFT_TRUST
+        ? trustOf([], [])
+        : await trustFrom(opts.trust),
+    method: prepared.method,
+    ...(vendorInstaller ? { vendorInstaller } : {}),
     product: prepared.product,
     platform: prepared.platform,
     vendorManifestPath: prepared.vendorManifestPath,
@@ -201,6 +235,10 @@ export async function handler(opts: ApplyCommandOptions, io: ApplyIo): Promise<C
       text: `${install} is at ${prepared.plan.from}: nothing to apply.\n`,
       exitCode: ExitCode.ok,
     };
+  if (opts.dryRun && vendorInstaller) {
+    const r = await vendorDryRun(base);
+    return { data: r, text: r.text, exitCode: ExitCode.ok };
+  }
   if (opts.dryRun) {
     const r = await dryRun(base);
     return {

@@ -1,4 +1,4 @@
-import { type ResumeResult, resumeRun } from '../../apply/index.ts';
+import { enforceOwnership, type ResumeResult, resumeRun } from '../../apply/index.ts';
 import { ExitCode } from '../../errors/index.ts';
 import type { CommandResult } from '../types.ts';
 import { resolveInstall } from './apply.ts';
@@ -9,6 +9,7 @@ export async function handler(
   io: { stderr: (s: string) => void },
 ): Promise<CommandResult> {
   const install = await resolveInstall(opts.install, true);
+  await enforceOwnership(install);
   const r = await resumeRun(install, (line) => io.stderr(`${line}\n`));
   return { data: r, text: render(r), exitCode: ExitCode.ok };
 }

@@ -1,4 +1,4 @@
-import { rollbackLast } from '../../apply/index.ts';
+import { enforceOwnership, rollbackLast } from '../../apply/index.ts';
 import { ExitCode } from '../../errors/index.ts';
 import type { CommandResult } from '../types.ts';
 import { resolveInstall } from './apply.ts';
@@ -9,6 +9,7 @@ export async function handler(
   io: { stderr: (s: string) => void },
 ): Promise<CommandResult> {
   const install = await resolveInstall(opts.install, true);
+  await enforceOwnership(install);
   const r = await rollbackLast(install, (line) => io.stderr(`${line}\n`));
   const kept = r.keptAs
     ? `\n  the rolled-back generation is kept at ${r.keptAs} (files uploaded since the upgrade are there)`

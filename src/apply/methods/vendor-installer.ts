@@ -1,0 +1,483 @@
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { copyFile, mkdir, open, readFile, rm } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import yauzl from 'yauzl';
+import {
+  createBackup,
+  findRunningProcesses,
+  readBackupInfo,
+  restoreBackup,
+  startService,
+  stopService,
+  verifyBackup,
+} from '../../backup/index.ts';
+import { loadCatalog } from '../../catalog/index.ts';
+import { UpliftError } from '../../errors/index.ts';
+import { loadProfile } from '../../profile/index.ts';
+import {
+  entryNameProblem,
+  type VendorPackReport,
+  verifyVendorPack,
+} from '../../vendor-pack/index.ts';
+import { crashPoint, fsyncDir } from '../durable.ts';
+import type { HopContext } from '../engine.ts';
+import { timed } from '../engine.ts';
+import type { Journal } from '../journal.ts';
+import { hopPaths, type StatePaths } from '../paths.ts';
+import { probeService } from '../probe.ts';
+import { exists } from '../tree.ts';
+
+/**
+ * The `vendor-installer` hop method: securetransport's own upgrade packs, run the way the upgrade
+ * guide documents them, inside apply's plan, journal, backup and automatic restore.
+ *
+ * verify (the zip against the catalog, the platform, the installed version) → stage (the zip
+ * copied beside the installation, verified there, its two folders extracted safely) → backup (the
+ * installation and the installer directory, each verified restorable) → stop → installer-update
+ * (`./update.sh -i <UpgradeStep1 file>` in the installer directory) → product-update
+ * (`./update.sh [-javaargument ARG] -i <UpgradeStep2 file>`) → start → probe (every pid file names
+ * a live process, and the version file says the hop's target) → commit. Any failure after the
+ * stop restores both backups and starts the old version. See docs/apply.md, "Vendor installer".
+ */
+export interface VendorInstallerOptions {
+  /** The Axway Installer directory (absolute): where update.sh is run. */
+  installerDir: string;
+  /** The update script, relative to the installer directory (default `update.sh`). */
+  updateScript: string;
+  /** `-javaargument` for the product update (the guide's Oracle case: `-DskipDBProcedure=true`). */
+  javaArgument?: string;
+  /** A catalog to check the vendor's zips against instead of the profile's (e.g. with sha256 added). */
+  catalogFile?: string;
+  /** Longest an update step may run (default 1 hour). */
+  stepTimeoutMs?: number;
+}
+
+/** The installer directory's backup, beside the installation's. */
+export function installerBackupOf(backup: string): string {
+  return backup.replace(/\.tar\.gz$/, '-installer.tar.gz');
+}
+
+function logFile(p: StatePaths, runId: string, hop: number, step: string): string {
+  return join(p.dir, 'logs', `${runId}-${hop}-${step}.log`);
+}
+
+/** What the hop's zip holds, once staged. */
+interface Staged {
+  report: VendorPackReport;
+  installerUpdate: string;
+  productUpdate: string;
+}
+
+function vendorError(step: string, message: string, hint: string): UpliftError {
+  return new UpliftError('UPLIFT_APPLY_VENDOR_STEP_FAILED', `${step}: ${message}`, { hint });
+}
+
+/** Extracts the verified zip's UpgradeStep1/ and UpgradeStep2/ into `dest`; nothing can land outside it. */
+export async function extractVendorZip(zipFile: string, dest: string): Promise<string[]> {
+  const zip = await yauzl.openPromise(zipFile, {
+    lazyEntries: true,
+    strictFileNames: true,
+    validateEntrySizes: true,
+  });
+  const written: string[] = [];
+  try {
+    // yauzl 3 iterates its entries (lazyEntries); its type definitions do not say so yet.
+    for await (const entry of zip as unknown as AsyncIterable<yauzl.Entry>) {
+      const name = entry.fileName;
+      const problem = entryNameProblem(name);
+      if (problem || !/^UpgradeStep[12]\//.test(name))
+        throw new UpliftError(
+          'UPLIFT_VENDOR_PACK_BAD_ZIP',
+          `${zipFile}: entry "${name}" ${problem ?? 'is outside UpgradeStep1/ and UpgradeStep2/'}`,
+          { hint: 'Do not use this pack; download it again.', location: { file: zipFile } },
+        );
+      const target = resolve(dest, name);
+      if (!target.startsWith(`${resolve(dest)}/`))
+        throw new UpliftError(
+          'UPLIFT_VENDOR_PACK_BAD_ZIP',
+          `${zipFile}: "${name}" leaves ${dest}`,
+          {
+            hint: 'Do not use this pack.',
+            location: { file: zipFile },
+          },
+        );
+      if (name.endsWith('/')) {
+        await mkdir(target, { recursive: true, mode: 0o755 });
+        continue;
+      }
+      await mkdir(dirname(target), { recursive: true, mode: 0o755 });
+      const stream = await zip.openReadStreamPromise(entry);
+      await pipeline(stream, createWriteStream(target, { flags: 'wx', mode: 0o644 }));
+      written.push(name);
+    }
+  } finally {
+    zip.close();
+  }
+  return written;
+}
+
+/** The one update file in a step folder (the guide names one per folder). */
+function updateFile(report: VendorPackReport, folder: 'UpgradeStep1' | 'UpgradeStep2'): string {
+  const files = report.steps.find((s) => s.folder === folder)?.files ?? [];
+  const [only] = files;
+  if (files.length !== 1 || !only)
+    throw new UpliftError(
+      'UPLIFT_VENDOR_PACK_BAD_ZIP',
+      `${report.fileName}: ${folder}/ holds ${files.length} files; the upgrade guide runs one update file from each folder`,
+      {
+        hint: 'Check with the vendor which file update.sh takes; uplift does not guess.',
+        location: { file: report.file },
+      },
+    );
+  return only.path;
+}
+
+/**
+ * Runs `./<script> [args]` in the installer directory, output appended to a log beside the
+ * installation. Resolves on the script's exit (services it starts keep running), kills its whole
+ * process group on timeout.
+ */
+async function runUpdate(
+  v: VendorInstallerOptions,
+  args: string[],
+  log: string,
+  what: string,
+): Promise<void> {
+  await mkdir(dirname(log), { recursive: true, mode: 0o700 });
+  const fh = await open(log, 'a', 0o600);
+  const script = `./${v.updateScript.replace(/^\.\//, '')}`;
+  await fh.write(`$ cd ${v.installerDir} && ${script} ${args.join(' ')}\n`);
+  const timeoutMs = v.stepTimeoutMs ?? 3_600_000;
+  try {
+    const code = await new Promise<number | string>((done, fail) => {
+      const child = spawn(script, args, {
+        cwd: v.installerDir,
+        stdio: ['ignore', fh.fd, fh.fd],
+        detached: true,
+        env: { ...process.env, HOME: process.env.UPLIFT_OWNER_HOME ?? process.env.HOME ?? '/' },
+      });
+      const timer = setTimeout(() => {
+        try {
+          process.kill(-(child.pid as number), 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }, timeoutMs);
+      child.on('error', (err) => {
+        clearTimeout(timer);
+        fail(err);
+      });
+      child.on('exit', (c, signal) => {
+        clearTimeout(timer);
+        done(c ?? `signal ${signal}`);
+      });
+    });
+    if (code !== 0) {
+      const tail = (await readFile(log, 'utf8')).split('\n').slice(-6).join('\n').trim();
+      throw vendorError(
+        what,
+        `${script} ${args.join(' ')} exited with ${code}${code === 'signal SIGKILL' ? ` (no end within ${timeoutMs / 1000} s)` : ''}: ${tail}`,
+        `Read ${log} and the installer's install.log; the hop is rolled back from the backups.`,
+      );
+    }
+  } catch (err) {
+    if (err instanceof UpliftError) throw err;
+    throw vendorError(
+      what,
+      `${script} could not run in ${v.installerDir}: ${(err as Error).message}`,
+      "Check the profile's apply.vendorInstaller.installerDir and that update.sh is executable by the installation's owner.",
+    );
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The installed version, read as detection reads it (the profile's `detection.version`). */
+export async function installedVersion(
+  install: string,
+  product: string,
+): Promise<string | undefined> {
+  const profile = await loadProfile(product);
+  const spec = profile.manifest.detection?.version;
+  if (!spec) return undefined;
+  const text = await readFile(join(install, spec.file), 'utf8').catch(() => '');
+  const re = new RegExp(spec.pattern);
+  for (const line of text.split(/\r?\n/)) {
+    const m = re.exec(line)?.groups?.version;
+    if (m) return m;
+  }
+  return undefined;
+}
+
+/** Every `var/run/*.pid` names a live process (the profile's services), at least one. */
+async function probeVendor(install: string, product: string, to: string): Promise<void> {
+  await probeService(install, product, to);
+  const { readdir } = await import('node:fs/promises');
+  const pidFiles = (await readdir(join(install, 'var/run')).catch(() => [] as string[])).filter(
+    (n) => n.endsWith('.pid'),
+  );
+  const live = new Set((await findRunningProcesses(install)).map((r) => r.pidFile));
+  const dead = pidFiles.filter((n) => !live.has(`var/run/${n}`));
+  if (dead.length > 0)
+    throw new UpliftError(
+      'UPLIFT_APPLY_PROBE_FAILED',
+      `no live process for ${dead.map((n) => `var/run/${n}`).join(', ')} after the start`,
+      { hint: 'Read the service logs of the installation; the hop is rolled back.' },
+    );
+  const profile = await loadProfile(product);
+  const now = await installedVersion(install, product);
+  if (now === undefined || !profile.catalog.scheme.equals(now, to))
+    throw new UpliftError(
+      'UPLIFT_APPLY_PROBE_FAILED',
+      `the installation says it is ${now ?? '(no version)'} after the update, not ${to}`,
+      { hint: "Read the installer's logs; the hop is rolled back." },
+    );
+}
+
+/** One hop through the vendor's two update steps. */
+export async function runVendorHop(ctx: HopContext): Promise<void> {
+  const { o, p, j, hop, report } = ctx;
+  const v = o.vendorInstaller;
+  if (!v) throw new Error('vendor-installer: no installer settings');
+  const hp = hopPaths(p, j.runId, hop);
+  const ev = (s: string) => o.onEvent?.(`[${report.from} → ${report.to}] ${s}`);
+  const zipCopy = join(hp.stage, basename(report.pack));
+  const extracted = join(hp.stage, 'pack');
+  let staged: Staged | undefined;
+  const installerBackup = installerBackupOf(hp.backup);
+
+  ev('verify the vendor pack');
+  await timed(
+    ctx,
+    'verify',
+    false,
+    () => ({
+      md5: staged?.report.checksums.md5.actual,
+      sha256: staged?.report.checksums.sha256.actual,
+      sha256Checked: staged?.report.sha256Checked,
+    }),
+    async () => {
+      await mkdir(hp.stage, { mode: 0o700 });
+      // The copy beside the installation is what is verified and extracted: a file swapped in the
+      // packs folder afterwards cannot slip in.
+      await copyFile(report.pack, zipCopy);
+      const catalog = v.catalogFile
+        ? await loadCatalog(v.catalogFile)
+        : (await loadProfile(o.product)).catalog;
+      const r = await verifyVendorPack(zipCopy, {
+        catalog,
+        platform: o.platform,
+        installed: report.from,
+      });
+      if (!catalog.scheme.equals(r.release, report.to))
+        throw new UpliftError(
+          'UPLIFT_APPLY_PLAN_MISMATCH',
+          `${r.fileName} leads to ${r.release}, the plan's hop to ${report.to}`,
+          { hint: 'Use the pack the plan names for this hop.', unchanged: true },
+        );
+      for (const k of ['md5', 'sha256'] as const) {
+        const want = ctx.step.pack?.[k];
+        if (want && want !== r.checksums[k].actual)
+          throw new UpliftError(
+            'UPLIFT_APPLY_PLAN_MISMATCH',
+            `${r.fileName} has ${k} ${r.checksums[k].actual}, the plan names ${want}`,
+            { hint: 'Download the pack the plan names again.', unchanged: true },
+          );
+      }
+      staged = {
+        report: r,
+        installerUpdate: updateFile(r, 'UpgradeStep1'),
+        productUpdate: updateFile(r, 'UpgradeStep2'),
+      };
+    },
+  );
+  const s = staged as Staged;
+
+  ev('stage: extract UpgradeStep1 and UpgradeStep2 (the service keeps running)');
+  await timed(
+    ctx,
+    'stage',
+    false,
+    () => ({ installerUpdate: s.installerUpdate, productUpdate: s.productUpdate }),
+    async () => {
+      await mkdir(extracted, { mode: 0o700 });
+      await extractVendorZip(zipCopy, extracted);
+      await rm(zipCopy);
+      report.counts.added = 2;
+    },
+  );
+
+  ev('back up the installation and the installer directory');
+  await timed(
+    ctx,
+    'backup',
+    false,
+    () => ({ file: hp.backup, installer: installerBackup }),
+    async () => {
+      try {
+        await mkdir(p.backups, { recursive: true, mode: 0o700 });
+        await createBackup({ install: o.install, out: hp.backup });
+        await verifyBackup(hp.backup);
+        await createBackup({ install: v.installerDir, out: installerBackup });
+        await verifyBackup(installerBackup);
+        report.backup = hp.backup;
+      } catch (err) {
+        for (const f of [hp.backup, installerBackup])
+          for (const x of [f, `${f}.sha256`]) await rm(x, { force: true });
+        const e = err as UpliftError;
+        throw new UpliftError(
+          'UPLIFT_APPLY_BACKUP_FAILED',
+          `the backup before the update failed: ${e.code ?? ''} ${e.message}`,
+          {
+            cause: err,
+            hint: e.hint ?? 'Free space beside the installation, then run uplift apply again.',
+            unchanged: true,
+          },
+        );
+      }
+    },
+  );
+
+  await timed(
+    ctx,
+    'stop',
+    true,
+    () => ({ wasRunning: ctx.wasRunning }),
+    async () => {
+      ev('stop the service (downtime starts)');
+      if ((await findRunningProcesses(o.install)).length > 0)
+        await stopService(o.install, { code: 'UPLIFT_APPLY_STOP_FAILED' });
+    },
+  );
+  const downtimeStart = performance.now();
+
+  ev(`installer update: ./update.sh -i ${s.installerUpdate}`);
+  await timed(
+    ctx,
+    'installer-update',
+    true,
+    () => ({ file: s.installerUpdate }),
+    async () => {
+      await runUpdate(
+        v,
+        ['-i', join(extracted, s.installerUpdate)],
+        logFile(p, j.runId, hop, 'installer-update'),
+        'the installer update (UpgradeStep1)',
+      );
+    },
+  );
+
+  ev(`product update: ./update.sh -i ${s.productUpdate}`);
+  await timed(
+    ctx,
+    'product-update',
+    true,
+    () => ({ file: s.productUpdate }),
+    async () => {
+      await runUpdate(
+        v,
+        [
+          ...(v.javaArgument ? ['-javaargument', v.javaArgument] : []),
+          '-i',
+          join(extracted, s.productUpdate),
+        ],
+        logFile(p, j.runId, hop, 'product-update'),
+        'the product update (UpgradeStep2)',
+      );
+    },
+  );
+
+  // The guide: "all services except for TM will be started automatically" by the product update;
+  // start_all brings up the rest (TM).
+  ev('start the new version');
+  await timed(
+    ctx,
+    'start',
+    true,
+    () => ({}),
+    async () => {
+      await startService(o.install, { code: 'UPLIFT_APPLY_START_FAILED', changed: true });
+    },
+  );
+  ev('probe');
+  await timed(
+    ctx,
+    'probe',
+    true,
+    () => ({}),
+    async () => {
+      await probeVendor(o.install, o.product, report.to);
+    },
+  );
+  report.downtimeSeconds = Math.round(performance.now() - downtimeStart) / 1000;
+
+  await timed(
+    ctx,
+    'commit',
+    true,
+    () => ({ backup: hp.backup, installerBackup }),
+    async () => {
+      await finishVendorCommit(p, j.runId, hop);
+      if (!ctx.wasRunning)
+        await stopService(o.install, { code: 'UPLIFT_APPLY_STOP_FAILED', changed: true });
+    },
+  );
+  report.outcome = 'committed';
+}
+
+/** What a vendor-installer commit leaves (idempotent): staging removed; both backups kept for `uplift rollback`. */
+export async function finishVendorCommit(p: StatePaths, runId: string, hop: number): Promise<void> {
+  await rm(hopPaths(p, runId, hop).stage, { recursive: true, force: true });
+  fsyncDir(p.dir);
+}
+
+/** Restores the installer directory's backup taken with an installation backup, when there is one. */
+export async function restoreCompanionBackups(backup: string): Promise<void> {
+  const companion = installerBackupOf(backup);
+  if (companion === backup || !(await exists(companion))) return;
+  const info = await readBackupInfo(companion);
+  await restoreBackup({ backup: companion, install: info.installation, stop: true, start: false });
+}
+
+/**
+ * Undoes a vendor-installer hop after its stop (idempotent; resume calls it again after a crash):
+ * stops whatever runs, restores the installation and the installer directory from the hop's
+ * verified backups (restoreBackup is crash-safe on its own), starts the old version if it ran.
+ */
+export async function rollbackVendorHop(
+  p: StatePaths,
+  j: Journal,
+  hop: number,
+  wasRunning: boolean,
+  onEvent?: (s: string) => void,
+): Promise<void> {
+  const hp = hopPaths(p, j.runId, hop);
+  const install = p.install;
+  await j.append(hop, 'rollback', 'begin', { backup: hp.backup });
+  crashPoint('rollback:begin');
+  onEvent?.('roll back: stop the new version, restore the installation and the installer');
+  if ((await exists(install)) && (await findRunningProcesses(install)).length > 0)
+    await stopService(install, { code: 'UPLIFT_APPLY_STOP_FAILED', changed: true }).catch(
+      async () => {
+        for (const r of await findRunningProcesses(install)) process.kill(r.pid, 'SIGKILL');
+      },
+    );
+  if (!(await exists(hp.backup)))
+    throw new UpliftError(
+      'UPLIFT_APPLY_ROLLBACK_FAILED',
+      `the hop's backup ${hp.backup} is missing; the installation cannot be restored`,
+      { hint: 'Restore the installation from your own backup.' },
+    );
+  await restoreBackup({ backup: hp.backup, install, stop: true, start: false });
+  crashPoint('rollback:between');
+  await restoreCompanionBackups(hp.backup);
+  await rm(hp.stage, { recursive: true, force: true });
+  if (wasRunning && (await findRunningProcesses(install)).length === 0) {
+    onEvent?.('start the old version again');
+    await startService(install, { code: 'UPLIFT_APPLY_START_FAILED', changed: true });
+  }
+  await j.append(hop, 'rollback', 'done', {});
+  crashPoint('rollback:done');
+}
