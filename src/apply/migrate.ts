@@ -7,16 +7,20 @@ import type { PackManifest } from '../pack/index.ts';
 
 type HookPhase = PackManifest['hooks'][number]['phase'];
 
-/** Runs a pack script (`node` or `sh`) with the installation directory as its only argument. */
+/**
+ * Runs a pack script (`node` or `sh`) in the installation with the given arguments: hooks get the
+ * installation directory; configuration migrations get `OLD_INSTALL NEW_INSTALL` (docs/pack-format.md).
+ */
 function runScript(
   kind: 'node' | 'sh',
   script: string,
   install: string,
+  args: string[],
   timeoutMs: number,
 ): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
     const cmd = kind === 'node' ? process.execPath : '/bin/sh';
-    const child = spawn(cmd, [script, install], {
+    const child = spawn(cmd, [script, ...args], {
       cwd: install,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -52,10 +56,12 @@ export interface MigrationReport {
 
 /**
  * The pack's database migrations (each SQL script in one transaction, against the switched-in
- * tree's copy of the database) and then its configuration migrations, in manifest order.
+ * tree's copy of the database) and then its configuration migrations, in manifest order. A
+ * configuration migration reads the old generation (`oldInstall`, untouched) and writes the new.
  */
 export async function runMigrations(
   install: string,
+  oldInstall: string,
   packDir: string,
   m: PackManifest,
   report: MigrationReport,
@@ -73,7 +79,8 @@ export async function runMigrations(
     report.database.push(d.id);
   }
   for (const c of m.migrations.config) {
-    const r = await runScript(c.run, join(packDir, c.script.path), install, 300_000).catch(
+    const script = join(packDir, c.script.path);
+    const r = await runScript(c.run, script, install, [oldInstall, install], 300_000).catch(
       (err: Error) => ({ code: -1, output: err.message }),
     );
     if (r.code !== 0)
@@ -98,6 +105,7 @@ export async function runHooks(
       h.run,
       join(packDir, h.script.path),
       install,
+      [install],
       h.timeoutSeconds * 1000,
     ).catch((err: Error) => ({ code: -1, output: err.message }));
     if (r.code !== 0)
