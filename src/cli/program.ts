@@ -509,10 +509,11 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     .option('--profile <name>', 'with --install: product profile (default: recognised)')
     .option('--platform <id>', 'check the pack is for this platform')
     .option('--stage <dir>', 'also write the payload files into this new directory')
+    .option('--catalog <file>', "vendor zips: a catalog file to use instead of the profile's")
     .option('--json', 'print JSON')
     .addHelpText(
       'after',
-      '\nNothing is written unless --stage is given; on any failure the staging directory is removed.\nExit codes: 0 verified, 1 damaged or unsafe pack, 2 bad input or no trust, 3 refused by policy (untrusted or revoked key, wrong platform, wrong from-version, downgrade).\nExample: uplift pack verify skiff-5.5-GA-from-5.4_linux-x86-64.upk --trust keys/ --install /opt/skiff',
+      "\nNothing is written unless --stage is given; on any failure the staging directory is removed.\nA vendor's own pack (SecureTransport_…zip) is recognised by its name and checked as `uplift vendor-pack verify` does: no uplift signature, the catalog's size and checksums, platform, hop and shape.\nExit codes: 0 verified, 1 damaged or unsafe pack, 2 bad input or no trust, 3 refused by policy (untrusted or revoked key, wrong platform, wrong from-version, downgrade).\nExample: uplift pack verify skiff-5.5-GA-from-5.4_linux-x86-64.upk --trust keys/ --install /opt/skiff",
     )
     .action(async (file, o) => {
       const { verify } = await import('./commands/pack.ts');

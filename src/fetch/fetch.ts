@@ -14,6 +14,7 @@ import {
 } from '../repo/index.ts';
 import { trustOf } from '../signing/index.ts';
 import { cacheDir } from '../util/index.ts';
+import { isVendorPackFile, verifyVendorPack } from '../vendor-pack/index.ts';
 import { type DownloadResult, downloadFile } from './download.ts';
 import type { DownloadProgress } from './progress.ts';
 import { openRepository } from './source.ts';
@@ -127,9 +128,10 @@ async function md5Of(file: string): Promise<string> {
  * against the repository's pack keys.
  */
 export async function fetchPacks(o: FetchOptions): Promise<FetchResult> {
-  const plan = o.planFile
-    ? await readPlanFile(o.planFile)
-    : (await getPlan({ install: o.install, profile: o.profile, to: o.to ?? 'latest' })).plan;
+  const planned = o.planFile
+    ? undefined
+    : await getPlan({ install: o.install, profile: o.profile, to: o.to ?? 'latest' });
+  const plan = planned ? planned.plan : await readPlanFile(o.planFile as string);
   const steps = packSteps(plan);
   const cache = cacheDir();
   const out = resolve(o.out ?? (cache ? join(cache, 'packs') : ''));
@@ -205,7 +207,20 @@ export async function fetchPacks(o: FetchOptions): Promise<FetchResult> {
       });
       const checks = ['size and SHA-256 from the signed index'];
       try {
-        if (step.pack.md5) {
+        if (await isVendorPackFile(dest)) {
+          // The vendor's own zip: its catalog entry (size, MD5, SHA-256), platform, hop and shape.
+          const v = await verifyVendorPack(dest, {
+            // The catalog the plan was made with, else the profile the saved plan names.
+            ...(planned
+              ? { catalog: planned.profile.catalog }
+              : { profile: o.profile ?? plan.product }),
+            platform: step.pack.platform,
+            installed: step.from ?? undefined,
+          });
+          checks.push(
+            `vendor pack: ${v.sha256Checked ? 'SHA-256 and ' : ''}MD5 from the catalog, platform, hop and UpgradeStep1/UpgradeStep2 shape`,
+          );
+        } else if (step.pack.md5) {
           const md5 = await md5Of(dest);
           if (md5 !== step.pack.md5.toLowerCase())
             throw new UpliftError(

@@ -148,3 +148,35 @@ describe('uplift vendor-pack verify (CLI)', () => {
     expect(r.stdout).toContain('Example: uplift vendor-pack verify SecureTransport_5.5_UP1');
   });
 });
+
+describe('uplift pack verify recognises a vendor pack', () => {
+  it('checks it like vendor-pack verify, with no uplift trust needed', () => {
+    const before = listing();
+    const ok = runCliProcess([
+      'pack',
+      'verify',
+      join(dir, 'good', linux55),
+      '--catalog',
+      catalog,
+      '--platform',
+      'linux-x86-64',
+      '--json',
+    ]);
+    expect(ok.code, ok.stderr).toBe(0);
+    const report = JSON.parse(ok.stdout) as { sha256Checked: boolean; platform: string };
+    expect(report.sha256Checked).toBe(true);
+    expect(report.platform).toBe('linux-x86-64');
+
+    const damaged = runCliProcess([
+      'pack',
+      'verify',
+      join(dir, 'good', aix55),
+      '--catalog',
+      catalog,
+      '--json',
+    ]);
+    expect(damaged.code).toBe(1);
+    expect(JSON.parse(damaged.stdout).error.code).toBe('UPLIFT_VENDOR_PACK_CHECKSUM_MISMATCH');
+    expect(listing()).toBe(before);
+  });
+});

@@ -11,6 +11,7 @@ import {
 import { resolveProfile } from '../../plan/index.ts';
 import { loadPrivateKey, loadTrust } from '../../signing/index.ts';
 import { formatBytes } from '../../util/index.ts';
+import { isVendorPackFile } from '../../vendor-pack/index.ts';
 import type { CommandResult } from '../types.ts';
 
 export interface PackBuildOptions {
@@ -54,6 +55,8 @@ export async function build(opts: PackBuildOptions): Promise<CommandResult> {
 
 export interface PackVerifyOptions {
   trust?: string;
+  /** Vendor zips only: a catalog file to check against instead of the profile's. */
+  catalog?: string;
   install?: string;
   profile?: string;
   platform?: string;
@@ -71,6 +74,9 @@ export async function verify(
   opts: PackVerifyOptions,
   io: ProgressIo,
 ): Promise<CommandResult> {
+  // A vendor's own pack (securetransport's zips) has no uplift signature: it is checked against
+  // the catalog's size and published checksums and its documented shape (docs/vendor-packs.md).
+  if (await isVendorPackFile(file)) return verifyVendorZip(file, opts, io);
   const trustPath = opts.trust ?? process.env.UPLIFT_TRUST;
   if (!trustPath)
     throw new UpliftError(
@@ -138,6 +144,29 @@ export async function verify(
     '',
   ].join('\n');
   return { data, text, exitCode: ExitCode.ok };
+}
+
+async function verifyVendorZip(
+  file: string,
+  opts: PackVerifyOptions,
+  io: ProgressIo,
+): Promise<CommandResult> {
+  if (opts.stage !== undefined)
+    throw new UpliftError('UPLIFT_USAGE', '--stage is for uplift packs, not vendor zips', {
+      hint: "A vendor pack is applied by the vendor's own installer (docs/apply.md); drop --stage.",
+    });
+  let installed: string | undefined;
+  let platform = opts.platform;
+  let profile = opts.profile;
+  if (opts.install !== undefined) {
+    const p = await resolveProfile({ install: opts.install, profile: opts.profile });
+    const facts = await detectFacts(p, opts.install);
+    installed = facts.version;
+    platform ??= facts.platform.id;
+    profile ??= p.manifest.name;
+  }
+  const { handler } = await import('./vendor-pack-verify.ts');
+  return handler(file, { profile, catalog: opts.catalog, platform, installed }, io);
 }
 
 /** `uplift pack inspect FILE`: what the manifest says, without verifying anything. */
