@@ -1,12 +1,15 @@
 import { createHash } from 'node:crypto';
 import {
   closeSync,
+  cpSync,
   existsSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -200,19 +203,34 @@ async function alternate(
   }
 }
 
+/**
+ * A private copy of dist/ next to links to everything else at the root (node_modules, profiles,
+ * package.json, …), so that a rebuild of the shared dist/ during a long bench cannot change the
+ * code under measurement halfway. Returns the copied CLI.
+ */
+function snapshotDist(root: string, dir: string): string {
+  const snap = join(dir, 'uplift');
+  mkdirSync(snap);
+  cpSync(join(root, 'dist'), join(snap, 'dist'), { recursive: true });
+  for (const name of readdirSync(root))
+    if (name !== 'dist') symlinkSync(join(root, name), join(snap, name));
+  return join(snap, 'dist/cli/main.js');
+}
+
 export async function benchPacks(opts: PackBenchOptions): Promise<PackFigures> {
   const log = opts.log ?? (() => {});
   const rounds = opts.rounds ?? 2;
   const platform = opts.platform ?? 'linux-x86-64';
-  const cliPath = opts.cliPath ?? join(opts.root, 'dist/cli/main.js');
-  for (const f of [cliPath, join(opts.root, 'dist/pack/index.js')])
-    if (!existsSync(f)) throw new Error(`${f} does not exist; run npm run build first`);
-  const cli = (args: string[]) => timed(process.execPath, [cliPath, ...args], opts.root);
+  for (const f of ['dist/cli/main.js', 'dist/pack/index.js'])
+    if (!existsSync(join(opts.root, f)))
+      throw new Error(`${f} does not exist; run npm run build first`);
   const level = opts.level;
   const zstd = `zstd -q -${level} -T${opts.threads} --zstd=wlog=${opts.windowLog}`;
 
   const dir = await mkdtemp(join(tmpdir(), 'uplift-bench-packs-'));
   try {
+    const cliPath = opts.cliPath ?? snapshotDist(opts.root, dir);
+    const cli = (args: string[]) => timed(process.execPath, [cliPath, ...args], opts.root);
     const keyBase = join(dir, 'bench');
     await cli(['keys', 'generate', '--out', keyBase]);
     const key = `${keyBase}.key`;
