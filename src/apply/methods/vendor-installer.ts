@@ -83,8 +83,9 @@ export async function extractVendorZip(zipFile: string, dest: string): Promise<s
   });
   const written: string[] = [];
   try {
-    // yauzl 3 iterates its entries (lazyEntries); its type definitions do not say so yet.
-    for await (const entry of zip as unknown as AsyncIterable<yauzl.Entry>) {
+    for (;;) {
+      const entry = await nextEntry(zip);
+      if (!entry) break;
       const name = entry.fileName;
       const problem = entryNameProblem(name);
       if (problem || !/^UpgradeStep[12]\//.test(name))
@@ -116,6 +117,33 @@ export async function extractVendorZip(zipFile: string, dest: string): Promise<s
     zip.close();
   }
   return written;
+}
+
+/** The next entry of a lazyEntries zip, or undefined at the end. */
+function nextEntry(zip: yauzl.ZipFile): Promise<yauzl.Entry | undefined> {
+  return new Promise((done, fail) => {
+    const cleanup = () => {
+      zip.off('entry', onEntry);
+      zip.off('end', onEnd);
+      zip.off('error', onError);
+    };
+    const onEntry = (e: yauzl.Entry) => {
+      cleanup();
+      done(e);
+    };
+    const onEnd = () => {
+      cleanup();
+      done(undefined);
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      fail(err);
+    };
+    zip.on('entry', onEntry);
+    zip.on('end', onEnd);
+    zip.on('error', onError);
+    zip.readEntry();
+  });
 }
 
 /** The one update file in a step folder (the guide names one per folder). */
