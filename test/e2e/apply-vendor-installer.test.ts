@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -171,8 +171,8 @@ describe('uplift apply with the vendor-installer method', () => {
     const pids = await livePids(h.install);
     const zip = (await readdir(h.packs))[0] as string;
     const bytes = await readFile(join(h.packs, zip));
-    bytes[bytes.length - 30] ^= 0xff;
-    await (await import('node:fs/promises')).writeFile(join(h.packs, zip), bytes);
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 30) ^ 0xff, bytes.length - 30);
+    await writeFile(join(h.packs, zip), bytes);
 
     const r = uplift(applyArgs(h));
 
