@@ -1,15 +1,17 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, type ExpectStatic, expect, it } from 'vitest';
 import { hopSteps } from '../../src/apply/index.ts';
 import {
   type ApplyFixture,
   copyInstall,
   prepareApplyFixture,
   runtimeState,
+  scratchRoot,
   tableRows,
-  uplift,
+  upliftAsync,
+  usePrivateCli,
 } from '../util/apply-skiff.ts';
 import { hashTree } from '../util/tree-hash.ts';
 
@@ -30,42 +32,44 @@ const crashPoints = [
  * the new one (tree hash), the service must answer with that version, and every uploaded file and
  * tracking row must still be there.
  */
-describe('crash at every step of uplift apply, resume, crash again, resume', () => {
+describe.concurrent('crash at every step of uplift apply, resume, crash again, resume', () => {
   let fx: ApplyFixture;
+  let cli: Awaited<ReturnType<typeof usePrivateCli>> | undefined;
   let n = 0;
-  const running: string[] = [];
   let oldTree: string;
   let newTree: string;
   let rows: Record<string, unknown[]>;
   let dataHash: string;
+  // Cases run side by side (each waits on processes most of the time), a few at a time.
+  const slot = limiter(2);
 
   beforeAll(async () => {
-    const root = await mkdtemp(join(tmpdir(), 'uplift-apply-crash-'));
+    cli = await usePrivateCli();
+    const root = await scratchRoot('uplift-apply-crash-');
     fx = await prepareApplyFixture(root, from, to);
     oldTree = (await hashTree(fx.template, { ignore: runtimeState })).hash;
     rows = tableRows(join(fx.template, 'var/db/skiff.db'));
     dataHash = (await hashTree(join(fx.template, 'data'))).hash;
     // The reference new tree: the same installation upgraded without a crash.
     const install = await fresh();
-    const r = uplift(args(install));
-    expect(r.code, r.stderr).toBe(0);
-    newTree = (await hashTree(install, { ignore: runtimeState })).hash;
-    expect(newTree).not.toBe(oldTree);
+    try {
+      const r = await upliftAsync(args(install));
+      expect(r.code, r.stderr).toBe(0);
+      newTree = (await hashTree(install, { ignore: runtimeState })).hash;
+      expect(newTree).not.toBe(oldTree);
+    } finally {
+      await fx.skiff.stopInstallation(install).catch(() => undefined);
+    }
   }, 240_000);
 
-  afterEach(async () => {
-    for (const i of running.splice(0)) await fx.skiff.stopInstallation(i).catch(() => undefined);
-  });
-
   afterAll(async () => {
-    for (const i of running.splice(0)) await fx.skiff.stopInstallation(i).catch(() => undefined);
     if (fx) await rm(fx.root, { recursive: true, force: true, maxRetries: 5 });
+    await cli?.dispose();
   });
 
   async function fresh(): Promise<string> {
     const install = copyInstall(fx.template, join(fx.root, `case-${++n}`));
     await fx.skiff.startInstallation(install);
-    running.push(install);
     return install;
   }
 
@@ -87,7 +91,7 @@ describe('crash at every step of uplift apply, resume, crash again, resume', () 
     ];
   }
 
-  async function expectWhole(install: string): Promise<string> {
+  async function expectWhole(expect: ExpectStatic, install: string): Promise<string> {
     const tree = (await hashTree(install, { ignore: runtimeState })).hash;
     expect([oldTree, newTree]).toContain(tree);
     const version = tree === oldTree ? from : to;
@@ -98,33 +102,67 @@ describe('crash at every step of uplift apply, resume, crash again, resume', () 
     return version;
   }
 
-  it.each(crashPoints)(
-    'kill -9 at %s',
-    async (point) => {
+  it.for(crashPoints)('kill -9 at %s', { timeout: 180_000 }, (point, { expect }) =>
+    slot(async () => {
       const install = await fresh();
+      try {
+        const crashed = await upliftAsync(args(install), { crashAt: point });
 
-      const crashed = uplift(args(install), { crashAt: point });
+        expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
+        const status = await upliftAsync(['status', '--install', install, '--json']);
+        expect(status.code, `${status.stdout}${status.stderr}`).toBe(5);
+        const would = JSON.parse(status.stdout).run.resumeWould;
+        expect(would).toBe(expectedAction(point));
+        // The second fault: resume killed during its rollback, or as it starts.
+        const second = would === 'roll-back' ? 'rollback:between' : 'resume:begin';
+        const again = await upliftAsync(['resume', '--install', install, '--json'], {
+          crashAt: second,
+        });
+        if (again.signal !== 'SIGKILL') expect(again.code, again.stderr).toBe(0);
 
-      expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
-      const status = uplift(['status', '--install', install, '--json']);
-      expect(status.code).toBe(5);
-      const would = JSON.parse(status.stdout).run.resumeWould;
-      // The second fault: resume killed during its rollback, or as it starts.
-      const second = would === 'roll-back' ? 'rollback:between' : 'resume:begin';
-      const again = uplift(['resume', '--install', install, '--json'], { crashAt: second });
-      if (again.signal !== 'SIGKILL') expect(again.code, again.stderr).toBe(0);
+        const resumed = await upliftAsync(['resume', '--install', install, '--json']);
 
-      const resumed = uplift(['resume', '--install', install, '--json']);
-
-      expect(resumed.code, resumed.stderr).toBe(0);
-      const version = await expectWhole(install);
-      expect(version).toBe(would === 'finish-commit' || would === 'finish-run' ? to : from);
-      expect(uplift(['status', '--install', install, '--json']).code).toBe(0);
-      // Idempotent: nothing is left to resume.
-      expect(JSON.parse(uplift(['resume', '--install', install, '--json']).stdout).action).toBe(
-        'none',
-      );
-    },
-    120_000,
+        expect(resumed.code, resumed.stderr).toBe(0);
+        const version = await expectWhole(expect, install);
+        expect(version).toBe(would === 'finish-commit' || would === 'finish-run' ? to : from);
+        // Nothing is left to resume: no journal, no lock, the run is the history's last line.
+        const state = join(dirname(install), '.install.uplift');
+        expect(existsSync(join(state, 'journal'))).toBe(false);
+        expect(existsSync(join(state, 'lock'))).toBe(false);
+        const history = readFileSync(join(state, 'history.jsonl'), 'utf8').trim().split('\n');
+        expect(JSON.parse(history.at(-1) as string)).toMatchObject({
+          resumed: true,
+          to: version,
+        });
+      } finally {
+        await fx.skiff.stopInstallation(install).catch(() => undefined);
+        await rm(dirname(install), { recursive: true, force: true, maxRetries: 3 });
+      }
+    }),
   );
 });
+
+/** What `uplift resume` must do after a crash at `point` (docs/apply.md, "Resume"). */
+function expectedAction(point: string): string {
+  const step = point.split(':')[0] as string;
+  if (step === 'run' || ['verify', 'stage', 'backup'].includes(step)) return 'clean-up-staging';
+  if (point === 'commit:begin') return 'finish-commit';
+  if (point === 'commit:done') return 'finish-run';
+  return 'roll-back';
+}
+
+/** Runs at most `n` of the given functions at once. */
+function limiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async (fn) => {
+    if (active >= n) await new Promise<void>((res) => waiting.push(res));
+    active++;
+    try {
+      return await fn();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
+}

@@ -1,5 +1,6 @@
-import { spawnSync } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { access, constants, cp, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { buildPack } from '../../src/pack/index.ts';
@@ -50,6 +51,7 @@ export async function prepareApplyFixture(
   from: string,
   to: string,
   migrations: Record<string, string> = {},
+  opts: { packsWith?: 'api' | 'cli' } = {},
 ): Promise<ApplyFixture> {
   const skiff = await loadSkiff();
   const sampleDir = join(root, 'sample');
@@ -63,6 +65,7 @@ export async function prepareApplyFixture(
   await writeKeyPair(pair, join(root, 'keys/vendor'));
   const { plan } = await getPlan({ install: sample.install, to });
   const built = new Set<string>();
+  const cliBuilds: Promise<UpliftRun>[] = [];
   for (const s of plan.steps) {
     if (s.kind !== 'pack' || !s.pack || !s.from || !s.to)
       throw new Error(`unexpected step ${s.title}`);
@@ -71,6 +74,30 @@ export async function prepareApplyFixture(
         skiff.buildReleaseTree(v, releases);
         built.add(v);
       }
+    if (opts.packsWith === 'cli') {
+      // As a vendor builds them: `uplift pack build`, a real process per hop.
+      const m = migrations[s.to];
+      cliBuilds.push(
+        upliftAsync([
+          'pack',
+          'build',
+          '--from-tree',
+          join(releases, skiff.releaseSlug(s.from)),
+          '--to-tree',
+          join(releases, skiff.releaseSlug(s.to)),
+          '--platform',
+          s.pack.platform,
+          '--delta',
+          '--key',
+          join(root, 'keys/vendor.key'),
+          '--out',
+          join(packs, s.pack.file),
+          ...(m ? ['--migrations', m] : []),
+          '--json',
+        ]),
+      );
+      continue;
+    }
     await buildPack({
       fromTree: join(releases, skiff.releaseSlug(s.from)),
       toTree: join(releases, skiff.releaseSlug(s.to)),
@@ -82,6 +109,9 @@ export async function prepareApplyFixture(
       ...(migrations[s.to] ? { migrations: migrations[s.to] } : {}),
     });
   }
+  for (const r of await Promise.all(cliBuilds))
+    if (r.code !== 0)
+      throw new Error(`uplift pack build failed (${r.code}): ${r.stdout}${r.stderr}`);
   return {
     root,
     template: sample.install,
@@ -90,6 +120,21 @@ export async function prepareApplyFixture(
     trust: join(root, 'keys/vendor.pub'),
     skiff,
   };
+}
+
+/**
+ * A folder for many short-lived installations: memory-backed (/dev/shm) where there is one, so a
+ * test's speed does not hang on flushes of whatever else the machine writes (apply's `sync -f`
+ * before the switch flushes the whole filesystem). A kill -9 behaves the same on any filesystem;
+ * power loss is not what these tests can show.
+ */
+export async function scratchRoot(prefix: string): Promise<string> {
+  const shm = '/dev/shm';
+  const base = await access(shm, constants.W_OK).then(
+    () => shm,
+    () => tmpdir(),
+  );
+  return mkdtemp(join(base, prefix));
 }
 
 /** A fresh copy of the template installation at `dir/install` (cp -a keeps modes and times). */
@@ -108,24 +153,116 @@ export interface UpliftRun {
   signal: NodeJS.Signals | null;
 }
 
-/** The built CLI as a real process; `crashAt` sets UPLIFT_TEST_CRASH_AT, `env` adds more. */
-export function uplift(
-  args: string[],
-  opts: { crashAt?: string; env?: Record<string, string> } = {},
-): UpliftRun {
+export interface UpliftOptions {
+  /** Sets UPLIFT_TEST_CRASH_AT. */
+  crashAt?: string;
+  /** More environment. */
+  env?: Record<string, string>;
+}
+
+/** The CLI these helpers run: the shared build, or this test file's snapshot of it (`usePrivateCli`). */
+let cli = cliPath;
+
+/**
+ * Runs this test file's CLI processes from a private snapshot of the build instead of the shared
+ * dist/. On a machine where several people work in one tree, `npm run build` (vitest's global
+ * setup, run by every test run) rewrites dist/ while a long e2e file runs: a process started then
+ * sees half a build (a module missing, an export not there yet) and fails with exit 1. The
+ * snapshot is a copy of dist/, skiff's dist/, profiles/ and package.json (node_modules linked),
+ * taken once and checked: every command module these tests use must load, else the copy is taken
+ * again (a build was in progress). In CI nobody else builds, the first copy is the build.
+ * Returns the snapshot's root; `dispose` removes it.
+ */
+export async function usePrivateCli(): Promise<{ root: string; dispose: () => Promise<void> }> {
+  const root = await mkdtemp(join(tmpdir(), 'uplift-cli-'));
+  const commands = ['apply', 'status', 'resume', 'rollback', 'history', 'pack', 'sample'];
+  let last = '';
+  for (let attempt = 0; attempt < 30; attempt++) {
+    await rm(root, { recursive: true, force: true });
+    await mkdir(join(root, 'products/skiff'), { recursive: true });
+    await cp(join(repoRoot, 'dist'), join(root, 'dist'), { recursive: true });
+    await cp(join(repoRoot, 'products/skiff/dist'), join(root, 'products/skiff/dist'), {
+      recursive: true,
+    });
+    await cp(join(repoRoot, 'profiles'), join(root, 'profiles'), { recursive: true });
+    await cp(join(repoRoot, 'package.json'), join(root, 'package.json'));
+    await symlink(join(repoRoot, 'node_modules'), join(root, 'node_modules'));
+    const probe = [
+      join(root, 'dist/cli/program.js'),
+      ...commands.map((c) => join(root, `dist/cli/commands/${c}.js`)),
+      join(root, 'products/skiff/dist/index.js'),
+    ];
+    const r = spawnSync(
+      process.execPath,
+      ['--input-type=module', '-e', `for (const f of ${JSON.stringify(probe)}) await import(f);`],
+      { encoding: 'utf8' },
+    );
+    if (r.status === 0) {
+      cli = join(root, 'dist/cli/main.js');
+      return {
+        root,
+        dispose: async () => {
+          cli = cliPath;
+          await rm(root, { recursive: true, force: true });
+        },
+      };
+    }
+    last = r.stderr;
+    await new Promise((res) => setTimeout(res, 2000));
+  }
+  await rm(root, { recursive: true, force: true });
+  throw new Error(`no consistent build in dist/ after 60 s: ${last}`);
+}
+
+function upliftEnv(opts: UpliftOptions): NodeJS.ProcessEnv {
   const { UPLIFT_TEST_CRASH_AT: _c, UPLIFT_TEST_PROBE: _p, ...base } = process.env;
-  const r = spawnSync(process.execPath, [cliPath, ...args], {
+  return {
+    ...base,
+    NO_COLOR: '1',
+    ...(opts.crashAt ? { UPLIFT_TEST_CRASH_AT: opts.crashAt } : {}),
+    ...opts.env,
+  };
+}
+
+/** The built CLI as a real process; `crashAt` sets UPLIFT_TEST_CRASH_AT, `env` adds more. */
+export function uplift(args: string[], opts: UpliftOptions = {}): UpliftRun {
+  const r = spawnSync(process.execPath, [cli, ...args], {
     cwd: repoRoot,
     encoding: 'utf8',
-    env: {
-      ...base,
-      NO_COLOR: '1',
-      ...(opts.crashAt ? { UPLIFT_TEST_CRASH_AT: opts.crashAt } : {}),
-      ...opts.env,
-    },
+    env: upliftEnv(opts),
     timeout: 180_000,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, signal: r.signal };
+}
+
+/** `uplift` without blocking the test worker, so independent cases can run side by side. */
+export function upliftAsync(args: string[], opts: UpliftOptions = {}): Promise<UpliftRun> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [cli, ...args], {
+      cwd: repoRoot,
+      env: upliftEnv(opts),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => {
+      stdout += s;
+    });
+    child.stderr.setEncoding('utf8').on('data', (s: string) => {
+      stderr += s;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
+    child.on('error', fail);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      done({ code, stdout, stderr, signal });
+    });
+  });
+}
+
+/** The CLI file the helpers currently run (the shared build or the private snapshot). */
+export function currentCli(): string {
+  return cli;
 }
 
 /** Rows of every table: the database's content in a comparable form. */
