@@ -487,7 +487,7 @@ export async function runHop(ctx: HopContext): Promise<void> {
         report.counts = staged.counts;
         report.merges = staged.merges;
         if (staged.conflicts.length > 0) throw await conflictError(p, j.runId, o.install, staged);
-        await keepPristine(hp.tree, join(hp.stage, 'vendor'), staged, pristine);
+        await keepPristine(hp.tree, join(hp.stage, 'vendor'), staged, hp.pack, pristine);
         await ownLike(
           hp.tree,
           staged.newVendor.files.map((f) => f.path),
@@ -678,6 +678,7 @@ async function keepPristine(
   tree: string,
   out: string,
   staged: StageResult,
+  packDir: string,
   pristineOld?: string,
 ): Promise<void> {
   const { hashFile } = await import('./tree.ts');
@@ -691,13 +692,16 @@ async function keepPristine(
       await link(src, dest);
       continue;
     }
-    if (pristineOld) {
-      const old = join(pristineOld, f.path);
-      if ((await exists(old)) && (await hashFile(old)) === f.sha256) {
-        await writeFile(dest, await readFile(old));
+    // A merged file: the vendor's bytes are in the pack (changed in this version) or in the
+    // previous pristine tree (unchanged since).
+    for (const dir of [packDir, pristineOld]) {
+      if (!dir) continue;
+      const from = join(dir, f.path);
+      if ((await exists(from)) && (await hashFile(from)) === f.sha256) {
+        await writeFile(dest, await readFile(from));
+        break;
       }
     }
-    // Not available (a merged file whose vendor bytes came from the pack): the next merge of it has no base.
   }
   await writeFile(join(out, 'manifest.json'), `${JSON.stringify(staged.newVendor)}\n`);
 }

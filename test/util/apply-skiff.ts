@@ -37,6 +37,8 @@ export interface ApplyFixture {
   packs: string;
   trust: string;
   skiff: SkiffApi;
+  /** The hops of the plan from `from` to `to`, as `uplift plan` gives them. */
+  hops: { from: string; to: string }[];
 }
 
 /**
@@ -119,6 +121,7 @@ export async function prepareApplyFixture(
     packs,
     trust: join(root, 'keys/vendor.pub'),
     skiff,
+    hops: plan.steps.map((s) => ({ from: s.from as string, to: s.to as string })),
   };
 }
 
