@@ -7,13 +7,17 @@
  *
  * `npm run bench -- --only planner` runs the planner and process sections, `--only backup` the
  * backup section, `--only packs` the pack section (build, verify, extract against tar+zstd, zip and
- * sha256sum; delta sizes; peak RSS on a large pack); `--backup-mib N`, `--backup-files N`,
+ * sha256sum; delta sizes; peak RSS on a large pack), `--only apply` the apply section (downtime of
+ * `uplift apply` against a naive in-place upgrade, rollback times, staging against tar and unzip,
+ * on a skiff installation carrying a generated tree; `--apply-mib N`, `--apply-files N` shrink it);
+ * `--backup-mib N`, `--backup-files N`,
  * `--pack-mib N` and `--pack-files N` shrink the generated trees for a quick look. With `--only`,
  * the sections that did not run keep their figures from the previous bench/results/latest.json.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { type ApplyFigures, benchApply, formatApply } from './apply.ts';
 import { type BackupFigures, benchBackup, type Comparison } from './backup.ts';
 import { benchPacks, formatPacks, type PackFigures } from './packs.ts';
 import { benchPlanner, type PlannerFigures } from './planner.ts';
@@ -26,6 +30,7 @@ const goals = {
   restoreRatio: 1.5,
   packVerifyRatio: 1,
   packVerifyRssMB: 200,
+  applyDowntimeRatio: 0.1,
 } as const;
 
 function flag(name: string): string | undefined {
@@ -33,13 +38,20 @@ function flag(name: string): string | undefined {
   return i === -1 ? undefined : process.argv[i + 1];
 }
 const only = flag('--only');
-if (only !== undefined && only !== 'planner' && only !== 'backup' && only !== 'packs') {
-  console.error(`--only takes planner, backup or packs, not ${only}`);
+if (
+  only !== undefined &&
+  only !== 'planner' &&
+  only !== 'backup' &&
+  only !== 'packs' &&
+  only !== 'apply'
+) {
+  console.error(`--only takes planner, backup, packs or apply, not ${only}`);
   process.exit(2);
 }
 const runPlanner = only === undefined || only === 'planner';
 const runBackup = only === undefined || only === 'backup';
 const runPacks = only === undefined || only === 'packs';
+const runApply = only === undefined || only === 'apply';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -193,6 +205,26 @@ if (runPacks) {
   }
 }
 
+let apply: ApplyFigures | null = null;
+let applyError: string | null = null;
+if (runApply) {
+  try {
+    const mib = flag('--apply-mib');
+    const files = flag('--apply-files');
+    apply = await benchApply({
+      root,
+      bytes: mib === undefined ? undefined : Number(mib) * 1_048_576,
+      files: files === undefined ? undefined : Number(files),
+      log: (s) => console.error(s),
+    });
+    console.log(formatApply(apply, { downtimeRatio: goals.applyDowntimeRatio }));
+  } catch (error) {
+    applyError = (error as Error).message;
+    console.error(`\nApply FAILED: ${applyError}`);
+    process.exitCode = 1;
+  }
+}
+
 /** With --only, the sections that did not run keep the figures of the previous run. */
 const latest = new URL('results/latest.json', import.meta.url);
 const previous = (
@@ -215,6 +247,8 @@ const result = {
   backupError: kept(runBackup, 'backupError', backupError),
   packs: kept(runPacks, 'packs', packs),
   packsError: kept(runPacks, 'packsError', packsError),
+  apply: kept(runApply, 'apply', apply),
+  applyError: kept(runApply, 'applyError', applyError),
   goalsMet: {
     planP95: runPlanner
       ? planner
@@ -246,6 +280,11 @@ const result = {
         ? packs.large.peakRssMB < goals.packVerifyRssMB
         : false
       : (previousGoals.packVerifyRss ?? null),
+    applyDowntimeRatio: runApply
+      ? apply
+        ? apply.downtime.ratio <= goals.applyDowntimeRatio
+        : false
+      : (previousGoals.applyDowntimeRatio ?? null),
   },
 };
 const json = JSON.stringify(result);
