@@ -6,12 +6,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ApplyFixture,
   copyInstall,
+  currentCli,
   prepareApplyFixture,
   runtimeState,
   tableRows,
   uplift,
+  usePrivateCli,
 } from '../util/apply-skiff.ts';
-import { cliPath, repoRoot } from '../util/run-cli.ts';
+import { repoRoot } from '../util/run-cli.ts';
 import { hashTree } from '../util/tree-hash.ts';
 
 const from = '5.3.0 Patch 1';
@@ -24,12 +26,14 @@ const to = '5.3.0 Patch 2';
  */
 describe('uplift apply on a running skiff installation', () => {
   let fx: ApplyFixture;
+  let cli: Awaited<ReturnType<typeof usePrivateCli>> | undefined;
   let n = 0;
   const running: string[] = [];
   let oldTree: string;
   let oldRows: Record<string, unknown[]>;
 
   beforeAll(async () => {
+    cli = await usePrivateCli();
     const root = await mkdtemp(join(tmpdir(), 'uplift-apply-'));
     fx = await prepareApplyFixture(root, from, to);
     oldTree = (await hashTree(fx.template, { ignore: runtimeState })).hash;
@@ -42,6 +46,7 @@ describe('uplift apply on a running skiff installation', () => {
 
   afterAll(async () => {
     if (fx) await rm(fx.root, { recursive: true, force: true, maxRetries: 5 });
+    await cli?.dispose();
   });
 
   async function freshInstall(): Promise<string> {
@@ -130,7 +135,7 @@ describe('uplift apply on a running skiff installation', () => {
 
   it('refuses a second apply while one runs (exit 4), and recovers the lock a killed run left', async () => {
     const install = await freshInstall();
-    const first = spawn(process.execPath, [cliPath, ...args(install)], {
+    const first = spawn(process.execPath, [currentCli(), ...args(install)], {
       cwd: repoRoot,
       env: { ...process.env, UPLIFT_TEST_PROBE: 'hang', UPLIFT_PROBE_TIMEOUT_MS: '20000' },
       stdio: ['ignore', 'ignore', 'pipe'],
