@@ -493,6 +493,9 @@ export async function runHop(ctx: HopContext): Promise<void> {
           staged.newVendor.files.map((f) => f.path),
           o.install,
         );
+        // Flush the staged tree now, while the service still runs: the flush inside the switch
+        // (downtime) then only has the carried customer entries left to write.
+        syncTree(hp.tree);
       } catch (err) {
         throw wrapStageError(err, 'staging the new version');
       }
