@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import {
   chmod,
   constants,
@@ -100,9 +99,4 @@ export async function ownLike(
   const top = await lstat(install);
   await lchown(tree, top.uid, top.gid);
   for (const p of paths) await lchown(join(tree, p), top.uid, top.gid).catch(() => undefined);
-}
-
-/** Flushes a whole tree with one `sync -f` (Node has no syncfs); durability before the rename. */
-export function syncTree(root: string): void {
-  spawnSync('sync', ['-f', root], { stdio: 'ignore' });
 }

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { mkdir, open, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fsyncDir } from './durable.ts';
+import { fsyncDir } from '../util/index.ts';
 import type { StatePaths } from './paths.ts';
 
 /** One hop of a finished run, as history keeps it. */

@@ -4,8 +4,8 @@
  * status and history. See docs/apply.md. Consumes a Plan (types only from plan/).
  */
 
+export { crashPoint } from '../util/index.ts';
 export { type DryRunResult, dryRun } from './dry-run.ts';
-export { crashPoint } from './durable.ts';
 export {
   type ApplyOptions,
   type ApplyResult,

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { UpliftError } from '../errors/index.ts';
-import { fsyncDir } from './durable.ts';
+import { fsyncDir } from '../util/index.ts';
 import type { StatePaths } from './paths.ts';
 
 /**

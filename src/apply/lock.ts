@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { isAlive } from '../backup/index.ts';
 import { UpliftError } from '../errors/index.ts';
-import { fsyncDir } from './durable.ts';
+import { fsyncDir } from '../util/index.ts';
 import type { StatePaths } from './paths.ts';
 
 /**

@@ -2,7 +2,7 @@ import { readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { findRunningProcesses, restoreBackup, startService, stopService } from '../backup/index.ts';
 import { UpliftError } from '../errors/index.ts';
-import { crashPoint, fsyncDir } from './durable.ts';
+import { crashPoint, fsyncDir } from '../util/index.ts';
 import { newRunId } from './engine.ts';
 import { finishRun, type HistoryEntry, type HistoryHop, readHistory } from './history.ts';
 import { Journal, type JournalRecord, readJournal } from './journal.ts';

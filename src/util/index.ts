@@ -1,3 +1,13 @@
 export { cacheDir, readCached, sha256, writeCached } from './cache.ts';
+export {
+  crashPoint,
+  type DurableWriteOptions,
+  fsyncDir,
+  fsyncFile,
+  previousOf,
+  syncTree,
+  tempFileOf,
+  writeFileDurably,
+} from './durable.ts';
 export { formatBytes, formatDuration, formatValue } from './format.ts';
 export { writeAtomically } from './write-atomically.ts';

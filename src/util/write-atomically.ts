@@ -1,16 +1,6 @@
-import { mkdir, open, rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { writeFileDurably } from './durable.ts';
 
-/** Writes a whole file or nothing: a temp file beside it, flushed, then renamed over it. */
+/** Writes a whole file or nothing (reports, `--out` files): a durable replace, readable by all. */
 export async function writeAtomically(file: string, text: string): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  const handle = await open(tmp, 'w');
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(tmp, file);
+  await writeFileDurably(file, text, { mode: 0o644, mkdirs: true });
 }

@@ -16,12 +16,12 @@ import {
 import { loadCatalog } from '../../catalog/index.ts';
 import { UpliftError } from '../../errors/index.ts';
 import { loadProfile } from '../../profile/index.ts';
+import { crashPoint, fsyncDir } from '../../util/index.ts';
 import {
   entryNameProblem,
   type VendorPackReport,
   verifyVendorPack,
 } from '../../vendor-pack/index.ts';
-import { crashPoint, fsyncDir } from '../durable.ts';
 import type { HopContext } from '../engine.ts';
 import { timed } from '../engine.ts';
 import type { Journal } from '../journal.ts';
