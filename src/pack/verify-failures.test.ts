@@ -1,5 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,7 +20,8 @@ import {
 } from '../../test/util/pack-assemble.ts';
 import { hashTree } from '../../test/util/tree-hash.ts';
 import { generateKeyPair, signBytes, type TrustSet, trustOf } from '../signing/index.ts';
-import { type InstalledVersion, type PackFile, verifyPack } from './index.ts';
+import { type InstalledVersion, type PackFile, type PackManifest, verifyPack } from './index.ts';
+import { workerThreshold } from './payload-source.ts';
 
 const key = generateKeyPair();
 const stranger = generateKeyPair();
@@ -32,6 +40,8 @@ const good: RawEntry[] = [
 interface Refusal {
   trust?: TrustSet;
   install?: InstalledVersion;
+  /** Words the message must contain. */
+  message?: string;
 }
 
 /**
@@ -57,6 +67,7 @@ async function expectRefused(pack: Buffer, code: string, o: Refusal = {}): Promi
   await expect(verifying).rejects.toMatchObject({ code, unchanged: true });
   const err = (await verifying.catch((e: unknown) => e)) as Error;
   expect(err.message).toContain(file);
+  if (o.message) expect(err.message).toContain(o.message);
   expect(existsSync(join(d, 'stage'))).toBe(false);
   expect(readdirSync(d).sort()).toEqual(['install', 'p.upk']);
   expect((await hashTree(d)).hash).toBe(before.hash);
@@ -531,6 +542,56 @@ describe('verifyPack should refuse and not write if', () => {
     ).rejects.toMatchObject({ code: 'UPLIFT_PACK_STAGING_FAILED' });
 
     expect((await hashTree(d)).hash).toBe(before.hash);
+  });
+
+  describe('the payload is decoded on the worker thread (16 MiB and more)', () => {
+    const blob: RawEntry = { name: 'lib/blob', body: randomBytes(workerThreshold + (2 << 20)) };
+    const text: RawEntry = {
+      name: 'lib/text.log',
+      body: Buffer.from('2024-01-01T00:00:00Z INFO upload ok\n'.repeat(200_000)),
+    };
+    const big = (edit?: (m: PackManifest) => void) =>
+      craftPack({ key: key.privateKey, entries: [blob, text], ...(edit ? { edit } : {}) });
+
+    it('stages every file byte for byte, with the hashes of the whole file', async () => {
+      const pack = await big();
+      expect(pack.length - partsOf(pack).payload).toBeGreaterThanOrEqual(workerThreshold);
+      const d = mkdtempSync(join(tmpdir(), 'uplift-pack-worker-'));
+      writeFileSync(join(d, 'p.upk'), pack);
+      const seen: number[] = [];
+      const r = await verifyPack(join(d, 'p.upk'), {
+        trust,
+        stageInto: join(d, 's'),
+        onProgress: (n) => seen.push(n),
+      });
+      expect(r.sha256).toBe(createHash('sha256').update(pack).digest('hex'));
+      expect(readFileSync(join(d, 's/lib/blob')).equals(blob.body as Buffer)).toBe(true);
+      expect(readFileSync(join(d, 's/lib/text.log')).equals(text.body as Buffer)).toBe(true);
+      expect(seen.at(-1)).toBe(pack.length);
+    });
+
+    it('a byte in the middle of the payload is flipped', async () => {
+      const pack = await big();
+      const p = partsOf(pack);
+      const at = p.payload + Math.floor((p.total - p.payload) / 2);
+      pack[at] = (pack[at] as number) ^ 1;
+      await expectRefused(pack, 'UPLIFT_PACK_CORRUPT');
+    });
+
+    it('it unpacks to more than the manifest declares', async () => {
+      const pack = await big((m) => {
+        m.payload.unpackedBytes = 8 << 20;
+      });
+      await expectRefused(pack, 'UPLIFT_PACK_SIZE_EXCEEDED');
+    });
+
+    it('a well-signed entry after the big one has another hash than listed', async () => {
+      const pack = await big((m) => {
+        const f = m.files.find((x) => x.path === 'lib/text.log');
+        if (f && f.action !== 'delete') f.sha256 = '0'.repeat(64);
+      });
+      await expectRefused(pack, 'UPLIFT_PACK_CORRUPT', { message: 'has SHA-256' });
+    });
   });
 
   it('verifies a 64 MiB incompressible file with memory well below its size', async () => {

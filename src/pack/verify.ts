@@ -7,7 +7,7 @@ import tar from 'tar-stream';
 import { UpliftError } from '../errors/index.ts';
 import { type TrustSet, verifyEnvelope } from '../signing/index.ts';
 import { packError, q } from './errors.ts';
-import { createPairHash, type PairHash } from './pair-hash.ts';
+import { openPayload, type PayloadSource } from './payload-source.ts';
 import {
   type PackHead,
   parseManifest,
@@ -18,7 +18,7 @@ import {
 import { modeProblem, octal, pathProblem } from './safe-path.ts';
 import type { PackManifest } from './schema.ts';
 import { patternOf, schemeFor } from './versions.ts';
-import { decompressBounded, FrameError, UnpackedLimitError } from './zstd.ts';
+import { FrameError, UnpackedLimitError } from './zstd.ts';
 
 export interface InstalledVersion {
   product: string;
@@ -49,8 +49,6 @@ export interface VerifyResult {
   /** The staging directory, when `stageInto` was given. */
   staged?: string;
 }
-
-const chunkBytes = 1 << 20;
 
 /**
  * Verifies a pack in one streaming read pass, in this order: header and lengths, signature and
@@ -86,17 +84,21 @@ export async function verifyPack(file: string, o: VerifyOptions): Promise<Verify
         `${total - end} bytes follow the end of the payload at byte ${end}`,
       );
     if (staging !== undefined) await createStaging(file, staging, manifest.space.stage);
-    const hashes = createPairHash(manifest.payload.bytes);
-    for (const b of [head.headerBuf, head.manifestBytes, head.signatureBytes]) hashes.head(b);
+    const source = openPayload(fh, {
+      at: head.payloadAt,
+      bytes: manifest.payload.bytes,
+      limit: manifest.payload.unpackedBytes,
+      head: [head.headerBuf, head.manifestBytes, head.signatureBytes],
+      progress: (n) => o.onProgress?.(n, total),
+    });
     let whole: string;
     try {
-      whole = await readPayload(fh, file, head, manifest, hashes, staging, (n) =>
-        o.onProgress?.(n, total),
-      );
+      whole = await readPayload(fh, file, head, manifest, source, staging);
     } catch (err) {
-      hashes.close();
       if (staging !== undefined) await rm(staging, { recursive: true, force: true });
       throw err;
+    } finally {
+      await source.close();
     }
     return {
       manifest,
@@ -265,74 +267,19 @@ async function createStaging(file: string, staging: string, need: number): Promi
   }
 }
 
-/** Reads the payload's compressed bytes exactly once, hashing them for the payload and the file. */
-class PayloadReader {
-  count = 0;
-  private readonly fh: FileHandle;
-  private readonly at: number;
-  private readonly bytes: number;
-  private readonly hashes: PairHash;
-  private readonly buf = Buffer.allocUnsafe(chunkBytes);
-  private readonly progress: (n: number) => void;
-
-  constructor(
-    fh: FileHandle,
-    at: number,
-    bytes: number,
-    hashes: PairHash,
-    progress: (n: number) => void,
-  ) {
-    this.fh = fh;
-    this.at = at;
-    this.bytes = bytes;
-    this.hashes = hashes;
-    this.progress = progress;
-  }
-
-  /** The next chunk, or undefined at the end of the payload (or of a file cut short). */
-  async next(): Promise<Buffer | undefined> {
-    const want = Math.min(chunkBytes, this.bytes - this.count);
-    if (want === 0) return undefined;
-    // One buffer, reused: the decoder has consumed a chunk entirely before it asks for the next.
-    const { bytesRead } = await this.fh.read(this.buf, 0, want, this.at + this.count);
-    if (bytesRead === 0) return undefined;
-    const chunk = this.buf.subarray(0, bytesRead);
-    this.count += bytesRead;
-    await this.hashes.update(chunk);
-    this.progress(this.at + this.count);
-    return chunk;
-  }
-
-  async *chunks(): AsyncGenerator<Buffer> {
-    for (let c = await this.next(); c; c = await this.next()) yield c;
-  }
-
-  /** Reads what is left, so damage can be told from a well-signed but hostile payload. */
-  async drain(): Promise<void> {
-    while (await this.next());
-  }
-
-  async trailing(): Promise<boolean> {
-    const { bytesRead } = await this.fh.read(Buffer.alloc(1), 0, 1, this.at + this.count);
-    return bytesRead > 0;
-  }
-}
-
 async function readPayload(
   fh: FileHandle,
   file: string,
   head: PackHead,
   m: PackManifest,
-  hashes: PairHash,
+  source: PayloadSource,
   staging: string | undefined,
-  progress: (n: number) => void,
 ): Promise<string> {
-  const reader = new PayloadReader(fh, head.payloadAt, m.payload.bytes, hashes, progress);
   const expected = payloadEntries(m);
   const seen = new Set<string>();
   const dirs = new Set<string>();
   const extract = tar.extract();
-  const piped = pipeline(decompressBounded(reader.chunks(), m.payload.unpackedBytes), extract);
+  const piped = pipeline(source.output(), extract);
   piped.catch(() => {});
   let current = '(the start of the payload)';
   let sink: FileHandle | undefined;
@@ -408,21 +355,21 @@ async function readPayload(
       () => err,
       (e: unknown) => (err instanceof UpliftError ? err : e),
     );
-    throw await attribute(file, reader, hashes, m, cause, current);
+    throw await attribute(file, source, m, cause, current);
   }
-  if (reader.count < m.payload.bytes)
+  const { count, payload: sha, whole } = await source.finish();
+  if (count < m.payload.bytes)
     throw packError(
       'UPLIFT_PACK_TRUNCATED',
       file,
-      `it ends ${m.payload.bytes - reader.count} bytes before the end of its payload`,
+      `it ends ${m.payload.bytes - count} bytes before the end of its payload`,
     );
-  if (await reader.trailing())
+  if (await hasTrailing(fh, head.payloadAt + m.payload.bytes))
     throw packError(
       'UPLIFT_PACK_TRAILING_DATA',
       file,
       `bytes follow the end of the payload at byte ${head.payloadAt + m.payload.bytes}`,
     );
-  const { payload: sha, whole } = await hashes.digests();
   if (sha !== m.payload.sha256)
     throw packError(
       'UPLIFT_PACK_CORRUPT',
@@ -446,21 +393,19 @@ async function readPayload(
  */
 async function attribute(
   file: string,
-  reader: PayloadReader,
-  hashes: PairHash,
+  source: PayloadSource,
   m: PackManifest,
   err: unknown,
   current: string,
 ): Promise<unknown> {
-  await reader.drain();
-  if (reader.count < m.payload.bytes)
+  const { count, payload: sha } = await source.finish();
+  if (count < m.payload.bytes)
     return packError(
       'UPLIFT_PACK_TRUNCATED',
       file,
-      `it ends ${m.payload.bytes - reader.count} bytes before the end of its payload`,
+      `it ends ${m.payload.bytes - count} bytes before the end of its payload`,
       { cause: err },
     );
-  const sha = (await hashes.digests()).payload;
   const symptom = err instanceof Error ? err.message : String(err);
   if (sha !== m.payload.sha256)
     return packError(
@@ -488,6 +433,11 @@ async function attribute(
       cause: err,
     },
   );
+}
+
+async function hasTrailing(fh: FileHandle, end: number): Promise<boolean> {
+  const { bytesRead } = await fh.read(Buffer.alloc(1), 0, 1, end);
+  return bytesRead > 0;
 }
 
 /**

@@ -1,0 +1,267 @@
+import { createHash } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { decompressBounded, FrameError, UnpackedLimitError, windowLog } from './zstd.ts';
+
+/**
+ * The compressed payload of a pack, read exactly once: its bytes hashed twice (the payload hash and
+ * the whole-file hash, which continues the bytes before the payload) and decompressed.
+ *
+ * Payloads of {@link workerThreshold} and more are read, hashed and decompressed on a worker
+ * thread, which hands decompressed buffers over without copying; the main thread parses the tar,
+ * hashes each file and the whole file. Two cores then share the work about evenly (decoding and
+ * the payload hash against the whole-file hash and one hash of the unpacked bytes). Memory stays bounded: the worker decodes ahead by at most {@link outputsAhead}
+ * buffers of {@link outputBytes}. Smaller payloads run the same steps inline: a worker costs tens
+ * of milliseconds to start.
+ */
+export interface PayloadSource {
+  /** The decompressed payload, in order. Throws FrameError or UnpackedLimitError. */
+  output(): AsyncGenerator<Buffer>;
+  /**
+   * Reads and hashes whatever is left without decoding it, and returns how many compressed bytes
+   * were read (fewer than asked when the file is cut short) and both SHA-256s.
+   */
+  finish(): Promise<PayloadTotals>;
+  /** Stops any work; call before the file handle is closed. */
+  close(): Promise<void>;
+}
+
+export interface PayloadTotals {
+  count: number;
+  payload: string;
+  whole: string;
+}
+
+export interface PayloadSpan {
+  /** Offset and size of the compressed payload in the file. */
+  at: number;
+  bytes: number;
+  /** Decompression stops past this many bytes (`payload.unpackedBytes`). */
+  limit: number;
+  /** The bytes before the payload, in order: they begin the whole-file hash. */
+  head: Buffer[];
+  progress: (offset: number) => void;
+}
+
+export const workerThreshold = 16 << 20;
+/** Compressed bytes per read: large reads cost least per byte. */
+const readBytes = 4 << 20;
+/** Decompressed bytes per buffer the worker hands over. */
+const outputBytes = 2 << 20;
+const outputsAhead = 3;
+
+export function openPayload(fh: FileHandle, span: PayloadSpan): PayloadSource {
+  return span.bytes >= workerThreshold ? workerSource(fh, span) : inlineSource(fh, span);
+}
+
+function inlineSource(fh: FileHandle, span: PayloadSpan): PayloadSource {
+  const payload = createHash('sha256');
+  const whole = createHash('sha256');
+  for (const b of span.head) whole.update(b);
+  const buf = Buffer.allocUnsafe(Math.min(readBytes, Math.max(span.bytes, 1)));
+  let count = 0;
+  // The decoder consumes a chunk entirely before it asks for the next, so one buffer is reused.
+  const next = async (): Promise<Buffer | undefined> => {
+    const want = Math.min(buf.length, span.bytes - count);
+    if (want === 0) return undefined;
+    const { bytesRead } = await fh.read(buf, 0, want, span.at + count);
+    if (bytesRead === 0) return undefined;
+    count += bytesRead;
+    const chunk = buf.subarray(0, bytesRead);
+    payload.update(chunk);
+    whole.update(chunk);
+    span.progress(span.at + count);
+    return chunk;
+  };
+  async function* chunks(): AsyncGenerator<Buffer> {
+    for (let c = await next(); c; c = await next()) yield c;
+  }
+  return {
+    output: () => decompressBounded(chunks(), span.limit),
+    finish: async () => {
+      while (await next());
+      return { count, payload: payload.digest('hex'), whole: whole.digest('hex') };
+    },
+    close: async () => {},
+  };
+}
+
+interface DoneMessage {
+  type: 'done';
+  count: number;
+  payload: string;
+  error?: { kind: 'frame' | 'limit' | 'read'; message: string };
+}
+type WorkerMessage =
+  | { type: 'out'; buf: ArrayBuffer; length: number; count: number }
+  | { type: 'chunk'; buf: ArrayBuffer; length: number; count: number }
+  | DoneMessage;
+
+const zstdBinding = createRequire(import.meta.url).resolve('zstd-napi/binding.js');
+
+/**
+ * The worker: reads the payload with large synchronous reads (it is its own thread), hashes every
+ * chunk for the payload hash, decodes it into whole output buffers that it transfers, then
+ * transfers the chunk itself to the main thread, which continues the whole-file hash (so each
+ * thread computes about half of the hashing). It decodes ahead only while it holds credit (one per
+ * output buffer the main thread has taken, one per chunk it has hashed); on `drain` it stops
+ * decoding and only reads and hashes. It reports the first decoding error with the totals, at the
+ * end.
+ */
+const workerCode = `
+const { parentPort, workerData: w } = require('node:worker_threads');
+const { readSync } = require('node:fs');
+const { createHash } = require('node:crypto');
+const binding = require(w.zstd);
+const payload = createHash('sha256');
+let credit = w.ahead;
+let chunkCredit = w.ahead;
+let draining = false;
+let wake = null;
+parentPort.on('message', (m) => {
+  if (m === 'more') credit++;
+  else if (m === 'hashed') chunkCredit++;
+  else if (m === 'drain') draining = true;
+  if (wake) { const f = wake; wake = null; f(); }
+});
+const sleep = () => new Promise((r) => { wake = r; });
+async function run() {
+  const dctx = new binding.DCtx();
+  dctx.setParameter(binding.DParameter.windowLogMax, w.windowLog);
+  let count = 0, total = 0, inFrame = false, error;
+  let dst = Buffer.allocUnsafe(w.out);
+  let filled = 0;
+  const flush = async () => {
+    while (credit === 0 && !draining) await sleep();
+    if (draining) return;
+    credit--;
+    const ab = dst.buffer;
+    parentPort.postMessage({ type: 'out', buf: ab, length: filled, count }, [ab]);
+    dst = Buffer.allocUnsafe(w.out);
+    filled = 0;
+  };
+  try {
+    while (count < w.bytes) {
+      while (chunkCredit === 0) await sleep();
+      const buf = Buffer.allocUnsafe(Math.min(w.read, w.bytes - count));
+      const n = readSync(w.fd, buf, 0, buf.length, w.at + count);
+      if (n === 0) break;
+      count += n;
+      let src = buf.subarray(0, n);
+      payload.update(src);
+      if (!error && !draining) {
+        try {
+          for (;;) {
+            const room = dst.length - filled;
+            const [ret, produced, consumed] = dctx.decompressStream(dst.subarray(filled), src);
+            src = src.subarray(consumed);
+            filled += produced;
+            total += produced;
+            if (total > w.limit) { error = { kind: 'limit', message: 'over the limit' }; break; }
+            if (filled === dst.length) await flush();
+            if (draining) break;
+            if (src.length === 0 && (produced < room || ret === 0)) { inFrame = ret !== 0; break; }
+          }
+        } catch (e) {
+          error = { kind: 'frame', message: e.message };
+        }
+      }
+      // Decoded (or never to be): the chunk goes to the main thread for the whole-file hash.
+      chunkCredit--;
+      parentPort.postMessage({ type: 'chunk', buf: buf.buffer, length: n, count }, [buf.buffer]);
+    }
+    if (!error && !draining) {
+      if (inFrame) error = { kind: 'frame', message: 'the compressed payload ends in the middle of a frame' };
+      else if (filled > 0) await flush();
+    }
+  } catch (e) {
+    error = { kind: 'read', message: e.message };
+  }
+  parentPort.postMessage({ type: 'done', count, payload: payload.digest('hex'), error });
+}
+run();
+`;
+
+function workerSource(fh: FileHandle, span: PayloadSpan): PayloadSource {
+  const whole = createHash('sha256');
+  for (const b of span.head) whole.update(b);
+  const worker = new Worker(workerCode, {
+    eval: true,
+    workerData: {
+      zstd: zstdBinding,
+      fd: fh.fd,
+      at: span.at,
+      bytes: span.bytes,
+      limit: span.limit,
+      read: readBytes,
+      out: outputBytes,
+      ahead: outputsAhead,
+      windowLog,
+    },
+  });
+  const queue: Buffer[] = [];
+  let done: DoneMessage | undefined;
+  let failed: Error | undefined;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    const f = wake;
+    wake = undefined;
+    f?.();
+  };
+  worker.on('message', (m: WorkerMessage) => {
+    if (m.type === 'out') queue.push(Buffer.from(m.buf, 0, m.length));
+    else if (m.type === 'chunk') {
+      whole.update(new Uint8Array(m.buf, 0, m.length));
+      worker.postMessage('hashed');
+    } else if (m.type === 'done') done = m;
+    span.progress(span.at + m.count);
+    notify();
+  });
+  worker.on('error', (err) => {
+    failed = err;
+    notify();
+  });
+  const settle = async (): Promise<DoneMessage> => {
+    while (!done) {
+      if (failed) throw failed;
+      await new Promise<void>((res) => {
+        wake = res;
+      });
+    }
+    return done;
+  };
+  let closed = false;
+  return {
+    async *output() {
+      for (;;) {
+        const b = queue.shift();
+        if (b) {
+          worker.postMessage('more');
+          yield b;
+          continue;
+        }
+        if (done) {
+          if (done.error?.kind === 'limit') throw new UnpackedLimitError(span.limit);
+          if (done.error) throw new FrameError(done.error.message);
+          return;
+        }
+        if (failed) throw failed;
+        await new Promise<void>((res) => {
+          wake = res;
+        });
+      }
+    },
+    finish: async () => {
+      if (!done) worker.postMessage('drain');
+      const d = await settle();
+      if (d.error?.kind === 'read') throw new Error(d.error.message);
+      return { count: d.count, payload: d.payload, whole: whole.digest('hex') };
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await worker.terminate();
+    },
+  };
+}
