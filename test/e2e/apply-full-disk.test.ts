@@ -36,7 +36,8 @@ function canMount(): boolean {
  * downtime, the installation must be byte-identical and answering, and the state folder must hold
  * nothing but the record of what happened.
  */
-describe.skipIf(!canMount())('apply on a full disk', () => {
+// Under CI=true a machine that cannot mount fails these tests instead of skipping them.
+describe.skipIf(!canMount() && process.env.CI !== 'true')('apply on a full disk', () => {
   let fx: ApplyFixture;
   let cli: Awaited<ReturnType<typeof usePrivateCli>> | undefined;
   let mnt: string;
