@@ -1,18 +1,46 @@
+import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { detectFacts } from '../../detect/index.ts';
 import { ExitCode, UpliftError } from '../../errors/index.ts';
 import {
   buildPack,
   type InstalledVersion,
   inspectPack,
+  magic,
   type PackManifest,
   verifyPack,
 } from '../../pack/index.ts';
-import { resolveProfile } from '../../plan/index.ts';
 import { loadPrivateKey, loadTrust } from '../../signing/index.ts';
 import { formatBytes } from '../../util/index.ts';
-import { isVendorPackFile } from '../../vendor-pack/index.ts';
 import type { CommandResult } from '../types.ts';
+
+// Detection, profiles and vendor zips are imported only when a verify needs them: a plain
+// `pack verify FILE --trust KEYS` starts without them (start-up counts on small packs).
+
+/** Facts of the installation at `dir`, with the profile that describes it. */
+async function detectInstall(dir: string, profileName: string | undefined) {
+  const [{ resolveProfile }, { detectFacts }] = await Promise.all([
+    import('../../plan/index.ts'),
+    import('../../detect/index.ts'),
+  ]);
+  const profile = await resolveProfile({ install: dir, profile: profileName });
+  return { profile, facts: await detectFacts(profile, dir) };
+}
+
+/** True when the file starts with the uplift pack magic, so it cannot be a vendor zip. */
+async function isUpliftPackFile(file: string): Promise<boolean> {
+  try {
+    const fh = await open(file, 'r');
+    try {
+      const head = Buffer.alloc(magic.length);
+      const { bytesRead } = await fh.read(head, 0, head.length, 0);
+      return bytesRead === head.length && head.equals(magic);
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return false;
+  }
+}
 
 export interface PackBuildOptions {
   fromTree: string;
@@ -76,7 +104,11 @@ export async function verify(
 ): Promise<CommandResult> {
   // A vendor's own pack (securetransport's zips) has no uplift signature: it is checked against
   // the catalog's size and published checksums and its documented shape (docs/vendor-packs.md).
-  if (await isVendorPackFile(file)) return verifyVendorZip(file, opts, io);
+  if (
+    !(await isUpliftPackFile(file)) &&
+    (await (await import('../../vendor-pack/index.ts')).isVendorPackFile(file))
+  )
+    return verifyVendorZip(file, opts, io);
   const trustPath = opts.trust ?? process.env.UPLIFT_TRUST;
   if (!trustPath)
     throw new UpliftError(
@@ -90,8 +122,7 @@ export async function verify(
   let install: InstalledVersion | undefined;
   let versionScheme: string | undefined;
   if (opts.install !== undefined) {
-    const profile = await resolveProfile({ install: opts.install, profile: opts.profile });
-    const facts = await detectFacts(profile, opts.install);
+    const { profile, facts } = await detectInstall(opts.install, opts.profile);
     install = { product: facts.product, version: facts.version, platform: facts.platform.id };
     versionScheme = profile.catalog.scheme.id;
   }
@@ -159,8 +190,7 @@ async function verifyVendorZip(
   let platform = opts.platform;
   let profile = opts.profile;
   if (opts.install !== undefined) {
-    const p = await resolveProfile({ install: opts.install, profile: opts.profile });
-    const facts = await detectFacts(p, opts.install);
+    const { profile: p, facts } = await detectInstall(opts.install, opts.profile);
     installed = facts.version;
     platform ??= facts.platform.id;
     profile ??= p.manifest.name;
