@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
+import binding from 'zstd-napi/binding.js';
 import { UpliftError } from '../errors/index.ts';
 import { type PrivateKey, signBytes } from '../signing/index.ts';
 import { encodeHeader, maxManifestBytes } from './format.ts';
@@ -12,7 +11,7 @@ import { loadMigrations, noMigrations } from './migrations.ts';
 import { readReleaseTree, type TreeFile } from './release-tree.ts';
 import { type PackFile, type PackManifest, PlatformId } from './schema.ts';
 import { patternOf, schemeFor } from './versions.ts';
-import { compressStream, zstdLevel } from './zstd.ts';
+import { windowLog, zstdLevel } from './zstd.ts';
 
 export interface BuildOptions {
   /** Release tree of the version the pack upgrades from (`DIR/tree`, `DIR/manifest.json`). */
@@ -64,7 +63,15 @@ export async function buildPack(o: BuildOptions): Promise<BuildResult> {
   const build = o.build ?? '1';
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(build))
     throw inputError(`--build ${JSON.stringify(build)} is not a build number`, 'Use e.g. 2306.');
-  const [a, b] = await Promise.all([readReleaseTree(o.fromTree), readReleaseTree(o.toTree)]);
+  // The to tree's files that go into the payload are hashed while they are packed, not here: each
+  // is read once. Which they are follows from the two manifests (as in diffTrees).
+  const a = await readReleaseTree(o.fromTree);
+  const b = await readReleaseTree(o.toTree, {
+    hashedLater: (f) => {
+      const was = a.files.get(f.path);
+      return !o.delta || !was || was.sha256 !== f.sha256 || was.mode !== f.mode;
+    },
+  });
   if (a.product !== b.product)
     throw inputError(
       `the from tree is ${a.product} and the to tree is ${b.product}`,
@@ -179,10 +186,17 @@ export async function buildPack(o: BuildOptions): Promise<BuildResult> {
         whole.update(part);
         bytes += part.length;
       }
-      for await (const chunk of createReadStream(payloadTmp, { highWaterMark: 1 << 20 })) {
-        await fh.write(chunk as Buffer);
-        whole.update(chunk as Buffer);
-        bytes += (chunk as Buffer).length;
+      const buf = Buffer.allocUnsafe(readBytes);
+      const src = openSync(payloadTmp, 'r');
+      try {
+        for (let n = readSync(src, buf); n > 0; n = readSync(src, buf)) {
+          const chunk = buf.subarray(0, n);
+          for (let off = 0; off < n; ) off += writeSync(fh.fd, chunk, off, n - off);
+          whole.update(chunk);
+          bytes += n;
+        }
+      } finally {
+        closeSync(src);
       }
       await fh.sync();
     } finally {
@@ -238,88 +252,173 @@ interface PayloadEntry {
   source: string;
 }
 
+/** Files below this size are read whole into one buffer and handed to tar as one entry; larger
+ * ones in reads of this size. */
+const readBytes = 4 << 20;
+
+/**
+ * Writes the payload: a tar of the entries, compressed by zstd as tar hands out its bytes, hashed
+ * and written with synchronous calls (one reused output buffer; no stream per file or chunk).
+ * Each file is read exactly once, and hashed while read: a file that differs from its release
+ * manifest (the tree check leaves packed files to this step) or changed since is refused.
+ */
 async function writePayload(
   entries: PayloadEntry[],
   file: string,
   level: number,
 ): Promise<{ bytes: number; sha256: string; unpackedBytes: number }> {
-  const pack = tar.pack({ highWaterMark: 4 << 20 });
-  let unpackedBytes = 0;
-  const count = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      unpackedBytes += chunk.length;
-      cb(null, chunk);
-    },
-  });
-  const hash = createHash('sha256');
-  let bytes = 0;
-  const tap = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      cb(null, chunk);
-    },
-  });
-  const piped = pipeline(
-    pack,
-    count,
-    compressStream(level),
-    tap,
-    createWriteStream(file, { flags: 'wx', mode: 0o600 }),
-  );
-  piped.catch(() => {});
+  const fd = openSync(file, 'wx', 0o600);
   try {
-    for (const e of entries) await addEntry(pack, e);
-    pack.finalize();
-  } catch (err) {
-    pack.destroy(err as Error);
-    await piped.catch(() => {});
-    throw err;
+    const z = new PayloadCompressor(fd, level);
+    const pack = tar.pack();
+    let unpackedBytes = 0;
+    let failed: unknown;
+    pack.on('error', () => {});
+    pack.on('data', (data) => {
+      const chunk = data as Buffer;
+      unpackedBytes += chunk.length;
+      try {
+        z.write(chunk);
+      } catch (err) {
+        failed ??= err;
+        pack.destroy(err as Error);
+      }
+    });
+    const ended = new Promise<boolean>((res) => {
+      pack.once('end', () => res(true));
+      pack.once('close', () => res(false));
+    });
+    try {
+      for (const e of entries) await addEntry(pack, e);
+      pack.finalize();
+    } catch (err) {
+      failed ??= err;
+      pack.destroy(err as Error);
+    }
+    const complete = await ended;
+    if (failed) throw failed;
+    if (!complete) throw new Error('the archive stream closed early');
+    return { ...z.end(), unpackedBytes };
+  } finally {
+    closeSync(fd);
   }
-  await piped;
-  return { bytes, sha256: hash.digest('hex'), unpackedBytes };
 }
 
-/** Streams one file into the tar, hashing it again: a file changed since it was read is refused. */
+/** zstd at the pack's fixed parameters, straight into a file: one output buffer, reused. */
+class PayloadCompressor {
+  private readonly cctx = new binding.CCtx();
+  private readonly out = Buffer.allocUnsafe(4 << 20);
+  private filled = 0;
+  private readonly hash = createHash('sha256');
+  private bytes = 0;
+  private readonly fd: number;
+
+  constructor(fd: number, level: number) {
+    this.fd = fd;
+    const p = binding.CParameter;
+    this.cctx.setParameter(p.compressionLevel, level);
+    this.cctx.setParameter(p.windowLog, windowLog);
+    this.cctx.setParameter(p.contentSizeFlag, 0);
+    this.cctx.setParameter(p.checksumFlag, 1);
+    this.cctx.setParameter(p.nbWorkers, 0);
+  }
+
+  write(chunk: Buffer): void {
+    this.run(chunk, binding.EndDirective.continue);
+  }
+
+  end(): { bytes: number; sha256: string } {
+    this.run(Buffer.alloc(0), binding.EndDirective.end);
+    this.flush();
+    return { bytes: this.bytes, sha256: this.hash.digest('hex') };
+  }
+
+  private run(chunk: Buffer, op: number): void {
+    let src = chunk;
+    for (;;) {
+      const [ret, produced, consumed] = this.cctx.compressStream2(
+        this.out.subarray(this.filled),
+        src,
+        op,
+      );
+      this.filled += produced;
+      src = src.subarray(consumed);
+      if (this.out.length - this.filled < 256 << 10) this.flush();
+      if (src.length === 0 && (op === binding.EndDirective.continue || ret === 0)) return;
+    }
+  }
+
+  private flush(): void {
+    const b = this.out.subarray(0, this.filled);
+    this.hash.update(b);
+    for (let off = 0; off < b.length; ) off += writeSync(this.fd, b, off, b.length - off);
+    this.bytes += b.length;
+    this.filled = 0;
+  }
+}
+
+/** Reads one file into the tar, hashing it: a file that is not what the manifest says is refused. */
 async function addEntry(pack: tar.Pack, e: PayloadEntry): Promise<void> {
+  const header = {
+    name: e.path,
+    type: 'file' as const,
+    size: e.size,
+    mode: e.mode,
+    mtime: new Date(0),
+    uid: 0,
+    gid: 0,
+    uname: '',
+    gname: '',
+  };
   const hash = createHash('sha256');
-  let n = 0;
-  await new Promise<void>((res, rej) => {
-    const sink = pack.entry(
-      {
-        name: e.path,
-        type: 'file',
-        size: e.size,
-        mode: e.mode,
-        mtime: new Date(0),
-        uid: 0,
-        gid: 0,
-        uname: '',
-        gname: '',
-      },
-      (err) => (err ? rej(err) : res()),
-    );
-    const pump = async () => {
-      for await (const chunk of createReadStream(e.source, { highWaterMark: 1 << 20 })) {
-        const c = chunk as Buffer;
-        n += c.length;
-        if (n > e.size) break;
-        hash.update(c);
-        if (!sink.write(c)) await drained(sink as unknown as NodeJS.EventEmitter);
-      }
-      if (n !== e.size || hash.digest('hex') !== e.sha256)
-        throw inputError(
-          `${e.source} changed while the pack was being built`,
-          'Build again from a tree nothing writes to.',
-          e.source,
-        );
-      sink.end(undefined);
+  const fd = openSync(e.source, 'r');
+  try {
+    let n = 0;
+    // One byte more than the manifest says, so a file that grew is noticed.
+    const next = (): Buffer => {
+      const buf = Buffer.allocUnsafe(Math.min(readBytes, e.size - n + 1));
+      let got = 0;
+      for (let r = 1; r > 0 && got < buf.length; got += r)
+        r = readSync(fd, buf, got, buf.length - got, null);
+      n += got;
+      const c = buf.subarray(0, got);
+      hash.update(c);
+      return c;
     };
-    pump().catch((err: unknown) => {
-      sink.destroy(err as Error);
-      rej(err);
+    const mismatch = () =>
+      inputError(
+        `${e.source} does not match its release manifest (${e.size} bytes, sha256 ${e.sha256.slice(0, 12)}…): it was changed after the manifest was written, or while the pack was being built`,
+        'Rebuild the release tree, and build from a tree nothing writes to.',
+        e.source,
+      );
+    if (e.size < readBytes) {
+      const body = next();
+      if (n !== e.size || hash.digest('hex') !== e.sha256) throw mismatch();
+      await new Promise<void>((res, rej) =>
+        pack.entry(header, body, (err) => (err ? rej(err) : res())),
+      );
+      return;
+    }
+    await new Promise<void>((res, rej) => {
+      const sink = pack.entry(header, (err) => (err ? rej(err) : res()));
+      sink.on('error', () => {});
+      const pump = async () => {
+        for (;;) {
+          const c = next();
+          if (c.length === 0 || n > e.size) break;
+          if (!sink.write(c)) await drained(sink as unknown as NodeJS.EventEmitter);
+        }
+        if (n !== e.size || hash.digest('hex') !== e.sha256) throw mismatch();
+        sink.end(undefined);
+      };
+      pump().catch((err: unknown) => {
+        sink.destroy(err as Error);
+        rej(err);
+      });
     });
-  });
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function drained(sink: NodeJS.EventEmitter): Promise<void> {

@@ -1,4 +1,11 @@
-import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -202,34 +209,73 @@ describe('buildPack and verifyPack', () => {
     if (line) expect(err).toMatchObject({ location: { line } });
   });
 
+  it('packs a file larger than one read (4 MiB) in pieces, and refuses it when its bytes differ', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'uplift-pack-big-'));
+    const big = Buffer.alloc((9 << 20) + 7, 'log line\n');
+    const a = writeReleaseTree(join(d, 'a'), '5.4 GA', { version: '5.4 GA\n' });
+    const b = writeReleaseTree(join(d, 'b'), '5.4 Patch 2', {
+      version: '5.4 Patch 2\n',
+      'lib/big.log': big,
+    });
+    const o = { fromTree: a, toTree: b, platform: 'linux-x86-64', key: key.privateKey };
+
+    await buildPack({ ...o, out: join(d, 'p.upk') });
+    await verifyPack(join(d, 'p.upk'), { trust, stageInto: join(d, 's') });
+    expect(readFileSync(join(d, 's/lib/big.log')).equals(big)).toBe(true);
+
+    big[big.length - 2] = 0x58;
+    writeFileSync(join(b, 'tree/lib/big.log'), big);
+    await expect(buildPack({ ...o, out: join(d, 'q.upk') })).rejects.toMatchObject({
+      code: 'UPLIFT_PACK_BUILD_INPUT',
+      location: { file: join(b, 'tree/lib/big.log') },
+    });
+    expect(readdirSync(d).sort()).toEqual(['a', 'b', 'p.upk', 's']);
+  });
+
   describe('should refuse a build input and not write if', () => {
+    const sameSize = (file: string) => (t: ReturnType<typeof trees>) => {
+      const f = join(t.b, 'tree', file);
+      writeFileSync(f, readFileSync(f, 'utf8').toUpperCase());
+    };
     it.each([
       [
         'a tree file differs from its manifest',
         (t: ReturnType<typeof trees>) => writeFileSync(join(t.b, 'tree/lib/same.js'), 'changed\n'),
+        false,
       ],
       [
         'a tree file is not in its manifest',
         (t: ReturnType<typeof trees>) => writeFileSync(join(t.b, 'tree/extra'), 'x'),
+        false,
       ],
       [
         'the to tree is older',
         (t: ReturnType<typeof trees>) => writeReleaseTree(t.b, '5.3.0 GA', { version: 'x' }),
+        false,
       ],
-    ])('%s', async (_name, damage) => {
+      // Packed files are hashed while they are packed (read once); the others by the tree check.
+      ['a packed file has other bytes of the same size (full)', sameSize('lib/server.js'), false],
+      ['a packed file has other bytes of the same size (delta)', sameSize('lib/server.js'), true],
+      [
+        'a file left out of a delta has other bytes of the same size',
+        sameSize('lib/same.js'),
+        true,
+      ],
+    ])('%s', async (_name, damage, delta) => {
       const t = trees();
       damage(t);
 
-      await expect(
-        buildPack({
-          fromTree: t.a,
-          toTree: t.b,
-          platform: 'linux-x86-64',
-          key: key.privateKey,
-          out: join(t.d, 'p.upk'),
-        }),
-      ).rejects.toMatchObject({ code: 'UPLIFT_PACK_BUILD_INPUT' });
-      expect(() => statSync(join(t.d, 'p.upk'))).toThrow();
+      const err = await buildPack({
+        fromTree: t.a,
+        toTree: t.b,
+        platform: 'linux-x86-64',
+        key: key.privateKey,
+        out: join(t.d, 'p.upk'),
+        delta,
+      }).catch((e: unknown) => e);
+
+      expect(err).toMatchObject({ code: 'UPLIFT_PACK_BUILD_INPUT' });
+      expect(readdirSync(t.d).sort()).toEqual(['a', 'b']);
     });
   });
 });

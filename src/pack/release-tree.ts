@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { lstat, readdir, readFile, stat } from 'node:fs/promises';
+import { closeSync, lstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { UpliftError } from '../errors/index.ts';
@@ -50,11 +50,23 @@ function inputError(message: string, file: string, hint: string, path?: string):
   });
 }
 
+export interface ReadTreeOptions {
+  /**
+   * Files whose content the caller hashes itself as it reads them (a build, for the files it packs),
+   * against the manifest's SHA-256: here only their type, size and mode are checked, so each is
+   * read once. Called with the manifest's claim, once every listed file is known.
+   */
+  hashedLater?: (f: TreeFile) => boolean;
+}
+
 /**
  * Reads a release tree and checks that its files are exactly what its manifest says (path, size,
  * mode, SHA-256): the walk of the tree is the truth, the manifest only a claim.
  */
-export async function readReleaseTree(dir: string): Promise<ReleaseTreeInput> {
+export async function readReleaseTree(
+  dir: string,
+  o: ReadTreeOptions = {},
+): Promise<ReleaseTreeInput> {
   const manifestFile = join(dir, 'manifest.json');
   const tree = join(dir, 'tree');
   let text: string;
@@ -120,14 +132,16 @@ export async function readReleaseTree(dir: string): Promise<ReleaseTreeInput> {
   }
 
   const seen = new Set<string>();
-  const walk = async (rel: string): Promise<void> => {
+  // Synchronous: the walk and the hashing are the whole job here, and thousands of small
+  // asynchronous calls spent more time waiting on the thread pool than working.
+  const walk = (rel: string): void => {
     const abs = rel === '' ? tree : join(tree, rel);
-    const names = (await readdir(abs)).sort();
+    const names = readdirSync(abs).sort();
     for (const name of names) {
       const path = rel === '' ? name : `${rel}/${name}`;
-      const st = await lstat(join(tree, path));
+      const st = lstatSync(join(tree, path));
       if (st.isDirectory()) {
-        await walk(path);
+        walk(path);
         continue;
       }
       const where = join(tree, path);
@@ -145,7 +159,8 @@ export async function readReleaseTree(dir: string): Promise<ReleaseTreeInput> {
           'Rebuild the release tree so its manifest lists every file.',
         );
       const mode = st.mode & 0o7777;
-      const sha256 = f.size === st.size ? await hashFile(where) : '';
+      const sha256 =
+        f.size !== st.size ? '' : o.hashedLater?.(f) ? f.sha256 : hashFileSync(where, readBuffer());
       if (f.size !== st.size || f.sha256 !== sha256 || f.mode !== mode)
         throw inputError(
           `${where} disagrees with ${manifestFile}: manifest ${f.size} bytes, mode ${octal(f.mode)}, sha256 ${f.sha256.slice(0, 12)}…; tree ${st.size} bytes, mode ${octal(mode)}${sha256 ? `, sha256 ${sha256.slice(0, 12)}…` : ''}`,
@@ -156,7 +171,7 @@ export async function readReleaseTree(dir: string): Promise<ReleaseTreeInput> {
     }
   };
   try {
-    await walk('');
+    walk('');
   } catch (err) {
     if (err instanceof UpliftError) throw err;
     throw inputError(
@@ -176,9 +191,34 @@ export async function readReleaseTree(dir: string): Promise<ReleaseTreeInput> {
   return { dir, tree, product: m.product, version: m.version, created, files: listed };
 }
 
-export async function hashFile(file: string): Promise<string> {
+let shared: Buffer | undefined;
+/** One read buffer for every hash: the reads are synchronous, so it is never used twice at once. */
+function readBuffer(): Buffer {
+  shared ??= Buffer.allocUnsafe(1 << 20);
+  return shared;
+}
+
+/**
+ * SHA-256 of a file with synchronous reads into a reused buffer: release trees have thousands of
+ * files, and a read stream per file cost several times the hashing (5.95 s against 1.26 s for a
+ * 256 MiB, 5,000-file tree).
+ */
+export function hashFileSync(file: string, buf: Buffer): string {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }))
-    hash.update(chunk as Buffer);
+  const fd = openSync(file, 'r');
+  try {
+    for (
+      let n = readSync(fd, buf, 0, buf.length, null);
+      n > 0;
+      n = readSync(fd, buf, 0, buf.length, null)
+    )
+      hash.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
   return hash.digest('hex');
+}
+
+export async function hashFile(file: string): Promise<string> {
+  return hashFileSync(file, readBuffer());
 }
