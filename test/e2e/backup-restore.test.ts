@@ -300,5 +300,5 @@ describe('crash safety', () => {
       expect(beside()).toEqual(['b.tar.gz', 'b.tar.gz.sha256', 'skiff']);
     }
     expect(outcomes.size).toBeGreaterThan(0);
-  }, 120_000);
+  }, 360_000);
 });
