@@ -50,6 +50,8 @@ const readBytes = 4 << 20;
 /** Decompressed bytes per buffer the worker hands over. */
 const outputBytes = 2 << 20;
 const outputsAhead = 3;
+/** Output buffers the main thread keeps before it returns the oldest to the worker. */
+const outputsHeld = 4;
 
 export function openPayload(fh: FileHandle, span: PayloadSpan): PayloadSource {
   return span.bytes >= workerThreshold ? workerSource(fh, span) : inlineSource(fh, span);
@@ -104,10 +106,10 @@ const zstdBinding = createRequire(import.meta.url).resolve('zstd-napi/binding.js
  * The worker: reads the payload with large synchronous reads (it is its own thread), hashes every
  * chunk for the payload hash, decodes it into whole output buffers that it transfers, then
  * transfers the chunk itself to the main thread, which continues the whole-file hash (so each
- * thread computes about half of the hashing). It decodes ahead only while it holds credit (one per
- * output buffer the main thread has taken, one per chunk it has hashed); on `drain` it stops
- * decoding and only reads and hashes. It reports the first decoding error with the totals, at the
- * end.
+ * thread computes about half of the hashing). Buffers come back once the main thread is done with
+ * them and are reused: fresh ones cost page faults that made decoding up to half again slower.
+ * The pools bound how far the worker runs ahead (and so the memory). On `drain` it stops decoding
+ * and only reads and hashes. It reports the first decoding error with the totals, at the end.
  */
 const workerCode = `
 const { parentPort, workerData: w } = require('node:worker_threads');
@@ -115,14 +117,16 @@ const { readSync } = require('node:fs');
 const { createHash } = require('node:crypto');
 const binding = require(w.zstd);
 const payload = createHash('sha256');
-let credit = w.ahead;
-let chunkCredit = w.ahead;
+const outFree = [];
+const readFree = [];
+let outMade = 0;
+let readMade = 0;
 let draining = false;
 let wake = null;
 parentPort.on('message', (m) => {
-  if (m === 'more') credit++;
-  else if (m === 'hashed') chunkCredit++;
-  else if (m === 'drain') draining = true;
+  if (m.type === 'out') outFree.push(Buffer.from(m.buf));
+  else if (m.type === 'chunk') readFree.push(Buffer.from(m.buf));
+  else if (m.type === 'drain') draining = true;
   if (wake) { const f = wake; wake = null; f(); }
 });
 const sleep = () => new Promise((r) => { wake = r; });
@@ -130,22 +134,22 @@ async function run() {
   const dctx = new binding.DCtx();
   dctx.setParameter(binding.DParameter.windowLogMax, w.windowLog);
   let count = 0, total = 0, inFrame = false, error;
-  let dst = Buffer.allocUnsafe(w.out);
+  let dst;
   let filled = 0;
   const flush = async () => {
-    while (credit === 0 && !draining) await sleep();
-    if (draining) return;
-    credit--;
     const ab = dst.buffer;
     parentPort.postMessage({ type: 'out', buf: ab, length: filled, count }, [ab]);
-    dst = Buffer.allocUnsafe(w.out);
+    dst = undefined;
     filled = 0;
   };
   try {
     while (count < w.bytes) {
-      while (chunkCredit === 0) await sleep();
-      const buf = Buffer.allocUnsafe(Math.min(w.read, w.bytes - count));
-      const n = readSync(w.fd, buf, 0, buf.length, w.at + count);
+      let buf = readFree.pop();
+      if (!buf) {
+        if (readMade < w.readPool) { buf = Buffer.allocUnsafe(w.read); readMade++; }
+        else { while (readFree.length === 0) await sleep(); buf = readFree.pop(); }
+      }
+      const n = readSync(w.fd, buf, 0, Math.min(buf.length, w.bytes - count), w.at + count);
       if (n === 0) break;
       count += n;
       let src = buf.subarray(0, n);
@@ -153,6 +157,12 @@ async function run() {
       if (!error && !draining) {
         try {
           for (;;) {
+            if (!dst) {
+              dst = outFree.pop();
+              if (!dst && outMade < w.outPool) { dst = Buffer.allocUnsafe(w.out); outMade++; }
+              while (!dst && !draining) { await sleep(); dst = outFree.pop(); }
+              if (!dst) break;
+            }
             const room = dst.length - filled;
             const [ret, produced, consumed] = dctx.decompressStream(dst.subarray(filled), src);
             src = src.subarray(consumed);
@@ -168,7 +178,6 @@ async function run() {
         }
       }
       // Decoded (or never to be): the chunk goes to the main thread for the whole-file hash.
-      chunkCredit--;
       parentPort.postMessage({ type: 'chunk', buf: buf.buffer, length: n, count }, [buf.buffer]);
     }
     if (!error && !draining) {
@@ -196,11 +205,13 @@ function workerSource(fh: FileHandle, span: PayloadSpan): PayloadSource {
       limit: span.limit,
       read: readBytes,
       out: outputBytes,
-      ahead: outputsAhead,
+      outPool: outputsAhead + outputsHeld + 1,
+      readPool: 3,
       windowLog,
     },
   });
   const queue: Buffer[] = [];
+  const held: Buffer[] = [];
   let done: DoneMessage | undefined;
   let failed: Error | undefined;
   let wake: (() => void) | undefined;
@@ -213,7 +224,7 @@ function workerSource(fh: FileHandle, span: PayloadSpan): PayloadSource {
     if (m.type === 'out') queue.push(Buffer.from(m.buf, 0, m.length));
     else if (m.type === 'chunk') {
       whole.update(new Uint8Array(m.buf, 0, m.length));
-      worker.postMessage('hashed');
+      worker.postMessage({ type: 'chunk', buf: m.buf }, [m.buf]);
     } else if (m.type === 'done') done = m;
     span.progress(span.at + m.count);
     notify();
@@ -237,7 +248,13 @@ function workerSource(fh: FileHandle, span: PayloadSpan): PayloadSource {
       for (;;) {
         const b = queue.shift();
         if (b) {
-          worker.postMessage('more');
+          // tar and the per-file hashing are done with a buffer long before this many more have
+          // passed (each write into tar waits until the one before is consumed): it goes back.
+          held.push(b);
+          if (held.length > outputsHeld) {
+            const old = (held.shift() as Buffer).buffer as ArrayBuffer;
+            worker.postMessage({ type: 'out', buf: old }, [old]);
+          }
           yield b;
           continue;
         }
@@ -253,7 +270,7 @@ function workerSource(fh: FileHandle, span: PayloadSpan): PayloadSource {
       }
     },
     finish: async () => {
-      if (!done) worker.postMessage('drain');
+      if (!done) worker.postMessage({ type: 'drain' });
       const d = await settle();
       if (d.error?.kind === 'read') throw new Error(d.error.message);
       return { count: d.count, payload: d.payload, whole: whole.digest('hex') };
