@@ -29,7 +29,14 @@ import {
   type MutatedTree,
   mutateTree,
 } from './generate-tree.ts';
-import { figures, type RunFigures, type Timed, timed } from './measure.ts';
+import {
+  figures,
+  type ProcessRun,
+  type RunFigures,
+  runProcess,
+  type Timed,
+  timed,
+} from './measure.ts';
 import { round } from './stats.ts';
 
 /**
@@ -130,13 +137,7 @@ interface ManifestFile {
   sha256: string;
 }
 
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  seconds: number;
-  peakRssMB: number;
-}
+type CliRun = ProcessRun;
 
 interface JournalRecord {
   hop: number;
@@ -183,39 +184,13 @@ function sh(cmd: string, args: string[], cwd?: string): void {
 }
 
 /** A process run to completion, whatever its exit code, with its wall time and peak RSS. */
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let peakKb = 0;
-    const poll = setInterval(() => {
-      try {
-        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-        if (m) peakKb = Math.max(peakKb, Number(m[1]));
-      } catch {
-        // Exited between polls.
-      }
-    }, 50);
-    child.stdout.setEncoding('utf8').on('data', (s: string) => {
-      stdout += s;
-    });
-    child.stderr.setEncoding('utf8').on('data', (s: string) => {
-      stderr += s;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearInterval(poll);
-      resolve({
-        code,
-        stdout,
-        stderr,
-        seconds: round((performance.now() - t0) / 1000),
-        peakRssMB: round(peakKb / 1024),
-      });
-    });
-  });
+async function run(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<CliRun> {
+  const r = await runProcess(cmd, args, { env });
+  return { ...r, seconds: round(r.seconds) };
 }
 
 /** A private copy of dist/ beside links to the rest of the root, so a rebuild cannot change the code halfway. */

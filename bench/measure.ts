@@ -30,11 +30,28 @@ export interface Timed {
   stdout: string;
 }
 
+/** A process run to completion, whatever its exit code: wall time, peak RSS, output. */
+export interface ProcessRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  seconds: number;
+  peakRssMB: number;
+}
+
 /** Runs a command to completion, polling /proc for its peak RSS (VmHWM) on Linux. */
-export function timed(cmd: string, args: string[], cwd: string): Promise<Timed> {
+export function runProcess(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<ProcessRun> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, {
+      cwd: opts.cwd,
+      env: opts.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     let peakKb = 0;
@@ -46,21 +63,32 @@ export function timed(cmd: string, args: string[], cwd: string): Promise<Timed> 
         // Exited between polls.
       }
     }, 25);
-    child.stdout.on('data', (b: Buffer) => {
-      stdout += b.toString('utf8');
+    child.stdout.setEncoding('utf8').on('data', (s: string) => {
+      stdout += s;
     });
-    child.stderr.on('data', (b: Buffer) => {
-      stderr += b.toString('utf8');
+    child.stderr.setEncoding('utf8').on('data', (s: string) => {
+      stderr += s;
     });
     child.on('error', reject);
     child.on('close', (code) => {
       clearInterval(poll);
-      const seconds = (performance.now() - t0) / 1000;
-      if (code !== 0)
-        reject(new Error(`${cmd} ${args.join(' ')} exited ${code}\n${stderr.slice(0, 2000)}`));
-      else resolve({ seconds, peakRssMB: round(peakKb / 1024), stdout });
+      resolve({
+        code,
+        stdout,
+        stderr,
+        seconds: (performance.now() - t0) / 1000,
+        peakRssMB: round(peakKb / 1024),
+      });
     });
   });
+}
+
+/** {@link runProcess} that fails unless the command exits 0. */
+export async function timed(cmd: string, args: string[], cwd: string): Promise<Timed> {
+  const r = await runProcess(cmd, args, { cwd });
+  if (r.code !== 0)
+    throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}\n${r.stderr.slice(0, 2000)}`);
+  return { seconds: r.seconds, peakRssMB: r.peakRssMB, stdout: r.stdout };
 }
 
 export function figures(
