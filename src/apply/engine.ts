@@ -209,6 +209,41 @@ export class HopFailure extends Error {
 }
 
 /**
+ * Backs up each folder to its file and proves every backup restorable (the hop's backup step). On
+ * any failure every file of this step is removed and the step fails with UPLIFT_APPLY_BACKUP_FAILED.
+ */
+export async function backUpVerified(
+  backups: { dir: string; out: string }[],
+  before: string,
+): Promise<void> {
+  try {
+    for (const b of backups) {
+      await createBackup({ install: b.dir, out: b.out });
+      await verifyBackup(b.out);
+    }
+  } catch (err) {
+    for (const b of backups)
+      for (const f of [b.out, `${b.out}.sha256`]) await rm(f, { force: true });
+    const e = err as UpliftError;
+    throw new UpliftError(
+      'UPLIFT_APPLY_BACKUP_FAILED',
+      `the backup before ${before} failed: ${e.code ?? ''} ${e.message}`,
+      {
+        cause: err,
+        hint: e.hint ?? 'Free space beside the installation, then run uplift apply again.',
+        unchanged: true,
+      },
+    );
+  }
+}
+
+/** Stops the installation's service when any of its processes runs (the stop step: downtime starts). */
+export async function stopIfRunning(install: string): Promise<void> {
+  if ((await findRunningProcesses(install)).length > 0)
+    await stopService(install, { code: 'UPLIFT_APPLY_STOP_FAILED' });
+}
+
+/**
  * Runs the plan's hops on the installation, each through verify, stage, backup, stop, switch,
  * migrate, start, probe, smoke and commit, journaled so that a crash at any point leaves a run
  * `uplift resume` finishes or undoes. A failure before the stop changes nothing; after it, the
@@ -510,24 +545,8 @@ export async function runHop(ctx: HopContext): Promise<void> {
     false,
     () => ({ file: hp.backup }),
     async () => {
-      try {
-        await createBackup({ install: o.install, out: hp.backup });
-        await verifyBackup(hp.backup);
-        report.backup = hp.backup;
-      } catch (err) {
-        await rm(hp.backup, { force: true });
-        await rm(`${hp.backup}.sha256`, { force: true });
-        const e = err as UpliftError;
-        throw new UpliftError(
-          'UPLIFT_APPLY_BACKUP_FAILED',
-          `the backup before the switch failed: ${e.code ?? ''} ${e.message}`,
-          {
-            cause: err,
-            hint: e.hint ?? 'Free space beside the installation, then run uplift apply again.',
-            unchanged: true,
-          },
-        );
-      }
+      await backUpVerified([{ dir: o.install, out: hp.backup }], 'the switch');
+      report.backup = hp.backup;
     },
   );
 
@@ -539,8 +558,7 @@ export async function runHop(ctx: HopContext): Promise<void> {
     async () => {
       await runHooks(o.install, hp.pack, manifest, 'before-stop', report.migrations);
       ev('stop the service (downtime starts)');
-      if ((await findRunningProcesses(o.install)).length > 0)
-        await stopService(o.install, { code: 'UPLIFT_APPLY_STOP_FAILED' });
+      await stopIfRunning(o.install);
       await runHooks(o.install, hp.pack, manifest, 'after-stop', report.migrations);
     },
   );

@@ -5,13 +5,11 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
 import {
-  createBackup,
   findRunningProcesses,
   readBackupInfo,
   restoreBackup,
   startService,
   stopService,
-  verifyBackup,
 } from '../../backup/index.ts';
 import { loadCatalog } from '../../catalog/index.ts';
 import { UpliftError } from '../../errors/index.ts';
@@ -23,7 +21,7 @@ import {
   verifyVendorPack,
 } from '../../vendor-pack/index.ts';
 import type { HopContext } from '../engine.ts';
-import { timed } from '../engine.ts';
+import { backUpVerified, stopIfRunning, timed } from '../engine.ts';
 import type { Journal } from '../journal.ts';
 import { hopPaths, type StatePaths } from '../paths.ts';
 import { probeService } from '../probe.ts';
@@ -344,27 +342,15 @@ export async function runVendorHop(ctx: HopContext): Promise<void> {
     false,
     () => ({ file: hp.backup, installer: installerBackup }),
     async () => {
-      try {
-        await mkdir(p.backups, { recursive: true, mode: 0o700 });
-        await createBackup({ install: o.install, out: hp.backup });
-        await verifyBackup(hp.backup);
-        await createBackup({ install: v.installerDir, out: installerBackup });
-        await verifyBackup(installerBackup);
-        report.backup = hp.backup;
-      } catch (err) {
-        for (const f of [hp.backup, installerBackup])
-          for (const x of [f, `${f}.sha256`]) await rm(x, { force: true });
-        const e = err as UpliftError;
-        throw new UpliftError(
-          'UPLIFT_APPLY_BACKUP_FAILED',
-          `the backup before the update failed: ${e.code ?? ''} ${e.message}`,
-          {
-            cause: err,
-            hint: e.hint ?? 'Free space beside the installation, then run uplift apply again.',
-            unchanged: true,
-          },
-        );
-      }
+      await mkdir(p.backups, { recursive: true, mode: 0o700 });
+      await backUpVerified(
+        [
+          { dir: o.install, out: hp.backup },
+          { dir: v.installerDir, out: installerBackup },
+        ],
+        'the update',
+      );
+      report.backup = hp.backup;
     },
   );
 
@@ -375,8 +361,7 @@ export async function runVendorHop(ctx: HopContext): Promise<void> {
     () => ({ wasRunning: ctx.wasRunning }),
     async () => {
       ev('stop the service (downtime starts)');
-      if ((await findRunningProcesses(o.install)).length > 0)
-        await stopService(o.install, { code: 'UPLIFT_APPLY_STOP_FAILED' });
+      await stopIfRunning(o.install);
     },
   );
   const downtimeStart = performance.now();
