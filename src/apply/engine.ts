@@ -20,6 +20,7 @@ import {
   verifyBackup,
 } from '../backup/index.ts';
 import { UpliftError } from '../errors/index.ts';
+import { isBinary } from '../merge/index.ts';
 import { type PackManifest, verifyPack } from '../pack/index.ts';
 import type { Plan, PlanStep } from '../plan/index.ts';
 import type { TrustSet } from '../signing/index.ts';
@@ -33,7 +34,7 @@ import { type MigrationReport, runHooks, runMigrations } from './migrate.ts';
 import { hopPaths, type StatePaths, statePaths, versionSlug } from './paths.ts';
 import { probeService, smokeTest } from './probe.ts';
 import { changedSinceStaging, type StageResult, stageTree } from './stage.ts';
-import { exists, type VendorManifest } from './tree.ts';
+import { exists, hashFile, sha256Of, type VendorManifest } from './tree.ts';
 
 export interface ApplyOptions {
   install: string;
@@ -694,7 +695,15 @@ export async function finishCommit(
   fsyncDir(p.dir);
 }
 
-/** Keeps the new version's vendor files as they ship (the next merge's base), hard-linked where the staged file is the vendor's. */
+/** Text files up to this size are kept as copies in the pristine tree; the rest are hard links. */
+const pristineCopyMaxBytes = 8 << 20;
+
+/**
+ * Keeps the new version's vendor files as they ship: the base of the next upgrade's merges.
+ * Text files (what a later upgrade merges) are copied, so an in-place edit of the installed file
+ * (`>>`, `sed -i` keeps the inode too) cannot change the merge base. Binary and large files, which
+ * are never merged, are hard-linked to the staged file to save the space and time.
+ */
 async function keepPristine(
   tree: string,
   out: string,
@@ -702,16 +711,24 @@ async function keepPristine(
   packDir: string,
   pristineOld?: string,
 ): Promise<void> {
-  const { hashFile } = await import('./tree.ts');
   await mkdir(join(out, 'tree'), { recursive: true, mode: 0o700 });
   for (const f of staged.newVendor.files) {
     const dest = join(out, 'tree', f.path);
     await mkdir(dirname(dest), { recursive: true });
     const src = join(tree, f.path);
     const st = await lstat(src).catch(() => undefined);
-    if (st?.isFile() && st.size === f.size && (await hashFile(src)) === f.sha256) {
-      await link(src, dest);
-      continue;
+    if (st?.isFile() && st.size === f.size) {
+      if (f.size <= pristineCopyMaxBytes) {
+        const bytes = await readFile(src);
+        if (sha256Of(bytes) === f.sha256) {
+          if (isBinary(bytes)) await link(src, dest);
+          else await writeFile(dest, bytes, { mode: 0o600 });
+          continue;
+        }
+      } else if ((await hashFile(src)) === f.sha256) {
+        await link(src, dest);
+        continue;
+      }
     }
     // A merged file: the vendor's bytes are in the pack (changed in this version) or in the
     // previous pristine tree (unchanged since).

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ApplyFixture,
@@ -112,6 +112,30 @@ describe('uplift apply on a running skiff installation', () => {
     expect(JSON.parse(rb.stdout)).toMatchObject({ version: from, method: 'old-generation' });
     await expectOld(install);
     expect(uplift(['rollback', '--install', install]).code).toBe(2);
+  }, 120_000);
+
+  it('keeps the merge base apart from the installed files: an in-place edit after the upgrade leaves it as the vendor shipped it', async () => {
+    const install = await freshInstall();
+    expect(uplift(args(install)).code).toBe(0);
+    const pristine = join(
+      dirname(install),
+      `.${basename(install)}.uplift/vendor/${to.replace(/ /g, '-')}/tree`,
+    );
+    const shipped = join(fx.releases, to.replace(/ /g, '-'), 'tree');
+    const edited = ['conf/security.properties', 'conf/start-script.conf', 'bin/start_all'];
+
+    // What operators do after an upgrade: append in place (same inode), as `>>` and editors that
+    // write through do.
+    for (const f of edited) await appendFile(join(install, f), '# edited after the upgrade\n');
+
+    for (const f of edited) {
+      expect((await stat(join(pristine, f))).ino).not.toBe((await stat(join(install, f))).ino);
+      expect(await readFile(join(pristine, f)), f).toEqual(await readFile(join(shipped, f)));
+    }
+    // The merge base of every vendor file is still the shipped file.
+    const files = async (dir: string) =>
+      (await hashTree(dir)).records.filter((x) => x.type === 'file').map((x) => [x.path, x.sha256]);
+    expect(await files(pristine)).toEqual(await files(shipped));
   }, 120_000);
 
   it.each(['fail', 'hang'])(
