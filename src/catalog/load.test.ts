@@ -241,63 +241,53 @@ describe('parseCatalog refuses', () => {
     expect(err.location?.line).toEqual(expect.any(Number));
   });
 
-  it('an unknown versionScheme, at its value', async () => {
-    const text = dedent`
-      catalog: 1
-      product: demo
-      title: Demo
-      versionScheme: calver
-      releases:
-        - { version: 5.4 GA, kind: ga }
-      upgrade: {}
-    `;
-
+  it.each([
+    {
+      problem: 'an unknown versionScheme, at its value',
+      text: dedent`
+        catalog: 1
+        product: demo
+        title: Demo
+        versionScheme: calver
+        releases:
+          - { version: 5.4 GA, kind: ga }
+        upgrade: {}
+      `,
+      location: { line: 4, col: 16, path: 'versionScheme' },
+    },
+    {
+      problem: 'a missing required field, at the map that lacks it',
+      text: dedent`
+        catalog: 1
+        product: demo
+        title: Demo
+        versionScheme: securetransport
+        releases:
+          - { version: 5.4 GA }
+        upgrade: {}
+      `,
+      location: { line: 6, col: 5, path: 'releases[0].kind' },
+    },
+    {
+      problem: 'a release version in another scheme (semver catalog)',
+      text: dedent`
+        catalog: 1
+        product: demo
+        title: Demo
+        versionScheme: semver
+        releases:
+          - { version: 2.4.0, kind: ga }
+          - { version: 2.4 Patch 1, kind: patch }
+        upgrade: {}
+      `,
+      location: { line: 7, col: 16, path: 'releases[1].version' },
+    },
+  ])('$problem', async ({ text, location }) => {
     const err = await refusal(text);
 
     expect(err).toMatchObject({
       code: 'UPLIFT_CATALOG_INVALID',
-      location: { file, line: 4, col: 16, path: 'versionScheme' },
-      hint: nonEmpty,
-    });
-  });
-
-  it('a missing required field, at the map that lacks it', async () => {
-    const text = dedent`
-      catalog: 1
-      product: demo
-      title: Demo
-      versionScheme: securetransport
-      releases:
-        - { version: 5.4 GA }
-      upgrade: {}
-    `;
-
-    const err = await refusal(text);
-
-    expect(err).toMatchObject({
-      code: 'UPLIFT_CATALOG_INVALID',
-      location: { file, line: 6, col: 5, path: 'releases[0].kind' },
-      hint: nonEmpty,
-    });
-  });
-
-  it('a release version in another scheme (semver catalog)', async () => {
-    const text = dedent`
-      catalog: 1
-      product: demo
-      title: Demo
-      versionScheme: semver
-      releases:
-        - { version: 2.4.0, kind: ga }
-        - { version: 2.4 Patch 1, kind: patch }
-      upgrade: {}
-    `;
-
-    const err = await refusal(text);
-
-    expect(err).toMatchObject({
-      code: 'UPLIFT_CATALOG_INVALID',
-      location: { file, line: 7, col: 16, path: 'releases[1].version' },
+      location: { file, ...location },
       hint: nonEmpty,
     });
   });
