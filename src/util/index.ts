@@ -1,4 +1,5 @@
 export { cacheDir, readCached, sha256, writeCached } from './cache.ts';
+export { canonicalJson } from './canonical-json.ts';
 export {
   crashPoint,
   type DurableWriteOptions,
