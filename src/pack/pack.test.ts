@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { writeReleaseTree } from '../../test/util/pack-assemble.ts';
 import { hashTree } from '../../test/util/tree-hash.ts';
 import { generateKeyPair, trustOf } from '../signing/index.ts';
-import { buildPack, inspectPack, verifyPack } from './index.ts';
+import { type BuildOptions, buildPack, inspectPack, verifyPack } from './index.ts';
 
 const key = generateKeyPair();
 const trust = trustOf([key.publicKey]);
@@ -36,21 +36,28 @@ function trees() {
   return { d, a, b };
 }
 
+type Trees = ReturnType<typeof trees>;
+
+/** buildPack from tree a to tree b for linux-x86-64, signed with the test key, into `d/<out>`. */
+function build(t: Trees, out: string, more: Partial<BuildOptions> = {}) {
+  return buildPack({
+    fromTree: t.a,
+    toTree: t.b,
+    platform: 'linux-x86-64',
+    key: key.privateKey,
+    out: join(t.d, out),
+    ...more,
+  });
+}
+
 describe('buildPack and verifyPack', () => {
   it('builds a delta with only what changed, verifies it and stages exactly those files', async () => {
-    const { d, a, b } = trees();
+    const t = trees();
 
-    const built = await buildPack({
-      fromTree: a,
-      toTree: b,
-      platform: 'linux-x86-64',
-      delta: true,
-      key: key.privateKey,
-      out: join(d, 'p.upk'),
-    });
+    const built = await build(t, 'p.upk', { delta: true });
     const r = await verifyPack(built.file, {
       trust,
-      stageInto: join(d, 'stage'),
+      stageInto: join(t.d, 'stage'),
       install: { product: 'skiff', version: '5.4 GA', platform: 'linux-x86-64' },
     });
 
@@ -65,72 +72,46 @@ describe('buildPack and verifyPack', () => {
     expect(r.keyid).toBe(key.publicKey.keyid);
     expect(r.sha256).toBe(built.sha256);
     expect(r.bytes).toBe(statSync(built.file).size);
-    expect(statSync(join(d, 'stage')).mode & 0o777).toBe(0o700);
-    const staged = await hashTree(join(d, 'stage'), { owners: false });
+    expect(statSync(join(t.d, 'stage')).mode & 0o777).toBe(0o700);
+    const staged = await hashTree(join(t.d, 'stage'), { owners: false });
     expect(staged.records.filter((x) => x.type === 'file').map((x) => x.path)).toEqual([
       'lib/new/deep/module.js',
       'lib/server.js',
       'version',
     ]);
-    expect(readFileSync(join(d, 'stage/lib/server.js'), 'utf8')).toBe(
+    expect(readFileSync(join(t.d, 'stage/lib/server.js'), 'utf8')).toBe(
       'console.log("5.4 Patch 2")\n',
     );
   });
 
   it('builds a full pack with every file of the to tree and its modes', async () => {
-    const { d, a, b } = trees();
+    const t = trees();
 
-    const built = await buildPack({
-      fromTree: a,
-      toTree: b,
-      platform: 'linux-arm64',
-      key: key.privateKey,
-      out: join(d, 'full.upk'),
-    });
-    await verifyPack(built.file, { trust, stageInto: join(d, 'stage') });
+    const built = await build(t, 'full.upk', { platform: 'linux-arm64' });
+    await verifyPack(built.file, { trust, stageInto: join(t.d, 'stage') });
 
     expect(built.manifest.kind).toBe('full');
     expect(built.manifest.from.range).toBe('>=5.4 GA, <5.4 Patch 2');
     expect(built.manifest.payload.entries).toBe(5);
-    const tree = await hashTree(join(b, 'tree'), { owners: false });
-    const staged = await hashTree(join(d, 'stage'), { owners: false });
-    const files = (t: typeof tree) => t.records.filter((x) => x.type === 'file');
+    const tree = await hashTree(join(t.b, 'tree'), { owners: false });
+    const staged = await hashTree(join(t.d, 'stage'), { owners: false });
+    const files = (h: typeof tree) => h.records.filter((x) => x.type === 'file');
     expect(files(staged)).toEqual(files(tree));
   });
 
   it('is deterministic: the same inputs give byte-identical packs', async () => {
-    const { d, a, b } = trees();
+    const t = trees();
 
-    const one = await buildPack({
-      fromTree: a,
-      toTree: b,
-      platform: 'linux-x86-64',
-      delta: true,
-      key: key.privateKey,
-      out: join(d, '1.upk'),
-    });
-    const two = await buildPack({
-      fromTree: a,
-      toTree: b,
-      platform: 'linux-x86-64',
-      delta: true,
-      key: key.privateKey,
-      out: join(d, '2.upk'),
-    });
+    const one = await build(t, '1.upk', { delta: true });
+    const two = await build(t, '2.upk', { delta: true });
 
     expect(two.sha256).toBe(one.sha256);
     expect(readFileSync(two.file).equals(readFileSync(one.file))).toBe(true);
   });
 
   it('inspects header, manifest and signer without trust', async () => {
-    const { d, a, b } = trees();
-    const built = await buildPack({
-      fromTree: a,
-      toTree: b,
-      platform: 'linux-x86-64',
-      key: key.privateKey,
-      out: join(d, 'p.upk'),
-    });
+    const t = trees();
+    const built = await build(t, 'p.upk');
 
     const i = await inspectPack(built.file);
 
@@ -144,25 +125,20 @@ describe('buildPack and verifyPack', () => {
   });
 
   it('carries migration and hook scripts under .uplift-pack/ and stages them', async () => {
-    const { d, a, b } = trees();
-    mkdirSync(join(d, 'm/db'), { recursive: true });
-    writeFileSync(join(d, 'm/db/1.sql'), 'select 1;\n');
-    writeFileSync(join(d, 'm/hook.sh'), '#!/bin/sh\n', { mode: 0o755 });
+    const t = trees();
+    mkdirSync(join(t.d, 'm/db'), { recursive: true });
+    writeFileSync(join(t.d, 'm/db/1.sql'), 'select 1;\n');
+    writeFileSync(join(t.d, 'm/hook.sh'), '#!/bin/sh\n', { mode: 0o755 });
     writeFileSync(
-      join(d, 'm/migrations.yaml'),
+      join(t.d, 'm/migrations.yaml'),
       'migrations: 1\ndatabase:\n  - { id: one, engine: sqlite, database: var/db/x.db, script: db/1.sql }\nhooks:\n  - { id: warm, phase: after-start, run: sh, script: hook.sh }\n',
     );
 
-    const built = await buildPack({
-      fromTree: a,
-      toTree: b,
-      platform: 'linux-x86-64',
+    const built = await build(t, 'p.upk', {
       delta: true,
-      key: key.privateKey,
-      out: join(d, 'p.upk'),
-      migrations: join(d, 'm/migrations.yaml'),
+      migrations: join(t.d, 'm/migrations.yaml'),
     });
-    const r = await verifyPack(built.file, { trust, stageInto: join(d, 'stage') });
+    const r = await verifyPack(built.file, { trust, stageInto: join(t.d, 'stage') });
 
     expect(r.manifest.migrations.database[0]?.script).toMatchObject({
       path: '.uplift-pack/db/1.sql',
@@ -174,7 +150,7 @@ describe('buildPack and verifyPack', () => {
       timeoutSeconds: 300,
       script: { path: '.uplift-pack/hook.sh', mode: 0o755 },
     });
-    expect(readFileSync(join(d, 'stage/.uplift-pack/db/1.sql'), 'utf8')).toBe('select 1;\n');
+    expect(readFileSync(join(t.d, 'stage/.uplift-pack/db/1.sql'), 'utf8')).toBe('select 1;\n');
     expect(r.manifest.payload.entries).toBe(5);
   });
 
@@ -190,21 +166,16 @@ describe('buildPack and verifyPack', () => {
       undefined,
     ],
   ])('refuses a migrations file with %s, naming where', async (_n, yaml, line) => {
-    const { d, a, b } = trees();
-    writeFileSync(join(d, 'migrations.yaml'), yaml);
+    const t = trees();
+    writeFileSync(join(t.d, 'migrations.yaml'), yaml);
 
-    const err = await buildPack({
-      fromTree: a,
-      toTree: b,
-      platform: 'linux-x86-64',
-      key: key.privateKey,
-      out: join(d, 'p.upk'),
-      migrations: join(d, 'migrations.yaml'),
-    }).catch((e: unknown) => e);
+    const err = await build(t, 'p.upk', { migrations: join(t.d, 'migrations.yaml') }).catch(
+      (e: unknown) => e,
+    );
 
     expect(err).toMatchObject({
       code: 'UPLIFT_PACK_BUILD_INPUT',
-      location: { file: join(d, 'migrations.yaml') },
+      location: { file: join(t.d, 'migrations.yaml') },
     });
     if (line) expect(err).toMatchObject({ location: { line } });
   });
@@ -233,24 +204,24 @@ describe('buildPack and verifyPack', () => {
   });
 
   describe('should refuse a build input and not write if', () => {
-    const sameSize = (file: string) => (t: ReturnType<typeof trees>) => {
+    const sameSize = (file: string) => (t: Trees) => {
       const f = join(t.b, 'tree', file);
       writeFileSync(f, readFileSync(f, 'utf8').toUpperCase());
     };
     it.each([
       [
         'a tree file differs from its manifest',
-        (t: ReturnType<typeof trees>) => writeFileSync(join(t.b, 'tree/lib/same.js'), 'changed\n'),
+        (t: Trees) => writeFileSync(join(t.b, 'tree/lib/same.js'), 'changed\n'),
         false,
       ],
       [
         'a tree file is not in its manifest',
-        (t: ReturnType<typeof trees>) => writeFileSync(join(t.b, 'tree/extra'), 'x'),
+        (t: Trees) => writeFileSync(join(t.b, 'tree/extra'), 'x'),
         false,
       ],
       [
         'the to tree is older',
-        (t: ReturnType<typeof trees>) => writeReleaseTree(t.b, '5.3.0 GA', { version: 'x' }),
+        (t: Trees) => writeReleaseTree(t.b, '5.3.0 GA', { version: 'x' }),
         false,
       ],
       // Packed files are hashed while they are packed (read once); the others by the tree check.
@@ -265,14 +236,7 @@ describe('buildPack and verifyPack', () => {
       const t = trees();
       damage(t);
 
-      const err = await buildPack({
-        fromTree: t.a,
-        toTree: t.b,
-        platform: 'linux-x86-64',
-        key: key.privateKey,
-        out: join(t.d, 'p.upk'),
-        delta,
-      }).catch((e: unknown) => e);
+      const err = await build(t, 'p.upk', { delta }).catch((e: unknown) => e);
 
       expect(err).toMatchObject({ code: 'UPLIFT_PACK_BUILD_INPUT' });
       expect(readdirSync(t.d).sort()).toEqual(['a', 'b']);
