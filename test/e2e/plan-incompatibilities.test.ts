@@ -44,33 +44,14 @@ function withFact(facts: Facts, path: string, value: unknown): Facts {
   return out as Facts;
 }
 
+/** Each documented incompatibility and the one fact that switches it on (with the value that does). */
 const documented = [
-  {
-    id: 'file-tracking-migration',
-    on: [['data.fileTrackingRows', 250000]],
-    missing: 'data.fileTrackingRows',
-  },
-  {
-    id: 'cipher-set-changes',
-    on: [['security.customCipherSets', true]],
-    missing: 'security.customCipherSets',
-  },
-  {
-    id: 'proxy-direct-connection',
-    on: [['network.proxyConfigured', true]],
-    missing: 'network.proxyConfigured',
-  },
-  {
-    id: 'start-scripts-not-preserved',
-    on: [['startScripts.customized', true]],
-    missing: 'startScripts.customized',
-  },
-  {
-    id: 'java-security-disabled-algorithms',
-    on: [['security.javaSecurityCustomized', true]],
-    missing: 'security.javaSecurityCustomized',
-  },
-  { id: 'brules-not-preserved', on: [['brules.customized', true]], missing: 'brules.customized' },
+  { id: 'file-tracking-migration', fact: 'data.fileTrackingRows', value: 250000 },
+  { id: 'cipher-set-changes', fact: 'security.customCipherSets', value: true },
+  { id: 'proxy-direct-connection', fact: 'network.proxyConfigured', value: true },
+  { id: 'start-scripts-not-preserved', fact: 'startScripts.customized', value: true },
+  { id: 'java-security-disabled-algorithms', fact: 'security.javaSecurityCustomized', value: true },
+  { id: 'brules-not-preserved', fact: 'brules.customized', value: true },
 ] as const;
 
 describe('documented incompatibilities switch with the facts', () => {
@@ -83,65 +64,56 @@ describe('documented incompatibilities switch with the facts', () => {
     expect(p.verdict).toBe('recommended');
   });
 
-  it.each(documented)('$id applies when its facts say so, with its action', ({ id, on }) => {
-    let facts = quiet;
-    for (const [path, value] of on) facts = withFact(facts, path, value);
+  it.each(documented)(
+    '$id applies when its facts say so, with its action',
+    ({ id, fact, value }) => {
+      const p = plan(withFact(quiet, fact, value));
 
-    const p = plan(facts);
-
-    const inc = p.incompatibilities.find((i) => i.id === id);
-    expect(inc).toMatchObject({ outcome: 'applies', severity: 'action' });
-    expect(p.verdict).toBe('possible-with-actions');
-    expect(p.manualActions).toContainEqual(
-      expect.objectContaining({ source: 'incompatibility', id }),
-    );
-    expect(Object.keys(inc?.evidence ?? {})).toContain(on[0][0]);
-  });
+      const inc = p.incompatibilities.find((i) => i.id === id);
+      expect(inc).toMatchObject({ outcome: 'applies', severity: 'action' });
+      expect(p.verdict).toBe('possible-with-actions');
+      expect(p.manualActions).toContainEqual(
+        expect.objectContaining({ source: 'incompatibility', id }),
+      );
+      expect(Object.keys(inc?.evidence ?? {})).toContain(fact);
+    },
+  );
 
   it.each(documented)('$id does not apply to the quiet installation', ({ id }) => {
     expect(plan(quiet).incompatibilities.find((i) => i.id === id)?.outcome).toBe('does-not-apply');
   });
 
   it.each(documented)(
-    '$id is unknown without $missing, and the plan is not recommended',
-    ({ id, on, missing }) => {
-      let facts = quiet;
-      for (const [path, value] of on) facts = withFact(facts, path, value);
-      facts = withFact(facts, missing, undefined);
-
-      const p = plan(facts);
+    '$id is unknown without $fact, and the plan is not recommended',
+    ({ id, fact }) => {
+      const p = plan(withFact(quiet, fact, undefined));
 
       expect(p.incompatibilities.find((i) => i.id === id)).toMatchObject({
         outcome: 'unknown',
-        missingFacts: [missing],
+        missingFacts: [fact],
       });
       expect(p.verdict).toBe('not-recommended');
-      expect(p.reasons.flatMap((r) => r.missingFacts ?? [])).toContain(missing);
+      expect(p.reasons.flatMap((r) => r.missingFacts ?? [])).toContain(fact);
     },
   );
 
-  it('the proxy change does not apply when Direct.Connection.When.Proxy.Down is already true', () => {
-    const facts = withFact(
-      withFact(quiet, 'network.proxyConfigured', true),
-      'settings.Direct.Connection.When.Proxy.Down',
-      true,
-    );
+  it.each([
+    {
+      name: 'the proxy change does not apply when Direct.Connection.When.Proxy.Down is already true',
+      id: 'proxy-direct-connection',
+      on: 'network.proxyConfigured',
+      settled: 'settings.Direct.Connection.When.Proxy.Down',
+    },
+    {
+      name: 'the start-script change does not apply once conf/STStartScriptsConfig holds the settings',
+      id: 'start-scripts-not-preserved',
+      on: 'startScripts.customized',
+      settled: 'startScripts.configFilePresent',
+    },
+  ])('$name', ({ id, on, settled }) => {
+    const facts = withFact(withFact(quiet, on, true), settled, true);
 
-    expect(
-      plan(facts).incompatibilities.find((i) => i.id === 'proxy-direct-connection')?.outcome,
-    ).toBe('does-not-apply');
-  });
-
-  it('the start-script change does not apply once conf/STStartScriptsConfig holds the settings', () => {
-    const facts = withFact(
-      withFact(quiet, 'startScripts.customized', true),
-      'startScripts.configFilePresent',
-      true,
-    );
-
-    expect(
-      plan(facts).incompatibilities.find((i) => i.id === 'start-scripts-not-preserved')?.outcome,
-    ).toBe('does-not-apply');
+    expect(plan(facts).incompatibilities.find((i) => i.id === id)?.outcome).toBe('does-not-apply');
   });
 
   it('the 5.3.3 file-tracking change is not on a path that starts after 5.3.3', () => {
