@@ -57,6 +57,19 @@ export async function resolveInstall(dir: string, allowMissing = false): Promise
   }
 }
 
+/**
+ * The installation a run command (`resume`, `rollback`) works on, once its owner is enforced, and
+ * the progress callback that prints each line on stderr.
+ */
+export async function ownedInstall(
+  dir: string,
+  io: { stderr: (s: string) => void },
+): Promise<{ install: string; progress: (line: string) => void }> {
+  const install = await resolveInstall(dir, true);
+  await enforceOwnership(install);
+  return { install, progress: (line) => io.stderr(`${line}\n`) };
+}
+
 /** What a plan's content must still be for the installation as it is now (not pids or sizes). */
 function planningView(plan: Plan) {
   return {

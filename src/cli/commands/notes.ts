@@ -1,16 +1,13 @@
 import pc from 'picocolors';
 import type { NoteType } from '../../catalog/index.ts';
 import { ExitCode } from '../../errors/index.ts';
-import { assemblePlan, digestNotes, readFacts, resolveProfile } from '../../plan/index.ts';
+import { assemblePlan, digestNotes } from '../../plan/index.ts';
+import { type ProfileFactsOptions, readProfileFacts } from '../profile-facts.ts';
 import type { CommandResult } from '../types.ts';
 
-export interface NotesCommandOptions {
-  profile?: string;
-  install?: string;
+export interface NotesCommandOptions extends ProfileFactsOptions {
   from?: string;
   to: string;
-  facts?: string;
-  fact: string[];
   type?: NoteType[];
   component?: string[];
   security?: boolean;
@@ -18,12 +15,7 @@ export interface NotesCommandOptions {
 
 /** `uplift notes`: the release notes of every release on the way, deduplicated, what concerns you first. */
 export async function handler(opts: NotesCommandOptions): Promise<CommandResult> {
-  const profile = await resolveProfile(opts);
-  const facts = await readFacts(profile, {
-    install: opts.install,
-    factsFile: opts.facts,
-    factFlags: opts.fact,
-  });
+  const { profile, facts } = await readProfileFacts(opts);
   // assemblePlan resolves and checks both versions the same way `plan` does.
   const { from, to } = assemblePlan({
     profile: profile.manifest.name,

@@ -150,10 +150,7 @@ export async function verify(
   const seconds = (performance.now() - started) / 1000;
   const m = r.manifest;
   const data = {
-    file: resolve(file),
-    verified: true,
-    keyid: r.keyid,
-    bytes: r.bytes,
+    ...fileData(file, r, true),
     sha256: r.sha256,
     seconds,
     ...(r.staged ? { staged: r.staged } : {}),
@@ -204,10 +201,7 @@ export async function inspect(file: string): Promise<CommandResult> {
   const r = await inspectPack(file);
   const m = r.manifest;
   const data = {
-    file: resolve(file),
-    verified: false,
-    keyid: r.keyid,
-    bytes: r.bytes,
+    ...fileData(file, r, false),
     sizeMatches: r.sizeMatches,
     manifest: m,
   };
@@ -232,6 +226,11 @@ export async function inspect(file: string): Promise<CommandResult> {
     lines.push('  migrations and hooks: none');
   lines.push('');
   return { data, text: lines.join('\n'), exitCode: ExitCode.ok };
+}
+
+/** What `pack verify` and `pack inspect` report first about the file (`verified`: was every byte checked). */
+function fileData(file: string, r: { keyid: string; bytes: number }, verified: boolean) {
+  return { file: resolve(file), verified, keyid: r.keyid, bytes: r.bytes };
 }
 
 function counts(m: PackManifest): Record<'add' | 'replace' | 'delete', number> {

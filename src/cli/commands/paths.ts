@@ -1,24 +1,16 @@
 import Table from 'cli-table3';
 import { ExitCode } from '../../errors/index.ts';
-import { assemblePlan, readFacts, resolveProfile } from '../../plan/index.ts';
+import { assemblePlan } from '../../plan/index.ts';
+import { type ProfileFactsOptions, readProfileFacts } from '../profile-facts.ts';
 import type { CommandResult } from '../types.ts';
 
-export interface PathsCommandOptions {
-  profile?: string;
-  install?: string;
+export interface PathsCommandOptions extends ProfileFactsOptions {
   from?: string;
-  facts?: string;
-  fact: string[];
 }
 
 /** `uplift paths`: every version reachable from the installed one, with its hops. */
 export async function handler(opts: PathsCommandOptions): Promise<CommandResult> {
-  const profile = await resolveProfile(opts);
-  const facts = await readFacts(profile, {
-    install: opts.install,
-    factsFile: opts.facts,
-    factFlags: opts.fact,
-  });
+  const { profile, facts } = await readProfileFacts(opts);
   const c = profile.catalog;
   const base = { profile: profile.manifest.name, catalog: c, facts, from: opts.from };
   const from = assemblePlan({ ...base, to: opts.from ?? facts.version ?? '' }).from;

@@ -1,16 +1,15 @@
-import { enforceOwnership, type ResumeResult, resumeRun } from '../../apply/index.ts';
+import { type ResumeResult, resumeRun } from '../../apply/index.ts';
 import { ExitCode } from '../../errors/index.ts';
 import type { CommandResult } from '../types.ts';
-import { resolveInstall } from './apply.ts';
+import { ownedInstall } from './apply.ts';
 
 /** `uplift resume`: finishes or undoes the run a crash left. */
 export async function handler(
   opts: { install: string },
   io: { stderr: (s: string) => void },
 ): Promise<CommandResult> {
-  const install = await resolveInstall(opts.install, true);
-  await enforceOwnership(install);
-  const r = await resumeRun(install, (line) => io.stderr(`${line}\n`));
+  const { install, progress } = await ownedInstall(opts.install, io);
+  const r = await resumeRun(install, progress);
   return { data: r, text: render(r), exitCode: ExitCode.ok };
 }
 

@@ -1,16 +1,15 @@
-import { enforceOwnership, rollbackLast } from '../../apply/index.ts';
+import { rollbackLast } from '../../apply/index.ts';
 import { ExitCode } from '../../errors/index.ts';
 import type { CommandResult } from '../types.ts';
-import { resolveInstall } from './apply.ts';
+import { ownedInstall } from './apply.ts';
 
 /** `uplift rollback`: undoes the last committed upgrade. */
 export async function handler(
   opts: { install: string },
   io: { stderr: (s: string) => void },
 ): Promise<CommandResult> {
-  const install = await resolveInstall(opts.install, true);
-  await enforceOwnership(install);
-  const r = await rollbackLast(install, (line) => io.stderr(`${line}\n`));
+  const { install, progress } = await ownedInstall(opts.install, io);
+  const r = await rollbackLast(install, progress);
   const kept = r.keptAs
     ? `\n  the rolled-back generation is kept at ${r.keptAs} (files uploaded since the upgrade are there)`
     : '';

@@ -11,6 +11,19 @@ const verdictColour: Record<Verdict, (s: string) => string> = {
   'up-to-date': pc.green,
 };
 
+const severityLabel: Record<Plan['incompatibilities'][number]['severity'], string> = {
+  blocking: pc.red('BLOCKING'),
+  action: pc.yellow('ACTION  '),
+  info: pc.dim('INFO    '),
+};
+
+const prerequisiteLabel: Record<Plan['externalPrerequisites'][number]['status'], string> = {
+  satisfied: pc.green('ok      '),
+  violated: pc.red('VIOLATED'),
+  unknown: pc.magenta('UNKNOWN '),
+  'not-applicable': '',
+};
+
 /** The plan for a person: the verdict first, then the path, what to do, the time, the notes. */
 export function renderPlanText(plan: Plan): string {
   const out: string[] = [];
@@ -56,12 +69,7 @@ export function renderPlanText(plan: Plan): string {
   if (incs.length > 0) {
     out.push(pc.bold('Incompatibilities on this path'));
     for (const i of incs) {
-      const sev =
-        i.severity === 'blocking'
-          ? pc.red('BLOCKING')
-          : i.severity === 'action'
-            ? pc.yellow('ACTION  ')
-            : pc.dim('INFO    ');
+      const sev = severityLabel[i.severity];
       const why = Object.entries(i.evidence).map(([k, v]) => `${k} = ${formatValue(v)}`);
       if (i.missingFacts.length) why.push(`unknown: ${i.missingFacts.join(', ')}`);
       out.push(
@@ -79,12 +87,7 @@ export function renderPlanText(plan: Plan): string {
   if (prereqs.length > 0) {
     out.push(pc.bold('Outside systems'));
     for (const p of prereqs) {
-      const st =
-        p.status === 'satisfied'
-          ? pc.green('ok      ')
-          : p.status === 'violated'
-            ? pc.red('VIOLATED')
-            : pc.magenta('UNKNOWN ');
+      const st = prerequisiteLabel[p.status];
       out.push(`  ${st} ${p.title}${p.status === 'satisfied' ? '' : `\n           → ${p.action}`}`);
     }
     out.push('');
