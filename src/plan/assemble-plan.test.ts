@@ -1,16 +1,10 @@
 import dedent from 'dedent';
 import { describe, expect, it } from 'vitest';
-import { type Facts, type LoadedCatalog, parseCatalog } from '../catalog/index.ts';
+import { demoCatalog } from '../../test/util/demo-catalog.ts';
+import type { Facts, LoadedCatalog } from '../catalog/index.ts';
 import { assemblePlan, type PlanRequest } from './assemble-plan.ts';
 import { isPlanIntact } from './hash.ts';
 import type { Plan } from './schema.ts';
-
-const head = dedent`
-  catalog: 1
-  product: demo
-  title: Demo
-  versionScheme: securetransport
-`;
 
 /**
  * A pack hop costs stop 10 + apply 60 + migrate (300 per million data.rows) + start 20 seconds;
@@ -29,10 +23,8 @@ const durations = dedent`
     rollback: { seconds: 120 }
 `;
 
-/** A catalog from top-level sections (releases, upgrade, …), each written unindented. */
-async function catalog(...sections: string[]): Promise<LoadedCatalog> {
-  return parseCatalog([head, ...sections, durations, ''].join('\n'), 'demo.yaml');
-}
+/** A demo catalog from top-level sections (releases, upgrade, …), with the durations above. */
+const catalog = (...sections: string[]) => demoCatalog(...sections, durations);
 
 const linux = { platform: { os: 'linux', id: 'linux-x86-64' } };
 
@@ -481,15 +473,10 @@ describe('assemblePlan', () => {
 
     it('counts the backup as downtime when the vendor requires a stop', async () => {
       const c = await catalog(releases, 'upgrade: {}');
-      const stopped = await parseCatalog(
-        [
-          head,
-          releases,
-          'upgrade: {}',
-          durations.replace('backupNeedsStop: false', 'backupNeedsStop: true'),
-          '',
-        ].join('\n'),
-        'demo.yaml',
+      const stopped = await demoCatalog(
+        releases,
+        'upgrade: {}',
+        durations.replace('backupNeedsStop: false', 'backupNeedsStop: true'),
       );
       const facts = { ...linux, data: { rows: 0, installBytes: 0 } };
 

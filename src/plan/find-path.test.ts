@@ -1,15 +1,9 @@
 import dedent from 'dedent';
 import { describe, expect, it } from 'vitest';
-import { type LoadedCatalog, parseCatalog } from '../catalog/index.ts';
+import { demoCatalog } from '../../test/util/demo-catalog.ts';
+import type { LoadedCatalog } from '../catalog/index.ts';
 import { estimateStep } from './estimate.ts';
 import { findPath, type PathResult, type PathStep } from './find-path.ts';
-
-const head = dedent`
-  catalog: 1
-  product: demo
-  title: Demo
-  versionScheme: securetransport
-`;
 
 /** Every pack hop costs 60 s of downtime unless a release or an edge says otherwise. */
 const durations = dedent`
@@ -24,10 +18,8 @@ const durations = dedent`
     rollback: { seconds: 0 }
 `;
 
-/** A catalog from top-level sections (releases, upgrade), each written unindented. */
-async function catalog(...sections: string[]): Promise<LoadedCatalog> {
-  return parseCatalog([head, ...sections, durations, ''].join('\n'), 'demo.yaml');
-}
+/** A demo catalog from top-level sections (releases, upgrade, …), with the durations above. */
+const catalog = (...sections: string[]) => demoCatalog(...sections, durations);
 
 /** findPath with the planner's own hop cost (estimated downtime of the step). */
 function plan(c: LoadedCatalog, from: string, to: string, facts: object = {}): PathResult {
