@@ -45,6 +45,22 @@ beforeAll(async () => {
   for (const v of versions) trees.set(v, buildReleaseTree(v, join(work, 'releases')));
 });
 
+/**
+ * The pack of the hop `a` to `b` from their release trees (delta unless told), signed with
+ * the test key, carrying the hop's migrations.
+ */
+function buildHop(a: string, b: string, out: string, delta = true) {
+  return buildPack({
+    fromTree: (trees.get(a) as ReleaseTree).dir,
+    toTree: (trees.get(b) as ReleaseTree).dir,
+    platform,
+    delta,
+    key: key.privateKey,
+    out,
+    migrations: migrationsFor[b],
+  });
+}
+
 describe("packs for skiff's upgrade path", () => {
   it('the path is the catalog one, 7 hops to 5.5 GA', () => {
     expect(hops.map(([, to]) => to)).toEqual([
@@ -62,15 +78,7 @@ describe("packs for skiff's upgrade path", () => {
     for (const [a, b] of hops) {
       for (const delta of [false, true]) {
         const out = join(work, `${b}-${delta ? 'delta' : 'full'}.upk`.replace(/ /g, '-'));
-        const built = await buildPack({
-          fromTree: (trees.get(a) as ReleaseTree).dir,
-          toTree: (trees.get(b) as ReleaseTree).dir,
-          platform,
-          delta,
-          key: key.privateKey,
-          out,
-          migrations: migrationsFor[b],
-        });
+        const built = await buildHop(a, b, out, delta);
         const stage = `${out}.stage`;
 
         const r = await verifyPack(out, {
@@ -100,16 +108,7 @@ describe("packs for skiff's upgrade path", () => {
 
   it('builds byte-identical packs from the same trees', async () => {
     const [a, b] = hops[6] as [string, string];
-    const build = (n: number) =>
-      buildPack({
-        fromTree: (trees.get(a) as ReleaseTree).dir,
-        toTree: (trees.get(b) as ReleaseTree).dir,
-        platform,
-        delta: true,
-        key: key.privateKey,
-        out: join(work, `twice-${n}.upk`),
-        migrations: migrationsFor[b],
-      });
+    const build = (n: number) => buildHop(a, b, join(work, `twice-${n}.upk`));
 
     const one = await build(1);
     const two = await build(2);
@@ -119,15 +118,7 @@ describe("packs for skiff's upgrade path", () => {
 
   it('5.3.3 GA carries a database migration that moves every transfers row into file_tracking', async () => {
     const out = join(work, 'db.upk');
-    await buildPack({
-      fromTree: (trees.get('5.3.0 Patch 2') as ReleaseTree).dir,
-      toTree: (trees.get('5.3.3 GA') as ReleaseTree).dir,
-      platform,
-      delta: true,
-      key: key.privateKey,
-      out,
-      migrations: migrationsFor['5.3.3 GA'],
-    });
+    await buildHop('5.3.0 Patch 2', '5.3.3 GA', out);
     const r = await verifyPack(out, { trust, stageInto: join(work, 'db-stage') });
     const migration = r.manifest.migrations.database[0];
     const db = new Database(join(work, 'skiff.db'));
@@ -160,15 +151,7 @@ describe("packs for skiff's upgrade path", () => {
 
   it('5.5 GA carries a config migration that turns crontab lines into scheduler.yaml jobs', async () => {
     const out = join(work, 'cron.upk');
-    await buildPack({
-      fromTree: (trees.get('5.4 Patch 2') as ReleaseTree).dir,
-      toTree: (trees.get('5.5 GA') as ReleaseTree).dir,
-      platform,
-      delta: true,
-      key: key.privateKey,
-      out,
-      migrations: migrationsFor['5.5 GA'],
-    });
+    await buildHop('5.4 Patch 2', '5.5 GA', out);
     const r = await verifyPack(out, { trust, stageInto: join(work, 'cron-stage') });
     const migration = r.manifest.migrations.config[0];
     const crontab = [
