@@ -9,6 +9,7 @@ import {
   initRepository,
   type MetadataReader,
   publishIndex,
+  type RotateOptions,
   refreshRepository,
   rotateRoot,
   signMetadata,
@@ -53,6 +54,18 @@ async function publish(now = t0, expiresDays = 7, keys = [indexKey.privateKey]) 
     dir: repo,
     indexKeys: keys,
     expires: new Date(now.getTime() + expiresDays * 86_400_000),
+  });
+}
+
+/** A root rotation by the two root keys that keeps the root keys (plus whatever `change` says). */
+function rotateKeepingKeys(change: Partial<RotateOptions> = {}) {
+  return rotateRoot({
+    dir: repo,
+    signers: [rootA.privateKey, rootB.privateKey],
+    addRootKeys: [],
+    removeRootKeys: [],
+    expires: days(365),
+    ...change,
   });
 }
 
@@ -304,14 +317,7 @@ describe('client', () => {
     await publishIndex({ dir: repo, indexKeys: [stolen], expires: days(7), version: 99_999 });
     await refresh(t0, {});
     const newIndex = generateKeyPair();
-    await rotateRoot({
-      dir: repo,
-      signers: [rootA.privateKey, rootB.privateKey],
-      addRootKeys: [],
-      removeRootKeys: [],
-      indexKeys: [newIndex.publicKey],
-      expires: days(365),
-    });
+    await rotateKeepingKeys({ indexKeys: [newIndex.publicKey] });
     await publishIndex({
       dir: repo,
       indexKeys: [newIndex.privateKey],
@@ -345,16 +351,8 @@ describe('client', () => {
 
   it('refuses a chain with a gap and a file holding the wrong version', async () => {
     await refresh();
-    const rotate = () =>
-      rotateRoot({
-        dir: repo,
-        signers: [rootA.privateKey, rootB.privateKey],
-        addRootKeys: [],
-        removeRootKeys: [],
-        expires: days(365),
-      });
-    await rotate();
-    await rotate();
+    await rotateKeepingKeys();
+    await rotateKeepingKeys();
     const v2 = await readFile(join(repo, '2.root.json'));
     const v3 = await readFile(join(repo, '3.root.json'));
     await rm(join(repo, '2.root.json'));
@@ -367,14 +365,7 @@ describe('client', () => {
   });
 
   it('stops at the rotation cap', async () => {
-    for (let i = 0; i < 4; i++)
-      await rotateRoot({
-        dir: repo,
-        signers: [rootA.privateKey, rootB.privateKey],
-        addRootKeys: [],
-        removeRootKeys: [],
-        expires: days(365),
-      });
+    for (let i = 0; i < 4; i++) await rotateKeepingKeys();
 
     await expect(
       refreshRepository({
@@ -389,13 +380,7 @@ describe('client', () => {
 
   it('recovers from a torn trusted root and a torn seen record through their previous copies', async () => {
     await refresh();
-    await rotateRoot({
-      dir: repo,
-      signers: [rootA.privateKey, rootB.privateKey],
-      addRootKeys: [],
-      removeRootKeys: [],
-      expires: days(365),
-    });
+    await rotateKeepingKeys();
     await publish();
     await refresh(t0, {});
     const dir = stateDir;
