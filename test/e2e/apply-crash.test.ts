@@ -5,13 +5,13 @@ import { afterAll, beforeAll, describe, type ExpectStatic, expect, it } from 'vi
 import { hopSteps } from '../../src/apply/index.ts';
 import {
   type ApplyFixture,
-  copyInstall,
+  applyArgs,
   prepareApplyFixture,
   runtimeState,
-  scratchRoot,
+  startFreshInstall,
+  stateDir,
   tableRows,
   upliftAsync,
-  usePrivateCli,
 } from '../util/apply-skiff.ts';
 import { hashTree } from '../util/tree-hash.ts';
 
@@ -34,8 +34,6 @@ const crashPoints = [
  */
 describe.concurrent('crash at every step of uplift apply, resume, crash again, resume', () => {
   let fx: ApplyFixture;
-  let cli: Awaited<ReturnType<typeof usePrivateCli>> | undefined;
-  let n = 0;
   let oldTree: string;
   let newTree: string;
   let rows: Record<string, unknown[]>;
@@ -44,16 +42,14 @@ describe.concurrent('crash at every step of uplift apply, resume, crash again, r
   const slot = limiter(2);
 
   beforeAll(async () => {
-    cli = await usePrivateCli();
-    const root = await scratchRoot('uplift-apply-crash-');
-    fx = await prepareApplyFixture(root, from, to);
+    fx = await prepareApplyFixture('uplift-apply-crash-', from, to);
     oldTree = (await hashTree(fx.template, { ignore: runtimeState })).hash;
     rows = tableRows(join(fx.template, 'var/db/skiff.db'));
     dataHash = (await hashTree(join(fx.template, 'data'))).hash;
     // The reference new tree: the same installation upgraded without a crash.
-    const install = await fresh();
+    const install = await startFreshInstall(fx);
     try {
-      const r = await upliftAsync(args(install));
+      const r = await upliftAsync(applyArgs(fx, install));
       expect(r.code, r.stderr).toBe(0);
       newTree = (await hashTree(install, { ignore: runtimeState })).hash;
       expect(newTree).not.toBe(oldTree);
@@ -63,33 +59,8 @@ describe.concurrent('crash at every step of uplift apply, resume, crash again, r
   }, 240_000);
 
   afterAll(async () => {
-    if (fx) await rm(fx.root, { recursive: true, force: true, maxRetries: 5 });
-    await cli?.dispose();
+    await fx?.dispose();
   });
-
-  async function fresh(): Promise<string> {
-    const install = copyInstall(fx.template, join(fx.root, `case-${++n}`));
-    await fx.skiff.startInstallation(install);
-    return install;
-  }
-
-  function args(install: string): string[] {
-    return [
-      'apply',
-      '--install',
-      install,
-      '--to',
-      to,
-      '--packs',
-      fx.packs,
-      '--trust',
-      fx.trust,
-      '--base-tree',
-      join(fx.releases, from.replace(/ /g, '-')),
-      '--yes',
-      '--json',
-    ];
-  }
 
   async function expectWhole(expect: ExpectStatic, install: string): Promise<string> {
     const tree = (await hashTree(install, { ignore: runtimeState })).hash;
@@ -104,9 +75,9 @@ describe.concurrent('crash at every step of uplift apply, resume, crash again, r
 
   it.for(crashPoints)('kill -9 at %s', { timeout: 180_000 }, (point, { expect }) =>
     slot(async () => {
-      const install = await fresh();
+      const install = await startFreshInstall(fx);
       try {
-        const crashed = await upliftAsync(args(install), { crashAt: point });
+        const crashed = await upliftAsync(applyArgs(fx, install), { crashAt: point });
 
         expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
         const status = await upliftAsync(['status', '--install', install, '--json']);
@@ -126,7 +97,7 @@ describe.concurrent('crash at every step of uplift apply, resume, crash again, r
         const version = await expectWhole(expect, install);
         expect(version).toBe(would === 'finish-commit' || would === 'finish-run' ? to : from);
         // Nothing is left to resume: no journal, no lock, the run is the history's last line.
-        const state = join(dirname(install), '.install.uplift');
+        const state = stateDir(install);
         expect(existsSync(join(state, 'journal'))).toBe(false);
         expect(existsSync(join(state, 'lock'))).toBe(false);
         const history = readFileSync(join(state, 'history.jsonl'), 'utf8').trim().split('\n');

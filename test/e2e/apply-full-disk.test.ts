@@ -1,16 +1,16 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, statfsSync } from 'node:fs';
 import { open, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ApplyFixture,
-  copyInstall,
+  applyArgs,
   prepareApplyFixture,
   runtimeState,
-  scratchRoot,
+  startFreshInstall,
+  stateDir,
   upliftAsync,
-  usePrivateCli,
 } from '../util/apply-skiff.ts';
 import { hashTree } from '../util/tree-hash.ts';
 
@@ -39,39 +39,35 @@ function canMount(): boolean {
 // Under CI=true a machine that cannot mount fails these tests instead of skipping them.
 describe.skipIf(!canMount() && process.env.CI !== 'true')('apply on a full disk', () => {
   let fx: ApplyFixture;
-  let cli: Awaited<ReturnType<typeof usePrivateCli>> | undefined;
   let mnt: string;
   let oldTree: string;
-  let n = 0;
   /** Bytes of the filesystem each phase takes: the verified pack, the staged tree, the backup. */
   const use = { pack: 0, stage: 0, backup: 0 };
 
   beforeAll(async () => {
-    cli = await usePrivateCli();
-    const root = await scratchRoot('uplift-apply-full-');
-    fx = await prepareApplyFixture(root, from, to);
+    fx = await prepareApplyFixture('uplift-apply-full-', from, to);
     oldTree = (await hashTree(fx.template, { ignore: runtimeState })).hash;
-    mnt = join(root, 'mnt');
+    mnt = join(fx.root, 'mnt');
     mkdirSync(mnt);
     const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64m,mode=0755', 'tmpfs', mnt]);
     expect(m.status, String(m.stderr)).toBe(0);
 
     // Measure: kill -9 after verify, then after backup, and see what the state folder holds.
-    const install = await fresh();
-    const state = join(mnt, `case-${n}`, '.install.uplift');
+    const install = await startFreshInstall(fx, mnt);
+    const state = stateDir(install);
     try {
-      const a = await upliftAsync(args(install), { crashAt: 'verify:done' });
+      const a = await upliftAsync(applyArgs(fx, install), { crashAt: 'verify:done' });
       expect(a.signal, a.stderr).toBe('SIGKILL');
       use.pack = du(await only(state, 'stage-'));
       expect((await upliftAsync(['resume', '--install', install])).code).toBe(0);
-      const b = await upliftAsync(args(install), { crashAt: 'backup:done' });
+      const b = await upliftAsync(applyArgs(fx, install), { crashAt: 'backup:done' });
       expect(b.signal, b.stderr).toBe('SIGKILL');
       use.stage = du(await only(state, 'stage-'));
       use.backup = du(join(state, 'backups'));
       expect((await upliftAsync(['resume', '--install', install])).code).toBe(0);
     } finally {
       await fx.skiff.stopInstallation(install).catch(() => undefined);
-      await rm(join(mnt, `case-${n}`), { recursive: true, force: true });
+      await rm(dirname(install), { recursive: true, force: true });
     }
     expect(use.stage).toBeGreaterThan(use.pack);
     expect(use.backup).toBeGreaterThan(0);
@@ -79,33 +75,8 @@ describe.skipIf(!canMount() && process.env.CI !== 'true')('apply on a full disk'
 
   afterAll(async () => {
     if (mnt) spawnSync('umount', ['-l', mnt]);
-    if (fx) await rm(fx.root, { recursive: true, force: true, maxRetries: 5 });
-    await cli?.dispose();
+    await fx?.dispose();
   });
-
-  async function fresh(): Promise<string> {
-    const install = copyInstall(fx.template, join(mnt, `case-${++n}`));
-    await fx.skiff.startInstallation(install);
-    return install;
-  }
-
-  function args(install: string): string[] {
-    return [
-      'apply',
-      '--install',
-      install,
-      '--to',
-      to,
-      '--packs',
-      fx.packs,
-      '--trust',
-      fx.trust,
-      '--base-tree',
-      join(fx.releases, fx.skiff.releaseSlug(from)),
-      '--yes',
-      '--json',
-    ];
-  }
 
   /** Fills the filesystem until `free` bytes are left; returns the filler file. */
   async function fillTo(free: number): Promise<string> {
@@ -137,11 +108,11 @@ describe.skipIf(!canMount() && process.env.CI !== 'true')('apply on a full disk'
   ])(
     'a full disk during $phase: $code, nothing stopped, the installation byte-identical and running, no leftovers',
     async ({ phase, code, free }) => {
-      const install = await fresh();
-      const state = join(mnt, `case-${n}`, '.install.uplift');
+      const install = await startFreshInstall(fx, mnt);
+      const state = stateDir(install);
       const filler = await fillTo(free());
       try {
-        const r = await upliftAsync(args(install));
+        const r = await upliftAsync(applyArgs(fx, install));
 
         expect(r.code, `${r.stdout}${r.stderr}`).toBe(1);
         const error = JSON.parse(r.stdout).error;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -10,11 +10,10 @@ import { loadJobs, parseCrontab } from '../../products/skiff/src/scheduler.ts';
 import { listTransfers, type Transfer } from '../../products/skiff/src/tracking.ts';
 import {
   type ApplyFixture,
-  copyInstall,
+  applyArgs,
   prepareApplyFixture,
-  scratchRoot,
+  startFreshInstall,
   upliftAsync,
-  usePrivateCli,
 } from '../util/apply-skiff.ts';
 import { repoRoot } from '../util/run-cli.ts';
 import { hashTree } from '../util/tree-hash.ts';
@@ -32,7 +31,6 @@ const packInputs = join(repoRoot, 'profiles/skiff/packs');
  */
 describe('the sample installation along its whole path to 5.5 GA', () => {
   let fx: ApplyFixture;
-  let cli: Awaited<ReturnType<typeof usePrivateCli>> | undefined;
   let install: string;
   let uploads: { account: string; path: string; bytes: Buffer }[];
   let oldTransfers: Transfer[];
@@ -40,10 +38,8 @@ describe('the sample installation along its whole path to 5.5 GA', () => {
   const passwords = new Map<string, string>();
 
   beforeAll(async () => {
-    cli = await usePrivateCli();
-    const root = await scratchRoot('uplift-apply-path-');
     fx = await prepareApplyFixture(
-      root,
+      'uplift-apply-path-',
       from,
       to,
       {
@@ -67,14 +63,12 @@ describe('the sample installation along its whole path to 5.5 GA', () => {
     const db = new Database(join(fx.template, 'var/db/skiff.db'), { readonly: true });
     oldTransfers = listTransfers(db, 'transfers');
     db.close();
-    install = copyInstall(fx.template, join(root, 'case'));
-    await fx.skiff.startInstallation(install);
+    install = await startFreshInstall(fx);
   }, 240_000);
 
   afterAll(async () => {
     if (install) await fx.skiff.stopInstallation(install).catch(() => undefined);
-    if (fx) await rm(fx.root, { recursive: true, force: true, maxRetries: 5 });
-    await cli?.dispose();
+    await fx?.dispose();
   });
 
   it('the fixture holds what the upgrade must keep', () => {
@@ -85,21 +79,7 @@ describe('the sample installation along its whole path to 5.5 GA', () => {
   });
 
   it('upgrades hop by hop to 5.5 GA: edits kept, tracking rows migrated, cron jobs in the scheduler, every file downloads byte-identical', async () => {
-    const r = await upliftAsync([
-      'apply',
-      '--install',
-      install,
-      '--to',
-      to,
-      '--packs',
-      fx.packs,
-      '--trust',
-      fx.trust,
-      '--base-tree',
-      join(fx.releases, fx.skiff.releaseSlug(from)),
-      '--yes',
-      '--json',
-    ]);
+    const r = await upliftAsync(applyArgs(fx, install));
 
     expect(r.code, `${r.stdout}${r.stderr}`).toBe(0);
     const result = JSON.parse(r.stdout);

@@ -1,17 +1,17 @@
 import { spawn } from 'node:child_process';
-import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ApplyFixture,
-  copyInstall,
+  applyArgs,
   currentCli,
   prepareApplyFixture,
   runtimeState,
+  startFreshInstall,
+  stateDir,
   tableRows,
   uplift,
-  usePrivateCli,
 } from '../util/apply-skiff.ts';
 import { repoRoot } from '../util/run-cli.ts';
 import { hashTree } from '../util/tree-hash.ts';
@@ -26,16 +26,12 @@ const to = '5.3.0 Patch 2';
  */
 describe('uplift apply on a running skiff installation', () => {
   let fx: ApplyFixture;
-  let cli: Awaited<ReturnType<typeof usePrivateCli>> | undefined;
-  let n = 0;
   const running: string[] = [];
   let oldTree: string;
   let oldRows: Record<string, unknown[]>;
 
   beforeAll(async () => {
-    cli = await usePrivateCli();
-    const root = await mkdtemp(join(tmpdir(), 'uplift-apply-'));
-    fx = await prepareApplyFixture(root, from, to);
+    fx = await prepareApplyFixture('uplift-apply-', from, to);
     oldTree = (await hashTree(fx.template, { ignore: runtimeState })).hash;
     oldRows = tableRows(join(fx.template, 'var/db/skiff.db'));
   }, 180_000);
@@ -45,33 +41,14 @@ describe('uplift apply on a running skiff installation', () => {
   });
 
   afterAll(async () => {
-    if (fx) await rm(fx.root, { recursive: true, force: true, maxRetries: 5 });
-    await cli?.dispose();
+    await fx?.dispose();
   });
 
   async function freshInstall(): Promise<string> {
-    const install = copyInstall(fx.template, join(fx.root, `case-${++n}`));
-    await fx.skiff.startInstallation(install);
+    const install = await startFreshInstall(fx);
     running.push(install);
     return install;
   }
-
-  const args = (install: string, ...more: string[]) => [
-    'apply',
-    '--install',
-    install,
-    '--to',
-    to,
-    '--packs',
-    fx.packs,
-    '--trust',
-    fx.trust,
-    '--base-tree',
-    join(fx.releases, from.replace(/ /g, '-')),
-    '--yes',
-    '--json',
-    ...more,
-  ];
 
   async function expectOld(install: string) {
     expect((await hashTree(install, { ignore: runtimeState })).hash).toBe(oldTree);
@@ -84,7 +61,7 @@ describe('uplift apply on a running skiff installation', () => {
     const install = await freshInstall();
     const heapBefore = await readFile(join(install, 'conf/start-script.conf'), 'utf8');
 
-    const r = uplift(args(install));
+    const r = uplift(applyArgs(fx, install));
 
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout);
@@ -116,12 +93,9 @@ describe('uplift apply on a running skiff installation', () => {
 
   it('keeps the merge base apart from the installed files: an in-place edit after the upgrade leaves it as the vendor shipped it', async () => {
     const install = await freshInstall();
-    expect(uplift(args(install)).code).toBe(0);
-    const pristine = join(
-      dirname(install),
-      `.${basename(install)}.uplift/vendor/${to.replace(/ /g, '-')}/tree`,
-    );
-    const shipped = join(fx.releases, to.replace(/ /g, '-'), 'tree');
+    expect(uplift(applyArgs(fx, install)).code).toBe(0);
+    const pristine = join(stateDir(install), 'vendor', fx.skiff.releaseSlug(to), 'tree');
+    const shipped = join(fx.releases, fx.skiff.releaseSlug(to), 'tree');
     const edited = ['conf/security.properties', 'conf/start-script.conf', 'bin/start_all'];
 
     // What operators do after an upgrade: append in place (same inode), as `>>` and editors that
@@ -143,7 +117,7 @@ describe('uplift apply on a running skiff installation', () => {
     async (mode) => {
       const install = await freshInstall();
 
-      const r = uplift(args(install), {
+      const r = uplift(applyArgs(fx, install), {
         env: { UPLIFT_TEST_PROBE: mode, UPLIFT_PROBE_TIMEOUT_MS: '1500' },
       });
 
@@ -159,7 +133,7 @@ describe('uplift apply on a running skiff installation', () => {
 
   it('refuses a second apply while one runs (exit 4), and recovers the lock a killed run left', async () => {
     const install = await freshInstall();
-    const first = spawn(process.execPath, [currentCli(), ...args(install)], {
+    const first = spawn(process.execPath, [currentCli(), ...applyArgs(fx, install)], {
       cwd: repoRoot,
       env: { ...process.env, UPLIFT_TEST_PROBE: 'hang', UPLIFT_PROBE_TIMEOUT_MS: '20000' },
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -168,13 +142,13 @@ describe('uplift apply on a running skiff installation', () => {
     first.stderr?.on('data', (b: Buffer) => {
       firstErr += b.toString();
     });
-    const lock = join(fx.root, `case-${n}`, '.install.uplift/lock');
+    const lock = join(stateDir(install), 'lock');
     for (let i = 0; i < 200; i++) {
       if (await readFile(lock, 'utf8').catch(() => '')) break;
       await new Promise((res) => setTimeout(res, 50));
     }
 
-    const second = uplift(args(install));
+    const second = uplift(applyArgs(fx, install));
 
     expect(second.code, `${second.stdout}${second.stderr}\nfirst: ${firstErr}`).toBe(4);
     expect(JSON.parse(second.stdout).error.code).toBe('UPLIFT_APPLY_LOCKED');
@@ -197,9 +171,9 @@ describe('uplift apply on a running skiff installation', () => {
 
   it('ignores a torn last journal record on resume', async () => {
     const install = await freshInstall();
-    const crashed = uplift(args(install), { crashAt: 'backup:done' });
+    const crashed = uplift(applyArgs(fx, install), { crashAt: 'backup:done' });
     expect(crashed.signal).toBe('SIGKILL');
-    const journal = join(fx.root, `case-${n}`, '.install.uplift/journal');
+    const journal = join(stateDir(install), 'journal');
     await appendFile(journal, '{"seq":99,"runId":"x","hop":0,"step":"stop","sta');
 
     const resumed = uplift(['resume', '--install', install, '--json']);
@@ -214,8 +188,8 @@ describe('uplift apply on a running skiff installation', () => {
 
   it('refuses a journal damaged in the middle', async () => {
     const install = await freshInstall();
-    uplift(args(install), { crashAt: 'backup:done' });
-    const journal = join(fx.root, `case-${n}`, '.install.uplift/journal');
+    uplift(applyArgs(fx, install), { crashAt: 'backup:done' });
+    const journal = join(stateDir(install), 'journal');
     const lines = (await readFile(journal, 'utf8')).split('\n');
     lines[1] = (lines[1] as string).replace('"verify"', '"verifx"');
     await writeFile(journal, lines.join('\n'));
@@ -232,7 +206,7 @@ describe('uplift apply on a running skiff installation', () => {
   it('--dry-run shows what would change and changes nothing', async () => {
     const install = await freshInstall();
 
-    const r = uplift(args(install, '--dry-run'));
+    const r = uplift(applyArgs(fx, install, '--dry-run'));
 
     expect(r.code, r.stderr).toBe(0);
     const d = JSON.parse(r.stdout);

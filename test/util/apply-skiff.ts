@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { access, constants, cp, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { buildPack } from '../../src/pack/index.ts';
 import { getPlan } from '../../src/plan/index.ts';
@@ -30,7 +30,10 @@ export async function loadSkiff(): Promise<SkiffApi> {
 }
 
 export interface ApplyFixture {
+  /** The scratch folder everything lives in; `dispose` removes it. */
   root: string;
+  from: string;
+  to: string;
   /** A stopped sample installation at the first version, with accounts, uploads, tracking rows and customer edits. */
   template: string;
   releases: string;
@@ -39,22 +42,46 @@ export interface ApplyFixture {
   skiff: SkiffApi;
   /** The hops of the plan from `from` to `to`, as `uplift plan` gives them. */
   hops: { from: string; to: string }[];
+  /** Removes `root` and goes back to the shared CLI build. */
+  dispose(): Promise<void>;
 }
 
 /**
- * Everything an apply test needs, built once per test file: the sample installation at `from`
- * (stopped, to be copied per test), the release trees of every version on the way, a signing key
- * and its trust file, and the signed delta packs of each hop the plan to `to` names, under the
- * file names the plan gives (so `--packs` finds them). `migrations` maps a hop's target version to
- * the pack's `--migrations` YAML.
+ * Everything an apply test needs, built once per test file in a scratch folder (`scratchRoot(prefix)`),
+ * with this file's CLI processes run from a private snapshot of the build (`usePrivateCli`): the
+ * sample installation at `from` (stopped, to be copied per test), the release trees of every
+ * version on the way, a signing key and its trust file, and the signed delta packs of each hop the
+ * plan to `to` names, under the file names the plan gives (so `--packs` finds them). `migrations`
+ * maps a hop's target version to the pack's `--migrations` YAML. Call `dispose` in `afterAll`.
  */
 export async function prepareApplyFixture(
-  root: string,
+  prefix: string,
   from: string,
   to: string,
   migrations: Record<string, string> = {},
   opts: { packsWith?: 'api' | 'cli' } = {},
 ): Promise<ApplyFixture> {
+  const cli = await usePrivateCli();
+  const root = await scratchRoot(prefix);
+  const dispose = async () => {
+    await rm(root, { recursive: true, force: true, maxRetries: 5 });
+    await cli.dispose();
+  };
+  try {
+    return { ...(await buildApplyFixture(root, from, to, migrations, opts)), dispose };
+  } catch (e) {
+    await dispose();
+    throw e;
+  }
+}
+
+async function buildApplyFixture(
+  root: string,
+  from: string,
+  to: string,
+  migrations: Record<string, string>,
+  opts: { packsWith?: 'api' | 'cli' },
+): Promise<Omit<ApplyFixture, 'dispose'>> {
   const skiff = await loadSkiff();
   const sampleDir = join(root, 'sample');
   const sample = await skiff.ensureSampleInstallation({ dir: sampleDir, version: from });
@@ -116,6 +143,8 @@ export async function prepareApplyFixture(
       throw new Error(`uplift pack build failed (${r.code}): ${r.stdout}${r.stderr}`);
   return {
     root,
+    from,
+    to,
     template: sample.install,
     releases,
     packs,
@@ -141,12 +170,50 @@ export async function scratchRoot(prefix: string): Promise<string> {
 }
 
 /** A fresh copy of the template installation at `dir/install` (cp -a keeps modes and times). */
-export function copyInstall(template: string, dir: string): string {
+function copyInstall(template: string, dir: string): string {
   const install = join(dir, 'install');
   spawnSync('mkdir', ['-p', dir]);
   const r = spawnSync('cp', ['-a', template, install]);
   if (r.status !== 0) throw new Error(`cp -a failed: ${r.stderr}`);
   return install;
+}
+
+/**
+ * A fresh copy of the fixture's installation at `from`, started: `<base>/case-XXXXXX/install`, so
+ * its state folder (`stateDir`) is its own too. `base` is the fixture's root unless given.
+ */
+export async function startFreshInstall(fx: ApplyFixture, base = fx.root): Promise<string> {
+  const install = copyInstall(fx.template, await mkdtemp(join(base, 'case-')));
+  await fx.skiff.startInstallation(install);
+  return install;
+}
+
+/** The folder beside an installation where uplift keeps its journal, lock, history and backups. */
+export function stateDir(install: string): string {
+  return join(dirname(install), `.${basename(install)}.uplift`);
+}
+
+/**
+ * `uplift apply` of `install` to the fixture's `to`, with its packs, trust file and the release
+ * tree of `from` as the merge base, `--yes --json`; `more` goes last.
+ */
+export function applyArgs(fx: ApplyFixture, install: string, ...more: string[]): string[] {
+  return [
+    'apply',
+    '--install',
+    install,
+    '--to',
+    fx.to,
+    '--packs',
+    fx.packs,
+    '--trust',
+    fx.trust,
+    '--base-tree',
+    join(fx.releases, fx.skiff.releaseSlug(fx.from)),
+    '--yes',
+    '--json',
+    ...more,
+  ];
 }
 
 export interface UpliftRun {
