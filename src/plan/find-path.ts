@@ -107,15 +107,9 @@ export function findPath(
   const toRank = rank(to);
 
   const blockedBy = new Map<string, { from: string; reason: string; link?: string }>();
-  const rulesFrom: (LoadedCatalog['blocked'][number][] | undefined)[] = [];
+  const out = waysOut(c);
   const isBlocked = (a: number, b: number): boolean => {
-    let rules = rulesFrom[a];
-    if (!rules) {
-      const v = versions[a] as string;
-      rules = c.blocked.filter((rule) => rule.from.matches(v));
-      rulesFrom[a] = rules;
-    }
-    for (const rule of rules) {
+    for (const rule of out.blockedFrom(a)) {
       if (!rule.to || rule.to.matches(versions[b] as string)) {
         const v = versions[a] as string;
         blockedBy.set(`${v}\u0000${rule.reason}`, {
@@ -173,19 +167,15 @@ export function findPath(
         graph.downtime[e],
       );
     }
-    const version = versions[v] as string;
-    for (const e of c.edgesByPattern) {
-      if (rank(e.to) > v && e.from.matches(version))
-        relax(
-          v,
-          rank(e.to),
-          { reason: edgeReason, downtimeMinutes: e.downtimeMinutes },
-          e.downtimeMinutes,
-        );
-    }
-    for (const m of c.manualSteps) {
-      if (m.from.matches(version)) relax(v, rank(m.continueAt), { reason: edgeReason, manual: m });
-    }
+    for (const e of out.patternEdgesFrom(v))
+      relax(
+        v,
+        rank(e.to),
+        { reason: edgeReason, downtimeMinutes: e.downtimeMinutes },
+        e.downtimeMinutes,
+      );
+    for (const m of out.manualStepsFrom(v))
+      relax(v, rank(m.continueAt), { reason: edgeReason, manual: m });
   };
 
   const origin = rank(from);
@@ -206,6 +196,49 @@ export function findPath(
 
 function nanToUndefined(n: number): number | undefined {
   return Number.isNaN(n) ? undefined : n;
+}
+
+type Blocked = LoadedCatalog['blocked'][number];
+type PatternEdge = LoadedCatalog['edgesByPattern'][number];
+
+/**
+ * What the catalog's patterns say about one version (rank): the blocked rules, pattern edges
+ * (forward only) and manual steps that start there. Worked out the first time a search visits the
+ * version and kept with the loaded catalog, so later plans skip the pattern tests.
+ */
+interface WaysOut {
+  blockedFrom(v: number): readonly Blocked[];
+  patternEdgesFrom(v: number): readonly PatternEdge[];
+  manualStepsFrom(v: number): readonly ManualEntry[];
+}
+
+const waysOutOf = new WeakMap<LoadedCatalog, WaysOut>();
+
+function waysOut(c: LoadedCatalog): WaysOut {
+  let w = waysOutOf.get(c);
+  if (w) return w;
+  const none: never[] = [];
+  const byRank = <T>(pick: (version: string, v: number) => T[]) => {
+    const memo: (readonly T[] | undefined)[] = new Array(c.versions.length);
+    return (v: number): readonly T[] => {
+      let found = memo[v];
+      if (!found) {
+        const picked = pick(c.versions[v] as string, v);
+        found = picked.length > 0 ? picked : none;
+        memo[v] = found;
+      }
+      return found;
+    };
+  };
+  w = {
+    blockedFrom: byRank((version) => c.blocked.filter((rule) => rule.from.matches(version))),
+    patternEdgesFrom: byRank((version, v) =>
+      c.edgesByPattern.filter((e) => (c.rank.get(e.to) as number) > v && e.from.matches(version)),
+    ),
+    manualStepsFrom: byRank((version) => c.manualSteps.filter((m) => m.from.matches(version))),
+  };
+  waysOutOf.set(c, w);
+  return w;
 }
 
 /** Explicit exact edges as arrays by rank (compressed rows), built once per loaded catalog. */
@@ -274,10 +307,25 @@ function prerequisiteOf(
   const { scheme } = c;
   if (!c.catalog.upgrade.latestPatchFirst || sameRelease(scheme, from, to)) return undefined;
   const override = c.prerequisites.get(scheme.releaseOf(from));
-  const target = override?.target ?? latestOfRelease(scheme, c.versions, from);
+  const target = override?.target ?? latestPatchOf(c, from);
   if (target === undefined || scheme.compare(target, from) <= 0) return undefined;
   const text = override?.reason ?? `be on the latest patch of ${scheme.releaseOf(from)} first`;
   return { version: target, text };
+}
+
+const latestPatches = new WeakMap<LoadedCatalog, Map<string, string | undefined>>();
+
+/** The newest level of `version`'s release in the catalog, remembered per loaded catalog. */
+function latestPatchOf(c: LoadedCatalog, version: string): string | undefined {
+  let byRelease = latestPatches.get(c);
+  if (!byRelease) {
+    byRelease = new Map();
+    latestPatches.set(c, byRelease);
+  }
+  const release = c.scheme.releaseOf(version);
+  if (!byRelease.has(release))
+    byRelease.set(release, latestOfRelease(c.scheme, c.versions, version));
+  return byRelease.get(release);
 }
 
 /**
