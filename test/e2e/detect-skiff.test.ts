@@ -55,6 +55,22 @@ const vendorFiles: Record<string, { text: string; mode: number }> = {
   'conf/accounts.json': { text: '{ "accounts": [] }\n', mode: 0o644 },
 };
 
+/**
+ * The files the fixture's customer changed, added and removed. var/**, data/** and .skiff/** are
+ * ignored: logs, pid files, uploads, the manifest itself.
+ */
+const customizedFiles = {
+  changed: [
+    'bin/stop_all',
+    'conf/crontab',
+    'conf/security.properties',
+    'conf/skiff.properties',
+    'conf/start-script.conf',
+  ],
+  added: ['conf/local-notes.txt'],
+  removed: ['lib/helper.js'],
+};
+
 let tmp: string;
 let install: string;
 let profile: Profile;
@@ -174,16 +190,7 @@ describe('skiff detection on an installation tree', () => {
     const facts = await detectFacts(profile, install);
 
     expect(facts.customizedFiles).toStrictEqual({
-      changed: [
-        'bin/stop_all',
-        'conf/crontab',
-        'conf/security.properties',
-        'conf/skiff.properties',
-        'conf/start-script.conf',
-      ],
-      // var/**, data/** and .skiff/** are ignored: logs, pid files, uploads, the manifest itself.
-      added: ['conf/local-notes.txt'],
-      removed: ['lib/helper.js'],
+      ...customizedFiles,
       notes: { 'bin/stop_all': 'mode 0755 → 0700; content as shipped' },
     });
   });
@@ -296,17 +303,7 @@ describe('uplift facts and uplift plan --install (the built CLI)', () => {
     const plan = JSON.parse(res.stdout);
     expect(plan.profile).toBe('skiff');
     expect(plan.from).toBe('5.3.0 Patch 1');
-    expect(plan.customizedFiles).toStrictEqual({
-      changed: [
-        'bin/stop_all',
-        'conf/crontab',
-        'conf/security.properties',
-        'conf/skiff.properties',
-        'conf/start-script.conf',
-      ],
-      added: ['conf/local-notes.txt'],
-      removed: ['lib/helper.js'],
-    });
+    expect(plan.customizedFiles).toStrictEqual(customizedFiles);
     const applying = plan.incompatibilities
       .filter((i: { outcome: string }) => i.outcome === 'applies')
       .map((i: { id: string }) => i.id);
