@@ -79,20 +79,28 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
+/**
+ * fetchPacks to 5.5 GA into `out`, from a repository holding the zip, with a catalog that says
+ * its MD5 is `md5`.
+ */
+async function fetchZip(md5: string, out: string) {
+  const { repo, root } = await repoWith(zip.file);
+  return fetchPacks({
+    install,
+    profile: profileWith(md5),
+    to: '5.5 GA',
+    repo,
+    root,
+    out,
+    timeoutMs: 5000,
+    retries: 0,
+  });
+}
+
 describe('fetchPacks with a vendor zip', () => {
   it("keeps it only after the catalog's MD5, platform, hop and zip shape check", async () => {
-    const { repo, root } = await repoWith(zip.file);
     const out = join(work, 'out-good');
-    const r = await fetchPacks({
-      install,
-      profile: profileWith(zip.md5),
-      to: '5.5 GA',
-      repo,
-      root,
-      out,
-      timeoutMs: 5000,
-      retries: 0,
-    });
+    const r = await fetchZip(zip.md5, out);
 
     expect(r.packs.map((p) => p.path)).toEqual([`packs/${linux55}`]);
     expect(r.packs[0]?.checks.join('; ')).toMatch(/vendor pack: MD5 from the catalog, platform/);
@@ -100,18 +108,8 @@ describe('fetchPacks with a vendor zip', () => {
   });
 
   it('removes a zip whose MD5 is not the one the catalog publishes', async () => {
-    const { repo, root } = await repoWith(zip.file);
     const out = join(work, 'out-bad');
-    const err = await fetchPacks({
-      install,
-      profile: profileWith('0'.repeat(32)),
-      to: '5.5 GA',
-      repo,
-      root,
-      out,
-      timeoutMs: 5000,
-      retries: 0,
-    }).catch((e: unknown) => e);
+    const err = await fetchZip('0'.repeat(32), out).catch((e: unknown) => e);
 
     expect(err).toMatchObject({ code: 'UPLIFT_VENDOR_PACK_CHECKSUM_MISMATCH' });
     expect(readdirSync(out)).toEqual([]);
