@@ -21,6 +21,16 @@ let platform: string;
 let install: string;
 let pack: string;
 
+/** `uplift pack verify FILE --trust release.pub`, then `more`. */
+const verifyArgs = (file: string, ...more: string[]) => [
+  'pack',
+  'verify',
+  file,
+  '--trust',
+  join(d, 'release.pub'),
+  ...more,
+];
+
 const json = (s: string) => JSON.parse(s) as Record<string, unknown> & { error?: { code: string } };
 
 beforeAll(async () => {
@@ -85,16 +95,7 @@ describe('uplift keys and uplift pack', () => {
     ]);
     const inspected = runCliProcess(['pack', 'inspect', pack]);
     const inspectedJson = runCliProcess(['pack', 'inspect', pack, '--json']);
-    const verified = runCliProcess([
-      'pack',
-      'verify',
-      pack,
-      '--trust',
-      join(d, 'release.pub'),
-      '--install',
-      install,
-      '--json',
-    ]);
+    const verified = runCliProcess(verifyArgs(pack, '--install', install, '--json'));
 
     expect(built.code, built.stderr).toBe(0);
     expect(json(built.stdout).manifest).toMatchObject({
@@ -151,18 +152,7 @@ describe('uplift keys and uplift pack', () => {
       const dir = await target();
       const before = await hashTree(dir);
       const stage = join(d, `stage-${code}-${error}`);
-      const args = [
-        'pack',
-        'verify',
-        pack,
-        '--trust',
-        join(d, 'release.pub'),
-        '--install',
-        dir,
-        '--stage',
-        stage,
-        '--json',
-      ];
+      const args = verifyArgs(pack, '--install', dir, '--stage', stage, '--json');
       if (otherPlatform) args.push('--platform', otherPlatform);
 
       const r = runCliProcess(args);
@@ -183,15 +173,7 @@ describe('uplift keys and uplift pack', () => {
       bytes[bytes.length - 5] = (bytes[bytes.length - 5] ?? 0) ^ 0xff;
       writeFileSync(bad, bytes);
 
-      const r = runCliProcess([
-        'pack',
-        'verify',
-        bad,
-        '--trust',
-        join(d, 'release.pub'),
-        '--stage',
-        join(d, 'stage-bad'),
-      ]);
+      const r = runCliProcess(verifyArgs(bad, '--stage', join(d, 'stage-bad')));
 
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('UPLIFT_PACK_CORRUPT');
