@@ -8,35 +8,28 @@ import { runCliInProcess, runCliProcess } from '../util/run-cli.ts';
  * incompatibilities"), row by row. `latest <release>` stands for the newest level of that release,
  * which the test reads from the catalog's release list, not from the planner.
  */
+/** The steps from 5.3.0 GA on, which both 5.2.1 rows of the guide list. */
+const through530 = [
+  '5.3.0 GA',
+  '5.3.0 Patch 14',
+  '5.3.1 GA',
+  '5.3.3 GA',
+  '5.3.6 GA',
+  '5.4 GA',
+  'latest 5.4',
+  '5.5 GA',
+] as const;
+
 const table = [
   {
     installed: ['5.2.1 SP9'],
     prerequisite: null,
-    steps: [
-      'manual: Remove ST 5.2.1 SP9',
-      '5.3.0 GA',
-      '5.3.0 Patch 14',
-      '5.3.1 GA',
-      '5.3.3 GA',
-      '5.3.6 GA',
-      '5.4 GA',
-      'latest 5.4',
-      '5.5 GA',
-    ],
+    steps: ['manual: Remove ST 5.2.1 SP9', ...through530],
   },
   {
     installed: 'release 5.2.1 up to 5.2.1 SP8',
     prerequisite: '5.2.1 SP8',
-    steps: [
-      '5.3.0 GA',
-      '5.3.0 Patch 14',
-      '5.3.1 GA',
-      '5.3.3 GA',
-      '5.3.6 GA',
-      '5.4 GA',
-      'latest 5.4',
-      '5.5 GA',
-    ],
+    steps: through530,
   },
   {
     installed: 'release 5.3.0',
