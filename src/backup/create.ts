@@ -14,6 +14,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar, { type Header as TarHeader } from 'tar-stream';
 import { UpliftError } from '../errors/index.ts';
+import { drained } from '../util/index.ts';
 import {
   checksumFile,
   crashPoint,
@@ -37,7 +38,7 @@ import {
   type ManifestEntry,
   type ProgressListener,
 } from './types.ts';
-import { readFailed, type WalkedEntry, walkInstallation } from './walk.ts';
+import { countEntry, noTotals, readFailed, type WalkedEntry, walkInstallation } from './walk.ts';
 
 /**
  * gzip level for backups. Measured on the bench tree (docs/backup.md): level 1 is about twice as
@@ -286,14 +287,7 @@ async function writeBackup(o: WriteOptions): Promise<Omit<BackupResult, 'seconds
   piped.catch(() => {});
 
   const entries: ManifestEntry[] = [];
-  const totals: BackupTotals = {
-    entries: 0,
-    files: 0,
-    directories: 0,
-    symlinks: 0,
-    hardlinks: 0,
-    bytes: 0,
-  };
+  const totals = noTotals();
   const stored = new Set<string>();
   const skip = new Map<string, string>();
   let lastReport = 0;
@@ -340,14 +334,13 @@ async function writeBackup(o: WriteOptions): Promise<Omit<BackupResult, 'seconds
         gid: meta.gid,
         mtime: new Date(meta.mtimeMs),
       };
+      let entry: ManifestEntry;
       if (w.type === 'directory') {
         await add({ ...tarMeta, name: w.path === '.' ? name : `${name}/`, type: 'directory' });
-        entries.push({ path: w.path, type: 'directory', ...meta });
-        totals.directories++;
+        entry = { path: w.path, type: 'directory', ...meta };
       } else if (w.type === 'symlink') {
         await add({ ...tarMeta, name, type: 'symlink', linkname: w.target as string });
-        entries.push({ path: w.path, type: 'symlink', ...meta, target: w.target });
-        totals.symlinks++;
+        entry = { path: w.path, type: 'symlink', ...meta, target: w.target };
       } else if (w.type === 'hardlink' && stored.has(w.target as string)) {
         await add({
           ...tarMeta,
@@ -355,18 +348,16 @@ async function writeBackup(o: WriteOptions): Promise<Omit<BackupResult, 'seconds
           type: 'link',
           linkname: `${archiveNames.treePrefix}${w.target}`,
         });
-        entries.push({ path: w.path, type: 'hardlink', ...meta, target: w.target });
-        totals.hardlinks++;
+        entry = { path: w.path, type: 'hardlink', ...meta, target: w.target };
       } else {
         const file = await addFile(w, name);
         if (!file) continue;
         streamed = 0;
-        entries.push(file);
+        entry = file;
         stored.add(w.path);
-        totals.files++;
-        totals.bytes += file.size ?? 0;
       }
-      totals.entries++;
+      entries.push(entry);
+      countEntry(totals, entry.type, entry.size ?? 0);
       report(false);
     }
     const manifest: BackupManifest = { ...info, totals, entries };
@@ -530,22 +521,6 @@ async function writeBackup(o: WriteOptions): Promise<Omit<BackupResult, 'seconds
     }
     return { path, type: 'file', ...meta, size, sha256: hash.digest('hex') };
   }
-}
-
-function drained(sink: NodeJS.EventEmitter): Promise<void> {
-  return new Promise((res, rej) => {
-    const done = () => {
-      sink.off('drain', done);
-      sink.off('close', closed);
-      res();
-    };
-    const closed = () => {
-      sink.off('drain', done);
-      rej(new Error('archive stream closed'));
-    };
-    sink.once('drain', done);
-    sink.once('close', closed);
-  });
 }
 
 function readChunk(fd: number, want: number, path: string): Buffer {

@@ -20,6 +20,22 @@ export interface WalkResult {
   planned: BackupTotals;
 }
 
+/** Totals before the first entry. */
+export function noTotals(): BackupTotals {
+  return { entries: 0, files: 0, directories: 0, symlinks: 0, hardlinks: 0, bytes: 0 };
+}
+
+/** Counts one entry of `type` into `totals`; `bytes` (its content) counts for files only. */
+export function countEntry(totals: BackupTotals, type: EntryType, bytes: number): void {
+  totals.entries++;
+  if (type === 'file') {
+    totals.files++;
+    totals.bytes += bytes;
+  } else if (type === 'directory') totals.directories++;
+  else if (type === 'symlink') totals.symlinks++;
+  else totals.hardlinks++;
+}
+
 /** Decides whether to leave a path out; returns the reason, or undefined to keep it. */
 export type ExcludeRule = (path: string, type: EntryType) => string | undefined;
 
@@ -54,14 +70,7 @@ export async function walkInstallation(root: string, exclude: ExcludeRule): Prom
   const excluded: WalkResult['excluded'] = [];
   const unsupported: string[] = [];
   const inodes = new Map<string, string>();
-  const planned: BackupTotals = {
-    entries: 0,
-    files: 0,
-    directories: 0,
-    symlinks: 0,
-    hardlinks: 0,
-    bytes: 0,
-  };
+  const planned = noTotals();
 
   const add = async (rel: string, abs: string, st: Stats): Promise<boolean> => {
     let type: EntryType;
@@ -91,13 +100,7 @@ export async function walkInstallation(root: string, exclude: ExcludeRule): Prom
       }
     }
     entries.push({ path: rel, abs, type, stats: st, target });
-    planned.entries++;
-    if (type === 'file') {
-      planned.files++;
-      planned.bytes += st.size;
-    } else if (type === 'directory') planned.directories++;
-    else if (type === 'symlink') planned.symlinks++;
-    else planned.hardlinks++;
+    countEntry(planned, type, st.size);
     return type === 'directory';
   };
 

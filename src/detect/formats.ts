@@ -2,6 +2,7 @@ import { DOMParser } from '@xmldom/xmldom';
 import { getProperties } from 'properties-file';
 import { UpliftError } from '../errors/index.ts';
 import { lookupFact } from '../rules/index.ts';
+import { parseXmlText } from '../util/index.ts';
 import { parseYaml } from '../yaml/index.ts';
 import type { ConfigFormat } from './schema.ts';
 import { compileXPath, evaluateXPath, type XmlNode } from './xpath.ts';
@@ -119,31 +120,14 @@ function readJson(text: string, file: string): unknown {
 }
 
 function readXml(text: string, file: string): ConfigDocument {
-  let first: { message: string; line?: number; col?: number } | undefined;
-  let doc: XmlNode | undefined;
-  try {
-    doc = new DOMParser({
-      onError: (level, message, context) => {
-        // Warnings (a missing quote xmldom could repair) do not stop detection; errors do,
-        // because a half-read server.xml would report a port that is not the one in use.
-        if (level === 'warning' || first) return;
-        const loc = (context as { locator?: { lineNumber?: number; columnNumber?: number } })
-          ?.locator;
-        first = {
-          message,
-          line: loc?.lineNumber || undefined,
-          col: loc?.columnNumber || undefined,
-        };
-      },
-    }).parseFromString(text, 'text/xml') as unknown as XmlNode;
-  } catch (cause) {
-    first ??= { message: messageOf(cause) };
-  }
-  if (first || !doc) {
-    const f = first ?? { message: 'not an XML document' };
+  // Warnings (a missing quote xmldom could repair) do not stop detection; errors do,
+  // because a half-read server.xml would report a port that is not the one in use.
+  const { doc, error } = parseXmlText(DOMParser, text);
+  if (error || !doc) {
+    const f = error ?? { message: 'not an XML document' };
     throw configError(file, f.line, f.message, undefined, f.col);
   }
-  const root = doc;
+  const root = doc as unknown as XmlNode;
   return {
     values: undefined,
     select: (path) => {

@@ -1,6 +1,6 @@
 import { rebaseLayout } from './layout.ts';
 import type { StructuredMerge, StructuredOptions } from './structured.ts';
-import { describeTreeMerge, resolveByPolicy } from './structured.ts';
+import { describeTreeMerge, parseSides, resolveByPolicy } from './structured.ts';
 import { formatKeyPath, isEqualTree, isMap, mergeTrees } from './tree.ts';
 
 /**
@@ -16,23 +16,15 @@ export function mergeJson(
   theirs: string,
   options: StructuredOptions = {},
 ): StructuredMerge {
-  const parsed: Record<'base' | 'ours' | 'theirs', unknown> = {
-    base: undefined,
-    ours: undefined,
-    theirs: undefined,
-  };
-  for (const [side, text] of [
-    ['base', base],
-    ['ours', ours],
-    ['theirs', theirs],
-  ] as const) {
-    if (text === null) continue;
+  const sides = parseSides<unknown>({ base, ours, theirs }, (text) => {
     try {
-      parsed[side] = JSON.parse(text);
+      return { value: JSON.parse(text) };
     } catch (e) {
-      return { unparsable: { side, message: e instanceof Error ? e.message : String(e) } };
+      return { error: e instanceof Error ? e.message : String(e) };
     }
-  }
+  });
+  if ('unparsable' in sides) return sides;
+  const parsed = sides.values;
   const tree = mergeTrees(parsed.base, parsed.ours, parsed.theirs, {
     mergeArrays: true,
     resolve: (path) => resolveByPolicy(options.policy, formatKeyPath(path)),

@@ -18,6 +18,27 @@ export interface StructuredOptions {
   policy?: readonly ConflictRule[];
 }
 
+type Side = 'base' | 'ours' | 'theirs';
+
+/**
+ * The three sides of a merge, each read by `parse` (the base is absent when the file is new). The
+ * first side that does not parse makes the merge unparsable, naming that side.
+ */
+export function parseSides<T>(
+  texts: Record<Side, string | null>,
+  parse: (text: string) => { value: T } | { error: string },
+): { values: Partial<Record<Side, T>> } | { unparsable: { side: Side; message: string } } {
+  const values: Partial<Record<Side, T>> = {};
+  for (const side of ['base', 'ours', 'theirs'] as const) {
+    const text = texts[side];
+    if (text === null) continue;
+    const parsed = parse(text);
+    if ('error' in parsed) return { unparsable: { side, message: parsed.error } };
+    values[side] = parsed.value;
+  }
+  return { values };
+}
+
 /** The first policy rule whose key matches `where` (exactly or as a `*` glob), else stop. */
 export function resolveByPolicy(
   policy: readonly ConflictRule[] | undefined,

@@ -1,7 +1,8 @@
 import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
+import { parseXmlText } from '../util/index.ts';
 import { rebaseLayout } from './layout.ts';
 import type { StructuredMerge, StructuredOptions } from './structured.ts';
-import { describeTreeMerge, resolveByPolicy } from './structured.ts';
+import { describeTreeMerge, parseSides, resolveByPolicy } from './structured.ts';
 import { isEqualTree, mergeTrees, type PathKey } from './tree.ts';
 
 /**
@@ -32,17 +33,12 @@ export function mergeXml(
   theirs: string,
   options: StructuredOptions = {},
 ): StructuredMerge {
-  const docs: Partial<Record<'base' | 'ours' | 'theirs', XDocument>> = {};
-  for (const [side, text] of [
-    ['base', base],
-    ['ours', ours],
-    ['theirs', theirs],
-  ] as const) {
-    if (text === null) continue;
-    const parsed = parseXml(text);
-    if (typeof parsed === 'string') return { unparsable: { side, message: parsed } };
-    docs[side] = parsed;
-  }
+  const sides = parseSides({ base, ours, theirs }, (text) => {
+    const doc = parseXml(text);
+    return typeof doc === 'string' ? { error: doc } : { value: doc };
+  });
+  if ('unparsable' in sides) return sides;
+  const docs = sides.values;
   const oursDoc = docs.ours as XDocument;
   const theirsDoc = docs.theirs as XDocument;
   const tree = mergeTrees(
@@ -87,21 +83,9 @@ export function mergeXml(
 }
 
 function parseXml(text: string): XDocument | string {
-  let first: string | undefined;
-  let doc: XDocument | undefined;
-  try {
-    doc = new DOMParser({
-      onError: (level, message, context) => {
-        if (level === 'warning' || first) return;
-        const loc = (context as { locator?: { lineNumber?: number; columnNumber?: number } })
-          ?.locator;
-        first = loc?.lineNumber ? `line ${loc.lineNumber}: ${message}` : message;
-      },
-    }).parseFromString(text, 'text/xml');
-  } catch (e) {
-    first ??= e instanceof Error ? e.message.split('\n')[0] : String(e);
-  }
-  if (first || !doc?.documentElement) return first ?? 'not an XML document';
+  const { doc, error } = parseXmlText(DOMParser, text);
+  if (error) return error.line ? `line ${error.line}: ${error.message}` : error.message;
+  if (!doc?.documentElement) return 'not an XML document';
   return doc;
 }
 

@@ -6,6 +6,7 @@ import tar from 'tar-stream';
 import binding from 'zstd-napi/binding.js';
 import { UpliftError } from '../errors/index.ts';
 import { type PrivateKey, signBytes } from '../signing/index.ts';
+import { drained } from '../util/index.ts';
 import { encodeHeader, maxManifestBytes } from './format.ts';
 import { loadMigrations, noMigrations } from './migrations.ts';
 import { readReleaseTree, type TreeFile } from './release-tree.ts';
@@ -419,19 +420,4 @@ async function addEntry(pack: tar.Pack, e: PayloadEntry): Promise<void> {
   } finally {
     closeSync(fd);
   }
-}
-
-function drained(sink: NodeJS.EventEmitter): Promise<void> {
-  return new Promise((res, rej) => {
-    const done = () => {
-      sink.off('close', closed);
-      res();
-    };
-    const closed = () => {
-      sink.off('drain', done);
-      rej(new Error('archive stream closed'));
-    };
-    sink.once('drain', done);
-    sink.once('close', closed);
-  });
 }

@@ -1,5 +1,6 @@
 export { cacheDir, readCached, sha256, writeCached } from './cache.ts';
 export { canonicalJson } from './canonical-json.ts';
+export { drained } from './drained.ts';
 export {
   crashPoint,
   type DurableWriteOptions,
@@ -12,3 +13,4 @@ export {
 } from './durable.ts';
 export { formatBytes, formatDuration, formatValue } from './format.ts';
 export { writeAtomically } from './write-atomically.ts';
+export { parseXmlText, type XmlParseError } from './xml.ts';
