@@ -80,6 +80,18 @@ export function createSkiffServer(ctx: ServerContext): Server {
     appendXferlog(xferlog, [formatXferlogLine({ ...t, id }, remote)]);
   };
 
+  /** Starts the clock on one transfer; the function it returns records how it ended. */
+  const startTransfer = (
+    account: string,
+    path: string,
+    direction: Transfer['direction'],
+    remote: string,
+  ) => {
+    const start = Date.now();
+    return (status: Transfer['status'], bytes: number, sha256: string) =>
+      record({ account, path, bytes, sha256, direction, status, start, end: Date.now() }, remote);
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     // The raw path, not a WHATWG URL: URL parsing would resolve `..` and `%2e%2e` before we see them.
     const [rawPath = '/', query = ''] = (req.url ?? '/').split('?', 2);
@@ -163,25 +175,13 @@ export function createSkiffServer(ctx: ServerContext): Server {
     res: ServerResponse,
     remote: string,
   ) => {
-    const start = Date.now();
+    const finish = startTransfer(account, relPath, 'in', remote);
     const tmp = join(home, 'var/tmp', `${randomUUID()}.part`);
     const m = measure();
     const expected = release.features.uploadChecksum ? req.headers['x-skiff-sha256'] : undefined;
     const fail = async (status: number, message: string) => {
       await rm(tmp, { force: true });
-      record(
-        {
-          account,
-          path: relPath,
-          bytes: m.bytes,
-          sha256: '',
-          direction: 'in',
-          status: 'failed',
-          start,
-          end: Date.now(),
-        },
-        remote,
-      );
+      finish('failed', m.bytes, '');
       throw new HttpError(status, message);
     };
     try {
@@ -204,19 +204,7 @@ export function createSkiffServer(ctx: ServerContext): Server {
       await rm(tmp, { force: true });
       throw err;
     }
-    record(
-      {
-        account,
-        path: relPath,
-        bytes: m.bytes,
-        sha256,
-        direction: 'in',
-        status: 'completed',
-        start,
-        end: Date.now(),
-      },
-      remote,
-    );
+    finish('completed', m.bytes, sha256);
     sendJson(res, 201, { path: relPath, bytes: m.bytes, sha256 });
   };
 
@@ -234,25 +222,13 @@ export function createSkiffServer(ctx: ServerContext): Server {
       res.end();
       return;
     }
-    const start = Date.now();
+    const finish = startTransfer(account, relPath, 'out', remote);
     const m = measure();
     let status: Transfer['status'] = 'completed';
     await pipeline(createReadStream(file), m.tap, res).catch(() => {
       status = 'failed';
     });
-    record(
-      {
-        account,
-        path: relPath,
-        bytes: m.bytes,
-        sha256: m.digest(),
-        direction: 'out',
-        status,
-        start,
-        end: Date.now(),
-      },
-      remote,
-    );
+    finish(status, m.bytes, m.digest());
   };
 
   const send = async (
@@ -273,7 +249,7 @@ export function createSkiffServer(ctx: ServerContext): Server {
       throw new HttpError(400, 'only http:// partners are supported');
     const st = await stat(file).catch(() => undefined);
     if (!st?.isFile()) throw new HttpError(404, `no such file: ${relPath}`);
-    const start = Date.now();
+    const finish = startTransfer(account, relPath, 'out', remote);
     let connection: Awaited<ReturnType<typeof connectOutbound>>;
     try {
       connection = await connectOutbound(
@@ -282,19 +258,7 @@ export function createSkiffServer(ctx: ServerContext): Server {
       );
     } catch (err) {
       if (err instanceof OutboundError) {
-        record(
-          {
-            account,
-            path: relPath,
-            bytes: 0,
-            sha256: '',
-            direction: 'out',
-            status: 'failed',
-            start,
-            end: Date.now(),
-          },
-          remote,
-        );
+        finish('failed', 0, '');
         sendJson(res, 502, { error: err.message, code: err.code });
         return;
       }
@@ -318,19 +282,7 @@ export function createSkiffServer(ctx: ServerContext): Server {
       pipeline(createReadStream(file), m.tap, out).catch(reject);
     }).catch(() => 0);
     const ok = answer >= 200 && answer < 300;
-    record(
-      {
-        account,
-        path: relPath,
-        bytes: m.bytes,
-        sha256: m.digest(),
-        direction: 'out',
-        status: ok ? 'completed' : 'failed',
-        start,
-        end: Date.now(),
-      },
-      remote,
-    );
+    finish(ok ? 'completed' : 'failed', m.bytes, m.digest());
     sendJson(res, ok ? 200 : 502, {
       path: relPath,
       to: target.href,
