@@ -1,17 +1,25 @@
 import {
-  chmod,
+  chmodSync,
+  closeSync,
   constants,
-  copyFile,
-  lchown,
-  link,
-  lstat,
-  lutimes,
-  mkdir,
-  readlink,
-  symlink,
-} from 'node:fs/promises';
+  copyFileSync,
+  fsyncSync,
+  lchownSync,
+  linkSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readlinkSync,
+  rmdirSync,
+  type Stats,
+  symlinkSync,
+  unlinkSync,
+} from 'node:fs';
+import { lchown, lstat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { matchesAny, walk } from './tree.ts';
+import { matchesAny, racyMarginMs } from './tree.ts';
 
 export interface CarryOptions {
   install: string;
@@ -28,65 +36,304 @@ export interface CarryResult {
   copied: number;
   directories: number;
   symlinks: number;
+  /** Entries removed from the tree because they were gone from the installation (switch only). */
+  removed: number;
   skipped: string[];
 }
 
+/** How an entry was brought into the tree. */
+type How = 'dir' | 'link' | 'copy' | 'symlink' | 'skip' | 'present';
+
+/** An installation entry as it was when it was carried. */
+interface Seen {
+  how: How;
+  ino: number;
+  size: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  mtimeMs: number;
+  ctimeMs: number;
+}
+
 /**
- * Brings the customer-only entries (data, var, customer files) into the staged tree, with the
- * installation's modes, owners (as root) and mtimes. Hard links for files the product only ever
- * replaces by rename (uploads), copies for files written in place (SQLite databases, logs), so
- * the old generation stays exactly the old state for a rollback.
+ * What {@link carryCustomerEntries} listed and carried while the service ran: every directory of
+ * the installation and every customer entry, with the stat it was carried at. The switch compares
+ * the installation against it and carries only what differs ({@link carryChangesSince}).
  */
-export async function carryCustomerEntries(o: CarryOptions): Promise<CarryResult> {
-  const r: CarryResult = { linked: 0, copied: 0, directories: 0, symlinks: 0, skipped: [] };
-  const root = process.getuid?.() === 0;
-  const dirs: { path: string; mode: number; uid: number; gid: number; mtimeMs: number }[] = [];
-  for (const e of await walk(o.install)) {
-    if (o.vendorPaths.has(e.path) || e.path === o.vendorManifestPath) continue;
-    const src = join(o.install, e.path);
-    const dest = join(o.tree, e.path);
-    if (e.type === 'directory') {
-      await mkdir(dest, { recursive: true, mode: 0o700 });
-      dirs.push(e);
-      r.directories++;
-      continue;
-    }
-    const present = await lstat(dest).then(
-      () => true,
-      () => false,
-    );
-    if (present) continue; // Staging put an orphaned or merged file there.
-    if (e.type === 'symlink') {
-      await symlink(await readlink(src), dest);
-      if (root) await lchown(dest, e.uid, e.gid);
-      r.symlinks++;
-      continue;
-    }
-    if (e.type !== 'file') {
-      r.skipped.push(e.path); // Sockets and FIFOs belong to a running process, not to the data.
-      continue;
-    }
-    if (matchesAny(e.path, o.linkGlobs)) {
-      await link(src, dest);
-      r.linked++;
-      continue;
-    }
-    await copyFile(src, dest, constants.COPYFILE_FICLONE);
-    await chmod(dest, e.mode);
-    if (root) await lchown(dest, e.uid, e.gid);
-    const t = new Date(e.mtimeMs);
-    await lutimes(dest, t, t);
-    r.copied++;
+export interface CarriedEntries {
+  /** `Date.now()` before the listing began: entries changed around or after it are re-checked. */
+  listedAt: number;
+  entries: Map<string, Seen>;
+}
+
+const sameStat = (s: Seen, st: Stats) =>
+  s.ino === st.ino &&
+  s.size === st.size &&
+  s.mtimeMs === st.mtimeMs &&
+  s.ctimeMs === st.ctimeMs &&
+  s.mode === (st.mode & 0o7777) &&
+  s.uid === st.uid &&
+  s.gid === st.gid;
+
+const seen = (how: How, st: Stats): Seen => ({
+  how,
+  ino: st.ino,
+  size: st.size,
+  mode: st.mode & 0o7777,
+  uid: st.uid,
+  gid: st.gid,
+  mtimeMs: st.mtimeMs,
+  ctimeMs: st.ctimeMs,
+});
+
+function lstatOr(p: string): Stats | undefined {
+  try {
+    return lstatSync(p);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
   }
-  for (const d of dirs.reverse()) {
-    const dest = join(o.tree, d.path);
-    if (root) await lchown(dest, d.uid, d.gid);
-    await chmod(dest, d.mode);
+}
+
+const parentOf = (path: string) => {
+  const i = path.lastIndexOf('/');
+  return i === -1 ? '' : path.slice(0, i);
+};
+const childOf = (dir: string, name: string) => (dir === '' ? name : `${dir}/${name}`);
+
+/** The writes of one carry: counts, the tree's directories opened for writing, what to fsync. */
+class Carrier {
+  readonly r: CarryResult = {
+    linked: 0,
+    copied: 0,
+    directories: 0,
+    symlinks: 0,
+    removed: 0,
+    skipped: [],
+  };
+  readonly root = process.getuid?.() === 0;
+  /** Tree directories (relative) whose mode and owner must be set from the installation at the end. */
+  readonly dirs = new Set<string>();
+  /** Tree paths (relative) written at the switch: each file and directory is fsync'd before the renames. */
+  readonly touched = new Set<string>();
+  private readonly o: CarryOptions;
+  private readonly c: CarriedEntries;
+
+  constructor(o: CarryOptions, c: CarriedEntries) {
+    this.o = o;
+    this.c = c;
   }
-  const top = await lstat(o.install);
-  if (root) await lchown(o.tree, top.uid, top.gid);
-  await chmod(o.tree, top.mode & 0o7777);
-  return r;
+
+  src = (path: string) => (path === '' ? this.o.install : join(this.o.install, path));
+  dest = (path: string) => (path === '' ? this.o.tree : join(this.o.tree, path));
+
+  isVendor(path: string): boolean {
+    return this.o.vendorPaths.has(path) || path === this.o.vendorManifestPath;
+  }
+
+  /** Makes a tree directory writable for the owner until its final mode is set (a 0555 directory). */
+  open(dir: string): void {
+    if (this.dirs.has(dir)) return;
+    this.dirs.add(dir);
+    const st = lstatSync(this.dest(dir));
+    if ((st.mode & 0o700) !== 0o700) chmodSync(this.dest(dir), (st.mode & 0o7777) | 0o700);
+  }
+
+  /** A change of an entry in `dir`: the directory is fsync'd at the switch. */
+  wrote(dir: string): void {
+    this.touched.add(dir);
+  }
+
+  /** Lists the directory `path` (already in the tree) and carries what it holds, recursively. */
+  visit(path: string, st: Stats): void {
+    this.c.entries.set(path, seen('dir', st));
+    this.open(path);
+    for (const name of readdirSync(this.src(path)).sort()) {
+      const child = childOf(path, name);
+      const cst = lstatSync(this.src(child));
+      if (cst.isDirectory()) {
+        this.mkdir(child);
+        this.visit(child, cst);
+      } else if (!this.isVendor(child)) this.carry(child, cst);
+    }
+  }
+
+  mkdir(path: string): void {
+    mkdirSync(this.dest(path), { recursive: true, mode: 0o700 });
+    this.r.directories++;
+    this.wrote(parentOf(path));
+    this.wrote(path);
+  }
+
+  /** Brings one non-directory entry into the tree and records how. */
+  carry(path: string, st: Stats): void {
+    const how = this.bring(path, st);
+    // A hard link's stat is taken after the link (which changes its ctime); only its inode counts.
+    this.c.entries.set(path, seen(how, how === 'link' ? lstatSync(this.src(path)) : st));
+  }
+
+  private bring(path: string, st: Stats): How {
+    const src = this.src(path);
+    const dest = this.dest(path);
+    if (lstatOr(dest)) return 'present'; // Staging put an orphaned or merged file there.
+    this.wrote(parentOf(path));
+    if (st.isSymbolicLink()) {
+      symlinkSync(readlinkSync(src), dest);
+      if (this.root) lchownSync(dest, st.uid, st.gid);
+      this.r.symlinks++;
+      return 'symlink';
+    }
+    if (!st.isFile()) {
+      this.r.skipped.push(path); // Sockets and FIFOs belong to a running process, not to the data.
+      return 'skip';
+    }
+    // Either way the file's own inode is fsync'd at the switch: it may hold writes not yet flushed.
+    this.touched.add(path);
+    if (matchesAny(path, this.o.linkGlobs)) {
+      linkSync(src, dest);
+      this.r.linked++;
+      return 'link';
+    }
+    copyFileSync(src, dest, constants.COPYFILE_FICLONE);
+    chmodSync(dest, st.mode & 0o7777);
+    if (this.root) lchownSync(dest, st.uid, st.gid);
+    // Seconds as a number keep the sub-millisecond part a Date would drop.
+    lutimesSync(dest, st.atimeMs / 1000, st.mtimeMs / 1000);
+    this.r.copied++;
+    return 'copy';
+  }
+
+  /** Removes a carried non-directory entry from the tree. */
+  remove(path: string): void {
+    unlinkSync(this.dest(path));
+    this.c.entries.delete(path);
+    this.wrote(parentOf(path));
+    this.r.removed++;
+  }
+
+  /** Gives every directory written to the installation's mode and owner, children first. */
+  finishDirectories(): void {
+    for (const d of [...this.dirs].sort().reverse()) {
+      const st = lstatOr(this.src(d));
+      if (!st?.isDirectory()) continue;
+      if (this.root) lchownSync(this.dest(d), st.uid, st.gid);
+      chmodSync(this.dest(d), st.mode & 0o7777);
+      const s = this.c.entries.get(d);
+      if (s?.how === 'dir' && (s.mode !== (st.mode & 0o7777) || s.uid !== st.uid))
+        this.touched.add(d);
+    }
+  }
+}
+
+/**
+ * Staging (the service runs): lists the customer-only entries (data, var, customer files) and
+ * brings them into the staged tree, with the installation's modes, owners (as root) and mtimes.
+ * Hard links for files the product only ever replaces by rename (uploads), copies for files
+ * written in place (SQLite databases, logs), so the old generation stays exactly the old state
+ * for a rollback. The result is what {@link carryChangesSince} compares against at the switch.
+ */
+export async function carryCustomerEntries(o: CarryOptions): Promise<CarriedEntries> {
+  const c: CarriedEntries = { listedAt: Date.now(), entries: new Map() };
+  const w = new Carrier(o, c);
+  w.visit('', lstatSync(o.install));
+  w.finishDirectories();
+  return c;
+}
+
+/**
+ * The switch (the service is stopped): brings the installation's customer entries into the tree
+ * as {@link carryCustomerEntries} would, but only re-checks what it carried while the service ran:
+ * a directory is read again only when its stat moved (an entry created, removed or renamed in it
+ * changes its mtime and ctime); a copied file is copied again when its stat moved; a hard link is
+ * replaced when the name now holds another inode. Entries touched around the listing are always
+ * checked again. What it writes it fsyncs (files and the directories that changed), so together
+ * with the flush at staging the whole tree is on disk; nothing else is synced.
+ */
+export function carryChangesSince(o: CarryOptions, c: CarriedEntries): CarryResult {
+  const w = new Carrier(o, c);
+  const racy = (s: Seen) => s.ctimeMs >= c.listedAt - racyMarginMs;
+  const moved = new Set<string>(); // Directories whose entries may have changed.
+  const gone: string[] = []; // Directories no longer there (or no longer directories).
+  const recarry: [string, Stats][] = [];
+  const before = [...c.entries];
+
+  for (const [path, s] of before) {
+    if (s.how !== 'dir') continue;
+    const st = lstatOr(w.src(path));
+    if (!st?.isDirectory()) gone.push(path);
+    else if (!sameStat(s, st) || racy(s)) {
+      moved.add(path);
+      if (s.mode !== (st.mode & 0o7777) || s.uid !== st.uid || s.gid !== st.gid) w.open(path);
+    }
+  }
+  const dirGone = new Set(gone);
+  for (const [path, s] of before) {
+    if (s.how === 'dir' || s.how === 'present') continue;
+    const parent = parentOf(path);
+    const parentMoved = moved.has(parent) || dirGone.has(parent);
+    // Only copies can change without their directory changing (written in place).
+    if (s.how !== 'copy' && !parentMoved) continue;
+    const st = parentMoved || s.how === 'copy' ? lstatOr(w.src(path)) : undefined;
+    const same =
+      st !== undefined &&
+      (s.how === 'link'
+        ? st.isFile() && st.ino === s.ino
+        : s.how === 'copy'
+          ? st.isFile() && sameStat(s, st) && !racy(s)
+          : s.how === 'symlink'
+            ? st.isSymbolicLink() && sameStat(s, st)
+            : !st.isFile() && !st.isSymbolicLink() && !st.isDirectory() && st.ino === s.ino);
+    if (same) continue;
+    w.open(parent);
+    if (s.how === 'skip') c.entries.delete(path);
+    else w.remove(path);
+    // A file still there is carried again at once; anything else is found by re-reading its directory.
+    if (st?.isFile() && s.how === 'copy' && !parentMoved) recarry.push([path, st]);
+  }
+  for (const path of gone.sort().reverse()) {
+    c.entries.delete(path);
+    w.open(parentOf(path));
+    try {
+      rmdirSync(w.dest(path));
+      w.wrote(parentOf(path));
+    } catch (err) {
+      // Still holding vendor files staging put there: kept, as a full carry would have.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOTEMPTY') throw err;
+    }
+  }
+  for (const [path, st] of recarry) w.carry(path, st);
+  for (const dir of [...moved].sort()) {
+    for (const name of readdirSync(w.src(dir)).sort()) {
+      const path = childOf(dir, name);
+      if (c.entries.has(path) || w.isVendor(path)) continue;
+      const st = lstatSync(w.src(path));
+      w.open(dir);
+      if (st.isDirectory()) {
+        w.mkdir(path);
+        w.visit(path, st);
+      } else w.carry(path, st);
+    }
+  }
+  w.finishDirectories();
+  for (const path of [...w.touched].sort().reverse()) fsyncPath(w.dest(path));
+  return w.r;
+}
+
+/** fsync of a tree file or directory; one removed later in the same carry is skipped (its parent is synced). */
+function fsyncPath(p: string): void {
+  let fd: number;
+  try {
+    fd = openSync(p, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** As root, gives every staged vendor file the installation's owner (never root-owned files in a user's install). */

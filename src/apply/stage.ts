@@ -1,3 +1,4 @@
+import { lstatSync, type Stats } from 'node:fs';
 import {
   chmod,
   constants,
@@ -12,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { UpliftError } from '../errors/index.ts';
 import type { PackManifest } from '../pack/index.ts';
 import { type FileMerge, mergeFile } from './merge.ts';
-import { hashFile, sha256Of, type VendorFile, type VendorManifest } from './tree.ts';
+import { hashFile, racyMarginMs, sha256Of, type VendorFile, type VendorManifest } from './tree.ts';
 
 export interface StageInput {
   install: string;
@@ -35,6 +36,7 @@ export interface StagedInput {
   sha256: string | null;
   size: number;
   mtimeMs: number;
+  ctimeMs: number;
   ino: number;
 }
 
@@ -44,6 +46,8 @@ export interface StageResult {
   merges: Omit<FileMerge, 'content'>[];
   conflicts: FileMerge[];
   inputs: StagedInput[];
+  /** `Date.now()` before the inputs were read: an input changed around then is hashed again at the switch. */
+  inputsReadAt: number;
   /** Config files whose installed content changes, with before and after (for --dry-run diffs). */
   changedConfig: { path: string; before: string; after: string }[];
   counts: { added: number; replaced: number; deleted: number; kept: number; merged: number };
@@ -87,6 +91,7 @@ export async function stageTree(o: StageInput): Promise<StageResult> {
     else next.set(f.path, { path: f.path, size: f.size, mode: f.mode, sha256: f.sha256 });
   }
 
+  const inputsReadAt = Date.now();
   const inputs: StagedInput[] = [];
   const ours = new Map<string, StagedInput>();
   for (const f of o.oldVendor.files) {
@@ -116,6 +121,7 @@ export async function stageTree(o: StageInput): Promise<StageResult> {
     merges: [],
     conflicts: [],
     inputs,
+    inputsReadAt,
     changedConfig: [],
     counts: { added: 0, replaced: 0, deleted: 0, kept: 0, merged: 0 },
   };
@@ -264,28 +270,55 @@ function byPath(a: { path: string }, b: { path: string }): number {
   return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
 }
 
+const absent = (path: string): StagedInput => ({
+  path,
+  sha256: null,
+  size: 0,
+  mtimeMs: 0,
+  ctimeMs: 0,
+  ino: 0,
+});
+
 async function readInput(install: string, path: string): Promise<StagedInput> {
   const abs = join(install, path);
   try {
     const st = await lstat(abs);
-    if (!st.isFile()) return { path, sha256: null, size: 0, mtimeMs: 0, ino: 0 };
-    return { path, sha256: await hashFile(abs), size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
+    if (!st.isFile()) return absent(path);
+    return {
+      path,
+      sha256: await hashFile(abs),
+      size: st.size,
+      mtimeMs: st.mtimeMs,
+      ctimeMs: st.ctimeMs,
+      ino: st.ino,
+    };
   } catch {
-    return { path, sha256: null, size: 0, mtimeMs: 0, ino: 0 };
+    return absent(path);
   }
 }
 
-/** The paths whose customer side changed since staging (cheap: stat first, hash only what moved). */
+/**
+ * The paths whose customer side changed since staging. Cheap, inside the downtime: one lstat per
+ * path (synchronous: nothing else runs then, and it is several times faster than a promise each);
+ * only a file whose stat moved, or that changed within the filesystem clock's reach of the
+ * staging read (`readAt`, where a change can leave the stat as it was), is hashed again.
+ */
 export async function changedSinceStaging(
   install: string,
   inputs: readonly StagedInput[],
+  readAt: number,
 ): Promise<string[]> {
   const changed: string[] = [];
   for (const i of inputs) {
     const abs = join(install, i.path);
-    const st = await lstat(abs).catch(() => undefined);
+    let st: Stats | undefined;
+    try {
+      st = lstatSync(abs);
+    } catch {
+      st = undefined;
+    }
     const isFile = st?.isFile() === true;
-    if (!isFile) {
+    if (!st || !isFile) {
       if (i.sha256 !== null) changed.push(i.path);
       continue;
     }
@@ -293,7 +326,14 @@ export async function changedSinceStaging(
       changed.push(i.path);
       continue;
     }
-    if (st.size === i.size && st.mtimeMs === i.mtimeMs && st.ino === i.ino) continue;
+    if (
+      st.size === i.size &&
+      st.mtimeMs === i.mtimeMs &&
+      st.ctimeMs === i.ctimeMs &&
+      st.ino === i.ino &&
+      i.ctimeMs < readAt - racyMarginMs
+    )
+      continue;
     if ((await hashFile(abs)) !== i.sha256) changed.push(i.path);
   }
   return changed;

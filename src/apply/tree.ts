@@ -3,6 +3,14 @@ import { createReadStream } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
+/**
+ * A change inside the same tick of the filesystem's coarse clock as the stat we recorded leaves
+ * every timestamp as it was ("racily clean", as git calls it). An entry whose ctime was this close
+ * to the listing, or later, is never trusted to be unchanged: it is compared by content again
+ * (copies re-copied, directories re-read).
+ */
+export const racyMarginMs = 2000;
+
 export async function hashFile(file: string): Promise<string> {
   const h = createHash('sha256');
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }))
