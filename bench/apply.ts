@@ -1,18 +1,12 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import {
-  closeSync,
-  cpSync,
   existsSync,
   mkdirSync,
-  openSync,
   readdirSync,
   readFileSync,
-  readSync,
   renameSync,
   rmSync,
   statSync,
-  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -28,12 +22,14 @@ import {
   listFiles,
   type MutatedTree,
   mutateTree,
+  sha256File,
 } from './generate-tree.ts';
 import {
   figures,
   type ProcessRun,
   type RunFigures,
   runProcess,
+  snapshotDist,
   type Timed,
   timed,
 } from './measure.ts';
@@ -146,19 +142,6 @@ interface JournalRecord {
   at: string;
 }
 
-const piece = Buffer.alloc(8 << 20);
-function sha256File(file: string): string {
-  const hash = createHash('sha256');
-  const fd = openSync(file, 'r');
-  try {
-    for (let n = readSync(fd, piece); n > 0; n = readSync(fd, piece))
-      hash.update(piece.subarray(0, n));
-  } finally {
-    closeSync(fd);
-  }
-  return hash.digest('hex');
-}
-
 /** Adds every file under `<base>/<sub>` to a skiff vendor manifest (sorted by path, as skiff writes it). */
 function addToManifest(manifestFile: string, base: string, sub: string): void {
   const m = JSON.parse(readFileSync(manifestFile, 'utf8')) as { files: ManifestFile[] };
@@ -191,16 +174,6 @@ async function run(
 ): Promise<CliRun> {
   const r = await runProcess(cmd, args, { env });
   return { ...r, seconds: round(r.seconds) };
-}
-
-/** A private copy of dist/ beside links to the rest of the root, so a rebuild cannot change the code halfway. */
-function snapshotDist(root: string, dir: string): string {
-  const snap = join(dir, 'uplift');
-  mkdirSync(snap);
-  cpSync(join(root, 'dist'), join(snap, 'dist'), { recursive: true });
-  for (const name of readdirSync(root))
-    if (name !== 'dist') symlinkSync(join(root, name), join(snap, name));
-  return join(snap, 'dist/cli/main.js');
 }
 
 function script(install: string, name: 'start_all' | 'stop_all'): Promise<void> {

@@ -7,6 +7,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  readSync,
   statSync,
   writeFileSync,
   writeSync,
@@ -152,6 +153,21 @@ export interface MutateOptions {
   /** Files added and files deleted, each: 0.25 % of the file count (at least 1) by default. */
   addDelete?: number;
   seed?: number;
+}
+
+const piece = Buffer.alloc(8 << 20);
+
+/** The SHA-256 of a file, in hex, read in 8 MiB pieces. */
+export function sha256File(file: string): string {
+  const hash = createHash('sha256');
+  const fd = openSync(file, 'r');
+  try {
+    for (let n = readSync(fd, piece); n > 0; n = readSync(fd, piece))
+      hash.update(piece.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
 }
 
 /** Every regular file under `root`, as sorted `/`-separated relative paths. */

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { round } from './stats.ts';
 
@@ -81,6 +82,20 @@ export function runProcess(
       });
     });
   });
+}
+
+/**
+ * A private copy of dist/ next to links to everything else at the root (node_modules, profiles,
+ * package.json, …), so that a rebuild of the shared dist/ during a long bench cannot change the
+ * code under measurement halfway. Returns the copied CLI.
+ */
+export function snapshotDist(root: string, dir: string): string {
+  const snap = join(dir, 'uplift');
+  mkdirSync(snap);
+  cpSync(join(root, 'dist'), join(snap, 'dist'), { recursive: true });
+  for (const name of readdirSync(root))
+    if (name !== 'dist') symlinkSync(join(root, name), join(snap, name));
+  return join(snap, 'dist/cli/main.js');
 }
 
 /** {@link runProcess} that fails unless the command exits 0. */

@@ -1,17 +1,4 @@
-import { createHash } from 'node:crypto';
-import {
-  closeSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,8 +10,9 @@ import {
   listFiles,
   type MutatedTree,
   mutateTree,
+  sha256File,
 } from './generate-tree.ts';
-import { figures, type RunFigures, type Timed, timed } from './measure.ts';
+import { figures, type RunFigures, snapshotDist, type Timed, timed } from './measure.ts';
 import { round } from './stats.ts';
 
 /**
@@ -133,19 +121,6 @@ interface TreeManifest {
   files: { path: string; size: number; mode: number; sha256: string }[];
 }
 
-const piece = Buffer.alloc(8 << 20);
-function sha256File(file: string): string {
-  const hash = createHash('sha256');
-  const fd = openSync(file, 'r');
-  try {
-    for (let n = readSync(fd, piece); n > 0; n = readSync(fd, piece))
-      hash.update(piece.subarray(0, n));
-  } finally {
-    closeSync(fd);
-  }
-  return hash.digest('hex');
-}
-
 /** Writes `<dir>/manifest.json` for `<dir>/tree`, the release-tree layout `uplift pack build` reads. */
 export function writeTreeManifest(dir: string, product: string, version: string): TreeManifest {
   const tree = join(dir, 'tree');
@@ -201,20 +176,6 @@ async function alternate(
     const order = i % 2 === 0 ? steps : [...steps].reverse();
     for (const step of order) await step();
   }
-}
-
-/**
- * A private copy of dist/ next to links to everything else at the root (node_modules, profiles,
- * package.json, …), so that a rebuild of the shared dist/ during a long bench cannot change the
- * code under measurement halfway. Returns the copied CLI.
- */
-function snapshotDist(root: string, dir: string): string {
-  const snap = join(dir, 'uplift');
-  mkdirSync(snap);
-  cpSync(join(root, 'dist'), join(snap, 'dist'), { recursive: true });
-  for (const name of readdirSync(root))
-    if (name !== 'dist') symlinkSync(join(root, name), join(snap, name));
-  return join(snap, 'dist/cli/main.js');
 }
 
 export async function benchPacks(opts: PackBenchOptions): Promise<PackFigures> {

@@ -17,9 +17,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { type ApplyFigures, benchApply, formatApply } from './apply.ts';
+import { benchApply, formatApply } from './apply.ts';
 import { type BackupFigures, benchBackup, type Comparison } from './backup.ts';
-import { benchPacks, formatPacks, type PackFigures } from './packs.ts';
+import { benchPacks, formatPacks } from './packs.ts';
 import { benchPlanner, type PlannerFigures } from './planner.ts';
 import { benchProcessStart, type ProcessFigures } from './process-start.ts';
 
@@ -37,14 +37,46 @@ function flag(name: string): string | undefined {
   const i = process.argv.indexOf(name);
   return i === -1 ? undefined : process.argv[i + 1];
 }
+/** The `--<prefix>-mib N` and `--<prefix>-files N` flags that shrink a section's generated tree. */
+function treeSize(prefix: string): { bytes: number | undefined; files: number | undefined } {
+  const mib = flag(`--${prefix}-mib`);
+  const files = flag(`--${prefix}-files`);
+  return {
+    bytes: mib === undefined ? undefined : Number(mib) * 1_048_576,
+    files: files === undefined ? undefined : Number(files),
+  };
+}
+
+interface Section<T> {
+  ran: boolean;
+  figures: T | null;
+  error: string | null;
+}
+
+/**
+ * Runs one section when `ran`; a failure is printed and recorded (exit code 1), and the other
+ * sections still run.
+ */
+async function section<T>(
+  title: string,
+  ran: boolean,
+  work: () => T | Promise<T>,
+): Promise<Section<T>> {
+  if (!ran) return { ran, figures: null, error: null };
+  try {
+    return { ran, figures: await work(), error: null };
+  } catch (error) {
+    const message = (error as Error).message;
+    console.error(`\n${title} FAILED: ${message}`);
+    process.exitCode = 1;
+    return { ran, figures: null, error: message };
+  }
+}
+
+const log = (s: string) => console.error(s);
+
 const only = flag('--only');
-if (
-  only !== undefined &&
-  only !== 'planner' &&
-  only !== 'backup' &&
-  only !== 'packs' &&
-  only !== 'apply'
-) {
+if (only !== undefined && !['planner', 'backup', 'packs', 'apply'].includes(only)) {
   console.error(`--only takes planner, backup, packs or apply, not ${only}`);
   process.exit(2);
 }
@@ -136,94 +168,46 @@ function printBackup(b: BackupFigures): void {
 }
 
 let planner: PlannerFigures | null = null;
-let processStart: ProcessFigures | null = null;
-let processError: string | null = null;
 if (runPlanner) {
   planner = await benchPlanner({ warmupRounds: 5, minRounds: 20, minSeconds: 3 });
   printPlanner(planner);
-
-  try {
-    processStart = benchProcessStart(root, 15, 2);
-    printProcess(processStart);
-  } catch (error) {
-    processError = (error as Error).message;
-    console.error(`\nProcess start FAILED: ${processError}`);
-    process.exitCode = 1;
-  }
 }
+const processStart = await section('Process start', runPlanner, () => {
+  const figures = benchProcessStart(root, 15, 2);
+  printProcess(figures);
+  return figures;
+});
 
-let backup: BackupFigures | null = null;
-let backupError: string | null = null;
-if (runBackup) {
-  try {
-    const mib = flag('--backup-mib');
-    const files = flag('--backup-files');
-    backup = await benchBackup({
-      root,
-      bytes: mib === undefined ? undefined : Number(mib) * 1_048_576,
-      files: files === undefined ? undefined : Number(files),
-      log: (s) => console.error(s),
-    });
-    printBackup(backup);
-  } catch (error) {
-    backupError = (error as Error).message;
-    console.error(`\nBackup FAILED: ${backupError}`);
-    process.exitCode = 1;
-  }
-}
+const backup = await section('Backup', runBackup, async () => {
+  const figures = await benchBackup({ root, ...treeSize('backup'), log });
+  printBackup(figures);
+  return figures;
+});
 
-let packs: PackFigures | null = null;
-let packsError: string | null = null;
-if (runPacks) {
-  try {
-    const mib = flag('--pack-mib');
-    const files = flag('--pack-files');
-    // The pack's own compression settings, so that tar | zstd runs at the same level and window.
-    const zstd = (await import(new URL('../dist/pack/zstd.js', import.meta.url).href)) as {
-      zstdLevel: number;
-      windowLog: number;
-    };
-    packs = await benchPacks({
-      root,
-      bytes: mib === undefined ? undefined : Number(mib) * 1_048_576,
-      files: files === undefined ? undefined : Number(files),
-      level: zstd.zstdLevel,
-      windowLog: zstd.windowLog,
-      threads: 1,
-      log: (s) => console.error(s),
-    });
-    console.log(
-      formatPacks(packs, {
-        verifyRatio: goals.packVerifyRatio,
-        verifyRssMB: goals.packVerifyRssMB,
-      }),
-    );
-  } catch (error) {
-    packsError = (error as Error).message;
-    console.error(`\nPacks FAILED: ${packsError}`);
-    process.exitCode = 1;
-  }
-}
+const packs = await section('Packs', runPacks, async () => {
+  // The pack's own compression settings, so that tar | zstd runs at the same level and window.
+  const zstd = (await import(new URL('../dist/pack/zstd.js', import.meta.url).href)) as {
+    zstdLevel: number;
+    windowLog: number;
+  };
+  const figures = await benchPacks({
+    root,
+    ...treeSize('pack'),
+    level: zstd.zstdLevel,
+    windowLog: zstd.windowLog,
+    threads: 1,
+    log,
+  });
+  const goal = { verifyRatio: goals.packVerifyRatio, verifyRssMB: goals.packVerifyRssMB };
+  console.log(formatPacks(figures, goal));
+  return figures;
+});
 
-let apply: ApplyFigures | null = null;
-let applyError: string | null = null;
-if (runApply) {
-  try {
-    const mib = flag('--apply-mib');
-    const files = flag('--apply-files');
-    apply = await benchApply({
-      root,
-      bytes: mib === undefined ? undefined : Number(mib) * 1_048_576,
-      files: files === undefined ? undefined : Number(files),
-      log: (s) => console.error(s),
-    });
-    console.log(formatApply(apply, { downtimeRatio: goals.applyDowntimeRatio }));
-  } catch (error) {
-    applyError = (error as Error).message;
-    console.error(`\nApply FAILED: ${applyError}`);
-    process.exitCode = 1;
-  }
-}
+const apply = await section('Apply', runApply, async () => {
+  const figures = await benchApply({ root, ...treeSize('apply'), log });
+  console.log(formatApply(figures, { downtimeRatio: goals.applyDowntimeRatio }));
+  return figures;
+});
 
 /** With --only, the sections that did not run keep the figures of the previous run. */
 const latest = new URL('results/latest.json', import.meta.url);
@@ -233,6 +217,16 @@ const previous = (
 const kept = (ran: boolean, key: string, value: unknown) =>
   ran ? value : (previous[key] ?? value);
 const previousGoals = (previous.goalsMet ?? {}) as Record<string, boolean | null>;
+/** Whether a section that ran met its goal (`missing` when it gave no figures); else the previous verdict. */
+function goalMet<T>(
+  s: Pick<Section<T>, 'ran' | 'figures'>,
+  key: string,
+  met: (f: T) => boolean,
+  missing: boolean | null = false,
+): boolean | null {
+  if (!s.ran) return previousGoals[key] ?? null;
+  return s.figures ? met(s.figures) : missing;
+}
 
 const result = {
   date: new Date().toISOString(),
@@ -241,50 +235,39 @@ const result = {
   cpu: cpus()[0]?.model ?? 'unknown',
   goals,
   planner: kept(runPlanner, 'planner', planner),
-  processStart: kept(runPlanner, 'processStart', processStart),
-  processError: kept(runPlanner, 'processError', processError),
-  backup: kept(runBackup, 'backup', backup),
-  backupError: kept(runBackup, 'backupError', backupError),
-  packs: kept(runPacks, 'packs', packs),
-  packsError: kept(runPacks, 'packsError', packsError),
-  apply: kept(runApply, 'apply', apply),
-  applyError: kept(runApply, 'applyError', applyError),
+  processStart: kept(runPlanner, 'processStart', processStart.figures),
+  processError: kept(runPlanner, 'processError', processStart.error),
+  backup: kept(runBackup, 'backup', backup.figures),
+  backupError: kept(runBackup, 'backupError', backup.error),
+  packs: kept(runPacks, 'packs', packs.figures),
+  packsError: kept(runPacks, 'packsError', packs.error),
+  apply: kept(runApply, 'apply', apply.figures),
+  applyError: kept(runApply, 'applyError', apply.error),
   goalsMet: {
-    planP95: runPlanner
-      ? planner
-        ? planner.p95Ms < goals.planP95Ms
-        : null
-      : (previousGoals.planP95 ?? null),
-    processRatio: runPlanner
-      ? processStart
-        ? processStart.ratio < goals.processRatio
-        : false
-      : (previousGoals.processRatio ?? null),
-    backupRatio: runBackup
-      ? backup
-        ? backup.backup.ratio < goals.backupRatio
-        : false
-      : (previousGoals.backupRatio ?? null),
-    restoreRatio: runBackup
-      ? backup
-        ? backup.restore.ratio < goals.restoreRatio
-        : false
-      : (previousGoals.restoreRatio ?? null),
-    packVerifyRatio: runPacks
-      ? packs
-        ? packs.verify.throughputRatioSha256 >= goals.packVerifyRatio
-        : false
-      : (previousGoals.packVerifyRatio ?? null),
-    packVerifyRss: runPacks
-      ? packs
-        ? packs.large.peakRssMB < goals.packVerifyRssMB
-        : false
-      : (previousGoals.packVerifyRss ?? null),
-    applyDowntimeRatio: runApply
-      ? apply
-        ? apply.downtime.ratio <= goals.applyDowntimeRatio
-        : false
-      : (previousGoals.applyDowntimeRatio ?? null),
+    planP95: goalMet(
+      { ran: runPlanner, figures: planner },
+      'planP95',
+      (p) => p.p95Ms < goals.planP95Ms,
+      null,
+    ),
+    processRatio: goalMet(processStart, 'processRatio', (p) => p.ratio < goals.processRatio),
+    backupRatio: goalMet(backup, 'backupRatio', (b) => b.backup.ratio < goals.backupRatio),
+    restoreRatio: goalMet(backup, 'restoreRatio', (b) => b.restore.ratio < goals.restoreRatio),
+    packVerifyRatio: goalMet(
+      packs,
+      'packVerifyRatio',
+      (p) => p.verify.throughputRatioSha256 >= goals.packVerifyRatio,
+    ),
+    packVerifyRss: goalMet(
+      packs,
+      'packVerifyRss',
+      (p) => p.large.peakRssMB < goals.packVerifyRssMB,
+    ),
+    applyDowntimeRatio: goalMet(
+      apply,
+      'applyDowntimeRatio',
+      (a) => a.downtime.ratio <= goals.applyDowntimeRatio,
+    ),
   },
 };
 const json = JSON.stringify(result);
