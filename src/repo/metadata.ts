@@ -1,5 +1,4 @@
 import { createPublicKey } from 'node:crypto';
-import canonicalizeModule from 'canonicalize';
 import type { z } from 'zod';
 import { UpliftError } from '../errors/index.ts';
 import {
@@ -9,10 +8,8 @@ import {
   signBytes,
   verifyBytes,
 } from '../signing/index.ts';
+import { canonicalJson } from '../util/index.ts';
 import { Envelope, IndexSigned, type Role, type RoleName, RootSigned } from './schema.ts';
-
-// The package is CommonJS (`module.exports = fn`) while its typings claim an ES default export.
-const canonicalize = canonicalizeModule as unknown as (value: unknown) => string | undefined;
 
 /** Metadata files larger than this are refused before parsing (an endless-data attack). */
 export const maxMetadataBytes = 16 << 20;
@@ -32,10 +29,7 @@ export type IndexMetadata = Metadata<IndexSigned>;
 
 /** The bytes a signature covers: RFC 8785 canonical JSON of `signed`. */
 export function canonicalBytes(signed: unknown): Buffer {
-  const text = canonicalize(signed);
-  /* v8 ignore next -- unreachable: metadata is plain JSON data */
-  if (text === undefined) throw new Error('cannot canonicalize metadata');
-  return Buffer.from(text, 'utf8');
+  return Buffer.from(canonicalJson(signed), 'utf8');
 }
 
 function invalid(file: string, message: string, path?: string): UpliftError {
