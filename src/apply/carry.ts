@@ -119,10 +119,13 @@ class Carrier {
   readonly touched = new Set<string>();
   private readonly o: CarryOptions;
   private readonly c: CarriedEntries;
+  /** Staging: files to hard-link are only listed (the switch links them). */
+  private readonly listLinksOnly: boolean;
 
-  constructor(o: CarryOptions, c: CarriedEntries) {
+  constructor(o: CarryOptions, c: CarriedEntries, listLinksOnly: boolean) {
     this.o = o;
     this.c = c;
+    this.listLinksOnly = listLinksOnly;
   }
 
   src = (path: string) => (path === '' ? this.o.install : join(this.o.install, path));
@@ -168,15 +171,14 @@ class Carrier {
 
   /** Brings one non-directory entry into the tree and records how. */
   carry(path: string, st: Stats): void {
-    const how = this.bring(path, st);
-    // A hard link's stat is taken after the link (which changes its ctime); only its inode counts.
-    this.c.entries.set(path, seen(how, how === 'link' ? lstatSync(this.src(path)) : st));
+    this.c.entries.set(path, seen(this.bring(path, st), st));
   }
 
   private bring(path: string, st: Stats): How {
     const src = this.src(path);
     const dest = this.dest(path);
     if (lstatOr(dest)) return 'present'; // Staging put an orphaned or merged file there.
+    if (this.listLinksOnly && st.isFile() && matchesAny(path, this.o.linkGlobs)) return 'link';
     this.wrote(parentOf(path));
     if (st.isSymbolicLink()) {
       symlinkSync(readlinkSync(src), dest);
@@ -191,8 +193,7 @@ class Carrier {
     // Either way the file's own inode is fsync'd at the switch: it may hold writes not yet flushed.
     this.touched.add(path);
     if (matchesAny(path, this.o.linkGlobs)) {
-      linkSync(src, dest);
-      this.r.linked++;
+      this.link(path);
       return 'link';
     }
     copyFileSync(src, dest, constants.COPYFILE_FICLONE);
@@ -202,6 +203,12 @@ class Carrier {
     lutimesSync(dest, st.atimeMs / 1000, st.mtimeMs / 1000);
     this.r.copied++;
     return 'copy';
+  }
+
+  link(path: string): void {
+    linkSync(this.src(path), this.dest(path));
+    this.wrote(parentOf(path));
+    this.r.linked++;
   }
 
   /** Removes a carried non-directory entry from the tree. */
@@ -228,14 +235,16 @@ class Carrier {
 
 /**
  * Staging (the service runs): lists the customer-only entries (data, var, customer files) and
- * brings them into the staged tree, with the installation's modes, owners (as root) and mtimes.
- * Hard links for files the product only ever replaces by rename (uploads), copies for files
- * written in place (SQLite databases, logs), so the old generation stays exactly the old state
- * for a rollback. The result is what {@link carryChangesSince} compares against at the switch.
+ * brings them into the staged tree, with the installation's modes, owners (as root) and mtimes:
+ * copies for files written in place (SQLite databases, logs), so the old generation stays exactly
+ * the old state for a rollback, directories and symlinks. Files the product only ever replaces by
+ * rename (uploads) are only listed: the switch hard-links them (one link() each, no data), so the
+ * staged tree holds only what staging wrote (what `du` of it says is space really taken). The
+ * result is what {@link carryChangesSince} compares against at the switch.
  */
 export async function carryCustomerEntries(o: CarryOptions): Promise<CarriedEntries> {
   const c: CarriedEntries = { listedAt: Date.now(), entries: new Map() };
-  const w = new Carrier(o, c);
+  const w = new Carrier(o, c, true);
   w.visit('', lstatSync(o.install));
   w.finishDirectories();
   return c;
@@ -245,13 +254,14 @@ export async function carryCustomerEntries(o: CarryOptions): Promise<CarriedEntr
  * The switch (the service is stopped): brings the installation's customer entries into the tree
  * as {@link carryCustomerEntries} would, but only re-checks what it carried while the service ran:
  * a directory is read again only when its stat moved (an entry created, removed or renamed in it
- * changes its mtime and ctime); a copied file is copied again when its stat moved; a hard link is
- * replaced when the name now holds another inode. Entries touched around the listing are always
- * checked again. What it writes it fsyncs (files and the directories that changed), so together
- * with the flush at staging the whole tree is on disk; nothing else is synced.
+ * changes its mtime and ctime); a copied file is copied again when its stat moved; listed uploads
+ * are hard-linked by name (stat'ed only in a directory that moved). Entries touched around the
+ * listing are always checked again. What it writes it fsyncs (the directories it wrote in, files
+ * copied, files new since staging), so together with the flush at staging the whole tree is on
+ * disk; nothing else is synced.
  */
 export function carryChangesSince(o: CarryOptions, c: CarriedEntries): CarryResult {
-  const w = new Carrier(o, c);
+  const w = new Carrier(o, c, false);
   const racy = (s: Seen) => s.ctimeMs >= c.listedAt - racyMarginMs;
   const moved = new Set<string>(); // Directories whose entries may have changed.
   const gone: string[] = []; // Directories no longer there (or no longer directories).
@@ -272,18 +282,31 @@ export function carryChangesSince(o: CarryOptions, c: CarriedEntries): CarryResu
     if (s.how === 'dir' || s.how === 'present') continue;
     const parent = parentOf(path);
     const parentMoved = moved.has(parent) || dirGone.has(parent);
+    if (s.how === 'link') {
+      // Linked now, by name: a link is no copy, and whatever file the name holds is the one.
+      if (parentMoved) {
+        const st = lstatOr(w.src(path));
+        if (!st?.isFile()) {
+          c.entries.delete(path); // Gone, or no longer a file: the directory's re-read finds it.
+          continue;
+        }
+        // A file written since the staging flush: its inode goes to disk too.
+        if (st.ino !== s.ino) w.touched.add(path);
+      }
+      w.open(parent);
+      w.link(path);
+      continue;
+    }
     // Only copies can change without their directory changing (written in place).
     if (s.how !== 'copy' && !parentMoved) continue;
     const st = parentMoved || s.how === 'copy' ? lstatOr(w.src(path)) : undefined;
     const same =
       st !== undefined &&
-      (s.how === 'link'
-        ? st.isFile() && st.ino === s.ino
-        : s.how === 'copy'
-          ? st.isFile() && sameStat(s, st) && !racy(s)
-          : s.how === 'symlink'
-            ? st.isSymbolicLink() && sameStat(s, st)
-            : !st.isFile() && !st.isSymbolicLink() && !st.isDirectory() && st.ino === s.ino);
+      (s.how === 'copy'
+        ? st.isFile() && sameStat(s, st) && !racy(s)
+        : s.how === 'symlink'
+          ? st.isSymbolicLink() && sameStat(s, st)
+          : !st.isFile() && !st.isSymbolicLink() && !st.isDirectory() && st.ino === s.ino);
     if (same) continue;
     w.open(parent);
     if (s.how === 'skip') c.entries.delete(path);
