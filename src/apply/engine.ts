@@ -11,14 +11,7 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import {
-  createBackup,
-  findRunningProcesses,
-  refuseIfRestoreInterrupted,
-  startService,
-  stopService,
-  verifyBackup,
-} from '../backup/index.ts';
+import { findRunningProcesses, refuseIfRestoreInterrupted } from '../backup/index.ts';
 import { UpliftError } from '../errors/index.ts';
 import { isBinary } from '../merge/index.ts';
 import { type PackManifest, verifyPack } from '../pack/index.ts';
@@ -33,6 +26,19 @@ import {
   ownLike,
 } from './carry.ts';
 import { finishRun, type HistoryEntry, type HistoryHop } from './history.ts';
+import {
+  backupStep,
+  commitStep,
+  type HopContext,
+  HopFailure,
+  hopEvents,
+  planMismatch,
+  probeStep,
+  rollBack,
+  startStep,
+  stopStep,
+  timed,
+} from './hop-steps.ts';
 import { type HopStep, Journal } from './journal.ts';
 import { acquireLock, releaseLock } from './lock.ts';
 import { type HopMethodName, hopMethod, type VendorInstallerOptions } from './methods/index.ts';
@@ -192,64 +198,6 @@ function wrapStageError(err: unknown, where: string): unknown {
     hint: 'Fix the cause, then run uplift apply again; the installation was not changed.',
     unchanged: true,
   });
-}
-
-export interface HopContext {
-  o: ApplyOptions;
-  p: StatePaths;
-  j: Journal;
-  hop: number;
-  step: PlanStep;
-  wasRunning: boolean;
-  report: HopReport;
-}
-
-/** Where a hop failed, for the rollback decision. */
-export class HopFailure extends Error {
-  readonly step: HopStep;
-  readonly stopped: boolean;
-  readonly error: unknown;
-  constructor(step: HopStep, stopped: boolean, error: unknown) {
-    super((error as Error).message);
-    this.step = step;
-    this.stopped = stopped;
-    this.error = error;
-  }
-}
-
-/**
- * Backs up each folder to its file and proves every backup restorable (the hop's backup step). On
- * any failure every file of this step is removed and the step fails with UPLIFT_APPLY_BACKUP_FAILED.
- */
-export async function backUpVerified(
-  backups: { dir: string; out: string }[],
-  before: string,
-): Promise<void> {
-  try {
-    for (const b of backups) {
-      await createBackup({ install: b.dir, out: b.out });
-      await verifyBackup(b.out);
-    }
-  } catch (err) {
-    for (const b of backups)
-      for (const f of [b.out, `${b.out}.sha256`]) await rm(f, { force: true });
-    const e = err as UpliftError;
-    throw new UpliftError(
-      'UPLIFT_APPLY_BACKUP_FAILED',
-      `the backup before ${before} failed: ${e.code ?? ''} ${e.message}`,
-      {
-        cause: err,
-        hint: e.hint ?? 'Free space beside the installation, then run uplift apply again.',
-        unchanged: true,
-      },
-    );
-  }
-}
-
-/** Stops the installation's service when any of its processes runs (the stop step: downtime starts). */
-export async function stopIfRunning(install: string): Promise<void> {
-  if ((await findRunningProcesses(install)).length > 0)
-    await stopService(install, { code: 'UPLIFT_APPLY_STOP_FAILED' });
 }
 
 /**
@@ -455,32 +403,10 @@ function carryOptions(o: ApplyOptions, tree: string, staged: StageResult): Carry
   };
 }
 
-export async function timed<T>(
-  ctx: HopContext,
-  step: HopStep,
-  stopped: boolean,
-  data: () => Record<string, unknown>,
-  fn: () => Promise<T>,
-): Promise<T> {
-  const t = performance.now();
-  await ctx.j.append(ctx.hop, step, 'begin', step === 'switch' ? data() : {});
-  crashPoint(`${step}:begin`);
-  let out: T;
-  try {
-    out = await fn();
-  } catch (err) {
-    throw new HopFailure(step, stopped, err);
-  }
-  ctx.report.stepSeconds[step] = Math.round(performance.now() - t) / 1000;
-  await ctx.j.append(ctx.hop, step, 'done', step === 'switch' ? {} : data());
-  crashPoint(`${step}:done`);
-  return out;
-}
-
 export async function runHop(ctx: HopContext): Promise<void> {
   const { o, p, j, hop, report } = ctx;
   const hp = hopPaths(p, j.runId, hop);
-  const ev = (s: string) => o.onEvent?.(`[${report.from} → ${report.to}] ${s}`);
+  const ev = hopEvents(ctx);
   let verified: { manifest: PackManifest; sha256: string; keyid: string } | undefined;
   let staged: StageResult | undefined;
   let carry: CarryOptions | undefined;
@@ -500,23 +426,13 @@ export async function runHop(ctx: HopContext): Promise<void> {
         stageInto: hp.pack,
       });
       const want = ctx.step.pack?.sha256;
+      const hint = 'Fetch the pack the plan names again.';
       if (want && want !== r.sha256)
-        throw new UpliftError(
-          'UPLIFT_APPLY_PLAN_MISMATCH',
-          `${report.pack} has SHA-256 ${r.sha256}, the plan names ${want}`,
-          {
-            hint: 'Fetch the pack the plan names again.',
-            unchanged: true,
-          },
-        );
+        throw planMismatch(`${report.pack} has SHA-256 ${r.sha256}, the plan names ${want}`, hint);
       if (r.manifest.to !== report.to)
-        throw new UpliftError(
-          'UPLIFT_APPLY_PLAN_MISMATCH',
+        throw planMismatch(
           `${report.pack} upgrades to ${r.manifest.to}, the plan's hop to ${report.to}`,
-          {
-            hint: 'Fetch the pack the plan names again.',
-            unchanged: true,
-          },
+          hint,
         );
       verified = { manifest: r.manifest, sha256: r.sha256, keyid: r.keyid };
       report.kind = r.manifest.kind;
@@ -565,30 +481,13 @@ export async function runHop(ctx: HopContext): Promise<void> {
   const stagedResult = staged as StageResult;
 
   ev('back up the installation');
-  await timed(
-    ctx,
-    'backup',
-    false,
-    () => ({ file: hp.backup }),
-    async () => {
-      await backUpVerified([{ dir: o.install, out: hp.backup }], 'the switch');
-      report.backup = hp.backup;
-    },
-  );
+  await backupStep(ctx, [{ dir: o.install, out: hp.backup }], 'the switch', {
+    file: hp.backup,
+  });
 
-  await timed(
-    ctx,
-    'stop',
-    true,
-    () => ({ wasRunning: ctx.wasRunning }),
-    async () => {
-      await runHooks(o.install, hp.pack, manifest, 'before-stop', report.migrations);
-      ev('stop the service (downtime starts)');
-      await stopIfRunning(o.install);
-      await runHooks(o.install, hp.pack, manifest, 'after-stop', report.migrations);
-    },
-  );
-  const downtimeStart = performance.now();
+  const hooks = (phase: PackManifest['hooks'][number]['phase']) =>
+    runHooks(o.install, hp.pack, manifest, phase, report.migrations);
+  const downtimeStart = await stopStep(ctx, hooks);
 
   ev('switch to the new version');
   await timed(
@@ -640,34 +539,14 @@ export async function runHop(ctx: HopContext): Promise<void> {
     () => ({ ...report.migrations }),
     async () => {
       await runMigrations(o.install, hp.old, hp.pack, manifest, report.migrations);
-      await runHooks(o.install, hp.pack, manifest, 'before-start', report.migrations);
+      await hooks('before-start');
     },
   );
 
-  let url: string | undefined;
-  ev('start the new version');
-  await timed(
-    ctx,
-    'start',
-    true,
-    () => ({}),
-    async () => {
-      await startService(o.install, { code: 'UPLIFT_APPLY_START_FAILED', changed: true });
-      await runHooks(o.install, hp.pack, manifest, 'after-start', report.migrations);
-    },
-  );
-  ev('probe');
-  await timed(
-    ctx,
-    'probe',
-    true,
-    () => ({ url }),
-    async () => {
-      const r = await probeService(o.install, o.product, report.to);
-      url = r.url;
-    },
-  );
-  report.downtimeSeconds = Math.round(performance.now() - downtimeStart) / 1000;
+  await startStep(ctx, () => hooks('after-start'));
+  const { url } = await probeStep(ctx, downtimeStart, async () => ({
+    url: (await probeService(o.install, o.product, report.to)).url,
+  }));
   ev(`smoke test (downtime was ${report.downtimeSeconds} s)`);
   await timed(
     ctx,
@@ -679,18 +558,9 @@ export async function runHop(ctx: HopContext): Promise<void> {
     },
   );
 
-  await timed(
-    ctx,
-    'commit',
-    true,
-    () => ({ old: hp.old, backup: hp.backup }),
-    async () => {
-      await finishCommit(p, j.runId, hop, report.from, report.to);
-      if (!ctx.wasRunning)
-        await stopService(o.install, { code: 'UPLIFT_APPLY_STOP_FAILED', changed: true });
-    },
+  await commitStep(ctx, { old: hp.old, backup: hp.backup }, () =>
+    finishCommit(p, j.runId, hop, report.from, report.to),
   );
-  report.outcome = 'committed';
 }
 
 /**
@@ -820,36 +690,23 @@ export async function rollbackHop(
 ): Promise<void> {
   const hp = hopPaths(p, j.runId, hop);
   const install = p.install;
-  await j.append(hop, 'rollback', 'begin', { old: hp.old, failed: hp.failed });
-  crashPoint('rollback:begin');
-  onEvent?.('roll back: stop the new version, put the old one back');
-  if (
-    (await exists(hp.old)) &&
-    (await exists(install)) &&
-    (await findRunningProcesses(install)).length > 0
-  )
-    await stopService(install, { code: 'UPLIFT_APPLY_STOP_FAILED', changed: true }).catch(
-      async () => {
-        for (const r of await findRunningProcesses(install)) process.kill(r.pid, 'SIGKILL');
-      },
-    );
-  if (await exists(hp.old)) {
-    if (await exists(install)) {
-      await rm(hp.failed, { recursive: true, force: true });
-      await rename(install, hp.failed);
-      crashPoint('rollback:between');
-    }
-    await rename(hp.old, install);
-    fsyncDir(dirname(install));
-    fsyncDir(p.dir);
-  }
-  await rm(hp.stage, { recursive: true, force: true });
-  if (wasRunning && (await findRunningProcesses(install)).length === 0) {
-    onEvent?.('start the old version again');
-    await startService(install, { code: 'UPLIFT_APPLY_START_FAILED', changed: true });
-  }
-  await j.append(hop, 'rollback', 'done', {});
-  crashPoint('rollback:done');
+  await rollBack(p, j, hop, wasRunning, onEvent, {
+    record: { old: hp.old, failed: hp.failed },
+    event: 'roll back: stop the new version, put the old one back',
+    // Only a switched-in new version is stopped: before the switch the old one is down already.
+    stopFirst: async () => (await exists(hp.old)) && (await exists(install)),
+    undo: async () => {
+      if (!(await exists(hp.old))) return;
+      if (await exists(install)) {
+        await rm(hp.failed, { recursive: true, force: true });
+        await rename(install, hp.failed);
+        crashPoint('rollback:between');
+      }
+      await rename(hp.old, install);
+      fsyncDir(dirname(install));
+      fsyncDir(p.dir);
+    },
+  });
 }
 
 export { acquireLock, releaseLock };

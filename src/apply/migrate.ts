@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { UpliftError } from '../errors/index.ts';
 import type { PackManifest } from '../pack/index.ts';
+import { runScript, type ScriptResult } from '../util/index.ts';
 
 type HookPhase = PackManifest['hooks'][number]['phase'];
 
@@ -11,35 +11,15 @@ type HookPhase = PackManifest['hooks'][number]['phase'];
  * Runs a pack script (`node` or `sh`) in the installation with the given arguments: hooks get the
  * installation directory; configuration migrations get `OLD_INSTALL NEW_INSTALL` (docs/pack-format.md).
  */
-function runScript(
+function runPackScript(
   kind: 'node' | 'sh',
   script: string,
   install: string,
   args: string[],
   timeoutMs: number,
-): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const cmd = kind === 'node' ? process.execPath : '/bin/sh';
-    const child = spawn(cmd, [script, ...args], {
-      cwd: install,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    const take = (b: Buffer) => {
-      if (output.length < 8192) output += b.toString('utf8');
-    };
-    child.stdout.on('data', take);
-    child.stderr.on('data', take);
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output: output.trim() });
-    });
-  });
+): Promise<ScriptResult> {
+  const cmd = kind === 'node' ? process.execPath : '/bin/sh';
+  return runScript(cmd, [script, ...args], { cwd: install, timeoutMs, until: 'close' });
 }
 
 function migrationFailed(what: string, detail: string): UpliftError {
@@ -80,7 +60,7 @@ export async function runMigrations(
   }
   for (const c of m.migrations.config) {
     const script = join(packDir, c.script.path);
-    const r = await runScript(c.run, script, install, [oldInstall, install], 300_000).catch(
+    const r = await runPackScript(c.run, script, install, [oldInstall, install], 300_000).catch(
       (err: Error) => ({ code: -1, output: err.message }),
     );
     if (r.code !== 0)
@@ -101,7 +81,7 @@ export async function runHooks(
   report: MigrationReport,
 ): Promise<void> {
   for (const h of m.hooks.filter((x) => x.phase === phase)) {
-    const r = await runScript(
+    const r = await runPackScript(
       h.run,
       join(packDir, h.script.path),
       install,

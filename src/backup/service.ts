@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { access, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type UpliftCode, UpliftError } from '../errors/index.ts';
+import { runScript } from '../util/index.ts';
 
 /** A process named by a pid file under `<install>/var/run`. */
 export interface RunningProcess {
@@ -52,38 +52,6 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-interface ScriptResult {
-  code: number | null;
-  output: string;
-}
-
-/**
- * Runs an installation's control script. Resolves on the script's exit, not on its streams' close:
- * a start script leaves the server running in the background, still holding inherited pipes.
- */
-function runScript(script: string, cwd: string, timeoutMs: number): Promise<ScriptResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(script, [], { cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: false });
-    let output = '';
-    const take = (b: Buffer) => {
-      if (output.length < 8192) output += b.toString('utf8');
-    };
-    child.stdout.on('data', take);
-    child.stderr.on('data', take);
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      child.stdout.destroy();
-      child.stderr.destroy();
-      resolve({ code, output: output.trim() });
-    });
-  });
-}
-
 async function exists(p: string): Promise<boolean> {
   try {
     await access(p);
@@ -121,10 +89,12 @@ export async function stopService(install: string, opts: ServiceControlOptions):
   const script = join(install, 'bin/stop_all');
   let output = '';
   if (await exists(script)) {
-    const r = await runScript(script, install, timeoutMs).catch((err: Error) => ({
-      code: -1,
-      output: err.message,
-    }));
+    const r = await runScript(script, [], { cwd: install, timeoutMs, until: 'exit' }).catch(
+      (err: Error) => ({
+        code: -1,
+        output: err.message,
+      }),
+    );
     output = r.output;
     if (r.code !== 0)
       throw new UpliftError(
@@ -170,10 +140,12 @@ export async function startService(
       hint: 'Start the service the way this installation is normally started.',
       unchanged: !opts.changed,
     });
-  const r = await runScript(script, install, timeoutMs).catch((err: Error) => ({
-    code: -1,
-    output: err.message,
-  }));
+  const r = await runScript(script, [], { cwd: install, timeoutMs, until: 'exit' }).catch(
+    (err: Error) => ({
+      code: -1,
+      output: err.message,
+    }),
+  );
   if (r.code !== 0)
     throw new UpliftError(
       opts.code,

@@ -12,5 +12,6 @@ export {
   writeFileDurably,
 } from './durable.ts';
 export { formatBytes, formatDuration, formatValue } from './format.ts';
+export { type RunScriptOptions, runScript, type ScriptResult } from './run-script.ts';
 export { writeAtomically } from './write-atomically.ts';
 export { parseXmlText, type XmlParseError } from './xml.ts';

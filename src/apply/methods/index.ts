@@ -1,5 +1,5 @@
-import type { HopContext } from '../engine.ts';
 import { finishCommit, rollbackHop, runHop } from '../engine.ts';
+import type { HopContext } from '../hop-steps.ts';
 import type { Journal } from '../journal.ts';
 import type { StatePaths } from '../paths.ts';
 import {

@@ -4,13 +4,7 @@ import { copyFile, mkdir, open, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
-import {
-  findRunningProcesses,
-  readBackupInfo,
-  restoreBackup,
-  startService,
-  stopService,
-} from '../../backup/index.ts';
+import { findRunningProcesses, readBackupInfo, restoreBackup } from '../../backup/index.ts';
 import { loadCatalog } from '../../catalog/index.ts';
 import { UpliftError } from '../../errors/index.ts';
 import { loadProfile } from '../../profile/index.ts';
@@ -20,8 +14,18 @@ import {
   type VendorPackReport,
   verifyVendorPack,
 } from '../../vendor-pack/index.ts';
-import type { HopContext } from '../engine.ts';
-import { backUpVerified, stopIfRunning, timed } from '../engine.ts';
+import {
+  backupStep,
+  commitStep,
+  type HopContext,
+  hopEvents,
+  planMismatch,
+  probeStep,
+  rollBack,
+  startStep,
+  stopStep,
+  timed,
+} from '../hop-steps.ts';
 import type { Journal } from '../journal.ts';
 import { hopPaths, type StatePaths } from '../paths.ts';
 import { probeService } from '../probe.ts';
@@ -268,7 +272,7 @@ export async function runVendorHop(ctx: HopContext): Promise<void> {
   const v = o.vendorInstaller;
   if (!v) throw new Error('vendor-installer: no installer settings');
   const hp = hopPaths(p, j.runId, hop);
-  const ev = (s: string) => o.onEvent?.(`[${report.from} → ${report.to}] ${s}`);
+  const ev = hopEvents(ctx);
   const zipCopy = join(hp.stage, basename(report.pack));
   const extracted = join(hp.stage, 'pack');
   let staged: Staged | undefined;
@@ -298,18 +302,16 @@ export async function runVendorHop(ctx: HopContext): Promise<void> {
         installed: report.from,
       });
       if (!catalog.scheme.equals(r.release, report.to))
-        throw new UpliftError(
-          'UPLIFT_APPLY_PLAN_MISMATCH',
+        throw planMismatch(
           `${r.fileName} leads to ${r.release}, the plan's hop to ${report.to}`,
-          { hint: 'Use the pack the plan names for this hop.', unchanged: true },
+          'Use the pack the plan names for this hop.',
         );
       for (const k of ['md5', 'sha256'] as const) {
         const want = ctx.step.pack?.[k];
         if (want && want !== r.checksums[k].actual)
-          throw new UpliftError(
-            'UPLIFT_APPLY_PLAN_MISMATCH',
+          throw planMismatch(
             `${r.fileName} has ${k} ${r.checksums[k].actual}, the plan names ${want}`,
-            { hint: 'Download the pack the plan names again.', unchanged: true },
+            'Download the pack the plan names again.',
           );
       }
       staged = {
@@ -336,108 +338,54 @@ export async function runVendorHop(ctx: HopContext): Promise<void> {
   );
 
   ev('back up the installation and the installer directory');
-  await timed(
+  await backupStep(
     ctx,
-    'backup',
-    false,
-    () => ({ file: hp.backup, installer: installerBackup }),
-    async () => {
-      await mkdir(p.backups, { recursive: true, mode: 0o700 });
-      await backUpVerified(
-        [
-          { dir: o.install, out: hp.backup },
-          { dir: v.installerDir, out: installerBackup },
-        ],
-        'the update',
-      );
-      report.backup = hp.backup;
-    },
+    [
+      { dir: o.install, out: hp.backup },
+      { dir: v.installerDir, out: installerBackup },
+    ],
+    'the update',
+    { file: hp.backup, installer: installerBackup },
   );
 
-  await timed(
-    ctx,
-    'stop',
-    true,
-    () => ({ wasRunning: ctx.wasRunning }),
-    async () => {
-      ev('stop the service (downtime starts)');
-      await stopIfRunning(o.install);
-    },
-  );
-  const downtimeStart = performance.now();
+  const downtimeStart = await stopStep(ctx);
 
-  ev(`installer update: ./update.sh -i ${s.installerUpdate}`);
-  await timed(
-    ctx,
-    'installer-update',
-    true,
-    () => ({ file: s.installerUpdate }),
-    async () => {
-      await runUpdate(
-        v,
-        ['-i', join(extracted, s.installerUpdate)],
-        logFile(p, j.runId, hop, 'installer-update'),
-        'the installer update (UpgradeStep1)',
-      );
-    },
-  );
-
-  ev(`product update: ./update.sh -i ${s.productUpdate}`);
-  await timed(
-    ctx,
+  // The guide's two update steps, each `./update.sh [ARGS] -i <file>` in the installer directory.
+  const update = async (
+    step: 'installer-update' | 'product-update',
+    file: string,
+    what: string,
+    args: string[] = [],
+  ) => {
+    ev(`${step.replace('-', ' ')}: ./update.sh -i ${file}`);
+    await timed(
+      ctx,
+      step,
+      true,
+      () => ({ file }),
+      () =>
+        runUpdate(v, [...args, '-i', join(extracted, file)], logFile(p, j.runId, hop, step), what),
+    );
+  };
+  await update('installer-update', s.installerUpdate, 'the installer update (UpgradeStep1)');
+  await update(
     'product-update',
-    true,
-    () => ({ file: s.productUpdate }),
-    async () => {
-      await runUpdate(
-        v,
-        [
-          ...(v.javaArgument ? ['-javaargument', v.javaArgument] : []),
-          '-i',
-          join(extracted, s.productUpdate),
-        ],
-        logFile(p, j.runId, hop, 'product-update'),
-        'the product update (UpgradeStep2)',
-      );
-    },
+    s.productUpdate,
+    'the product update (UpgradeStep2)',
+    v.javaArgument ? ['-javaargument', v.javaArgument] : [],
   );
 
   // The guide: "all services except for TM will be started automatically" by the product update;
   // start_all brings up the rest (TM).
-  ev('start the new version');
-  await timed(
-    ctx,
-    'start',
-    true,
-    () => ({}),
-    async () => {
-      await startService(o.install, { code: 'UPLIFT_APPLY_START_FAILED', changed: true });
-    },
-  );
-  ev('probe');
-  await timed(
-    ctx,
-    'probe',
-    true,
-    () => ({}),
-    async () => {
-      await probeVendor(o.install, o.product, report.to);
-    },
-  );
-  report.downtimeSeconds = Math.round(performance.now() - downtimeStart) / 1000;
+  await startStep(ctx);
+  await probeStep(ctx, downtimeStart, async () => {
+    await probeVendor(o.install, o.product, report.to);
+    return {};
+  });
 
-  await timed(
-    ctx,
-    'commit',
-    true,
-    () => ({ backup: hp.backup, installerBackup }),
-    async () => {
-      await finishVendorCommit(p, j.runId, hop);
-      if (!ctx.wasRunning)
-        await stopService(o.install, { code: 'UPLIFT_APPLY_STOP_FAILED', changed: true });
-    },
+  await commitStep(ctx, { backup: hp.backup, installerBackup }, () =>
+    finishVendorCommit(p, j.runId, hop),
   );
-  report.outcome = 'committed';
 }
 
 /** What a vendor-installer commit leaves (idempotent): staging removed; both backups kept for `uplift rollback`. */
@@ -467,30 +415,20 @@ export async function rollbackVendorHop(
   onEvent?: (s: string) => void,
 ): Promise<void> {
   const hp = hopPaths(p, j.runId, hop);
-  const install = p.install;
-  await j.append(hop, 'rollback', 'begin', { backup: hp.backup });
-  crashPoint('rollback:begin');
-  onEvent?.('roll back: stop the new version, restore the installation and the installer');
-  if ((await exists(install)) && (await findRunningProcesses(install)).length > 0)
-    await stopService(install, { code: 'UPLIFT_APPLY_STOP_FAILED', changed: true }).catch(
-      async () => {
-        for (const r of await findRunningProcesses(install)) process.kill(r.pid, 'SIGKILL');
-      },
-    );
-  if (!(await exists(hp.backup)))
-    throw new UpliftError(
-      'UPLIFT_APPLY_ROLLBACK_FAILED',
-      `the hop's backup ${hp.backup} is missing; the installation cannot be restored`,
-      { hint: 'Restore the installation from your own backup.' },
-    );
-  await restoreBackup({ backup: hp.backup, install, stop: true, start: false });
-  crashPoint('rollback:between');
-  await restoreCompanionBackups(hp.backup);
-  await rm(hp.stage, { recursive: true, force: true });
-  if (wasRunning && (await findRunningProcesses(install)).length === 0) {
-    onEvent?.('start the old version again');
-    await startService(install, { code: 'UPLIFT_APPLY_START_FAILED', changed: true });
-  }
-  await j.append(hop, 'rollback', 'done', {});
-  crashPoint('rollback:done');
+  await rollBack(p, j, hop, wasRunning, onEvent, {
+    record: { backup: hp.backup },
+    event: 'roll back: stop the new version, restore the installation and the installer',
+    stopFirst: () => exists(p.install),
+    undo: async () => {
+      if (!(await exists(hp.backup)))
+        throw new UpliftError(
+          'UPLIFT_APPLY_ROLLBACK_FAILED',
+          `the hop's backup ${hp.backup} is missing; the installation cannot be restored`,
+          { hint: 'Restore the installation from your own backup.' },
+        );
+      await restoreBackup({ backup: hp.backup, install: p.install, stop: true, start: false });
+      crashPoint('rollback:between');
+      await restoreCompanionBackups(hp.backup);
+    },
+  });
 }
