@@ -1,4 +1,4 @@
-/** mulberry32: a small seeded PRNG, identical on every run, so generated bench data is too. */
+/** mulberry32: a small seeded PRNG, identical on every run, so generated bench and test data are too. */
 export function createRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {

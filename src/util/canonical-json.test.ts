@@ -1,21 +1,10 @@
 import canonicalizeModule from 'canonicalize';
 import { describe, expect, it } from 'vitest';
+import { createRandom } from '../../bench/random.ts';
 import { canonicalJson } from './canonical-json.ts';
 
 // The `canonicalize` package (RFC 8785's reference for JavaScript) is the oracle.
 const canonicalize = canonicalizeModule as unknown as (value: unknown) => string | undefined;
-
-/** A small seeded generator, so a failure names a case that can be run again. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 const pieces = [
   'a',
@@ -67,7 +56,7 @@ function value(next: () => number, depth: number): unknown {
 describe('canonicalJson', () => {
   it('writes what the RFC 8785 reference writes, for 2,000 generated values', () => {
     for (let seed = 1; seed <= 2000; seed++) {
-      const v = value(random(seed), 0);
+      const v = value(createRandom(seed), 0);
       expect(canonicalJson(v), `seed ${seed}`).toBe(canonicalize(v));
     }
   });

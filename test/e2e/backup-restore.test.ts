@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createRandom } from '../../bench/random.ts';
 import {
   countRows,
   damageInstallTree,
@@ -263,15 +264,8 @@ describe('crash safety', () => {
     const t0 = performance.now();
     expect(uplift(['restore', out, '--install', ws.install]).code).toBe(0);
     const full = performance.now() - t0;
-    // mulberry32, printed so a failure can be replayed.
-    let seed = 1234567;
-    const random = () => {
-      seed = (seed + 0x6d2b79f5) >>> 0;
-      let t = seed;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
+    // Seeded, so a failure can be replayed.
+    const random = createRandom(1234567);
     const outcomes = new Set<string>();
 
     for (let i = 0; i < 8; i++) {
