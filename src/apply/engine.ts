@@ -45,6 +45,7 @@ import { type HopMethodName, hopMethod, type VendorInstallerOptions } from './me
 import { type MigrationReport, runHooks, runMigrations } from './migrate.ts';
 import { hopPaths, type StatePaths, statePaths, versionSlug } from './paths.ts';
 import { probeService, smokeTest } from './probe.ts';
+import { defaultKeepRuns, pruneBackups } from './prune.ts';
 import { changedSinceStaging, type StageResult, stageTree } from './stage.ts';
 import { exists, hashFile, sha256Of, type VendorManifest } from './tree.ts';
 
@@ -68,6 +69,8 @@ export interface ApplyOptions {
   method?: HopMethodName;
   /** The `vendor-installer` method's settings (the profile's `apply.vendorInstaller`, resolved). */
   vendorInstaller?: VendorInstallerOptions;
+  /** Keep the backups of this many runs, this one included (default 3); see src/apply/prune.ts. */
+  keepRuns?: number;
 }
 
 export interface HopReport {
@@ -97,6 +100,8 @@ export interface ApplyResult {
   outcome: 'committed';
   hops: HopReport[];
   recoveredLock?: { reason: string; pid?: number };
+  /** Backups removed after the commit (src/apply/prune.ts): this run's middle hops, older runs. */
+  prunedBackups: string[];
   seconds: number;
 }
 
@@ -349,6 +354,7 @@ export async function runApply(o: ApplyOptions): Promise<ApplyResult> {
   await j.append(-1, 'run', 'done', { outcome: 'committed' });
   crashPoint('run:done');
   await finishRun(p, entry('committed'));
+  const prunedBackups = await pruneBackups(p, runId, hops.length, o.keepRuns ?? defaultKeepRuns);
   await releaseLock(p);
   if (stop) throw manualStepError(stop, hops.length);
   return {
@@ -366,6 +372,7 @@ export async function runApply(o: ApplyOptions): Promise<ApplyResult> {
           },
         }
       : {}),
+    prunedBackups,
     seconds: Math.round(performance.now() - started) / 1000,
   };
 }

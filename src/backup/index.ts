@@ -8,6 +8,7 @@ export {
   createBackup,
   defaultGzipLevel,
 } from './create.ts';
+export { checksumFile } from './durable.ts';
 export {
   journalPath,
   type Recovery,

@@ -557,6 +557,10 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       '--catalog <file>',
       "vendor-installer products: the catalog to check the vendor's zips against (default: the profile's)",
     )
+    .option(
+      '--keep-runs <n>',
+      "keep the backups of this many runs, this one included (default 3); of this run only the first and last hop's",
+    )
     .option('--yes', 'do not ask for confirmation (required when standard input is not a terminal)')
     .option(
       '--dry-run',

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -13,6 +13,7 @@ import {
   applyArgs,
   prepareApplyFixture,
   startFreshInstall,
+  stateDir,
   upliftAsync,
 } from '../util/apply-skiff.ts';
 import { repoRoot } from '../util/run-cli.ts';
@@ -91,6 +92,20 @@ describe('the sample installation along its whole path to 5.5 GA', () => {
     expect(hops.map((h) => h.to)).toContain('5.3.3 GA');
     expect(hops.at(-1)).toEqual({ from: '5.4 Patch 2', to });
     for (const h of result.hops) expect(h).toMatchObject({ outcome: 'committed', kind: 'delta' });
+    // Backups: the installation before the run (first hop) and before the last hop are kept.
+    const last = hops.length - 1;
+    const backupsDir = join(stateDir(install), 'backups');
+    expect((await readdir(backupsDir)).sort()).toEqual(
+      [0, last].flatMap((h) => [
+        `${result.runId}-${h}.tar.gz`,
+        `${result.runId}-${h}.tar.gz.sha256`,
+      ]),
+    );
+    expect(result.prunedBackups).toEqual(
+      Array.from({ length: last - 1 }, (_, h) =>
+        join(backupsDir, `${result.runId}-${h + 1}.tar.gz`),
+      ),
+    );
     const migrated = result.hops.find((h: { to: string }) => h.to === '5.3.3 GA').migrations;
     expect(JSON.stringify(migrated)).toContain('transfers-to-file-tracking');
     expect(await readFile(join(install, 'version'), 'utf8')).toBe(`${to}\n`);

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -215,4 +216,22 @@ describe('uplift apply on a running skiff installation', () => {
     expect((await hashTree(install, { ignore: runtimeState })).hash).toBe(oldTree);
     expect(JSON.parse(uplift(['history', '--install', install, '--json']).stdout).runs).toEqual([]);
   }, 120_000);
+
+  it.each(['0', '-1', '2.5', 'all'])(
+    'refuses --keep-runs %s with exit 2, changing nothing',
+    async (n) => {
+      const install = await freshInstall();
+
+      const r = uplift(applyArgs(fx, install, '--keep-runs', n));
+
+      expect(r.code, r.stderr).toBe(2);
+      expect(JSON.parse(r.stdout).error).toMatchObject({
+        code: 'UPLIFT_USAGE',
+        message: `--keep-runs ${n} is not a whole number of at least 1`,
+      });
+      expect((await hashTree(install, { ignore: runtimeState })).hash).toBe(oldTree);
+      expect(existsSync(stateDir(install))).toBe(false);
+    },
+    120_000,
+  );
 });

@@ -30,6 +30,8 @@ export interface ApplyCommandOptions {
   dryRun?: boolean;
   /** vendor-installer: a catalog to check the vendor's zips against instead of the profile's. */
   catalog?: string;
+  /** Keep the backups of this many runs, this one included (`--keep-runs`, default 3). */
+  keepRuns?: string;
 }
 
 export interface ApplyIo {
@@ -208,6 +210,7 @@ function packsDirOf(dir: string | undefined): string {
 
 /** `uplift apply`. */
 export async function handler(opts: ApplyCommandOptions, io: ApplyIo): Promise<CommandResult> {
+  const keepRuns = keepRunsOf(opts.keepRuns);
   const install = await resolveInstall(opts.install, true);
   // Before planning: a run in progress (or crashed) makes the installation's facts meaningless.
   await refuseIfIncomplete(install);
@@ -234,6 +237,7 @@ export async function handler(opts: ApplyCommandOptions, io: ApplyIo): Promise<C
     platform: prepared.platform,
     vendorManifestPath: prepared.vendorManifestPath,
     ...(opts.baseTree ? { baseTree: resolve(opts.baseTree) } : {}),
+    ...(keepRuns !== undefined ? { keepRuns } : {}),
     onEvent: (line) => io.stderr(`${line}\n`),
   };
   if (prepared.plan.steps.length === 0)
@@ -285,6 +289,22 @@ export async function handler(opts: ApplyCommandOptions, io: ApplyIo): Promise<C
   return { data: r, text: renderApply(r), exitCode: ExitCode.ok };
 }
 
+/** `--keep-runs N`: a whole number of at least 1 (this run's backups are always kept). */
+function keepRunsOf(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UpliftError(
+      'UPLIFT_USAGE',
+      `--keep-runs ${text} is not a whole number of at least 1`,
+      {
+        hint: "Give how many runs' backups to keep, this run included, e.g. --keep-runs 3.",
+        unchanged: true,
+      },
+    );
+  return n;
+}
+
 function renderApply(r: ApplyResult): string {
   const lines = [
     `Upgraded ${r.install} from ${r.from} to ${r.to} in ${r.seconds} s (run ${r.runId})`,
@@ -300,6 +320,10 @@ function renderApply(r: ApplyResult): string {
     if (mig.length) lines.push(`    migrations: ${mig.join(', ')}`);
   }
   if (r.recoveredLock) lines.push(`  recovered a stale lock (${r.recoveredLock.reason})`);
+  if (r.prunedBackups.length > 0)
+    lines.push(
+      `  removed ${r.prunedBackups.length} older backup${r.prunedBackups.length === 1 ? '' : 's'} (--keep-runs); kept this run's first and last`,
+    );
   lines.push(`Undo the last hop with: uplift rollback --install ${r.install}`);
   return `${lines.join('\n')}\n`;
 }
