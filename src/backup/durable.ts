@@ -1,8 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { tempFileOf, writeFileDurably as writeDurable } from '../util/index.ts';
-import { isAlive } from './service.ts';
+import { isAlive, tempFileOf, writeFileDurably as writeDurable } from '../util/index.ts';
 
 export { crashPoint, fsyncDir, fsyncFile, syncTree } from '../util/index.ts';
 

@@ -21,7 +21,6 @@ export { readBackupInfo } from './read-archive.ts';
 export { type RestoreOptions, type RestoreResult, restoreBackup } from './restore.ts';
 export {
   findRunningProcesses,
-  isAlive,
   type RunningProcess,
   type ServiceControlOptions,
   startService,

@@ -1,8 +1,8 @@
 import { readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ExitCode, UpliftError } from '../errors/index.ts';
+import { isAlive } from '../util/index.ts';
 import { fsyncDir, removeStaleTemps, writeFileDurably } from './durable.ts';
-import { isAlive } from './service.ts';
 
 /**
  * The restore journal: one small JSON file beside the installation, `.<name>.uplift-restore.json`.

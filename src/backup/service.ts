@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { access, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type UpliftCode, UpliftError } from '../errors/index.ts';
-import { runScript } from '../util/index.ts';
+import { isAlive, runScript } from '../util/index.ts';
 
 /** A process named by a pid file under `<install>/var/run`. */
 export interface RunningProcess {
@@ -34,22 +33,6 @@ export async function findRunningProcesses(install: string): Promise<RunningProc
       found.push({ pidFile: `var/run/${name}`, pid });
   }
   return found;
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    // EPERM: it exists but belongs to another user.
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  try {
-    // Field 3 of /proc/<pid>/stat is the state; a zombie has exited and only waits to be reaped.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true;
-  }
 }
 
 async function exists(p: string): Promise<boolean> {

@@ -1,4 +1,5 @@
 import { readdir, readFile, statfs } from 'node:fs/promises';
+import { isAlive } from '../util/index.ts';
 import type { Host, ProcessInfo } from './types.ts';
 
 /** The host uplift runs on, read from the kernel: /proc and statfs. */
@@ -16,17 +17,6 @@ export function realHost(): Host {
     processes: listProcesses,
     isAlive,
   };
-}
-
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: the process exists but belongs to another user.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function listProcesses(): Promise<ProcessInfo[]> {

@@ -1,6 +1,7 @@
 import { readFile, readlink, stat } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { resolve, sep } from 'node:path';
+import { isAlive } from '../util/index.ts';
 
 /** The machine's platform in the catalogs' spelling: `linux-x86-64`, `linux-arm64`, `aix-power-64`. */
 export function hostPlatform(overrides: Readonly<Record<string, string>> = {}): {
@@ -85,14 +86,4 @@ export async function pidState(pid: number, roots: readonly string[]): Promise<P
   const args = cmdline.split('\0').filter((a) => a.startsWith('/'));
   const ours = args.some((a) => inside(resolve(a))) || (cwd !== undefined && inside(cwd));
   return ours ? 'running' : 'other-program';
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but belongs to another user.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

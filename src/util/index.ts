@@ -12,6 +12,17 @@ export {
   writeFileDurably,
 } from './durable.ts';
 export { formatBytes, formatDuration, formatValue } from './format.ts';
+export { isAlive, processStart, readBootId } from './process.ts';
+export {
+  type AcquiredLock,
+  type AcquireOptions,
+  acquireProcessLock,
+  type ProcessLock,
+  parseLock,
+  readProcessLock,
+  releaseProcessLock,
+  staleReason,
+} from './process-lock.ts';
 export { type RunScriptOptions, runScript, type ScriptResult } from './run-script.ts';
 export { writeAtomically } from './write-atomically.ts';
 export { parseXmlText, type XmlParseError } from './xml.ts';

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { journalPath, refuseIfRestoreInterrupted } from '../../backup/index.ts';
 import { UpliftError } from '../../errors/index.ts';
+import { parseLock } from '../../util/index.ts';
 import { fail, pass, warn } from '../result.ts';
 import type { Check, CheckContext, CheckResult } from '../types.ts';
 
@@ -14,14 +15,6 @@ export const id = 'one-upgrade-at-a-time';
  */
 export function lockFile(install: string): string {
   return join(dirname(install), `.${basename(install)}.uplift`, 'lock');
-}
-
-/** The lock's content: who holds it, on which boot, since when. */
-interface UpgradeLock {
-  pid: number;
-  /** The kernel boot id when the lock was taken: a pid from an earlier boot is no proof of life. */
-  bootId?: string;
-  startedAt?: string;
 }
 
 async function run(ctx: CheckContext): Promise<CheckResult> {
@@ -89,21 +82,6 @@ async function checkLock(ctx: CheckContext): Promise<CheckResult> {
     `run uplift resume --install ${ctx.install}: it recovers the lock and finishes or undoes that run`,
     details,
   );
-}
-
-function parseLock(text: string): UpgradeLock | undefined {
-  try {
-    const v = JSON.parse(text) as Partial<UpgradeLock> | null;
-    if (typeof v !== 'object' || v === null || !Number.isInteger(v.pid) || (v.pid as number) <= 0)
-      return undefined;
-    return {
-      pid: v.pid as number,
-      ...(typeof v.bootId === 'string' ? { bootId: v.bootId } : {}),
-      ...(typeof v.startedAt === 'string' ? { startedAt: v.startedAt } : {}),
-    };
-  } catch {
-    return undefined;
-  }
 }
 
 export const api: Check = { id, title: 'No other upgrade running on this installation', run };
