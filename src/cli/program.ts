@@ -445,7 +445,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     .option('--json', 'print JSON')
     .addHelpText(
       'after',
-      '\nAn interrupted fetch resumes where it stopped when run again (HTTP Range). HTTPS_PROXY, HTTP_PROXY and NO_PROXY are honoured.\nExit codes: 0 fetched and verified, 1 download failed or a pack did not verify (nothing unverified is kept), 2 bad input, 3 metadata refused (expired, replayed, badly signed) or a pack not in the index.\nExample: uplift fetch --install /opt/skiff --to latest --repo https://packs.example.com/skiff --root root.json',
+      '\nAn interrupted fetch resumes where it stopped when run again (HTTP Range). HTTPS_PROXY, HTTP_PROXY and NO_PROXY are honoured.\nExit codes: 0 fetched and verified, 1 download failed or a pack did not verify (nothing unverified is kept), 2 bad input, 3 metadata refused (expired, replayed, badly signed) or a pack not in the index, 4 another fetch is downloading into the same folder.\nExample: uplift fetch --install /opt/skiff --to latest --repo https://packs.example.com/skiff --root root.json',
     )
     .action(async (o) => {
       const { handler } = await import('./commands/fetch.ts');

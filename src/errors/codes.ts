@@ -98,6 +98,7 @@ export const codes = {
   UPLIFT_FETCH_TIMEOUT: ExitCode.failed,
   UPLIFT_FETCH_MISMATCH: ExitCode.failed,
   UPLIFT_FETCH_NOT_IN_INDEX: ExitCode.blocked,
+  UPLIFT_FETCH_LOCKED: ExitCode.locked,
   UPLIFT_FETCH_NO_PLATFORM: ExitCode.badInput,
   UPLIFT_FETCH_PLAN_INVALID: ExitCode.badInput,
   // apply, resume, rollback (docs/apply.md)

@@ -1,13 +1,15 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeRepoFixture, type RepoFixture, skiffHops } from '../../test/util/http-repo-fixture.ts';
 import { type RepoServer, startRepoServer } from '../../test/util/http-repo-server.ts';
 import { cleanUp, makeSkiffInstall } from '../../test/util/install-tree.ts';
 import { currentTime, rotateRoot } from '../repo/index.ts';
 import { generateKeyPair } from '../signing/index.ts';
-import { fetchPacks, formatDownloadProgress, redactUrl } from './index.ts';
+import { processStart, readBootId } from '../util/index.ts';
+import { fetchLockOf, fetchPacks, formatDownloadProgress, redactUrl } from './index.ts';
 
 let fx: RepoFixture;
 let install: string;
@@ -25,6 +27,63 @@ afterAll(async () => {
   await fx.cleanUp();
   await cleanUp();
   await rm(work, { recursive: true, force: true });
+});
+
+describe("fetch's lock on its folder", () => {
+  const fetchInto = (out: string) =>
+    fetchPacks({
+      install,
+      to: 'latest',
+      repo: fx.repo,
+      root: join(fx.repo, '1.root.json'),
+      out,
+      timeoutMs: 5000,
+      retries: 0,
+    });
+  const lockOf = (pid: number) =>
+    `${JSON.stringify({
+      pid,
+      bootId: readBootId(),
+      startedAt: new Date().toISOString(),
+      processStart: processStart(pid),
+      command: 'fetch',
+    })}\n`;
+
+  it('refuses with exit 4 while another live fetch holds the folder, and downloads nothing', async () => {
+    const out = join(work, 'held');
+    await mkdir(out);
+    const other = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      await writeFile(fetchLockOf(out), lockOf(other.pid as number));
+
+      const err = await fetchInto(out).catch((e: unknown) => e);
+
+      expect(err).toMatchObject({
+        code: 'UPLIFT_FETCH_LOCKED',
+        exitCode: 4,
+        message: expect.stringContaining(`pid ${other.pid}`),
+      });
+      expect(await readdir(out)).toEqual(['.uplift-fetch.lock']);
+    } finally {
+      other.kill();
+    }
+  });
+
+  it('takes over the lock of a fetch that died, downloads, and releases the lock', async () => {
+    const out = join(work, 'stale');
+    await mkdir(out);
+    const dead = spawnSync('true').pid as number;
+    await writeFile(fetchLockOf(out), lockOf(dead));
+
+    const r = await fetchInto(out);
+
+    expect(r.packs.map((p) => p.status)).toEqual(['downloaded']);
+    const left = (await readdir(out)).sort();
+    expect(left.filter((n) => n.startsWith('.uplift-fetch.lock'))).toEqual([
+      expect.stringMatching(/^\.uplift-fetch\.lock\.stale-\d+-\d+$/),
+    ]);
+    expect(left).toContain(basename(r.packs[0]?.file as string));
+  });
 });
 
 describe('fetchPacks', () => {

@@ -13,7 +13,7 @@ import {
   repositoryStateDir,
 } from '../repo/index.ts';
 import { trustOf } from '../signing/index.ts';
-import { cacheDir } from '../util/index.ts';
+import { acquireProcessLock, cacheDir, releaseProcessLock } from '../util/index.ts';
 import { isVendorPackFile, verifyVendorPack } from '../vendor-pack/index.ts';
 import { type DownloadResult, downloadFile } from './download.ts';
 import type { DownloadProgress } from './progress.ts';
@@ -141,6 +141,7 @@ export async function fetchPacks(o: FetchOptions): Promise<FetchResult> {
     });
 
   const source = await openRepository(o.repo, { timeoutMs: o.timeoutMs, retries: o.retries });
+  let locked: string | undefined;
   try {
     const initialRoot = o.root
       ? {
@@ -192,6 +193,26 @@ export async function fetchPacks(o: FetchOptions): Promise<FetchResult> {
       }),
     );
     await mkdir(out, { recursive: true });
+    // Two fetches into one folder would write the same `.part` files: the second waits its turn.
+    await acquireProcessLock(fetchLockOf(out), {
+      command: 'fetch',
+      locked: (held) =>
+        new UpliftError(
+          'UPLIFT_FETCH_LOCKED',
+          `another uplift fetch (pid ${held.pid}, since ${held.startedAt}) is downloading into ${out}`,
+          {
+            hint: `Wait for pid ${held.pid} to finish, or give this one another --out.`,
+            location: { file: fetchLockOf(out) },
+            unchanged: true,
+          },
+        ),
+      busy: () =>
+        new UpliftError('UPLIFT_FETCH_LOCKED', `cannot take the lock ${fetchLockOf(out)}`, {
+          hint: 'Other fetches are taking and releasing the lock; try again.',
+          unchanged: true,
+        }),
+    });
+    locked = out;
     const packs: FetchedPack[] = [];
     for (const { step, entry } of wanted) {
       const dest = join(out, basename(entry.path));
@@ -278,6 +299,12 @@ export async function fetchPacks(o: FetchOptions): Promise<FetchResult> {
       recovered: trust.recovered,
     };
   } finally {
+    if (locked) await releaseProcessLock(fetchLockOf(locked));
     await source.close();
   }
+}
+
+/** The lock a fetch holds on its download folder while it downloads. */
+export function fetchLockOf(out: string): string {
+  return join(out, '.uplift-fetch.lock');
 }

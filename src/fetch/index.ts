@@ -14,6 +14,7 @@ export {
   type FetchedPack,
   type FetchOptions,
   type FetchResult,
+  fetchLockOf,
   fetchPacks,
 } from './fetch.ts';
 export { redactUrl } from './http.ts';
