@@ -45,7 +45,10 @@ describe("the skiff catalog's packs", () => {
     }));
 
     expect(entries.length).toBeGreaterThan(0);
-    expect(sizes).toEqual(entries.map((e) => ({ file: e.file, size: e.size })));
+    expect(
+      sizes,
+      "the catalog's pack sizes differ from the built packs (skiff's code or the pack format changed): run npx tsx tools/skiff-pack-sizes.ts --write",
+    ).toEqual(entries.map((e) => ({ file: e.file, size: e.size })));
     expect(built.map((b) => b.size)).toEqual(sizes.map((s) => s.size));
   });
 
