@@ -8,14 +8,13 @@ import {
   type ApplyOptions,
   checkSameFilesystem,
   manualStepError,
-  packHops,
   readVendorManifest,
-  resolvePack,
 } from './engine.ts';
 import type { MergeOutcome } from './merge.ts';
 import { statePaths, versionSlug } from './paths.ts';
-import { refuseIfIncomplete } from './resume.ts';
+import { packHops, resolvePack } from './plan-hops.ts';
 import { type StageResult, stageTree } from './stage.ts';
+import { refuseIfIncomplete } from './status.ts';
 import { exists } from './tree.ts';
 
 export interface DryRunHop {

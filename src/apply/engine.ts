@@ -44,6 +44,7 @@ import { acquireLock, releaseLock } from './lock.ts';
 import { type HopMethodName, hopMethod, type VendorInstallerOptions } from './methods/index.ts';
 import { type MigrationReport, runHooks, runMigrations } from './migrate.ts';
 import { hopPaths, type StatePaths, statePaths, versionSlug } from './paths.ts';
+import { packHops, resolvePack } from './plan-hops.ts';
 import { probeService, smokeTest } from './probe.ts';
 import { defaultKeepRuns, pruneBackups } from './prune.ts';
 import { changedSinceStaging, type StageResult, stageTree } from './stage.ts';
@@ -110,16 +111,6 @@ export const defaultLinkGlobs = ['data/**'] as const;
 export function newRunId(): string {
   const t = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, 'Z');
   return `${t}-${randomBytes(3).toString('hex')}`;
-}
-
-/** The hops of a plan that apply runs, up to the first step it cannot (manual or fresh install). */
-export function packHops(plan: Plan): { hops: PlanStep[]; stop?: PlanStep } {
-  const hops: PlanStep[] = [];
-  for (const s of plan.steps) {
-    if (s.kind !== 'pack' || !s.pack || s.from === null || s.to === null) return { hops, stop: s };
-    hops.push(s);
-  }
-  return { hops };
 }
 
 export function manualStepError(s: PlanStep, done: number): UpliftError {
@@ -379,10 +370,6 @@ export async function runApply(o: ApplyOptions): Promise<ApplyResult> {
 
 function describe(err: unknown): { code: string; message: string } {
   return { code: (err as UpliftError).code ?? 'ERROR', message: (err as Error).message };
-}
-
-export function resolvePack(packsDir: string, s: PlanStep): string {
-  return join(packsDir, basename(s.pack?.file ?? ''));
 }
 
 function packMissing(file: string, dir: string): UpliftError {

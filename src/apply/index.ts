@@ -2,46 +2,53 @@
  * The apply engine: runs a plan's hops on an installation (verify, stage, backup, stop, switch,
  * migrate, start, probe, smoke, commit) under a checksummed, fsync'd journal; resume, rollback,
  * status and history. See docs/apply.md. Consumes a Plan (types only from plan/).
+ *
+ * The engine, dry run, resume and rollback pull in packs, merges, backups and vendor zips; they are
+ * loaded when first called, so `uplift status` and `uplift history` load only the state readers.
  */
+import type { DryRunResult } from './dry-run.ts';
+import type { ApplyOptions, ApplyResult } from './engine.ts';
+import type { ResumeResult, RollbackResult } from './resume.ts';
 
-export { crashPoint } from '../util/index.ts';
-export { type DryRunResult, dryRun } from './dry-run.ts';
-export {
-  type ApplyOptions,
-  type ApplyResult,
-  checkSameFilesystem,
-  defaultLinkGlobs,
-  type HopReport,
-  manualStepError,
-  packHops,
-  readVendorManifest,
-  resolvePack,
-  runApply,
-} from './engine.ts';
+export type { DryRunResult } from './dry-run.ts';
+export type { ApplyOptions, ApplyResult, HopReport } from './engine.ts';
 export { type HistoryEntry, type HistoryHop, readHistory } from './history.ts';
-export {
-  type HopStep,
-  hopSteps,
-  type JournalRecord,
-  parseJournal,
-  readJournal,
-} from './journal.ts';
+export { type HopStep, hopSteps, type JournalRecord, readJournal } from './journal.ts';
 export { readLock, staleReason, type UpgradeLock } from './lock.ts';
-export {
-  type HopMethodName,
-  hopMethodNames,
-  installedVersion,
-  type VendorInstallerOptions,
-} from './methods/index.ts';
-export { enforceOwnership, foreignEntries, type Ownership } from './ownership.ts';
+export type { HopMethodName, VendorInstallerOptions } from './methods/index.ts';
+export { enforceOwnership, type Ownership } from './ownership.ts';
 export { type StatePaths, statePaths } from './paths.ts';
+export { packHops, resolvePack } from './plan-hops.ts';
+export type { ResumeResult, RollbackResult } from './resume.ts';
 export {
   type ResumeAction,
-  type ResumeResult,
-  type RollbackResult,
   readStatus,
   refuseIfIncomplete,
-  resumeRun,
-  rollbackLast,
   type StatusResult,
-} from './resume.ts';
+} from './status.ts';
+
+/** Upgrades the installation along the plan's pack hops (src/apply/engine.ts). */
+export async function runApply(o: ApplyOptions): Promise<ApplyResult> {
+  return (await import('./engine.ts')).runApply(o);
+}
+
+/** Verifies and stages every hop in a temporary folder and reports what would change. */
+export async function dryRun(o: ApplyOptions): Promise<DryRunResult> {
+  return (await import('./dry-run.ts')).dryRun(o);
+}
+
+/** Finishes or undoes the run a crash left (src/apply/resume.ts). */
+export async function resumeRun(
+  install: string,
+  onEvent?: (s: string) => void,
+): Promise<ResumeResult> {
+  return (await import('./resume.ts')).resumeRun(install, onEvent);
+}
+
+/** Undoes the last committed upgrade (src/apply/resume.ts). */
+export async function rollbackLast(
+  install: string,
+  onEvent?: (s: string) => void,
+): Promise<RollbackResult> {
+  return (await import('./resume.ts')).rollbackLast(install, onEvent);
+}

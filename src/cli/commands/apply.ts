@@ -1,5 +1,5 @@
-import { readFile, realpath } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import {
   type ApplyOptions,
@@ -18,6 +18,7 @@ import { loadTrust, trustOf } from '../../signing/index.ts';
 import { cacheDir } from '../../util/index.ts';
 import type { CommandResult } from '../types.ts';
 import { vendorDryRun, vendorInstallerOf } from './apply-vendor.ts';
+import { resolveInstall } from './install-arg.ts';
 
 export interface ApplyCommandOptions {
   install: string;
@@ -37,39 +38,6 @@ export interface ApplyCommandOptions {
 export interface ApplyIo {
   stderr: (s: string) => void;
   stdinIsTty: boolean;
-}
-
-/**
- * The installation's real path. `allowMissing`: a crash between the two renames of a switch leaves
- * no directory at the path, and resume, status and rollback must still find its state beside it.
- */
-export async function resolveInstall(dir: string, allowMissing = false): Promise<string> {
-  try {
-    return await realpath(resolve(dir));
-  } catch {
-    if (allowMissing) {
-      const parent = await realpath(dirname(resolve(dir))).catch(() => undefined);
-      if (parent) return join(parent, basename(resolve(dir)));
-    }
-    throw new UpliftError('UPLIFT_FILE_NOT_FOUND', `the installation ${dir} does not exist`, {
-      hint: 'Check the --install path.',
-      location: { file: dir },
-      unchanged: true,
-    });
-  }
-}
-
-/**
- * The installation a run command (`resume`, `rollback`) works on, once its owner is enforced, and
- * the progress callback that prints each line on stderr.
- */
-export async function ownedInstall(
-  dir: string,
-  io: { stderr: (s: string) => void },
-): Promise<{ install: string; progress: (line: string) => void }> {
-  const install = await resolveInstall(dir, true);
-  await enforceOwnership(install);
-  return { install, progress: (line) => io.stderr(`${line}\n`) };
 }
 
 /** What a plan's content must still be for the installation as it is now (not pids or sizes). */

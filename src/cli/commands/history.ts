@@ -1,7 +1,7 @@
 import { readHistory, statePaths } from '../../apply/index.ts';
 import { ExitCode } from '../../errors/index.ts';
 import type { CommandResult } from '../types.ts';
-import { resolveInstall } from './apply.ts';
+import { resolveInstall } from './install-arg.ts';
 
 /** `uplift history`: what has run on an installation. */
 export async function handler(opts: { install: string }): Promise<CommandResult> {

@@ -1,7 +1,7 @@
 import { type ResumeResult, resumeRun } from '../../apply/index.ts';
 import { ExitCode } from '../../errors/index.ts';
 import type { CommandResult } from '../types.ts';
-import { ownedInstall } from './apply.ts';
+import { ownedInstall } from './install-arg.ts';
 
 /** `uplift resume`: finishes or undoes the run a crash left. */
 export async function handler(

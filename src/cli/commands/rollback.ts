@@ -1,7 +1,7 @@
 import { rollbackLast } from '../../apply/index.ts';
 import { ExitCode } from '../../errors/index.ts';
 import type { CommandResult } from '../types.ts';
-import { ownedInstall } from './apply.ts';
+import { ownedInstall } from './install-arg.ts';
 
 /** `uplift rollback`: undoes the last committed upgrade. */
 export async function handler(

@@ -1,7 +1,7 @@
 import { readStatus } from '../../apply/index.ts';
 import { ExitCode } from '../../errors/index.ts';
 import type { CommandResult } from '../types.ts';
-import { resolveInstall } from './apply.ts';
+import { resolveInstall } from './install-arg.ts';
 
 /** `uplift status`: where a run stands. Exit 5 when a crashed run waits for `uplift resume`. */
 export async function handler(opts: { install: string }): Promise<CommandResult> {
