@@ -28,6 +28,10 @@ export interface ResumeResult {
   interruptedAt?: { hop: number; step: string; state: string };
   ignoredTail?: string;
   recoveredLock?: string;
+  /** The version the interrupted run was going to (apply runs only). */
+  runTo?: string;
+  /** The run's hops that never committed: `uplift apply --to <runTo>` carries on from `version`. */
+  notRun?: { hop: number; from: string; to: string }[];
 }
 
 /**
@@ -141,6 +145,9 @@ export async function resumeRun(
         : {}),
       ...(read.ignoredTail ? { ignoredTail: read.ignoredTail } : {}),
       ...(acquired.recovered ? { recoveredLock: acquired.recovered.reason } : {}),
+      ...(v.kind === 'rollback'
+        ? {}
+        : { runTo: v.to, notRun: v.hops.filter((h) => !v.committedHops.includes(h.hop)) }),
     };
   } finally {
     await releaseLock(p);

@@ -96,6 +96,14 @@ describe.concurrent('crash at every step of uplift apply, resume, crash again, r
         expect(resumed.code, resumed.stderr).toBe(0);
         const version = await expectWhole(expect, install);
         expect(version).toBe(would === 'finish-commit' || would === 'finish-run' ? to : from);
+        // What is left of the run for `uplift apply` to carry on with, as the resume that
+        // finished the run says.
+        const finished = again.signal === 'SIGKILL' ? resumed : again;
+        expect(JSON.parse(finished.stdout)).toMatchObject({
+          version,
+          runTo: to,
+          notRun: version === to ? [] : [{ hop: 0, from, to }],
+        });
         // Nothing is left to resume: no journal, no lock, the run is the history's last line.
         const state = stateDir(install);
         expect(existsSync(join(state, 'journal'))).toBe(false);

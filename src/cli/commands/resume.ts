@@ -23,5 +23,10 @@ function render(r: ResumeResult): string {
   ];
   if (r.ignoredTail) lines.push(`  ignored ${r.ignoredTail} in the journal`);
   if (r.recoveredLock) lines.push(`  recovered the crashed run's lock (${r.recoveredLock})`);
+  if (r.notRun && r.notRun.length > 0 && r.runTo)
+    lines.push(
+      `  the run was going to ${r.runTo}; ${r.notRun.length} of its hops did not go in (${r.notRun.map((h) => `${h.from} → ${h.to}`).join(', ')}).`,
+      `  To carry on: uplift apply --install ${r.install} --to "${r.runTo}"`,
+    );
   return `${lines.join('\n')}\n`;
 }
