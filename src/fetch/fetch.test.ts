@@ -29,17 +29,19 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
+/** The installation's packs from the fixture's repository, into `out`. */
+const fetchInto = (out: string) =>
+  fetchPacks({
+    install,
+    to: 'latest',
+    repo: fx.repo,
+    root: join(fx.repo, '1.root.json'),
+    out,
+    timeoutMs: 5000,
+    retries: 0,
+  });
+
 describe("fetch's lock on its folder", () => {
-  const fetchInto = (out: string) =>
-    fetchPacks({
-      install,
-      to: 'latest',
-      repo: fx.repo,
-      root: join(fx.repo, '1.root.json'),
-      out,
-      timeoutMs: 5000,
-      retries: 0,
-    });
   const lockOf = (pid: number) =>
     `${JSON.stringify({
       pid,
@@ -98,15 +100,7 @@ describe('fetchPacks', () => {
       expires: new Date(currentTime().getTime() + 86_400_000),
     });
 
-    const err = await fetchPacks({
-      install,
-      to: 'latest',
-      repo: fx.repo,
-      root: join(fx.repo, '1.root.json'),
-      out,
-      timeoutMs: 5000,
-      retries: 0,
-    }).catch((e: unknown) => e);
+    const err = await fetchInto(out).catch((e: unknown) => e);
 
     expect(err).toMatchObject({ code: 'UPLIFT_PACK_KEY_UNTRUSTED' });
     expect(await readdir(out)).toEqual([]);
