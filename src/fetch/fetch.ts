@@ -194,7 +194,8 @@ export async function fetchPacks(o: FetchOptions): Promise<FetchResult> {
     );
     await mkdir(out, { recursive: true });
     // Two fetches into one folder would write the same `.part` files: the second waits its turn.
-    await acquireProcessLock(fetchLockOf(out), {
+    // A dead fetch's lock is taken over; unlike apply, fetch keeps no record of it.
+    const acquired = await acquireProcessLock(fetchLockOf(out), {
       command: 'fetch',
       locked: (held) =>
         new UpliftError(
@@ -213,6 +214,7 @@ export async function fetchPacks(o: FetchOptions): Promise<FetchResult> {
         }),
     });
     locked = out;
+    if (acquired.recovered) await rm(acquired.recovered.keptAs, { force: true });
     const packs: FetchedPack[] = [];
     for (const { step, entry } of wanted) {
       const dest = join(out, basename(entry.path));

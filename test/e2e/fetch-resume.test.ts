@@ -71,7 +71,8 @@ describe('uplift fetch killed halfway', () => {
 
     expect(heldBeforeKill).toBe(stallAt);
     expect(killed.signal).toBe('SIGKILL');
-    expect(leftBehind).toEqual([`${file}.part`, `${file}.part.json`]);
+    // The killed fetch's lock stays; the second fetch finds its holder dead and takes it over.
+    expect(leftBehind).toEqual(['.uplift-fetch.lock', `${file}.part`, `${file}.part.json`]);
     expect(second.stderr).toBe('');
     expect(second.code).toBe(0);
     const packRequests = server.requests.filter((q) => q.path === `packs/${file}`);
