@@ -178,6 +178,12 @@ describe('the sample installation along its whole path to 5.5 GA', () => {
     expect(runs[0].hops.map((h: { to: string; outcome: string }) => [h.to, h.outcome])).toEqual(
       hops.map((h) => [h.to, 'committed']),
     );
+    // History names every hop's backup, and says which ones pruning removed.
+    expect(runs[0].hops.map((h: { backupKept: boolean }) => h.backupKept)).toEqual(
+      hops.map((_, h) => h === 0 || h === last),
+    );
+    const text = await upliftAsync(['history', '--install', install]);
+    expect(text.stdout.match(/backup pruned/g)).toHaveLength(last - 1);
   }, 300_000);
 
   it('uplift rollback returns 5.4 Patch 2 with its data; the files still download', async () => {

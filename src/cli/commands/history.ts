@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readHistory, statePaths } from '../../apply/index.ts';
 import { ExitCode } from '../../errors/index.ts';
 import type { CommandResult } from '../types.ts';
@@ -6,7 +7,11 @@ import { resolveInstall } from './install-arg.ts';
 /** `uplift history`: what has run on an installation. */
 export async function handler(opts: { install: string }): Promise<CommandResult> {
   const install = await resolveInstall(opts.install);
-  const runs = await readHistory(statePaths(install));
+  // A hop's backup may have been pruned since (src/apply/prune.ts): say whether it is still there.
+  const runs = (await readHistory(statePaths(install))).map((r) => ({
+    ...r,
+    hops: r.hops.map((h) => (h.backup ? { ...h, backupKept: existsSync(h.backup) } : h)),
+  }));
   const lines = runs.length === 0 ? [`No runs on ${install} yet.`] : [];
   for (const r of runs) {
     const err = r.error ? ` — ${r.error.code}` : '';
@@ -15,7 +20,7 @@ export async function handler(opts: { install: string }): Promise<CommandResult>
     );
     for (const h of r.hops)
       lines.push(
-        `    hop ${h.hop}: ${h.from} → ${h.to} ${h.outcome}${h.failedStep ? ` at ${h.failedStep}` : ''}${h.downtimeSeconds !== undefined ? `, downtime ${h.downtimeSeconds} s` : ''}`,
+        `    hop ${h.hop}: ${h.from} → ${h.to} ${h.outcome}${h.failedStep ? ` at ${h.failedStep}` : ''}${h.downtimeSeconds !== undefined ? `, downtime ${h.downtimeSeconds} s` : ''}${'backupKept' in h ? (h.backupKept ? `, backup ${h.backup}` : ', backup pruned') : ''}`,
       );
   }
   return { data: { install, runs }, text: `${lines.join('\n')}\n`, exitCode: ExitCode.ok };
