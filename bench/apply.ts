@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
+import { isAlive } from '../src/util/index.ts';
 import {
   type GeneratedTree,
   generateTree,
@@ -187,15 +188,6 @@ function script(install: string, name: 'start_all' | 'stop_all'): Promise<void> 
   });
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function healthVersion(url: string): Promise<{ status: number; version?: string }> {
   return new Promise((resolve, reject) => {
     const req = request(`${url}/health`, { timeout: 5000 }, (res) => {
@@ -232,7 +224,7 @@ async function probe(install: string, version: string, timeoutMs = 30_000): Prom
         ? readFileSync(join(run, 'skiff.port'), 'utf8').trim()
         : '',
     );
-    if (pids.length > 0 && pids.every(alive) && Number.isInteger(port) && port > 0) {
+    if (pids.length > 0 && pids.every(isAlive) && Number.isInteger(port) && port > 0) {
       const h = await healthVersion(`http://127.0.0.1:${port}`).catch(() => undefined);
       if (h?.status === 200 && h.version === version) return;
     }

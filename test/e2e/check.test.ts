@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { isAlive } from '../../src/util/index.ts';
 import { cleanUp, deadPid, makeSkiffInstall, put, startServer } from '../util/install-tree.ts';
 import { cliPath, repoRoot, runCliProcess } from '../util/run-cli.ts';
 
@@ -229,15 +230,6 @@ describe('uplift check on a real skiff 5.4 GA installation', () => {
     });
   });
 });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function waitUntil(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 100 && !condition(); i++) await new Promise((r) => setTimeout(r, 50));
