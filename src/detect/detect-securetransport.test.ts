@@ -3,8 +3,8 @@ import { cp, lstat, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadProfile, type Profile } from '../profile/index.ts';
-import { detectFacts, findProfileFor } from './index.ts';
+import { findProfileFor, loadProfile, type Profile } from '../profile/index.ts';
+import { detectFacts } from './index.ts';
 
 /**
  * The securetransport profile on an installation laid out as the upgrade guide documents it

@@ -1,5 +1,4 @@
-import { UpliftError } from '../errors/index.ts';
-import { listProfiles, loadProfile, type Profile } from '../profile/index.ts';
+import type { Profile } from '../profile/index.ts';
 import type { DetectedFacts, DetectOptions } from './types.ts';
 
 // The light entry: `uplift plan` without --install never loads the readers (XML, properties,
@@ -24,33 +23,8 @@ export async function detectFacts(
   return detect(profile, installDir, opts);
 }
 
-/**
- * The built-in profile whose version file the folder has. Throws UPLIFT_DETECT_NOT_INSTALLATION
- * when none has, and UPLIFT_USAGE when several do (then `--profile` decides).
- */
-export async function findProfileFor(installDir: string): Promise<Profile> {
-  const { isInstallationOf } = await import('./detect.ts');
-  const names = await listProfiles();
-  const profiles = await Promise.all(names.map((n) => loadProfile(n)));
-  const matching: Profile[] = [];
-  for (const p of profiles) if (await isInstallationOf(p, installDir)) matching.push(p);
-  if (matching.length === 1) return matching[0] as Profile;
-  if (matching.length > 1) {
-    throw new UpliftError(
-      'UPLIFT_USAGE',
-      `${installDir} looks like an installation of ${matching.map((p) => p.manifest.name).join(' and ')}`,
-      { hint: `say which with --profile ${matching[0]?.manifest.name}` },
-    );
-  }
-  const looked = profiles
-    .filter((p) => p.manifest.detection)
-    .map((p) => `${p.manifest.detection?.version.file} (${p.manifest.name})`);
-  throw new UpliftError(
-    'UPLIFT_DETECT_NOT_INSTALLATION',
-    `${installDir} is not an installation of a known product: no ${looked.join(', no ')}`,
-    {
-      location: { file: installDir },
-      hint: 'give the installation directory itself, or the product with --profile',
-    },
-  );
+/** True when the folder has the profile's version file, with a version its pattern reads. */
+export async function isInstallationOf(profile: Profile, installDir: string): Promise<boolean> {
+  const { isInstallationOf: is } = await import('./detect.ts');
+  return is(profile, installDir);
 }

@@ -11,6 +11,9 @@ export const codes = {
   // profiles
   UPLIFT_PROFILE_UNKNOWN: ExitCode.badInput,
   UPLIFT_PROFILE_INVALID: ExitCode.badInput,
+  UPLIFT_PROFILE_MISSING: ExitCode.badInput,
+  UPLIFT_PROFILE_EXISTS: ExitCode.badInput,
+  UPLIFT_SAMPLE_FAILED: ExitCode.failed,
   // catalog
   UPLIFT_CATALOG_YAML: ExitCode.badInput,
   UPLIFT_CATALOG_INVALID: ExitCode.badInput,
@@ -104,6 +107,8 @@ export const codes = {
   // apply, resume, rollback (docs/apply.md)
   UPLIFT_APPLY_PLAN_INVALID: ExitCode.badInput,
   UPLIFT_APPLY_PLAN_MISMATCH: ExitCode.blocked,
+  UPLIFT_APPLY_BLOCKED: ExitCode.blocked,
+  UPLIFT_APPLY_RISK_NOT_ACCEPTED: ExitCode.blocked,
   UPLIFT_APPLY_MANUAL_STEP: ExitCode.blocked,
   UPLIFT_APPLY_PACK_NOT_FOUND: ExitCode.badInput,
   UPLIFT_APPLY_CONFIRM: ExitCode.badInput,
@@ -128,6 +133,9 @@ export const codes = {
   UPLIFT_APPLY_VENDOR_STEP_FAILED: ExitCode.failed,
   // configuration merges
   UPLIFT_MERGE_STALE: ExitCode.failed,
+  // lifecycle (a profile's lifecycle section at run time)
+  UPLIFT_LIFECYCLE_VAR: ExitCode.badInput,
+  UPLIFT_LIFECYCLE_KILL_FAILED: ExitCode.failed,
 } as const satisfies Record<string, ExitCode>;
 
 export type UpliftCode = keyof typeof codes;

@@ -1,8 +1,8 @@
 import type { Facts } from '../catalog/index.ts';
-import { detectFacts, findProfileFor, mergeFacts, setFact } from '../detect/index.ts';
+import { detectFacts, mergeFacts, setFact } from '../detect/index.ts';
 import { UpliftError } from '../errors/index.ts';
 import { applyFactFlags, loadFacts } from '../facts/index.ts';
-import { loadProfile, type Profile } from '../profile/index.ts';
+import { findProfileFor, loadProfile, type Profile } from '../profile/index.ts';
 import { lookupFact } from '../rules/index.ts';
 import { assemblePlan } from './assemble-plan.ts';
 import type { Plan } from './schema.ts';

@@ -1,2 +1,29 @@
-export { builtInProfilesDir, listProfiles, loadProfile, type Profile } from './load.ts';
+export {
+  catalogSkeleton,
+  guessInstall,
+  hasProfile,
+  profileNameOf,
+  profileSkeleton,
+} from './init.ts';
+export {
+  builtInProfilesDir,
+  type FoundProfile,
+  findProfileDir,
+  findProfiles,
+  listProfiles,
+  loadProfile,
+  type Profile,
+  type ProfileSource,
+  profileSearchPath,
+} from './load.ts';
+export { findProfileFor } from './recognise.ts';
+export {
+  type InstallProfile,
+  type ProfileChoice,
+  type ProfileRecord,
+  profileDigest,
+  readProfileRecord,
+  recordProfile,
+  resolveProfileForInstall,
+} from './record.ts';
 export type { ProfileManifest } from './schema.ts';

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { readdir, readFile, realpath } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Catalog, type LoadedCatalog, loadCatalog, restoreCatalog } from '../catalog/index.ts';
 import { UpliftError } from '../errors/index.ts';
@@ -21,12 +21,71 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** The built-in profiles ship beside `src/` and `dist/`, at the package root. */
 export const builtInProfilesDir = resolve(here, '../../profiles');
 
-/** Names of the built-in profiles. */
+/** Where a profile was found: an entry of `UPLIFT_PROFILE_PATH`, or the built-in profiles. */
+export type ProfileSource = 'env' | 'built-in';
+
+/** A profile folder found on the search path (not yet loaded). */
+export interface FoundProfile {
+  /** The name `--profile NAME` finds it by: its folder's name. */
+  name: string;
+  /** Its folder, real path (symlinks resolved). */
+  dir: string;
+  source: ProfileSource;
+  /** The search path entry it was found through. */
+  entry: string;
+  /** The folder of the profile of the same name found earlier on the path, which wins. */
+  shadowedBy?: string;
+}
+
+/**
+ * The profile search path: each entry of `UPLIFT_PROFILE_PATH` (colon-separated; a profile folder
+ * or a folder of profile folders), then the built-in profiles. Earlier entries win.
+ */
+export function profileSearchPath(
+  env: NodeJS.ProcessEnv = process.env,
+): { entry: string; source: ProfileSource }[] {
+  const fromEnv = (env.UPLIFT_PROFILE_PATH ?? '')
+    .split(':')
+    .filter((e) => e !== '')
+    .map((e) => ({ entry: resolve(e), source: 'env' as const }));
+  return [...fromEnv, { entry: builtInProfilesDir, source: 'built-in' }];
+}
+
+function isProfileDir(dir: string): boolean {
+  return existsSync(join(dir, 'profile.yaml'));
+}
+
+/** Every profile on the search path, in search order; a later one of the same name is shadowed. */
+export async function findProfiles(env: NodeJS.ProcessEnv = process.env): Promise<FoundProfile[]> {
+  const found: FoundProfile[] = [];
+  const first = new Map<string, string>();
+  const add = async (name: string, dir: string, e: { entry: string; source: ProfileSource }) => {
+    const real = await realpath(dir);
+    const winner = first.get(name);
+    if (winner === real) return;
+    if (winner === undefined) first.set(name, real);
+    found.push({ name, dir: real, ...e, ...(winner ? { shadowedBy: winner } : {}) });
+  };
+  for (const e of profileSearchPath(env)) {
+    if (isProfileDir(e.entry)) {
+      await add(basename(e.entry), e.entry, e);
+      continue;
+    }
+    const entries = await readdir(e.entry, { withFileTypes: true }).catch(() => []);
+    const names = entries
+      .filter((d) => (d.isDirectory() || d.isSymbolicLink()) && isProfileDir(join(e.entry, d.name)))
+      .map((d) => d.name)
+      .sort();
+    for (const name of names) await add(name, join(e.entry, name), e);
+  }
+  return found;
+}
+
+/** Names of the profiles on the search path (`UPLIFT_PROFILE_PATH`, then the built-in ones). */
 export async function listProfiles(): Promise<string[]> {
-  const entries = await readdir(builtInProfilesDir, { withFileTypes: true });
-  return entries
-    .filter((e) => e.isDirectory() && existsSync(join(builtInProfilesDir, e.name, 'profile.yaml')))
-    .map((e) => e.name)
+  return (await findProfiles())
+    .filter((p) => p.shadowedBy === undefined)
+    .map((p) => p.name)
     .sort();
 }
 
@@ -38,7 +97,7 @@ interface CachedProfile {
 }
 
 /**
- * Loads a built-in profile by name, or a profile folder by path.
+ * Loads a profile by name (`UPLIFT_PROFILE_PATH`, then the built-in ones) or a profile folder by path.
  *
  * The validated manifest and catalog are cached under a key of the manifest's bytes and the
  * validator's own code; the catalog's bytes must still hash to the cached digest. So an edited
@@ -107,14 +166,25 @@ function extname(): string {
   return import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 }
 
-async function findProfileDir(nameOrDir: string): Promise<string> {
+/**
+ * The folder of a profile, real path. A path (it has a `/` or starts with `.`) is that folder; a
+ * name is looked up on the search path (`profileSearchPath`).
+ */
+export async function findProfileDir(nameOrDir: string): Promise<string> {
   if (nameOrDir.includes('/') || nameOrDir.startsWith('.')) {
-    if (existsSync(join(nameOrDir, 'profile.yaml'))) return resolve(nameOrDir);
-  } else if (existsSync(join(builtInProfilesDir, nameOrDir, 'profile.yaml'))) {
-    return join(builtInProfilesDir, nameOrDir);
+    if (isProfileDir(nameOrDir)) return realpath(resolve(nameOrDir));
+    throw new UpliftError('UPLIFT_PROFILE_UNKNOWN', `${nameOrDir} holds no profile.yaml`, {
+      location: { file: nameOrDir },
+      hint: 'give a profile folder (one with a profile.yaml; uplift profile init writes one), or a profile name from uplift profiles',
+    });
+  }
+  for (const e of profileSearchPath()) {
+    if (isProfileDir(e.entry)) {
+      if (basename(e.entry) === nameOrDir) return realpath(e.entry);
+    } else if (isProfileDir(join(e.entry, nameOrDir))) return realpath(join(e.entry, nameOrDir));
   }
   const known = await listProfiles();
   throw new UpliftError('UPLIFT_PROFILE_UNKNOWN', `no profile named "${nameOrDir}"`, {
-    hint: `use one of: ${known.join(', ')}, or the path of a folder holding a profile.yaml`,
+    hint: `use one of: ${known.join(', ')}, the path of a folder holding a profile.yaml, or add its folder to UPLIFT_PROFILE_PATH`,
   });
 }
