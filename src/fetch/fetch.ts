@@ -5,15 +5,9 @@ import { basename, join, resolve } from 'node:path';
 import { UpliftError } from '../errors/index.ts';
 import { verifyPack } from '../pack/index.ts';
 import { getPlan, isPlanIntact, type Plan, type PlanStep } from '../plan/index.ts';
-import {
-  currentTime,
-  keysOf,
-  type PackEntry,
-  refreshRepository,
-  repositoryStateDir,
-} from '../repo/index.ts';
+import { keysOf, type PackEntry, refreshRepository, repositoryStateDir } from '../repo/index.ts';
 import { trustOf } from '../signing/index.ts';
-import { acquireProcessLock, cacheDir, releaseProcessLock } from '../util/index.ts';
+import { acquireProcessLock, cacheDir, currentTime, releaseProcessLock } from '../util/index.ts';
 import { isVendorPackFile, verifyVendorPack } from '../vendor-pack/index.ts';
 import { type DownloadResult, downloadFile } from './download.ts';
 import type { DownloadProgress } from './progress.ts';

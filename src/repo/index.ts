@@ -3,6 +3,9 @@
  * metadata listing catalogs and packs, with root keys that rotate by threshold. The publisher's
  * commands and the client's trust update. See docs/repository.md.
  */
+
+/** The time expiry and freeze checks take as now; a test may inject it (util's setFaults). */
+export { currentTime } from '../util/index.ts';
 export {
   type MetadataReader,
   type RefreshOptions,
@@ -27,7 +30,6 @@ export {
 } from './manage.ts';
 export {
   canonicalBytes,
-  currentTime,
   type IndexMetadata,
   isoSeconds,
   keysOf,

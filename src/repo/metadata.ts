@@ -166,19 +166,6 @@ export function publicKeyOf(key: PrivateKey): PublicKey {
   return pub;
 }
 
-/**
- * The time uplift takes as now. Tests set `UPLIFT_TEST_NOW` (an ISO time) to check expiry
- * without waiting.
- */
-export function currentTime(): Date {
-  const env = process.env.UPLIFT_TEST_NOW;
-  if (env) {
-    const d = new Date(env);
-    if (!Number.isNaN(d.getTime())) return d;
-  }
-  return new Date();
-}
-
 const units: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
 
 /** `7d`, `12h`, `30m`, `90s`, `2w` from `now`, or an ISO time as is. */

@@ -104,12 +104,3 @@ export function syncTree(root: string): void {
   };
   walk(root);
 }
-
-/**
- * Test hook for the crash-safety tests (`UPLIFT_TEST_CRASH_AT=<id>`, ids in docs/backup.md and
- * docs/apply.md): dies at once, the way a power cut or `kill -9` would, so the tests see exactly
- * what is on disk at that point.
- */
-export function crashPoint(id: string): void {
-  if (process.env.UPLIFT_TEST_CRASH_AT === id) process.kill(process.pid, 'SIGKILL');
-}

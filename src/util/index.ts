@@ -2,7 +2,6 @@ export { cacheDir, readCached, sha256, writeCached } from './cache.ts';
 export { canonicalJson } from './canonical-json.ts';
 export { drained } from './drained.ts';
 export {
-  crashPoint,
   type DurableWriteOptions,
   fsyncDir,
   fsyncFile,
@@ -11,6 +10,7 @@ export {
   tempFileOf,
   writeFileDurably,
 } from './durable.ts';
+export { crashPoint, currentTime, type Faults, setFaults } from './faults.ts';
 export { formatBytes, formatDuration, formatValue } from './format.ts';
 export { isAlive, processStart, readBootId } from './process.ts';
 export {

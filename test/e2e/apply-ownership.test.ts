@@ -27,7 +27,7 @@ const mustRun = isRoot || process.env.CI === 'true';
 const nobody = 65534;
 
 function cli(args: string[], as?: number, env: Record<string, string> = {}) {
-  const { UPLIFT_TEST_CRASH_AT: _c, UPLIFT_TEST_PROBE: _p, ...base } = process.env;
+  const { UPLIFT_TEST_PROBE: _p, ...base } = process.env;
   const r = spawnSync(process.execPath, [cliPath, ...args], {
     cwd: repoRoot,
     encoding: 'utf8',

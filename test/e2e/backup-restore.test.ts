@@ -11,7 +11,7 @@ import {
   type Workspace,
   writeInstallTree,
 } from '../util/backup-tree.ts';
-import { cliPath, repoRoot } from '../util/run-cli.ts';
+import { cliPath, faultsCliPath, repoRoot } from '../util/run-cli.ts';
 import { hashTree } from '../util/tree-hash.ts';
 
 let ws: Workspace;
@@ -32,8 +32,9 @@ interface Run {
 }
 
 /**
- * The built CLI as a real process; `crashAt` names a step where it kills itself with SIGKILL,
- * `limits` are prlimit(1) options (`--fsize=N`: writes past N bytes fail with EFBIG).
+ * The built CLI as a real process; `crashAt` names a step where it kills itself with SIGKILL (run
+ * through the test-only entry that injects it), `limits` are prlimit(1) options (`--fsize=N`:
+ * writes past N bytes fail with EFBIG).
  */
 function uplift(args: string[], crashAt?: string, limits: string[] = []): Run {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
@@ -41,7 +42,8 @@ function uplift(args: string[], crashAt?: string, limits: string[] = []): Run {
   else delete env.UPLIFT_TEST_CRASH_AT;
   const [cmd, ...rest] =
     limits.length > 0 ? ['prlimit', ...limits, process.execPath] : [process.execPath];
-  const r = spawnSync(cmd as string, [...rest, cliPath, ...args], {
+  const entry = crashAt ? faultsCliPath : cliPath;
+  const r = spawnSync(cmd as string, [...rest, entry, ...args], {
     cwd: repoRoot,
     encoding: 'utf8',
     env,

@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive } from '../../src/util/index.ts';
 import { cleanUp, deadPid, makeSkiffInstall, put, startServer } from '../util/install-tree.ts';
-import { cliPath, repoRoot, runCliProcess } from '../util/run-cli.ts';
+import { faultsCliPath, repoRoot, runCliProcess } from '../util/run-cli.ts';
 
 /** `uplift check` as an operator runs it: the built CLI, a real installation, real processes. */
 afterEach(cleanUp);
@@ -96,7 +96,7 @@ describe('uplift check', () => {
     const backup = JSON.parse(runCliProcess(['backup', '--install', install, '--json']).stdout);
     const killed = spawnSync(
       process.execPath,
-      [cliPath, 'restore', backup.file, '--install', install, '--no-progress'],
+      [faultsCliPath, 'restore', backup.file, '--install', install, '--no-progress'],
       { env: { ...process.env, UPLIFT_TEST_CRASH_AT: 'restore-before-swap' } },
     );
     expect(killed.signal).toBe('SIGKILL');

@@ -10,7 +10,7 @@ import { startProxy, type TestProxy } from '../util/http-proxy.ts';
 import { makeRepoFixture, type RepoFixture, skiffHops } from '../util/http-repo-fixture.ts';
 import { type RepoServer, startRepoServer } from '../util/http-repo-server.ts';
 import { cleanUp, makeSkiffInstall } from '../util/install-tree.ts';
-import { cliPath, repoRoot } from '../util/run-cli.ts';
+import { cliPath, faultsCliPath, repoRoot } from '../util/run-cli.ts';
 
 /**
  * `uplift fetch --install` on a real skiff installation (5.3.0 Patch 1, six hops to 5.5 GA) from
@@ -26,14 +26,18 @@ let state: string;
 let out: string;
 const platform = 'linux-x86-64';
 
-function fetchCli(args: string[], env: Record<string, string | undefined> = {}) {
-  return runCli(['fetch', '--install', install, '--repo', server.url, '--out', out, ...args], {
-    UPLIFT_STATE_DIR: state,
-    UPLIFT_CACHE_DIR: join(work, 'cache'),
-    UPLIFT_FETCH_BACKOFF_MS: '20',
-    ...noProxyEnv,
-    ...env,
-  });
+function fetchCli(args: string[], env: Record<string, string | undefined> = {}, entry = cliPath) {
+  return runCli(
+    ['fetch', '--install', install, '--repo', server.url, '--out', out, ...args],
+    {
+      UPLIFT_STATE_DIR: state,
+      UPLIFT_CACHE_DIR: join(work, 'cache'),
+      UPLIFT_FETCH_BACKOFF_MS: '20',
+      ...noProxyEnv,
+      ...env,
+    },
+    entry,
+  );
 }
 
 const packRequests = () => server.requests.filter((q) => q.path.startsWith('packs/'));
@@ -172,9 +176,11 @@ describe('uplift fetch --install', () => {
 
     const replay = await fetchCli(['--json']);
     await writeFile(join(fx.repo, 'index.json'), newer);
-    const expired = await fetchCli(['--json'], {
-      UPLIFT_TEST_NOW: new Date(Date.now() + 2 * 86_400_000).toISOString(),
-    });
+    const expired = await fetchCli(
+      ['--json'],
+      { UPLIFT_TEST_NOW: new Date(Date.now() + 2 * 86_400_000).toISOString() },
+      faultsCliPath,
+    );
 
     expect(replay.code).toBe(3);
     expect(replay.json).toMatchObject({ error: { code: 'UPLIFT_REPO_ROLLBACK' } });

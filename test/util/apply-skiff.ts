@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { buildPack } from '../../src/pack/index.ts';
 import { getPlan } from '../../src/plan/index.ts';
 import { generateKeyPair, writeKeyPair } from '../../src/signing/index.ts';
-import { cliPath, repoRoot } from './run-cli.ts';
+import { cliPath, faultsCliPath, repoRoot } from './run-cli.ts';
 
 /** The parts of products/skiff the apply tests drive (imported at run time: it needs the built lib/). */
 export interface SkiffApi {
@@ -224,7 +224,7 @@ export interface UpliftRun {
 }
 
 export interface UpliftOptions {
-  /** Sets UPLIFT_TEST_CRASH_AT. */
+  /** Kills the process at this crash point: runs the test-only entry with UPLIFT_TEST_CRASH_AT. */
   crashAt?: string;
   /** More environment. */
   env?: Record<string, string>;
@@ -232,13 +232,16 @@ export interface UpliftOptions {
 
 /** The CLI these helpers run: the shared build, or this test file's snapshot of it (`usePrivateCli`). */
 let cli = cliPath;
+/** The same build behind the test-only entry that injects faults (test/util/cli-with-faults.mjs). */
+let faultsCli = faultsCliPath;
 
 /**
  * Runs this test file's CLI processes from a private snapshot of the build instead of the shared
  * dist/. On a machine where several people work in one tree, `npm run build` (vitest's global
  * setup, run by every test run) rewrites dist/ while a long e2e file runs: a process started then
  * sees half a build (a module missing, an export not there yet) and fails with exit 1. The
- * snapshot is a copy of dist/, skiff's dist/, profiles/ and package.json (node_modules linked),
+ * snapshot is a copy of dist/, skiff's dist/, profiles/, package.json (node_modules linked) and
+ * the fault-injecting entry (which imports the snapshot's dist/ by its relative path),
  * taken once and checked: every command module these tests use must load, else the copy is taken
  * again (a build was in progress). In CI nobody else builds, the first copy is the build.
  * Returns the snapshot's root; `dispose` removes it.
@@ -256,6 +259,8 @@ export async function usePrivateCli(): Promise<{ root: string; dispose: () => Pr
     });
     await cp(join(repoRoot, 'profiles'), join(root, 'profiles'), { recursive: true });
     await cp(join(repoRoot, 'package.json'), join(root, 'package.json'));
+    await mkdir(join(root, 'test/util'), { recursive: true });
+    await cp(faultsCliPath, join(root, 'test/util/cli-with-faults.mjs'));
     await symlink(join(repoRoot, 'node_modules'), join(root, 'node_modules'));
     const probe = [
       join(root, 'dist/cli/program.js'),
@@ -269,10 +274,12 @@ export async function usePrivateCli(): Promise<{ root: string; dispose: () => Pr
     );
     if (r.status === 0) {
       cli = join(root, 'dist/cli/main.js');
+      faultsCli = join(root, 'test/util/cli-with-faults.mjs');
       return {
         root,
         dispose: async () => {
           cli = cliPath;
+          faultsCli = faultsCliPath;
           await rm(root, { recursive: true, force: true });
         },
       };
@@ -285,7 +292,12 @@ export async function usePrivateCli(): Promise<{ root: string; dispose: () => Pr
 }
 
 function upliftEnv(opts: UpliftOptions): NodeJS.ProcessEnv {
-  const { UPLIFT_TEST_CRASH_AT: _c, UPLIFT_TEST_PROBE: _p, ...base } = process.env;
+  const {
+    UPLIFT_TEST_CRASH_AT: _c,
+    UPLIFT_TEST_NOW: _n,
+    UPLIFT_TEST_PROBE: _p,
+    ...base
+  } = process.env;
   return {
     ...base,
     NO_COLOR: '1',
@@ -294,9 +306,14 @@ function upliftEnv(opts: UpliftOptions): NodeJS.ProcessEnv {
   };
 }
 
-/** The built CLI as a real process; `crashAt` sets UPLIFT_TEST_CRASH_AT, `env` adds more. */
+/** The entry to run: the real one, or the fault-injecting one when a fault is asked for. */
+function entryFor(opts: UpliftOptions): string {
+  return opts.crashAt ? faultsCli : cli;
+}
+
+/** The built CLI as a real process; `crashAt` kills it at that crash point, `env` adds more. */
 export function uplift(args: string[], opts: UpliftOptions = {}): UpliftRun {
-  const r = spawnSync(process.execPath, [cli, ...args], {
+  const r = spawnSync(process.execPath, [entryFor(opts), ...args], {
     cwd: repoRoot,
     encoding: 'utf8',
     env: upliftEnv(opts),
@@ -308,7 +325,7 @@ export function uplift(args: string[], opts: UpliftOptions = {}): UpliftRun {
 /** `uplift` without blocking the test worker, so independent cases can run side by side. */
 export function upliftAsync(args: string[], opts: UpliftOptions = {}): Promise<UpliftRun> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [cli, ...args], {
+    const child = spawn(process.execPath, [entryFor(opts), ...args], {
       cwd: repoRoot,
       env: upliftEnv(opts),
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -12,21 +12,24 @@ export interface AsyncCliRun {
 
 /**
  * Runs the built CLI as a real process without blocking this process: the HTTP server the
- * child talks to runs here, so a synchronous spawn would deadlock.
+ * child talks to runs here, so a synchronous spawn would deadlock. `entry` is the real one unless
+ * a test injects faults through `faultsCliPath`.
  */
 export function runCli(
   args: string[],
   env: Record<string, string | undefined>,
+  entry = cliPath,
 ): Promise<AsyncCliRun> {
-  return startCli(args, env).done;
+  return startCli(args, env, entry).done;
 }
 
 /** Starts the built CLI and returns the process (to kill it) and its outcome. */
 export function startCli(
   args: string[],
   env: Record<string, string | undefined>,
+  entry = cliPath,
 ): { child: ChildProcess; done: Promise<AsyncCliRun> } {
-  const child = spawn(process.execPath, [cliPath, ...args], {
+  const child = spawn(process.execPath, [entry, ...args], {
     cwd: repoRoot,
     env: { ...process.env, NO_COLOR: '1', ...env },
   });

@@ -4,6 +4,11 @@ import { run } from '../../src/cli/program.ts';
 
 export const repoRoot = join(import.meta.dirname, '../..');
 export const cliPath = join(repoRoot, 'dist/cli/main.js');
+/**
+ * The built CLI behind a test-only entry that takes UPLIFT_TEST_CRASH_AT and UPLIFT_TEST_NOW from
+ * the environment (test/util/cli-with-faults.mjs); the real entry ignores both.
+ */
+export const faultsCliPath = join(repoRoot, 'test/util/cli-with-faults.mjs');
 
 export interface CliRun {
   code: number;
