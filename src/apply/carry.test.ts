@@ -15,9 +15,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { walk } from '../util/index.ts';
 import { type CarryOptions, carryChangesSince, carryCustomerEntries } from './carry.ts';
 import { changedSinceStaging, type StagedInput } from './stage.ts';
-import { hashFile, walk } from './tree.ts';
+import { hashFile } from './tree.ts';
 
 let dir: string;
 let o: CarryOptions;
@@ -59,7 +60,7 @@ afterEach(async () => {
 /** Every entry outside the vendor paths: type, mode, bytes or link target. */
 async function customerView(root: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const e of await walk(root)) {
+  for await (const e of walk(root)) {
     if (o.vendorPaths.has(e.path) || e.path === o.vendorManifestPath) continue;
     const abs = join(root, e.path);
     const what =

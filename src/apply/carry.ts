@@ -19,7 +19,8 @@ import {
 } from 'node:fs';
 import { lchown, lstat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { matchesAny, racyMarginMs } from './tree.ts';
+import { matchesAnyGlob } from '../util/index.ts';
+import { racyMarginMs } from './tree.ts';
 
 export interface CarryOptions {
   install: string;
@@ -178,7 +179,7 @@ class Carrier {
     const src = this.src(path);
     const dest = this.dest(path);
     if (lstatOr(dest)) return 'present'; // Staging put an orphaned or merged file there.
-    if (this.listLinksOnly && st.isFile() && matchesAny(path, this.o.linkGlobs)) return 'link';
+    if (this.listLinksOnly && st.isFile() && matchesAnyGlob(this.o.linkGlobs, path)) return 'link';
     this.wrote(parentOf(path));
     if (st.isSymbolicLink()) {
       symlinkSync(readlinkSync(src), dest);
@@ -192,7 +193,7 @@ class Carrier {
     }
     // Either way the file's own inode is fsync'd at the switch: it may hold writes not yet flushed.
     this.touched.add(path);
-    if (matchesAny(path, this.o.linkGlobs)) {
+    if (matchesAnyGlob(this.o.linkGlobs, path)) {
       this.link(path);
       return 'link';
     }

@@ -2,8 +2,9 @@ import { constants } from 'node:fs';
 import { access, lstat, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { UpliftError } from '../errors/index.ts';
+import { walk } from '../util/index.ts';
 import { statePaths } from './paths.ts';
-import { exists, walk } from './tree.ts';
+import { exists } from './tree.ts';
 
 /**
  * Who apply, resume and rollback run as. The reference: "For NON-ROOT installation, run the
@@ -129,10 +130,8 @@ export async function enforceOwnership(
     for (const root of [install, ...(o.extraDirs ?? [])]) {
       if (!(await exists(root))) continue;
       const top = await lstat(root);
-      const entries = [
-        { path: '.', type: 'directory', uid: top.uid, mode: top.mode & 0o7777 },
-        ...(await walk(root)),
-      ];
+      const entries = [{ path: '.', type: 'directory', uid: top.uid, mode: top.mode & 0o7777 }];
+      for await (const e of walk(root)) entries.push(e);
       for (const e of entries) {
         checked++;
         const shown = root === install ? e.path : `${root}/${e.path}`;
@@ -181,6 +180,6 @@ export async function foreignEntries(root: string, uid: number): Promise<string[
   if (!(await exists(root))) return [];
   const top = await lstat(root);
   const out = top.uid === uid ? [] : ['.'];
-  for (const e of await walk(root)) if (e.uid !== uid) out.push(e.path);
+  for await (const e of walk(root)) if (e.uid !== uid) out.push(e.path);
   return out;
 }

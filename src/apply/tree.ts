@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat } from 'node:fs/promises';
 
 /**
  * A change inside the same tick of the filesystem's coarse clock as the stat we recorded leaves
@@ -43,54 +42,4 @@ export interface VendorFile {
   size: number;
   mode: number;
   sha256: string;
-}
-
-export interface WalkEntry {
-  path: string;
-  type: 'file' | 'directory' | 'symlink' | 'other';
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  mtimeMs: number;
-  ino: number;
-}
-
-/** Every entry under `root`, parents before children, sorted by name; never follows a symlink. */
-export async function walk(root: string): Promise<WalkEntry[]> {
-  const out: WalkEntry[] = [];
-  const visit = async (rel: string) => {
-    const names = (await readdir(rel === '' ? root : join(root, rel))).sort();
-    for (const name of names) {
-      const path = rel === '' ? name : `${rel}/${name}`;
-      const st = await lstat(join(root, path));
-      const type = st.isFile()
-        ? 'file'
-        : st.isDirectory()
-          ? 'directory'
-          : st.isSymbolicLink()
-            ? 'symlink'
-            : 'other';
-      out.push({
-        path,
-        type,
-        mode: st.mode & 0o7777,
-        uid: st.uid,
-        gid: st.gid,
-        size: st.size,
-        mtimeMs: st.mtimeMs,
-        ino: st.ino,
-      });
-      if (type === 'directory') await visit(path);
-    }
-  };
-  await visit('');
-  return out;
-}
-
-/** Matches `dir/**` (everything under dir) and exact paths. */
-export function matchesAny(path: string, globs: readonly string[]): boolean {
-  return globs.some((g) =>
-    g.endsWith('/**') ? path === g.slice(0, -3) || path.startsWith(g.slice(0, -2)) : path === g,
-  );
 }

@@ -3,8 +3,8 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UpliftError } from '../errors/index.ts';
-import { compileGlob, type Glob, matchesAny } from './glob.ts';
-import { compareText, type InventoryEntry } from './inventory.ts';
+import { compareText, compileGlob, type Glob, matchesAnyGlob } from '../util/index.ts';
+import type { InventoryEntry } from './inventory.ts';
 
 /** A vendor manifest: every file of a fresh installation of one version (products/skiff/layout.md). */
 export interface VendorManifest {
@@ -93,7 +93,7 @@ export async function compareWithManifest(
   const toHash: { entry: InventoryEntry; sha256: string; modeNote?: string }[] = [];
 
   for (const entry of entries) {
-    if (matchesAny(globs, entry.path)) continue;
+    if (matchesAnyGlob(globs, entry.path)) continue;
     const v = vendor.get(entry.path);
     if (!v) {
       added.push(entry.path);
@@ -130,7 +130,7 @@ export async function compareWithManifest(
 
   const removed = manifest.files
     .map((f) => f.path)
-    .filter((p) => !seen.has(p) && !matchesAny(globs, p));
+    .filter((p) => !seen.has(p) && !matchesAnyGlob(globs, p));
   return {
     changed: changed.sort(compareText),
     added: added.sort(compareText),

@@ -1,3 +1,4 @@
+import { compileKeyPattern } from '../util/index.ts';
 import type { PathKey, TreeConflict, TreeMerge } from './tree.ts';
 import { showValue } from './tree.ts';
 import type { ConflictResolution, ConflictRule, MergeConflict } from './types.ts';
@@ -45,17 +46,9 @@ export function resolveByPolicy(
   where: string,
 ): ConflictResolution {
   for (const rule of policy ?? []) {
-    if (rule.key === where || globToRegExp(rule.key).test(where)) return rule.resolve;
+    if (rule.key === where || compileKeyPattern(rule.key).matches(where)) return rule.resolve;
   }
   return 'stop';
-}
-
-function globToRegExp(glob: string): RegExp {
-  const body = glob
-    .split('*')
-    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-    .join('.*');
-  return new RegExp(`^${body}$`);
 }
 
 /** Conflicts and policy decisions of a tree merge, as the report shows them. */

@@ -12,6 +12,7 @@ export {
 } from './durable.ts';
 export { crashPoint, currentTime, type Faults, setFaults } from './faults.ts';
 export { formatBytes, formatDuration, formatValue } from './format.ts';
+export { compileGlob, compileKeyPattern, type Glob, matchesAnyGlob } from './glob.ts';
 export { isAlive, processStart, readBootId } from './process.ts';
 export {
   type AcquiredLock,
@@ -24,5 +25,13 @@ export {
   staleReason,
 } from './process-lock.ts';
 export { type RunScriptOptions, runScript, type ScriptResult } from './run-script.ts';
+export {
+  compareText,
+  type WalkEntry,
+  type WalkEntryType,
+  type WalkOptions,
+  walk,
+  walkSync,
+} from './walk.ts';
 export { writeAtomically } from './write-atomically.ts';
 export { parseXmlText, type XmlParseError } from './xml.ts';

@@ -2,10 +2,9 @@ import { open, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { type BackupInfo, readBackupInfo } from '../../backup/index.ts';
 import { UpliftError } from '../../errors/index.ts';
-import { formatBytes } from '../../util/index.ts';
+import { formatBytes, walk } from '../../util/index.ts';
 import { fail, pass, warn } from '../result.ts';
 import type { Check, CheckContext, CheckResult } from '../types.ts';
-import { walk } from '../walk.ts';
 
 export const id = 'backup';
 
@@ -119,13 +118,13 @@ async function readBackup(file: string, size: number): Promise<Readout> {
 
 async function lastChange(install: string): Promise<{ file: string; mtime: Date } | undefined> {
   let last: { file: string; mtime: Date } | undefined;
-  await walk(
-    install,
-    (file, s) => {
-      if (last === undefined || s.mtime > last.mtime) last = { file, mtime: s.mtime };
-    },
-    alwaysChanging,
-  );
+  const skip = alwaysChanging.map((folder) => `${folder}/**`);
+  // Unreadable folders are passed over: the check reports what it could see.
+  for await (const e of walk(install, { skip, onError: () => {} })) {
+    if (e.type !== 'file') continue;
+    if (last === undefined || e.stats.mtime > last.mtime)
+      last = { file: e.path, mtime: e.stats.mtime };
+  }
   return last;
 }
 
