@@ -5,16 +5,16 @@ import { refuseIfRestoreInterrupted } from '../backup/index.ts';
 import { verifyPack } from '../pack/index.ts';
 import type { PlanStep } from '../plan/index.ts';
 import {
-  type ApplyOptions,
   checkSameFilesystem,
   manualStepError,
   readVendorManifest,
-} from './engine.ts';
+} from './preflight.ts';
 import type { MergeOutcome } from './merge.ts';
 import { statePaths, versionSlug } from './paths.ts';
 import { packHops, resolvePack } from './plan-hops.ts';
 import { type StageResult, stageTree } from './stage.ts';
 import { refuseIfIncomplete } from './status.ts';
+import type { ApplyOptions } from './types.ts';
 import { exists } from './tree.ts';
 
 export interface DryRunHop {

@@ -34,6 +34,12 @@ export interface HistoryEntry {
   undid?: { runId: string; hop: number };
   /** True when `uplift resume` ended the run after a crash. */
   resumed?: boolean;
+  /** The profile the run used: resume and rollback load it from here, with no flag. */
+  profile?: { name: string; dir: string };
+  /** What the run left the service as, measured after it: a rollback says whether it runs again. */
+  service?: 'running' | 'stopped' | 'down';
+  /** For kind rollback: seconds from its stop until the old version passed its readiness probes. */
+  downtimeSeconds?: number;
 }
 
 export async function readHistory(p: StatePaths): Promise<HistoryEntry[]> {

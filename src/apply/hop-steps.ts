@@ -1,17 +1,13 @@
 import { rm } from 'node:fs/promises';
-import {
-  createBackup,
-  findRunningProcesses,
-  startService,
-  stopService,
-  verifyBackup,
-} from '../backup/index.ts';
+import { createBackup, verifyBackup } from '../backup/index.ts';
 import { UpliftError } from '../errors/index.ts';
+import type { ReadyResult } from '../lifecycle/index.ts';
 import type { PlanStep } from '../plan/index.ts';
 import { crashPoint } from '../util/index.ts';
-import type { ApplyOptions, HopReport } from './engine.ts';
 import type { HopStep, Journal } from './journal.ts';
 import { hopPaths, type StatePaths } from './paths.ts';
+import type { Services } from './services.ts';
+import type { ApplyOptions, HopReport } from './types.ts';
 
 /**
  * The steps every hop method shares (src/apply/methods/): the journaled step frame, backup, stop,
@@ -27,6 +23,10 @@ export interface HopContext {
   step: PlanStep;
   wasRunning: boolean;
   report: HopReport;
+  /** The installation's services, as its profile's lifecycle declares them. */
+  svc: Services;
+  /** When the stop began (performance.now()): the downtime a client sees starts there. */
+  downtimeStart?: number;
 }
 
 /** Where a hop failed, for the rollback decision. */
@@ -93,7 +93,12 @@ export async function backupStep(
     async () => {
       try {
         for (const b of backups) {
-          await createBackup({ install: b.dir, out: b.out });
+          const own = b.dir === ctx.o.install;
+          await createBackup({
+            install: b.dir,
+            out: b.out,
+            ...(own ? { service: ctx.svc.control(ctx.report.from), productVersion: ctx.report.from } : {}),
+          });
           await verifyBackup(b.out);
         }
       } catch (err) {
@@ -124,7 +129,6 @@ export async function stopStep(
   ctx: HopContext,
   around?: (phase: 'before-stop' | 'after-stop') => Promise<void>,
 ): Promise<number> {
-  const install = ctx.o.install;
   await timed(
     ctx,
     'stop',
@@ -133,15 +137,15 @@ export async function stopStep(
     async () => {
       await around?.('before-stop');
       hopEvents(ctx)('stop the service (downtime starts)');
-      if ((await findRunningProcesses(install)).length > 0)
-        await stopService(install, { code: 'UPLIFT_APPLY_STOP_FAILED' });
+      ctx.downtimeStart = performance.now();
+      if (await ctx.svc.isRunning()) await ctx.svc.stop({ code: 'UPLIFT_APPLY_STOP_FAILED' });
       await around?.('after-stop');
     },
   );
-  return performance.now();
+  return ctx.downtimeStart ?? performance.now();
 }
 
-/** The start step: the installation's start script, then `after` (a pack's after-start hooks). */
+/** The start step: the profile's services started, then `after` (a pack's after-start hooks). */
 export async function startStep(ctx: HopContext, after?: () => Promise<void>): Promise<void> {
   hopEvents(ctx)('start the new version');
   await timed(
@@ -150,34 +154,69 @@ export async function startStep(ctx: HopContext, after?: () => Promise<void>): P
     true,
     () => ({}),
     async () => {
-      await startService(ctx.o.install, { code: 'UPLIFT_APPLY_START_FAILED', changed: true });
+      await ctx.svc.start({ code: 'UPLIFT_APPLY_START_FAILED', changed: true }, ctx.report.to);
       await after?.();
     },
   );
 }
 
 /**
- * The probe step: `probe` must pass (its result is journaled); the downtime, from `downtimeStart`
- * (what {@link stopStep} returned) until now, goes into the report.
+ * The probe step: the profile's readiness probes must pass and keep passing, every service alive,
+ * for the stability window (src/lifecycle). The downtime a client sees, from the stop until
+ * then, goes into the report.
  */
-export async function probeStep<T extends Record<string, unknown>>(
-  ctx: HopContext,
-  downtimeStart: number,
-  probe: () => Promise<T>,
-): Promise<T> {
-  hopEvents(ctx)('probe');
-  let out: T | undefined;
+export async function probeStep(ctx: HopContext, downtimeStart: number): Promise<ReadyResult> {
+  hopEvents(ctx)('wait until the new version is ready (readiness probes and stability window)');
+  let out: ReadyResult | undefined;
   await timed(
     ctx,
     'probe',
     true,
-    () => ({ ...out }),
+    () => ({ seconds: out?.seconds, stableSeconds: out?.stableSeconds, probes: out?.probes }),
     async () => {
-      out = await probe();
+      out = await ctx.svc.waitUntilReady(ctx.report.to);
     },
   );
   ctx.report.downtimeSeconds = Math.round(performance.now() - downtimeStart) / 1000;
-  return out as T;
+  return out as ReadyResult;
+}
+
+/** The smoke step: the profile's smoke tests, which use the product the way a client does. */
+export async function smokeStep(ctx: HopContext): Promise<void> {
+  hopEvents(ctx)(`smoke test (downtime was ${ctx.report.downtimeSeconds} s)`);
+  let checked: string[] = [];
+  await timed(
+    ctx,
+    'smoke',
+    true,
+    () => ({ checked }),
+    async () => {
+      checked = (await ctx.svc.smoke(ctx.report.to)).checked;
+    },
+  );
+}
+
+/**
+ * The post-switch steps of the profile (a dependency rebuild), after the switch and before the
+ * start, each journaled inside the `migrate` step's record. Rollback puts the old generation back,
+ * which undoes their changes inside the installation; their `undo` covers the rest.
+ */
+export async function postSwitchSteps(ctx: HopContext): Promise<string[]> {
+  const steps = ctx.svc.profile.manifest.lifecycle?.postSwitch ?? [];
+  const ran: string[] = [];
+  for (const step of steps) {
+    hopEvents(ctx)(`post-switch: ${step.name}`);
+    await ctx.j.append(ctx.hop, 'migrate', 'begin', { postSwitch: step.name });
+    const r = await ctx.svc.run(step, ctx.report.to);
+    if (r.code !== 0)
+      throw new UpliftError(
+        'UPLIFT_APPLY_POST_SWITCH_FAILED',
+        `the post-switch step "${step.name}" exited with ${r.code}: ${r.output.slice(-2000) || '(no output)'}`,
+        { hint: "Fix the cause the step's output names; the hop is rolled back." },
+      );
+    ran.push(step.name);
+  }
+  return ran;
 }
 
 /**
@@ -197,7 +236,7 @@ export async function commitStep(
     async () => {
       await finish();
       if (!ctx.wasRunning)
-        await stopService(ctx.o.install, { code: 'UPLIFT_APPLY_STOP_FAILED', changed: true });
+        await ctx.svc.stop({ code: 'UPLIFT_APPLY_STOP_FAILED', changed: true });
     },
   );
   ctx.report.outcome = 'committed';
@@ -213,40 +252,100 @@ export interface Undo {
   stopFirst: () => Promise<boolean>;
   /** Puts the old version back; crash point `rollback:between` inside. Idempotent. */
   undo: () => Promise<void>;
+  /** Whether the post-switch step of this name ran (its undo is then due). */
+  postSwitchRan: (name: string) => Promise<boolean>;
+}
+
+/** Everything a method's rollback needs: resume calls it with what the journal recorded. */
+export interface RollbackContext {
+  p: StatePaths;
+  j: Journal;
+  hop: number;
+  /** Whether the service ran before the run: a rollback leaves it as it found it. */
+  wasRunning: boolean;
+  /** The version the rollback brings back (the hop's `from`). */
+  version: string;
+  svc: Services;
+  onEvent?: (s: string) => void;
+}
+
+/** The state a rollback left the service in, measured: what the operator is told. */
+export interface RollbackOutcome {
+  /** `running`: started again and ready; `stopped`: it was not running before the run either. */
+  service: 'running' | 'stopped';
+  /** When the old version was ready again (performance.now()), for the downtime. */
+  readyAt?: number;
+  ready?: ReadyResult;
 }
 
 /**
  * The frame of every method's rollback after the stop (idempotent, crash-safe: resume runs it
- * again): journaled `rollback:begin`, what runs stopped (SIGKILL when its stop script fails: the
- * new version is being thrown away), the method's undo, staging removed, the old version started
- * if it ran before, `rollback:done`.
+ * again): journaled `rollback:begin`, what runs stopped (SIGKILL when its stop fails: the new
+ * version is being thrown away), the post-switch steps' undo, the method's undo, staging removed,
+ * `rollback:done`; then the old version started if it ran before and waited for until its
+ * readiness probes pass. When it does not come up, UPLIFT_APPLY_SERVICE_DOWN says the files are
+ * back but the service is down.
  */
-export async function rollBack(
-  p: StatePaths,
-  j: Journal,
-  hop: number,
-  wasRunning: boolean,
-  onEvent: ((s: string) => void) | undefined,
-  u: Undo,
-): Promise<void> {
-  const install = p.install;
+export async function rollBack(rc: RollbackContext, u: Undo): Promise<RollbackOutcome> {
+  const { p, j, hop, svc } = rc;
   await j.append(hop, 'rollback', 'begin', u.record);
   crashPoint('rollback:begin');
-  onEvent?.(u.event);
-  if ((await u.stopFirst()) && (await findRunningProcesses(install)).length > 0)
-    await stopService(install, { code: 'UPLIFT_APPLY_STOP_FAILED', changed: true }).catch(
-      async () => {
-        for (const r of await findRunningProcesses(install)) process.kill(r.pid, 'SIGKILL');
-      },
-    );
+  rc.onEvent?.(u.event);
+  if ((await u.stopFirst()) && (await svc.isRunning()))
+    await svc
+      .stop({ code: 'UPLIFT_APPLY_STOP_FAILED', changed: true })
+      .catch(() => svc.kill());
+  for (const step of [...(svc.profile.manifest.lifecycle?.postSwitch ?? [])].reverse())
+    if (step.undo && (await u.postSwitchRan(step.name))) {
+      rc.onEvent?.(`undo post-switch: ${step.name}`);
+      const r = await svc.run({ ...step.undo, name: step.name }, rc.version);
+      if (r.code !== 0)
+        throw new UpliftError(
+          'UPLIFT_APPLY_ROLLBACK_FAILED',
+          `the undo of the post-switch step "${step.name}" exited with ${r.code}: ${r.output.slice(-1000)}`,
+          { hint: `Fix the cause, then run \`uplift resume --install ${p.install}\`; it finishes the rollback.` },
+        );
+    }
   await u.undo();
   await rm(hopPaths(p, j.runId, hop).stage, { recursive: true, force: true });
-  if (wasRunning && (await findRunningProcesses(install)).length === 0) {
-    onEvent?.('start the old version again');
-    await startService(install, { code: 'UPLIFT_APPLY_START_FAILED', changed: true });
-  }
   await j.append(hop, 'rollback', 'done', {});
   crashPoint('rollback:done');
+  return restoreServiceState(rc);
+}
+
+/**
+ * Leaves the service as the run found it: started and ready when it ran before, stopped
+ * otherwise. Throws UPLIFT_APPLY_SERVICE_DOWN when the old version does not come up.
+ */
+export async function restoreServiceState(rc: {
+  wasRunning: boolean;
+  version: string;
+  svc: Services;
+  onEvent?: (s: string) => void;
+}): Promise<RollbackOutcome> {
+  const { svc } = rc;
+  if (!rc.wasRunning) {
+    if (await svc.isRunning()) await svc.stop({ code: 'UPLIFT_APPLY_STOP_FAILED', changed: true });
+    return { service: 'stopped' };
+  }
+  try {
+    if (!(await svc.isRunning())) {
+      rc.onEvent?.(`start ${rc.version} again`);
+      await svc.start({ code: 'UPLIFT_APPLY_START_FAILED', changed: true }, rc.version);
+    }
+    const ready = await svc.waitUntilReady(rc.version);
+    return { service: 'running', readyAt: performance.now(), ready };
+  } catch (err) {
+    throw new UpliftError(
+      'UPLIFT_APPLY_SERVICE_DOWN',
+      `${rc.version} is back in place in ${svc.install}, but its service is down: ${(err as Error).message}`,
+      {
+        cause: err,
+        hint: `Start it by hand and read its log; the installation's files are those of ${rc.version}.`,
+        unchanged: false,
+      },
+    );
+  }
 }
 
 /** The pack is not the one the plan names (checksum or target): nothing was changed. */

@@ -6,12 +6,13 @@
  * The engine, dry run, resume and rollback pull in packs, merges, backups and vendor zips; they are
  * loaded when first called, so `uplift status` and `uplift history` load only the state readers.
  */
+import type { Profile } from '../profile/index.ts';
 import type { DryRunResult } from './dry-run.ts';
-import type { ApplyOptions, ApplyResult } from './engine.ts';
+import type { ApplyOptions, ApplyResult } from './types.ts';
 import type { ResumeResult, RollbackResult } from './resume.ts';
 
 export type { DryRunResult } from './dry-run.ts';
-export type { ApplyOptions, ApplyResult, HopReport } from './engine.ts';
+export type { ApplyOptions, ApplyResult, HopReport } from './types.ts';
 export { type HistoryEntry, type HistoryHop, readHistory } from './history.ts';
 export { type HopStep, hopSteps, type JournalRecord, readJournal } from './journal.ts';
 export { readLock, staleReason, type UpgradeLock } from './lock.ts';
@@ -41,14 +42,16 @@ export async function dryRun(o: ApplyOptions): Promise<DryRunResult> {
 export async function resumeRun(
   install: string,
   onEvent?: (s: string) => void,
+  profile?: Profile,
 ): Promise<ResumeResult> {
-  return (await import('./resume.ts')).resumeRun(install, onEvent);
+  return (await import('./resume.ts')).resumeRun(install, onEvent, profile);
 }
 
 /** Undoes the last committed upgrade (src/apply/resume.ts). */
 export async function rollbackLast(
   install: string,
   onEvent?: (s: string) => void,
+  profile?: Profile,
 ): Promise<RollbackResult> {
-  return (await import('./resume.ts')).rollbackLast(install, onEvent);
+  return (await import('./resume.ts')).rollbackLast(install, onEvent, profile);
 }

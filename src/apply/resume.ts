@@ -1,14 +1,17 @@
 import { rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { findRunningProcesses, restoreBackup, startService, stopService } from '../backup/index.ts';
+import { restoreBackup } from '../backup/index.ts';
 import { UpliftError } from '../errors/index.ts';
+import type { Profile } from '../profile/index.ts';
 import { crashPoint, fsyncDir } from '../util/index.ts';
-import { newRunId } from './engine.ts';
 import { finishRun, type HistoryEntry, type HistoryHop, readHistory } from './history.ts';
 import { Journal, readJournal } from './journal.ts';
 import { acquireLock, releaseLock } from './lock.ts';
 import { hopMethod, restoreCompanionBackups } from './methods/index.ts';
 import { hopPaths, type StatePaths, statePaths } from './paths.ts';
+import { newRunId } from './preflight.ts';
+import { type Services, servicesOfRecord } from './services.ts';
+import { type RollbackOutcome, restoreServiceState } from './hop-steps.ts';
 import {
   type ResumeAction,
   type RunView,
@@ -32,6 +35,8 @@ export interface ResumeResult {
   runTo?: string;
   /** The run's hops that never committed: `uplift apply --to <runTo>` carries on from `version`. */
   notRun?: { hop: number; from: string; to: string }[];
+  /** What the service is afterwards: running (and ready) as before the run, or stopped as before. */
+  service?: RollbackOutcome['service'];
 }
 
 /**
@@ -43,6 +48,7 @@ export interface ResumeResult {
 export async function resumeRun(
   install: string,
   onEvent?: (s: string) => void,
+  profile?: Profile,
 ): Promise<ResumeResult> {
   const p = statePaths(install);
   const read = await readJournal(p);
@@ -55,6 +61,8 @@ export async function resumeRun(
     const j = await Journal.reopen(p, read);
     const v = viewOf(read.records);
     const action = resumeActionOf(v);
+    const svc = await servicesOfRecord(v.profile, install, profile, onEvent);
+    let service: RollbackOutcome['service'] | undefined;
     await j.append(-1, 'resume', 'begin', {
       action,
       pid: process.pid,
@@ -66,11 +74,21 @@ export async function resumeRun(
     let outcome: HistoryEntry['outcome'] = v.committedHops.length > 0 ? 'committed' : 'aborted';
     if (v.kind === 'rollback') {
       onEvent?.('finish the interrupted rollback');
-      await finishRollbackRun(p, j, v);
+      service = (await finishRollbackRun(p, j, v, svc)).service;
       outcome = 'rolled-back';
     } else if (action === 'roll-back') {
       onEvent?.(`roll back the hop to ${hopInfo?.to}`);
-      await hopMethod(v.method).rollback(p, j, v.hop, v.wasRunning, onEvent);
+      service = (
+        await hopMethod(v.method).rollback({
+          p,
+          j,
+          hop: v.hop,
+          wasRunning: v.wasRunning,
+          version: hopInfo?.from ?? v.from,
+          svc,
+          onEvent,
+        })
+      ).service;
       outcome = 'rolled-back';
     } else if (action === 'finish-commit') {
       onEvent?.(`finish the commit of the hop to ${hopInfo?.to}`);
@@ -87,12 +105,15 @@ export async function resumeRun(
     } else if (action === 'clean-up-staging') {
       onEvent?.('remove staging; the installation was not changed');
       if (v.hop >= 0) await rm(hopPaths(p, v.runId, v.hop).stage, { recursive: true, force: true });
-      if (
-        v.wasRunning &&
-        (await exists(install)) &&
-        (await findRunningProcesses(install)).length === 0
-      )
-        await startService(install, { code: 'UPLIFT_APPLY_START_FAILED' });
+      if (await exists(install))
+        service = (
+          await restoreServiceState({
+            wasRunning: v.wasRunning,
+            version: hopInfo?.from ?? v.from,
+            svc,
+            onEvent,
+          })
+        ).service;
     }
     if (action === 'finish-run') {
       const o = (v.ended?.data.outcome as HistoryEntry['outcome']) ?? outcome;
@@ -129,6 +150,8 @@ export async function resumeRun(
       endedAt: new Date().toISOString(),
       hops,
       resumed: true,
+      ...(v.profile ? { profile: v.profile } : {}),
+      ...(service ? { service } : {}),
       ...(v.kind === 'rollback'
         ? { undid: read.records[0]?.data.undid as HistoryEntry['undid'] }
         : {}),
@@ -145,6 +168,7 @@ export async function resumeRun(
         : {}),
       ...(read.ignoredTail ? { ignoredTail: read.ignoredTail } : {}),
       ...(acquired.recovered ? { recoveredLock: acquired.recovered.reason } : {}),
+      ...(service ? { service } : {}),
       ...(v.kind === 'rollback'
         ? {}
         : { runTo: v.to, notRun: v.hops.filter((h) => !v.committedHops.includes(h.hop)) }),
@@ -162,6 +186,10 @@ export interface RollbackResult {
   /** The generation that was rolled back, kept beside the installation (files uploaded since the upgrade are in it). */
   keptAs?: string;
   version: string;
+  /** Running (and ready again) when it ran before the rollback; stopped otherwise. */
+  service: RollbackOutcome['service'];
+  /** Seconds from the stop until the old version passed its readiness probes. */
+  downtimeSeconds?: number;
 }
 
 /**
@@ -172,10 +200,13 @@ export interface RollbackResult {
 export async function rollbackLast(
   install: string,
   onEvent?: (s: string) => void,
+  profile?: Profile,
 ): Promise<RollbackResult> {
   const p = statePaths(install);
   await refuseIfIncomplete(install);
   const history = await readHistory(p);
+  const recorded = [...history].reverse().find((h) => h.profile)?.profile;
+  const svc = await servicesOfRecord(recorded, install, profile, onEvent);
   const undone = new Set(
     history
       .filter((h) => h.kind === 'rollback' && h.undid)
@@ -220,7 +251,7 @@ export async function rollbackLast(
   await acquireLock(p, 'rollback', runId);
   try {
     const j = await Journal.create(p, runId);
-    const wasRunning = (await findRunningProcesses(install)).length > 0;
+    const wasRunning = await svc.isRunning();
     const startedAt = new Date().toISOString();
     const keptAs = join(p.dir, `gen-${runId}-rolled-back`);
     await j.append(-1, 'run', 'begin', {
@@ -233,14 +264,22 @@ export async function rollbackLast(
       old: haveOld ? oldGen : null,
       backup,
       keptAs,
+      profile: { name: svc.profile.manifest.name, dir: svc.profile.dir },
       hops: [],
     });
     const v = viewOf(j.records);
     onEvent?.(
       `roll back ${target.to} → ${target.from} (${haveOld ? 'the kept old generation' : 'the backup'})`,
     );
-    await finishRollbackRun(p, j, v);
-    await j.append(-1, 'run', 'done', { outcome: 'rolled-back' });
+    const stopAt = performance.now();
+    const outcome = await finishRollbackRun(p, j, v, svc);
+    const downtimeSeconds =
+      outcome.readyAt !== undefined ? Math.round(outcome.readyAt - stopAt) / 1000 : undefined;
+    await j.append(-1, 'run', 'done', {
+      outcome: 'rolled-back',
+      service: outcome.service,
+      ...(downtimeSeconds !== undefined ? { downtimeSeconds } : {}),
+    });
     await finishRun(p, {
       runId,
       kind: 'rollback',
@@ -252,6 +291,9 @@ export async function rollbackLast(
       endedAt: new Date().toISOString(),
       hops: [],
       undid: { runId: target.runId, hop: target.hop },
+      profile: { name: svc.profile.manifest.name, dir: svc.profile.dir },
+      service: outcome.service,
+      ...(downtimeSeconds !== undefined ? { downtimeSeconds } : {}),
     });
     return {
       install,
@@ -260,14 +302,24 @@ export async function rollbackLast(
       method: haveOld ? 'old-generation' : 'backup',
       ...(haveOld ? { keptAs } : {}),
       version: target.from,
+      service: outcome.service,
+      ...(downtimeSeconds !== undefined ? { downtimeSeconds } : {}),
     };
   } finally {
     await releaseLock(p);
   }
 }
 
-/** The body of `uplift rollback`, idempotent so resume can finish it. */
-async function finishRollbackRun(p: StatePaths, j: Journal, v: RunView): Promise<void> {
+/**
+ * The body of `uplift rollback`, idempotent so resume can finish it. The service is left as the
+ * rollback found it: running and ready again when it ran (UPLIFT_APPLY_SERVICE_DOWN otherwise).
+ */
+async function finishRollbackRun(
+  p: StatePaths,
+  j: Journal,
+  v: RunView,
+  svc: Services,
+): Promise<RollbackOutcome> {
   const d = (j.records.find((r) => r.step === 'run' && r.state === 'begin')?.data ?? {}) as {
     old: string | null;
     backup: string;
@@ -279,8 +331,7 @@ async function finishRollbackRun(p: StatePaths, j: Journal, v: RunView): Promise
   if (d.old) {
     if (await exists(d.old)) {
       if (await exists(install)) {
-        if ((await findRunningProcesses(install)).length > 0)
-          await stopService(install, { code: 'UPLIFT_APPLY_STOP_FAILED' });
+        if (await svc.isRunning()) await svc.stop({ code: 'UPLIFT_APPLY_STOP_FAILED' });
         await rename(install, d.keptAs);
         crashPoint('rollback:between');
       }
@@ -289,10 +340,15 @@ async function finishRollbackRun(p: StatePaths, j: Journal, v: RunView): Promise
       fsyncDir(p.dir);
     }
   } else {
-    await restoreBackup({ backup: d.backup, install, stop: true, start: false });
+    await restoreBackup({
+      backup: d.backup,
+      install,
+      service: svc.control(v.to),
+      stop: true,
+      start: false,
+    });
     await restoreCompanionBackups(d.backup);
   }
-  if (v.wasRunning && (await findRunningProcesses(install)).length === 0)
-    await startService(install, { code: 'UPLIFT_APPLY_START_FAILED', changed: true });
   await j.append(-1, 'rollback', 'done', {});
+  return restoreServiceState({ wasRunning: v.wasRunning, version: v.to, svc });
 }

@@ -22,6 +22,8 @@ export interface RunView {
   to: string;
   wasRunning: boolean;
   startedAt: string;
+  /** The profile the run recorded at its start (runs before uplift recorded one have none). */
+  profile?: { name: string; dir: string };
   hops: { hop: number; from: string; to: string }[];
   /** The hop the run was in, and the steps it had begun and finished. */
   hop: number;
@@ -45,6 +47,7 @@ export function viewOf(records: JournalRecord[]): RunView {
     to: String(d.to ?? ''),
     wasRunning: d.wasRunning === true,
     startedAt: begin?.at ?? '',
+    ...(d.profile ? { profile: d.profile as { name: string; dir: string } } : {}),
     hops: (d.hops as RunView['hops']) ?? [],
     hop,
     begun: new Set(mine.filter((r) => r.state === 'begin').map((r) => r.step)),

@@ -8,7 +8,7 @@ import {
   readSync,
   type Stats,
 } from 'node:fs';
-import { link, lstat, mkdir, mkdtemp, readFile, realpath, rm, unlink } from 'node:fs/promises';
+import { link, lstat, mkdir, mkdtemp, realpath, rm, unlink } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -25,7 +25,7 @@ import {
 } from './durable.ts';
 import { refuseIfRestoreInterrupted } from './journal.ts';
 import { createParallelGzip } from './parallel-gzip.ts';
-import { findRunningProcesses, startService, stopService } from './service.ts';
+import type { ServiceControl } from './service.ts';
 import { copySqliteOnline, isSqliteHeader, sqliteSidecars } from './sqlite.ts';
 import { fileStamp, toolVersion } from './tool-version.ts';
 import {
@@ -55,7 +55,11 @@ export interface CreateBackupOptions {
   install: string;
   /** Where to write the archive; default `<install>/../<name>-backup-<timestamp>.tar.gz`. */
   out?: string;
-  /** Stop a running service (bin/stop_all) for an offline backup, and start it again afterwards. */
+  /** The product's services (from its profile's lifecycle); without it the backup cannot tell whether they run. */
+  service?: ServiceControl;
+  /** The installed version, recorded in the backup's manifest (the caller detects it). */
+  productVersion?: string;
+  /** Stop a running service (the profile's stop) for an offline backup, and start it again afterwards. */
   stop?: boolean;
   /** With `stop`: leave the service stopped (for example, an upgrade follows). */
   keepStopped?: boolean;
@@ -102,10 +106,19 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupRes
   if (!Number.isInteger(level) || level < 1 || level > 9)
     throw new UpliftError('UPLIFT_USAGE', `gzip level must be 1–9, got ${level}`);
 
-  const running = await findRunningProcesses(install);
+  const service = opts.service;
+  if (opts.stop && !service)
+    throw new UpliftError(
+      'UPLIFT_USAGE',
+      `cannot stop the service of ${install}: its profile declares no lifecycle`,
+      {
+        hint: 'Add lifecycle.services to the profile (docs/profiles.md), or stop the service yourself and back up without --stop.',
+      },
+    );
+  const running = (await service?.running()) ?? [];
   let stopped = false;
-  if (running.length > 0 && opts.stop) {
-    await stopService(install, { code: 'UPLIFT_BACKUP_STOP_FAILED' });
+  if (running.length > 0 && opts.stop && service) {
+    await service.stop({ code: 'UPLIFT_BACKUP_STOP_FAILED' });
     stopped = true;
   }
   let written: Omit<BackupResult, 'seconds' | 'service'>;
@@ -119,23 +132,45 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupRes
       stopped,
       now,
       onProgress: opts.onProgress,
+      isRuntimeFile: (path) => service?.isRuntimeFile(path) ?? false,
+      productVersion: opts.productVersion ?? null,
     });
   } catch (err) {
-    if (stopped && !opts.keepStopped)
-      await startService(install, { code: 'UPLIFT_BACKUP_START_FAILED' }).catch(() => {});
+    const restarted =
+      stopped && !opts.keepStopped && service
+        ? await service.start({ code: 'UPLIFT_BACKUP_START_FAILED' }).then(
+            () => true,
+            () => false,
+          )
+        : !stopped;
+    if (!restarted && err instanceof UpliftError)
+      throw new UpliftError(err.code, err.message, {
+        cause: err.cause,
+        hint: err.hint,
+        exitCode: err.exitCode,
+        location: err.location,
+        details: err.details,
+        unchanged: false,
+        state: `no backup was written, and the service of ${install} is stopped`,
+      });
     throw err;
   }
   let restarted = false;
-  if (stopped && !opts.keepStopped) {
+  if (stopped && !opts.keepStopped && service) {
     try {
-      await startService(install, { code: 'UPLIFT_BACKUP_START_FAILED', changed: true });
+      await service.start({ code: 'UPLIFT_BACKUP_START_FAILED', changed: true });
       restarted = true;
     } catch (err) {
       const e = err as UpliftError;
       throw new UpliftError(
         'UPLIFT_BACKUP_START_FAILED',
         `the backup was written to ${written.file}, but the service did not start again: ${e.message}`,
-        { cause: err, hint: e.hint, unchanged: false },
+        {
+          cause: err,
+          hint: e.hint,
+          unchanged: false,
+          state: `the backup ${written.file} is complete, and the service of ${install} is stopped`,
+        },
       );
     }
   }
@@ -221,6 +256,8 @@ interface WriteOptions {
   stopped: boolean;
   now: Date;
   onProgress?: ProgressListener;
+  isRuntimeFile: (path: string) => boolean;
+  productVersion: string | null;
 }
 
 async function writeBackup(o: WriteOptions): Promise<Omit<BackupResult, 'seconds' | 'service'>> {
@@ -228,17 +265,11 @@ async function writeBackup(o: WriteOptions): Promise<Omit<BackupResult, 'seconds
   // Online, pid files describe processes, not state: restored, they would make a stopped
   // installation look like it runs.
   const walk = await walkInstallation(o.install, (path, type) =>
-    o.online && type === 'file' && /^var\/run\/[^/]+\.pid$/.test(path)
+    o.online && type === 'file' && o.isRuntimeFile(path)
       ? 'pid file of the running service'
       : undefined,
   );
-  let productVersion: string | null = null;
-  try {
-    productVersion =
-      (await readFile(join(o.install, 'version'), 'utf8')).split('\n')[0]?.trim() || null;
-  } catch {
-    // No version file: not every product has one.
-  }
+  const productVersion = o.productVersion;
   const consistency: Consistency = {
     mode: o.online ? 'online' : 'offline',
     how: o.online
@@ -548,6 +579,7 @@ function fileChanged(path: string, what: string): UpliftError {
     `${path} changed during the backup: ${what}`,
     {
       hint: 'Something is writing to the installation; stop it, or run the backup with --stop.',
+      unchanged: true,
     },
   );
 }
@@ -576,6 +608,8 @@ function writeFailed(out: string, err: unknown): unknown {
           : e.code === 'EFBIG'
             ? 'The backup is larger than the file size limit of this process (ulimit -f); raise it, then run the backup again.'
             : 'Check that the backup directory is writable, then run the backup again.',
+      // The partial archive is removed before this reaches the operator.
+      unchanged: true,
     },
   );
 }

@@ -19,13 +19,7 @@ export {
 export { formatProgress, progressPrinter } from './progress.ts';
 export { readBackupInfo } from './read-archive.ts';
 export { type RestoreOptions, type RestoreResult, restoreBackup } from './restore.ts';
-export {
-  findRunningProcesses,
-  type RunningProcess,
-  type ServiceControlOptions,
-  startService,
-  stopService,
-} from './service.ts';
+export type { RunningProcess, ServiceControl, ServiceControlOptions } from './service.ts';
 export {
   archiveNames,
   type BackupInfo,

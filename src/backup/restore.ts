@@ -21,7 +21,7 @@ import {
   writeJournal,
 } from './journal.ts';
 import { type EntrySink, readBackup, readBackupInfo } from './read-archive.ts';
-import { findRunningProcesses, startService, stopService } from './service.ts';
+import type { ServiceControl } from './service.ts';
 import { fileStamp } from './tool-version.ts';
 import type { BackupManifest, Consistency, ProgressListener } from './types.ts';
 
@@ -30,9 +30,11 @@ export interface RestoreOptions {
   backup: string;
   /** The installation directory to bring back (it may be missing). */
   install: string;
-  /** Stop the running service (bin/stop_all) just before the swap; without it a running service is refused. */
+  /** The product's services (from its profile's lifecycle); needed for `stop` and `start`. */
+  service?: ServiceControl;
+  /** Stop the running service just before the swap; without it a running service is refused. */
   stop?: boolean;
-  /** Run bin/start_all on the restored installation. */
+  /** Start the restored installation's service. */
   start?: boolean;
   onProgress?: ProgressListener;
   now?: Date;
@@ -96,7 +98,7 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
     recovery.journal.backupId === info.id
   ) {
     const pids = opts.start
-      ? await startService(install, { code: 'UPLIFT_RESTORE_START_FAILED', changed: true })
+      ? await needService(opts).start({ code: 'UPLIFT_RESTORE_START_FAILED', changed: true })
       : [];
     return result({
       finishedInterrupted: true,
@@ -117,7 +119,7 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
         },
       );
   }
-  if (hadInstall) await refuseIfRunning(install, opts.stop);
+  if (hadInstall) await refuseIfRunning(install, opts);
 
   let journal: RestoreJournal;
   let ownersNotRestored = 0;
@@ -167,10 +169,10 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
 
   let stopped = false;
   const stillInstalled = await isDirectory(install);
-  if (stillInstalled && (await findRunningProcesses(install)).length > 0) {
+  if (stillInstalled && ((await opts.service?.running()) ?? []).length > 0) {
     try {
-      await refuseIfRunning(install, opts.stop);
-      await stopService(install, { code: 'UPLIFT_RESTORE_STOP_FAILED' });
+      await refuseIfRunning(install, opts);
+      await needService(opts).stop({ code: 'UPLIFT_RESTORE_STOP_FAILED' });
       stopped = true;
     } catch (err) {
       await rm(journal.staging, { recursive: true, force: true });
@@ -188,7 +190,7 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
     } catch (err) {
       await rm(journal.staging, { recursive: true, force: true });
       await removeJournal(install);
-      throw writeFailed(install, err);
+      throw writeFailed(install, err, stopped);
     }
     journal = { ...journal, old };
   }
@@ -204,6 +206,8 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
         cause: err,
         hint: `Fix the cause, then run \`uplift restore ${backup} --install ${install}\` again to finish it.`,
         unchanged: false,
+        state: `${install} is missing: the restored tree is at ${journal.staging}${journal.old ? `, the old one at ${journal.old}` : ''}`,
+        next: `uplift restore ${backup} --install ${install}`,
       },
     );
   }
@@ -213,7 +217,7 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
   let startError: unknown;
   if (opts.start) {
     try {
-      pids = await startService(install, { code: 'UPLIFT_RESTORE_START_FAILED', changed: true });
+      pids = await needService(opts).start({ code: 'UPLIFT_RESTORE_START_FAILED', changed: true });
     } catch (err) {
       startError = err;
     }
@@ -263,15 +267,27 @@ async function resolveTarget(install: string): Promise<string> {
   }
 }
 
-async function refuseIfRunning(install: string, stop: boolean | undefined): Promise<void> {
-  if (stop) return;
-  const running = await findRunningProcesses(install);
+async function refuseIfRunning(install: string, opts: RestoreOptions): Promise<void> {
+  if (opts.stop) return;
+  const running = (await opts.service?.running()) ?? [];
   if (running.length === 0) return;
   throw new UpliftError(
     'UPLIFT_RESTORE_SERVICE_RUNNING',
-    `the service in ${install} is running (${running.map((p) => `pid ${p.pid} from ${p.pidFile}`).join(', ')})`,
+    `the service in ${install} is running (${running.map((p) => `pid ${p.pid} from ${p.label}`).join(', ')})`,
     {
-      hint: 'Pass --stop to stop it just before the swap (bin/stop_all), or stop it yourself first.',
+      hint: "Pass --stop to stop it just before the swap (the profile's stop), or stop it yourself first.",
+      unchanged: true,
+    },
+  );
+}
+
+function needService(opts: RestoreOptions): ServiceControl {
+  if (opts.service) return opts.service;
+  throw new UpliftError(
+    'UPLIFT_USAGE',
+    `cannot ${opts.start ? 'start' : 'stop'} the service of ${opts.install}: its profile declares no lifecycle`,
+    {
+      hint: 'Add lifecycle.services to the profile (docs/profiles.md), or start and stop the service yourself.',
     },
   );
 }
@@ -287,6 +303,7 @@ async function checkSpace(parent: string, bytes: number): Promise<void> {
       `restoring needs about ${mib(need)} MiB beside the installation in ${parent}; ${mib(free)} MiB are free`,
       {
         hint: `Free at least ${mib(need - free)} MiB on that filesystem, then run the restore again.`,
+        unchanged: true,
       },
     );
 }
@@ -345,7 +362,11 @@ async function extract(
               throw new UpliftError(
                 'UPLIFT_RESTORE_NO_SPACE',
                 `${backup} holds more than the ${mib(budget)} MiB free beside the installation`,
-                { hint: 'Free space on that filesystem, then run the restore again.' },
+                {
+                  hint: 'Free space on that filesystem, then run the restore again.',
+                  // restoreBackup removes the staging tree before this reaches the operator.
+                  unchanged: true,
+                },
               );
             }
             try {
@@ -396,7 +417,11 @@ function applyMetadata(staging: string, manifest: BackupManifest): number {
   return notRestored;
 }
 
-function writeFailed(path: string, err: unknown): unknown {
+/**
+ * A write before the swap failed; restoreBackup removes the staging tree before this reaches the
+ * operator, so only a service it stopped is left changed.
+ */
+function writeFailed(path: string, err: unknown, serviceStopped = false): unknown {
   if (err instanceof UpliftError) return err;
   const e = err as NodeJS.ErrnoException;
   return new UpliftError(
@@ -404,6 +429,10 @@ function writeFailed(path: string, err: unknown): unknown {
     `could not write ${path} while restoring: ${e.message}`,
     {
       cause: err,
+      unchanged: !serviceStopped,
+      state: serviceStopped
+        ? 'the installation is as it was, but its service is stopped'
+        : undefined,
       hint:
         e.code === 'ENOSPC' || e.code === 'EDQUOT'
           ? 'Free space beside the installation, then run the restore again.'

@@ -1,7 +1,6 @@
-import { finishCommit, rollbackHop, runHop } from '../engine.ts';
-import type { HopContext } from '../hop-steps.ts';
-import type { Journal } from '../journal.ts';
+import type { HopContext, RollbackContext, RollbackOutcome } from '../hop-steps.ts';
 import type { StatePaths } from '../paths.ts';
+import { finishCommit, rollbackHop, runHop } from './uplift-pack.ts';
 import {
   finishVendorCommit,
   restoreCompanionBackups,
@@ -20,13 +19,7 @@ export interface HopMethod {
   /** Runs one hop, each step journaled through `timed` (a failure is a HopFailure). */
   run(ctx: HopContext): Promise<void>;
   /** Undoes a hop that failed after its stop; idempotent and crash-safe (resume runs it again). */
-  rollback(
-    p: StatePaths,
-    j: Journal,
-    hop: number,
-    wasRunning: boolean,
-    onEvent?: (s: string) => void,
-  ): Promise<void>;
+  rollback(rc: RollbackContext): Promise<RollbackOutcome>;
   /** Finishes a commit (idempotent: resume runs it after a crash in the commit). */
   finishCommit(p: StatePaths, runId: string, hop: number, from: string, to: string): Promise<void>;
 }
@@ -51,5 +44,5 @@ export function hopMethod(name: string | undefined): HopMethod {
   return m;
 }
 
-export { extractVendorZip, installedVersion, installerBackupOf } from './vendor-installer.ts';
+export { extractVendorZip, installerBackupOf } from './vendor-installer.ts';
 export { restoreCompanionBackups, type VendorInstallerOptions };

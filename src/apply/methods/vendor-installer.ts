@@ -4,10 +4,10 @@ import { copyFile, mkdir, open, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
-import { findRunningProcesses, readBackupInfo, restoreBackup } from '../../backup/index.ts';
+import { readBackupInfo, restoreBackup } from '../../backup/index.ts';
+import { detectFacts } from '../../detect/index.ts';
 import { loadCatalog } from '../../catalog/index.ts';
 import { UpliftError } from '../../errors/index.ts';
-import { loadProfile } from '../../profile/index.ts';
 import { crashPoint, fsyncDir } from '../../util/index.ts';
 import {
   entryNameProblem,
@@ -18,9 +18,12 @@ import {
   backupStep,
   commitStep,
   type HopContext,
+  HopFailure,
   hopEvents,
   planMismatch,
   probeStep,
+  type RollbackContext,
+  type RollbackOutcome,
   rollBack,
   startStep,
   stopStep,
@@ -28,7 +31,6 @@ import {
 } from '../hop-steps.ts';
 import type { Journal } from '../journal.ts';
 import { hopPaths, type StatePaths } from '../paths.ts';
-import { probeService } from '../probe.ts';
 import { exists } from '../tree.ts';
 
 /**
@@ -224,45 +226,23 @@ async function runUpdate(
   }
 }
 
-/** The installed version, read as detection reads it (the profile's `detection.version`). */
-export async function installedVersion(
-  install: string,
-  product: string,
-): Promise<string | undefined> {
-  const profile = await loadProfile(product);
-  const spec = profile.manifest.detection?.version;
-  if (!spec) return undefined;
-  const text = await readFile(join(install, spec.file), 'utf8').catch(() => '');
-  const re = new RegExp(spec.pattern);
-  for (const line of text.split(/\r?\n/)) {
-    const m = re.exec(line)?.groups?.version;
-    if (m) return m;
-  }
-  return undefined;
-}
-
-/** Every `var/run/*.pid` names a live process (the profile's services), at least one. */
-async function probeVendor(install: string, product: string, to: string): Promise<void> {
-  await probeService(install, product, to);
-  const { readdir } = await import('node:fs/promises');
-  const pidFiles = (await readdir(join(install, 'var/run')).catch(() => [] as string[])).filter(
-    (n) => n.endsWith('.pid'),
-  );
-  const live = new Set((await findRunningProcesses(install)).map((r) => r.pidFile));
-  const dead = pidFiles.filter((n) => !live.has(`var/run/${n}`));
-  if (dead.length > 0)
-    throw new UpliftError(
-      'UPLIFT_APPLY_PROBE_FAILED',
-      `no live process for ${dead.map((n) => `var/run/${n}`).join(', ')} after the start`,
-      { hint: 'Read the service logs of the installation; the hop is rolled back.' },
-    );
-  const profile = await loadProfile(product);
-  const now = await installedVersion(install, product);
-  if (now === undefined || !profile.catalog.scheme.equals(now, to))
-    throw new UpliftError(
-      'UPLIFT_APPLY_PROBE_FAILED',
-      `the installation says it is ${now ?? '(no version)'} after the update, not ${to}`,
-      { hint: "Read the installer's logs; the hop is rolled back." },
+/**
+ * After the update: the profile's readiness probes pass (every service alive for the stability
+ * window), and the installation says it is the hop's target, read as detection reads it.
+ */
+async function probeVendor(ctx: HopContext, to: string): Promise<void> {
+  const { svc } = ctx;
+  await probeStep(ctx, ctx.downtimeStart ?? performance.now());
+  const now = (await detectFacts(svc.profile, svc.install).catch(() => undefined))?.version;
+  if (now === undefined || !svc.profile.catalog.scheme.equals(now, to))
+    throw new HopFailure(
+      'probe',
+      true,
+      new UpliftError(
+        'UPLIFT_APPLY_PROBE_FAILED',
+        `the installation says it is ${now ?? '(no version)'} after the update, not ${to}`,
+        { hint: "Read the installer's logs; the hop is rolled back." },
+      ),
     );
 }
 
@@ -295,7 +275,7 @@ export async function runVendorHop(ctx: HopContext): Promise<void> {
       await copyFile(report.pack, zipCopy);
       const catalog = v.catalogFile
         ? await loadCatalog(v.catalogFile)
-        : (await loadProfile(o.product)).catalog;
+        : o.profile.catalog;
       const r = await verifyVendorPack(zipCopy, {
         catalog,
         platform: o.platform,
@@ -378,10 +358,8 @@ export async function runVendorHop(ctx: HopContext): Promise<void> {
   // The guide: "all services except for TM will be started automatically" by the product update;
   // start_all brings up the rest (TM).
   await startStep(ctx);
-  await probeStep(ctx, downtimeStart, async () => {
-    await probeVendor(o.install, o.product, report.to);
-    return {};
-  });
+  void downtimeStart;
+  await probeVendor(ctx, report.to);
 
   await commitStep(ctx, { backup: hp.backup, installerBackup }, () =>
     finishVendorCommit(p, j.runId, hop),
@@ -407,26 +385,22 @@ export async function restoreCompanionBackups(backup: string): Promise<void> {
  * stops whatever runs, restores the installation and the installer directory from the hop's
  * verified backups (restoreBackup is crash-safe on its own), starts the old version if it ran.
  */
-export async function rollbackVendorHop(
-  p: StatePaths,
-  j: Journal,
-  hop: number,
-  wasRunning: boolean,
-  onEvent?: (s: string) => void,
-): Promise<void> {
+export async function rollbackVendorHop(rc: RollbackContext): Promise<RollbackOutcome> {
+  const { p, j, hop } = rc;
   const hp = hopPaths(p, j.runId, hop);
-  await rollBack(p, j, hop, wasRunning, onEvent, {
+  return rollBack(rc, {
     record: { backup: hp.backup },
     event: 'roll back: stop the new version, restore the installation and the installer',
     stopFirst: () => exists(p.install),
+    postSwitchRan: async () => false,
     undo: async () => {
       if (!(await exists(hp.backup)))
         throw new UpliftError(
           'UPLIFT_APPLY_ROLLBACK_FAILED',
           `the hop's backup ${hp.backup} is missing; the installation cannot be restored`,
-          { hint: 'Restore the installation from your own backup.' },
+          { hint: 'Restore the installation from your own backup.', unchanged: false },
         );
-      await restoreBackup({ backup: hp.backup, install: p.install, stop: true, start: false });
+      await restoreBackup({ backup: hp.backup, install: p.install, service: rc.svc.control(rc.version), stop: true, start: false });
       crashPoint('rollback:between');
       await restoreCompanionBackups(hp.backup);
     },
