@@ -136,6 +136,9 @@ export const codes = {
   // lifecycle (a profile's lifecycle section at run time)
   UPLIFT_LIFECYCLE_VAR: ExitCode.badInput,
   UPLIFT_LIFECYCLE_KILL_FAILED: ExitCode.failed,
+  // lifecycle (a profile's lifecycle section at run time)
+  UPLIFT_LIFECYCLE_VAR: ExitCode.badInput,
+  UPLIFT_LIFECYCLE_KILL_FAILED: ExitCode.failed,
 } as const satisfies Record<string, ExitCode>;
 
 export type UpliftCode = keyof typeof codes;
