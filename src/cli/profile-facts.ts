@@ -1,4 +1,5 @@
 import { readFacts, resolveProfile } from '../plan/index.ts';
+import { profileArg } from './profile-arg.ts';
 
 /** The options of the commands that read an installation's facts against a product profile. */
 export interface ProfileFactsOptions {
@@ -10,13 +11,17 @@ export interface ProfileFactsOptions {
   fact: string[];
 }
 
-/** The profile the options name (or the one that recognises `--install`) and the installation's facts. */
+/**
+ * The profile the options name (or the one recorded for `--install`, or that recognises it), the
+ * installation's facts, and warnings about the profile (src/cli/profile-arg.ts).
+ */
 export async function readProfileFacts(opts: ProfileFactsOptions) {
-  const profile = await resolveProfile(opts);
+  const arg = await profileArg(opts);
+  const profile = await resolveProfile({ ...opts, profile: arg.profile });
   const facts = await readFacts(profile, {
     install: opts.install,
     factsFile: opts.facts,
     factFlags: opts.fact,
   });
-  return { profile, facts };
+  return { profile, facts, warnings: arg.warnings };
 }

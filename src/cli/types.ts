@@ -7,6 +7,8 @@ export interface CommandResult {
   /** The view for people (or Markdown when asked). */
   text: string;
   exitCode: ExitCode;
+  /** Printed on standard error (`warning: …`) whatever the format; --json results repeat them in `data`. */
+  warnings?: string[];
 }
 
 /** Where the CLI writes; tests pass their own. */

@@ -2,22 +2,18 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SkiffSampleApi } from '../../../src/cli/commands/sample.ts';
 import { runCliInProcess } from '../../../test/util/run-cli.ts';
 import * as skiff from '../src/index.ts';
 import { parseCrontab } from '../src/scheduler.ts';
 import { buildSkiff } from './build-skiff.ts';
 import { call, tempDir } from './helpers.ts';
 
-// `uplift sample` restates the part of skiff's API it uses; this fails to compile if they drift.
-const usedByCli: SkiffSampleApi = skiff;
-
 const tmp = tempDir('sample');
 const dir = tmp.dir;
 
 beforeAll(() => buildSkiff());
 afterAll(async () => {
-  await usedByCli.stopSampleInstallation({ dir });
+  await skiff.stopSampleInstallation({ dir });
   tmp.cleanup();
 });
 

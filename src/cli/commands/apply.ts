@@ -14,14 +14,24 @@ import {
 import { ExitCode, UpliftError } from '../../errors/index.ts';
 import { getPlan, isPlanIntact, type Plan } from '../../plan/index.ts';
 import type { Profile } from '../../profile/index.ts';
+import { verdictText } from '../../report/index.ts';
 import { loadTrust, trustOf } from '../../signing/index.ts';
 import { cacheDir } from '../../util/index.ts';
+import { profileForInstall, recordInstallProfile } from '../profile-arg.ts';
 import type { CommandResult } from '../types.ts';
 import { vendorDryRun, vendorInstallerOf } from './apply-vendor.ts';
 import { resolveInstall } from './install-arg.ts';
 
 export interface ApplyCommandOptions {
   install: string;
+  /** A profile name or folder (default: the one recorded for the installation, else recognised). */
+  profile?: string;
+  /** A facts file laid over what detection reads, as on `uplift plan`. */
+  facts?: string;
+  /** `--fact path=value` flags, laid over both. */
+  fact?: string[];
+  /** Why the operator goes ahead with a `not-recommended` verdict; journaled by the engine. */
+  acceptRisk?: string;
   to?: string;
   plan?: string;
   packs?: string;
@@ -96,7 +106,8 @@ async function loadPlanFile(file: string): Promise<Plan> {
 /** The plan to run and what apply needs from the profile and the facts. */
 export async function preparePlan(
   install: string,
-  opts: Pick<ApplyCommandOptions, 'to' | 'plan'>,
+  opts: Pick<ApplyCommandOptions, 'to' | 'plan' | 'facts' | 'fact'>,
+  profileArg?: Profile,
 ): Promise<{
   plan: Plan;
   product: string;
@@ -104,10 +115,12 @@ export async function preparePlan(
   vendorManifestPath: string;
   method: HopMethodName;
   apply: Profile['manifest']['apply'];
+  profile: Profile;
 }> {
   if ((opts.to === undefined) === (opts.plan === undefined))
     throw new UpliftError('UPLIFT_USAGE', 'pass either --to VERSION or --plan PLAN.json', {
-      hint: 'Example: uplift apply --install /opt/skiff --to latest --yes',
+      hint: 'Example: uplift apply --install /opt/product --to latest --yes',
+      unchanged: true,
     });
   const saved = opts.plan ? await loadPlanFile(opts.plan) : undefined;
   const {
@@ -116,7 +129,10 @@ export async function preparePlan(
     facts,
   } = await getPlan({
     install,
+    ...(profileArg ? { profile: profileArg.dir } : {}),
     to: saved ? saved.target.requested : (opts.to as string),
+    factsFile: opts.facts,
+    factFlags: opts.fact ?? [],
   });
   if (saved) {
     const a = JSON.stringify(planningView(saved));
@@ -153,7 +169,58 @@ export async function preparePlan(
     vendorManifestPath,
     method,
     apply: profile.manifest.apply,
+    profile,
   };
+}
+
+/** What apply says first, in text and in --json: the plan's verdict and its reasons. */
+function verdictOf(plan: Plan, acceptRisk: string | undefined) {
+  return {
+    verdict: plan.verdict,
+    reasons: plan.reasons.map((r) => r.text),
+    ...(acceptRisk !== undefined ? { acceptRisk } : {}),
+  };
+}
+
+function verdictLine(v: ReturnType<typeof verdictOf>): string {
+  const lines = [`Verdict: ${verdictText[v.verdict]}`];
+  for (const r of v.reasons) lines.push(`  - ${r}`);
+  if (v.acceptRisk !== undefined) lines.push(`  risk accepted: ${v.acceptRisk}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The plan's verdict decides before anything is written: `blocked` refuses, `not-recommended`
+ * needs `--accept-risk` (a dry run changes nothing and only says so).
+ */
+function obeyVerdict(plan: Plan, install: string, opts: ApplyCommandOptions): void {
+  const reasons = plan.reasons.map((r) => ({ message: `${r.code}: ${r.text}` }));
+  const listed = plan.reasons.map((r) => r.text).join('; ');
+  if (plan.verdict === 'blocked')
+    throw new UpliftError(
+      'UPLIFT_APPLY_BLOCKED',
+      `the plan for ${install} from ${plan.from} to ${plan.to} is blocked${listed ? `: ${listed}` : ''}`,
+      {
+        hint: `Resolve what blocks it (uplift plan --install ${install} --to "${plan.target.requested}" shows each reason and what to do), then plan again.`,
+        details: reasons,
+        unchanged: true,
+      },
+    );
+  if (plan.verdict === 'not-recommended' && opts.acceptRisk === undefined && !opts.dryRun)
+    throw new UpliftError(
+      'UPLIFT_APPLY_RISK_NOT_ACCEPTED',
+      `the upgrade of ${install} from ${plan.from} to ${plan.to} is not recommended${listed ? `: ${listed}` : ''}`,
+      {
+        hint: 'Supply the missing facts (--facts FILE, --fact path=value) so the plan can decide, or go ahead with --accept-risk "why it is acceptable" (recorded in the journal).',
+        details: reasons,
+        unchanged: true,
+      },
+    );
+  if (opts.acceptRisk !== undefined && opts.acceptRisk.trim() === '')
+    throw new UpliftError('UPLIFT_USAGE', '--accept-risk needs a reason', {
+      hint: 'Say why the risk is acceptable, e.g. --accept-risk "database version checked by hand".',
+      unchanged: true,
+    });
 }
 
 export async function trustFrom(file: string | undefined) {
@@ -182,7 +249,12 @@ export async function handler(opts: ApplyCommandOptions, io: ApplyIo): Promise<C
   const install = await resolveInstall(opts.install, true);
   // Before planning: a run in progress (or crashed) makes the installation's facts meaningless.
   await refuseIfIncomplete(install);
-  const prepared = await preparePlan(install, opts);
+  const chosen = await profileForInstall(install, opts.profile);
+  const warnings = chosen.warnings;
+  const prepared = await preparePlan(install, opts, chosen.profile);
+  obeyVerdict(prepared.plan, install, opts);
+  const verdict = verdictOf(prepared.plan, opts.acceptRisk);
+  const head = verdictLine(verdict);
   const vendorInstaller = vendorInstallerOf(install, prepared.apply, opts.catalog);
   // Who runs the upgrade: the owner, or root switched to the owner; anyone else is refused here,
   // before the lock, with nothing written (src/apply/ownership.ts).
@@ -193,6 +265,8 @@ export async function handler(opts: ApplyCommandOptions, io: ApplyIo): Promise<C
   const base: ApplyOptions = {
     install,
     plan: prepared.plan,
+    profile: prepared.profile,
+    ...(opts.acceptRisk !== undefined ? { acceptRisk: opts.acceptRisk } : {}),
     packsDir: packsDirOf(opts.packs),
     // The vendor's zips are checked against the catalog; uplift's own packs against signatures.
     trust:
@@ -211,25 +285,38 @@ export async function handler(opts: ApplyCommandOptions, io: ApplyIo): Promise<C
   if (prepared.plan.steps.length === 0)
     return {
       data: {
+        ...verdict,
         install,
         from: prepared.plan.from,
         to: prepared.plan.to,
         hops: [],
         outcome: 'up-to-date',
+        warnings,
       },
-      text: `${install} is at ${prepared.plan.from}: nothing to apply.\n`,
+      text: `${head}${install} is at ${prepared.plan.from}: nothing to apply.\n`,
       exitCode: ExitCode.ok,
+      warnings,
     };
+  const needsRisk =
+    prepared.plan.verdict === 'not-recommended' && opts.acceptRisk === undefined
+      ? '\nA real run needs --accept-risk "reason" (the verdict is not-recommended).\n'
+      : '';
   if (opts.dryRun && vendorInstaller) {
     const r = await vendorDryRun(base);
-    return { data: r, text: r.text, exitCode: ExitCode.ok };
+    return {
+      data: { ...verdict, ...r, warnings },
+      text: `${head}${r.text}${needsRisk}`,
+      exitCode: ExitCode.ok,
+      warnings,
+    };
   }
   if (opts.dryRun) {
     const r = await dryRun(base);
     return {
-      data: r,
-      text: renderDryRun(r),
+      data: { ...verdict, ...r, warnings },
+      text: `${head}${renderDryRun(r)}${needsRisk}`,
       exitCode: r.hops.some((h) => h.conflicts.length) ? ExitCode.blocked : ExitCode.ok,
+      warnings,
     };
   }
   if (!opts.yes) {
@@ -253,8 +340,15 @@ export async function handler(opts: ApplyCommandOptions, io: ApplyIo): Promise<C
         unchanged: true,
       });
   }
+  // Before the run, so that resume and rollback after a crash use the same profile.
+  await recordInstallProfile(install, prepared.profile);
   const r = await runApply(base);
-  return { data: r, text: renderApply(r), exitCode: ExitCode.ok };
+  return {
+    data: { ...verdict, ...r, warnings },
+    text: `${head}${renderApply(r)}`,
+    exitCode: ExitCode.ok,
+    warnings,
+  };
 }
 
 /** `--keep-runs N`: a whole number of at least 1 (this run's backups are always kept). */

@@ -8,10 +8,14 @@ import {
 } from '../../backup/index.ts';
 import { ExitCode, UpliftError } from '../../errors/index.ts';
 import { formatBytes } from '../../util/index.ts';
+import { readOnlyProfile } from '../profile-arg.ts';
 import type { CommandResult } from '../types.ts';
+import { resolveInstall } from './install-arg.ts';
 
 export interface BackupCommandOptions {
   install?: string;
+  /** The installation's profile (default: the recorded one, else the one that recognises it). */
+  profile?: string;
   out?: string;
   verify?: string;
   stop?: boolean;
@@ -42,7 +46,7 @@ export async function handler(opts: BackupCommandOptions, io: ProgressIo): Promi
       'UPLIFT_USAGE',
       'pass either --install DIR (make a backup) or --verify FILE (check one)',
       {
-        hint: 'Example: uplift backup --install /opt/skiff, or uplift backup --verify skiff-backup.tar.gz',
+        hint: 'Example: uplift backup --install /opt/product, or uplift backup --verify product-backup.tar.gz',
       },
     );
   const onProgress = progressFor(opts.progress, io);
@@ -51,6 +55,11 @@ export async function handler(opts: BackupCommandOptions, io: ProgressIo): Promi
     return { data: r, text: renderVerify(r), exitCode: ExitCode.ok };
   }
   const level = opts.level === undefined ? undefined : Number(opts.level);
+  // Backs up any folder; a profile, when one is recorded or recognised, only adds its warnings.
+  const { warnings } = await readOnlyProfile(
+    await resolveInstall(opts.install as string),
+    opts.profile,
+  );
   const r = await createBackup({
     install: opts.install as string,
     out: opts.out,
@@ -59,7 +68,7 @@ export async function handler(opts: BackupCommandOptions, io: ProgressIo): Promi
     level,
     onProgress,
   });
-  return { data: r, text: renderBackup(r), exitCode: ExitCode.ok };
+  return { data: r, text: renderBackup(r), exitCode: ExitCode.ok, warnings };
 }
 
 function counts(t: BackupResult['totals']): string {

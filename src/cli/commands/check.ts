@@ -8,6 +8,7 @@ import {
   runChecks,
 } from '../../checks/index.ts';
 import { ExitCode } from '../../errors/index.ts';
+import { profileArg } from '../profile-arg.ts';
 import type { CommandResult } from '../types.ts';
 
 export interface CheckCommandOptions {
@@ -24,9 +25,10 @@ export interface CheckCommandOptions {
 
 /** `uplift check`: the pre-upgrade tasks of the plan, as checks; exit 3 when any fails. */
 export async function handler(opts: CheckCommandOptions): Promise<CommandResult> {
+  const { profile, warnings } = await profileArg(opts);
   const ctx = await buildCheckContext({
     install: opts.install,
-    profile: opts.profile,
+    profile,
     vendorManifest: opts.vendorManifest,
     to: opts.to,
     factsFile: opts.facts,
@@ -42,6 +44,7 @@ export async function handler(opts: CheckCommandOptions): Promise<CommandResult>
     data: report,
     text: renderReport(report),
     exitCode: report.summary.fail > 0 ? ExitCode.blocked : ExitCode.ok,
+    warnings,
   };
 }
 

@@ -2,8 +2,8 @@ import { resolve } from 'node:path';
 import pc from 'picocolors';
 import { type DetectedFacts, detectFacts } from '../../detect/index.ts';
 import { ExitCode } from '../../errors/index.ts';
-import { resolveProfile } from '../../plan/index.ts';
 import { formatBytes, formatValue } from '../../util/index.ts';
+import { profileForInstall } from '../profile-arg.ts';
 import type { CommandResult } from '../types.ts';
 
 export interface FactsCommandOptions {
@@ -14,9 +14,14 @@ export interface FactsCommandOptions {
 
 /** `uplift facts --install DIR`: what detection reads from an installation. */
 export async function handler(opts: FactsCommandOptions): Promise<CommandResult> {
-  const profile = await resolveProfile(opts);
+  const { profile, warnings } = await profileForInstall(opts.install, opts.profile);
   const facts = await detectFacts(profile, opts.install, { vendorManifest: opts.vendorManifest });
-  return { data: facts, text: renderFacts(facts, resolve(opts.install)), exitCode: ExitCode.ok };
+  return {
+    data: facts,
+    text: renderFacts(facts, resolve(opts.install)),
+    exitCode: ExitCode.ok,
+    warnings,
+  };
 }
 
 /** Facts shown with their own section first, then every other fact grouped by its top-level name. */

@@ -1,6 +1,7 @@
 import { ExitCode, UpliftError } from '../../errors/index.ts';
 import { downloadProgressPrinter, type FetchResult, fetchPacks } from '../../fetch/index.ts';
 import { formatBytes } from '../../util/index.ts';
+import { profileArg } from '../profile-arg.ts';
 import type { CommandResult } from '../types.ts';
 import type { ProgressIo } from './backup.ts';
 
@@ -33,7 +34,7 @@ export function parseTimeout(value: string): number {
 export async function handler(o: FetchCommandOptions, io: ProgressIo): Promise<CommandResult> {
   if (o.plan === undefined && o.install === undefined)
     throw new UpliftError('UPLIFT_USAGE', 'pass --install DIR --to VERSION, or --plan FILE', {
-      hint: 'Example: uplift fetch --install /opt/skiff --to latest --repo https://packs.example.com/skiff',
+      hint: 'Example: uplift fetch --install /opt/product --to latest --repo https://packs.example.com/product',
     });
   const retries = Number(o.retries);
   if (!Number.isInteger(retries) || retries < 0)
@@ -45,10 +46,11 @@ export async function handler(o: FetchCommandOptions, io: ProgressIo): Promise<C
       },
     );
   const show = o.progress === true || (o.progress === undefined && io.stderrIsTty);
+  const { profile, warnings } = await profileArg(o);
   const r = await fetchPacks({
     install: o.install,
     to: o.to,
-    profile: o.profile,
+    profile,
     planFile: o.plan,
     repo: o.repo,
     root: o.root,
@@ -57,7 +59,7 @@ export async function handler(o: FetchCommandOptions, io: ProgressIo): Promise<C
     retries,
     onProgress: show ? downloadProgressPrinter(io.stderr, io.stderrIsTty) : undefined,
   });
-  return { data: r, text: render(r), exitCode: ExitCode.ok };
+  return { data: r, text: render(r), exitCode: ExitCode.ok, warnings };
 }
 
 function render(r: FetchResult): string {

@@ -1,12 +1,14 @@
 import { existsSync } from 'node:fs';
 import { readHistory, statePaths } from '../../apply/index.ts';
 import { ExitCode } from '../../errors/index.ts';
+import { profileSummary, readOnlyProfile } from '../profile-arg.ts';
 import type { CommandResult } from '../types.ts';
 import { resolveInstall } from './install-arg.ts';
 
 /** `uplift history`: what has run on an installation. */
-export async function handler(opts: { install: string }): Promise<CommandResult> {
+export async function handler(opts: { install: string; profile?: string }): Promise<CommandResult> {
   const install = await resolveInstall(opts.install);
+  const { chosen, warnings } = await readOnlyProfile(install, opts.profile);
   // A hop's backup may have been pruned since (src/apply/prune.ts): say whether it is still there.
   const runs = (await readHistory(statePaths(install))).map((r) => ({
     ...r,
@@ -23,5 +25,10 @@ export async function handler(opts: { install: string }): Promise<CommandResult>
         `    hop ${h.hop}: ${h.from} → ${h.to} ${h.outcome}${h.failedStep ? ` at ${h.failedStep}` : ''}${h.downtimeSeconds !== undefined ? `, downtime ${h.downtimeSeconds} s` : ''}${'backupKept' in h ? (h.backupKept ? `, backup ${h.backup}` : ', backup pruned') : ''}`,
       );
   }
-  return { data: { install, runs }, text: `${lines.join('\n')}\n`, exitCode: ExitCode.ok };
+  return {
+    data: { install, profile: profileSummary(chosen), runs, warnings },
+    text: `${lines.join('\n')}\n`,
+    exitCode: ExitCode.ok,
+    warnings,
+  };
 }

@@ -15,7 +15,7 @@ export interface NotesCommandOptions extends ProfileFactsOptions {
 
 /** `uplift notes`: the release notes of every release on the way, deduplicated, what concerns you first. */
 export async function handler(opts: NotesCommandOptions): Promise<CommandResult> {
-  const { profile, facts } = await readProfileFacts(opts);
+  const { profile, facts, warnings } = await readProfileFacts(opts);
   // assemblePlan resolves and checks both versions the same way `plan` does.
   const { from, to } = assemblePlan({
     profile: profile.manifest.name,
@@ -54,5 +54,6 @@ export async function handler(opts: NotesCommandOptions): Promise<CommandResult>
     data: { profile: profile.manifest.name, from, to, ...digest },
     text: `${lines.join('\n')}\n`,
     exitCode: ExitCode.ok,
+    warnings,
   };
 }

@@ -10,7 +10,7 @@ export interface PathsCommandOptions extends ProfileFactsOptions {
 
 /** `uplift paths`: every version reachable from the installed one, with its hops. */
 export async function handler(opts: PathsCommandOptions): Promise<CommandResult> {
-  const { profile, facts } = await readProfileFacts(opts);
+  const { profile, facts, warnings } = await readProfileFacts(opts);
   const c = profile.catalog;
   const base = { profile: profile.manifest.name, catalog: c, facts, from: opts.from };
   const from = assemblePlan({ ...base, to: opts.from ?? facts.version ?? '' }).from;
@@ -46,5 +46,6 @@ export async function handler(opts: PathsCommandOptions): Promise<CommandResult>
     data: { profile: profile.manifest.name, from, targets: rows },
     text,
     exitCode: ExitCode.ok,
+    warnings,
   };
 }

@@ -2,6 +2,7 @@ import { ExitCode } from '../../errors/index.ts';
 import { getPlan } from '../../plan/index.ts';
 import { renderPlanMarkdown } from '../../report/index.ts';
 import { writeAtomically } from '../../util/index.ts';
+import { profileArg } from '../profile-arg.ts';
 import type { CommandResult } from '../types.ts';
 import { renderPlanText } from '../ui/render-plan.ts';
 
@@ -20,8 +21,9 @@ export interface PlanCommandOptions {
 
 /** `uplift plan`: should I upgrade, and how? */
 export async function handler(opts: PlanCommandOptions): Promise<CommandResult> {
+  const { profile, warnings } = await profileArg(opts);
   const { plan } = await getPlan({
-    profile: opts.profile,
+    profile,
     install: opts.install,
     vendorManifest: opts.vendorManifest,
     from: opts.from,
@@ -38,5 +40,6 @@ export async function handler(opts: PlanCommandOptions): Promise<CommandResult> 
     data: plan,
     text,
     exitCode: plan.verdict === 'blocked' ? ExitCode.blocked : ExitCode.ok,
+    warnings,
   };
 }

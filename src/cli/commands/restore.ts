@@ -1,11 +1,15 @@
 import { type RestoreResult, restoreBackup } from '../../backup/index.ts';
 import { ExitCode } from '../../errors/index.ts';
 import { formatBytes } from '../../util/index.ts';
+import { readOnlyProfile } from '../profile-arg.ts';
 import type { CommandResult } from '../types.ts';
 import { type ProgressIo, progressFor } from './backup.ts';
+import { resolveInstall } from './install-arg.ts';
 
 export interface RestoreCommandOptions {
   install: string;
+  /** The installation's profile (default: the one recorded beside it). */
+  profile?: string;
   stop?: boolean;
   start?: boolean;
   progress?: boolean;
@@ -17,6 +21,11 @@ export async function handler(
   opts: RestoreCommandOptions,
   io: ProgressIo,
 ): Promise<CommandResult> {
+  // The installation may be gone (that is what restores are for): then no profile warns.
+  const install = await resolveInstall(opts.install, true).catch(() => undefined);
+  const { warnings } = install
+    ? await readOnlyProfile(install, opts.profile)
+    : { warnings: [] as string[] };
   const r = await restoreBackup({
     backup,
     install: opts.install,
@@ -24,7 +33,7 @@ export async function handler(
     start: opts.start,
     onProgress: progressFor(opts.progress, io),
   });
-  return { data: r, text: render(r), exitCode: ExitCode.ok };
+  return { data: r, text: render(r), exitCode: ExitCode.ok, warnings };
 }
 
 const recoveries: Record<RestoreResult['recovered'], string> = {

@@ -1,16 +1,24 @@
 import { type ResumeResult, resumeRun } from '../../apply/index.ts';
 import { ExitCode } from '../../errors/index.ts';
+import { profileSummary, recordedProfile } from '../profile-arg.ts';
 import type { CommandResult } from '../types.ts';
 import { ownedInstall } from './install-arg.ts';
 
 /** `uplift resume`: finishes or undoes the run a crash left. */
 export async function handler(
-  opts: { install: string },
+  opts: { install: string; profile?: string },
   io: { stderr: (s: string) => void },
 ): Promise<CommandResult> {
   const { install, progress } = await ownedInstall(opts.install, io);
-  const r = await resumeRun(install, progress);
-  return { data: r, text: render(r), exitCode: ExitCode.ok };
+  const chosen = await recordedProfile(install, opts.profile);
+  const warnings = chosen?.warnings ?? [];
+  const r = await resumeRun(install, progress, chosen?.profile);
+  return {
+    data: { ...r, profile: profileSummary(chosen), warnings },
+    text: render(r),
+    exitCode: ExitCode.ok,
+    warnings,
+  };
 }
 
 function render(r: ResumeResult): string {

@@ -1,20 +1,24 @@
 import { rollbackLast } from '../../apply/index.ts';
 import { ExitCode } from '../../errors/index.ts';
+import { profileSummary, recordedProfile } from '../profile-arg.ts';
 import type { CommandResult } from '../types.ts';
 import { ownedInstall } from './install-arg.ts';
 
 /** `uplift rollback`: undoes the last committed upgrade. */
 export async function handler(
-  opts: { install: string },
+  opts: { install: string; profile?: string },
   io: { stderr: (s: string) => void },
 ): Promise<CommandResult> {
   const { install, progress } = await ownedInstall(opts.install, io);
-  const r = await rollbackLast(install, progress);
+  const chosen = await recordedProfile(install, opts.profile);
+  const warnings = chosen?.warnings ?? [];
+  const r = await rollbackLast(install, progress, chosen?.profile);
   const kept = r.keptAs
     ? `\n  the rolled-back generation is kept at ${r.keptAs} (files uploaded since the upgrade are there)`
     : '';
   return {
-    data: r,
+    data: { ...r, profile: profileSummary(chosen), warnings },
+    warnings,
     text: `Rolled back ${install} from ${r.undid.to} to ${r.version} (${r.method === 'backup' ? 'from the backup' : 'the kept old generation'}).${kept}\n`,
     exitCode: ExitCode.ok,
   };

@@ -1,111 +1,169 @@
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
 import { ExitCode, UpliftError } from '../../errors/index.ts';
+import { findProfiles, loadProfile, type Profile } from '../../profile/index.ts';
 import type { CommandResult } from '../types.ts';
 
 export interface SampleCommandOptions {
+  profile?: string;
   dir?: string;
   version?: string;
   stop?: boolean;
 }
 
-/**
- * What this command uses of products/skiff (its `src/index.ts`). skiff compiles on its own, outside
- * this package's rootDir, so the type is restated here; a skiff test checks that they agree.
- */
-export interface SkiffSampleApi {
-  listReleases(): { version: string }[];
-  ensureSampleInstallation(opts: { dir: string; version?: string }): Promise<{
-    install: string;
-    url: string;
-    version: string;
-    status: 'created' | 'started' | 'reused';
-    accounts: { name: string; password: string }[];
-  }>;
-  stopSampleInstallation(opts: { dir: string }): Promise<{ install: string; stopped: boolean }>;
+/** What a profile's `sample.create` prints (src/profile/schema.ts); more fields pass through. */
+interface SampleInstallation {
+  install: string;
+  url?: string;
+  version: string;
+  status: string;
+  accounts?: { name: string }[];
 }
 
-async function loadSkiff(): Promise<SkiffSampleApi> {
-  // Sources when uplift runs from src/ (tsx, vitest), skiff's own build when it runs from dist/.
-  const entry = import.meta.url.endsWith('.ts')
-    ? '../../../products/skiff/src/index.ts'
-    : '../../../products/skiff/dist/index.js';
-  return (await import(/* @vite-ignore */ new URL(entry, import.meta.url).href)) as SkiffSampleApi;
+/** The profile whose sample to make: `--profile`, else the only one that declares a sample. */
+async function sampleProfile(name: string | undefined): Promise<Profile> {
+  if (name !== undefined) {
+    const p = await loadProfile(name);
+    if (!p.manifest.sample)
+      throw new UpliftError('UPLIFT_USAGE', `the profile ${name} declares no sample`, {
+        hint: 'Choose a profile with a sample: section (uplift profiles lists them).',
+        unchanged: true,
+      });
+    return p;
+  }
+  const withSample: Profile[] = [];
+  for (const f of await findProfiles()) {
+    if (f.shadowedBy) continue;
+    const p = await loadProfile(f.dir).catch(() => undefined);
+    if (p?.manifest.sample) withSample.push(p);
+  }
+  if (withSample.length === 1) return withSample[0] as Profile;
+  throw new UpliftError(
+    'UPLIFT_USAGE',
+    withSample.length === 0
+      ? 'no profile declares a sample installation'
+      : `several profiles declare a sample: ${withSample.map((p) => p.manifest.name).join(', ')}`,
+    {
+      hint:
+        withSample.length === 0
+          ? 'Add a sample: section to a profile (src/profile/schema.ts), or pass --profile.'
+          : `Say which with --profile ${withSample[0]?.manifest.name}.`,
+      unchanged: true,
+    },
+  );
 }
 
-function skiffErrorCode(err: unknown): string | undefined {
-  return err instanceof Error && err.name === 'SkiffError'
-    ? (err as Error & { code: string }).code
-    : undefined;
+/** Runs one of the profile's sample commands; its stdout is one JSON object. */
+function runSampleCommand(
+  argv: readonly string[],
+  vars: Record<string, string>,
+  env: Record<string, string>,
+  timeoutMs: number,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const [cmd, ...args] = argv.map((a) => a.replace(/\$\{(\w+)\}/g, (m, v: string) => vars[v] ?? m));
+  return new Promise((done, reject) => {
+    const child = spawn(cmd as string, args, {
+      cwd: vars.profile,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString('utf8')));
+    child.stderr.on('data', (b: Buffer) => {
+      if (stderr.length < 8192) stderr += b.toString('utf8');
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      done({ code, stdout, stderr });
+    });
+  });
 }
 
-const statusText = {
+function parseOutput(stdout: string): Record<string, unknown> | undefined {
+  const line = stdout.trim().split('\n').at(-1) ?? '';
+  try {
+    const v = JSON.parse(line) as unknown;
+    return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Codes a sample script may report as they are (bad input); anything else is a failed sample. */
+const passedCodes = new Set(['UPLIFT_USAGE', 'UPLIFT_VERSION_INVALID']);
+
+const statusText: Record<string, string> = {
   created: 'created',
   started: 'reused (it was stopped; started it)',
   reused: 'reused (already running)',
-} as const;
+};
 
-/** `uplift sample`: an older skiff installation with realistic data, running, to try uplift on. */
+/**
+ * `uplift sample`: a sample installation of an older version, running, to try uplift on. The
+ * profile's `sample:` commands make and stop it; uplift knows no product.
+ */
 export async function handler(
   opts: SampleCommandOptions,
   cwd = process.cwd(),
 ): Promise<CommandResult> {
   const dir = resolve(cwd, opts.dir ?? '.uplift/sample');
-  const skiff = await loadSkiff();
-
-  if (opts.stop) {
-    const r = await skiff.stopSampleInstallation({ dir });
-    const text = r.stopped
-      ? `stopped the sample skiff server of ${r.install}\n`
-      : `no sample skiff server was running in ${r.install}\n`;
-    return { data: r, text, exitCode: ExitCode.ok };
-  }
-
-  const releases = skiff.listReleases().map((r) => r.version);
-  if (opts.version !== undefined && !releases.includes(opts.version)) {
-    throw new UpliftError('UPLIFT_VERSION_INVALID', `skiff has no release "${opts.version}"`, {
-      hint: `use one of: ${releases.join(', ')}`,
+  const profile = await sampleProfile(opts.profile);
+  const sample = profile.manifest.sample as NonNullable<Profile['manifest']['sample']>;
+  const name = profile.manifest.name;
+  const command = opts.stop ? sample.stop : sample.create;
+  if (!command)
+    throw new UpliftError('UPLIFT_USAGE', `the profile ${name} says no way to stop its sample`, {
+      hint: `Add sample.stop to ${profile.dir}/profile.yaml.`,
+      unchanged: true,
+    });
+  const r = await runSampleCommand(
+    command.argv,
+    { profile: profile.dir, node: process.execPath, dir },
+    opts.version === undefined ? {} : { UPLIFT_SAMPLE_VERSION: opts.version },
+    (sample.timeoutSeconds ?? 600) * 1000,
+  );
+  const out = parseOutput(r.stdout);
+  const error = out?.error as { code?: string; message?: string; hint?: string } | undefined;
+  if (r.code !== 0 || !out || error) {
+    const message =
+      error?.message ??
+      (r.stderr.trim() || `the sample command of ${name} ended with ${r.code ?? 'a signal'}`);
+    if (r.code === 2 && error?.code && passedCodes.has(error.code))
+      throw new UpliftError(error.code as 'UPLIFT_USAGE', message, {
+        ...(error.hint ? { hint: error.hint } : {}),
+        unchanged: true,
+      });
+    throw new UpliftError('UPLIFT_SAMPLE_FAILED', message, {
+      hint:
+        error?.hint ??
+        `Run it again; if it fails again, see ${profile.dir}/profile.yaml (sample:) and the output above.`,
+      ...(r.code === 2 ? { exitCode: ExitCode.badInput, unchanged: true } : {}),
     });
   }
-  const installed = await readFile(join(dir, 'install/version'), 'utf8').then(
-    (v) => v.trim(),
-    () => undefined,
-  );
-  if (opts.version !== undefined && installed !== undefined && installed !== opts.version) {
-    throw new UpliftError(
-      'UPLIFT_USAGE',
-      `the sample installation in ${join(dir, 'install')} is skiff ${installed}, not ${opts.version}`,
-      { hint: 'remove that folder to start over, or choose another one with --dir' },
-    );
-  }
 
-  let s: Awaited<ReturnType<SkiffSampleApi['ensureSampleInstallation']>>;
-  try {
-    s = await skiff.ensureSampleInstallation({ dir, version: opts.version });
-  } catch (err) {
-    const code = skiffErrorCode(err);
-    if (code === 'SKIFF_NOT_EMPTY') {
-      throw new UpliftError('UPLIFT_USAGE', (err as Error).message, {
-        hint: 'choose another folder with --dir',
-      });
-    }
-    if (code === 'SKIFF_START_FAILED' || code === 'SKIFF_STOP_FAILED') {
-      const message = (err as Error).message;
-      return {
-        data: { error: { code, message } },
-        text: `${message}\n`,
-        exitCode: ExitCode.failed,
-      };
-    }
-    throw err;
+  if (opts.stop) {
+    const text = out.stopped
+      ? `stopped the sample ${name} server of ${String(out.install)}\n`
+      : `no sample ${name} server was running in ${String(out.install)}\n`;
+    return { data: out, text, exitCode: ExitCode.ok };
   }
-  const text = [
-    `sample skiff ${s.version}: ${statusText[s.status]}`,
+  const s = out as unknown as SampleInstallation;
+  const lines = [
+    `sample ${name} ${s.version}: ${statusText[s.status] ?? s.status}`,
     `  installation  ${s.install}`,
-    `  url           ${s.url}`,
-    `  accounts      ${s.accounts.map((a) => a.name).join(', ')} (demo passwords: --json)`,
-    `  stop it with  uplift sample --stop${opts.dir === undefined ? '' : ` --dir ${opts.dir}`}`,
-    '',
-  ].join('\n');
-  return { data: s, text, exitCode: ExitCode.ok };
+  ];
+  if (s.url) lines.push(`  url           ${s.url}`);
+  if (Array.isArray(s.accounts) && s.accounts.length > 0)
+    lines.push(
+      `  accounts      ${s.accounts.map((a) => a.name).join(', ')} (demo passwords: --json)`,
+    );
+  const flags = `${opts.profile === undefined ? '' : ` --profile ${opts.profile}`}${opts.dir === undefined ? '' : ` --dir ${opts.dir}`}`;
+  if (sample.stop) lines.push(`  stop it with  uplift sample --stop${flags}`);
+  return { data: out, text: `${lines.join('\n')}\n`, exitCode: ExitCode.ok };
 }

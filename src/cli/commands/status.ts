@@ -1,13 +1,17 @@
 import { readStatus } from '../../apply/index.ts';
 import { ExitCode } from '../../errors/index.ts';
+import { profileSummary, readOnlyProfile } from '../profile-arg.ts';
 import type { CommandResult } from '../types.ts';
 import { resolveInstall } from './install-arg.ts';
 
 /** `uplift status`: where a run stands. Exit 5 when a crashed run waits for `uplift resume`. */
-export async function handler(opts: { install: string }): Promise<CommandResult> {
+export async function handler(opts: { install: string; profile?: string }): Promise<CommandResult> {
   const install = await resolveInstall(opts.install, true);
+  const { chosen, warnings } = await readOnlyProfile(install, opts.profile);
   const s = await readStatus(install);
   const lines = [`${install}: ${s.state}`];
+  if (chosen)
+    lines.push(`  profile ${chosen.profile.manifest.name} (${chosen.from}): ${chosen.profile.dir}`);
   if (s.run) {
     lines.push(
       `  run ${s.run.runId} (${s.run.kind}) ${s.run.from} → ${s.run.to}; hop ${s.run.hop}${s.run.hopTo ? ` to ${s.run.hopTo}` : ''}, last step ${s.run.step} ${s.run.stepState} at ${s.run.at}`,
@@ -25,7 +29,8 @@ export async function handler(opts: { install: string }): Promise<CommandResult>
     );
   for (const k of s.kept) lines.push(`  kept: ${k}`);
   return {
-    data: s,
+    data: { ...s, profile: profileSummary(chosen), warnings },
+    warnings,
     text: `${lines.join('\n')}\n`,
     exitCode: s.state === 'interrupted' ? ExitCode.incomplete : ExitCode.ok,
   };

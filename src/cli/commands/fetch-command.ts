@@ -1,0 +1,40 @@
+import type { Command } from '@commander-js/extra-typings';
+import { type CommandContext, profileHelp, progressIo } from '../register.ts';
+
+/** Registers `uplift fetch`; the handler is imported when the command runs. */
+export function register(program: Command, { emit, io }: CommandContext): void {
+  program
+    .command('fetch')
+    .description(
+      "Download exactly the packs a plan needs for this node's platform, resumable and verified.",
+    )
+    .option('--install <dir>', 'plan from this installation')
+    .option('--to <version>', 'target version, or "latest" (with --install)', 'latest')
+    .option('--profile <name|dir>', profileHelp.install)
+    .option('--plan <file>', 'a saved plan (uplift plan --json) instead of --install')
+    .requiredOption('--repo <url|dir>', 'repository: an http(s):// URL or a folder')
+    .option('--root <file>', "the repository's root.json, obtained out of band (first use)")
+    .option(
+      '--out <dir>',
+      'where the packs go (default: <cache>/packs, e.g. ~/.cache/uplift/packs)',
+    )
+    .option(
+      '--timeout <duration>',
+      'give up on a server silent (or slower than 1 KiB/s) this long',
+      '30s',
+    )
+    .option('--retries <n>', 'retries after network errors, timeouts and 5xx, with backoff', '5')
+    .option('--progress', 'show progress even when standard error is not a terminal')
+    .option('--no-progress', 'never show progress')
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      '\nAn interrupted fetch resumes where it stopped when run again (HTTP Range). HTTPS_PROXY, HTTP_PROXY and NO_PROXY are honoured.\nExit codes: 0 fetched and verified, 1 download failed or a pack did not verify (nothing unverified is kept), 2 bad input, 3 metadata refused (expired, replayed, badly signed) or a pack not in the index, 4 another fetch is downloading into the same folder.\nExample: uplift fetch --install /opt/product --to latest --repo https://packs.example.com/product --root root.json',
+    )
+    .action(async (o) => {
+      const { handler } = await import('./fetch.ts');
+      emit(await handler(o, progressIo(io)), {
+        json: o.json,
+      });
+    });
+}

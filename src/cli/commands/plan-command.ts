@@ -1,0 +1,43 @@
+import { type Command, Option } from '@commander-js/extra-typings';
+import { type CommandContext, collect, profileHelp } from '../register.ts';
+
+/** Registers `uplift plan`; the handler is imported when the command runs. */
+export function register(program: Command, { emit }: CommandContext): void {
+  program
+    .command('plan')
+    .description(
+      'Plan an upgrade: path, notes digest, incompatibilities, tasks, time estimate and verdict.',
+    )
+    .option('--profile <name|dir>', profileHelp.install)
+    .option(
+      '--install <dir>',
+      'detect the facts from this installation (--facts, --fact go on top)',
+    )
+    .option('--vendor-manifest <file>', 'with --install: the vendor manifest to compare files with')
+    .option('--from <version>', 'installed version (default: the version in the facts)')
+    .option('--to <version>', 'target version, or "latest"', 'latest')
+    .option('--facts <file>', 'facts of the installation, YAML or JSON')
+    .option(
+      '--fact <path=value>',
+      'set one fact, e.g. --fact database.type=oracle (repeatable)',
+      collect,
+      [] as string[],
+    )
+    .addOption(
+      new Option('--format <format>', 'output format')
+        .choices(['text', 'json', 'markdown'] as const)
+        .default('text' as const),
+    )
+    .option('--json', 'same as --format json')
+    .option('--out <file>', 'write the output to a file instead of standard output')
+    .option('--report <file>', 'also write the Markdown report to this file')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 planned, 2 bad input, 3 verdict blocked.\nExamples: uplift plan --install /opt/product\n          uplift plan --profile ./profiles/product --from 1.4.0 --to 2.0.0',
+    )
+    .action(async (o) => {
+      const { handler } = await import('./plan.ts');
+      const format = o.json ? 'json' : o.format;
+      emit(await handler({ ...o, format }), { format, out: o.out });
+    });
+}

@@ -1,0 +1,22 @@
+import type { Command } from '@commander-js/extra-typings';
+import { type CommandContext, profileHelp } from '../register.ts';
+
+/** Registers `uplift rollback`; the handler is imported when the command runs. */
+export function register(program: Command, { emit, io }: CommandContext): void {
+  program
+    .command('rollback')
+    .description(
+      'Undo the last committed upgrade of an installation (kept old generation, else its backup).',
+    )
+    .requiredOption('--install <dir>', 'installation directory')
+    .option('--profile <name|dir>', profileHelp.run)
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 rolled back, 1 failed, 2 nothing to roll back, 4 another run holds the lock, 5 an interrupted run waits for uplift resume.\nExample: uplift rollback --install /opt/product',
+    )
+    .action(async (o) => {
+      const { handler } = await import('./rollback.ts');
+      emit(await handler(o, { stderr: io.stderr }), { json: o.json });
+    });
+}

@@ -1,0 +1,80 @@
+import { statePaths } from '../apply/index.ts';
+import { UpliftError } from '../errors/index.ts';
+import {
+  type InstallProfile,
+  type Profile,
+  recordProfile,
+  resolveProfileForInstall,
+} from '../profile/index.ts';
+import { resolveInstall } from './commands/install-arg.ts';
+
+// `--profile NAME|DIR` beside `--install DIR`: the profile is the flag's, else the one recorded in
+// the installation's state folder (src/apply/paths.ts), else the one that recognises it.
+
+/** The profile for an installation (src/profile/record.ts), its warnings included. */
+export async function profileForInstall(
+  install: string,
+  profile: string | undefined,
+): Promise<InstallProfile> {
+  const dir = await resolveInstall(install);
+  return resolveProfileForInstall({ install: dir, stateDir: statePaths(dir).dir, profile });
+}
+
+/**
+ * The same for the run commands (resume, rollback, status, history), which read their journal
+ * without a profile: `undefined` when nothing records or recognises one; `install` is resolved.
+ */
+export async function recordedProfile(
+  install: string,
+  profile: string | undefined,
+): Promise<InstallProfile | undefined> {
+  return resolveProfileForInstall({
+    install,
+    stateDir: statePaths(install).dir,
+    profile,
+    optional: true,
+  });
+}
+
+/**
+ * What to hand a planner that takes a profile name or folder: with `--install`, the folder of the
+ * installation's profile (so a recorded profile wins over recognition), else `--profile` as given.
+ */
+export async function profileArg(opts: {
+  profile?: string;
+  install?: string;
+}): Promise<{ profile?: string; warnings: string[] }> {
+  if (opts.install === undefined) return { profile: opts.profile, warnings: [] };
+  const p = await profileForInstall(opts.install, opts.profile);
+  return { profile: p.profile.dir, warnings: p.warnings };
+}
+
+/** Records the installation's profile in its state folder (`<parent>/.<name>.uplift/profile.json`). */
+export async function recordInstallProfile(install: string, profile: Profile) {
+  return recordProfile(statePaths(install).dir, profile);
+}
+
+/**
+ * `status` and `history` only read: a recorded profile that is gone is a warning there, not an
+ * error, so an operator still sees where a run stands.
+ */
+export async function readOnlyProfile(
+  install: string,
+  profile: string | undefined,
+): Promise<{ chosen?: InstallProfile; warnings: string[] }> {
+  try {
+    const chosen = await recordedProfile(install, profile);
+    return { ...(chosen ? { chosen } : {}), warnings: chosen?.warnings ?? [] };
+  } catch (err) {
+    if (err instanceof UpliftError && err.code === 'UPLIFT_PROFILE_MISSING')
+      return { warnings: [`${err.message}; ${err.hint}`] };
+    throw err;
+  }
+}
+
+/** The profile part of a run command's JSON: which profile, found how. */
+export function profileSummary(chosen: InstallProfile | undefined) {
+  return chosen
+    ? { name: chosen.profile.manifest.name, dir: chosen.profile.dir, from: chosen.from }
+    : null;
+}

@@ -1,0 +1,40 @@
+import type { Command } from '@commander-js/extra-typings';
+import type { CliIo, CommandResult } from './types.ts';
+
+// The wiring every `commands/*-command.ts` shares. A registration declares one command (or one
+// command family) with its options and help, and lazy-imports its handler in the action, so
+// `uplift --help` and `uplift plan` load only commander and the handler they run.
+
+/** How `program.ts` renders what a handler returned. */
+export interface OutputOptions {
+  json?: boolean;
+  format?: 'text' | 'json' | 'markdown';
+  out?: string;
+}
+
+/** What a registration gets besides the program: where to write, and where its result goes. */
+export interface CommandContext {
+  io: CliIo;
+  /** Hands the handler's result to `program.ts`, which prints it (handlers never print). */
+  emit: (res: CommandResult, out: OutputOptions) => void;
+}
+
+/** Declares commands on the program; one per `commands/<verb>-command.ts`. */
+export type Register = (program: Command, ctx: CommandContext) => void;
+
+/** Commander's accumulator for a repeatable option. */
+export const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** Progress goes to standard error, shown by default only on a terminal. */
+export function progressIo(io: CliIo) {
+  return { stderr: io.stderr, stderrIsTty: process.stderr.isTTY === true };
+}
+
+/** The `--profile` option's help: a name on the search path or a profile folder. */
+export const profileHelp = {
+  install:
+    'product profile: a name (UPLIFT_PROFILE_PATH, then the built-in ones) or a profile folder (default: the one recorded for the installation, else recognised from it)',
+  run: 'product profile, a name or a folder (default: the one recorded for the installation by uplift apply)',
+  plain:
+    'product profile: a name (UPLIFT_PROFILE_PATH, then the built-in ones) or a profile folder',
+} as const;
