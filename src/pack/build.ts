@@ -9,8 +9,19 @@ import { type PrivateKey, signBytes } from '../signing/index.ts';
 import { drained } from '../util/index.ts';
 import { encodeHeader, maxManifestBytes } from './format.ts';
 import { loadMigrations, noMigrations } from './migrations.ts';
-import { readReleaseTree, type TreeFile } from './release-tree.ts';
-import { type PackFile, type PackManifest, PlatformId } from './schema.ts';
+import {
+  readReleaseTree,
+  type TreeDirectory,
+  type TreeFile,
+  type TreeLink,
+} from './release-tree.ts';
+import {
+  type PackDirectory,
+  type PackFile,
+  type PackManifest,
+  type PackSymlink,
+  PlatformId,
+} from './schema.ts';
 import { patternOf, schemeFor } from './versions.ts';
 import { windowLog, zstdLevel } from './zstd.ts';
 
@@ -73,6 +84,13 @@ export async function buildPack(o: BuildOptions): Promise<BuildResult> {
       return !o.delta || !was || was.sha256 !== f.sha256 || was.mode !== f.mode;
     },
   });
+  for (const t of [a, b])
+    if (t.platform !== undefined && t.platform !== o.platform)
+      throw inputError(
+        `--platform ${o.platform} differs from ${t.platform}, the platform ${t.dir}/manifest.json names`,
+        `Build the pack with --platform ${t.platform}, or from release trees of ${o.platform}.`,
+        t.dir,
+      );
   if (a.product !== b.product)
     throw inputError(
       `the from tree is ${a.product} and the to tree is ${b.product}`,
@@ -128,8 +146,10 @@ export async function buildPack(o: BuildOptions): Promise<BuildResult> {
   const migrations = o.migrations ? await loadMigrations(o.migrations) : noMigrations;
 
   const files = diffTrees(a.files, b.files, o.delta === true);
+  const symlinks = diffLinks(a.symlinks, b.symlinks, o.delta === true);
+  const directories = diffDirectories(a.directories, b.directories, o.delta === true);
   const changed = files.filter((f) => f.action !== 'delete') as (PackFile & TreeFile)[];
-  const entries = [
+  const entries: PayloadEntry[] = [
     ...migrations.scripts.map((s) => ({ ...s.entry, source: s.source })),
     ...changed.map((f) => ({
       path: f.path,
@@ -138,7 +158,18 @@ export async function buildPack(o: BuildOptions): Promise<BuildResult> {
       sha256: f.sha256,
       source: join(b.tree, f.path),
     })),
+    ...symlinks.flatMap((l) =>
+      l.action === 'delete'
+        ? []
+        : [{ path: l.path, size: 0 as const, mode: 0o777, target: l.target }],
+    ),
+    ...directories.flatMap((d) =>
+      d.action === 'delete'
+        ? []
+        : [{ path: d.path, size: 0 as const, mode: d.mode, directory: true as const }],
+    ),
   ].sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
+  const v11 = symlinks.length > 0 || directories.length > 0;
   let growth = 0;
   for (const f of files) {
     const old = a.files.get(f.path)?.size ?? 0;
@@ -153,7 +184,7 @@ export async function buildPack(o: BuildOptions): Promise<BuildResult> {
     const level = o.level ?? zstdLevel;
     const payload = await writePayload(entries, payloadTmp, level);
     const manifest: PackManifest = {
-      format: 'uplift-pack/1',
+      format: v11 ? 'uplift-pack/1.1' : 'uplift-pack/1',
       product: b.product,
       kind: o.delta ? 'delta' : 'full',
       from: { range, version: a.version },
@@ -162,6 +193,7 @@ export async function buildPack(o: BuildOptions): Promise<BuildResult> {
       build,
       created: new Date(created).toISOString(),
       files,
+      ...(v11 ? { symlinks, directories } : {}),
       migrations: { config: migrations.config, database: migrations.database },
       hooks: migrations.hooks,
       space: { stage: entries.reduce((n, e) => n + e.size, 0), growth },
@@ -245,13 +277,47 @@ function diffTrees(
   return files;
 }
 
-interface PayloadEntry {
-  path: string;
-  size: number;
-  mode: number;
-  sha256: string;
-  source: string;
+/** Symbolic links: every link of the to tree (full) or each new or retargeted one (delta). */
+function diffLinks(
+  a: ReadonlyMap<string, TreeLink>,
+  b: ReadonlyMap<string, TreeLink>,
+  delta: boolean,
+): PackSymlink[] {
+  const out: PackSymlink[] = [];
+  for (const path of [...new Set([...a.keys(), ...b.keys()])].sort()) {
+    const was = a.get(path);
+    const now = b.get(path);
+    if (now) {
+      if (delta && was?.target === now.target) continue;
+      out.push({ path, action: was ? 'replace' : 'add', target: now.target });
+    } else out.push({ path, action: 'delete' });
+  }
+  return out;
 }
+
+/** Empty directories, as {@link diffLinks} does links. */
+function diffDirectories(
+  a: ReadonlyMap<string, TreeDirectory>,
+  b: ReadonlyMap<string, TreeDirectory>,
+  delta: boolean,
+): PackDirectory[] {
+  const out: PackDirectory[] = [];
+  for (const path of [...new Set([...a.keys(), ...b.keys()])].sort()) {
+    const was = a.get(path);
+    const now = b.get(path);
+    if (now) {
+      if (delta && was?.mode === now.mode) continue;
+      out.push({ path, action: was ? 'replace' : 'add', mode: now.mode });
+    } else out.push({ path, action: 'delete' });
+  }
+  return out;
+}
+
+/** A regular file (`source`, `sha256`), a symbolic link (`target`) or an empty directory. */
+type PayloadEntry =
+  | { path: string; size: number; mode: number; sha256: string; source: string }
+  | { path: string; size: 0; mode: number; target: string }
+  | { path: string; size: 0; mode: number; directory: true };
 
 /** Files below this size are read whole into one buffer and handed to tar as one entry; larger
  * ones in reads of this size. */
@@ -360,6 +426,25 @@ class PayloadCompressor {
 
 /** Reads one file into the tar, hashing it: a file that is not what the manifest says is refused. */
 async function addEntry(pack: tar.Pack, e: PayloadEntry): Promise<void> {
+  if (!('source' in e)) {
+    const special = {
+      name: e.path,
+      ...('target' in e
+        ? { type: 'symlink' as const, linkname: e.target }
+        : { type: 'directory' as const }),
+      size: 0,
+      mode: e.mode,
+      mtime: new Date(0),
+      uid: 0,
+      gid: 0,
+      uname: '',
+      gname: '',
+    };
+    await new Promise<void>((res, rej) =>
+      pack.entry(special, Buffer.alloc(0), (err) => (err ? rej(err) : res())),
+    );
+    return;
+  }
   const header = {
     name: e.path,
     type: 'file' as const,

@@ -12,7 +12,7 @@ import {
   type PackHeader,
   scriptPrefix,
 } from './format.ts';
-import { modeProblem, octal, pathProblem } from './safe-path.ts';
+import { linkTargetProblem, modeProblem, octal, pathProblem } from './safe-path.ts';
 import { PackManifest } from './schema.ts';
 
 export interface PackHead {
@@ -136,23 +136,37 @@ export function parseManifest(file: string, bytes: Buffer): PackManifest {
     });
   }
   const m = parsed.data;
+  if (m.format === 'uplift-pack/1' && (m.symlinks !== undefined || m.directories !== undefined))
+    throw packError(
+      'UPLIFT_PACK_MANIFEST_INVALID',
+      file,
+      'manifest format uplift-pack/1 has no symlinks or directories (they came with uplift-pack/1.1)',
+      { path: 'format' },
+    );
+  /** Every name that is there after the pack: files, links, directories, scripts. */
   const names = new Map<string, string>();
-  const entries = new Map<string, { size: number; sha256: string }>();
-  const claim = (path: string, field: string) => {
+  /** Each list's own names, deletions included: a path may leave one kind and join another. */
+  const listNames = new Map<string, string>();
+  const entries = new Map<string, { size: number; sha256?: string }>();
+  const claim = (path: string, field: string, list: string, present = true) => {
     const problem = pathProblem(path);
     if (problem)
       throw packError('UPLIFT_PACK_UNSAFE_PATH', file, `manifest ${field} ${q(path)} ${problem}`, {
         path: field,
       });
-    if (names.has(path))
+    const other = listNames.get(`${list}:${path}`) ?? (present ? names.get(path) : undefined);
+    if (other !== undefined)
       throw packError(
         'UPLIFT_PACK_ENTRY_DUPLICATE',
         file,
-        `manifest ${field} ${q(path)} is also ${names.get(path)}`,
+        `manifest ${field} ${q(path)} is also ${other}`,
         { path: field },
       );
-    names.set(path, field);
+    listNames.set(`${list}:${path}`, field);
+    if (present) names.set(path, field);
   };
+  const links = new Set<string>();
+  const dirs = new Set<string>();
   const checkMode = (mode: number, path: string, field: string) => {
     const bad = modeProblem(mode);
     if (bad)
@@ -163,20 +177,48 @@ export function parseManifest(file: string, bytes: Buffer): PackManifest {
         { path: field },
       );
   };
-  for (const [i, f] of m.files.entries()) {
-    const field = `files[${i}].path`;
-    claim(f.path, field);
-    if (f.path.startsWith(scriptPrefix))
+  const reserved = (path: string, field: string) => {
+    if (path.startsWith(scriptPrefix))
       throw packError(
         'UPLIFT_PACK_UNSAFE_PATH',
         file,
-        `manifest ${field} ${q(f.path)} lies under the reserved ${scriptPrefix}`,
+        `manifest ${field} ${q(path)} lies under the reserved ${scriptPrefix}`,
         { path: field },
       );
+  };
+  for (const [i, f] of m.files.entries()) {
+    const field = `files[${i}].path`;
+    claim(f.path, field, 'files', f.action !== 'delete');
+    reserved(f.path, field);
     if (f.action !== 'delete') {
       checkMode(f.mode, f.path, `files[${i}].mode`);
       entries.set(f.path, f);
     }
+  }
+  for (const [i, l] of (m.symlinks ?? []).entries()) {
+    const field = `symlinks[${i}].path`;
+    claim(l.path, field, 'symlinks', l.action !== 'delete');
+    reserved(l.path, field);
+    if (l.action === 'delete') continue;
+    const bad = linkTargetProblem(l.path, l.target);
+    if (bad)
+      throw packError(
+        'UPLIFT_PACK_UNSAFE_PATH',
+        file,
+        `manifest symlinks[${i}]: the symbolic link ${q(l.path)} ${bad}`,
+        { path: `symlinks[${i}].target` },
+      );
+    links.add(l.path);
+    entries.set(l.path, { size: 0 });
+  }
+  for (const [i, d] of (m.directories ?? []).entries()) {
+    const field = `directories[${i}].path`;
+    claim(d.path, field, 'directories', d.action !== 'delete');
+    reserved(d.path, field);
+    if (d.action === 'delete') continue;
+    checkMode(d.mode, d.path, `directories[${i}].mode`);
+    dirs.add(d.path);
+    entries.set(d.path, { size: 0 });
   }
   const scripts = [
     ...m.migrations.config.map((x, i) => [x.script, `migrations.config[${i}].script`] as const),
@@ -197,7 +239,7 @@ export function parseManifest(file: string, bytes: Buffer): PackManifest {
       continue;
     }
     seenScripts.set(s.path, { size: s.size, sha256: s.sha256, field });
-    claim(s.path, `${field}.path`);
+    claim(s.path, `${field}.path`, 'scripts');
     if (!s.path.startsWith(scriptPrefix) || s.path === scriptPrefix)
       throw packError(
         'UPLIFT_PACK_UNSAFE_PATH',
@@ -208,10 +250,23 @@ export function parseManifest(file: string, bytes: Buffer): PackManifest {
     checkMode(s.mode, s.path, `${field}.mode`);
     entries.set(s.path, s);
   }
-  for (const [path, field] of names) {
+  // Nothing lies under a file, and nothing the pack puts there under a link: a link is never
+  // followed by a path the pack names. (A file deleted under a new link is the path changing kind.)
+  const deletedFiles = m.files.flatMap((f, i) =>
+    f.action === 'delete' ? [[f.path, `files[${i}].path`] as const] : [],
+  );
+  for (const [path, field] of [...names, ...deletedFiles]) {
     for (let i = path.indexOf('/'); i !== -1; i = path.indexOf('/', i + 1)) {
-      const parent = names.get(path.slice(0, i));
-      if (parent)
+      const above = path.slice(0, i);
+      if (links.has(above) && names.get(path) === field)
+        throw packError(
+          'UPLIFT_PACK_UNSAFE_PATH',
+          file,
+          `manifest ${field} ${q(path)} lies under the symbolic link ${q(above)} (${names.get(above)})`,
+          { path: field },
+        );
+      const parent = names.get(above);
+      if (parent && !dirs.has(above) && !links.has(above))
         throw packError(
           'UPLIFT_PACK_MANIFEST_INVALID',
           file,
@@ -226,7 +281,7 @@ export function parseManifest(file: string, bytes: Buffer): PackManifest {
     throw packError(
       'UPLIFT_PACK_MANIFEST_INVALID',
       file,
-      `manifest payload.entries is ${m.payload.entries}, but it lists ${entries.size} payload files`,
+      `manifest payload.entries is ${m.payload.entries}, but it lists ${entries.size} payload entries`,
       { path: 'payload.entries' },
     );
   if (m.space.stage !== stage)
@@ -239,13 +294,30 @@ export function parseManifest(file: string, bytes: Buffer): PackManifest {
   return m;
 }
 
-/** The files the payload must hold, by path: add/replace files and every script once. */
-export function payloadEntries(
-  m: PackManifest,
-): Map<string, { size: number; mode: number; sha256: string }> {
-  const out = new Map<string, { size: number; mode: number; sha256: string }>();
-  for (const f of m.files) if (f.action !== 'delete') out.set(f.path, f);
+/** An entry the payload must hold. */
+export type PayloadEntry =
+  | { kind: 'file'; size: number; mode: number; sha256: string }
+  | { kind: 'symlink'; target: string }
+  | { kind: 'directory'; mode: number };
+
+/**
+ * The entries the payload must hold, by path: add/replace files, symlinks and directories, and
+ * every script once.
+ */
+export function payloadEntries(m: PackManifest): Map<string, PayloadEntry> {
+  const out = new Map<string, PayloadEntry>();
+  const file = (f: { size: number; mode: number; sha256: string }): PayloadEntry => ({
+    kind: 'file',
+    size: f.size,
+    mode: f.mode,
+    sha256: f.sha256,
+  });
+  for (const f of m.files) if (f.action !== 'delete') out.set(f.path, file(f));
+  for (const l of m.symlinks ?? [])
+    if (l.action !== 'delete') out.set(l.path, { kind: 'symlink', target: l.target });
+  for (const d of m.directories ?? [])
+    if (d.action !== 'delete') out.set(d.path, { kind: 'directory', mode: d.mode });
   for (const x of [...m.migrations.config, ...m.migrations.database, ...m.hooks])
-    out.set(x.script.path, x.script);
+    out.set(x.script.path, file(x.script));
   return out;
 }

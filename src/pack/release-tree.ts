@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
-import { closeSync, lstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { UpliftError } from '../errors/index.ts';
 import { formatPath } from '../yaml/index.ts';
 import { scriptPrefix } from './format.ts';
-import { modeProblem, octal, pathProblem } from './safe-path.ts';
-import { FileMode, PackPath, Sha256 } from './schema.ts';
+import { linkTargetProblem, modeProblem, octal, pathProblem } from './safe-path.ts';
+import { FileMode, LinkTarget, PackPath, PlatformId, Sha256 } from './schema.ts';
 
 /** `<dir>/manifest.json` of a release tree (products/skiff/layout.md, "Release trees"). */
 export const ReleaseManifest = z.object({
@@ -15,6 +15,9 @@ export const ReleaseManifest = z.object({
   version: z.string().min(1).max(200),
   /** Optional release time; when present it becomes the pack's `created`. */
   created: z.iso.datetime().optional(),
+  /** Optional platform id the release is built for; a pack built from it must be for the same. */
+  platform: PlatformId.optional(),
+  /** Every regular file. */
   files: z.array(
     z.strictObject({
       path: PackPath,
@@ -23,6 +26,13 @@ export const ReleaseManifest = z.object({
       sha256: Sha256,
     }),
   ),
+  /** Every symbolic link, with its target exactly as readlink gives it (relative, inside the tree). */
+  symlinks: z.array(z.strictObject({ path: PackPath, target: LinkTarget })).optional(),
+  /**
+   * Every empty directory. When the key is present the list is checked against the tree; an older
+   * manifest without it cannot name empty directories, and the walk passes over them.
+   */
+  directories: z.array(z.strictObject({ path: PackPath, mode: FileMode })).optional(),
 });
 export type ReleaseManifest = z.infer<typeof ReleaseManifest>;
 
@@ -33,6 +43,16 @@ export interface TreeFile {
   sha256: string;
 }
 
+export interface TreeLink {
+  path: string;
+  target: string;
+}
+
+export interface TreeDirectory {
+  path: string;
+  mode: number;
+}
+
 export interface ReleaseTreeInput {
   dir: string;
   tree: string;
@@ -40,7 +60,11 @@ export interface ReleaseTreeInput {
   version: string;
   /** When the manifest says, else the manifest file's mtime (a release tree sets it to the release date). */
   created: string;
+  platform?: string;
   files: Map<string, TreeFile>;
+  symlinks: Map<string, TreeLink>;
+  /** Empty directories. */
+  directories: Map<string, TreeDirectory>;
 }
 
 function inputError(message: string, file: string, hint: string, path?: string): UpliftError {
@@ -96,23 +120,61 @@ export async function readReleaseTree(
     throw inputError(
       `${manifestFile}: ${path}: ${issue?.message}`,
       manifestFile,
-      'A release manifest is { product, version, files: [{ path, size, mode, sha256 }] }.',
+      'A release manifest is { product, version, files: [{ path, size, mode, sha256 }], symlinks?: [{ path, target }], directories?: [{ path, mode }] }.',
       path,
     );
   }
   const m = parsed.data;
   const listed = new Map<string, TreeFile>();
-  for (const [i, f] of m.files.entries()) {
+  const names = new Set<string>();
+  const claim = (path: string, field: string) => {
     const problem =
-      pathProblem(f.path) ??
-      (f.path.startsWith(scriptPrefix) ? `lies under the reserved ${scriptPrefix}` : undefined);
+      pathProblem(path) ??
+      (path.startsWith(scriptPrefix) ? `lies under the reserved ${scriptPrefix}` : undefined);
     if (problem)
       throw inputError(
-        `${manifestFile}: files[${i}].path ${JSON.stringify(f.path)} ${problem}`,
+        `${manifestFile}: ${field} ${JSON.stringify(path)} ${problem}`,
         manifestFile,
         'Release files need plain relative paths.',
-        `files[${i}].path`,
+        field,
       );
+    if (names.has(path))
+      throw inputError(
+        `${manifestFile}: ${path} is listed twice`,
+        manifestFile,
+        'List each file, link and directory once.',
+        field,
+      );
+    names.add(path);
+  };
+  const links = new Map<string, TreeLink>();
+  for (const [i, l] of (m.symlinks ?? []).entries()) {
+    claim(l.path, `symlinks[${i}].path`);
+    const bad = linkTargetProblem(l.path, l.target);
+    if (bad)
+      throw inputError(
+        `${manifestFile}: the symbolic link ${l.path} ${bad}`,
+        manifestFile,
+        'Release links must point inside the tree by a relative path.',
+        `symlinks[${i}].target`,
+      );
+    links.set(l.path, l);
+  }
+  const emptyDirs = new Map<string, TreeDirectory>();
+  for (const [i, d] of (m.directories ?? []).entries()) {
+    claim(d.path, `directories[${i}].path`);
+    const bad = modeProblem(d.mode);
+    if (bad)
+      throw inputError(
+        `${manifestFile}: the directory ${d.path} has mode ${octal(d.mode)}, which ${bad}`,
+        manifestFile,
+        'Packs carry only ordinary permission bits: drop setuid/setgid/sticky and world-write.',
+        `directories[${i}].mode`,
+      );
+    emptyDirs.set(d.path, d);
+  }
+  for (const [i, f] of m.files.entries()) {
+    claim(f.path, `files[${i}].path`);
     const bad = modeProblem(f.mode);
     if (bad)
       throw inputError(
@@ -120,13 +182,6 @@ export async function readReleaseTree(
         manifestFile,
         'Packs carry only ordinary permission bits: drop setuid/setgid/sticky and world-write.',
         `files[${i}].mode`,
-      );
-    if (listed.has(f.path))
-      throw inputError(
-        `${manifestFile}: ${f.path} is listed twice`,
-        manifestFile,
-        'List each file once.',
-        `files[${i}].path`,
       );
     listed.set(f.path, f);
   }
@@ -139,17 +194,53 @@ export async function readReleaseTree(
     const names = readdirSync(abs).sort();
     for (const name of names) {
       const path = rel === '' ? name : `${rel}/${name}`;
-      const st = lstatSync(join(tree, path));
+      const where = join(tree, path);
+      const st = lstatSync(where);
       if (st.isDirectory()) {
+        const d = emptyDirs.get(path);
+        if (d) {
+          const mode = st.mode & 0o7777;
+          if (readdirSync(where).length > 0 || mode !== d.mode)
+            throw inputError(
+              `${where} disagrees with ${manifestFile}: listed as an empty directory of mode ${octal(d.mode)}; the tree has ${readdirSync(where).length} entries in it, mode ${octal(mode)}`,
+              where,
+              'The tree was changed after its manifest was written: rebuild the release tree.',
+            );
+          seen.add(path);
+          continue;
+        }
+        if (m.directories !== undefined && readdirSync(where).length === 0)
+          throw inputError(
+            `${where} is an empty directory in the tree but not in ${manifestFile}`,
+            where,
+            'Rebuild the release tree so its manifest lists every empty directory.',
+          );
         walk(path);
         continue;
       }
-      const where = join(tree, path);
+      if (st.isSymbolicLink()) {
+        const l = links.get(path);
+        const target = readlinkSync(where);
+        if (!l)
+          throw inputError(
+            `${where} is a symbolic link in the tree but not in ${manifestFile}`,
+            where,
+            'Rebuild the release tree so its manifest lists every symbolic link (uplift release-tree make).',
+          );
+        if (l.target !== target)
+          throw inputError(
+            `${where} disagrees with ${manifestFile}: manifest target ${JSON.stringify(l.target)}, tree ${JSON.stringify(target)}`,
+            where,
+            'The tree was changed after its manifest was written: rebuild the release tree.',
+          );
+        seen.add(path);
+        continue;
+      }
       if (!st.isFile())
         throw inputError(
-          `${where} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}; packs hold regular files only`,
+          `${where} is not a regular file, directory or symbolic link; packs cannot carry it`,
           where,
-          'Replace it with a regular file, or leave it out of the release tree.',
+          'Leave sockets, FIFOs and devices out of the release tree.',
         );
       const f = listed.get(path);
       if (!f)
@@ -180,7 +271,7 @@ export async function readReleaseTree(
       'Give a directory holding tree/ and manifest.json.',
     );
   }
-  for (const path of listed.keys())
+  for (const path of names)
     if (!seen.has(path))
       throw inputError(
         `${manifestFile} lists ${path}, which is not in ${tree}`,
@@ -188,7 +279,17 @@ export async function readReleaseTree(
         'Rebuild the release tree.',
       );
   const created = m.created ?? (await stat(manifestFile)).mtime.toISOString();
-  return { dir, tree, product: m.product, version: m.version, created, files: listed };
+  return {
+    dir,
+    tree,
+    product: m.product,
+    version: m.version,
+    created,
+    ...(m.platform === undefined ? {} : { platform: m.platform }),
+    files: listed,
+    symlinks: links,
+    directories: emptyDirs,
+  };
 }
 
 let shared: Buffer | undefined;

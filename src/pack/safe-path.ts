@@ -44,3 +44,39 @@ export function modeProblem(mode: number): string | undefined {
 export function octal(mode: number): string {
   return `0${mode.toString(8)}`;
 }
+
+/**
+ * Why a symbolic link at `path` (a safe pack path) may not point at `target`, or undefined. The
+ * target must stay inside the tree whatever the filesystem holds: it is relative, its `..`
+ * segments all come first (a `..` after a name would climb out of whatever that name resolves to,
+ * e.g. a link to `.`), and they climb no higher than the link's own directory. Every parent of a
+ * pack entry is a real directory (no entry lies under a link), so the climb stays inside; what
+ * follows only descends, and any link met on the way is held to the same rule.
+ */
+export function linkTargetProblem(path: string, target: string): string | undefined {
+  if (target === '') return 'has an empty target';
+  if (target.includes('\0')) return 'has a target with a NUL byte';
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses.
+  if (/[\u0001-\u001f\u007f]/.test(target)) return 'has a target with a control character';
+  if (target.includes('\\')) return 'has a target with a backslash';
+  if (target.startsWith('/')) return `points at the absolute path ${JSON.stringify(target)}`;
+  if (Buffer.byteLength(target) > maxPathBytes)
+    return `has a target longer than ${maxPathBytes} bytes`;
+  const depth = path.split('/').length - 1;
+  let climbs = 0;
+  let named = false;
+  for (const segment of target.split('/')) {
+    if (segment === '..') {
+      if (named)
+        return `has the target ${JSON.stringify(target)}, with ".." after a name (write it with the ".." segments first)`;
+      climbs++;
+    } else if (segment !== '' && segment !== '.') {
+      if (Buffer.byteLength(segment) > maxSegmentBytes)
+        return `has a target segment longer than ${maxSegmentBytes} bytes`;
+      named = true;
+    }
+  }
+  if (climbs > depth)
+    return `points at ${JSON.stringify(target)}, outside the tree (it climbs ${climbs} level(s) from a link ${depth} deep)`;
+  return undefined;
+}

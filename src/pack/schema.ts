@@ -44,6 +44,30 @@ export const PackFile = z.discriminatedUnion('action', [
 ]);
 export type PackFile = z.infer<typeof PackFile>;
 
+/** A symbolic link's target: a relative path inside the tree (checked by safe-path.ts). */
+export const LinkTarget = z.string().min(1).max(4096);
+
+/**
+ * A symbolic link of the installation the pack changes (format 1.1). `add` and `replace` carry the
+ * target, and a `symlink` payload entry of the same name and target; `delete` has none. A path may
+ * change kind between versions: then the old kind's list deletes it and the new kind's adds it.
+ */
+export const PackSymlink = z.discriminatedUnion('action', [
+  z.strictObject({ path: PackPath, action: z.enum(['add', 'replace']), target: LinkTarget }),
+  z.strictObject({ path: PackPath, action: z.literal('delete') }),
+]);
+export type PackSymlink = z.infer<typeof PackSymlink>;
+
+/**
+ * An empty directory of the installation the pack changes (format 1.1): one that holds no file or
+ * link of the release. Directories that hold something are implied by their entries.
+ */
+export const PackDirectory = z.discriminatedUnion('action', [
+  z.strictObject({ path: PackPath, action: z.enum(['add', 'replace']), mode: FileMode }),
+  z.strictObject({ path: PackPath, action: z.literal('delete') }),
+]);
+export type PackDirectory = z.infer<typeof PackDirectory>;
+
 /** A script the pack carries in its payload under `.uplift-pack/`; never installed as a file. */
 export const PackScript = z.strictObject({
   path: PackPath,
@@ -105,14 +129,20 @@ export const PackPayload = z.strictObject({
   sha256: Sha256,
   /** Bytes of the tar stream inside: decompression stops beyond this (zip bombs). */
   unpackedBytes: z.number().int().nonnegative(),
-  /** Number of tar entries: every add/replace file plus every script. */
+  /** Number of tar entries: every add/replace file, symlink and directory, plus every script. */
   entries: z.number().int().nonnegative(),
 });
 export type PackPayload = z.infer<typeof PackPayload>;
 
+/**
+ * `uplift-pack/1.1` adds `symlinks` and `directories`; a pack without either is written as
+ * `uplift-pack/1`, byte for byte what earlier versions of uplift wrote and read.
+ */
+export const packFormats = ['uplift-pack/1', 'uplift-pack/1.1'] as const;
+
 /** The signed manifest of a pack (docs/pack-format.md). */
 export const PackManifest = z.strictObject({
-  format: z.literal('uplift-pack/1'),
+  format: z.enum(packFormats),
   product: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/),
   kind: z.enum(['full', 'delta']),
   from: z.strictObject({
@@ -127,6 +157,10 @@ export const PackManifest = z.strictObject({
   /** ISO 8601; from the to tree's manifest or the build flag, never the clock (determinism). */
   created: z.iso.datetime(),
   files: z.array(PackFile),
+  /** Format 1.1. */
+  symlinks: z.array(PackSymlink).optional(),
+  /** Format 1.1. */
+  directories: z.array(PackDirectory).optional(),
   migrations: z.strictObject({
     config: z.array(ConfigMigration),
     database: z.array(DatabaseMigration),

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { type FileHandle, lstat, mkdir, open, rm, statfs } from 'node:fs/promises';
+import { type FileHandle, lstat, mkdir, open, rm, statfs, symlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
@@ -10,12 +10,13 @@ import { packError, q } from './errors.ts';
 import { openPayload, type PayloadSource } from './payload-source.ts';
 import {
   type PackHead,
+  type PayloadEntry,
   parseManifest,
   parseSignature,
   payloadEntries,
   readHead,
 } from './read-head.ts';
-import { modeProblem, octal, pathProblem } from './safe-path.ts';
+import { linkTargetProblem, modeProblem, octal, pathProblem } from './safe-path.ts';
 import type { PackManifest } from './schema.ts';
 import { patternOf, schemeFor } from './versions.ts';
 import { FrameError, UnpackedLimitError } from './zstd.ts';
@@ -278,6 +279,7 @@ async function readPayload(
   const expected = payloadEntries(m);
   const seen = new Set<string>();
   const dirs = new Set<string>();
+  const links = new Set<string>();
   const extract = tar.extract();
   const piped = pipeline(source.output(), extract);
   piped.catch(() => {});
@@ -286,37 +288,89 @@ async function readPayload(
   try {
     for await (const entry of extract) {
       const h = entry.header;
-      current = h.name;
-      if (h.type !== 'file')
+      // tar writes a directory's name with a trailing slash.
+      const name = h.type === 'directory' ? h.name.replace(/\/$/, '') : h.name;
+      current = name;
+      const kind =
+        h.type === 'file' || h.type === 'symlink' || h.type === 'directory' ? h.type : undefined;
+      if (!kind)
         throw packError(
           'UPLIFT_PACK_UNSAFE_ENTRY',
           file,
-          `payload entry ${q(h.name)} is a ${h.type}${h.linkname ? ` (to ${q(h.linkname)})` : ''}; packs hold regular files only`,
+          `payload entry ${q(h.name)} is a ${h.type}${h.linkname ? ` (to ${q(h.linkname)})` : ''}; packs hold regular files, and the symbolic links and empty directories their manifest lists`,
         );
-      const problem = pathProblem(h.name);
+      const problem = pathProblem(name);
       if (problem)
         throw packError('UPLIFT_PACK_UNSAFE_PATH', file, `payload entry ${q(h.name)} ${problem}`);
-      const badMode = modeProblem(h.mode & 0o7777);
-      if (badMode || h.mode > 0o7777)
+      // The manifest lists nothing under a link; an entry there is refused before anything else
+      // is looked at, so that no write can ever go through a link staged a moment before.
+      for (let i = name.indexOf('/'); i !== -1; i = name.indexOf('/', i + 1))
+        if (links.has(name.slice(0, i)))
+          throw packError(
+            'UPLIFT_PACK_UNSAFE_PATH',
+            file,
+            `payload entry ${q(name)} lies under the symbolic link ${q(name.slice(0, i))}`,
+          );
+      const badMode = kind === 'symlink' ? undefined : modeProblem(h.mode & 0o7777);
+      if (badMode || (kind !== 'symlink' && h.mode > 0o7777))
         throw packError(
           'UPLIFT_PACK_UNSAFE_ENTRY',
           file,
           `payload entry ${q(h.name)} has mode ${octal(h.mode)}, which ${badMode ?? 'has bits beyond the permissions'}`,
         );
-      if (seen.has(h.name))
+      if (seen.has(name))
         throw packError(
           'UPLIFT_PACK_ENTRY_DUPLICATE',
           file,
-          `payload entry ${q(h.name)} occurs twice`,
+          `payload entry ${q(name)} occurs twice`,
         );
-      const want = expected.get(h.name);
-      if (!want)
+      const want = expected.get(name);
+      if (want && want.kind !== kind)
         throw packError(
-          'UPLIFT_PACK_ENTRY_UNLISTED',
+          'UPLIFT_PACK_UNSAFE_ENTRY',
           file,
-          `payload entry ${q(h.name)} is not listed in the manifest as a file to add or replace`,
+          `payload entry ${q(name)} is a ${kind}; the manifest lists a ${want.kind} there`,
         );
-      seen.add(h.name);
+      if (!want)
+        throw kind === 'file'
+          ? packError(
+              'UPLIFT_PACK_ENTRY_UNLISTED',
+              file,
+              `payload entry ${q(name)} is not listed in the manifest as a file to add or replace`,
+            )
+          : packError(
+              'UPLIFT_PACK_UNSAFE_ENTRY',
+              file,
+              `payload entry ${q(name)} is a ${kind}${h.linkname ? ` (to ${q(h.linkname)})` : ''} the manifest does not list`,
+            );
+      seen.add(name);
+      if (want.kind !== 'file') {
+        if (kind === 'symlink') {
+          const bad = linkTargetProblem(name, h.linkname ?? '');
+          if (bad)
+            throw packError(
+              'UPLIFT_PACK_UNSAFE_PATH',
+              file,
+              `payload entry ${q(name)} is a symbolic link that ${bad}`,
+            );
+        }
+        if (want.kind === 'symlink' && h.linkname !== want.target)
+          throw packError(
+            'UPLIFT_PACK_CORRUPT',
+            file,
+            `payload entry ${q(name)} links to ${q(h.linkname ?? '')}; the manifest says ${q(want.target)}`,
+          );
+        if (want.kind === 'directory' && (h.mode & 0o7777) !== want.mode)
+          throw packError(
+            'UPLIFT_PACK_CORRUPT',
+            file,
+            `payload entry ${q(name)} has mode ${octal(h.mode)}; the manifest says ${octal(want.mode)}`,
+          );
+        for await (const _ of entry as AsyncIterable<Buffer>);
+        if (staging !== undefined) await createSpecial(file, staging, name, want, dirs);
+        if (want.kind === 'symlink') links.add(name);
+        continue;
+      }
       if (h.size > want.size)
         throw packError(
           'UPLIFT_PACK_SIZE_EXCEEDED',
@@ -451,12 +505,7 @@ async function createStaged(
   dirs: Set<string>,
 ): Promise<FileHandle> {
   try {
-    for (let i = rel.indexOf('/'); i !== -1; i = rel.indexOf('/', i + 1)) {
-      const d = rel.slice(0, i);
-      if (dirs.has(d)) continue;
-      await mkdir(join(root, d), { mode: 0o755 });
-      dirs.add(d);
-    }
+    await makeParents(root, rel, dirs);
     return await open(
       join(root, rel),
       constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
@@ -471,6 +520,43 @@ async function createStaged(
         cause: err,
       },
     );
+  }
+}
+
+/**
+ * Stages a symbolic link (its target already checked) or an empty directory, with parents made
+ * as {@link createStaged} makes them. Directories are staged 0755: apply gives them their mode.
+ */
+async function createSpecial(
+  file: string,
+  root: string,
+  rel: string,
+  want: Exclude<PayloadEntry, { kind: 'file' }>,
+  dirs: Set<string>,
+): Promise<void> {
+  try {
+    await makeParents(root, rel, dirs);
+    if (want.kind === 'symlink') await symlink(want.target, join(root, rel));
+    else {
+      await mkdir(join(root, rel), { mode: 0o755 });
+      dirs.add(rel);
+    }
+  } catch (err) {
+    throw packError(
+      'UPLIFT_PACK_STAGING_FAILED',
+      file,
+      `cannot stage ${q(rel)}: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+}
+
+async function makeParents(root: string, rel: string, dirs: Set<string>): Promise<void> {
+  for (let i = rel.indexOf('/'); i !== -1; i = rel.indexOf('/', i + 1)) {
+    const d = rel.slice(0, i);
+    if (dirs.has(d)) continue;
+    await mkdir(join(root, d), { mode: 0o755 });
+    dirs.add(d);
   }
 }
 
