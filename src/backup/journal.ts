@@ -103,6 +103,8 @@ export async function refuseIfRestoreInterrupted(install: string): Promise<void>
     `a restore of ${install} from ${j.backup} was interrupted`,
     {
       hint: `Run \`uplift restore ${j.backup} --install ${install}\` to finish it.`,
+      state: `a restore from ${j.backup} was interrupted (${j.state}); ${journalPath(install)} records how far it got`,
+      next: `uplift restore ${j.backup} --install ${install}`,
     },
   );
 }

@@ -199,6 +199,7 @@ export async function readBackup(
       `${file} ends before its manifest (after ${JSON.stringify(current)}): the backup did not finish or was cut short`,
       {
         hint: 'Use another backup; this one is incomplete.',
+        unchanged: true,
       },
     );
   compareWithManifest(file, observed, manifest);
@@ -409,6 +410,7 @@ function compareWithManifest(
       {
         hint: 'The backup is damaged or was altered; use another backup.',
         details: problems.map((p) => ({ message: p.message })),
+        unchanged: true,
       },
     );
   }
@@ -431,6 +433,7 @@ function mapReadError(
       {
         cause: err,
         hint: 'Use another backup; this one is incomplete (was it still being copied?).',
+        unchanged: true,
       },
     );
   if (current === '(the start of the archive)' && /incorrect header check/.test(e.message))
@@ -442,21 +445,26 @@ function mapReadError(
       {
         cause: err,
         hint: 'Check the file and the disk it is on.',
+        unchanged: true,
       },
     );
   return corrupt(file, `${e.message} (${where})`, err);
 }
 
+// Reading a backup writes nothing, and restore removes its staging tree before an error from
+// here reaches the operator: these failures leave everything as it was.
 function corrupt(file: string, what: string, cause?: unknown): UpliftError {
   return new UpliftError('UPLIFT_BACKUP_CORRUPT', `${file} is damaged: ${what}`, {
     cause,
     hint: 'Use another backup; this one cannot be trusted.',
+    unchanged: true,
   });
 }
 
 function unsafe(file: string, what: string): UpliftError {
   return new UpliftError('UPLIFT_BACKUP_UNSAFE_ENTRY', `${file}: ${what}`, {
     hint: 'This archive was not written by uplift or was altered; use another backup.',
+    unchanged: true,
   });
 }
 

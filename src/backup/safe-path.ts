@@ -13,6 +13,7 @@ export function checkRelativePath(path: string, where: string): string {
       `${where}: entry ${JSON.stringify(path)} ${problem}`,
       {
         hint: 'This archive was not written by uplift or was altered; use another backup.',
+        unchanged: true,
       },
     );
   }

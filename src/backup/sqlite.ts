@@ -28,6 +28,8 @@ export async function copySqliteOnline(source: string, dest: string, rel: string
       {
         cause: err,
         hint: 'Run the backup with --stop to copy it with the service stopped.',
+        // Only the copy in the backup's scratch folder was written, and it is removed.
+        unchanged: true,
       },
     );
   } finally {

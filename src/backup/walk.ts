@@ -133,6 +133,8 @@ export function readFailed(rel: string, err: unknown): UpliftError {
         e.code === 'EACCES' || e.code === 'EPERM'
           ? 'Run the backup as the installation owner or as root.'
           : 'Check the disk (EIO means the device failed to read), then run the backup again.',
+      // A backup only reads the installation (createBackup says when it left the service stopped).
+      unchanged: true,
     },
   );
 }

@@ -85,6 +85,7 @@ async function fileMatches(file: string, size: number, sha256: string): Promise<
 function mismatch(o: DownloadOptions, what: string): UpliftError {
   return new UpliftError('UPLIFT_FETCH_MISMATCH', `${o.from}: ${what}`, {
     hint: 'The repository serves other bytes than its signed index lists (a damaged mirror or an attack); nothing was kept. Tell the repository owner or use another mirror.',
+    unchanged: true,
   });
 }
 

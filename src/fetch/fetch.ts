@@ -174,7 +174,10 @@ export async function fetchPacks(o: FetchOptions): Promise<FetchResult> {
         throw new UpliftError(
           'UPLIFT_FETCH_MISMATCH',
           `${s.pack.file}: the catalog's SHA-256 ${s.pack.sha256} differs from the index's ${entry.sha256}`,
-          { hint: 'The catalog and the repository disagree about this pack; tell the vendor.' },
+          {
+            hint: 'The catalog and the repository disagree about this pack; tell the vendor.',
+            unchanged: true,
+          },
         );
       return { step: s, entry };
     });
@@ -243,7 +246,10 @@ export async function fetchPacks(o: FetchOptions): Promise<FetchResult> {
             throw new UpliftError(
               'UPLIFT_FETCH_MISMATCH',
               `${dest}: MD5 ${md5} is not the ${step.pack.md5} the catalog publishes`,
-              { hint: 'The pack is not the one the vendor published; it was removed.' },
+              {
+                hint: 'The pack is not the one the vendor published; it was removed.',
+                unchanged: true,
+              },
             );
           checks.push('MD5 from the catalog');
         }

@@ -185,6 +185,7 @@ export async function verifyVendorPack(
       throw new UpliftError('UPLIFT_VENDOR_PACK_BAD_ZIP', `${file}: is not a regular file`, {
         location: { file },
         hint: 'give the path of the downloaded zip itself',
+        unchanged: true,
       });
     const size = sizeRule(pack);
     if (Math.abs(stat.size - pack.size) > size.tolerance)
@@ -197,6 +198,7 @@ export async function verifyVendorPack(
             stat.size < pack.size
               ? 'the download is incomplete; download the pack again'
               : 'the file is not the one the vendor published; download the pack again',
+          unchanged: true,
         },
       );
 
@@ -215,6 +217,8 @@ export async function verifyVendorPack(
         {
           location: { file },
           hint: 'the file is damaged or is not the vendor’s; do not use it, download the pack again',
+          // A verify only reads the file.
+          unchanged: true,
         },
       );
     }

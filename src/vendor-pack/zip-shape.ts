@@ -109,6 +109,8 @@ export async function readVendorZipShape(
       location: { file },
       hint,
       details,
+      // Reading the zip's directory changes nothing.
+      unchanged: true,
     });
   const { size } = await handle.stat();
   const zip = await yauzl
