@@ -1,5 +1,5 @@
 import { codes, type UpliftCode } from './codes.ts';
-import type { ExitCode } from './exit-codes.ts';
+import { ExitCode } from './exit-codes.ts';
 
 /** Where in an input file a problem is: 1-based line and column, and the field path. */
 export interface SourceLocation {
@@ -16,11 +16,29 @@ export interface UpliftErrorOptions {
   cause?: unknown;
   exitCode?: ExitCode;
   location?: SourceLocation;
-  /** True when the command guarantees nothing on disk changed. */
+  /**
+   * True when the command guarantees nothing on disk changed. Defaults to true only for exit codes
+   * 2 (bad input), 3 (blocked) and 4 (lock held), which are raised before anything is written;
+   * any other failure must pass `unchanged: true` itself, and only when it knows it.
+   */
   unchanged?: boolean;
+  /**
+   * When something may have changed: the state the installation is in now, in words an operator
+   * acts on ("the new version's files are in place, its service is stopped").
+   */
+  state?: string;
+  /** When something may have changed: the command that continues (`uplift resume --install /opt/skiff`). */
+  next?: string;
   /** Further problems found in the same input, reported together. */
   details?: readonly UpliftErrorDetail[];
 }
+
+/** Exit codes whose errors are raised before anything is written: nothing changed unless said otherwise. */
+const unchangedByDefault: ReadonlySet<ExitCode> = new Set([
+  ExitCode.badInput,
+  ExitCode.blocked,
+  ExitCode.locked,
+]);
 
 export interface UpliftErrorDetail {
   message: string;
@@ -35,6 +53,8 @@ export class UpliftError extends Error {
   readonly exitCode: ExitCode;
   readonly location?: SourceLocation;
   readonly unchanged: boolean;
+  readonly state?: string;
+  readonly next?: string;
   readonly details: readonly UpliftErrorDetail[];
 
   constructor(code: UpliftCode, message: string, opts: UpliftErrorOptions = {}) {
@@ -44,7 +64,9 @@ export class UpliftError extends Error {
     this.hint = opts.hint;
     this.exitCode = opts.exitCode ?? codes[code];
     this.location = opts.location;
-    this.unchanged = opts.unchanged ?? true;
+    this.unchanged = opts.unchanged ?? unchangedByDefault.has(this.exitCode);
+    this.state = opts.state;
+    this.next = opts.next;
     this.details = opts.details ?? [];
   }
 
@@ -57,6 +79,8 @@ export class UpliftError extends Error {
       location: this.location,
       details: this.details.length > 0 ? this.details : undefined,
       unchanged: this.unchanged,
+      state: this.state,
+      next: this.next,
     };
   }
 }

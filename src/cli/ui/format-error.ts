@@ -1,7 +1,11 @@
 import pc from 'picocolors';
 import { formatLocation, UpliftError } from '../../errors/index.ts';
 
-/** The operator-facing rendering of an error: code, place, message, hint, and the promise. */
+/**
+ * The operator-facing rendering of an error: code, place, message, hint, and then what is true of
+ * the installation: the promise that nothing changed, or (when the error knows) the state it may
+ * be in and the command that continues. An error that knows neither claims nothing.
+ */
 export function formatError(err: UpliftError): string {
   const lines: string[] = [];
   const where = err.location ? `  ${formatLocation(err.location)}` : '';
@@ -14,6 +18,14 @@ export function formatError(err: UpliftError): string {
   if (err.details.length > 20) lines.push(`  … and ${err.details.length - 20} more`);
   if (err.hint) lines.push(`  ${pc.cyan('hint:')} ${err.hint}`);
   if (err.unchanged) lines.push('  Nothing was changed.');
+  else if (err.state !== undefined || err.next !== undefined) {
+    lines.push(
+      err.state === undefined
+        ? '  The installation may have been changed.'
+        : `  The installation may have been changed: ${err.state}`,
+    );
+    if (err.next !== undefined) lines.push(`  ${pc.cyan('next:')} ${err.next}`);
+  }
   return `${lines.join('\n')}\n`;
 }
 
