@@ -23,11 +23,11 @@ export interface UpliftErrorOptions {
    */
   unchanged?: boolean;
   /**
-   * When something may have changed: the state the installation is in now, in words an operator
-   * acts on ("the new version's files are in place, its service is stopped").
+   * The state the installation is in now, in words an operator acts on ("the new version's files
+   * are in place, its service is stopped"); required of an error that leaves a run incomplete.
    */
   state?: string;
-  /** When something may have changed: the command that continues (`uplift resume --install /opt/skiff`). */
+  /** The command that continues from that state (`uplift resume --install /opt/skiff`). */
   next?: string;
   /** Further problems found in the same input, reported together. */
   details?: readonly UpliftErrorDetail[];

@@ -68,6 +68,23 @@ describe('formatError: what it says about the installation', () => {
     );
   });
 
+  it('a refusal because an earlier run is incomplete: nothing changed now, and what continues', () => {
+    const err = new UpliftError('UPLIFT_APPLY_INCOMPLETE', 'a run on /opt/skiff did not finish', {
+      unchanged: true,
+      state: 'hop 2 stopped after its switch',
+      next: 'uplift resume --install /opt/skiff',
+    });
+
+    expect(render(err)).toMatchInlineSnapshot(`
+      "error UPLIFT_APPLY_INCOMPLETE
+        a run on /opt/skiff did not finish
+        Nothing was changed.
+        state: hop 2 stopped after its switch
+        next: uplift resume --install /opt/skiff
+      "
+    `);
+  });
+
   it('an incomplete run that knows neither: never "Nothing was changed."', () => {
     const err = new UpliftError('UPLIFT_APPLY_ROLLBACK_FAILED', 'the rollback of hop 2 failed');
 

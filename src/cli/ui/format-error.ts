@@ -17,15 +17,17 @@ export function formatError(err: UpliftError): string {
   }
   if (err.details.length > 20) lines.push(`  … and ${err.details.length - 20} more`);
   if (err.hint) lines.push(`  ${pc.cyan('hint:')} ${err.hint}`);
-  if (err.unchanged) lines.push('  Nothing was changed.');
-  else if (err.state !== undefined || err.next !== undefined) {
+  if (err.unchanged) {
+    lines.push('  Nothing was changed.');
+    // This command changed nothing, but the installation may still be mid-way (an earlier run).
+    if (err.state !== undefined) lines.push(`  ${pc.cyan('state:')} ${err.state}`);
+  } else if (err.state !== undefined || err.next !== undefined)
     lines.push(
       err.state === undefined
         ? '  The installation may have been changed.'
         : `  The installation may have been changed: ${err.state}`,
     );
-    if (err.next !== undefined) lines.push(`  ${pc.cyan('next:')} ${err.next}`);
-  }
+  if (err.next !== undefined) lines.push(`  ${pc.cyan('next:')} ${err.next}`);
   return `${lines.join('\n')}\n`;
 }
 
