@@ -1,10 +1,13 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UpliftError } from '../errors/index.ts';
 import { findServiceProcesses } from './processes.ts';
 import { checkName, runCheck } from './run-check.ts';
-import type { Check } from './schema.ts';
+import type { Check, Service } from './schema.ts';
+import { tail } from './text.ts';
 import type { LifecycleTarget, ReadyResult } from './types.ts';
-import { findUnknownVars, KNOWN_VARS, withCachedFacts } from './vars.ts';
+import { expandVars, findUnknownVars, KNOWN_VARS, withCachedFacts } from './vars.ts';
 
 /** One request of a probe may take this long at most, so one hanging answer cannot eat the wait. */
 const PROBE_TIMEOUT_MS = 5_000;
@@ -16,6 +19,17 @@ const PROBE_MIN_TIMEOUT_MS = 1_000;
 
 function seconds(ms: number): number {
   return Math.round(ms / 100) / 10;
+}
+
+/** The end of a `run` service's log, for the message that it crashed. */
+async function logTail(s: Service, t: LifecycleTarget): Promise<string> {
+  if (!s.run?.log) return '';
+  try {
+    const text = await readFile(resolve(t.install, await expandVars(s.run.log, t)), 'utf8');
+    return `; the end of ${s.run.log}:\n${tail(text, 1500) || '(nothing)'}`;
+  } catch {
+    return '';
+  }
 }
 
 /** Every string of a check that may hold variables. */
@@ -102,7 +116,7 @@ export async function waitUntilReady(
       } else if (before) {
         throw new UpliftError(
           'UPLIFT_APPLY_PROBE_FAILED',
-          `service ${s.name} of ${t.install} exited ${seconds(Date.now() - before.at)} s after it was seen running (pid ${before.pid})`,
+          `service ${s.name} of ${t.install} exited ${seconds(Date.now() - before.at)} s after it was seen running (pid ${before.pid})${await logTail(s, t)}`,
           {
             hint: "Read the service's log to see why it stopped, fix the cause, then run the command again.",
             unchanged: false,

@@ -229,7 +229,7 @@ describe('should report a service that', () => {
     expect(err).toMatchObject({ code: 'UPLIFT_APPLY_PROBE_FAILED', unchanged: false });
     expect(err.message).toMatch(
       new RegExp(
-        `service server of .* exited [12]\\.\\d s after it was seen running \\(pid ${pid}\\)`,
+        `service server of .* exited [12]\\.\\d s after it was seen running \\(pid ${pid}\\); the end of var/log/server.log:\nlistening on \\d+\ngiving up$`,
       ),
     );
   });

@@ -19,7 +19,7 @@ const SEEN_WITHIN_MS = 10_000;
 const EARLY_EXIT_MS = 500;
 const KILL_WAIT_MS = 5_000;
 
-function describe(p: RunningProcess): string {
+function describeProcess(p: RunningProcess): string {
   return p.pidFile ? `${p.pid} (${p.pidFile})` : `${p.pid}`;
 }
 
@@ -59,7 +59,7 @@ async function stopService(s: Service, t: LifecycleTarget, o: ServiceControlOpti
   const isLeft = (p: RunningProcess) => isAlive(p.pid) && processStart(p.pid) === starts.get(p.pid);
   const fail = (message: string, hint: string) =>
     new UpliftError(o.code, message, { hint, unchanged: !o.changed });
-  const pids = before.map(describe).join(', ');
+  const pids = before.map(describeProcess).join(', ');
   let how: string;
   let output = '';
   if (s.systemd || s.stop) {
@@ -88,7 +88,7 @@ async function stopService(s: Service, t: LifecycleTarget, o: ServiceControlOpti
   }
   const stopped = await waitUntil(() => !before.some(isLeft), end);
   if (!stopped) {
-    const left = before.filter(isLeft).map(describe).join(', ');
+    const left = before.filter(isLeft).map(describeProcess).join(', ');
     throw fail(
       `service ${s.name} of ${t.install} is still running ${timeoutS} s after ${how}: pid ${left}${output ? `; the stop command said: ${tail(output, 1000)}` : ''}`,
       'uplift never kills a service it stops: read its log to see why it does not stop, stop it by hand, then run the command again.',
@@ -120,7 +120,7 @@ export async function killServices(target: LifecycleTarget): Promise<void> {
       });
     const procs = await findServiceProcesses(s, t);
     for (const p of procs) {
-      t.onEvent?.(`killing ${s.name}: SIGKILL to pid ${describe(p)}`);
+      t.onEvent?.(`killing ${s.name}: SIGKILL to pid ${describeProcess(p)}`);
       try {
         process.kill(p.pid, 'SIGKILL');
       } catch {
@@ -133,7 +133,7 @@ export async function killServices(target: LifecycleTarget): Promise<void> {
       });
     const end = Date.now() + KILL_WAIT_MS;
     if (!(await waitUntil(() => procs.every((p) => !isAlive(p.pid)), end))) {
-      const left = procs.filter((p) => isAlive(p.pid)).map(describe);
+      const left = procs.filter((p) => isAlive(p.pid)).map(describeProcess);
       throw new UpliftError(
         'UPLIFT_LIFECYCLE_KILL_FAILED',
         `service ${s.name} of ${t.install} still runs after SIGKILL: pid ${left.join(', ')}`,
@@ -173,7 +173,7 @@ async function startService(
     new UpliftError(o.code, message, { hint, unchanged: !o.changed });
   const already = await findServiceProcesses(s, t);
   if (already.length > 0) {
-    t.onEvent?.(`${s.name} already runs (pid ${already.map(describe).join(', ')})`);
+    t.onEvent?.(`${s.name} already runs (pid ${already.map(describeProcess).join(', ')})`);
     return already.map((p) => p.pid);
   }
   let how: string;
@@ -208,7 +208,7 @@ async function startService(
       "Read the service's log; if it runs, correct pidFile or processMatch in the profile.",
     );
   }
-  t.onEvent?.(`${s.name} started (pid ${seen.map(describe).join(', ')})`);
+  t.onEvent?.(`${s.name} started (pid ${seen.map(describeProcess).join(', ')})`);
   return seen.map((p) => p.pid);
 }
 
@@ -259,7 +259,16 @@ async function spawnRunService(
     }),
   );
   child.unref();
-  await writeAtomically(pidFile, `${pid}\n`);
+  try {
+    await writeAtomically(pidFile, `${pid}\n`);
+  } catch (err) {
+    // Without its pid file nothing could find it to stop it: it has served nothing yet.
+    child.kill('SIGKILL');
+    throw fail(
+      `could not write the pid file ${pidFile} of service ${s.name}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      'Make its folder writable by the user uplift runs as, then run the command again.',
+    );
+  }
   await Promise.race([exit, sleep(EARLY_EXIT_MS)]);
   if (exited !== undefined) {
     const said = logFile
