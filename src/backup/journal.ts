@@ -57,6 +57,7 @@ export async function readJournal(install: string): Promise<RestoreJournal | und
     {
       hint: `Check ${install} and the directories beside it named like .${basename(install)}.uplift-staging-* and ${basename(install)}.old-*, keep the complete one as ${install}, then delete the journal.`,
       unchanged: true,
+      state: `a restore of ${install} was interrupted, and its journal cannot say how far it got`,
     },
   );
 }
