@@ -66,6 +66,12 @@ export interface CarriedEntries {
   /** `Date.now()` before the listing began: entries changed around or after it are re-checked. */
   listedAt: number;
   entries: Map<string, Seen>;
+  /**
+   * Directories only the old version's vendor entries needed: vendor paths or their parents that
+   * staging did not make in the tree (the new version has nothing there). They are made only when
+   * a customer entry is carried into them, and removed again at the switch when it left.
+   */
+  dropped?: ReadonlySet<string>;
 }
 
 const sameStat = (s: Seen, st: Stats) =>
@@ -136,12 +142,27 @@ class Carrier {
     return this.o.vendorPaths.has(path) || path === this.o.vendorManifestPath;
   }
 
-  /** Makes a tree directory writable for the owner until its final mode is set (a 0555 directory). */
+  /**
+   * Makes a tree directory writable for the owner until its final mode is set (a 0555 directory),
+   * first making it (and its parents) when it is not there: a dropped directory that receives a
+   * customer entry.
+   */
   open(dir: string): void {
     if (this.dirs.has(dir)) return;
+    if (dir !== '' && !lstatOr(this.dest(dir))) {
+      this.open(parentOf(dir));
+      mkdirSync(this.dest(dir), { mode: 0o700 });
+      this.r.directories++;
+      this.wrote(parentOf(dir));
+      this.wrote(dir);
+    }
     this.dirs.add(dir);
     const st = lstatSync(this.dest(dir));
     if ((st.mode & 0o700) !== 0o700) chmodSync(this.dest(dir), (st.mode & 0o7777) | 0o700);
+  }
+
+  isDropped(dir: string): boolean {
+    return this.c.dropped?.has(dir) === true;
   }
 
   /** A change of an entry in `dir`: the directory is fsync'd at the switch. */
@@ -152,18 +173,25 @@ class Carrier {
   /** Lists the directory `path` (already in the tree) and carries what it holds, recursively. */
   visit(path: string, st: Stats): void {
     this.c.entries.set(path, seen('dir', st));
-    this.open(path);
+    if (!this.isDropped(path)) this.open(path);
     for (const name of readdirSync(this.src(path)).sort()) {
       const child = childOf(path, name);
       const cst = lstatSync(this.src(child));
       if (cst.isDirectory()) {
-        this.mkdir(child);
+        const there = lstatOr(this.dest(child));
+        if (there && !there.isDirectory()) {
+          // The new version ships a link or file where the installation has a directory.
+          this.r.skipped.push(child);
+          continue;
+        }
+        if (!this.isDropped(child)) this.mkdir(child);
         this.visit(child, cst);
       } else if (!this.isVendor(child)) this.carry(child, cst);
     }
   }
 
   mkdir(path: string): void {
+    this.open(parentOf(path));
     mkdirSync(this.dest(path), { recursive: true, mode: 0o700 });
     this.r.directories++;
     this.wrote(parentOf(path));
@@ -180,16 +208,17 @@ class Carrier {
     const dest = this.dest(path);
     if (lstatOr(dest)) return 'present'; // Staging put an orphaned or merged file there.
     if (this.listLinksOnly && st.isFile() && matchesAnyGlob(this.o.linkGlobs, path)) return 'link';
+    if (!st.isSymbolicLink() && !st.isFile()) {
+      this.r.skipped.push(path); // Sockets and FIFOs belong to a running process, not to the data.
+      return 'skip';
+    }
+    this.open(parentOf(path));
     this.wrote(parentOf(path));
     if (st.isSymbolicLink()) {
       symlinkSync(readlinkSync(src), dest);
       if (this.root) lchownSync(dest, st.uid, st.gid);
       this.r.symlinks++;
       return 'symlink';
-    }
-    if (!st.isFile()) {
-      this.r.skipped.push(path); // Sockets and FIFOs belong to a running process, not to the data.
-      return 'skip';
     }
     // Either way the file's own inode is fsync'd at the switch: it may hold writes not yet flushed.
     this.touched.add(path);
@@ -220,6 +249,25 @@ class Carrier {
     this.r.removed++;
   }
 
+  /**
+   * Removes the dropped directories that are empty in the tree (their customer entries left since
+   * staging), deepest first.
+   */
+  pruneDropped(): void {
+    for (const d of [...(this.c.dropped ?? [])].sort().reverse()) {
+      try {
+        rmdirSync(this.dest(d));
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTEMPTY' || code === 'ENOTDIR') continue;
+        throw err;
+      }
+      this.dirs.delete(d);
+      this.touched.delete(d);
+      this.wrote(parentOf(d));
+    }
+  }
+
   /** Gives every directory written to the installation's mode and owner, children first. */
   finishDirectories(): void {
     for (const d of [...this.dirs].sort().reverse()) {
@@ -235,16 +283,35 @@ class Carrier {
 }
 
 /**
+ * The vendor paths, and their parent directories, that staging left out of the tree: what only
+ * the old version shipped. Staging made every directory the new version needs (its files' and
+ * links' parents, its empty directories, the orphaned copies' parents), so what is missing is
+ * what the new version no longer has.
+ */
+function droppedDirs(o: CarryOptions): Set<string> {
+  const dropped = new Set<string>();
+  const checked = new Set<string>();
+  for (const path of o.vendorPaths)
+    for (let d = path; d !== '' && !checked.has(d); d = parentOf(d)) {
+      checked.add(d);
+      if (!lstatOr(join(o.tree, d))) dropped.add(d);
+    }
+  return dropped;
+}
+
+/**
  * Staging (the service runs): lists the customer-only entries (data, var, customer files) and
  * brings them into the staged tree, with the installation's modes, owners (as root) and mtimes:
  * copies for files written in place (SQLite databases, logs), so the old generation stays exactly
  * the old state for a rollback, directories and symlinks. Files the product only ever replaces by
  * rename (uploads) are only listed: the switch hard-links them (one link() each, no data), so the
  * staged tree holds only what staging wrote (what `du` of it says is space really taken). The
- * result is what {@link carryChangesSince} compares against at the switch.
+ * result is what {@link carryChangesSince} compares against at the switch. Directories that only
+ * the old version's vendor entries needed are left out unless a customer entry goes into them:
+ * what the new version no longer ships leaves no empty directory behind.
  */
 export async function carryCustomerEntries(o: CarryOptions): Promise<CarriedEntries> {
-  const c: CarriedEntries = { listedAt: Date.now(), entries: new Map() };
+  const c: CarriedEntries = { listedAt: Date.now(), entries: new Map(), dropped: droppedDirs(o) };
   const w = new Carrier(o, c, true);
   w.visit('', lstatSync(o.install));
   w.finishDirectories();
@@ -275,7 +342,9 @@ export function carryChangesSince(o: CarryOptions, c: CarriedEntries): CarryResu
     if (!st?.isDirectory()) gone.push(path);
     else if (!sameStat(s, st) || racy(s)) {
       moved.add(path);
-      if (s.mode !== (st.mode & 0o7777) || s.uid !== st.uid || s.gid !== st.gid) w.open(path);
+      const changed = s.mode !== (st.mode & 0o7777) || s.uid !== st.uid || s.gid !== st.gid;
+      // A dropped directory never made in the tree is made only for an entry carried into it.
+      if (changed && lstatOr(w.dest(path))) w.open(path);
     }
   }
   const dirGone = new Set(gone);
@@ -317,6 +386,7 @@ export function carryChangesSince(o: CarryOptions, c: CarriedEntries): CarryResu
   }
   for (const path of gone.sort().reverse()) {
     c.entries.delete(path);
+    if (!lstatOr(w.dest(path))) continue; // A dropped directory never made.
     w.open(parentOf(path));
     try {
       rmdirSync(w.dest(path));
@@ -332,13 +402,13 @@ export function carryChangesSince(o: CarryOptions, c: CarriedEntries): CarryResu
       const path = childOf(dir, name);
       if (c.entries.has(path) || w.isVendor(path)) continue;
       const st = lstatSync(w.src(path));
-      w.open(dir);
       if (st.isDirectory()) {
         w.mkdir(path);
         w.visit(path, st);
       } else w.carry(path, st);
     }
   }
+  w.pruneDropped();
   w.finishDirectories();
   for (const path of [...w.touched].sort().reverse()) fsyncPath(w.dest(path));
   return w.r;

@@ -1,19 +1,30 @@
-import { lstatSync, type Stats } from 'node:fs';
+import { lstatSync, readlinkSync, type Stats } from 'node:fs';
 import {
   chmod,
   constants,
   copyFile,
+  lchown,
   lstat,
   mkdir,
   readFile,
+  readlink,
   rename,
+  symlink,
   writeFile,
 } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { UpliftError } from '../errors/index.ts';
 import type { PackManifest } from '../pack/index.ts';
 import { type FileMerge, mergeFile } from './merge.ts';
-import { hashFile, racyMarginMs, sha256Of, type VendorFile, type VendorManifest } from './tree.ts';
+import {
+  hashFile,
+  racyMarginMs,
+  sha256Of,
+  type VendorDirectory,
+  type VendorFile,
+  type VendorLink,
+  type VendorManifest,
+} from './tree.ts';
 
 export interface StageInput {
   install: string;
@@ -30,9 +41,17 @@ export interface StageInput {
   pristine?: string;
 }
 
-/** What the customer side of one old vendor path looked like at staging: rechecked at the switch. */
+/**
+ * What the customer side of one old vendor path looked like at staging: rechecked at the switch.
+ * Old vendor symbolic links and empty directories are inputs too, so that every old vendor path
+ * is known to the carry (which leaves vendor paths to staging).
+ */
 export interface StagedInput {
   path: string;
+  /** A vendor file (absent), a symbolic link, or an empty directory (never rechecked). */
+  kind?: 'symlink' | 'directory';
+  /** For a symbolic link: its target at staging, or null when it was gone. */
+  target?: string | null;
   sha256: string | null;
   size: number;
   mtimeMs: number;
@@ -83,13 +102,33 @@ export async function stageTree(o: StageInput): Promise<StageResult> {
       );
   }
 
-  // The new version's vendor files.
+  // The new version's vendor files, symbolic links and empty directories.
   const next = new Map<string, VendorFile>();
   if (m.kind === 'delta') for (const f of o.oldVendor.files) next.set(f.path, f);
   for (const f of m.files) {
     if (f.action === 'delete') next.delete(f.path);
     else next.set(f.path, { path: f.path, size: f.size, mode: f.mode, sha256: f.sha256 });
   }
+  const oldLinks = new Map((o.oldVendor.symlinks ?? []).map((l) => [l.path, l]));
+  const nextLinks = new Map<string, VendorLink>(m.kind === 'delta' ? oldLinks : []);
+  for (const l of m.symlinks ?? []) {
+    if (l.action === 'delete') nextLinks.delete(l.path);
+    else nextLinks.set(l.path, { path: l.path, target: l.target });
+  }
+  const oldDirs = o.oldVendor.directories ?? [];
+  const nextDirs = new Map<string, VendorDirectory>(
+    m.kind === 'delta' ? oldDirs.map((d) => [d.path, d]) : [],
+  );
+  for (const d of m.directories ?? []) {
+    if (d.action === 'delete') nextDirs.delete(d.path);
+    else nextDirs.set(d.path, { path: d.path, mode: d.mode });
+  }
+  /** Whether the new version puts a link or a directory at `path` or at one of its parents. */
+  const takenByNew = (path: string): boolean => {
+    for (let p = path; p !== '.' && p !== ''; p = dirname(p))
+      if (nextLinks.has(p) || (p === path && nextDirs.has(p))) return true;
+    return false;
+  };
 
   const inputsReadAt = Date.now();
   const inputs: StagedInput[] = [];
@@ -101,6 +140,16 @@ export async function stageTree(o: StageInput): Promise<StageResult> {
   }
   for (const path of next.keys())
     if (!ours.has(path)) ours.set(path, await readInput(o.install, path));
+  // Old vendor links: the customer may have retargeted or removed one. A path where the customer
+  // put something else than a link is the customer's own entry now: no input, so it is carried.
+  const oursLinks = new Map<string, string | null>();
+  for (const l of oldLinks.values()) {
+    const input = await readLinkInput(o.install, l.path);
+    if (!input) continue;
+    inputs.push(input);
+    oursLinks.set(l.path, input.target ?? null);
+  }
+  for (const d of oldDirs) inputs.push({ ...absent(d.path), kind: 'directory' });
 
   const baseBytes = async (f: VendorFile): Promise<Buffer | null> => {
     const mine = ours.get(f.path);
@@ -117,6 +166,8 @@ export async function stageTree(o: StageInput): Promise<StageResult> {
       product: o.oldVendor.product,
       version: m.to,
       files: [...next.values()].sort(byPath),
+      ...(nextLinks.size > 0 ? { symlinks: [...nextLinks.values()].sort(byPath) } : {}),
+      ...(nextDirs.size > 0 ? { directories: [...nextDirs.values()].sort(byPath) } : {}),
     },
     merges: [],
     conflicts: [],
@@ -241,6 +292,20 @@ export async function stageTree(o: StageInput): Promise<StageResult> {
       if (mine.sha256 !== null) r.counts.deleted++;
       continue;
     }
+    if (takenByNew(f.path)) {
+      // The path (or a parent) becomes a link or a directory of the new version.
+      note({
+        path: f.path,
+        outcome: 'delete',
+        content: null,
+        conflicts: [],
+        notes: [
+          `${m.to} ships a symbolic link or directory in place of this file; the customer's changed copy is not kept (the backup holds it)`,
+        ],
+      });
+      r.counts.deleted++;
+      continue;
+    }
     // Changed by the customer: kept where it is, as the customer's own file, and reported.
     await ensureDir(f.path);
     await copyFile(join(o.install, f.path), join(o.tree, f.path), constants.COPYFILE_FICLONE);
@@ -253,17 +318,128 @@ export async function stageTree(o: StageInput): Promise<StageResult> {
       notes: [`${m.to} no longer ships this file; the customer's changed copy is kept as it is`],
     });
   }
+  const oldDirPaths = new Set(oldDirs.map((d) => d.path));
+  await stageLinks(o, r, {
+    oldLinks,
+    nextLinks,
+    oursLinks,
+    ensureDir,
+    note,
+    wasVendor: (path) => old.has(path) || oldDirPaths.has(path),
+  });
+  for (const d of nextDirs.values()) {
+    const dest = join(o.tree, d.path);
+    if (await lstat(dest).catch(() => undefined)) continue; // Also holds files: already made.
+    await ensureDir(d.path);
+    await mkdir(dest, { mode: 0o700 });
+    await chmod(dest, d.mode);
+    if (process.getuid?.() === 0) {
+      const top = await lstat(o.install);
+      await lchown(dest, top.uid, top.gid);
+    }
+  }
   for (const d of made) {
     const st = await lstat(join(o.install, d)).catch(() => undefined);
     if (st?.isDirectory()) await chmod(join(o.tree, d), st.mode & 0o7777);
   }
   await ensureDir(o.vendorManifestPath);
+  const { product, version, files, symlinks, directories } = r.newVendor;
   await writeFile(
     join(o.tree, o.vendorManifestPath),
-    `${JSON.stringify({ product: r.newVendor.product, version: r.newVendor.version, files: r.newVendor.files }, null, 2)}\n`,
+    `${JSON.stringify({ product, version, files, ...(symlinks ? { symlinks } : {}), ...(directories ? { directories } : {}) }, null, 2)}\n`,
     { mode: 0o644 },
   );
   return r;
+}
+
+/**
+ * The new version's symbolic links, with the customer's changes carried as for files: a link the
+ * customer retargeted stays retargeted while the vendor keeps its target, a link the customer
+ * removed stays removed, a retargeted link the new version drops stays as the customer's. When
+ * both changed the target, the vendor's wins (a link has no content to merge) and it is reported.
+ * Targets come from the verified manifest (checked inside the tree) or from the installation.
+ */
+async function stageLinks(
+  o: StageInput,
+  r: StageResult,
+  s: {
+    oldLinks: ReadonlyMap<string, VendorLink>;
+    nextLinks: ReadonlyMap<string, VendorLink>;
+    oursLinks: ReadonlyMap<string, string | null>;
+    ensureDir: (rel: string) => Promise<void>;
+    note: (fm: FileMerge) => void;
+    /** An old vendor file or directory: what is there is the vendor's, and the link replaces it. */
+    wasVendor: (path: string) => boolean;
+  },
+): Promise<void> {
+  const owner = process.getuid?.() === 0 ? await lstat(o.install) : undefined;
+  const make = async (path: string, target: string) => {
+    await s.ensureDir(path);
+    const dest = join(o.tree, path);
+    await symlink(target, dest);
+    if (owner) await lchown(dest, owner.uid, owner.gid);
+  };
+  const note = (path: string, outcome: FileMerge['outcome'], text: string) =>
+    s.note({ path, outcome, content: null, conflicts: [], notes: [text] });
+  for (const l of s.nextLinks.values()) {
+    const base = s.oldLinks.get(l.path);
+    if (base && !s.oursLinks.has(l.path)) {
+      note(l.path, 'keep-ours', 'the customer replaced this symbolic link; their entry is kept');
+      continue;
+    }
+    const mine = s.oursLinks.get(l.path);
+    if (!base) {
+      const there = await lstat(join(o.install, l.path)).catch(() => undefined);
+      if (there && !s.wasVendor(l.path)) {
+        note(l.path, 'keep-ours', 'the customer already has an entry here; it is kept');
+        continue;
+      }
+      await make(l.path, l.target);
+      r.counts.added++;
+      continue;
+    }
+    if (mine === null) {
+      note(l.path, 'keep-deleted', 'the customer deleted this symbolic link; it stays deleted');
+      continue;
+    }
+    if (mine === base.target || mine === l.target) {
+      await make(l.path, l.target);
+      if (base.target !== l.target) r.counts.replaced++;
+      continue;
+    }
+    if (base.target === l.target) {
+      await make(l.path, mine as string);
+      r.counts.kept++;
+      note(
+        l.path,
+        'keep-ours',
+        'the vendor did not change this link; the customer’s target is kept',
+      );
+      continue;
+    }
+    await make(l.path, l.target);
+    r.counts.replaced++;
+    note(
+      l.path,
+      'take-theirs',
+      `the customer pointed this link at ${JSON.stringify(mine)}; ${r.newVendor.version} points it at ${JSON.stringify(l.target)}, which wins`,
+    );
+  }
+  for (const l of s.oldLinks.values()) {
+    if (s.nextLinks.has(l.path) || !s.oursLinks.has(l.path)) continue;
+    const mine = s.oursLinks.get(l.path);
+    if (mine === null) continue;
+    if (mine === l.target || (await lstat(join(o.tree, l.path)).catch(() => undefined))) {
+      r.counts.deleted++;
+      continue;
+    }
+    await make(l.path, mine as string);
+    note(
+      l.path,
+      'orphaned',
+      `${r.newVendor.version} no longer ships this link; the customer's retargeted link is kept`,
+    );
+  }
 }
 
 function byPath(a: { path: string }, b: { path: string }): number {
@@ -278,6 +454,24 @@ const absent = (path: string): StagedInput => ({
   ctimeMs: 0,
   ino: 0,
 });
+
+/** An old vendor link's customer side, or undefined when something else than a link is there. */
+async function readLinkInput(install: string, path: string): Promise<StagedInput | undefined> {
+  const abs = join(install, path);
+  const st = await lstat(abs).catch(() => undefined);
+  if (!st) return { ...absent(path), kind: 'symlink', target: null };
+  if (!st.isSymbolicLink()) return undefined;
+  return {
+    path,
+    kind: 'symlink',
+    target: await readlink(abs),
+    sha256: null,
+    size: st.size,
+    mtimeMs: st.mtimeMs,
+    ctimeMs: st.ctimeMs,
+    ino: st.ino,
+  };
+}
 
 async function readInput(install: string, path: string): Promise<StagedInput> {
   const abs = join(install, path);
@@ -310,12 +504,18 @@ export async function changedSinceStaging(
 ): Promise<string[]> {
   const changed: string[] = [];
   for (const i of inputs) {
+    if (i.kind === 'directory') continue;
     const abs = join(install, i.path);
     let st: Stats | undefined;
     try {
       st = lstatSync(abs);
     } catch {
       st = undefined;
+    }
+    if (i.kind === 'symlink') {
+      const now = st?.isSymbolicLink() ? readlinkSync(abs) : st ? undefined : null;
+      if (now !== i.target) changed.push(i.path);
+      continue;
     }
     const isFile = st?.isFile() === true;
     if (!st || !isFile) {

@@ -30,11 +30,27 @@ export async function exists(p: string): Promise<boolean> {
   }
 }
 
-/** A vendor manifest: the release tree's manifest.json that an installation keeps a copy of. */
+/**
+ * A vendor manifest: the release tree's manifest.json that an installation keeps a copy of.
+ * `symlinks` and `directories` (empty ones) came with pack format 1.1; a manifest without them
+ * has none.
+ */
 export interface VendorManifest {
   product: string;
   version: string;
   files: VendorFile[];
+  symlinks?: VendorLink[];
+  directories?: VendorDirectory[];
+}
+
+export interface VendorLink {
+  path: string;
+  target: string;
+}
+
+export interface VendorDirectory {
+  path: string;
+  mode: number;
 }
 
 export interface VendorFile {

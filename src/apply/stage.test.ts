@@ -1,0 +1,222 @@
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildPack, makeReleaseTree, verifyPack } from '../pack/index.ts';
+import { generateKeyPair, trustOf } from '../signing/index.ts';
+import { walkSync } from '../util/index.ts';
+import { type CarryOptions, carryChangesSince, carryCustomerEntries } from './carry.ts';
+import { changedSinceStaging, type StageResult, stageTree } from './stage.ts';
+import type { VendorManifest } from './tree.ts';
+
+const key = generateKeyPair();
+const trust = trustOf([key.publicKey]);
+const manifestPath = '.vendor/manifest.json';
+
+const put = (root: string, rel: string, body: string, mode = 0o644) => {
+  mkdirSync(dirname(join(root, rel)), { recursive: true });
+  writeFileSync(join(root, rel), body);
+  chmodSync(join(root, rel), mode);
+};
+
+let d: string;
+
+beforeEach(async () => {
+  d = await mkdtemp(join(tmpdir(), 'uplift-stage-'));
+});
+
+afterEach(async () => {
+  await rm(d, { recursive: true, force: true });
+});
+
+/**
+ * Release trees of two skiff versions (made by makeReleaseTree from folders), a delta pack
+ * between them, and an installation of the first with its vendor manifest.
+ */
+async function fixture(customize: (install: string) => void) {
+  const a = join(d, 'src-a');
+  put(a, 'version', '5.4 GA\n');
+  put(a, 'lib/cli.js', 'old cli\n', 0o755);
+  mkdirSync(join(a, 'bin'));
+  symlinkSync('../lib/cli.js', join(a, 'bin/cli'));
+  symlinkSync('../lib/cli.js', join(a, 'bin/gone'));
+  symlinkSync('../lib/cli.js', join(a, 'bin/mine'));
+  put(a, 'plugins/old/a.jar', 'a');
+  put(a, 'docs/kept/v.txt', 'vendor doc');
+  put(a, 'tools/x.jar', 'x');
+  mkdirSync(join(a, 'cache'));
+  mkdirSync(join(a, 'logs'));
+  const b = join(d, 'src-b');
+  put(b, 'version', '5.4 Patch 2\n');
+  put(b, 'lib/cli.js', 'new cli\n', 0o755);
+  put(b, 'lib/v2/cli.js', 'v2\n', 0o755);
+  mkdirSync(join(b, 'bin'));
+  symlinkSync('../lib/v2/cli.js', join(b, 'bin/cli'));
+  symlinkSync('lib/v2', join(b, 'current'));
+  mkdirSync(join(b, 'var/log'), { recursive: true });
+  const opts = { product: 'skiff', platform: 'linux-x86-64' };
+  makeReleaseTree({ ...opts, dir: a, version: '5.4 GA', out: join(d, 'a') });
+  makeReleaseTree({ ...opts, dir: b, version: '5.4 Patch 2', out: join(d, 'b') });
+  const pack = await buildPack({
+    fromTree: join(d, 'a'),
+    toTree: join(d, 'b'),
+    platform: 'linux-x86-64',
+    delta: true,
+    key: key.privateKey,
+    out: join(d, 'p.upk'),
+  });
+  const install = join(d, 'install');
+  cpSync(join(d, 'a/tree'), install, { recursive: true, verbatimSymlinks: true });
+  put(install, manifestPath, readFileSync(join(d, 'a/manifest.json'), 'utf8'));
+  customize(install);
+  const verified = await verifyPack(pack.file, { trust, stageInto: join(d, 'pack') });
+  const oldVendor = JSON.parse(readFileSync(join(install, manifestPath), 'utf8')) as VendorManifest;
+  return { install, manifest: verified.manifest, oldVendor };
+}
+
+/** As the uplift-pack method does it: stage, then carry with every old and new vendor path left out. */
+async function stage(f: Awaited<ReturnType<typeof fixture>>) {
+  const tree = join(d, 'tree');
+  const staged = await stageTree({
+    install: f.install,
+    packDir: join(d, 'pack'),
+    tree,
+    manifest: f.manifest,
+    vendorManifestPath: manifestPath,
+    oldVendor: f.oldVendor,
+  });
+  const vendorPaths = new Set<string>(staged.inputs.map((i) => i.path));
+  for (const file of staged.newVendor.files) vendorPaths.add(file.path);
+  const carry: CarryOptions = {
+    install: f.install,
+    tree,
+    vendorPaths,
+    vendorManifestPath: manifestPath,
+    linkGlobs: [],
+  };
+  const carried = await carryCustomerEntries(carry);
+  return { tree, staged, carry, carried };
+}
+
+/** Paths of the tree, `path/` for directories and `path -> target` for links. */
+function listing(tree: string): string[] {
+  return [...walkSync(tree)].map((e) =>
+    e.type === 'directory'
+      ? `${e.path}/`
+      : e.type === 'symlink'
+        ? `${e.path} -> ${readlinkSync(join(tree, e.path))}`
+        : e.path,
+  );
+}
+
+/** Links whose target is not there. */
+function dangling(tree: string): string[] {
+  return [...walkSync(tree)]
+    .filter((e) => e.type === 'symlink')
+    .filter((e) => !existsSync(join(tree, e.path)))
+    .map((e) => e.path);
+}
+
+describe('stageTree and the carry', () => {
+  it('drop what the new version no longer ships and leave no empty directory or dangling link', async () => {
+    const f = await fixture((install) => {
+      put(install, 'docs/kept/custom.txt', 'mine');
+      put(install, 'logs/app.log', 'line\n');
+      mkdirSync(join(install, 'tools/mine'));
+      put(install, 'custom/notes.txt', 'notes');
+      rmSync(join(install, 'bin/mine'));
+      symlinkSync('../custom/notes.txt', join(install, 'bin/mine'));
+    });
+
+    const s = await stage(f);
+    carryChangesSince(s.carry, s.carried);
+
+    expect(listing(s.tree)).toEqual([
+      '.vendor/',
+      '.vendor/manifest.json',
+      'bin/',
+      'bin/cli -> ../lib/v2/cli.js',
+      'bin/mine -> ../custom/notes.txt',
+      'current -> lib/v2',
+      'custom/',
+      'custom/notes.txt',
+      'docs/',
+      'docs/kept/',
+      'docs/kept/custom.txt',
+      'lib/',
+      'lib/cli.js',
+      'lib/v2/',
+      'lib/v2/cli.js',
+      'logs/',
+      'logs/app.log',
+      'tools/',
+      'tools/mine/',
+      'var/',
+      'var/log/',
+      'version',
+    ]);
+    expect(dangling(s.tree)).toEqual([]);
+    expect(s.staged.merges.map((m) => [m.path, m.outcome])).toContainEqual([
+      'bin/mine',
+      'orphaned',
+    ]);
+    const vendor = JSON.parse(readFileSync(join(s.tree, manifestPath), 'utf8')) as VendorManifest;
+    expect(vendor.symlinks).toEqual([
+      { path: 'bin/cli', target: '../lib/v2/cli.js' },
+      { path: 'current', target: 'lib/v2' },
+    ]);
+    expect(vendor.directories).toEqual([{ path: 'var/log', mode: 0o755 }]);
+    expect(vendor.files.map((x) => x.path)).toEqual(['lib/cli.js', 'lib/v2/cli.js', 'version']);
+  });
+
+  it('at the switch, a dropped directory a customer file just went into is made, and one it left is removed', async () => {
+    const f = await fixture((install) => {
+      put(install, 'logs/app.log', 'line\n');
+    });
+    const s = await stage(f);
+
+    rmSync(join(f.install, 'logs/app.log'));
+    put(f.install, 'cache/new.txt', 'written during staging');
+    put(f.install, 'plugins/old/late.txt', 'also');
+    carryChangesSince(s.carry, s.carried);
+
+    const after = listing(s.tree);
+    expect(after).toContain('cache/new.txt');
+    expect(after).toContain('plugins/old/late.txt');
+    expect(after).not.toContain('plugins/old/a.jar');
+    expect(after.filter((p) => p.startsWith('logs'))).toEqual([]);
+    expect(after.filter((p) => p.startsWith('docs') || p.startsWith('tools'))).toEqual([]);
+  });
+
+  it('keeps a retargeted link whose target the vendor did not change, and notices a link changed after staging', async () => {
+    const f = await fixture((install) => {
+      rmSync(join(install, 'bin/cli'));
+      symlinkSync('../lib/mine.js', join(install, 'bin/cli'));
+    });
+    const s = await stage(f);
+    const inputs = (s.staged as StageResult).inputs;
+
+    expect(readlinkSync(join(s.tree, 'bin/cli'))).toBe('../lib/v2/cli.js');
+    expect(s.staged.merges.find((m) => m.path === 'bin/cli')?.outcome).toBe('take-theirs');
+    expect(await changedSinceStaging(f.install, inputs, s.staged.inputsReadAt)).toEqual([]);
+    rmSync(join(f.install, 'bin/gone'));
+    expect(await changedSinceStaging(f.install, inputs, s.staged.inputsReadAt)).toEqual([
+      'bin/gone',
+    ]);
+    expect(lstatSync(join(s.tree, 'var/log')).isDirectory()).toBe(true);
+    expect(readdirSync(join(s.tree, 'var/log'))).toEqual([]);
+  });
+});
