@@ -4,14 +4,17 @@ import { compilePattern } from '../catalog/index.ts';
 import { UpliftError } from '../errors/index.ts';
 import type { Profile } from '../profile/index.ts';
 import { evaluateRule, lookupFact } from '../rules/index.ts';
-import { compileGlob } from '../util/index.ts';
+import { compileGlob, isUnsafeKey } from '../util/index.ts';
+import { matchOutput, runCommand } from './command.ts';
 import { type FactMap, isRecord, setFact } from './fact-path.ts';
-import { parseConfig } from './formats.ts';
+import { parseConfig, toScalar } from './formats.ts';
 import { hostPlatform, ownerOf, pidState, runningAs } from './host.ts';
 import { type Inventory, isUnder, walkInstallation } from './inventory.ts';
 import { type CustomizedFiles, compareWithManifest, readManifest } from './manifest.ts';
-import type { Derivation, Detection, Measure, SettingsFile } from './schema.ts';
+import type { CommandFact, Derivation, Detection, Measure, SettingsFile } from './schema.ts';
 import type { DetectedFacts, DetectOptions, ServiceState } from './types.ts';
+import { describeVersionSource } from './version-name.ts';
+import { readVersionSource } from './version-source.ts';
 
 /** Setting keys whose values are secrets unless a profile says otherwise. */
 const defaultRedact = [
@@ -60,6 +63,7 @@ export async function detectFacts(
   checkVersionKnown(ctx);
 
   for (const s of detection.settings) await readSettings(ctx, s);
+  for (const c of detection.commands) await readCommandFact(ctx, c);
   const customized = await readCustomized(ctx, opts.vendorManifest);
   if (customized) facts.customizedFiles = customized;
   facts.services = await readServices(ctx);
@@ -71,12 +75,14 @@ export async function detectFacts(
   return facts as DetectedFacts;
 }
 
-/** True when the folder has the profile's version file and the file names a version. */
+/** True when the profile's version source gives a version for the folder. */
 export async function isInstallationOf(profile: Profile, installDir: string): Promise<boolean> {
   const v = profile.manifest.detection?.version;
   if (!v) return false;
-  const text = await readFile(join(resolve(installDir), v.file), 'utf8').catch(() => undefined);
-  return text !== undefined && matchVersion(text, v.pattern) !== undefined;
+  const install = resolve(installDir);
+  const st = await stat(install).catch(() => undefined);
+  if (!st?.isDirectory()) return false;
+  return (await readVersionSource(v, install)).version !== undefined;
 }
 
 class Context {
@@ -147,34 +153,24 @@ class Context {
 }
 
 async function readVersion(profile: Profile, install: string): Promise<string> {
-  const detection = profile.manifest.detection as Detection;
-  const file = join(install, detection.version.file);
-  const notInstallation = (why: string) =>
+  const source = (profile.manifest.detection as Detection).version;
+  const what = describeVersionSource(source);
+  const notInstallation = (why: string, file?: string) =>
     new UpliftError(
       'UPLIFT_DETECT_NOT_INSTALLATION',
       `${install} is not a ${profile.catalog.catalog.title} installation: ${why}`,
       {
-        location: { file },
-        hint: `give the installation directory (the folder holding ${detection.version.file}), or another --profile`,
+        location: { file: file ?? install },
+        hint: source.command
+          ? `give the installation directory (where ${what} names the version), or another --profile`
+          : `give the installation directory (the folder holding ${what}), or another --profile`,
       },
     );
   const st = await stat(install).catch(() => undefined);
   if (!st?.isDirectory()) throw notInstallation('no such directory');
-  const text = await readFile(file, 'utf8').catch(() => undefined);
-  if (text === undefined) throw notInstallation(`${detection.version.file} is missing`);
-  const version = matchVersion(text, detection.version.pattern);
-  if (version === undefined)
-    throw notInstallation(`${detection.version.file} does not name a version`);
-  return version;
-}
-
-function matchVersion(text: string, pattern: string): string | undefined {
-  const re = new RegExp(pattern);
-  for (const line of text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/)) {
-    const v = re.exec(line)?.groups?.version?.trim();
-    if (v) return v;
-  }
-  return undefined;
+  const read = await readVersionSource(source, install);
+  if (read.version === undefined) throw notInstallation(read.why, read.file);
+  return read.version;
 }
 
 function checkVersionKnown(ctx: Context): void {
@@ -214,7 +210,12 @@ async function readSettings(ctx: Context, s: SettingsFile): Promise<void> {
       },
     );
   }
-  const doc = parseConfig(text, s.format, file);
+  const doc = parseConfig(text, s.format, file, { pattern: s.pattern });
+  for (const d of doc.dropped) {
+    ctx.warnings.push(
+      `${s.file}${d.line ? `:${d.line}` : ''}: key "${d.key}" ignored (it could change every object of uplift)`,
+    );
+  }
   const redact = (ctx.detection.redact ?? defaultRedact).map((r) => r.toLowerCase());
   if (s.into && doc.values) {
     setFact(ctx.facts, s.into, redactValues({ ...s.defaults, ...doc.values }, redact));
@@ -229,6 +230,24 @@ async function readSettings(ctx: Context, s: SettingsFile): Promise<void> {
   }
 }
 
+/** A fact from a command's output; a command that fails leaves the fact unknown, with a warning. */
+async function readCommandFact(ctx: Context, c: CommandFact): Promise<void> {
+  if (c.when && evaluateRule(c.when, ctx.facts).value !== true) return;
+  const out = await runCommand(c.command, ctx.install);
+  if (!out.ok) {
+    ctx.warnings.push(`${c.fact} unknown: ${out.why}`);
+    return;
+  }
+  const value = matchOutput(out, c.pattern, 'value');
+  if (value === undefined) {
+    ctx.warnings.push(
+      `${c.fact} unknown: ${c.command.argv.join(' ')} printed no match of ${c.pattern}`,
+    );
+    return;
+  }
+  setFact(ctx.facts, c.fact, toScalar(value));
+}
+
 function isSecret(key: string, redact: readonly string[]): boolean {
   const k = key.toLowerCase();
   return redact.some((r) => k.includes(r));
@@ -237,6 +256,7 @@ function isSecret(key: string, redact: readonly string[]): boolean {
 function redactValues(values: FactMap, redact: readonly string[]): FactMap {
   const out: FactMap = {};
   for (const [k, v] of Object.entries(values)) {
+    if (isUnsafeKey(k)) continue;
     out[k] = isSecret(k, redact) ? REDACTED : isRecord(v) ? redactValues(v, redact) : v;
   }
   return out;

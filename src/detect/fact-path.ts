@@ -1,4 +1,5 @@
 import type { Facts } from '../catalog/index.ts';
+import { isUnsafeKey, withoutUnsafeKeys } from '../util/index.ts';
 
 export type FactMap = Record<string, unknown>;
 
@@ -15,11 +16,15 @@ export function isRecord(v: unknown): v is FactMap {
  */
 export function setFact(facts: FactMap, path: string, value: unknown): void {
   const segments = path.split('.');
+  /* v8 ignore next 2 -- unreachable: profiles and flags refuse such paths before they get here */
+  if (segments.some(isUnsafeKey))
+    throw new Error(`fact path ${path} has a key that reaches Object.prototype`);
   let node = facts;
   let i = 0;
   follow: while (i < segments.length - 1) {
     for (let take = segments.length - 1 - i; take >= 1; take--) {
-      const child = node[segments.slice(i, i + take).join('.')];
+      const key = segments.slice(i, i + take).join('.');
+      const child = Object.hasOwn(node, key) ? node[key] : undefined;
       if (isRecord(child)) {
         node = child;
         i += take;
@@ -35,7 +40,7 @@ export function setFact(facts: FactMap, path: string, value: unknown): void {
     i = 1;
   }
   const key = segments.slice(i).join('.');
-  const existing = node[key];
+  const existing = Object.hasOwn(node, key) ? node[key] : undefined;
   node[key] = isRecord(existing) && isRecord(value) ? { ...existing, ...value } : value;
 }
 
@@ -46,9 +51,11 @@ export function setFact(facts: FactMap, path: string, value: unknown): void {
  */
 export function mergeFacts(base: Facts, over: Facts): Facts {
   const out: FactMap = { ...base };
+  // Facts files refuse unsafe keys (src/facts); this keeps any other caller from reaching the prototype.
   for (const [k, v] of Object.entries(over)) {
-    const b = out[k];
-    out[k] = isRecord(b) && isRecord(v) ? mergeFacts(b, v) : v;
+    if (isUnsafeKey(k)) continue;
+    const b = Object.hasOwn(out, k) ? out[k] : undefined;
+    out[k] = isRecord(b) && isRecord(v) ? mergeFacts(b, v) : withoutUnsafeKeys(v);
   }
   return out as Facts;
 }

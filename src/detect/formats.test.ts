@@ -170,3 +170,44 @@ describe('parseConfig: errors name the file and line', () => {
     });
   });
 });
+
+describe('parseConfig: env and regex', () => {
+  it('reads .env lines: export, quotes, escapes, comments', () => {
+    const text = [
+      '# comment',
+      'export HTTP_PORT=8080',
+      String.raw`NAME="a \"b\" c" # note`,
+      "RAW='x # y'",
+      'BARE=value # trailing',
+      'EMPTY=',
+    ].join('\n');
+
+    expect(parseConfig(text, 'env', '.env').values).toStrictEqual({
+      HTTP_PORT: 8080,
+      NAME: 'a "b" c',
+      RAW: 'x # y',
+      BARE: 'value',
+      EMPTY: '',
+    });
+  });
+
+  it('refuses an unclosed quote with its line', () => {
+    expect(() => parseConfig('A=1\nB="open\n', 'env', '.env')).toThrow(
+      expect.objectContaining({
+        code: 'UPLIFT_DETECT_CONFIG',
+        location: { file: '.env', line: 2 },
+      }),
+    );
+  });
+
+  it('reads key/value groups, or one setting per named group', () => {
+    const text = 'max_conn -> 10\nmode -> fast\nmode -> slow\n';
+
+    expect(
+      parseConfig(text, 'regex', 'a.txt', { pattern: '^(?<key>\\w+) -> (?<value>.*)$' }).values,
+    ).toStrictEqual({ max_conn: 10, mode: 'slow' });
+    expect(
+      parseConfig(text, 'regex', 'a.txt', { pattern: '^mode -> (?<mode>\\w+)' }).values,
+    ).toStrictEqual({ mode: 'fast' });
+  });
+});

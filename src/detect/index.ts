@@ -6,8 +6,9 @@ import type { DetectedFacts, DetectOptions } from './types.ts';
 
 export { mergeFacts, setFact } from './fact-path.ts';
 export type { CustomizedFiles, VendorManifest } from './manifest.ts';
-export type { Detection } from './schema.ts';
+export type { Detection, VersionSource } from './schema.ts';
 export type { DetectedFacts, DetectOptions, ServiceState } from './types.ts';
+export { describeVersionSource } from './version-name.ts';
 
 /**
  * Reads an installation's facts as the profile's `detection` section describes (docs/detection.md).

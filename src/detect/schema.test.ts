@@ -30,7 +30,7 @@ describe('the detection section of a profile', () => {
     for (const name of ['skiff', 'securetransport']) {
       const p = await loadProfile(name);
 
-      expect(p.manifest.detection?.version.file).toBeTruthy();
+      expect(p.manifest.detection?.version).toBeTruthy();
     }
   });
 
@@ -40,6 +40,7 @@ describe('the detection section of a profile', () => {
     expect(p.manifest.detection).toStrictEqual({
       version: { file: 'version', pattern: '^(?<version>.+)$' },
       settings: [],
+      commands: [],
       services: [],
       data: [],
       derive: [],
@@ -109,6 +110,42 @@ describe('the detection section of a profile', () => {
       message: /default goes with from/,
     },
     {
+      name: 'two version sources',
+      yaml: "  version: { file: version, json: package.json, path: version, pattern: '(?<version>.+)' }\n",
+      line: 6,
+      message: /exactly one of file, json, yaml, xml, command/,
+    },
+    {
+      name: 'a json version without its path',
+      yaml: '  version: { json: package.json }\n',
+      line: 6,
+      message: /path goes with json or yaml/,
+    },
+    {
+      name: 'a command version without a pattern',
+      yaml: "  version: { command: { argv: ['node', '--version'] } }\n",
+      line: 6,
+      message: /command needs a pattern/,
+    },
+    {
+      name: 'a regex settings file without a pattern',
+      yaml: `${version}  settings:\n    - { file: a.txt, format: regex, into: x }\n`,
+      line: 8,
+      message: /format regex needs a pattern/,
+    },
+    {
+      name: 'a fact path through __proto__',
+      yaml: `${version}  commands:\n    - { fact: __proto__.polluted, command: { argv: [x] } }\n`,
+      line: 8,
+      message: /__proto__/,
+    },
+    {
+      name: 'a select key through constructor',
+      yaml: `${version}  settings:\n    - { file: a.json, format: json, select: { a.b: constructor.prototype } }\n`,
+      line: 8,
+      message: /constructor/,
+    },
+    {
       name: 'a bad rule in when',
       yaml: `${version}  derive:\n    - { fact: a.b, value: 1, when: { fact: x, bigger: 2 } }\n`,
       line: 8,
@@ -125,12 +162,30 @@ describe('the detection section of a profile', () => {
     expect((error as Error).message).toMatch(message);
   });
 
+  it.each([
+    ['json', '{ json: package.json, path: version }'],
+    ['yaml', "{ yaml: app.yaml, path: app.version, pattern: 'v(?<version>.+)' }"],
+    ['xml', "{ xml: pom.xml, xpath: '/project/version/text()' }"],
+    [
+      'command',
+      "{ command: { argv: ['node', 'bin/cli.js', '--version'], cwd: lib, timeoutSeconds: 5 }, pattern: '(?<version>\\S+)' }",
+    ],
+  ])('reads a %s version source', async (_, source) => {
+    const p = await load(`  version: ${source}\n`);
+
+    expect(p.manifest.detection?.version).toBeTruthy();
+  });
+
   it('reads a full section', async () => {
     const section = dedent`
       version: { file: version, pattern: '^(?<version>.+)$' }
       settings:
         - { file: conf/a.properties, format: properties, into: settings, defaults: { x.y: false } }
         - { file: conf/s.xml, format: xml, select: { ports.a: //C/@port, ports.all: { path: //C/@port, all: true } } }
+        - { file: .env, format: env, into: env }
+        - { file: conf/app.txt, format: regex, pattern: '^(?<key>\\w+)\\s*->\\s*(?<value>.*)$', into: app }
+      commands:
+        - { fact: runtime.node, command: { argv: ['\${node}', '--version'] }, pattern: 'v(?<value>\\S+)' }
       services: [{ name: server, pidFile: var/run/s.pid }, { pidFile: 'var/run/*.pid' }]
       derive:
         - { fact: database.type, from: settings.db.type, default: sqlite }
@@ -152,5 +207,10 @@ describe('the detection section of a profile', () => {
       'ports.all': { path: '//C/@port', all: true },
     });
     expect(p.manifest.detection?.services).toHaveLength(2);
+    expect(p.manifest.detection?.commands[0]?.command).toStrictEqual({
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: uplift's placeholder, not a template
+      argv: ['${node}', '--version'],
+      timeoutSeconds: 10,
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Rule } from '../rules/schema.ts';
+import { isUnsafeKey, unsafeKeys } from '../util/index.ts';
 
 /**
  * The `detection` section of a profile: how to read an installation. Every object is strict, so a
@@ -18,10 +19,18 @@ const InstallPath = z
 /** A glob over installation paths: `*` and `?` stay inside one folder, `**` crosses folders. */
 const Glob = InstallPath;
 
+/** No segment of a path may reach `Object.prototype` (src/util/safe-keys.ts). */
+const hasNoUnsafeKey = (path: string) => !path.split('.').some(isUnsafeKey);
+const unsafeKeyMessage = `no segment may be ${unsafeKeys.join(', ')}`;
+
 /** A dotted fact path (`data.historyFiles`, `settings.Direct.Connection.When.Proxy.Down`). */
 const FactPath = z
   .string()
-  .regex(/^[A-Za-z_][\w-]*(\.[^.\s]+)*$/, 'write a dotted fact path such as data.historyFiles');
+  .regex(/^[A-Za-z_][\w-]*(\.[^.\s]+)*$/, 'write a dotted fact path such as data.historyFiles')
+  .refine(hasNoUnsafeKey, { message: unsafeKeyMessage });
+
+/** A dotted key inside a JSON or YAML document (`version`, `engines.node`). */
+const KeyPath = z.string().min(1).refine(hasNoUnsafeKey, { message: unsafeKeyMessage });
 
 const Regex = z.string().refine(
   (s) => {
@@ -47,13 +56,16 @@ const ByVersion = z
   .min(1);
 
 const SelectPath = z.union([
-  z.string().min(1),
+  z.string().min(1).refine(hasNoUnsafeKey, { message: unsafeKeyMessage }),
   /** `all: true` collects every match into a list instead of taking the first. */
-  z.strictObject({ path: z.string().min(1), all: z.boolean().default(false) }),
+  z.strictObject({
+    path: z.string().min(1).refine(hasNoUnsafeKey, { message: unsafeKeyMessage }),
+    all: z.boolean().default(false),
+  }),
 ]);
 export type SelectPath = z.infer<typeof SelectPath>;
 
-export const ConfigFormat = z.enum(['properties', 'xml', 'yaml', 'json', 'ini']);
+export const ConfigFormat = z.enum(['properties', 'xml', 'yaml', 'json', 'ini', 'env', 'regex']);
 export type ConfigFormat = z.infer<typeof ConfigFormat>;
 
 const SettingsFile = z
@@ -65,9 +77,16 @@ const SettingsFile = z
     /** Fact path → where in the file: XPath (subset) for XML, a dotted key for the others. */
     select: z.record(FactPath, SelectPath).optional(),
     /** Values the product uses when the file does not set them, recorded under `into`. */
-    defaults: z.record(z.string(), z.unknown()).optional(),
+    defaults: z
+      .record(
+        z.string().refine((k) => !isUnsafeKey(k), { message: unsafeKeyMessage }),
+        z.unknown(),
+      )
+      .optional(),
     /** A missing required file is an error; a missing optional one only leaves its facts out. */
     required: z.boolean().default(false),
+    /** `format: regex` only: named groups `key` and `value`, or one group per setting. */
+    pattern: Regex.optional(),
   })
   .refine((s) => s.into !== undefined || s.select !== undefined, {
     message: 'give into (the whole file) or select (some values), or both',
@@ -79,8 +98,100 @@ const SettingsFile = z
   .refine((s) => s.defaults === undefined || s.into !== undefined, {
     message: 'defaults go under into; add into',
     path: ['defaults'],
+  })
+  .refine((s) => (s.format === 'regex') === (s.pattern !== undefined), {
+    message: 'format regex needs a pattern with named groups, and pattern goes with format regex',
+    path: ['pattern'],
+  })
+  .refine((s) => s.pattern === undefined || /\(\?<[A-Za-z_$][\w$]*>/.test(s.pattern), {
+    message:
+      'name what the pattern reads with groups: (?<key>...) and (?<value>...), or (?<name>...)',
+    path: ['pattern'],
   });
 export type SettingsFile = z.infer<typeof SettingsFile>;
+
+/**
+ * A command uplift runs to read a fact: no shell, the installation as working directory (or
+ * `cwd` inside it), stdout and stderr captured. In `argv`, `${install}` is the installation's
+ * absolute path and `${node}` the Node.js running uplift; a relative program path
+ * (`node_modules/.bin/verdaccio`) is relative to the working directory.
+ */
+const Command = z.strictObject({
+  argv: z.array(z.string().min(1)).min(1),
+  cwd: InstallPath.optional(),
+  /** Killed after this long; the fact stays unknown (default 10). */
+  timeoutSeconds: z.number().positive().max(300).default(10),
+});
+export type Command = z.infer<typeof Command>;
+
+const VersionPattern = Regex.refine((s) => s.includes('(?<version>'), {
+  message: 'name the version with a group (?<version>...)',
+});
+
+const versionSources = ['file', 'json', 'yaml', 'xml', 'command'] as const;
+
+/**
+ * Where the installed version is written; exactly one source. `file` + `pattern` searches a text
+ * file line by line; `json`/`yaml` + `path` take a dotted key; `xml` + `xpath` an XPath;
+ * `command` + `pattern` searches a command's output (stdout, then stderr).
+ */
+const VersionSource = z
+  .strictObject({
+    file: InstallPath.optional(),
+    json: InstallPath.optional(),
+    yaml: InstallPath.optional(),
+    xml: InstallPath.optional(),
+    command: Command.optional(),
+    /** Searched line by line; the named group `version` is the version. Optional after json/yaml/xml. */
+    pattern: VersionPattern.optional(),
+    /** `json`/`yaml`: the dotted key holding the version (`version`, `project.version`). */
+    path: KeyPath.optional(),
+    /** `xml`: an XPath (docs/detection.md subset) whose first match is the version. */
+    xpath: z.string().min(1).optional(),
+  })
+  .superRefine((v, ctx) => {
+    const kinds = versionSources.filter((k) => v[k] !== undefined);
+    if (kinds.length !== 1) {
+      ctx.addIssue({ code: 'custom', message: `give exactly one of ${versionSources.join(', ')}` });
+      return;
+    }
+    const kind = kinds[0];
+    if ((kind === 'file' || kind === 'command') && v.pattern === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pattern'],
+        message: `${kind} needs a pattern with a group (?<version>...)`,
+      });
+    if ((kind === 'json' || kind === 'yaml') !== (v.path !== undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['path'],
+        message: 'path goes with json or yaml, and they need it',
+      });
+    if ((kind === 'xml') !== (v.xpath !== undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['xpath'],
+        message: 'xpath goes with xml, and xml needs it',
+      });
+  });
+export type VersionSource = z.infer<typeof VersionSource>;
+
+/** A fact read from a command's output. */
+const CommandFact = z.strictObject({
+  fact: FactPath,
+  /** Only run when this holds for the facts read so far. */
+  when: Rule.optional(),
+  command: Command,
+  /**
+   * Searched line by line in stdout, then stderr; the named group `value` is the fact (read as
+   * `true`/`false`/integer/text). Default: the first line of stdout that is not blank.
+   */
+  pattern: Regex.refine((s) => s.includes('(?<value>'), {
+    message: 'name the value with a group (?<value>...)',
+  }).optional(),
+});
+export type CommandFact = z.infer<typeof CommandFact>;
 
 const Service = z.strictObject({
   /** The service's name; default: the pid file's name without `.pid`. */
@@ -187,15 +298,11 @@ const Derivation = z
 export type Derivation = z.infer<typeof Derivation>;
 
 export const Detection = z.strictObject({
-  /** The file that names the installed version; its presence makes a folder an installation. */
-  version: z.strictObject({
-    file: InstallPath,
-    /** Searched line by line; the named group `version` is the version. */
-    pattern: Regex.refine((s) => s.includes('(?<version>'), {
-      message: 'name the version with a group (?<version>...)',
-    }),
-  }),
+  /** Where the installed version is written; a folder is an installation when it yields a version. */
+  version: VersionSource,
   settings: z.array(SettingsFile).default([]),
+  /** Facts read from commands' output (`node --version`), after settings, before derive. */
+  commands: z.array(CommandFact).default([]),
   services: z.array(Service).default([]),
   data: z.array(Measure).default([]),
   /** Catalog facts computed from the facts read so far, in order; the first known value of a fact wins. */

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Facts } from '../catalog/index.ts';
 import { UpliftError } from '../errors/index.ts';
-import { locate, type PositionedYaml, parseYaml } from '../yaml/index.ts';
+import { isUnsafeKey, unsafeKeys } from '../util/index.ts';
+import { locate, locateKey, type PositionedYaml, parseYaml } from '../yaml/index.ts';
 
 /** Reads facts from a YAML or JSON file (JSON is YAML too, so one parser serves both). */
 export async function loadFacts(file: string): Promise<Facts> {
@@ -34,6 +35,17 @@ function checkFacts(value: unknown, y: PositionedYaml): Facts {
   };
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     return bad([], 'expected a mapping of facts');
+  refuseUnsafeKeys(value, [], (path) => {
+    const location = locateKey(y, path.slice(0, -1), String(path.at(-1)));
+    throw new UpliftError(
+      'UPLIFT_FACTS_INVALID',
+      `${location.path ?? path.join('.')}: the key "${String(path.at(-1))}" is not allowed in facts`,
+      {
+        location,
+        hint: `rename or remove the key; ${unsafeKeys.join(', ')} could change every object of uplift`,
+      },
+    );
+  });
   const facts = value as Record<string, unknown>;
   for (const key of ['product', 'version'] as const) {
     if (facts[key] !== undefined && typeof facts[key] !== 'string')
@@ -66,16 +78,45 @@ export function applyFactFlags(facts: Facts, flags: readonly string[]): Facts {
       });
     }
     const segments = flag.slice(0, eq).split('.');
+    const unsafe = segments.find(isUnsafeKey);
+    if (unsafe !== undefined) {
+      throw new UpliftError(
+        'UPLIFT_USAGE',
+        `--fact "${flag}": the key "${unsafe}" is not allowed`,
+        {
+          hint: `name a fact without ${unsafeKeys.join(', ')}; they could change every object of uplift`,
+        },
+      );
+    }
     const value = parseScalar(flag.slice(eq + 1));
     let node = out;
     for (const seg of segments.slice(0, -1)) {
-      const next = node[seg];
+      const next = Object.hasOwn(node, seg) ? node[seg] : undefined;
       if (typeof next !== 'object' || next === null || Array.isArray(next)) node[seg] = {};
       node = node[seg] as Record<string, unknown>;
     }
     node[segments.at(-1) as string] = value;
   }
   return out as Facts;
+}
+
+/** Calls `found` with the path of the first unsafe key (src/util/safe-keys.ts), at any depth. */
+function refuseUnsafeKeys(
+  value: unknown,
+  path: PropertyKey[],
+  found: (path: PropertyKey[]) => never,
+) {
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => {
+      refuseUnsafeKeys(v, [...path, i], found);
+    });
+    return;
+  }
+  if (typeof value !== 'object' || value === null) return;
+  for (const key of Object.keys(value)) {
+    if (isUnsafeKey(key)) found([...path, key]);
+    refuseUnsafeKeys((value as Record<string, unknown>)[key], [...path, key], found);
+  }
 }
 
 function parseScalar(text: string): unknown {

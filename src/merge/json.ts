@@ -1,3 +1,4 @@
+import { defineEntry } from '../util/index.ts';
 import { rebaseLayout } from './layout.ts';
 import type { StructuredMerge, StructuredOptions } from './structured.ts';
 import { describeTreeMerge, parseSides, resolveByPolicy } from './structured.ts';
@@ -160,6 +161,11 @@ function orderLike(merged: unknown, ours: unknown, theirs: unknown): unknown {
     keys.splice(at, 0, k);
   }
   const out: Record<string, unknown> = {};
-  for (const k of keys) out[k] = orderLike(merged[k], o[k], t[k]);
+  // Keys are data here (`__proto__` too): own properties, never a prototype (src/util/safe-keys.ts).
+  for (const k of keys) defineEntry(out, k, orderLike(own(merged, k), own(o, k), own(t, k)));
   return out;
+}
+
+function own(map: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(map, key) ? map[key] : undefined;
 }

@@ -1,4 +1,5 @@
 import { diff3Merge } from 'node-diff3';
+import { defineEntry } from '../util/index.ts';
 import type { ConflictResolution } from './types.ts';
 
 /**
@@ -97,7 +98,7 @@ function mergeAt(
         options,
         out,
       );
-      if (value !== undefined) merged[key] = value;
+      if (value !== undefined) defineEntry(merged, key, value);
     }
     return merged;
   }

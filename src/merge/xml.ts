@@ -1,5 +1,5 @@
 import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
-import { parseXmlText } from '../util/index.ts';
+import { defineEntry, parseXmlText } from '../util/index.ts';
 import { rebaseLayout } from './layout.ts';
 import type { StructuredMerge, StructuredOptions } from './structured.ts';
 import { describeTreeMerge, parseSides, resolveByPolicy } from './structured.ts';
@@ -121,14 +121,14 @@ function quote(v: string): string {
 function documentTree(doc: XDocument): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const root = doc.documentElement;
-  if (root) out[root.nodeName] = elementTree(root);
+  if (root) defineEntry(out, root.nodeName, elementTree(root));
   return out;
 }
 
 function elementTree(el: XElement): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const attr of Array.from(el.attributes as ArrayLike<{ name: string; value: string }>)) {
-    out[`@${attr.name}`] = attr.value;
+    defineEntry(out, `@${attr.name}`, attr.value);
   }
   const children = elementChildren(el);
   if (children.length === 0) {
@@ -139,7 +139,7 @@ function elementTree(el: XElement): Record<string, unknown> {
     if (text !== '') out['#text'] = text;
   }
   childKeys(children).forEach((k, i) => {
-    out[k] = elementTree(children[i] as XElement);
+    defineEntry(out, k, elementTree(children[i] as XElement));
   });
   return out;
 }

@@ -1,4 +1,4 @@
-import { isInstallationOf } from '../detect/index.ts';
+import { describeVersionSource, isInstallationOf } from '../detect/index.ts';
 import { UpliftError } from '../errors/index.ts';
 import { listProfiles, loadProfile, type Profile } from './load.ts';
 
@@ -21,8 +21,8 @@ export async function findProfileFor(installDir: string): Promise<Profile> {
     );
   }
   const looked = profiles
-    .filter((p) => p.manifest.detection)
-    .map((p) => `${p.manifest.detection?.version.file} (${p.manifest.name})`);
+    .flatMap((p) => (p.manifest.detection ? [{ p, v: p.manifest.detection.version }] : []))
+    .map(({ p, v }) => `${describeVersionSource(v)} (${p.manifest.name})`);
   throw new UpliftError(
     'UPLIFT_DETECT_NOT_INSTALLATION',
     `${installDir} is not an installation of a known product: no ${looked.join(', no ')}`,

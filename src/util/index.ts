@@ -25,6 +25,7 @@ export {
   staleReason,
 } from './process-lock.ts';
 export { type RunScriptOptions, runScript, type ScriptResult } from './run-script.ts';
+export { defineEntry, isUnsafeKey, unsafeKeys, withoutUnsafeKeys } from './safe-keys.ts';
 export {
   compareText,
   type WalkEntry,
