@@ -6,6 +6,7 @@
  * The engine, dry run, resume and rollback pull in packs, merges, backups and vendor zips; they are
  * loaded when first called, so `uplift status` and `uplift history` load only the state readers.
  */
+import type { ServiceControl } from '../backup/index.ts';
 import type { Profile } from '../profile/index.ts';
 import type { DryRunResult } from './dry-run.ts';
 import type { ApplyOptions, ApplyResult } from './types.ts';
@@ -27,6 +28,19 @@ export {
   refuseIfIncomplete,
   type StatusResult,
 } from './status.ts';
+
+/**
+ * The installation's services as backup and restore drive them (the profile's lifecycle), or
+ * undefined when the profile declares none.
+ */
+export async function serviceControlOf(
+  profile: Profile,
+  install: string,
+  version?: string,
+): Promise<ServiceControl | undefined> {
+  if (!profile.manifest.lifecycle) return undefined;
+  return (await import('./services.ts')).servicesOf(profile, install).control(version);
+}
 
 /** Upgrades the installation along the plan's pack hops (src/apply/engine.ts). */
 export async function runApply(o: ApplyOptions): Promise<ApplyResult> {

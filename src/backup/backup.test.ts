@@ -19,6 +19,7 @@ import {
   isRoot,
   makeWorkspace,
   oddName,
+  serviceOf,
   startFakeService,
   type Workspace,
   writeInstallTree,
@@ -120,6 +121,7 @@ describe('backup and restore', () => {
       install: ws.install,
       out,
       now: new Date('2025-01-31T23:59:59Z'),
+      productVersion: '5.3.0 Patch 1',
     });
 
     const m = manifestOf(out);
@@ -227,7 +229,7 @@ describe('verify', () => {
   async function backupOf(): Promise<string> {
     writeInstallTree(ws.install);
     const out = join(ws.root, 'b.tar.gz');
-    await createBackup({ install: ws.install, out });
+    await createBackup({ install: ws.install, out, productVersion: '5.3.0 Patch 1' });
     return out;
   }
 
@@ -361,7 +363,9 @@ describe('restore should error and not write if', () => {
     children.push(startFakeService(ws.install));
     const running = await hashTree(ws.install);
 
-    await expect(restoreBackup({ backup: out, install: ws.install })).rejects.toMatchObject({
+    await expect(
+      restoreBackup({ backup: out, install: ws.install, service: serviceOf(ws.install) }),
+    ).rejects.toMatchObject({
       code: 'UPLIFT_RESTORE_SERVICE_RUNNING',
       exitCode: 1,
     });
@@ -394,12 +398,18 @@ describe('services', () => {
     writeInstallTree(ws.install, { service: true });
     const before = await hashTree(ws.install);
     const out = join(ws.root, 'b.tar.gz');
-    await createBackup({ install: ws.install, out });
+    await createBackup({ install: ws.install, out, service: serviceOf(ws.install) });
     damageInstallTree(ws.install);
     execFileSync(join(ws.install, 'bin/start_all'));
     const oldPid = Number(readFileSync(join(ws.install, 'var/run/skiff.pid'), 'utf8'));
 
-    const r = await restoreBackup({ backup: out, install: ws.install, stop: true, start: true });
+    const r = await restoreBackup({
+      backup: out,
+      install: ws.install,
+      service: serviceOf(ws.install),
+      stop: true,
+      start: true,
+    });
 
     const newPid = Number(readFileSync(join(ws.install, 'var/run/skiff.pid'), 'utf8'));
     expect(r.service).toMatchObject({ stopped: true, started: true, pids: [newPid] });
@@ -417,7 +427,12 @@ describe('services', () => {
     const oldPid = Number(readFileSync(join(ws.install, 'var/run/skiff.pid'), 'utf8'));
     const out = join(ws.root, 'b.tar.gz');
 
-    const r = await createBackup({ install: ws.install, out, stop: true });
+    const r = await createBackup({
+      install: ws.install,
+      out,
+      service: serviceOf(ws.install),
+      stop: true,
+    });
 
     const newPid = Number(readFileSync(join(ws.install, 'var/run/skiff.pid'), 'utf8'));
     execFileSync(join(ws.install, 'bin/stop_all'));

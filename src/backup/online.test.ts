@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { makeWorkspace, type Workspace } from '../../test/util/backup-tree.ts';
+import { makeWorkspace, serviceOf, type Workspace } from '../../test/util/backup-tree.ts';
 import { createBackup, restoreBackup } from './index.ts';
 
 let ws: Workspace;
@@ -73,7 +73,7 @@ it('copies a SQLite database that another process writes during the backup as on
   const atStart = readCounts(dbFile).counter;
   const out = join(ws.root, 'online.tar.gz');
 
-  const r = await createBackup({ install: ws.install, out });
+  const r = await createBackup({ install: ws.install, out, service: serviceOf(ws.install) });
 
   const atEnd = readCounts(dbFile).counter;
   w.kill();

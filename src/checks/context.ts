@@ -29,12 +29,22 @@ export async function buildCheckContext(opts: CheckContextOptions): Promise<Chec
     factFlags: opts.factFlags,
   });
   const catalog = profile.catalog.catalog;
+  const stop = profile.manifest.lifecycle?.services
+    .map((s) =>
+      s.stop ? s.stop.argv.join(' ') : s.systemd ? `systemctl stop ${s.systemd.unit}` : undefined,
+    )
+    .filter((c) => c !== undefined);
+  const historyFolder = profile.manifest.detection?.data.find(
+    (m) => m.fact === 'data.historyFiles' && m.countFiles !== undefined,
+  )?.countFiles;
   return {
     install,
     profile: {
       name: profile.manifest.name,
       product: catalog.product,
       backupNeedsStop: catalog.durations.backupNeedsStop,
+      ...(stop && stop.length > 0 ? { stopCommand: stop.join(' && ') } : {}),
+      ...(historyFolder ? { historyFolder } : {}),
     },
     facts: facts as InstallFacts,
     plan,

@@ -56,12 +56,16 @@ export interface CheckContext {
   /** Absolute path of the installation directory. */
   install: string;
   profile: {
-    /** The profile's name: `skiff`, `securetransport`. */
+    /** The profile's name. */
     name: string;
     /** The product the profile's catalog describes. */
     product: string;
     /** The catalog's `durations.backupNeedsStop`: the vendor wants services stopped for the backup. */
     backupNeedsStop: boolean;
+    /** How the operator stops the services, as the profile's lifecycle says (`bin/stop_all`). */
+    stopCommand?: string;
+    /** The folder the profile counts `data.historyFiles` in (its detection), relative to the installation. */
+    historyFolder?: string;
   };
   /** The installation's facts; read through the typed fields of `InstallFacts`. */
   facts: InstallFacts;

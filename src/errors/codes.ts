@@ -128,14 +128,16 @@ export const codes = {
   UPLIFT_APPLY_SMOKE_FAILED: ExitCode.failed,
   UPLIFT_APPLY_ROLLED_BACK: ExitCode.failed,
   UPLIFT_APPLY_ROLLBACK_FAILED: ExitCode.incomplete,
+  /** The old version's files are back, but its service did not come up: the service is down. */
+  UPLIFT_APPLY_SERVICE_DOWN: ExitCode.failed,
+  UPLIFT_APPLY_POST_SWITCH_FAILED: ExitCode.failed,
+  UPLIFT_APPLY_NO_LIFECYCLE: ExitCode.badInput,
+  UPLIFT_APPLY_PROFILE_UNKNOWN: ExitCode.badInput,
   UPLIFT_APPLY_NOTHING_TO_ROLL_BACK: ExitCode.badInput,
   UPLIFT_APPLY_WRONG_USER: ExitCode.blocked,
   UPLIFT_APPLY_VENDOR_STEP_FAILED: ExitCode.failed,
   // configuration merges
   UPLIFT_MERGE_STALE: ExitCode.failed,
-  // lifecycle (a profile's lifecycle section at run time)
-  UPLIFT_LIFECYCLE_VAR: ExitCode.badInput,
-  UPLIFT_LIFECYCLE_KILL_FAILED: ExitCode.failed,
   // lifecycle (a profile's lifecycle section at run time)
   UPLIFT_LIFECYCLE_VAR: ExitCode.badInput,
   UPLIFT_LIFECYCLE_KILL_FAILED: ExitCode.failed,

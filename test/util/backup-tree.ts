@@ -12,6 +12,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import type { ServiceControl } from '../../src/backup/index.ts';
+import {
+  findRunningProcesses,
+  Lifecycle,
+  startServices,
+  stopServices,
+} from '../../src/lifecycle/index.ts';
 
 /**
  * Installation-like trees for backup and restore tests: every kind of entry a backup must bring
@@ -132,4 +139,29 @@ export function startFakeService(install: string, name = 'skiff'): ChildProcess 
   mkdirSync(join(install, 'var/run'), { recursive: true });
   writeFileSync(join(install, `var/run/${name}.pid`), `${child.pid}\n`);
   return child;
+}
+
+/**
+ * The services of a test tree as a profile would declare them (bin/start_all, bin/stop_all, every
+ * var/run/*.pid), as backup and restore get them from src/lifecycle.
+ */
+export function serviceOf(install: string): ServiceControl {
+  const lifecycle = Lifecycle.parse({
+    services: [
+      {
+        name: 'server',
+        start: { argv: ['bin/start_all'] },
+        stop: { argv: ['bin/stop_all'] },
+        pidFile: 'var/run/*.pid',
+      },
+    ],
+  });
+  const t = { install, profileDir: install, lifecycle };
+  return {
+    running: async () =>
+      (await findRunningProcesses(t)).map((r) => ({ pid: r.pid, label: r.pidFile ?? r.service })),
+    stop: (o) => stopServices(t, o),
+    start: (o) => startServices(t, o),
+    isRuntimeFile: (path) => /^var\/run\/[^/]+\.pid$/.test(path),
+  };
 }

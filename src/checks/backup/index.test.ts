@@ -9,6 +9,7 @@ import {
   put,
   startServer,
 } from '../../../test/util/install-tree.ts';
+import { serviceOf } from '../../../test/util/backup-tree.ts';
 import { createBackup } from '../../backup/index.ts';
 import { buildCheckContext } from '../index.ts';
 import { api } from './index.ts';
@@ -78,7 +79,7 @@ describe('backup', () => {
   it('does not pass a backup taken while securetransport ran: it wants everything stopped', async () => {
     const { install } = await makeSecureTransportInstall();
     await startServer(install, 'var/run/tm.pid');
-    await createBackup({ install });
+    await createBackup({ install, service: serviceOf(install) });
 
     const result = await check(install, '5.5');
 

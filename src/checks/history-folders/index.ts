@@ -1,5 +1,5 @@
 import { formatBytes } from '../../util/index.ts';
-import { fail, pass, plural, warn } from '../result.ts';
+import { fail, pass, plural, skip, warn } from '../result.ts';
 import type { Check, CheckContext, CheckResult } from '../types.ts';
 
 export const id = 'history-folders';
@@ -7,9 +7,10 @@ export const id = 'history-folders';
 /**
  * The guide asks to move the history folders out before every upgrade, because "the high volume
  * of files in the history folders could significantly slow down the upgrade process", but gives
- * no number. Above `warn` copying them starts to cost minutes of downtime; above `fail` (the
- * order of skiff's SKF-L-040, 100,000 files) the downtime estimate no longer holds, so the
- * upgrade should not start until they are moved.
+ * no number. Above `warn` copying them starts to cost minutes of downtime; above `fail` (100,000
+ * files) the downtime estimate no longer holds, so the upgrade should not start until they are
+ * moved. The folder is the one the profile's detection counts `data.historyFiles` in; a profile
+ * that counts none has no history folder, and the check is skipped.
  */
 export const limits = {
   warn: { files: 10_000, bytes: 1024 ** 3 },
@@ -19,16 +20,20 @@ export const limits = {
 async function run(ctx: CheckContext): Promise<CheckResult> {
   const files = ctx.facts.data?.historyFiles;
   const bytes = ctx.facts.data?.historyBytes;
-  const hist = `${ctx.install}/var/db/hist`;
+  const folder = ctx.profile.historyFolder;
+  if (folder === undefined && files === undefined)
+    return skip(`the ${ctx.profile.name} profile names no history folder`);
+  const rel = folder ?? 'the history folder';
+  const hist = folder ? `${ctx.install}/${folder}` : rel;
   const move = `move the contents of ${hist} outside the installation before the upgrade, and back after it`;
   if (files === undefined || bytes === undefined) {
     return warn(
-      'the size of var/db/hist is unknown (facts data.historyFiles, data.historyBytes)',
+      `the size of ${rel} is unknown (facts data.historyFiles, data.historyBytes)`,
       `count the files in ${hist}; if there are many, ${move}`,
     );
   }
   const details = { files, bytes, limits };
-  const found = `var/db/hist holds ${plural(files, 'file')}, ${formatBytes(bytes)}`;
+  const found = `${rel} holds ${plural(files, 'file')}, ${formatBytes(bytes)}`;
   const over = (l: { files: number; bytes: number }) => files > l.files || bytes > l.bytes;
   const limit = (l: { files: number; bytes: number }) =>
     `${plural(l.files, 'file')} or ${formatBytes(l.bytes)}`;

@@ -16,8 +16,8 @@ async function run(ctx: CheckContext): Promise<CheckResult> {
   const services = ctx.facts.services;
   if (services === undefined) {
     return warn(
-      'the pid files in var/run were not read',
-      `look for .pid files in ${ctx.install}/var/run and for processes started from it`,
+      "the profile's pid files were not read",
+      `look for the service's .pid files in ${ctx.install} and for processes started from it`,
     );
   }
   const stale = services.filter((s) => s.leftover);

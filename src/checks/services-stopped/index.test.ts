@@ -49,7 +49,7 @@ describe('services-stopped', () => {
     expect(result).toMatchObject({
       status: 'fail',
       message: expect.stringContaining(`server (pid ${pid})`),
-      remediation: `run ${install}/bin/stop_all`,
+      remediation: `run bin/stop_all in ${install}`,
     });
   });
 

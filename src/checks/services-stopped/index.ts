@@ -21,13 +21,15 @@ async function run(ctx: CheckContext): Promise<CheckResult> {
   if (running.length === 0) {
     return pass(
       services.length === 0
-        ? 'no service is running (no pid file in var/run)'
+        ? 'no service is running (no pid file found)'
         : `no service is running (${listText(services.map((s) => s.pidFile))} checked)`,
       details,
     );
   }
   const names = listText(running.map((s) => `${s.name} (pid ${s.pid})`));
-  const stop = `run ${ctx.install}/bin/stop_all`;
+  const stop = ctx.profile.stopCommand
+    ? `run ${ctx.profile.stopCommand} in ${ctx.install}`
+    : `stop the services of ${ctx.install}`;
   if (ctx.stage === 'downtime') {
     return fail(`${names} still running, and the downtime needs it stopped`, stop, details);
   }
