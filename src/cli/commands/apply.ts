@@ -153,15 +153,6 @@ export async function preparePlan(
     typeof facts.platform?.id === 'string' ? facts.platform.id : (plan.facts.platform ?? '');
   const method = profile.manifest.apply?.method ?? 'uplift-pack';
   const vendorManifestPath = profile.manifest.detection?.vendorManifest ?? '';
-  if (!vendorManifestPath && method === 'uplift-pack')
-    throw new UpliftError(
-      'UPLIFT_APPLY_PLAN_INVALID',
-      `the profile ${profile.manifest.name} names no vendor manifest`,
-      {
-        hint: "apply needs detection.vendorManifest in the profile to tell vendor files from the customer's.",
-        unchanged: true,
-      },
-    );
   return {
     plan,
     product: plan.product,
@@ -253,8 +244,19 @@ export async function handler(opts: ApplyCommandOptions, io: ApplyIo): Promise<C
   const warnings = chosen.warnings;
   const prepared = await preparePlan(install, opts, chosen.profile);
   obeyVerdict(prepared.plan, install, opts);
+  if (!prepared.vendorManifestPath && prepared.method === 'uplift-pack')
+    throw new UpliftError(
+      'UPLIFT_APPLY_PLAN_INVALID',
+      `the profile ${prepared.profile.manifest.name} names no vendor manifest`,
+      {
+        hint: "apply needs detection.vendorManifest in the profile to tell vendor files from the customer's.",
+        unchanged: true,
+      },
+    );
   const verdict = verdictOf(prepared.plan, opts.acceptRisk);
-  const head = verdictLine(verdict);
+  // First, with the progress lines on standard error: whatever stops the run later, the operator
+  // has seen what the plan said. --json results carry it too.
+  io.stderr(verdictLine(verdict));
   const vendorInstaller = vendorInstallerOf(install, prepared.apply, opts.catalog);
   // Who runs the upgrade: the owner, or root switched to the owner; anyone else is refused here,
   // before the lock, with nothing written (src/apply/ownership.ts).
@@ -293,7 +295,7 @@ export async function handler(opts: ApplyCommandOptions, io: ApplyIo): Promise<C
         outcome: 'up-to-date',
         warnings,
       },
-      text: `${head}${install} is at ${prepared.plan.from}: nothing to apply.\n`,
+      text: `${install} is at ${prepared.plan.from}: nothing to apply.\n`,
       exitCode: ExitCode.ok,
       warnings,
     };
@@ -305,7 +307,7 @@ export async function handler(opts: ApplyCommandOptions, io: ApplyIo): Promise<C
     const r = await vendorDryRun(base);
     return {
       data: { ...verdict, ...r, warnings },
-      text: `${head}${r.text}${needsRisk}`,
+      text: `${r.text}${needsRisk}`,
       exitCode: ExitCode.ok,
       warnings,
     };
@@ -314,7 +316,7 @@ export async function handler(opts: ApplyCommandOptions, io: ApplyIo): Promise<C
     const r = await dryRun(base);
     return {
       data: { ...verdict, ...r, warnings },
-      text: `${head}${renderDryRun(r)}${needsRisk}`,
+      text: `${renderDryRun(r)}${needsRisk}`,
       exitCode: r.hops.some((h) => h.conflicts.length) ? ExitCode.blocked : ExitCode.ok,
       warnings,
     };
@@ -345,7 +347,7 @@ export async function handler(opts: ApplyCommandOptions, io: ApplyIo): Promise<C
   const r = await runApply(base);
   return {
     data: { ...verdict, ...r, warnings },
-    text: `${head}${renderApply(r)}`,
+    text: renderApply(r),
     exitCode: ExitCode.ok,
     warnings,
   };
