@@ -61,6 +61,7 @@ export function assertKnownVars(checks: readonly Check[]): void {
           `check "${checkName(c)}": "${s}" uses the unknown variable \${${unknown[0]}}`,
           {
             hint: `Write one of ${KNOWN_VARS} in the profile's lifecycle section.`,
+            unchanged: false,
           },
         );
     }

@@ -11,7 +11,7 @@ let factCalls = 0;
 function target(over: Partial<LifecycleTarget> = {}): LifecycleTarget {
   return {
     install: join(root, 'install'),
-    profileDir: join(root, 'profiles/verdaccio'),
+    profileDir: join(root, 'profiles/example'),
     lifecycle: Lifecycle.parse({
       services: [{ name: 'server', start: { argv: ['bin/start'] }, pidFile: 'var/run/x.pid' }],
     }),
@@ -40,7 +40,7 @@ describe('expandVars', () => {
     input                                              | expected
     ${'plain'}                                         | ${'plain'}
     ${'${install}/bin'}                                | ${'<root>/install/bin'}
-    ${'${profile}/scripts/check.sh'}                   | ${'<root>/profiles/verdaccio/scripts/check.sh'}
+    ${'${profile}/scripts/check.sh'}                   | ${'<root>/profiles/example/scripts/check.sh'}
     ${'${node}'}                                       | ${process.execPath}
     ${'v${version}'}                                   | ${'v6.1.2'}
     ${'http://127.0.0.1:${file:var/run/server.port}/'} | ${'http://127.0.0.1:8443/'}
@@ -69,7 +69,7 @@ describe('expandVars', () => {
   `('refuses $input with UPLIFT_LIFECYCLE_VAR and a hint', async ({ input, message }) => {
     const err = await expandVars(input, target()).catch((e) => e);
 
-    expect(err).toMatchObject({ code: 'UPLIFT_LIFECYCLE_VAR', exitCode: 2 });
+    expect(err).toMatchObject({ code: 'UPLIFT_LIFECYCLE_VAR', exitCode: 2, unchanged: false });
     expect(err.message).toMatch(message);
     expect(err.hint).toBeTruthy();
   });

@@ -7,8 +7,12 @@ const VAR = /\$\{([^}]*)\}/g;
 /** The variables a lifecycle string may use, for hints. */
 export const KNOWN_VARS = `\${install}, \${profile}, \${node}, \${version}, \${file:REL} or \${fact:PATH}`;
 
+/**
+ * A variable's value is needed at any step, after the switch too: this error cannot promise that
+ * nothing changed, although its exit code (2, bad input) would by default.
+ */
 function varError(message: string, hint: string): UpliftError {
-  return new UpliftError('UPLIFT_LIFECYCLE_VAR', message, { hint });
+  return new UpliftError('UPLIFT_LIFECYCLE_VAR', message, { hint, unchanged: false });
 }
 
 /** The variables of `s` that are not one of the known forms (a typo in the profile). */
