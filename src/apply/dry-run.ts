@@ -4,18 +4,14 @@ import { createTwoFilesPatch } from 'diff';
 import { refuseIfRestoreInterrupted } from '../backup/index.ts';
 import { verifyPack } from '../pack/index.ts';
 import type { PlanStep } from '../plan/index.ts';
-import {
-  checkSameFilesystem,
-  manualStepError,
-  readVendorManifest,
-} from './preflight.ts';
 import type { MergeOutcome } from './merge.ts';
 import { statePaths, versionSlug } from './paths.ts';
 import { packHops, resolvePack } from './plan-hops.ts';
+import { checkSameFilesystem, manualStepError, readVendorManifest } from './preflight.ts';
 import { type StageResult, stageTree } from './stage.ts';
 import { refuseIfIncomplete } from './status.ts';
-import type { ApplyOptions } from './types.ts';
 import { exists } from './tree.ts';
+import type { ApplyOptions } from './types.ts';
 
 export interface DryRunHop {
   from: string;
@@ -65,6 +61,7 @@ export async function dryRun(o: ApplyOptions): Promise<DryRunResult> {
       const v = await verifyPack(file, {
         trust: o.trust,
         install: { product: o.product, version: s.from as string, platform: o.platform },
+        versionScheme: o.profile.catalog.scheme.id,
         stageInto: packDir,
       });
       const oldVendor = await readVendorManifest(current, o.vendorManifestPath);

@@ -45,6 +45,8 @@ export interface BuildOptions {
   created?: string;
   /** zstd level (default {@link zstdLevel}); for measurements. */
   level?: number;
+  /** The version scheme of the product (its profile's catalog); default: the profile named as the product. */
+  versionScheme?: string;
 }
 
 export interface BuildResult {
@@ -97,11 +99,11 @@ export async function buildPack(o: BuildOptions): Promise<BuildResult> {
       'Give two release trees of the same product.',
       o.toTree,
     );
-  const scheme = await schemeFor(b.product);
+  const scheme = await schemeFor(b.product, o.versionScheme);
   if (!scheme)
     throw inputError(
       `no profile describes the product ${b.product}, so its versions cannot be compared`,
-      'Build packs for a product uplift has a profile for (uplift profiles lists them).',
+      'Name its profile with --profile NAME|DIR (uplift profiles lists the ones found).',
       o.toTree,
     );
   for (const [t, dir] of [

@@ -28,6 +28,7 @@ describe('uplift apply with the lifecycle a profile declares', () => {
   beforeAll(async () => {
     ({ dispose } = await usePrivateCli());
     root = await scratchRoot('uplift-lifecycle-');
+    await mkdir(join(root, 'keys'));
     const keys = uplift(['keys', 'generate', '--out', join(root, 'keys/release')]);
     expect(keys.code, keys.stderr).toBe(0);
     await writeTinyRelease(join(root, 'src/1.0.0'), '1.0.0', 'ok');
@@ -92,6 +93,8 @@ describe('uplift apply with the lifecycle a profile declares', () => {
       join(root, 'keys/release.key'),
       '--out',
       join(packs, `tiny-2.0.0-from-1.0.0_${platformId()}.upk`),
+      '--profile',
+      profile,
     ]);
     expect(pack.code, pack.stderr).toBe(0);
     const install = join(dir, 'install');

@@ -63,7 +63,11 @@ export async function freePort(): Promise<number> {
 }
 
 /** A release source folder of tiny: what its vendor ships for `version`. */
-export async function writeTinyRelease(dir: string, version: string, mode: TinyMode): Promise<void> {
+export async function writeTinyRelease(
+  dir: string,
+  version: string,
+  mode: TinyMode,
+): Promise<void> {
   await mkdir(join(dir, 'config'), { recursive: true });
   await writeFile(join(dir, 'server.mjs'), serverSource);
   await writeFile(join(dir, 'VERSION'), `${version}\n`);
@@ -79,10 +83,7 @@ export async function writeTinyRelease(dir: string, version: string, mode: TinyM
 export async function copyTinyProfile(dir: string): Promise<string> {
   await cp(join(repoRoot, 'test/fixtures/tiny-product/profile'), dir, { recursive: true });
   const catalog = join(dir, 'catalog.yaml');
-  await writeFile(
-    catalog,
-    (await readFile(catalog, 'utf8')).replaceAll('PLATFORM', platformId()),
-  );
+  await writeFile(catalog, (await readFile(catalog, 'utf8')).replaceAll('PLATFORM', platformId()));
   return dir;
 }
 

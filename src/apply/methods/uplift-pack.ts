@@ -1,13 +1,4 @@
-import {
-  link,
-  lstat,
-  mkdir,
-  readdir,
-  readFile,
-  rename,
-  rm,
-  writeFile,
-} from 'node:fs/promises';
+import { link, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { UpliftError } from '../../errors/index.ts';
 import { isBinary } from '../../merge/index.ts';
@@ -121,6 +112,7 @@ export async function runHop(ctx: HopContext): Promise<void> {
       const r = await verifyPack(report.pack, {
         trust: o.trust,
         install: { product: o.product, version: report.from, platform: o.platform },
+        versionScheme: o.profile.catalog.scheme.id,
         stageInto: hp.pack,
       });
       const want = ctx.step.pack?.sha256;
@@ -381,9 +373,7 @@ export async function rollbackHop(rc: RollbackContext): Promise<RollbackOutcome>
     // Post-switch steps ran only in a switched-in new version, which is then still in place.
     postSwitchRan: async (name) =>
       (await exists(hp.old)) &&
-      j.records.some(
-        (r) => r.hop === hop && r.step === 'migrate' && r.data.postSwitch === name,
-      ),
+      j.records.some((r) => r.hop === hop && r.step === 'migrate' && r.data.postSwitch === name),
     undo: async () => {
       if (!(await exists(hp.old))) return;
       if (await exists(install)) {

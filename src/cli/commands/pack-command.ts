@@ -22,6 +22,10 @@ export function register(program: Command, { emit, io }: CommandContext): void {
     )
     .option('--migrations <file>', 'config/database migrations and hooks, YAML')
     .option('--created <time>', 'ISO time to record (default: from the to tree)')
+    .option(
+      '--profile <name|dir>',
+      "the product's profile, for its version scheme (default: the profile named as the product)",
+    )
     .option('--json', 'print JSON')
     .addHelpText(
       'after',

@@ -53,13 +53,20 @@ export interface PackBuildOptions {
   fromRange?: string;
   migrations?: string;
   created?: string;
+  /** The product's profile (name or folder), for its version scheme. */
+  profile?: string;
 }
 
 /** `uplift pack build`: a signed pack from two release trees. */
 export async function build(opts: PackBuildOptions): Promise<CommandResult> {
   const key = await loadPrivateKey(opts.key);
+  const versionScheme =
+    opts.profile === undefined
+      ? undefined
+      : (await (await import('../../profile/index.ts')).loadProfile(opts.profile)).catalog.scheme
+          .id;
   const started = performance.now();
-  const r = await buildPack({ ...opts, key });
+  const r = await buildPack({ ...opts, key, ...(versionScheme ? { versionScheme } : {}) });
   const seconds = (performance.now() - started) / 1000;
   const m = r.manifest;
   const data = {
