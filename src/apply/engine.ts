@@ -176,7 +176,9 @@ export async function runApply(o: ApplyOptions): Promise<ApplyResult> {
         outcome: 'rolled-back',
         failedStep: err.step,
         service: down ? 'down' : outcome?.service,
-        ...(report.downtimeSeconds !== undefined ? { downtimeSeconds: report.downtimeSeconds } : {}),
+        ...(report.downtimeSeconds !== undefined
+          ? { downtimeSeconds: report.downtimeSeconds }
+          : {}),
       });
       await finishRun(p, {
         ...entry('rolled-back', err.error),
@@ -196,11 +198,15 @@ export async function runApply(o: ApplyOptions): Promise<ApplyResult> {
         outcome?.service === 'running'
           ? `${step.from} runs again and passed its readiness probes; clients saw ${report.downtimeSeconds} s of downtime`
           : `${step.from} is back in place, stopped as it was before the run`;
-      throw new UpliftError('UPLIFT_APPLY_ROLLED_BACK', `${failed}, and the hop was rolled back: ${state}.`, {
-        cause: err.error,
-        hint: cause.hint ?? 'Fix the cause, then run uplift apply again.',
-        unchanged: false,
-      });
+      throw new UpliftError(
+        'UPLIFT_APPLY_ROLLED_BACK',
+        `${failed}, and the hop was rolled back: ${state}.`,
+        {
+          cause: err.error,
+          hint: cause.hint ?? 'Fix the cause, then run uplift apply again.',
+          unchanged: false,
+        },
+      );
     }
   }
   await j.append(-1, 'run', 'done', { outcome: 'committed' });

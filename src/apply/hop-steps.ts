@@ -97,7 +97,9 @@ export async function backupStep(
           await createBackup({
             install: b.dir,
             out: b.out,
-            ...(own ? { service: ctx.svc.control(ctx.report.from), productVersion: ctx.report.from } : {}),
+            ...(own
+              ? { service: ctx.svc.control(ctx.report.from), productVersion: ctx.report.from }
+              : {}),
           });
           await verifyBackup(b.out);
         }
@@ -235,8 +237,7 @@ export async function commitStep(
     () => data,
     async () => {
       await finish();
-      if (!ctx.wasRunning)
-        await ctx.svc.stop({ code: 'UPLIFT_APPLY_STOP_FAILED', changed: true });
+      if (!ctx.wasRunning) await ctx.svc.stop({ code: 'UPLIFT_APPLY_STOP_FAILED', changed: true });
     },
   );
   ctx.report.outcome = 'committed';
@@ -292,9 +293,7 @@ export async function rollBack(rc: RollbackContext, u: Undo): Promise<RollbackOu
   crashPoint('rollback:begin');
   rc.onEvent?.(u.event);
   if ((await u.stopFirst()) && (await svc.isRunning()))
-    await svc
-      .stop({ code: 'UPLIFT_APPLY_STOP_FAILED', changed: true })
-      .catch(() => svc.kill());
+    await svc.stop({ code: 'UPLIFT_APPLY_STOP_FAILED', changed: true }).catch(() => svc.kill());
   for (const step of [...(svc.profile.manifest.lifecycle?.postSwitch ?? [])].reverse())
     if (step.undo && (await u.postSwitchRan(step.name))) {
       rc.onEvent?.(`undo post-switch: ${step.name}`);
@@ -303,7 +302,9 @@ export async function rollBack(rc: RollbackContext, u: Undo): Promise<RollbackOu
         throw new UpliftError(
           'UPLIFT_APPLY_ROLLBACK_FAILED',
           `the undo of the post-switch step "${step.name}" exited with ${r.code}: ${r.output.slice(-1000)}`,
-          { hint: `Fix the cause, then run \`uplift resume --install ${p.install}\`; it finishes the rollback.` },
+          {
+            hint: `Fix the cause, then run \`uplift resume --install ${p.install}\`; it finishes the rollback.`,
+          },
         );
     }
   await u.undo();

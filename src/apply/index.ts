@@ -9,11 +9,10 @@
 import type { ServiceControl } from '../backup/index.ts';
 import type { Profile } from '../profile/index.ts';
 import type { DryRunResult } from './dry-run.ts';
-import type { ApplyOptions, ApplyResult } from './types.ts';
 import type { ResumeResult, RollbackResult } from './resume.ts';
+import type { ApplyOptions, ApplyResult } from './types.ts';
 
 export type { DryRunResult } from './dry-run.ts';
-export type { ApplyOptions, ApplyResult, HopReport } from './types.ts';
 export { type HistoryEntry, type HistoryHop, readHistory } from './history.ts';
 export { type HopStep, hopSteps, type JournalRecord, readJournal } from './journal.ts';
 export { readLock, staleReason, type UpgradeLock } from './lock.ts';
@@ -28,6 +27,7 @@ export {
   refuseIfIncomplete,
   type StatusResult,
 } from './status.ts';
+export type { ApplyOptions, ApplyResult, HopReport } from './types.ts';
 
 /**
  * The installation's services as backup and restore drive them (the profile's lifecycle), or

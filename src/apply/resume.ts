@@ -5,13 +5,13 @@ import { UpliftError } from '../errors/index.ts';
 import type { Profile } from '../profile/index.ts';
 import { crashPoint, fsyncDir } from '../util/index.ts';
 import { finishRun, type HistoryEntry, type HistoryHop, readHistory } from './history.ts';
+import { type RollbackOutcome, restoreServiceState } from './hop-steps.ts';
 import { Journal, readJournal } from './journal.ts';
 import { acquireLock, releaseLock } from './lock.ts';
 import { hopMethod, restoreCompanionBackups } from './methods/index.ts';
 import { hopPaths, type StatePaths, statePaths } from './paths.ts';
 import { newRunId } from './preflight.ts';
 import { type Services, servicesOfRecord } from './services.ts';
-import { type RollbackOutcome, restoreServiceState } from './hop-steps.ts';
 import {
   type ResumeAction,
   type RunView,

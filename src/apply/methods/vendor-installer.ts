@@ -5,8 +5,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
 import { readBackupInfo, restoreBackup } from '../../backup/index.ts';
-import { detectFacts } from '../../detect/index.ts';
 import { loadCatalog } from '../../catalog/index.ts';
+import { detectFacts } from '../../detect/index.ts';
 import { UpliftError } from '../../errors/index.ts';
 import { crashPoint, fsyncDir } from '../../util/index.ts';
 import {
@@ -273,9 +273,7 @@ export async function runVendorHop(ctx: HopContext): Promise<void> {
       // The copy beside the installation is what is verified and extracted: a file swapped in the
       // packs folder afterwards cannot slip in.
       await copyFile(report.pack, zipCopy);
-      const catalog = v.catalogFile
-        ? await loadCatalog(v.catalogFile)
-        : o.profile.catalog;
+      const catalog = v.catalogFile ? await loadCatalog(v.catalogFile) : o.profile.catalog;
       const r = await verifyVendorPack(zipCopy, {
         catalog,
         platform: o.platform,
@@ -400,7 +398,13 @@ export async function rollbackVendorHop(rc: RollbackContext): Promise<RollbackOu
           `the hop's backup ${hp.backup} is missing; the installation cannot be restored`,
           { hint: 'Restore the installation from your own backup.', unchanged: false },
         );
-      await restoreBackup({ backup: hp.backup, install: p.install, service: rc.svc.control(rc.version), stop: true, start: false });
+      await restoreBackup({
+        backup: hp.backup,
+        install: p.install,
+        service: rc.svc.control(rc.version),
+        stop: true,
+        start: false,
+      });
       crashPoint('rollback:between');
       await restoreCompanionBackups(hp.backup);
     },
