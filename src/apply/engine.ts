@@ -48,6 +48,8 @@ export async function runApply(o: ApplyOptions): Promise<ApplyResult> {
         {
           hint: `Run \`uplift resume --install ${o.install}\` first; it finishes or undoes that run.`,
           unchanged: true,
+          state: `a run did not finish; ${p.journal} records how far it got`,
+          next: `uplift resume --install ${o.install}`,
         },
       );
     await mkdir(p.backups, { recursive: true, mode: 0o700 });
@@ -164,6 +166,8 @@ export async function runApply(o: ApplyOptions): Promise<ApplyResult> {
               cause: rbErr,
               hint: `Fix the cause, then run \`uplift resume --install ${o.install}\`; it finishes the rollback.`,
               unchanged: false,
+              state: `the hop ${step.from} → ${step.to} failed at ${err.step} and its rollback stopped part-way: the files may be of either version, and the service is stopped`,
+              next: `uplift resume --install ${o.install}`,
             },
           );
         down = rbErr as UpliftError;
@@ -192,7 +196,12 @@ export async function runApply(o: ApplyOptions): Promise<ApplyResult> {
         throw new UpliftError(
           'UPLIFT_APPLY_SERVICE_DOWN',
           `${failed}; the hop was rolled back and the files of ${step.from} are back, but the service is down: ${down.message.replace(/^.*?service is down: /, '')}`,
-          { cause: err.error, hint: down.hint, unchanged: false },
+          {
+            cause: err.error,
+            hint: down.hint,
+            unchanged: false,
+            state: `the files of ${step.from} are back; its service is down`,
+          },
         );
       const state =
         outcome?.service === 'running'

@@ -304,6 +304,9 @@ export async function rollBack(rc: RollbackContext, u: Undo): Promise<RollbackOu
           `the undo of the post-switch step "${step.name}" exited with ${r.code}: ${r.output.slice(-1000)}`,
           {
             hint: `Fix the cause, then run \`uplift resume --install ${p.install}\`; it finishes the rollback.`,
+            unchanged: false,
+            state: `the rollback to ${rc.version} stopped at the undo of "${step.name}": the new version's files are still in place, its service is stopped`,
+            next: `uplift resume --install ${p.install}`,
           },
         );
     }
@@ -344,6 +347,7 @@ export async function restoreServiceState(rc: {
         cause: err,
         hint: `Start it by hand and read its log; the installation's files are those of ${rc.version}.`,
         unchanged: false,
+        state: `the files of ${rc.version} are back; its service is down`,
       },
     );
   }

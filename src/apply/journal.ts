@@ -90,6 +90,8 @@ export function parseJournal(text: string, file: string): ReadJournal {
       `${file}: record ${i + 1} is damaged (${problem}) and records follow it`,
       {
         location: { file, line: i + 1 },
+        unchanged: true,
+        state: `the journal of an interrupted run is damaged at record ${i + 1}; where the run stands is unknown`,
         hint: "The journal cannot say where the run stands. Check the installation with `uplift facts --install DIR`; if it is whole, restore the run's backup or move the journal aside (keep it for the report) and remove the lock.",
       },
     );

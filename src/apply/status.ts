@@ -99,6 +99,8 @@ export async function refuseIfIncomplete(install: string): Promise<void> {
       {
         hint: `Run \`uplift resume --install ${install}\` first.`,
         unchanged: true,
+        state: `a run did not finish; ${p.journal} records how far it got`,
+        next: `uplift resume --install ${install}`,
       },
     );
   }

@@ -396,7 +396,12 @@ export async function rollbackVendorHop(rc: RollbackContext): Promise<RollbackOu
         throw new UpliftError(
           'UPLIFT_APPLY_ROLLBACK_FAILED',
           `the hop's backup ${hp.backup} is missing; the installation cannot be restored`,
-          { hint: 'Restore the installation from your own backup.', unchanged: false },
+          {
+            hint: 'Restore the installation from your own backup.',
+            unchanged: false,
+            state: `the installer's changes are in place and the hop's backup ${hp.backup} is gone; the service is stopped`,
+            next: `uplift restore <your backup> --install ${p.install}`,
+          },
         );
       await restoreBackup({
         backup: hp.backup,
