@@ -100,7 +100,7 @@ export async function readReleaseTree(
     throw inputError(
       `${dir} is not a release tree: ${manifestFile} cannot be read`,
       manifestFile,
-      'Give a directory holding tree/ and manifest.json (products/skiff/layout.md, "Release trees").',
+      'Give a directory holding tree/ and manifest.json (docs/pack-format.md, "Release trees").',
     );
   }
   let json: unknown;
