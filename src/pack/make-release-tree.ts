@@ -86,7 +86,7 @@ export function makeReleaseTree(o: MakeReleaseTreeOptions): MakeReleaseTreeResul
   if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(o.product))
     throw inputError(
       `--product ${JSON.stringify(o.product)} is not a product id`,
-      'Use the product name as profiles spell it, the name of its profile.',
+      'Use the product id of its profile (uplift profiles lists them), in lowercase.',
     );
   if (o.version.trim() === '' || o.version.length > 200)
     throw inputError(`--version ${JSON.stringify(o.version)} is not a version`, 'Use e.g. 6.8.0.');
