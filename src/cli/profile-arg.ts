@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { statePaths } from '../apply/index.ts';
 import { UpliftError } from '../errors/index.ts';
 import {
@@ -16,7 +17,8 @@ export async function profileForInstall(
   install: string,
   profile: string | undefined,
 ): Promise<InstallProfile> {
-  const dir = await resolveInstall(install);
+  // A missing installation is reported by what reads it next (detection says what it looked for).
+  const dir = await resolveInstall(install).catch(() => resolve(install));
   return resolveProfileForInstall({ install: dir, stateDir: statePaths(dir).dir, profile });
 }
 
@@ -27,12 +29,14 @@ export async function profileForInstall(
 export async function recordedProfile(
   install: string,
   profile: string | undefined,
+  recognise = true,
 ): Promise<InstallProfile | undefined> {
   return resolveProfileForInstall({
     install,
     stateDir: statePaths(install).dir,
     profile,
     optional: true,
+    recognise,
   });
 }
 
@@ -56,14 +60,16 @@ export async function recordInstallProfile(install: string, profile: Profile) {
 
 /**
  * `status` and `history` only read: a recorded profile that is gone is a warning there, not an
- * error, so an operator still sees where a run stands.
+ * error, so an operator still sees where a run stands. Backup and restore work on any folder and
+ * pass `recognise: false` (only `--profile` or the recorded profile).
  */
 export async function readOnlyProfile(
   install: string,
   profile: string | undefined,
+  recognise = true,
 ): Promise<{ chosen?: InstallProfile; warnings: string[] }> {
   try {
-    const chosen = await recordedProfile(install, profile);
+    const chosen = await recordedProfile(install, profile, recognise);
     return { ...(chosen ? { chosen } : {}), warnings: chosen?.warnings ?? [] };
   } catch (err) {
     if (err instanceof UpliftError && err.code === 'UPLIFT_PROFILE_MISSING')
@@ -77,4 +83,16 @@ export function profileSummary(chosen: InstallProfile | undefined) {
   return chosen
     ? { name: chosen.profile.manifest.name, dir: chosen.profile.dir, from: chosen.from }
     : null;
+}
+
+/**
+ * For backup and restore, which work on any folder (even a missing one, after an interrupted
+ * restore): `--profile` or the recorded profile, its warnings, and never an error.
+ */
+export async function installProfileWarnings(
+  install: string,
+  profile: string | undefined,
+): Promise<{ chosen?: InstallProfile; warnings: string[] }> {
+  const dir = await resolveInstall(install, true).catch(() => undefined);
+  return dir ? readOnlyProfile(dir, profile, false) : { warnings: [] };
 }

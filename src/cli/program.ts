@@ -1,27 +1,6 @@
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { ExitCode, ExitError, UpliftError } from '../errors/index.ts';
 import { writeAtomically } from '../util/index.ts';
-import { register as apply } from './commands/apply-command.ts';
-import { register as backup } from './commands/backup-command.ts';
-import { register as catalogValidate } from './commands/catalog-validate-command.ts';
-import { register as check } from './commands/check-command.ts';
-import { register as facts } from './commands/facts-command.ts';
-import { register as fetch } from './commands/fetch-command.ts';
-import { register as history } from './commands/history-command.ts';
-import { register as keys } from './commands/keys-command.ts';
-import { register as notes } from './commands/notes-command.ts';
-import { register as pack } from './commands/pack-command.ts';
-import { register as paths } from './commands/paths-command.ts';
-import { register as plan } from './commands/plan-command.ts';
-import { register as profiles } from './commands/profiles-command.ts';
-import { register as releaseTree } from './commands/release-tree-command.ts';
-import { register as repo } from './commands/repo-command.ts';
-import { register as restore } from './commands/restore-command.ts';
-import { register as resume } from './commands/resume-command.ts';
-import { register as rollback } from './commands/rollback-command.ts';
-import { register as sample } from './commands/sample-command.ts';
-import { register as status } from './commands/status-command.ts';
-import { register as vendorPackVerify } from './commands/vendor-pack-verify-command.ts';
 import type { CommandContext, OutputOptions, Register } from './register.ts';
 import type { CliIo, CommandResult } from './types.ts';
 import { formatError, formatInternalError } from './ui/format-error.ts';
@@ -29,33 +8,42 @@ import { formatError, formatInternalError } from './ui/format-error.ts';
 export const version = '0.1.0';
 
 /**
- * Every command, in the order `uplift --help` lists them. Each registration sits beside its handler
- * (`commands/<verb>-command.ts` next to `commands/<verb>.ts`) and imports the handler only when
- * the command runs, so `uplift --help` and each command load only what they use.
+ * Every command, in the order `uplift --help` lists them: the names it registers, and its
+ * registration (`commands/<verb>-command.ts`, beside the handler `commands/<verb>.ts`, which it
+ * imports only when the command runs). A run loads only its own command's registration; help and
+ * unknown names load them all, one after the other (Node opens static imports all at once, and a
+ * process limited to a few file descriptors must still start).
  */
-const commands: Register[] = [
-  plan,
-  paths,
-  notes,
-  catalogValidate,
-  profiles,
-  check,
-  facts,
-  sample,
-  backup,
-  restore,
-  vendorPackVerify,
-  repo,
-  fetch,
-  keys,
-  pack,
-  releaseTree,
-  apply,
-  resume,
-  status,
-  rollback,
-  history,
+const commands: [names: string[], load: () => Promise<{ register: Register }>][] = [
+  [['plan'], () => import('./commands/plan-command.ts')],
+  [['paths'], () => import('./commands/paths-command.ts')],
+  [['notes'], () => import('./commands/notes-command.ts')],
+  [['catalog'], () => import('./commands/catalog-validate-command.ts')],
+  [['profiles', 'profile'], () => import('./commands/profiles-command.ts')],
+  [['check'], () => import('./commands/check-command.ts')],
+  [['facts'], () => import('./commands/facts-command.ts')],
+  [['sample'], () => import('./commands/sample-command.ts')],
+  [['backup'], () => import('./commands/backup-command.ts')],
+  [['restore'], () => import('./commands/restore-command.ts')],
+  [['vendor-pack'], () => import('./commands/vendor-pack-verify-command.ts')],
+  [['repo'], () => import('./commands/repo-command.ts')],
+  [['fetch'], () => import('./commands/fetch-command.ts')],
+  [['keys'], () => import('./commands/keys-command.ts')],
+  [['pack'], () => import('./commands/pack-command.ts')],
+  [['release-tree'], () => import('./commands/release-tree-command.ts')],
+  [['apply'], () => import('./commands/apply-command.ts')],
+  [['resume'], () => import('./commands/resume-command.ts')],
+  [['status'], () => import('./commands/status-command.ts')],
+  [['rollback'], () => import('./commands/rollback-command.ts')],
+  [['history'], () => import('./commands/history-command.ts')],
 ];
+
+/** The registrations a command line needs: its command's, or every one for help and suggestions. */
+function registrationsFor(argv: readonly string[]) {
+  const name = argv.find((a) => !a.startsWith('-'));
+  const own = commands.filter(([names]) => name !== undefined && names.includes(name));
+  return own.length > 0 ? own : commands;
+}
 
 /** Runs the CLI and returns the exit code; only `main.ts` turns it into the process's exit code. */
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
@@ -79,7 +67,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       result = { res, out };
     },
   };
-  for (const register of commands) register(program, ctx);
+  for (const [, load] of registrationsFor(argv)) (await load()).register(program, ctx);
 
   try {
     await program.parseAsync(argv as string[], { from: 'user' });

@@ -98,25 +98,30 @@ export async function readProfileRecord(stateDir: string): Promise<ProfileRecord
  * error (UPLIFT_PROFILE_MISSING) unless `--profile` replaces it.
  *
  * With `optional`, an installation nothing records or recognises gives `undefined` instead of an
- * error (the run commands read their journal without a profile).
+ * error (the run commands read their journal without a profile); with `recognise: false` as well,
+ * only `--profile` or the recorded profile count.
  */
 export async function resolveProfileForInstall(o: {
   install: string;
   stateDir: string;
   profile?: string;
   optional?: false;
+  recognise?: boolean;
 }): Promise<InstallProfile>;
 export async function resolveProfileForInstall(o: {
   install: string;
   stateDir: string;
   profile?: string;
   optional: true;
+  recognise?: boolean;
 }): Promise<InstallProfile | undefined>;
 export async function resolveProfileForInstall(o: {
   install: string;
   stateDir: string;
   profile?: string;
   optional?: boolean;
+  /** False: only `--profile` or the recorded profile, never recognition (it loads every profile). */
+  recognise?: boolean;
 }): Promise<InstallProfile | undefined> {
   const record = await readProfileRecord(o.stateDir);
   if (o.profile !== undefined) {
@@ -150,6 +155,7 @@ export async function resolveProfileForInstall(o: {
           ];
     return { profile, from: 'recorded', warnings, record };
   }
+  if (o.recognise === false && o.optional) return undefined;
   try {
     return { profile: await findProfileFor(o.install), from: 'recognised', warnings: [] };
   } catch (err) {

@@ -8,9 +8,7 @@ import {
 } from '../../backup/index.ts';
 import { ExitCode, UpliftError } from '../../errors/index.ts';
 import { formatBytes } from '../../util/index.ts';
-import { readOnlyProfile } from '../profile-arg.ts';
 import type { CommandResult } from '../types.ts';
-import { resolveInstall } from './install-arg.ts';
 
 export interface BackupCommandOptions {
   install?: string;
@@ -55,11 +53,16 @@ export async function handler(opts: BackupCommandOptions, io: ProgressIo): Promi
     return { data: r, text: renderVerify(r), exitCode: ExitCode.ok };
   }
   const level = opts.level === undefined ? undefined : Number(opts.level);
-  // Backs up any folder; a profile, when one is recorded or recognised, only adds its warnings.
-  const { warnings } = await readOnlyProfile(
-    await resolveInstall(opts.install as string),
-    opts.profile,
-  );
+  // Backs up any folder. The profile (--profile, or the one recorded beside the installation)
+  // matters only to stop and start its services; a plain backup loads no profile at all, so it
+  // starts within a few file descriptors.
+  const { warnings } =
+    opts.profile !== undefined || opts.stop
+      ? await (await import('../profile-arg.ts')).installProfileWarnings(
+          opts.install as string,
+          opts.profile,
+        )
+      : { warnings: [] as string[] };
   const r = await createBackup({
     install: opts.install as string,
     out: opts.out,

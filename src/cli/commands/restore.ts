@@ -1,10 +1,8 @@
 import { type RestoreResult, restoreBackup } from '../../backup/index.ts';
 import { ExitCode } from '../../errors/index.ts';
 import { formatBytes } from '../../util/index.ts';
-import { readOnlyProfile } from '../profile-arg.ts';
 import type { CommandResult } from '../types.ts';
 import { type ProgressIo, progressFor } from './backup.ts';
-import { resolveInstall } from './install-arg.ts';
 
 export interface RestoreCommandOptions {
   install: string;
@@ -21,11 +19,11 @@ export async function handler(
   opts: RestoreCommandOptions,
   io: ProgressIo,
 ): Promise<CommandResult> {
-  // The installation may be gone (that is what restores are for): then no profile warns.
-  const install = await resolveInstall(opts.install, true).catch(() => undefined);
-  const { warnings } = install
-    ? await readOnlyProfile(install, opts.profile)
-    : { warnings: [] as string[] };
+  // The profile matters only to stop and start the services (see backup.ts).
+  const { warnings } =
+    opts.profile !== undefined || opts.stop || opts.start
+      ? await (await import('../profile-arg.ts')).installProfileWarnings(opts.install, opts.profile)
+      : { warnings: [] as string[] };
   const r = await restoreBackup({
     backup,
     install: opts.install,
