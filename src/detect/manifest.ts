@@ -1,16 +1,21 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UpliftError } from '../errors/index.ts';
 import { compareText, compileGlob, type Glob, matchesAnyGlob } from '../util/index.ts';
 import type { InventoryEntry } from './inventory.ts';
 
-/** A vendor manifest: every file of a fresh installation of one version (products/skiff/layout.md). */
+/**
+ * A vendor manifest: every file of a fresh installation of one version (products/skiff/layout.md),
+ * and its symbolic links when it has any (a release tree's manifest.json, docs/pack-format.md).
+ * Its `directories` (empty ones) are not compared: the walk lists no folders.
+ */
 export interface VendorManifest {
   product?: string;
   version?: string;
   files: { path: string; size: number; mode: number; sha256: string }[];
+  symlinks?: { path: string; target: string }[];
 }
 
 /** What the customer changed relative to the vendor's files of the installed version. */
@@ -68,8 +73,13 @@ export async function readManifest(file: string): Promise<VendorManifest | undef
       /^[0-9a-f]{64}$/.test(f.sha256);
     if (!ok) bad(`files[${i}]: expected { path, size, mode, sha256 }`);
   }
+  const symlinks = (value as { symlinks?: unknown }).symlinks;
+  if (symlinks !== undefined && !Array.isArray(symlinks)) return bad('expected a symlinks list');
+  for (const [i, l] of (symlinks ?? []).entries())
+    if (typeof l?.path !== 'string' || typeof l.target !== 'string')
+      bad(`symlinks[${i}]: expected { path, target }`);
   const v = value as VendorManifest;
-  return { product: v.product, version: v.version, files };
+  return { product: v.product, version: v.version, files, ...(symlinks ? { symlinks } : {}) };
 }
 
 /**
@@ -86,6 +96,7 @@ export async function compareWithManifest(
 ): Promise<CustomizedFiles> {
   const globs: Glob[] = ignore.map(compileGlob);
   const vendor = new Map(manifest.files.map((f) => [f.path, f]));
+  const links = new Map((manifest.symlinks ?? []).map((l) => [l.path, l.target]));
   const seen = new Set<string>();
   const changed: string[] = [];
   const added: string[] = [];
@@ -95,6 +106,22 @@ export async function compareWithManifest(
   for (const entry of entries) {
     if (matchesAnyGlob(globs, entry.path)) continue;
     const v = vendor.get(entry.path);
+    const target = v ? undefined : links.get(entry.path);
+    if (target !== undefined) {
+      // A vendor link (node_modules/.bin/* of an npm install): the same target is as shipped.
+      seen.add(entry.path);
+      const now =
+        entry.kind === 'symlink'
+          ? await readlink(join(root, entry.path)).catch(() => undefined)
+          : undefined;
+      if (now === target) continue;
+      changed.push(entry.path);
+      notes[entry.path] =
+        entry.kind === 'symlink'
+          ? `link target ${target} → ${now ?? '(unreadable)'}`
+          : `a ${entry.kind === 'file' ? 'file' : 'special file'} where the vendor ships a symbolic link`;
+      continue;
+    }
     if (!v) {
       added.push(entry.path);
       continue;
@@ -128,9 +155,9 @@ export async function compareWithManifest(
         : `content and ${h.modeNote}`;
   });
 
-  const removed = manifest.files
-    .map((f) => f.path)
-    .filter((p) => !seen.has(p) && !matchesAnyGlob(globs, p));
+  const removed = [...manifest.files.map((f) => f.path), ...links.keys()].filter(
+    (p) => !seen.has(p) && !matchesAnyGlob(globs, p),
+  );
   return {
     changed: changed.sort(compareText),
     added: added.sort(compareText),
