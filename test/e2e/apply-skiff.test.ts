@@ -1,6 +1,7 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -9,6 +10,7 @@ import {
   currentCli,
   prepareApplyFixture,
   runtimeState,
+  skiffProfileWith,
   startFreshInstall,
   stateDir,
   tableRows,
@@ -92,6 +94,59 @@ describe('uplift apply on a running skiff installation', () => {
     expect(uplift(['rollback', '--install', install]).code).toBe(2);
   }, 120_000);
 
+  it('upgrades and rolls back an installation with TLS enabled: the probe speaks HTTPS and trusts its certificate', async () => {
+    const install = await freshInstall();
+    await fx.skiff.stopInstallation(install);
+    await mkdir(join(install, 'conf/tls'), { recursive: true });
+    execFileSync('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      join(install, 'conf/tls/server.key'),
+      '-out',
+      join(install, 'conf/tls/server.crt'),
+    ]);
+    const props = join(install, 'conf/skiff.properties');
+    await writeFile(
+      props,
+      (await readFile(props, 'utf8')).replace(/^tls\.enabled=.*$/m, 'tls.enabled=true'),
+    );
+    const started = await fx.skiff.startInstallation(install);
+    expect(started.url).toMatch(/^https:/);
+
+    const r = uplift(applyArgs(fx, install));
+
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ to, outcome: 'committed' });
+    expect(await readFile(props, 'utf8')).toContain('tls.enabled=true');
+    expect(await fx.skiff.getInstallationStatus(install)).toMatchObject({
+      version: to,
+      healthy: true,
+      url: expect.stringMatching(/^https:/),
+    });
+
+    const rb = uplift(['rollback', '--install', install, '--json']);
+
+    expect(rb.code, rb.stderr).toBe(0);
+    expect(JSON.parse(rb.stdout)).toMatchObject({ version: from, service: 'running' });
+    expect(await fx.skiff.getInstallationStatus(install)).toMatchObject({
+      version: from,
+      healthy: true,
+      url: expect.stringMatching(/^https:/),
+    });
+  }, 120_000);
+
   it('keeps the merge base apart from the installed files: an in-place edit after the upgrade leaves it as the vendor shipped it', async () => {
     const install = await freshInstall();
     expect(uplift(applyArgs(fx, install)).code).toBe(0);
@@ -113,18 +168,44 @@ describe('uplift apply on a running skiff installation', () => {
     expect(await files(pristine)).toEqual(await files(shipped));
   }, 120_000);
 
+  /** A listener that accepts and never answers: a health endpoint that hangs. */
+  async function hangingListener(): Promise<{ url: string; close: () => void }> {
+    const server = createServer(() => undefined);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const addr = server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : 0;
+    return { url: `http://127.0.0.1:${port}/health`, close: () => server.close() };
+  }
+
   it.each(['fail', 'hang'])(
-    'rolls back automatically when the health probe %ss; the old version runs',
+    'rolls back automatically when the health probe %ss on the new version; the old version runs',
     async (mode) => {
       const install = await freshInstall();
-
-      const r = uplift(applyArgs(fx, install), {
-        env: { UPLIFT_TEST_PROBE: mode, UPLIFT_PROBE_TIMEOUT_MS: '1500' },
+      // The probe of the new version fails at once or never answers (the command's own timeout
+      // ends it); the old version's passes, as a real probe of a working version does.
+      const bad = mode === 'fail' ? 'exit 1' : 'sleep 100';
+      const profile = await skiffProfileWith(await mkdtemp(join(fx.root, 'profile-')), {
+        probes: [
+          {
+            name: 'health',
+            command: {
+              // biome-ignore lint/suspicious/noTemplateCurlyInString: the profile's own variable
+              argv: ['sh', '-c', `if [ "$0" = "${to}" ]; then ${bad}; fi`, '${version}'],
+              timeoutSeconds: 1,
+            },
+          },
+        ],
+        timeoutSeconds: 3,
+        stableSeconds: 1,
       });
 
+      const r = uplift(applyArgs(fx, install, '--profile', profile));
+
       expect(r.code, r.stderr).toBe(1);
-      expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'UPLIFT_APPLY_ROLLED_BACK' });
-      expect(JSON.parse(r.stdout).error.message).toContain('step probe');
+      const error = JSON.parse(r.stdout).error;
+      expect(error).toMatchObject({ code: 'UPLIFT_APPLY_ROLLED_BACK' });
+      expect(error.message).toContain('step probe');
+      expect(error.message).toContain(`${from} runs again`);
       await expectOld(install);
       const status = JSON.parse(uplift(['status', '--install', install, '--json']).stdout);
       expect(status).toMatchObject({ state: 'idle', last: { outcome: 'rolled-back' } });
@@ -132,13 +213,39 @@ describe('uplift apply on a running skiff installation', () => {
     120_000,
   );
 
+  it('says the service is down (exit 1) when the old version does not pass its probe after the rollback either', async () => {
+    const install = await freshInstall();
+    const profile = await skiffProfileWith(await mkdtemp(join(fx.root, 'profile-')), {
+      probes: [{ name: 'health', command: { argv: ['false'] } }],
+      timeoutSeconds: 2,
+      stableSeconds: 1,
+    });
+
+    const r = uplift(applyArgs(fx, install, '--profile', profile));
+
+    expect(r.code, r.stderr).toBe(1);
+    const error = JSON.parse(r.stdout).error;
+    expect(error.code).toBe('UPLIFT_APPLY_SERVICE_DOWN');
+    expect(error.message).toContain(`the files of ${from} are back, but the service is down`);
+    expect(error.unchanged).toBe(false);
+    expect(error.state).toContain('service is down');
+    expect(await readFile(join(install, 'version'), 'utf8')).toBe(`${from}\n`);
+    const history = JSON.parse(uplift(['history', '--install', install, '--json']).stdout);
+    expect(history.runs[0]).toMatchObject({ outcome: 'rolled-back', service: 'down' });
+  }, 120_000);
+
   it('refuses a second apply while one runs (exit 4), and recovers the lock a killed run left', async () => {
     const install = await freshInstall();
-    const first = spawn(process.execPath, [currentCli(), ...applyArgs(fx, install)], {
-      cwd: repoRoot,
-      env: { ...process.env, UPLIFT_TEST_PROBE: 'hang', UPLIFT_PROBE_TIMEOUT_MS: '20000' },
-      stdio: ['ignore', 'ignore', 'pipe'],
+    const hang = await hangingListener();
+    const profile = await skiffProfileWith(await mkdtemp(join(fx.root, 'profile-')), {
+      probes: [{ name: 'health', http: { url: hang.url } }],
+      timeoutSeconds: 20,
     });
+    const first = spawn(
+      process.execPath,
+      [currentCli(), ...applyArgs(fx, install, '--profile', profile)],
+      { cwd: repoRoot, env: process.env, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let firstErr = '';
     first.stderr?.on('data', (b: Buffer) => {
       firstErr += b.toString();
@@ -155,11 +262,13 @@ describe('uplift apply on a running skiff installation', () => {
     expect(JSON.parse(second.stdout).error.code).toBe('UPLIFT_APPLY_LOCKED');
     first.kill('SIGKILL');
     await new Promise((res) => first.once('exit', res));
+    hang.close();
     const status = uplift(['status', '--install', install, '--json']);
     expect(status.code).toBe(5);
     expect(JSON.parse(status.stdout).lock.stale).toContain('is gone');
 
-    const resumed = uplift(['resume', '--install', install, '--json']);
+    // The killed run's profile probes a listener that is gone now: resume with skiff's own.
+    const resumed = uplift(['resume', '--install', install, '--profile', 'skiff', '--json']);
 
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(JSON.parse(resumed.stdout)).toMatchObject({

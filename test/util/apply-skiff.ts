@@ -1,8 +1,19 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { access, constants, cp, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import {
+  access,
+  constants,
+  cp,
+  mkdir,
+  mkdtemp,
+  readFile,
+  rm,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
+import { parseDocument } from 'yaml';
 import { buildPack } from '../../src/pack/index.ts';
 import { getPlan } from '../../src/plan/index.ts';
 import { generateKeyPair, writeKeyPair } from '../../src/signing/index.ts';
@@ -372,3 +383,21 @@ export function tableRows(dbFile: string): Record<string, unknown[]> {
 /** What a running server writes on its own (pids, port, logs, its database): compared separately. */
 export const runtimeState = (p: string) =>
   p === 'var/run' || p === 'var/log' || p === 'var/db' || p === 'var/tmp';
+
+/**
+ * A copy of skiff's profile in `dir` (an outside folder, as an operator's own would be) whose
+ * `lifecycle.readiness` is replaced by `readiness`: a probe that fails, or one that hangs. Its
+ * scripts find uplift's node_modules through a link, as they do inside the package.
+ */
+export async function skiffProfileWith(
+  dir: string,
+  readiness: Record<string, unknown>,
+): Promise<string> {
+  await cp(join(repoRoot, 'profiles/skiff'), dir, { recursive: true });
+  await symlink(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
+  const file = join(dir, 'profile.yaml');
+  const doc = parseDocument(await readFile(file, 'utf8'));
+  doc.setIn(['lifecycle', 'readiness'], doc.createNode(readiness));
+  await writeFile(file, doc.toString());
+  return dir;
+}
