@@ -65,6 +65,8 @@ describe(`verdaccio profile on a running Verdaccio ${VERDACCIO_FROM}`, () => {
     expect(f.data.storageFiles).toBeGreaterThanOrEqual(6);
     expect(f.data.storageBytes).toBeGreaterThan(1000);
     expect(f.data.pluginFiles).toBe(0);
+    // the Node.js that runs it: the profile's command reader asks `${node} --version`
+    expect(f.runtime.nodeVersion).toBe(process.version.slice(1));
     // nothing secret comes out
     expect(JSON.stringify(f)).not.toContain(v.password);
   });
@@ -78,8 +80,6 @@ describe(`verdaccio profile on a running Verdaccio ${VERDACCIO_FROM}`, () => {
       profile,
       '--to',
       VERDACCIO_TO,
-      '--fact',
-      `runtime.nodeVersion=${process.version}`,
       '--json',
     ]);
     expect(plan.product).toBe('verdaccio');
@@ -107,8 +107,8 @@ describe(`verdaccio profile on a running Verdaccio ${VERDACCIO_FROM}`, () => {
     expect(outcome).not.toHaveProperty('node-22-required');
   });
 
-  it('without the Node.js version, the runtime rules are unknown and the plan names the fact', () => {
-    const plan = json([
+  it('a --fact for the Node.js version goes over the detected one: an old Node.js blocks the plan', () => {
+    const r = runCliProcess([
       'plan',
       '--install',
       v.install,
@@ -116,12 +116,15 @@ describe(`verdaccio profile on a running Verdaccio ${VERDACCIO_FROM}`, () => {
       profile,
       '--to',
       VERDACCIO_TO,
+      '--fact',
+      'runtime.nodeVersion=16.20.2',
       '--json',
     ]);
+    expect(r.code, r.stderr).toBe(3);
+    const plan = JSON.parse(r.stdout);
     const node18 = plan.incompatibilities.find((i: { id: string }) => i.id === 'node-18-required');
-    expect(node18.outcome).toBe('unknown');
-    expect(plan.verdict).toBe('not-recommended');
-    expect(JSON.stringify(plan.reasons)).toContain('runtime.nodeVersion');
+    expect(node18.outcome).toBe('applies');
+    expect(plan.verdict).toBe('blocked');
   });
 
   it('the text plan shows the incompatibilities with their actions', () => {
@@ -133,8 +136,6 @@ describe(`verdaccio profile on a running Verdaccio ${VERDACCIO_FROM}`, () => {
       profile,
       '--to',
       VERDACCIO_TO,
-      '--fact',
-      `runtime.nodeVersion=${process.version}`,
     ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Uplinks no longer use the request HTTP library');
