@@ -87,12 +87,14 @@ export function profileSummary(chosen: InstallProfile | undefined) {
 
 /**
  * For backup and restore, which work on any folder (even a missing one, after an interrupted
- * restore): `--profile` or the recorded profile, its warnings, and never an error.
+ * restore): `--profile`, the recorded profile or (with `recognise`) the one that recognises it,
+ * and its warnings.
  */
 export async function installProfileWarnings(
   install: string,
   profile: string | undefined,
+  recognise = false,
 ): Promise<{ chosen?: InstallProfile; warnings: string[] }> {
   const dir = await resolveInstall(install, true).catch(() => undefined);
-  return dir ? readOnlyProfile(dir, profile, false) : { warnings: [] };
+  return dir ? readOnlyProfile(dir, profile, recognise) : { warnings: [] };
 }

@@ -24,6 +24,17 @@ export async function detectFacts(
   return detect(profile, installDir, opts);
 }
 
+/** The installed version as the profile's version source reads it, or undefined. */
+export async function installedVersion(
+  profile: Profile,
+  installDir: string,
+): Promise<string | undefined> {
+  const v = profile.manifest.detection?.version;
+  if (!v) return undefined;
+  const { readVersionSource } = await import('./version-source.ts');
+  return (await readVersionSource(v, installDir)).version;
+}
+
 /** True when the folder has the profile's version file, with a version its pattern reads. */
 export async function isInstallationOf(profile: Profile, installDir: string): Promise<boolean> {
   const { isInstallationOf: is } = await import('./detect.ts');

@@ -2,12 +2,14 @@ export { findRunningProcesses, isRunning } from './processes.ts';
 export { waitUntilReady } from './readiness.ts';
 export { runCheck } from './run-check.ts';
 export { runCommand } from './run-command.ts';
-export {
+// The zod schemas are in ./schema.ts (imported from there where a profile is validated): a run
+// that only drives services does not load zod.
+export type {
   Check,
   Command,
   HttpCheck,
   Lifecycle,
-  type LifecycleInput,
+  LifecycleInput,
   Paths,
   Service,
 } from './schema.ts';

@@ -9,14 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  Check,
-  Lifecycle,
   type LifecycleInput,
   type LifecycleTarget,
   runCheck,
   runCommand,
   runSmokeTests,
 } from './index.ts';
+import { Check, Lifecycle } from './schema.ts';
 
 let root: string;
 let install: string;

@@ -10,13 +10,13 @@ import {
   findRunningProcesses,
   isRunning,
   killServices,
-  Lifecycle,
   type LifecycleInput,
   type LifecycleTarget,
   startServices,
   stopServices,
   waitUntilReady,
 } from './index.ts';
+import { Lifecycle } from './schema.ts';
 
 /**
  * A tiny product: an HTTP server that writes the port it listens on to var/run/server.port.

@@ -3,7 +3,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expandVars, Lifecycle, type LifecycleTarget, waitUntilReady } from './index.ts';
+import { expandVars, type LifecycleTarget, waitUntilReady } from './index.ts';
+import { Lifecycle } from './schema.ts';
 
 let root: string;
 let factCalls = 0;

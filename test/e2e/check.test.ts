@@ -208,7 +208,7 @@ describe('uplift check on a real skiff 5.4 GA installation', () => {
     expect(byId('services-stopped')).toMatchObject({
       status: 'fail',
       message: expect.stringContaining(`server (pid ${pid})`),
-      remediation: `run ${install}/bin/stop_all`,
+      remediation: `run bin/stop_all in ${install}`,
     });
     // The scheduler has its own pid file, and the server's children are the server's.
     expect(byId('leftover-pids')).toMatchObject({ status: 'pass' });

@@ -13,12 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ServiceControl } from '../../src/backup/index.ts';
-import {
-  findRunningProcesses,
-  Lifecycle,
-  startServices,
-  stopServices,
-} from '../../src/lifecycle/index.ts';
+import { findRunningProcesses, startServices, stopServices } from '../../src/lifecycle/index.ts';
+import { Lifecycle } from '../../src/lifecycle/schema.ts';
 
 /**
  * Installation-like trees for backup and restore tests: every kind of entry a backup must bring

@@ -1,3 +1,5 @@
+import { resolve } from 'node:path';
+import type { ServiceControl } from '../../backup/index.ts';
 import {
   type BackupResult,
   createBackup,
@@ -7,6 +9,7 @@ import {
   verifyBackup,
 } from '../../backup/index.ts';
 import { ExitCode, UpliftError } from '../../errors/index.ts';
+import type { Profile } from '../../profile/index.ts';
 import { formatBytes } from '../../util/index.ts';
 import type { CommandResult } from '../types.ts';
 
@@ -53,16 +56,16 @@ export async function handler(opts: BackupCommandOptions, io: ProgressIo): Promi
     return { data: r, text: renderVerify(r), exitCode: ExitCode.ok };
   }
   const level = opts.level === undefined ? undefined : Number(opts.level);
-  // Backs up any folder. The profile (--profile, or the one recorded beside the installation)
-  // matters only to stop and start its services; a plain backup loads no profile at all, so it
-  // starts within a few file descriptors.
-  const { warnings } =
-    opts.profile !== undefined || opts.stop
-      ? await (await import('../profile-arg.ts')).installProfileWarnings(
-          opts.install as string,
-          opts.profile,
-        )
-      : { warnings: [] as string[] };
+  // Backs up any folder. The profile (--profile, the one recorded beside the installation, else
+  // the one that recognises it) tells whether its services run (an online backup leaves their
+  // pid files out), stops and starts them, and names the version.
+  const { chosen, warnings } = await (await import('../profile-arg.ts'))
+    .installProfileWarnings(opts.install as string, opts.profile, true)
+    .catch((err: unknown) => {
+      if (opts.profile !== undefined || opts.stop) throw err;
+      return { chosen: undefined, warnings: [] as string[] };
+    });
+  const service = chosen ? await serviceOf(chosen.profile, opts.install as string) : {};
   const r = await createBackup({
     install: opts.install as string,
     out: opts.out,
@@ -70,6 +73,7 @@ export async function handler(opts: BackupCommandOptions, io: ProgressIo): Promi
     keepStopped: opts.keepStopped,
     level,
     onProgress,
+    ...service,
   });
   return { data: r, text: renderBackup(r), exitCode: ExitCode.ok, warnings };
 }
@@ -114,4 +118,19 @@ function renderVerify(r: VerifyResult): string {
     `  sha256    ${r.sha256} (${r.checksum === 'matched' ? 'matches the .sha256 file' : 'no .sha256 file beside it: content checked only'})`,
     '',
   ].join('\n');
+}
+
+/** What backup and restore take from the installation's profile: its services and its version. */
+export async function serviceOf(
+  profile: Profile,
+  install: string,
+): Promise<{ service?: ServiceControl; productVersion?: string }> {
+  const [{ serviceControlOf }, { installedVersion }] = await Promise.all([
+    import('../../apply/index.ts'),
+    import('../../detect/index.ts'),
+  ]);
+  const dir = resolve(install);
+  const productVersion = await installedVersion(profile, dir).catch(() => undefined);
+  const service = await serviceControlOf(profile, dir, productVersion);
+  return { ...(service ? { service } : {}), ...(productVersion ? { productVersion } : {}) };
 }

@@ -2,7 +2,7 @@ import { type RestoreResult, restoreBackup } from '../../backup/index.ts';
 import { ExitCode } from '../../errors/index.ts';
 import { formatBytes } from '../../util/index.ts';
 import type { CommandResult } from '../types.ts';
-import { type ProgressIo, progressFor } from './backup.ts';
+import { type ProgressIo, progressFor, serviceOf } from './backup.ts';
 
 export interface RestoreCommandOptions {
   install: string;
@@ -19,17 +19,22 @@ export async function handler(
   opts: RestoreCommandOptions,
   io: ProgressIo,
 ): Promise<CommandResult> {
-  // The profile matters only to stop and start the services (see backup.ts).
-  const { warnings } =
-    opts.profile !== undefined || opts.stop || opts.start
-      ? await (await import('../profile-arg.ts')).installProfileWarnings(opts.install, opts.profile)
-      : { warnings: [] as string[] };
+  // The profile tells whether the service runs (a running one is refused without --stop), and
+  // how to stop and start it (see backup.ts).
+  const { chosen, warnings } = await (await import('../profile-arg.ts'))
+    .installProfileWarnings(opts.install, opts.profile, true)
+    .catch((err: unknown) => {
+      if (opts.profile !== undefined || opts.stop || opts.start) throw err;
+      return { chosen: undefined, warnings: [] as string[] };
+    });
+  const { service } = chosen ? await serviceOf(chosen.profile, opts.install) : {};
   const r = await restoreBackup({
     backup,
     install: opts.install,
     stop: opts.stop,
     start: opts.start,
     onProgress: progressFor(opts.progress, io),
+    ...(service ? { service } : {}),
   });
   return { data: r, text: render(r), exitCode: ExitCode.ok, warnings };
 }
