@@ -30,6 +30,11 @@ export interface CarryOptions {
   vendorManifestPath: string;
   /** Files only ever replaced by new file + rename: hard-linked. Everything else is copied. */
   linkGlobs: readonly string[];
+  /**
+   * Files and links produced at run time (the profile's `paths.generated`: pid files, caches):
+   * not carried into the new version. Their directories are, so the new version finds them.
+   */
+  dropGlobs?: readonly string[];
 }
 
 export interface CarryResult {
@@ -207,6 +212,7 @@ class Carrier {
     const src = this.src(path);
     const dest = this.dest(path);
     if (lstatOr(dest)) return 'present'; // Staging put an orphaned or merged file there.
+    if (this.o.dropGlobs && matchesAnyGlob(this.o.dropGlobs, path)) return 'skip';
     if (this.listLinksOnly && st.isFile() && matchesAnyGlob(this.o.linkGlobs, path)) return 'link';
     if (!st.isSymbolicLink() && !st.isFile()) {
       this.r.skipped.push(path); // Sockets and FIFOs belong to a running process, not to the data.

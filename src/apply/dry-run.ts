@@ -79,6 +79,7 @@ export async function dryRun(o: ApplyOptions): Promise<DryRunResult> {
         vendorManifestPath: o.vendorManifestPath,
         oldVendor,
         ...(pristine ? { pristine } : {}),
+        configGlobs: o.profile.manifest.paths?.config ?? [],
       });
       const m = v.manifest;
       out.push({

@@ -88,7 +88,10 @@ async function fixture(customize: (install: string) => void) {
 }
 
 /** As the uplift-pack method does it: stage, then carry with every old and new vendor path left out. */
-async function stage(f: Awaited<ReturnType<typeof fixture>>) {
+async function stage(
+  f: Awaited<ReturnType<typeof fixture>>,
+  paths: { config?: string[]; generated?: string[] } = {},
+) {
   const tree = join(d, 'tree');
   const staged = await stageTree({
     install: f.install,
@@ -97,6 +100,7 @@ async function stage(f: Awaited<ReturnType<typeof fixture>>) {
     manifest: f.manifest,
     vendorManifestPath: manifestPath,
     oldVendor: f.oldVendor,
+    ...(paths.config ? { configGlobs: paths.config } : {}),
   });
   const vendorPaths = new Set<string>(staged.inputs.map((i) => i.path));
   for (const file of staged.newVendor.files) vendorPaths.add(file.path);
@@ -106,6 +110,7 @@ async function stage(f: Awaited<ReturnType<typeof fixture>>) {
     vendorPaths,
     vendorManifestPath: manifestPath,
     linkGlobs: [],
+    ...(paths.generated ? { dropGlobs: paths.generated } : {}),
   };
   const carried = await carryCustomerEntries(carry);
   return { tree, staged, carry, carried };
@@ -218,5 +223,32 @@ describe('stageTree and the carry', () => {
     ]);
     expect(lstatSync(join(s.tree, 'var/log')).isDirectory()).toBe(true);
     expect(readdirSync(join(s.tree, 'var/log'))).toEqual([]);
+  });
+
+  it("merges a customer's change only in configuration (paths.config): an edited program file the new version changes is a conflict", async () => {
+    const f = await fixture((install) => {
+      put(install, 'lib/cli.js', 'old cli, patched by the customer\n', 0o755);
+    });
+
+    const merged = await stage(f);
+    expect(JSON.stringify(merged.staged.conflicts)).not.toContain('paths.config');
+    await rm(join(d, 'tree'), { recursive: true, force: true });
+    const refused = await stage(f, { config: ['conf/**'] });
+
+    expect(refused.staged.conflicts.map((c) => c.path)).toEqual(['lib/cli.js']);
+    expect(refused.staged.conflicts[0]?.conflicts[0]?.message).toContain('paths.config');
+  });
+
+  it('does not carry what the product generates at run time (paths.generated), but keeps its folders', async () => {
+    const f = await fixture((install) => {
+      put(install, 'logs/run/server.pid', '123\n');
+      put(install, 'logs/app.log', 'kept\n');
+    });
+
+    const { tree } = await stage(f, { generated: ['logs/run/**'] });
+
+    expect(existsSync(join(tree, 'logs/run'))).toBe(true);
+    expect(existsSync(join(tree, 'logs/run/server.pid'))).toBe(false);
+    expect(readFileSync(join(tree, 'logs/app.log'), 'utf8')).toBe('kept\n');
   });
 });

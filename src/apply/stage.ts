@@ -15,6 +15,7 @@ import {
 import { dirname, join } from 'node:path';
 import { UpliftError } from '../errors/index.ts';
 import type { PackManifest } from '../pack/index.ts';
+import { matchesAnyGlob } from '../util/index.ts';
 import { type FileMerge, mergeFile } from './merge.ts';
 import {
   hashFile,
@@ -39,6 +40,12 @@ export interface StageInput {
   oldVendor: VendorManifest;
   /** A pristine tree of the installed version's vendor files (the merge base), when apply has one. */
   pristine?: string;
+  /**
+   * The profile's `paths.config`: the vendor files a customer may edit, three-way merged. When
+   * given, a customer change to any other vendor file that the new version also changes is a
+   * conflict (program code is not merged line by line); empty or absent, every file is merged.
+   */
+  configGlobs?: readonly string[];
 }
 
 /**
@@ -242,6 +249,24 @@ export async function stageTree(o: StageInput): Promise<StageResult> {
       continue;
     }
     // Both changed: a three-way merge needs the old vendor bytes.
+    if (o.configGlobs && o.configGlobs.length > 0 && !matchesAnyGlob(o.configGlobs, f.path)) {
+      const fm: FileMerge = {
+        path: f.path,
+        outcome: 'conflict',
+        content: fromPack ? await readFile(join(o.packDir, f.path)) : null,
+        conflicts: [
+          {
+            where: 'file',
+            message:
+              "the customer changed this vendor file and the new version changes it too, but it is not configuration (the profile's paths.config): uplift does not merge it",
+          },
+        ],
+        notes: [],
+      };
+      note(fm);
+      r.conflicts.push(fm);
+      continue;
+    }
     const oursBytes = await readFile(join(o.install, f.path));
     const theirsBytes = fromPack
       ? await readFile(join(o.packDir, f.path))

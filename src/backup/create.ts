@@ -14,7 +14,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar, { type Header as TarHeader } from 'tar-stream';
 import { UpliftError } from '../errors/index.ts';
-import { drained } from '../util/index.ts';
+import { drained, matchesAnyGlob } from '../util/index.ts';
 import {
   checksumFile,
   crashPoint,
@@ -59,6 +59,8 @@ export interface CreateBackupOptions {
   service?: ServiceControl;
   /** The installed version, recorded in the backup's manifest (the caller detects it). */
   productVersion?: string;
+  /** Globs of what the product produces at run time (its profile's `paths.generated`): left out. */
+  generated?: readonly string[];
   /** Stop a running service (the profile's stop) for an offline backup, and start it again afterwards. */
   stop?: boolean;
   /** With `stop`: leave the service stopped (for example, an upgrade follows). */
@@ -133,6 +135,7 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupRes
       now,
       onProgress: opts.onProgress,
       isRuntimeFile: (path) => service?.isRuntimeFile(path) ?? false,
+      generated: opts.generated ?? [],
       productVersion: opts.productVersion ?? null,
     });
   } catch (err) {
@@ -257,6 +260,7 @@ interface WriteOptions {
   now: Date;
   onProgress?: ProgressListener;
   isRuntimeFile: (path: string) => boolean;
+  generated: readonly string[];
   productVersion: string | null;
 }
 
@@ -267,7 +271,9 @@ async function writeBackup(o: WriteOptions): Promise<Omit<BackupResult, 'seconds
   const walk = await walkInstallation(o.install, (path, type) =>
     o.online && type === 'file' && o.isRuntimeFile(path)
       ? 'pid file of the running service'
-      : undefined,
+      : type !== 'directory' && o.generated.length > 0 && matchesAnyGlob(o.generated, path)
+        ? "produced at run time (the profile's paths.generated)"
+        : undefined,
   );
   const productVersion = o.productVersion;
   const consistency: Consistency = {

@@ -89,6 +89,7 @@ function carryOptions(o: ApplyOptions, tree: string, staged: StageResult): Carry
     vendorPaths,
     vendorManifestPath: o.vendorManifestPath,
     linkGlobs: o.profile.manifest.paths?.data ?? [],
+    dropGlobs: o.profile.manifest.paths?.generated ?? [],
   };
 }
 
@@ -148,6 +149,7 @@ export async function runHop(ctx: HopContext): Promise<void> {
           vendorManifestPath: o.vendorManifestPath,
           oldVendor,
           ...(pristine ? { pristine } : {}),
+          configGlobs: o.profile.manifest.paths?.config ?? [],
         });
         report.counts = staged.counts;
         report.merges = staged.merges;

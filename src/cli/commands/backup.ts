@@ -124,7 +124,7 @@ function renderVerify(r: VerifyResult): string {
 export async function serviceOf(
   profile: Profile,
   install: string,
-): Promise<{ service?: ServiceControl; productVersion?: string }> {
+): Promise<{ service?: ServiceControl; productVersion?: string; generated?: readonly string[] }> {
   const [{ serviceControlOf }, { installedVersion }] = await Promise.all([
     import('../../apply/index.ts'),
     import('../../detect/index.ts'),
@@ -132,5 +132,9 @@ export async function serviceOf(
   const dir = resolve(install);
   const productVersion = await installedVersion(profile, dir).catch(() => undefined);
   const service = await serviceControlOf(profile, dir, productVersion);
-  return { ...(service ? { service } : {}), ...(productVersion ? { productVersion } : {}) };
+  return {
+    ...(service ? { service } : {}),
+    ...(productVersion ? { productVersion } : {}),
+    generated: profile.manifest.paths?.generated ?? [],
+  };
 }
