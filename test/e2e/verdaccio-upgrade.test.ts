@@ -266,7 +266,7 @@ describe(`uplift upgrades a running Verdaccio ${FROM} to ${TO} and rolls it back
     });
   });
 
-  it('uplift check finds nothing failing (no backup yet: a warning); uplift backup writes one that verifies; then the check passes', () => {
+  it('uplift check finds nothing failing (no backup yet: a warning); uplift backup writes one that verifies; then the check passes', async () => {
     const check = ok(['check', '--install', v.install, '--profile', profile, '--to', TO]);
     expect(check.summary.fail).toBe(0);
     const status = Object.fromEntries(
@@ -275,6 +275,9 @@ describe(`uplift upgrades a running Verdaccio ${FROM} to ${TO} and rolls it back
     expect(status).toMatchObject({ backup: 'warn', 'disk-space': 'pass', 'leftover-pids': 'pass' });
 
     const backup = ok(['backup', '--install', v.install, '--profile', profile, '--no-progress']);
+    // online: the profile's service runs, its pid file and log (paths.generated) are left out
+    expect(backup.productVersion).toBe(FROM);
+    expect(backup.consistency).toMatchObject({ mode: 'online', runningPids: [await runningPid()] });
     expect(backup.totals.files).toBeGreaterThan(5000);
     expect(backup.totals.symlinks).toBeGreaterThan(5);
     const verified = ok(['backup', '--verify', backup.file]);
