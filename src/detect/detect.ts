@@ -315,7 +315,14 @@ async function readServices(ctx: Context): Promise<ServiceState[]> {
     } else if (text !== undefined) s.note = 'the pid file does not hold a pid';
     out.push(s);
   };
-  const services = ctx.detection.services;
+  // Without its own list, detection reads the pid files the profile's lifecycle declares: one
+  // declaration serves apply and the facts.
+  const services =
+    ctx.detection.services.length > 0
+      ? ctx.detection.services
+      : (ctx.profile.manifest.lifecycle?.services ?? []).flatMap((s) =>
+          s.pidFile ? [{ name: s.name, pidFile: s.pidFile }] : [],
+        );
   for (const svc of services.filter((x) => !/[*?]/.test(x.pidFile))) {
     const text = await readFile(ctx.path(svc.pidFile), 'utf8').catch(() => undefined);
     await state(svc.name ?? serviceName(svc.pidFile), svc.pidFile, text);
