@@ -17,6 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { isAlive } from '../src/util/index.ts';
+import { skiffProfileWith } from '../test/util/apply-skiff.ts';
 import {
   type GeneratedTree,
   generateTree,
@@ -41,14 +42,17 @@ import { round } from './stats.ts';
  * tree (layered under `lib/bulk/` of two synthetic release trees: the old one, and the new one with
  * 10 % of those files changed, a few added and deleted), so that skiff still starts, answers
  * `/health`, and apply's probe and smoke test are the real ones. In the same run, on the same files:
- * - downtime (stop until the probe passes) of `uplift apply`, read from its journal, against a naive
- *   in-place upgrade of an identical copy: `bin/stop_all`, `tar -xf` of the whole new release tree
- *   over the installation, `bin/start_all`, the same probe (pid alive, `GET /health` answers 200
- *   with the new version, polled every 200 ms as apply polls); once more with `sync -f` after tar,
+ * - downtime (stop until the probe passes and the stability window is over) of `uplift apply`,
+ *   read from its journal, against a naive in-place upgrade of an identical copy: `bin/stop_all`,
+ *   `tar -xf` of the whole new release tree over the installation, `bin/start_all`, the same probe
+ *   (pid alive, `GET /health` answers 200 with the new version, polled every 200 ms as apply polls,
+ *   for the profile's `stableSeconds` in a row); once more with `sync -f` after tar,
  *   since apply flushes its new tree before the switch;
  * - rollback: `uplift rollback` after the committed apply (wall time of the process), and the
- *   automatic rollback of an apply whose probe fails (`UPLIFT_TEST_PROBE=fail`): from the probe's
- *   failure to the old version started again, from the journal, and the whole command;
+ *   automatic rollback of an apply whose readiness probe fails (a copy of skiff's profile whose
+ *   probe fails for the new version, 5 s readiness timeout, and is skiff's own for the old one):
+ *   from the probe's failure to the old version started again, from the journal, and the whole
+ *   command;
  * - staging: apply's `stage` step (and `verify` + `stage`) in MB/s of the new vendor tree, against
  *   `tar -xf` of a tar of that tree and `unzip -q` of a zip of it (default level), into empty
  *   folders of the same filesystem, best of two.
@@ -209,9 +213,19 @@ function healthVersion(url: string): Promise<{ status: number; version?: string 
   });
 }
 
-/** apply's probe, for the naive method: every pid file's process alive and /health answering with `version`. */
-async function probe(install: string, version: string, timeoutMs = 30_000): Promise<void> {
+/**
+ * apply's probe, for the naive method: every pid file's process alive and /health answering with
+ * `version`, and still so for `stableSeconds` in a row (skiff's profile: lifecycle.readiness), as
+ * apply's readiness wait does; a failed round starts the window again.
+ */
+async function probe(
+  install: string,
+  version: string,
+  stableSeconds: number,
+  timeoutMs = 30_000,
+): Promise<void> {
   const end = Date.now() + timeoutMs;
+  let stableSince: number | undefined;
   for (;;) {
     const run = join(install, 'var/run');
     const pids = existsSync(run)
@@ -224,13 +238,25 @@ async function probe(install: string, version: string, timeoutMs = 30_000): Prom
         ? readFileSync(join(run, 'skiff.port'), 'utf8').trim()
         : '',
     );
+    let ok = false;
     if (pids.length > 0 && pids.every(isAlive) && Number.isInteger(port) && port > 0) {
       const h = await healthVersion(`http://127.0.0.1:${port}`).catch(() => undefined);
-      if (h?.status === 200 && h.version === version) return;
+      ok = h?.status === 200 && h.version === version;
+    }
+    if (!ok) stableSince = undefined;
+    else {
+      stableSince ??= Date.now();
+      if (Date.now() - stableSince >= stableSeconds * 1000) return;
     }
     if (Date.now() > end) throw new Error(`${install} did not answer /health with ${version}`);
     await sleep(200);
   }
+}
+
+/** skiff's profile's `lifecycle.readiness.stableSeconds` (the stability window apply waits). */
+function skiffStableSeconds(root: string): number {
+  const text = readFileSync(join(root, 'profiles/skiff/profile.yaml'), 'utf8');
+  return Number(/stableSeconds:\s*([\d.]+)/.exec(text)?.[1] ?? 3);
 }
 
 function readJournal(install: string, runId: string): JournalRecord[] {
@@ -256,6 +282,9 @@ function at(records: JournalRecord[], step: string, state: string): number {
 
 const span = (records: JournalRecord[], a: [string, string], b: [string, string]) =>
   round((at(records, b[0], b[1]) - at(records, a[0], a[1])) / 1000);
+
+/** `${name}`: a variable of the profile's lifecycle section (src/lifecycle/schema.ts), literally. */
+const lifecycleVar = (name: string) => `\${${name}}`;
 
 /** Sum of the sizes in a skiff release manifest. */
 function manifestTotals(dir: string): { files: number; bytes: number } {
@@ -288,7 +317,7 @@ export async function benchApply(opts: ApplyBenchOptions): Promise<ApplyFigures>
     };
     const cliPath = snapshotDist(opts.root, dir);
     const cli = (args: string[], env: Record<string, string> = {}) => {
-      const { UPLIFT_TEST_CRASH_AT: _c, UPLIFT_TEST_PROBE: _p, ...base } = process.env;
+      const { UPLIFT_TEST_CRASH_AT: _c, UPLIFT_TEST_NOW: _n, ...base } = process.env;
       return run(process.execPath, [cliPath, ...args], { ...base, NO_COLOR: '1', ...env });
     };
     const must = async (args: string[], env: Record<string, string> = {}) => {
@@ -430,10 +459,33 @@ export async function benchApply(opts: ApplyBenchOptions): Promise<ApplyFigures>
     const rb = JSON.parse(rolledBack.stdout) as { version: string; method: string };
     if (rb.version !== from) throw new Error(`rollback returned ${rb.version}, not ${from}`);
 
-    // 3. apply again with a failing probe: the automatic rollback.
+    // 3. apply again with a failing readiness probe (the profile's lifecycle): the automatic rollback.
     log('  uplift apply with a failing probe …');
+    // The probe fails for the new version only; the old one gets skiff's real health probe.
+    const failingProfile = await skiffProfileWith(join(dir, 'profile-probe-fails'), {
+      probes: [
+        {
+          name: 'health',
+          command: {
+            argv: [
+              lifecycleVar('node'),
+              '--input-type=module',
+              '-e',
+              'const [h, i, v, bad] = process.argv.slice(1); if (v === bad) process.exit(1); process.argv = [process.argv[0], h, i, v]; await import(h);',
+              `${lifecycleVar('profile')}/scripts/health.mjs`,
+              lifecycleVar('install'),
+              lifecycleVar('version'),
+              to,
+            ],
+            timeoutSeconds: 10,
+          },
+        },
+      ],
+      timeoutSeconds: 5,
+      stableSeconds: 1,
+    });
     sh('sync', []);
-    const failed = await cli(applyArgs, { UPLIFT_TEST_PROBE: 'fail' });
+    const failed = await cli([...applyArgs, '--profile', failingProfile]);
     if (failed.code !== 1)
       throw new Error(
         `apply with a failing probe exited ${failed.code}: ${failed.stderr.slice(0, 2000)}`,
@@ -450,6 +502,7 @@ export async function benchApply(opts: ApplyBenchOptions): Promise<ApplyFigures>
     running.splice(running.indexOf(applyInstall), 1);
 
     // 4. The naive in-place method on the identical copy: stop, tar -xf over the tree, start, probe.
+    const stableSeconds = skiffStableSeconds(opts.root);
     const naive = async (withSync: boolean) => {
       const t0 = performance.now();
       await script(naiveInstall, 'stop_all');
@@ -460,7 +513,7 @@ export async function benchApply(opts: ApplyBenchOptions): Promise<ApplyFigures>
       const t3 = performance.now();
       await script(naiveInstall, 'start_all');
       const t4 = performance.now();
-      await probe(naiveInstall, to);
+      await probe(naiveInstall, to, stableSeconds);
       const t5 = performance.now();
       const s = (a: number, b: number) => round((b - a) / 1000);
       return {
@@ -590,7 +643,7 @@ export function formatApply(a: ApplyFigures, goals: { downtimeRatio: number }): 
   const lines = [
     `\nApply — skiff ${a.from} → ${a.to} (${a.platform}) carrying a generated vendor tree of ${a.tree.files} files, ${mib(a.tree.bytes)} MiB; the new release changes ${a.next.changed} (${Math.round((a.next.changed / a.tree.files) * 100)} %, ${mib(a.next.changedBytes)} MiB), adds ${a.next.added}, deletes ${a.next.deleted}`,
     `  new release tree          ${a.newTree.files} files, ${mib(a.newTree.bytes)} MiB; delta pack ${mib(a.packBytes)} MiB; setup ${a.setupSeconds} s`,
-    `  downtime (stop → probe passed)`,
+    `  downtime (stop → probe passed and stable)`,
     `    uplift apply            ${d.applySeconds} s  (${steps(d.applySteps)}; apply's own figure after the stop ${d.applyReportedSeconds} s)`,
     `    naive in place          ${d.naiveSeconds} s  (${steps(d.naiveSteps)})`,
     `    naive + sync -f         ${d.naiveSyncSeconds} s  (${steps(d.naiveSyncSteps)})`,

@@ -10,6 +10,9 @@
  * sha256sum; delta sizes; peak RSS on a large pack), `--only apply` the apply section (downtime of
  * `uplift apply` against a naive in-place upgrade, rollback times, staging against tar and unzip,
  * on a skiff installation carrying a generated tree; `--apply-mib N`, `--apply-files N` shrink it);
+ * `--only downtime` the downtime a client sees (a GET every 50 ms on the readiness URL while a real
+ * `uplift apply` runs, against uplift's own figure and a naive stop / cp -a / start, for skiff and
+ * Verdaccio, medians of 3 runs; `--downtime-repeats N`, `--downtime-product skiff|verdaccio`);
  * `--backup-mib N`, `--backup-files N`,
  * `--pack-mib N` and `--pack-files N` shrink the generated trees for a quick look. With `--only`,
  * the sections that did not run keep their figures from the previous bench/results/latest.json.
@@ -19,6 +22,7 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { benchApply, formatApply } from './apply.ts';
 import { type BackupFigures, benchBackup, type Comparison } from './backup.ts';
+import { benchDowntime, formatDowntime } from './downtime.ts';
 import { benchPacks, formatPacks } from './packs.ts';
 import { benchPlanner, type PlannerFigures } from './planner.ts';
 import { benchProcessStart, type ProcessFigures } from './process-start.ts';
@@ -31,6 +35,8 @@ const goals = {
   packVerifyRatio: 1,
   packVerifyRssMB: 200,
   applyDowntimeRatio: 0.1,
+  /** uplift's reported downtime ÷ the client-seen one, every run: uplift never under-reports. */
+  downtimeReportedOverClient: 1,
 } as const;
 
 function flag(name: string): string | undefined {
@@ -76,14 +82,15 @@ async function section<T>(
 const log = (s: string) => console.error(s);
 
 const only = flag('--only');
-if (only !== undefined && !['planner', 'backup', 'packs', 'apply'].includes(only)) {
-  console.error(`--only takes planner, backup, packs or apply, not ${only}`);
+if (only !== undefined && !['planner', 'backup', 'packs', 'apply', 'downtime'].includes(only)) {
+  console.error(`--only takes planner, backup, packs, apply or downtime, not ${only}`);
   process.exit(2);
 }
 const runPlanner = only === undefined || only === 'planner';
 const runBackup = only === undefined || only === 'backup';
 const runPacks = only === undefined || only === 'packs';
 const runApply = only === undefined || only === 'apply';
+const runDowntime = only === undefined || only === 'downtime';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -209,6 +216,21 @@ const apply = await section('Apply', runApply, async () => {
   return figures;
 });
 
+const downtime = await section('Downtime', runDowntime, async () => {
+  const repeats = flag('--downtime-repeats');
+  const product = flag('--downtime-product');
+  if (product !== undefined && product !== 'skiff' && product !== 'verdaccio')
+    throw new Error(`--downtime-product takes skiff or verdaccio, not ${product}`);
+  const figures = await benchDowntime({
+    root,
+    log,
+    ...(repeats === undefined ? {} : { repeats: Number(repeats) }),
+    ...(product === undefined ? {} : { products: [product] }),
+  });
+  console.log(formatDowntime(figures));
+  return figures;
+});
+
 /** With --only, the sections that did not run keep the figures of the previous run. */
 const latest = new URL('results/latest.json', import.meta.url);
 const previous = (
@@ -243,6 +265,8 @@ const result = {
   packsError: kept(runPacks, 'packsError', packs.error),
   apply: kept(runApply, 'apply', apply.figures),
   applyError: kept(runApply, 'applyError', apply.error),
+  downtime: kept(runDowntime, 'downtime', downtime.figures),
+  downtimeError: kept(runDowntime, 'downtimeError', downtime.error),
   goalsMet: {
     planP95: goalMet(
       { ran: runPlanner, figures: planner },
@@ -267,6 +291,11 @@ const result = {
       apply,
       'applyDowntimeRatio',
       (a) => a.downtime.ratio <= goals.applyDowntimeRatio,
+    ),
+    downtimeNotUnderReported: goalMet(downtime, 'downtimeNotUnderReported', (d) =>
+      [d.skiff, d.verdaccio].every(
+        (p) => p === null || p.ratios.reportedOverClientMin >= goals.downtimeReportedOverClient,
+      ),
     ),
   },
 };
