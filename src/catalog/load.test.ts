@@ -23,7 +23,7 @@ const header = dedent`
   catalog: 1
   product: demo
   title: Demo
-  versionScheme: securetransport
+  versionScheme: dotted-patch
   releases:
     - { version: 5.3.0 GA, kind: ga }
     - { version: 5.3.0 Patch 1, kind: patch }
@@ -261,7 +261,7 @@ describe('parseCatalog refuses', () => {
         catalog: 1
         product: demo
         title: Demo
-        versionScheme: securetransport
+        versionScheme: dotted-patch
         releases:
           - { version: 5.4 GA }
         upgrade: {}
@@ -297,7 +297,7 @@ describe('parseCatalog refuses', () => {
       catalog: 1
       product: demo
       title: Demo
-      versionScheme: securetransport
+      versionScheme: dotted-patch
       releases:
         - { version: 5.3.0 GA, kind: ga }
         - { version: 5.4 GA, kind: ga }
@@ -330,7 +330,7 @@ describe('parseCatalog refuses', () => {
       catalog: 2
       product: demo
       title: Demo
-      versionScheme: securetransport
+      versionScheme: dotted-patch
       releases:
         - { version: 5.4 GA, kind: gold, colour: red }
       upgrade: {}
@@ -378,7 +378,7 @@ describe('parseCatalog accepts', () => {
     catalog: 1
     product: demo
     title: Demo
-    versionScheme: securetransport
+    versionScheme: dotted-patch
     releases:
       - { version: 5.4 GA, kind: ga }
       - { version: 5.3.0 Patch 2, kind: patch }
@@ -412,7 +412,7 @@ describe('parseCatalog accepts', () => {
     const c = await load(valid);
 
     expect(c.file).toBe(file);
-    expect(c.scheme.id).toBe('securetransport');
+    expect(c.scheme.id).toBe('dotted-patch');
     expect(c.catalog.product).toBe('demo');
     expect(c.versions).toEqual([
       '5.2.1 GA',

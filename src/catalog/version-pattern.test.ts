@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { getScheme } from '../versioning/index.ts';
 import { compilePattern, type VersionPattern } from './version-pattern.ts';
 
-const scheme = getScheme('securetransport');
+const scheme = getScheme('dotted-patch');
 
 const versions = [
   '5.2.1 SP8',

@@ -7,7 +7,7 @@ const text = dedent`
   catalog: 1
   product: demo
   title: Demo
-  versionScheme: securetransport
+  versionScheme: dotted-patch
   releases:
     - version: 5.3.0 GA
       kind: ga

@@ -1,4 +1,4 @@
-import * as securetransport from './securetransport/index.ts';
+import * as dottedPatch from './dotted-patch/index.ts';
 import * as semver from './semver/index.ts';
 import type { VersionScheme } from './types.ts';
 
@@ -10,4 +10,4 @@ import type { VersionScheme } from './types.ts';
 export const schemes = new Map<string, VersionScheme>();
 
 schemes.set(semver.id, semver.api);
-schemes.set(securetransport.id, securetransport.api);
+schemes.set(dottedPatch.id, dottedPatch.api);

@@ -17,7 +17,7 @@ export type { LevelKind, ParsedVersion, VersionScheme } from './types.ts';
 const regexSchemes = new Map<string, VersionScheme>();
 
 /**
- * The scheme with this id: a built-in (`semver`, `securetransport`) or a `regex:<pattern>` a
+ * The scheme with this id: a built-in (`semver`, `dotted-patch`) or a `regex:<pattern>` a
  * profile declares. Throws UPLIFT_VERSION_SCHEME_UNKNOWN for anything else or a broken pattern.
  */
 export function getScheme(id: string): VersionScheme {

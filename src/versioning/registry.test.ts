@@ -47,7 +47,7 @@ const samples: Record<string, readonly string[]> = {
     '3.0.0-beta.2',
     '0.9.0',
   ],
-  securetransport: [
+  'dotted-patch': [
     '5.3.0 Patch 14',
     '5.4',
     '5.2.1 SP9',
@@ -165,7 +165,7 @@ describe('versioning registry', () => {
 
   it('lists the known ids in the hint for an unknown id', () => {
     expect(() => getScheme('dotted')).toThrow(
-      expect.objectContaining({ hint: expect.stringContaining('securetransport') }),
+      expect.objectContaining({ hint: expect.stringContaining('dotted-patch') }),
     );
   });
 
@@ -175,7 +175,7 @@ describe('versioning registry', () => {
 });
 
 describe('versioning helpers', () => {
-  const st = getScheme('securetransport');
+  const st = getScheme('dotted-patch');
   const catalog = [
     '5.2.1 SP9',
     '5.3.0 GA',

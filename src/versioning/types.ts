@@ -4,10 +4,10 @@
  * "the latest patch of 5.3.0" or "5.4 GA" without knowing how a vendor spells its versions.
  *
  * Cross-product examples (scheme → input → meaning):
- * - `semver`          `2.4.1`            release 2.4, level 1
- * - `securetransport` `5.3.0 Patch 14`   release 5.3.0, level 14 (a patch)
- * - `securetransport` `5.2.1 SP9`        release 5.2.1, level 9 (a service pack)
- * - `securetransport` `5.5-20240829`     release 5.5, level 20240829 (a dated update)
+ * - `semver`        `2.4.1`            release 2.4, level 1
+ * - `dotted-patch`  `5.3.0 Patch 14`   release 5.3.0, level 14 (a patch)
+ * - `dotted-patch`  `5.2.1 SP9`        release 5.2.1, level 9 (a service pack)
+ * - `dotted-patch`  `5.5-20240829`     release 5.5, level 20240829 (a dated update)
  * - `regex:^(?<major>\d+)\.(?<minor>\d+)r(?<level>\d+)$`  `7.1r3`  release 7.1, level 3
  */
 export interface ParsedVersion {
@@ -27,7 +27,7 @@ export interface ParsedVersion {
 export type LevelKind = 'ga' | 'ra' | 'patch' | 'service-pack' | 'dated-update' | 'other';
 
 export interface VersionScheme {
-  /** Registry id (`semver`, `securetransport`) or the full `regex:<pattern>` a profile declared. */
+  /** Registry id (`semver`, `dotted-patch`) or the full `regex:<pattern>` a profile declared. */
   readonly id: string;
   /** One line shown by `uplift catalog validate` and in docs. */
   readonly description: string;

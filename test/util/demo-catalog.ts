@@ -5,11 +5,11 @@ const head = dedent`
   catalog: 1
   product: demo
   title: Demo
-  versionScheme: securetransport
+  versionScheme: dotted-patch
 `;
 
 /**
- * A catalog of the product `demo` (securetransport versions), parsed as `demo.yaml`, from its
+ * A catalog of the product `demo` (dotted-patch versions), parsed as `demo.yaml`, from its
  * top-level sections (releases, upgrade, durations, …) in order, each written unindented.
  */
 export async function demoCatalog(...sections: string[]): Promise<LoadedCatalog> {

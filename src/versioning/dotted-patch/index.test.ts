@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { api } from './index.ts';
 
-describe('versioning/securetransport', () => {
+describe('versioning/dotted-patch', () => {
   it.each`
     version                   | release         | level       | levelKind
     ${'5.2.1 SP9'}            | ${[5, 2, 1]}    | ${9}        | ${'service-pack'}
@@ -118,7 +118,7 @@ describe('versioning/securetransport', () => {
 
     expect(error).toMatchObject({ code: 'UPLIFT_VERSION_INVALID', hint: expect.any(String) });
     expect((error as Error).message).toContain('5.3.0 Patch');
-    expect((error as Error).message).toContain('securetransport');
+    expect((error as Error).message).toContain('dotted-patch');
   });
 
   it('returns a parse result the caller may change without affecting later parses', () => {

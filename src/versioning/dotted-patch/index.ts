@@ -1,7 +1,7 @@
 import { createScheme } from '../generic.ts';
 import type { LevelKind, VersionScheme } from '../types.ts';
 
-export const id = 'securetransport';
+export const id = 'dotted-patch';
 
 const release = String.raw`(?<release>\d+(?:\.\d+){1,3})`;
 const base = String.raw`\s*(?<base>ga|ra)`;
@@ -19,13 +19,13 @@ const keywordKinds: Record<string, LevelKind> = {
 };
 
 /**
- * The vendor's "release + level" spelling: `5.3.0 GA`, `5.3.0 Patch 14`, `5.2.1 SP9`, `5.4 FP3`,
+ * Dotted releases with a level: GA, RA, Patch N, SP N, FP N or a dated update: `5.3.0 GA`, `5.3.0 Patch 14`, `5.2.1 SP9`, `5.4 FP3`,
  * `5.3.5 RA`, `5.5-20240829`. A release has one base, so `5.3.5 RA` equals `5.3.5`.
  */
 export const api: VersionScheme = createScheme({
   id,
   description:
-    'SecureTransport versions (5.3.0 GA, 5.3.0 Patch 14, 5.2.1 SP9, 5.3.5 RA, 5.5-20240829).',
+    'Dotted releases with a GA, RA, Patch N, SP N or FP N level or a dated update (5.3.0 GA, 5.3.0 Patch 14, 5.2.1 SP9, 5.3.5 RA, 5.5-20240829).',
   hint: 'Write a release and an optional level, such as 5.4, 5.3.0 GA, 5.3.0 Patch 14, 5.2.1 SP9 or 5.5-20240829.',
   parse(version) {
     const groups = pattern.exec(version)?.groups;
