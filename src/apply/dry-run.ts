@@ -64,7 +64,11 @@ export async function dryRun(o: ApplyOptions): Promise<DryRunResult> {
         versionScheme: o.profile.catalog.scheme.id,
         stageInto: packDir,
       });
-      const oldVendor = await readVendorManifest(current, o.vendorManifestPath);
+      const oldVendor = await readVendorManifest(
+        current,
+        o.vendorManifestPath,
+        current === o.install ? o.baseTree : undefined,
+      );
       const own = join(p.vendor, versionSlug(oldVendor.version), 'tree');
       const pristine = (await exists(own))
         ? own

@@ -40,19 +40,40 @@ export async function checkSameFilesystem(install: string): Promise<void> {
     );
 }
 
-export async function readVendorManifest(install: string, rel: string): Promise<VendorManifest> {
+/**
+ * The installed version's vendor manifest: the installation's own (the profile's
+ * `detection.vendorManifest`), else, for an installation made without one (an `npm install`, an
+ * unpacked archive), the manifest of the release tree given as `--base-tree`. The first apply
+ * writes it into the installation, so the next needs no `--base-tree`.
+ */
+export async function readVendorManifest(
+  install: string,
+  rel: string,
+  baseTree?: string,
+): Promise<VendorManifest> {
   const file = join(install, rel);
+  let own: string | undefined;
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as VendorManifest;
+    own = await readFile(file, 'utf8');
   } catch (err) {
-    throw new UpliftError(
-      'UPLIFT_APPLY_STAGE_FAILED',
-      `cannot read the vendor manifest ${file}: ${(err as Error).message}`,
-      {
-        hint: 'The installation must keep the manifest of its vendor files (the profile names it); reinstall or restore it.',
-        location: { file },
-        unchanged: true,
-      },
-    );
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !baseTree) throw unreadable(file, err);
   }
+  const from = own === undefined ? join(baseTree as string, 'manifest.json') : file;
+  try {
+    return JSON.parse(own ?? (await readFile(from, 'utf8'))) as VendorManifest;
+  } catch (err) {
+    throw unreadable(from, err);
+  }
+}
+
+function unreadable(file: string, err: unknown): UpliftError {
+  return new UpliftError(
+    'UPLIFT_APPLY_STAGE_FAILED',
+    `cannot read the vendor manifest ${file}: ${(err as Error).message}`,
+    {
+      hint: 'The installation must keep the manifest of its vendor files (the profile names it), or give the release tree it was installed from with --base-tree.',
+      location: { file },
+      unchanged: true,
+    },
+  );
 }

@@ -124,10 +124,14 @@ describe.skipIf(!canMount() && process.env.CI !== 'true')('apply on a full disk'
         const st = await fx.skiff.getInstallationStatus(install);
         expect(st).toMatchObject({ version: from, healthy: true });
         // What is left beside the installation: the history and the run's journal, which say
-        // which step failed and why; no staging, no partial backup, no lock.
+        // which step failed and why, and the profile the run used; no staging, no partial
+        // backup, no lock.
         const left = await listFiles(state);
         expect(
-          left.filter((f) => f !== 'history.jsonl' && !/^runs\/[^/]+\.journal$/.test(f)),
+          left.filter(
+            (f) =>
+              f !== 'history.jsonl' && f !== 'profile.json' && !/^runs\/[^/]+\.journal$/.test(f),
+          ),
         ).toEqual([]);
         const history = (await readFile(join(state, 'history.jsonl'), 'utf8')).trim().split('\n');
         expect(history).toHaveLength(1);

@@ -99,8 +99,13 @@ describe('uplift apply with the lifecycle a profile declares', () => {
     expect(pack.code, pack.stderr).toBe(0);
     const install = join(dir, 'install');
     await cp(join(root, 'rel/1.0.0/tree'), install, { recursive: true });
-    await mkdir(join(install, '.tiny'));
-    await cp(join(root, 'rel/1.0.0/manifest.json'), join(install, '.tiny/manifest.json'));
+    // An installation made without uplift (an unpacked archive) has no vendor manifest: the
+    // release tree it came from says which files are the vendor's (--base-tree).
+    const fromArchive = mode === 'ok';
+    if (!fromArchive) {
+      await mkdir(join(install, '.tiny'));
+      await cp(join(root, 'rel/1.0.0/manifest.json'), join(install, '.tiny/manifest.json'));
+    }
     const port = await freePort();
     // The customer's own edits: the port, and data the service keeps.
     await writeFile(join(install, 'config/port'), `${port}\n`);
@@ -120,6 +125,7 @@ describe('uplift apply with the lifecycle a profile declares', () => {
       packs,
       '--trust',
       join(root, 'keys/release.pub'),
+      ...(fromArchive ? ['--base-tree', join(root, 'rel/1.0.0')] : []),
       '--yes',
       '--json',
     ];
@@ -139,6 +145,10 @@ describe('uplift apply with the lifecycle a profile declares', () => {
     expect(await health(port)).toBe('2.0.0');
     expect(await readFile(join(install, 'config/port'), 'utf8')).toBe(`${port}\n`);
     expect(await readFile(join(install, 'data/customer.txt'), 'utf8')).toBe('kept\n');
+    // The first apply leaves the new version's manifest: the next needs no --base-tree.
+    expect(JSON.parse(await readFile(join(install, '.tiny/manifest.json'), 'utf8'))).toMatchObject({
+      version: '2.0.0',
+    });
 
     const rb = uplift(['rollback', '--install', install, '--json']);
 

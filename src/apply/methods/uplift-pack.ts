@@ -139,7 +139,7 @@ export async function runHop(ctx: HopContext): Promise<void> {
     () => ({ counts: staged?.counts, merges: staged?.merges.length }),
     async () => {
       try {
-        const oldVendor = await readVendorManifest(o.install, o.vendorManifestPath);
+        const oldVendor = await readVendorManifest(o.install, o.vendorManifestPath, o.baseTree);
         const pristine = await pristineFor(p, oldVendor.version, o.baseTree);
         staged = await stageTree({
           install: o.install,
