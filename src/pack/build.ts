@@ -9,12 +9,7 @@ import { type PrivateKey, signBytes } from '../signing/index.ts';
 import { drained } from '../util/index.ts';
 import { encodeHeader, maxManifestBytes } from './format.ts';
 import { loadMigrations, noMigrations } from './migrations.ts';
-import {
-  readReleaseTree,
-  type TreeDirectory,
-  type TreeFile,
-  type TreeLink,
-} from './release-tree.ts';
+import { readReleaseTree, type TreeFile } from './release-tree.ts';
 import {
   type PackDirectory,
   type PackFile,
@@ -148,8 +143,13 @@ export async function buildPack(o: BuildOptions): Promise<BuildResult> {
   const migrations = o.migrations ? await loadMigrations(o.migrations) : noMigrations;
 
   const files = diffTrees(a.files, b.files, o.delta === true);
-  const symlinks = diffLinks(a.symlinks, b.symlinks, o.delta === true);
-  const directories = diffDirectories(a.directories, b.directories, o.delta === true);
+  const symlinks: PackSymlink[] = diffEntries(a.symlinks, b.symlinks, o.delta === true, 'target');
+  const directories: PackDirectory[] = diffEntries(
+    a.directories,
+    b.directories,
+    o.delta === true,
+    'mode',
+  );
   const changed = files.filter((f) => f.action !== 'delete') as (PackFile & TreeFile)[];
   const entries: PayloadEntry[] = [
     ...migrations.scripts.map((s) => ({ ...s.entry, source: s.source })),
@@ -279,37 +279,26 @@ function diffTrees(
   return files;
 }
 
-/** Symbolic links: every link of the to tree (full) or each new or retargeted one (delta). */
-function diffLinks(
-  a: ReadonlyMap<string, TreeLink>,
-  b: ReadonlyMap<string, TreeLink>,
-  delta: boolean,
-): PackSymlink[] {
-  const out: PackSymlink[] = [];
-  for (const path of [...new Set([...a.keys(), ...b.keys()])].sort()) {
-    const was = a.get(path);
-    const now = b.get(path);
-    if (now) {
-      if (delta && was?.target === now.target) continue;
-      out.push({ path, action: was ? 'replace' : 'add', target: now.target });
-    } else out.push({ path, action: 'delete' });
-  }
-  return out;
-}
+/** One kept link or directory of {@link diffEntries}: its path, action and the one field it carries. */
+type KeptEntry<T, K extends keyof T> = { path: string; action: 'add' | 'replace' } & Pick<T, K>;
 
-/** Empty directories, as {@link diffLinks} does links. */
-function diffDirectories(
-  a: ReadonlyMap<string, TreeDirectory>,
-  b: ReadonlyMap<string, TreeDirectory>,
+/**
+ * Symbolic links (`target`) or empty directories (`mode`): every entry of the to tree (full) or
+ * each new one or one whose field changed (delta), and a `delete` for each entry the to tree lacks.
+ */
+function diffEntries<T, K extends keyof T>(
+  a: ReadonlyMap<string, T>,
+  b: ReadonlyMap<string, T>,
   delta: boolean,
-): PackDirectory[] {
-  const out: PackDirectory[] = [];
+  field: K,
+): (KeptEntry<T, K> | { path: string; action: 'delete' })[] {
+  const out: (KeptEntry<T, K> | { path: string; action: 'delete' })[] = [];
   for (const path of [...new Set([...a.keys(), ...b.keys()])].sort()) {
     const was = a.get(path);
     const now = b.get(path);
     if (now) {
-      if (delta && was?.mode === now.mode) continue;
-      out.push({ path, action: was ? 'replace' : 'add', mode: now.mode });
+      if (delta && was?.[field] === now[field]) continue;
+      out.push({ path, action: was ? 'replace' : 'add', [field]: now[field] } as KeptEntry<T, K>);
     } else out.push({ path, action: 'delete' });
   }
   return out;
