@@ -95,6 +95,9 @@ export async function runApply(o: ApplyOptions): Promise<ApplyResult> {
     startedAt,
     endedAt: new Date().toISOString(),
     profile: { name: o.profile.manifest.name, dir: o.profile.dir },
+    ...(o.acceptRisk !== undefined
+      ? { acceptedRisk: { verdict: o.plan.verdict, reason: o.acceptRisk } }
+      : {}),
     hops: reports.map((r) => ({
       hop: r.hop,
       from: r.from,

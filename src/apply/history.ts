@@ -34,6 +34,8 @@ export interface HistoryEntry {
   undid?: { runId: string; hop: number };
   /** True when `uplift resume` ended the run after a crash. */
   resumed?: boolean;
+  /** The operator's reason for going ahead with a `not-recommended` plan (`--accept-risk`). */
+  acceptedRisk?: { verdict: string; reason: string };
   /** The profile the run used: resume and rollback load it from here, with no flag. */
   profile?: { name: string; dir: string };
   /** What the run left the service as, measured after it: a rollback says whether it runs again. */

@@ -63,7 +63,8 @@ describe('uplift apply with the lifecycle a profile declares', () => {
   /** A profile, a 2.0.0 built in `mode`, its signed pack, and a running 1.0.0 installation. */
   async function setUp(mode: TinyMode) {
     const dir = join(root, mode);
-    const profile = await copyTinyProfile(join(dir, 'profile'));
+    const risky = mode === 'ok';
+    const profile = await copyTinyProfile(join(dir, 'profile'), { risky });
     await writeTinyRelease(join(dir, 'src/2.0.0'), '2.0.0', mode);
     const tree = uplift([
       'release-tree',
@@ -126,6 +127,7 @@ describe('uplift apply with the lifecycle a profile declares', () => {
       '--trust',
       join(root, 'keys/release.pub'),
       ...(fromArchive ? ['--base-tree', join(root, 'rel/1.0.0')] : []),
+      ...(risky ? ['--accept-risk', 'cacheMode is lax on every node (checked by hand)'] : []),
       '--yes',
       '--json',
     ];
@@ -145,6 +147,12 @@ describe('uplift apply with the lifecycle a profile declares', () => {
     expect(await health(port)).toBe('2.0.0');
     expect(await readFile(join(install, 'config/port'), 'utf8')).toBe(`${port}\n`);
     expect(await readFile(join(install, 'data/customer.txt'), 'utf8')).toBe('kept\n');
+    // The plan was not-recommended (a fact unknown): the operator's reason is recorded.
+    const history = JSON.parse(uplift(['history', '--install', install, '--json']).stdout);
+    expect(history.runs[0].acceptedRisk).toEqual({
+      verdict: 'not-recommended',
+      reason: 'cacheMode is lax on every node (checked by hand)',
+    });
     // The first apply leaves the new version's manifest: the next needs no --base-tree.
     expect(JSON.parse(await readFile(join(install, '.tiny/manifest.json'), 'utf8'))).toMatchObject({
       version: '2.0.0',

@@ -79,11 +79,31 @@ export async function writeTinyRelease(
   );
 }
 
-/** Copies the fixture profile into `dir` (an outside folder) with this machine's platform. */
-export async function copyTinyProfile(dir: string): Promise<string> {
+/**
+ * Copies the fixture profile into `dir` (an outside folder) with this machine's platform.
+ * `risky`: 2.0.0 gets an incompatibility over a fact detection does not give, so the plan's
+ * verdict is `not-recommended` and apply needs `--accept-risk`.
+ */
+export async function copyTinyProfile(
+  dir: string,
+  opts: { risky?: boolean } = {},
+): Promise<string> {
   await cp(join(repoRoot, 'test/fixtures/tiny-product/profile'), dir, { recursive: true });
   const catalog = join(dir, 'catalog.yaml');
-  await writeFile(catalog, (await readFile(catalog, 'utf8')).replaceAll('PLATFORM', platformId()));
+  let text = (await readFile(catalog, 'utf8')).replaceAll('PLATFORM', platformId());
+  if (opts.risky)
+    text = text.replace(
+      'durations:',
+      `incompatibilities:
+  - id: strict-cache
+    title: 2.0.0 refuses a strict cache mode
+    introducedIn: 2.0.0
+    when: { fact: settings.cacheMode, equals: strict }
+    severity: action
+    action: Set cacheMode to lax before the upgrade.
+durations:`,
+    );
+  await writeFile(catalog, text);
   return dir;
 }
 
