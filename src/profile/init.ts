@@ -159,12 +159,13 @@ export function profileSkeleton(o: {
     '',
     '# What an upgrade does with each part of the installation.',
     'paths:',
-    '  # Customer data: carried across untouched.',
-    `  data: [${g.data.map((d) => q(d)).join(', ')}]`,
+    '  # Customer data: carried across untouched (hard-linked: only for files the product replaces',
+    '  # by writing a new file and renaming it; list the others under config or leave them out).',
+    `  data: [${g.data.map((d) => q(`${d}/**`)).join(', ')}]`,
     '  # Configuration the customer edits: merged three ways with the new version.',
     `  config: [${g.config.map((c) => q(c.file)).join(', ')}]`,
     '  # Produced at run time: not carried, not backed up.',
-    `  generated: [${g.generated.map((d) => q(d)).join(', ')}]`,
+    `  generated: [${g.generated.map((d) => q(`${d}/**`)).join(', ')}]`,
     '',
   );
   return lines.join('\n');

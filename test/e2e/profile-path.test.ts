@@ -112,7 +112,7 @@ describe('uplift profile init', () => {
     expect(p.manifest).toMatchObject({
       name: 'thing',
       detection: { version: { file: 'VERSION' } },
-      paths: { data: ['storage'], config: ['.env', 'config/app.yaml', 'config/cache.ini'] },
+      paths: { data: ['storage/**'], config: ['.env', 'config/app.yaml', 'config/cache.ini'] },
     });
     expect(p.manifest.lifecycle?.services).toHaveLength(1);
     expect(p.manifest.lifecycle?.readiness.probes).toHaveLength(1);
