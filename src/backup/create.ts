@@ -281,7 +281,7 @@ async function writeBackup(o: WriteOptions): Promise<Omit<BackupResult, 'seconds
     how: o.online
       ? `the service was running (pid ${o.runningPids.join(', ')}): SQLite databases were copied with SQLite's online backup API, other files were read as they were`
       : o.stopped
-        ? 'uplift stopped the service (bin/stop_all) for the backup'
+        ? "uplift stopped the service (the profile's lifecycle) for the backup"
         : 'nothing was running',
     runningPids: o.runningPids,
     stoppedByUplift: o.stopped,

@@ -35,7 +35,7 @@ export interface Consistency {
   mode: 'offline' | 'online';
   /** One sentence for people. */
   how: string;
-  /** Processes from `var/run/*.pid` that were alive when the backup started. */
+  /** The profile's service processes that were alive when the backup started. */
   runningPids: number[];
   /** True when uplift stopped the service for this backup (`--stop`). */
   stoppedByUplift: boolean;

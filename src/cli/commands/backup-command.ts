@@ -11,7 +11,10 @@ export function register(program: Command, { emit, io }: CommandContext): void {
     .option('--install <dir>', 'installation directory to back up')
     .option('--profile <name|dir>', profileHelp.install)
     .option('--out <file>', 'backup file (default: <install>/../<name>-backup-<timestamp>.tar.gz)')
-    .option('--stop', 'stop a running service for an offline backup (bin/stop_all), start it after')
+    .option(
+      '--stop',
+      "stop a running service for an offline backup (the profile's lifecycle), start it after",
+    )
     .option('--keep-stopped', 'with --stop: leave the service stopped afterwards')
     .option('--level <1-9>', 'gzip level (default 1: see docs/backup.md)')
     .option('--verify <file>', 're-read a backup and check every entry against its manifest')
