@@ -1,4 +1,4 @@
-import type { Command } from '@commander-js/extra-typings';
+import type { Command, OptionValues } from '@commander-js/extra-typings';
 import type { CliIo, CommandResult } from './types.ts';
 
 // The wiring every `commands/*-command.ts` shares. A registration declares one command (or one
@@ -24,6 +24,23 @@ export type Register = (program: Command, ctx: CommandContext) => void;
 
 /** Commander's accumulator for a repeatable option. */
 export const collect = (value: string, previous: string[]) => [...previous, value];
+
+/**
+ * `--facts <file>` and the repeatable `--fact <path=value>` of the commands that read an
+ * installation's facts before changing it (apply, check): what uplift cannot read itself.
+ */
+export function factOptions<A extends unknown[], O extends OptionValues, G extends OptionValues>(
+  command: Command<A, O, G>,
+) {
+  return command
+    .option('--facts <file>', 'facts uplift cannot read itself (a database version), YAML or JSON')
+    .option(
+      '--fact <path=value>',
+      'set one fact, e.g. --fact database.version=14 (repeatable)',
+      collect,
+      [] as string[],
+    );
+}
 
 /** Progress goes to standard error, shown by default only on a terminal. */
 export function progressIo(io: CliIo) {

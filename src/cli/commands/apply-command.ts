@@ -1,9 +1,9 @@
 import type { Command } from '@commander-js/extra-typings';
-import { type CommandContext, collect, profileHelp } from '../register.ts';
+import { type CommandContext, factOptions, profileHelp } from '../register.ts';
 
 /** Registers `uplift apply`; the handler is imported when the command runs. */
 export function register(program: Command, { emit, io }: CommandContext): void {
-  program
+  const command = program
     .command('apply')
     .description(
       'Upgrade an installation along its plan: verify, stage (service running), back up, stop, switch, migrate, start, probe, smoke-test, commit; roll back on any failure.',
@@ -14,14 +14,8 @@ export function register(program: Command, { emit, io }: CommandContext): void {
     .option(
       '--plan <file>',
       'a saved plan (uplift plan --format json); refused if it no longer matches',
-    )
-    .option('--facts <file>', 'facts uplift cannot read itself (a database version), YAML or JSON')
-    .option(
-      '--fact <path=value>',
-      'set one fact, e.g. --fact database.version=14 (repeatable)',
-      collect,
-      [] as string[],
-    )
+    );
+  factOptions(command)
     .option(
       '--accept-risk <reason>',
       'go ahead with a not-recommended verdict; the reason is journaled with the run',

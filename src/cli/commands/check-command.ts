@@ -1,9 +1,9 @@
 import { type Command, Option } from '@commander-js/extra-typings';
-import { type CommandContext, collect, profileHelp } from '../register.ts';
+import { type CommandContext, factOptions, profileHelp } from '../register.ts';
 
 /** Registers `uplift check`; the handler is imported when the command runs. */
 export function register(program: Command, { emit }: CommandContext): void {
-  program
+  const command = program
     .command('check')
     .description(
       'Run the pre-upgrade checks on an installation: each passes, warns or fails with what to do.',
@@ -14,14 +14,8 @@ export function register(program: Command, { emit }: CommandContext): void {
     .option(
       '--vendor-manifest <file>',
       'vendor manifest of the installed version, to find changed files',
-    )
-    .option('--facts <file>', 'facts uplift cannot read itself (a database version), YAML or JSON')
-    .option(
-      '--fact <path=value>',
-      'set one fact, e.g. --fact database.version=14 (repeatable)',
-      collect,
-      [] as string[],
-    )
+    );
+  factOptions(command)
     .option('--only <ids>', 'run only these checks, comma-separated (e.g. owner,disk-space)')
     .addOption(
       new Option('--for <step>', 'the step to check for: prepare (staging, backup) or downtime')
