@@ -45,6 +45,11 @@ export async function buildCheckContext(opts: CheckContextOptions): Promise<Chec
       backupNeedsStop: catalog.durations.backupNeedsStop,
       ...(stop && stop.length > 0 ? { stopCommand: stop.join(' && ') } : {}),
       ...(historyFolder ? { historyFolder } : {}),
+      alwaysChanging: [
+        ...(profile.manifest.detection?.ignore ?? []),
+        ...(profile.manifest.paths?.data ?? []),
+        ...(profile.manifest.paths?.generated ?? []),
+      ],
     },
     facts: facts as InstallFacts,
     plan,

@@ -66,6 +66,8 @@ export interface CheckContext {
     stopCommand?: string;
     /** The folder the profile counts `data.historyFiles` in (its detection), relative to the installation. */
     historyFolder?: string;
+    /** Globs of what changes while the product runs: detection.ignore, paths.data, paths.generated. */
+    alwaysChanging?: string[];
   };
   /** The installation's facts; read through the typed fields of `InstallFacts`. */
   facts: InstallFacts;

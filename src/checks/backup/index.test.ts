@@ -2,6 +2,7 @@ import { truncate, utimes, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
+import { serviceOf } from '../../../test/util/backup-tree.ts';
 import {
   cleanUp,
   makeSecureTransportInstall,
@@ -9,7 +10,6 @@ import {
   put,
   startServer,
 } from '../../../test/util/install-tree.ts';
-import { serviceOf } from '../../../test/util/backup-tree.ts';
 import { createBackup } from '../../backup/index.ts';
 import { buildCheckContext } from '../index.ts';
 import { api } from './index.ts';

@@ -9,11 +9,11 @@ import type { Check, CheckContext, CheckResult } from '../types.ts';
 export const id = 'backup';
 
 /**
- * Folders whose files change all the time while the product runs (logs, the database, uploads)
- * and uplift's own state. A backup is current when it is newer than the last change of the rest:
- * the version, the code and the configuration, which is what an upgrade replaces.
+ * What changes all the time while the product runs (logs, the database, uploads: the profile's
+ * `detection.ignore`, `paths.data` and `paths.generated`) does not count. A backup is current
+ * when it is newer than the last change of the rest: the version, the code and the
+ * configuration, which is what an upgrade replaces.
  */
-const alwaysChanging = ['var', 'data', '.uplift'];
 
 /** What reading a backup's header says of it. */
 type Readout =
@@ -55,7 +55,7 @@ async function run(ctx: CheckContext): Promise<CheckResult> {
   }
   const info = readout.kind === 'uplift' ? readout.info : undefined;
   const madeAt = info === undefined ? newest.mtime : new Date(info.created);
-  const last = await lastChange(ctx.install);
+  const last = await lastChange(ctx.install, ctx.profile.alwaysChanging ?? []);
   const details = {
     pattern,
     backup: {
@@ -116,9 +116,11 @@ async function readBackup(file: string, size: number): Promise<Readout> {
   }
 }
 
-async function lastChange(install: string): Promise<{ file: string; mtime: Date } | undefined> {
+async function lastChange(
+  install: string,
+  skip: readonly string[],
+): Promise<{ file: string; mtime: Date } | undefined> {
   let last: { file: string; mtime: Date } | undefined;
-  const skip = alwaysChanging.map((folder) => `${folder}/**`);
   // Unreadable folders are passed over: the check reports what it could see.
   for await (const e of walk(install, { skip, onError: () => {} })) {
     if (e.type !== 'file') continue;
