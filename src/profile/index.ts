@@ -15,6 +15,7 @@ export {
   type Profile,
   type ProfileSource,
   profileSearchPath,
+  readProfileManifest,
 } from './load.ts';
 export { findProfileFor } from './recognise.ts';
 export {
@@ -26,4 +27,4 @@ export {
   recordProfile,
   resolveProfileForInstall,
 } from './record.ts';
-export type { ProfileManifest } from './schema.ts';
+export type { ProfileManifest, VendorPacks } from './schema.ts';

@@ -143,6 +143,15 @@ function withCatalog(manifest: ProfileManifest, dir: string, catalog: LoadedCata
   return { manifest, dir, catalog, sampleFacts };
 }
 
+/**
+ * The validated manifest of a profile folder, without loading its catalog: for questions every
+ * profile on the search path is asked (whose vendor pack names a file is).
+ */
+export async function readProfileManifest(dir: string): Promise<ProfileManifest> {
+  const file = join(dir, 'profile.yaml');
+  return validateManifest(await readFile(file, 'utf8'), file);
+}
+
 async function validateManifest(text: string, file: string): Promise<ProfileManifest> {
   const [{ ProfileManifest }, { describeIssues, parseYaml }] = await Promise.all([
     import('./schema.ts'),

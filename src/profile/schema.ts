@@ -2,6 +2,86 @@ import { z } from 'zod';
 import { Detection } from '../detect/schema.ts';
 import { Lifecycle, Paths } from '../lifecycle/schema.ts';
 
+/** The named groups a vendor pack's file name pattern must have; `date`, `keyword` and `level` may be. */
+const vendorPackGroups = ['release', 'update', 'from', 'platform', 'build'] as const;
+
+/** The named groups of a pattern (all of them, matched or not). */
+function groupsOf(pattern: RegExp): string[] {
+  return Object.keys(new RegExp(`${pattern.source}|`).exec('')?.groups ?? {});
+}
+
+function compiles(source: string): RegExp | undefined {
+  try {
+    return new RegExp(source, 'i');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `vendorPacks`: how the vendor names its own upgrade packs (docs/vendor-packs.md), so that
+ * `uplift vendor-pack verify` and `uplift pack verify` recognise a downloaded zip by its name and
+ * find the catalog release it installs.
+ */
+export const VendorPacks = z
+  .strictObject({
+    /**
+     * The file name pattern: a JavaScript regular expression matched case-insensitively against
+     * the base name, with the named groups `release` (the dotted release), `update` (the vendor's
+     * pack number), `from` (the version it upgrades from), `platform` (the catalog's platform id)
+     * and `build`, and optionally `date` (a dated update) or `keyword` and `level` (a numbered level).
+     */
+    name: z.string().min(1),
+    /** A file name the pattern matches, quoted in hints and help. */
+    example: z.string().min(1),
+    /**
+     * How the catalog spells the release a name installs, from the groups: `{release}`, `{date}`,
+     * `{level}`. `base` is used without date and keyword (default `{release}`), `dated` with a
+     * date (default `{release}-{date}`), and `levels` by keyword, written in lower case
+     * (`patch: '{release} Patch {level}'`); a keyword it does not list is not a pack name.
+     */
+    release: z
+      .strictObject({
+        base: z.string().min(1).default('{release}'),
+        dated: z.string().min(1).default('{release}-{date}'),
+        levels: z.record(z.string().regex(/^[a-z0-9 ]+$/), z.string().min(1)).default({}),
+      })
+      .prefault({}),
+    /**
+     * Platform ids (a regular expression) whose packs upgrade from the version of the appliance
+     * platform they run on rather than from a release of the product: their `from` is not the
+     * catalog's.
+     */
+    appliancePlatforms: z.string().min(1).optional(),
+  })
+  .superRefine((v, ctx) => {
+    const name = compiles(v.name);
+    if (!name) {
+      ctx.addIssue({ code: 'custom', path: ['name'], message: 'not a regular expression' });
+      return;
+    }
+    const missing = vendorPackGroups.filter((g) => !groupsOf(name).includes(g));
+    if (missing.length > 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['name'],
+        message: `the pattern has no named group ${missing.map((g) => `(?<${g}>…)`).join(', ')}`,
+      });
+    else if (!name.test(v.example))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['example'],
+        message: 'the name pattern does not match it',
+      });
+    if (v.appliancePlatforms !== undefined && !compiles(v.appliancePlatforms))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['appliancePlatforms'],
+        message: 'not a regular expression',
+      });
+  });
+export type VendorPacks = z.infer<typeof VendorPacks>;
+
 /** `profiles/<name>/profile.yaml`: what uplift knows about one product. */
 export const ProfileManifest = z.strictObject({
   profile: z.literal(1),
@@ -52,5 +132,7 @@ export const ProfileManifest = z.strictObject({
       message: 'the vendor-installer method needs vendorInstaller.installerDir',
     })
     .optional(),
+  /** How the vendor names its own upgrade packs, for the `vendor-installer` method (docs/vendor-packs.md). */
+  vendorPacks: VendorPacks.optional(),
 });
 export type ProfileManifest = z.infer<typeof ProfileManifest>;

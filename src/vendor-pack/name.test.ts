@@ -1,14 +1,82 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { securetransportCatalog } from '../../test/util/vendor-zip.ts';
 import { type LoadedCatalog, loadCatalog } from '../catalog/index.ts';
-import { parseVendorPackName } from './index.ts';
+import { VendorPacks } from '../profile/schema.ts';
+import {
+  parseVendorPackName as parseWith,
+  type VendorPackNaming,
+  vendorPackNamings,
+} from './index.ts';
 
 let c: LoadedCatalog;
+let naming: VendorPackNaming;
 beforeAll(async () => {
   c = await loadCatalog(securetransportCatalog);
+  [naming] = (await vendorPackNamings({ profile: 'securetransport' })) as [VendorPackNaming];
 });
 
+/** The securetransport profile's naming, as its profile.yaml declares it. */
+const parseVendorPackName = (fileName: string) => parseWith(fileName, naming);
+
 describe('parseVendorPackName', () => {
+  it('takes the naming from the profile, not from code', () => {
+    expect(naming).toMatchObject({
+      product: 'securetransport',
+      example: 'SecureTransport_5.5_UP1-from-5.4_linux-x86-64_BN2306.zip',
+    });
+    expect(parseVendorPackName(naming.example)).toBeDefined();
+  });
+
+  it('reads any product’s names with the naming its profile gives', () => {
+    const other: VendorPackNaming = {
+      ...VendorPacks.parse({
+        name: String.raw`^Acme-(?<release>\d+\.\d+)(?:\.(?<keyword>hf)(?<level>\d+))?-(?<update>u\d+)-from-(?<from>[\d.]+)-(?<platform>[a-z]+-[a-z0-9]+)-b(?<build>\d+)\.zip$`,
+        example: 'Acme-2.0-u1-from-1.4-linux-x64-b100.zip',
+        release: { levels: { hf: '{release} HF{level}' } },
+      }),
+      product: 'acme',
+      profileDir: '/profiles/acme',
+    };
+    expect(parseWith('Acme-2.0-u1-from-1.4-linux-x64-b100.zip', other)).toEqual({
+      product: 'acme',
+      to: '2.0',
+      update: 'U1',
+      from: '1.4',
+      fromKind: 'product-release',
+      platform: 'linux-x64',
+      build: '100',
+    });
+    expect(parseWith('Acme-2.0.hf3-u1-from-2.0-linux-x64-b101.zip', other)).toMatchObject({
+      to: '2.0 HF3',
+    });
+    expect(parseWith(naming.example, other)).toBeUndefined();
+    expect(parseWith('Acme-2.0-u1-from-1.4-linux-x64-b100.zip', naming)).toBeUndefined();
+  });
+
+  it.each([
+    ['a pattern that does not compile', { name: '^(', example: 'x' }, 'name'],
+    [
+      'a pattern without a build group',
+      {
+        name: String.raw`^(?<release>\d+)_(?<update>UP\d+)_(?<from>\d+)_(?<platform>\w+)\.zip$`,
+        example: '1_UP1_0_x.zip',
+      },
+      'name',
+    ],
+    [
+      'an example the pattern does not match',
+      {
+        name: String.raw`^(?<release>\d+)_(?<update>UP\d+)_(?<from>\d+)_(?<platform>\w+)_(?<build>\d+)\.zip$`,
+        example: 'other.zip',
+      },
+      'example',
+    ],
+  ])('refuses %s in a profile', (_what, value, field) => {
+    const r = VendorPacks.safeParse(value);
+    expect(r.success).toBe(false);
+    expect(r.error?.issues[0]?.path).toEqual([field]);
+  });
+
   it('reads the guide’s example name', () => {
     expect(parseVendorPackName('SecureTransport_5.5_UP1-from-5.4_linux-x86-64_BN2306.zip')).toEqual(
       {

@@ -333,6 +333,17 @@ describe('verifyVendorPack: refusals (each leaves the file and its folder unchan
     const err = await refusal(file, opts());
     expect(err.code).toBe('UPLIFT_VENDOR_PACK_UNRECOGNISED');
     expect(err.exitCode).toBe(2);
+    // The example comes from the profile's vendorPacks, not from code.
+    expect(err.hint).toContain(`vendorPacks.name pattern says, e.g. ${linux55}`);
+  });
+
+  it('reads the name only with the naming of the profile given', async () => {
+    const err = await refusal(good.file, { profile: 'skiff' });
+    expect(err.code).toBe('UPLIFT_VENDOR_PACK_UNRECOGNISED');
+    expect(err.message).toContain('of the profile skiff');
+    expect(err.hint).toMatch(/declares vendorPacks/);
+    expect(await isVendorPackFile(good.file, { profile: 'skiff' })).toBe(false);
+    expect(await isVendorPackFile(good.file, { profile: 'securetransport' })).toBe(true);
   });
 
   it('refuses a pack the catalog does not list, naming the one it does', async () => {

@@ -4,7 +4,8 @@ import { basename, resolve } from 'node:path';
 import { type LoadedCatalog, loadCatalog, type Pack } from '../catalog/index.ts';
 import { UpliftError } from '../errors/index.ts';
 import { loadProfile } from '../profile/index.ts';
-import { parseVendorPackName, type VendorPackName } from './name.ts';
+import { readVendorPackName, vendorPackNamings } from './find-naming.ts';
+import type { VendorPackName, VendorPackNaming } from './name.ts';
 import {
   defaultZipLimits,
   readVendorZipShape,
@@ -13,8 +14,13 @@ import {
 } from './zip-shape.ts';
 
 export interface VerifyVendorPackOptions {
-  /** Profile whose catalog lists the pack (default: the product the name says, `securetransport`). */
+  /**
+   * Profile whose `vendorPacks` names the pack and whose catalog lists it (default: the profile
+   * beside the catalog, else the first profile on the search path whose `vendorPacks.name` matches).
+   */
   profile?: string;
+  /** The naming to read the file name with, when the caller has the profile at hand. */
+  naming?: VendorPackNaming;
   /** A catalog file to use instead of the profile's. */
   catalogFile?: string;
   /** An already loaded catalog (callers that planned with it); wins over `catalogFile` and `profile`. */
@@ -68,9 +74,15 @@ export interface VendorPackReport {
 
 const zipMagic = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 
-/** True when the file starts like a zip and its name is one of the vendor's pack names. */
-export async function isVendorPackFile(file: string): Promise<boolean> {
-  if (parseVendorPackName(basename(file)) === undefined) return false;
+/**
+ * True when the file starts like a zip and its name is a vendor pack name of a profile (the one
+ * given, else any on the search path: see {@link vendorPackNamings}).
+ */
+export async function isVendorPackFile(
+  file: string,
+  o: Pick<VerifyVendorPackOptions, 'profile' | 'naming' | 'catalog' | 'catalogFile'> = {},
+): Promise<boolean> {
+  if (readVendorPackName(basename(file), await vendorPackNamings(o)) === undefined) return false;
   let handle: FileHandle;
   try {
     handle = await open(file, 'r');
@@ -101,18 +113,17 @@ export async function verifyVendorPack(
 ): Promise<VendorPackReport> {
   const started = performance.now();
   const fileName = basename(file);
-  const name = parseVendorPackName(fileName);
-  if (!name)
+  const namings = await vendorPackNamings(o);
+  const read = readVendorPackName(fileName, namings);
+  if (!read)
     throw new UpliftError(
       'UPLIFT_VENDOR_PACK_UNRECOGNISED',
-      `${file}: "${fileName}" is not a vendor pack name`,
-      {
-        location: { file },
-        hint: 'vendor packs are named like SecureTransport_5.5_UP1-from-5.4_linux-x86-64_BN2306.zip; keep the name the vendor published (a browser may have added " (1)")',
-      },
+      `${file}: "${fileName}" is not a vendor pack name${o.profile === undefined ? '' : ` of the profile ${o.profile}`}`,
+      { location: { file }, hint: unrecognisedHint(namings) },
     );
+  const { name, naming } = read;
 
-  const loaded = await catalogFor(name, o);
+  const loaded = await catalogFor(naming, o);
   const { pack, release } = findPack(fileName, name, loaded);
   const scheme = loaded.scheme;
   const location = { file: loaded.file, path: `releases[${release}].packs` };
@@ -265,13 +276,21 @@ export async function verifyVendorPack(
   }
 }
 
+/** What to do about a name no profile's `vendorPacks.name` pattern matches, with the profiles' examples. */
+function unrecognisedHint(namings: VendorPackNaming[]): string {
+  if (namings.length === 0)
+    return "no profile found declares vendorPacks (how its vendor names its packs); give the product's profile with --profile NAME|DIR, or add its folder to UPLIFT_PROFILE_PATH";
+  const examples = [...new Set(namings.map((n) => n.example))].join(' or ');
+  return `keep the name the vendor published, as the profile's vendorPacks.name pattern says, e.g. ${examples} (a browser may have added " (1)")`;
+}
+
 async function catalogFor(
-  name: VendorPackName,
+  naming: VendorPackNaming,
   o: VerifyVendorPackOptions,
 ): Promise<LoadedCatalog> {
   if (o.catalog) return o.catalog;
   if (o.catalogFile !== undefined) return loadCatalog(o.catalogFile);
-  return (await loadProfile(o.profile ?? name.product)).catalog;
+  return (await loadProfile(o.profile ?? naming.profileDir)).catalog;
 }
 
 /** The one catalog entry for this file: listed under the release its name says, for its platform. */

@@ -145,7 +145,10 @@ describe('uplift vendor-pack verify (CLI)', () => {
     const r = runCliProcess(['vendor-pack', 'verify', '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Exit codes: 0 verified');
-    expect(r.stdout).toContain('Example: uplift vendor-pack verify SecureTransport_5.5_UP1');
+    // A neutral example: the names themselves are the profile's (vendorPacks.name).
+    expect(r.stdout).toContain('Example: uplift vendor-pack verify Product_2.0_UP1-from-1.4_');
+    expect(r.stdout).toContain('vendorPacks.name pattern');
+    expect(r.stdout).not.toMatch(/securetransport/i);
   });
 });
 

@@ -40,14 +40,14 @@ export async function vendorDryRun(
   o: ApplyOptions,
 ): Promise<{ install: string; method: 'vendor-installer'; hops: VendorDryRunHop[]; text: string }> {
   const v = o.vendorInstaller as VendorInstallerOptions;
-  const catalog = v.catalogFile
-    ? await loadCatalog(v.catalogFile)
-    : (await loadProfile(o.product)).catalog;
+  const profile = await loadProfile(o.product);
+  const catalog = v.catalogFile ? await loadCatalog(v.catalogFile) : profile.catalog;
   const hops: VendorDryRunHop[] = [];
   for (const s of packHops(o.plan).hops) {
     const file = resolvePack(o.packsDir, s);
     const r = await verifyVendorPack(file, {
       catalog,
+      profile: profile.dir,
       platform: o.platform,
       installed: s.from as string,
     });

@@ -109,11 +109,16 @@ export async function verify(
   opts: PackVerifyOptions,
   io: ProgressIo,
 ): Promise<CommandResult> {
-  // A vendor's own pack (securetransport's zips) has no uplift signature: it is checked against
-  // the catalog's size and published checksums and its documented shape (docs/vendor-packs.md).
+  // A vendor's own pack (a zip named as a profile's vendorPacks says) has no uplift signature: it is
+  // checked against the catalog's size and published checksums and its shape (docs/vendor-packs.md).
   if (
     !(await isUpliftPackFile(file)) &&
-    (await (await import('../../vendor-pack/index.ts')).isVendorPackFile(file))
+    (await (
+      await import('../../vendor-pack/index.ts')
+    ).isVendorPackFile(file, {
+      profile: opts.profile,
+      catalogFile: opts.catalog,
+    }))
   )
     return verifyVendorZip(file, opts, io);
   const trustPath = opts.trust ?? process.env.UPLIFT_TRUST;

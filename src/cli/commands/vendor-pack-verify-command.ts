@@ -15,7 +15,7 @@ export function register(program: Command, { emit, io }: CommandContext): void {
     .argument('<file>', 'the downloaded pack, under the name the vendor published')
     .option(
       '--profile <name|dir>',
-      'product profile whose catalog lists the pack (default: from the name)',
+      'product profile whose vendorPacks names the pack and whose catalog lists it (default: the profile whose vendorPacks.name pattern matches the name)',
     )
     .option('--catalog <file>', "a catalog file to use instead of the profile's")
     .option('--platform <id>', "this node's platform, e.g. linux-x86-64: the pack must be for it")
@@ -25,7 +25,7 @@ export function register(program: Command, { emit, io }: CommandContext): void {
     .option('--json', 'print JSON')
     .addHelpText(
       'after',
-      '\nReads only: nothing is extracted or written.\nExit codes: 0 verified, 1 damaged (size, checksum, zip), 2 bad input (unrecognised name), 3 not for this catalog, platform or hop, or no checksum to check.\nExample: uplift vendor-pack verify SecureTransport_5.5_UP1-from-5.4_linux-x86-64_BN2306.zip --platform linux-x86-64 --installed "5.4 Patch 35"',
+      '\nReads only: nothing is extracted or written.\nExit codes: 0 verified, 1 damaged (size, checksum, zip), 2 bad input (unrecognised name), 3 not for this catalog, platform or hop, or no checksum to check.\nA vendor pack is named as the vendorPacks.name pattern of its profile says.\nExample: uplift vendor-pack verify Product_2.0_UP1-from-1.4_linux-x86-64_BN100.zip --profile product --platform linux-x86-64 --installed "1.4 Patch 3"',
     )
     .action(async (file, o) => {
       const { handler } = await import('./vendor-pack-verify.ts');
