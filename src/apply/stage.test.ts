@@ -1,5 +1,4 @@
 import {
-  chmodSync,
   cpSync,
   existsSync,
   lstatSync,
@@ -9,12 +8,12 @@ import {
   readlinkSync,
   rmSync,
   symlinkSync,
-  writeFileSync,
 } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { put } from '../../test/util/tree-fixture.ts';
 import { buildPack, makeReleaseTree, verifyPack } from '../pack/index.ts';
 import { generateKeyPair, trustOf } from '../signing/index.ts';
 import { walkSync } from '../util/index.ts';
@@ -25,12 +24,6 @@ import type { VendorManifest } from './tree.ts';
 const key = generateKeyPair();
 const trust = trustOf([key.publicKey]);
 const manifestPath = '.vendor/manifest.json';
-
-const put = (root: string, rel: string, body: string, mode = 0o644) => {
-  mkdirSync(dirname(join(root, rel)), { recursive: true });
-  writeFileSync(join(root, rel), body);
-  chmodSync(join(root, rel), mode);
-};
 
 let d: string;
 

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import {
-  chmodSync,
   existsSync,
   lstatSync,
   mkdirSync,
@@ -11,21 +10,16 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { craftPack, type RawEntry, writeReleaseTree } from '../../test/util/pack-assemble.ts';
+import { put } from '../../test/util/tree-fixture.ts';
 import { hashTree } from '../../test/util/tree-hash.ts';
 import { generateKeyPair, trustOf } from '../signing/index.ts';
 import { buildPack, makeReleaseTree, type PackManifest, verifyPack } from './index.ts';
 
 const key = generateKeyPair();
 const trust = trustOf([key.publicKey]);
-
-const put = (root: string, rel: string, body: string, mode = 0o644) => {
-  mkdirSync(dirname(join(root, rel)), { recursive: true });
-  writeFileSync(join(root, rel), body);
-  chmodSync(join(root, rel), mode);
-};
 
 /** Two release trees of skiff made from folders: links and empty directories change between them. */
 function trees() {

@@ -8,20 +8,14 @@ import {
   readFileSync,
   readlinkSync,
   symlinkSync,
-  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { put } from '../../test/util/tree-fixture.ts';
 import { hashTree } from '../../test/util/tree-hash.ts';
 import { makeReleaseTree, readReleaseTree } from './index.ts';
 import { modeProblem } from './safe-path.ts';
-
-const put = (root: string, rel: string, body: string, mode = 0o644) => {
-  mkdirSync(dirname(join(root, rel)), { recursive: true });
-  writeFileSync(join(root, rel), body);
-  chmodSync(join(root, rel), mode);
-};
 
 /** A folder as `npm install` leaves it: packages, .bin links into them, an empty directory. */
 function npmFolder(): { d: string; src: string } {

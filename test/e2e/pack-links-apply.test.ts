@@ -9,7 +9,6 @@ import {
   renameSync,
   rmSync,
   symlinkSync,
-  writeFileSync,
 } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -23,14 +22,10 @@ import {
   startFreshInstall,
   upliftAsync,
 } from '../util/apply-skiff.ts';
+import { put } from '../util/tree-fixture.ts';
 
 const from = '5.3.0 Patch 1';
 const to = '5.3.0 Patch 2';
-
-const put = (root: string, rel: string, body: string) => {
-  mkdirSync(dirname(join(root, rel)), { recursive: true });
-  writeFileSync(join(root, rel), body);
-};
 
 const gone = (p: string) => {
   try {

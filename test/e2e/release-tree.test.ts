@@ -1,28 +1,21 @@
 import {
-  chmodSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   readlinkSync,
   symlinkSync,
-  writeFileSync,
 } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliProcess } from '../util/run-cli.ts';
+import { put } from '../util/tree-fixture.ts';
 import { hashTree } from '../util/tree-hash.ts';
 
 /** `uplift release-tree make` through the built CLI, and packs built from what it writes. */
 let d: string;
-
-const put = (root: string, rel: string, body: string, mode = 0o644) => {
-  mkdirSync(dirname(join(root, rel)), { recursive: true });
-  writeFileSync(join(root, rel), body);
-  chmodSync(join(root, rel), mode);
-};
 
 /** A folder as `npm install` leaves it: many files, node_modules/.bin links, an empty directory. */
 function npmFolder(dir: string, version: string, modules: number): string {
