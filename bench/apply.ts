@@ -1,4 +1,3 @@
-import { spawn, spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -18,6 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { isAlive } from '../src/util/index.ts';
 import { skiffProfileWith } from '../test/util/apply-skiff.ts';
+import { deltaPackArgs } from '../test/util/vendor-side.ts';
 import {
   type GeneratedTree,
   generateTree,
@@ -36,6 +36,7 @@ import {
   timed,
 } from './measure.ts';
 import { round } from './stats.ts';
+import { planPack, profileStableSeconds, script, sh } from './upgrade-steps.ts';
 
 /**
  * `uplift apply` on a real skiff installation that carries a generated 20,000-file, 1 GiB vendor
@@ -166,11 +167,6 @@ function addToManifest(manifestFile: string, base: string, sub: string): void {
   writeFileSync(manifestFile, `${JSON.stringify(m, null, 2)}\n`);
 }
 
-function sh(cmd: string, args: string[], cwd?: string): void {
-  const r = spawnSync(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-}
-
 /** A process run to completion, whatever its exit code, with its wall time and peak RSS. */
 async function run(
   cmd: string,
@@ -179,17 +175,6 @@ async function run(
 ): Promise<CliRun> {
   const r = await runProcess(cmd, args, { env });
   return { ...r, seconds: round(r.seconds) };
-}
-
-function script(install: string, name: 'start_all' | 'stop_all'): Promise<void> {
-  const { NODE_OPTIONS: _o, NODE_PATH: _p, SKIFF_HTTP_PORT: _h, ...env } = process.env;
-  return new Promise((resolve, reject) => {
-    const child = spawn(join(install, 'bin', name), [], { cwd: install, env, stdio: 'ignore' });
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve() : reject(new Error(`bin/${name} of ${install} exited ${code}`)),
-    );
-  });
 }
 
 function healthVersion(url: string): Promise<{ status: number; version?: string }> {
@@ -251,12 +236,6 @@ async function probe(
     if (Date.now() > end) throw new Error(`${install} did not answer /health with ${version}`);
     await sleep(200);
   }
-}
-
-/** skiff's profile's `lifecycle.readiness.stableSeconds` (the stability window apply waits). */
-function skiffStableSeconds(root: string): number {
-  const text = readFileSync(join(root, 'profiles/skiff/profile.yaml'), 'utf8');
-  return Number(/stableSeconds:\s*([\d.]+)/.exec(text)?.[1] ?? 3);
 }
 
 function readJournal(install: string, runId: string): JournalRecord[] {
@@ -375,38 +354,20 @@ export async function benchApply(opts: ApplyBenchOptions): Promise<ApplyFigures>
     // The signed delta pack, under the name the plan gives it.
     log('  plan, key and delta pack …');
     const planR = await must(['plan', '--install', applyInstall, '--to', to, '--json']);
-    const planJson = JSON.parse(planR.stdout) as {
-      plan?: { steps: unknown[] };
-      steps?: { kind: string; pack: { file: string; platform: string } | null }[];
-    };
-    const steps = (planJson.plan ?? planJson).steps as {
-      kind: string;
-      pack: { file: string; platform: string } | null;
-    }[];
-    if (steps.length !== 1 || !steps[0]?.pack)
-      throw new Error(
-        `the plan ${from} → ${to} is not one pack hop: ${planR.stdout.slice(0, 500)}`,
-      );
-    const { file: packName, platform } = steps[0].pack;
+    const { file: packName, platform } = planPack(planR.stdout, `${from} → ${to}`);
     const packs = join(dir, 'packs');
     mkdirSync(packs);
     await must(['keys', 'generate', '--out', join(dir, 'vendor')]);
     const pack = join(packs, packName);
-    await must([
-      'pack',
-      'build',
-      '--from-tree',
-      oldRel.dir,
-      '--to-tree',
-      newRel.dir,
-      '--platform',
-      platform,
-      '--delta',
-      '--key',
-      join(dir, 'vendor.key'),
-      '--out',
-      pack,
-    ]);
+    await must(
+      deltaPackArgs({
+        fromTree: oldRel.dir,
+        toTree: newRel.dir,
+        platform,
+        key: join(dir, 'vendor.key'),
+        out: pack,
+      }),
+    );
     const packBytes = statSync(pack).size;
     lap('plan, key and pack');
 
@@ -502,7 +463,7 @@ export async function benchApply(opts: ApplyBenchOptions): Promise<ApplyFigures>
     running.splice(running.indexOf(applyInstall), 1);
 
     // 4. The naive in-place method on the identical copy: stop, tar -xf over the tree, start, probe.
-    const stableSeconds = skiffStableSeconds(opts.root);
+    const stableSeconds = profileStableSeconds(opts.root, 'skiff');
     const naive = async (withSync: boolean) => {
       const t0 = performance.now();
       await script(naiveInstall, 'stop_all');

@@ -1,4 +1,3 @@
-import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
@@ -7,7 +6,12 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
-import { parseDocument } from 'yaml';
+import {
+  copyVendorManifest,
+  deltaPackArgs,
+  listPackInCatalog,
+  releaseTreeMakeArgs,
+} from '../test/util/vendor-side.ts';
 import {
   freePort,
   startVerdaccio,
@@ -19,6 +23,7 @@ import {
 } from '../test/util/verdaccio.ts';
 import { type ProcessRun, runProcess, snapshotDist } from './measure.ts';
 import { median, round } from './stats.ts';
+import { planPack, profileStableSeconds, script, sh } from './upgrade-steps.ts';
 
 /**
  * Downtime as a client sees it. For skiff (the sample installation, 5.3.0 Patch 1 → Patch 2) and
@@ -252,11 +257,6 @@ async function observe<T>(
   return { result, view: clientView(await poller.stop()) };
 }
 
-function sh(cmd: string, args: string[], cwd?: string): void {
-  const r = spawnSync(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-}
-
 /** `cp -a` of every top-level entry of `tree` but `except` into `install` (async: the poller runs). */
 async function copyOver(tree: string, install: string, except: string[] = []): Promise<void> {
   const entries = readdirSync(tree)
@@ -266,36 +266,9 @@ async function copyOver(tree: string, install: string, except: string[] = []): P
   if (r.code !== 0) throw new Error(`cp -a into ${install} exited ${r.code}: ${r.stderr}`);
 }
 
-/** A skiff bin/ script of `install`, run to completion (its environment without test overrides). */
-function script(install: string, name: 'start_all' | 'stop_all'): Promise<void> {
-  const { NODE_OPTIONS: _o, NODE_PATH: _p, SKIFF_HTTP_PORT: _h, ...env } = process.env;
-  return new Promise((resolve, reject) => {
-    const child = spawn(join(install, 'bin', name), [], { cwd: install, env, stdio: 'ignore' });
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve() : reject(new Error(`bin/${name} of ${install} exited ${code}`)),
-    );
-  });
-}
-
 interface HopJson {
   downtimeSeconds?: number;
   stepSeconds?: Record<string, number>;
-}
-
-/** The pack the plan names for its single hop. */
-function planPack(stdout: string, what: string): { file: string; platform: string } {
-  const j = JSON.parse(stdout) as {
-    plan?: { steps: unknown[] };
-    steps?: unknown[];
-  };
-  const steps = (j.plan ?? j).steps as {
-    kind: string;
-    pack: { file: string; platform: string } | null;
-  }[];
-  if (steps?.length !== 1 || !steps[0]?.pack)
-    throw new Error(`the plan ${what} is not one pack hop: ${stdout.slice(0, 500)}`);
-  return steps[0].pack;
 }
 
 interface Product {
@@ -430,14 +403,6 @@ interface SkiffApi {
   stopInstallation(dir: string): Promise<unknown>;
 }
 
-/** The profile's `lifecycle.readiness.stableSeconds`, read with a line pattern. */
-function stableSeconds(root: string, profile: string): number {
-  const m = /stableSeconds:\s*([\d.]+)/.exec(
-    readFileSync(join(root, 'profiles', profile, 'profile.yaml'), 'utf8'),
-  );
-  return Number(m?.[1] ?? 3);
-}
-
 async function skiffProduct(
   root: string,
   dir: string,
@@ -471,28 +436,22 @@ async function skiffProduct(
   const packs = join(dir, 'packs');
   mkdirSync(packs, { recursive: true });
   await must(['keys', 'generate', '--out', join(dir, 'skiff-vendor')]);
-  await must([
-    'pack',
-    'build',
-    '--from-tree',
-    oldRel.dir,
-    '--to-tree',
-    newRel.dir,
-    '--platform',
-    pack.platform,
-    '--delta',
-    '--key',
-    join(dir, 'skiff-vendor.key'),
-    '--out',
-    join(packs, pack.file),
-  ]);
+  await must(
+    deltaPackArgs({
+      fromTree: oldRel.dir,
+      toTree: newRel.dir,
+      platform: pack.platform,
+      key: join(dir, 'skiff-vendor.key'),
+      out: join(packs, pack.file),
+    }),
+  );
   const template = sample.install;
   return {
     name: 'skiff',
     from,
     to,
     url: `http://127.0.0.1:${port}/health`,
-    stableSeconds: stableSeconds(root, 'skiff'),
+    stableSeconds: profileStableSeconds(root, 'skiff'),
     setupSeconds: round((performance.now() - t0) / 1000),
     async fresh(d) {
       mkdirSync(d, { recursive: true });
@@ -565,37 +524,24 @@ async function verdaccioProduct(
   const fact = ['--fact', `runtime.nodeVersion=${process.version}`];
   const rel = (version: string) => join(dir, 'verdaccio-releases', version);
   for (const version of [from, to])
-    await must([
-      'release-tree',
-      'make',
-      await verdaccioRelease(version),
-      '--product',
-      'verdaccio',
-      '--version',
-      version,
-      '--out',
-      rel(version),
-    ]);
+    await must(
+      releaseTreeMakeArgs({
+        source: await verdaccioRelease(version),
+        product: 'verdaccio',
+        version,
+        out: rel(version),
+      }),
+    );
   // The manifest of the installation's vendor files, as installing from the release tree leaves
   // it (the profile names none: apply reads the default .uplift-vendor/manifest.json).
-  mkdirSync(join(template, '.uplift-vendor'));
-  cpSync(join(rel(from), 'manifest.json'), join(template, '.uplift-vendor/manifest.json'));
+  copyVendorManifest(rel(from), template);
   // The shipped catalog lists no packs (Verdaccio ships none): a copy of the profile whose catalog
   // names one for this hop, as a vendor publishing uplift packs of Verdaccio would.
   const profile = join(dir, 'verdaccio-profile');
   cpSync(join(root, 'profiles/verdaccio'), profile, { recursive: true });
   const platform = `${process.platform}-${process.arch === 'x64' ? 'x86-64' : process.arch}`;
   const packFile = `verdaccio-${to}-from-${from}_${platform}.upk`;
-  const catalogFile = join(profile, 'catalog.yaml');
-  const catalog = parseDocument(readFileSync(catalogFile, 'utf8'));
-  const releases = catalog.get('releases') as { items: { get(k: string): unknown }[] };
-  const index = releases.items.findIndex((r) => String(r.get('version')) === to);
-  if (index === -1) throw new Error(`profiles/verdaccio/catalog.yaml has no release ${to}`);
-  catalog.setIn(
-    ['releases', index, 'packs'],
-    catalog.createNode([{ platform, file: packFile, size: 1, from }]),
-  );
-  writeFileSync(catalogFile, catalog.toString());
+  listPackInCatalog(join(profile, 'catalog.yaml'), to, { platform, file: packFile, size: 1, from });
   const plan = await must([
     'plan',
     '--install',
@@ -611,29 +557,22 @@ async function verdaccioProduct(
   const packs = join(dir, 'verdaccio-packs');
   mkdirSync(packs, { recursive: true });
   await must(['keys', 'generate', '--out', join(dir, 'verdaccio-vendor')]);
-  await must([
-    'pack',
-    'build',
-    '--from-tree',
-    rel(from),
-    '--to-tree',
-    rel(to),
-    '--platform',
-    pack.platform,
-    '--delta',
-    '--key',
-    join(dir, 'verdaccio-vendor.key'),
-    '--out',
-    join(packs, pack.file),
-    '--profile',
-    profile,
-  ]);
+  await must(
+    deltaPackArgs({
+      fromTree: rel(from),
+      toTree: rel(to),
+      platform: pack.platform,
+      key: join(dir, 'verdaccio-vendor.key'),
+      out: join(packs, pack.file),
+      profile,
+    }),
+  );
   return {
     name: 'verdaccio',
     from,
     to,
     url: `http://${listen}/-/ping`,
-    stableSeconds: stableSeconds(root, 'verdaccio'),
+    stableSeconds: profileStableSeconds(root, 'verdaccio'),
     setupSeconds: round((performance.now() - t0) / 1000),
     async fresh(d) {
       mkdirSync(d, { recursive: true });

@@ -30,6 +30,12 @@ import { repoRoot } from '../util/run-cli.ts';
 import { platformId } from '../util/tiny-product.ts';
 import { hashTree, type TreeRecord } from '../util/tree-hash.ts';
 import {
+  copyVendorManifest,
+  deltaPackArgs,
+  listPackInCatalog,
+  releaseTreeMakeArgs,
+} from '../util/vendor-side.ts';
+import {
   startVerdaccio,
   VERDACCIO_FROM,
   VERDACCIO_TO,
@@ -147,20 +153,19 @@ describe(`uplift upgrades a running Verdaccio ${FROM} to ${TO} and rolls it back
   it('the vendor side: release-tree make of both npm installs, pack build --profile, the pack in the catalog', async () => {
     const made = await Promise.all(
       [FROM, TO].map(async (version) =>
-        upliftAsync([
-          'release-tree',
-          'make',
-          await verdaccioRelease(version),
-          '--product',
-          'verdaccio',
-          '--version',
-          version,
-          '--platform',
-          platform,
-          '--out',
-          join(root, 'rel', version),
-          '--json',
-        ]),
+        upliftAsync(
+          releaseTreeMakeArgs(
+            {
+              source: await verdaccioRelease(version),
+              product: 'verdaccio',
+              version,
+              out: join(root, 'rel', version),
+            },
+            '--platform',
+            platform,
+            '--json',
+          ),
+        ),
       ),
     );
     for (const r of made) expect(r.code, r.stderr).toBe(0);
@@ -174,30 +179,19 @@ describe(`uplift upgrades a running Verdaccio ${FROM} to ${TO} and rolls it back
     // The installation was copied from the 5.33.0 npm install: its vendor files are the tree's,
     // and the tree's manifest is its vendor manifest, where the profile looks for it.
     await expectVendorFilesOf(FROM);
-    await mkdir(join(v.install, '.uplift-vendor'));
-    await cp(
-      join(root, 'rel', FROM, 'manifest.json'),
-      join(v.install, '.uplift-vendor/manifest.json'),
-    );
+    copyVendorManifest(join(root, 'rel', FROM), v.install);
 
     await mkdir(join(root, 'packs'));
-    const pack = ok([
-      'pack',
-      'build',
-      '--from-tree',
-      join(root, 'rel', FROM),
-      '--to-tree',
-      join(root, 'rel', TO),
-      '--platform',
-      platform,
-      '--delta',
-      '--key',
-      join(root, 'keys/release.key'),
-      '--out',
-      join(root, 'packs', packName),
-      '--profile',
-      profile,
-    ]);
+    const pack = ok(
+      deltaPackArgs({
+        fromTree: join(root, 'rel', FROM),
+        toTree: join(root, 'rel', TO),
+        platform,
+        key: join(root, 'keys/release.key'),
+        out: join(root, 'packs', packName),
+        profile,
+      }),
+    );
     expect(pack.manifest).toMatchObject({
       product: 'verdaccio',
       kind: 'delta',
@@ -209,17 +203,13 @@ describe(`uplift upgrades a running Verdaccio ${FROM} to ${TO} and rolls it back
     expect(linkActions).toEqual(new Set(['add', 'delete']));
 
     // The vendor publishes the pack: the catalog lists it for the hop, with its size and hash.
-    const catalog = join(profile, 'catalog.yaml');
-    const text = await readFile(catalog, 'utf8');
-    const release = `  - version: ${TO}\n    kind: ga\n`;
-    expect(text.split(release)).toHaveLength(2);
-    await writeFile(
-      catalog,
-      text.replace(
-        release,
-        `${release}    packs:\n      - { platform: ${platform}, file: ${packName}, size: ${pack.bytes}, sha256: ${pack.sha256}, from: ${FROM} }\n`,
-      ),
-    );
+    listPackInCatalog(join(profile, 'catalog.yaml'), TO, {
+      platform,
+      file: packName,
+      size: pack.bytes,
+      sha256: pack.sha256,
+      from: FROM,
+    });
   }, 180_000);
 
   it('uplift facts: the version, the Node.js, config.yaml, the running service; only config.yaml differs from the vendor', () => {

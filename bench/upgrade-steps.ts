@@ -1,0 +1,47 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+// What the apply and downtime benches both do around a real upgrade: run a command, skiff's own
+// bin/ scripts, the profile's stability window, the pack the plan names.
+
+/** Runs `cmd` to completion; throws with its standard error unless it exits 0. */
+export function sh(cmd: string, args: string[], cwd?: string): void {
+  const r = spawnSync(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+}
+
+/** A skiff bin/ script of `install`, run to completion (its environment without test overrides). */
+export function script(install: string, name: 'start_all' | 'stop_all'): Promise<void> {
+  const { NODE_OPTIONS: _o, NODE_PATH: _p, SKIFF_HTTP_PORT: _h, ...env } = process.env;
+  return new Promise((resolve, reject) => {
+    const child = spawn(join(install, 'bin', name), [], { cwd: install, env, stdio: 'ignore' });
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`bin/${name} of ${install} exited ${code}`)),
+    );
+  });
+}
+
+/** profiles/<profile>'s `lifecycle.readiness.stableSeconds` (the stability window apply waits), read with a line pattern. */
+export function profileStableSeconds(root: string, profile: string): number {
+  const m = /stableSeconds:\s*([\d.]+)/.exec(
+    readFileSync(join(root, 'profiles', profile, 'profile.yaml'), 'utf8'),
+  );
+  return Number(m?.[1] ?? 3);
+}
+
+/** The pack the plan (`uplift plan --json`'s output) names for its single hop `what`. */
+export function planPack(stdout: string, what: string): { file: string; platform: string } {
+  const j = JSON.parse(stdout) as {
+    plan?: { steps: unknown[] };
+    steps?: unknown[];
+  };
+  const steps = (j.plan ?? j).steps as {
+    kind: string;
+    pack: { file: string; platform: string } | null;
+  }[];
+  if (steps?.length !== 1 || !steps[0]?.pack)
+    throw new Error(`the plan ${what} is not one pack hop: ${stdout.slice(0, 500)}`);
+  return steps[0].pack;
+}
