@@ -32,6 +32,18 @@ afterAll(async () => {
   if (outside) await rm(outside, { recursive: true, force: true });
 });
 
+/** `uplift plan` of the running installation to VERDACCIO_TO through the outside profile, then `more`. */
+const planArgs = (...more: string[]) => [
+  'plan',
+  '--install',
+  v.install,
+  '--profile',
+  profile,
+  '--to',
+  VERDACCIO_TO,
+  ...more,
+];
+
 function json(args: string[]) {
   const r = runCliProcess(args);
   expect(r.stderr).toBe('');
@@ -72,16 +84,7 @@ describe(`verdaccio profile on a running Verdaccio ${VERDACCIO_FROM}`, () => {
   });
 
   it('uplift plan lists the 5 → 6 incompatibilities that apply to this installation', () => {
-    const plan = json([
-      'plan',
-      '--install',
-      v.install,
-      '--profile',
-      profile,
-      '--to',
-      VERDACCIO_TO,
-      '--json',
-    ]);
+    const plan = json(planArgs('--json'));
     expect(plan.product).toBe('verdaccio');
     expect(plan.from).toBe(VERDACCIO_FROM);
     expect(plan.steps.map((s: { from: string; to: string }) => `${s.from}→${s.to}`)).toEqual([
@@ -108,18 +111,7 @@ describe(`verdaccio profile on a running Verdaccio ${VERDACCIO_FROM}`, () => {
   });
 
   it('a --fact for the Node.js version goes over the detected one: an old Node.js blocks the plan', () => {
-    const r = runCliProcess([
-      'plan',
-      '--install',
-      v.install,
-      '--profile',
-      profile,
-      '--to',
-      VERDACCIO_TO,
-      '--fact',
-      'runtime.nodeVersion=16.20.2',
-      '--json',
-    ]);
+    const r = runCliProcess(planArgs('--fact', 'runtime.nodeVersion=16.20.2', '--json'));
     expect(r.code, r.stderr).toBe(3);
     const plan = JSON.parse(r.stdout);
     const node18 = plan.incompatibilities.find((i: { id: string }) => i.id === 'node-18-required');
@@ -128,15 +120,7 @@ describe(`verdaccio profile on a running Verdaccio ${VERDACCIO_FROM}`, () => {
   });
 
   it('the text plan shows the incompatibilities with their actions', () => {
-    const r = runCliProcess([
-      'plan',
-      '--install',
-      v.install,
-      '--profile',
-      profile,
-      '--to',
-      VERDACCIO_TO,
-    ]);
+    const r = runCliProcess(planArgs());
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Uplinks no longer use the request HTTP library');
     expect(r.stdout).toContain('The plugins folder setting is disabled by default in 6.x');
