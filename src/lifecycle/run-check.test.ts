@@ -1,5 +1,4 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: profile strings hold ${...} variables literally
-import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
@@ -8,6 +7,7 @@ import { createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selfSignedCert } from '../../test/util/tls-cert.ts';
 import {
   type LifecycleInput,
   type LifecycleTarget,
@@ -36,29 +36,7 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'uplift-lifecycle-check-'));
   install = join(root, 'install');
   await mkdir(join(install, 'conf'), { recursive: true });
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-days',
-      '1',
-      '-keyout',
-      join(install, 'conf/key.pem'),
-      '-out',
-      join(install, 'conf/cert.pem'),
-    ],
-    { stdio: 'ignore' },
-  );
+  selfSignedCert(join(install, 'conf/key.pem'), join(install, 'conf/cert.pem'));
   const cert = await readFile(join(install, 'conf/cert.pem'), 'utf8');
   fingerprint = new X509Certificate(cert).fingerprint256;
   const handler = (

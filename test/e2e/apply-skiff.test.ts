@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -17,6 +17,7 @@ import {
   uplift,
 } from '../util/apply-skiff.ts';
 import { repoRoot } from '../util/run-cli.ts';
+import { selfSignedCert } from '../util/tls-cert.ts';
 import { hashTree } from '../util/tree-hash.ts';
 
 const from = '5.3.0 Patch 1';
@@ -98,25 +99,7 @@ describe('uplift apply on a running skiff installation', () => {
     const install = await freshInstall();
     await fx.skiff.stopInstallation(install);
     await mkdir(join(install, 'conf/tls'), { recursive: true });
-    execFileSync('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      join(install, 'conf/tls/server.key'),
-      '-out',
-      join(install, 'conf/tls/server.crt'),
-    ]);
+    selfSignedCert(join(install, 'conf/tls/server.key'), join(install, 'conf/tls/server.crt'), 2);
     const props = join(install, 'conf/skiff.properties');
     await writeFile(
       props,
