@@ -415,38 +415,26 @@ class PayloadCompressor {
   }
 }
 
+/** A payload entry's tar header: no owner, no time (the same tree always gives the same bytes). */
+function tarHeader(name: string, size: number, mode: number) {
+  return { name, size, mode, mtime: new Date(0), uid: 0, gid: 0, uname: '', gname: '' };
+}
+
 /** Reads one file into the tar, hashing it: a file that is not what the manifest says is refused. */
 async function addEntry(pack: tar.Pack, e: PayloadEntry): Promise<void> {
   if (!('source' in e)) {
     const special = {
-      name: e.path,
+      ...tarHeader(e.path, 0, e.mode),
       ...('target' in e
         ? { type: 'symlink' as const, linkname: e.target }
         : { type: 'directory' as const }),
-      size: 0,
-      mode: e.mode,
-      mtime: new Date(0),
-      uid: 0,
-      gid: 0,
-      uname: '',
-      gname: '',
     };
     await new Promise<void>((res, rej) =>
       pack.entry(special, Buffer.alloc(0), (err) => (err ? rej(err) : res())),
     );
     return;
   }
-  const header = {
-    name: e.path,
-    type: 'file' as const,
-    size: e.size,
-    mode: e.mode,
-    mtime: new Date(0),
-    uid: 0,
-    gid: 0,
-    uname: '',
-    gname: '',
-  };
+  const header = { ...tarHeader(e.path, e.size, e.mode), type: 'file' as const };
   const hash = createHash('sha256');
   const fd = openSync(e.source, 'r');
   try {
