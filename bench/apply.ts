@@ -17,7 +17,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { isAlive } from '../src/util/index.ts';
 import { skiffProfileWith } from '../test/util/apply-skiff.ts';
-import { deltaPackArgs } from '../test/util/vendor-side.ts';
 import {
   type GeneratedTree,
   generateTree,
@@ -36,7 +35,7 @@ import {
   timed,
 } from './measure.ts';
 import { round } from './stats.ts';
-import { planPack, profileStableSeconds, script, sh } from './upgrade-steps.ts';
+import { buildPlannedPack, profileStableSeconds, script, sh } from './upgrade-steps.ts';
 
 /**
  * `uplift apply` on a real skiff installation that carries a generated 20,000-file, 1 GiB vendor
@@ -353,21 +352,15 @@ export async function benchApply(opts: ApplyBenchOptions): Promise<ApplyFigures>
 
     // The signed delta pack, under the name the plan gives it.
     log('  plan, key and delta pack …');
-    const planR = await must(['plan', '--install', applyInstall, '--to', to, '--json']);
-    const { file: packName, platform } = planPack(planR.stdout, `${from} → ${to}`);
     const packs = join(dir, 'packs');
-    mkdirSync(packs);
-    await must(['keys', 'generate', '--out', join(dir, 'vendor')]);
-    const pack = join(packs, packName);
-    await must(
-      deltaPackArgs({
-        fromTree: oldRel.dir,
-        toTree: newRel.dir,
-        platform,
-        key: join(dir, 'vendor.key'),
-        out: pack,
-      }),
-    );
+    const { path: pack, platform } = await buildPlannedPack(must, {
+      planArgs: ['plan', '--install', applyInstall, '--to', to, '--json'],
+      what: `${from} → ${to}`,
+      vendor: join(dir, 'vendor'),
+      fromTree: oldRel.dir,
+      toTree: newRel.dir,
+      packs,
+    });
     const packBytes = statSync(pack).size;
     lap('plan, key and pack');
 

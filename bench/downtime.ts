@@ -8,7 +8,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import {
   copyVendorManifest,
-  deltaPackArgs,
   listPackInCatalog,
   releaseTreeMakeArgs,
 } from '../test/util/vendor-side.ts';
@@ -23,7 +22,7 @@ import {
 } from '../test/util/verdaccio.ts';
 import { type ProcessRun, runProcess, snapshotDist } from './measure.ts';
 import { median, round } from './stats.ts';
-import { planPack, profileStableSeconds, script, sh } from './upgrade-steps.ts';
+import { buildPlannedPack, profileStableSeconds, script, sh } from './upgrade-steps.ts';
 
 /**
  * Downtime as a client sees it. For skiff (the sample installation, 5.3.0 Patch 1 → Patch 2) and
@@ -431,20 +430,15 @@ async function skiffProduct(
   const releases = join(dir, 'releases');
   const oldRel = skiff.buildReleaseTree(from, releases);
   const newRel = skiff.buildReleaseTree(to, releases);
-  const plan = await must(['plan', '--install', sample.install, '--to', to, '--json']);
-  const pack = planPack(plan.stdout, `skiff ${from} → ${to}`);
   const packs = join(dir, 'packs');
-  mkdirSync(packs, { recursive: true });
-  await must(['keys', 'generate', '--out', join(dir, 'skiff-vendor')]);
-  await must(
-    deltaPackArgs({
-      fromTree: oldRel.dir,
-      toTree: newRel.dir,
-      platform: pack.platform,
-      key: join(dir, 'skiff-vendor.key'),
-      out: join(packs, pack.file),
-    }),
-  );
+  await buildPlannedPack(must, {
+    planArgs: ['plan', '--install', sample.install, '--to', to, '--json'],
+    what: `skiff ${from} → ${to}`,
+    vendor: join(dir, 'skiff-vendor'),
+    fromTree: oldRel.dir,
+    toTree: newRel.dir,
+    packs,
+  });
   const template = sample.install;
   return {
     name: 'skiff',
@@ -542,31 +536,16 @@ async function verdaccioProduct(
   const platform = `${process.platform}-${process.arch === 'x64' ? 'x86-64' : process.arch}`;
   const packFile = `verdaccio-${to}-from-${from}_${platform}.upk`;
   listPackInCatalog(join(profile, 'catalog.yaml'), to, { platform, file: packFile, size: 1, from });
-  const plan = await must([
-    'plan',
-    '--install',
-    template,
-    '--profile',
-    profile,
-    '--to',
-    to,
-    ...fact,
-    '--json',
-  ]);
-  const pack = planPack(plan.stdout, `verdaccio ${from} → ${to}`);
   const packs = join(dir, 'verdaccio-packs');
-  mkdirSync(packs, { recursive: true });
-  await must(['keys', 'generate', '--out', join(dir, 'verdaccio-vendor')]);
-  await must(
-    deltaPackArgs({
-      fromTree: rel(from),
-      toTree: rel(to),
-      platform: pack.platform,
-      key: join(dir, 'verdaccio-vendor.key'),
-      out: join(packs, pack.file),
-      profile,
-    }),
-  );
+  await buildPlannedPack(must, {
+    planArgs: ['plan', '--install', template, '--profile', profile, '--to', to, ...fact, '--json'],
+    what: `verdaccio ${from} → ${to}`,
+    vendor: join(dir, 'verdaccio-vendor'),
+    fromTree: rel(from),
+    toTree: rel(to),
+    packs,
+    profile,
+  });
   return {
     name: 'verdaccio',
     from,

@@ -1,9 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { deltaPackArgs } from '../test/util/vendor-side.ts';
 
 // What the apply and downtime benches both do around a real upgrade: run a command, skiff's own
-// bin/ scripts, the profile's stability window, the pack the plan names.
+// bin/ scripts, the profile's stability window, the pack the plan names, built.
 
 /** Runs `cmd` to completion; throws with its standard error unless it exits 0. */
 export function sh(cmd: string, args: string[], cwd?: string): void {
@@ -44,4 +45,38 @@ export function planPack(stdout: string, what: string): { file: string; platform
   if (steps?.length !== 1 || !steps[0]?.pack)
     throw new Error(`the plan ${what} is not one pack hop: ${stdout.slice(0, 500)}`);
   return steps[0].pack;
+}
+
+/**
+ * The vendor's part of a bench hop: `uplift plan` (`planArgs`, one pack hop `what`), a new signing
+ * key `vendor` (`<vendor>.key`, `<vendor>.pub`), and the signed delta pack from release tree
+ * `fromTree` to `toTree`, written to `packs` under the name the plan gives it: its path and platform.
+ */
+export async function buildPlannedPack(
+  must: (args: string[]) => Promise<{ stdout: string }>,
+  o: {
+    planArgs: string[];
+    what: string;
+    vendor: string;
+    fromTree: string;
+    toTree: string;
+    packs: string;
+    profile?: string;
+  },
+): Promise<{ path: string; platform: string }> {
+  const pack = planPack((await must(o.planArgs)).stdout, o.what);
+  mkdirSync(o.packs, { recursive: true });
+  await must(['keys', 'generate', '--out', o.vendor]);
+  const out = join(o.packs, pack.file);
+  await must(
+    deltaPackArgs({
+      fromTree: o.fromTree,
+      toTree: o.toTree,
+      platform: pack.platform,
+      key: `${o.vendor}.key`,
+      out,
+      ...(o.profile ? { profile: o.profile } : {}),
+    }),
+  );
+  return { path: out, platform: pack.platform };
 }
