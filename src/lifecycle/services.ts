@@ -148,8 +148,9 @@ export async function killServices(target: LifecycleTarget): Promise<void> {
 }
 
 /**
- * Starts every service in the order listed and returns the pids seen. A service that already runs
- * is left as it is. `start` must exit 0, `run` is spawned detached (its own session) with its
+ * Starts every service in the order listed and returns the pids seen. A `run` service that already
+ * runs is left as it is; a `start` command always runs (an init script starts what of its product
+ * is not running, as one whose processes are only partly up needs). `start` must exit 0, `run` is spawned detached (its own session) with its
  * output appended to `log` and its pid written to `pidFile`, `systemd` is `systemctl start`. Each
  * service's process must then be seen within 10 s. When one fails, those started before it keep
  * running: the caller stops them.
@@ -171,7 +172,7 @@ async function startService(
 ): Promise<number[]> {
   const fail = (message: string, hint: string) =>
     new UpliftError(o.code, message, { hint, unchanged: !o.changed });
-  const already = await findServiceProcesses(s, t);
+  const already = s.start ? [] : await findServiceProcesses(s, t);
   if (already.length > 0) {
     t.onEvent?.(`${s.name} already runs (pid ${already.map(describeProcess).join(', ')})`);
     return already.map((p) => p.pid);
