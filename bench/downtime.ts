@@ -402,6 +402,49 @@ interface SkiffApi {
   stopInstallation(dir: string): Promise<unknown>;
 }
 
+/** A copy (`cp -a`) of the stopped installation `template` at `<dir>/install`. */
+function copyOf(template: string, dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const install = join(dir, 'install');
+  sh('cp', ['-a', template, install]);
+  return install;
+}
+
+/**
+ * `uplift apply` of `install` to `to` with `profile`, then `more`: the vendor's packs in `packs`,
+ * its key `<vendor>.pub` trusted, release tree `baseTree` the merge base.
+ */
+function applyCommand(
+  install: string,
+  o: {
+    profile: string;
+    to: string;
+    more?: string[];
+    packs: string;
+    vendor: string;
+    baseTree: string;
+  },
+): string[] {
+  return [
+    'apply',
+    '--install',
+    install,
+    '--profile',
+    o.profile,
+    '--to',
+    o.to,
+    ...(o.more ?? []),
+    '--packs',
+    o.packs,
+    '--trust',
+    `${o.vendor}.pub`,
+    '--base-tree',
+    o.baseTree,
+    '--yes',
+    '--json',
+  ];
+}
+
 async function skiffProduct(
   root: string,
   dir: string,
@@ -448,9 +491,7 @@ async function skiffProduct(
     stableSeconds: profileStableSeconds(root, 'skiff'),
     setupSeconds: round((performance.now() - t0) / 1000),
     async fresh(d) {
-      mkdirSync(d, { recursive: true });
-      const install = join(d, 'install');
-      sh('cp', ['-a', template, install]);
+      const install = copyOf(template, d);
       await skiff.startInstallation(install);
       const portFile = join(install, 'var/run/skiff.port');
       const got = existsSync(portFile) ? readFileSync(portFile, 'utf8').trim() : '';
@@ -458,23 +499,14 @@ async function skiffProduct(
         throw new Error(`skiff in ${install} listens on ${got || '(no port file)'}, not ${port}`);
       return install;
     },
-    applyArgs: (install) => [
-      'apply',
-      '--install',
-      install,
-      '--profile',
-      'skiff',
-      '--to',
-      to,
-      '--packs',
-      packs,
-      '--trust',
-      join(dir, 'skiff-vendor.pub'),
-      '--base-tree',
-      oldRel.dir,
-      '--yes',
-      '--json',
-    ],
+    applyArgs: (install) =>
+      applyCommand(install, {
+        profile: 'skiff',
+        to,
+        packs,
+        vendor: join(dir, 'skiff-vendor'),
+        baseTree: oldRel.dir,
+      }),
     applyEnv: {},
     naive: {
       stop: (install) => script(install, 'stop_all'),
@@ -554,30 +586,19 @@ async function verdaccioProduct(
     stableSeconds: profileStableSeconds(root, 'verdaccio'),
     setupSeconds: round((performance.now() - t0) / 1000),
     async fresh(d) {
-      mkdirSync(d, { recursive: true });
-      const install = join(d, 'install');
-      sh('cp', ['-a', template, install]);
+      const install = copyOf(template, d);
       await startVerdaccioIn(install, listen);
       return install;
     },
-    applyArgs: (install) => [
-      'apply',
-      '--install',
-      install,
-      '--profile',
-      profile,
-      '--to',
-      to,
-      ...fact,
-      '--packs',
-      packs,
-      '--trust',
-      join(dir, 'verdaccio-vendor.pub'),
-      '--base-tree',
-      rel(from),
-      '--yes',
-      '--json',
-    ],
+    applyArgs: (install) =>
+      applyCommand(install, {
+        profile,
+        to,
+        more: fact,
+        packs,
+        vendor: join(dir, 'verdaccio-vendor'),
+        baseTree: rel(from),
+      }),
     // The smoke test publishes as the installation's account.
     applyEnv: { VERDACCIO_SMOKE_USER: v.user, VERDACCIO_SMOKE_PASSWORD: v.password },
     naive: {
