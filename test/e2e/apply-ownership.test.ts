@@ -27,11 +27,10 @@ const mustRun = isRoot || process.env.CI === 'true';
 const nobody = 65534;
 
 function cli(args: string[], as?: number, env: Record<string, string> = {}) {
-  const { UPLIFT_TEST_PROBE: _p, ...base } = process.env;
   const r = spawnSync(process.execPath, [cliPath, ...args], {
     cwd: repoRoot,
     encoding: 'utf8',
-    env: { ...base, NO_COLOR: '1', ...env },
+    env: { ...process.env, NO_COLOR: '1', ...env },
     ...(as === undefined ? {} : { uid: as, gid: as }),
     timeout: 120_000,
   });

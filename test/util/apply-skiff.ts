@@ -303,12 +303,7 @@ export async function usePrivateCli(): Promise<{ root: string; dispose: () => Pr
 }
 
 function upliftEnv(opts: UpliftOptions): NodeJS.ProcessEnv {
-  const {
-    UPLIFT_TEST_CRASH_AT: _c,
-    UPLIFT_TEST_NOW: _n,
-    UPLIFT_TEST_PROBE: _p,
-    ...base
-  } = process.env;
+  const { UPLIFT_TEST_CRASH_AT: _c, UPLIFT_TEST_NOW: _n, ...base } = process.env;
   return {
     ...base,
     NO_COLOR: '1',
