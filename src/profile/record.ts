@@ -43,15 +43,29 @@ async function filesUnder(dir: string): Promise<string[]> {
  * when that lies outside the folder, as path, then the file's own hash.
  */
 export async function profileDigest(profile: Pick<Profile, 'dir' | 'catalog'>): Promise<string> {
-  const files = await filesUnder(profile.dir);
-  const catalog = resolve(profile.catalog.file);
-  if (!catalog.startsWith(profile.dir + sep)) files.push(catalog);
-  const lines: string[] = [];
-  for (const f of files) {
-    const rel = relative(profile.dir, f).split(sep).join('/');
-    lines.push(`${rel}\0${sha256(await readFile(f))}`);
+  try {
+    const files = await filesUnder(profile.dir);
+    const catalog = resolve(profile.catalog.file);
+    if (!catalog.startsWith(profile.dir + sep)) files.push(catalog);
+    const lines: string[] = [];
+    for (const f of files) {
+      const rel = relative(profile.dir, f).split(sep).join('/');
+      lines.push(`${rel}\0${sha256(await readFile(f))}`);
+    }
+    return `sha256:${sha256(lines.join('\n'))}`;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code !== 'EACCES' && e.code !== 'EPERM' && e.code !== 'ENOENT') throw err;
+    throw new UpliftError(
+      'UPLIFT_PROFILE_INVALID',
+      `cannot read the profile folder ${profile.dir}: ${e.message}`,
+      {
+        cause: err,
+        location: { file: e.path ?? profile.dir },
+        hint: 'Make the whole profile folder readable by the user uplift runs as (the installation owner, when uplift changes to it).',
+      },
+    );
   }
-  return `sha256:${sha256(lines.join('\n'))}`;
 }
 
 /** Writes `<stateDir>/profile.json` atomically (the state folder is made if missing). */
