@@ -46,7 +46,10 @@ export interface HopReport {
   migrations: MigrationReport;
   backup?: string;
   old?: string;
-  /** Seconds from stop until the probe passed. */
+  /**
+   * Seconds from the stop until the readiness probes and their stability window passed (through
+   * a rollback: until the old version was ready again).
+   */
   downtimeSeconds?: number;
   stepSeconds: Partial<Record<HopStep, number>>;
   /** Where the switch's time went (seconds), for the bench and whoever tunes the downtime. */
