@@ -70,8 +70,8 @@ export function assertKnownVars(checks: readonly Check[]): void {
 /**
  * Waits until the started version is ready: in rounds every intervalMs, every service has a live
  * process and every probe passes, and keeps doing so for stableSeconds in a row (a failed round
- * starts the window again). A service whose process is gone after it was seen has crashed: that
- * fails at once. Gives up after readiness.timeoutSeconds with UPLIFT_APPLY_PROBE_FAILED naming the
+ * starts the window again). It runs after a start that saw every service's process, so a service
+ * with no live process has crashed: that fails at once. Gives up after readiness.timeoutSeconds with UPLIFT_APPLY_PROBE_FAILED naming the
  * last failing probe and what it got.
  */
 export async function waitUntilReady(
@@ -114,16 +114,21 @@ export async function waitUntilReady(
       if (procs.length > 0) {
         if (!before) seen.set(s.name, { pid: (procs[0] as { pid: number }).pid, at: Date.now() });
         pids.push(...procs.map((p) => p.pid));
-      } else if (before) {
+      } else {
+        // The wait follows a start that saw every service's process: one that is gone now has
+        // crashed, whether this wait saw it or not, and no probe can make it ready again.
+        const when = before
+          ? `${seconds(Date.now() - before.at)} s after it was seen running (pid ${before.pid})`
+          : 'after it was started';
         throw new UpliftError(
           'UPLIFT_APPLY_PROBE_FAILED',
-          `service ${s.name} of ${t.install} exited ${seconds(Date.now() - before.at)} s after it was seen running (pid ${before.pid})${await logTail(s, t)}`,
+          `service ${s.name} of ${t.install} exited ${when}${await logTail(s, t)}`,
           {
             hint: "Read the service's log to see why it stopped, fix the cause, then run the command again.",
             unchanged: false,
           },
         );
-      } else failure ??= { name: `service ${s.name}`, detail: 'no live process yet' };
+      }
     }
     const probes: { name: string; detail: string }[] = [];
     if (!failure)
