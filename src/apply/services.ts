@@ -1,9 +1,7 @@
-import picomatch from 'picomatch';
 import type { ServiceControl } from '../backup/index.ts';
 import { detectFacts } from '../detect/index.ts';
 import { UpliftError } from '../errors/index.ts';
 import {
-  findRunningProcesses,
   isRunning,
   killServices,
   type LifecycleTarget,
@@ -11,6 +9,7 @@ import {
   runCommand,
   runSmokeTests,
   type ServiceControlOptions,
+  serviceControl,
   startServices,
   stopServices,
   waitUntilReady,
@@ -79,20 +78,7 @@ export function servicesOf(
     waitUntilReady: (version) => waitUntilReady(target(version)),
     smoke: (version) => runSmokeTests(target(version)),
     run: (command, version) => runCommand(command, target(version)),
-    control: (version) => {
-      const pidFiles = lifecycle.services.flatMap((s) => (s.pidFile ? [s.pidFile] : []));
-      const isPidFile = pidFiles.length > 0 ? picomatch(pidFiles, { dot: true }) : () => false;
-      return {
-        running: async () =>
-          (await findRunningProcesses(target(version))).map((r) => ({
-            pid: r.pid,
-            label: r.pidFile ?? r.service,
-          })),
-        stop: (o) => stopServices(target(version), o),
-        start: (o) => startServices(target(version), o),
-        isRuntimeFile: (path) => isPidFile(path),
-      };
-    },
+    control: (version) => serviceControl(target(version)),
   };
   return svc;
 }

@@ -7,7 +7,7 @@ import { compareText, compileGlob, type Glob, matchesAnyGlob } from '../util/ind
 import type { InventoryEntry } from './inventory.ts';
 
 /**
- * A vendor manifest: every file of a fresh installation of one version (products/skiff/layout.md),
+ * A vendor manifest: every file of a fresh installation of one version (docs/pack-format.md, "Release trees"),
  * and its symbolic links when it has any (a release tree's manifest.json, docs/pack-format.md).
  * Its `directories` (empty ones) are not compared: the walk lists no folders.
  */

@@ -1,3 +1,4 @@
+export { serviceControl } from './control.ts';
 export { findRunningProcesses, isRunning } from './processes.ts';
 export { waitUntilReady } from './readiness.ts';
 export { runCheck } from './run-check.ts';

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { readdir, readFile, readlink, realpath } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
-import { isAlive } from '../util/index.ts';
+import { compileGlob, isAlive } from '../util/index.ts';
 import type { Service } from './schema.ts';
 import type { LifecycleTarget, RunningProcess } from './types.ts';
 import { expandVars, withCachedFacts } from './vars.ts';
@@ -66,7 +66,7 @@ export async function expandPidFiles(pattern: string, t: LifecycleTarget): Promi
   if (isAbsolute(p)) p = relative(t.install, p);
   const scan = picomatch.scan(p);
   if (!scan.isGlob) return [p];
-  const isMatch = picomatch(p, { dot: true });
+  const isMatch = compileGlob(p).matches;
   // Without `**` a glob cannot match deeper than it has segments.
   const depth = scan.glob.includes('**') ? 16 : scan.glob.split('/').length;
   const out: string[] = [];

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ServiceControl } from '../../src/backup/index.ts';
-import { findRunningProcesses, startServices, stopServices } from '../../src/lifecycle/index.ts';
+import { serviceControl } from '../../src/lifecycle/index.ts';
 import { Lifecycle } from '../../src/lifecycle/schema.ts';
 
 /**
@@ -152,12 +152,5 @@ export function serviceOf(install: string): ServiceControl {
       },
     ],
   });
-  const t = { install, profileDir: install, lifecycle };
-  return {
-    running: async () =>
-      (await findRunningProcesses(t)).map((r) => ({ pid: r.pid, label: r.pidFile ?? r.service })),
-    stop: (o) => stopServices(t, o),
-    start: (o) => startServices(t, o),
-    isRuntimeFile: (path) => /^var\/run\/[^/]+\.pid$/.test(path),
-  };
+  return serviceControl({ install, profileDir: install, lifecycle });
 }
