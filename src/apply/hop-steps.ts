@@ -124,13 +124,13 @@ export async function backupStep(
 
 /**
  * The stop step (downtime starts): `around('before-stop')`, the service stopped when any of its
- * processes runs (every pid waited for, never SIGKILL), `around('after-stop')`. Returns when the
- * downtime began, for {@link probeStep}.
+ * processes runs (every pid waited for, never SIGKILL), `around('after-stop')`. Records when the
+ * downtime began (`ctx.downtimeStart`), for {@link probeStep} and a rollback's figure.
  */
 export async function stopStep(
   ctx: HopContext,
   around?: (phase: 'before-stop' | 'after-stop') => Promise<void>,
-): Promise<number> {
+): Promise<void> {
   await timed(
     ctx,
     'stop',
@@ -144,7 +144,6 @@ export async function stopStep(
       await around?.('after-stop');
     },
   );
-  return ctx.downtimeStart ?? performance.now();
 }
 
 /** The start step: the profile's services started, then `after` (a pack's after-start hooks). */
@@ -167,7 +166,7 @@ export async function startStep(ctx: HopContext, after?: () => Promise<void>): P
  * for the stability window (src/lifecycle). The downtime a client sees, from the stop until
  * then, goes into the report.
  */
-export async function probeStep(ctx: HopContext, downtimeStart: number): Promise<ReadyResult> {
+export async function probeStep(ctx: HopContext): Promise<ReadyResult> {
   hopEvents(ctx)('wait until the new version is ready (readiness probes and stability window)');
   let out: ReadyResult | undefined;
   await timed(
@@ -179,7 +178,8 @@ export async function probeStep(ctx: HopContext, downtimeStart: number): Promise
       out = await ctx.svc.waitUntilReady(ctx.report.to);
     },
   );
-  ctx.report.downtimeSeconds = Math.round(performance.now() - downtimeStart) / 1000;
+  if (ctx.downtimeStart !== undefined)
+    ctx.report.downtimeSeconds = Math.round(performance.now() - ctx.downtimeStart) / 1000;
   return out as ReadyResult;
 }
 

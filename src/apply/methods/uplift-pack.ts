@@ -179,7 +179,7 @@ export async function runHop(ctx: HopContext): Promise<void> {
 
   const hooks = (phase: PackManifest['hooks'][number]['phase']) =>
     runHooks(o.install, hp.pack, manifest, phase, report.migrations);
-  const downtimeStart = await stopStep(ctx, hooks);
+  await stopStep(ctx, hooks);
 
   ev('switch to the new version');
   await timed(
@@ -237,7 +237,7 @@ export async function runHop(ctx: HopContext): Promise<void> {
   );
 
   await startStep(ctx, () => hooks('after-start'));
-  await probeStep(ctx, downtimeStart);
+  await probeStep(ctx);
   await smokeStep(ctx);
 
   await commitStep(ctx, { old: hp.old, backup: hp.backup }, () =>

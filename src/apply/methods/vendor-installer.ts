@@ -29,7 +29,6 @@ import {
   stopStep,
   timed,
 } from '../hop-steps.ts';
-import type { Journal } from '../journal.ts';
 import { hopPaths, type StatePaths } from '../paths.ts';
 import { exists } from '../tree.ts';
 
@@ -232,7 +231,7 @@ async function runUpdate(
  */
 async function probeVendor(ctx: HopContext, to: string): Promise<void> {
   const { svc } = ctx;
-  await probeStep(ctx, ctx.downtimeStart ?? performance.now());
+  await probeStep(ctx);
   const now = (await detectFacts(svc.profile, svc.install).catch(() => undefined))?.version;
   if (now === undefined || !svc.profile.catalog.scheme.equals(now, to))
     throw new HopFailure(
@@ -326,7 +325,7 @@ export async function runVendorHop(ctx: HopContext): Promise<void> {
     { file: hp.backup, installer: installerBackup },
   );
 
-  const downtimeStart = await stopStep(ctx);
+  await stopStep(ctx);
 
   // The guide's two update steps, each `./update.sh [ARGS] -i <file>` in the installer directory.
   const update = async (
@@ -356,7 +355,6 @@ export async function runVendorHop(ctx: HopContext): Promise<void> {
   // The guide: "all services except for TM will be started automatically" by the product update;
   // start_all brings up the rest (TM).
   await startStep(ctx);
-  void downtimeStart;
   await probeVendor(ctx, report.to);
 
   await commitStep(ctx, { backup: hp.backup, installerBackup }, () =>
