@@ -397,3 +397,46 @@ describe('client', () => {
     );
   });
 });
+
+describe('every byte is covered: metadata has one encoding', () => {
+  it.each([
+    [
+      'whitespace after the first brace',
+      (b: Buffer) => Buffer.concat([b.subarray(0, 1), Buffer.from(' '), b.subarray(1)]),
+    ],
+    ['a second final newline', (b: Buffer) => Buffer.concat([b, Buffer.from('\n')])],
+    [
+      'a number written as 2.0',
+      (b: Buffer) => Buffer.from(b.toString('utf8').replace(/("version":\s*)2\b/, '$12.0')),
+    ],
+    [
+      'an escaped letter',
+      (b: Buffer) => Buffer.from(b.toString('utf8').replace('"index"', '"\\u0069ndex"')),
+    ],
+  ])(
+    'refuses an index with %s, naming the file and the first differing byte',
+    async (_how, tamper) => {
+      await refresh();
+      await publish();
+      const good = await readFile(join(repo, 'index.json'));
+      await writeFile(join(repo, 'index.json'), tamper(good));
+
+      const err = await refresh(t0, {}).catch((e: unknown) => e);
+
+      expect(err).toMatchObject({ code: 'UPLIFT_REPO_NOT_CANONICAL' });
+      expect((err as Error).message).toMatch(/index\.json.*offset \d+/);
+    },
+  );
+
+  it('refuses a padded root rotation file', async () => {
+    await refresh();
+    await rotateKeepingKeys();
+    const raw = await readFile(join(repo, '2.root.json'));
+    await writeFile(join(repo, '2.root.json'), Buffer.concat([Buffer.from(' '), raw]));
+
+    const err = await refresh(t0, {}).catch((e: unknown) => e);
+
+    expect(err).toMatchObject({ code: 'UPLIFT_REPO_NOT_CANONICAL' });
+    expect((err as Error).message).toMatch(/2\.root\.json.*offset 0/);
+  });
+});
