@@ -1,0 +1,138 @@
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { writeReleaseTree } from '../../test/util/pack-assemble.ts';
+import { hashTree } from '../../test/util/tree-hash.ts';
+import { buildPack, type PackManifest, verifyPack } from '../pack/index.ts';
+import { generateKeyPair, trustOf } from '../signing/index.ts';
+import { checkMigrationTargets, runMigrations } from './migrate.ts';
+
+const key = generateKeyPair();
+const trust = trustOf([key.publicKey]);
+const sql = 'CREATE TABLE pwned (x INTEGER);\n';
+
+/** An installation at `d/top/install` with `var/db/app.db`, and a database beside it at `d/outside.db`. */
+function scene() {
+  const d = mkdtempSync(join(tmpdir(), 'uplift-mig-apply-'));
+  const install = join(d, 'top/install');
+  mkdirSync(join(install, 'var/db'), { recursive: true });
+  new Database(join(install, 'var/db/app.db')).close();
+  new Database(join(d, 'outside.db')).close();
+  const a = writeReleaseTree(join(d, 'a'), '5.4 GA', { version: '5.4 GA\n' });
+  const b = writeReleaseTree(join(d, 'b'), '5.4 Patch 2', { version: '5.4 Patch 2\n' });
+  mkdirSync(join(d, 'm/db'), { recursive: true });
+  writeFileSync(join(d, 'm/db/1.sql'), sql);
+  const migrations = (database: string) => {
+    writeFileSync(
+      join(d, 'm/migrations.yaml'),
+      `migrations: 1\ndatabase:\n  - { id: one, engine: sqlite, database: ${JSON.stringify(database)}, script: db/1.sql }\n`,
+    );
+    return join(d, 'm/migrations.yaml');
+  };
+  return { d, install, a, b, migrations };
+}
+
+function tables(file: string): unknown[] {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all();
+  } finally {
+    db.close();
+  }
+}
+
+describe('database migrations stay inside the installation', () => {
+  it('a database inside the data paths builds, verifies and migrates (the baseline)', async () => {
+    const s = scene();
+    const built = await buildPack({
+      fromTree: s.a,
+      toTree: s.b,
+      platform: 'linux-x86-64',
+      delta: true,
+      key: key.privateKey,
+      out: join(s.d, 'p.upk'),
+      migrations: s.migrations('var/db/app.db'),
+      dataGlobs: ['var/db/*.db'],
+    });
+    const v = await verifyPack(built.file, {
+      trust,
+      stageInto: join(s.d, 'stage'),
+      dataGlobs: ['var/db/*.db'],
+    });
+    const report = { database: [], config: [], hooks: [] };
+
+    await checkMigrationTargets(s.install, v.manifest, ['var/db/*.db']);
+    await runMigrations(s.install, s.install, join(s.d, 'stage'), v.manifest, report, [
+      'var/db/*.db',
+    ]);
+
+    expect(tables(join(s.install, 'var/db/app.db'))).toEqual([{ name: 'pwned' }]);
+    expect(tables(join(s.d, 'outside.db'))).toEqual([]);
+  });
+
+  it('refuses ../../outside.db at apply, before anything changes, and the migration itself never writes it', async () => {
+    const s = scene();
+    const stage = join(s.d, 'stage');
+    mkdirSync(join(stage, '.uplift-pack/db'), { recursive: true });
+    writeFileSync(join(stage, '.uplift-pack/db/1.sql'), sql);
+    const m = {
+      migrations: {
+        config: [],
+        database: [
+          { id: 'one', database: '../../outside.db', script: { path: '.uplift-pack/db/1.sql' } },
+        ],
+      },
+    } as unknown as PackManifest;
+    const report = { database: [], config: [], hooks: [] };
+
+    await expect(checkMigrationTargets(s.install, m, ['var/db/*.db'])).rejects.toMatchObject({
+      code: 'UPLIFT_PACK_MIGRATION_PATH',
+      exitCode: 3,
+      unchanged: true,
+    });
+    await expect(
+      runMigrations(s.install, s.install, stage, m, report, ['var/db/*.db']),
+    ).rejects.toMatchObject({ code: 'UPLIFT_APPLY_MIGRATION_FAILED' });
+    expect(tables(join(s.d, 'outside.db'))).toEqual([]);
+  });
+
+  describe('after symbolic links', () => {
+    it('refuses, before anything changes, a database whose folder links out of the installation without being declared data', async () => {
+      const s = scene();
+      // The file matches the data glob; the folder on its way is a link the profile does not declare.
+      symlinkSync(s.d, join(s.install, 'shared'));
+      const m = { migrations: { database: [{ id: 'one', database: 'shared/outside.db' }] } };
+      const before = await hashTree(s.d);
+
+      const checking = checkMigrationTargets(s.install, m as unknown as PackManifest, [
+        'shared/*.db',
+      ]);
+
+      await expect(checking).rejects.toMatchObject({
+        code: 'UPLIFT_PACK_MIGRATION_PATH',
+        exitCode: 3,
+        unchanged: true,
+      });
+      expect((await hashTree(s.d)).hash).toBe(before.hash);
+      expect(tables(join(s.d, 'outside.db'))).toEqual([]);
+    });
+
+    it('accepts a database behind a link the profile declares as data (a database folder on another disk)', async () => {
+      const s = scene();
+      const disk = join(s.d, 'disk2');
+      mkdirSync(disk);
+      new Database(join(disk, 'app.db')).close();
+      symlinkSync(disk, join(s.install, 'dbs'));
+      const m = { migrations: { database: [{ id: 'one', database: 'dbs/app.db' }] } };
+
+      await expect(
+        checkMigrationTargets(s.install, m as unknown as PackManifest, ['dbs/**']),
+      ).resolves.toBeUndefined();
+      await expect(
+        checkMigrationTargets(s.install, m as unknown as PackManifest, ['dbs/*.db']),
+      ).rejects.toMatchObject({ code: 'UPLIFT_PACK_MIGRATION_PATH' });
+    });
+  });
+});
