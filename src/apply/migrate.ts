@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, readFile, realpath } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import Database from 'better-sqlite3';
-import { UpliftError } from '../errors/index.ts';
+import { ExitCode, UpliftError } from '../errors/index.ts';
 import type { PackManifest } from '../pack/index.ts';
-import { runScript, type ScriptResult } from '../util/index.ts';
+import { matchesAnyGlob, runScript, type ScriptResult } from '../util/index.ts';
 
 type HookPhase = PackManifest['hooks'][number]['phase'];
 
@@ -28,6 +28,90 @@ function migrationFailed(what: string, detail: string): UpliftError {
   });
 }
 
+/** The profile's globs a migration's database must match: `paths.data` and `paths.databases`. */
+export function migrationDataGlobs(
+  paths: { data?: readonly string[]; databases?: readonly string[] } | undefined,
+): string[] {
+  return [...(paths?.data ?? []), ...(paths?.databases ?? [])];
+}
+
+/** True when `path` is `dir` or lies below it (both absolute and real). */
+function isWithin(dir: string, path: string): boolean {
+  const rel = relative(dir, path);
+  return rel === '' || (!rel.startsWith('..') && !rel.startsWith('/'));
+}
+
+/** The real path of `path`, or of its deepest existing ancestor with the rest appended. */
+async function realpathOfExisting(path: string): Promise<string> {
+  const rest: string[] = [];
+  let at = path;
+  for (;;) {
+    try {
+      return join(await realpath(at), ...rest.reverse());
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      const i = at.lastIndexOf('/');
+      if (i <= 0) throw err;
+      rest.push(at.slice(i + 1));
+      at = at.slice(0, i);
+    }
+  }
+}
+
+/**
+ * Why the database a migration names may not be written, or undefined. The manifest path must
+ * match the profile's data globs (lexically, verification has already refused `..`, absolute and
+ * other escaping forms), and where it leads after every symbolic link must be inside the
+ * installation, or inside the target of a link whose own path the data globs declare (a
+ * database folder the operator moved to another disk). Anything else would let a pack write
+ * outside what the backup and rollback cover.
+ */
+async function databaseProblem(
+  install: string,
+  database: string,
+  dataGlobs: readonly string[],
+): Promise<string | undefined> {
+  if (!matchesAnyGlob(dataGlobs, database))
+    return `is not in the profile's data paths (${dataGlobs.length === 0 ? 'none declared' : dataGlobs.join(', ')})`;
+  const root = await realpath(install);
+  const real = await realpathOfExisting(join(install, database));
+  if (isWithin(root, real)) return undefined;
+  const segments = database.split('/');
+  for (let i = 1; i <= segments.length; i++) {
+    const prefix = segments.slice(0, i).join('/');
+    const st = await lstat(join(install, prefix)).catch(() => undefined);
+    if (!st?.isSymbolicLink() || !matchesAnyGlob(dataGlobs, prefix)) continue;
+    const target = await realpathOfExisting(join(install, prefix));
+    if (isWithin(target, real)) return undefined;
+  }
+  return `leads to ${real}, outside the installation ${root} and outside every data link`;
+}
+
+/**
+ * Refuses, before anything is changed, a pack whose database migrations would write outside the
+ * installation's declared data (see {@link databaseProblem}); exit 3, nothing changed.
+ */
+export async function checkMigrationTargets(
+  install: string,
+  m: PackManifest,
+  dataGlobs: readonly string[],
+): Promise<void> {
+  for (const [i, d] of m.migrations.database.entries()) {
+    const problem = await databaseProblem(install, d.database, dataGlobs);
+    if (problem)
+      throw new UpliftError(
+        'UPLIFT_PACK_MIGRATION_PATH',
+        `database migration ${d.id}: migrations.database[${i}].database ${JSON.stringify(d.database)} ${problem}`,
+        {
+          hint: 'Do not apply this pack: its migration would write outside the installation. Report it to its publisher; if the database really lives elsewhere, link its folder into the installation and declare that link in the profile (paths.data or paths.databases).',
+          exitCode: ExitCode.blocked,
+          location: { file: install, path: `migrations.database[${i}].database` },
+          unchanged: true,
+        },
+      );
+  }
+}
+
 export interface MigrationReport {
   database: string[];
   config: string[];
@@ -45,8 +129,13 @@ export async function runMigrations(
   packDir: string,
   m: PackManifest,
   report: MigrationReport,
+  dataGlobs: readonly string[],
 ): Promise<void> {
   for (const d of m.migrations.database) {
+    // Checked again on the switched-in tree, right before the open: what was checked before the
+    // switch was the old generation.
+    const problem = await databaseProblem(install, d.database, dataGlobs);
+    if (problem) throw migrationFailed(`database migration ${d.id} on ${d.database}`, problem);
     const sql = await readFile(join(packDir, d.script.path), 'utf8');
     const db = new Database(join(install, d.database), { fileMustExist: true, timeout: 5000 });
     try {

@@ -32,6 +32,8 @@ export interface ApplyOptions {
   vendorInstaller?: VendorInstallerOptions;
   /** Keep the backups of this many runs, this one included (default 3); see src/apply/prune.ts. */
   keepRuns?: number;
+  /** The pack expansion ratio allowed (`--max-expand`; default the pack verifier's). */
+  maxExpand?: number;
 }
 
 export interface HopReport {

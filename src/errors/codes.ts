@@ -79,6 +79,8 @@ export const codes = {
   UPLIFT_PACK_NO_TRUST: ExitCode.badInput,
   UPLIFT_PACK_BUILD_INPUT: ExitCode.badInput,
   UPLIFT_PACK_STAGING_FAILED: ExitCode.failed,
+  UPLIFT_PACK_MIGRATION_PATH: ExitCode.blocked,
+  UPLIFT_PACK_EXPANSION: ExitCode.blocked,
   // vendor packs (zips the vendor publishes)
   UPLIFT_VENDOR_PACK_UNRECOGNISED: ExitCode.badInput,
   UPLIFT_VENDOR_PACK_NOT_IN_CATALOG: ExitCode.blocked,

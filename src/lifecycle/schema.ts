@@ -197,6 +197,11 @@ export type LifecycleInput = z.input<typeof Lifecycle>;
 export const Paths = z.strictObject({
   /** Customer data, carried across untouched (hard-linked into the new version, never merged). */
   data: z.array(InstallPath).default([]),
+  /**
+   * Databases the product writes in place (SQLite files): customer data carried as copies, never
+   * hard-linked. A pack's database migration may write only a file under `data` or here.
+   */
+  databases: z.array(InstallPath).default([]),
   /** Configuration the customer edits: three-way merged with the new version's. */
   config: z.array(InstallPath).default([]),
   /** Produced at run time (caches, pid files); not carried to the new version, not backed up. */

@@ -42,6 +42,11 @@ export interface BuildOptions {
   level?: number;
   /** The version scheme of the product (its profile's catalog); default: the profile named as the product. */
   versionScheme?: string;
+  /**
+   * The profile's data globs (`paths.data` and `paths.databases`): with them, every database a
+   * migration names must match one (docs/pack-format.md, "Migrations and hooks").
+   */
+  dataGlobs?: readonly string[];
 }
 
 export interface BuildResult {
@@ -140,7 +145,7 @@ export async function buildPack(o: BuildOptions): Promise<BuildResult> {
       `--created ${JSON.stringify(created)} is not an ISO time`,
       'Use e.g. 2025-01-31T00:00:00Z.',
     );
-  const migrations = o.migrations ? await loadMigrations(o.migrations) : noMigrations;
+  const migrations = o.migrations ? await loadMigrations(o.migrations, o.dataGlobs) : noMigrations;
 
   const files = diffTrees(a.files, b.files, o.delta === true);
   const symlinks: PackSymlink[] = diffEntries(a.symlinks, b.symlinks, o.delta === true, 'target');

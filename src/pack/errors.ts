@@ -35,6 +35,10 @@ const hints: Partial<Record<UpliftCode, string>> = {
     'Use the pack for the installed version (uplift plan names the pack of each hop).',
   UPLIFT_PACK_DOWNGRADE:
     'The installation is already at or past the version this pack brings; pick a pack to a newer version.',
+  UPLIFT_PACK_MIGRATION_PATH:
+    "A migration names a path outside the installation's data (paths.data, paths.databases) or one that could escape; do not use this pack, report it to its publisher.",
+  UPLIFT_PACK_EXPANSION:
+    'The pack declares far more unpacked bytes than it holds (a decompression bomb?); if you expect that, raise the limit with --max-expand RATIO.',
   UPLIFT_PACK_STAGING_FAILED:
     'Give --stage a new directory, on a filesystem with room for the pack (space.stage in uplift pack inspect).',
 };

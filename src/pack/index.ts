@@ -31,6 +31,8 @@ export {
   type PackSymlink,
 } from './schema.ts';
 export {
+  defaultMaxExpand,
+  expansionFloor,
   type InstalledVersion,
   type VerifyOptions,
   type VerifyResult,

@@ -1,8 +1,9 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
-import { UpliftError } from '../errors/index.ts';
+import { ExitCode, UpliftError } from '../errors/index.ts';
 import { describeIssues, parseYaml } from '../yaml/index.ts';
 import { scriptPrefix } from './format.ts';
+import { migrationPathProblem, migrationPaths } from './migration-paths.ts';
 import { hashFile } from './release-tree.ts';
 import { pathProblem } from './safe-path.ts';
 import {
@@ -33,7 +34,10 @@ export const noMigrations: LoadedMigrations = { config: [], database: [], hooks:
  * hashes every script it names. Scripts are paths relative to the YAML file, inside its folder;
  * each goes into the payload as `.uplift-pack/<that path>`.
  */
-export async function loadMigrations(file: string): Promise<LoadedMigrations> {
+export async function loadMigrations(
+  file: string,
+  dataGlobs?: readonly string[],
+): Promise<LoadedMigrations> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -52,6 +56,21 @@ export async function loadMigrations(file: string): Promise<LoadedMigrations> {
       location: details[0]?.location,
       details,
     });
+  }
+  for (const p of migrationPaths({ migrations: parsed.data })) {
+    const problem = migrationPathProblem(p, dataGlobs);
+    // The YAML has no `migrations.` level: its fields are `database[0].database`, `config[0].reads[0]`.
+    const field = p.field.replace(/^migrations\./, '');
+    if (problem)
+      throw new UpliftError(
+        'UPLIFT_PACK_MIGRATION_PATH',
+        `${file}: ${field}: ${JSON.stringify(p.path)} ${problem}`,
+        {
+          hint: "Name a path inside the installation, relative and without '..', that the profile declares as data (paths.data or paths.databases).",
+          location: { file, path: field },
+          exitCode: ExitCode.badInput,
+        },
+      );
   }
   const base = dirname(resolve(file));
   const scripts = new Map<string, ScriptSource>();

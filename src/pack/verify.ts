@@ -7,6 +7,7 @@ import tar from 'tar-stream';
 import { UpliftError } from '../errors/index.ts';
 import { type TrustSet, verifyEnvelope } from '../signing/index.ts';
 import { packError, q } from './errors.ts';
+import { migrationPathProblem, migrationPaths } from './migration-paths.ts';
 import { openPayload, type PayloadSource } from './payload-source.ts';
 import {
   type PackHead,
@@ -38,6 +39,13 @@ export interface VerifyOptions {
   stageInto?: string;
   /** The version scheme id (default: the catalog's of the profile named like the product). */
   versionScheme?: string;
+  /**
+   * The profile's data globs (`paths.data` and `paths.databases`): with them, every database a
+   * migration names must match one. Without them only the lexical rule is checked.
+   */
+  dataGlobs?: readonly string[];
+  /** The expansion ratio allowed (default {@link defaultMaxExpand}); `--max-expand`. */
+  maxExpand?: number;
   onProgress?: (bytesRead: number, total: number) => void;
 }
 
@@ -70,6 +78,7 @@ export async function verifyPack(file: string, o: VerifyOptions): Promise<Verify
     const head = await readHead(fh, file, total);
     const keyid = checkSignature(file, head, o.trust);
     const manifest = parseManifest(file, head.manifestBytes);
+    checkMigrationPaths(file, manifest, o.dataGlobs);
     await checkPolicy(file, manifest, o);
     const end = head.payloadAt + manifest.payload.bytes;
     if (total < end)
@@ -84,6 +93,7 @@ export async function verifyPack(file: string, o: VerifyOptions): Promise<Verify
         file,
         `${total - end} bytes follow the end of the payload at byte ${end}`,
       );
+    checkExpansion(file, manifest, o.maxExpand ?? defaultMaxExpand);
     if (staging !== undefined) await createStaging(file, staging, manifest.space.stage);
     const source = openPayload(fh, {
       at: head.payloadAt,
@@ -158,6 +168,45 @@ function checkSignature(file: string, head: PackHead, trust: TrustSet): string {
     'UPLIFT_PACK_SIGNATURE_INVALID',
     file,
     `the signature by key ${sig.keyid} does not match the manifest (bytes ${head.headerBuf.length}–${head.payloadAt - 1})`,
+  );
+}
+
+function checkMigrationPaths(
+  file: string,
+  m: PackManifest,
+  dataGlobs: readonly string[] | undefined,
+): void {
+  for (const p of migrationPaths(m)) {
+    const problem = migrationPathProblem(p, dataGlobs);
+    if (problem)
+      throw packError(
+        'UPLIFT_PACK_MIGRATION_PATH',
+        file,
+        `manifest ${p.field} ${q(p.path)} ${problem}`,
+        { path: p.field },
+      );
+  }
+}
+
+/**
+ * The expansion a pack may declare: its unpacked payload (`payload.unpackedBytes`, or the sum of
+ * its files' sizes if larger) at most `ratio` times its compressed payload. Below
+ * {@link expansionFloor} any ratio passes: decoding that much takes about a second. Checked on
+ * the signed manifest before a byte is decoded, so a bomb costs no decoding at all.
+ */
+export const defaultMaxExpand = 200;
+export const expansionFloor = 128 << 20;
+
+function checkExpansion(file: string, m: PackManifest, ratio: number): void {
+  const declared = Math.max(m.payload.unpackedBytes, m.space.stage);
+  if (declared <= expansionFloor) return;
+  const compressed = Math.max(m.payload.bytes, 1);
+  if (declared <= compressed * ratio) return;
+  throw packError(
+    'UPLIFT_PACK_EXPANSION',
+    file,
+    `its ${compressed}-byte payload declares ${declared} unpacked bytes, ${Math.round(declared / compressed)}:1; the limit is ${ratio}:1 above ${expansionFloor} bytes`,
+    { path: 'payload.unpackedBytes' },
   );
 }
 
@@ -250,11 +299,14 @@ async function createStaging(file: string, staging: string, need: number): Promi
   try {
     const fs = await statfs(dirname(staging));
     const free = fs.bavail * fs.bsize;
-    if (free < need)
+    // Staging never takes a filesystem's last bytes: a margin of 1 % of its size, at most
+    // 16 MiB, stays free for whatever else writes there (logs, the journal).
+    const margin = Math.min(16 << 20, Math.floor((fs.blocks * fs.bsize) / 100));
+    if (free - margin < need)
       throw packError(
         'UPLIFT_PACK_STAGING_FAILED',
         file,
-        `staging needs ${need} bytes, and ${dirname(staging)} has ${free} free`,
+        `staging needs ${need} bytes (space.stage) and ${margin} kept free, and ${dirname(staging)} has ${free} free`,
       );
     await mkdir(staging, { mode: 0o700 });
   } catch (err) {

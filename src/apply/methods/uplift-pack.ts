@@ -27,7 +27,7 @@ import {
   stopStep,
   timed,
 } from '../hop-steps.ts';
-import { runHooks, runMigrations } from '../migrate.ts';
+import { checkMigrationTargets, migrationDataGlobs, runHooks, runMigrations } from '../migrate.ts';
 import { hopPaths, type StatePaths, versionSlug } from '../paths.ts';
 import { readVendorManifest } from '../preflight.ts';
 import { changedSinceStaging, type StageResult, stageTree } from '../stage.ts';
@@ -115,7 +115,14 @@ export async function runHop(ctx: HopContext): Promise<void> {
         install: { product: o.product, version: report.from, platform: o.platform },
         versionScheme: o.profile.catalog.scheme.id,
         stageInto: hp.pack,
+        dataGlobs: migrationDataGlobs(o.profile.manifest.paths),
+        ...(o.maxExpand === undefined ? {} : { maxExpand: o.maxExpand }),
       });
+      await checkMigrationTargets(
+        o.install,
+        r.manifest,
+        migrationDataGlobs(o.profile.manifest.paths),
+      );
       const want = ctx.step.pack?.sha256;
       const hint = 'Fetch the pack the plan names again.';
       if (want && want !== r.sha256)
@@ -230,7 +237,14 @@ export async function runHop(ctx: HopContext): Promise<void> {
     true,
     () => ({ ...report.migrations }),
     async () => {
-      await runMigrations(o.install, hp.old, hp.pack, manifest, report.migrations);
+      await runMigrations(
+        o.install,
+        hp.old,
+        hp.pack,
+        manifest,
+        report.migrations,
+        migrationDataGlobs(o.profile.manifest.paths),
+      );
       await hooks('before-start');
       report.migrations.hooks.push(...(await postSwitchSteps(ctx)).map((n) => `post-switch: ${n}`));
     },

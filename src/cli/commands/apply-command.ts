@@ -23,6 +23,10 @@ export function register(program: Command, { emit, io }: CommandContext): void {
     .option('--packs <dir>', 'folder holding the packs (default: the fetch cache, <cache>/packs)')
     .option('--trust <file>', 'trusted keys for pack signatures (default: $UPLIFT_TRUST)')
     .option(
+      '--max-expand <ratio>',
+      'allow a pack to declare up to RATIO unpacked bytes per compressed byte (default 200)',
+    )
+    .option(
       '--base-tree <dir>',
       'release tree of the installed version: the merge base when apply has none yet',
     )

@@ -21,6 +21,7 @@ import { profileForInstall, recordInstallProfile } from '../profile-arg.ts';
 import type { CommandResult } from '../types.ts';
 import { vendorDryRun, vendorInstallerOf } from './apply-vendor.ts';
 import { resolveInstall } from './install-arg.ts';
+import { parseMaxExpand } from './pack.ts';
 
 export interface ApplyCommandOptions {
   install: string;
@@ -43,6 +44,8 @@ export interface ApplyCommandOptions {
   catalog?: string;
   /** Keep the backups of this many runs, this one included (`--keep-runs`, default 3). */
   keepRuns?: string;
+  /** `--max-expand RATIO`: the pack expansion ratio allowed. */
+  maxExpand?: string;
 }
 
 export interface ApplyIo {
@@ -282,6 +285,7 @@ export async function handler(opts: ApplyCommandOptions, io: ApplyIo): Promise<C
     vendorManifestPath: prepared.vendorManifestPath,
     ...(opts.baseTree ? { baseTree: resolve(opts.baseTree) } : {}),
     ...(keepRuns !== undefined ? { keepRuns } : {}),
+    ...(opts.maxExpand !== undefined ? { maxExpand: parseMaxExpand(opts.maxExpand) } : {}),
     onEvent: (line) => io.stderr(`${line}\n`),
   };
   if (prepared.plan.steps.length === 0)

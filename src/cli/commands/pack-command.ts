@@ -46,6 +46,10 @@ export function register(program: Command, { emit, io }: CommandContext): void {
     .option('--profile <name|dir>', `with --install: ${profileHelp.install}`)
     .option('--platform <id>', 'check the pack is for this platform')
     .option('--stage <dir>', 'also write the payload files into this new directory')
+    .option(
+      '--max-expand <ratio>',
+      'allow a pack to declare up to RATIO unpacked bytes per compressed byte (default 200)',
+    )
     .option('--catalog <file>', "vendor zips: a catalog file to use instead of the profile's")
     .option('--json', 'print JSON')
     .addHelpText(

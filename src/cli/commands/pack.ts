@@ -60,13 +60,24 @@ export interface PackBuildOptions {
 /** `uplift pack build`: a signed pack from two release trees. */
 export async function build(opts: PackBuildOptions): Promise<CommandResult> {
   const key = await loadPrivateKey(opts.key);
-  const versionScheme =
+  const profile =
     opts.profile === undefined
       ? undefined
-      : (await (await import('../../profile/index.ts')).loadProfile(opts.profile)).catalog.scheme
-          .id;
+      : await (await import('../../profile/index.ts')).loadProfile(opts.profile);
   const started = performance.now();
-  const r = await buildPack({ ...opts, key, ...(versionScheme ? { versionScheme } : {}) });
+  const r = await buildPack({
+    ...opts,
+    key,
+    ...(profile
+      ? {
+          versionScheme: profile.catalog.scheme.id,
+          dataGlobs: [
+            ...(profile.manifest.paths?.data ?? []),
+            ...(profile.manifest.paths?.databases ?? []),
+          ],
+        }
+      : {}),
+  });
   const seconds = (performance.now() - started) / 1000;
   const m = r.manifest;
   const data = {
@@ -96,6 +107,19 @@ export interface PackVerifyOptions {
   profile?: string;
   platform?: string;
   stage?: string;
+  /** `--max-expand RATIO`: the expansion ratio allowed (default the verifier's). */
+  maxExpand?: string;
+}
+
+/** `--max-expand RATIO`: a number of at least 1. */
+export function parseMaxExpand(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 1)
+    throw new UpliftError('UPLIFT_USAGE', `--max-expand ${value}: expected a ratio of at least 1`, {
+      hint: 'Give the unpacked bytes allowed per compressed byte, e.g. --max-expand 1000.',
+    });
+  return n;
 }
 
 export interface ProgressIo {
@@ -131,12 +155,18 @@ export async function verify(
       },
     );
   const trust = await loadTrust(trustPath);
+  const maxExpand = parseMaxExpand(opts.maxExpand);
   let install: InstalledVersion | undefined;
   let versionScheme: string | undefined;
+  let dataGlobs: string[] | undefined;
   if (opts.install !== undefined) {
     const { profile, facts } = await detectInstall(opts.install, opts.profile);
     install = { product: facts.product, version: facts.version, platform: facts.platform.id };
     versionScheme = profile.catalog.scheme.id;
+    dataGlobs = [
+      ...(profile.manifest.paths?.data ?? []),
+      ...(profile.manifest.paths?.databases ?? []),
+    ];
   }
   const started = performance.now();
   let last = 0;
@@ -157,6 +187,8 @@ export async function verify(
     platform: opts.platform,
     stageInto: opts.stage,
     versionScheme,
+    ...(dataGlobs ? { dataGlobs } : {}),
+    ...(maxExpand === undefined ? {} : { maxExpand }),
     onProgress,
   });
   const seconds = (performance.now() - started) / 1000;
