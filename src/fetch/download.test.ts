@@ -49,7 +49,6 @@ async function download(o: { timeoutMs?: number; retries?: number; file?: string
     size,
     sha256,
     retries: o.retries ?? 3,
-    timeoutMs: o.timeoutMs ?? 5000,
     backoffMs: 20,
   });
 }
@@ -188,7 +187,6 @@ describe('downloadFile from a folder', () => {
       size,
       sha256,
       retries: 0,
-      timeoutMs: 1000,
     });
 
     expect(r.status).toBe('downloaded');

@@ -31,11 +31,11 @@ export interface DownloadOptions {
   dest: string;
   size: number;
   sha256: string;
-  /** Attempts after the first one that fail with a network error, a timeout or a 5xx. */
+  /**
+   * Attempts after the first one that fail with a network error, a timeout or a 5xx. Timeouts,
+   * the minimum rate and the deadline are the opener's (src/fetch/http.ts, one path for every read).
+   */
   retries: number;
-  /** Idle limit, and the window over which the transfer must keep `minBytesPerSecond`. */
-  timeoutMs: number;
-  minBytesPerSecond?: number;
   /** First retry delay; doubles each time, with jitter, capped at 30 s. */
   backoffMs?: number;
   onProgress?: (p: DownloadProgress) => void;
@@ -238,20 +238,6 @@ export async function downloadFile(o: DownloadOptions): Promise<DownloadResult> 
   }
 
   async function receive(opened: Opened, ac: AbortController): Promise<void> {
-    // A server that trickles bytes defeats an idle timeout: require a minimum rate per window.
-    const minPerWindow = ((o.minBytesPerSecond ?? 1024) * o.timeoutMs) / 1000;
-    let windowStart = offset;
-    const watchdog = setInterval(() => {
-      if (offset - windowStart < minPerWindow) {
-        const f = new TransferFailure(
-          `${o.from}: fewer than ${Math.round(minPerWindow)} bytes in ${o.timeoutMs / 1000} s`,
-          { retryable: true, timeout: true },
-        );
-        ac.abort(f);
-        opened.body.destroy(f);
-      }
-      windowStart = offset;
-    }, o.timeoutMs);
     let lastReport = 0;
     try {
       for await (const chunk of opened.body) {
@@ -272,8 +258,6 @@ export async function downloadFile(o: DownloadOptions): Promise<DownloadResult> 
     } catch (err) {
       if (err instanceof UpliftError) throw err;
       throw classifyNetworkError(ac.signal.aborted ? ac.signal.reason : err, o.from);
-    } finally {
-      clearInterval(watchdog);
     }
     if (offset < o.size)
       throw new TransferFailure(`${o.from}: the connection ended at byte ${offset}`, {

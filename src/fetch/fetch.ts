@@ -25,7 +25,10 @@ export interface FetchOptions {
   root?: string;
   /** Where packs go (default: `<cache dir>/packs`). */
   out?: string;
+  /** Connect, headers and silence limit; the rate window; the deadline's base (src/fetch/http.ts). */
   timeoutMs: number;
+  /** The rate every read must keep (default 1 KiB/s). */
+  minBytesPerSecond?: number;
   retries: number;
   onProgress?: (p: DownloadProgress) => void;
 }
@@ -134,7 +137,11 @@ export async function fetchPacks(o: FetchOptions): Promise<FetchResult> {
       hint: 'Pass --out DIR (or unset UPLIFT_CACHE_DIR=off).',
     });
 
-  const source = await openRepository(o.repo, { timeoutMs: o.timeoutMs, retries: o.retries });
+  const source = await openRepository(o.repo, {
+    timeoutMs: o.timeoutMs,
+    minBytesPerSecond: o.minBytesPerSecond,
+    retries: o.retries,
+  });
   let locked: string | undefined;
   try {
     const initialRoot = o.root
@@ -222,7 +229,6 @@ export async function fetchPacks(o: FetchOptions): Promise<FetchResult> {
         size: entry.size,
         sha256: entry.sha256,
         retries: o.retries,
-        timeoutMs: o.timeoutMs,
         onProgress: o.onProgress,
       });
       const checks = ['size and SHA-256 from the signed index'];

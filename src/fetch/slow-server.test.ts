@@ -114,7 +114,6 @@ describe('a server that sends one byte a second is cut off within --timeout', ()
           size: body.length,
           sha256: createHash('sha256').update(body).digest('hex'),
           retries: 0,
-          timeoutMs,
         }),
       );
 

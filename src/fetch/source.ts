@@ -12,6 +12,7 @@ import {
   classifyNetworkError,
   openHttp,
   proxyAwareAgent,
+  type ReadLimits,
   redactUrl,
 } from './http.ts';
 
@@ -27,8 +28,7 @@ export interface RepositorySource {
   close(): Promise<void>;
 }
 
-export interface SourceOptions {
-  timeoutMs: number;
+export interface SourceOptions extends ReadLimits {
   retries: number;
   backoffMs?: number;
 }
@@ -102,7 +102,7 @@ function httpSource(spec: string, o: SourceOptions): RepositorySource {
       return (offset, validator, signal) =>
         openHttp(urlOf(path), {
           dispatcher: agent,
-          timeoutMs: o.timeoutMs,
+          limits: o,
           offset,
           validator,
           signal,
@@ -112,7 +112,10 @@ function httpSource(spec: string, o: SourceOptions): RepositorySource {
   };
 }
 
-/** A metadata file over HTTP: 404 is "not there", and more than the metadata limit is refused. */
+/**
+ * A metadata file over HTTP, through the same read path and limits as every download: 404 is
+ * "not there", and more than the metadata limit is refused.
+ */
 async function readSmall(
   url: URL,
   dispatcher: Dispatcher,
@@ -121,7 +124,7 @@ async function readSmall(
   const what = redactUrl(url);
   for (let attempt = 0; ; attempt++) {
     try {
-      const opened = await openHttp(url, { dispatcher, timeoutMs: o.timeoutMs });
+      const opened = await openHttp(url, { dispatcher, limits: o, maxBytes: maxMetadataBytes });
       const chunks: Buffer[] = [];
       let n = 0;
       try {

@@ -20,9 +20,10 @@ export function register(program: Command, { emit, io }: CommandContext): void {
     )
     .option(
       '--timeout <duration>',
-      'give up on a server silent (or slower than 1 KiB/s) this long',
+      'for every request (metadata and packs): connect, headers and silence limit, the window of --min-rate, and with it the deadline (timeout + size at --min-rate)',
       '30s',
     )
+    .option('--min-rate <bytes/s>', 'slowest transfer accepted, e.g. 1024, 512KiB', '1KiB')
     .option('--retries <n>', 'retries after network errors, timeouts and 5xx, with backoff', '5')
     .option('--progress', 'show progress even when standard error is not a terminal')
     .option('--no-progress', 'never show progress')

@@ -14,6 +14,7 @@ export interface FetchCommandOptions {
   root?: string;
   out?: string;
   timeout: string;
+  minRate?: string;
   retries: string;
   /** true: always show progress; false: never; undefined: when standard error is a terminal. */
   progress?: boolean;
@@ -28,6 +29,17 @@ export function parseTimeout(value: string): number {
     });
   const n = Number(m[1]);
   return Math.round(m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000);
+}
+
+/** `1024`, `1KiB`, `2 MiB`, `500B`: bytes per second. */
+export function parseRate(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(B|KiB|MiB)?(?:\/s)?$/.exec(value.trim());
+  const n = m ? Number(m[1]) * (m[2] === 'MiB' ? 1 << 20 : m[2] === 'KiB' ? 1024 : 1) : 0;
+  if (!m || !(n >= 1))
+    throw new UpliftError('UPLIFT_USAGE', `--min-rate ${JSON.stringify(value)} is not a rate`, {
+      hint: 'Write bytes per second: 1024, 1KiB, 2MiB (at least 1 byte/s).',
+    });
+  return Math.floor(n);
 }
 
 /** `uplift fetch`: download exactly the packs the plan needs, verified. */
@@ -56,6 +68,7 @@ export async function handler(o: FetchCommandOptions, io: ProgressIo): Promise<C
     root: o.root,
     out: o.out,
     timeoutMs: parseTimeout(o.timeout),
+    minBytesPerSecond: parseRate(o.minRate ?? '1KiB'),
     retries,
     onProgress: show ? downloadProgressPrinter(io.stderr, io.stderrIsTty) : undefined,
   });
