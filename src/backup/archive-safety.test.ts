@@ -21,7 +21,7 @@ afterEach(async () => {
 type Crafted = Partial<Header> & { name: string; body?: string };
 
 /** A backup-shaped archive with whatever entries a test needs, the way an attacker would write one. */
-async function craft(entries: Crafted[]): Promise<string> {
+async function craft(entries: Crafted[], extra: Record<string, unknown> = {}): Promise<string> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
   pack.on('data', (c) => {
@@ -44,6 +44,7 @@ async function craft(entries: Crafted[]): Promise<string> {
       excluded: [],
     },
     planned: { entries: 1, files: 1, directories: 0, symlinks: 0, hardlinks: 0, bytes: 10 },
+    ...extra,
   };
   const all: Crafted[] = [
     { name: 'uplift-backup/header.json', body: JSON.stringify(info) },
@@ -71,6 +72,7 @@ describe('restore should refuse an unsafe archive and write nothing if', () => {
     ['a path climbs out in the middle', [{ name: 'tree/data/../../escaped', body: 'x' }]],
     ['a path is absolute', [{ name: 'tree//tmp/escaped', body: 'x' }]],
     ['an entry is outside tree/', [{ name: 'escaped', body: 'x' }]],
+    ['a first-format archive has a behind/ entry', [{ name: 'behind/0/x', body: 'x' }]],
     [
       'a file comes through a symlink from the archive',
       [
@@ -119,5 +121,45 @@ describe('restore should refuse an unsafe archive and write nothing if', () => {
     expect((await hashTree(ws.install)).hash).toBe(before.hash);
     expect((await readdir(ws.root)).sort()).toEqual(['crafted.tar.gz', 'skiff']);
     await expect(verifyBackup(file)).rejects.toMatchObject({ code: 'UPLIFT_BACKUP_UNSAFE_ENTRY' });
+  });
+});
+
+describe('restore should refuse what is behind a data link and write nothing if', () => {
+  const planned = { entries: 1, files: 0, directories: 1, symlinks: 0, hardlinks: 0, bytes: 0 };
+  it.each<[string, Crafted[]]>([
+    ['an entry names a data link the header does not list', [{ name: 'behind/1/x', body: 'x' }]],
+    ['an entry climbs out of the target', [{ name: 'behind/0/../escaped', body: 'x' }]],
+    [
+      'a hard link behind the link names a file of the tree',
+      [
+        { name: 'tree/a', body: 'x' },
+        { name: 'behind/0/h', type: 'link', linkname: 'tree/a' },
+      ],
+    ],
+    ['an entry comes before the target itself', [{ name: 'behind/0/x', body: 'x' }]],
+  ])('%s', async (_why, entries) => {
+    writeInstallTree(ws.install);
+    const before = await hashTree(ws.install);
+    const target = join(ws.root, 'disk2');
+    const file = await craft(
+      [
+        { name: 'tree/db', type: 'symlink', linkname: target },
+        ...(entries[0]?.name === 'behind/0/x'
+          ? []
+          : [{ name: 'behind/0/', type: 'directory' as const, mode: 0o755 }]),
+        ...entries,
+      ],
+      {
+        format: 'uplift-backup/2',
+        behindLinks: [{ path: 'db', target, resolved: target, planned }],
+      },
+    );
+
+    await expect(
+      restoreBackup({ backup: file, install: ws.install, data: ['db'] }),
+    ).rejects.toMatchObject({ code: 'UPLIFT_BACKUP_UNSAFE_ENTRY', unchanged: true });
+
+    expect((await hashTree(ws.install)).hash).toBe(before.hash);
+    expect((await readdir(ws.root)).sort()).toEqual(['crafted.tar.gz', 'skiff']);
   });
 });

@@ -33,12 +33,22 @@ import {
   type BackupInfo,
   type BackupManifest,
   type BackupTotals,
+  type BehindLink,
   backupFormat,
   type Consistency,
+  firstBackupFormat,
   type ManifestEntry,
   type ProgressListener,
 } from './types.ts';
-import { countEntry, noTotals, readFailed, type WalkedEntry, walkInstallation } from './walk.ts';
+import {
+  countEntry,
+  isInside,
+  noTotals,
+  readFailed,
+  type WalkedEntry,
+  walkBehindLinks,
+  walkInstallation,
+} from './walk.ts';
 
 /**
  * gzip level for backups. Measured on the bench tree (docs/backup.md): level 1 is about twice as
@@ -59,8 +69,14 @@ export interface CreateBackupOptions {
   service?: ServiceControl;
   /** The installed version, recorded in the backup's manifest (the caller detects it). */
   productVersion?: string;
-  /** Globs of what the product produces at run time (its profile's `paths.generated`): left out. */
+  /** Globs of what the product produces at run time (its profile's `paths.generated`): left out (a link stays in: it is the customer's). */
   generated?: readonly string[];
+  /**
+   * Globs of the customer's data (its profile's `paths.data`): a link matching them that leads
+   * outside the installation is backed up through (what it points to, under `behind/`), so a
+   * restore brings a database kept on another disk back too. Other links are recorded as links only.
+   */
+  data?: readonly string[];
   /** Stop a running service (the profile's stop) for an offline backup, and start it again afterwards. */
   stop?: boolean;
   /** With `stop`: leave the service stopped (for example, an upgrade follows). */
@@ -81,6 +97,8 @@ export interface BackupResult {
   productVersion: string | null;
   consistency: Consistency;
   totals: BackupTotals;
+  /** The data links backed up through, each with the totals of what it pointed to. */
+  behind: (Omit<BehindLink, 'planned'> & { totals: BackupTotals })[];
   seconds: number;
   service: { runningBefore: number[]; stopped: boolean; restarted: boolean };
 }
@@ -136,6 +154,7 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupRes
       onProgress: opts.onProgress,
       isRuntimeFile: (path) => service?.isRuntimeFile(path) ?? false,
       generated: opts.generated ?? [],
+      data: opts.data ?? [],
       productVersion: opts.productVersion ?? null,
     });
   } catch (err) {
@@ -261,20 +280,50 @@ interface WriteOptions {
   onProgress?: ProgressListener;
   isRuntimeFile: (path: string) => boolean;
   generated: readonly string[];
+  data: readonly string[];
   productVersion: string | null;
 }
 
 async function writeBackup(o: WriteOptions): Promise<Omit<BackupResult, 'seconds' | 'service'>> {
   const started = performance.now();
   // Online, pid files describe processes, not state: restored, they would make a stopped
-  // installation look like it runs.
+  // installation look like it runs. A link is the customer's, even where the product writes
+  // through it: it stays, whatever paths.generated says.
   const walk = await walkInstallation(o.install, (path, type) =>
     o.online && type === 'file' && o.isRuntimeFile(path)
       ? 'pid file of the running service'
-      : type !== 'directory' && o.generated.length > 0 && matchesAnyGlob(o.generated, path)
+      : type === 'file' && o.generated.length > 0 && matchesAnyGlob(o.generated, path)
         ? "produced at run time (the profile's paths.generated)"
         : undefined,
   );
+  const { behind, skipped } = await walkBehindLinks(o.install, walk.entries, o.data);
+  walk.excluded.push(...skipped);
+  const outDir = await realpath(dirname(o.out)).catch(() => dirname(o.out));
+  for (const b of behind)
+    if (isInside(join(outDir, basename(o.out)), b.link.resolved))
+      throw new UpliftError(
+        'UPLIFT_BACKUP_OUT_INSIDE_INSTALL',
+        `the backup file ${o.out} would be inside ${b.link.resolved}, which the data link ${b.link.path} points to and the backup holds`,
+        { hint: 'Write the backup elsewhere with --out.' },
+      );
+  const roots = [
+    {
+      prefix: archiveNames.treePrefix,
+      through: '',
+      walk,
+      totals: noTotals(),
+      entries: [] as ManifestEntry[],
+    },
+    ...behind.map((b, i) => ({
+      prefix: `${archiveNames.behindPrefix}${i}/`,
+      through: `${b.link.path}/`,
+      walk: b.walk,
+      totals: noTotals(),
+      entries: [] as ManifestEntry[],
+    })),
+  ];
+  const plannedFiles = roots.reduce((n, r) => n + r.walk.planned.files, 0);
+  const plannedBytes = roots.reduce((n, r) => n + r.walk.planned.bytes, 0);
   const productVersion = o.productVersion;
   const consistency: Consistency = {
     mode: o.online ? 'online' : 'offline',
@@ -289,7 +338,7 @@ async function writeBackup(o: WriteOptions): Promise<Omit<BackupResult, 'seconds
     excluded: walk.excluded,
   };
   const info: BackupInfo = {
-    format: backupFormat,
+    format: behind.length > 0 ? backupFormat : firstBackupFormat,
     id: randomUUID(),
     installation: o.install,
     productVersion,
@@ -297,6 +346,7 @@ async function writeBackup(o: WriteOptions): Promise<Omit<BackupResult, 'seconds
     tool: { name: 'uplift', version: toolVersion() },
     consistency,
     planned: walk.planned,
+    ...(behind.length > 0 ? { behindLinks: behind.map((b) => b.link) } : {}),
   };
 
   await mkdir(dirname(o.out), { recursive: true });
@@ -323,8 +373,6 @@ async function writeBackup(o: WriteOptions): Promise<Omit<BackupResult, 'seconds
   );
   piped.catch(() => {});
 
-  const entries: ManifestEntry[] = [];
-  const totals = noTotals();
   const stored = new Set<string>();
   const skip = new Map<string, string>();
   let lastReport = 0;
@@ -336,10 +384,10 @@ async function writeBackup(o: WriteOptions): Promise<Omit<BackupResult, 'seconds
     lastReport = now;
     o.onProgress({
       phase: 'backup',
-      files: totals.files,
-      totalFiles: walk.planned.files,
-      bytes: totals.bytes + streamed,
-      totalBytes: walk.planned.bytes,
+      files: roots.reduce((n, r) => n + r.totals.files, 0),
+      totalFiles: plannedFiles,
+      bytes: roots.reduce((n, r) => n + r.totals.bytes, 0) + streamed,
+      totalBytes: plannedBytes,
       elapsedMs: now - started,
       done,
     });
@@ -357,47 +405,69 @@ async function writeBackup(o: WriteOptions): Promise<Omit<BackupResult, 'seconds
       { name: archiveNames.header, type: 'file', mode: 0o644, mtime: o.now },
       Buffer.from(`${JSON.stringify(info, null, 2)}\n`),
     );
-    for (const w of walk.entries) {
-      const why = skip.get(w.path);
-      if (why) {
-        consistency.excluded.push({ path: w.path, reason: why });
-        continue;
+    for (const root of roots)
+      for (const w of root.walk.entries) {
+        const name = w.path === '.' ? root.prefix : `${root.prefix}${w.path}`;
+        // The root of a data link's target that is a file is `behind/<n>`, not a folder.
+        const fileName = w.path === '.' && root.through ? root.prefix.slice(0, -1) : name;
+        const why = skip.get(name);
+        if (why) {
+          consistency.excluded.push({ path: `${root.through}${w.path}`, reason: why });
+          continue;
+        }
+        const meta = metaOf(w.stats);
+        const tarMeta = {
+          mode: meta.mode,
+          uid: meta.uid,
+          gid: meta.gid,
+          mtime: new Date(meta.mtimeMs),
+        };
+        let entry: ManifestEntry;
+        if (w.type === 'directory') {
+          await add({
+            ...tarMeta,
+            name: w.path === '.' && !root.through ? name : `${name.replace(/\/$/, '')}/`,
+            type: 'directory',
+          });
+          entry = { path: w.path, type: 'directory', ...meta };
+        } else if (w.type === 'symlink') {
+          await add({ ...tarMeta, name, type: 'symlink', linkname: w.target as string });
+          entry = { path: w.path, type: 'symlink', ...meta, target: w.target };
+        } else if (w.type === 'hardlink' && stored.has(`${root.prefix}${w.target}`)) {
+          await add({
+            ...tarMeta,
+            name,
+            type: 'link',
+            linkname: `${root.prefix}${w.target}`,
+          });
+          entry = { path: w.path, type: 'hardlink', ...meta, target: w.target };
+        } else {
+          const file = await addFile(w, fileName, root.through);
+          if (!file) continue;
+          streamed = 0;
+          entry = file;
+          stored.add(name);
+        }
+        root.entries.push(entry);
+        countEntry(root.totals, entry.type, entry.size ?? 0);
+        report(false);
       }
-      const name = w.path === '.' ? archiveNames.treePrefix : `${archiveNames.treePrefix}${w.path}`;
-      const meta = metaOf(w.stats);
-      const tarMeta = {
-        mode: meta.mode,
-        uid: meta.uid,
-        gid: meta.gid,
-        mtime: new Date(meta.mtimeMs),
-      };
-      let entry: ManifestEntry;
-      if (w.type === 'directory') {
-        await add({ ...tarMeta, name: w.path === '.' ? name : `${name}/`, type: 'directory' });
-        entry = { path: w.path, type: 'directory', ...meta };
-      } else if (w.type === 'symlink') {
-        await add({ ...tarMeta, name, type: 'symlink', linkname: w.target as string });
-        entry = { path: w.path, type: 'symlink', ...meta, target: w.target };
-      } else if (w.type === 'hardlink' && stored.has(w.target as string)) {
-        await add({
-          ...tarMeta,
-          name,
-          type: 'link',
-          linkname: `${archiveNames.treePrefix}${w.target}`,
-        });
-        entry = { path: w.path, type: 'hardlink', ...meta, target: w.target };
-      } else {
-        const file = await addFile(w, name);
-        if (!file) continue;
-        streamed = 0;
-        entry = file;
-        stored.add(w.path);
-      }
-      entries.push(entry);
-      countEntry(totals, entry.type, entry.size ?? 0);
-      report(false);
-    }
-    const manifest: BackupManifest = { ...info, totals, entries };
+    const [tree, ...through] = roots as [(typeof roots)[0], ...typeof roots];
+    const totals = tree.totals;
+    const manifest: BackupManifest = {
+      ...info,
+      totals,
+      entries: tree.entries,
+      ...(behind.length > 0
+        ? {
+            behind: through.map((r, i) => ({
+              path: behind[i]?.link.path as string,
+              totals: r.totals,
+              entries: r.entries,
+            })),
+          }
+        : {}),
+    };
     await add(
       { name: archiveNames.manifest, type: 'file', mode: 0o644, mtime: o.now },
       Buffer.from(`${JSON.stringify(manifest)}\n`),
@@ -445,11 +515,21 @@ async function writeBackup(o: WriteOptions): Promise<Omit<BackupResult, 'seconds
     installation: o.install,
     productVersion,
     consistency,
-    totals,
+    totals: roots[0]?.totals ?? noTotals(),
+    behind: behind.map((b, i) => ({
+      path: b.link.path,
+      target: b.link.target,
+      resolved: b.link.resolved,
+      totals: roots[i + 1]?.totals ?? noTotals(),
+    })),
   };
 
   /** Streams one file into the archive and returns its manifest entry; undefined when it vanished during an online backup. */
-  async function addFile(w: WalkedEntry, name: string): Promise<ManifestEntry | undefined> {
+  async function addFile(
+    w: WalkedEntry,
+    name: string,
+    through: string,
+  ): Promise<ManifestEntry | undefined> {
     let fd: number;
     try {
       // O_NOFOLLOW: if the path became a symlink since the walk, fail instead of reading its target.
@@ -458,7 +538,7 @@ async function writeBackup(o: WriteOptions): Promise<Omit<BackupResult, 'seconds
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' && o.online) {
         consistency.excluded.push({
-          path: w.path,
+          path: `${through}${w.path}`,
           reason: 'removed by the running service during the backup',
         });
         return undefined;
@@ -480,13 +560,13 @@ async function writeBackup(o: WriteOptions): Promise<Omit<BackupResult, 'seconds
         scratch ??= await mkdtemp(join(dirname(o.out), '.uplift-backup-sqlite-'));
         const copy = join(scratch, String(consistency.sqliteOnlineCopies.length));
         await copySqliteOnline(w.abs, copy, w.path);
-        consistency.sqliteOnlineCopies.push(w.path);
+        consistency.sqliteOnlineCopies.push(`${through}${w.path}`);
         // The copy is self-contained; the live journal or WAL beside it belongs to the live file and
         // would be replayed onto the copy after a restore.
         for (const s of sqliteSidecars)
           skip.set(
-            `${w.path}${s}`,
-            `SQLite ${s.slice(1)} file of ${w.path}, which was copied with the online backup API`,
+            `${name}${s}`,
+            `SQLite ${s.slice(1)} file of ${through}${w.path}, which was copied with the online backup API`,
           );
         fd = openSync(copy, constants.O_RDONLY);
         closed = false;

@@ -1,4 +1,4 @@
-import { readFile, rename, rm, stat } from 'node:fs/promises';
+import { lstat, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ExitCode, UpliftError } from '../errors/index.ts';
 import { isAlive } from '../util/index.ts';
@@ -17,6 +17,12 @@ import { fsyncDir, removeStaleTemps, writeFileDurably } from './durable.ts';
  * tree is unverified (delete it, the installation was never touched); a `staged` journal with the
  * installation missing means the crash fell between the renames (finish the swap); a `staged`
  * journal with the staging tree gone means the swap finished (delete the old tree).
+ *
+ * What is behind a data link (`behind`) follows the same rule one target at a time, after the
+ * installation's swap: its staging copy sits beside the target (same filesystem), is flushed
+ * before `staged`, and is swapped in by renaming the target to `old` and the copy to the target.
+ * Each target is swapped only once the installation has been, so "the installation's staging tree
+ * is gone" also tells that every remaining target swap is to be finished, never undone.
  */
 export interface RestoreJournal {
   format: 'uplift-restore-journal/1';
@@ -28,9 +34,21 @@ export interface RestoreJournal {
   /** Where the current installation is moved during the swap; null when there was none. */
   old: string | null;
   state: 'staging' | 'staged';
+  /** The data links' targets this restore writes (see above); absent when there are none. */
+  behind?: BehindSwap[];
   /** The process running the restore, to tell a crashed restore from one still running. */
   pid: number;
   created: string;
+}
+
+/** One data link's target restored by swapping in a copy written beside it. */
+export interface BehindSwap {
+  /** The link, relative to the installation. */
+  path: string;
+  /** The target's real path; what is there now is moved to `old`, and `staging` takes its place. */
+  target: string;
+  staging: string;
+  old: string;
 }
 
 export function journalPath(install: string): string {
@@ -78,6 +96,37 @@ async function exists(p: string): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** lstat: the target of a data link may itself be a file, a folder or gone. */
+async function present(p: string): Promise<boolean> {
+  try {
+    await lstat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Removes the staging copies of data links' targets that were never swapped in. */
+export async function discardBehind(j: RestoreJournal): Promise<void> {
+  for (const b of j.behind ?? []) await rm(b.staging, { recursive: true, force: true });
+}
+
+/**
+ * Swaps each data link's target for its staging copy (a copy already swapped is skipped, so a
+ * crash anywhere in here is finished by calling it again), then, with `removeOld`, deletes what
+ * was there before.
+ */
+export async function swapBehind(j: RestoreJournal, removeOld: boolean): Promise<void> {
+  for (const b of j.behind ?? []) {
+    if (await present(b.staging)) {
+      if ((await present(b.target)) && !(await present(b.old))) await rename(b.target, b.old);
+      await rename(b.staging, b.target);
+      fsyncDir(dirname(b.target));
+    }
+    if (removeOld) await rm(b.old, { recursive: true, force: true });
   }
 }
 
@@ -137,6 +186,7 @@ export async function recoverInterruptedRestore(
   const hasStaging = await exists(j.staging);
   if (j.state === 'staging' || (hasInstall && hasStaging && !keepStaged(j))) {
     await rm(j.staging, { recursive: true, force: true });
+    await discardBehind(j);
     await removeJournal(install);
     return { action: 'discarded-staging', journal: j };
   }
@@ -144,6 +194,7 @@ export async function recoverInterruptedRestore(
   if (!hasInstall && hasStaging) {
     await rename(j.staging, install);
     fsyncDir(dirname(install));
+    await swapBehind(j, true);
     if (j.old) await rm(j.old, { recursive: true, force: true });
     await removeJournal(install);
     return { action: 'rolled-forward', journal: j };
@@ -153,9 +204,11 @@ export async function recoverInterruptedRestore(
     // reached if someone deleted the staging tree by hand: put the old tree back.
     await rename(j.old, install);
     fsyncDir(dirname(install));
+    await discardBehind(j);
     await removeJournal(install);
     return { action: 'discarded-staging', journal: j };
   }
+  await swapBehind(j, true);
   if (j.old) await rm(j.old, { recursive: true, force: true });
   await removeJournal(install);
   return { action: 'cleaned-up', journal: j };

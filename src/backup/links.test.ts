@@ -170,3 +170,55 @@ describe('a link the profile declares as data', () => {
     expect(manifestOf(out).format).toBe('uplift-backup/1');
   });
 });
+
+describe('a data link', () => {
+  it('to a single file is backed up through and the file comes back', async () => {
+    linkTree();
+    put(disk2, 'license.db', 'licensed to acme\n', 0o600);
+    symlinkSync(join(disk2, 'license.db'), join(ws.install, 'conf/license.db'));
+    const before = await hashTree(disk2);
+    const out = join(ws.root, 'b.tar.gz');
+    await createBackup({ install: ws.install, out, data: ['conf/license.db'] });
+    put(disk2, 'license.db', 'expired\n');
+
+    const r = await restoreBackup({ backup: out, install: ws.install, data: ['conf/license.db'] });
+
+    expect((await hashTree(disk2)).records).toEqual(before.records);
+    expect(r.behind).toEqual([
+      { path: 'conf/license.db', target: join(disk2, 'license.db'), restored: true },
+    ]);
+  });
+
+  it('that dangles is recorded as a link only, and says so', async () => {
+    linkTree();
+    symlinkSync(join(disk2, 'gone'), join(ws.install, 'spool'));
+    const before = await hashTree(ws.install);
+    const out = join(ws.root, 'b.tar.gz');
+
+    const r = await createBackup({ install: ws.install, out, data: ['spool/**'] });
+    await restoreBackup({ backup: out, install: ws.install, data: ['spool/**'] });
+
+    expect(r.behind).toEqual([]);
+    expect(r.consistency.excluded).toEqual([
+      { path: 'spool', reason: expect.stringContaining('does not exist: only the link') },
+    ]);
+    expect((await hashTree(ws.install)).records).toEqual(before.records);
+  });
+});
+
+describe('restore of a data link should refuse and write nothing if', () => {
+  it("the folder that holds the link's target is gone", async () => {
+    linkTree();
+    const out = join(ws.root, 'b.tar.gz');
+    await createBackup({ install: ws.install, out, data: ['dbdata/**'] });
+    rmSync(disk2, { recursive: true });
+    const before = await hashTree(ws.install);
+
+    await expect(
+      restoreBackup({ backup: out, install: ws.install, data: ['dbdata/**'] }),
+    ).rejects.toMatchObject({ code: 'UPLIFT_BACKUP_INSTALL_NOT_FOUND', unchanged: true });
+
+    expect((await hashTree(ws.install)).hash).toBe(before.hash);
+    expect(readdirSync(ws.root).sort()).toEqual(['b.tar.gz', 'b.tar.gz.sha256', 'skiff']);
+  });
+});

@@ -12,14 +12,18 @@ import {
   archiveNames,
   type BackupInfo,
   type BackupManifest,
-  backupFormat,
+  type BehindLink,
   type EntryType,
   type ManifestEntry,
   type ProgressListener,
+  readableFormats,
 } from './types.ts';
 
 /** A tree entry as the archive presents it, before the manifest (the last entry) has been read. */
 export interface ArchiveEntry {
+  /** Which data link's target the entry is behind (index into the header's `behindLinks`); absent for the installation tree. */
+  behind?: number;
+  /** Relative to the installation, or to the data link's target (`.` is the target itself). */
   path: string;
   type: EntryType;
   /** Declared content size (files only). */
@@ -113,6 +117,8 @@ export async function readBackup(
   let info: BackupInfo | undefined;
   let manifest: BackupManifest | undefined;
   const observed = new Map<string, Observed>();
+  // One map per data link's target (format /2), like `observed` for the tree.
+  const observedBehind: Map<string, Observed>[] = [];
   let files = 0;
   let bytes = 0;
   let index = 0;
@@ -164,8 +170,13 @@ export async function readBackup(
         );
         continue;
       }
-      const e = treeEntry(file, h);
-      checkPlacement(file, e, observed);
+      const e = treeEntry(file, h, info?.behindLinks?.length ?? 0);
+      let seen = observed;
+      if (e.behind !== undefined) {
+        seen = observedBehind[e.behind] ?? new Map<string, Observed>();
+        observedBehind[e.behind] = seen;
+      }
+      checkPlacement(file, e, seen);
       sink = await visitor.onEntry?.(e);
       if (e.type === 'file') {
         const hash = createHash('sha256');
@@ -180,10 +191,10 @@ export async function readBackup(
         await sink?.end();
         sink = undefined;
         files++;
-        observed.set(e.path, { type: 'file', size: n, sha256: hash.digest('hex') });
+        seen.set(e.path, { type: 'file', size: n, sha256: hash.digest('hex') });
       } else {
         entry.resume();
-        observed.set(e.path, { type: e.type, size: 0, target: e.target });
+        seen.set(e.path, { type: e.type, size: 0, target: e.target });
       }
     }
     await piped;
@@ -202,7 +213,9 @@ export async function readBackup(
         unchanged: true,
       },
     );
-  compareWithManifest(file, observed, manifest);
+  compareWithManifest(file, observed, manifest.entries, '');
+  for (const [i, b] of (manifest.behind ?? []).entries())
+    compareWithManifest(file, observedBehind[i] ?? new Map(), b.entries, `${b.path} -> `);
   const archiveSha256 = archiveHash.digest('hex');
   const expected = await readChecksum(file);
   if (expected !== undefined && expected !== archiveSha256)
@@ -240,10 +253,12 @@ async function readChecksum(file: string): Promise<string | undefined> {
  * creates exactly these entries, in order, under a fresh directory can never be led outside it.
  */
 function checkPlacement(file: string, e: ArchiveEntry, observed: Map<string, Observed>): void {
-  const quoted = JSON.stringify(e.path);
+  const quoted = JSON.stringify(e.behind === undefined ? e.path : `behind/${e.behind}/${e.path}`);
   if (observed.has(e.path)) throw unsafe(file, `entry ${quoted} appears twice`);
   if (e.path === '.') {
-    if (e.type !== 'directory') throw unsafe(file, 'the root of the tree is not a directory');
+    // A data link may point to a single file.
+    if (e.type !== 'directory' && !(e.behind !== undefined && e.type === 'file'))
+      throw unsafe(file, 'the root of the tree is not a directory');
     return;
   }
   const parent = observed.get(parentOf(e.path));
@@ -272,13 +287,31 @@ async function readSmall(
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function treeEntry(file: string, h: TarHeader): ArchiveEntry {
-  if (!h.name.startsWith(archiveNames.treePrefix))
+/** `behind/<n>/rest` or `behind/<n>` with n below `count`; undefined for any other name. */
+function behindOf(name: string, count: number): { index: number; rest: string } | undefined {
+  const m = /^behind\/(0|[1-9][0-9]{0,5})(\/.*)?$/.exec(name);
+  if (!m || Number(m[1]) >= count) return undefined;
+  return { index: Number(m[1]), rest: (m[2] ?? '/').slice(1) };
+}
+
+function treeEntry(file: string, h: TarHeader, behindCount: number): ArchiveEntry {
+  const behind = behindOf(h.name, behindCount);
+  if (!h.name.startsWith(archiveNames.treePrefix) && !behind)
     throw unsafe(file, `entry ${JSON.stringify(h.name)} is outside ${archiveNames.treePrefix}`);
-  let rel = h.name.slice(archiveNames.treePrefix.length);
+  let rel = behind ? behind.rest : h.name.slice(archiveNames.treePrefix.length);
   if (h.type === 'directory' && rel.endsWith('/')) rel = rel.slice(0, -1);
   if (rel === '') rel = '.';
   checkRelativePath(rel, file);
+  const e = treeEntryOf(
+    file,
+    h,
+    rel,
+    behind ? `${archiveNames.behindPrefix}${behind.index}/` : archiveNames.treePrefix,
+  );
+  return behind ? { ...e, behind: behind.index } : e;
+}
+
+function treeEntryOf(file: string, h: TarHeader, rel: string, prefix: string): ArchiveEntry {
   switch (h.type) {
     case 'file':
     case 'contiguous-file':
@@ -290,9 +323,8 @@ function treeEntry(file: string, h: TarHeader): ArchiveEntry {
         throw unsafe(file, `symlink ${JSON.stringify(rel)} has no usable target`);
       return { path: rel, type: 'symlink', size: 0, target: h.linkname };
     case 'link': {
-      const target = h.linkname?.startsWith(archiveNames.treePrefix)
-        ? h.linkname.slice(archiveNames.treePrefix.length)
-        : undefined;
+      // A hard link stays within its root: the tree, or one data link's target.
+      const target = h.linkname?.startsWith(prefix) ? h.linkname.slice(prefix.length) : undefined;
       if (target === undefined)
         throw unsafe(file, `hard link ${JSON.stringify(rel)} points outside the tree`);
       checkRelativePath(target, file);
@@ -319,10 +351,10 @@ function parseJson(file: string, text: string, name: string): Record<string, unk
 
 function parseInfo(file: string, text: string): BackupInfo {
   const v = parseJson(file, text, archiveNames.header);
-  if (v.format !== backupFormat)
+  if (!readableFormats.includes(v.format as string))
     throw notABackup(
       file,
-      `its header has format ${JSON.stringify(v.format)}; this uplift reads ${backupFormat}`,
+      `its header has format ${JSON.stringify(v.format)}; this uplift reads ${readableFormats.join(' and ')}`,
     );
   if (
     typeof v.id !== 'string' ||
@@ -330,6 +362,25 @@ function parseInfo(file: string, text: string): BackupInfo {
     typeof v.planned !== 'object'
   )
     throw corrupt(file, `${archiveNames.header} lacks id, installation or planned totals`);
+  const links = v.behindLinks;
+  if (links !== undefined) {
+    const ok =
+      Array.isArray(links) &&
+      links.every(
+        (l: Partial<BehindLink> | null) =>
+          l !== null &&
+          typeof l === 'object' &&
+          typeof l.path === 'string' &&
+          typeof l.target === 'string' &&
+          !l.target.includes('\0') &&
+          typeof l.resolved === 'string' &&
+          l.resolved.startsWith('/') &&
+          typeof l.planned === 'object',
+      );
+    if (!ok || v.format === 'uplift-backup/1')
+      throw corrupt(file, `${archiveNames.header} has a malformed behindLinks list`);
+    for (const l of links as BehindLink[]) checkRelativePath(l.path, file);
+  }
   return v as unknown as BackupInfo;
 }
 
@@ -337,13 +388,41 @@ const entryTypes = new Set<EntryType>(['directory', 'file', 'symlink', 'hardlink
 
 function parseManifest(file: string, text: string, info: BackupInfo): BackupManifest {
   const v = parseJson(file, text, archiveNames.manifest);
-  if (v.format !== backupFormat || v.id !== info.id)
+  if (v.format !== info.format || v.id !== info.id)
     throw corrupt(
       file,
       `the manifest belongs to another backup (id ${JSON.stringify(v.id)}, header id ${info.id})`,
     );
   if (!Array.isArray(v.entries)) throw corrupt(file, 'the manifest has no entries list');
-  for (const [i, e] of (v.entries as unknown[]).entries()) {
+  checkEntries(file, v.entries as unknown[]);
+  const links = info.behindLinks ?? [];
+  const behind = v.behind;
+  if (behind !== undefined || links.length > 0) {
+    if (
+      !Array.isArray(behind) ||
+      behind.length !== links.length ||
+      !behind.every(
+        (b: { path?: unknown; entries?: unknown } | null, i) =>
+          b !== null && b.path === links[i]?.path && Array.isArray(b.entries),
+      )
+    )
+      throw corrupt(file, "the manifest's behind list does not match the header's behindLinks");
+    for (const b of behind as { entries: unknown[] }[]) checkEntries(file, b.entries);
+    // A data link is a link of the tree, with the text the header names.
+    for (const l of links) {
+      const m = (v.entries as ManifestEntry[]).find((e) => e.path === l.path);
+      if (m?.type !== 'symlink' || m.target !== l.target)
+        throw corrupt(
+          file,
+          `behindLinks names ${JSON.stringify(l.path)}, which is not that link of the tree`,
+        );
+    }
+  }
+  return v as unknown as BackupManifest;
+}
+
+function checkEntries(file: string, list: unknown[]): void {
+  for (const [i, e] of list.entries()) {
     const m = e as Partial<ManifestEntry> | null;
     const ok =
       m !== null &&
@@ -360,17 +439,18 @@ function parseManifest(file: string, text: string, info: BackupInfo): BackupMani
       throw corrupt(file, `manifest entry ${i} is malformed: ${JSON.stringify(e).slice(0, 200)}`);
     checkRelativePath(m.path as string, file);
   }
-  return v as unknown as BackupManifest;
 }
 
 function compareWithManifest(
   file: string,
   observed: Map<string, Observed>,
-  manifest: BackupManifest,
+  entries: readonly ManifestEntry[],
+  /** `link -> ` for what is behind a data link, so messages say which target. */
+  where: string,
 ): void {
   const problems: { path: string; message: string }[] = [];
   const listed = new Set<string>();
-  for (const m of manifest.entries) {
+  for (const m of entries) {
     listed.add(m.path);
     const o = observed.get(m.path);
     if (!o)
@@ -402,6 +482,10 @@ function compareWithManifest(
   for (const path of observed.keys())
     if (!listed.has(path))
       problems.push({ path, message: `${path}: in the archive but not in the manifest` });
+  for (const p of problems) {
+    p.path = `${where}${p.path}`;
+    p.message = `${where}${p.message}`;
+  }
   const first = problems[0];
   if (first) {
     throw new UpliftError(

@@ -11,19 +11,24 @@ import {
   writeSync,
 } from 'node:fs';
 import { lstat, mkdir, realpath, rename, rm, stat, statfs } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { UpliftError } from '../errors/index.ts';
+import { matchesAnyGlob } from '../util/index.ts';
 import { backgroundFlusher, crashPoint, fsyncDir, syncTree } from './durable.ts';
 import {
+  type BehindSwap,
+  discardBehind,
   type RestoreJournal,
   recoverInterruptedRestore,
   removeJournal,
+  swapBehind,
   writeJournal,
 } from './journal.ts';
 import { type EntrySink, readBackup, readBackupInfo } from './read-archive.ts';
 import type { ServiceControl } from './service.ts';
 import { fileStamp } from './tool-version.ts';
-import type { BackupManifest, Consistency, ProgressListener } from './types.ts';
+import type { BackupInfo, BackupManifest, Consistency, ProgressListener } from './types.ts';
+import { isInside } from './walk.ts';
 
 export interface RestoreOptions {
   /** The backup archive. */
@@ -36,6 +41,12 @@ export interface RestoreOptions {
   stop?: boolean;
   /** Start the restored installation's service. */
   start?: boolean;
+  /**
+   * Globs of the customer's data (the profile's `paths.data`). What the backup holds behind a data
+   * link is written back into the link's target only when the link matches them: restore writes
+   * outside the installation only where the profile says the customer's data lives.
+   */
+  data?: readonly string[];
   onProgress?: ProgressListener;
   now?: Date;
 }
@@ -52,6 +63,8 @@ export interface RestoreResult {
   /** False when not running as root: owners were left as the restoring user; `ownersNotRestored` counts the entries affected. */
   ownersRestored: boolean;
   ownersNotRestored: number;
+  /** The backup's data links: whether what was behind each was written back into its target, and if not, why. */
+  behind: { path: string; target: string; restored: boolean; reason?: string }[];
   /** What was found from an earlier, interrupted restore and done about it. */
   recovered: 'none' | 'discarded-staging' | 'staged' | 'rolled-forward' | 'cleaned-up';
   /** True when the whole restore was finishing an interrupted one of the same backup. */
@@ -77,6 +90,10 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
   const info = await readBackupInfo(backup);
 
   const recovery = await recoverInterruptedRestore(install, (j) => j.backupId === info.id);
+  const plannedBehind =
+    recovery.action === 'none' || recovery.action === 'discarded-staging'
+      ? await planBehind(info, install, opts.data ?? [], now)
+      : journalBehind(info, recovery.journal);
   const result = (extra: Partial<RestoreResult>): RestoreResult => ({
     backup,
     install,
@@ -87,6 +104,7 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
     bytes: info.planned.bytes,
     ownersRestored: process.getuid?.() === 0,
     ownersNotRestored: 0,
+    behind: plannedBehind.map(({ swap: _, ...b }) => b),
     recovered: recovery.action,
     finishedInterrupted: false,
     service: { stopped: false, started: false, pids: [] },
@@ -123,10 +141,15 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
 
   let journal: RestoreJournal;
   let ownersNotRestored = 0;
+  const swaps = plannedBehind.flatMap((b) => (b.swap ? [b.swap] : []));
   if (recovery.action === 'staged') {
     journal = recovery.journal;
   } else {
     await checkSpace(parent, info.planned.bytes);
+    for (const [i, l] of (info.behindLinks ?? []).entries()) {
+      const swap = plannedBehind[i]?.swap;
+      if (swap) await checkSpace(dirname(swap.target), l.planned.bytes);
+    }
     journal = {
       format: 'uplift-restore-journal/1',
       backupId: info.id,
@@ -140,22 +163,35 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
       state: 'staging',
       pid: process.pid,
       created: now.toISOString(),
+      ...(swaps.length > 0 ? { behind: swaps } : {}),
     };
     await writeJournal(journal);
+    const behindStaging = plannedBehind.map((b) => b.swap?.staging);
     try {
       await mkdir(journal.staging, { mode: 0o700 });
       const manifest = await extract(
         backup,
         journal.staging,
+        await Promise.all(
+          behindStaging.map(async (dir) =>
+            dir ? { dir, budget: await spaceBudget(dirname(dir)) } : undefined,
+          ),
+        ),
         await spaceBudget(parent),
         opts.onProgress,
       );
-      ownersNotRestored = applyMetadata(journal.staging, manifest);
+      ownersNotRestored = applyMetadata(journal.staging, manifest.entries);
       syncTree(journal.staging);
       fsyncDir(parent);
+      for (const [i, b] of (manifest.behind ?? []).entries()) {
+        const staging = behindStaging[i];
+        if (!staging) continue;
+        ownersNotRestored += applyMetadata(staging, b.entries);
+        syncTree(staging);
+        fsyncDir(dirname(staging));
+      }
     } catch (err) {
-      await rm(journal.staging, { recursive: true, force: true });
-      await removeJournal(install);
+      await discardStaging(journal);
       throw err;
     }
     journal = {
@@ -175,8 +211,7 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
       await needService(opts).stop({ code: 'UPLIFT_RESTORE_STOP_FAILED' });
       stopped = true;
     } catch (err) {
-      await rm(journal.staging, { recursive: true, force: true });
-      await removeJournal(install);
+      await discardStaging(journal);
       throw err;
     }
   }
@@ -188,8 +223,7 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
       if (journal.old !== old) await writeJournal({ ...journal, old });
       await rename(install, old);
     } catch (err) {
-      await rm(journal.staging, { recursive: true, force: true });
-      await removeJournal(install);
+      await discardStaging(journal);
       throw writeFailed(install, err, stopped);
     }
     journal = { ...journal, old };
@@ -198,6 +232,8 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
   try {
     await rename(journal.staging, install);
     fsyncDir(parent);
+    crashPoint('restore-before-behind-swap');
+    await swapBehind(journal, false);
   } catch (err) {
     throw new UpliftError(
       'UPLIFT_RESTORE_INCOMPLETE',
@@ -223,6 +259,7 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
     }
   }
   if (journal.old) await rm(journal.old, { recursive: true, force: true });
+  for (const b of journal.behind ?? []) await rm(b.old, { recursive: true, force: true });
   await removeJournal(install);
   if (startError) throw startError;
   return result({
@@ -231,6 +268,113 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
     service: { stopped, started: opts.start === true, pids },
     seconds: elapsed(started),
   });
+}
+
+/** Before the swap: nothing of the installation or of a data link's target has been touched. */
+async function discardStaging(journal: RestoreJournal): Promise<void> {
+  await rm(journal.staging, { recursive: true, force: true });
+  await discardBehind(journal);
+  await removeJournal(journal.install);
+}
+
+type PlannedBehind = RestoreResult['behind'][number] & { swap?: BehindSwap };
+
+/** The data links of an interrupted restore, as its journal recorded them. */
+function journalBehind(info: BackupInfo, j: RestoreJournal): PlannedBehind[] {
+  return (info.behindLinks ?? []).map((l) => {
+    const swap = j.behind?.find((b) => b.path === l.path);
+    return swap
+      ? { path: l.path, target: swap.target, restored: true, swap }
+      : {
+          path: l.path,
+          target: l.target,
+          restored: false,
+          reason: 'left alone by the interrupted restore',
+        };
+  });
+}
+
+/**
+ * Where what is behind each data link of the backup goes: the link's target as the restored link
+ * will resolve it (its real path when it exists). Only links the caller's `data` globs declare;
+ * never a target inside the installation (the tree holds it) or one that holds it; never a mount
+ * point (the swap is a rename within one filesystem).
+ */
+async function planBehind(
+  info: BackupInfo,
+  install: string,
+  data: readonly string[],
+  now: Date,
+): Promise<PlannedBehind[]> {
+  const planned: PlannedBehind[] = [];
+  for (const l of info.behindLinks ?? []) {
+    const skip = (reason: string) =>
+      planned.push({ path: l.path, target: l.target, restored: false, reason });
+    if (!matchesAnyGlob(data, l.path)) {
+      skip('the profile does not declare it as data (paths.data): its target was left alone');
+      continue;
+    }
+    const lexical = isAbsolute(l.target)
+      ? resolve(l.target)
+      : resolve(install, dirname(l.path), l.target);
+    let target: string;
+    try {
+      target = await realpath(lexical);
+    } catch {
+      try {
+        target = join(await realpath(dirname(lexical)), basename(lexical));
+      } catch (err) {
+        throw new UpliftError(
+          'UPLIFT_BACKUP_INSTALL_NOT_FOUND',
+          `the folder ${dirname(lexical)} that should hold ${lexical}, the target of the data link ${l.path}, does not exist`,
+          {
+            cause: err,
+            hint: `Create ${dirname(lexical)} (mount the disk the link points to), then run the restore again.`,
+            unchanged: true,
+          },
+        );
+      }
+    }
+    if (isInside(target, install) || isInside(install, target)) {
+      skip(
+        `its target ${target} is ${isInside(target, install) ? 'inside' : 'above'} the installation`,
+      );
+      continue;
+    }
+    if (await isMountPoint(target))
+      throw new UpliftError(
+        'UPLIFT_RESTORE_CROSS_DEVICE',
+        `${target}, the target of the data link ${l.path}, is a mount point: restore swaps it by rename, which cannot cross filesystems`,
+        {
+          hint: `Point the link at a folder inside the mount (e.g. ${target}/data), or copy the backup's behind/ entries back by hand as docs/backup.md shows.`,
+          unchanged: true,
+        },
+      );
+    const stamp = `${fileStamp(now)}-${process.pid}`;
+    const dir = dirname(target);
+    const name = basename(target);
+    planned.push({
+      path: l.path,
+      target,
+      restored: true,
+      swap: {
+        path: l.path,
+        target,
+        staging: join(dir, `.${name}.uplift-staging-${stamp}`),
+        old: join(dir, `.${name}.uplift-old-${stamp}`),
+      },
+    });
+  }
+  return planned;
+}
+
+async function isMountPoint(p: string): Promise<boolean> {
+  try {
+    const [a, b] = await Promise.all([lstat(p), stat(dirname(p))]);
+    return a.isDirectory() && a.dev !== b.dev;
+  } catch {
+    return false;
+  }
 }
 
 function elapsed(started: number): number {
@@ -327,19 +471,25 @@ async function spaceBudget(parent: string): Promise<number> {
 async function extract(
   backup: string,
   staging: string,
+  behindStaging: readonly ({ dir: string; budget: number } | undefined)[],
   budget: number,
   onProgress?: ProgressListener,
 ): Promise<BackupManifest> {
   const createFlags =
     constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-  let written = 0;
+  // Bytes written per filesystem: the installation's, and each data link target's.
+  const written = new Map<string, number>();
   const flusher = backgroundFlusher(staging);
   const { manifest } = await readBackup(
     backup,
     {
       onEntry(e): EntrySink | undefined {
-        if (e.path === '.') return undefined;
-        const abs = join(staging, e.path);
+        // What is behind a data link goes to its own staging copy beside the target, or nowhere
+        // when the caller does not declare the link as data (the reader still checks it).
+        const to = e.behind === undefined ? { dir: staging, budget } : behindStaging[e.behind];
+        if (to === undefined || (e.path === '.' && e.behind === undefined)) return undefined;
+        const root = to.dir;
+        const abs = e.path === '.' ? root : join(root, e.path);
         let fd = -1;
         try {
           if (e.type === 'directory') mkdirSync(abs, { mode: 0o700 });
@@ -356,12 +506,13 @@ async function extract(
         };
         return {
           write(chunk) {
-            written += chunk.length;
-            if (written > budget) {
+            const n = (written.get(root) ?? 0) + chunk.length;
+            written.set(root, n);
+            if (n > to.budget) {
               close();
               throw new UpliftError(
                 'UPLIFT_RESTORE_NO_SPACE',
-                `${backup} holds more than the ${mib(budget)} MiB free beside the installation`,
+                `${backup} holds more than the ${mib(to.budget)} MiB free beside ${e.behind === undefined ? 'the installation' : dirname(root)}`,
                 {
                   hint: 'Free space on that filesystem, then run the restore again.',
                   // restoreBackup removes the staging tree before this reaches the operator.
@@ -395,13 +546,13 @@ async function extract(
  * following them (lchown, lutimes); Linux ignores their mode. Returns how many entries keep the
  * restoring user as owner because only root may give files away.
  */
-function applyMetadata(staging: string, manifest: BackupManifest): number {
+function applyMetadata(staging: string, entries: BackupManifest['entries']): number {
   const root = process.getuid?.() === 0;
   const uid = process.getuid?.() ?? -1;
   const gid = process.getgid?.() ?? -1;
   let notRestored = 0;
-  for (let i = manifest.entries.length - 1; i >= 0; i--) {
-    const e = manifest.entries[i];
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const e = entries[i];
     if (!e) continue;
     const abs = e.path === '.' ? staging : join(staging, e.path);
     try {

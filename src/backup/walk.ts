@@ -1,9 +1,9 @@
 import type { Stats } from 'node:fs';
-import { readlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, readlink, realpath } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
 import { UpliftError } from '../errors/index.ts';
-import { type WalkEntry as UtilWalkEntry, walk } from '../util/index.ts';
-import type { BackupTotals, EntryType } from './types.ts';
+import { matchesAnyGlob, type WalkEntry as UtilWalkEntry, walk } from '../util/index.ts';
+import type { BackupTotals, BehindLink, EntryType } from './types.ts';
 
 /** One entry found by the walk; content, size and final metadata are read later, from the open file. */
 export interface WalkedEntry {
@@ -137,4 +137,100 @@ export function readFailed(rel: string, err: unknown): UpliftError {
       unchanged: true,
     },
   );
+}
+
+/** A data link to back up through: the link, and the walk of what it points to. */
+export interface BehindWalk {
+  link: BehindLink;
+  walk: WalkResult;
+}
+
+/** True when `path` is `dir` or lies below it (both absolute and resolved). */
+export function isInside(path: string, dir: string): boolean {
+  const rel = relative(dir, path);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !rel.startsWith(sep));
+}
+
+/**
+ * The links of the installation that the profile declares as data (`data`, its `paths.data`
+ * globs) and that lead outside it, each with a walk of what it points to (a folder, never
+ * following a link inside it, or one file). A link whose target is inside the installation is
+ * already in the tree; a dangling one is recorded as a link only (listed in `skipped`). A target
+ * that holds the installation, or that lies in another data link's target, is refused: backing it
+ * up would store the installation or the same files twice.
+ */
+export async function walkBehindLinks(
+  install: string,
+  entries: readonly WalkedEntry[],
+  data: readonly string[],
+): Promise<{ behind: BehindWalk[]; skipped: { path: string; reason: string }[] }> {
+  const behind: BehindWalk[] = [];
+  const skipped: { path: string; reason: string }[] = [];
+  if (data.length === 0) return { behind, skipped };
+  for (const e of entries) {
+    if (e.type !== 'symlink' || !matchesAnyGlob(data, e.path)) continue;
+    const target = e.target as string;
+    let resolved: string;
+    try {
+      resolved = await realpath(e.abs);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw readFailed(e.path, err);
+      skipped.push({
+        path: e.path,
+        reason: `data link to ${target}, which does not exist: only the link is backed up`,
+      });
+      continue;
+    }
+    if (isInside(resolved, install)) continue;
+    const same = behind.find((b) => b.link.resolved === resolved);
+    if (same) {
+      skipped.push({
+        path: e.path,
+        reason: `data link to ${resolved}, already backed up through ${same.link.path}`,
+      });
+      continue;
+    }
+    const clash = isInside(install, resolved)
+      ? 'holds the installation'
+      : behind.find(
+            (b) => isInside(resolved, b.link.resolved) || isInside(b.link.resolved, resolved),
+          )
+        ? 'overlaps the target of another data link'
+        : undefined;
+    if (clash)
+      throw new UpliftError(
+        'UPLIFT_BACKUP_UNSUPPORTED_ENTRY',
+        `the data link ${e.path} points to ${resolved}, which ${clash}`,
+        {
+          hint: "Point the link at a folder of its own, or leave it out of the profile's paths.data.",
+          unchanged: true,
+        },
+      );
+    const st = await lstat(resolved).catch((err: unknown) => {
+      throw readFailed(e.path, err);
+    });
+    const walked = st.isDirectory()
+      ? await walkInstallation(resolved, () => undefined)
+      : await walkTargetFile(e.path, resolved, st);
+    behind.push({
+      link: { path: e.path, target, resolved, planned: walked.planned },
+      walk: walked,
+    });
+  }
+  return { behind, skipped };
+}
+
+async function walkTargetFile(link: string, abs: string, st: Stats): Promise<WalkResult> {
+  if (!st.isFile())
+    throw new UpliftError(
+      'UPLIFT_BACKUP_UNSUPPORTED_ENTRY',
+      `the data link ${link} points to ${abs}, which is ${kindOf(st)}`,
+      {
+        hint: "Leave the link out of the profile's paths.data: a backup holds only files, folders and links.",
+      },
+    );
+  const planned = noTotals();
+  countEntry(planned, 'file', st.size);
+  return { entries: [{ path: '.', abs, type: 'file', stats: st }], excluded: [], planned };
 }

@@ -100,6 +100,10 @@ function renderBackup(r: BackupResult): string {
     lines.push(
       `  left out ${r.consistency.excluded.map((e) => `${e.path} (${e.reason})`).join('; ')}`,
     );
+  for (const b of r.behind)
+    lines.push(
+      `  behind   link ${b.path} -> ${b.target}: ${counts(b.totals)}, ${formatBytes(b.totals.bytes)} (declared data: backed up through)`,
+    );
   if (r.service.stopped)
     lines.push(
       `  service  stopped for the backup${r.service.restarted ? ' and started again' : ', left stopped'}`,
@@ -120,11 +124,19 @@ function renderVerify(r: VerifyResult): string {
   ].join('\n');
 }
 
-/** What backup and restore take from the installation's profile: its services and its version. */
+/**
+ * What backup and restore take from the installation's profile: its services, its version, what
+ * it produces at run time and the customer's data (a data link is backed up and restored through).
+ */
 export async function serviceOf(
   profile: Profile,
   install: string,
-): Promise<{ service?: ServiceControl; productVersion?: string; generated?: readonly string[] }> {
+): Promise<{
+  service?: ServiceControl;
+  productVersion?: string;
+  generated?: readonly string[];
+  data?: readonly string[];
+}> {
   const [{ serviceControlOf }, { installedVersion }] = await Promise.all([
     import('../../apply/index.ts'),
     import('../../detect/index.ts'),
@@ -136,5 +148,6 @@ export async function serviceOf(
     ...(service ? { service } : {}),
     ...(productVersion ? { productVersion } : {}),
     generated: profile.manifest.paths?.generated ?? [],
+    data: profile.manifest.paths?.data ?? [],
   };
 }

@@ -27,7 +27,7 @@ export async function handler(
       if (opts.profile !== undefined || opts.stop || opts.start) throw err;
       return { chosen: undefined, warnings: [] as string[] };
     });
-  const { service } = chosen ? await serviceOf(chosen.profile, opts.install) : {};
+  const { service, data } = chosen ? await serviceOf(chosen.profile, opts.install) : {};
   const r = await restoreBackup({
     backup,
     install: opts.install,
@@ -35,6 +35,7 @@ export async function handler(
     start: opts.start,
     onProgress: progressFor(opts.progress, io),
     ...(service ? { service } : {}),
+    ...(data ? { data } : {}),
   });
   return { data: r, text: render(r), exitCode: ExitCode.ok, warnings };
 }
@@ -61,6 +62,12 @@ function render(r: RestoreResult): string {
   lines.push(
     `  content  ${r.entries} entries, ${formatBytes(r.bytes)}; backup taken ${r.consistency.mode}`,
   );
+  for (const b of r.behind)
+    lines.push(
+      b.restored
+        ? `  behind   link ${b.path} -> ${b.target}: restored what the backup held behind it`
+        : `  behind   link ${b.path} -> ${b.target}: not restored, ${b.reason}`,
+    );
   if (!r.ownersRestored)
     lines.push(
       `  owners   not restored: ${r.ownersNotRestored} entries belong to other users in the backup; run as root to restore them`,
