@@ -64,6 +64,7 @@ export const codes = {
   UPLIFT_PACK_MANIFEST_INVALID: ExitCode.failed,
   UPLIFT_PACK_SIGNATURE_MISSING: ExitCode.failed,
   UPLIFT_PACK_SIGNATURE_INVALID: ExitCode.failed,
+  UPLIFT_PACK_SIGNATURE_NOT_CANONICAL: ExitCode.failed,
   UPLIFT_PACK_KEY_UNTRUSTED: ExitCode.blocked,
   UPLIFT_PACK_KEY_REVOKED: ExitCode.blocked,
   UPLIFT_PACK_CORRUPT: ExitCode.failed,
@@ -98,6 +99,8 @@ export const codes = {
   UPLIFT_REPO_ROLLBACK: ExitCode.blocked,
   UPLIFT_REPO_ROOT_CHAIN: ExitCode.blocked,
   UPLIFT_REPO_NOT_TRUSTED: ExitCode.badInput,
+  UPLIFT_REPO_NOT_CANONICAL: ExitCode.blocked,
+  UPLIFT_REPO_ROOT_CHANGED: ExitCode.blocked,
   // fetch
   UPLIFT_FETCH_HTTP: ExitCode.failed,
   UPLIFT_FETCH_TIMEOUT: ExitCode.failed,

@@ -1,5 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
 import { type Signature, SignatureEnvelope } from '../signing/index.ts';
+import { canonicalJson } from '../util/index.ts';
 import { formatPath } from '../yaml/index.ts';
 import { packError, q } from './errors.ts';
 import {
@@ -109,7 +110,28 @@ export function parseSignature(file: string, head: PackHead): Signature {
       file,
       `its signature (offset ${head.payloadAt - head.signatureBytes.length}) is not a { keyid, sig } envelope`,
     );
+  // One encoding only (RFC 8785: {"keyid":"…","sig":"…"}, what pack build writes): the signature
+  // covers the manifest, not its own envelope, so padding there would change the file unseen.
+  const canonical = Buffer.from(canonicalJson(parsed.data), 'utf8');
+  const at = head.payloadAt - head.signatureBytes.length;
+  for (let i = 0; i <= Math.max(canonical.length, head.signatureBytes.length); i++) {
+    if (canonical[i] === head.signatureBytes[i]) continue;
+    throw packError(
+      'UPLIFT_PACK_SIGNATURE_NOT_CANONICAL',
+      file,
+      `its signature envelope (offset ${at}) is not in the canonical encoding: at offset ${at + i} it has ${byteName(head.signatureBytes[i])} where {"keyid":…,"sig":…} has ${byteName(canonical[i])}`,
+      {
+        hint: 'Every byte of a pack is covered: an envelope padded or reordered after signing is refused. Get the pack from its repository again, and never edit a pack.',
+      },
+    );
+  }
   return parsed.data;
+}
+
+function byteName(b: number | undefined): string {
+  if (b === undefined) return 'the end of the envelope';
+  const hex = `0x${b.toString(16).padStart(2, '0')}`;
+  return b >= 0x20 && b < 0x7f ? `${hex} (${JSON.stringify(String.fromCharCode(b))})` : hex;
 }
 
 /**

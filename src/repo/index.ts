@@ -30,6 +30,7 @@ export {
 } from './manage.ts';
 export {
   canonicalBytes,
+  encodeEnvelope,
   type IndexMetadata,
   isoSeconds,
   keysOf,

@@ -98,7 +98,7 @@ async function loadRoot(dir: string): Promise<RootMetadata> {
       location: { file },
     });
   }
-  return parseRoot(raw, file);
+  return parseRoot(raw, file, { reencode: true });
 }
 
 export interface InitOptions {
@@ -327,6 +327,26 @@ export interface PublishResult {
   expires: string;
   catalogs: CatalogEntry[];
   packs: PackEntry[];
+  /** Root files an older uplift wrote in another encoding, now rewritten canonically. */
+  reencoded: string[];
+}
+
+/**
+ * Rewrites `root.json` and every `<N>.root.json` an older uplift pretty-printed in the one
+ * canonical encoding clients accept (docs/repository.md, "Every byte is covered"). No key is
+ * needed: signatures cover the canonical bytes of `signed`, which do not change.
+ */
+async function reencodeRoots(dir: string): Promise<string[]> {
+  const names = (await readdir(dir)).filter((n) => /^(\d+\.)?root\.json$/.test(n)).sort();
+  const done: string[] = [];
+  for (const name of names) {
+    const raw = await readFile(join(dir, name));
+    const root = parseRoot(raw, join(dir, name), { reencode: true });
+    if (root.raw.equals(raw)) continue;
+    await writeDurably(join(dir, name), root.raw);
+    done.push(name);
+  }
+  return done;
 }
 
 /** `uplift repo publish`: a new index, version + 1, listing every file under packs/ and catalogs/. */
@@ -344,7 +364,9 @@ export async function publishIndex(opts: PublishOptions): Promise<PublishResult>
       );
   const indexFile = join(opts.dir, 'index.json');
   const previousRaw = await readFile(indexFile).catch(() => undefined);
-  const previousVersion = previousRaw ? parseIndex(previousRaw, indexFile).signed.version : null;
+  const previousVersion = previousRaw
+    ? parseIndex(previousRaw, indexFile, { reencode: true }).signed.version
+    : null;
   const version = opts.version ?? (previousVersion ?? 0) + 1;
   if (!Number.isSafeInteger(version) || version < 1)
     throw new UpliftError('UPLIFT_USAGE', `--version ${version} is not a version`, {
@@ -399,9 +421,10 @@ export async function publishIndex(opts: PublishOptions): Promise<PublishResult>
       `the index needs ${check.threshold} index key signatures; ${check.good} given`,
       { hint: 'Pass --index-key once per key, enough keys to reach the threshold.' },
     );
+  const reencoded = await reencodeRoots(opts.dir);
   await writeDurably(indexFile, bytes);
   await writeDurably(join(opts.dir, attributesFile), `${JSON.stringify(kept, null, 2)}\n`);
-  return { version, previousVersion, expires: signed.expires, catalogs, packs };
+  return { version, previousVersion, expires: signed.expires, catalogs, packs, reencoded };
 }
 
 export interface RotateOptions {

@@ -39,7 +39,45 @@ function invalid(file: string, message: string, path?: string): UpliftError {
   });
 }
 
-function parseEnvelope<S extends z.ZodType>(raw: Buffer, file: string, schema: S) {
+/**
+ * The one encoding of a metadata file: the RFC 8785 canonical JSON of `{ signed, signatures }`
+ * (keys sorted, no whitespace, each number and string written one way) and one newline. Signatures
+ * cover `signed` only, so without this rule padding, key order or escapes could change the file
+ * (and its hash) while it still verified; with it, every byte of the file is fixed by its content.
+ */
+export function encodeEnvelope(envelope: Envelope): Buffer {
+  return Buffer.from(`${canonicalJson(envelope)}\n`, 'utf8');
+}
+
+/** The first offset at which `a` and `b` differ, or -1 when they are equal. */
+export function firstDifference(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
+  return a.length === b.length ? -1 : n;
+}
+
+/** A byte for a message: hex, and the character when printable. */
+export function describeByte(b: number | undefined): string {
+  if (b === undefined) return 'the end of the file';
+  const hex = `0x${b.toString(16).padStart(2, '0')}`;
+  return b >= 0x20 && b < 0x7f ? `${hex} (${JSON.stringify(String.fromCharCode(b))})` : hex;
+}
+
+export interface ParseOptions {
+  /**
+   * Accept another encoding than the canonical one and keep the canonical bytes as `raw`. Only for
+   * files uplift wrote itself (client state, the publisher's own folder), which an older uplift
+   * may have pretty-printed; never for what a repository or an operator hands in.
+   */
+  reencode?: boolean;
+}
+
+function parseEnvelope<S extends z.ZodType>(
+  raw: Buffer,
+  file: string,
+  schema: S,
+  opts: ParseOptions = {},
+) {
   if (raw.length > maxMetadataBytes)
     throw invalid(file, `${raw.length} bytes is more than metadata may be (${maxMetadataBytes})`);
   let json: unknown;
@@ -60,12 +98,25 @@ function parseEnvelope<S extends z.ZodType>(raw: Buffer, file: string, schema: S
       `signed.${issue?.path.join('.')}`,
     );
   }
+  // Re-encoded from what the schema kept: fields outside `signed` that no signature covers (extra
+  // envelope or signature fields) make the bytes differ too.
+  const canonical = encodeEnvelope({ signed: env.data.signed, signatures: env.data.signatures });
+  const at = firstDifference(raw, canonical);
+  if (at !== -1 && !opts.reencode)
+    throw new UpliftError(
+      'UPLIFT_REPO_NOT_CANONICAL',
+      `${file}: not in the canonical encoding (RFC 8785 JSON and one newline): at offset ${at} it has ${describeByte(raw[at])} where the canonical encoding has ${describeByte(canonical[at])}`,
+      {
+        hint: "Every byte of metadata must be covered by its signatures: padding, key order or escapes changed in transit (a damaged mirror or an attack) are refused. If the file is the owner's own, they re-encode it with uplift repo publish.",
+        location: { file, path: `offset ${at}` },
+      },
+    );
   return {
     signed: signed.data as z.infer<S>,
     signatures: env.data.signatures,
     // Signatures cover what was published, unknown fields included, not what zod kept.
     signedBytes: canonicalBytes(env.data.signed),
-    raw,
+    raw: at === -1 ? raw : canonical,
   };
 }
 
@@ -74,8 +125,8 @@ function issuePath(err: z.ZodError): string | undefined {
 }
 
 /** Parses a root file and checks it is self-consistent: key ids match keys, roles name known keys. */
-export function parseRoot(raw: Buffer, file: string): RootMetadata {
-  const meta = parseEnvelope(raw, file, RootSigned);
+export function parseRoot(raw: Buffer, file: string, opts: ParseOptions = {}): RootMetadata {
+  const meta = parseEnvelope(raw, file, RootSigned, opts);
   for (const [keyid, k] of Object.entries(meta.signed.keys)) {
     const key = publicKeyFromBase64(k.public);
     if (!key || key.keyid !== keyid)
@@ -99,8 +150,8 @@ export function parseRoot(raw: Buffer, file: string): RootMetadata {
   return meta;
 }
 
-export function parseIndex(raw: Buffer, file: string): IndexMetadata {
-  return parseEnvelope(raw, file, IndexSigned);
+export function parseIndex(raw: Buffer, file: string, opts: ParseOptions = {}): IndexMetadata {
+  return parseEnvelope(raw, file, IndexSigned, opts);
 }
 
 /** The public keys a root lists, by key id. */
@@ -144,7 +195,7 @@ export function meetsThreshold(
   return { ok: good >= role.threshold, good, threshold: role.threshold };
 }
 
-/** Signs `signed` with each key (once per key id) and returns the file's bytes. */
+/** Signs `signed` with each key (once per key id) and returns the file's bytes, canonically encoded. */
 export function signMetadata(signed: unknown, keys: readonly PrivateKey[]): Buffer {
   const bytes = canonicalBytes(signed);
   const seen = new Set<string>();
@@ -154,7 +205,7 @@ export function signMetadata(signed: unknown, keys: readonly PrivateKey[]): Buff
     seen.add(k.keyid);
     signatures.push(signBytes(k, bytes));
   }
-  return Buffer.from(`${JSON.stringify({ signed, signatures }, null, 2)}\n`);
+  return encodeEnvelope({ signed: signed as Envelope['signed'], signatures });
 }
 
 /** The public half of a private key. */

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateKeyPair, type KeyPair } from '../signing/index.ts';
 import {
   addToRepository,
+  encodeEnvelope,
   initRepository,
   type MetadataReader,
   publishIndex,
@@ -270,7 +271,7 @@ describe('client', () => {
     ];
 
     for (const c of cases) {
-      await writeFile(join(tmp, 'bad-root.json'), JSON.stringify(c));
+      await writeFile(join(tmp, 'bad-root.json'), encodeEnvelope(c));
       await expect(
         refreshRepository({
           reader: dirReader(repo),
@@ -438,5 +439,21 @@ describe('every byte is covered: metadata has one encoding', () => {
 
     expect(err).toMatchObject({ code: 'UPLIFT_REPO_NOT_CANONICAL' });
     expect((err as Error).message).toMatch(/2\.root\.json.*offset 0/);
+  });
+
+  it('publish re-encodes the root files an older uplift pretty-printed, and the stored root of an older client still counts', async () => {
+    const pretty = async (file: string) =>
+      writeFile(file, `${JSON.stringify(JSON.parse(await readFile(file, 'utf8')), null, 2)}\n`);
+    await refresh();
+    await pretty(join(repo, 'root.json'));
+    await pretty(join(repo, '1.root.json'));
+    await pretty(join(stateDir, 'trusted-root.json'));
+
+    const published = await publish();
+    const r = await refresh(t0, {});
+
+    expect(published.reencoded).toEqual(['1.root.json', 'root.json']);
+    expect(r.recovered).toEqual([]);
+    expect(r.index.signed.version).toBe(2);
   });
 });

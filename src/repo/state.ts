@@ -62,7 +62,8 @@ async function readOrUndefined(file: string): Promise<Buffer | undefined> {
 function goodRoot(raw: Buffer | undefined, file: string): RootMetadata | undefined {
   if (raw === undefined) return undefined;
   try {
-    const root = parseRoot(raw, file);
+    // An older uplift stored the root as published (pretty-printed); it is still the root verified.
+    const root = parseRoot(raw, file, { reencode: true });
     return meetsThreshold(root, root.signed, 'root').ok ? root : undefined;
   } catch {
     return undefined;

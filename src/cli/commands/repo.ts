@@ -129,6 +129,9 @@ export async function publish(dir: string, o: RepoPublishOptions): Promise<Comma
   const lines = [
     `Published index version ${r.version} of ${dir}${r.previousVersion === null ? '' : ` (was ${r.previousVersion})`}, expires ${r.expires}`,
     `  ${r.packs.length} pack(s), ${r.catalogs.length} catalog(s)`,
+    ...(r.reencoded.length
+      ? [`  re-encoded canonically (same signatures): ${r.reencoded.join(', ')}`]
+      : []),
     ...r.packs.map(
       (p) =>
         `  ${p.path}  ${formatBytes(p.size)}${p.platform ? `  ${p.platform}` : ''}${p.to ? `  → ${p.to}` : ''}`,
