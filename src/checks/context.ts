@@ -50,6 +50,7 @@ export async function buildCheckContext(opts: CheckContextOptions): Promise<Chec
         ...(profile.manifest.paths?.data ?? []),
         ...(profile.manifest.paths?.generated ?? []),
       ],
+      data: [...(profile.manifest.paths?.data ?? []), ...(profile.manifest.paths?.databases ?? [])],
     },
     facts: facts as InstallFacts,
     plan,

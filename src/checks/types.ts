@@ -68,6 +68,11 @@ export interface CheckContext {
     historyFolder?: string;
     /** Globs of what changes while the product runs: detection.ignore, paths.data, paths.generated. */
     alwaysChanging?: string[];
+    /**
+     * Globs of the customer's data (paths.data and paths.databases): a link whose own path
+     * matches is backed up and restored through (what it points to), other links as links only.
+     */
+    data?: string[];
   };
   /** The installation's facts; read through the typed fields of `InstallFacts`. */
   facts: InstallFacts;

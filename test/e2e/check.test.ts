@@ -61,6 +61,7 @@ describe('uplift check', () => {
     });
     expect(report.results.map((x: { id: string }) => x.id)).toEqual([
       'backup',
+      'outside-links',
       'disk-space',
       'services-stopped',
       'leftover-pids',
@@ -192,7 +193,7 @@ describe('uplift check on a real skiff 5.4 GA installation', () => {
 
     const r = runCliProcess(['check', '--install', install, '--json']);
 
-    expect(JSON.parse(r.stdout).summary).toEqual({ pass: 8, warn: 0, fail: 0, skip: 0 });
+    expect(JSON.parse(r.stdout).summary).toEqual({ pass: 9, warn: 0, fail: 0, skip: 0 });
     expect(r.code).toBe(0);
   });
 

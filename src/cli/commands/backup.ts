@@ -148,6 +148,7 @@ export async function serviceOf(
     ...(service ? { service } : {}),
     ...(productVersion ? { productVersion } : {}),
     generated: profile.manifest.paths?.generated ?? [],
-    data: profile.manifest.paths?.data ?? [],
+    // The same globs that let a pack's migrations write through a link (src/apply/migrate.ts).
+    data: [...(profile.manifest.paths?.data ?? []), ...(profile.manifest.paths?.databases ?? [])],
   };
 }
