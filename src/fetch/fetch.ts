@@ -5,7 +5,7 @@ import { basename, join, resolve } from 'node:path';
 import { UpliftError } from '../errors/index.ts';
 import { verifyPack } from '../pack/index.ts';
 import { getPlan, isPlanIntact, type Plan, type PlanStep } from '../plan/index.ts';
-import { keysOf, type PackEntry, refreshRepository, repositoryStateDir } from '../repo/index.ts';
+import { keysOf, type PackEntry, refreshRepository } from '../repo/index.ts';
 import { trustOf } from '../signing/index.ts';
 import { acquireProcessLock, cacheDir, currentTime, releaseProcessLock } from '../util/index.ts';
 import { isVendorPackFile, verifyVendorPack } from '../vendor-pack/index.ts';
@@ -23,6 +23,8 @@ export interface FetchOptions {
   repo: string;
   /** A root.json obtained out of band, for the first use of the repository. */
   root?: string;
+  /** Trust the repository of `root` at this address, whatever it served before. */
+  resetTrust?: boolean;
   /** Where packs go (default: `<cache dir>/packs`). */
   out?: string;
   /** Connect, headers and silence limit; the rate window; the deadline's base (src/fetch/http.ts). */
@@ -60,6 +62,9 @@ export interface FetchResult {
   packs: FetchedPack[];
   /** Damaged client state files and what was used instead. */
   recovered: string[];
+  /** The repository's identity (SHA-256 of its root keys and threshold), and notes on its state. */
+  identity: string;
+  notes: string[];
 }
 
 async function readPlanFile(file: string): Promise<Plan> {
@@ -157,8 +162,9 @@ export async function fetchPacks(o: FetchOptions): Promise<FetchResult> {
       : undefined;
     const trust = await refreshRepository({
       reader: source.reader,
-      stateDir: repositoryStateDir(source.id),
+      address: source.id,
       initialRoot,
+      resetTrust: o.resetTrust,
       now: currentTime(),
     });
 
@@ -305,6 +311,8 @@ export async function fetchPacks(o: FetchOptions): Promise<FetchResult> {
       out,
       packs,
       recovered: trust.recovered,
+      identity: trust.identity,
+      notes: trust.notes,
     };
   } finally {
     if (locked) await releaseProcessLock(fetchLockOf(locked));

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type RepoServer, startRepoServer } from '../../test/util/http-repo-server.ts';
 import { contentHash } from '../plan/index.ts';
@@ -192,5 +192,28 @@ describe('replay protection is keyed by the root keys, not the address', () => {
 
     expect(sameAddress).toMatchObject({ code: 'UPLIFT_REPO_ROLLBACK' });
     expect(otherSpelling).toMatchObject({ code: 'UPLIFT_REPO_ROLLBACK' });
+    expect((await readdir(join(state, 'repos'))).sort()).toEqual(
+      expect.arrayContaining(['by-address', 'by-root', basename(legacy)]),
+    );
+    expect((await readdir(join(state, 'repos'))).some((n) => n.startsWith('root-'))).toBe(true);
+  });
+
+  it('refuses a --root of another known repository at a bound address, and --reset-trust keeps that repository its history', async () => {
+    const a = await makeRepo('repo-known-a');
+    const b = await makeRepo('repo-known-b');
+    await publish(a);
+    await serve(a);
+    await fetchFrom(server.url, { root: a.root });
+    await serve(b);
+    await fetchFrom(moved.url, { root: b.root });
+    await serve(a, a.v1);
+
+    const refused = await fetchFrom(moved.url, { root: a.root }).catch((e: unknown) => e);
+    const reset = await fetchFrom(moved.url, { root: a.root, resetTrust: true }).catch(
+      (e: unknown) => e,
+    );
+
+    expect(refused).toMatchObject({ code: 'UPLIFT_REPO_ROOT_CHANGED' });
+    expect(reset).toMatchObject({ code: 'UPLIFT_REPO_ROLLBACK' });
   });
 });

@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import { UpliftError } from '../errors/index.ts';
 import {
+  locateRepositoryState,
+  recordRepositoryState,
+  repositoryIdentity,
+  rootChanged,
+} from './identity.ts';
+import {
   ageOf,
   type IndexMetadata,
   isoSeconds,
@@ -10,7 +16,7 @@ import {
   type RootMetadata,
 } from './metadata.ts';
 import type { RootSigned } from './schema.ts';
-import { loadClientState, saveSeen, saveTrustedRoot } from './state.ts';
+import { loadClientState, saveSeen, saveTrustedRoot, stateBaseDir } from './state.ts';
 
 /** Reads one metadata file of a repository; undefined when the repository does not have it. */
 export interface MetadataReader {
@@ -21,10 +27,19 @@ export interface MetadataReader {
 
 export interface RefreshOptions {
   reader: MetadataReader;
-  /** This repository's client state folder ({@link repositoryStateDir}). */
-  stateDir: string;
+  /**
+   * The canonical address (URL without credentials, or `file://` real path): the client state is
+   * found by the repository's root keys (identity.ts), the address only remembers which it was.
+   */
+  address?: string;
+  /** The client state base folder (default {@link stateBaseDir}). */
+  stateBase?: string;
+  /** One fixed state folder instead of finding it by address and keys. */
+  stateDir?: string;
   /** A root obtained out of band, for the first use (or to start over). */
   initialRoot?: { raw: Buffer; file: string };
+  /** Bind the address to the repository of `initialRoot`, whatever it served before. */
+  resetTrust?: boolean;
   now: Date;
   /** The longest root rotation chain walked in one refresh. */
   maxRootRotations?: number;
@@ -41,6 +56,9 @@ export interface RefreshResult {
   previousIndexVersion?: number;
   /** Damaged state files and what was used instead. */
   recovered: string[];
+  /** The repository identity (identity.ts) and what changed about where its state is kept. */
+  identity: string;
+  notes: string[];
 }
 
 /** The index role as a comparable string: when it changes, index versions start over. */
@@ -63,7 +81,17 @@ function sha256(b: Buffer): string {
 export async function refreshRepository(opts: RefreshOptions): Promise<RefreshResult> {
   const { reader, now } = opts;
   const maxRotations = opts.maxRootRotations ?? 256;
-  const state = await loadClientState(opts.stateDir);
+  const base = opts.stateBase ?? stateBaseDir();
+  const located = opts.stateDir
+    ? { dir: opts.stateDir, known: undefined, notes: [] }
+    : await locateRepositoryState({
+        base,
+        address: opts.address ?? reader.name,
+        readRoot: () => reader.read('root.json'),
+        initialRoot: opts.initialRoot,
+        resetTrust: opts.resetTrust,
+      });
+  const state = await loadClientState(located.dir);
 
   let trusted = state.root;
   if (!trusted) {
@@ -89,6 +117,7 @@ export async function refreshRepository(opts: RefreshOptions): Promise<RefreshRe
 
   // Root rotation: consecutive versions only, each vouched for by the old root and by itself.
   const rotations: number[] = [];
+  const walked: RootMetadata[] = [startRoot];
   for (;;) {
     const next = trusted.signed.version + 1;
     const file = `${next}.root.json`;
@@ -124,6 +153,7 @@ export async function refreshRepository(opts: RefreshOptions): Promise<RefreshRe
         },
       );
     trusted = candidate;
+    walked.push(candidate);
     rotations.push(next);
   }
 
@@ -138,6 +168,19 @@ export async function refreshRepository(opts: RefreshOptions): Promise<RefreshRe
         {
           hint: 'Every root version must be published as <N>.root.json; tell the repository owner.',
         },
+      );
+    // The same version with other content, or an older root with keys this client never trusted
+    // for the repository: another repository answers at this address.
+    if (
+      (current.signed.version === trusted.signed.version &&
+        !current.signedBytes.equals(trusted.signedBytes)) ||
+      (current.signed.version < trusted.signed.version &&
+        located.known !== undefined &&
+        !located.known.has(repositoryIdentity(current.signed)))
+    )
+      throw rootChanged(
+        reader.name,
+        `root.json is version ${current.signed.version} with other root keys or content than the root version ${trusted.signed.version} trusted for this repository`,
       );
   }
 
@@ -219,6 +262,11 @@ export async function refreshRepository(opts: RefreshOptions): Promise<RefreshRe
     rootVersion: trusted.signed.version,
     indexRole,
   });
+  if (!opts.stateDir)
+    await recordRepositoryState(base, located.dir, opts.address ?? reader.name, [
+      ...walked,
+      trusted,
+    ]);
   return {
     root: trusted,
     index,
@@ -226,5 +274,7 @@ export async function refreshRepository(opts: RefreshOptions): Promise<RefreshRe
     rotations,
     previousIndexVersion: seen?.indexVersion,
     recovered: state.recovered,
+    identity: repositoryIdentity(trusted.signed),
+    notes: located.notes,
   };
 }

@@ -13,6 +13,7 @@ export {
   refreshRepository,
 } from './client.ts';
 export { fsyncDir, writeDurably } from './durable.ts';
+export { repositoryIdentity } from './identity.ts';
 export {
   type AddOptions,
   type AddResult,
@@ -43,4 +44,4 @@ export {
   signMetadata,
 } from './metadata.ts';
 export type { CatalogEntry, IndexSigned, PackEntry, RootSigned } from './schema.ts';
-export { repositoryStateDir, stateBaseDir } from './state.ts';
+export { stateBaseDir } from './state.ts';

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +7,7 @@ import { previousOf, writeDurably } from './durable.ts';
 import { meetsThreshold, parseRoot, type RootMetadata } from './metadata.ts';
 
 /**
- * What a client remembers about one repository, in `<state dir>/repos/<id>/`:
+ * What a client remembers about one repository, in `<state dir>/repos/root-<id>/` (identity.ts):
  * `trusted-root.json` (the last root it verified, as published) and `seen.json` (the highest index
  * version it accepted, its hash, and when). Each file keeps its previous good copy in `.prev`, so
  * a torn or damaged file (a kill during a write, a disk that lied) falls back to it.
@@ -41,12 +40,6 @@ export function stateBaseDir(): string {
   const env = process.env.UPLIFT_STATE_DIR;
   if (env) return env;
   return join(process.env.XDG_STATE_HOME || join(homedir(), '.local/state'), 'uplift');
-}
-
-/** The state folder of one repository, named by the hash of its canonical address. */
-export function repositoryStateDir(repositoryId: string, base = stateBaseDir()): string {
-  const id = createHash('sha256').update(repositoryId).digest('hex').slice(0, 16);
-  return join(base, 'repos', id);
 }
 
 async function readOrUndefined(file: string): Promise<Buffer | undefined> {

@@ -15,6 +15,10 @@ export function register(program: Command, { emit, io }: CommandContext): void {
     .requiredOption('--repo <url|dir>', 'repository: an http(s):// URL or a folder')
     .option('--root <file>', "the repository's root.json, obtained out of band (first use)")
     .option(
+      '--reset-trust',
+      'trust the repository of --root at this address although it served another root before',
+    )
+    .option(
       '--out <dir>',
       'where the packs go (default: <cache>/packs, e.g. ~/.cache/uplift/packs)',
     )

@@ -12,6 +12,7 @@ export interface FetchCommandOptions {
   profile?: string;
   repo: string;
   root?: string;
+  resetTrust?: boolean;
   out?: string;
   timeout: string;
   minRate?: string;
@@ -66,6 +67,7 @@ export async function handler(o: FetchCommandOptions, io: ProgressIo): Promise<C
     planFile: o.plan,
     repo: o.repo,
     root: o.root,
+    resetTrust: o.resetTrust,
     out: o.out,
     timeoutMs: parseTimeout(o.timeout),
     minBytesPerSecond: parseRate(o.minRate ?? '1KiB'),
@@ -83,7 +85,7 @@ function render(r: FetchResult): string {
   const lines = [
     `Repository ${r.repository}: root version ${r.root.version}${r.root.rotations.length ? ` (rotated through ${r.root.rotations.join(', ')})` : ''}, ${index}`,
   ];
-  for (const note of r.recovered) lines.push(`  note: ${note}`);
+  for (const note of [...r.notes, ...r.recovered]) lines.push(`  note: ${note}`);
   if (r.packs.length === 0)
     lines.push(`Nothing to fetch: the plan from ${r.from} to ${r.to} needs no pack.`);
   else lines.push(`Packs for ${r.platform}, ${r.from} → ${r.to}, in ${r.out}:`);
