@@ -7,14 +7,14 @@ import { crashPoint } from '../util/index.ts';
 import { finishRun, type HistoryEntry } from './history.ts';
 import { type HopContext, HopFailure, type RollbackOutcome } from './hop-steps.ts';
 import { Journal } from './journal.ts';
-import { acquireLock, releaseLock } from './lock.ts';
+import { type Acquired, acquireLock, releaseLock } from './lock.ts';
 import { hopMethod } from './methods/index.ts';
-import { hopPaths, statePaths } from './paths.ts';
+import { hopPaths, type StatePaths, statePaths } from './paths.ts';
 import { packHops, resolvePack } from './plan-hops.ts';
 import { checkSameFilesystem, manualStepError, newRunId } from './preflight.ts';
 import { defaultKeepRuns, pruneBackups } from './prune.ts';
-import { servicesOf } from './services.ts';
-import { exists } from './tree.ts';
+import { type Services, servicesOf } from './services.ts';
+import { exists, hashFile } from './tree.ts';
 import type { ApplyOptions, ApplyResult, HopReport } from './types.ts';
 
 export type { ApplyOptions, ApplyResult, HopReport } from './types.ts';
@@ -35,9 +35,8 @@ export async function runApply(o: ApplyOptions): Promise<ApplyResult> {
   const packFiles = hops.map((s) => resolvePack(o.packsDir, s));
   for (const f of packFiles) if (!(await exists(f))) throw packMissing(f, o.packsDir);
 
-  const svc = servicesOf(o.profile, o.install, o.onEvent);
-
   const runId = newRunId();
+  const svc = servicesOf(o.profile, o.install, o.onEvent, runId);
   const acquired = await acquireLock(p, 'apply', runId);
   let j: Journal;
   try {
@@ -46,7 +45,7 @@ export async function runApply(o: ApplyOptions): Promise<ApplyResult> {
         'UPLIFT_APPLY_INCOMPLETE',
         `an earlier run on ${o.install} did not finish (${p.journal})`,
         {
-          hint: `Run \`uplift resume --install ${o.install}\` first; it finishes or undoes that run.`,
+          hint: `Run \`uplift resume --install ${o.install}\` first; it finishes that run (or \`--abort\` takes it back to where it started).`,
           unchanged: true,
           state: `a run did not finish; ${p.journal} records how far it got`,
           next: `uplift resume --install ${o.install}`,
@@ -60,12 +59,17 @@ export async function runApply(o: ApplyOptions): Promise<ApplyResult> {
   }
   const wasRunning = await svc.isRunning();
   const startedAt = new Date().toISOString();
+  // The packs' hashes now: resume carries on only with exactly these files.
+  const packHashes: string[] = [];
+  for (const f of packFiles) packHashes.push(await hashFile(f));
+  const { plan: _plan, profile: _profile, trust, onEvent: _onEvent, ...options } = o;
   await j.append(-1, 'run', 'begin', {
     kind: 'apply',
     install: o.install,
     from: o.plan.from,
     to: o.plan.to,
     planHash: o.plan.hash,
+    verdict: o.plan.verdict,
     product: o.product,
     method: o.method ?? 'uplift-pack',
     ...(o.vendorInstaller ? { installerDir: o.vendorInstaller.installerDir } : {}),
@@ -74,37 +78,111 @@ export async function runApply(o: ApplyOptions): Promise<ApplyResult> {
     ...(o.acceptRisk !== undefined
       ? { acceptedRisk: { verdict: o.plan.verdict, reason: o.acceptRisk } }
       : {}),
-    hops: hops.map((s, i) => ({ hop: i, from: s.from, to: s.to, pack: packFiles[i] })),
+    hops: hops.map((s, i) => ({
+      hop: i,
+      from: s.from,
+      to: s.to,
+      pack: packFiles[i],
+      sha256: packHashes[i],
+    })),
+    // What resume needs to carry the run on to its target without the command line
+    // (src/apply/resume.ts): the plan's steps, the trust, the options.
+    steps: hops,
+    ...(stop ? { stopStep: stop } : {}),
+    trust: { keys: [...trust.keys.values()].map((k) => k.public), revoked: [...trust.revoked] },
+    options,
     pid: process.pid,
   });
   if (acquired.recovered)
     await j.append(-1, 'lock', 'done', {
       recovered: acquired.recovered.reason,
       stalePid: acquired.recovered.lock?.pid ?? null,
-      keptAs: acquired.recovered.keptAs,
+      staleLock: acquired.recovered.lock ?? null,
     });
+  if (acquired.swept.length > 0) await j.append(-1, 'lock', 'done', { swept: acquired.swept });
   crashPoint('run:begin');
-  const reports: HopReport[] = [];
+  return runHops(
+    {
+      o,
+      p,
+      j,
+      runId,
+      wasRunning,
+      svc,
+      hops,
+      packFiles,
+      ...(stop ? { stop } : {}),
+      startedAt,
+      reports: [],
+      started,
+      ...(acquired.recovered ? { recovered: acquired.recovered } : {}),
+    },
+    0,
+  );
+}
+
+/**
+ * A run on its way: what apply began it with (for resume: what the journal recorded) and the
+ * reports of the hops run so far. {@link runHops} carries it on.
+ */
+export interface RunState {
+  o: ApplyOptions;
+  p: StatePaths;
+  j: Journal;
+  runId: string;
+  wasRunning: boolean;
+  svc: Services;
+  hops: PlanStep[];
+  packFiles: string[];
+  /** The plan's first step apply cannot run (manual): the run stops there, committed. */
+  stop?: PlanStep;
+  startedAt: string;
+  /** One per hop begun so far, in order (resume passes the committed ones). */
+  reports: HopReport[];
+  /** performance.now() when the command began. */
+  started: number;
+  recovered?: Acquired['recovered'];
+  /**
+   * Set by resume: after a hop failed and was rolled back, takes the whole run back to the
+   * version it started from (the committed hops of this run undone), so that the run ends on its
+   * start or its target, never in between. Returns what the service was left as.
+   */
+  undoRun?: () => Promise<RollbackOutcome>;
+  /** Set by resume: the history line says so. */
+  resumed?: boolean;
+}
+
+/**
+ * Runs the run's hops from `first` on, each through its method's steps, then commits the run
+ * (history, backups pruned, lock released). A hop that fails after its stop is rolled back at
+ * once (and with `undoRun`, the whole run); the error says what the service was left as.
+ */
+export async function runHops(rs: RunState, first: number): Promise<ApplyResult> {
+  const { o, p, j, runId, wasRunning, svc, hops, packFiles, reports } = rs;
+  let undone = false;
   const entry = (outcome: HistoryEntry['outcome'], error?: unknown): HistoryEntry => ({
     runId,
     kind: 'apply',
     install: o.install,
     from: o.plan.from,
-    to: reports.filter((r) => r.outcome === 'committed').at(-1)?.to ?? o.plan.from,
+    to: undone
+      ? o.plan.from
+      : (reports.filter((r) => r.outcome === 'committed').at(-1)?.to ?? o.plan.from),
     outcome,
-    startedAt,
+    startedAt: rs.startedAt,
     endedAt: new Date().toISOString(),
     profile: { name: o.profile.manifest.name, dir: o.profile.dir },
     ...(o.acceptRisk !== undefined
       ? { acceptedRisk: { verdict: o.plan.verdict, reason: o.acceptRisk } }
       : {}),
+    ...(rs.resumed ? { resumed: true } : {}),
     hops: reports.map((r) => ({
       hop: r.hop,
       from: r.from,
       to: r.to,
-      outcome: r.outcome,
+      outcome: undone && r.outcome === 'committed' ? 'rolled-back' : r.outcome,
       ...(r.backup ? { backup: r.backup } : {}),
-      ...(r.old ? { old: r.old } : {}),
+      ...(r.old && !undone ? { old: r.old } : {}),
       ...(r.downtimeSeconds !== undefined ? { downtimeSeconds: r.downtimeSeconds } : {}),
     })),
     ...(error
@@ -116,7 +194,7 @@ export async function runApply(o: ApplyOptions): Promise<ApplyResult> {
         }
       : {}),
   });
-  for (let i = 0; i < hops.length; i++) {
+  for (let i = first; i < hops.length; i++) {
     const step = hops[i] as PlanStep;
     const report: HopReport = {
       hop: i,
@@ -137,7 +215,8 @@ export async function runApply(o: ApplyOptions): Promise<ApplyResult> {
     } catch (err) {
       if (!(err instanceof HopFailure)) throw err;
       const hp = hopPaths(p, runId, i);
-      if (!err.stopped) {
+      const committedBefore = reports.some((r) => r.outcome === 'committed');
+      if (!err.stopped && !(rs.undoRun && committedBefore)) {
         await rm(hp.stage, { recursive: true, force: true });
         await j.append(i, err.step, 'failed', { error: describe(err.error) });
         await j.append(-1, 'run', 'done', { outcome: 'aborted', failedStep: err.step });
@@ -151,15 +230,21 @@ export async function runApply(o: ApplyOptions): Promise<ApplyResult> {
       let down: UpliftError | undefined;
       let outcome: RollbackOutcome | undefined;
       try {
-        outcome = await hopMethod(o.method).rollback({
-          p,
-          j,
-          hop: i,
-          wasRunning,
-          version: step.from as string,
-          svc,
-          onEvent: o.onEvent,
-        });
+        if (err.stopped)
+          outcome = await hopMethod(o.method).rollback({
+            p,
+            j,
+            hop: i,
+            wasRunning,
+            version: step.from as string,
+            svc,
+            onEvent: o.onEvent,
+          });
+        else await rm(hp.stage, { recursive: true, force: true });
+        if (rs.undoRun && committedBefore) {
+          outcome = await rs.undoRun();
+          undone = true;
+        }
       } catch (rbErr) {
         if ((rbErr as UpliftError).code !== 'UPLIFT_APPLY_SERVICE_DOWN')
           throw new UpliftError(
@@ -167,14 +252,16 @@ export async function runApply(o: ApplyOptions): Promise<ApplyResult> {
             `${failed}, and the automatic rollback failed too: ${(rbErr as Error).message}`,
             {
               cause: rbErr,
-              hint: `Fix the cause, then run \`uplift resume --install ${o.install}\`; it finishes the rollback.`,
+              hint: `Fix the cause, then run \`uplift resume --install ${o.install} --abort\`; it finishes the rollback.`,
               unchanged: false,
               state: `the hop ${step.from} → ${step.to} failed at ${err.step} and its rollback stopped part-way: the files may be of either version, and the service is stopped`,
-              next: `uplift resume --install ${o.install}`,
+              next: `uplift resume --install ${o.install} --abort`,
             },
           );
         down = rbErr as UpliftError;
+        undone ||= rs.undoRun !== undefined && committedBefore;
       }
+      const back = undone ? o.plan.from : (step.from as string);
       if (ctx.downtimeStart !== undefined && outcome?.readyAt !== undefined)
         report.downtimeSeconds = Math.round(outcome.readyAt - ctx.downtimeStart) / 1000;
       else if (down || outcome?.service === 'stopped') report.downtimeSeconds = undefined;
@@ -182,6 +269,7 @@ export async function runApply(o: ApplyOptions): Promise<ApplyResult> {
       await j.append(-1, 'run', 'done', {
         outcome: 'rolled-back',
         failedStep: err.step,
+        ...(undone ? { undid: 'run' } : {}),
         service: down ? 'down' : outcome?.service,
         ...(report.downtimeSeconds !== undefined
           ? { downtimeSeconds: report.downtimeSeconds }
@@ -195,38 +283,38 @@ export async function runApply(o: ApplyOptions): Promise<ApplyResult> {
         ),
       });
       await releaseLock(p);
+      const what = undone ? `the run was rolled back to ${back}` : 'the hop was rolled back';
       if (down)
         throw new UpliftError(
           'UPLIFT_APPLY_SERVICE_DOWN',
-          `${failed}; the hop was rolled back and the files of ${step.from} are back, but the service is down: ${down.message.replace(/^.*?service is down: /, '')}`,
+          `${failed}; ${what} and the files of ${back} are back, but the service is down: ${down.message.replace(/^.*?service is down: /, '')}`,
           {
             cause: err.error,
             hint: down.hint,
             unchanged: false,
-            state: `the files of ${step.from} are back; its service is down`,
+            state: `the files of ${back} are back; its service is down`,
           },
         );
       const state =
         outcome?.service === 'running'
-          ? `${step.from} runs again and passed its readiness probes; clients saw ${report.downtimeSeconds} s of downtime`
-          : `${step.from} is back in place, stopped as it was before the run`;
-      throw new UpliftError(
-        'UPLIFT_APPLY_ROLLED_BACK',
-        `${failed}, and the hop was rolled back: ${state}.`,
-        {
-          cause: err.error,
-          hint: cause.hint ?? 'Fix the cause, then run uplift apply again.',
-          unchanged: false,
-        },
-      );
+          ? `${back} runs again and passed its readiness probes${report.downtimeSeconds !== undefined ? `; clients saw ${report.downtimeSeconds} s of downtime` : ''}`
+          : `${back} is back in place, stopped as it was before the run`;
+      throw new UpliftError('UPLIFT_APPLY_ROLLED_BACK', `${failed}, and ${what}: ${state}.`, {
+        cause: err.error,
+        hint: cause.hint ?? 'Fix the cause, then run uplift apply again.',
+        unchanged: false,
+      });
     }
   }
-  await j.append(-1, 'run', 'done', { outcome: 'committed' });
+  await j.append(-1, 'run', 'done', {
+    outcome: 'committed',
+    ...(rs.resumed ? { resumed: true } : {}),
+  });
   crashPoint('run:done');
   await finishRun(p, entry('committed'));
   const prunedBackups = await pruneBackups(p, runId, hops.length, o.keepRuns ?? defaultKeepRuns);
   await releaseLock(p);
-  if (stop) throw manualStepError(stop, hops.length);
+  if (rs.stop) throw manualStepError(rs.stop, hops.length);
   return {
     runId,
     install: o.install,
@@ -234,16 +322,16 @@ export async function runApply(o: ApplyOptions): Promise<ApplyResult> {
     to: hops.at(-1)?.to ?? o.plan.from,
     outcome: 'committed',
     hops: reports,
-    ...(acquired.recovered
+    ...(rs.recovered
       ? {
           recoveredLock: {
-            reason: acquired.recovered.reason,
-            ...(acquired.recovered.lock ? { pid: acquired.recovered.lock.pid } : {}),
+            reason: rs.recovered.reason,
+            ...(rs.recovered.lock ? { pid: rs.recovered.lock.pid } : {}),
           },
         }
       : {}),
     prunedBackups,
-    seconds: Math.round(performance.now() - started) / 1000,
+    seconds: Math.round(performance.now() - rs.started) / 1000,
   };
 }
 

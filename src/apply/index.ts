@@ -9,7 +9,7 @@
 import type { ServiceControl } from '../backup/index.ts';
 import type { Profile } from '../profile/index.ts';
 import type { DryRunResult } from './dry-run.ts';
-import type { ResumeResult, RollbackResult } from './resume.ts';
+import type { ResumeOptions, ResumeResult, RollbackResult } from './resume.ts';
 import type { ApplyOptions, ApplyResult } from './types.ts';
 
 export type { DryRunResult } from './dry-run.ts';
@@ -20,7 +20,7 @@ export type { HopMethodName, VendorInstallerOptions } from './methods/index.ts';
 export { enforceOwnership, type Ownership } from './ownership.ts';
 export { type StatePaths, statePaths } from './paths.ts';
 export { packHops, resolvePack } from './plan-hops.ts';
-export type { ResumeResult, RollbackResult } from './resume.ts';
+export type { ResumeMode, ResumeOptions, ResumeResult, RollbackResult } from './resume.ts';
 export {
   type ResumeAction,
   readStatus,
@@ -52,13 +52,9 @@ export async function dryRun(o: ApplyOptions): Promise<DryRunResult> {
   return (await import('./dry-run.ts')).dryRun(o);
 }
 
-/** Finishes or undoes the run a crash left (src/apply/resume.ts). */
-export async function resumeRun(
-  install: string,
-  onEvent?: (s: string) => void,
-  profile?: Profile,
-): Promise<ResumeResult> {
-  return (await import('./resume.ts')).resumeRun(install, onEvent, profile);
+/** Finishes the run a crash left, or with `abort` takes it back to its start (src/apply/resume.ts). */
+export async function resumeRun(install: string, o: ResumeOptions = {}): Promise<ResumeResult> {
+  return (await import('./resume.ts')).resumeRun(install, o);
 }
 
 /** Undoes the last committed upgrade (src/apply/resume.ts). */

@@ -1,13 +1,17 @@
-import { rename, rm } from 'node:fs/promises';
+import { readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { restoreBackup } from '../backup/index.ts';
 import { UpliftError } from '../errors/index.ts';
+import type { Plan } from '../plan/index.ts';
 import type { Profile } from '../profile/index.ts';
+import { type PublicKey, publicKeyFromBase64, trustOf } from '../signing/index.ts';
 import { crashPoint, fsyncDir } from '../util/index.ts';
+import { type RunState, runHops } from './engine.ts';
 import { finishRun, type HistoryEntry, type HistoryHop, readHistory } from './history.ts';
 import { type RollbackOutcome, restoreServiceState } from './hop-steps.ts';
 import { Journal, readJournal } from './journal.ts';
-import { acquireLock, releaseLock } from './lock.ts';
+import { settleLeftovers } from './leftovers.ts';
+import { type Acquired, acquireLock, releaseLock } from './lock.ts';
 import { hopMethod, restoreCompanionBackups } from './methods/index.ts';
 import { hopPaths, type StatePaths, statePaths } from './paths.ts';
 import { newRunId } from './preflight.ts';
@@ -19,11 +23,19 @@ import {
   resumeActionOf,
   viewOf,
 } from './status.ts';
-import { exists } from './tree.ts';
+import { exists, hashFile } from './tree.ts';
+import type { ApplyOptions, HopReport } from './types.ts';
 
 export interface ResumeResult {
   install: string;
+  /** How the hop the run was in was settled (docs/apply.md, "Resume"). */
   action: ResumeAction;
+  /**
+   * What resume did with the run after that: `finish` carried it on to its target, `abort` took it
+   * back to the version it started from; `stop` (a run whose journal recorded no plan, from before
+   * uplift recorded one) left it where the settled hop ended.
+   */
+  mode?: ResumeMode;
   runId?: string;
   /** The version the installation is at afterwards. */
   version?: string;
@@ -31,51 +43,106 @@ export interface ResumeResult {
   interruptedAt?: { hop: number; step: string; state: string };
   ignoredTail?: string;
   recoveredLock?: string;
+  /** Temporary files of killed commands removed when resume took the lock. */
+  swept?: string[];
+  /** Processes the interrupted run had left running that resume waited for (and killed, if they outlived their timeout). */
+  leftovers?: { waited: number[]; killed: number[] };
   /** The version the interrupted run was going to (apply runs only). */
   runTo?: string;
-  /** The run's hops that never committed: `uplift apply --to <runTo>` carries on from `version`. */
+  /** The version the interrupted run started from (apply runs only): where `--abort` takes it. */
+  runFrom?: string;
+  /** The hops the run was to make that are not in now. */
   notRun?: { hop: number; from: string; to: string }[];
   /** What the service is afterwards: running (and ready) as before the run, or stopped as before. */
   service?: RollbackOutcome['service'];
 }
 
+export type ResumeMode = 'finish' | 'abort' | 'stop';
+
+export interface ResumeOptions {
+  onEvent?: (s: string) => void;
+  profile?: Profile;
+  /** Take the run back to the version it started from instead of finishing it. */
+  abort?: boolean;
+}
+
 /**
- * Finishes or undoes a run a crash left (kill -9, power loss), following its journal and what
- * exists on disk. Before the stop: staging removed, nothing else had changed. Between stop and
- * commit: the hop is rolled back and the old version started (if it ran before). In the commit
- * (the smoke test had passed): the commit is finished. Resume is itself crash-safe: run it again.
+ * Ends a run a crash left (kill -9, power loss), following its journal and what exists on disk:
+ * by default it finishes the whole run to its target, with the plan, packs (their hashes checked
+ * again) and trust the run recorded when it began; with `abort` it takes the installation back to
+ * the version the run started from, committed hops of the run included. First the hop the run was
+ * in is settled (staging removed; rolled back after its stop; its commit finished), after waiting
+ * for what the killed run left running (src/apply/leftovers.ts). Afterwards the service is as it
+ * was before the run (running and ready, or stopped), or the error says it is not. Resume is
+ * itself crash-safe: run it again.
  */
-export async function resumeRun(
-  install: string,
-  onEvent?: (s: string) => void,
-  profile?: Profile,
-): Promise<ResumeResult> {
+export async function resumeRun(install: string, ro: ResumeOptions = {}): Promise<ResumeResult> {
+  const { onEvent, profile } = ro;
   const p = statePaths(install);
   const read = await readJournal(p);
   if (!read || read.records.length === 0) {
     if (read) await rm(p.journal, { force: true });
+    // No run to end, but what a killed command left in the state folder still goes.
+    if (await exists(p.dir)) {
+      const acquired = await acquireLock(p, 'resume');
+      await releaseLock(p);
+      if (acquired.swept.length > 0) return { install, action: 'none', swept: acquired.swept };
+    }
     return { install, action: 'none' };
   }
-  const acquired = await acquireLock(p, 'resume', read.records[0]?.runId);
+  const v = viewOf(read.records);
+  const action = resumeActionOf(v);
+  const mode: ResumeMode =
+    v.kind === 'rollback' || action === 'finish-run'
+      ? 'stop'
+      : ro.abort || v.abortBegun
+        ? 'abort'
+        : v.recorded
+          ? 'finish'
+          : 'stop';
+  // The hop to carry on with: the one after a finished commit, else the one the run was in.
+  const next = action === 'finish-commit' ? v.hop + 1 : Math.max(v.hop, 0);
+  // Before anything changes: the packs must be the ones the run began with.
+  if (mode === 'finish') await checkRecordedPacks(v, next, install);
+  const acquired = await acquireLock(p, 'resume', v.runId);
   try {
     const j = await Journal.reopen(p, read);
-    const v = viewOf(read.records);
-    const action = resumeActionOf(v);
-    const svc = await servicesOfRecord(v.profile, install, profile, onEvent);
+    const svc = await servicesOfRecord(v.profile, install, profile, onEvent, v.runId);
     let service: RollbackOutcome['service'] | undefined;
     await j.append(-1, 'resume', 'begin', {
       action,
+      mode,
       pid: process.pid,
       ...(read.ignoredTail ? { ignoredTail: read.ignoredTail } : {}),
-      ...(acquired.recovered ? { recoveredLock: acquired.recovered.reason } : {}),
+      ...(acquired.recovered
+        ? { recoveredLock: acquired.recovered.reason, staleLock: acquired.recovered.lock ?? null }
+        : {}),
+      ...(acquired.swept.length > 0 ? { swept: acquired.swept } : {}),
     });
+    const leftovers = await settleLeftovers(v.runId, svc, leftoverTimeoutMs(svc), onEvent);
     crashPoint('resume:begin');
     const hopInfo = v.hops.find((h) => h.hop === v.hop);
+    const base = {
+      install,
+      action,
+      mode,
+      runId: v.runId,
+      ...(v.last
+        ? { interruptedAt: { hop: v.last.hop, step: v.last.step, state: v.last.state } }
+        : {}),
+      ...(read.ignoredTail ? { ignoredTail: read.ignoredTail } : {}),
+      ...(acquired.recovered ? { recoveredLock: acquired.recovered.reason } : {}),
+      ...(acquired.swept.length > 0 ? { swept: acquired.swept } : {}),
+      ...(leftovers.waited.length > 0 ? { leftovers } : {}),
+      ...(v.kind === 'rollback' ? {} : { runTo: v.to, runFrom: v.from }),
+    };
     let outcome: HistoryEntry['outcome'] = v.committedHops.length > 0 ? 'committed' : 'aborted';
     if (v.kind === 'rollback') {
       onEvent?.('finish the interrupted rollback');
       service = (await finishRollbackRun(p, j, v, svc)).service;
       outcome = 'rolled-back';
+    } else if (v.abortBegun) {
+      // An abort was under way: its decision is in the journal; the hop was settled before it.
     } else if (action === 'roll-back') {
       onEvent?.(`roll back the hop to ${hopInfo?.to}`);
       service = (
@@ -103,42 +170,94 @@ export async function resumeRun(
       v.committedHops.push(v.hop);
       outcome = 'committed';
     } else if (action === 'clean-up-staging') {
-      onEvent?.('remove staging; the installation was not changed');
-      if (v.hop >= 0) await rm(hopPaths(p, v.runId, v.hop).stage, { recursive: true, force: true });
+      onEvent?.('remove staging; the installation was not changed by this hop');
+      if (v.hop >= 0) await removeHopDebris(p, v);
+    }
+
+    if (mode === 'finish') {
+      const rs = await recordedRunState(p, j, v, svc, acquired, onEvent);
+      if (next < v.hops.length && next === v.hop && action !== 'finish-commit') {
+        // The hop runs again from its first step: its earlier records no longer count, and its
+        // staging and backup are made again.
+        await j.append(next, 'resume', 'begin', { retry: true });
+        const hp = hopPaths(p, v.runId, next);
+        await rm(hp.stage, { recursive: true, force: true });
+        for (const f of await readdir(p.backups).catch(() => [] as string[]))
+          if (f.startsWith(`${v.runId}-${next}.`) || f.startsWith(`${v.runId}-${next}-`))
+            await rm(join(p.backups, f), { force: true });
+      } else if (next >= v.hops.length)
+        service = (
+          await restoreServiceState({ wasRunning: v.wasRunning, version: v.to, svc, onEvent })
+        ).service;
+      rs.undoRun = () => undoRun(p, j, v, svc, onEvent);
+      if (next < v.hops.length) onEvent?.(`carry the run on to ${v.to}`);
+      await runHops(rs, next);
+      return {
+        ...base,
+        version: v.to,
+        outcome: 'committed',
+        service: v.wasRunning ? 'running' : 'stopped',
+        notRun: [],
+      };
+    }
+    if (mode === 'abort') {
+      if (v.committedHops.length > 0 || v.abortBegun) {
+        service = (await undoRun(p, j, v, svc, onEvent)).service;
+        outcome = 'rolled-back';
+      } else if (service === undefined && (await exists(install)))
+        service = (
+          await restoreServiceState({
+            wasRunning: v.wasRunning,
+            version: v.from,
+            svc,
+            onEvent,
+          })
+        ).service;
+    } else if (action === 'clean-up-staging' || (action === 'finish-commit' && !v.wasRunning)) {
       if (await exists(install))
         service = (
           await restoreServiceState({
             wasRunning: v.wasRunning,
-            version: hopInfo?.from ?? v.from,
+            version: v.committedHops.length > 0 ? (hopInfo?.to ?? v.to) : (hopInfo?.from ?? v.from),
             svc,
             onEvent,
           })
         ).service;
     }
+    const aborted = mode === 'abort';
     if (action === 'finish-run') {
       const o = (v.ended?.data.outcome as HistoryEntry['outcome']) ?? outcome;
       outcome = o;
-    } else await j.append(-1, 'run', 'done', { outcome, resumed: true });
+    } else
+      await j.append(-1, 'run', 'done', {
+        outcome,
+        resumed: true,
+        ...(aborted && v.committedHops.length > 0 ? { undid: 'run' } : {}),
+      });
     crashPoint('resume:done');
-    const reached =
-      v.committedHops.length > 0
+    const reached = aborted
+      ? v.from
+      : v.committedHops.length > 0
         ? v.hops.find((h) => h.hop === Math.max(...v.committedHops))?.to
         : undefined;
     const hops: HistoryHop[] = v.hops
       .filter((h) => h.hop <= v.hop)
-      .map((h) => ({
-        hop: h.hop,
-        from: h.from,
-        to: h.to,
-        outcome: v.committedHops.includes(h.hop)
-          ? 'committed'
-          : outcome === 'rolled-back'
-            ? 'rolled-back'
-            : 'aborted',
-        ...(v.committedHops.includes(h.hop)
-          ? { old: hopPaths(p, v.runId, h.hop).old, backup: hopPaths(p, v.runId, h.hop).backup }
-          : {}),
-      }));
+      .map((h) => {
+        const committed = v.committedHops.includes(h.hop) && !aborted;
+        return {
+          hop: h.hop,
+          from: h.from,
+          to: h.to,
+          outcome: committed
+            ? 'committed'
+            : outcome === 'rolled-back' || aborted
+              ? 'rolled-back'
+              : 'aborted',
+          ...(committed
+            ? { old: hopPaths(p, v.runId, h.hop).old, backup: hopPaths(p, v.runId, h.hop).backup }
+            : {}),
+        };
+      });
     const entry: HistoryEntry = {
       runId: v.runId,
       kind: v.kind === 'rollback' ? 'rollback' : 'apply',
@@ -158,24 +277,200 @@ export async function resumeRun(
     };
     await finishRun(p, entry);
     return {
-      install,
-      action,
-      runId: v.runId,
+      ...base,
       version: entry.to,
       outcome,
-      ...(v.last
-        ? { interruptedAt: { hop: v.last.hop, step: v.last.step, state: v.last.state } }
-        : {}),
-      ...(read.ignoredTail ? { ignoredTail: read.ignoredTail } : {}),
-      ...(acquired.recovered ? { recoveredLock: acquired.recovered.reason } : {}),
       ...(service ? { service } : {}),
       ...(v.kind === 'rollback'
         ? {}
-        : { runTo: v.to, notRun: v.hops.filter((h) => !v.committedHops.includes(h.hop)) }),
+        : {
+            notRun: aborted ? v.hops : v.hops.filter((h) => !v.committedHops.includes(h.hop)),
+          }),
     };
   } finally {
     await releaseLock(p);
   }
+}
+
+/** The longest a lifecycle command of the profile may run: how long resume waits for a killed run's. */
+function leftoverTimeoutMs(svc: Services): number {
+  const l = svc.profile.manifest.lifecycle;
+  const seconds = [
+    60,
+    ...(l?.services ?? []).flatMap((s) => [
+      s.stop?.timeoutSeconds ?? 0,
+      s.start?.timeoutSeconds ?? 0,
+    ]),
+  ];
+  return Math.max(...seconds) * 1000 + 5000;
+}
+
+/**
+ * What the killed attempt at the hop left: its staging, and a backup it had begun but not
+ * finished (the temp files of one are the lock's to sweep; the archive under its name, when the
+ * kill came before its checksum, is here).
+ */
+async function removeHopDebris(p: StatePaths, v: RunView): Promise<void> {
+  const hp = hopPaths(p, v.runId, v.hop);
+  await rm(hp.stage, { recursive: true, force: true });
+  if (v.begun.has('backup') && !v.done.has('backup'))
+    for (const f of [hp.backup, `${hp.backup}.sha256`]) await rm(f, { force: true });
+  if (!v.done.has('backup'))
+    for (const f of await readdir(p.backups).catch(() => [] as string[]))
+      if (f.startsWith(`${v.runId}-${v.hop}-`)) await rm(join(p.backups, f), { force: true });
+}
+
+/** Refuses, before anything changes, to carry a run on with packs other than those it began with. */
+async function checkRecordedPacks(v: RunView, next: number, install: string): Promise<void> {
+  for (const h of v.hops.slice(next)) {
+    if (!h.pack || !h.sha256) continue;
+    const now = await hashFile(h.pack).catch(() => undefined);
+    if (now === h.sha256) continue;
+    throw new UpliftError(
+      now === undefined ? 'UPLIFT_APPLY_PACK_NOT_FOUND' : 'UPLIFT_APPLY_PLAN_MISMATCH',
+      now === undefined
+        ? `the pack ${h.pack} of the interrupted run's hop ${h.from} → ${h.to} is gone`
+        : `the pack ${h.pack} of the interrupted run's hop ${h.from} → ${h.to} changed since the run began (SHA-256 ${now}, the run began with ${h.sha256})`,
+      {
+        hint: `Put the pack the run began with back in place and run uplift resume again, or take the run back to ${v.from} with \`uplift resume --install ${install} --abort\`.`,
+        location: { file: h.pack },
+        unchanged: true,
+      },
+    );
+  }
+}
+
+/** The run as apply began it, from what its `run:begin` record holds: for {@link runHops}. */
+async function recordedRunState(
+  p: StatePaths,
+  j: Journal,
+  v: RunView,
+  svc: Services,
+  acquired: Acquired,
+  onEvent?: (s: string) => void,
+): Promise<RunState> {
+  const r = v.recorded as NonNullable<RunView['recorded']>;
+  const keys: PublicKey[] = [];
+  for (const k of r.trust.keys) {
+    const key = publicKeyFromBase64(k);
+    if (key) keys.push(key);
+  }
+  const o = {
+    ...(r.options as Omit<ApplyOptions, 'plan' | 'profile' | 'trust' | 'onEvent'>),
+    install: p.install,
+    // The part of the plan a run reads after its start: its identity and its steps.
+    plan: { from: v.from, to: v.to, hash: r.planHash, verdict: r.verdict, steps: r.steps } as Plan,
+    profile: svc.profile,
+    trust: trustOf(keys, r.trust.revoked),
+    ...(onEvent ? { onEvent } : {}),
+  } as ApplyOptions;
+  const reports: HopReport[] = v.committedHops
+    .sort((a, b) => a - b)
+    .map((hop) => {
+      const h = v.hops.find((x) => x.hop === hop) as RunView['hops'][number];
+      const hp = hopPaths(p, v.runId, hop);
+      return {
+        hop,
+        from: h.from,
+        to: h.to,
+        pack: h.pack ?? '',
+        kind: 'full',
+        outcome: 'committed',
+        counts: { added: 0, replaced: 0, deleted: 0, kept: 0, merged: 0 },
+        merges: [],
+        migrations: { database: [], config: [], hooks: [] },
+        stepSeconds: {},
+        backup: hp.backup,
+        old: hp.old,
+      };
+    });
+  return {
+    o,
+    p,
+    j,
+    runId: v.runId,
+    wasRunning: v.wasRunning,
+    svc,
+    hops: r.steps,
+    packFiles: v.hops.map((h) => h.pack ?? ''),
+    ...(r.stopStep ? { stop: r.stopStep } : {}),
+    startedAt: v.startedAt,
+    reports,
+    started: performance.now(),
+    ...(acquired.recovered ? { recovered: acquired.recovered } : {}),
+    resumed: true,
+  };
+}
+
+/**
+ * Takes the installation back to the version the run started from, undoing the run's committed
+ * hops the way `uplift rollback` undoes one: the first hop's kept old generation swapped back
+ * (the installation as it was at the run's first stop), or, when a later commit removed it, the
+ * first hop's backup restored. The decision is journaled (`rollback` at hop -1, `undo: run`)
+ * before anything moves and followed again after a crash. Idempotent; leaves the service as the
+ * run found it (UPLIFT_APPLY_SERVICE_DOWN when the old version does not come up).
+ */
+async function undoRun(
+  p: StatePaths,
+  j: Journal,
+  v: RunView,
+  svc: Services,
+  onEvent?: (s: string) => void,
+): Promise<RollbackOutcome> {
+  const earlier = j.records.find(
+    (r) => r.hop === -1 && r.step === 'rollback' && r.state === 'begin' && r.data.undo === 'run',
+  )?.data as { old: string | null; backup: string; keptAs: string } | undefined;
+  let d = earlier;
+  if (!d) {
+    const first = hopPaths(p, v.runId, 0);
+    d = {
+      old: (await exists(first.old)) ? first.old : null,
+      backup: first.backup,
+      keptAs: join(p.dir, `gen-${v.runId}-aborted`),
+    };
+    await j.append(-1, 'rollback', 'begin', { undo: 'run', ...d, to: v.from });
+  }
+  onEvent?.(
+    `take the run back to ${v.from} (${d.old ? 'the old generation kept at its first hop' : "its first hop's backup"})`,
+  );
+  await swapBack(p, svc, d, v.to);
+  await j.append(-1, 'rollback', 'done', { undo: 'run' });
+  return restoreServiceState({ wasRunning: v.wasRunning, version: v.from, svc, onEvent });
+}
+
+/**
+ * Puts an earlier state of the installation back: the kept generation `old` renamed into place
+ * (what is there now kept as `keptAs`), or, without one, the backup restored. Idempotent.
+ */
+async function swapBack(
+  p: StatePaths,
+  svc: Services,
+  d: { old: string | null; backup: string; keptAs: string },
+  runningVersion: string,
+): Promise<void> {
+  const install = p.install;
+  if (d.old) {
+    if (await exists(d.old)) {
+      if (await exists(install)) {
+        if (await svc.isRunning()) await svc.stop({ code: 'UPLIFT_APPLY_STOP_FAILED' });
+        await rm(d.keptAs, { recursive: true, force: true });
+        await rename(install, d.keptAs);
+        crashPoint('rollback:between');
+      }
+      await rename(d.old, install);
+      fsyncDir(dirname(install));
+      fsyncDir(p.dir);
+    }
+    return;
+  }
+  await restoreBackup({
+    backup: d.backup,
+    install,
+    service: svc.control(runningVersion),
+    stop: true,
+    start: false,
+  });
+  await restoreCompanionBackups(d.backup);
 }
 
 export interface RollbackResult {
@@ -325,30 +620,9 @@ async function finishRollbackRun(
     backup: string;
     keptAs: string;
   };
-  const install = p.install;
   await j.append(-1, 'rollback', 'begin', {});
   crashPoint('rollback:begin');
-  if (d.old) {
-    if (await exists(d.old)) {
-      if (await exists(install)) {
-        if (await svc.isRunning()) await svc.stop({ code: 'UPLIFT_APPLY_STOP_FAILED' });
-        await rename(install, d.keptAs);
-        crashPoint('rollback:between');
-      }
-      await rename(d.old, install);
-      fsyncDir(dirname(install));
-      fsyncDir(p.dir);
-    }
-  } else {
-    await restoreBackup({
-      backup: d.backup,
-      install,
-      service: svc.control(v.to),
-      stop: true,
-      start: false,
-    });
-    await restoreCompanionBackups(d.backup);
-  }
+  await swapBack(p, svc, d, v.to);
   await j.append(-1, 'rollback', 'done', {});
   return restoreServiceState({ wasRunning: v.wasRunning, version: v.to, svc });
 }

@@ -2,6 +2,7 @@ import type { ServiceControl } from '../backup/index.ts';
 import { detectFacts } from '../detect/index.ts';
 import { UpliftError } from '../errors/index.ts';
 import {
+  findRunningProcesses,
   isRunning,
   killServices,
   type LifecycleTarget,
@@ -39,12 +40,22 @@ export interface Services {
   ): Promise<{ code: number; output: string }>;
   /** The same services as backup and restore see them. */
   control(version?: string): ServiceControl;
+  /** The live processes of the services (their pids). */
+  processes(): Promise<{ pid: number }[]>;
 }
 
+/** The environment variable that marks every lifecycle command of a run with the run's id. */
+export const runMark = 'UPLIFT_RUN_ID';
+
+/**
+ * `runId`: the run whose commands these are; each gets `UPLIFT_RUN_ID=<runId>` in its
+ * environment, which is how resume finds what a killed run left running (src/apply/leftovers.ts).
+ */
 export function servicesOf(
   profile: Profile,
   install: string,
   onEvent?: (line: string) => void,
+  runId?: string,
 ): Services {
   const lifecycle = profile.manifest.lifecycle;
   if (!lifecycle)
@@ -67,6 +78,7 @@ export function servicesOf(
       return d as unknown as Record<string, unknown>;
     },
     ...(onEvent ? { onEvent } : {}),
+    ...(runId ? { env: { [runMark]: runId } } : {}),
   });
   const svc: Services = {
     install,
@@ -79,6 +91,7 @@ export function servicesOf(
     smoke: (version) => runSmokeTests(target(version)),
     run: (command, version) => runCommand(command, target(version)),
     control: (version) => serviceControl(target(version)),
+    processes: () => findRunningProcesses(target()),
   };
   return svc;
 }
@@ -98,8 +111,9 @@ export async function servicesOfRecord(
   install: string,
   fallback: Profile | undefined,
   onEvent?: (line: string) => void,
+  runId?: string,
 ): Promise<Services> {
-  if (fallback) return servicesOf(fallback, install, onEvent);
+  if (fallback) return servicesOf(fallback, install, onEvent, runId);
   if (!rec)
     throw new UpliftError(
       'UPLIFT_APPLY_PROFILE_UNKNOWN',
@@ -109,5 +123,5 @@ export async function servicesOfRecord(
         unchanged: true,
       },
     );
-  return servicesOf(await loadProfile(rec.dir), install, onEvent);
+  return servicesOf(await loadProfile(rec.dir), install, onEvent, runId);
 }

@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UpliftError } from '../errors/index.ts';
+import type { PlanStep } from '../plan/index.ts';
 import { type HistoryEntry, readHistory } from './history.ts';
 import { type JournalRecord, readJournal } from './journal.ts';
 import { readLock, staleReason, type UpgradeLock } from './lock.ts';
@@ -24,7 +25,12 @@ export interface RunView {
   startedAt: string;
   /** The profile the run recorded at its start (runs before uplift recorded one have none). */
   profile?: { name: string; dir: string };
-  hops: { hop: number; from: string; to: string }[];
+  /** The run's hops; `pack` and its `sha256` as the run began with them. */
+  hops: { hop: number; from: string; to: string; pack?: string; sha256?: string }[];
+  /** What apply recorded to carry the run on without its command line (runs before it have none). */
+  recorded?: RecordedRun;
+  /** `uplift resume --abort` (or a failure in a resumed run) began taking the run back to `from`. */
+  abortBegun: boolean;
   /** The hop the run was in, and the steps it had begun and finished. */
   hop: number;
   begun: Set<string>;
@@ -34,11 +40,23 @@ export interface RunView {
   committedHops: number[];
 }
 
+/** What apply's `run:begin` record holds for resume to carry the run on (src/apply/engine.ts). */
+export interface RecordedRun {
+  planHash: string;
+  verdict: string;
+  steps: PlanStep[];
+  stopStep?: PlanStep;
+  trust: { keys: string[]; revoked: string[] };
+  options: Record<string, unknown>;
+}
+
 export function viewOf(records: JournalRecord[]): RunView {
   const begin = records.find((r) => r.step === 'run' && r.state === 'begin');
   const d = (begin?.data ?? {}) as Record<string, unknown>;
   const hop = Math.max(-1, ...records.map((r) => r.hop));
-  const mine = records.filter((r) => r.hop === hop);
+  // A hop resume runs again starts over: the records before its retry mark no longer count.
+  const retry = records.findLastIndex((r) => r.hop === hop && r.step === 'resume');
+  const mine = records.slice(retry + 1).filter((r) => r.hop === hop);
   return {
     runId: begin?.runId ?? records[0]?.runId ?? '',
     kind: String(d.kind ?? 'apply'),
@@ -49,6 +67,21 @@ export function viewOf(records: JournalRecord[]): RunView {
     startedAt: begin?.at ?? '',
     ...(d.profile ? { profile: d.profile as { name: string; dir: string } } : {}),
     hops: (d.hops as RunView['hops']) ?? [],
+    ...(Array.isArray(d.steps) && d.trust && d.options
+      ? {
+          recorded: {
+            planHash: String(d.planHash ?? ''),
+            verdict: String(d.verdict ?? ''),
+            steps: d.steps as PlanStep[],
+            ...(d.stopStep ? { stopStep: d.stopStep as PlanStep } : {}),
+            trust: d.trust as RecordedRun['trust'],
+            options: d.options as Record<string, unknown>,
+          },
+        }
+      : {}),
+    abortBegun: records.some(
+      (r) => r.hop === -1 && r.step === 'rollback' && r.state === 'begin' && r.data.undo === 'run',
+    ),
     hop,
     begun: new Set(mine.filter((r) => r.state === 'begin').map((r) => r.step)),
     done: new Set(mine.filter((r) => r.state === 'done').map((r) => r.step)),
@@ -77,6 +110,30 @@ export function resumeActionOf(v: RunView): ResumeAction {
     return v.done.has('commit') ? 'finish-run' : 'finish-commit';
   if (v.begun.has('stop')) return 'roll-back';
   return 'clean-up-staging';
+}
+
+/** Where resume takes the run after settling its hop (what src/apply/resume.ts decides). */
+function resumeThenOf(v: RunView): {
+  resumeThen: 'finish' | 'abort' | 'stop';
+  resumeTo?: string;
+  abortTo?: string;
+} {
+  if (v.kind === 'rollback') return { resumeThen: 'stop' };
+  const action = resumeActionOf(v);
+  const settledAt = () => {
+    const committed = [...v.committedHops, ...(action === 'finish-commit' ? [v.hop] : [])];
+    return committed.length > 0
+      ? (v.hops.find((h) => h.hop === Math.max(...committed))?.to ?? v.from)
+      : v.from;
+  };
+  if (action === 'finish-run')
+    return {
+      resumeThen: 'stop',
+      resumeTo: String(v.ended?.data.undid === 'run' ? v.from : settledAt()),
+    };
+  if (v.abortBegun) return { resumeThen: 'abort', resumeTo: v.from, abortTo: v.from };
+  if (v.recorded) return { resumeThen: 'finish', resumeTo: v.to, abortTo: v.from };
+  return { resumeThen: 'stop', resumeTo: settledAt(), abortTo: v.from };
 }
 
 /** Refuses to start anything while a crashed run waits for `uplift resume`. */
@@ -120,7 +177,18 @@ export interface StatusResult {
     step?: string;
     stepState?: string;
     at?: string;
+    /** How resume settles the hop the run was in. */
     resumeWould: ResumeAction;
+    /**
+     * Where `uplift resume` then takes the run: on to its target (`finish`), back to its start
+     * (`abort`: an abort is under way and is finished whatever is asked), or nowhere further
+     * (`stop`: a rollback run, or a run whose journal recorded no plan).
+     */
+    resumeThen: 'finish' | 'abort' | 'stop';
+    /** The version `uplift resume` ends on (apply runs). */
+    resumeTo?: string;
+    /** The version `uplift resume --abort` ends on (apply runs). */
+    abortTo?: string;
   };
   ignoredTail?: string;
   last?: HistoryEntry;
@@ -159,6 +227,7 @@ export async function readStatus(install: string): Promise<StatusResult> {
         : {}),
       ...(last ? { step: last.step, stepState: last.state, at: last.at } : {}),
       resumeWould: resumeActionOf(v),
+      ...resumeThenOf(v),
     };
     if (read.ignoredTail) r.ignoredTail = read.ignoredTail;
   }

@@ -23,7 +23,7 @@ export async function expandCommand(c: Command, t: LifecycleTarget): Promise<Exp
   const argv: string[] = [];
   for (const a of c.argv) argv.push(await expandVars(a, t));
   const cwd = resolve(t.install, c.cwd === undefined ? '.' : await expandVars(c.cwd, t));
-  const env: NodeJS.ProcessEnv = { ...process.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...t.env };
   for (const [k, v] of Object.entries(c.env ?? {})) env[k] = await expandVars(v, t);
   const first = argv[0] as string;
   // A bare name is looked up on PATH; `bin/start` and `./start` are files relative to cwd.

@@ -15,6 +15,11 @@ export interface LifecycleTarget {
   facts?: () => Promise<Record<string, unknown>>;
   /** Progress lines for people (never an environment value: only names). */
   onEvent?: (line: string) => void;
+  /**
+   * More environment for every command of the lifecycle (under the command's own): apply marks
+   * its run's commands with it, so that resume finds what a killed run left running.
+   */
+  env?: Record<string, string>;
 }
 
 /** A live process of a service. */

@@ -16,7 +16,19 @@ export async function handler(opts: { install: string; profile?: string }): Prom
     lines.push(
       `  run ${s.run.runId} (${s.run.kind}) ${s.run.from} → ${s.run.to}; hop ${s.run.hop}${s.run.hopTo ? ` to ${s.run.hopTo}` : ''}, last step ${s.run.step} ${s.run.stepState} at ${s.run.at}`,
     );
-    if (s.state === 'interrupted') lines.push(`  uplift resume would: ${s.run.resumeWould}`);
+    if (s.state === 'interrupted') {
+      const then =
+        s.run.resumeThen === 'finish'
+          ? `, then finish the run to ${s.run.resumeTo}`
+          : s.run.resumeThen === 'abort'
+            ? `, then finish taking the run back to ${s.run.resumeTo}`
+            : s.run.resumeTo
+              ? `; the installation stays at ${s.run.resumeTo}`
+              : '';
+      lines.push(`  uplift resume would: ${s.run.resumeWould}${then}`);
+      if (s.run.abortTo && s.run.resumeThen !== 'abort')
+        lines.push(`  uplift resume --abort would take it back to ${s.run.abortTo}`);
+    }
   }
   if (s.lock)
     lines.push(
