@@ -2,7 +2,7 @@ import { lstat, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ExitCode, UpliftError } from '../errors/index.ts';
 import { isAlive } from '../util/index.ts';
-import { fsyncDir, removeStaleTemps, writeFileDurably } from './durable.ts';
+import { crashPoint, fsyncDir, removeStaleTemps, writeFileDurably } from './durable.ts';
 
 /**
  * The restore journal: one small JSON file beside the installation, `.<name>.uplift-restore.json`.
@@ -123,6 +123,7 @@ export async function swapBehind(j: RestoreJournal, removeOld: boolean): Promise
   for (const b of j.behind ?? []) {
     if (await present(b.staging)) {
       if ((await present(b.target)) && !(await present(b.old))) await rename(b.target, b.old);
+      crashPoint('restore-behind-between-renames');
       await rename(b.staging, b.target);
       fsyncDir(dirname(b.target));
     }
