@@ -137,12 +137,16 @@ export async function stageTree(o: StageInput): Promise<StageResult> {
     return false;
   };
 
+  const linkOf = customerLinks(o.install, oldLinks);
+
   const inputsReadAt = Date.now();
   const inputs: StagedInput[] = [];
   const ours = new Map<string, StagedInput>();
   for (const f of o.oldVendor.files) {
     const input = await readInput(o.install, f.path);
-    inputs.push(input);
+    // A vendor file the customer replaced by a link: the link is the input (its target rechecked).
+    const link = linkOf(f.path) === f.path ? await readLinkInput(o.install, f.path) : undefined;
+    inputs.push(link ?? input);
     ours.set(f.path, input);
   }
   for (const path of next.keys())
@@ -195,11 +199,30 @@ export async function stageTree(o: StageInput): Promise<StageResult> {
     const { content: _c, ...rest } = fm;
     r.merges.push(rest);
   };
+  /** The customer's link at `path`, carried into the tree as the link (same target text). */
+  const linkLike = async (path: string) => {
+    await ensureDir(path);
+    const src = join(o.install, path);
+    const dest = join(o.tree, path);
+    await symlink(await readlink(src), dest);
+    if (process.getuid?.() === 0) {
+      const st = await lstat(src);
+      await lchown(dest, st.uid, st.gid);
+    }
+  };
 
   for (const f of r.newVendor.files) {
     const base = old.get(f.path) ?? null;
     const mine = ours.get(f.path) as StagedInput;
     const fromPack = pack.has(f.path) && pack.get(f.path)?.action !== 'delete';
+    const via = linkOf(f.path);
+    if (via !== undefined) {
+      const fm = await throughLink(o, { file: f, base, via, fromPack, baseBytes });
+      note(fm);
+      if (fm.outcome === 'conflict') r.conflicts.push(fm);
+      else if (via === f.path) await linkLike(f.path);
+      continue;
+    }
     const dest = join(o.tree, f.path);
     await ensureDir(f.path);
     const takeTheirs = async () => {
@@ -312,6 +335,20 @@ export async function stageTree(o: StageInput): Promise<StageResult> {
   // Vendor files the new version drops.
   for (const f of o.oldVendor.files) {
     if (next.has(f.path)) continue;
+    const via = linkOf(f.path);
+    if (via !== undefined) {
+      if (via === f.path) await linkLike(f.path);
+      note({
+        path: f.path,
+        outcome: 'keep-ours',
+        content: null,
+        conflicts: [],
+        notes: [
+          `${m.to} no longer ships this file; it is reached through the customer's link ${via}, which is carried as the link: what is behind it stays as it is`,
+        ],
+      });
+      continue;
+    }
     const mine = ours.get(f.path) as StagedInput;
     if (mine.sha256 === null || mine.sha256 === f.sha256) {
       if (mine.sha256 !== null) r.counts.deleted++;
@@ -344,6 +381,23 @@ export async function stageTree(o: StageInput): Promise<StageResult> {
     });
   }
   const oldDirPaths = new Set(oldDirs.map((d) => d.path));
+  for (const path of [...nextLinks.keys(), ...nextDirs.keys()]) {
+    const via = linkOf(path);
+    if (via === undefined) continue;
+    nextLinks.delete(path);
+    nextDirs.delete(path);
+    const there = await lstat(join(o.install, path)).catch(() => undefined);
+    if (there) continue; // Something is there already: the customer's, behind the link.
+    const fm: FileMerge = {
+      path,
+      outcome: 'conflict',
+      content: null,
+      conflicts: [{ where: 'file', message: throughLinkMessage(via, m.to) }],
+      notes: [],
+    };
+    note(fm);
+    r.conflicts.push(fm);
+  }
   await stageLinks(o, r, {
     oldLinks,
     nextLinks,
@@ -465,6 +519,91 @@ async function stageLinks(
       `${r.newVendor.version} no longer ships this link; the customer's retargeted link is kept`,
     );
   }
+}
+
+/**
+ * Finds the customer's link a path is reached through: the path itself or one of its folders is
+ * a symbolic link that is not the old version's (`vendorLinks`). The link is the customer's
+ * entry: carried as the link, never followed to write, never replaced by a folder.
+ */
+function customerLinks(
+  install: string,
+  vendorLinks: ReadonlyMap<string, unknown>,
+): (path: string) => string | undefined {
+  const isLink = new Map<string, boolean>();
+  return (path) => {
+    const parts = path.split('/');
+    for (let i = 1; i <= parts.length; i++) {
+      const p = parts.slice(0, i).join('/');
+      let link = isLink.get(p);
+      if (link === undefined) {
+        let st: Stats | undefined;
+        try {
+          st = lstatSync(join(install, p));
+        } catch {
+          st = undefined;
+        }
+        link = st?.isSymbolicLink() === true && !vendorLinks.has(p);
+        isLink.set(p, link);
+      }
+      if (link) return p;
+    }
+    return undefined;
+  };
+}
+
+const throughLinkMessage = (via: string, version: string) =>
+  `${version} changes what is reached through the customer's link ${via}, and uplift never writes through a customer's link: make the change behind the link yourself (the proposed file has it), or put a real file or folder in place of the link, then run uplift apply again`;
+
+/**
+ * A new vendor file reached through a customer's link. Nothing is written: the link is carried
+ * and what is behind it stays the customer's. That is fine when the new version does not change
+ * the file, or when what is behind the link already has the new version's content (equal, or a
+ * three-way merge that leaves it as it is); otherwise the pack's change cannot be carried, and
+ * it is a conflict whose proposed file is the merge (or the new vendor file).
+ */
+async function throughLink(
+  o: StageInput,
+  x: {
+    file: VendorFile;
+    base: VendorFile | null;
+    via: string;
+    fromPack: boolean;
+    baseBytes: (f: VendorFile) => Promise<Buffer | null>;
+  },
+): Promise<FileMerge> {
+  const { file: f, base, via } = x;
+  const ok = (outcome: FileMerge['outcome'], why: string): FileMerge => ({
+    path: f.path,
+    outcome,
+    content: null,
+    conflicts: [],
+    notes: [`reached through the customer's link ${via}, which is carried as the link: ${why}`],
+  });
+  const behind = await readFile(join(o.install, f.path)).catch(() => null);
+  if (behind && sha256Of(behind) === f.sha256)
+    return ok('keep-ours', "what is behind it is already the new version's file");
+  if (base && base.sha256 === f.sha256)
+    return ok('keep-ours', 'the new version does not change this file');
+  if (!behind && base) return ok('keep-deleted', 'nothing is behind it; it stays so');
+  const theirs = x.fromPack ? await readFile(join(o.packDir, f.path)) : null;
+  let proposed: Buffer | null = theirs;
+  if (behind && base && theirs) {
+    const baseContent = await x.baseBytes(base);
+    if (baseContent) {
+      const fm = mergeFile({ path: f.path, base: baseContent, ours: behind, theirs });
+      if (fm.outcome === 'keep-ours')
+        return ok('keep-ours', "the new version's changes are already behind it");
+      proposed = fm.content ?? theirs;
+    }
+  }
+  return {
+    path: f.path,
+    outcome: 'conflict',
+    content: proposed,
+    conflicts: [{ where: 'file', message: throughLinkMessage(via, o.manifest.to) }],
+    notes: [],
+  };
 }
 
 function byPath(a: { path: string }, b: { path: string }): number {

@@ -27,6 +27,7 @@ import {
   stopStep,
   timed,
 } from '../hop-steps.ts';
+import { dataLinks, keepLinkedData, restoreLinkedData } from '../linked-data.ts';
 import { checkMigrationTargets, migrationDataGlobs, runHooks, runMigrations } from '../migrate.ts';
 import { hopPaths, type StatePaths, versionSlug } from '../paths.ts';
 import { readVendorManifest } from '../preflight.ts';
@@ -77,6 +78,21 @@ function wrapStageError(err: unknown, where: string): unknown {
     hint: 'Fix the cause, then run uplift apply again; the installation was not changed.',
     unchanged: true,
   });
+}
+
+/**
+ * The installation's links the profile declares as data (`paths.data`; a pack's migrations may
+ * name a database through them), from what the carry listed.
+ */
+function linkedDataOf(o: ApplyOptions, carried: CarriedEntries | undefined): string[] {
+  const paths = o.profile.manifest.paths as
+    | { data?: readonly string[]; databases?: readonly string[] }
+    | undefined;
+  const links = [...(carried?.entries ?? [])].filter(([, s]) => s.how === 'symlink');
+  return dataLinks(
+    links.map(([path]) => path),
+    [...(paths?.data ?? []), ...(paths?.databases ?? [])],
+  );
 }
 
 /** What the carry of customer entries leaves out: every vendor path of the old and the new version. */
@@ -161,7 +177,11 @@ export async function runHop(ctx: HopContext): Promise<void> {
         report.counts = staged.counts;
         report.merges = staged.merges;
         if (staged.conflicts.length > 0) throw await conflictError(p, j.runId, o.install, staged);
-        await keepPristine(hp.tree, join(hp.stage, 'vendor'), staged, hp.pack, pristine);
+        await keepPristine(hp.tree, join(hp.stage, 'vendor'), staged, [
+          hp.pack,
+          pristine,
+          o.install,
+        ]);
         await ownLike(
           hp.tree,
           staged.newVendor.files.map((f) => f.path),
@@ -193,7 +213,7 @@ export async function runHop(ctx: HopContext): Promise<void> {
     ctx,
     'switch',
     true,
-    () => ({ old: hp.old, tree: hp.tree }),
+    () => ({ old: hp.old, tree: hp.tree, linkedData: linkedDataOf(o, carried) }),
     async () => {
       const parts: Record<string, number> = {};
       let lap = performance.now();
@@ -220,6 +240,10 @@ export async function runHop(ctx: HopContext): Promise<void> {
       // Carries (and fsyncs) only what changed since staging carried the customer entries.
       carryChangesSince(carry as CarryOptions, carried as CarriedEntries);
       part('carry');
+      // The one write through a customer link a hop makes is its migrations' into a link the
+      // profile declares as data: what it points to is kept first, for the rollback.
+      keepLinkedData(o.install, hp.stage, linkedDataOf(o, carried));
+      part('keep-linked-data');
       await rename(o.install, hp.old);
       crashPoint('switch:between');
       await rename(hp.tree, o.install);
@@ -306,8 +330,11 @@ async function keepPristine(
   tree: string,
   out: string,
   staged: StageResult,
-  packDir: string,
-  pristineOld?: string,
+  /**
+   * Where else the vendor's bytes may be, by hash: the pack, the previous pristine tree, the
+   * installation (a file behind a customer's link, which the staged tree does not hold).
+   */
+  sources: readonly (string | undefined)[],
 ): Promise<void> {
   await mkdir(join(out, 'tree'), { recursive: true, mode: 0o700 });
   for (const f of staged.newVendor.files) {
@@ -330,7 +357,7 @@ async function keepPristine(
     }
     // A merged file: the vendor's bytes are in the pack (changed in this version) or in the
     // previous pristine tree (unchanged since).
-    for (const dir of [packDir, pristineOld]) {
+    for (const dir of sources) {
       if (!dir) continue;
       const from = join(dir, f.path);
       if ((await exists(from)) && (await hashFile(from)) === f.sha256) {
@@ -391,6 +418,8 @@ export async function rollbackHop(rc: RollbackContext): Promise<RollbackOutcome>
       (await exists(hp.old)) &&
       j.records.some((r) => r.hop === hop && r.step === 'migrate' && r.data.postSwitch === name),
     undo: async () => {
+      // First, and again after a crash: the record goes only once the data is back on disk.
+      restoreLinkedData(hp.stage);
       if (!(await exists(hp.old))) return;
       if (await exists(install)) {
         await rm(hp.failed, { recursive: true, force: true });
