@@ -102,6 +102,30 @@ describe('uplift fetch --install', () => {
     expect(packRequests()).toHaveLength(6);
   });
 
+  it('gives up on index.json sent one byte a second within --timeout (metadata has the minimum rate too)', async () => {
+    server.faults = { stallAfterBytes: 0, trickleMs: 1000, path: 'index.json' };
+    const started = Date.now();
+
+    const r = await fetchCli([
+      '--root',
+      join(fx.repo, '1.root.json'),
+      '--timeout',
+      '2s',
+      '--retries',
+      '0',
+      '--json',
+    ]);
+
+    expect(r.code).toBe(1);
+    expect(r.json).toMatchObject({ error: { code: 'UPLIFT_FETCH_TIMEOUT' } });
+    const message = String((r.json.error as { message?: string } | undefined)?.message);
+    expect(message).toContain(`${server.url}index.json`);
+    expect(message).toMatch(/minimum rate of 1024 bytes\/s.*deadline/);
+    // 2 s, plus the CLI's start on a loaded 2-core machine.
+    expect(Date.now() - started).toBeLessThan(9000);
+    expect(packRequests()).toHaveLength(0);
+  });
+
   it('needs a root for the first use', async () => {
     const r = await fetchCli(['--json']);
 
