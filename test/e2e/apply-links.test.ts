@@ -26,7 +26,7 @@ import {
   uplift,
 } from '../util/apply-skiff.ts';
 import { repoRoot } from '../util/run-cli.ts';
-import { hashTree } from '../util/tree-hash.ts';
+import { hashTree, type TreeHash } from '../util/tree-hash.ts';
 
 const from = '5.3.0 Patch 2';
 const to = '5.3.3 GA';
@@ -140,8 +140,9 @@ describe('uplift apply with customer links in the installation', () => {
     return readlinkSync(join(install, rel));
   };
 
-  async function expectOldRunning(install: string, tree: string) {
-    expect(await treeOf(install)).toBe(tree);
+  async function expectOldRunning(install: string, tree: TreeHash) {
+    const now = await hashTree(install, { ignore: runtime });
+    expect(now.records).toEqual(tree.records);
     expect(await fx.skiff.getInstallationStatus(install)).toMatchObject({
       version: from,
       healthy: true,
@@ -169,13 +170,17 @@ describe('uplift apply with customer links in the installation', () => {
 
       expect(r.code, r.stdout + r.stderr).toBe(0);
       for (const [l, target] of Object.entries(links)) expect(linkOf(c.install, l)).toBe(target);
+      const merges = JSON.parse(r.stdout).hops[0].merges as { path: string; notes: string[] }[];
+      expect(merges.find((m) => m.path === 'conf/start-script.conf')?.notes.join()).toContain(
+        "customer's link",
+      );
       expect(await treeOf(c.outside)).toBe(outsideBefore);
       expect(readFileSync(join(c.install, 'conf/start-script.conf'), 'utf8')).toContain(
         'HEAP_MB=768',
       );
       // Exactly the new version: every vendor file the customer did not touch is the new one.
       const shipped = join(fx.releases, fx.skiff.releaseSlug(to), 'tree');
-      for (const f of ['version', 'lib/release.json', 'bin/start_all', 'conf/security.properties'])
+      for (const f of ['version', 'lib/release.json', 'bin/start_all'])
         expect(readFileSync(join(c.install, f), 'utf8'), f).toBe(
           readFileSync(join(shipped, f), 'utf8'),
         );
@@ -188,12 +193,10 @@ describe('uplift apply with customer links in the installation', () => {
     }
   }, 240_000);
 
-  it('refuses (exit 3, nothing changed) a pack that changes a linked configuration file', async () => {
-    const c = await installWithLinks(['conf/skiff.properties'], (i) =>
-      appendFileSync(join(i, 'conf/skiff.properties'), 'proxy.port=3128\n'),
-    );
+  it('refuses (exit 3, nothing changed) a pack that changes a linked file', async () => {
+    const c = await installWithLinks(['bin/start_all']);
     try {
-      const tree = await treeOf(c.install);
+      const tree = await hashTree(c.install, { ignore: runtime });
       const outsideBefore = await treeOf(c.outside);
 
       const r = uplift(applyArgs(fx, c.install));
@@ -201,7 +204,7 @@ describe('uplift apply with customer links in the installation', () => {
       expect(r.code, r.stdout + r.stderr).toBe(3);
       const error = JSON.parse(r.stdout).error;
       expect(error.code).toBe('UPLIFT_APPLY_CONFLICT');
-      expect(error.message).toContain('conf/skiff.properties');
+      expect(error.message).toContain('bin/start_all');
       await expectOldRunning(c.install, tree);
       expect(await treeOf(c.outside)).toBe(outsideBefore);
     } finally {
@@ -214,7 +217,7 @@ describe('uplift apply with customer links in the installation', () => {
       writeFileSync(join(i, 'conf/partners.txt'), 'the customer file beside the vendor ones\n'),
     );
     try {
-      const tree = await treeOf(c.install);
+      const tree = await hashTree(c.install, { ignore: runtime });
       const outsideBefore = await treeOf(c.outside);
 
       const r = uplift(applyArgs(fx, c.install));
@@ -222,7 +225,7 @@ describe('uplift apply with customer links in the installation', () => {
       expect(r.code, r.stdout + r.stderr).toBe(3);
       const error = JSON.parse(r.stdout).error;
       expect(error.code).toBe('UPLIFT_APPLY_CONFLICT');
-      expect(error.message).toContain('conf/security.properties');
+      expect(error.message).toMatch(/conf\/(skiff|security)\.properties/);
       await expectOldRunning(c.install, tree);
       expect(await treeOf(c.outside)).toBe(outsideBefore);
       expect(readFileSync(join(c.install, 'conf/partners.txt'), 'utf8')).toContain('customer');
@@ -234,7 +237,7 @@ describe('uplift apply with customer links in the installation', () => {
   it('refuses (exit 3, nothing changed) a database migration through a linked folder the profile does not declare as data', async () => {
     const c = await installWithLinks(['var/db']);
     try {
-      const tree = await treeOf(c.install);
+      const tree = await hashTree(c.install, { ignore: runtime });
 
       const r = uplift(applyArgs(fx, c.install));
 
@@ -253,7 +256,7 @@ describe('uplift apply with customer links in the installation', () => {
     const profile = await profileWithData(['data/**', 'var/db']);
     const c = await installWithLinks(['var/db']);
     try {
-      const tree = await treeOf(c.install);
+      const tree = await hashTree(c.install, { ignore: runtime });
 
       const r = uplift([
         ...applyArgs({ ...fx, packs: failingPacks }, c.install),
@@ -271,18 +274,18 @@ describe('uplift apply with customer links in the installation', () => {
     }
   }, 240_000);
 
-  it('rolls the linked database back on resume after a kill -9 once the migration ran', async () => {
+  it('rolls the linked database back with resume --abort after a kill -9 once the migration ran', async () => {
     const profile = await profileWithData(['data/**', 'var/db']);
     const c = await installWithLinks(['var/db']);
     try {
-      const tree = await treeOf(c.install);
+      const tree = await hashTree(c.install, { ignore: runtime });
 
       const r = uplift([...applyArgs(fx, c.install), '--profile', profile], {
         crashAt: 'migrate:done',
       });
       expect(r.signal ?? r.code, r.stdout + r.stderr).toBe('SIGKILL');
       expect(tableRows(join(c.outside, 'var/db/skiff.db'))).not.toEqual(oldRows);
-      const resumed = uplift(['resume', '--install', c.install, '--json']);
+      const resumed = uplift(['resume', '--abort', '--install', c.install, '--json']);
 
       expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
       await expectOldRunning(c.install, tree);
