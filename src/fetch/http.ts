@@ -100,14 +100,14 @@ export interface ReadLimits {
 }
 
 /** 1 KiB/s: slower than any link a repository is served over, faster than any slowloris. */
-export const defaultMinBytesPerSecond = 1024;
+const defaultMinBytesPerSecond = 1024;
 
 /**
  * The deadline of one request: `--timeout`, plus the time the bytes it expects take at the minimum
  * rate, so a response that keeps the minimum rate always fits, and one of unknown length must end
  * within `--timeout`.
  */
-export function deadlineOf(limits: ReadLimits, expectedBytes: number): number {
+function deadlineOf(limits: ReadLimits, expectedBytes: number): number {
   const rate = limits.minBytesPerSecond ?? defaultMinBytesPerSecond;
   return limits.timeoutMs + Math.ceil((expectedBytes * 1000) / rate);
 }

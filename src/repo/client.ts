@@ -99,7 +99,9 @@ export async function refreshRepository(opts: RefreshOptions): Promise<RefreshRe
       throw new UpliftError('UPLIFT_REPO_NOT_TRUSTED', `no trusted root for ${reader.name}`, {
         hint: 'Pass --root FILE: the repository root.json, obtained from its owner by a channel you trust.',
       });
-    const initial = parseRoot(opts.initialRoot.raw, opts.initialRoot.file);
+    // The operator's own copy, perhaps pretty-printed by an older uplift: its signed content is what
+    // is trusted, and a repository's files are held to the one encoding.
+    const initial = parseRoot(opts.initialRoot.raw, opts.initialRoot.file, { reencode: true });
     const self = meetsThreshold(initial, initial.signed, 'root');
     if (!self.ok)
       throw new UpliftError(

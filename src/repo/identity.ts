@@ -124,7 +124,7 @@ export async function locateRepositoryState(o: LocateOptions): Promise<Located> 
   let initialIdentity: string | undefined;
   if (o.initialRoot) {
     // Parsed only for its keys here; refreshRepository checks it before trusting it.
-    const root = parseRoot(o.initialRoot.raw, o.initialRoot.file);
+    const root = parseRoot(o.initialRoot.raw, o.initialRoot.file, { reencode: true });
     initialIdentity = repositoryIdentity(root.signed);
     byKeys = await readPointer(byRootFile(o.base, initialIdentity));
   }

@@ -456,4 +456,13 @@ describe('every byte is covered: metadata has one encoding', () => {
     expect(r.recovered).toEqual([]);
     expect(r.index.signed.version).toBe(2);
   });
+
+  it("takes an operator's --root pretty-printed by an older uplift (its signed content is what is trusted)", async () => {
+    const file = join(repo, '1.root.json');
+    await writeFile(file, `${JSON.stringify(JSON.parse(await readFile(file, 'utf8')), null, 2)}\n`);
+
+    const r = await refresh();
+
+    expect(r.indexStatus).toBe('first');
+  });
 });
