@@ -146,7 +146,7 @@ describe('backup and restore', () => {
       type: 'symlink',
       target: 'report.csv',
     });
-    expect(byPath.get('data/absolute-link')).toMatchObject({
+    expect(byPath.get('conf/absolute-link')).toMatchObject({
       type: 'symlink',
       target: '/etc/hostname',
     });

@@ -60,7 +60,9 @@ export function writeInstallTree(install: string, opts: { service?: boolean } = 
   w('data/alice/report.csv', 'id,bytes\n1,100\n');
   if (isRoot) chownSync(join(install, 'data/alice/report.csv'), 1, 1);
   symlinkSync('report.csv', join(install, 'data/alice/latest'));
-  symlinkSync('/etc/hostname', join(install, 'data/absolute-link'));
+  // Outside data/: a profile that declares data/** (skiff's) backs a data link up through, and
+  // its restore would write the system file behind it.
+  symlinkSync('/etc/hostname', join(install, 'conf/absolute-link'));
   symlinkSync('../nowhere', join(install, 'data/dangling'));
   w('data/hard-a', 'shared by two names\n');
   linkSync(join(install, 'data/hard-a'), join(install, 'data/hard-b'));
