@@ -10,6 +10,8 @@ export interface VerifyResult {
   created: string;
   consistency: BackupManifest['consistency'];
   totals: BackupManifest['totals'];
+  /** Format /2: what is behind each data link, as backed up (the link, its text, its totals). */
+  behind: { path: string; target: string; totals: BackupManifest['totals'] }[];
   archiveBytes: number;
   sha256: string;
   /** `matched`: the archive's SHA-256 equals its `.sha256` sidecar; `absent`: there is no sidecar, only the content was checked. */
@@ -38,6 +40,11 @@ export async function verifyBackup(
     created: r.manifest.created,
     consistency: r.manifest.consistency,
     totals: r.manifest.totals,
+    behind: (r.manifest.behind ?? []).map((b, i) => ({
+      path: b.path,
+      target: r.manifest.behindLinks?.[i]?.target ?? '',
+      totals: b.totals,
+    })),
     archiveBytes: r.archiveBytes,
     sha256: r.archiveSha256,
     checksum: r.checksum,

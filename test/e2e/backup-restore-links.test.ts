@@ -103,6 +103,7 @@ describe('uplift backup and restore of a data link (CLI)', () => {
     const out = join(ws.root, 'b.tar.gz');
 
     const backup = uplift(['backup', '--install', ws.install, '--profile', profile, '--out', out]);
+    const verify = uplift(['backup', '--verify', out]);
     migrateBadly();
     const conf = await hashTree(join(disk2, 'conf'));
     const restore = uplift(['restore', out, '--install', ws.install, '--profile', profile]);
@@ -110,6 +111,7 @@ describe('uplift backup and restore of a data link (CLI)', () => {
     expect(backup.stderr).toBe('');
     expect(backup.code).toBe(0);
     expect(backup.stdout).toContain(`behind   link dbdata -> ${join(disk2, 'db')}`);
+    expect(verify.stdout).toContain(`behind    link dbdata -> ${join(disk2, 'db')}: 1 file`);
     expect(restore.code).toBe(0);
     expect(restore.stdout).toContain(
       `behind   link dbdata -> ${join(disk2, 'db')}: restored what the backup held behind it`,

@@ -119,6 +119,10 @@ function renderVerify(r: VerifyResult): string {
     `OK ${r.file}: every entry matches the manifest`,
     `  backup of ${r.installation}${version}, taken ${r.created} (${r.consistency.mode})`,
     `  content   ${counts(r.totals)}; ${formatBytes(r.totals.bytes)} in ${formatBytes(r.archiveBytes)}`,
+    ...r.behind.map(
+      (b) =>
+        `  behind    link ${b.path} -> ${b.target}: ${counts(b.totals)}, ${formatBytes(b.totals.bytes)}`,
+    ),
     `  sha256    ${r.sha256} (${r.checksum === 'matched' ? 'matches the .sha256 file' : 'no .sha256 file beside it: content checked only'})`,
     '',
   ].join('\n');
