@@ -6,6 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   countRows,
   makeWorkspace,
+  serviceOf,
+  startFakeService,
   type Workspace,
   writeInstallTree,
 } from '../../test/util/backup-tree.ts';
@@ -220,5 +222,27 @@ describe('restore of a data link should refuse and write nothing if', () => {
 
     expect((await hashTree(ws.install)).hash).toBe(before.hash);
     expect(readdirSync(ws.root).sort()).toEqual(['b.tar.gz', 'b.tar.gz.sha256', 'skiff']);
+  });
+});
+
+describe('an online backup through a data link', () => {
+  it('copies a SQLite database behind the link with the online backup API', async () => {
+    linkTree();
+    const child = startFakeService(ws.install);
+    try {
+      const out = join(ws.root, 'b.tar.gz');
+
+      const r = await createBackup({
+        install: ws.install,
+        out,
+        service: serviceOf(ws.install),
+        data: ['dbdata/**'],
+      });
+
+      expect(r.consistency.mode).toBe('online');
+      expect(r.consistency.sqliteOnlineCopies).toContain('dbdata/transfers.db');
+    } finally {
+      child.kill();
+    }
   });
 });
