@@ -32,6 +32,8 @@ export interface FetchOptions {
   /** The rate every read must keep (default 1 KiB/s). */
   minBytesPerSecond?: number;
   retries: number;
+  /** The pack expansion ratio allowed (`--max-expand`; default the pack verifier's). */
+  maxExpand?: number;
   onProgress?: (p: DownloadProgress) => void;
 }
 
@@ -270,6 +272,7 @@ export async function fetchPacks(o: FetchOptions): Promise<FetchResult> {
           await verifyPack(dest, {
             trust: packTrust,
             platform: step.pack.platform,
+            ...(o.maxExpand === undefined ? {} : { maxExpand: o.maxExpand }),
             install:
               step.from === null
                 ? undefined

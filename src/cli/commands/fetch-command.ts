@@ -28,6 +28,10 @@ export function register(program: Command, { emit, io }: CommandContext): void {
       '30s',
     )
     .option('--min-rate <bytes/s>', 'slowest transfer accepted, e.g. 1024, 512KiB', '1KiB')
+    .option(
+      '--max-expand <ratio>',
+      'unpacked bytes allowed per pack byte, checked before decoding (default 200 above 128 MiB)',
+    )
     .option('--retries <n>', 'retries after network errors, timeouts and 5xx, with backoff', '5')
     .option('--progress', 'show progress even when standard error is not a terminal')
     .option('--no-progress', 'never show progress')

@@ -4,6 +4,7 @@ import { formatBytes } from '../../util/index.ts';
 import { profileArg } from '../profile-arg.ts';
 import type { CommandResult } from '../types.ts';
 import type { ProgressIo } from './backup.ts';
+import { parseMaxExpand } from './pack.ts';
 
 export interface FetchCommandOptions {
   install?: string;
@@ -17,6 +18,8 @@ export interface FetchCommandOptions {
   timeout: string;
   minRate?: string;
   retries: string;
+  /** `--max-expand RATIO`: the pack expansion ratio allowed. */
+  maxExpand?: string;
   /** true: always show progress; false: never; undefined: when standard error is a terminal. */
   progress?: boolean;
 }
@@ -72,6 +75,7 @@ export async function handler(o: FetchCommandOptions, io: ProgressIo): Promise<C
     timeoutMs: parseTimeout(o.timeout),
     minBytesPerSecond: parseRate(o.minRate ?? '1KiB'),
     retries,
+    ...(o.maxExpand === undefined ? {} : { maxExpand: parseMaxExpand(o.maxExpand) }),
     onProgress: show ? downloadProgressPrinter(io.stderr, io.stderrIsTty) : undefined,
   });
   return { data: r, text: render(r), exitCode: ExitCode.ok, warnings };
