@@ -79,7 +79,9 @@ export interface RestoreResult {
  * checked against the manifest; only then is the service stopped (with `stop`) and the staging tree
  * swapped in by two renames under a journal (see journal.ts for the crash-safety invariant). Before
  * the swap nothing in the installation is touched; after it the installation is exactly the backed-up
- * tree: contents, modes, owners (as root), mtimes, symlinks, hardlinks, and nothing else.
+ * tree: contents, modes, owners (as root), mtimes, symlinks, hardlinks, and nothing else. What the
+ * backup holds behind a data link goes back into the link's target the same way (a staging copy
+ * beside it, swapped in after the installation), only where `data` declares the link.
  */
 export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult> {
   const started = performance.now();
@@ -90,10 +92,13 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
   const info = await readBackupInfo(backup);
 
   const recovery = await recoverInterruptedRestore(install, (j) => j.backupId === info.id);
+  // A restore of this backup that was interrupted decided where its data link targets go.
   const plannedBehind =
-    recovery.action === 'none' || recovery.action === 'discarded-staging'
-      ? await planBehind(info, install, opts.data ?? [], now)
-      : journalBehind(info, recovery.journal);
+    recovery.action !== 'none' &&
+    recovery.action !== 'discarded-staging' &&
+    recovery.journal.backupId === info.id
+      ? journalBehind(info, recovery.journal)
+      : await planBehind(info, install, opts.data ?? [], now);
   const result = (extra: Partial<RestoreResult>): RestoreResult => ({
     backup,
     install,
