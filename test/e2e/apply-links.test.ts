@@ -46,8 +46,8 @@ const treeOf = async (dir: string) => (await hashTree(dir, { ignore: runtime }))
  * `uplift apply` of skiff's 5.3.0 Patch 2 → 5.3.3 GA hop (its real database migration, on a
  * running sample installation) with links in the installation: each link is carried as the link,
  * never followed to write, never replaced by a folder; a pack that would write through a link is
- * refused (exit 3, nothing changed) unless the profile's `paths.data` names the link, and then a
- * failed hop rolls the data behind the link back too. Every case ends with the installation's tree
+ * refused (exit 3, nothing changed) unless the profile's `paths.data` or `paths.databases` names
+ * the link (skiff's names `var/db`), and then a failed hop rolls the data behind the link back too. Every case ends with the installation's tree
  * (link targets included) exactly the old or the new one and the data behind the links intact.
  */
 describe('uplift apply with customer links in the installation', () => {
@@ -95,14 +95,14 @@ describe('uplift apply with customer links in the installation', () => {
     await fx?.dispose();
   });
 
-  /** A copy of skiff's profile whose `paths.data` is `data`. */
-  async function profileWithData(data: string[]): Promise<string> {
+  /** A copy of skiff's profile whose `paths.databases` is `databases`. */
+  async function profileWithDatabases(databases: string[]): Promise<string> {
     const dir = await mkdtemp(join(fx.root, 'profile-'));
     await cp(join(repoRoot, 'profiles/skiff'), dir, { recursive: true });
     await symlink(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
     const file = join(dir, 'profile.yaml');
     const doc = parseDocument(await readFile(file, 'utf8'));
-    doc.setIn(['paths', 'data'], doc.createNode(data));
+    doc.setIn(['paths', 'databases'], doc.createNode(databases));
     await writeFile(file, doc.toString());
     return dir;
   }
@@ -235,11 +235,13 @@ describe('uplift apply with customer links in the installation', () => {
   }, 240_000);
 
   it('refuses (exit 3, nothing changed) a database migration through a linked folder the profile does not declare as data', async () => {
+    // Only the database files are declared, not the folder the operator linked.
+    const profile = await profileWithDatabases(['var/db/*.db']);
     const c = await installWithLinks(['var/db']);
     try {
       const tree = await hashTree(c.install, { ignore: runtime });
 
-      const r = uplift(applyArgs(fx, c.install));
+      const r = uplift([...applyArgs(fx, c.install), '--profile', profile]);
 
       expect(r.code, r.stdout + r.stderr).toBe(3);
       const error = JSON.parse(r.stdout).error;
@@ -253,16 +255,11 @@ describe('uplift apply with customer links in the installation', () => {
   }, 240_000);
 
   it('rolls the data behind a linked database folder back with the hop when a migration fails', async () => {
-    const profile = await profileWithData(['data/**', 'var/db']);
     const c = await installWithLinks(['var/db']);
     try {
       const tree = await hashTree(c.install, { ignore: runtime });
 
-      const r = uplift([
-        ...applyArgs({ ...fx, packs: failingPacks }, c.install),
-        '--profile',
-        profile,
-      ]);
+      const r = uplift(applyArgs({ ...fx, packs: failingPacks }, c.install));
 
       expect(r.code, r.stdout + r.stderr).toBe(1);
       expect(JSON.parse(r.stdout).error.code).toBe('UPLIFT_APPLY_ROLLED_BACK');
@@ -275,14 +272,11 @@ describe('uplift apply with customer links in the installation', () => {
   }, 240_000);
 
   it('rolls the linked database back with resume --abort after a kill -9 once the migration ran', async () => {
-    const profile = await profileWithData(['data/**', 'var/db']);
     const c = await installWithLinks(['var/db']);
     try {
       const tree = await hashTree(c.install, { ignore: runtime });
 
-      const r = uplift([...applyArgs(fx, c.install), '--profile', profile], {
-        crashAt: 'migrate:done',
-      });
+      const r = uplift(applyArgs(fx, c.install), { crashAt: 'migrate:done' });
       expect(r.signal ?? r.code, r.stdout + r.stderr).toBe('SIGKILL');
       expect(tableRows(join(c.outside, 'var/db/skiff.db'))).not.toEqual(oldRows);
       const resumed = uplift(['resume', '--abort', '--install', c.install, '--json']);
@@ -297,10 +291,9 @@ describe('uplift apply with customer links in the installation', () => {
   }, 240_000);
 
   it('migrates the data behind a linked database folder the profile declares as data, and keeps the link', async () => {
-    const profile = await profileWithData(['data/**', 'var/db']);
     const c = await installWithLinks(['var/db']);
     try {
-      const r = uplift([...applyArgs(fx, c.install), '--profile', profile]);
+      const r = uplift(applyArgs(fx, c.install));
 
       expect(r.code, r.stdout + r.stderr).toBe(0);
       expect(linkOf(c.install, 'var/db')).toBe(join(c.outside, 'var/db'));
