@@ -1,8 +1,18 @@
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  writeFileSync,
+} from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildPack, inspectPack } from '../../src/pack/index.ts';
+import { loadPrivateKey } from '../../src/signing/index.ts';
 import { debrisIn, slowUpload, spawnUplift, untilJournal } from '../util/apply-kill.ts';
 import {
   type ApplyFixture,
@@ -22,21 +32,25 @@ const to = '5.3.3 GA';
 const packInputs = join(repoRoot, 'profiles/skiff/packs');
 
 /**
- * A crashed multi-hop run ends where the operator chose (issue 10, part 6): `uplift resume`
- * carries the whole run on to its target, `uplift resume --abort` takes it back to the version it
- * started from; the service is left as the run found it; a killed step's debris goes.
+ * A multi-hop run ends on its start or its target, never in between (issue 10, part 6): after a
+ * crash, `uplift resume` carries the whole run on to its target and `uplift resume --abort` takes
+ * it back to the version it started from; a plain apply whose later hop fails takes the whole run
+ * back to its start; the service is left as the run found it; a killed step's debris goes.
  */
 describe.concurrent('resume of a killed multi-hop run', () => {
   let fx: ApplyFixture;
   let oldTree: string;
   let newTree: string;
   let rows: Record<string, unknown[]>;
+  /** The run's packs, the last hop's with a second database migration that fails. */
+  let failingPacks: string;
 
   beforeAll(async () => {
     fx = await prepareApplyFixture('uplift-resume-run-', from, to, {
       '5.3.3 GA': join(packInputs, '5.3.3-GA/migrations.yaml'),
     });
     expect(fx.hops.length).toBe(2);
+    failingPacks = await packsWithFailingLastHop();
     oldTree = (await hashTree(fx.template, { ignore: runtimeState })).hash;
     rows = tableRows(join(fx.template, 'var/db/skiff.db'));
     const install = await startFreshInstall(fx);
@@ -52,6 +66,45 @@ describe.concurrent('resume of a killed multi-hop run', () => {
   afterAll(async () => {
     await fx?.dispose();
   });
+
+  /** A copy of the fixture's packs whose last hop's pack also runs a migration that fails. */
+  async function packsWithFailingLastHop(): Promise<string> {
+    const inputs = join(fx.root, 'failing-inputs');
+    cpSync(join(packInputs, '5.3.3-GA'), inputs, { recursive: true });
+    writeFileSync(join(inputs, 'db/0002-fails.sql'), 'INSERT INTO no_such_table VALUES (1);\n');
+    appendFileSync(
+      join(inputs, 'migrations.yaml'),
+      [
+        '  - id: fails',
+        '    description: fails after the real migration committed',
+        '    engine: sqlite',
+        '    database: var/db/skiff.db',
+        '    script: db/0002-fails.sql',
+        '',
+      ].join('\n'),
+    );
+    const dir = join(fx.root, 'failing-packs');
+    mkdirSync(dir);
+    for (const file of readdirSync(fx.packs)) {
+      const { manifest } = await inspectPack(join(fx.packs, file));
+      if (manifest.to !== to) {
+        copyFileSync(join(fx.packs, file), join(dir, file));
+        continue;
+      }
+      const last = fx.hops.at(-1) as { from: string; to: string };
+      await buildPack({
+        fromTree: join(fx.releases, fx.skiff.releaseSlug(last.from)),
+        toTree: join(fx.releases, fx.skiff.releaseSlug(to)),
+        platform: manifest.platform,
+        delta: true,
+        fromRange: last.from,
+        key: await loadPrivateKey(join(fx.root, 'keys/vendor.key')),
+        out: join(dir, file),
+        migrations: join(inputs, 'migrations.yaml'),
+      });
+    }
+    return dir;
+  }
 
   /** apply, killed (SIGKILL) once the journal shows `hop`'s `step` begun. */
   async function applyKilledAt(install: string, hop: number, step: string): Promise<void> {
@@ -101,6 +154,47 @@ describe.concurrent('resume of a killed multi-hop run', () => {
       }
     },
   );
+
+  it("a plain apply whose last hop's migration fails takes the whole run back to its start", {
+    timeout: 240_000,
+  }, async () => {
+    const install = await startFreshInstall(fx);
+    try {
+      const r = await upliftAsync(applyArgs({ ...fx, packs: failingPacks }, install));
+
+      expect(r.code, `${r.stdout}${r.stderr}`).toBe(1);
+      const error = JSON.parse(r.stdout).error;
+      expect(error).toMatchObject({ code: 'UPLIFT_APPLY_ROLLED_BACK', unchanged: false });
+      expect(error.message).toContain('step migrate');
+      expect(error.state).toContain(`the run was taken back to ${from}`);
+      expect(error.state).toContain('service running as before');
+      expect((await hashTree(install, { ignore: runtimeState })).hash).toBe(oldTree);
+      expect(await fx.skiff.getInstallationStatus(install)).toMatchObject({
+        version: from,
+        healthy: true,
+      });
+      expect(tableRows(join(install, 'var/db/skiff.db'))).toEqual(rows);
+      const history = JSON.parse(
+        (await upliftAsync(['history', '--install', install, '--json'])).stdout,
+      );
+      expect(history.runs.at(-1)).toMatchObject({
+        kind: 'apply',
+        outcome: 'rolled-back',
+        from,
+        to: from,
+        service: 'running',
+        undidRun: { to: from, hops: fx.hops.map((h, hop) => ({ hop, ...h })) },
+        hops: [
+          { hop: 0, outcome: 'rolled-back' },
+          { hop: 1, outcome: 'rolled-back', failedStep: 'migrate' },
+        ],
+      });
+      expect(debrisIn(install)).toEqual([]);
+    } finally {
+      await fx.skiff.stopInstallation(install).catch(() => undefined);
+      await rm(dirname(install), { recursive: true, force: true, maxRetries: 3 });
+    }
+  });
 
   it('killed while its stop waits on a transfer: resume leaves the service running', {
     timeout: 240_000,
