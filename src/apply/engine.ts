@@ -16,14 +16,17 @@ import { defaultKeepRuns, pruneBackups } from './prune.ts';
 import { type Services, servicesOf } from './services.ts';
 import { exists, hashFile } from './tree.ts';
 import type { ApplyOptions, ApplyResult, HopReport } from './types.ts';
+import { stateAfterFailedUndo, undoRun } from './undo-run.ts';
 
 export type { ApplyOptions, ApplyResult, HopReport } from './types.ts';
 
 /**
  * Runs the plan's hops on the installation, each through verify, stage, backup, stop, switch,
  * migrate, start, probe, smoke and commit, journaled so that a crash at any point leaves a run
- * `uplift resume` finishes or undoes. A failure before the stop changes nothing; after it, the
- * hop is rolled back at once and the old version started again (UPLIFT_APPLY_ROLLED_BACK).
+ * `uplift resume` finishes or undoes. A run ends on the version it started from or on its target:
+ * a first hop failing before its stop changes nothing; after it, the hop is rolled back at once;
+ * a later hop failing takes the whole run back to its start (its committed hops undone); the old
+ * version is started again if it ran (UPLIFT_APPLY_ROLLED_BACK).
  */
 export async function runApply(o: ApplyOptions): Promise<ApplyResult> {
   const started = performance.now();
@@ -142,12 +145,6 @@ export interface RunState {
   /** performance.now() when the command began. */
   started: number;
   recovered?: Acquired['recovered'];
-  /**
-   * Set by resume: after a hop failed and was rolled back, takes the whole run back to the
-   * version it started from (the committed hops of this run undone), so that the run ends on its
-   * start or its target, never in between. Returns what the service was left as.
-   */
-  undoRun?: () => Promise<RollbackOutcome>;
   /** Set by resume: the history line says so. */
   resumed?: boolean;
 }
@@ -155,7 +152,9 @@ export interface RunState {
 /**
  * Runs the run's hops from `first` on, each through its method's steps, then commits the run
  * (history, backups pruned, lock released). A hop that fails after its stop is rolled back at
- * once (and with `undoRun`, the whole run); the error says what the service was left as.
+ * once; when hops of the run committed before it (in this process or before a crash), the whole
+ * run is then taken back to its start ({@link undoRun}), so a run never ends in between. The
+ * error says what the installation and the service were left as.
  */
 export async function runHops(rs: RunState, first: number): Promise<ApplyResult> {
   const { o, p, j, runId, wasRunning, svc, hops, packFiles, reports } = rs;
@@ -185,6 +184,14 @@ export async function runHops(rs: RunState, first: number): Promise<ApplyResult>
       ...(r.old && !undone ? { old: r.old } : {}),
       ...(r.downtimeSeconds !== undefined ? { downtimeSeconds: r.downtimeSeconds } : {}),
     })),
+    ...(undone
+      ? {
+          undidRun: {
+            to: o.plan.from,
+            hops: reports.map(({ hop, from, to }) => ({ hop, from, to })),
+          },
+        }
+      : {}),
     ...(error
       ? {
           error: {
@@ -215,8 +222,10 @@ export async function runHops(rs: RunState, first: number): Promise<ApplyResult>
     } catch (err) {
       if (!(err instanceof HopFailure)) throw err;
       const hp = hopPaths(p, runId, i);
-      const committedBefore = reports.some((r) => r.outcome === 'committed');
-      if (!err.stopped && !(rs.undoRun && committedBefore)) {
+      // A run ends on its start or its target (docs/apply.md, "Rollback"): once a hop of it went
+      // in, a failing hop takes the whole run back, whatever step it failed at.
+      const undoWhole = reports.some((r) => r.outcome === 'committed');
+      if (!err.stopped && !undoWhole) {
         await rm(hp.stage, { recursive: true, force: true });
         await j.append(i, err.step, 'failed', { error: describe(err.error) });
         await j.append(-1, 'run', 'done', { outcome: 'aborted', failedStep: err.step });
@@ -229,37 +238,46 @@ export async function runHops(rs: RunState, first: number): Promise<ApplyResult>
       const failed = `step ${err.step} of the hop ${step.from} → ${step.to} failed (${cause.code ?? 'ERROR'}: ${cause.message})`;
       let down: UpliftError | undefined;
       let outcome: RollbackOutcome | undefined;
+      let undoing = false;
       try {
         if (err.stopped)
           outcome = await hopMethod(o.method).rollback({
             p,
             j,
             hop: i,
-            wasRunning,
+            // Taking the whole run back follows: the hop's `from` is not started in between.
+            wasRunning: wasRunning && !undoWhole,
             version: step.from as string,
             svc,
             onEvent: o.onEvent,
           });
         else await rm(hp.stage, { recursive: true, force: true });
-        if (rs.undoRun && committedBefore) {
-          outcome = await rs.undoRun();
+        if (undoWhole) {
+          undoing = true;
+          const run = { runId, from: o.plan.from, wasRunning, current: step.from as string };
+          outcome = await undoRun(p, j, run, svc, o.onEvent);
           undone = true;
         }
       } catch (rbErr) {
-        if ((rbErr as UpliftError).code !== 'UPLIFT_APPLY_SERVICE_DOWN')
+        if ((rbErr as UpliftError).code !== 'UPLIFT_APPLY_SERVICE_DOWN') {
+          const service = (await svc.isRunning().catch(() => false)) ? 'running' : 'stopped';
+          const state = undoing
+            ? `the hop ${step.from} → ${step.to} failed at ${err.step} and was rolled back, but taking the run back to ${o.plan.from} stopped part-way: ${await stateAfterFailedUndo(p, j, step.from as string, o.plan.from)}; the service is ${service}`
+            : `the hop ${step.from} → ${step.to} failed at ${err.step} and its rollback stopped part-way: the files may be of either version${undoWhole ? ` (the run's hops before it, from ${o.plan.from}, are still in)` : ''}; the service is ${service}`;
           throw new UpliftError(
             'UPLIFT_APPLY_ROLLBACK_FAILED',
             `${failed}, and the automatic rollback failed too: ${(rbErr as Error).message}`,
             {
               cause: rbErr,
-              hint: `Fix the cause, then run \`uplift resume --install ${o.install} --abort\`; it finishes the rollback.`,
+              hint: `Fix the cause, then run \`uplift resume --install ${o.install} --abort\`; it finishes taking the run back to ${o.plan.from}.`,
               unchanged: false,
-              state: `the hop ${step.from} → ${step.to} failed at ${err.step} and its rollback stopped part-way: the files may be of either version, and the service is stopped`,
+              state,
               next: `uplift resume --install ${o.install} --abort`,
             },
           );
+        }
         down = rbErr as UpliftError;
-        undone ||= rs.undoRun !== undefined && committedBefore;
+        undone ||= undoing;
       }
       const back = undone ? o.plan.from : (step.from as string);
       if (ctx.downtimeStart !== undefined && outcome?.readyAt !== undefined)
@@ -283,7 +301,9 @@ export async function runHops(rs: RunState, first: number): Promise<ApplyResult>
         ),
       });
       await releaseLock(p);
-      const what = undone ? `the run was rolled back to ${back}` : 'the hop was rolled back';
+      const what = undone
+        ? `the run was taken back to ${back} (undone: ${reports.map((r) => `${r.from} → ${r.to}`).join(', ')})`
+        : 'the hop was rolled back';
       if (down)
         throw new UpliftError(
           'UPLIFT_APPLY_SERVICE_DOWN',
@@ -292,7 +312,7 @@ export async function runHops(rs: RunState, first: number): Promise<ApplyResult>
             cause: err.error,
             hint: down.hint,
             unchanged: false,
-            state: `the files of ${back} are back; its service is down`,
+            state: `the run was taken back to ${back}: its files are back; its service is down`,
           },
         );
       const state =
@@ -303,6 +323,7 @@ export async function runHops(rs: RunState, first: number): Promise<ApplyResult>
         cause: err.error,
         hint: cause.hint ?? 'Fix the cause, then run uplift apply again.',
         unchanged: false,
+        state: `the run was taken back to ${back}; service ${outcome?.service === 'running' ? 'running' : 'stopped'} as before`,
       });
     }
   }

@@ -30,6 +30,12 @@ export interface HistoryEntry {
   endedAt: string;
   hops: HistoryHop[];
   error?: { code: string; message: string };
+  /**
+   * Set when the run was taken back to the version it started from after hops of it had gone in
+   * (a later hop failed, or `uplift resume --abort`): `to` is that version, `hops` every hop of
+   * the run that was undone (the committed ones and the one that failed), in order.
+   */
+  undidRun?: { to: string; hops: { hop: number; from: string; to: string }[] };
   /** For kind rollback: the run and hop it undid. */
   undid?: { runId: string; hop: number };
   /** True when `uplift resume` ended the run after a crash. */

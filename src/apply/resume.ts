@@ -1,18 +1,17 @@
-import { readdir, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { restoreBackup } from '../backup/index.ts';
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { UpliftError } from '../errors/index.ts';
 import type { Plan } from '../plan/index.ts';
 import type { Profile } from '../profile/index.ts';
 import { type PublicKey, publicKeyFromBase64, trustOf } from '../signing/index.ts';
-import { crashPoint, fsyncDir } from '../util/index.ts';
+import { crashPoint } from '../util/index.ts';
 import { type RunState, runHops } from './engine.ts';
 import { finishRun, type HistoryEntry, type HistoryHop, readHistory } from './history.ts';
 import { type RollbackOutcome, restoreServiceState } from './hop-steps.ts';
 import { Journal, readJournal } from './journal.ts';
 import { settleLeftovers } from './leftovers.ts';
 import { type Acquired, acquireLock, releaseLock } from './lock.ts';
-import { hopMethod, restoreCompanionBackups } from './methods/index.ts';
+import { hopMethod } from './methods/index.ts';
 import { hopPaths, type StatePaths, statePaths } from './paths.ts';
 import { newRunId } from './preflight.ts';
 import { type Services, servicesOfRecord } from './services.ts';
@@ -25,6 +24,7 @@ import {
 } from './status.ts';
 import { exists, hashFile } from './tree.ts';
 import type { ApplyOptions, HopReport } from './types.ts';
+import { type RunToUndo, swapBack, undoRun } from './undo-run.ts';
 
 export interface ResumeResult {
   install: string;
@@ -150,7 +150,8 @@ export async function resumeRun(install: string, ro: ResumeOptions = {}): Promis
           p,
           j,
           hop: v.hop,
-          wasRunning: v.wasRunning,
+          // With the whole run to take back next, the hop's `from` is not started in between.
+          wasRunning: v.wasRunning && !(mode === 'abort' && v.committedHops.length > 0),
           version: hopInfo?.from ?? v.from,
           svc,
           onEvent,
@@ -189,7 +190,6 @@ export async function resumeRun(install: string, ro: ResumeOptions = {}): Promis
         service = (
           await restoreServiceState({ wasRunning: v.wasRunning, version: v.to, svc, onEvent })
         ).service;
-      rs.undoRun = () => undoRun(p, j, v, svc, onEvent);
       if (next < v.hops.length) onEvent?.(`carry the run on to ${v.to}`);
       await runHops(rs, next);
       return {
@@ -202,7 +202,7 @@ export async function resumeRun(install: string, ro: ResumeOptions = {}): Promis
     }
     if (mode === 'abort') {
       if (v.committedHops.length > 0 || v.abortBegun) {
-        service = (await undoRun(p, j, v, svc, onEvent)).service;
+        service = (await undoRun(p, j, runToUndo(v), svc, onEvent)).service;
         outcome = 'rolled-back';
       } else if (service === undefined && (await exists(install)))
         service = (
@@ -274,6 +274,9 @@ export async function resumeRun(install: string, ro: ResumeOptions = {}): Promis
       ...(v.kind === 'rollback'
         ? { undid: read.records[0]?.data.undid as HistoryEntry['undid'] }
         : {}),
+      ...(aborted && (v.committedHops.length > 0 || v.abortBegun)
+        ? { undidRun: { to: v.from, hops: hops.map(({ hop, from, to }) => ({ hop, from, to })) } }
+        : {}),
     };
     await finishRun(p, entry);
     return {
@@ -290,6 +293,11 @@ export async function resumeRun(install: string, ro: ResumeOptions = {}): Promis
   } finally {
     await releaseLock(p);
   }
+}
+
+/** The interrupted run as {@link undoRun} takes it back (the service control as the run's target's, as before). */
+function runToUndo(v: RunView): RunToUndo {
+  return { runId: v.runId, from: v.from, wasRunning: v.wasRunning, current: v.to };
 }
 
 /** The longest a lifecycle command of the profile may run: how long resume waits for a killed run's. */
@@ -400,77 +408,6 @@ async function recordedRunState(
     ...(acquired.recovered ? { recovered: acquired.recovered } : {}),
     resumed: true,
   };
-}
-
-/**
- * Takes the installation back to the version the run started from, undoing the run's committed
- * hops the way `uplift rollback` undoes one: the first hop's kept old generation swapped back
- * (the installation as it was at the run's first stop), or, when a later commit removed it, the
- * first hop's backup restored. The decision is journaled (`rollback` at hop -1, `undo: run`)
- * before anything moves and followed again after a crash. Idempotent; leaves the service as the
- * run found it (UPLIFT_APPLY_SERVICE_DOWN when the old version does not come up).
- */
-async function undoRun(
-  p: StatePaths,
-  j: Journal,
-  v: RunView,
-  svc: Services,
-  onEvent?: (s: string) => void,
-): Promise<RollbackOutcome> {
-  const earlier = j.records.find(
-    (r) => r.hop === -1 && r.step === 'rollback' && r.state === 'begin' && r.data.undo === 'run',
-  )?.data as { old: string | null; backup: string; keptAs: string } | undefined;
-  let d = earlier;
-  if (!d) {
-    const first = hopPaths(p, v.runId, 0);
-    d = {
-      old: (await exists(first.old)) ? first.old : null,
-      backup: first.backup,
-      keptAs: join(p.dir, `gen-${v.runId}-aborted`),
-    };
-    await j.append(-1, 'rollback', 'begin', { undo: 'run', ...d, to: v.from });
-  }
-  onEvent?.(
-    `take the run back to ${v.from} (${d.old ? 'the old generation kept at its first hop' : "its first hop's backup"})`,
-  );
-  await swapBack(p, svc, d, v.to);
-  await j.append(-1, 'rollback', 'done', { undo: 'run' });
-  return restoreServiceState({ wasRunning: v.wasRunning, version: v.from, svc, onEvent });
-}
-
-/**
- * Puts an earlier state of the installation back: the kept generation `old` renamed into place
- * (what is there now kept as `keptAs`), or, without one, the backup restored. Idempotent.
- */
-async function swapBack(
-  p: StatePaths,
-  svc: Services,
-  d: { old: string | null; backup: string; keptAs: string },
-  runningVersion: string,
-): Promise<void> {
-  const install = p.install;
-  if (d.old) {
-    if (await exists(d.old)) {
-      if (await exists(install)) {
-        if (await svc.isRunning()) await svc.stop({ code: 'UPLIFT_APPLY_STOP_FAILED' });
-        await rm(d.keptAs, { recursive: true, force: true });
-        await rename(install, d.keptAs);
-        crashPoint('rollback:between');
-      }
-      await rename(d.old, install);
-      fsyncDir(dirname(install));
-      fsyncDir(p.dir);
-    }
-    return;
-  }
-  await restoreBackup({
-    backup: d.backup,
-    install,
-    service: svc.control(runningVersion),
-    stop: true,
-    start: false,
-  });
-  await restoreCompanionBackups(d.backup);
 }
 
 export interface RollbackResult {
