@@ -5,6 +5,7 @@ import type { ReadyResult } from '../lifecycle/index.ts';
 import type { PlanStep } from '../plan/index.ts';
 import { crashPoint } from '../util/index.ts';
 import type { HopStep, Journal } from './journal.ts';
+import { migrationDataGlobs } from './migrate.ts';
 import { hopPaths, type StatePaths } from './paths.ts';
 import type { Services } from './services.ts';
 import type { ApplyOptions, HopReport } from './types.ts';
@@ -76,7 +77,8 @@ export async function timed<T>(
 
 /**
  * The backup step: backs up each folder to its file and proves every backup restorable (the first
- * is the hop's backup in the report). On any failure every file of this step is removed and the
+ * is the hop's backup in the report). The installation's own backup is taken with its profile's
+ * `paths.generated` left out and its data links (`paths.data`, `paths.databases`) backed up through. On any failure every file of this step is removed and the
  * step fails with UPLIFT_APPLY_BACKUP_FAILED.
  */
 export async function backupStep(
@@ -94,11 +96,19 @@ export async function backupStep(
       try {
         for (const b of backups) {
           const own = b.dir === ctx.o.install;
+          const paths = ctx.o.profile.manifest.paths;
           await createBackup({
             install: b.dir,
             out: b.out,
+            // As `uplift backup` takes it: what is behind a data link is backed up through, so a
+            // restore of this backup (by hand, or taking a run back) brings that data back too.
             ...(own
-              ? { service: ctx.svc.control(ctx.report.from), productVersion: ctx.report.from }
+              ? {
+                  service: ctx.svc.control(ctx.report.from),
+                  productVersion: ctx.report.from,
+                  generated: paths?.generated ?? [],
+                  data: migrationDataGlobs(paths),
+                }
               : {}),
           });
           await verifyBackup(b.out);

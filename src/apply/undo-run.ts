@@ -5,6 +5,7 @@ import { crashPoint, fsyncDir } from '../util/index.ts';
 import { type RollbackOutcome, restoreServiceState } from './hop-steps.ts';
 import type { Journal } from './journal.ts';
 import { restoreCompanionBackups } from './methods/index.ts';
+import { migrationDataGlobs } from './migrate.ts';
 import { hopPaths, type StatePaths } from './paths.ts';
 import type { Services } from './services.ts';
 import { exists } from './tree.ts';
@@ -88,6 +89,8 @@ export async function swapBack(
     service: svc.control(runningVersion),
     stop: true,
     start: false,
+    // What the backup holds behind a data link goes back too (the hop's backup step backs it up).
+    data: migrationDataGlobs(svc.profile.manifest.paths),
   });
   await restoreCompanionBackups(d.backup);
 }

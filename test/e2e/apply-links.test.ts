@@ -290,13 +290,21 @@ describe('uplift apply with customer links in the installation', () => {
     }
   }, 240_000);
 
-  it('migrates the data behind a linked database folder the profile declares as data, and keeps the link', async () => {
+  it("migrates the data behind a linked database folder the profile declares as data, and keeps the link; the hop's backup holds that data", async () => {
     const c = await installWithLinks(['var/db']);
     try {
       const r = uplift(applyArgs(fx, c.install));
 
       expect(r.code, r.stdout + r.stderr).toBe(0);
       expect(linkOf(c.install, 'var/db')).toBe(join(c.outside, 'var/db'));
+      // The hop's own backup is taken as `uplift backup` takes it: through the data link, so a
+      // restore of it brings the database on the other disk back too.
+      const backup = JSON.parse(r.stdout).hops[0].backup as string;
+      const verified = uplift(['backup', '--verify', backup, '--json']);
+      expect(verified.code, verified.stdout + verified.stderr).toBe(0);
+      expect(JSON.parse(verified.stdout).behind).toMatchObject([
+        { path: 'var/db', target: join(c.outside, 'var/db') },
+      ]);
       const rows = tableRows(join(c.outside, 'var/db/skiff.db'));
       expect(rows.transfers).toBeUndefined();
       expect(rows.file_tracking?.length).toBe(oldRows.transfers?.length);
