@@ -65,7 +65,7 @@ export async function untilJournal(
 }
 
 /** One of the sample's accounts (products/skiff/src/sample.ts: fixed demo passwords). */
-const account = { name: 'acme-payroll', password: 'demo-acme-payroll' };
+export const account = { name: 'acme-payroll', password: 'demo-acme-payroll' };
 
 /**
  * A client upload of `bytes` spread over about `seconds`, to the server the installation runs
