@@ -20,7 +20,7 @@ import {
 import { lchown, lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { matchesAnyGlob } from '../util/index.ts';
-import { racyMarginMs } from './tree.ts';
+import { lstatOr, racyMarginMs } from './tree.ts';
 
 export interface CarryOptions {
   install: string;
@@ -98,15 +98,6 @@ const seen = (how: How, st: Stats): Seen => ({
   mtimeMs: st.mtimeMs,
   ctimeMs: st.ctimeMs,
 });
-
-function lstatOr(p: string): Stats | undefined {
-  try {
-    return lstatSync(p);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
 
 const parentOf = (path: string) => {
   const i = path.lastIndexOf('/');

@@ -22,6 +22,7 @@ import {
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fsyncDir, matchesAnyGlob } from '../util/index.ts';
+import { lstatOr } from './tree.ts';
 
 /**
  * Customer links the profile declares as data (a link whose own path matches `paths.data`, e.g.
@@ -190,13 +191,4 @@ function replaceFile(from: string, to: string): void {
   copyOne(from, tmp, statSync(from));
   renameSync(tmp, to);
   fsyncDir(dirname(to));
-}
-
-function lstatOr(p: string): Stats | undefined {
-  try {
-    return lstatSync(p);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, lstatSync, type Stats } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 
 /**
@@ -58,4 +58,14 @@ export interface VendorFile {
   size: number;
   mode: number;
   sha256: string;
+}
+
+/** The entry itself (a link is not followed), or undefined when nothing is there. */
+export function lstatOr(p: string): Stats | undefined {
+  try {
+    return lstatSync(p);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
 }
