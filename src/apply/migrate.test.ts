@@ -1,9 +1,8 @@
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { writeReleaseTree } from '../../test/util/pack-assemble.ts';
+import { migrationScene, migrationSql, tablesOf } from '../../test/util/migration-scene.ts';
 import { hashTree } from '../../test/util/tree-hash.ts';
 import { buildPack, type PackManifest, verifyPack } from '../pack/index.ts';
 import { generateKeyPair, trustOf } from '../signing/index.ts';
@@ -11,41 +10,10 @@ import { checkMigrationTargets, runMigrations } from './migrate.ts';
 
 const key = generateKeyPair();
 const trust = trustOf([key.publicKey]);
-const sql = 'CREATE TABLE pwned (x INTEGER);\n';
-
-/** An installation at `d/top/install` with `var/db/app.db`, and a database beside it at `d/outside.db`. */
-function scene() {
-  const d = mkdtempSync(join(tmpdir(), 'uplift-mig-apply-'));
-  const install = join(d, 'top/install');
-  mkdirSync(join(install, 'var/db'), { recursive: true });
-  new Database(join(install, 'var/db/app.db')).close();
-  new Database(join(d, 'outside.db')).close();
-  const a = writeReleaseTree(join(d, 'a'), '5.4 GA', { version: '5.4 GA\n' });
-  const b = writeReleaseTree(join(d, 'b'), '5.4 Patch 2', { version: '5.4 Patch 2\n' });
-  mkdirSync(join(d, 'm/db'), { recursive: true });
-  writeFileSync(join(d, 'm/db/1.sql'), sql);
-  const migrations = (database: string) => {
-    writeFileSync(
-      join(d, 'm/migrations.yaml'),
-      `migrations: 1\ndatabase:\n  - { id: one, engine: sqlite, database: ${JSON.stringify(database)}, script: db/1.sql }\n`,
-    );
-    return join(d, 'm/migrations.yaml');
-  };
-  return { d, install, a, b, migrations };
-}
-
-function tables(file: string): unknown[] {
-  const db = new Database(file, { readonly: true });
-  try {
-    return db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all();
-  } finally {
-    db.close();
-  }
-}
 
 describe('database migrations stay inside the installation', () => {
   it('a database inside the data paths builds, verifies and migrates (the baseline)', async () => {
-    const s = scene();
+    const s = migrationScene('uplift-mig-apply-');
     const built = await buildPack({
       fromTree: s.a,
       toTree: s.b,
@@ -68,15 +36,15 @@ describe('database migrations stay inside the installation', () => {
       'var/db/*.db',
     ]);
 
-    expect(tables(join(s.install, 'var/db/app.db'))).toEqual([{ name: 'pwned' }]);
-    expect(tables(join(s.d, 'outside.db'))).toEqual([]);
+    expect(tablesOf(join(s.install, 'var/db/app.db'))).toEqual([{ name: 'pwned' }]);
+    expect(tablesOf(join(s.d, 'outside.db'))).toEqual([]);
   });
 
   it('refuses ../../outside.db at apply, before anything changes, and the migration itself never writes it', async () => {
-    const s = scene();
+    const s = migrationScene('uplift-mig-apply-');
     const stage = join(s.d, 'stage');
     mkdirSync(join(stage, '.uplift-pack/db'), { recursive: true });
-    writeFileSync(join(stage, '.uplift-pack/db/1.sql'), sql);
+    writeFileSync(join(stage, '.uplift-pack/db/1.sql'), migrationSql);
     const m = {
       migrations: {
         config: [],
@@ -95,12 +63,12 @@ describe('database migrations stay inside the installation', () => {
     await expect(
       runMigrations(s.install, s.install, stage, m, report, ['var/db/*.db']),
     ).rejects.toMatchObject({ code: 'UPLIFT_APPLY_MIGRATION_FAILED' });
-    expect(tables(join(s.d, 'outside.db'))).toEqual([]);
+    expect(tablesOf(join(s.d, 'outside.db'))).toEqual([]);
   });
 
   describe('after symbolic links', () => {
     it('refuses, before anything changes, a database whose folder links out of the installation without being declared data', async () => {
-      const s = scene();
+      const s = migrationScene('uplift-mig-apply-');
       // The file matches the data glob; the folder on its way is a link the profile does not declare.
       symlinkSync(s.d, join(s.install, 'shared'));
       const m = { migrations: { database: [{ id: 'one', database: 'shared/outside.db' }] } };
@@ -116,11 +84,11 @@ describe('database migrations stay inside the installation', () => {
         unchanged: true,
       });
       expect((await hashTree(s.d)).hash).toBe(before.hash);
-      expect(tables(join(s.d, 'outside.db'))).toEqual([]);
+      expect(tablesOf(join(s.d, 'outside.db'))).toEqual([]);
     });
 
     it('accepts a database behind a link the profile declares as data (a database folder on another disk)', async () => {
-      const s = scene();
+      const s = migrationScene('uplift-mig-apply-');
       const disk = join(s.d, 'disk2');
       mkdirSync(disk);
       new Database(join(disk, 'app.db')).close();
