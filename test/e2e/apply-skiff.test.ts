@@ -269,7 +269,8 @@ describe('uplift apply on a running skiff installation', () => {
     const journal = join(stateDir(install), 'journal');
     await appendFile(journal, '{"seq":99,"runId":"x","hop":0,"step":"stop","sta');
 
-    const resumed = uplift(['resume', '--install', install, '--json']);
+    // --abort: a plain resume now carries the run on to its target (docs/apply.md, "Resume").
+    const resumed = uplift(['resume', '--install', install, '--abort', '--json']);
 
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(JSON.parse(resumed.stdout)).toMatchObject({
