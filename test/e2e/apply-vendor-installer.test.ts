@@ -159,7 +159,8 @@ describe('uplift apply with the vendor-installer method', () => {
       run: { step: 'product-update', resumeWould: 'roll-back' },
     });
 
-    const resumed = uplift(['resume', '--install', h.install, '--json']);
+    // --abort: a plain resume now carries the run on to its target (docs/apply.md, "Resume").
+    const resumed = uplift(['resume', '--install', h.install, '--abort', '--json']);
 
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(JSON.parse(resumed.stdout)).toMatchObject({ action: 'roll-back', version: from });
