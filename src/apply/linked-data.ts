@@ -3,6 +3,7 @@ import {
   closeSync,
   constants,
   copyFileSync,
+  existsSync,
   fsyncSync,
   lstatSync,
   lutimesSync,
@@ -20,7 +21,7 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fsyncDir, matchesAnyGlob } from '../util/index.ts';
 import { lstatOr } from './tree.ts';
 
@@ -109,14 +110,37 @@ export function restoreLinkedData(stage: string): KeptLink[] {
     throw err;
   }
   for (const k of kept) {
+    // The copy is found beside the record: the folder may have moved since (keepWithGeneration).
+    const copy = join(stage, 'linked-data', basename(k.copy));
     if (k.kind === 'directory') {
       mkdirSync(k.resolved, { recursive: true });
-      mirror(k.copy, k.resolved);
-    } else replaceFile(k.copy, k.resolved);
+      mirror(copy, k.resolved);
+    } else replaceFile(copy, k.resolved);
   }
   unlinkSync(markerOf(stage));
   fsyncDir(stage);
   return kept;
+}
+
+/** Where a committed hop's copy of its data links is kept: beside its old generation. */
+export const linkedDataBeside = (old: string): string => `${old}.linked-data`;
+
+/**
+ * At a hop's commit, moves its complete copy (record and content) from staging to
+ * {@link linkedDataBeside} the hop's old generation, which `uplift rollback` and a run taken back
+ * swap in again: they put the data behind the links back with it, as the hop's own rollback does.
+ * Goes when the generation goes. Idempotent (nothing to move after a crash past the moves).
+ */
+export function keepWithGeneration(stage: string, old: string): void {
+  if (!existsSync(markerOf(stage))) return;
+  const dest = linkedDataBeside(old);
+  rmSync(dest, { recursive: true, force: true });
+  mkdirSync(dest, { mode: 0o700 });
+  renameSync(join(stage, 'linked-data'), join(dest, 'linked-data'));
+  // The record last: only with it present is the (complete) copy ever restored.
+  renameSync(markerOf(stage), markerOf(dest));
+  fsyncDir(dest);
+  fsyncDir(stage);
 }
 
 function fsyncPath(p: string): void {

@@ -4,6 +4,7 @@ import { restoreBackup } from '../backup/index.ts';
 import { crashPoint, fsyncDir } from '../util/index.ts';
 import { type RollbackOutcome, restoreServiceState } from './hop-steps.ts';
 import type { Journal } from './journal.ts';
+import { linkedDataBeside, restoreLinkedData } from './linked-data.ts';
 import { restoreCompanionBackups } from './methods/index.ts';
 import { migrationDataGlobs } from './migrate.ts';
 import { hopPaths, type StatePaths } from './paths.ts';
@@ -71,14 +72,19 @@ export async function swapBack(
   const install = p.install;
   if (d.old) {
     if (await exists(d.old)) {
+      if ((await exists(install)) && (await svc.isRunning()))
+        await svc.stop({ code: 'UPLIFT_APPLY_STOP_FAILED' });
+      // What the hop's migrations wrote behind a data link goes back first, the service stopped
+      // (again after a crash: the record goes only once the data is back on disk).
+      restoreLinkedData(linkedDataBeside(d.old));
       if (await exists(install)) {
-        if (await svc.isRunning()) await svc.stop({ code: 'UPLIFT_APPLY_STOP_FAILED' });
         await rm(d.keptAs, { recursive: true, force: true });
         await rename(install, d.keptAs);
         crashPoint('rollback:between');
       }
       await rename(d.old, install);
       fsyncDir(dirname(install));
+      await rm(linkedDataBeside(d.old), { recursive: true, force: true });
       fsyncDir(p.dir);
     }
     return;

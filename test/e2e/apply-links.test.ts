@@ -290,9 +290,10 @@ describe('uplift apply with customer links in the installation', () => {
     }
   }, 240_000);
 
-  it("migrates the data behind a linked database folder the profile declares as data, and keeps the link; the hop's backup holds that data", async () => {
+  it("migrates the data behind a linked database folder the profile declares as data, and keeps the link; the hop's backup holds that data, and uplift rollback puts it back", async () => {
     const c = await installWithLinks(['var/db']);
     try {
+      const tree = await hashTree(c.install, { ignore: runtime });
       const r = uplift(applyArgs(fx, c.install));
 
       expect(r.code, r.stdout + r.stderr).toBe(0);
@@ -312,6 +313,17 @@ describe('uplift apply with customer links in the installation', () => {
         version: to,
         healthy: true,
       });
+
+      // The copy taken before the migration stays with the old generation: rolling the
+      // committed hop back puts the database behind the link back with the old tree.
+      const rb = uplift(['rollback', '--install', c.install, '--json']);
+      expect(rb.code, rb.stdout + rb.stderr).toBe(0);
+      await expectOldRunning(c.install, tree);
+      expect(linkOf(c.install, 'var/db')).toBe(join(c.outside, 'var/db'));
+      expect(tableRows(join(c.outside, 'var/db/skiff.db'))).toEqual(oldRows);
+      expect(readdirSync(stateDir(c.install)).filter((n) => n.endsWith('.linked-data'))).toEqual(
+        [],
+      );
     } finally {
       await c.done();
     }

@@ -27,7 +27,13 @@ import {
   stopStep,
   timed,
 } from '../hop-steps.ts';
-import { dataLinks, keepLinkedData, restoreLinkedData } from '../linked-data.ts';
+import {
+  dataLinks,
+  keepLinkedData,
+  keepWithGeneration,
+  linkedDataBeside,
+  restoreLinkedData,
+} from '../linked-data.ts';
 import { checkMigrationTargets, migrationDataGlobs, runHooks, runMigrations } from '../migrate.ts';
 import { hopPaths, type StatePaths, versionSlug } from '../paths.ts';
 import { readVendorManifest } from '../preflight.ts';
@@ -303,6 +309,7 @@ export async function finishCommit(
     await rm(dest, { recursive: true, force: true });
     await rename(pristineNew, dest);
   }
+  keepWithGeneration(hp.stage, hp.old);
   await rm(hp.stage, { recursive: true, force: true });
   const keep = new Set([versionSlug(from), versionSlug(to)]);
   for (const name of await readdir(p.vendor).catch(() => [] as string[]))
@@ -310,7 +317,7 @@ export async function finishCommit(
   const mine = basename(hp.old);
   for (const name of await readdir(p.dir))
     if (
-      (name.startsWith('gen-') && name !== mine) ||
+      (name.startsWith('gen-') && name !== mine && name !== basename(linkedDataBeside(hp.old))) ||
       (name.startsWith('stage-') && !name.startsWith(`stage-${runId}-`))
     )
       await rm(join(p.dir, name), { recursive: true, force: true });
