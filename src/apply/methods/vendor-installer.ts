@@ -29,6 +29,7 @@ import {
   stopStep,
   timed,
 } from '../hop-steps.ts';
+import { migrationDataGlobs } from '../migrate.ts';
 import { hopPaths, type StatePaths } from '../paths.ts';
 import { exists } from '../tree.ts';
 
@@ -407,6 +408,8 @@ export async function rollbackVendorHop(rc: RollbackContext): Promise<RollbackOu
         service: rc.svc.control(rc.version),
         stop: true,
         start: false,
+        // What the backup holds behind a data link goes back too, as in a run taken back.
+        data: migrationDataGlobs(rc.svc.profile.manifest.paths),
       });
       crashPoint('rollback:between');
       await restoreCompanionBackups(hp.backup);
