@@ -7,15 +7,16 @@ export default class CountReporter implements Reporter {
     let failed = unhandled.length;
     let skipped = 0;
     for (const mod of modules) {
-      const tests = [...mod.children.allTests()];
-      // A file that failed to load has no tests but must still count as a failure.
-      if (tests.length === 0 && mod.state() === 'failed') failed++;
-      for (const t of tests) {
+      let failedHere = 0;
+      for (const t of mod.children.allTests()) {
         const s = t.result().state;
         if (s === 'passed') passed++;
-        else if (s === 'failed') failed++;
+        else if (s === 'failed') failedHere++;
         else skipped++;
       }
+      // A file that failed to load, or whose beforeAll/afterAll failed (its tests then show as
+      // skipped), failed although none of its tests did: it counts as one failure.
+      failed += failedHere > 0 ? failedHere : mod.state() === 'failed' ? 1 : 0;
     }
     // Printed at exit so it lands after the default reporter's summary, as the last line.
     process.once('exit', () =>

@@ -306,7 +306,7 @@ async function createStaging(file: string, staging: string, need: number): Promi
       throw packError(
         'UPLIFT_PACK_STAGING_FAILED',
         file,
-        `staging needs ${need} bytes (space.stage) and ${margin} kept free, and ${dirname(staging)} has ${free} free`,
+        `not enough free space to stage it: staging needs ${need} bytes (space.stage) and ${margin} kept free, and ${dirname(staging)} has ${free} free`,
       );
     await mkdir(staging, { mode: 0o700 });
   } catch (err) {

@@ -59,12 +59,12 @@ describe.skipIf(!canMount() && process.env.CI !== 'true')('apply on a full disk'
       const a = await upliftAsync(applyArgs(fx, install), { crashAt: 'verify:done' });
       expect(a.signal, a.stderr).toBe('SIGKILL');
       use.pack = du(await only(state, 'stage-'));
-      expect((await upliftAsync(['resume', '--install', install])).code).toBe(0);
+      expect((await upliftAsync(['resume', '--abort', '--install', install])).code).toBe(0);
       const b = await upliftAsync(applyArgs(fx, install), { crashAt: 'backup:done' });
       expect(b.signal, b.stderr).toBe('SIGKILL');
       use.stage = du(await only(state, 'stage-'));
       use.backup = du(join(state, 'backups'));
-      expect((await upliftAsync(['resume', '--install', install])).code).toBe(0);
+      expect((await upliftAsync(['resume', '--abort', '--install', install])).code).toBe(0);
     } finally {
       await fx.skiff.stopInstallation(install).catch(() => undefined);
       await rm(dirname(install), { recursive: true, force: true });
@@ -95,19 +95,22 @@ describe.skipIf(!canMount() && process.env.CI !== 'true')('apply on a full disk'
   it.each([
     {
       phase: 'staging',
-      code: 'UPLIFT_APPLY_NO_SPACE',
-      // The verified pack fits, half the staged tree does not.
+      // The verified pack fits, half the staged tree does not: verify's space check (the staged
+      // size the signed manifest declares, and a margin) refuses before staging starts.
+      code: 'UPLIFT_PACK_STAGING_FAILED',
+      step: 'verify',
       free: () => use.pack + Math.floor((use.stage - use.pack) / 2),
     },
     {
       phase: 'backup',
       code: 'UPLIFT_APPLY_BACKUP_FAILED',
+      step: 'backup',
       // Staging fits, half the backup does not.
       free: () => use.stage + Math.floor(use.backup / 2),
     },
   ])(
     'a full disk during $phase: $code, nothing stopped, the installation byte-identical and running, no leftovers',
-    async ({ phase, code, free }) => {
+    async ({ code, step, free }) => {
       const install = await startFreshInstall(fx, mnt);
       const state = stateDir(install);
       const filler = await fillTo(free());
@@ -150,7 +153,7 @@ describe.skipIf(!canMount() && process.env.CI !== 'true')('apply on a full disk'
           .map((l) => JSON.parse(l))
           .find((rec) => rec.state === 'failed');
         expect(failed).toMatchObject({
-          step: phase === 'staging' ? 'stage' : 'backup',
+          step,
           data: { error: { code } },
         });
         const status = await upliftAsync(['status', '--install', install, '--json']);
