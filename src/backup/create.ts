@@ -13,7 +13,7 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar, { type Header as TarHeader } from 'tar-stream';
-import { UpliftError } from '../errors/index.ts';
+import { UpliftError, unwritablePathError } from '../errors/index.ts';
 import { drained, matchesAnyGlob } from '../util/index.ts';
 import {
   checksumFile,
@@ -349,7 +349,9 @@ async function writeBackup(o: WriteOptions): Promise<Omit<BackupResult, 'seconds
     ...(behind.length > 0 ? { behindLinks: behind.map((b) => b.link) } : {}),
   };
 
-  await mkdir(dirname(o.out), { recursive: true });
+  await mkdir(dirname(o.out), { recursive: true }).catch((err: unknown) => {
+    throw unwritablePathError(err, o.out, '--out') ?? err;
+  });
   await removeStaleTemps(o.out);
   const tmp = join(dirname(o.out), `.${basename(o.out)}.tmp-${process.pid}`);
   let scratch: string | undefined;

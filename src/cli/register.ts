@@ -1,4 +1,7 @@
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { Command, OptionValues } from '@commander-js/extra-typings';
+import { unwritablePathError } from '../errors/index.ts';
 import type { CliIo, CommandResult } from './types.ts';
 
 // The wiring every `commands/*-command.ts` shares. A registration declares one command (or one
@@ -55,3 +58,19 @@ export const profileHelp = {
   plain:
     'product profile: a name (UPLIFT_PROFILE_PATH, then the built-in ones) or a profile folder',
 } as const;
+
+/**
+ * Readies the file `--out` names before the command runs, so a path that cannot hold it is refused
+ * with nothing done: its missing folders are made, and a folder at the path or a file among its
+ * parents is UPLIFT_PATH_UNWRITABLE.
+ */
+export async function prepareOut(file: string, option = '--out'): Promise<void> {
+  const path = resolve(file);
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    if ((await stat(path).catch(() => undefined))?.isDirectory())
+      throw Object.assign(new Error(`${path} is a folder`), { code: 'EISDIR' });
+  } catch (err) {
+    throw unwritablePathError(err, file, option) ?? err;
+  }
+}

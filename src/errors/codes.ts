@@ -8,6 +8,8 @@ export const codes = {
   // usage
   UPLIFT_USAGE: ExitCode.badInput,
   UPLIFT_FILE_NOT_FOUND: ExitCode.badInput,
+  UPLIFT_FILE_UNREADABLE: ExitCode.badInput,
+  UPLIFT_PATH_UNWRITABLE: ExitCode.badInput,
   // profiles
   UPLIFT_PROFILE_UNKNOWN: ExitCode.badInput,
   UPLIFT_PROFILE_INVALID: ExitCode.badInput,

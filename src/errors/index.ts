@@ -1,5 +1,6 @@
 export { codes, type UpliftCode } from './codes.ts';
 export { ExitCode } from './exit-codes.ts';
+export { unreadableFileError, unwritablePathError } from './path-errors.ts';
 export {
   ExitError,
   formatLocation,

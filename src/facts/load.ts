@@ -10,14 +10,26 @@ export async function loadFacts(file: string): Promise<Facts> {
   try {
     text = await readFile(file, 'utf8');
   } catch (cause) {
-    throw new UpliftError('UPLIFT_FILE_NOT_FOUND', `cannot read facts file ${file}`, {
-      cause,
-      location: { file },
-      hint: 'check the path of --facts',
-    });
+    const code = (cause as NodeJS.ErrnoException).code;
+    throw new UpliftError(
+      code === 'ENOENT' ? 'UPLIFT_FILE_NOT_FOUND' : 'UPLIFT_FILE_UNREADABLE',
+      `cannot read facts file ${file}${code === 'EISDIR' ? ': it is a folder' : ''}`,
+      {
+        cause,
+        location: { file },
+        hint: 'check the path of --facts',
+      },
+    );
   }
   const y = parseYaml(text, file, 'UPLIFT_FACTS_INVALID');
-  return checkFacts(y.doc.toJS() ?? {}, y);
+  const value: unknown = y.doc.toJS();
+  // An empty file is a mistake (a redirect that failed, the wrong file), not "no facts".
+  if (value === null || value === undefined)
+    throw new UpliftError('UPLIFT_FACTS_INVALID', `the facts file ${file} is empty`, {
+      location: { file },
+      hint: 'Write the facts as YAML or JSON (e.g. version: 5.4 GA), or print them with `uplift facts --install DIR --json`.',
+    });
+  return checkFacts(value, y);
 }
 
 /**

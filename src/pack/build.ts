@@ -4,7 +4,7 @@ import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import tar from 'tar-stream';
 import binding from 'zstd-napi/binding.js';
-import { UpliftError } from '../errors/index.ts';
+import { UpliftError, unwritablePathError } from '../errors/index.ts';
 import { type PrivateKey, signBytes } from '../signing/index.ts';
 import { drained } from '../util/index.ts';
 import { encodeHeader, maxManifestBytes } from './format.ts';
@@ -184,7 +184,9 @@ export async function buildPack(o: BuildOptions): Promise<BuildResult> {
   }
 
   const out = resolve(o.out);
-  await mkdir(dirname(out), { recursive: true });
+  await mkdir(dirname(out), { recursive: true }).catch((err: unknown) => {
+    throw unwritablePathError(err, out, '--out') ?? err;
+  });
   const payloadTmp = join(dirname(out), `.${basename(out)}.payload-${process.pid}`);
   const tmp = join(dirname(out), `.${basename(out)}.tmp-${process.pid}`);
   try {

@@ -4,7 +4,7 @@ import { type FileHandle, lstat, mkdir, open, rm, statfs, symlink } from 'node:f
 import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { UpliftError } from '../errors/index.ts';
+import { UpliftError, unwritablePathError } from '../errors/index.ts';
 import { type TrustSet, verifyEnvelope } from '../signing/index.ts';
 import { packError, q } from './errors.ts';
 import { migrationPathProblem, migrationPaths } from './migration-paths.ts';
@@ -124,13 +124,14 @@ export async function verifyPack(file: string, o: VerifyOptions): Promise<Verify
 }
 
 export async function openPack(file: string): Promise<FileHandle> {
+  let fh: FileHandle;
   try {
-    return await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    fh = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT')
-      throw new UpliftError('UPLIFT_FILE_NOT_FOUND', `${file} does not exist`, {
-        hint: 'Check the path of the pack file.',
+      throw new UpliftError('UPLIFT_FILE_NOT_FOUND', `the pack ${file} does not exist`, {
+        hint: 'Download the packs a plan needs with `uplift fetch --install DIR --repo URL` (they go to the fetch cache, or --out DIR), then give the path of one.',
         location: { file },
       });
     if (code === 'ELOOP')
@@ -146,6 +147,14 @@ export async function openPack(file: string): Promise<FileHandle> {
       },
     );
   }
+  if (!(await fh.stat()).isFile()) {
+    await fh.close();
+    throw new UpliftError('UPLIFT_FILE_UNREADABLE', `${file} is not a file`, {
+      hint: 'Give the path of a pack file (.upk), not a folder.',
+      location: { file },
+    });
+  }
+  return fh;
 }
 
 function checkSignature(file: string, head: PackHead, trust: TrustSet): string {
@@ -283,7 +292,7 @@ async function refuseExisting(file: string, staging: string): Promise<void> {
     await lstat(staging);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw err;
+    throw unwritablePathError(err, staging, '--stage') ?? err;
   }
   throw packError(
     'UPLIFT_PACK_STAGING_FAILED',
@@ -295,9 +304,16 @@ async function refuseExisting(file: string, staging: string): Promise<void> {
   );
 }
 
+/** The folder itself, or the nearest of its parents that exists: where a missing one would be made. */
+async function nearestFolder(dir: string): Promise<string> {
+  for (let d = dir; ; d = dirname(d)) {
+    if ((await lstat(d).catch(() => undefined)) !== undefined || dirname(d) === d) return d;
+  }
+}
+
 async function createStaging(file: string, staging: string, need: number): Promise<void> {
   try {
-    const fs = await statfs(dirname(staging));
+    const fs = await statfs(await nearestFolder(dirname(staging)));
     const free = fs.bavail * fs.bsize;
     // Staging never takes a filesystem's last bytes: a margin of 1 % of its size, at most
     // 16 MiB, stays free for whatever else writes there (logs, the journal).
@@ -308,9 +324,12 @@ async function createStaging(file: string, staging: string, need: number): Promi
         file,
         `not enough free space to stage it: staging needs ${need} bytes (space.stage) and ${margin} kept free, and ${dirname(staging)} has ${free} free`,
       );
+    await mkdir(dirname(staging), { recursive: true });
     await mkdir(staging, { mode: 0o700 });
   } catch (err) {
     if (err instanceof UpliftError) throw err;
+    const unwritable = unwritablePathError(err, staging, '--stage');
+    if (unwritable) throw unwritable;
     throw packError(
       'UPLIFT_PACK_STAGING_FAILED',
       file,

@@ -4,7 +4,7 @@ import { copyFile, lstat, mkdir, open, readdir, readFile, rename, rm } from 'nod
 import { basename, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { UpliftError } from '../errors/index.ts';
+import { UpliftError, unwritablePathError } from '../errors/index.ts';
 import { inspectPack } from '../pack/index.ts';
 import type { PrivateKey, PublicKey } from '../signing/index.ts';
 import { fsyncDir, writeDurably } from './durable.ts';
@@ -164,8 +164,12 @@ export async function initRepository(opts: InitOptions): Promise<InitResult> {
     indexBytes = signMetadata(indexSigned, indexSigners);
     index = { version: 1, expires: indexSigned.expires };
   }
-  await mkdir(join(dir, 'packs'), { recursive: true });
-  await mkdir(join(dir, 'catalogs'), { recursive: true });
+  try {
+    await mkdir(join(dir, 'packs'), { recursive: true });
+    await mkdir(join(dir, 'catalogs'), { recursive: true });
+  } catch (err) {
+    throw unwritablePathError(err, dir, 'the repository folder') ?? err;
+  }
   await writeDurably(join(dir, '1.root.json'), rootBytes);
   await writeDurably(join(dir, 'root.json'), rootBytes);
   if (indexBytes) await writeDurably(join(dir, 'index.json'), indexBytes);

@@ -5,8 +5,9 @@ import {
   generateKeyPairSync,
   type KeyObject,
 } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
-import { UpliftError } from '../errors/index.ts';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { UpliftError, unreadableFileError, unwritablePathError } from '../errors/index.ts';
 
 /** A public key: its id is the SHA-256 of the 32 raw key bytes, in hex. */
 export interface PublicKey {
@@ -91,6 +92,8 @@ export async function writeKeyPair(
     ...(name ? { name } : {}),
   };
   try {
+    // Missing folders are made private: they are about to hold a private key.
+    await mkdir(dirname(base), { recursive: true, mode: 0o700 });
     await writeFile(privateFile, pem, { mode: 0o600, flag: 'wx' });
     await writeFile(publicFile, `${JSON.stringify(pub, null, 2)}\n`, { mode: 0o644, flag: 'wx' });
   } catch (err) {
@@ -99,7 +102,7 @@ export async function writeKeyPair(
         hint: 'Choose another --out; uplift never overwrites a key.',
         unchanged: true,
       });
-    throw err;
+    throw unwritablePathError(err, privateFile, '--out') ?? err;
   }
   return { privateFile, publicFile };
 }
@@ -108,12 +111,10 @@ async function readKeyFile(file: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new UpliftError('UPLIFT_FILE_NOT_FOUND', `${file} does not exist`, {
-        hint: 'Give the path of a key made by `uplift keys generate`.',
-        location: { file },
-      });
-    throw err;
+    throw (
+      unreadableFileError(err, file, 'Give the path of a key made by `uplift keys generate`.') ??
+      err
+    );
   }
 }
 

@@ -1,6 +1,15 @@
+import { unwritablePathError } from '../errors/index.ts';
 import { writeFileDurably } from './durable.ts';
 
-/** Writes a whole file or nothing (reports, `--out` files): a durable replace, readable by all. */
+/**
+ * Writes a whole file or nothing (reports, `--out` files): a durable replace, readable by all.
+ * Missing folders are made; a path that cannot hold the file (a parent that is a file, a folder
+ * at the path, no permission) is the user's input, reported as UPLIFT_PATH_UNWRITABLE.
+ */
 export async function writeAtomically(file: string, text: string): Promise<void> {
-  await writeFileDurably(file, text, { mode: 0o644, mkdirs: true });
+  try {
+    await writeFileDurably(file, text, { mode: 0o644, mkdirs: true });
+  } catch (err) {
+    throw unwritablePathError(err, file) ?? err;
+  }
 }

@@ -240,6 +240,7 @@ function packsDirOf(dir: string | undefined): string {
 /** `uplift apply`. */
 export async function handler(opts: ApplyCommandOptions, io: ApplyIo): Promise<CommandResult> {
   const keepRuns = keepRunsOf(opts.keepRuns);
+  const maxExpand = opts.maxExpand === undefined ? undefined : parseMaxExpand(opts.maxExpand);
   const install = await resolveInstall(opts.install, true);
   // Before planning: a run in progress (or crashed) makes the installation's facts meaningless.
   await refuseIfIncomplete(install);
@@ -285,7 +286,7 @@ export async function handler(opts: ApplyCommandOptions, io: ApplyIo): Promise<C
     vendorManifestPath: prepared.vendorManifestPath,
     ...(opts.baseTree ? { baseTree: resolve(opts.baseTree) } : {}),
     ...(keepRuns !== undefined ? { keepRuns } : {}),
-    ...(opts.maxExpand !== undefined ? { maxExpand: parseMaxExpand(opts.maxExpand) } : {}),
+    ...(maxExpand !== undefined ? { maxExpand } : {}),
     onEvent: (line) => io.stderr(`${line}\n`),
   };
   if (prepared.plan.steps.length === 0)

@@ -55,7 +55,7 @@ export async function handler(opts: BackupCommandOptions, io: ProgressIo): Promi
     const r = await verifyBackup(opts.verify, onProgress);
     return { data: r, text: renderVerify(r), exitCode: ExitCode.ok };
   }
-  const level = opts.level === undefined ? undefined : Number(opts.level);
+  const level = opts.level === undefined ? undefined : levelOf(opts.level);
   // Backs up any folder. The profile (--profile, the one recorded beside the installation, else
   // the one that recognises it) tells whether its services run (an online backup leaves their
   // pid files out), stops and starts them, and names the version.
@@ -155,4 +155,17 @@ export async function serviceOf(
     // The same globs that let a pack's migrations write through a link (src/apply/migrate.ts).
     data: [...(profile.manifest.paths?.data ?? []), ...(profile.manifest.paths?.databases ?? [])],
   };
+}
+
+/** `--level`: a gzip level, 1 to 9, written as digits. */
+function levelOf(value: string): number {
+  if (!/^[1-9]$/.test(value.trim()))
+    throw new UpliftError(
+      'UPLIFT_USAGE',
+      `--level ${JSON.stringify(value)}: expected a gzip level from 1 to 9`,
+      {
+        hint: 'Give a number from 1 (fastest, the default) to 9 (smallest), e.g. --level 6.',
+      },
+    );
+  return Number(value);
 }

@@ -1,4 +1,4 @@
-import { realpath } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { enforceOwnership } from '../../apply/index.ts';
 import { UpliftError } from '../../errors/index.ts';
@@ -11,8 +11,9 @@ import { UpliftError } from '../../errors/index.ts';
  * no directory at the path, and resume, status and rollback must still find its state beside it.
  */
 export async function resolveInstall(dir: string, allowMissing = false): Promise<string> {
+  let real: string;
   try {
-    return await realpath(resolve(dir));
+    real = await realpath(resolve(dir));
   } catch {
     if (allowMissing) {
       const parent = await realpath(dirname(resolve(dir))).catch(() => undefined);
@@ -24,6 +25,17 @@ export async function resolveInstall(dir: string, allowMissing = false): Promise
       unchanged: true,
     });
   }
+  if (!(await stat(real)).isDirectory())
+    throw new UpliftError(
+      'UPLIFT_USAGE',
+      `--install ${dir} is a file, not an installation folder`,
+      {
+        hint: 'Give the folder the product is installed in, e.g. --install /opt/product.',
+        location: { file: dir },
+        unchanged: true,
+      },
+    );
+  return real;
 }
 
 /**

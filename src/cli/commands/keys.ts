@@ -1,5 +1,6 @@
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { ExitCode } from '../../errors/index.ts';
+import { ExitCode, UpliftError } from '../../errors/index.ts';
 import { generateKeyPair, writeKeyPair } from '../../signing/index.ts';
 import type { CommandResult } from '../types.ts';
 
@@ -10,8 +11,16 @@ export interface KeysGenerateOptions {
 
 /** `uplift keys generate --out BASE`: a new ed25519 pair, BASE.key (0600) and BASE.pub. */
 export async function generate(opts: KeysGenerateOptions): Promise<CommandResult> {
+  const base = resolve(opts.out);
+  const isFolder =
+    /[/\\]$/.test(opts.out) || (await stat(base).catch(() => undefined))?.isDirectory() === true;
+  if (isFolder)
+    throw new UpliftError('UPLIFT_USAGE', `--out ${opts.out} is a folder: give a base name in it`, {
+      hint: `Name the two files: uplift keys generate --out ${opts.out.replace(/[/\\]*$/, '')}/release (writes release.key and release.pub)`,
+      location: { file: opts.out },
+    });
   const pair = generateKeyPair();
-  const files = await writeKeyPair(pair, resolve(opts.out), opts.name);
+  const files = await writeKeyPair(pair, base, opts.name);
   const data = { keyid: pair.publicKey.keyid, public: pair.publicKey.public, ...files };
   const text = [
     `New ed25519 key ${pair.publicKey.keyid}`,

@@ -1,5 +1,5 @@
 import { type Command, Option } from '@commander-js/extra-typings';
-import { type CommandContext, collect, profileHelp } from '../register.ts';
+import { type CommandContext, collect, prepareOut, profileHelp } from '../register.ts';
 
 /** Registers `uplift plan`; the handler is imported when the command runs. */
 export function register(program: Command, { emit }: CommandContext): void {
@@ -36,6 +36,8 @@ export function register(program: Command, { emit }: CommandContext): void {
       '\nExit codes: 0 planned, 2 bad input, 3 verdict blocked.\nExamples: uplift plan --install /opt/product\n          uplift plan --profile ./profiles/product --from 1.4.0 --to 2.0.0',
     )
     .action(async (o) => {
+      if (o.out !== undefined) await prepareOut(o.out);
+      if (o.report !== undefined) await prepareOut(o.report, '--report');
       const { handler } = await import('./plan.ts');
       const format = o.json ? 'json' : o.format;
       emit(await handler({ ...o, format }), { format, out: o.out });

@@ -1,6 +1,6 @@
 import { mkdir, realpath, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { ExitCode, UpliftError } from '../../errors/index.ts';
+import { ExitCode, UpliftError, unwritablePathError } from '../../errors/index.ts';
 import {
   catalogSkeleton,
   findProfiles,
@@ -105,7 +105,9 @@ export async function init(dir: string, opts: ProfileInitOptions): Promise<Comma
     });
   const title = opts.title ?? name;
   const guesses = await guessInstall(install);
-  await mkdir(out, { recursive: true });
+  await mkdir(out, { recursive: true }).catch((err: unknown) => {
+    throw unwritablePathError(err, out, 'the profile folder') ?? err;
+  });
   await writeAtomically(
     join(out, 'catalog.yaml'),
     catalogSkeleton({ name, title, version: guesses.version?.value }),
