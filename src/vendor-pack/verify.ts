@@ -186,7 +186,7 @@ export async function verifyVendorPack(
       throw new UpliftError('UPLIFT_FILE_NOT_FOUND', `${file}: no such file`, {
         cause,
         location: { file },
-        hint: 'check the path of the downloaded pack',
+        hint: `Download ${basename(file)} from the vendor's download site (the catalog lists it under the release's packs, with its size and checksums), or give the path where it was saved.`,
       });
     throw cause;
   }

@@ -914,3 +914,40 @@ describe('every option that writes creates the folders it writes into', () => {
     expect(existsSync(join(repo, 'root.json'))).toBe(true);
   });
 });
+
+describe('a missing pack says how to get it (issue 11, "Why")', () => {
+  const errorOf = (r: CliRun) =>
+    (JSON.parse(r.stdout) as { error: { code: string; message: string; hint: string } }).error;
+
+  it('an uplift pack names uplift fetch, not "check the path", with or without trust', async () => {
+    const file = join(d, 'skiff-5.5 GA-from-5.4 GA_linux-x86-64.upk');
+
+    const bare = await runCliInProcess(['pack', 'verify', file, '--json']);
+    const trusted = await runCliInProcess([
+      'pack',
+      'verify',
+      file,
+      '--trust',
+      `${key}.pub`,
+      '--json',
+    ]);
+
+    for (const r of [bare, trusted]) {
+      expect(r.code).toBe(2);
+      expect(errorOf(r)).toMatchObject({ code: 'UPLIFT_FILE_NOT_FOUND' });
+      expect(errorOf(r).message).toContain(file);
+      expect(errorOf(r).hint).toContain('uplift fetch');
+    }
+  });
+
+  it("a vendor's zip is not found (naming it and where to get it), not a trust problem", async () => {
+    const file = join(d, 'Skiff_5.5_GA-from-5.4_linux-x86-64_BN100.zip');
+
+    const r = await runCliInProcess(['pack', 'verify', file, '--json']);
+
+    expect(r.code).toBe(2);
+    expect(errorOf(r)).toMatchObject({ code: 'UPLIFT_FILE_NOT_FOUND' });
+    expect(errorOf(r).message).toContain(file);
+    expect(errorOf(r).hint).toContain("vendor's download site");
+  });
+});

@@ -1,5 +1,5 @@
-import { open } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { lstat, open } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
 import { ExitCode, UpliftError } from '../../errors/index.ts';
 import {
   buildPack,
@@ -127,12 +127,37 @@ export interface ProgressIo {
   stderrIsTty: boolean;
 }
 
+/**
+ * A pack that is not there is not found, whatever kind it is: checked before the kind is told
+ * (which needs the file) and before trust (which a vendor's zip does not need), so the operator
+ * learns the file is missing and how to get it, not that a key is.
+ */
+async function refuseMissingPack(file: string): Promise<void> {
+  const err = await lstat(file).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if ((err as NodeJS.ErrnoException | undefined)?.code !== 'ENOENT') return;
+  const vendorZip = /\.zip$/i.test(file);
+  throw new UpliftError(
+    'UPLIFT_FILE_NOT_FOUND',
+    `the ${vendorZip ? "vendor's pack" : 'pack'} ${file} does not exist`,
+    {
+      hint: vendorZip
+        ? `Download ${basename(file)} from the vendor's download site (the catalog lists it under the release's packs, with its size and checksums), or from a repository that holds it: uplift fetch --install DIR --repo URL.`
+        : 'Download the packs a plan needs with `uplift fetch --install DIR --repo URL` (they go to the fetch cache, or --out DIR), then give the path of one.',
+      location: { file },
+    },
+  );
+}
+
 /** `uplift pack verify FILE`: signature, trust, policy and every payload byte, in one pass. */
 export async function verify(
   file: string,
   opts: PackVerifyOptions,
   io: ProgressIo,
 ): Promise<CommandResult> {
+  await refuseMissingPack(file);
   // A vendor's own pack (a zip named as a profile's vendorPacks says) has no uplift signature: it is
   // checked against the catalog's size and published checksums and its shape (docs/vendor-packs.md).
   if (
