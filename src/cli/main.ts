@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { run } from './program.ts';
+import { invocationPrefix } from './ui/invocation.ts';
 
 // A reader that stops early (`uplift … | head`) closes the pipe: stop writing quietly, as other
 // command-line tools do, instead of dying on an unhandled EPIPE.
@@ -14,4 +15,6 @@ process.exitCode = await run(process.argv.slice(2), {
   stdout: (s) => process.stdout.write(s),
   stderr: (s) => process.stderr.write(s),
   isTty: process.stdout.isTTY === true,
+  columns: process.stdout.isTTY === true ? process.stdout.columns : undefined,
+  invokedAs: invocationPrefix({ env: process.env, script: process.argv[1], cwd: process.cwd() }),
 });

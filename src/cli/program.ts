@@ -4,6 +4,8 @@ import { writeAtomically } from '../util/index.ts';
 import type { CommandContext, OutputOptions, Register } from './register.ts';
 import type { CliIo, CommandResult } from './types.ts';
 import { formatError, formatInternalError } from './ui/format-error.ts';
+import { withInvocation } from './ui/invocation.ts';
+import { wrapText } from './ui/wrap.ts';
 
 export const version = '0.1.0';
 
@@ -45,8 +47,50 @@ function registrationsFor(argv: readonly string[]) {
   return own.length > 0 ? own : commands;
 }
 
+/** Every command name, as hints write them after `uplift`. */
+const commandNames = commands.flatMap(([names]) => names);
+
+/** How text for people is laid out: the width it wraps to, and how hints name uplift. */
+interface View {
+  width: number;
+  invokedAs: string;
+}
+
+/**
+ * Text for people (a command's text, a warning, an error), wrapped to the view's width with its
+ * uplift commands written the way this invocation runs them: the one route all of them take.
+ */
+function forPeople(text: string, view: View): string {
+  return wrapText(withInvocation(text, view.invokedAs, commandNames), view.width);
+}
+
+/**
+ * `--width N` is taken from anywhere on the line (commander would take a program option only
+ * before the command name): it lays out every command's text the same way.
+ */
+function takeWidth(argv: readonly string[]): { argv: string[]; width?: string } {
+  const rest: string[] = [];
+  let width: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--') {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    if (a === '--width') width = argv[++i] ?? '';
+    else if (a.startsWith('--width=')) width = a.slice('--width='.length);
+    else rest.push(a);
+  }
+  return { argv: rest, width };
+}
+
 /** Runs the CLI and returns the exit code; only `main.ts` turns it into the process's exit code. */
-export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+export async function run(givenArgv: readonly string[], io: CliIo): Promise<number> {
+  const { argv, width } = takeWidth(givenArgv);
+  const view: View = {
+    width: io.isTty && io.columns !== undefined && io.columns > 0 ? io.columns : 80,
+    invokedAs: io.invokedAs ?? 'uplift',
+  };
   const wantsJson =
     argv.includes('--json') ||
     argv.some((a, i) => (a === '--format' && argv[i + 1] === 'json') || a === '--format=json');
@@ -56,6 +100,10 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     .version(version)
     // Program options only before the command name, so a command may have its own --version.
     .enablePositionalOptions()
+    .option(
+      '--width <columns>',
+      "wrap text to this many columns, anywhere on the line (default: the terminal's width; 80 when not a terminal)",
+    )
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
@@ -67,18 +115,39 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       result = { res, out };
     },
   };
+  if (width !== undefined) {
+    const columns = Number(width);
+    if (!/^\d+$/.test(width) || columns < 20)
+      return report(
+        new UpliftError(
+          'UPLIFT_USAGE',
+          `--width takes a number of columns, 20 or more; got "${width}"`,
+          {
+            hint: 'e.g. --width 100',
+          },
+        ),
+        io,
+        wantsJson,
+        view,
+      );
+    view.width = columns;
+  }
   for (const [, load] of registrationsFor(argv)) (await load()).register(program, ctx);
 
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
   } catch (err) {
-    return report(err, io, wantsJson);
+    return report(err, io, wantsJson, view);
   }
   if (!result) return ExitCode.ok;
   const { res, out } = result;
-  for (const w of res.warnings ?? []) io.stderr(`warning: ${w}\n`);
+  for (const w of res.warnings ?? []) io.stderr(forPeople(`warning: ${w}\n`, view));
   const json = out.json || out.format === 'json';
-  const body = json ? `${JSON.stringify(res.data, null, 2)}\n` : res.text;
+  const body = json
+    ? `${JSON.stringify(res.data, null, 2)}\n`
+    : out.format === 'markdown'
+      ? res.text
+      : forPeople(res.text, view);
   if (out.out) {
     await writeAtomically(out.out, json || out.format === 'markdown' ? body : stripAnsi(body));
     io.stderr(`wrote ${out.out}\n`);
@@ -86,7 +155,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   return res.exitCode;
 }
 
-function report(err: unknown, io: CliIo, json: boolean): number {
+function report(err: unknown, io: CliIo, json: boolean, view: View): number {
   if (err instanceof CommanderError) {
     // Commander has already printed help, the version, or its own usage message.
     if (
@@ -100,7 +169,7 @@ function report(err: unknown, io: CliIo, json: boolean): number {
   if (err instanceof ExitError) return err.exitCode;
   if (err instanceof UpliftError) {
     if (json) io.stdout(`${JSON.stringify({ error: err.toJSON() }, null, 2)}\n`);
-    else io.stderr(formatError(err));
+    else io.stderr(forPeople(formatError(err), view));
     return err.exitCode;
   }
   io.stderr(formatInternalError(err, version));

@@ -17,4 +17,8 @@ export interface CliIo {
   stderr: (s: string) => void;
   /** True when stdout is a terminal, so colour and width apply. */
   isTty: boolean;
+  /** The terminal's width in columns, when stdout is one; text wraps to 80 otherwise. */
+  columns?: number;
+  /** How to run uplift again as it was run (`npx uplift`, `uplift`, `node dist/cli/main.js`); default `uplift`. */
+  invokedAs?: string;
 }
