@@ -31,7 +31,10 @@ export async function handler(opts: PlanCommandOptions): Promise<CommandResult> 
     factsFile: opts.facts,
     factFlags: opts.fact,
   });
-  let text = opts.format === 'markdown' ? renderPlanMarkdown(plan) : renderPlanText(plan);
+  let text =
+    opts.format === 'markdown'
+      ? renderPlanMarkdown(plan)
+      : renderPlanText(plan, { install: opts.install });
   if (opts.report) {
     await writeAtomically(opts.report, renderPlanMarkdown(plan));
     if (opts.format === 'text') text += `report written to ${opts.report}\n`;

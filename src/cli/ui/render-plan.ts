@@ -24,20 +24,143 @@ const prerequisiteLabel: Record<Plan['externalPrerequisites'][number]['status'],
   'not-applicable': '',
 };
 
-/** The plan for a person: the verdict first, then the path, what to do, the time, the notes. */
-export function renderPlanText(plan: Plan): string {
+/** How the plan was asked for, so the commands it suggests start from the same place. */
+export interface PlanAsked {
+  /** The installation the facts were detected from (`--install`). */
+  install?: string;
+}
+
+/** A shell word: quoted when it has anything a shell would split or expand. */
+function shellWord(s: string): string {
+  return /^[\w./@:+=-]+$/.test(s) ? s : `"${s.replace(/(["\\$`])/g, '\\$1')}"`;
+}
+
+/** `1, 3–5, 7`: step numbers as short ranges. */
+function stepRanges(indexes: number[]): string {
+  const parts: string[] = [];
+  let i = 0;
+  while (i < indexes.length) {
+    let j = i;
+    while (j + 1 < indexes.length && (indexes[j + 1] as number) === (indexes[j] as number) + 1) j++;
+    parts.push(i === j ? `${indexes[i]}` : `${indexes[i]}–${indexes[j]}`);
+    i = j + 1;
+  }
+  return `step${indexes.length === 1 ? '' : 's'} ${parts.join(', ')}`;
+}
+
+/** Facts the plan could not read, and the steps left without a pack because the platform is unknown. */
+function missingOf(plan: Plan) {
+  const facts = [...new Set(plan.reasons.flatMap((r) => r.missingFacts ?? []))].sort();
+  const platformSteps =
+    plan.facts.platform === null
+      ? plan.steps.filter((s) => s.packProblem !== undefined).map((s) => s.index)
+      : [];
+  return { facts, platformSteps };
+}
+
+/** The command that plans again from where this plan started, with `extra` arguments. */
+function planAgain(plan: Plan, asked: PlanAsked, extra: string[]): string {
+  const start = asked.install
+    ? ['--install', shellWord(asked.install)]
+    : ['--profile', shellWord(plan.profile), '--from', shellWord(plan.from)];
+  return ['uplift plan', ...start, '--to', shellWord(plan.to), ...extra].join(' ');
+}
+
+/** At most three things to do next, the most pressing first. */
+function nextSteps(plan: Plan, asked: PlanAsked): string[] {
+  if (plan.verdict === 'up-to-date') return ['Nothing to do: the installation is on the target.'];
+  const next: string[] = [];
+  const { facts, platformSteps } = missingOf(plan);
+  const blocking = plan.reasons.filter(
+    (r) => plan.verdict === 'blocked' && !r.missingFacts && r.code !== 'pack-missing',
+  );
+  if (blocking.length > 0)
+    next.push(
+      `Settle what blocks the upgrade: ${blocking[0]?.text}${blocking.length > 1 ? ` (and ${blocking.length - 1} more under Why)` : ''}`,
+    );
+  if (plan.steps.length === 0 && plan.blockedBy.length > 0)
+    next.push(
+      `See the versions that can be reached:\nuplift paths --profile ${shellWord(plan.profile)} --from ${shellWord(plan.from)}`,
+    );
+  if (facts.length > 0 || platformSteps.length > 0) {
+    const extra = [
+      ...(platformSteps.length > 0 ? ['--fact platform.id=…'] : []),
+      ...facts.slice(0, 2).map((f) => `--fact ${f}=…`),
+    ];
+    const more = facts.length > 2 ? ' (listed under Why; or give them all in --facts FILE)' : '';
+    const what =
+      facts.length > 0
+        ? `Give the ${facts.length} fact${facts.length === 1 ? '' : 's'} uplift could not read${platformSteps.length > 0 ? ' and the platform' : ''}`
+        : 'Give the platform, so a pack is picked for each hop';
+    next.push(`${what}${more}, then plan again:\n${planAgain(plan, asked, extra)}`);
+  }
+  const actions = plan.manualActions.filter((a) => a.source !== 'pack').length;
+  if (actions > 0 && plan.verdict !== 'blocked')
+    next.push(
+      `Do the ${actions} action${actions === 1 ? '' : 's'} this path needs by hand (Incompatibilities, Outside systems, Pre-upgrade tasks below)`,
+    );
+  if (plan.steps.length > 0 && plan.verdict !== 'blocked') {
+    const dir = asked.install ? shellWord(asked.install) : 'DIR';
+    next.push(`Run the pre-upgrade checks:\nuplift check --install ${dir}`);
+    next.push(
+      `Book a window of ${formatDuration(plan.estimate.windowSeconds)} (downtime + validation + rollback), then rehearse:\nuplift apply --install ${dir} --to ${shellWord(plan.to)} --dry-run`,
+    );
+  }
+  return next.slice(0, 3);
+}
+
+/**
+ * The reasons for the verdict, with what repeats said once: the steps without a pack for one
+ * reason are named together, and the facts uplift is missing are listed once, not per item.
+ */
+function whyLines(plan: Plan): string[] {
+  const out: string[] = [];
+  const { facts } = missingOf(plan);
+  const byProblem = new Map<string, number[]>();
+  for (const s of plan.steps)
+    if (s.packProblem !== undefined)
+      byProblem.set(s.packProblem, [...(byProblem.get(s.packProblem) ?? []), s.index]);
+  for (const r of plan.reasons) {
+    if (r.code === 'pack-missing') continue;
+    out.push(`  • ${r.text}`);
+  }
+  for (const [problem, indexes] of byProblem) {
+    const text =
+      plan.facts.platform === null
+        ? `the platform is unknown, so no pack is picked for ${stepRanges(indexes)}; give --fact platform.id=… (or plan with --install DIR)`
+        : `no pack for ${stepRanges(indexes)}: ${problem}`;
+    out.push(`  • ${text}`);
+  }
+  if (facts.length > 0)
+    out.push(
+      `  • missing facts (${facts.length}): ${facts.join(', ')}; give each with --fact path=value, or all in --facts FILE`,
+    );
+  return out;
+}
+
+/** The plan for a person: the verdict and what to do next first, then why, the path, the time, the notes. */
+export function renderPlanText(plan: Plan, asked: PlanAsked = {}): string {
   const out: string[] = [];
   const colour = verdictColour[plan.verdict];
   out.push(
     `${pc.bold(`${plan.product} ${plan.from} → ${plan.to}`)}   ${colour(pc.bold(verdictText[plan.verdict].toUpperCase()))}`,
   );
-  for (const r of plan.reasons) {
-    const missing = r.missingFacts?.length
-      ? pc.dim(` (missing fact: ${r.missingFacts.join(', ')})`)
-      : '';
-    out.push(`  • ${r.text}${missing}`);
+  if (plan.steps.length > 0) {
+    const e = plan.estimate;
+    out.push(
+      pc.dim(
+        `${e.packHops} hop${e.packHops === 1 ? '' : 's'}, ~${formatDuration(e.downtimeSeconds)} down, a window of ${formatDuration(e.windowSeconds)}`,
+      ),
+    );
   }
+  out.push('', pc.bold('Next'));
+  // A command stands on its own line, so it is copied whole.
+  nextSteps(plan, asked).forEach((n, i) => {
+    out.push(`  ${i + 1}. ${n.replaceAll('\n', '\n     ')}`);
+  });
   out.push('');
+  const why = whyLines(plan);
+  if (why.length > 0) out.push(pc.bold('Why'), ...why, '');
 
   if (plan.steps.length > 0) {
     const e = plan.estimate;
@@ -57,8 +180,8 @@ export function renderPlanText(plan: Plan): string {
         `  ${String(s.index).padStart(2)}. ${tag}${pc.bold(s.title)}  ${pc.dim(`~${formatDuration(s.estimate.downtimeSeconds)} down`)}`,
       );
       out.push(pc.dim(`      ${s.reason.text}`));
+      // A step without a pack is named under Why, with the others that lack one for that reason.
       if (s.pack) out.push(pc.dim(`      pack ${s.pack.file} (${formatBytes(s.pack.size)})`));
-      else if (s.packProblem) out.push(pc.yellow(`      no pack: ${s.packProblem}`));
     }
     out.push('');
   }
@@ -71,7 +194,7 @@ export function renderPlanText(plan: Plan): string {
     for (const i of incs) {
       const sev = severityLabel[i.severity];
       const why = Object.entries(i.evidence).map(([k, v]) => `${k} = ${formatValue(v)}`);
-      if (i.missingFacts.length) why.push(`unknown: ${i.missingFacts.join(', ')}`);
+      if (i.missingFacts.length) why.push(`missing ${i.missingFacts.join(', ')}`);
       out.push(
         `  ${sev} ${i.title} ${pc.dim(`(${i.id}, from ${i.introducedIn}; ${i.outcome}${why.length ? `: ${why.join(', ')}` : ''})`)}`,
       );
@@ -134,7 +257,15 @@ export function renderPlanText(plan: Plan): string {
     out.push(
       `  window      ${pc.bold(formatDuration(e.windowSeconds))} ${pc.dim('to book: downtime + validation + rollback')}`,
     );
-    for (const a of e.assumptions) out.push(pc.dim(`  assumed: ${a}`));
+    // "X is unknown; its share … counted as 0" for several X is one assumption, said once.
+    const zeroed = e.assumptions.flatMap(
+      (a) => /^(\S+) is unknown; its share of the estimate was counted as 0$/.exec(a)?.[1] ?? [],
+    );
+    if (zeroed.length > 0)
+      out.push(pc.dim(`  assumed: ${zeroed.join(', ')} unknown, so their share was counted as 0`));
+    for (const a of e.assumptions)
+      if (!/ is unknown; its share of the estimate was counted as 0$/.test(a))
+        out.push(pc.dim(`  assumed: ${a}`));
     out.push('');
   }
 
