@@ -458,15 +458,24 @@ export async function rollbackLast(
       break;
     }
   }
-  if (!target)
+  if (!target) {
+    // Every upgrade is rolled back already; a backup taken before one may still be kept.
+    let kept: { file: string; from: string; to: string } | undefined;
+    for (const h of [...history].reverse())
+      for (const x of [...h.hops].reverse())
+        if (!kept && x.backup && (await exists(x.backup)))
+          kept = { file: x.backup, from: x.from, to: x.to };
     throw new UpliftError(
       'UPLIFT_APPLY_NOTHING_TO_ROLL_BACK',
-      `no committed upgrade of ${install} is left to roll back`,
+      `no committed upgrade of ${install} is left to roll back${kept ? `; the backup taken before ${kept.from} → ${kept.to} is kept: ${kept.file}` : ''}`,
       {
-        hint: 'uplift history --install DIR lists what has run.',
+        hint: kept
+          ? `To go back to the installation as that backup holds it: uplift restore ${kept.file} --install ${install} --stop --start`
+          : `uplift history --install ${install} lists what has run.`,
         unchanged: true,
       },
     );
+  }
   const oldGen = target.old ?? hopPaths(p, target.runId, target.hop).old;
   const backup = target.backup ?? hopPaths(p, target.runId, target.hop).backup;
   const haveOld = await exists(oldGen);

@@ -92,7 +92,14 @@ describe('uplift apply on a running skiff installation', () => {
     expect(rb.code, rb.stderr).toBe(0);
     expect(JSON.parse(rb.stdout)).toMatchObject({ version: from, method: 'old-generation' });
     await expectOld(install);
-    expect(uplift(['rollback', '--install', install]).code).toBe(2);
+    // A second rollback has no upgrade left to undo, and names the backup that is still kept.
+    const again = uplift(['rollback', '--install', install, '--json']);
+    expect(again.code).toBe(2);
+    const error = JSON.parse(again.stdout).error;
+    const backup = history.runs[0].hops[0].backup as string;
+    expect(error.code).toBe('UPLIFT_APPLY_NOTHING_TO_ROLL_BACK');
+    expect(error.message).toContain(backup);
+    expect(error.hint).toContain(`uplift restore ${backup} --install ${install}`);
   }, 120_000);
 
   it('upgrades and rolls back an installation with TLS enabled: the probe speaks HTTPS and trusts its certificate', async () => {
