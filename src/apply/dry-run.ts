@@ -2,15 +2,15 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { refuseIfRestoreInterrupted } from '../backup/index.ts';
-import { verifyPack } from '../pack/index.ts';
 import type { PlanStep } from '../plan/index.ts';
+import { carryChangesSince } from './carry.ts';
 import type { MergeOutcome } from './merge.ts';
-import { statePaths, versionSlug } from './paths.ts';
+import { statePaths } from './paths.ts';
 import { packHops, resolvePack } from './plan-hops.ts';
-import { checkSameFilesystem, manualStepError, readVendorManifest } from './preflight.ts';
-import { type StageResult, stageTree } from './stage.ts';
+import { checkSameFilesystem, manualStepError } from './preflight.ts';
+import type { StageResult } from './stage.ts';
+import { type HopStaging, stageHop, verifyHopPack } from './stage-hop.ts';
 import { refuseIfIncomplete } from './status.ts';
-import { exists } from './tree.ts';
 import type { ApplyOptions } from './types.ts';
 
 export interface DryRunHop {
@@ -37,9 +37,13 @@ export interface DryRunResult {
 }
 
 /**
- * `uplift apply --dry-run`: verifies each pack and stages each hop in a temporary folder beside
- * the installation (the next hop is staged on top of the previous hop's staged tree), reports
- * what would change, and removes everything. Nothing in the installation or its state changes.
+ * `uplift apply --dry-run`: each hop runs the real run's code up to its stop (src/apply/stage-hop.ts:
+ * the same pack checks, merge bases, merges and conflicts) in a temporary folder beside the
+ * installation. Hops are chained as the real run chains them: the next hop starts from the
+ * previous hop's staged tree with the customer's entries carried in (data files hard-linked), and
+ * takes its merge base from the previous hop's pristine vendor files, as the real run takes it
+ * from the previous commit. Like the real run it stops at the first hop that conflicts.
+ * Migrations are not run. Nothing in the installation or its state changes; the folder is removed.
  */
 export async function dryRun(o: ApplyOptions): Promise<DryRunResult> {
   await refuseIfRestoreInterrupted(o.install);
@@ -51,40 +55,28 @@ export async function dryRun(o: ApplyOptions): Promise<DryRunResult> {
   await mkdir(p.dir, { recursive: true, mode: 0o700 });
   const tmp = await mkdtemp(join(p.dir, 'dry-run-'));
   const out: DryRunHop[] = [];
+  let conflicted = false;
   try {
-    let current = o.install;
-    for (let i = 0; i < hops.length; i++) {
+    let previous: HopStaging | undefined;
+    for (let i = 0; i < hops.length && !conflicted; i++) {
       const s = hops[i] as PlanStep;
       const file = resolvePack(o.packsDir, s);
-      const packDir = join(tmp, `pack-${i}`);
-      const tree = join(tmp, `tree-${i}`);
-      const v = await verifyPack(file, {
-        trust: o.trust,
-        install: { product: o.product, version: s.from as string, platform: o.platform },
-        versionScheme: o.profile.catalog.scheme.id,
-        stageInto: packDir,
-      });
-      const oldVendor = await readVendorManifest(
-        current,
-        o.vendorManifestPath,
-        current === o.install ? o.baseTree : undefined,
-      );
-      const own = join(p.vendor, versionSlug(oldVendor.version), 'tree');
-      const pristine = (await exists(own))
-        ? own
-        : i === 0 && o.baseTree
-          ? join(o.baseTree, 'tree')
-          : undefined;
-      const r = await stageTree({
-        install: current,
-        packDir,
-        tree,
-        manifest: v.manifest,
-        vendorManifestPath: o.vendorManifestPath,
-        oldVendor,
-        ...(pristine ? { pristine } : {}),
-        configGlobs: o.profile.manifest.paths?.config ?? [],
-      });
+      const stage = join(tmp, `hop-${i}`);
+      const hs: HopStaging = {
+        install: previous?.tree ?? o.install,
+        stage,
+        pack: join(stage, 'pack'),
+        tree: join(stage, 'tree'),
+      };
+      await mkdir(stage, { mode: 0o700 });
+      const v = await verifyHopPack(o, s, file, hs);
+      const kept = previous ? join(previous.stage, 'vendor', 'tree') : undefined;
+      const h = await stageHop(o, p, hs, v.manifest, kept);
+      const r = h.staged;
+      conflicted = r.conflicts.length > 0;
+      if (h.carry && h.carried) carryChangesSince(h.carry, h.carried);
+      if (previous) await rm(previous.stage, { recursive: true, force: true });
+      previous = hs;
       const m = v.manifest;
       out.push({
         from: s.from as string,
@@ -115,7 +107,6 @@ export async function dryRun(o: ApplyOptions): Promise<DryRunResult> {
         },
         estimatedDowntimeSeconds: s.estimate.downtimeSeconds,
       });
-      current = tree;
     }
   } finally {
     await rm(tmp, { recursive: true, force: true });
@@ -125,6 +116,6 @@ export async function dryRun(o: ApplyOptions): Promise<DryRunResult> {
     from: o.plan.from,
     to: hops.at(-1)?.to ?? o.plan.from,
     hops: out,
-    ...(stop ? { stopsAt: `step ${stop.index}: ${stop.title}` } : {}),
+    ...(stop && !conflicted ? { stopsAt: `step ${stop.index}: ${stop.title}` } : {}),
   };
 }

@@ -242,3 +242,81 @@ describe('stageTree and the carry', () => {
     expect(readFileSync(join(tree, 'logs/app.log'), 'utf8')).toBe('kept\n');
   });
 });
+
+describe('stageTree merge bases', () => {
+  /** A configuration file both the customer (c=3) and the new version (b=2) changed. */
+  async function bothChanged(sub = 'one') {
+    const d2 = join(d, sub);
+    const a = join(d2, 'src-a');
+    put(a, 'version', '5.4 GA\n');
+    put(a, 'conf/x.properties', '# version 1\na=1\n');
+    const b = join(d2, 'src-b');
+    put(b, 'version', '5.4 Patch 2\n');
+    put(b, 'conf/x.properties', '# version 2\na=1\nb=2\n');
+    const opts = { product: 'skiff', platform: 'linux-x86-64' };
+    makeReleaseTree({ ...opts, dir: a, version: '5.4 GA', out: join(d2, 'a') });
+    makeReleaseTree({ ...opts, dir: b, version: '5.4 Patch 2', out: join(d2, 'b') });
+    const pack = await buildPack({
+      fromTree: join(d2, 'a'),
+      toTree: join(d2, 'b'),
+      platform: 'linux-x86-64',
+      delta: true,
+      key: key.privateKey,
+      out: join(d2, 'p.upk'),
+    });
+    const install = join(d2, 'install');
+    cpSync(join(d2, 'a/tree'), install, { recursive: true });
+    put(install, 'conf/x.properties', '# version 1\na=1\nc=3\n');
+    const verified = await verifyPack(pack.file, { trust, stageInto: join(d2, 'pack') });
+    const oldVendor = JSON.parse(
+      readFileSync(join(d2, 'a/manifest.json'), 'utf8'),
+    ) as VendorManifest;
+    return {
+      install,
+      packDir: join(d2, 'pack'),
+      tree: join(d2, 'tree'),
+      manifest: verified.manifest,
+      vendorManifestPath: manifestPath,
+      oldVendor,
+    };
+  }
+
+  it('without a base: a conflict whose proposed file keeps the customer’s keys and adds the new ones', async () => {
+    const input = await bothChanged();
+
+    const r = await stageTree(input);
+
+    expect(r.missingBase).toEqual(['conf/x.properties']);
+    const proposed = r.conflicts[0]?.content?.toString('utf8') ?? '';
+    expect(proposed).toContain('c=3');
+    expect(proposed).toContain('b=2');
+  });
+
+  it('makes a base once, on need, and uses only files whose hash the vendor manifest records', async () => {
+    const input = await bothChanged();
+    const edited = join(d, 'edited');
+    cpSync(join(d, 'one/a/tree'), edited, { recursive: true });
+    put(edited, 'conf/x.properties', '# version 1\na=9\n');
+    let calls = 0;
+
+    const wrong = await stageTree({
+      ...input,
+      makePristine: async () => {
+        calls++;
+        return edited;
+      },
+    });
+    const again = await bothChanged('two');
+    const right = await stageTree({
+      ...again,
+      makePristine: async () => join(d, 'two/a/tree'),
+    });
+
+    expect(calls).toBe(1);
+    expect(wrong.missingBase).toEqual(['conf/x.properties']);
+    expect(right.conflicts).toEqual([]);
+    expect(readFileSync(join(again.tree, 'conf/x.properties'), 'utf8')).toBe(
+      '# version 1\na=1\nb=2\nc=3\n',
+    );
+  });
+});

@@ -41,6 +41,11 @@ export interface StageInput {
   /** A pristine tree of the installed version's vendor files (the merge base), when apply has one. */
   pristine?: string;
   /**
+   * Makes a pristine tree when a merge needs a base that neither the installation nor `pristine`
+   * holds (src/apply/stage-hop.ts: the profile's `apply.releaseTree`); called at most once.
+   */
+  makePristine?: () => Promise<string | undefined>;
+  /**
    * The profile's `paths.config`: the vendor files a customer may edit, three-way merged. When
    * given, a customer change to any other vendor file that the new version also changes is a
    * conflict (program code is not merged line by line); empty or absent, every file is merged.
@@ -71,6 +76,8 @@ export interface StageResult {
   /** Every file whose outcome is not a plain take of the vendor's new file. */
   merges: Omit<FileMerge, 'content'>[];
   conflicts: FileMerge[];
+  /** Conflicts that are only there because no merge base of the old vendor file was found. */
+  missingBase: string[];
   inputs: StagedInput[];
   /** `Date.now()` before the inputs were read: an input changed around then is hashed again at the switch. */
   inputsReadAt: number;
@@ -162,14 +169,21 @@ export async function stageTree(o: StageInput): Promise<StageResult> {
   }
   for (const d of oldDirs) inputs.push({ ...absent(d.path), kind: 'directory' });
 
+  let made: Promise<string | undefined> | undefined;
+  // A base is only ever bytes whose SHA-256 is the old vendor manifest's for that path: never the
+  // customer's edited file, whatever tree it comes from.
   const baseBytes = async (f: VendorFile): Promise<Buffer | null> => {
     const mine = ours.get(f.path);
     if (mine?.sha256 === f.sha256) return readFile(join(o.install, f.path));
-    if (o.pristine) {
-      const b = await readFile(join(o.pristine, f.path)).catch(() => null);
-      if (b && sha256Of(b) === f.sha256) return b;
-    }
-    return null;
+    const from = async (dir: string | undefined) => {
+      if (!dir) return null;
+      const b = await readFile(join(dir, f.path)).catch(() => null);
+      return b && sha256Of(b) === f.sha256 ? b : null;
+    };
+    const kept = await from(o.pristine);
+    if (kept || !o.makePristine) return kept;
+    made ??= o.makePristine();
+    return from(await made);
   };
 
   const r: StageResult = {
@@ -182,18 +196,19 @@ export async function stageTree(o: StageInput): Promise<StageResult> {
     },
     merges: [],
     conflicts: [],
+    missingBase: [],
     inputs,
     inputsReadAt,
     changedConfig: [],
     counts: { added: 0, replaced: 0, deleted: 0, kept: 0, merged: 0 },
   };
   await mkdir(o.tree, { mode: 0o755 });
-  const made = new Set<string>();
+  const madeDirs = new Set<string>();
   const ensureDir = async (rel: string) => {
     const d = dirname(rel);
-    if (d === '.' || made.has(d)) return;
+    if (d === '.' || madeDirs.has(d)) return;
     await mkdir(join(o.tree, d), { recursive: true, mode: 0o755 });
-    made.add(d);
+    madeDirs.add(d);
   };
   const note = (fm: FileMerge) => {
     const { content: _c, ...rest } = fm;
@@ -297,18 +312,27 @@ export async function stageTree(o: StageInput): Promise<StageResult> {
     const baseContent = base ? await baseBytes(base) : null;
     let fm: FileMerge;
     if (base && baseContent === null) {
+      // Never merged without its base, but the proposed file is the customer's with what the new
+      // version adds: merged against an empty base, every key or line the customer has stays.
+      const proposal = mergeFile({
+        path: f.path,
+        base: null,
+        ours: oursBytes,
+        theirs: theirsBytes,
+      });
       fm = {
         path: f.path,
         outcome: 'conflict',
-        content: theirsBytes,
+        content: proposal.content ?? oursBytes,
         conflicts: [
           {
             where: 'file',
-            message: `both the customer and the vendor changed this file, and the old vendor file (${o.oldVendor.version}) is not available as the merge base`,
+            message: `both the customer and the vendor changed this file, and the old vendor file (${o.oldVendor.version}) is not available as the merge base; the proposed file keeps the customer's settings and adds what ${m.to} adds`,
           },
         ],
-        notes: [],
+        notes: proposal.notes,
       };
+      r.missingBase.push(f.path);
     } else
       fm = mergeFile({ path: f.path, base: baseContent, ours: oursBytes, theirs: theirsBytes });
     note(fm);
@@ -417,7 +441,7 @@ export async function stageTree(o: StageInput): Promise<StageResult> {
       await lchown(dest, top.uid, top.gid);
     }
   }
-  for (const d of made) {
+  for (const d of madeDirs) {
     const st = await lstat(join(o.install, d)).catch(() => undefined);
     if (st?.isDirectory()) await chmod(join(o.tree, d), st.mode & 0o7777);
   }

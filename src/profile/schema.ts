@@ -127,6 +127,19 @@ export const ProfileManifest = z.strictObject({
           stepTimeoutSeconds: z.number().positive().optional(),
         })
         .optional(),
+      /**
+       * For `uplift-pack`: a command (argv, no shell; `${node}`, `${profile}`, `${version}`,
+       * `${out}`) that writes the release tree of `${version}` (`${out}/tree`,
+       * `${out}/manifest.json`). A first apply on an installation uplift never upgraded takes the
+       * old vendor files, the merge base, from it; only files whose hashes the installation's
+       * vendor manifest records are used.
+       */
+      releaseTree: z
+        .strictObject({
+          argv: z.array(z.string().min(1)).min(1),
+          timeoutSeconds: z.number().positive().optional(),
+        })
+        .optional(),
     })
     .refine((a) => a.method !== 'vendor-installer' || a.vendorInstaller !== undefined, {
       message: 'the vendor-installer method needs vendorInstaller.installerDir',

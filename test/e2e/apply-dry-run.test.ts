@@ -100,7 +100,6 @@ describe('apply --dry-run predicts the real run', () => {
     expect(security).toContain(
       'tls.ciphers=ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:AES256-SHA\n',
     );
-    expect(security).toContain('Default of skiff 5.5 GA');
     expect((await hashTree(dry, { ignore: runtimeState })).hash).toBe(before);
   }, 600_000);
 
@@ -112,7 +111,8 @@ describe('apply --dry-run predicts the real run', () => {
     const [d, r] = await Promise.all([apply(dry, '--dry-run'), apply(real)]);
 
     expect(d.code, `${d.stdout}${d.stderr}`).toBe(3);
-    expect(r.code, `${r.stdout}${r.stderr}`).toBe(3);
+    // Two hops went in before the conflict: the run is taken back to its start (exit 1).
+    expect(r.code, `${r.stdout}${r.stderr}`).toBe(1);
     const predicted = JSON.parse(d.stdout) as { hops: Hop[] };
     expect(predicted.hops.map((h) => h.to)).toEqual(['5.3.0 Patch 2', '5.3.3 GA', '5.4 GA']);
     expect(predicted.hops.map((h) => (h.conflicts ?? []).map((c) => c.path))).toEqual([
@@ -121,8 +121,8 @@ describe('apply --dry-run predicts the real run', () => {
       ['conf/start-script.conf'],
     ]);
     const error = JSON.parse(r.stdout).error;
-    expect(error.code).toBe('UPLIFT_APPLY_CONFLICT');
-    expect(error.message).toContain('5.3.3 GA → 5.4 GA');
+    expect(error.code).toBe('UPLIFT_APPLY_ROLLED_BACK');
+    expect(error.message).toContain('UPLIFT_APPLY_CONFLICT: hop 5.3.3 GA → 5.4 GA');
     expect(error.message).toContain('conf/start-script.conf');
     const history = JSON.parse(
       (await upliftAsync(['history', '--install', real, '--json'])).stdout,

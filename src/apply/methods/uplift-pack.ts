@@ -1,22 +1,14 @@
-import { link, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { UpliftError } from '../../errors/index.ts';
-import { isBinary } from '../../merge/index.ts';
-import { type PackManifest, verifyPack } from '../../pack/index.ts';
+import type { PackManifest } from '../../pack/index.ts';
 import { crashPoint, fsyncDir, syncTree } from '../../util/index.ts';
-import {
-  type CarriedEntries,
-  type CarryOptions,
-  carryChangesSince,
-  carryCustomerEntries,
-  ownLike,
-} from '../carry.ts';
+import { type CarriedEntries, type CarryOptions, carryChangesSince } from '../carry.ts';
 import {
   backupStep,
   commitStep,
   type HopContext,
   hopEvents,
-  planMismatch,
   postSwitchSteps,
   probeStep,
   type RollbackContext,
@@ -34,11 +26,11 @@ import {
   linkedDataBeside,
   restoreLinkedData,
 } from '../linked-data.ts';
-import { checkMigrationTargets, migrationDataGlobs, runHooks, runMigrations } from '../migrate.ts';
+import { migrationDataGlobs, runHooks, runMigrations } from '../migrate.ts';
 import { hopPaths, type StatePaths, versionSlug } from '../paths.ts';
-import { readVendorManifest } from '../preflight.ts';
-import { changedSinceStaging, type StageResult, stageTree } from '../stage.ts';
-import { exists, hashFile, sha256Of, type VendorManifest } from '../tree.ts';
+import { changedSinceStaging, type StageResult } from '../stage.ts';
+import { type StagedHop, stageHop, type VerifiedPack, verifyHopPack } from '../stage-hop.ts';
+import { exists } from '../tree.ts';
 import type { ApplyOptions } from '../types.ts';
 
 /**
@@ -47,28 +39,6 @@ import type { ApplyOptions } from '../types.ts';
  * backup → stop → switch (two renames) → migrate (+ the profile's post-switch steps) → start →
  * probe (readiness and stability) → smoke → commit. See docs/apply.md.
  */
-
-/** The pristine vendor tree of `version`: apply's own copy, else the release tree given as `--base-tree`. */
-async function pristineFor(
-  p: StatePaths,
-  version: string,
-  baseTree?: string,
-): Promise<string | undefined> {
-  const own = join(p.vendor, versionSlug(version), 'tree');
-  if (await exists(own)) return own;
-  if (!baseTree) return undefined;
-  const m = JSON.parse(await readFile(join(baseTree, 'manifest.json'), 'utf8')) as VendorManifest;
-  if (m.version !== version)
-    throw new UpliftError(
-      'UPLIFT_USAGE',
-      `--base-tree ${baseTree} is the release tree of ${m.version}, but the installation is ${version}`,
-      {
-        hint: `Give the release tree of ${version}.`,
-        unchanged: true,
-      },
-    );
-  return join(baseTree, 'tree');
-}
 
 function wrapStageError(err: unknown, where: string): unknown {
   if (err instanceof UpliftError) return err;
@@ -101,25 +71,12 @@ function linkedDataOf(o: ApplyOptions, carried: CarriedEntries | undefined): str
   );
 }
 
-/** What the carry of customer entries leaves out: every vendor path of the old and the new version. */
-function carryOptions(o: ApplyOptions, tree: string, staged: StageResult): CarryOptions {
-  const vendorPaths = new Set<string>(staged.inputs.map((i) => i.path));
-  for (const f of staged.newVendor.files) vendorPaths.add(f.path);
-  return {
-    install: o.install,
-    tree,
-    vendorPaths,
-    vendorManifestPath: o.vendorManifestPath,
-    linkGlobs: o.profile.manifest.paths?.data ?? [],
-    dropGlobs: o.profile.manifest.paths?.generated ?? [],
-  };
-}
-
 export async function runHop(ctx: HopContext): Promise<void> {
   const { o, p, j, hop, report } = ctx;
   const hp = hopPaths(p, j.runId, hop);
   const ev = hopEvents(ctx);
-  let verified: { manifest: PackManifest; sha256: string; keyid: string } | undefined;
+  const hs = { install: o.install, stage: hp.stage, pack: hp.pack, tree: hp.tree };
+  let verified: VerifiedPack | undefined;
   let staged: StageResult | undefined;
   let carry: CarryOptions | undefined;
   let carried: CarriedEntries | undefined;
@@ -132,30 +89,8 @@ export async function runHop(ctx: HopContext): Promise<void> {
     () => ({ sha256: verified?.sha256, keyid: verified?.keyid, kind: verified?.manifest.kind }),
     async () => {
       await mkdir(hp.stage, { mode: 0o700 });
-      const r = await verifyPack(report.pack, {
-        trust: o.trust,
-        install: { product: o.product, version: report.from, platform: o.platform },
-        versionScheme: o.profile.catalog.scheme.id,
-        stageInto: hp.pack,
-        dataGlobs: migrationDataGlobs(o.profile.manifest.paths),
-        ...(o.maxExpand === undefined ? {} : { maxExpand: o.maxExpand }),
-      });
-      await checkMigrationTargets(
-        o.install,
-        r.manifest,
-        migrationDataGlobs(o.profile.manifest.paths),
-      );
-      const want = ctx.step.pack?.sha256;
-      const hint = 'Fetch the pack the plan names again.';
-      if (want && want !== r.sha256)
-        throw planMismatch(`${report.pack} has SHA-256 ${r.sha256}, the plan names ${want}`, hint);
-      if (r.manifest.to !== report.to)
-        throw planMismatch(
-          `${report.pack} upgrades to ${r.manifest.to}, the plan's hop to ${report.to}`,
-          hint,
-        );
-      verified = { manifest: r.manifest, sha256: r.sha256, keyid: r.keyid };
-      report.kind = r.manifest.kind;
+      verified = await verifyHopPack(o, ctx.step, report.pack, hs);
+      report.kind = verified.manifest.kind;
     },
   );
   const manifest = (verified as { manifest: PackManifest }).manifest;
@@ -168,33 +103,13 @@ export async function runHop(ctx: HopContext): Promise<void> {
     () => ({ counts: staged?.counts, merges: staged?.merges.length }),
     async () => {
       try {
-        const oldVendor = await readVendorManifest(o.install, o.vendorManifestPath, o.baseTree);
-        const pristine = await pristineFor(p, oldVendor.version, o.baseTree);
-        staged = await stageTree({
-          install: o.install,
-          packDir: hp.pack,
-          tree: hp.tree,
-          manifest,
-          vendorManifestPath: o.vendorManifestPath,
-          oldVendor,
-          ...(pristine ? { pristine } : {}),
-          configGlobs: o.profile.manifest.paths?.config ?? [],
-        });
+        const h = await stageHop(o, p, hs, manifest);
+        staged = h.staged;
         report.counts = staged.counts;
         report.merges = staged.merges;
-        if (staged.conflicts.length > 0) throw await conflictError(p, j.runId, o.install, staged);
-        await keepPristine(hp.tree, join(hp.stage, 'vendor'), staged, [
-          hp.pack,
-          pristine,
-          o.install,
-        ]);
-        await ownLike(
-          hp.tree,
-          staged.newVendor.files.map((f) => f.path),
-          o.install,
-        );
-        carry = carryOptions(o, hp.tree, staged);
-        carried = await carryCustomerEntries(carry);
+        if (staged.conflicts.length > 0) throw await conflictError(p, j.runId, o, report, h);
+        carry = h.carry;
+        carried = h.carried;
         // Flush the staged tree now, while the service still runs: the switch (downtime) then
         // only writes and fsyncs what changed since.
         syncTree(hp.tree);
@@ -324,63 +239,12 @@ export async function finishCommit(
   fsyncDir(p.dir);
 }
 
-/** Text files up to this size are kept as copies in the pristine tree; the rest are hard links. */
-const pristineCopyMaxBytes = 8 << 20;
-
-/**
- * Keeps the new version's vendor files as they ship: the base of the next upgrade's merges.
- * Text files (what a later upgrade merges) are copied, so an in-place edit of the installed file
- * (`>>`, `sed -i` keeps the inode too) cannot change the merge base. Binary and large files, which
- * are never merged, are hard-linked to the staged file to save the space and time.
- */
-async function keepPristine(
-  tree: string,
-  out: string,
-  staged: StageResult,
-  /**
-   * Where else the vendor's bytes may be, by hash: the pack, the previous pristine tree, the
-   * installation (a file behind a customer's link, which the staged tree does not hold).
-   */
-  sources: readonly (string | undefined)[],
-): Promise<void> {
-  await mkdir(join(out, 'tree'), { recursive: true, mode: 0o700 });
-  for (const f of staged.newVendor.files) {
-    const dest = join(out, 'tree', f.path);
-    await mkdir(dirname(dest), { recursive: true });
-    const src = join(tree, f.path);
-    const st = await lstat(src).catch(() => undefined);
-    if (st?.isFile() && st.size === f.size) {
-      if (f.size <= pristineCopyMaxBytes) {
-        const bytes = await readFile(src);
-        if (sha256Of(bytes) === f.sha256) {
-          if (isBinary(bytes)) await link(src, dest);
-          else await writeFile(dest, bytes, { mode: 0o600 });
-          continue;
-        }
-      } else if ((await hashFile(src)) === f.sha256) {
-        await link(src, dest);
-        continue;
-      }
-    }
-    // A merged file: the vendor's bytes are in the pack (changed in this version) or in the
-    // previous pristine tree (unchanged since).
-    for (const dir of sources) {
-      if (!dir) continue;
-      const from = join(dir, f.path);
-      if ((await exists(from)) && (await hashFile(from)) === f.sha256) {
-        await writeFile(dest, await readFile(from));
-        break;
-      }
-    }
-  }
-  await writeFile(join(out, 'manifest.json'), `${JSON.stringify(staged.newVendor)}\n`);
-}
-
 async function conflictError(
   p: StatePaths,
   runId: string,
-  install: string,
-  staged: StageResult,
+  o: ApplyOptions,
+  hop: { from: string; to: string },
+  { staged, base }: StagedHop,
 ): Promise<UpliftError> {
   const dir = join(p.conflicts, runId);
   await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -396,13 +260,16 @@ async function conflictError(
     proposed: join(dir, `${c.path}.proposed`),
   }));
   await writeFile(join(dir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  const where = `the proposed files in ${dir} (report.json says why)`;
+  // Without a merge base the conflict is uplift's, not the customer's: say how to give one.
+  const hint =
+    staged.missingBase.length > 0
+      ? `Give the vendor files of ${base.version} as the merge base with --base-tree DIR, a release tree made from a fresh installation of ${base.version} by uplift release-tree make FRESH_INSTALL --product ${o.product} --version "${base.version}" --out DIR${base.unavailable ? ` (${base.unavailable})` : ''}; or settle ${staged.missingBase.join(', ')} in ${o.install} from ${where}, which keep your settings; then run uplift apply again.`
+      : `Settle the conflicts in ${o.install} from ${where}, then run uplift apply again.`;
   return new UpliftError(
     'UPLIFT_APPLY_CONFLICT',
-    `the customer's changes conflict with the new vendor files in ${staged.conflicts.map((c) => c.path).join(', ')}; nothing was stopped or changed`,
-    {
-      hint: `Read ${join(dir, 'report.json')} and the proposed files beside it, settle the conflicts in ${install}, then run uplift apply again.`,
-      unchanged: true,
-    },
+    `hop ${hop.from} → ${hop.to}: the customer's changes conflict with the new vendor files in ${staged.conflicts.map((c) => c.path).join(', ')}; nothing was stopped or changed`,
+    { hint, unchanged: true },
   );
 }
 
