@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../util/index.ts';
 
 let cached: string | undefined;
 
-/** uplift's version from package.json, which sits two levels up from both src/backup and dist/backup. */
+/** uplift's version from its package.json (found from src/, dist/ or the bundle alike). */
 export function toolVersion(): string {
   if (cached === undefined) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+      const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8'));
       cached = typeof pkg.version === 'string' ? (pkg.version as string) : 'unknown';
     } catch {
       cached = 'unknown';

@@ -4,7 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Catalog, type LoadedCatalog, loadCatalog, restoreCatalog } from '../catalog/index.ts';
 import { UpliftError } from '../errors/index.ts';
-import { readCached, sha256, writeCached } from '../util/index.ts';
+import { packageRoot, readCached, sha256, writeCached } from '../util/index.ts';
 import type { ProfileManifest } from './schema.ts';
 
 /** A profile read from disk: its manifest, its folder and its checked catalog. */
@@ -18,8 +18,31 @@ export interface Profile {
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** The built-in profiles ship beside `src/` and `dist/`, at the package root. */
-export const builtInProfilesDir = resolve(here, '../../profiles');
+/** The built-in profiles ship at the package root, beside `src/` and `dist/`. */
+export const builtInProfilesDir = join(packageRoot(), 'profiles');
+
+/**
+ * Set by tools/bundle.ts to the digest of the validator's sources: the bundle has no
+ * schema files beside it to hash. Unset (so `typeof` is 'undefined') in src/ and the tsc build.
+ */
+declare const UPLIFT_VALIDATOR_DIGEST: string | undefined;
+
+/** The modules whose code validates a profile, relative to this one. */
+export const validatorModules = [
+  './schema',
+  '../detect/schema',
+  '../catalog/schema',
+  '../rules/schema',
+] as const;
+
+/** A digest of the validator's own code: a cached profile is valid only for the same validator. */
+async function validatorDigest(): Promise<string> {
+  if (typeof UPLIFT_VALIDATOR_DIGEST === 'string') return UPLIFT_VALIDATOR_DIGEST;
+  const sources = await Promise.all(
+    validatorModules.map((m) => readFile(join(here, m + extname()))),
+  );
+  return sources.map((v) => sha256(v)).join('\0');
+}
 
 /** Where a profile was found: an entry of `UPLIFT_PROFILE_PATH`, or the built-in profiles. */
 export type ProfileSource = 'env' | 'built-in';
@@ -108,12 +131,7 @@ export async function loadProfile(nameOrDir: string): Promise<Profile> {
   const dir = await findProfileDir(nameOrDir);
   const file = join(dir, 'profile.yaml');
   const bytes = await readFile(file);
-  const validator = await Promise.all(
-    ['./schema', '../detect/schema', '../catalog/schema', '../rules/schema'].map((m) =>
-      readFile(join(here, m + extname())),
-    ),
-  );
-  const key = sha256(`${dir}\0${sha256(bytes)}\0${validator.map((v) => sha256(v)).join('\0')}`);
+  const key = sha256(`${dir}\0${sha256(bytes)}\0${await validatorDigest()}`);
   const name = `profile-${key.slice(0, 32)}.json`;
 
   const cached = await readCached<CachedProfile>(name);

@@ -13,6 +13,7 @@ export {
 export { crashPoint, currentTime, type Faults, setFaults } from './faults.ts';
 export { formatBytes, formatDuration, formatValue } from './format.ts';
 export { compileGlob, compileKeyPattern, type Glob, matchesAnyGlob } from './glob.ts';
+export { packageRoot } from './package-root.ts';
 export { isAlive, processStart, readBootId } from './process.ts';
 export {
   type AcquiredLock,
