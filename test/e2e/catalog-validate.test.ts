@@ -57,9 +57,11 @@ describe('uplift catalog validate', () => {
     const r = runCliProcess(['catalog', 'validate', `${fixtures}/unknown-field.yaml`]);
 
     expect(r.stderr).toMatchInlineSnapshot(`
-      "error UPLIFT_CATALOG_INVALID  test/fixtures/broken-catalogs/unknown-field.yaml:12:7
+      "error UPLIFT_CATALOG_INVALID
+            test/fixtures/broken-catalogs/unknown-field.yaml:12:7
         releases[1].notes.fixes: unknown field "fixes"
-        hint: remove the field or correct its spelling (see docs/catalog.md for the fields)
+        hint: remove the field or correct its spelling (see docs/catalog.md for the
+              fields)
         Nothing was changed.
       "
     `);

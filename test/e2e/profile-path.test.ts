@@ -201,7 +201,10 @@ describe('the profile recorded for an installation', () => {
     const r = uplift(['status', '--install', install, '--json']);
 
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain(`warning: the profile gadget in ${profileDir} changed`);
+    // Warnings wrap to the width like all text for people.
+    expect(r.stderr.replace(/\s+/g, ' ')).toContain(
+      `warning: the profile gadget in ${profileDir} changed`,
+    );
     expect(JSON.parse(r.stdout).warnings).toEqual([expect.stringContaining(profileDir)]);
   });
 
@@ -225,7 +228,7 @@ describe('the profile recorded for an installation', () => {
       hint: expect.stringContaining('--profile'),
     });
     expect(status.code).toBe(0);
-    expect(status.stderr).toContain('is gone');
+    expect(status.stderr.replace(/\s+/g, ' ')).toContain('is gone');
     expect(withFlag.code, withFlag.stderr).toBe(0);
     expect(JSON.parse(withFlag.stdout).profile.from).toBe('flag');
   });

@@ -48,10 +48,11 @@ function isWide(cp: number): boolean {
 /**
  * Where a line's continuation lines start: after its indentation and its list marker, so a
  * wrapped item hangs under its own text. Markers: `•`, `-`, `*`, `→`, `1.`, `12)`, `[…]`, and a
- * padded label of capitals (`ACTION   `, `UNKNOWN  `) as the plan's sections print them.
+ * padded label of capitals (`ACTION   `, `UNKNOWN  `) as the plan's sections print them, and
+ * an error's `error ` before its code.
  */
 const hangPattern =
-  /^(\s*)((?:[•*→-]|\d+[.)]|\[[^\]]{1,30}\]|[A-Z][A-Z-]{2,}(?= {2})|[a-z][a-z -]{0,20}:)\s+)?/;
+  /^(\s*)((?:[•*→-]|\d+[.)]|\[[^\]]{1,30}\]|[A-Z][A-Z-]{2,}(?= {2})|[a-z][a-z -]{0,20}:|error(?= UPLIFT_))\s+)?/;
 
 /** The width of the hanging indent of one (colour-stripped) line. */
 function hangOf(plain: string, width: number): number {
