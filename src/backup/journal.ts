@@ -3,6 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { ExitCode, UpliftError } from '../errors/index.ts';
 import { isAlive } from '../util/index.ts';
 import { crashPoint, fsyncDir, removeStaleTemps, writeFileDurably } from './durable.ts';
+import type { BackupTotals } from './types.ts';
 
 /**
  * The restore journal: one small JSON file beside the installation, `.<name>.uplift-restore.json`.
@@ -34,6 +35,8 @@ export interface RestoreJournal {
   /** Where the current installation is moved during the swap; null when there was none. */
   old: string | null;
   state: 'staging' | 'staged';
+  /** What the staged copy holds (the backup manifest's totals), once staged. */
+  totals?: BackupTotals;
   /** The data links' targets this restore writes (see above); absent when there are none. */
   behind?: BehindSwap[];
   /** The process running the restore, to tell a crashed restore from one still running. */

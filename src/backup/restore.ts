@@ -27,7 +27,13 @@ import {
 import { type EntrySink, readBackup, readBackupInfo } from './read-archive.ts';
 import type { ServiceControl } from './service.ts';
 import { fileStamp } from './tool-version.ts';
-import type { BackupInfo, BackupManifest, Consistency, ProgressListener } from './types.ts';
+import type {
+  BackupInfo,
+  BackupManifest,
+  BackupTotals,
+  Consistency,
+  ProgressListener,
+} from './types.ts';
 import { isInside } from './walk.ts';
 
 export interface RestoreOptions {
@@ -58,6 +64,9 @@ export interface RestoreResult {
   productVersion: string | null;
   /** How the backup was taken. */
   consistency: Consistency;
+  /** What the installation was restored with: the backup manifest's totals, the same count `backup --verify` gives. */
+  totals: BackupTotals;
+  /** The same as `totals.entries` and `totals.bytes`. */
   entries: number;
   bytes: number;
   /** False when not running as root: owners were left as the restoring user; `ownersNotRestored` counts the entries affected. */
@@ -99,14 +108,21 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
     recovery.journal.backupId === info.id
       ? journalBehind(info, recovery.journal)
       : await planBehind(info, install, opts.data ?? [], now);
+  // What the archive holds: known once staged (from its manifest, kept in the journal); before
+  // that, what the backup listed when it began.
+  let totals: BackupTotals =
+    recovery.action !== 'none' && recovery.journal.backupId === info.id
+      ? (recovery.journal.totals ?? info.planned)
+      : info.planned;
   const result = (extra: Partial<RestoreResult>): RestoreResult => ({
     backup,
     install,
     id: info.id,
     productVersion: info.productVersion,
     consistency: info.consistency,
-    entries: info.planned.entries,
-    bytes: info.planned.bytes,
+    totals,
+    entries: totals.entries,
+    bytes: totals.bytes,
     ownersRestored: process.getuid?.() === 0,
     ownersNotRestored: 0,
     behind: plannedBehind.map(({ swap: _, ...b }) => b),
@@ -185,6 +201,7 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
         await spaceBudget(parent),
         opts.onProgress,
       );
+      totals = manifest.totals;
       ownersNotRestored = applyMetadata(journal.staging, manifest.entries);
       syncTree(journal.staging);
       fsyncDir(parent);
@@ -202,6 +219,7 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
     journal = {
       ...journal,
       state: 'staged',
+      totals,
       old: hadInstall ? `${install}.old-${fileStamp(now)}` : null,
     };
     await writeJournal(journal);

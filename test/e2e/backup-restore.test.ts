@@ -78,6 +78,14 @@ describe('uplift backup and restore (CLI)', () => {
     expect(JSON.parse(restore.stdout)).toMatchObject({ install: ws.install, recovered: 'none' });
     expect((await hashTree(ws.install)).records).toEqual(original.records);
     expect(countRows(join(ws.install, 'var/db/skiff.db'))).toBe(500);
+    // restore and backup --verify count the same thing, in the same words.
+    expect(JSON.parse(restore.stdout).totals).toEqual(JSON.parse(verify.stdout).totals);
+    const contentOf = (text: string) => /content +(\d+ files?, \d+ director[^;]*);/.exec(text)?.[1];
+    const verifyText = uplift(['backup', '--verify', out]);
+    const restoreText = uplift(['restore', out, '--install', ws.install]);
+    expect(restoreText.code, restoreText.stderr).toBe(0);
+    expect(contentOf(restoreText.stdout)).toBeDefined();
+    expect(contentOf(restoreText.stdout)).toBe(contentOf(verifyText.stdout));
 
     const bytes = readFileSync(out);
     const mid = Math.floor(bytes.length / 2);

@@ -78,7 +78,8 @@ export async function handler(opts: BackupCommandOptions, io: ProgressIo): Promi
   return { data: r, text: renderBackup(r), exitCode: ExitCode.ok, warnings };
 }
 
-function counts(t: BackupResult['totals']): string {
+/** Files, directories and links of a backup, in the same words wherever a count is shown. */
+export function counts(t: BackupResult['totals']): string {
   const n = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`;
   const parts = [n(t.files, 'file', 'files'), n(t.directories, 'directory', 'directories')];
   if (t.symlinks) parts.push(n(t.symlinks, 'symlink', 'symlinks'));

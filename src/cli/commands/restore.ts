@@ -2,7 +2,7 @@ import { type RestoreResult, restoreBackup } from '../../backup/index.ts';
 import { ExitCode } from '../../errors/index.ts';
 import { formatBytes } from '../../util/index.ts';
 import type { CommandResult } from '../types.ts';
-import { type ProgressIo, progressFor, serviceOf } from './backup.ts';
+import { counts, type ProgressIo, progressFor, serviceOf } from './backup.ts';
 
 export interface RestoreCommandOptions {
   install: string;
@@ -60,7 +60,7 @@ function render(r: RestoreResult): string {
   ];
   if (r.recovered !== 'none') lines.push(`  note     ${recoveries[r.recovered]}`);
   lines.push(
-    `  content  ${r.entries} entries, ${formatBytes(r.bytes)}; backup taken ${r.consistency.mode}`,
+    `  content  ${counts(r.totals)}; ${formatBytes(r.totals.bytes)}; backup taken ${r.consistency.mode}`,
   );
   for (const b of r.behind)
     lines.push(
