@@ -13,6 +13,8 @@
  * `--only downtime` the downtime a client sees (a GET every 50 ms on the readiness URL while a real
  * `uplift apply` runs, against uplift's own figure and a naive stop / cp -a / start, for skiff and
  * Verdaccio, medians of 3 runs; `--downtime-repeats N`, `--downtime-product skiff|verdaccio`);
+ * `--only start` the cold start of `uplift --version` and `uplift plan` from the esbuild bundle and
+ * from the tsc build, against `node -e 0` (medians; `--start-runs N`);
  * `--backup-mib N`, `--backup-files N`,
  * `--pack-mib N` and `--pack-files N` shrink the generated trees for a quick look. With `--only`,
  * the sections that did not run keep their figures from the previous bench/results/latest.json.
@@ -22,6 +24,7 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { benchApply, formatApply } from './apply.ts';
 import { type BackupFigures, benchBackup, type Comparison } from './backup.ts';
+import { benchColdStart, formatColdStart } from './cold-start.ts';
 import { benchDowntime, formatDowntime } from './downtime.ts';
 import { benchPacks, formatPacks } from './packs.ts';
 import { benchPlanner, type PlannerFigures } from './planner.ts';
@@ -35,6 +38,8 @@ const goals = {
   packVerifyRatio: 1,
   packVerifyRssMB: 200,
   applyDowntimeRatio: 0.1,
+  /** The bundle's start time above `node -e 0` ÷ the tsc build's, for --version and for plan. */
+  coldStartOwnRatio: 0.5,
   /** uplift's reported downtime ÷ the client-seen one, every run: uplift never under-reports. */
   downtimeReportedOverClient: 1,
 } as const;
@@ -82,8 +87,11 @@ async function section<T>(
 const log = (s: string) => console.error(s);
 
 const only = flag('--only');
-if (only !== undefined && !['planner', 'backup', 'packs', 'apply', 'downtime'].includes(only)) {
-  console.error(`--only takes planner, backup, packs, apply or downtime, not ${only}`);
+if (
+  only !== undefined &&
+  !['planner', 'backup', 'packs', 'apply', 'downtime', 'start'].includes(only)
+) {
+  console.error(`--only takes planner, backup, packs, apply, downtime or start, not ${only}`);
   process.exit(2);
 }
 const runPlanner = only === undefined || only === 'planner';
@@ -91,6 +99,7 @@ const runBackup = only === undefined || only === 'backup';
 const runPacks = only === undefined || only === 'packs';
 const runApply = only === undefined || only === 'apply';
 const runDowntime = only === undefined || only === 'downtime';
+const runStart = only === undefined || only === 'start';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -185,6 +194,12 @@ const processStart = await section('Process start', runPlanner, () => {
   return figures;
 });
 
+const coldStart = await section('Cold start', runStart, () => {
+  const figures = benchColdStart(root, Number(flag('--start-runs') ?? 21), 3);
+  console.log(formatColdStart(figures, goals.coldStartOwnRatio));
+  return figures;
+});
+
 const backup = await section('Backup', runBackup, async () => {
   const figures = await benchBackup({ root, ...treeSize('backup'), log });
   printBackup(figures);
@@ -259,6 +274,8 @@ const result = {
   planner: kept(runPlanner, 'planner', planner),
   processStart: kept(runPlanner, 'processStart', processStart.figures),
   processError: kept(runPlanner, 'processError', processStart.error),
+  coldStart: kept(runStart, 'coldStart', coldStart.figures),
+  coldStartError: kept(runStart, 'coldStartError', coldStart.error),
   backup: kept(runBackup, 'backup', backup.figures),
   backupError: kept(runBackup, 'backupError', backup.error),
   packs: kept(runPacks, 'packs', packs.figures),
@@ -275,6 +292,9 @@ const result = {
       null,
     ),
     processRatio: goalMet(processStart, 'processRatio', (p) => p.ratio < goals.processRatio),
+    coldStartOwnRatio: goalMet(coldStart, 'coldStartOwnRatio', (c) =>
+      Object.values(c.ownRatio).every((r) => r < goals.coldStartOwnRatio),
+    ),
     backupRatio: goalMet(backup, 'backupRatio', (b) => b.backup.ratio < goals.backupRatio),
     restoreRatio: goalMet(backup, 'restoreRatio', (b) => b.restore.ratio < goals.restoreRatio),
     packVerifyRatio: goalMet(
