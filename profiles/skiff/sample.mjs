@@ -1,15 +1,26 @@
 // `uplift sample` for skiff (profile.yaml, `sample:`): makes, starts or reuses a sample skiff
-// installation with realistic data, or stops it. Usage: node sample.mjs create|stop DIR; the
-// version of a new sample comes in UPLIFT_SAMPLE_VERSION. Prints one JSON object on stdout; on
-// failure { error: { code, message, hint } } and exit 2 (bad input, nothing changed) or 1.
+// installation with realistic data and the signed repository of the packs its upgrade needs
+// (sample-repo.mjs), or stops it. Usage: node sample.mjs create DIR UPLIFT_SCRIPT | stop DIR; the
+// version of a new sample comes in UPLIFT_SAMPLE_VERSION, UPLIFT_SAMPLE_RESET=1 makes it anew.
+// Prints one JSON object on stdout; on failure { error: { code, message, hint } } and exit 2 (bad
+// input, nothing changed) or 1.
+//
+// A reset removes the installation and everything made from it (its uplift state, downloads,
+// reports) and keeps the vendor's side: keys/, repo/, releases/ and build/. A fetch client
+// remembers the root keys of the repository at an address, so a repository made again with new
+// keys at the same place would be refused as a replaced one (UPLIFT_REPO_ROOT_CHANGED).
 //
 // skiff is the repository's own reference product (products/skiff); its build is not part of the
 // uplift package, so this profile's sample works from a checkout after `npm run build`.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensureSampleRepository } from './sample-repo.mjs';
 
-const [action, dir] = process.argv.slice(2);
+const [action, dir, upliftScript] = process.argv.slice(2);
 const version = process.env.UPLIFT_SAMPLE_VERSION || undefined;
+const reset = process.env.UPLIFT_SAMPLE_RESET === '1';
+/** What a reset keeps: the vendor's side of the sample (sample-repo.mjs). */
+const keptOnReset = new Set(['keys', 'repo', 'releases', 'build']);
 
 function fail(exitCode, code, message, hint) {
   process.stdout.write(`${JSON.stringify({ error: { code, message, hint } })}\n`);
@@ -35,6 +46,16 @@ async function main() {
     return;
   }
 
+  if (!upliftScript || !existsSync(upliftScript))
+    return fail(
+      2,
+      'UPLIFT_USAGE',
+      `usage: sample.mjs create DIR UPLIFT_SCRIPT (the uplift script, got ${upliftScript})`,
+    );
+  if (reset && existsSync(dir))
+    for (const name of readdirSync(dir))
+      if (!keptOnReset.has(name)) rmSync(join(dir, name), { recursive: true, force: true });
+
   const releases = skiff.listReleases().map((r) => r.version);
   if (version !== undefined && !releases.includes(version))
     return fail(
@@ -56,8 +77,16 @@ async function main() {
     );
   try {
     const s = await skiff.ensureSampleInstallation({ dir, version });
-    process.stdout.write(`${JSON.stringify(s)}\n`);
+    const repository = await ensureSampleRepository({
+      dir,
+      install: s.install,
+      cli: { node: process.execPath, entry: upliftScript },
+      skiff,
+      profileDir: import.meta.dirname,
+    });
+    process.stdout.write(`${JSON.stringify({ ...s, ...repository })}\n`);
   } catch (err) {
+    if (err?.code === 'UPLIFT_SAMPLE_FAILED') return fail(1, err.code, err.message);
     if (err?.name !== 'SkiffError') throw err;
     if (err.code === 'SKIFF_NOT_EMPTY')
       return fail(2, 'UPLIFT_USAGE', err.message, 'choose another folder with --dir');

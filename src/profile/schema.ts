@@ -93,8 +93,10 @@ export const ProfileManifest = z.strictObject({
   sampleFacts: z.string().optional(),
   /**
    * How `uplift sample` makes a sample installation to try uplift on: commands (argv, no shell)
-   * whose strings may use `${profile}` (this folder), `${node}` (uplift's Node.js) and `${dir}` (the
-   * sample's working folder); `--version` arrives as UPLIFT_SAMPLE_VERSION. `create` makes, starts
+   * whose strings may use `${profile}` (this folder), `${node}` (uplift's Node.js), `${uplift}` (the
+   * script of the running uplift: `${node} ${uplift} …` runs uplift commands) and `${dir}` (the
+   * sample's working folder); `--version` arrives as UPLIFT_SAMPLE_VERSION, `--reset` as
+   * UPLIFT_SAMPLE_RESET=1 (after `stop`: make the sample anew). `create` makes, starts
    * or reuses the sample and prints JSON `{ install, url, version, status }` (status created,
    * started or reused); `stop` stops it and prints `{ install, stopped }`. On failure they print
    * `{ error: { code?, message, hint? } }` and exit 2 for bad input (nothing changed), else 1.

@@ -15,10 +15,14 @@ export function register(program: Command, { emit }: CommandContext): void {
     .option('--dir <dir>', 'working folder of the sample (default: .uplift/sample)')
     .option('--version <version>', "version of a new sample (default: the profile's choice)")
     .option('--stop', 'stop the sample server')
+    .option(
+      '--reset',
+      'stop the sample and make it again at its first version (what the profile keeps, such as its keys, is said in the profile)',
+    )
     .option('--json', 'print JSON')
     .addHelpText(
       'after',
-      '\nRunning it again reuses the installation (and starts it if it was stopped).\nExit codes: 0 ready (or stopped), 1 the sample failed, 2 bad input.\nExample: uplift sample --dir /tmp/sample --version 1.4.0',
+      '\nRunning it again reuses the installation (and starts it if it was stopped); --reset starts over.\nExit codes: 0 ready (or stopped), 1 the sample failed, 2 bad input.\nExample: uplift sample --dir /tmp/sample --version 1.4.0',
     )
     .action(async (o) => {
       const { handler } = await import('./sample.ts');

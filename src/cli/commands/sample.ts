@@ -9,6 +9,8 @@ export interface SampleCommandOptions {
   dir?: string;
   version?: string;
   stop?: boolean;
+  /** Stop the sample, then have the profile make it anew (UPLIFT_SAMPLE_RESET=1). */
+  reset?: boolean;
 }
 
 /** What a profile's `sample.create` prints (src/profile/schema.ts); more fields pass through. */
@@ -18,6 +20,12 @@ interface SampleInstallation {
   version: string;
   status: string;
   accounts?: { name: string }[];
+  /** A repository of the packs the sample's upgrade needs, when the profile makes one. */
+  repository?: string;
+  /** Its root.json, for `uplift fetch --root`. */
+  root?: string;
+  /** The public key its packs are signed with, for `uplift apply --trust`. */
+  trust?: string;
 }
 
 /** The profile whose sample to make: `--profile`, else the only one that declares a sample. */
@@ -116,18 +124,74 @@ export async function handler(
   const profile = await sampleProfile(opts.profile);
   const sample = profile.manifest.sample as NonNullable<Profile['manifest']['sample']>;
   const name = profile.manifest.name;
+  if (opts.stop && opts.reset)
+    throw new UpliftError('UPLIFT_USAGE', '--stop and --reset exclude each other', {
+      hint: 'Give one: --reset stops the sample itself before it makes it again.',
+      unchanged: true,
+    });
   const command = opts.stop ? sample.stop : sample.create;
   if (!command)
     throw new UpliftError('UPLIFT_USAGE', `the profile ${name} says no way to stop its sample`, {
       hint: `Add sample.stop to ${profile.dir}/profile.yaml.`,
       unchanged: true,
     });
-  const r = await runSampleCommand(
-    command.argv,
-    { profile: profile.dir, node: process.execPath, dir },
-    opts.version === undefined ? {} : { UPLIFT_SAMPLE_VERSION: opts.version },
-    (sample.timeoutSeconds ?? 600) * 1000,
+  const vars = { profile: profile.dir, node: process.execPath, dir, uplift: cliEntry() };
+  const timeoutMs = (sample.timeoutSeconds ?? 600) * 1000;
+  if (opts.reset && sample.stop)
+    sampleResult(name, profile, await runSampleCommand(sample.stop.argv, vars, {}, timeoutMs));
+  const out = sampleResult(
+    name,
+    profile,
+    await runSampleCommand(
+      command.argv,
+      vars,
+      {
+        ...(opts.version === undefined ? {} : { UPLIFT_SAMPLE_VERSION: opts.version }),
+        ...(opts.reset ? { UPLIFT_SAMPLE_RESET: '1' } : {}),
+      },
+      timeoutMs,
+    ),
   );
+
+  if (opts.stop) {
+    const text = out.stopped
+      ? `stopped the sample ${name} server of ${String(out.install)}\n`
+      : `no sample ${name} server was running in ${String(out.install)}\n`;
+    return { data: out, text, exitCode: ExitCode.ok };
+  }
+  const s = out as unknown as SampleInstallation;
+  const lines = [
+    `sample ${name} ${s.version}: ${statusText[s.status] ?? s.status}`,
+    `  installation  ${s.install}`,
+  ];
+  if (s.url) lines.push(`  url           ${s.url}`);
+  if (Array.isArray(s.accounts) && s.accounts.length > 0)
+    lines.push(
+      `  accounts      ${s.accounts.map((a) => a.name).join(', ')} (demo passwords: --json)`,
+    );
+  if (s.repository) lines.push(`  repository    ${s.repository}`);
+  if (s.root) lines.push(`  root          ${s.root} (for fetch --root)`);
+  if (s.trust) lines.push(`  pack key      ${s.trust} (for apply --trust)`);
+  const flags = `${opts.profile === undefined ? '' : ` --profile ${opts.profile}`}${opts.dir === undefined ? '' : ` --dir ${opts.dir}`}`;
+  if (sample.stop) lines.push(`  stop it with  uplift sample --stop${flags}`);
+  lines.push(`  start over    uplift sample --reset${flags}`);
+  return { data: out, text: `${lines.join('\n')}\n`, exitCode: ExitCode.ok };
+}
+
+/**
+ * The script the running uplift was started with (dist/cli/main.js, or the bundle), for sample
+ * scripts that run uplift commands themselves: `${node} ${uplift} …` is this same uplift.
+ */
+function cliEntry(): string {
+  return process.argv[1] ? resolve(process.argv[1]) : '';
+}
+
+/** A sample command's JSON, or the error it reported (or its failure) as an UpliftError. */
+function sampleResult(
+  name: string,
+  profile: Profile,
+  r: { code: number | null; stdout: string; stderr: string },
+): Record<string, unknown> {
   const out = parseOutput(r.stdout);
   const error = out?.error as { code?: string; message?: string; hint?: string } | undefined;
   if (r.code !== 0 || !out || error) {
@@ -147,23 +211,5 @@ export async function handler(
     });
   }
 
-  if (opts.stop) {
-    const text = out.stopped
-      ? `stopped the sample ${name} server of ${String(out.install)}\n`
-      : `no sample ${name} server was running in ${String(out.install)}\n`;
-    return { data: out, text, exitCode: ExitCode.ok };
-  }
-  const s = out as unknown as SampleInstallation;
-  const lines = [
-    `sample ${name} ${s.version}: ${statusText[s.status] ?? s.status}`,
-    `  installation  ${s.install}`,
-  ];
-  if (s.url) lines.push(`  url           ${s.url}`);
-  if (Array.isArray(s.accounts) && s.accounts.length > 0)
-    lines.push(
-      `  accounts      ${s.accounts.map((a) => a.name).join(', ')} (demo passwords: --json)`,
-    );
-  const flags = `${opts.profile === undefined ? '' : ` --profile ${opts.profile}`}${opts.dir === undefined ? '' : ` --dir ${opts.dir}`}`;
-  if (sample.stop) lines.push(`  stop it with  uplift sample --stop${flags}`);
-  return { data: out, text: `${lines.join('\n')}\n`, exitCode: ExitCode.ok };
+  return out;
 }
