@@ -40,8 +40,13 @@ const commands: [names: string[], load: () => Promise<{ register: Register }>][]
   [['history'], () => import('./commands/history-command.ts')],
 ];
 
-/** The registrations a command line needs: its command's, or every one for help and suggestions. */
+/**
+ * The registrations a command line needs: none for a bare `--version` (commander answers it from
+ * the program, and it is the start a script times), its command's, or every one for help and
+ * suggestions.
+ */
 function registrationsFor(argv: readonly string[]) {
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) return [];
   const name = argv.find((a) => !a.startsWith('-'));
   const own = commands.filter(([names]) => name !== undefined && names.includes(name));
   return own.length > 0 ? own : commands;

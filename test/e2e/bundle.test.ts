@@ -58,6 +58,8 @@ afterAll(async () => {
 describe('the bundle runs commands as the tsc build does', () => {
   it.each([
     ['--version', ['--version']],
+    ['-V', ['-V']],
+    ['help', ['--help']],
     ['the built-in profiles (found beside the package, not beside the bundle)', ['profiles']],
     [
       'plan on the sample facts',
