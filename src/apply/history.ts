@@ -36,8 +36,11 @@ export interface HistoryEntry {
    * the run that was undone (the committed ones and the one that failed), in order.
    */
   undidRun?: { to: string; hops: { hop: number; from: string; to: string }[] };
-  /** For kind rollback: the run and hop it undid. */
-  undid?: { runId: string; hop: number };
+  /**
+   * For kind rollback: the run and hop it undid; `hops` when it undid several hops of that run at
+   * once (`uplift rollback --run`), `hop` then being the first of them.
+   */
+  undid?: { runId: string; hop: number; hops?: number[] };
   /** True when `uplift resume` ended the run after a crash. */
   resumed?: boolean;
   /** The operator's reason for going ahead with a `not-recommended` plan (`--accept-risk`). */

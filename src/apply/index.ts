@@ -57,11 +57,12 @@ export async function resumeRun(install: string, o: ResumeOptions = {}): Promise
   return (await import('./resume.ts')).resumeRun(install, o);
 }
 
-/** Undoes the last committed upgrade (src/apply/resume.ts). */
+/** Undoes the last committed upgrade, or with `wholeRun` its whole run (src/apply/resume.ts). */
 export async function rollbackLast(
   install: string,
   onEvent?: (s: string) => void,
   profile?: Profile,
+  o: { wholeRun?: boolean } = {},
 ): Promise<RollbackResult> {
-  return (await import('./resume.ts')).rollbackLast(install, onEvent, profile);
+  return (await import('./resume.ts')).rollbackLast(install, onEvent, profile, o);
 }

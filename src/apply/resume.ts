@@ -413,7 +413,7 @@ async function recordedRunState(
 export interface RollbackResult {
   install: string;
   runId: string;
-  undid: { runId: string; hop: number; from: string; to: string };
+  undid: { runId: string; hop: number; hops?: number[]; from: string; to: string };
   method: 'old-generation' | 'backup';
   /** The generation that was rolled back, kept beside the installation (files uploaded since the upgrade are in it). */
   keptAs?: string;
@@ -427,12 +427,15 @@ export interface RollbackResult {
 /**
  * `uplift rollback`: undoes the last committed hop that has not been undone. Swaps back the old
  * generation kept at its commit (exactly the state before that upgrade), or, when that is gone,
- * restores the hop's backup. The previous version runs again if the installation was running.
+ * restores the hop's backup. With `wholeRun` (`--run`), every hop of the newest run still in is
+ * undone at once, back to the version the run started from, from its first hop's backup. The
+ * previous version runs again if the installation was running.
  */
 export async function rollbackLast(
   install: string,
   onEvent?: (s: string) => void,
   profile?: Profile,
+  o: { wholeRun?: boolean } = {},
 ): Promise<RollbackResult> {
   const p = statePaths(install);
   await refuseIfIncomplete(install);
@@ -440,21 +443,45 @@ export async function rollbackLast(
   const recorded = [...history].reverse().find((h) => h.profile)?.profile;
   const svc = await servicesOfRecord(recorded, install, profile, onEvent);
   const undone = new Set(
-    history
-      .filter((h) => h.kind === 'rollback' && h.undid)
-      .map((h) => `${h.undid?.runId}#${h.undid?.hop}`),
+    history.flatMap((h) =>
+      h.kind === 'rollback' && h.undid
+        ? (h.undid.hops ?? [h.undid.hop]).map((hop) => `${h.undid?.runId}#${hop}`)
+        : [],
+    ),
   );
   let target:
-    | { runId: string; hop: number; from: string; to: string; old?: string; backup?: string }
+    | {
+        runId: string;
+        hop: number;
+        from: string;
+        to: string;
+        old?: string;
+        backup?: string;
+        hops?: number[];
+      }
     | undefined;
   for (const h of [...history].reverse()) {
     if (h.kind !== 'apply') continue;
     const committed = h.hops.filter(
       (x) => x.outcome === 'committed' && !undone.has(`${h.runId}#${x.hop}`),
     );
+    const first = committed[0];
     const last = committed.at(-1);
-    if (last) {
-      target = { runId: h.runId, ...last };
+    if (first && last) {
+      // --run: every hop of the run still in, back to where it began (its first hop's kept
+      // generation when that hop is the only one, else the backup taken before it).
+      target =
+        o.wholeRun && committed.length > 1
+          ? {
+              runId: h.runId,
+              hop: first.hop,
+              from: first.from,
+              to: last.to,
+              old: hopPaths(p, h.runId, first.hop).old,
+              backup: first.backup,
+              hops: committed.map((x) => x.hop),
+            }
+          : { runId: h.runId, ...last };
       break;
     }
   }
@@ -501,7 +528,7 @@ export async function rollbackLast(
       from: target.to,
       to: target.from,
       wasRunning,
-      undid: { runId: target.runId, hop: target.hop },
+      undid: undidOf(target),
       old: haveOld ? oldGen : null,
       backup,
       keptAs,
@@ -531,7 +558,7 @@ export async function rollbackLast(
       startedAt,
       endedAt: new Date().toISOString(),
       hops: [],
-      undid: { runId: target.runId, hop: target.hop },
+      undid: undidOf(target),
       profile: { name: svc.profile.manifest.name, dir: svc.profile.dir },
       service: outcome.service,
       ...(downtimeSeconds !== undefined ? { downtimeSeconds } : {}),
@@ -539,7 +566,7 @@ export async function rollbackLast(
     return {
       install,
       runId,
-      undid: { runId: target.runId, hop: target.hop, from: target.from, to: target.to },
+      undid: { ...undidOf(target), from: target.from, to: target.to },
       method: haveOld ? 'old-generation' : 'backup',
       ...(haveOld ? { keptAs } : {}),
       version: target.from,
@@ -549,6 +576,15 @@ export async function rollbackLast(
   } finally {
     await releaseLock(p);
   }
+}
+
+/** What a rollback undid: one hop, or (`--run`) several hops of one run. */
+function undidOf(t: { runId: string; hop: number; hops?: number[] }): {
+  runId: string;
+  hop: number;
+  hops?: number[];
+} {
+  return { runId: t.runId, hop: t.hop, ...(t.hops ? { hops: t.hops } : {}) };
 }
 
 /**

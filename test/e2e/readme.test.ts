@@ -215,6 +215,10 @@ describe('the README runs as written on a fresh sample', () => {
     expect(afterRollback?.history.runs).toContainEqual(
       expect.objectContaining({ kind: 'apply', from: start, to: latest, outcome: 'committed' }),
     );
+    // One rollback took the whole run back (rollback --run), not a hop and a restore.
+    expect(afterRollback?.history.runs).toContainEqual(
+      expect.objectContaining({ kind: 'rollback', from: latest, to: start }),
+    );
     expect(installedVersion()).toBe(start);
   });
 });

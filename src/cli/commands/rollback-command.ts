@@ -9,11 +9,15 @@ export function register(program: Command, { emit, io }: CommandContext): void {
       'Undo the last committed upgrade of an installation (kept old generation, else its backup).',
     )
     .requiredOption('--install <dir>', 'installation directory')
+    .option(
+      '--run',
+      "undo every hop of the last upgrade run still in, back to the version it started from (its first hop's backup)",
+    )
     .option('--profile <name|dir>', profileHelp.run)
     .option('--json', 'print JSON')
     .addHelpText(
       'after',
-      '\nExit codes: 0 rolled back, 1 failed, 2 nothing to roll back, 4 another run holds the lock, 5 an interrupted run waits for uplift resume.\nExample: uplift rollback --install /opt/product',
+      '\nExit codes: 0 rolled back, 1 failed, 2 nothing to roll back, 4 another run holds the lock, 5 an interrupted run waits for uplift resume.\nExample: uplift rollback --install /opt/product\nExample: uplift rollback --install /opt/product --run',
     )
     .action(async (o) => {
       const { handler } = await import('./rollback.ts');
