@@ -134,7 +134,7 @@ describe('resource limits (reliability guide C.5)', () => {
 
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('UPLIFT_BACKUP_WRITE_FAILED');
-    expect(r.stderr).toContain('ulimit -f');
+    expect(r.stderr.replace(/\s+/g, ' ')).toContain('ulimit -f');
     expect(beside()).toEqual(['skiff']);
   });
 

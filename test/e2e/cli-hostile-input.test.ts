@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanUp, makeSkiffInstall } from '../util/install-tree.ts';
 import { writeReleaseTree } from '../util/pack-assemble.ts';
@@ -55,7 +56,8 @@ afterAll(cleanUp);
 
 /** Asserts a refusal: a documented exit code and a coded error that names `names`. */
 function expectCodedError(r: CliRun, names: string | undefined) {
-  const all = `${r.stdout}${r.stderr}`;
+  // In process, colours follow this process's terminal and CI variables: compared without them.
+  const all = stripVTControlCharacters(`${r.stdout}${r.stderr}`);
   expect(all, all).not.toContain('internal error');
   expect([1, 2, 3], all).toContain(r.code);
   expect(all, all).toMatch(/error UPLIFT_[A-Z_]+|error: /);

@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { ExitCode, UpliftError } from '../../errors/index.ts';
 import { findProfiles, loadProfile, type Profile } from '../../profile/index.ts';
+import { packageRoot } from '../../util/index.ts';
 import type { CommandResult } from '../types.ts';
 
 export interface SampleCommandOptions {
@@ -179,10 +181,21 @@ export async function handler(
 }
 
 /**
- * The script the running uplift was started with (dist/cli/main.js, or the bundle), for sample
- * scripts that run uplift commands themselves: `${node} ${uplift} …` is this same uplift.
+ * This package's CLI script (package.json `bin`, the bundle), for sample scripts that run uplift
+ * commands themselves: `${node} ${uplift} …` is this same uplift. Not `process.argv[1]`: uplift
+ * may run inside another program (a test runner's worker), whose script is not uplift.
  */
 function cliEntry(): string {
+  const root = packageRoot();
+  try {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      bin?: string | Record<string, string>;
+    };
+    const bin = typeof pkg.bin === 'string' ? pkg.bin : pkg.bin?.uplift;
+    if (bin && existsSync(join(root, bin))) return join(root, bin);
+  } catch {
+    // No readable package.json beside the code: fall back to the running script.
+  }
   return process.argv[1] ? resolve(process.argv[1]) : '';
 }
 
