@@ -1,6 +1,5 @@
 import {
   appendFileSync,
-  cpSync,
   lstatSync,
   mkdirSync,
   readdirSync,
@@ -14,11 +13,10 @@ import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/pr
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
-import { buildPack, inspectPack } from '../../src/pack/index.ts';
-import { loadPrivateKey } from '../../src/signing/index.ts';
 import {
   type ApplyFixture,
   applyArgs,
+  packsWithFailingLastHop,
   prepareApplyFixture,
   startFreshInstall,
   stateDir,
@@ -61,34 +59,7 @@ describe('uplift apply with customer links in the installation', () => {
       [to]: join(packInputs, 'migrations.yaml'),
     });
     oldRows = tableRows(join(fx.template, 'var/db/skiff.db'));
-    const inputs = join(fx.root, 'failing-inputs');
-    cpSync(packInputs, inputs, { recursive: true });
-    writeFileSync(join(inputs, 'db/0002-fails.sql'), 'INSERT INTO no_such_table VALUES (1);\n');
-    appendFileSync(
-      join(inputs, 'migrations.yaml'),
-      [
-        '  - id: fails',
-        '    description: fails after the real migration committed',
-        '    engine: sqlite',
-        '    database: var/db/skiff.db',
-        '    script: db/0002-fails.sql',
-        '',
-      ].join('\n'),
-    );
-    failingPacks = join(fx.root, 'failing-packs');
-    mkdirSync(failingPacks);
-    const [file] = readdirSync(fx.packs);
-    const { platform } = (await inspectPack(join(fx.packs, file as string))).manifest;
-    await buildPack({
-      fromTree: join(fx.releases, fx.skiff.releaseSlug(from)),
-      toTree: join(fx.releases, fx.skiff.releaseSlug(to)),
-      platform,
-      delta: true,
-      fromRange: from,
-      key: await loadPrivateKey(join(fx.root, 'keys/vendor.key')),
-      out: join(failingPacks, file as string),
-      migrations: join(inputs, 'migrations.yaml'),
-    });
+    failingPacks = await packsWithFailingLastHop(fx, packInputs);
   }, 240_000);
 
   afterAll(async () => {

@@ -1,22 +1,13 @@
-import {
-  appendFileSync,
-  copyFileSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildPack, inspectPack } from '../../src/pack/index.ts';
-import { loadPrivateKey } from '../../src/signing/index.ts';
 import { debrisIn, slowUpload, spawnUplift, untilJournal } from '../util/apply-kill.ts';
 import {
   type ApplyFixture,
   applyArgs,
+  packsWithFailingLastHop,
   prepareApplyFixture,
   runtimeState,
   startFreshInstall,
@@ -50,7 +41,7 @@ describe.concurrent('resume of a killed multi-hop run', () => {
       '5.3.3 GA': join(packInputs, '5.3.3-GA/migrations.yaml'),
     });
     expect(fx.hops.length).toBe(2);
-    failingPacks = await packsWithFailingLastHop();
+    failingPacks = await packsWithFailingLastHop(fx, join(packInputs, '5.3.3-GA'));
     oldTree = (await hashTree(fx.template, { ignore: runtimeState })).hash;
     rows = tableRows(join(fx.template, 'var/db/skiff.db'));
     const install = await startFreshInstall(fx);
@@ -66,45 +57,6 @@ describe.concurrent('resume of a killed multi-hop run', () => {
   afterAll(async () => {
     await fx?.dispose();
   });
-
-  /** A copy of the fixture's packs whose last hop's pack also runs a migration that fails. */
-  async function packsWithFailingLastHop(): Promise<string> {
-    const inputs = join(fx.root, 'failing-inputs');
-    cpSync(join(packInputs, '5.3.3-GA'), inputs, { recursive: true });
-    writeFileSync(join(inputs, 'db/0002-fails.sql'), 'INSERT INTO no_such_table VALUES (1);\n');
-    appendFileSync(
-      join(inputs, 'migrations.yaml'),
-      [
-        '  - id: fails',
-        '    description: fails after the real migration committed',
-        '    engine: sqlite',
-        '    database: var/db/skiff.db',
-        '    script: db/0002-fails.sql',
-        '',
-      ].join('\n'),
-    );
-    const dir = join(fx.root, 'failing-packs');
-    mkdirSync(dir);
-    for (const file of readdirSync(fx.packs)) {
-      const { manifest } = await inspectPack(join(fx.packs, file));
-      if (manifest.to !== to) {
-        copyFileSync(join(fx.packs, file), join(dir, file));
-        continue;
-      }
-      const last = fx.hops.at(-1) as { from: string; to: string };
-      await buildPack({
-        fromTree: join(fx.releases, fx.skiff.releaseSlug(last.from)),
-        toTree: join(fx.releases, fx.skiff.releaseSlug(to)),
-        platform: manifest.platform,
-        delta: true,
-        fromRange: last.from,
-        key: await loadPrivateKey(join(fx.root, 'keys/vendor.key')),
-        out: join(dir, file),
-        migrations: join(inputs, 'migrations.yaml'),
-      });
-    }
-    return dir;
-  }
 
   /** apply, killed (SIGKILL) once the journal shows `hop`'s `step` begun. */
   async function applyKilledAt(install: string, hop: number, step: string): Promise<void> {

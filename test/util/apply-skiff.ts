@@ -1,5 +1,13 @@
 import { spawn, spawnSync } from 'node:child_process';
 import {
+  appendFileSync,
+  copyFileSync,
+  cpSync,
+  mkdirSync,
+  readdirSync,
+  writeFileSync,
+} from 'node:fs';
+import {
   access,
   constants,
   cp,
@@ -14,9 +22,9 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { parseDocument } from 'yaml';
-import { buildPack } from '../../src/pack/index.ts';
+import { buildPack, inspectPack } from '../../src/pack/index.ts';
 import { getPlan } from '../../src/plan/index.ts';
-import { generateKeyPair, writeKeyPair } from '../../src/signing/index.ts';
+import { generateKeyPair, loadPrivateKey, writeKeyPair } from '../../src/signing/index.ts';
 import { cliPath, faultsCliPath, repoRoot } from './run-cli.ts';
 
 /** The parts of products/skiff the apply tests drive (imported at run time: it needs the built lib/). */
@@ -55,6 +63,52 @@ export interface ApplyFixture {
   hops: { from: string; to: string }[];
   /** Removes `root` and goes back to the shared CLI build. */
   dispose(): Promise<void>;
+}
+
+/**
+ * A copy of the fixture's packs in which the pack of the last hop also runs a second database
+ * migration that fails after its real one committed: `migrationsDir` is that hop's pack inputs
+ * (its `migrations.yaml` and scripts). The other hops' packs are copied as they are.
+ */
+export async function packsWithFailingLastHop(
+  fx: ApplyFixture,
+  migrationsDir: string,
+): Promise<string> {
+  const inputs = join(fx.root, 'failing-inputs');
+  cpSync(migrationsDir, inputs, { recursive: true });
+  writeFileSync(join(inputs, 'db/0002-fails.sql'), 'INSERT INTO no_such_table VALUES (1);\n');
+  appendFileSync(
+    join(inputs, 'migrations.yaml'),
+    [
+      '  - id: fails',
+      '    description: fails after the real migration committed',
+      '    engine: sqlite',
+      '    database: var/db/skiff.db',
+      '    script: db/0002-fails.sql',
+      '',
+    ].join('\n'),
+  );
+  const dir = join(fx.root, 'failing-packs');
+  mkdirSync(dir);
+  const last = fx.hops.at(-1) as { from: string; to: string };
+  for (const file of readdirSync(fx.packs)) {
+    const { manifest } = await inspectPack(join(fx.packs, file));
+    if (manifest.to !== last.to) {
+      copyFileSync(join(fx.packs, file), join(dir, file));
+      continue;
+    }
+    await buildPack({
+      fromTree: join(fx.releases, fx.skiff.releaseSlug(last.from)),
+      toTree: join(fx.releases, fx.skiff.releaseSlug(last.to)),
+      platform: manifest.platform,
+      delta: true,
+      fromRange: last.from,
+      key: await loadPrivateKey(join(fx.root, 'keys/vendor.key')),
+      out: join(dir, file),
+      migrations: join(inputs, 'migrations.yaml'),
+    });
+  }
+  return dir;
 }
 
 /**
