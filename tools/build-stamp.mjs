@@ -22,10 +22,11 @@ const inputFiles = [
   'tsconfig.build.json',
   'products/skiff/tsconfig.json',
   'tools/bundle.ts',
+  'tools/bundle-launcher.cjs',
   'tools/build-stamp.mjs',
 ];
 /** What a complete build leaves behind. */
-const outputs = ['dist/cli/main.js', 'dist/bundle/uplift.mjs', 'products/skiff/dist/index.js'];
+const outputs = ['dist/cli/main.js', 'dist/bundle/uplift.cjs', 'products/skiff/dist/index.js'];
 
 function sources(dir) {
   const found = [];

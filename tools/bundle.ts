@@ -1,13 +1,18 @@
 /**
- * Writes dist/bundle/: the CLI bundled by esbuild (`npm run build` runs this after tsc), entry
- * dist/bundle/uplift.mjs, so a start reads a few files instead of resolving a few hundred modules
- * across src/ and node_modules. Native modules stay external and load from node_modules as before;
- * nothing else is left out (esbuild fails on an import it cannot resolve).
+ * Writes dist/bundle/: the CLI bundled by esbuild (`npm run build` runs this after tsc) into one
+ * CommonJS file, cli.cjs, started by a small launcher, uplift.cjs (package.json `bin`), through a
+ * V8 code cache that this build makes by running a plan. Native modules stay external and load
+ * from node_modules; nothing else is left out (esbuild fails on an import it cannot resolve).
  *
- * Not one single file: a single 2.4 MB ES module made `uplift --version` slower than the tsc build,
- * since V8 compiles the whole module at start (Node 20 has no compile cache). With code splitting
- * each lazily imported command stays its own chunk, so a start compiles only what it runs.
+ * Why this shape: a start of the tsc build resolves and compiles a few hundred modules. One file
+ * removes the resolving, but V8 still compiles what runs, and Node 20 has no compile cache for ES
+ * modules; for a classic script it takes V8's code cache (`vm.Script` `cachedData`), which skips
+ * that compiling. Lazily imported commands stay lazy: esbuild turns an `import()` inside one
+ * bundle into a call that runs the module's top level only then. Measured by
+ * `npx tsx bench/run.ts --only start` (bench/cold-start.ts).
  */
+
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   existsSync,
@@ -16,10 +21,9 @@ import {
   readFileSync,
   renameSync,
   rmSync,
-  statSync,
   writeFileSync,
 } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { join } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import { validatorModules } from '../src/profile/load.ts';
 
@@ -30,17 +34,20 @@ const native = ['better-sqlite3', 'zstd-napi'];
 const isNative = (path: string) => native.some((n) => path === n || path.startsWith(`${n}/`));
 
 /**
- * esbuild hoists an external `import x from 'better-sqlite3'` to the top of an ESM bundle, where it
- * would load (and, if its build failed, break) every start, even `--version`. A static import of a
+ * An external `import x from 'better-sqlite3'` would be required at the top of the bundle, where it
+ * would load (and, if its build failed, break) every start, even `--version`. An import of a
  * native module becomes a `require()` inside a small CommonJS wrapper instead, which runs only when
- * the module that imports it first runs. Dynamic `import()`s of them stay as they are.
+ * the module that imports it first runs; an `import()` of one becomes a call of that wrapper.
  */
 const lazyNative: Plugin = {
   name: 'lazy-native',
   setup(b) {
     b.onResolve({ filter: /.*/ }, (args) => {
       if (!isNative(args.path)) return undefined;
-      if (args.kind === 'import-statement' && args.namespace === 'file')
+      if (
+        (args.kind === 'import-statement' || args.kind === 'dynamic-import') &&
+        args.namespace === 'file'
+      )
         return { path: args.path, namespace: 'lazy-native' };
       return { path: args.path, external: true };
     });
@@ -61,56 +68,94 @@ const validatorDigest = validatorModules
   .join('\0');
 
 const outdir = join(root, 'dist/bundle');
-const entry = join(outdir, 'uplift.mjs');
 const result = await build({
   absWorkingDir: root,
-  entryPoints: { uplift: 'src/cli/main.ts' },
-  outdir,
-  outExtension: { '.js': '.mjs' },
-  chunkNames: 'chunks/[name]-[hash]',
+  entryPoints: ['src/cli/main.ts'],
+  outfile: join(outdir, 'cli.cjs'),
   bundle: true,
-  splitting: true,
   platform: 'node',
-  format: 'esm',
+  format: 'cjs',
   target: 'node20',
-  // Bundled CommonJS dependencies call require() for Node built-ins; an ES module has none.
-  banner: {
-    js: "import { createRequire as __upliftRequire } from 'node:module';\nconst require = __upliftRequire(import.meta.url);",
+  define: {
+    UPLIFT_VALIDATOR_DIGEST: JSON.stringify(validatorDigest),
+    // The bundle's own address, where the sources ask for their module's (to find the package root).
+    'import.meta.url': '__upliftModuleUrl',
   },
-  define: { UPLIFT_VALIDATOR_DIGEST: JSON.stringify(validatorDigest) },
+  banner: { js: 'const __upliftModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
   plugins: [lazyNative],
-  // Less to parse at every start; names are kept, so stack traces still read.
-  minifyWhitespace: true,
-  minifySyntax: true,
+  // Less to read and to cache at every start; names are kept, so stack traces still read.
+  minify: true,
+  keepNames: true,
   legalComments: 'none',
   logLevel: 'warning',
   write: false,
 });
+const [output] = result.outputFiles;
+if (output === undefined) throw new Error('esbuild wrote nothing');
+// A script run by `vm` with a code cache cannot import() at run time in Node 20 (the import
+// callback is lost with the cache), so nothing may be left to import at run time.
+const runtimeImport = /\bimport\(\s*[^)]{0,60}/.exec(output.text);
+if (runtimeImport)
+  throw new Error(
+    `the bundle imports at run time (${runtimeImport[0]}); bundle or require it instead`,
+  );
+// The launcher compiles the file as a function body, where a `#!` line is a syntax error.
+const code = output.text.replace(/^#!.*\n/, '');
+const id = createHash('sha256').update(code).digest('hex').slice(0, 16);
 
 /**
  * Written so that a CLI started from the old build (tests and builds run side by side in one
- * checkout) keeps working: chunk names carry their content hash, so the new chunks go first and
- * never change an old one (an existing name is left alone); the entry is then replaced in one rename; and only chunks that this
- * build does not use and that are an hour old are removed.
+ * checkout) keeps working as far as it can: each file goes in by one rename, the code before the
+ * launcher that names its build; caches of other builds are removed.
  */
-const written = new Set<string>();
-for (const f of result.outputFiles.filter((o) => o.path !== entry)) {
-  written.add(f.path);
-  if (existsSync(f.path)) continue; // the same name is the same content; rewriting it could tear it
-  mkdirSync(dirname(f.path), { recursive: true });
-  writeFileSync(f.path, f.contents);
+function put(name: string, contents: string, mode = 0o644) {
+  const path = join(outdir, name);
+  writeFileSync(`${path}.${process.pid}`, contents, { mode });
+  renameSync(`${path}.${process.pid}`, path);
 }
-const main = result.outputFiles.find((o) => o.path === entry);
-if (!main) throw new Error(`esbuild wrote no ${relative(root, entry)}`);
-writeFileSync(`${entry}.${process.pid}`, main.contents, { mode: 0o755 });
-renameSync(`${entry}.${process.pid}`, entry);
-const chunks = join(outdir, 'chunks');
-for (const name of readdirSync(chunks)) {
-  const path = join(chunks, name);
-  if (!written.has(path) && Date.now() - statSync(path).mtimeMs > 3_600_000)
-    rmSync(path, { force: true });
-}
-const bytes = result.outputFiles.reduce((sum, o) => sum + o.contents.length, 0);
+mkdirSync(outdir, { recursive: true });
+put('cli.cjs', code);
+const versionRun = spawnSync(process.execPath, [join(outdir, 'cli.cjs'), '--version'], {
+  encoding: 'utf8',
+});
+if (versionRun.status !== 0) throw new Error(`cli.cjs --version failed:\n${versionRun.stderr}`);
+const launcher = readFileSync(join(root, 'tools/bundle-launcher.cjs'), 'utf8');
+for (const mark of ["'@BUILD@'", "'@VERSION@'"])
+  if (!launcher.includes(mark)) throw new Error(`tools/bundle-launcher.cjs lost its ${mark}`);
+put(
+  'uplift.cjs',
+  launcher
+    .replace("'@BUILD@'", JSON.stringify(id))
+    .replace("'@VERSION@'", JSON.stringify(versionRun.stdout)),
+  0o755,
+);
+for (const name of readdirSync(outdir))
+  if (
+    (name.endsWith('.v8cache') && !name.startsWith(`cli-${id}-`)) ||
+    name === 'uplift.mjs' ||
+    name === 'chunks'
+  )
+    rmSync(join(outdir, name), { recursive: true, force: true });
+
+// The cache: the launcher leaves one behind after its first run. A plan on the sample facts
+// compiles what most starts run (the command line, profiles, catalog, planner, output).
+const warm = spawnSync(
+  process.execPath,
+  [
+    join(outdir, 'uplift.cjs'),
+    'plan',
+    '--profile',
+    'skiff',
+    '--facts',
+    'profiles/skiff/sample-facts.yaml',
+  ],
+  { cwd: root, encoding: 'utf8' },
+);
+if (
+  ![0, 3].includes(warm.status ?? -1) ||
+  !existsSync(join(outdir, `cli-${id}-${process.version}-${process.arch}.v8cache`))
+)
+  throw new Error(`the bundle's first run failed (exit ${warm.status}):\n${warm.stderr}`);
 console.log(
-  `dist/bundle/uplift.mjs + ${written.size} chunks, ${(bytes / 1_048_576).toFixed(1)} MB`,
+  `dist/bundle/uplift.cjs + cli.cjs, ${(code.length / 1_048_576).toFixed(1)} MB, and its code cache`,
 );

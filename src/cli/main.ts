@@ -10,11 +10,13 @@ for (const stream of [process.stdout, process.stderr])
     throw err;
   });
 
-// The only place that sets the process's exit code.
-process.exitCode = await run(process.argv.slice(2), {
+// The only place that sets the process's exit code. No top-level await: the bundle is CommonJS.
+void run(process.argv.slice(2), {
   stdout: (s) => process.stdout.write(s),
   stderr: (s) => process.stderr.write(s),
   isTty: process.stdout.isTTY === true,
   columns: process.stdout.isTTY === true ? process.stdout.columns : undefined,
   invokedAs: invocationPrefix({ env: process.env, script: process.argv[1], cwd: process.cwd() }),
+}).then((code) => {
+  process.exitCode = code;
 });

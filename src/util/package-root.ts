@@ -7,7 +7,7 @@ let cached: string | undefined;
 /**
  * The folder of uplift's package.json, beside which profiles/ and schemas/ ship. Found by walking
  * up from this module, so it holds wherever the code runs from: src/ under tests, dist/ after tsc,
- * or the single-file bundle dist/uplift.mjs (where a fixed `../../` would leave the package).
+ * or the single-file bundle dist/bundle/cli.cjs (where a fixed `../../` would leave the package).
  */
 export function packageRoot(): string {
   if (cached !== undefined) return cached;

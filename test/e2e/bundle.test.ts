@@ -1,5 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +21,7 @@ import { cliPath, repoRoot } from '../util/run-cli.ts';
  * (dist/cli/main.js): the same real commands through each must print the same thing, exit the same
  * way and write the same bytes. Each CLI writes into its own folder, whose name is then masked.
  */
-const bundlePath = join(repoRoot, 'dist/bundle/uplift.mjs');
+const bundlePath = join(repoRoot, 'dist/bundle/uplift.cjs');
 const entries = { tsc: cliPath, bundle: bundlePath } as const;
 type Entry = keyof typeof entries;
 
@@ -157,5 +166,85 @@ describe('the bundle runs commands as the tsc build does', () => {
     expect(keys(backup.bundle.stdout)).toEqual(keys(backup.tsc.stdout));
     expect(bundleVerifiesTsc.code, bundleVerifiesTsc.stdout).toBe(0);
     expect(stable(bundleVerifiesTsc.stdout)).toEqual(stable(tscVerifiesBundle.stdout));
+  });
+});
+
+describe('the launcher runs the bundle through a V8 code cache', () => {
+  /** A copy of the package's bundle (and package.json, where --version reads) in a folder of its own. */
+  function copyOfBundle(): { dir: string; cache: () => string | undefined } {
+    const pkg = mkdtempSync(join(tmpdir(), 'uplift-launcher-'));
+    const dir = join(pkg, 'dist/bundle');
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(join(repoRoot, 'package.json'), join(pkg, 'package.json'));
+    for (const f of ['uplift.cjs', 'cli.cjs'])
+      copyFileSync(join(repoRoot, 'dist/bundle', f), join(dir, f));
+    const cache = () => readdirSync(dir).find((f) => f.endsWith('.v8cache'));
+    return { dir, cache };
+  }
+  /** A command that loads the CLI (a bare --version is answered by the launcher alone). */
+  const help = (dir: string) =>
+    spawnSync(process.execPath, [join(dir, 'uplift.cjs'), '--help'], { encoding: 'utf8' });
+  const expected = spawnSync(process.execPath, [cliPath, '--help'], {
+    encoding: 'utf8',
+  }).stdout.trim();
+
+  it('leaves a cache after a first run without one, and uses it, unchanged, on the next', () => {
+    const { dir, cache } = copyOfBundle();
+
+    const first = help(dir);
+    const made = cache();
+    const bytes = made && readFileSync(join(dir, made));
+    const second = help(dir);
+
+    expect(first.stdout.trim(), first.stderr).toBe(expected);
+    expect(first.stderr).toBe('');
+    expect(made).toMatch(
+      new RegExp(`^cli-[0-9a-f]{16}-${process.version}-${process.arch}\\.v8cache$`),
+    );
+    expect(second.stdout.trim()).toBe(expected);
+    // An accepted cache is not written again.
+    expect(readFileSync(join(dir, made ?? ''))).toEqual(bytes);
+    rmSync(join(dir, '../..'), { recursive: true, force: true });
+  });
+
+  it.each([
+    ['garbage', (b: Buffer) => Buffer.alloc(b.length, 0x5a)],
+    // V8 checks a cache's header, not its bytes: this one bit aborted the process unchecked.
+    [
+      'one bit flipped near the end',
+      (b: Buffer) => {
+        const d = Buffer.from(b);
+        d[d.length - 100] = (d[d.length - 100] ?? 0) ^ 1;
+        return d;
+      },
+    ],
+    ['cut short', (b: Buffer) => b.subarray(0, b.length >> 1)],
+  ])('runs as usual on a damaged cache (%s), and replaces it', (_, damage) => {
+    const { dir, cache } = copyOfBundle();
+    help(dir);
+    const name = cache() ?? '';
+    const damaged = damage(readFileSync(join(dir, name)));
+    writeFileSync(join(dir, name), damaged);
+
+    const r = help(dir);
+
+    expect(r.stdout.trim(), r.stderr).toBe(expected);
+    expect(r.stderr).toBe('');
+    expect(readFileSync(join(dir, name)).equals(damaged)).toBe(false);
+    rmSync(join(dir, '../..'), { recursive: true, force: true });
+  });
+
+  it('ships with the cache the build made, which the start accepts', () => {
+    const shipped = readdirSync(join(repoRoot, 'dist/bundle')).filter((f) =>
+      f.endsWith('.v8cache'),
+    );
+    const path = join(repoRoot, 'dist/bundle', shipped[0] ?? '-');
+    const before = statSync(path).mtimeMs;
+
+    const r = spawnSync(process.execPath, [bundlePath, '--help'], { encoding: 'utf8' });
+
+    expect(shipped).toEqual([expect.stringContaining(`-${process.version}-`)]);
+    expect(r.status).toBe(0);
+    expect(statSync(path).mtimeMs).toBe(before);
   });
 });

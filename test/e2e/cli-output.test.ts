@@ -139,7 +139,7 @@ describe('hints name uplift as it was run', () => {
   it('uplift for a bin on the PATH (a global install)', () => {
     // What a global install links: package.json's bin, the bundle (built executable; tsc's
     // dist/cli/main.js is not, in a fresh clone).
-    symlinkSync(join(repoRoot, 'dist/bundle/uplift.mjs'), join(dir, 'uplift'));
+    symlinkSync(join(repoRoot, 'dist/bundle/uplift.cjs'), join(dir, 'uplift'));
 
     const r = cli(bad, {
       bin: join(dir, 'uplift'),
