@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { refuseIfRestoreInterrupted } from '../backup/index.ts';
+import type { PackManifest } from '../pack/index.ts';
 import type { PlanStep } from '../plan/index.ts';
 import { carryChangesSince } from './carry.ts';
 import type { MergeOutcome } from './merge.ts';
@@ -9,7 +10,7 @@ import { statePaths } from './paths.ts';
 import { packHops, resolvePack } from './plan-hops.ts';
 import { checkSameFilesystem, manualStepError } from './preflight.ts';
 import type { StageResult } from './stage.ts';
-import { type HopStaging, stageHop, verifyHopPack } from './stage-hop.ts';
+import { type HopStaging, type StagedHop, stageHop, verifyHopPack } from './stage-hop.ts';
 import { refuseIfIncomplete } from './status.ts';
 import type { ApplyOptions } from './types.ts';
 
@@ -51,33 +52,12 @@ export async function dryRun(o: ApplyOptions): Promise<DryRunResult> {
   await refuseIfIncomplete(o.install);
   const { hops, stop } = packHops(o.plan);
   if (hops.length === 0 && stop) throw manualStepError(stop, 0);
-  const p = statePaths(o.install);
-  await mkdir(p.dir, { recursive: true, mode: 0o700 });
-  const tmp = await mkdtemp(join(p.dir, 'dry-run-'));
   const out: DryRunHop[] = [];
-  let conflicted = false;
-  try {
-    let previous: HopStaging | undefined;
-    for (let i = 0; i < hops.length && !conflicted; i++) {
-      const s = hops[i] as PlanStep;
-      const file = resolvePack(o.packsDir, s);
-      const stage = join(tmp, `hop-${i}`);
-      const hs: HopStaging = {
-        install: previous?.tree ?? o.install,
-        stage,
-        pack: join(stage, 'pack'),
-        tree: join(stage, 'tree'),
-      };
-      await mkdir(stage, { mode: 0o700 });
-      const v = await verifyHopPack(o, s, file, hs);
-      const kept = previous ? join(previous.stage, 'vendor', 'tree') : undefined;
-      const h = await stageHop(o, p, hs, v.manifest, kept);
+  const conflicted = await stageChain(
+    o,
+    hops,
+    async ({ step: s, file, manifest: m, staged: h }) => {
       const r = h.staged;
-      conflicted = r.conflicts.length > 0;
-      if (h.carry && h.carried) carryChangesSince(h.carry, h.carried);
-      if (previous) await rm(previous.stage, { recursive: true, force: true });
-      previous = hs;
-      const m = v.manifest;
       out.push({
         from: s.from as string,
         to: s.to as string,
@@ -107,15 +87,66 @@ export async function dryRun(o: ApplyOptions): Promise<DryRunResult> {
         },
         estimatedDowntimeSeconds: s.estimate.downtimeSeconds,
       });
-    }
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
-  }
+    },
+  );
   return {
     install: o.install,
     from: o.plan.from,
     to: hops.at(-1)?.to ?? o.plan.from,
     hops: out,
-    ...(stop && !conflicted ? { stopsAt: `step ${stop.index}: ${stop.title}` } : {}),
+    ...(stop && conflicted === undefined ? { stopsAt: `step ${stop.index}: ${stop.title}` } : {}),
   };
+}
+
+/** One hop staged in a chain: its step, pack, manifest and what staging it gave. */
+export interface ChainedHop {
+  hop: number;
+  step: PlanStep;
+  file: string;
+  manifest: PackManifest;
+  staged: StagedHop;
+}
+
+/**
+ * Stages `hops` one after the other in a temporary folder beside the installation, the way the
+ * real run would (see {@link dryRun}), calling `each` with every hop staged, and stops at the
+ * first hop that conflicts, which it returns. Nothing in the installation changes; the folder is
+ * removed. Apply runs it before a run of several hops (`firstConflict`), so that a conflict at a
+ * later hop stops the run before its first hop goes in, as the dry run predicts.
+ */
+export async function stageChain(
+  o: ApplyOptions,
+  hops: readonly PlanStep[],
+  each: (h: ChainedHop) => Promise<void> = async () => {},
+): Promise<ChainedHop | undefined> {
+  const p = statePaths(o.install);
+  await mkdir(p.dir, { recursive: true, mode: 0o700 });
+  const tmp = await mkdtemp(join(p.dir, 'dry-run-'));
+  try {
+    let previous: HopStaging | undefined;
+    for (let i = 0; i < hops.length; i++) {
+      const step = hops[i] as PlanStep;
+      const file = resolvePack(o.packsDir, step);
+      const stage = join(tmp, `hop-${i}`);
+      const hs: HopStaging = {
+        install: previous?.tree ?? o.install,
+        stage,
+        pack: join(stage, 'pack'),
+        tree: join(stage, 'tree'),
+      };
+      await mkdir(stage, { mode: 0o700 });
+      const v = await verifyHopPack(o, step, file, hs);
+      const kept = previous ? join(previous.stage, 'vendor', 'tree') : undefined;
+      const staged = await stageHop(o, p, hs, v.manifest, kept);
+      const h: ChainedHop = { hop: i, step, file, manifest: v.manifest, staged };
+      await each(h);
+      if (staged.staged.conflicts.length > 0) return h;
+      if (staged.carry && staged.carried) carryChangesSince(staged.carry, staged.carried);
+      if (previous) await rm(previous.stage, { recursive: true, force: true });
+      previous = hs;
+    }
+    return undefined;
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
 }

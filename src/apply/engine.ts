@@ -54,6 +54,8 @@ export async function runApply(o: ApplyOptions): Promise<ApplyResult> {
           next: `uplift resume --install ${o.install}`,
         },
       );
+    // A later hop's conflict stops the run here, before its first hop goes in.
+    await hopMethod(o.method).precheck?.(o, p, runId, hops);
     await mkdir(p.backups, { recursive: true, mode: 0o700 });
     j = await Journal.create(p, runId);
   } catch (err) {

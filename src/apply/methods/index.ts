@@ -1,6 +1,8 @@
+import type { PlanStep } from '../../plan/index.ts';
 import type { HopContext, RollbackContext, RollbackOutcome } from '../hop-steps.ts';
 import type { StatePaths } from '../paths.ts';
-import { finishCommit, rollbackHop, runHop } from './uplift-pack.ts';
+import type { ApplyOptions } from '../types.ts';
+import { finishCommit, precheckHops, rollbackHop, runHop } from './uplift-pack.ts';
 import {
   finishVendorCommit,
   restoreCompanionBackups,
@@ -22,6 +24,16 @@ export interface HopMethod {
   rollback(rc: RollbackContext): Promise<RollbackOutcome>;
   /** Finishes a commit (idempotent: resume runs it after a crash in the commit). */
   finishCommit(p: StatePaths, runId: string, hop: number, from: string, to: string): Promise<void>;
+  /**
+   * Refuses, before a run of several hops changes anything, what one of its later hops would
+   * refuse once earlier hops went in (a conflict at the third hop): the error that hop would give.
+   */
+  precheck?(
+    o: ApplyOptions,
+    p: StatePaths,
+    runId: string,
+    hops: readonly PlanStep[],
+  ): Promise<void>;
 }
 
 export const hopMethodNames = ['uplift-pack', 'vendor-installer'] as const;
@@ -29,7 +41,7 @@ export type HopMethodName = (typeof hopMethodNames)[number];
 
 const methods: Record<HopMethodName, HopMethod> = {
   /** uplift's own signed packs: stage a new tree beside the installation, switch by rename. */
-  'uplift-pack': { run: runHop, rollback: rollbackHop, finishCommit },
+  'uplift-pack': { run: runHop, rollback: rollbackHop, finishCommit, precheck: precheckHops },
   /** The vendor's own packs: its update script run in place, restored from backups on failure. */
   'vendor-installer': {
     run: runVendorHop,

@@ -2,8 +2,10 @@ import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { UpliftError } from '../../errors/index.ts';
 import type { PackManifest } from '../../pack/index.ts';
+import type { PlanStep } from '../../plan/index.ts';
 import { crashPoint, fsyncDir, syncTree } from '../../util/index.ts';
 import { type CarriedEntries, type CarryOptions, carryChangesSince } from '../carry.ts';
+import { stageChain } from '../dry-run.ts';
 import {
   backupStep,
   commitStep,
@@ -69,6 +71,30 @@ function linkedDataOf(o: ApplyOptions, carried: CarriedEntries | undefined): str
     links.map(([path]) => path),
     [...(paths?.data ?? []), ...(paths?.databases ?? [])],
   );
+}
+
+/**
+ * Before a run of several hops: every hop staged in a chain beside the installation, as the dry
+ * run does, so that a later hop's conflict is reported (and its proposed files written) before the
+ * first hop goes in, not after the run had to be taken back. One hop needs none: its own staging
+ * comes before anything changes.
+ */
+export async function precheckHops(
+  o: ApplyOptions,
+  p: StatePaths,
+  runId: string,
+  hops: readonly PlanStep[],
+): Promise<void> {
+  if (hops.length < 2) return;
+  const conflict = await stageChain(o, hops);
+  if (conflict)
+    throw await conflictError(
+      p,
+      runId,
+      o,
+      { from: conflict.step.from as string, to: conflict.step.to as string },
+      conflict.staged,
+    );
 }
 
 export async function runHop(ctx: HopContext): Promise<void> {
