@@ -153,6 +153,8 @@ export function generateCatalog(shape: CatalogShape = defaultShape): GeneratedCa
     '  start: { seconds: 10 }',
     '  validate: { seconds: 300 }',
     '  rollback: { seconds: 30, per: [{ fact: data.installBytes, unit: 1073741824, seconds: 30 }] }',
+    'illustrative: true',
+    'reason: a generated catalog for the benchmark',
     '',
   );
 

@@ -1,5 +1,13 @@
 // The light entry: no zod or YAML parser at import time (see open.ts). Schemas: ./schema.ts.
 export { loadCatalog, parseCatalog, restoreCatalog } from './open.ts';
+export {
+  catalogProvenance,
+  illustrativeReason,
+  isIllustrative,
+  type Provenance,
+  type ProvenanceFields,
+  provenanceOf,
+} from './provenance.ts';
 export type { CatalogEdge, LoadedCatalog, ResolvedStop } from './resolve.ts';
 export type {
   Catalog,
@@ -15,6 +23,7 @@ export type {
   Release,
   RequiredStop,
   Severity,
+  Source,
   StepPhase,
   Task,
 } from './schema.ts';

@@ -6,6 +6,7 @@ import {
   sortVersions,
   type VersionScheme,
 } from '../versioning/index.ts';
+import { checkProvenance } from './provenance.ts';
 import type { Catalog, Pack, Release, RequiredStop, Upgrade } from './schema.ts';
 import { compilePattern, type VersionPattern } from './version-pattern.ts';
 
@@ -306,6 +307,8 @@ export function resolveCatalog(
     taskIds.add(t.id);
     if (t.when) checkRule(t.when, ['tasks', i, 'when'], problem);
   });
+
+  checkProvenance(catalog, problem);
 
   if (problems.length > 0) failCatalog(file, problems);
   return {

@@ -20,7 +20,23 @@ const Version = z.string().min(1);
  */
 const VersionPattern = z.string().min(1);
 
+/** Where an entry's data is stated: a document of the catalog's `sources` and the section in it. */
+export const Source = z.strictObject({ doc: z.string().min(1), section: z.string().min(1) });
+export type Source = z.infer<typeof Source>;
+
+/**
+ * Provenance of an entry: `source`, or `illustrative: true` with a `reason` when the vendor's
+ * sources do not state it. Notes, packs and a release's durations inherit their release's;
+ * resolve.ts refuses an entry that neither carries nor inherits one (docs/catalog.md).
+ */
+const provenance = {
+  source: Source.optional(),
+  illustrative: z.boolean().optional(),
+  reason: z.string().min(1).optional(),
+};
+
 const NoteEntry = z.strictObject({
+  ...provenance,
   id: z.string().min(1),
   title: z.string().min(1),
   component: z.string().optional(),
@@ -40,6 +56,7 @@ const ReleaseNotes = z.strictObject({
 });
 
 const Pack = z.strictObject({
+  ...provenance,
   platform: z.string().min(1),
   file: z.string().min(1),
   /** Bytes. */
@@ -87,6 +104,7 @@ export const stepPhases = [
 export type StepPhase = (typeof stepPhases)[number];
 
 const DurationsOverride = z.strictObject({
+  ...provenance,
   backup: Duration.optional(),
   stop: Duration.optional(),
   apply: Duration.optional(),
@@ -97,6 +115,7 @@ const DurationsOverride = z.strictObject({
 });
 
 const Durations = z.strictObject({
+  ...provenance,
   /** Download speed assumed for pack sizes, in bytes per second. */
   downloadBytesPerSecond: z.number().positive(),
   /** True when the vendor requires services stopped during backup, so backup counts as downtime. */
@@ -118,8 +137,7 @@ const Release = z.strictObject({
   date: z.iso.date().optional(),
   kind: ReleaseKind,
   platforms: z.array(z.string().min(1)).optional(),
-  /** True when this entry is not stated by the vendor's sources (dates, notes of older releases). */
-  illustrative: z.boolean().optional(),
+  ...provenance,
   notes: ReleaseNotes.optional(),
   packs: z.array(Pack).optional(),
   /** Overrides of the catalog's durations for a hop that reaches this release. */
@@ -196,6 +214,7 @@ export const Severity = z.enum(['blocking', 'action', 'info']);
 export type Severity = z.infer<typeof Severity>;
 
 const Incompatibility = z.strictObject({
+  ...provenance,
   id: Id,
   title: z.string().min(1),
   /** The first version with the change; it applies to a path that crosses it. */
@@ -210,6 +229,7 @@ const Incompatibility = z.strictObject({
 export type Incompatibility = z.infer<typeof Incompatibility>;
 
 const ExternalPrerequisite = z.strictObject({
+  ...provenance,
   id: Id,
   title: z.string().min(1),
   /** The outside system concerned: `database`, `ldap`, `os`. */
@@ -227,6 +247,7 @@ const ExternalPrerequisite = z.strictObject({
 export type ExternalPrerequisite = z.infer<typeof ExternalPrerequisite>;
 
 const Task = z.strictObject({
+  ...provenance,
   id: Id,
   title: z.string().min(1),
   detail: z.string().optional(),
@@ -245,7 +266,10 @@ export const Catalog = z.strictObject({
   product: Id,
   title: z.string().min(1),
   versionScheme: z.string().min(1),
-  /** Where the data comes from; entries not backed by a source carry `illustrative: true`. */
+  /** The whole catalog is illustrative (a test or demo catalog): every entry inherits it. */
+  illustrative: z.boolean().optional(),
+  reason: z.string().min(1).optional(),
+  /** Where the data comes from; each entry names one in its `source`, or is illustrative. */
   sources: z.array(z.strictObject({ title: z.string(), url: z.string().optional() })).optional(),
   releases: z.array(Release).min(1),
   upgrade: Upgrade,

@@ -7,6 +7,7 @@ import { digestNotes } from './digest-notes.ts';
 import { durationsFor, estimateStep, scaleDuration } from './estimate.ts';
 import { findPath, type PathStep } from './find-path.ts';
 import { contentHash } from './hash.ts';
+import { assessProvenance } from './provenance.ts';
 import type {
   Plan,
   PlanIncompatibility,
@@ -100,7 +101,7 @@ export function assemblePlan(req: PlanRequest): Plan {
   });
 
   const prerequisiteStep = steps.find((s) => s.stage === 'prerequisite');
-  const body: Omit<Plan, 'hash'> = {
+  const assembled: Omit<Plan, 'hash' | 'provenance'> = {
     planFormat: 1,
     profile: req.profile,
     product: c.catalog.product,
@@ -137,6 +138,7 @@ export function assemblePlan(req: PlanRequest): Plan {
     },
     notes,
   };
+  const body: Omit<Plan, 'hash'> = { ...assembled, provenance: assessProvenance(c, assembled) };
   return { ...body, hash: contentHash(body) };
 }
 

@@ -11,11 +11,13 @@ const text = dedent`
   releases:
     - version: 5.3.0 GA
       kind: ga
+      source: { doc: notes.md, section: "5.3.0 GA" }
       notes:
         fixed:
           - { id: D-0, title: Belongs to the installed version }
     - version: 5.3.0 Patch 1
       kind: patch
+      source: { doc: notes.md, section: "5.3.0 Patch 1" }
       notes:
         features:
           - { id: F-1, title: Upload quotas, component: accounts }
@@ -30,6 +32,7 @@ const text = dedent`
     - version: 5.3.0 Patch 2
       kind: patch
       illustrative: true
+      reason: the notes of this patch are not published
       notes:
         fixed:
           - { id: D-1, title: Crash on an empty upload, component: http }
@@ -38,6 +41,7 @@ const text = dedent`
           - { id: L-2, title: Oracle only, component: db, when: { fact: database.type, equals: oracle } }
     - version: 5.4 GA
       kind: ga
+      source: { doc: notes.md, section: "5.4 GA" }
       notes:
         features:
           - { id: D-1, title: A feature that shares an id with a fix }
@@ -49,11 +53,13 @@ const text = dedent`
             when: { fact: database.type, equals: postgresql }
     - version: 5.5 GA
       kind: ga
+      source: { doc: notes.md, section: "5.5 GA" }
       notes:
         fixed:
           - { id: D-5, title: Beyond the target }
   upgrade: {}
   durations:
+    source: { doc: guide.md, section: Timings }
     downloadBytesPerSecond: 1000000
     backup: { seconds: 0 }
     stop: { seconds: 0 }

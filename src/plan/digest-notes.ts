@@ -1,4 +1,12 @@
-import type { LoadedCatalog, NoteEntry, NoteType } from '../catalog/index.ts';
+import {
+  catalogProvenance,
+  isIllustrative,
+  type LoadedCatalog,
+  type NoteEntry,
+  type NoteType,
+  type Provenance,
+  provenanceOf,
+} from '../catalog/index.ts';
 import { evaluateRule } from '../rules/index.ts';
 import type { DigestEntry, NoteStatus, NotesDigest } from './schema.ts';
 
@@ -56,7 +64,13 @@ export function digestNotes(
         if (seen) seen.entry.releases.push(version);
         else
           byKey.set(key, {
-            entry: describe(note, type, version, release.illustrative, facts),
+            entry: describe(
+              note,
+              type,
+              version,
+              provenanceOf(note, provenanceOf(release, catalogProvenance(c.catalog))),
+              facts,
+            ),
             order: byKey.size,
           });
       }
@@ -87,7 +101,7 @@ function describe(
   note: NoteEntry,
   type: DigestEntry['type'],
   version: string,
-  illustrative: boolean | undefined,
+  provenance: Provenance | undefined,
   facts: unknown,
 ): DigestEntry {
   let status: NoteStatus = 'general';
@@ -107,6 +121,8 @@ function describe(
     releases: [version],
     status,
     missingFacts,
-    illustrative: illustrative || undefined,
+    illustrative: isIllustrative(provenance) || undefined,
+    reason: provenance?.kind === 'illustrative' ? provenance.reason : undefined,
+    source: provenance?.kind === 'source' ? provenance.source : undefined,
   };
 }

@@ -10,6 +10,7 @@ export type {
   Plan,
   PlanIncompatibility,
   PlanPrerequisite,
+  PlanProvenance,
   PlanStep,
   Reason,
   Verdict,

@@ -29,6 +29,8 @@ const text = dedent`
     start: { seconds: 10 }
     validate: { seconds: 10 }
     rollback: { seconds: 10 }
+  illustrative: true
+  reason: a catalog written for a test
 `;
 
 describe('a regex version scheme declared in a catalog', () => {

@@ -119,7 +119,12 @@ const DigestEntry = z.object({
   releases: z.array(z.string()),
   status: NoteStatus,
   missingFacts: z.array(z.string()).optional(),
+  /** True when the entry rests on illustrative data (its own mark, or its release's). */
   illustrative: z.boolean().optional(),
+  /** Why it is illustrative, when it is. */
+  reason: z.string().optional(),
+  /** The document and section that state the entry, when it is sourced. */
+  source: z.object({ doc: z.string(), section: z.string() }).optional(),
 });
 export type DigestEntry = z.infer<typeof DigestEntry>;
 
@@ -136,6 +141,34 @@ export const NotesDigest = z.object({
   entries: z.array(DigestEntry),
 });
 export type NotesDigest = z.infer<typeof NotesDigest>;
+
+/** One catalog entry a part of the plan rests on that the vendor's sources do not state. */
+const Resting = z.object({ entry: z.string(), reason: z.string() });
+const RestingById = z.object({ id: z.string(), reason: z.string() });
+
+/**
+ * What of the plan rests on illustrative catalog data (docs/output.md). A part with an empty list
+ * is fully sourced; the views show a banner for each non-empty part and mark the lines.
+ */
+export const PlanProvenance = z.object({
+  target: z.array(Resting),
+  path: z.array(Resting),
+  estimate: z.array(Resting),
+  verdict: z.array(Resting),
+  /** Steps with an illustrative release, pack or durations; other steps are sourced. */
+  steps: z.array(
+    z.object({
+      index: z.number().int().positive(),
+      release: z.array(Resting),
+      pack: z.array(Resting),
+      durations: z.array(Resting),
+    }),
+  ),
+  incompatibilities: z.array(RestingById),
+  externalPrerequisites: z.array(RestingById),
+  tasks: z.array(RestingById),
+});
+export type PlanProvenance = z.infer<typeof PlanProvenance>;
 
 export const Plan = z.object({
   planFormat: z.literal(1),
@@ -193,6 +226,8 @@ export const Plan = z.object({
     assumptions: z.array(z.string()),
   }),
   notes: NotesDigest,
+  /** Optional only so that plans saved before it existed still read. */
+  provenance: PlanProvenance.optional(),
   /** `sha256:<hex>` over the canonical JSON of every other field. */
   hash: z.string(),
 });

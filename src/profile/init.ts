@@ -191,6 +191,8 @@ export function catalogSkeleton(o: { name: string; title: string; version?: stri
     'releases:',
     `  - version: ${q(version)}`,
     '    kind: ga',
+    '    illustrative: true',
+    "    reason: written by uplift profile init; give the vendor's source instead",
     'upgrade: {}',
     'durations:',
     '  downloadBytesPerSecond: 10000000',
@@ -201,6 +203,8 @@ export function catalogSkeleton(o: { name: string; title: string; version?: stri
     `  start: ${seconds(10)}`,
     `  validate: ${seconds(60)}`,
     `  rollback: ${seconds(30)}`,
+    '  illustrative: true',
+    '  reason: first guesses of uplift profile init, not measured',
     '',
   ].join('\n');
 }

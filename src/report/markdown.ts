@@ -1,12 +1,20 @@
 import type { Plan } from '../plan/index.ts';
 import { formatBytes, formatDuration, formatValue } from '../util/index.ts';
+import { illustrativeBanner, provenanceMarks } from './provenance.ts';
 import { verdictText } from './verdict.ts';
 
 /** The plan as Markdown, for change boards and tickets. */
 export function renderPlanMarkdown(plan: Plan): string {
   const out: string[] = [];
   const e = plan.estimate;
-  out.push(`# Upgrade plan: ${plan.product} ${plan.from} → ${plan.to}`, '');
+  const m = provenanceMarks(plan);
+  const ill = (yes: boolean) => (yes ? ' *(illustrative)*' : '');
+  out.push(
+    `# Upgrade plan: ${plan.product} ${plan.from} → ${plan.to}${m.target ? ' *(illustrative target)*' : ''}`,
+    '',
+  );
+  const banner = illustrativeBanner(plan);
+  if (banner) out.push(`> **${esc(banner)}**`, '');
   out.push(`**Verdict: ${verdictText[plan.verdict]}**`, '');
   for (const r of plan.reasons)
     out.push(
@@ -29,7 +37,7 @@ export function renderPlanMarkdown(plan: Plan): string {
           ? '—'
           : `none: ${esc(s.packProblem ?? '')}`;
       out.push(
-        `| ${s.index} | ${esc(s.title)} | ${esc(s.reason.text)} | ${pack} | ${formatDuration(s.estimate.downtimeSeconds)} |`,
+        `| ${s.index} | ${esc(s.title)}${ill(m.step(s.index))} | ${esc(s.reason.text)} | ${pack}${ill(m.pack(s.index))} | ${formatDuration(s.estimate.downtimeSeconds)}${ill(m.estimate)} |`,
       );
     }
     out.push('');
@@ -45,7 +53,7 @@ export function renderPlanMarkdown(plan: Plan): string {
   if (incs.length === 0) out.push('None apply to this installation.', '');
   for (const i of incs) {
     out.push(
-      `- **${i.severity}** \`${i.id}\` (from ${i.introducedIn}): ${esc(i.title)} — ${i.outcome}${evidence(i.evidence, i.missingFacts)}`,
+      `- **${i.severity}** \`${i.id}\` (from ${i.introducedIn}): ${esc(i.title)}${ill(m.incompatibility.has(i.id))} — ${i.outcome}${evidence(i.evidence, i.missingFacts)}`,
     );
     out.push(`  - Action: ${esc(i.action)}`);
   }
@@ -56,7 +64,7 @@ export function renderPlanMarkdown(plan: Plan): string {
     out.push('## Outside systems', '');
     for (const p of prereqs)
       out.push(
-        `- **${p.status}** ${esc(p.title)}${evidence(p.evidence, p.missingFacts)} — ${esc(p.action)}`,
+        `- **${p.status}** ${esc(p.title)}${ill(m.prerequisite.has(p.id))}${evidence(p.evidence, p.missingFacts)} — ${esc(p.action)}`,
       );
     out.push('');
   }
@@ -81,20 +89,23 @@ export function renderPlanMarkdown(plan: Plan): string {
   out.push('## Pre-upgrade tasks', '');
   for (const t of plan.tasks)
     out.push(
-      `- [ ] ${esc(t.title)}${t.check ? ` (automated check: \`${t.check}\`)` : ' (by hand)'}`,
+      `- [ ] ${esc(t.title)}${ill(m.task.has(t.id))}${t.check ? ` (automated check: \`${t.check}\`)` : ' (by hand)'}`,
     );
   out.push('');
 
   out.push('## Time', '');
   out.push('| phase | estimate |', '|---|---|');
-  out.push(`| download (${formatBytes(e.downloadBytes)}) | ${formatDuration(e.downloadSeconds)} |`);
-  out.push(`| backup | ${formatDuration(e.backupSeconds)} |`);
+  const est = ill(m.estimate);
   out.push(
-    `| downtime (${e.packHops} hops, ${e.manualSteps} manual) | ${formatDuration(e.downtimeSeconds)} |`,
+    `| download (${formatBytes(e.downloadBytes)}) | ${formatDuration(e.downloadSeconds)}${est} |`,
   );
-  out.push(`| validation | ${formatDuration(e.validationSeconds)} |`);
-  out.push(`| rollback, if needed | ${formatDuration(e.rollbackSeconds)} |`);
-  out.push(`| **window to book** | **${formatDuration(e.windowSeconds)}** |`, '');
+  out.push(`| backup | ${formatDuration(e.backupSeconds)}${est} |`);
+  out.push(
+    `| downtime (${e.packHops} hops, ${e.manualSteps} manual) | ${formatDuration(e.downtimeSeconds)}${est} |`,
+  );
+  out.push(`| validation | ${formatDuration(e.validationSeconds)}${est} |`);
+  out.push(`| rollback, if needed | ${formatDuration(e.rollbackSeconds)}${est} |`);
+  out.push(`| **window to book** | **${formatDuration(e.windowSeconds)}**${est} |`, '');
   for (const a of e.assumptions) out.push(`- Assumed: ${esc(a)}`);
   if (e.assumptions.length > 0) out.push('');
 
@@ -104,11 +115,11 @@ export function renderPlanMarkdown(plan: Plan): string {
     `${plan.notes.releases.length} releases read: ${n.feature} features, ${n.fixed} fixed issues (${n.security} security), ${n.limitation} known limitations; ${n.applies} concern this installation.`,
     '',
   );
-  out.push('| type | id | title | release | concerns you |', '|---|---|---|---|---|');
+  out.push('| type | id | title | release | concerns you | source |', '|---|---|---|---|---|---|');
   for (const entry of plan.notes.entries) {
     const mark = entry.security ? ' 🔒' : '';
     out.push(
-      `| ${entry.type} | \`${entry.id}\`${mark} | ${esc(entry.title)}${entry.illustrative ? ' *(illustrative)*' : ''} | ${entry.release} | ${entry.status} |`,
+      `| ${entry.type} | \`${entry.id}\`${mark} | ${esc(entry.title)}${ill(entry.illustrative === true)} | ${entry.release} | ${entry.status} | ${entry.source ? esc(`${entry.source.doc}: ${entry.source.section}`) : ''} |`,
     );
   }
   out.push('');

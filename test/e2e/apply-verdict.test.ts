@@ -59,6 +59,8 @@ writeFileSync(
       start: { seconds: 1 }
       validate: { seconds: 1 }
       rollback: { seconds: 1 }
+    illustrative: true
+    reason: a product that exists only in this test
   `}\n`,
 );
 mkdirSync(join(install, 'conf'), { recursive: true });

@@ -45,8 +45,9 @@ beforeEach(async () => {
       'product: linked',
       'title: linked test product',
       'versionScheme: dotted-patch',
+      'illustrative: true',
       'releases:',
-      "  - { version: '5.3.0 Patch 1', kind: ga, illustrative: true }",
+      "  - { version: '5.3.0 Patch 1', kind: ga }",
       'upgrade: {}',
       'durations:',
       '  downloadBytesPerSecond: 50000000',
@@ -57,6 +58,7 @@ beforeEach(async () => {
       '  start: { seconds: 1 }',
       '  validate: { seconds: 5 }',
       '  rollback: { seconds: 5 }',
+      'reason: a product that exists only in this test',
       '',
     ].join('\n'),
   );

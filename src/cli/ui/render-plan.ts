@@ -1,6 +1,6 @@
 import pc from 'picocolors';
 import type { Plan, Verdict } from '../../plan/index.ts';
-import { verdictText } from '../../report/index.ts';
+import { illustrativeBanner, provenanceMarks, verdictText } from '../../report/index.ts';
 import { formatBytes, formatDuration, formatValue } from '../../util/index.ts';
 
 const verdictColour: Record<Verdict, (s: string) => string> = {
@@ -142,21 +142,28 @@ function whyLines(plan: Plan): string[] {
 export function renderPlanText(plan: Plan, asked: PlanAsked = {}): string {
   const out: string[] = [];
   const colour = verdictColour[plan.verdict];
+  const m = provenanceMarks(plan);
+  const ill = (yes: boolean) => (yes ? ` ${pc.yellow('[illustrative]')}` : '');
+  // The headline says so when the target (e.g. --to latest) is an illustrative release.
   out.push(
-    `${pc.bold(`${plan.product} ${plan.from} → ${plan.to}`)}   ${colour(pc.bold(verdictText[plan.verdict].toUpperCase()))}`,
+    `${pc.bold(`${plan.product} ${plan.from} → ${plan.to}`)}${m.target ? ` ${pc.yellow('(illustrative target)')}` : ''}   ${colour(pc.bold(verdictText[plan.verdict].toUpperCase()))}`,
   );
   if (plan.steps.length > 0) {
     const e = plan.estimate;
     out.push(
       pc.dim(
         `${e.packHops} hop${e.packHops === 1 ? '' : 's'}, ~${formatDuration(e.downtimeSeconds)} down, a window of ${formatDuration(e.windowSeconds)}`,
-      ),
+      ) + ill(m.estimate),
     );
   }
+  const banner = illustrativeBanner(plan);
+  if (banner) out.push(pc.yellow(banner));
   out.push('', pc.bold('Next'));
   // A command stands on its own line, so it is copied whole.
   nextSteps(plan, asked).forEach((n, i) => {
-    out.push(`  ${i + 1}. ${n.replaceAll('\n', '\n     ')}`);
+    const [first, ...rest] = n.split('\n');
+    const mark = ill(m.estimate && (first ?? '').startsWith('Book a window'));
+    out.push(`  ${i + 1}. ${[`${first}${mark}`, ...rest].join('\n     ')}`);
   });
   out.push('');
   const why = whyLines(plan);
@@ -177,11 +184,14 @@ export function renderPlanText(plan: Plan, asked: PlanAsked = {}): string {
             ? pc.yellow('by hand ')
             : '';
       out.push(
-        `  ${String(s.index).padStart(2)}. ${tag}${pc.bold(s.title)}  ${pc.dim(`~${formatDuration(s.estimate.downtimeSeconds)} down`)}`,
+        `  ${String(s.index).padStart(2)}. ${tag}${pc.bold(s.title)}  ${pc.dim(`~${formatDuration(s.estimate.downtimeSeconds)} down`)}${ill(m.step(s.index) || m.estimate)}`,
       );
       out.push(pc.dim(`      ${s.reason.text}`));
       // A step without a pack is named under Why, with the others that lack one for that reason.
-      if (s.pack) out.push(pc.dim(`      pack ${s.pack.file} (${formatBytes(s.pack.size)})`));
+      if (s.pack)
+        out.push(
+          pc.dim(`      pack ${s.pack.file} (${formatBytes(s.pack.size)})`) + ill(m.pack(s.index)),
+        );
     }
     out.push('');
   }
@@ -196,7 +206,7 @@ export function renderPlanText(plan: Plan, asked: PlanAsked = {}): string {
       const why = Object.entries(i.evidence).map(([k, v]) => `${k} = ${formatValue(v)}`);
       if (i.missingFacts.length) why.push(`missing ${i.missingFacts.join(', ')}`);
       out.push(
-        `  ${sev} ${i.title} ${pc.dim(`(${i.id}, from ${i.introducedIn}; ${i.outcome}${why.length ? `: ${why.join(', ')}` : ''})`)}`,
+        `  ${sev} ${i.title}${ill(m.incompatibility.has(i.id))} ${pc.dim(`(${i.id}, from ${i.introducedIn}; ${i.outcome}${why.length ? `: ${why.join(', ')}` : ''})`)}`,
       );
       out.push(`           → ${i.action}`);
     }
@@ -211,7 +221,9 @@ export function renderPlanText(plan: Plan, asked: PlanAsked = {}): string {
     out.push(pc.bold('Outside systems'));
     for (const p of prereqs) {
       const st = prerequisiteLabel[p.status];
-      out.push(`  ${st} ${p.title}${p.status === 'satisfied' ? '' : `\n           → ${p.action}`}`);
+      out.push(
+        `  ${st} ${p.title}${ill(m.prerequisite.has(p.id))}${p.status === 'satisfied' ? '' : `\n           → ${p.action}`}`,
+      );
     }
     out.push('');
   }
@@ -240,22 +252,25 @@ export function renderPlanText(plan: Plan, asked: PlanAsked = {}): string {
       pc.bold(`Pre-upgrade tasks: ${plan.tasks.length} (${automated} covered by automated checks)`),
     );
     for (const t of plan.tasks)
-      out.push(`  ${t.check ? pc.dim(`[check ${t.check}]`) : pc.yellow('[by hand]')} ${t.title}`);
+      out.push(
+        `  ${t.check ? pc.dim(`[check ${t.check}]`) : pc.yellow('[by hand]')} ${t.title}${ill(m.task.has(t.id))}`,
+      );
     out.push('');
   }
 
   if (plan.steps.length > 0) {
     const e = plan.estimate;
     out.push(pc.bold('Time'));
+    const est = ill(m.estimate);
     out.push(
-      `  download    ${formatDuration(e.downloadSeconds).padEnd(10)} ${pc.dim(formatBytes(e.downloadBytes))}`,
+      `  download    ${formatDuration(e.downloadSeconds).padEnd(10)} ${pc.dim(formatBytes(e.downloadBytes))}${est}`,
     );
-    out.push(`  backup      ${formatDuration(e.backupSeconds)}`);
-    out.push(`  downtime    ${pc.bold(formatDuration(e.downtimeSeconds))}`);
-    out.push(`  validation  ${formatDuration(e.validationSeconds)}`);
-    out.push(`  rollback    ${formatDuration(e.rollbackSeconds)} ${pc.dim('(if needed)')}`);
+    out.push(`  backup      ${formatDuration(e.backupSeconds)}${est}`);
+    out.push(`  downtime    ${pc.bold(formatDuration(e.downtimeSeconds))}${est}`);
+    out.push(`  validation  ${formatDuration(e.validationSeconds)}${est}`);
+    out.push(`  rollback    ${formatDuration(e.rollbackSeconds)} ${pc.dim('(if needed)')}${est}`);
     out.push(
-      `  window      ${pc.bold(formatDuration(e.windowSeconds))} ${pc.dim('to book: downtime + validation + rollback')}`,
+      `  window      ${pc.bold(formatDuration(e.windowSeconds))} ${pc.dim('to book: downtime + validation + rollback')}${est}`,
     );
     // "X is unknown; its share … counted as 0" for several X is one assumption, said once.
     const zeroed = e.assumptions.flatMap(
@@ -287,7 +302,7 @@ export function renderPlanText(plan: Plan, asked: PlanAsked = {}): string {
             ? pc.magenta('unknown')
             : pc.red('security');
       out.push(
-        `  ${mark.padEnd(12)} ${pc.dim(`[${e.type}]`)} ${e.title} ${pc.dim(`(${e.id}, ${e.release})`)}`,
+        `  ${mark.padEnd(12)} ${pc.dim(`[${e.type}]`)} ${e.title} ${pc.dim(`(${e.id}, ${e.release})`)}${ill(e.illustrative === true)}`,
       );
     }
     const rest = plan.notes.entries.length - shown.length;
