@@ -34,6 +34,8 @@ const text =
     start: { seconds: 20 }
     validate: { seconds: 300 }
     rollback: { seconds: 120 }
+  illustrative: true
+  reason: a catalog written for a test
 ` + '\n';
 
 let work: string;
