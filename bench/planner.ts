@@ -88,7 +88,7 @@ async function load(text: string): Promise<LoadedCatalog> {
 }
 
 /** One plan; fails unless a path was found, so the timing is for real work. */
-function plan(catalog: LoadedCatalog, s: Scenario) {
+export function planOnce(catalog: LoadedCatalog, s: Scenario) {
   const p = assemblePlan({
     profile: 'bench',
     catalog,
@@ -120,12 +120,12 @@ export async function benchPlanner(options: PlannerOptions): Promise<PlannerFigu
   const restoreMs = performance.now() - t;
   const catalog = parsed;
 
-  for (let i = 0; i < options.warmupRounds; i++) for (const s of scenarios) plan(catalog, s);
+  for (let i = 0; i < options.warmupRounds; i++) for (const s of scenarios) planOnce(catalog, s);
 
   const times = scenarios.map((): number[] => []);
   const shapes = scenarios.map((s) => {
-    const p = plan(catalog, s);
-    if (plan(restored, s).hash !== p.hash)
+    const p = planOnce(catalog, s);
+    if (planOnce(restored, s).hash !== p.hash)
       throw new Error(`restoreCatalog plans ${s.from} → ${s.to} differently`);
     return { resolvedTo: p.to, hops: p.steps.length, verdict: p.verdict, hash: p.hash };
   });
@@ -134,7 +134,7 @@ export async function benchPlanner(options: PlannerOptions): Promise<PlannerFigu
   while (rounds < options.minRounds || performance.now() - started < options.minSeconds * 1000) {
     scenarios.forEach((s, i) => {
       const t0 = performance.now();
-      const p = plan(catalog, s);
+      const p = planOnce(catalog, s);
       (times[i] as number[]).push(performance.now() - t0);
       if (p.hash !== shapes[i]?.hash)
         throw new Error(`plan ${s.from} → ${s.to} is not deterministic`);

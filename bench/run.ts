@@ -13,6 +13,9 @@
  * `--only downtime` the downtime a client sees (a GET every 50 ms on the readiness URL while a real
  * `uplift apply` runs, against uplift's own figure and a naive stop / cp -a / start, for skiff and
  * Verdaccio, medians of 3 runs; `--downtime-repeats N`, `--downtime-product skiff|verdaccio`);
+ * `--only catalog` the load of the generated 10,000-release catalog from a file: cold (full check,
+ * cache off; MB/s of YAML), cached (ms), and plan p95 on the catalog the cache gave back
+ * (`--catalog-cold-runs N`, `--catalog-cached-runs N`);
  * `--only start` the cold start of `uplift --version` and `uplift plan` from the esbuild bundle and
  * from the tsc build, against `node -e 0` (medians; `--start-runs N`);
  * `--backup-mib N`, `--backup-files N`,
@@ -24,6 +27,7 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { benchApply, formatApply } from './apply.ts';
 import { type BackupFigures, benchBackup, type Comparison } from './backup.ts';
+import { benchCatalogLoad, formatCatalogLoad } from './catalog-load.ts';
 import { benchColdStart, formatColdStart } from './cold-start.ts';
 import { benchDowntime, formatDowntime } from './downtime.ts';
 import { benchPacks, formatPacks } from './packs.ts';
@@ -32,6 +36,10 @@ import { benchProcessStart, type ProcessFigures } from './process-start.ts';
 
 const goals = {
   planP95Ms: 50,
+  /** A full check of the generated catalog's YAML, cache off. */
+  catalogColdMBps: 10,
+  /** A load of the same catalog with its cache entry warm (median). */
+  catalogCachedMs: 50,
   processRatio: 3,
   backupRatio: 1,
   restoreRatio: 1.5,
@@ -89,12 +97,15 @@ const log = (s: string) => console.error(s);
 const only = flag('--only');
 if (
   only !== undefined &&
-  !['planner', 'backup', 'packs', 'apply', 'downtime', 'start'].includes(only)
+  !['planner', 'catalog', 'backup', 'packs', 'apply', 'downtime', 'start'].includes(only)
 ) {
-  console.error(`--only takes planner, backup, packs, apply, downtime or start, not ${only}`);
+  console.error(
+    `--only takes planner, catalog, backup, packs, apply, downtime or start, not ${only}`,
+  );
   process.exit(2);
 }
 const runPlanner = only === undefined || only === 'planner';
+const runCatalog = only === undefined || only === 'catalog';
 const runBackup = only === undefined || only === 'backup';
 const runPacks = only === undefined || only === 'packs';
 const runApply = only === undefined || only === 'apply';
@@ -194,6 +205,22 @@ const processStart = await section('Process start', runPlanner, () => {
   return figures;
 });
 
+const catalogLoad = await section('Catalog load', runCatalog, async () => {
+  const figures = await benchCatalogLoad({
+    coldRuns: Number(flag('--catalog-cold-runs') ?? 3),
+    cachedRuns: Number(flag('--catalog-cached-runs') ?? 21),
+    planRounds: 20,
+  });
+  console.log(
+    formatCatalogLoad(figures, {
+      coldMBps: goals.catalogColdMBps,
+      cachedMs: goals.catalogCachedMs,
+      planP95Ms: goals.planP95Ms,
+    }),
+  );
+  return figures;
+});
+
 const coldStart = await section('Cold start', runStart, () => {
   const figures = benchColdStart(root, Number(flag('--start-runs') ?? 21), 3);
   console.log(formatColdStart(figures, goals.coldStartOwnRatio));
@@ -274,6 +301,8 @@ const result = {
   planner: kept(runPlanner, 'planner', planner),
   processStart: kept(runPlanner, 'processStart', processStart.figures),
   processError: kept(runPlanner, 'processError', processStart.error),
+  catalogLoad: kept(runCatalog, 'catalogLoad', catalogLoad.figures),
+  catalogLoadError: kept(runCatalog, 'catalogLoadError', catalogLoad.error),
   coldStart: kept(runStart, 'coldStart', coldStart.figures),
   coldStartError: kept(runStart, 'coldStartError', coldStart.error),
   backup: kept(runBackup, 'backup', backup.figures),
@@ -292,6 +321,16 @@ const result = {
       null,
     ),
     processRatio: goalMet(processStart, 'processRatio', (p) => p.ratio < goals.processRatio),
+    catalogColdMBps: goalMet(
+      catalogLoad,
+      'catalogColdMBps',
+      (c) => c.cold.mbPerSecond >= goals.catalogColdMBps,
+    ),
+    catalogCachedMs: goalMet(
+      catalogLoad,
+      'catalogCachedMs',
+      (c) => c.cached.medianMs < goals.catalogCachedMs,
+    ),
     coldStartOwnRatio: goalMet(coldStart, 'coldStartOwnRatio', (c) =>
       Object.values(c.ownRatio).every((r) => r < goals.coldStartOwnRatio),
     ),

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { UpliftError } from '../errors/index.ts';
 import { getScheme, type VersionScheme } from '../versioning/index.ts';
 import { describeIssues, locate, parseYaml } from '../yaml/index.ts';
@@ -7,28 +6,9 @@ import { failCatalog, type LoadedCatalog, resolveCatalog } from './resolve.ts';
 import { Catalog } from './schema.ts';
 
 /**
- * Full validation of catalog files: YAML with positions, the zod schema, then the cross-field
- * rules. `open.ts` skips the first two for a catalog already validated (see its cache note).
+ * Full validation of catalog text: YAML with positions, the zod schema, then the cross-field
+ * rules. `cache.ts` skips the first two for bytes this validator already passed.
  */
-
-/** Reads and checks a catalog file; throws a positioned UpliftError (exit 2) when it is not usable. */
-export async function loadCatalog(file: string): Promise<LoadedCatalog> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (cause) {
-    throw new UpliftError('UPLIFT_FILE_NOT_FOUND', `cannot read catalog ${file}`, {
-      cause,
-      location: { file },
-      hint: 'check the path; catalogs are YAML files such as profiles/<name>/catalog.yaml',
-    });
-  }
-  return parseCatalog(
-    bytes.toString('utf8'),
-    file,
-    `sha256:${createHash('sha256').update(bytes).digest('hex')}`,
-  );
-}
 
 /** Checks catalog text. `digest` defaults to the SHA-256 of the text. */
 export function parseCatalog(text: string, file: string, digest?: string): LoadedCatalog {

@@ -1,4 +1,5 @@
 import { getScheme } from '../versioning/index.ts';
+import { loadCatalogCached } from './cache.ts';
 import { type LoadedCatalog, resolveCatalog } from './resolve.ts';
 import type { Catalog } from './schema.ts';
 
@@ -7,10 +8,12 @@ import type { Catalog } from './schema.ts';
  * which cost more start-up time than the planning itself. Full validation is imported on demand.
  */
 
-/** Reads and fully checks a catalog file; throws a positioned UpliftError (exit 2) when it is not usable. */
+/**
+ * Reads and checks a catalog file; throws a positioned UpliftError (exit 2) when it is not usable.
+ * The check of the same bytes by the same validator is cached (see cache.ts).
+ */
 export async function loadCatalog(file: string): Promise<LoadedCatalog> {
-  const { loadCatalog: load } = await import('./load.ts');
-  return load(file);
+  return (await loadCatalogCached(file)).catalog;
 }
 
 /** Fully checks catalog text. */

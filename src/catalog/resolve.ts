@@ -80,6 +80,19 @@ export function resolveCatalog(
     problems.push({ message: `${location.path ?? ''}: ${message}`, location, hint });
   };
 
+  // A large catalog names each version many times (50,000 edges over 10,000 releases), so the key
+  // and compiled pattern of each distinct spelling are worked out once per load.
+  const keys = new Map<string, string>();
+  const keyOf = (v: string): string => {
+    let key = keys.get(v);
+    if (key === undefined) {
+      key = versionKey(scheme, v);
+      keys.set(v, key);
+    }
+    return key;
+  };
+  const compiled = new Map<string, VersionPattern | string>();
+
   const releases = new Map<string, Release>();
   const seenKeys = new Map<string, string>();
   catalog.releases.forEach((r, i) => {
@@ -91,8 +104,8 @@ export function resolveCatalog(
       );
       return;
     }
-    const dup = seenKeys.get(versionKey(scheme, r.version));
-    seenKeys.set(versionKey(scheme, r.version), r.version);
+    const dup = seenKeys.get(keyOf(r.version));
+    seenKeys.set(keyOf(r.version), r.version);
     if (dup !== undefined) {
       problem(
         ['releases', i, 'version'],
@@ -105,7 +118,7 @@ export function resolveCatalog(
     checkNotes(r, i, problem);
   });
   const versions = sortVersions(scheme, [...releases.keys()]);
-  const byKey = new Map(versions.map((v) => [versionKey(scheme, v), v]));
+  const byKey = new Map(versions.map((v) => [keyOf(v), v]));
 
   /** A reference to one exact release in the catalog; returns the catalog's spelling. */
   const exact = (path: PropertyKey[], v: string): string | undefined => {
@@ -113,7 +126,7 @@ export function resolveCatalog(
       problem(path, `"${v}" is not a ${scheme.id} version`, versionHint(scheme));
       return undefined;
     }
-    const found = byKey.get(versionKey(scheme, v));
+    const found = byKey.get(keyOf(v));
     if (found === undefined)
       problem(
         path,
@@ -138,7 +151,11 @@ export function resolveCatalog(
     return true;
   };
   const pattern = (path: PropertyKey[], source: string): VersionPattern | undefined => {
-    const p = compilePattern(source, scheme);
+    let p = compiled.get(source);
+    if (p === undefined) {
+      p = compilePattern(source, scheme);
+      compiled.set(source, p);
+    }
     if (typeof p === 'string') {
       problem(
         path,

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, realpath } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Catalog, type LoadedCatalog, loadCatalog, restoreCatalog } from '../catalog/index.ts';
+import { type LoadedCatalog, loadCatalog } from '../catalog/index.ts';
 import { UpliftError } from '../errors/index.ts';
 import { packageRoot, readCached, sha256, writeCached } from '../util/index.ts';
 import type { ProfileManifest } from './schema.ts';
@@ -115,43 +115,30 @@ export async function listProfiles(): Promise<string[]> {
 interface CachedProfile {
   key: string;
   manifest: ProfileManifest;
-  catalogDigest: string;
-  catalog: Catalog;
 }
 
 /**
  * Loads a profile by name (`UPLIFT_PROFILE_PATH`, then the built-in ones) or a profile folder by path.
  *
- * The validated manifest and catalog are cached under a key of the manifest's bytes and the
- * validator's own code; the catalog's bytes must still hash to the cached digest. So an edited
- * catalog or a new uplift build always gets the full validation, and a plan never runs on a
- * catalog that was not validated byte for byte.
+ * The validated manifest is cached under a key of the manifest's bytes and the validator's own
+ * code, so an edited manifest or a new uplift build always gets the full validation. The catalog
+ * has a cache of its own, keyed by its bytes (catalog/cache.ts): a plan never runs on a catalog
+ * that was not validated byte for byte.
  */
 export async function loadProfile(nameOrDir: string): Promise<Profile> {
   const dir = await findProfileDir(nameOrDir);
   const file = join(dir, 'profile.yaml');
   const bytes = await readFile(file);
   const key = sha256(`${dir}\0${sha256(bytes)}\0${await validatorDigest()}`);
-  const name = `profile-${key.slice(0, 32)}.json`;
+  const name = `profile-manifest-${key.slice(0, 32)}.json`;
 
   const cached = await readCached<CachedProfile>(name);
-  if (cached?.key === key) {
-    const catalogFile = join(dir, cached.manifest.catalog);
-    const catalogBytes = await readFile(catalogFile).catch(() => undefined);
-    const digest = catalogBytes && `sha256:${sha256(catalogBytes)}`;
-    if (digest === cached.catalogDigest) {
-      return withCatalog(cached.manifest, dir, restoreCatalog(cached.catalog, catalogFile, digest));
-    }
-  }
-
-  const manifest = await validateManifest(bytes.toString('utf8'), file);
+  const manifest =
+    cached?.key === key && cached.manifest !== undefined
+      ? cached.manifest
+      : await validateManifest(bytes.toString('utf8'), file);
   const catalog = await loadCatalog(join(dir, manifest.catalog));
-  await writeCached(name, {
-    key,
-    manifest,
-    catalogDigest: catalog.digest,
-    catalog: catalog.catalog,
-  } satisfies CachedProfile);
+  if (cached?.key !== key) await writeCached(name, { key, manifest } satisfies CachedProfile);
   return withCatalog(manifest, dir, catalog);
 }
 

@@ -1,0 +1,184 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import dedent from 'dedent';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { UpliftError } from '../errors/index.ts';
+import { loadCatalogCached } from './cache.ts';
+import { loadCatalog } from './index.ts';
+import type { LoadedCatalog } from './resolve.ts';
+
+const text =
+  dedent`
+  catalog: 1
+  product: demo
+  title: Demo
+  versionScheme: dotted-patch
+  releases:
+    - { version: 5.4 GA, kind: ga }
+    - { version: 5.3.0 Patch 1, kind: patch }
+    - { version: 5.3.0 GA, kind: ga }
+  upgrade:
+    requiredStops:
+      - { release: "5.3.0", take: latest-patch }
+    edges:
+      - { from: 5.3.0 GA, to: 5.4 GA, downtimeMinutes: 12 }
+    blocked:
+      - { from: ">=5.3.0 GA, <5.3.0 Patch 1", to: "5.4", reason: r }
+  durations:
+    downloadBytesPerSecond: 1000000
+    backup: { seconds: 60 }
+    stop: { seconds: 10 }
+    apply: { seconds: 60 }
+    migrate: { seconds: 0 }
+    start: { seconds: 20 }
+    validate: { seconds: 300 }
+    rollback: { seconds: 120 }
+  illustrative: true
+  reason: a catalog written for a test
+` + '\n';
+
+let work: string;
+let cache: string;
+let file: string;
+
+beforeEach(async () => {
+  work = await mkdtemp(join(tmpdir(), 'uplift-catalog-cache-'));
+  cache = join(work, 'cache');
+  file = join(work, 'catalog.yaml');
+  await writeFile(file, text);
+  vi.stubEnv('UPLIFT_CACHE_DIR', cache);
+});
+
+afterEach(async () => {
+  vi.unstubAllEnvs();
+  await rm(work, { recursive: true, force: true });
+});
+
+/** What the planner reads of a loaded catalog, comparable with toEqual. */
+function planned(c: LoadedCatalog) {
+  return {
+    file: c.file,
+    digest: c.digest,
+    catalog: c.catalog,
+    versions: c.versions,
+    stops: c.stops,
+    edges: [...c.edgesFrom].map(([from, es]) => [from, es.map((e) => [e.to, e.downtimeMinutes])]),
+    blocked: c.blocked.map((b) => c.versions.filter((v) => b.from.matches(v))),
+  };
+}
+
+async function cacheEntries(): Promise<string[]> {
+  return (await readdir(cache).catch(() => [])).filter((n) => n.startsWith('catalog-'));
+}
+
+describe('the catalog cache', () => {
+  it('serves the second load of the same bytes, with what a full load gives', async () => {
+    const first = await loadCatalogCached(file);
+    const second = await loadCatalogCached(file);
+
+    expect(first.cache).toBe('miss');
+    expect(second.cache).toBe('hit');
+    expect(await cacheEntries()).toHaveLength(1);
+    expect(planned(second.catalog)).toEqual(planned(first.catalog));
+    expect(planned(second.catalog).blocked).toEqual([['5.3.0 GA']]);
+  });
+
+  it('is what loadCatalog uses', async () => {
+    await loadCatalog(file);
+
+    expect(await cacheEntries()).toHaveLength(1);
+    expect((await loadCatalogCached(file)).cache).toBe('hit');
+  });
+
+  it('is stale once the file changes, and the change is read', async () => {
+    await loadCatalogCached(file);
+    await writeFile(file, text.replace('title: Demo', 'title: Demo 2'));
+
+    const changed = await loadCatalogCached(file);
+
+    expect(changed.cache).toBe('miss');
+    expect(changed.catalog.catalog.title).toBe('Demo 2');
+    expect((await loadCatalogCached(file)).cache).toBe('hit');
+    expect(await cacheEntries()).toHaveLength(1);
+  });
+
+  it('ignores and rebuilds an entry that is not JSON', async () => {
+    const full = await loadCatalogCached(file);
+    const [entry] = await cacheEntries();
+    await writeFile(join(cache, entry as string), 'not json at all {');
+
+    const again = await loadCatalogCached(file);
+
+    expect(again.cache).toBe('miss');
+    expect(planned(again.catalog)).toEqual(planned(full.catalog));
+    expect((await loadCatalogCached(file)).cache).toBe('hit');
+  });
+
+  it('ignores an entry whose catalog was altered after it was written', async () => {
+    const full = await loadCatalogCached(file);
+    const path = join(cache, (await cacheEntries())[0] as string);
+    await writeFile(path, (await readFile(path, 'utf8')).replace('"Demo"', '"Forged"'));
+
+    const again = await loadCatalogCached(file);
+
+    expect(again.cache).toBe('miss');
+    expect(again.catalog.catalog.title).toBe('Demo');
+    expect(planned(again.catalog)).toEqual(planned(full.catalog));
+  });
+
+  it('ignores an entry cut short', async () => {
+    await loadCatalogCached(file);
+    const path = join(cache, (await cacheEntries())[0] as string);
+    const bytes = await readFile(path);
+    await writeFile(path, bytes.subarray(0, Math.floor(bytes.length / 2)));
+
+    const again = await loadCatalogCached(file);
+
+    expect(again.cache).toBe('miss');
+    expect(again.catalog.versions).toEqual(['5.3.0 GA', '5.3.0 Patch 1', '5.4 GA']);
+  });
+
+  it('still loads when the cache folder cannot be written', async () => {
+    const blocker = join(work, 'a-file');
+    await writeFile(blocker, 'not a folder');
+    vi.stubEnv('UPLIFT_CACHE_DIR', join(blocker, 'cache'));
+
+    const first = await loadCatalogCached(file);
+    const second = await loadCatalogCached(file);
+
+    expect(first.cache).toBe('miss');
+    expect(second.cache).toBe('miss');
+    expect(second.catalog.versions).toEqual(['5.3.0 GA', '5.3.0 Patch 1', '5.4 GA']);
+  });
+
+  it('is not used with UPLIFT_CACHE_DIR=off', async () => {
+    vi.stubEnv('UPLIFT_CACHE_DIR', 'off');
+
+    const first = await loadCatalogCached(file);
+
+    expect(first.cache).toBe('off');
+    expect((await loadCatalogCached(file)).cache).toBe('off');
+    expect(await cacheEntries()).toEqual([]);
+  });
+
+  it('never stores a refused catalog, which is refused at the same place every time', async () => {
+    await writeFile(file, text.replace('take: latest-patch', 'take: newest'));
+
+    const refusals: UpliftError[] = [];
+    for (let i = 0; i < 2; i++)
+      refusals.push(
+        await loadCatalogCached(file).then(
+          () => Promise.reject(),
+          (e) => e,
+        ),
+      );
+
+    expect(await cacheEntries()).toEqual([]);
+    for (const err of refusals)
+      expect(err).toMatchObject({
+        code: 'UPLIFT_CATALOG_INVALID',
+        location: { file, line: 11, col: 33, path: 'upgrade.requiredStops[0].take' },
+      });
+  });
+});
