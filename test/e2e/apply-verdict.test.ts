@@ -139,6 +139,19 @@ describe('uplift apply and the verdict', () => {
       expect(existsSync(stateDir)).toBe(false);
     });
 
+    it('the verdict is not-recommended, and the run is a dry run: the same refusal the real run gives', async () => {
+      const before = await hashTree(root);
+
+      const dry = uplift([...applyArgs, '--dry-run', '--json']);
+      const real = uplift([...applyArgs, '--yes', '--json']);
+
+      expect(dry.code, dry.stderr).toBe(3);
+      expect(JSON.parse(dry.stdout).error.code).toBe('UPLIFT_APPLY_RISK_NOT_ACCEPTED');
+      expect(JSON.parse(dry.stdout).error.hint).toContain('a dry run with it shows the hops');
+      expect(JSON.parse(dry.stdout).error.message).toBe(JSON.parse(real.stdout).error.message);
+      expect((await hashTree(root)).hash).toBe(before.hash);
+    });
+
     it('--accept-risk is empty', async () => {
       const before = await hashTree(root);
 
