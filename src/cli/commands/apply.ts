@@ -200,12 +200,14 @@ function obeyVerdict(plan: Plan, install: string, opts: ApplyCommandOptions): vo
         unchanged: true,
       },
     );
-  if (plan.verdict === 'not-recommended' && opts.acceptRisk === undefined && !opts.dryRun)
+  // The dry run refuses what the real run refuses, so that it predicts the run; with
+  // --accept-risk it shows the hops (and records nothing).
+  if (plan.verdict === 'not-recommended' && opts.acceptRisk === undefined)
     throw new UpliftError(
       'UPLIFT_APPLY_RISK_NOT_ACCEPTED',
       `the upgrade of ${install} from ${plan.from} to ${plan.to} is not recommended${listed ? `: ${listed}` : ''}`,
       {
-        hint: 'Supply the missing facts (--facts FILE, --fact path=value) so the plan can decide, or go ahead with --accept-risk "why it is acceptable" (recorded in the journal).',
+        hint: `Supply the missing facts (--facts FILE, --fact path=value) so the plan can decide, or go ahead with --accept-risk "why it is acceptable" (${opts.dryRun ? 'a dry run with it shows the hops and records nothing' : 'recorded in the journal'}).`,
         details: reasons,
         unchanged: true,
       },
@@ -304,15 +306,11 @@ export async function handler(opts: ApplyCommandOptions, io: ApplyIo): Promise<C
       exitCode: ExitCode.ok,
       warnings,
     };
-  const needsRisk =
-    prepared.plan.verdict === 'not-recommended' && opts.acceptRisk === undefined
-      ? '\nA real run needs --accept-risk "reason" (the verdict is not-recommended).\n'
-      : '';
   if (opts.dryRun && vendorInstaller) {
     const r = await vendorDryRun(base);
     return {
       data: { ...verdict, ...r, warnings },
-      text: `${r.text}${needsRisk}`,
+      text: r.text,
       exitCode: ExitCode.ok,
       warnings,
     };
@@ -321,7 +319,7 @@ export async function handler(opts: ApplyCommandOptions, io: ApplyIo): Promise<C
     const r = await dryRun(base);
     return {
       data: { ...verdict, ...r, warnings },
-      text: `${renderDryRun(r)}${needsRisk}`,
+      text: renderDryRun(r),
       exitCode: r.hops.some((h) => h.conflicts.length) ? ExitCode.blocked : ExitCode.ok,
       warnings,
     };
