@@ -37,7 +37,7 @@ export async function serveRepository(o: ServeOptions): Promise<RepositoryServer
     await stat(join(root, 'root.json'));
   } catch {
     throw new UpliftError('UPLIFT_REPO_INVALID', `${o.dir} is not a repository: no root.json`, {
-      hint: 'Give the folder `uplift repo init` made (it holds root.json and index.json).',
+      hint: 'Give the folder that repo init made (it holds root.json and index.json).',
       location: { file: join(o.dir, 'root.json') },
     });
   }
