@@ -146,7 +146,7 @@ describe('uplift check', () => {
     expect(JSON.parse(r.stdout).results[0]).toMatchObject({
       status: 'fail',
       message: `a restore of ${install} from ${backup.file} was interrupted`,
-      remediation: `Run \`uplift restore ${backup.file} --install ${install}\` to finish it.`,
+      remediation: `Finish it:\nuplift restore ${backup.file} --install ${install}`,
     });
   });
 

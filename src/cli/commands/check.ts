@@ -83,7 +83,7 @@ function renderReport(r: CheckReport): string {
     for (const x of entries) {
       lines.push(`  • ${pc.bold(x.id)}: ${x.message}`);
       if (x.remediation && (status === 'fail' || status === 'warn'))
-        lines.push(`    to do: ${x.remediation}`);
+        lines.push(`    to do: ${x.remediation.replaceAll('\n', '\n      ')}`);
     }
   }
   return `${lines.join('\n')}\n`;
