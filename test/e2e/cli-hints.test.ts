@@ -14,7 +14,7 @@ import { repoRoot } from '../util/run-cli.ts';
  * CLI has (its --help lists them), and has no placeholder (DIR, URL, FILE, <…>, /opt/product).
  */
 
-const bundle = join(repoRoot, 'dist/bundle/uplift.mjs');
+const bundle = join(repoRoot, 'dist/bundle/uplift.cjs');
 const width = 40;
 let work: string;
 let install: string;
@@ -145,6 +145,7 @@ describe('hints at --width 40', () => {
     const r = cli(args());
 
     expect(r.code, r.out).not.toBe(0);
+    expect(r.out).toMatch(/^error UPLIFT_[A-Z_]+/m);
     const commands = commandsIn(r.out);
     for (const c of commands) {
       expect(c.atLineStart, `a command inside a sentence:\n${r.out}`).toBe(true);
