@@ -1,7 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { refuseIfRestoreInterrupted } from '../backup/index.ts';
-import { UpliftError } from '../errors/index.ts';
+import { shellWord, UpliftError } from '../errors/index.ts';
 import type { PlanStep } from '../plan/index.ts';
 import { crashPoint } from '../util/index.ts';
 import { finishRun, type HistoryEntry } from './history.ts';
@@ -48,10 +48,10 @@ export async function runApply(o: ApplyOptions): Promise<ApplyResult> {
         'UPLIFT_APPLY_INCOMPLETE',
         `an earlier run on ${o.install} did not finish (${p.journal})`,
         {
-          hint: `Run \`uplift resume --install ${o.install}\` first; it finishes that run (or \`--abort\` takes it back to where it started).`,
+          hint: `Finish that run first (with --abort, resume takes it back to where it started):\nuplift resume --install ${shellWord(o.install)}`,
           unchanged: true,
           state: `a run did not finish; ${p.journal} records how far it got`,
-          next: `uplift resume --install ${o.install}`,
+          next: `uplift resume --install ${shellWord(o.install)}`,
         },
       );
     // A later hop's conflict stops the run here, before its first hop goes in.
@@ -271,10 +271,10 @@ export async function runHops(rs: RunState, first: number): Promise<ApplyResult>
             `${failed}, and the automatic rollback failed too: ${(rbErr as Error).message}`,
             {
               cause: rbErr,
-              hint: `Fix the cause, then run \`uplift resume --install ${o.install} --abort\`; it finishes taking the run back to ${o.plan.from}.`,
+              hint: `Fix the cause, then finish taking the run back to ${o.plan.from}:\nuplift resume --install ${shellWord(o.install)} --abort`,
               unchanged: false,
               state,
-              next: `uplift resume --install ${o.install} --abort`,
+              next: `uplift resume --install ${shellWord(o.install)} --abort`,
             },
           );
         }
@@ -323,7 +323,7 @@ export async function runHops(rs: RunState, first: number): Promise<ApplyResult>
           : `${back} is back in place, stopped as it was before the run`;
       throw new UpliftError('UPLIFT_APPLY_ROLLED_BACK', `${failed}, and ${what}: ${state}.`, {
         cause: err.error,
-        hint: cause.hint ?? 'Fix the cause, then run uplift apply again.',
+        hint: cause.hint ?? 'Fix the cause, then run the same apply command again.',
         unchanged: false,
         state: `the run was taken back to ${back}; service ${outcome?.service === 'running' ? 'running' : 'stopped'} as before`,
       });

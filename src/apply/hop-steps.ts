@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { createBackup, verifyBackup } from '../backup/index.ts';
-import { UpliftError } from '../errors/index.ts';
+import { shellWord, UpliftError } from '../errors/index.ts';
 import type { ReadyResult } from '../lifecycle/index.ts';
 import type { PlanStep } from '../plan/index.ts';
 import { crashPoint } from '../util/index.ts';
@@ -122,7 +122,9 @@ export async function backupStep(
           `the backup before ${before} failed: ${e.code ?? ''} ${e.message}`,
           {
             cause: err,
-            hint: e.hint ?? 'Free space beside the installation, then run uplift apply again.',
+            hint:
+              e.hint ??
+              'Free space beside the installation, then run the same apply command again.',
             unchanged: true,
           },
         );
@@ -313,10 +315,10 @@ export async function rollBack(rc: RollbackContext, u: Undo): Promise<RollbackOu
           'UPLIFT_APPLY_ROLLBACK_FAILED',
           `the undo of the post-switch step "${step.name}" exited with ${r.code}: ${r.output.slice(-1000)}`,
           {
-            hint: `Fix the cause, then run \`uplift resume --install ${p.install}\`; it finishes the rollback.`,
+            hint: `Fix the cause, then finish the rollback:\nuplift resume --install ${shellWord(p.install)}`,
             unchanged: false,
             state: `the rollback to ${rc.version} stopped at the undo of "${step.name}": the new version's files are still in place, its service is stopped`,
-            next: `uplift resume --install ${p.install}`,
+            next: `uplift resume --install ${shellWord(p.install)}`,
           },
         );
     }

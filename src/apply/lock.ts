@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UpliftError } from '../errors/index.ts';
+import { shellWord, UpliftError } from '../errors/index.ts';
 import {
   type AcquiredLock,
   acquireProcessLock,
@@ -48,7 +48,7 @@ export async function acquireLock(
         'UPLIFT_APPLY_LOCKED',
         `another uplift ${held.command ?? 'run'} holds ${p.lock}: pid ${held.pid} since ${held.startedAt}`,
         {
-          hint: `Wait for pid ${held.pid} to finish (uplift status --install ${p.install} shows where it stands); never remove the lock while it runs.`,
+          hint: `Wait for pid ${held.pid} to finish; never remove the lock while it runs. Where it stands:\nuplift status --install ${shellWord(p.install)}`,
           unchanged: true,
         },
       ),

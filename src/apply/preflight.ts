@@ -20,7 +20,7 @@ export function manualStepError(s: PlanStep, done: number): UpliftError {
     {
       hint: s.packProblem
         ? `${s.packProblem}. Do the step by hand, then plan and apply again.`
-        : 'Do this step by hand (uplift plan lists how), then run uplift apply again.',
+        : 'Do this step by hand (uplift plan lists how), then run the same apply command again.',
       unchanged: done === 0,
     },
   );

@@ -1,6 +1,6 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UpliftError } from '../errors/index.ts';
+import { shellWord, UpliftError } from '../errors/index.ts';
 import type { Plan } from '../plan/index.ts';
 import type { Profile } from '../profile/index.ts';
 import { type PublicKey, publicKeyFromBase64, trustOf } from '../signing/index.ts';
@@ -340,7 +340,7 @@ async function checkRecordedPacks(v: RunView, next: number, install: string): Pr
         ? `the pack ${h.pack} of the interrupted run's hop ${h.from} → ${h.to} is gone`
         : `the pack ${h.pack} of the interrupted run's hop ${h.from} → ${h.to} changed since the run began (SHA-256 ${now}, the run began with ${h.sha256})`,
       {
-        hint: `Put the pack the run began with back in place and run uplift resume again, or take the run back to ${v.from} with \`uplift resume --install ${install} --abort\`.`,
+        hint: `Put the pack the run began with back in place and resume again, or take the run back to ${v.from}:\nuplift resume --install ${shellWord(install)} --abort`,
         location: { file: h.pack },
         unchanged: true,
       },

@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UpliftError } from '../errors/index.ts';
+import { shellWord, UpliftError } from '../errors/index.ts';
 import type { PlanStep } from '../plan/index.ts';
 import { type HistoryEntry, readHistory } from './history.ts';
 import { type JournalRecord, readJournal } from './journal.ts';
@@ -154,10 +154,10 @@ export async function refuseIfIncomplete(install: string): Promise<void> {
       'UPLIFT_APPLY_INCOMPLETE',
       `a run on ${install} did not finish (${p.journal})`,
       {
-        hint: `Run \`uplift resume --install ${install}\` first.`,
+        hint: `Finish or undo that run first:\nuplift resume --install ${shellWord(install)}`,
         unchanged: true,
         state: `a run did not finish; ${p.journal} records how far it got`,
-        next: `uplift resume --install ${install}`,
+        next: `uplift resume --install ${shellWord(install)}`,
       },
     );
   }

@@ -1,6 +1,6 @@
 import { lstat, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { ExitCode, UpliftError } from '../errors/index.ts';
+import { ExitCode, shellWord, UpliftError } from '../errors/index.ts';
 import { isAlive } from '../util/index.ts';
 import { crashPoint, fsyncDir, removeStaleTemps, writeFileDurably } from './durable.ts';
 import type { BackupTotals } from './types.ts';
@@ -156,9 +156,9 @@ export async function refuseIfRestoreInterrupted(install: string): Promise<void>
     'UPLIFT_RESTORE_INCOMPLETE',
     `a restore of ${install} from ${j.backup} was interrupted`,
     {
-      hint: `Run \`uplift restore ${j.backup} --install ${install}\` to finish it.`,
+      hint: `Finish it:\nuplift restore ${shellWord(j.backup)} --install ${shellWord(install)}`,
       state: `a restore from ${j.backup} was interrupted (${j.state}); ${journalPath(install)} records how far it got`,
-      next: `uplift restore ${j.backup} --install ${install}`,
+      next: `uplift restore ${shellWord(j.backup)} --install ${shellWord(install)}`,
     },
   );
 }

@@ -12,7 +12,7 @@ import {
 } from 'node:fs';
 import { lstat, mkdir, realpath, rename, rm, stat, statfs } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { UpliftError } from '../errors/index.ts';
+import { shellWord, UpliftError } from '../errors/index.ts';
 import { matchesAnyGlob } from '../util/index.ts';
 import { backgroundFlusher, crashPoint, fsyncDir, syncTree } from './durable.ts';
 import {
@@ -263,10 +263,10 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
       `the restore of ${install} stopped halfway through the swap: ${(err as Error).message}`,
       {
         cause: err,
-        hint: `Fix the cause, then run \`uplift restore ${backup} --install ${install}\` again to finish it.`,
+        hint: `Fix the cause, then run the restore again to finish it:\nuplift restore ${shellWord(backup)} --install ${shellWord(install)}`,
         unchanged: false,
         state: `${install} is missing: the restored tree is at ${journal.staging}${journal.old ? `, the old one at ${journal.old}` : ''}`,
-        next: `uplift restore ${backup} --install ${install}`,
+        next: `uplift restore ${shellWord(backup)} --install ${shellWord(install)}`,
       },
     );
   }

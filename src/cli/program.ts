@@ -3,9 +3,8 @@ import { ExitCode, ExitError, UpliftError } from '../errors/index.ts';
 import { writeAtomically } from '../util/index.ts';
 import type { CommandContext, OutputOptions, Register } from './register.ts';
 import type { CliIo, CommandResult } from './types.ts';
+import { forPeople as wrapForPeople } from './ui/for-people.ts';
 import { formatError, formatInternalError } from './ui/format-error.ts';
-import { withInvocation } from './ui/invocation.ts';
-import { wrapText } from './ui/wrap.ts';
 
 export const version = '0.1.0';
 
@@ -66,7 +65,7 @@ interface View {
  * uplift commands written the way this invocation runs them: the one route all of them take.
  */
 function forPeople(text: string, view: View): string {
-  return wrapText(withInvocation(text, view.invokedAs, commandNames), view.width);
+  return wrapForPeople(text, view.width, view.invokedAs, commandNames);
 }
 
 /**
@@ -146,7 +145,8 @@ export async function run(givenArgv: readonly string[], io: CliIo): Promise<numb
   }
   if (!result) return ExitCode.ok;
   const { res, out } = result;
-  for (const w of res.warnings ?? []) io.stderr(forPeople(`warning: ${w}\n`, view));
+  for (const w of res.warnings ?? [])
+    io.stderr(forPeople(`warning: ${w.replaceAll('\n', '\n  ')}\n`, view));
   const json = out.json || out.format === 'json';
   const body = json
     ? `${JSON.stringify(res.data, null, 2)}\n`

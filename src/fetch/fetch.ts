@@ -76,11 +76,11 @@ async function readPlanFile(file: string): Promise<Plan> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT')
       throw new UpliftError('UPLIFT_FILE_NOT_FOUND', `${file} does not exist`, {
-        hint: 'Save a plan with: uplift plan --install DIR --json --out plan.json',
+        hint: `Save the plan of the installation to upgrade there (give its folder as --install), or fetch with --install in place of --plan:\nuplift plan --help`,
         location: { file },
       });
     throw new UpliftError('UPLIFT_FETCH_PLAN_INVALID', `${file} is not a plan (not JSON)`, {
-      hint: 'Save a plan with: uplift plan --install DIR --json --out plan.json',
+      hint: `Save a plan as JSON there (plan --format json --out ${file}, with the installation as --install), or fetch with --install in place of --plan:\nuplift plan --help`,
       location: { file },
     });
   }
@@ -89,7 +89,7 @@ async function readPlanFile(file: string): Promise<Plan> {
       'UPLIFT_FETCH_PLAN_INVALID',
       `${file}: the plan's hash does not match its content`,
       {
-        hint: 'The plan was edited after it was made; make it again with uplift plan --json.',
+        hint: `The plan was edited after it was made; save it again (plan --format json --out ${file}, with the same --install or --profile and --from):\nuplift plan --help`,
         location: { file, path: 'hash' },
       },
     );

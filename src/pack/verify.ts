@@ -131,7 +131,7 @@ export async function openPack(file: string): Promise<FileHandle> {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT')
       throw new UpliftError('UPLIFT_FILE_NOT_FOUND', `the pack ${file} does not exist`, {
-        hint: 'Download the packs a plan needs with `uplift fetch --install DIR --repo URL` (they go to the fetch cache, or --out DIR), then give the path of one.',
+        hint: "Fetch the packs the installation's plan needs, then give the path of one: give fetch the installation as --install and your repository's http(s):// URL or folder as --repo (they go to the fetch cache, or --out):\nuplift fetch --help",
         location: { file },
       });
     if (code === 'ELOOP')

@@ -44,4 +44,5 @@ export {
   signMetadata,
 } from './metadata.ts';
 export type { CatalogEntry, IndexSigned, PackEntry, RootSigned } from './schema.ts';
+export { type RepositoryServer, type ServeOptions, serveRepository } from './serve.ts';
 export { stateBaseDir } from './state.ts';

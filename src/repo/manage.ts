@@ -94,7 +94,7 @@ async function loadRoot(dir: string): Promise<RootMetadata> {
     raw = await readFile(file);
   } catch {
     throw new UpliftError('UPLIFT_REPO_INVALID', `${dir} is not a repository: no root.json`, {
-      hint: 'Create one with uplift repo init.',
+      hint: 'Create one first (the options: repo init --help), or give the folder of an existing one.',
       location: { file },
     });
   }
@@ -129,7 +129,7 @@ export async function initRepository(opts: InitOptions): Promise<InitResult> {
   for (const name of ['root.json', '1.root.json', 'index.json'])
     if (await exists(join(dir, name)))
       throw new UpliftError('UPLIFT_REPO_EXISTS', `${join(dir, name)} exists`, {
-        hint: 'This folder is already a repository: use uplift repo rotate to change its keys.',
+        hint: 'This folder is already a repository: change its keys with repo rotate (see repo rotate --help).',
         location: { file: join(dir, name) },
       });
   const rootPublic = opts.rootKeys.map(publicKeyOf);

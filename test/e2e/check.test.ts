@@ -20,17 +20,44 @@ async function readyInstall(): Promise<{ root: string; install: string }> {
   return made;
 }
 
+/** The heading of the group a check is listed under in the text view (`Passed (3)` …). */
+function groupOf(stdout: string, id: string): string | undefined {
+  let heading: string | undefined;
+  for (const line of stdout.split('\n')) {
+    if (/^[A-Z]/.test(line)) heading = line;
+    if (line.startsWith(`  • ${id}:`)) return heading;
+  }
+  return undefined;
+}
+
 describe('uplift check', () => {
-  it('exits 0 and prints the table when nothing fails', async () => {
+  it('exits 0 and prints the verdict first, then the checks grouped, when nothing fails', async () => {
     const { install } = await readyInstall();
 
     const r = runCliProcess(['check', '--install', install, '--to', '5.5 GA']);
 
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('skiff 5.3.0 Patch 1 → 5.5 GA');
-    expect(r.stdout).toMatch(/pass\s+│ leftover-pids/);
-    expect(r.stdout).toMatch(/\d+ passed, 0 warned, 0 failed, 0 skipped — ready/);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toMatch(/^ready — \d+ passed, 0 warned, 0 failed, 0 skipped$/);
+    expect(lines[1]).toContain('skiff 5.3.0 Patch 1 → 5.5 GA');
+    expect(groupOf(r.stdout, 'leftover-pids')).toMatch(/^Passed \(\d+\)$/);
+    expect(r.stdout).not.toMatch(/[│┌└─]/);
+  });
+
+  it('wraps to --width: no line longer, each check still under its group', async () => {
+    const { install } = await readyInstall();
+    await put(install, 'var/run/skiff.pid', `${deadPid()}\n`);
+
+    const r = runCliProcess(['check', '--install', install, '--to', '5.5 GA', '--width', '40']);
+
+    expect(r.code).toBe(3);
+    for (const line of r.stdout.split('\n')) expect(line.length, line).toBeLessThanOrEqual(40);
+    expect(r.stdout.replace(/\s+/g, ' ')).toMatch(
+      /^1 failed: fix it before upgrading — \d+ passed, 0 warned, 1 failed, 0 skipped /,
+    );
+    expect(groupOf(r.stdout, 'leftover-pids')).toMatch(/^Failed \(1\)/);
+    expect(r.stdout.replace(/\s+/g, ' ')).toContain('to do: remove var/run/skiff.pid');
   });
 
   it('exits 3 with JSON naming the failed check when a pid file outlived its process', async () => {
@@ -87,9 +114,13 @@ describe('uplift check', () => {
     ]);
 
     expect(r.code).toBe(3);
-    expect(r.stdout).toMatch(/FAIL\s+│ services-stopped/);
-    expect(r.stdout).toMatch(/pass\s+│ leftover-pids/);
-    expect(r.stdout).toContain('1 passed, 0 warned, 1 failed, 0 skipped');
+    expect(r.stdout.replace(/\s+/g, ' ')).toMatch(
+      /^1 failed: fix it before upgrading — 1 passed, 0 warned, 1 failed, 0 skipped /,
+    );
+    expect(groupOf(r.stdout, 'services-stopped')).toMatch(/^Failed \(1\)/);
+    expect(groupOf(r.stdout, 'leftover-pids')).toMatch(/^Passed \(1\)/);
+    const failed = r.stdout.indexOf('services-stopped');
+    expect(failed).toBeLessThan(r.stdout.indexOf('leftover-pids'));
   });
 
   it('exits 3 after uplift restore was killed before its swap, saying how to finish it', async () => {
@@ -115,7 +146,7 @@ describe('uplift check', () => {
     expect(JSON.parse(r.stdout).results[0]).toMatchObject({
       status: 'fail',
       message: `a restore of ${install} from ${backup.file} was interrupted`,
-      remediation: `Run \`uplift restore ${backup.file} --install ${install}\` to finish it.`,
+      remediation: `Finish it:\nuplift restore ${backup.file} --install ${install}`,
     });
   });
 

@@ -173,6 +173,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (work) {
+    // A block that failed before its `kill` leaves the README's background repository server.
+    await sh('[ -f .uplift/sample/serve.pid ] && kill "$(cat .uplift/sample/serve.pid)"; true');
     await sh('npx uplift sample --stop', 120_000);
     await rm(work, { recursive: true, force: true, maxRetries: 5 });
   }

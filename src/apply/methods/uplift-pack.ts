@@ -48,12 +48,12 @@ function wrapStageError(err: unknown, where: string): unknown {
   if (e.code === 'ENOSPC' || e.code === 'EDQUOT' || e.code === 'EFBIG')
     return new UpliftError('UPLIFT_APPLY_NO_SPACE', `${where}: ${e.message}`, {
       cause: err,
-      hint: 'Free space beside the installation (the new version is prepared there), then run uplift apply again.',
+      hint: 'Free space beside the installation (the new version is prepared there), then run the same apply command again.',
       unchanged: true,
     });
   return new UpliftError('UPLIFT_APPLY_STAGE_FAILED', `${where}: ${e.message}`, {
     cause: err,
-    hint: 'Fix the cause, then run uplift apply again; the installation was not changed.',
+    hint: 'Fix the cause, then run the same apply command again; the installation was not changed.',
     unchanged: true,
   });
 }
@@ -181,7 +181,7 @@ export async function runHop(ctx: HopContext): Promise<void> {
           'UPLIFT_APPLY_STAGE_FAILED',
           `files changed after staging: ${changed.slice(0, 10).join(', ')}`,
           {
-            hint: 'Do not edit the installation while apply runs; run uplift apply again (it merges the new edits).',
+            hint: 'Do not edit the installation while apply runs; run the same apply command again (it merges the new edits).',
           },
         );
       // Carries (and fsyncs) only what changed since staging carried the customer entries.
@@ -290,8 +290,8 @@ async function conflictError(
   // Without a merge base the conflict is uplift's, not the customer's: say how to give one.
   const hint =
     staged.missingBase.length > 0
-      ? `Give the vendor files of ${base.version} as the merge base with --base-tree DIR, a release tree made from a fresh installation of ${base.version} by uplift release-tree make FRESH_INSTALL --product ${o.product} --version "${base.version}" --out DIR${base.unavailable ? ` (${base.unavailable})` : ''}; or settle ${staged.missingBase.join(', ')} in ${o.install} from ${where}, which keep your settings; then run uplift apply again.`
-      : `Settle the conflicts in ${o.install} from ${where}, then run uplift apply again.`;
+      ? `Give the vendor files of ${base.version} as the merge base with --base-tree DIR, a release tree made from a fresh installation of ${base.version} by uplift release-tree make FRESH_INSTALL --product ${o.product} --version "${base.version}" --out DIR${base.unavailable ? ` (${base.unavailable})` : ''}; or settle ${staged.missingBase.join(', ')} in ${o.install} from ${where}, which keep your settings; then run the same apply command again.`
+      : `Settle the conflicts in ${o.install} from ${where}, then run the same apply command again.`;
   return new UpliftError(
     'UPLIFT_APPLY_CONFLICT',
     `hop ${hop.from} → ${hop.to}: the customer's changes conflict with the new vendor files in ${staged.conflicts.map((c) => c.path).join(', ')}; nothing was stopped or changed`,

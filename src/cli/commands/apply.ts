@@ -11,7 +11,7 @@ import {
   refuseIfIncomplete,
   runApply,
 } from '../../apply/index.ts';
-import { ExitCode, UpliftError } from '../../errors/index.ts';
+import { ExitCode, shellWord, UpliftError } from '../../errors/index.ts';
 import { getPlan, isPlanIntact, type Plan } from '../../plan/index.ts';
 import type { Profile } from '../../profile/index.ts';
 import { verdictText } from '../../report/index.ts';
@@ -81,7 +81,7 @@ async function loadPlanFile(file: string): Promise<Plan> {
       'UPLIFT_APPLY_PLAN_INVALID',
       `${file} is not a plan: ${(err as Error).message}`,
       {
-        hint: 'Give the JSON that `uplift plan --format json` wrote.',
+        hint: 'Give the JSON that plan --format json wrote.',
         location: { file },
         unchanged: true,
       },
@@ -98,7 +98,7 @@ async function loadPlanFile(file: string): Promise<Plan> {
       'UPLIFT_APPLY_PLAN_INVALID',
       `${file}: the plan's hash does not match its content`,
       {
-        hint: 'Plan again (uplift plan --format json); a plan must not be edited after review.',
+        hint: 'Plan again with --format json; a plan must not be edited after review.',
         location: { file, path: 'hash' },
         unchanged: true,
       },
@@ -122,7 +122,7 @@ export async function preparePlan(
 }> {
   if ((opts.to === undefined) === (opts.plan === undefined))
     throw new UpliftError('UPLIFT_USAGE', 'pass either --to VERSION or --plan PLAN.json', {
-      hint: 'Example: uplift apply --install /opt/product --to latest --yes',
+      hint: `Give the version to go to (or latest), and rehearse first:\nuplift apply --install ${shellWord(install)} --to latest --dry-run`,
       unchanged: true,
     });
   const saved = opts.plan ? await loadPlanFile(opts.plan) : undefined;
@@ -195,7 +195,7 @@ function obeyVerdict(plan: Plan, install: string, opts: ApplyCommandOptions): vo
       'UPLIFT_APPLY_BLOCKED',
       `the plan for ${install} from ${plan.from} to ${plan.to} is blocked${listed ? `: ${listed}` : ''}`,
       {
-        hint: `Resolve what blocks it (uplift plan --install ${install} --to "${plan.target.requested}" shows each reason and what to do), then plan again.`,
+        hint: `Resolve what blocks it, then plan again; the plan shows each reason and what to do:\nuplift plan --install ${shellWord(install)} --to ${shellWord(plan.target.requested)}`,
         details: reasons,
         unchanged: true,
       },
@@ -330,7 +330,7 @@ export async function handler(opts: ApplyCommandOptions, io: ApplyIo): Promise<C
         'UPLIFT_APPLY_CONFIRM',
         'apply changes the installation and stops its service; confirm with --yes',
         {
-          hint: 'Review `uplift apply --dry-run` first, then pass --yes.',
+          hint: 'Review the rehearsal first (the same command with --dry-run), then run it with --yes.',
           unchanged: true,
         },
       );

@@ -47,7 +47,7 @@ export async function handler(opts: BackupCommandOptions, io: ProgressIo): Promi
       'UPLIFT_USAGE',
       'pass either --install DIR (make a backup) or --verify FILE (check one)',
       {
-        hint: 'Example: uplift backup --install /opt/product, or uplift backup --verify product-backup.tar.gz',
+        hint: 'Back up an installation (its folder as --install), or check a backup (--verify and its file):\nuplift backup --help',
       },
     );
   const onProgress = progressFor(opts.progress, io);

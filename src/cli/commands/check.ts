@@ -1,4 +1,3 @@
-import Table from 'cli-table3';
 import pc from 'picocolors';
 import {
   buildCheckContext,
@@ -48,32 +47,25 @@ export async function handler(opts: CheckCommandOptions): Promise<CommandResult>
   };
 }
 
-const statusText: Record<CheckStatus, string> = {
-  pass: pc.green('pass'),
-  warn: pc.yellow('warn'),
-  fail: pc.red(pc.bold('FAIL')),
-  skip: pc.dim('skip'),
-};
+/** The groups of the text view, most urgent first, each with its heading. */
+const groups: [CheckStatus, (n: number) => string][] = [
+  ['fail', (n) => pc.red(pc.bold(`Failed (${n}): do what each says before upgrading`))],
+  ['warn', (n) => pc.yellow(`Warnings (${n}): look at each; do it by hand if it applies`)],
+  ['pass', (n) => pc.green(`Passed (${n})`)],
+  ['skip', (n) => pc.dim(`Skipped (${n}): not for this installation`)],
+];
 
+/**
+ * The text view (docs/output.md): the verdict and the counts first, then the checks grouped by
+ * outcome, failures first, each with what it found and what to do. Plain lines for the CLI to
+ * wrap to the width; a table would cut long paths short or run past the terminal.
+ */
 function renderReport(r: CheckReport): string {
   const head = `${pc.bold(`${r.profile} ${r.from} → ${r.to}`)}  ${r.install}  ${pc.dim(`(checked for ${r.stage})`)}`;
   if (r.results.length === 0) {
-    return `${head}\n  no pre-upgrade task to check${r.from === r.to ? ': already at the target' : ''}\n`;
-  }
-  // 120 columns in all; text is wrapped here because the table would cut long paths short.
-  const widths = [8, 23, 46, 38];
-  const table = new Table({
-    head: ['status', 'check', 'found', 'to do'],
-    style: { head: [], border: [] },
-    colWidths: widths,
-  });
-  for (const x of r.results) {
-    table.push([
-      statusText[x.status],
-      x.id,
-      wrap(x.message, (widths[2] ?? 40) - 2),
-      wrap(x.remediation ?? '', (widths[3] ?? 40) - 2),
-    ]);
+    return `${head}
+  no pre-upgrade task to check${r.from === r.to ? ': already at the target' : ''}
+`;
   }
   const s = r.summary;
   const verdict =
@@ -82,27 +74,17 @@ function renderReport(r: CheckReport): string {
       : s.warn > 0
         ? pc.yellow('nothing failed; look at the warnings')
         : pc.green('ready');
-  return `${head}\n${table.toString()}\n${s.pass} passed, ${s.warn} warned, ${s.fail} failed, ${s.skip} skipped — ${verdict}\n`;
-}
-
-/** Wraps at blanks, and breaks a word longer than a line (a path) after a `/`, or anywhere. */
-function wrap(text: string, width: number): string {
-  const lines: string[] = [];
-  let line = '';
-  for (let word of text.split(' ')) {
-    if (line !== '' && line.length + 1 + word.length <= width) {
-      line += ` ${word}`;
-      continue;
+  const counts = `${s.pass} passed, ${s.warn} warned, ${s.fail} failed, ${s.skip} skipped`;
+  const lines = [`${verdict} — ${counts}`, head];
+  for (const [status, heading] of groups) {
+    const entries = r.results.filter((x) => x.status === status);
+    if (entries.length === 0) continue;
+    lines.push('', heading(entries.length));
+    for (const x of entries) {
+      lines.push(`  • ${pc.bold(x.id)}: ${x.message}`);
+      if (x.remediation && (status === 'fail' || status === 'warn'))
+        lines.push(`    to do: ${x.remediation.replaceAll('\n', '\n      ')}`);
     }
-    if (line !== '') lines.push(line);
-    while (word.length > width) {
-      const slash = word.lastIndexOf('/', width - 1);
-      const cut = slash >= width / 3 ? slash + 1 : width;
-      lines.push(word.slice(0, cut));
-      word = word.slice(cut);
-    }
-    line = word;
   }
-  lines.push(line);
-  return lines.join('\n');
+  return `${lines.join('\n')}\n`;
 }

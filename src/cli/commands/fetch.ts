@@ -50,7 +50,7 @@ export function parseRate(value: string): number {
 export async function handler(o: FetchCommandOptions, io: ProgressIo): Promise<CommandResult> {
   if (o.plan === undefined && o.install === undefined)
     throw new UpliftError('UPLIFT_USAGE', 'pass --install DIR --to VERSION, or --plan FILE', {
-      hint: 'Example: uplift fetch --install /opt/product --to latest --repo https://packs.example.com/product',
+      hint: 'Plan from an installation (its folder as --install, and --to) or give a saved plan (--plan and the file plan --format json wrote):\nuplift fetch --help',
     });
   const retries = Number(o.retries);
   if (!Number.isInteger(retries) || retries < 0)

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { ExitCode, UpliftError } from '../../errors/index.ts';
+import { ExitCode, shellWord, UpliftError } from '../../errors/index.ts';
 import { generateKeyPair, writeKeyPair } from '../../signing/index.ts';
 import type { CommandResult } from '../types.ts';
 
@@ -16,7 +16,7 @@ export async function generate(opts: KeysGenerateOptions): Promise<CommandResult
     /[/\\]$/.test(opts.out) || (await stat(base).catch(() => undefined))?.isDirectory() === true;
   if (isFolder)
     throw new UpliftError('UPLIFT_USAGE', `--out ${opts.out} is a folder: give a base name in it`, {
-      hint: `Name the two files: uplift keys generate --out ${opts.out.replace(/[/\\]*$/, '')}/release (writes release.key and release.pub)`,
+      hint: `Name the two files (this writes release.key and release.pub in it):\nuplift keys generate --out ${shellWord(`${opts.out.replace(/[/\\]*$/, '')}/release`)}`,
       location: { file: opts.out },
     });
   const pair = generateKeyPair();

@@ -144,8 +144,8 @@ async function refuseMissingPack(file: string): Promise<void> {
     `the ${vendorZip ? "vendor's pack" : 'pack'} ${file} does not exist`,
     {
       hint: vendorZip
-        ? `Download ${basename(file)} from the vendor's download site (the catalog lists it under the release's packs, with its size and checksums), or from a repository that holds it: uplift fetch --install DIR --repo URL.`
-        : 'Download the packs a plan needs with `uplift fetch --install DIR --repo URL` (they go to the fetch cache, or --out DIR), then give the path of one.',
+        ? `Download ${basename(file)} from the vendor's download site (the catalog lists it under the release's packs, with its size and checksums), or fetch it from a repository that holds it (give fetch the installation as --install and the repository's URL or folder as --repo):\nuplift fetch --help`
+        : "Fetch the packs the installation's plan needs, then give the path of one: give fetch the installation as --install and your repository's http(s):// URL or folder as --repo (they go to the fetch cache, or --out):\nuplift fetch --help",
       location: { file },
     },
   );

@@ -1,8 +1,8 @@
 import type { Command } from '@commander-js/extra-typings';
 import { type CommandContext, collect } from '../register.ts';
 
-/** Registers `uplift repo init|add|publish|rotate`; the handler is imported when the command runs. */
-export function register(program: Command, { emit }: CommandContext): void {
+/** Registers `uplift repo init|add|publish|rotate|serve`; the handler is imported when the command runs. */
+export function register(program: Command, { emit, io }: CommandContext): void {
   const repo = program
     .command('repo')
     .description(
@@ -128,5 +128,27 @@ export function register(program: Command, { emit }: CommandContext): void {
     .action(async (dir, o) => {
       const { rotate } = await import('./repo.ts');
       emit(await rotate(dir, o), { json: o.json });
+    });
+  repo
+    .command('serve')
+    .description(
+      'Serve a repository folder over HTTP, read-only, until Ctrl-C (SIGINT) or SIGTERM.',
+    )
+    .argument('<dir>', 'repository folder')
+    .option('--host <address>', 'address to listen on (127.0.0.1: this machine only)', '127.0.0.1')
+    .option('--port <n>', 'port to listen on (default: a free one, printed)')
+    .option(
+      '--background',
+      'start the server as a detached process, print its URL alone when it listens, and return',
+    )
+    .option('--pid-file <file>', "write the server's pid here (removed when it stops)")
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      '\nServes the files of the repository with their exact length and byte ranges (a fetch resumes); no folder listing, no dot files, nothing outside the folder.\nExit codes: 0 served and stopped (or started, with --background), 2 bad input or the port cannot be taken.\nExample: uplift repo serve ./repo --background --pid-file repo.pid',
+    )
+    .action(async (dir, o) => {
+      const { serve } = await import('./repo-serve.ts');
+      emit(await serve(dir, o, io), { json: o.json });
     });
 }

@@ -1,4 +1,5 @@
-import { ExitCode, UpliftError } from '../../errors/index.ts';
+import { dirname, join } from 'node:path';
+import { ExitCode, shellWord, UpliftError } from '../../errors/index.ts';
 import {
   addToRepository,
   currentTime,
@@ -25,7 +26,7 @@ async function publicKey(file: string): Promise<PublicKey> {
 async function privateKeys(files: readonly string[], option: string): Promise<PrivateKey[]> {
   if (files.length === 0)
     throw new UpliftError('UPLIFT_USAGE', `${option} is required`, {
-      hint: `Pass ${option} with a private key file (.key) made by uplift keys generate.`,
+      hint: `Pass ${option} with a private key file (.key) that keys generate made.`,
     });
   return Promise.all(files.map(loadPrivateKey));
 }
@@ -46,6 +47,18 @@ function positiveInt(value: string | undefined, option: string): number | undefi
 
 const short = (id: string) => id.slice(0, 16);
 
+/** The commands that make a repository's three keys in `<parent>/keys/` and then the repository. */
+function newKeysFor(dir: string): string {
+  const keys = join(dirname(dir), 'keys');
+  const key = (name: string, ext: string) => shellWord(join(keys, `${name}.${ext}`));
+  return [
+    ...['root', 'index', 'packs'].map(
+      (k) => `uplift keys generate --out ${shellWord(join(keys, k))}`,
+    ),
+    `uplift repo init ${shellWord(dir)} --root-key ${key('root', 'key')} --index-key ${key('index', 'key')} --pack-key ${key('packs', 'pub')}`,
+  ].join('\n');
+}
+
 export interface RepoInitOptions {
   rootKey: string[];
   threshold?: string;
@@ -61,7 +74,7 @@ export async function init(dir: string, o: RepoInitOptions): Promise<CommandResu
   const now = currentTime();
   if (o.indexKey.length === 0 || o.packKey.length === 0)
     throw new UpliftError('UPLIFT_USAGE', 'repo init needs --index-key and --pack-key', {
-      hint: 'Example: uplift repo init repo --root-key root.key --index-key index.key --pack-key packs.pub',
+      hint: `Give the keys: the root and index private keys (.key) and the public key (.pub) packs are signed with. New ones, made beside the repository:\n${newKeysFor(dir)}`,
     });
   const r = await initRepository({
     dir,

@@ -16,7 +16,8 @@ export function formatError(err: UpliftError): string {
     lines.push(`  ${pc.dim(at)}${d.message}`);
   }
   if (err.details.length > 20) lines.push(`  … and ${err.details.length - 20} more`);
-  if (err.hint) lines.push(`  ${pc.cyan('hint:')} ${err.hint}`);
+  // A hint's command stands on a line of its own (docs/output.md), indented under the hint.
+  if (err.hint) lines.push(`  ${pc.cyan('hint:')} ${err.hint.replaceAll('\n', '\n    ')}`);
   if (err.unchanged) {
     lines.push('  Nothing was changed.');
     // This command changed nothing, but the installation may still be mid-way (an earlier run).
@@ -27,7 +28,8 @@ export function formatError(err: UpliftError): string {
         ? '  The installation may have been changed.'
         : `  The installation may have been changed: ${err.state}`,
     );
-  if (err.next !== undefined) lines.push(`  ${pc.cyan('next:')} ${err.next}`);
+  if (err.next !== undefined)
+    lines.push(`  ${pc.cyan('next:')} ${err.next.replaceAll('\n', '\n    ')}`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -1,6 +1,6 @@
 import pc from 'picocolors';
 import { describe, expect, it } from 'vitest';
-import { displayWidth, stripAnsi, wrapText } from './wrap.ts';
+import { displayWidth, stripAnsi, wrapCommand, wrapText } from './wrap.ts';
 
 const widths = (s: string) => s.split('\n').map(displayWidth);
 
@@ -71,5 +71,26 @@ describe('wrapText', () => {
   it('measures wide characters as two columns', () => {
     expect(displayWidth('日本')).toBe(4);
     expect(displayWidth(pc.red('ab'))).toBe(2);
+  });
+});
+
+describe('wrapCommand', () => {
+  it('continues a long command with " \\" between shell words, never inside one', () => {
+    const line = `  next: uplift restore '/tmp/a b/backup-20250101.tar.gz' --install /very/long/path/to/the/installation`;
+
+    const out = wrapCommand(line, 8, 40);
+
+    const lines = out.split('\n');
+    expect(lines.length).toBeGreaterThan(1);
+    for (const l of lines.slice(0, -1)) expect(l.endsWith(' \\')).toBe(true);
+    expect(out.replace(/ \\\n\s*/g, ' ')).toBe(line);
+    expect(out).toContain("'/tmp/a b/backup-20250101.tar.gz'");
+    expect(out).toContain('/very/long/path/to/the/installation');
+  });
+
+  it('leaves a command that fits as it is', () => {
+    expect(wrapCommand('    uplift status --install /x', 4, 40)).toBe(
+      '    uplift status --install /x',
+    );
   });
 });

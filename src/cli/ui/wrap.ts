@@ -160,3 +160,41 @@ function trackColour(open: string, s: string): string {
   }
   return state;
 }
+
+/** Shell words of a command line: quoted strings stay whole, colour codes stay with their word. */
+function shellWordsOf(s: string): string[] {
+  return s.match(/(?:'[^']*'|"(?:\\.|[^"\\])*"|[^\s'"]+)+/g) ?? [];
+}
+
+/**
+ * A command line (docs/output.md, "Commands in hints"): never broken inside a word. When it does not
+ * fit, it continues with ` \` on lines indented under the command, so it still pastes into a shell
+ * as one command; a word longer than the line (a long path) stands alone on its line, uncut.
+ * `start` is where the command begins in the line: what comes before (indentation, a label such as
+ * `hint:`) stays in front of it.
+ */
+export function wrapCommand(line: string, start: number, width: number): string {
+  if (displayWidth(line) <= width) return line;
+  const lead = line.slice(0, start);
+  const words = shellWordsOf(line.slice(start));
+  const indent = ' '.repeat(Math.min(displayWidth(lead) + 2, Math.floor(width / 2)));
+  const out: string[] = [];
+  let current = lead;
+  let currentWidth = displayWidth(lead);
+  let fresh = true;
+  for (const word of words) {
+    const w = displayWidth(word);
+    // Room for the word and, since more may follow, for " \".
+    if (!fresh && currentWidth + 1 + w + 2 > width) {
+      out.push(`${current} \\`);
+      current = indent;
+      currentWidth = indent.length;
+      fresh = true;
+    }
+    current += fresh ? word : ` ${word}`;
+    currentWidth += fresh ? w : w + 1;
+    fresh = false;
+  }
+  out.push(current);
+  return out.join('\n');
+}
