@@ -10,10 +10,7 @@ const shipped = readdirSync(builtInProfilesDir, { withFileTypes: true })
   .map((e) => e.name)
   .sort();
 
-/**
- * Every fact a document names: a rule's or a duration's `fact:`, `${fact:…}` in a command or URL,
- * and the facts a derivation reads (`from`, `isSet`, `differs`, `anyOf`).
- */
+/** Every fact a document names: a rule's or a duration's `fact:`, and `${fact:…}` in a command or URL. */
 function factsNamed(value: unknown, where: string, out: Map<string, string>): void {
   if (typeof value === 'string') {
     for (const m of value.matchAll(/\$\{fact:([^}]+)\}/g))
@@ -29,9 +26,7 @@ function factsNamed(value: unknown, where: string, out: Map<string, string>): vo
   if (typeof value !== 'object' || value === null) return;
   for (const [k, v] of Object.entries(value)) {
     const at = `${where}.${k}`;
-    if (['fact', 'from', 'isSet', 'differs'].includes(k) && typeof v === 'string') out.set(v, at);
-    else if (k === 'anyOf' && Array.isArray(v))
-      for (const f of v) if (typeof f === 'string') out.set(f, at);
+    if (k === 'fact' && typeof v === 'string') out.set(v, at);
     factsNamed(v, at, out);
   }
 }
@@ -52,6 +47,13 @@ describe.each(shipped)('the shipped profile %s', (name) => {
     factsNamed(parse(readFileSync(join(dir, 'catalog.yaml'), 'utf8')), 'catalog.yaml', named);
     const manifest = parse(readFileSync(join(dir, 'profile.yaml'), 'utf8'));
     factsNamed({ ...manifest, facts: undefined }, 'profile.yaml', named);
+    // The facts a derivation reads.
+    manifest.detection?.derive?.forEach((d: Record<string, unknown>, i: number) => {
+      for (const k of ['from', 'isSet', 'differs'])
+        if (typeof d[k] === 'string') named.set(d[k], `profile.yaml.detection.derive[${i}].${k}`);
+      for (const f of (d.anyOf as string[] | undefined) ?? [])
+        named.set(f, `profile.yaml.detection.derive[${i}].anyOf`);
+    });
 
     const undeclared = [...named]
       .filter(([fact]) => coverageOf(declared, fact).kind !== 'declared')
