@@ -10,6 +10,7 @@ export {
   detectedFactPaths,
   factNames,
 } from './declared.ts';
+export { factsJsonSchema } from './json-schema.ts';
 export { applyFactFlags, type FactFlag, loadFacts, parseFactFlag } from './load.ts';
 export type { FactDeclaration, FactDeclarations, FactType } from './schema.ts';
 export { closest, editDistance } from './suggest.ts';
