@@ -43,8 +43,9 @@ export function parseYaml(text: string, file: string, yamlCode: UpliftCode): Pos
 
 /**
  * Where an operator should look for a syntax error. The parser reports an unclosed quote or flow
- * collection where it gave up looking for the close, often the end of the file; the fault is
- * where it opened, so point at the quoted scalar or the `[`/`{` that spans the reported offset.
+ * collection where it gave up looking for the close (the end of the file, or the next line less
+ * indented); the fault is where it opened, so point at the quoted scalar or the `[`/`{` that
+ * spans the reported offset.
  */
 function faultOffset(doc: Document.Parsed, e: YAMLError): number {
   const at = e.pos[0];
