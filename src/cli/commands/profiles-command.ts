@@ -51,7 +51,7 @@ export function register(program: Command, { emit }: CommandContext): void {
     )
     .addHelpText(
       'after',
-      '\nExit codes: 0 printed, 2 unknown profile or one that declares no facts.\nExample: uplift profile schema securetransport --facts > st-facts.schema.json',
+      '\nExit codes: 0 printed, 2 unknown profile or one that declares no facts.\nExample: uplift profile schema ./profiles/product --facts > facts.schema.json',
     )
     .action(async (name) => {
       const { factsSchema } = await import('./profiles.ts');
