@@ -4,7 +4,10 @@ import { realHost } from './host.ts';
 import type { CheckContext, CheckStage, Host, InstallFacts } from './types.ts';
 
 export interface CheckContextOptions
-  extends Pick<PlanOptions, 'profile' | 'vendorManifest' | 'to' | 'factsFile' | 'factFlags'> {
+  extends Pick<
+    PlanOptions,
+    'profile' | 'vendorManifest' | 'to' | 'factsFile' | 'factFlags' | 'allowUndeclared' | 'warnings'
+  > {
   /** The installation directory; relative paths resolve against the working directory. */
   install: string;
   stage?: CheckStage;
@@ -27,6 +30,8 @@ export async function buildCheckContext(opts: CheckContextOptions): Promise<Chec
     to: opts.to,
     factsFile: opts.factsFile,
     factFlags: opts.factFlags,
+    allowUndeclared: opts.allowUndeclared,
+    warnings: opts.warnings,
   });
   const catalog = profile.catalog.catalog;
   const stop = profile.manifest.lifecycle?.services

@@ -9,11 +9,13 @@ export interface ProfileFactsOptions {
   facts?: string;
   /** `--fact key=value` flags, laid over both. */
   fact: string[];
+  /** `--allow-undeclared`: facts the profile does not declare are warnings, not errors. */
+  allowUndeclared?: boolean;
 }
 
 /**
  * The profile the options name (or the one recorded for `--install`, or that recognises it), the
- * installation's facts, and warnings about the profile (src/cli/profile-arg.ts).
+ * installation's facts, and warnings about the profile (src/cli/profile-arg.ts) and the facts.
  */
 export async function readProfileFacts(opts: ProfileFactsOptions) {
   const arg = await profileArg(opts);
@@ -22,6 +24,8 @@ export async function readProfileFacts(opts: ProfileFactsOptions) {
     install: opts.install,
     factsFile: opts.facts,
     factFlags: opts.fact,
+    allowUndeclared: opts.allowUndeclared,
+    warnings: arg.warnings,
   });
   return { profile, facts, warnings: arg.warnings };
 }

@@ -42,8 +42,13 @@ export function factOptions<A extends unknown[], O extends OptionValues, G exten
       'set one fact, e.g. --fact database.version=14 (repeatable)',
       collect,
       [] as string[],
-    );
+    )
+    .option('--allow-undeclared', allowUndeclaredHelp);
 }
+
+/** `--allow-undeclared`: facts the profile does not declare are warnings, not errors. */
+export const allowUndeclaredHelp =
+  'take facts the profile does not declare, and values it does not list, with a warning (for experiments)';
 
 /** Progress goes to standard error, shown by default only on a terminal. */
 export function progressIo(io: CliIo) {

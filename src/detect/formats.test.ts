@@ -148,9 +148,9 @@ describe('parseConfig: errors name the file and line', () => {
   it.each<{ format: ConfigFormat; text: string; line: number | undefined }>([
     { format: 'properties', text: 'a=1\nb=\\u12zz\n', line: 2 },
     { format: 'ini', text: '[a]\nx=1\nthis is not ini\n', line: 3 },
-    { format: 'yaml', text: 'a: 1\nb: [\n', line: 3 },
+    { format: 'yaml', text: 'a: 1\nb: [\n', line: 2 },
     { format: 'json', text: '{\n  "a": 1,\n  "b" 2\n}\n', line: 3 },
-    { format: 'json', text: '{\n  "a": [1,\n}\n', line: 3 },
+    { format: 'json', text: '{\n  "a": [1,\n}\n', line: 2 },
     { format: 'json', text: '{\n  "a": 1,\n  "b": }\n', line: undefined },
     { format: 'xml', text: '<Server>\n  <Service>\n</Server>\n', line: 2 },
     { format: 'xml', text: '', line: undefined },

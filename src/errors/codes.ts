@@ -21,6 +21,7 @@ export const codes = {
   UPLIFT_CATALOG_INVALID: ExitCode.badInput,
   // facts
   UPLIFT_FACTS_INVALID: ExitCode.badInput,
+  UPLIFT_FACTS_UNDECLARED: ExitCode.badInput,
   // versions
   UPLIFT_VERSION_SCHEME_UNKNOWN: ExitCode.badInput,
   UPLIFT_VERSION_INVALID: ExitCode.badInput,

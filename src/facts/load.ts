@@ -3,9 +3,13 @@ import type { Facts } from '../catalog/index.ts';
 import { UpliftError } from '../errors/index.ts';
 import { isUnsafeKey, unsafeKeys } from '../util/index.ts';
 import { locate, locateKey, type PositionedYaml, parseYaml } from '../yaml/index.ts';
+import { checkFacts, type FactCheck } from './validate.ts';
 
-/** Reads facts from a YAML or JSON file (JSON is YAML too, so one parser serves both). */
-export async function loadFacts(file: string): Promise<Facts> {
+/**
+ * Reads facts from a YAML or JSON file (JSON is YAML too, so one parser serves both), checked
+ * against the profile's declared facts when `check` is given.
+ */
+export async function loadFacts(file: string, check?: FactCheck): Promise<Facts> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -29,7 +33,9 @@ export async function loadFacts(file: string): Promise<Facts> {
       location: { file },
       hint: 'Write the facts as YAML or JSON (e.g. version: 5.4 GA), or print them with `uplift facts --install DIR --json`.',
     });
-  return checkFacts(value, y);
+  const facts = checkShape(value, y);
+  if (check) checkFacts(facts, { kind: 'file', yaml: y }, check);
+  return facts;
 }
 
 /**
@@ -37,7 +43,7 @@ export async function loadFacts(file: string): Promise<Facts> {
  * Checked by hand rather than with the zod `Facts` schema: `uplift plan` must start fast, and
  * zod's import alone costs more than planning (the schema still documents the shape).
  */
-function checkFacts(value: unknown, y: PositionedYaml): Facts {
+function checkShape(value: unknown, y: PositionedYaml): Facts {
   const bad = (path: PropertyKey[], message: string): never => {
     const location = locate(y, path);
     throw new UpliftError('UPLIFT_FACTS_INVALID', `${location.path}: ${message}`, {
@@ -76,31 +82,43 @@ function checkFacts(value: unknown, y: PositionedYaml): Facts {
   return facts as Facts;
 }
 
+/** One `--fact path=value` flag, read. */
+export interface FactFlag {
+  flag: string;
+  path: string;
+  value: unknown;
+}
+
 /**
- * Applies `--fact path=value` flags over facts. Values read as YAML scalars (`true`, `42`, `"5.4"`),
- * and a dotted path becomes nested mappings, which fact lookup reads the same as a dotted key.
+ * Reads a `--fact path=value` flag. The value reads as a YAML scalar (`true`, `42`, `"5.4"`);
+ * a path segment that could reach `Object.prototype` is refused.
+ */
+export function parseFactFlag(flag: string): FactFlag {
+  const eq = flag.indexOf('=');
+  if (eq <= 0) {
+    throw new UpliftError('UPLIFT_USAGE', `--fact "${flag}" is not path=value`, {
+      hint: 'write e.g. --fact database.type=oracle',
+    });
+  }
+  const path = flag.slice(0, eq);
+  const unsafe = path.split('.').find(isUnsafeKey);
+  if (unsafe !== undefined) {
+    throw new UpliftError('UPLIFT_USAGE', `--fact "${flag}": the key "${unsafe}" is not allowed`, {
+      hint: `name a fact without ${unsafeKeys.join(', ')}; they could change every object of uplift`,
+    });
+  }
+  return { flag, path, value: parseScalar(flag.slice(eq + 1)) };
+}
+
+/**
+ * Applies `--fact path=value` flags over facts (`parseFactFlag`); a dotted path becomes nested
+ * mappings, which fact lookup reads the same as a dotted key.
  */
 export function applyFactFlags(facts: Facts, flags: readonly string[]): Facts {
   const out: Record<string, unknown> = structuredClone(facts);
   for (const flag of flags) {
-    const eq = flag.indexOf('=');
-    if (eq <= 0) {
-      throw new UpliftError('UPLIFT_USAGE', `--fact "${flag}" is not path=value`, {
-        hint: 'write e.g. --fact database.type=oracle',
-      });
-    }
-    const segments = flag.slice(0, eq).split('.');
-    const unsafe = segments.find(isUnsafeKey);
-    if (unsafe !== undefined) {
-      throw new UpliftError(
-        'UPLIFT_USAGE',
-        `--fact "${flag}": the key "${unsafe}" is not allowed`,
-        {
-          hint: `name a fact without ${unsafeKeys.join(', ')}; they could change every object of uplift`,
-        },
-      );
-    }
-    const value = parseScalar(flag.slice(eq + 1));
+    const { path, value } = parseFactFlag(flag);
+    const segments = path.split('.');
     let node = out;
     for (const seg of segments.slice(0, -1)) {
       const next = Object.hasOwn(node, seg) ? node[seg] : undefined;

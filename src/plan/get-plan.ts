@@ -1,7 +1,15 @@
 import type { Facts } from '../catalog/index.ts';
 import { detectFacts, mergeFacts, setFact } from '../detect/index.ts';
 import { UpliftError } from '../errors/index.ts';
-import { applyFactFlags, loadFacts } from '../facts/index.ts';
+import {
+  applyFactFlags,
+  checkFactFlags,
+  checkFacts,
+  declaredFacts,
+  type FactCheck,
+  loadFacts,
+  parseFactFlag,
+} from '../facts/index.ts';
 import { findProfileFor, loadProfile, type Profile } from '../profile/index.ts';
 import { lookupFact } from '../rules/index.ts';
 import { assemblePlan } from './assemble-plan.ts';
@@ -18,6 +26,10 @@ export interface PlanOptions {
   to: string;
   factsFile?: string;
   factFlags?: readonly string[];
+  /** Take facts the profile does not declare (and values it does not list), with a warning. */
+  allowUndeclared?: boolean;
+  /** Receives warnings about the facts (what `allowUndeclared` let through). */
+  warnings?: string[];
 }
 
 /** The I/O shell around `assemblePlan`: reads the profile, its catalog and the facts. */
@@ -50,17 +62,31 @@ export async function resolveProfile(
 /**
  * The installation's facts, in layers: detected from `--install`, then the `--facts` file laid
  * over them (it corrects or adds what detection cannot read, such as an external database's
- * version), then each `--fact` flag. Checks they describe this profile's product.
+ * version), then each `--fact` flag. Checks they describe this profile's product, and each layer
+ * against the facts the profile declares (src/facts/validate.ts).
  */
 export async function readFacts(
   profile: Profile,
-  opts: Pick<PlanOptions, 'install' | 'vendorManifest' | 'factsFile' | 'factFlags'>,
+  opts: Pick<
+    PlanOptions,
+    'install' | 'vendorManifest' | 'factsFile' | 'factFlags' | 'allowUndeclared' | 'warnings'
+  >,
 ): Promise<Facts> {
+  const declared = declaredFacts(profile.manifest);
+  const check: FactCheck | undefined = declared && {
+    declared,
+    allowUndeclared: opts.allowUndeclared === true,
+    warnings: opts.warnings ?? [],
+  };
+  if (check) checkFactFlags((opts.factFlags ?? []).map(parseFactFlag), check);
   const detected =
     opts.install === undefined
       ? undefined
       : await detectFacts(profile, opts.install, { vendorManifest: opts.vendorManifest });
-  const fromFile = opts.factsFile === undefined ? undefined : await loadFacts(opts.factsFile);
+  if (detected && check)
+    checkFacts(detected, { kind: 'detected', install: opts.install ?? '' }, check);
+  const fromFile =
+    opts.factsFile === undefined ? undefined : await loadFacts(opts.factsFile, check);
   const base = detected && fromFile ? mergeFacts(detected, fromFile) : (fromFile ?? detected ?? {});
   const facts = applyFlags(base, opts.factFlags ?? []);
   const product = profile.catalog.catalog.product;

@@ -3,7 +3,7 @@ import { readdir, readFile, realpath } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type LoadedCatalog, loadCatalog } from '../catalog/index.ts';
-import { UpliftError } from '../errors/index.ts';
+import { UpliftError, type UpliftErrorDetail } from '../errors/index.ts';
 import { packageRoot, readCached, sha256, writeCached } from '../util/index.ts';
 import type { ProfileManifest } from './schema.ts';
 
@@ -30,6 +30,9 @@ declare const UPLIFT_VALIDATOR_DIGEST: string | undefined;
 /** The modules whose code validates a profile, relative to this one. */
 export const validatorModules = [
   './schema',
+  './facts',
+  '../facts/schema',
+  '../facts/declared',
   '../detect/schema',
   '../catalog/schema',
   '../rules/schema',
@@ -158,10 +161,8 @@ export async function readProfileManifest(dir: string): Promise<ProfileManifest>
 }
 
 async function validateManifest(text: string, file: string): Promise<ProfileManifest> {
-  const [{ ProfileManifest }, { describeIssues, parseYaml }] = await Promise.all([
-    import('./schema.ts'),
-    import('../yaml/index.ts'),
-  ]);
+  const [{ ProfileManifest }, { describeIssues, parseYaml }, { checkFactDeclarations }] =
+    await Promise.all([import('./schema.ts'), import('../yaml/index.ts'), import('./facts.ts')]);
   const y = parseYaml(text, file, 'UPLIFT_PROFILE_INVALID');
   const parsed = ProfileManifest.safeParse(y.doc.toJS());
   if (!parsed.success) {
@@ -169,7 +170,16 @@ async function validateManifest(text: string, file: string): Promise<ProfileMani
     throw new UpliftError('UPLIFT_PROFILE_INVALID', details[0]?.message ?? 'invalid profile', {
       location: details[0]?.location,
       details,
-      hint: 'correct the field; a profile.yaml has profile: 1, name, title, catalog and optionally sampleFacts and detection (docs/detection.md)',
+      hint: 'correct the field; a profile.yaml has profile: 1, name, title, catalog and optionally sampleFacts, facts and detection (docs/profiles.md)',
+    });
+  }
+  const undeclared = checkFactDeclarations(parsed.data, y);
+  if (undeclared.length > 0) {
+    const first = undeclared[0] as UpliftErrorDetail;
+    throw new UpliftError('UPLIFT_PROFILE_INVALID', first.message, {
+      location: first.location,
+      details: undeclared,
+      hint: first.hint,
     });
   }
   return parsed.data;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Detection } from '../detect/schema.ts';
+import { FactDeclarations } from '../facts/schema.ts';
 import { Lifecycle, Paths } from '../lifecycle/schema.ts';
 
 /** The named groups a vendor pack's file name pattern must have; `date`, `keyword` and `level` may be. */
@@ -108,6 +109,12 @@ export const ProfileManifest = z.strictObject({
       timeoutSeconds: z.number().positive().optional(),
     })
     .optional(),
+  /**
+   * The facts of this product: name → type, allowed values, unit, description, where the value
+   * comes from (docs/profiles.md, "Facts"). With it, `--fact`, `--facts` and detection are checked
+   * against it; without it, any fact is taken as given.
+   */
+  facts: FactDeclarations.optional(),
   /** How to read an installation's facts (docs/detection.md); without it, facts come from files and flags. */
   detection: Detection.optional(),
   /** How the product starts, stops, proves it is ready and works (docs/profiles.md). */

@@ -1,4 +1,16 @@
-import { type Document, isMap, isNode, isPair, isScalar, LineCounter, parseDocument } from 'yaml';
+import {
+  type Document,
+  isCollection,
+  isMap,
+  isNode,
+  isPair,
+  isScalar,
+  LineCounter,
+  type Node,
+  parseDocument,
+  visit,
+  type YAMLError,
+} from 'yaml';
 import type { z } from 'zod';
 import type { UpliftCode } from '../errors/index.ts';
 import { type SourceLocation, UpliftError, type UpliftErrorDetail } from '../errors/index.ts';
@@ -17,7 +29,7 @@ export function parseYaml(text: string, file: string, yamlCode: UpliftCode): Pos
   if (doc.errors.length > 0) {
     const details = doc.errors.map((e) => ({
       message: firstLine(e.message),
-      location: { file, ...(e.pos[0] >= 0 ? lines.linePos(e.pos[0]) : {}) },
+      location: { file, ...(e.pos[0] >= 0 ? lines.linePos(faultOffset(doc, e)) : {}) },
     }));
     const first = details[0] as UpliftErrorDetail;
     throw new UpliftError(yamlCode, `${file} is not valid YAML: ${first.message}`, {
@@ -27,6 +39,34 @@ export function parseYaml(text: string, file: string, yamlCode: UpliftCode): Pos
     });
   }
   return { file, doc, lines };
+}
+
+/**
+ * Where an operator should look for a syntax error. The parser reports an unclosed quote or flow
+ * collection where it gave up looking for the close (the end of the file, or the next line less
+ * indented); the fault is where it opened, so point at the quoted scalar or the `[`/`{` that
+ * spans the reported offset.
+ */
+function faultOffset(doc: Document.Parsed, e: YAMLError): number {
+  const at = e.pos[0];
+  const unclosedQuote = e.code === 'MISSING_CHAR' && /quote/i.test(e.message);
+  const unclosedFlow = e.code === 'BAD_INDENT' && /^Flow (sequence|map)/.test(e.message);
+  if (!unclosedQuote && !unclosedFlow) return at;
+  let opened: Node | undefined;
+  visit(doc, {
+    Node(_key, node) {
+      const r = node.range;
+      if (!r || r[0] >= at || at > r[2] + 1) return;
+      if (
+        unclosedQuote &&
+        isScalar(node) &&
+        (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE')
+      )
+        opened = node;
+      if (unclosedFlow && isCollection(node) && node.flow) opened = node;
+    },
+  });
+  return opened?.range?.[0] ?? at;
 }
 
 /** The location of the node at `path`, or of its nearest ancestor that exists. */

@@ -31,6 +31,8 @@ export interface ApplyCommandOptions {
   facts?: string;
   /** `--fact path=value` flags, laid over both. */
   fact?: string[];
+  /** `--allow-undeclared`: facts the profile does not declare are warnings, not errors. */
+  allowUndeclared?: boolean;
   /** Why the operator goes ahead with a `not-recommended` verdict; journaled by the engine. */
   acceptRisk?: string;
   to?: string;
@@ -109,7 +111,10 @@ async function loadPlanFile(file: string): Promise<Plan> {
 /** The plan to run and what apply needs from the profile and the facts. */
 export async function preparePlan(
   install: string,
-  opts: Pick<ApplyCommandOptions, 'to' | 'plan' | 'facts' | 'fact'>,
+  opts: Pick<ApplyCommandOptions, 'to' | 'plan' | 'facts' | 'fact' | 'allowUndeclared'> & {
+    /** Receives warnings about the facts. */
+    warnings?: string[];
+  },
   profileArg?: Profile,
 ): Promise<{
   plan: Plan;
@@ -136,6 +141,8 @@ export async function preparePlan(
     to: saved ? saved.target.requested : (opts.to as string),
     factsFile: opts.facts,
     factFlags: opts.fact ?? [],
+    allowUndeclared: opts.allowUndeclared,
+    warnings: opts.warnings,
   });
   if (saved) {
     const a = JSON.stringify(planningView(saved));
@@ -248,7 +255,7 @@ export async function handler(opts: ApplyCommandOptions, io: ApplyIo): Promise<C
   await refuseIfIncomplete(install);
   const chosen = await profileForInstall(install, opts.profile);
   const warnings = chosen.warnings;
-  const prepared = await preparePlan(install, opts, chosen.profile);
+  const prepared = await preparePlan(install, { ...opts, warnings }, chosen.profile);
   obeyVerdict(prepared.plan, install, opts);
   if (!prepared.vendorManifestPath && prepared.method === 'uplift-pack')
     throw new UpliftError(

@@ -17,6 +17,7 @@ export interface CheckCommandOptions {
   to: string;
   facts?: string;
   fact: string[];
+  allowUndeclared?: boolean;
   /** Comma-separated check ids. */
   only?: string;
   for: CheckStage;
@@ -32,6 +33,8 @@ export async function handler(opts: CheckCommandOptions): Promise<CommandResult>
     to: opts.to,
     factsFile: opts.facts,
     factFlags: opts.fact,
+    allowUndeclared: opts.allowUndeclared,
+    warnings,
     stage: opts.for,
   });
   const only = opts.only

@@ -1,5 +1,5 @@
 import { type Command, Option } from '@commander-js/extra-typings';
-import { type CommandContext, collect, profileHelp } from '../register.ts';
+import { allowUndeclaredHelp, type CommandContext, collect, profileHelp } from '../register.ts';
 
 /** Registers `uplift notes`; the handler is imported when the command runs. */
 export function register(program: Command, { emit }: CommandContext): void {
@@ -12,6 +12,7 @@ export function register(program: Command, { emit }: CommandContext): void {
     .option('--to <version>', 'target version, or "latest"', 'latest')
     .option('--facts <file>', 'facts of the installation, to list what concerns it first')
     .option('--fact <path=value>', 'set one fact (repeatable)', collect, [] as string[])
+    .option('--allow-undeclared', allowUndeclaredHelp)
     .addOption(
       new Option('--type <type...>', 'only these types').choices([
         'feature',

@@ -1,5 +1,5 @@
 import type { Command } from '@commander-js/extra-typings';
-import { type CommandContext, collect, profileHelp } from '../register.ts';
+import { allowUndeclaredHelp, type CommandContext, collect, profileHelp } from '../register.ts';
 
 /** Registers `uplift paths`; the handler is imported when the command runs. */
 export function register(program: Command, { emit }: CommandContext): void {
@@ -11,6 +11,7 @@ export function register(program: Command, { emit }: CommandContext): void {
     .option('--from <version>', 'installed version (default: the version in the facts)')
     .option('--facts <file>', 'facts of the installation, YAML or JSON')
     .option('--fact <path=value>', 'set one fact (repeatable)', collect, [] as string[])
+    .option('--allow-undeclared', allowUndeclaredHelp)
     .option('--json', 'print JSON')
     .action(async (o) => {
       const { handler } = await import('./paths.ts');

@@ -1,5 +1,11 @@
 import { type Command, Option } from '@commander-js/extra-typings';
-import { type CommandContext, collect, prepareOut, profileHelp } from '../register.ts';
+import {
+  allowUndeclaredHelp,
+  type CommandContext,
+  collect,
+  prepareOut,
+  profileHelp,
+} from '../register.ts';
 
 /** Registers `uplift plan`; the handler is imported when the command runs. */
 export function register(program: Command, { emit }: CommandContext): void {
@@ -23,6 +29,7 @@ export function register(program: Command, { emit }: CommandContext): void {
       collect,
       [] as string[],
     )
+    .option('--allow-undeclared', allowUndeclaredHelp)
     .addOption(
       new Option('--format <format>', 'output format')
         .choices(['text', 'json', 'markdown'] as const)

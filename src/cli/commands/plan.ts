@@ -14,6 +14,7 @@ export interface PlanCommandOptions {
   to: string;
   facts?: string;
   fact: string[];
+  allowUndeclared?: boolean;
   format: 'text' | 'json' | 'markdown';
   /** Also write the Markdown report to this file (for the change board), whatever the format. */
   report?: string;
@@ -23,6 +24,8 @@ export interface PlanCommandOptions {
 export async function handler(opts: PlanCommandOptions): Promise<CommandResult> {
   const { profile, warnings } = await profileArg(opts);
   const { plan } = await getPlan({
+    allowUndeclared: opts.allowUndeclared,
+    warnings,
     profile,
     install: opts.install,
     vendorManifest: opts.vendorManifest,

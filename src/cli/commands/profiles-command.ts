@@ -18,9 +18,8 @@ export function register(program: Command, { emit }: CommandContext): void {
       emit(await handler(), { json: o.json });
     });
 
-  program
-    .command('profile')
-    .description('Write product profiles.')
+  const profile = program.command('profile').description('Write and describe product profiles.');
+  profile
     .command('init')
     .description(
       'Write a first profile for an installation: profile.yaml with detection guessed from its files, lifecycle and paths skeletons, and a catalog with its version.',
@@ -38,5 +37,24 @@ export function register(program: Command, { emit }: CommandContext): void {
     .action(async (dir, o) => {
       const { init } = await import('./profiles.ts');
       emit(await init(dir, o), { json: o.json });
+    });
+
+  profile
+    .command('schema')
+    .description(
+      "Print the JSON Schema of a profile's facts files, from the facts the profile declares (for editors and CI).",
+    )
+    .argument('<profile>', 'a profile name (UPLIFT_PROFILE_PATH, then the built-in ones) or folder')
+    .option(
+      '--facts',
+      'the schema of a facts file (--facts FILE); the only one so far, and the default',
+    )
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 printed, 2 unknown profile or one that declares no facts.\nExample: uplift profile schema ./profiles/product --facts > facts.schema.json',
+    )
+    .action(async (name) => {
+      const { factsSchema } = await import('./profiles.ts');
+      emit(await factsSchema(name), { json: true });
     });
 }

@@ -1,6 +1,7 @@
 import { mkdir, realpath, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { ExitCode, UpliftError, unwritablePathError } from '../../errors/index.ts';
+import { declaredFacts, factsJsonSchema } from '../../facts/index.ts';
 import {
   catalogSkeleton,
   findProfiles,
@@ -125,4 +126,21 @@ export async function init(dir: string, opts: ProfileInitOptions): Promise<Comma
     `  next      check every guess, then: uplift facts --profile ${dir} --install ${opts.install}`,
   ];
   return { data, text: `${lines.join('\n')}\n`, exitCode: ExitCode.ok };
+}
+
+/** `uplift profile schema NAME --facts`: the JSON Schema of the profile's facts files. */
+export async function factsSchema(name: string): Promise<CommandResult> {
+  const profile = await loadProfile(name);
+  const declared = declaredFacts(profile.manifest);
+  if (!declared)
+    throw new UpliftError(
+      'UPLIFT_USAGE',
+      `the profile ${profile.manifest.name} declares no facts, so its facts files have no schema`,
+      {
+        location: { file: join(profile.dir, 'profile.yaml'), path: 'facts' },
+        hint: 'declare the facts under facts: in profile.yaml (docs/profiles.md, "Facts")',
+      },
+    );
+  const schema = factsJsonSchema(declared);
+  return { data: schema, text: JSON.stringify(schema, null, 2), exitCode: ExitCode.ok };
 }
