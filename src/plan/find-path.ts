@@ -81,7 +81,13 @@ export function findPath(
   const conditionalStops: ConditionalStopOutcome[] = [];
   const stops: { rank: number; reason: PathStep['reason'] }[] = [];
   const rank = (v: string) => c.rank.get(v) as number;
+  const origin = rank(from);
+  const toRank = rank(to);
   for (const s of c.stops) {
+    // A stop at or below the installed version, or at or above the target, can change neither the
+    // path nor the verdict (docs/catalog.md, "The verdict"), so its rule is not even evaluated.
+    const at = rank(s.version);
+    if (at <= origin || at >= toRank) continue;
     let conditional = false;
     if (s.stop.when) {
       const outcome = evaluateRule(s.stop.when, facts);
@@ -104,7 +110,6 @@ export function findPath(
   }
   const { versions } = c;
   const graph = edgeGraph(c);
-  const toRank = rank(to);
 
   const blockedBy = new Map<string, { from: string; reason: string; link?: string }>();
   const out = waysOut(c);
@@ -178,7 +183,6 @@ export function findPath(
       relax(v, rank(m.continueAt), { reason: edgeReason, manual: m });
   };
 
-  const origin = rank(from);
   const prerequisite = prerequisiteOf(c, from, to);
   if (prerequisite && !isBlocked(origin, rank(prerequisite.version))) {
     relax(origin, rank(prerequisite.version), {
@@ -188,10 +192,23 @@ export function findPath(
     expand(origin);
   }
   for (let v = search.next(); v !== -1; v = search.next()) {
-    if (v === toRank) return { found: true, steps: search.path(v, versions), conditionalStops };
+    if (v === toRank) {
+      const steps = search.path(v, versions);
+      return { found: true, steps, conditionalStops: onPath(conditionalStops, steps) };
+    }
     expand(v);
   }
   return { found: false, blockedBy: [...blockedBy.values()], conditionalStops };
+}
+
+/**
+ * The conditional stops that concern the chosen path: those it stops at, and those left out
+ * because their rule is false. A needed or unknown stop that the path goes past on an edge is
+ * dropped: edges may cross stops, so that path is valid whether the stop is needed or not.
+ */
+function onPath(stops: ConditionalStopOutcome[], steps: PathStep[]): ConditionalStopOutcome[] {
+  const reached = new Set(steps.map((s) => s.to));
+  return stops.filter((s) => s.value === false || reached.has(s.version));
 }
 
 function nanToUndefined(n: number): number | undefined {
