@@ -439,4 +439,238 @@ describe('findPath', () => {
       });
     });
   });
+
+  describe('tie-break among equally short paths (upgrade.prefer)', () => {
+    /** Two two-hop paths, via 1.1 GA or via 1.2 GA; edges listed in the order given. */
+    const graph = (prefer: string, edges: string[], slow12 = false) =>
+      catalog(
+        dedent`
+          releases:
+            - { version: 1.0 GA, kind: ga }
+            - { version: 1.1 GA, kind: ga }
+            - { version: 1.2 GA, kind: ga${slow12 ? ', durations: { apply: { seconds: 600 } }' : ''} }
+            - { version: 2.0 GA, kind: ga }
+        `,
+        ['upgrade:', ...(prefer ? [`  prefer: ${prefer}`] : []), '  edges:', ...edges].join('\n'),
+      );
+    const via11 = ['    - { from: 1.0 GA, to: 1.1 GA }', '    - { from: 1.1 GA, to: 2.0 GA }'];
+    const via12 = ['    - { from: 1.0 GA, to: 1.2 GA }', '    - { from: 1.2 GA, to: 2.0 GA }'];
+
+    it.each`
+      prefer              | slow12   | path
+      ${''}               | ${false} | ${['1.2 GA', '2.0 GA']}
+      ${''}               | ${true}  | ${['1.1 GA', '2.0 GA']}
+      ${'least-downtime'} | ${true}  | ${['1.1 GA', '2.0 GA']}
+      ${'highest-stops'}  | ${false} | ${['1.2 GA', '2.0 GA']}
+      ${'highest-stops'}  | ${true}  | ${['1.2 GA', '2.0 GA']}
+      ${'lowest-stops'}   | ${false} | ${['1.1 GA', '2.0 GA']}
+    `(
+      'prefer "$prefer" (1.2 GA slow: $slow12) goes $path, whatever the order of the edges',
+      async ({ prefer, slow12, path }) => {
+        const a = await graph(prefer, [...via11, ...via12], slow12);
+        const b = await graph(prefer, [...via12, ...via11], slow12);
+
+        expect(hops(plan(a, '1.0 GA', '2.0 GA'))).toEqual(path);
+        expect(hops(plan(b, '1.0 GA', '2.0 GA'))).toEqual(path);
+      },
+    );
+
+    it('compares the stops from the first hop on (highest-stops over three hops)', async () => {
+      const c = await catalog(
+        dedent`
+          releases:
+            - { version: 1.0 GA, kind: ga }
+            - { version: 1.1 GA, kind: ga }
+            - { version: 1.2 GA, kind: ga }
+            - { version: 1.3 GA, kind: ga }
+            - { version: 1.4 GA, kind: ga }
+            - { version: 2.0 GA, kind: ga }
+          upgrade:
+            prefer: highest-stops
+            edges:
+              - { from: 1.0 GA, to: 1.1 GA }
+              - { from: 1.0 GA, to: 1.2 GA }
+              - { from: 1.1 GA, to: 1.4 GA }
+              - { from: 1.2 GA, to: 1.3 GA }
+              - { from: 1.3 GA, to: 2.0 GA }
+              - { from: 1.4 GA, to: 2.0 GA }
+        `,
+      );
+
+      expect(hops(plan(c, '1.0 GA', '2.0 GA'))).toEqual(['1.2 GA', '1.3 GA', '2.0 GA']);
+    });
+  });
+
+  describe('latest patch first, where an edge allows', () => {
+    const releases = dedent`
+      releases:
+        - { version: 1.0 GA, kind: ga }
+        - { version: 1.0 Patch 1, kind: patch }
+        - { version: 1.0 Patch 2, kind: patch }
+        - { version: 2.0 GA, kind: ga }
+    `;
+    const edgeOnly = (...edges: string[]) =>
+      catalog(releases, ['upgrade:', '  latestPatchFirst: true', '  edges:', ...edges].join('\n'));
+
+    it.each`
+      case                                               | edges                                                                                                                                     | path                         | reasons
+      ${'no edge to the latest patch'}                   | ${['    - { from: "release:1.0", to: 2.0 GA }']}                                                                                          | ${['2.0 GA']}                | ${['edge']}
+      ${'the latest patch has no way out'}               | ${['    - { from: 1.0 Patch 1, to: 1.0 Patch 2 }', '    - { from: 1.0 Patch 1, to: 2.0 GA }']}                                            | ${['2.0 GA']}                | ${['edge']}
+      ${'an edge to the latest patch and on from there'} | ${['    - { from: 1.0 Patch 1, to: 1.0 Patch 2 }', '    - { from: 1.0 Patch 2, to: 2.0 GA }', '    - { from: 1.0 Patch 1, to: 2.0 GA }']} | ${['1.0 Patch 2', '2.0 GA']} | ${['latest-patch-first', 'edge']}
+    `('in an edge-only graph, $case: $path', async ({ edges, path, reasons }) => {
+      const c = await edgeOnly(...edges);
+
+      const r = plan(c, '1.0 Patch 1', '2.0 GA');
+
+      expect(hops(r)).toEqual(path);
+      expect(codes(r)).toEqual(reasons);
+    });
+
+    it('plans from the installed version when the latest patch leads nowhere (stop rules)', async () => {
+      const c = await catalog(
+        releases,
+        dedent`
+          upgrade:
+            latestPatchFirst: true
+            blocked:
+              - { from: 1.0 Patch 2, reason: 1.0 Patch 2 cannot be upgraded }
+        `,
+      );
+
+      const r = plan(c, '1.0 Patch 1', '2.0 GA');
+
+      expect(hops(r)).toEqual(['2.0 GA']);
+      expect(codes(r)).toEqual(['target']);
+    });
+  });
+
+  describe('conditional edges', () => {
+    const releases = dedent`
+      releases:
+        - { version: 1.0 GA, kind: ga }
+        - { version: 1.1 GA, kind: ga }
+        - { version: 2.0 GA, kind: ga }
+    `;
+    const postgres = (type?: string) => (type ? { database: { type } } : {});
+
+    it.each`
+      facts                     | path                    | unknownEdges
+      ${postgres('postgresql')} | ${['2.0 GA']}           | ${[]}
+      ${postgres('oracle')}     | ${['1.1 GA', '2.0 GA']} | ${[]}
+      ${postgres()}             | ${['1.1 GA', '2.0 GA']} | ${[]}
+    `(
+      'with a way round, takes the edge only when its rule holds ($facts → $path)',
+      async ({ facts, path, unknownEdges }) => {
+        const c = await catalog(
+          releases,
+          dedent`
+            upgrade:
+              requiredStops:
+                - { release: "1.1" }
+              edges:
+                - { from: 1.0 GA, to: 2.0 GA, when: { fact: database.type, equals: postgresql } }
+          `,
+        );
+
+        const r = plan(c, '1.0 GA', '2.0 GA', facts);
+
+        expect(hops(r)).toEqual(path);
+        expect(r.found && r.uncertainEdges).toEqual(unknownEdges);
+      },
+    );
+
+    it('takes an unknown edge when it is the only way, and says so', async () => {
+      const c = await catalog(
+        releases,
+        dedent`
+          upgrade:
+            edges:
+              - { from: 1.0 GA, to: 2.0 GA, when: { fact: database.type, equals: postgresql } }
+        `,
+      );
+
+      const unknown = plan(c, '1.0 GA', '2.0 GA', {});
+      const no = plan(c, '1.0 GA', '2.0 GA', postgres('oracle'));
+
+      expect(hops(unknown)).toEqual(['2.0 GA']);
+      expect(unknown.found && unknown.uncertainEdges).toEqual([
+        { from: '1.0 GA', to: '2.0 GA', missing: ['database.type'] },
+      ]);
+      expect(no.found).toBe(false);
+    });
+  });
+
+  describe('hop-scoped incompatibilities (a risky edge)', () => {
+    const graph = (severity: string, ...edges: string[]) =>
+      catalog(
+        dedent`
+          releases:
+            - { version: 1.0 GA, kind: ga }
+            - { version: 1.1 GA, kind: ga }
+            - { version: 2.0 GA, kind: ga }
+            - { version: 3.0 GA, kind: ga }
+          upgrade:
+            edges:
+        `,
+        edges.map((e) => `    - ${e}`).join('\n'),
+        dedent`
+          incompatibilities:
+            - id: direct-schema-jump
+              title: The direct hop from 1.0 rewrites the schema in one pass
+              hops: { from: "release:1.0", to: ">=2.0 GA, <3.0" }
+              when: { fact: data.rows, gt: 1000000 }
+              severity: ${severity}
+              action: Go through 1.1 GA, or allow a day for the rewrite.
+        `,
+      );
+    const all = [
+      '{ from: 1.0 GA, to: 2.0 GA }',
+      '{ from: 1.0 GA, to: 1.1 GA }',
+      '{ from: 1.1 GA, to: 2.0 GA }',
+      '{ from: 1.0 GA, to: 3.0 GA }',
+    ];
+    const rows = (n?: number) => (n === undefined ? {} : { data: { rows: n } });
+
+    it.each`
+      severity      | facts              | to          | path                    | outcomes
+      ${'blocking'} | ${rows(5_000_000)} | ${'2.0 GA'} | ${['1.1 GA', '2.0 GA']} | ${[]}
+      ${'blocking'} | ${rows(10)}        | ${'2.0 GA'} | ${['2.0 GA']}           | ${[false]}
+      ${'blocking'} | ${rows()}          | ${'2.0 GA'} | ${['1.1 GA', '2.0 GA']} | ${[]}
+      ${'action'}   | ${rows(5_000_000)} | ${'2.0 GA'} | ${['1.1 GA', '2.0 GA']} | ${[]}
+      ${'info'}     | ${rows(5_000_000)} | ${'2.0 GA'} | ${['2.0 GA']}           | ${[true]}
+      ${'blocking'} | ${rows(5_000_000)} | ${'3.0 GA'} | ${['3.0 GA']}           | ${[]}
+    `(
+      '$severity, $facts, to $to: routes $path',
+      async ({ severity, facts, to, path, outcomes }) => {
+        const c = await graph(severity, ...all);
+
+        const r = plan(c, '1.0 GA', to, facts);
+
+        expect(hops(r)).toEqual(path);
+        expect(r.found && r.hopIncompatibilities.map((h) => h.value)).toEqual(outcomes);
+      },
+    );
+
+    it('takes the risky hop when it is the only way, and names it', async () => {
+      const c = await graph('blocking', '{ from: 1.0 GA, to: 2.0 GA }');
+
+      const unknown = plan(c, '1.0 GA', '2.0 GA', rows());
+      const applies = plan(c, '1.0 GA', '2.0 GA', rows(5_000_000));
+
+      expect(hops(unknown)).toEqual(['2.0 GA']);
+      expect(unknown.found && unknown.hopIncompatibilities).toMatchObject([
+        { from: '1.0 GA', to: '2.0 GA', value: 'unknown', missing: ['data.rows'] },
+      ]);
+      expect(applies).toMatchObject({
+        found: false,
+        blockedBy: [
+          {
+            from: '1.0 GA',
+            reason:
+              'The direct hop from 1.0 rewrites the schema in one pass: Go through 1.1 GA, or allow a day for the rewrite.',
+          },
+        ],
+      });
+    });
+  });
 });
