@@ -9,7 +9,7 @@ export {
   type ProvenanceFields,
   provenanceOf,
 } from './provenance.ts';
-export type { CatalogEdge, LoadedCatalog, ResolvedStop } from './resolve.ts';
+export type { CatalogEdge, HopIncompatibility, LoadedCatalog, ResolvedStop } from './resolve.ts';
 export type {
   Catalog,
   CatalogInput,

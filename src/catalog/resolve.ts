@@ -7,7 +7,7 @@ import {
   type VersionScheme,
 } from '../versioning/index.ts';
 import { checkProvenance } from './provenance.ts';
-import type { Catalog, Pack, Release, RequiredStop, Upgrade } from './schema.ts';
+import type { Catalog, Incompatibility, Pack, Release, RequiredStop, Upgrade } from './schema.ts';
 import { compilePattern, type VersionPattern } from './version-pattern.ts';
 
 /** Finds the source position of a field path, for messages. */
@@ -19,6 +19,15 @@ export interface CatalogEdge {
   from: VersionPattern;
   to: string;
   downtimeMinutes?: number;
+  /** A conditional edge's rule. */
+  when?: Rule;
+}
+
+/** An incompatibility scoped to hops (`hops: {from, to}`) rather than to `introducedIn`. */
+export interface HopIncompatibility {
+  from: VersionPattern;
+  to: VersionPattern;
+  incompatibility: Incompatibility;
 }
 
 /** A required stop resolved to the catalog's own version. */
@@ -54,6 +63,8 @@ export interface LoadedCatalog {
   manualSteps: readonly { from: VersionPattern; continueAt: string; step: ManualStep }[];
   packFrom: ReadonlyMap<Pack, VersionPattern>;
   introducedIn: ReadonlyMap<string, string>;
+  /** Incompatibilities that concern hops, in catalog order; the planner routes around them. */
+  hopIncompatibilities: readonly HopIncompatibility[];
 }
 
 /** Throws the catalog error for a list of problems, the first one leading. */
@@ -231,7 +242,8 @@ export function resolveCatalog(
     const from = pattern([...path, 'from'], e.from);
     const to = exact([...path, 'to'], e.to);
     if (!from || to === undefined) return;
-    const edge = { from, to, downtimeMinutes: e.downtimeMinutes };
+    if (e.when) checkRule(e.when, [...path, 'when'], problem);
+    const edge = { from, to, downtimeMinutes: e.downtimeMinutes, when: e.when };
     if (from.exact !== undefined) {
       const source = exact([...path, 'from'], from.exact);
       if (source === undefined) return;
@@ -295,6 +307,7 @@ export function resolveCatalog(
   });
 
   const introducedIn = new Map<string, string>();
+  const hopIncompatibilities: HopIncompatibility[] = [];
   const ids = new Set<string>();
   catalog.incompatibilities.forEach((c, i) => {
     if (ids.has(c.id))
@@ -304,8 +317,22 @@ export function resolveCatalog(
         'give each incompatibility its own id',
       );
     ids.add(c.id);
-    const v = exact(['incompatibilities', i, 'introducedIn'], c.introducedIn);
-    if (v !== undefined) introducedIn.set(`incompatibility:${c.id}`, v);
+    if ((c.introducedIn === undefined) === (c.hops === undefined)) {
+      problem(
+        ['incompatibilities', i],
+        c.hops
+          ? 'give either introducedIn or hops, not both'
+          : 'introducedIn is missing (or hops, for an incompatibility of some hops only)',
+        'write introducedIn: <the first version with the change>, or hops: { from: <pattern>, to: <pattern> }',
+      );
+    } else if (c.hops) {
+      const from = pattern(['incompatibilities', i, 'hops', 'from'], c.hops.from);
+      const to = pattern(['incompatibilities', i, 'hops', 'to'], c.hops.to);
+      if (from && to) hopIncompatibilities.push({ from, to, incompatibility: c });
+    } else {
+      const v = exact(['incompatibilities', i, 'introducedIn'], c.introducedIn as string);
+      if (v !== undefined) introducedIn.set(`incompatibility:${c.id}`, v);
+    }
     if (c.when) checkRule(c.when, ['incompatibilities', i, 'when'], problem);
   });
   catalog.externalPrerequisites.forEach((p, i) => {
@@ -344,6 +371,7 @@ export function resolveCatalog(
     manualSteps,
     packFrom,
     introducedIn,
+    hopIncompatibilities,
   };
 }
 

@@ -178,9 +178,13 @@ const Upgrade = z.strictObject({
         to: Version,
         /** Overrides the estimated downtime of this hop, in minutes. */
         downtimeMinutes: z.number().nonnegative().optional(),
+        /** A conditional edge: offered only when this holds; unknown = offered as a risky hop. */
+        when: Rule.optional(),
       }),
     )
     .optional(),
+  /** The tie-break among paths with as few hops (docs/catalog.md, "How the planner finds the path"). */
+  prefer: z.enum(['least-downtime', 'highest-stops', 'lowest-stops']).default('least-downtime'),
   /** Hops that must never be taken, and why. */
   blocked: z
     .array(
@@ -218,7 +222,12 @@ const Incompatibility = z.strictObject({
   id: Id,
   title: z.string().min(1),
   /** The first version with the change; it applies to a path that crosses it. */
-  introducedIn: Version,
+  introducedIn: Version.optional(),
+  /**
+   * Instead of `introducedIn`: the hops it concerns, from versions matching `from` to versions
+   * matching `to` (which bounds it above). The planner routes around such a hop when it can.
+   */
+  hops: z.strictObject({ from: VersionPattern, to: VersionPattern }).optional(),
   /** When it hits an installation; absent = every installation crossing `introducedIn`. */
   when: Rule.optional(),
   severity: Severity,

@@ -5,8 +5,14 @@ import { evaluateRule, type RuleOutcome } from '../rules/index.ts';
 import { findEqual } from '../versioning/index.ts';
 import { digestNotes } from './digest-notes.ts';
 import { durationsFor, estimateStep, scaleDuration } from './estimate.ts';
-import { findPath, type PathStep } from './find-path.ts';
+import {
+  findPath,
+  type HopIncompatibilityOutcome,
+  type PathResult,
+  type PathStep,
+} from './find-path.ts';
 import { contentHash } from './hash.ts';
+import { placeVersion } from './place-version.ts';
 import { assessProvenance } from './provenance.ts';
 import type {
   Plan,
@@ -35,7 +41,7 @@ export interface PlanRequest {
  * and the same hash. Throws only for requests that cannot be planned (unknown version, downgrade).
  */
 export function assemblePlan(req: PlanRequest): Plan {
-  const c = req.catalog;
+  let c = req.catalog;
   const { scheme } = c;
   const requestedFrom = req.from ?? req.facts.version;
   if (requestedFrom === undefined) {
@@ -43,9 +49,21 @@ export function assemblePlan(req: PlanRequest): Plan {
       hint: 'pass --from VERSION, or give facts with a version field',
     });
   }
-  const from = resolveVersion(c, requestedFrom, 'installed');
+  const valid = scheme.isValid(requestedFrom);
+  const listed = valid ? findEqual(scheme, c.versions, requestedFrom) : undefined;
+  let installedNotInCatalog: Plan['installedNotInCatalog'];
+  if (valid && listed === undefined) {
+    const placed = placeVersion(c, requestedFrom);
+    installedNotInCatalog = { after: placed.after, before: placed.before };
+    c = placed.catalog;
+  }
+  const from = listed ?? resolveVersion(c, requestedFrom, 'installed');
   const to =
-    req.to === 'latest' ? (c.versions.at(-1) as string) : resolveVersion(c, req.to, 'target');
+    req.to === 'latest'
+      ? (req.catalog.versions.at(-1) as string)
+      : installedNotInCatalog && scheme.isValid(req.to) && scheme.compare(req.to, from) === 0
+        ? from
+        : resolveVersion(req.catalog, req.to, 'target');
   if (scheme.compare(to, from) < 0) {
     throw new UpliftError(
       'UPLIFT_PLAN_DOWNGRADE',
@@ -60,15 +78,24 @@ export function assemblePlan(req: PlanRequest): Plan {
   const assumptions = new Set<string>();
   const hopCost = (s: PathStep) => estimateStep(c, s, null, facts, assumptions).downtimeSeconds;
 
-  const path =
+  const path: PathResult =
     from === to
-      ? { found: true as const, steps: [], conditionalStops: [] }
+      ? {
+          found: true as const,
+          steps: [],
+          conditionalStops: [],
+          hopIncompatibilities: [],
+          uncertainEdges: [],
+        }
       : findPath(c, from, to, facts, hopCost);
   assumptions.clear();
   const pathSteps = path.found ? path.steps : [];
   const steps = pathSteps.map((s, i) => toPlanStep(c, s, i, platform, facts, assumptions));
 
-  const incompatibilities = assessIncompatibilities(c, from, to, facts);
+  const incompatibilities = [
+    ...assessIncompatibilities(c, from, to, facts),
+    ...(path.found ? path.hopIncompatibilities.map(toPlanIncompatibility) : []),
+  ];
   const externalPrerequisites = assessPrerequisites(c, from, to, facts);
   const packHops = steps.filter((s) => s.kind !== 'manual').length;
   const tasks = selectTasks(c, facts, packHops, from === to);
@@ -99,6 +126,7 @@ export function assemblePlan(req: PlanRequest): Plan {
     notesApplying: notes.counts.applies,
     security: notes.counts.security,
   });
+  if (installedNotInCatalog) reasons.push(notInCatalogReason(from, installedNotInCatalog));
 
   const prerequisiteStep = steps.find((s) => s.stage === 'prerequisite');
   const assembled: Omit<Plan, 'hash' | 'provenance'> = {
@@ -111,6 +139,8 @@ export function assemblePlan(req: PlanRequest): Plan {
     from,
     to,
     target: { requested: req.to, resolved: to },
+    // Only when it applies, so the plans of listed versions keep their hashes.
+    ...(installedNotInCatalog ? { installedNotInCatalog } : {}),
     verdict,
     reasons,
     prerequisite: prerequisiteStep?.to
@@ -238,7 +268,9 @@ function assessIncompatibilities(
   const { scheme } = c;
   const out: PlanIncompatibility[] = [];
   for (const inc of c.catalog.incompatibilities) {
-    const at = c.introducedIn.get(`incompatibility:${inc.id}`) as string;
+    const at = c.introducedIn.get(`incompatibility:${inc.id}`);
+    // Hop-scoped ones have no introducedIn; findPath judges them on the hops of the path.
+    if (at === undefined) continue;
     if (!(scheme.compare(from, at) < 0 && scheme.compare(at, to) <= 0)) continue;
     const outcome = inc.when
       ? evaluateRule(inc.when, facts)
@@ -257,6 +289,40 @@ function assessIncompatibilities(
     });
   }
   return out;
+}
+
+/** A hop-scoped incompatibility on a hop of the path; its introducedIn is the version the hop reaches. */
+function toPlanIncompatibility(h: HopIncompatibilityOutcome): PlanIncompatibility {
+  const inc = h.incompatibility;
+  return {
+    id: inc.id,
+    title: inc.title,
+    introducedIn: h.to,
+    severity: inc.severity,
+    outcome: outcomeOf(h.value),
+    action: inc.action,
+    detail: inc.detail,
+    link: inc.link,
+    evidence: h.used,
+    missingFacts: h.missing,
+    hop: { from: h.from, to: h.to },
+  };
+}
+
+function notInCatalogReason(
+  from: string,
+  place: NonNullable<Plan['installedNotInCatalog']>,
+): Reason {
+  const where =
+    place.after && place.before
+      ? `between ${place.after} and ${place.before}`
+      : place.after
+        ? `after ${place.after}`
+        : `before ${place.before}`;
+  return {
+    code: 'installed-not-in-catalog',
+    text: `the installed ${from} is not in the catalog; it was planned from its place ${where}`,
+  };
 }
 
 function assessPrerequisites(
@@ -350,7 +416,7 @@ function manualActionsOf(
 interface VerdictInput {
   from: string;
   to: string;
-  path: ReturnType<typeof findPath> | { found: true; steps: PathStep[] };
+  path: PathResult;
   steps: PlanStep[];
   incompatibilities: PlanIncompatibility[];
   externalPrerequisites: PlanPrerequisite[];
@@ -408,6 +474,13 @@ function decideVerdict(v: VerdictInput): { verdict: Verdict; reasons: Reason[] }
         missingFacts: s.missingFacts,
       });
   }
+  if (v.path.found)
+    for (const e of v.path.uncertainEdges)
+      unknown.push({
+        code: 'edge-unknown',
+        text: `cannot tell whether the edge from ${e.from} to ${e.to} may be taken; no other path was found`,
+        missingFacts: e.missing,
+      });
   for (const s of v.steps) {
     if (s.kind === 'manual') actions.push({ code: 'manual-step', text: `manual step: ${s.title}` });
     if (s.packProblem)

@@ -1,5 +1,5 @@
-import type { LoadedCatalog } from '../catalog/index.ts';
-import { evaluateRule } from '../rules/index.ts';
+import type { HopIncompatibility, Incompatibility, LoadedCatalog } from '../catalog/index.ts';
+import { evaluateRule, type Rule, type RuleOutcome } from '../rules/index.ts';
 import { latestOfRelease, sameRelease } from '../versioning/index.ts';
 
 /** Why a step is on the path, in words an operator reads and a code a script matches. */
@@ -32,18 +32,43 @@ export interface ConditionalStopOutcome {
   missing: string[];
 }
 
+/** A hop-scoped incompatibility that matches a hop of the chosen path, with its rule's outcome. */
+export interface HopIncompatibilityOutcome {
+  /** The hop: the version it leaves and the version it reaches (after a manual step: installs). */
+  from: string;
+  to: string;
+  incompatibility: Incompatibility;
+  value: RuleOutcome['value'];
+  missing: string[];
+  used: Record<string, unknown>;
+}
+
+/** A hop of the chosen path on a conditional edge whose rule is unknown. */
+export interface UncertainEdge {
+  from: string;
+  to: string;
+  missing: string[];
+}
+
 export type PathResult =
-  | { found: true; steps: PathStep[]; conditionalStops: ConditionalStopOutcome[] }
+  | {
+      found: true;
+      steps: PathStep[];
+      conditionalStops: ConditionalStopOutcome[];
+      hopIncompatibilities: HopIncompatibilityOutcome[];
+      uncertainEdges: UncertainEdge[];
+    }
   | {
       found: false;
       blockedBy: { from: string; reason: string; link?: string }[];
       conditionalStops: ConditionalStopOutcome[];
     };
 
-/** Estimated downtime of one hop in seconds; the tie-break between paths with equal hop counts. */
+/** Estimated downtime of one hop in seconds; a tie-break between paths with equal hop counts. */
 export type HopCost = (step: PathStep) => number;
 
 type ManualEntry = LoadedCatalog['manualSteps'][number];
+type Prefer = LoadedCatalog['catalog']['upgrade']['prefer'];
 
 /**
  * One way out of a version during the search. Kept small on purpose: a large catalog offers
@@ -55,18 +80,26 @@ interface Hop {
   downtimeMinutes?: number;
   /** A manual step and the install after it. */
   manual?: ManualEntry;
+  /** The missing facts of a conditional edge whose rule is unknown. */
+  uncertain?: string[];
 }
+
+/** What the search may still learn about a hop: the conditional edge it takes, if any. */
+type HopOffer = Omit<Hop, 'to' | 'uncertain'> & { when?: Rule };
 
 const edgeReason: PathStep['reason'] = { code: 'edge', text: 'an allowed upgrade edge' };
 const targetReason: PathStep['reason'] = { code: 'target', text: 'the target version' };
+const none: never[] = [];
 
 /**
  * Finds the upgrade path from `from` to `to` (both in the catalog's spelling, from < to). Pure.
  *
  * Hops come from the required stops (a hop may not skip an active stop), from explicit edges (the
  * vendor's own statement, so they may cross a stop; docs/catalog.md), and from manual steps out of
- * blocked versions; blocked hops are removed. "Latest patch first" forces the first hop. Among the
- * remaining paths: fewest hops, then least estimated downtime.
+ * blocked versions; blocked hops are removed, and so are conditional edges whose rule is false and
+ * hops that a blocking hop-scoped incompatibility hits. "Latest patch first" is preferred where a
+ * hop allows it. Among the remaining paths: fewest risky hops (an unknown conditional edge, a hop
+ * an incompatibility hits or may hit), then fewest hops, then the catalog's `prefer`.
  *
  * The search runs over version ranks (integers), not strings: on a catalog of 10,000 releases and
  * 50,000 edges a path to the newest release visits most of the graph.
@@ -104,28 +137,61 @@ export function findPath(
     const text =
       s.stop.reason ?? (conditional ? 'a stop required for this installation' : 'a required stop');
     stops.push({
-      rank: rank(s.version),
+      rank: at,
       reason: { code: conditional ? 'conditional-stop' : 'required-stop', text },
     });
   }
   const { versions } = c;
   const graph = edgeGraph(c);
 
+  // Facts are fixed for one plan, so each rule is evaluated once however many hops name it.
+  const outcomes = new Map<Rule, RuleOutcome>();
+  const judgeRule = (rule: Rule): RuleOutcome => {
+    let o = outcomes.get(rule);
+    if (!o) {
+      o = evaluateRule(rule, facts);
+      outcomes.set(rule, o);
+    }
+    return o;
+  };
+  const always: RuleOutcome = { value: true, missing: [], used: {} };
+  const incOutcome = (h: HopIncompatibility) =>
+    h.incompatibility.when ? judgeRule(h.incompatibility.when) : always;
+
   const blockedBy = new Map<string, { from: string; reason: string; link?: string }>();
+  const block = (v: number, reason: string, link?: string) => {
+    const version = versions[v] as string;
+    blockedBy.set(`${version}\u0000${reason}`, { from: version, reason, link });
+  };
   const out = waysOut(c);
   const isBlocked = (a: number, b: number): boolean => {
     for (const rule of out.blockedFrom(a)) {
       if (!rule.to || rule.to.matches(versions[b] as string)) {
-        const v = versions[a] as string;
-        blockedBy.set(`${v}\u0000${rule.reason}`, {
-          from: v,
-          reason: rule.reason,
-          link: rule.link,
-        });
+        block(a, rule.reason, rule.link);
         return true;
       }
     }
     return false;
+  };
+  /** 0 or 1 risky hop, or -1 when the hop must not be taken for these facts. */
+  const riskOf = (v: number, w: number, when: Rule | undefined): number => {
+    let risk = 0;
+    if (when) {
+      const o = judgeRule(when).value;
+      if (o === false) return -1;
+      if (o === 'unknown') risk = 1;
+    }
+    for (const h of out.hopIncompatibilitiesFrom(v)) {
+      if (!h.to.matches(versions[w] as string)) continue;
+      const { value } = incOutcome(h);
+      const inc = h.incompatibility;
+      if (value === true && inc.severity === 'blocking') {
+        block(v, `${inc.title}: ${inc.action}`, inc.link);
+        return -1;
+      }
+      if (value !== false && inc.severity !== 'info') risk = 1;
+    }
+    return risk;
   };
   const useStops = c.stops.length > 0 || !c.hasEdges;
 
@@ -152,11 +218,20 @@ export function findPath(
     return seconds;
   };
 
-  const search = new Search(versions.length);
-  const relax = (v: number, w: number, hop: Omit<Hop, 'to'>, downtimeMinutes = Number.NaN) => {
+  let search = new Search(versions.length, c.catalog.upgrade.prefer);
+  /** When set, only hops to this rank are offered, under this reason (latest patch first). */
+  let only: { rank: number; reason: PathStep['reason'] } | undefined;
+  const relax = (v: number, w: number, offer: HopOffer, downtimeMinutes = Number.NaN) => {
+    if (only && (v !== origin || w !== only.rank)) return;
     // A manual step is the way out of a blocked version, so blocked rules do not apply to it.
-    if (w > toRank || (!hop.manual && isBlocked(v, w))) return;
-    search.relax(v, w, hop.manual ? 2 : 1, costOf(v, w, downtimeMinutes, hop.manual), hop);
+    if (w > toRank || (!offer.manual && isBlocked(v, w))) return;
+    const risk = riskOf(v, w, offer.when);
+    if (risk < 0) return;
+    const { when, ...rest } = offer;
+    const hop: Omit<Hop, 'to'> = only ? { ...rest, reason: only.reason } : rest;
+    if (when && risk > 0) hop.uncertain = judgeRule(when).missing;
+    const seconds = costOf(v, w, downtimeMinutes, offer.manual);
+    search.relax(v, w, offer.manual ? 2 : 1, risk, seconds, hop);
   };
   const expand = (v: number) => {
     if (useStops) {
@@ -168,7 +243,11 @@ export function findPath(
       relax(
         v,
         graph.to[e] as number,
-        { reason: edgeReason, downtimeMinutes: nanToUndefined(graph.downtime[e] as number) },
+        {
+          reason: edgeReason,
+          downtimeMinutes: nanToUndefined(graph.downtime[e] as number),
+          when: graph.when[e],
+        },
         graph.downtime[e],
       );
     }
@@ -176,29 +255,73 @@ export function findPath(
       relax(
         v,
         rank(e.to),
-        { reason: edgeReason, downtimeMinutes: e.downtimeMinutes },
+        { reason: edgeReason, downtimeMinutes: e.downtimeMinutes, when: e.when },
         e.downtimeMinutes,
       );
     for (const m of out.manualStepsFrom(v))
       relax(v, rank(m.continueAt), { reason: edgeReason, manual: m });
   };
-
-  const prerequisite = prerequisiteOf(c, from, to);
-  if (prerequisite && !isBlocked(origin, rank(prerequisite.version))) {
-    relax(origin, rank(prerequisite.version), {
-      reason: { code: 'latest-patch-first', text: prerequisite.text },
-    });
-  } else {
-    expand(origin);
-  }
-  for (let v = search.next(); v !== -1; v = search.next()) {
-    if (v === toRank) {
-      const steps = search.path(v, versions);
-      return { found: true, steps, conditionalStops: onPath(conditionalStops, steps) };
+  const run = (seed: () => void) => {
+    search = new Search(versions.length, c.catalog.upgrade.prefer);
+    search.start(origin);
+    seed();
+    only = undefined;
+    for (let v = search.next(); v !== -1; v = search.next()) {
+      if (v === toRank) return { risk: search.riskOf(v), hops: search.hopsTo(v, versions) };
+      expand(v);
     }
-    expand(v);
+    return undefined;
+  };
+
+  // Latest patch first is preferred, not forced: in an edge-only graph it needs an edge to the
+  // latest patch, and a latest patch with no way on leaves the other ways out of the installed
+  // version open (docs/catalog.md, "latestPatchFirst").
+  const prerequisite = prerequisiteOf(c, from, to);
+  let best: ReturnType<typeof run>;
+  if (prerequisite) {
+    const reason: PathStep['reason'] = { code: 'latest-patch-first', text: prerequisite.text };
+    const target = rank(prerequisite.version);
+    best = run(() => {
+      if (useStops) relax(origin, target, { reason });
+      else {
+        only = { rank: target, reason };
+        expand(origin);
+      }
+    });
   }
-  return { found: false, blockedBy: [...blockedBy.values()], conditionalStops };
+  if (!best || best.risk > 0) {
+    const direct = run(() => expand(origin));
+    if (direct && (!best || direct.risk < best.risk)) best = direct;
+  }
+  if (!best) return { found: false, blockedBy: [...blockedBy.values()], conditionalStops };
+
+  const steps = best.hops.flatMap((h) => stepsOf(versions[h.from] as string, h.hop));
+  const hopIncompatibilities: HopIncompatibilityOutcome[] = [];
+  const uncertainEdges: UncertainEdge[] = [];
+  for (const h of best.hops) {
+    const hopFrom = versions[h.from] as string;
+    if (h.hop.uncertain)
+      uncertainEdges.push({ from: hopFrom, to: h.hop.to, missing: h.hop.uncertain });
+    for (const inc of out.hopIncompatibilitiesFrom(h.from)) {
+      if (!inc.to.matches(h.hop.to)) continue;
+      const o = incOutcome(inc);
+      hopIncompatibilities.push({
+        from: hopFrom,
+        to: h.hop.to,
+        incompatibility: inc.incompatibility,
+        value: o.value,
+        missing: o.missing,
+        used: o.used,
+      });
+    }
+  }
+  return {
+    found: true,
+    steps,
+    conditionalStops: onPath(conditionalStops, steps),
+    hopIncompatibilities,
+    uncertainEdges,
+  };
 }
 
 /**
@@ -220,13 +343,15 @@ type PatternEdge = LoadedCatalog['edgesByPattern'][number];
 
 /**
  * What the catalog's patterns say about one version (rank): the blocked rules, pattern edges
- * (forward only) and manual steps that start there. Worked out the first time a search visits the
- * version and kept with the loaded catalog, so later plans skip the pattern tests.
+ * (forward only), manual steps and hop-scoped incompatibilities that start there. Worked out the
+ * first time a search visits the version and kept with the loaded catalog, so later plans skip
+ * the pattern tests.
  */
 interface WaysOut {
   blockedFrom(v: number): readonly Blocked[];
   patternEdgesFrom(v: number): readonly PatternEdge[];
   manualStepsFrom(v: number): readonly ManualEntry[];
+  hopIncompatibilitiesFrom(v: number): readonly HopIncompatibility[];
 }
 
 const waysOutOf = new WeakMap<LoadedCatalog, WaysOut>();
@@ -234,7 +359,6 @@ const waysOutOf = new WeakMap<LoadedCatalog, WaysOut>();
 function waysOut(c: LoadedCatalog): WaysOut {
   let w = waysOutOf.get(c);
   if (w) return w;
-  const none: never[] = [];
   const byRank = <T>(pick: (version: string, v: number) => T[]) => {
     const memo: (readonly T[] | undefined)[] = new Array(c.versions.length);
     return (v: number): readonly T[] => {
@@ -247,12 +371,17 @@ function waysOut(c: LoadedCatalog): WaysOut {
       return found;
     };
   };
+  const hopIncompatibilities = c.hopIncompatibilities ?? none;
   w = {
     blockedFrom: byRank((version) => c.blocked.filter((rule) => rule.from.matches(version))),
     patternEdgesFrom: byRank((version, v) =>
       c.edgesByPattern.filter((e) => (c.rank.get(e.to) as number) > v && e.from.matches(version)),
     ),
     manualStepsFrom: byRank((version) => c.manualSteps.filter((m) => m.from.matches(version))),
+    hopIncompatibilitiesFrom:
+      hopIncompatibilities.length === 0
+        ? () => none
+        : byRank((version) => hopIncompatibilities.filter((h) => h.from.matches(version))),
   };
   waysOutOf.set(c, w);
   return w;
@@ -263,6 +392,8 @@ interface EdgeGraph {
   start: Int32Array;
   to: Int32Array;
   downtime: Float64Array;
+  /** The rule of a conditional edge, by edge index. */
+  when: (Rule | undefined)[];
 }
 
 const graphs = new WeakMap<LoadedCatalog, EdgeGraph>();
@@ -280,15 +411,17 @@ function edgeGraph(c: LoadedCatalog): EdgeGraph {
   start[n] = count;
   const to = new Int32Array(count);
   const downtime = new Float64Array(count);
+  const when: (Rule | undefined)[] = new Array(count);
   for (let v = 0; v < n; v++) {
     let e = start[v] as number;
     for (const edge of c.edgesFrom.get(c.versions[v] as string) ?? []) {
       to[e] = c.rank.get(edge.to) as number;
       downtime[e] = edge.downtimeMinutes ?? Number.NaN;
+      when[e] = edge.when;
       e++;
     }
   }
-  g = { start, to, downtime };
+  g = { start, to, downtime, when };
   graphs.set(c, g);
   return g;
 }
@@ -346,37 +479,64 @@ function latestPatchOf(c: LoadedCatalog, version: string): string | undefined {
 }
 
 /**
- * Dijkstra over version ranks with the cost (hops, downtime), compared in that order. Labels live
- * in typed arrays; the heap holds (hops, downtime, vertex) triples and skips stale entries.
+ * Dijkstra over version ranks. A label is (risky hops, hops), then the catalog's preference
+ * (`least-downtime`: downtime, then the higher stops; `highest-stops`/`lowest-stops`: the stops
+ * compared from the first hop on, then downtime). Every hop adds at least one hop and no negative
+ * risk, so a label can improve only through a vertex with a smaller (risk, hops): the heap orders
+ * by those two alone, and the tie-breaks are settled in `relax`. Labels live in typed arrays; the
+ * heap holds (risk, hops, vertex) triples and skips stale entries.
  */
 class Search {
+  private readonly risk: Int32Array;
   private readonly hops: Int32Array;
   private readonly downtime: Float64Array;
   private readonly parent: Int32Array;
   private readonly via: (Omit<Hop, 'to'> | undefined)[];
   private readonly done: Uint8Array;
+  private readonly prefer: Prefer;
   private heap: number[] = [];
 
-  constructor(n: number) {
+  constructor(n: number, prefer: Prefer) {
+    this.risk = new Int32Array(n).fill(0x7fffffff);
     this.hops = new Int32Array(n).fill(0x7fffffff);
     this.downtime = new Float64Array(n);
     this.parent = new Int32Array(n).fill(-1);
     this.via = new Array(n);
     this.done = new Uint8Array(n);
+    this.prefer = prefer;
   }
 
-  relax(v: number, w: number, hopCount: number, seconds: number, hop: Omit<Hop, 'to'>): void {
+  /** Settles the origin; the caller offers its ways out (all of them, or the preferred one). */
+  start(origin: number): void {
+    this.risk[origin] = 0;
+    this.hops[origin] = 0;
+    this.downtime[origin] = 0;
+    this.done[origin] = 1;
+  }
+
+  relax(
+    v: number,
+    w: number,
+    hopCount: number,
+    hopRisk: number,
+    seconds: number,
+    hop: Omit<Hop, 'to'>,
+  ): void {
     if (this.done[w]) return;
-    const base = this.parent[v] === -1 && this.via[v] === undefined ? 0 : (this.hops[v] as number);
-    const hops = base + hopCount;
-    const downtime = (this.via[v] === undefined ? 0 : (this.downtime[v] as number)) + seconds;
-    const known = this.hops[w] as number;
-    if (hops > known || (hops === known && downtime >= (this.downtime[w] as number))) return;
+    const risk = (this.risk[v] as number) + hopRisk;
+    const hops = (this.hops[v] as number) + hopCount;
+    const downtime = (this.downtime[v] as number) + seconds;
+    if (!this.isBetter(v, risk, hops, downtime, w)) return;
+    this.risk[w] = risk;
     this.hops[w] = hops;
     this.downtime[w] = downtime;
     this.parent[w] = v;
     this.via[w] = hop;
-    this.push(hops, downtime, w);
+    this.push(risk, hops, w);
+  }
+
+  riskOf(v: number): number {
+    return this.risk[v] as number;
   }
 
   /** The closest vertex not yet settled, or -1. */
@@ -384,24 +544,53 @@ class Search {
     for (;;) {
       const top = this.pop();
       if (top === undefined) return -1;
-      const [hops, downtime, v] = top;
-      if (this.done[v] || hops !== this.hops[v] || downtime !== this.downtime[v]) continue;
+      const [risk, hops, v] = top;
+      if (this.done[v] || risk !== this.risk[v] || hops !== this.hops[v]) continue;
       this.done[v] = 1;
       return v;
     }
   }
 
-  path(v: number, versions: readonly string[]): PathStep[] {
-    const parts: PathStep[][] = [];
+  /** The hops of the path to `v`, first to last. */
+  hopsTo(v: number, versions: readonly string[]): { from: number; hop: Hop }[] {
+    const out: { from: number; hop: Hop }[] = [];
     for (let w = v; this.via[w] !== undefined; w = this.parent[w] as number) {
-      parts.push(
-        stepsOf(versions[this.parent[w] as number] as string, {
-          ...(this.via[w] as Omit<Hop, 'to'>),
-          to: versions[w] as string,
-        }),
-      );
+      const hop = { ...(this.via[w] as Omit<Hop, 'to'>), to: versions[w] as string };
+      out.push({ from: this.parent[w] as number, hop });
     }
-    return parts.reverse().flat();
+    return out.reverse();
+  }
+
+  /** Whether reaching `w` from `v` with this label beats the label `w` has. */
+  private isBetter(v: number, risk: number, hops: number, downtime: number, w: number): boolean {
+    if (risk !== this.risk[w]) return risk < (this.risk[w] as number);
+    if (hops !== this.hops[w]) return hops < (this.hops[w] as number);
+    const known = this.downtime[w] as number;
+    if (this.prefer === 'least-downtime') {
+      if (downtime !== known) return downtime < known;
+      return this.compareStops(v, this.parent[w] as number) > 0;
+    }
+    const order = this.compareStops(v, this.parent[w] as number);
+    if (order !== 0) return this.prefer === 'highest-stops' ? order > 0 : order < 0;
+    return downtime < known;
+  }
+
+  /**
+   * The versions the paths to `a` and to `b` stop at, after the installed version and up to
+   * `a` and `b` themselves, compared from the first hop on: > 0 when `a`'s are higher.
+   */
+  private compareStops(a: number, b: number): number {
+    if (a === b) return 0;
+    const stopsTo = (v: number) => {
+      const out: number[] = [];
+      for (let w = v; this.via[w] !== undefined; w = this.parent[w] as number) out.push(w);
+      return out.reverse();
+    };
+    const x = stopsTo(a);
+    const y = stopsTo(b);
+    for (let i = 0; i < Math.min(x.length, y.length); i++)
+      if (x[i] !== y[i]) return (x[i] as number) - (y[i] as number);
+    return 0;
   }
 
   private less(i: number, j: number): boolean {
@@ -420,8 +609,8 @@ class Search {
     }
   }
 
-  private push(hops: number, downtime: number, v: number): void {
-    this.heap.push(hops, downtime, v);
+  private push(risk: number, hops: number, v: number): void {
+    this.heap.push(risk, hops, v);
     let i = this.heap.length / 3 - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;

@@ -79,6 +79,8 @@ const PlanIncompatibility = z.object({
   link: z.string().optional(),
   evidence: Evidence,
   missingFacts: z.array(z.string()),
+  /** For an incompatibility of some hops only: the hop of this path it concerns. */
+  hop: z.object({ from: z.string(), to: z.string() }).optional(),
 });
 export type PlanIncompatibility = z.infer<typeof PlanIncompatibility>;
 
@@ -179,6 +181,13 @@ export const Plan = z.object({
   from: z.string(),
   to: z.string(),
   target: z.object({ requested: z.string(), resolved: z.string() }),
+  /**
+   * Present when the installed version is not in the catalog and was planned from its place in
+   * the version scheme: the listed versions just below and above it (null at either end).
+   */
+  installedNotInCatalog: z
+    .object({ after: z.string().nullable(), before: z.string().nullable() })
+    .optional(),
   verdict: Verdict,
   reasons: z.array(Reason),
   /** The "latest patch first" hop, when the installed version needs one. */
