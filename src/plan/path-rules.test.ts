@@ -99,6 +99,21 @@ describe('hop-scoped incompatibilities in the plan', () => {
     },
   );
 
+  it('names the hop in the text and Markdown views', async () => {
+    const c = await demoCatalog(releases, onlyDirect, section('action'), durations);
+
+    const p = assemblePlan({
+      profile: 'demo',
+      catalog: c,
+      facts: rows(5_000_000),
+      from: '1.0 GA',
+      to: '2.0 GA',
+    });
+
+    expect(plain(renderPlanText(p))).toContain('direct-jump, on the hop 1.0 GA → 2.0 GA; applies');
+    expect(plain(renderPlanMarkdown(p))).toContain('`direct-jump` (on the hop 1.0 GA → 2.0 GA)');
+  });
+
   it('is blocked by a blocking risk that applies when there is no other way, naming it', async () => {
     const c = await demoCatalog(releases, onlyDirect, section('blocking'), durations);
 

@@ -53,7 +53,7 @@ export function renderPlanMarkdown(plan: Plan): string {
   if (incs.length === 0) out.push('None apply to this installation.', '');
   for (const i of incs) {
     out.push(
-      `- **${i.severity}** \`${i.id}\` (from ${i.introducedIn}): ${esc(i.title)}${ill(m.incompatibility.has(i.id))} — ${i.outcome}${evidence(i.evidence, i.missingFacts)}`,
+      `- **${i.severity}** \`${i.id}\` (${i.hop ? `on the hop ${i.hop.from} → ${i.hop.to}` : `from ${i.introducedIn}`}): ${esc(i.title)}${ill(m.incompatibility.has(i.id))} — ${i.outcome}${evidence(i.evidence, i.missingFacts)}`,
     );
     out.push(`  - Action: ${esc(i.action)}`);
   }

@@ -29,7 +29,10 @@ function whyOf(plan: Plan): string {
   }
   if (plan.verdict === 'possible-with-actions') {
     const n = plan.reasons.filter(
-      (r) => r.code !== 'security-fixes' && r.code !== 'notes-apply',
+      (r) =>
+        r.code !== 'security-fixes' &&
+        r.code !== 'notes-apply' &&
+        r.code !== 'installed-not-in-catalog',
     ).length;
     return `${n} action${n === 1 ? '' : 's'} to take`;
   }

@@ -206,7 +206,7 @@ export function renderPlanText(plan: Plan, asked: PlanAsked = {}): string {
       const why = Object.entries(i.evidence).map(([k, v]) => `${k} = ${formatValue(v)}`);
       if (i.missingFacts.length) why.push(`missing ${i.missingFacts.join(', ')}`);
       out.push(
-        `  ${sev} ${i.title}${ill(m.incompatibility.has(i.id))} ${pc.dim(`(${i.id}, from ${i.introducedIn}; ${i.outcome}${why.length ? `: ${why.join(', ')}` : ''})`)}`,
+        `  ${sev} ${i.title}${ill(m.incompatibility.has(i.id))} ${pc.dim(`(${i.id}, ${i.hop ? `on the hop ${i.hop.from} → ${i.hop.to}` : `from ${i.introducedIn}`}; ${i.outcome}${why.length ? `: ${why.join(', ')}` : ''})`)}`,
       );
       out.push(`           → ${i.action}`);
     }
