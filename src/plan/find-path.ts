@@ -84,9 +84,6 @@ interface Hop {
   uncertain?: string[];
 }
 
-/** What the search may still learn about a hop: the conditional edge it takes, if any. */
-type HopOffer = Omit<Hop, 'to' | 'uncertain'> & { when?: Rule };
-
 const edgeReason: PathStep['reason'] = { code: 'edge', text: 'an allowed upgrade edge' };
 const targetReason: PathStep['reason'] = { code: 'target', text: 'the target version' };
 const none: never[] = [];
@@ -221,17 +218,23 @@ export function findPath(
   let search = new Search(versions.length, c.catalog.upgrade.prefer);
   /** When set, only hops to this rank are offered, under this reason (latest patch first). */
   let only: { rank: number; reason: PathStep['reason'] } | undefined;
-  const relax = (v: number, w: number, offer: HopOffer, downtimeMinutes = Number.NaN) => {
+  /** Offers the hop v → w; `when` is the rule of the conditional edge it takes, if any. */
+  const relax = (
+    v: number,
+    w: number,
+    hop: Omit<Hop, 'to'>,
+    downtimeMinutes = Number.NaN,
+    when?: Rule,
+  ) => {
     if (only && (v !== origin || w !== only.rank)) return;
     // A manual step is the way out of a blocked version, so blocked rules do not apply to it.
-    if (w > toRank || (!offer.manual && isBlocked(v, w))) return;
-    const risk = riskOf(v, w, offer.when);
+    if (w > toRank || (!hop.manual && isBlocked(v, w))) return;
+    const risk = riskOf(v, w, when);
     if (risk < 0) return;
-    const { when, ...rest } = offer;
-    const hop: Omit<Hop, 'to'> = only ? { ...rest, reason: only.reason } : rest;
-    if (when && risk > 0) hop.uncertain = judgeRule(when).missing;
-    const seconds = costOf(v, w, downtimeMinutes, offer.manual);
-    search.relax(v, w, offer.manual ? 2 : 1, risk, seconds, hop);
+    let offered = only ? { ...hop, reason: only.reason } : hop;
+    if (when && risk > 0) offered = { ...offered, uncertain: judgeRule(when).missing };
+    const seconds = costOf(v, w, downtimeMinutes, hop.manual);
+    search.relax(v, w, hop.manual ? 2 : 1, risk, seconds, offered);
   };
   const expand = (v: number) => {
     if (useStops) {
@@ -243,20 +246,18 @@ export function findPath(
       relax(
         v,
         graph.to[e] as number,
-        {
-          reason: edgeReason,
-          downtimeMinutes: nanToUndefined(graph.downtime[e] as number),
-          when: graph.when[e],
-        },
+        { reason: edgeReason, downtimeMinutes: nanToUndefined(graph.downtime[e] as number) },
         graph.downtime[e],
+        graph.when[e],
       );
     }
     for (const e of out.patternEdgesFrom(v))
       relax(
         v,
         rank(e.to),
-        { reason: edgeReason, downtimeMinutes: e.downtimeMinutes, when: e.when },
+        { reason: edgeReason, downtimeMinutes: e.downtimeMinutes },
         e.downtimeMinutes,
+        e.when,
       );
     for (const m of out.manualStepsFrom(v))
       relax(v, rank(m.continueAt), { reason: edgeReason, manual: m });
@@ -482,9 +483,10 @@ function latestPatchOf(c: LoadedCatalog, version: string): string | undefined {
  * Dijkstra over version ranks. A label is (risky hops, hops), then the catalog's preference
  * (`least-downtime`: downtime, then the higher stops; `highest-stops`/`lowest-stops`: the stops
  * compared from the first hop on, then downtime). Every hop adds at least one hop and no negative
- * risk, so a label can improve only through a vertex with a smaller (risk, hops): the heap orders
- * by those two alone, and the tie-breaks are settled in `relax`. Labels live in typed arrays; the
- * heap holds (risk, hops, vertex) triples and skips stale entries.
+ * risk, so a label can improve only through a vertex with a smaller (risk, hops): any order among
+ * equal (risk, hops) settles correct labels, and the tie-breaks are decided in `relax`. The heap
+ * still orders by downtime third, which settles the target sooner. Labels live in typed arrays;
+ * the heap holds (risk, hops, downtime, vertex) and skips stale entries.
  */
 class Search {
   private readonly risk: Int32Array;
@@ -532,7 +534,7 @@ class Search {
     this.downtime[w] = downtime;
     this.parent[w] = v;
     this.via[w] = hop;
-    this.push(risk, hops, w);
+    this.push(risk, hops, downtime, w);
   }
 
   riskOf(v: number): number {
@@ -544,8 +546,14 @@ class Search {
     for (;;) {
       const top = this.pop();
       if (top === undefined) return -1;
-      const [risk, hops, v] = top;
-      if (this.done[v] || risk !== this.risk[v] || hops !== this.hops[v]) continue;
+      const [risk, hops, downtime, v] = top;
+      if (
+        this.done[v] ||
+        risk !== this.risk[v] ||
+        hops !== this.hops[v] ||
+        downtime !== this.downtime[v]
+      )
+        continue;
       this.done[v] = 1;
       return v;
     }
@@ -580,38 +588,39 @@ class Search {
    * `a` and `b` themselves, compared from the first hop on: > 0 when `a`'s are higher.
    */
   private compareStops(a: number, b: number): number {
-    if (a === b) return 0;
-    const stopsTo = (v: number) => {
-      const out: number[] = [];
-      for (let w = v; this.via[w] !== undefined; w = this.parent[w] as number) out.push(w);
-      return out.reverse();
-    };
-    const x = stopsTo(a);
-    const y = stopsTo(b);
-    for (let i = 0; i < Math.min(x.length, y.length); i++)
-      if (x[i] !== y[i]) return (x[i] as number) - (y[i] as number);
-    return 0;
+    // Walked back in step from the ends, the last difference seen is the first from the start;
+    // once the two paths meet they share the rest. Paths of different lengths (a manual step
+    // counts two hops but stops once) compare equal here and leave it to downtime.
+    let diff = 0;
+    for (let x = a, y = b; x !== y; x = this.parent[x] as number, y = this.parent[y] as number) {
+      if (this.via[x] === undefined || this.via[y] === undefined) return 0;
+      diff = x - y;
+    }
+    return diff;
   }
 
   private less(i: number, j: number): boolean {
     const h = this.heap;
-    const a = h[i * 3] as number;
-    const b = h[j * 3] as number;
-    return a !== b ? a < b : (h[i * 3 + 1] as number) < (h[j * 3 + 1] as number);
+    for (let k = 0; k < 3; k++) {
+      const a = h[i * 4 + k] as number;
+      const b = h[j * 4 + k] as number;
+      if (a !== b) return a < b;
+    }
+    return false;
   }
 
   private swap(i: number, j: number): void {
     const h = this.heap;
-    for (let k = 0; k < 3; k++) {
-      const t = h[i * 3 + k] as number;
-      h[i * 3 + k] = h[j * 3 + k] as number;
-      h[j * 3 + k] = t;
+    for (let k = 0; k < 4; k++) {
+      const t = h[i * 4 + k] as number;
+      h[i * 4 + k] = h[j * 4 + k] as number;
+      h[j * 4 + k] = t;
     }
   }
 
-  private push(risk: number, hops: number, v: number): void {
-    this.heap.push(risk, hops, v);
-    let i = this.heap.length / 3 - 1;
+  private push(risk: number, hops: number, downtime: number, v: number): void {
+    this.heap.push(risk, hops, downtime, v);
+    let i = this.heap.length / 4 - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
       if (!this.less(i, p)) break;
@@ -620,13 +629,18 @@ class Search {
     }
   }
 
-  private pop(): [number, number, number] | undefined {
+  private pop(): [number, number, number, number] | undefined {
     const h = this.heap;
-    const n = h.length / 3;
+    const n = h.length / 4;
     if (n === 0) return undefined;
-    const top: [number, number, number] = [h[0] as number, h[1] as number, h[2] as number];
+    const top: [number, number, number, number] = [
+      h[0] as number,
+      h[1] as number,
+      h[2] as number,
+      h[3] as number,
+    ];
     this.swap(0, n - 1);
-    h.length -= 3;
+    h.length -= 4;
     const size = n - 1;
     let i = 0;
     for (;;) {
