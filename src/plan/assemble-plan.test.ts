@@ -117,6 +117,7 @@ describe('assemblePlan', () => {
 
     it.each`
       from          | to
+      ${'9.9 GA'}   | ${'latest'}
       ${'5.3.0 GA'} | ${'5.3.0 Patch 9'}
       ${'banana'}   | ${'5.5 GA'}
       ${''}         | ${'5.5 GA'}

@@ -52,7 +52,12 @@ export function assemblePlan(req: PlanRequest): Plan {
   const valid = scheme.isValid(requestedFrom);
   const listed = valid ? findEqual(scheme, c.versions, requestedFrom) : undefined;
   let installedNotInCatalog: Plan['installedNotInCatalog'];
-  if (valid && listed === undefined) {
+  // Above the newest listed version there is no place to plan from: the catalog is behind.
+  if (
+    valid &&
+    listed === undefined &&
+    scheme.compare(requestedFrom, c.versions.at(-1) as string) < 0
+  ) {
     const placed = placeVersion(c, requestedFrom);
     installedNotInCatalog = { after: placed.after, before: placed.before };
     c = placed.catalog;
@@ -187,9 +192,11 @@ function resolveVersion(c: LoadedCatalog, v: string, role: 'installed' | 'target
   if (found === undefined) {
     const release = c.versions.filter((x) => scheme.releaseOf(x) === scheme.releaseOf(v));
     const hint =
-      release.length > 0
-        ? `known levels of ${scheme.releaseOf(v)}: ${release.join(', ')}`
-        : `the catalog lists ${c.versions[0]} to ${c.versions.at(-1)}`;
+      role === 'installed' && scheme.compare(v, c.versions.at(-1) as string) > 0
+        ? `it is newer than every release the catalog lists (up to ${c.versions.at(-1)}); update the profile's catalog`
+        : release.length > 0
+          ? `known levels of ${scheme.releaseOf(v)}: ${release.join(', ')}`
+          : `the catalog lists ${c.versions[0]} to ${c.versions.at(-1)}`;
     throw new UpliftError(
       'UPLIFT_PLAN_UNKNOWN_VERSION',
       `the ${role} version "${v}" is not in the ${c.catalog.product} catalog`,

@@ -244,8 +244,9 @@ describe('an installed version the catalog does not list', () => {
     role           | from             | to
     ${'target'}    | ${'1.0 GA'}      | ${'1.0 Patch 3'}
     ${'installed'} | ${'1.0 Bogus 3'} | ${'2.0 GA'}
+    ${'installed'} | ${'2.0 Patch 1'} | ${'2.0 GA'}
   `(
-    'still refuses an unknown $role version the scheme cannot place or that is a target',
+    'still refuses an unlisted $role version $from → $to (a target, unreadable, or above the newest)',
     async ({ from, to }) => {
       const c = await demoCatalog(releases, 'upgrade: {}', durations);
 
