@@ -15,6 +15,8 @@ const durations = dedent`
     start: { seconds: 20 }
     validate: { seconds: 300 }
     rollback: { seconds: 120 }
+  illustrative: true
+  reason: a catalog written for a test
 `;
 
 /** Lines 1–8; each case's own text starts on line 9. */
