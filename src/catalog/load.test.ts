@@ -222,7 +222,7 @@ describe('parseCatalog refuses', () => {
     ${'a tab in the indentation'}     | ${'catalog: 1\nproduct: demo\n\ttitle: Demo'}                        | ${3} | ${1}
     ${'a key given twice in one map'} | ${'catalog: 1\nproduct: demo\nproduct: other\ntitle: Demo'}          | ${3} | ${1}
     ${'a key without a colon'}        | ${'catalog: 1\nproduct demo\ntitle: Demo'}                           | ${2} | ${1}
-    ${'an unclosed flow sequence'}    | ${'catalog: 1\nreleases: [ { version: 5.4, kind: ga }\nupgrade: {}'} | ${3} | ${1}
+    ${'an unclosed flow sequence'}    | ${'catalog: 1\nreleases: [ { version: 5.4, kind: ga }\nupgrade: {}'} | ${2} | ${11}
   `('YAML with $problem, at $line:$col', async ({ text, line, col }) => {
     const err = await refusal(text);
 

@@ -29,7 +29,7 @@ export function parseYaml(text: string, file: string, yamlCode: UpliftCode): Pos
   if (doc.errors.length > 0) {
     const details = doc.errors.map((e) => ({
       message: firstLine(e.message),
-      location: { file, ...(e.pos[0] >= 0 ? lines.linePos(faultOffset(doc, e)) : {}) },
+      location: { file, ...(e.pos[0] >= 0 ? lines.linePos(faultOffset(doc, e, text)) : {}) },
     }));
     const first = details[0] as UpliftErrorDetail;
     throw new UpliftError(yamlCode, `${file} is not valid YAML: ${first.message}`, {
@@ -47,7 +47,7 @@ export function parseYaml(text: string, file: string, yamlCode: UpliftCode): Pos
  * indented); the fault is where it opened, so point at the quoted scalar or the `[`/`{` that
  * spans the reported offset.
  */
-function faultOffset(doc: Document.Parsed, e: YAMLError): number {
+function faultOffset(doc: Document.Parsed, e: YAMLError, text: string): number {
   const at = e.pos[0];
   const unclosedQuote = e.code === 'MISSING_CHAR' && /quote/i.test(e.message);
   const unclosedFlow = e.code === 'BAD_INDENT' && /^Flow (sequence|map)/.test(e.message);
@@ -63,7 +63,12 @@ function faultOffset(doc: Document.Parsed, e: YAMLError): number {
         (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE')
       )
         opened = node;
-      if (unclosedFlow && isCollection(node) && node.flow) opened = node;
+      // The innermost one left open: a collection nested in it may be closed (its range can still
+      // reach the reported offset), and one around it may be closed later in the text.
+      if (unclosedFlow && isCollection(node) && node.flow) {
+        const end = text.slice(r[0], r[1]).trimEnd().at(-1);
+        if (end !== (isMap(node) ? '}' : ']')) opened = node;
+      }
     },
   });
   return opened?.range?.[0] ?? at;
