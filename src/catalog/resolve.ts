@@ -1,5 +1,5 @@
 import { type SourceLocation, UpliftError, type UpliftErrorDetail } from '../errors/index.ts';
-import type { Rule } from '../rules/index.ts';
+import { isFormulaError, parseFormula, type Rule } from '../rules/index.ts';
 import {
   baseOfRelease,
   latestOfRelease,
@@ -7,7 +7,16 @@ import {
   type VersionScheme,
 } from '../versioning/index.ts';
 import { checkProvenance } from './provenance.ts';
-import type { Catalog, Incompatibility, Pack, Release, RequiredStop, Upgrade } from './schema.ts';
+import type {
+  Catalog,
+  Duration,
+  Incompatibility,
+  Pack,
+  Release,
+  RequiredStop,
+  StepPhase,
+  Upgrade,
+} from './schema.ts';
 import { compilePattern, type VersionPattern } from './version-pattern.ts';
 
 /** Finds the source position of a field path, for messages. */
@@ -353,6 +362,7 @@ export function resolveCatalog(
   });
 
   checkProvenance(catalog, problem);
+  checkFormulas(catalog, problem);
 
   if (problems.length > 0) failCatalog(file, problems);
   return {
@@ -392,6 +402,35 @@ function checkNotes(r: Release, i: number, problem: Problem): void {
       if (n.when) checkRule(n.when, [...path, 'when'], problem);
     });
   }
+}
+
+/** Duration formulas must parse now, with the character at fault, not when a plan meets them. */
+function checkFormulas(catalog: Catalog, problem: Problem): void {
+  // Not schema.ts's list: importing a value from there would load zod on the light path (open.ts).
+  const stepPhases: StepPhase[] = [
+    'backup',
+    'stop',
+    'apply',
+    'migrate',
+    'start',
+    'validate',
+    'rollback',
+  ];
+  const check = (d: Duration | undefined, path: PropertyKey[]) => {
+    if (d?.formula === undefined) return;
+    const f = parseFormula(d.formula);
+    if (isFormulaError(f))
+      problem(
+        [...path, 'formula'],
+        `cannot read the formula "${d.formula}" at character ${f.offset + 1}: ${f.message}`,
+        'write facts and numbers with + - * / ( ) and ceil, floor, round, min, max; 10m is 600 seconds',
+      );
+  };
+  for (const phase of stepPhases) check(catalog.durations[phase], ['durations', phase]);
+  catalog.releases.forEach((r, i) => {
+    for (const phase of stepPhases)
+      check(r.durations?.[phase], ['releases', i, 'durations', phase]);
+  });
 }
 
 /** Regular expressions in rules must compile now, not when a plan meets them. */

@@ -76,20 +76,30 @@ const Pack = z.strictObject({
 });
 export type Pack = z.infer<typeof Pack>;
 
-/** Time for one step: a fixed part plus parts that scale with facts (rows, bytes, files). */
-const Duration = z.strictObject({
-  seconds: z.number().nonnegative(),
-  per: z
-    .array(
-      z.strictObject({
-        fact: z.string().min(1),
-        /** The amount of the fact that costs `seconds` (e.g. 1000000 rows). */
-        unit: z.number().positive(),
-        seconds: z.number().nonnegative(),
-      }),
-    )
-    .optional(),
-});
+/**
+ * Time for one step: a fixed part, parts that scale with facts (rows, bytes, files), and a formula
+ * over facts for what is not linear in one fact (`ceil(nodes / max_unavailable) * 10m`).
+ */
+const Duration = z
+  .strictObject({
+    /** The fixed part; default 0 when a formula is given. */
+    seconds: z.number().nonnegative().optional(),
+    /** Seconds from facts with +, -, *, /, ceil, floor, round, min, max (docs/catalog.md). */
+    formula: z.string().min(1).optional(),
+    per: z
+      .array(
+        z.strictObject({
+          fact: z.string().min(1),
+          /** The amount of the fact that costs `seconds` (e.g. 1000000 rows). */
+          unit: z.number().positive(),
+          seconds: z.number().nonnegative(),
+        }),
+      )
+      .optional(),
+  })
+  .refine((d) => d.seconds !== undefined || d.formula !== undefined, {
+    message: 'give seconds, a formula, or both',
+  });
 export type Duration = z.infer<typeof Duration>;
 
 export const stepPhases = [

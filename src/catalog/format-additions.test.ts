@@ -1,0 +1,102 @@
+import dedent from 'dedent';
+import { describe, expect, it } from 'vitest';
+import type { UpliftError } from '../errors/index.ts';
+import { parseCatalog } from './load.ts';
+
+/*
+ * The catalog format additions of issue 12 (settle checks, announced releases, any-patch stops,
+ * channels, duration formulas, step methods): what the loader refuses, and where it says so.
+ * Each case's text starts on line 9, after the header.
+ */
+
+const file = 'demo/catalog.yaml';
+
+const header = dedent`
+  catalog: 1
+  product: demo
+  title: Demo
+  versionScheme: dotted-patch
+  releases:
+    - { version: 5.3.0 GA, kind: ga }
+    - { version: 5.3.0 Patch 1, kind: patch }
+    - { version: 5.4 GA, kind: ga }
+`;
+
+const durations = dedent`
+  durations:
+    downloadBytesPerSecond: 1000000
+    backup: { seconds: 60 }
+    stop: { seconds: 10 }
+    apply: { seconds: 60 }
+    migrate: { seconds: 0 }
+    start: { seconds: 20 }
+    validate: { seconds: 300 }
+    rollback: { seconds: 120 }
+`;
+
+/** Test data: the whole catalog is illustrative (docs/catalog.md, provenance); appended last. */
+const wholly = 'illustrative: true\nreason: a catalog written for a test';
+
+async function refusal(text: string): Promise<UpliftError> {
+  try {
+    parseCatalog(`${text}\n${wholly}\n`, file);
+  } catch (err) {
+    return err as UpliftError;
+  }
+  throw new Error('expected the catalog to be refused');
+}
+
+/** Texts placed after the header (line 9 on), followed by the durations unless they give their own. */
+const tails: Record<string, string> = {
+  'a formula that does not parse': dedent`
+    upgrade: {}
+    durations:
+      downloadBytesPerSecond: 1000000
+      backup: { seconds: 60 }
+      stop: { seconds: 10 }
+      apply: { seconds: 60 }
+      migrate: { formula: "ceil(nodes / max_unavailable * 10m" }
+      start: { seconds: 20 }
+      validate: { seconds: 300 }
+      rollback: { seconds: 120 }
+  `,
+  'a formula with an unknown function in a release override':
+    '  - version: 5.5 GA\n    kind: ga\n    durations:\n      migrate: { formula: "sqrt(nodes) * 1m" }\nupgrade: {}',
+  'a duration with neither seconds nor formula':
+    '  - version: 5.5 GA\n    kind: ga\n    durations:\n      migrate: { per: [] }\nupgrade: {}',
+};
+
+describe('catalog format additions: refusals', () => {
+  it.each`
+    problem                                                       | line  | col   | path                                       | message
+    ${'a formula that does not parse'}                            | ${15} | ${23} | ${'durations.migrate.formula'}             | ${'at character 35: expected ")" at the end'}
+    ${'a formula with an unknown function in a release override'} | ${12} | ${27} | ${'releases[3].durations.migrate.formula'} | ${'at character 1: unknown function "sqrt"'}
+    ${'a duration with neither seconds nor formula'}              | ${12} | ${16} | ${'releases[3].durations.migrate'}         | ${'give seconds, a formula, or both'}
+  `('$problem at $line:$col ($path)', async ({ problem, line, col, path, message }) => {
+    const tail = tails[problem] as string;
+    const text = `${header}\n${tail}\n${tail.includes('durations:\n  downloadBytesPerSecond') || tail.startsWith('upgrade: {}\ndurations') ? '' : durations}\n`;
+
+    const err = await refusal(text);
+
+    expect(err).toMatchObject({
+      code: 'UPLIFT_CATALOG_INVALID',
+      exitCode: 2,
+      location: { file, line, col, path },
+    });
+    expect(err.message).toContain(message);
+    expect(err.hint).toMatch(/\S/);
+  });
+});
+
+describe('catalog format additions: accepted', () => {
+  it('keeps a formula as written, for the estimate', () => {
+    const text = `${header}\nupgrade: {}\n${durations.replace('migrate: { seconds: 0 }', 'migrate: { seconds: 30, formula: "ceil(nodes / max_unavailable) * 10m" }')}\n`;
+
+    const c = parseCatalog(`${text}\n${wholly}\n`, file);
+
+    expect(c.catalog.durations.migrate).toEqual({
+      seconds: 30,
+      formula: 'ceil(nodes / max_unavailable) * 10m',
+    });
+  });
+});
