@@ -100,3 +100,35 @@ describe('catalog format additions: accepted', () => {
     });
   });
 });
+
+describe('settle', () => {
+  it.each`
+    problem                        | settle                                        | col   | path
+    ${'a misspelt field'}          | ${'{ check: migrations, timeoutMinute: 5 }'}  | ${34} | ${'releases[3].settle.timeoutMinute'}
+    ${'no check'}                  | ${'{ timeoutMinutes: 5 }'}                    | ${13} | ${'releases[3].settle.check'}
+    ${'a timeout of zero'}         | ${'{ check: migrations, timeoutMinutes: 0 }'} | ${50} | ${'releases[3].settle.timeoutMinutes'}
+    ${'a check name with a blank'} | ${'{ check: "data migrations" }'}             | ${22} | ${'releases[3].settle.check'}
+  `('refuses $problem at line 11 ($path)', async ({ settle, col, path }) => {
+    const text = `${header}\n  - version: 5.5 GA\n    kind: ga\n    settle: ${settle}\nupgrade: {}\n${durations}\n`;
+
+    const err = await refusal(text);
+
+    expect(err).toMatchObject({
+      code: 'UPLIFT_CATALOG_INVALID',
+      location: { file, line: 11, path },
+    });
+    expect(err.location?.col).toBe(col);
+  });
+
+  it('fills in the defaults', () => {
+    const text = `${header}\n  - { version: 5.5 GA, kind: ga, settle: { check: migrations } }\nupgrade: {}\n${durations}\n`;
+
+    const c = parseCatalog(text, file);
+
+    expect(c.releases.get('5.5 GA')?.settle).toEqual({
+      check: 'migrations',
+      timeoutMinutes: 60,
+      intervalSeconds: 10,
+    });
+  });
+});

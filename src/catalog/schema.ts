@@ -152,6 +152,20 @@ const Release = z.strictObject({
   packs: z.array(Pack).optional(),
   /** Overrides of the catalog's durations for a hop that reaches this release. */
   durations: DurationsOverride.optional(),
+  /**
+   * Something that must settle at this release before the next hop (background data migrations):
+   * apply waits on the profile's settle check of this name, up to the timeout.
+   */
+  settle: z
+    .strictObject({
+      /** The name of a check in the profile's `lifecycle.settleChecks`. */
+      check: Id,
+      timeoutMinutes: z.number().positive().default(60),
+      /** Between two attempts of the check (default 10). */
+      intervalSeconds: z.number().positive().default(10),
+      reason: z.string().min(1).optional(),
+    })
+    .optional(),
 });
 export type Release = z.infer<typeof Release>;
 

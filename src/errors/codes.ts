@@ -144,6 +144,8 @@ export const codes = {
   UPLIFT_APPLY_NOTHING_TO_ROLL_BACK: ExitCode.badInput,
   UPLIFT_APPLY_WRONG_USER: ExitCode.blocked,
   UPLIFT_APPLY_VENDOR_STEP_FAILED: ExitCode.failed,
+  UPLIFT_APPLY_SETTLE_TIMEOUT: ExitCode.failed,
+  UPLIFT_APPLY_SETTLE_UNDECLARED: ExitCode.badInput,
   // configuration merges
   UPLIFT_MERGE_STALE: ExitCode.failed,
   // lifecycle (a profile's lifecycle section at run time)

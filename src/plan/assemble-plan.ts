@@ -23,6 +23,7 @@ import type {
   Reason,
   Verdict,
 } from './schema.ts';
+import { markSettles } from './settle.ts';
 
 export interface PlanRequest {
   /** The profile's name, recorded in the plan. */
@@ -96,6 +97,7 @@ export function assemblePlan(req: PlanRequest): Plan {
   assumptions.clear();
   const pathSteps = path.found ? path.steps : [];
   const steps = pathSteps.map((s, i) => toPlanStep(c, s, i, platform, facts, assumptions));
+  markSettles(c, steps);
 
   const incompatibilities = [
     ...assessIncompatibilities(c, from, to, facts),

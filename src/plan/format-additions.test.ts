@@ -93,3 +93,32 @@ describe('duration formulas', () => {
     expect(p.steps[0]?.estimate.phases.migrate).toBe(5 + 10 + 90);
   });
 });
+
+describe('settle checks at stops', () => {
+  const settleReleases = dedent`
+    releases:
+      - { version: 1.0 GA, kind: ga, packs: [{ platform: linux-x86-64, file: a.upk, size: 1000 }] }
+      - version: 1.1 GA
+        kind: ga
+        packs: [{ platform: linux-x86-64, file: b.upk, size: 1000 }]
+        settle: { check: background-migrations, timeoutMinutes: 90, reason: batched migrations run after start }
+      - version: 1.2 GA
+        kind: ga
+        packs: [{ platform: linux-x86-64, file: c.upk, size: 1000 }]
+        settle: { check: background-migrations }
+  `;
+  const stops = 'upgrade: { requiredStops: [{ release: "1.1" }] }';
+
+  it.each`
+    to          | settles
+    ${'1.2 GA'} | ${[{ to: '1.1 GA', settle: { check: 'background-migrations', timeoutSeconds: 5400, intervalSeconds: 10, reason: 'batched migrations run after start' } }, { to: '1.2 GA', settle: undefined }]}
+    ${'1.1 GA'} | ${[{ to: '1.1 GA', settle: undefined }]}
+  `('to $to: a wait after each stop that a next hop follows', async ({ to, settles }) => {
+    const c = await demoCatalog(settleReleases, stops, durations('{ seconds: 0 }'));
+
+    const p = plan(c, linux, { to });
+
+    expect(p.steps.map((s) => ({ to: s.to, settle: s.settle }))).toEqual(settles);
+    expect(p.verdict).toBe('recommended');
+  });
+});

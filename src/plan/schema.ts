@@ -61,6 +61,18 @@ export const PlanStep = z.object({
     .object({ id: z.string(), detail: z.string().optional(), link: z.string().optional() })
     .optional(),
   estimate: z.object({ phases: PhaseSeconds, downtimeSeconds: Seconds }),
+  /**
+   * What must settle at the version this step reaches before the next step starts: apply runs the
+   * profile's settle check until it passes, up to the timeout. Absent on the last step.
+   */
+  settle: z
+    .object({
+      check: z.string(),
+      timeoutSeconds: Seconds,
+      intervalSeconds: Seconds,
+      reason: z.string().optional(),
+    })
+    .optional(),
 });
 export type PlanStep = z.infer<typeof PlanStep>;
 

@@ -36,8 +36,11 @@ export function renderPlanMarkdown(plan: Plan): string {
         : s.kind === 'manual'
           ? '—'
           : `none: ${esc(s.packProblem ?? '')}`;
+      const settle = s.settle
+        ? `<br>Then wait until the settle check \`${s.settle.check}\` passes (up to ${formatDuration(s.settle.timeoutSeconds)})${s.settle.reason ? `: ${esc(s.settle.reason)}` : ''}`
+        : '';
       out.push(
-        `| ${s.index} | ${esc(s.title)}${ill(m.step(s.index))} | ${esc(s.reason.text)} | ${pack}${ill(m.pack(s.index))} | ${formatDuration(s.estimate.downtimeSeconds)}${ill(m.estimate)} |`,
+        `| ${s.index} | ${esc(s.title)}${ill(m.step(s.index))} | ${esc(s.reason.text)}${settle} | ${pack}${ill(m.pack(s.index))} | ${formatDuration(s.estimate.downtimeSeconds)}${ill(m.estimate)} |`,
       );
     }
     out.push('');

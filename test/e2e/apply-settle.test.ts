@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
@@ -11,6 +10,7 @@ import {
   startFreshInstall,
   upliftAsync,
 } from '../util/apply-skiff.ts';
+import { repoRoot } from '../util/run-cli.ts';
 
 const from = '5.4 GA';
 const stop = '5.4 Patch 2';
@@ -36,22 +36,35 @@ describe('uplift apply waits at a stop until its settle check passes', () => {
   });
 
   /** skiff's profile with the settle check `migrations-done` and 5.4 Patch 2 settling on it. */
-  async function profileWithSettle(flag: string, timeoutMinutes: number): Promise<string> {
-    const dir = await skiffProfileWith(await mkdtemp(join(fx.root, 'profile-')), {});
+  async function profileWithSettle(
+    flag: string,
+    after: string,
+    timeoutMinutes: number,
+  ): Promise<string> {
+    // skiff's own readiness, kept as it is.
+    const own = parseDocument(
+      await readFile(join(repoRoot, 'profiles/skiff/profile.yaml'), 'utf8'),
+    );
+    const readiness = (
+      own.getIn(['lifecycle', 'readiness']) as { toJSON(): Record<string, unknown> }
+    ).toJSON();
+    const dir = await skiffProfileWith(await mkdtemp(join(fx.root, 'profile-')), readiness);
     const profileFile = join(dir, 'profile.yaml');
     const profile = parseDocument(await readFile(profileFile, 'utf8'));
-    profile.deleteIn(['lifecycle', 'readiness']);
     profile.setIn(
       ['lifecycle', 'settleChecks'],
       profile.createNode({
         'migrations-done': {
           command: {
-            // Each attempt is logged with its time, so the test sees the wait from outside.
+            // A background migration that finishes `$1` seconds after the first attempt (never,
+            // when $1 is "never"). Each attempt is logged with its time, so the test sees the
+            // wait from outside.
             argv: [
               'sh',
               '-c',
-              'date +%s%N >> "$0.attempts"; test -f "$0"',
+              '[ -f "$0.first" ] || date +%s > "$0.first"; date +%s%N >> "$0.attempts"; [ "$1" != never ] && [ $(( $(date +%s) - $(cat "$0.first") )) -ge "$1" ]',
               flag,
+              after,
             ],
           },
         },
@@ -60,7 +73,9 @@ describe('uplift apply waits at a stop until its settle check passes', () => {
     await writeFile(profileFile, profile.toString());
     const catalogFile = join(dir, 'catalog.yaml');
     const catalog = parseDocument(await readFile(catalogFile, 'utf8'));
-    const releases = catalog.get('releases') as { items: { get(k: string): unknown; set(k: string, v: unknown): void }[] };
+    const releases = catalog.get('releases') as {
+      items: { get(k: string): unknown; set(k: string, v: unknown): void }[];
+    };
     const release = releases.items.find((r) => r.get('version') === stop);
     if (!release) throw new Error(`no ${stop} in skiff's catalog`);
     release.set(
@@ -70,7 +85,6 @@ describe('uplift apply waits at a stop until its settle check passes', () => {
         timeoutMinutes,
         intervalSeconds: 0.5,
         reason: 'background migrations of 5.4 Patch 2 must finish before 5.5 GA',
-        illustrative: true,
       }),
     );
     await writeFile(catalogFile, catalog.toString());
@@ -84,7 +98,7 @@ describe('uplift apply waits at a stop until its settle check passes', () => {
   }
 
   it('plans the wait on the hop to the stop', async () => {
-    const profile = await profileWithSettle(join(fx.root, 'never'), 1);
+    const profile = await profileWithSettle(join(fx.root, 'plan'), 'never', 1);
 
     const r = await upliftAsync([
       'plan',
@@ -107,15 +121,32 @@ describe('uplift apply waits at a stop until its settle check passes', () => {
       intervalSeconds: 0.5,
     });
     expect(plan.steps[1].settle).toBeUndefined();
+    for (const format of ['text', 'markdown']) {
+      const shown = await upliftAsync([
+        'plan',
+        '--profile',
+        profile,
+        '--from',
+        from,
+        '--to',
+        to,
+        '--fact',
+        'platform.id=linux-x86-64',
+        '--format',
+        format,
+      ]);
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: colours, when CI is set
+      const flat = shown.stdout.replace(/\x1b\[[0-9;]*m/g, '').replace(/\s+/g, ' ');
+      expect(flat).toMatch(
+        /[Tt]hen wait until the settle check `?migrations-done`? passes \(up to 1 min\): background migrations of 5\.4 Patch 2 must finish before 5\.5 GA/,
+      );
+    }
   }, 60_000);
 
   it('starts the next hop only after the probe passes', async () => {
     const install = await freshInstall();
     const flag = join(fx.root, 'settled-1');
-    const profile = await profileWithSettle(flag, 2);
-    // The background migration "finishes" 4 s after apply began: a real process writes the file.
-    const migration = spawn('sh', ['-c', 'sleep 4; touch "$0"', flag], { stdio: 'ignore' });
-    const began = Date.now();
+    const profile = await profileWithSettle(flag, '3', 2);
 
     const r = await upliftAsync(applyArgs(fx, install, '--profile', profile));
 
@@ -123,29 +154,27 @@ describe('uplift apply waits at a stop until its settle check passes', () => {
     const result = JSON.parse(r.stdout);
     expect(result.hops.map((h: { to: string }) => h.to)).toEqual([stop, to]);
     expect(result.hops[0].settle).toMatchObject({ check: 'migrations-done', outcome: 'settled' });
-    expect(result.hops[0].settle.attempts).toBeGreaterThan(1);
+    expect(result.hops[0].settle.attempts).toBeGreaterThan(2);
+    expect(result.hops[0].settle.seconds).toBeGreaterThanOrEqual(2);
     expect(result.hops[1].settle).toBeUndefined();
-    const flagTime = (await stat(flag)).mtimeMs;
-    expect(flagTime - began).toBeGreaterThan(3000);
     const attempts = (await readFile(`${flag}.attempts`, 'utf8'))
       .trim()
       .split('\n')
       .map((ns) => Number(ns) / 1e6);
-    // Attempts before the file appeared failed; the last one, after it, passed.
-    expect(attempts.filter((t) => t < flagTime).length).toBeGreaterThan(1);
-    expect(attempts.at(-1)).toBeGreaterThanOrEqual(flagTime - 20);
+    // Attempts every half second, the passing one at least 2 s (the clock's whole seconds) after the first.
+    expect(attempts.length).toBe(result.hops[0].settle.attempts);
+    expect((attempts.at(-1) as number) - (attempts[0] as number)).toBeGreaterThanOrEqual(2000);
     // The second hop began after the passing attempt: its journal line is later.
     const journal = JSON.parse(
       (await upliftAsync(['history', '--install', install, '--json'])).stdout,
     );
     expect(journal.runs[0]).toMatchObject({ outcome: 'committed', to });
     expect(await readFile(join(install, 'version'), 'utf8')).toBe(`${to}\n`);
-    migration.kill();
   }, 240_000);
 
   it('ends the run committed at the stop when the probe never passes (UPLIFT_APPLY_SETTLE_TIMEOUT, exit 1)', async () => {
     const install = await freshInstall();
-    const profile = await profileWithSettle(join(fx.root, 'never'), 0.05);
+    const profile = await profileWithSettle(join(fx.root, 'never'), 'never', 0.05);
 
     const r = await upliftAsync(applyArgs(fx, install, '--profile', profile));
 

@@ -192,6 +192,10 @@ export function renderPlanText(plan: Plan, asked: PlanAsked = {}): string {
         out.push(
           pc.dim(`      pack ${s.pack.file} (${formatBytes(s.pack.size)})`) + ill(m.pack(s.index)),
         );
+      if (s.settle)
+        out.push(
+          `      ${pc.cyan('then wait')} until the settle check ${s.settle.check} passes (up to ${formatDuration(s.settle.timeoutSeconds)})${s.settle.reason ? pc.dim(`: ${s.settle.reason}`) : ''}`,
+        );
     }
     out.push('');
   }
