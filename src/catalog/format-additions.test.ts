@@ -132,3 +132,19 @@ describe('settle', () => {
     });
   });
 });
+
+describe('channels and announced releases', () => {
+  it.each`
+    problem                                 | text                                                                                                                                     | line | path
+    ${'a release in an undeclared channel'} | ${'channels: [{ id: stable }]\n' + 'releases:\n  - { version: 5.3.0 GA, kind: ga, channels: [stabel] }\nupgrade: {}'}                    | ${7} | ${'releases[0].channels[0]'}
+    ${'two default channels'}               | ${'channels: [{ id: stable, default: true }, { id: fast, default: true }]\nreleases:\n  - { version: 5.3.0 GA, kind: ga }\nupgrade: {}'} | ${5} | ${'channels[1].default'}
+    ${'a channel declared twice'}           | ${'channels: [{ id: stable }, { id: stable }]\nreleases:\n  - { version: 5.3.0 GA, kind: ga }\nupgrade: {}'}                             | ${5} | ${'channels[1].id'}
+    ${'announced given as text'}            | ${'releases:\n  - { version: 5.3.0 GA, kind: ga, announced: "yes" }\nupgrade: {}'}                                                       | ${6} | ${'releases[0].announced'}
+  `('refuses $problem ($path)', async ({ text, line, path }) => {
+    const err = await refusal(
+      `catalog: 1\nproduct: demo\ntitle: Demo\nversionScheme: dotted-patch\n${text}\n${durations}\n`,
+    );
+
+    expect(err).toMatchObject({ code: 'UPLIFT_CATALOG_INVALID', location: { file, line, path } });
+  });
+});

@@ -122,3 +122,111 @@ describe('settle checks at stops', () => {
     expect(p.verdict).toBe('recommended');
   });
 });
+
+function thrown(f: () => unknown): unknown {
+  try {
+    f();
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected an error');
+}
+
+const pack = (file: string) => `packs: [{ platform: linux-x86-64, file: ${file}, size: 1000 }]`;
+
+describe('announced releases', () => {
+  const announced = dedent`
+    releases:
+      - { version: 1.0 GA, kind: ga, ${pack('a.upk')} }
+      - { version: 1.1 GA, kind: ga, ${pack('b.upk')} }
+      - { version: 1.2 GA, kind: ga, announced: true, date: 2031-03-01 }
+      - { version: 1.3 GA, kind: ga, announced: true }
+  `;
+
+  it.each`
+    case                                                 | upgrade                                                                               | to          | verdict          | path
+    ${'latest is the newest published release'}          | ${'upgrade: {}'}                                                                      | ${'latest'} | ${'recommended'} | ${['1.1 GA']}
+    ${'an announced target is not yet available'}        | ${'upgrade: {}'}                                                                      | ${'1.2 GA'} | ${'blocked'}     | ${[]}
+    ${'a required stop that is announced blocks beyond'} | ${'upgrade: { requiredStops: [{ release: "1.2" }] }'}                                 | ${'1.3 GA'} | ${'blocked'}     | ${[]}
+    ${'an edge to an announced release is not taken'}    | ${'upgrade: { edges: [{ from: 1.0 GA, to: 1.2 GA }, { from: 1.0 GA, to: 1.1 GA }] }'} | ${'latest'} | ${'recommended'} | ${['1.1 GA']}
+  `('$case', async ({ upgrade, to, verdict, path }) => {
+    const c = await demoCatalog(announced, upgrade, durations('{ seconds: 0 }'));
+
+    const p = plan(c, linux, { to });
+
+    expect(p.verdict).toBe(verdict);
+    expect(p.steps.map((s) => s.to)).toEqual(path);
+    expect(p.announced).toEqual([{ version: '1.2 GA', date: '2031-03-01' }, { version: '1.3 GA' }]);
+    if (verdict === 'blocked')
+      expect(p.reasons[0]?.text).toContain('announced and not yet published');
+  });
+});
+
+describe('channels', () => {
+  const channels = dedent`
+    channels:
+      - { id: stable, default: true }
+      - { id: fast }
+      - { id: extended-support, title: Extended support }
+    releases:
+      - { version: 1.0 GA, kind: ga, ${pack('a.upk')} }
+      - { version: 1.1 GA, kind: ga, channels: [stable, fast], ${pack('b.upk')} }
+      - { version: 1.2 GA, kind: ga, channels: [fast], ${pack('c.upk')} }
+      - { version: 1.3 GA, kind: ga, channels: [fast, stable], ${pack('d.upk')} }
+      - { version: 1.4 GA, kind: ga, channels: [fast], ${pack('e.upk')} }
+  `;
+  const edges =
+    'upgrade: { edges: [{ from: "<1.2 GA", to: 1.2 GA }, { from: "1.2 GA", to: 1.3 GA }, { from: "<1.3 GA", to: 1.1 GA }, { from: "1.1 GA", to: 1.3 GA }, { from: "<1.4", to: 1.4 GA }] }';
+
+  it.each`
+    channel               | to          | target      | path
+    ${undefined}          | ${'latest'} | ${'1.3 GA'} | ${['1.1 GA', '1.3 GA']}
+    ${'stable'}           | ${'latest'} | ${'1.3 GA'} | ${['1.1 GA', '1.3 GA']}
+    ${'fast'}             | ${'latest'} | ${'1.4 GA'} | ${['1.4 GA']}
+    ${'fast'}             | ${'1.3 GA'} | ${'1.3 GA'} | ${['1.1 GA', '1.3 GA']}
+    ${'extended-support'} | ${'latest'} | ${'1.0 GA'} | ${[]}
+  `(
+    '--channel $channel --to $to plans to $target by $path',
+    async ({ channel, to, target, path }) => {
+      const c = await demoCatalog(channels, edges, durations('{ seconds: 0 }'));
+
+      const p = plan(c, linux, { to, channel });
+
+      expect(p.to).toBe(target);
+      expect(p.steps.map((s) => s.to)).toEqual(path);
+      expect(p.channel).toBe(channel ?? 'stable');
+    },
+  );
+
+  it('routes the stable channel around a fast-only release', async () => {
+    const c = await demoCatalog(
+      channels,
+      'upgrade: { edges: [{ from: 1.0 GA, to: 1.2 GA }, { from: 1.2 GA, to: 1.3 GA }, { from: 1.0 GA, to: 1.1 GA }, { from: 1.1 GA, to: 1.3 GA }] }',
+      durations('{ seconds: 0 }'),
+    );
+
+    const stable = plan(c, linux, { to: '1.3 GA', channel: 'stable' });
+
+    expect(stable.steps.map((s) => s.to)).toEqual(['1.1 GA', '1.3 GA']);
+  });
+
+  it.each`
+    channel     | to          | code
+    ${'beta'}   | ${'latest'} | ${'UPLIFT_PLAN_UNKNOWN_CHANNEL'}
+    ${'stable'} | ${'1.2 GA'} | ${'UPLIFT_PLAN_NOT_IN_CHANNEL'}
+  `('refuses --channel $channel --to $to ($code)', async ({ channel, to, code }) => {
+    const c = await demoCatalog(channels, edges, durations('{ seconds: 0 }'));
+
+    const err = thrown(() => plan(c, linux, { to, channel }));
+
+    expect(err).toMatchObject({ code, exitCode: 2, hint: expect.stringMatching(/\S/) });
+  });
+
+  it('refuses --channel for a catalog without channels', async () => {
+    const c = await demoCatalog(releases, 'upgrade: {}', durations('{ seconds: 0 }'));
+
+    const err = thrown(() => plan(c, linux, { channel: 'stable' }));
+
+    expect(err).toMatchObject({ code: 'UPLIFT_PLAN_UNKNOWN_CHANNEL', exitCode: 2 });
+  });
+});
