@@ -363,6 +363,7 @@ export function resolveCatalog(
 
   checkProvenance(catalog, problem);
   checkFormulas(catalog, problem);
+  checkChannels(catalog, problem);
 
   if (problems.length > 0) failCatalog(file, problems);
   return {
@@ -402,6 +403,39 @@ function checkNotes(r: Release, i: number, problem: Problem): void {
       if (n.when) checkRule(n.when, [...path, 'when'], problem);
     });
   }
+}
+
+/** Channel ids are declared once, at most one is the default, and releases name declared ones. */
+function checkChannels(catalog: Catalog, problem: Problem): void {
+  const declared = new Set<string>();
+  let defaults = 0;
+  (catalog.channels ?? []).forEach((ch, i) => {
+    if (declared.has(ch.id))
+      problem(
+        ['channels', i, 'id'],
+        `the channel "${ch.id}" is declared twice`,
+        'declare each channel once',
+      );
+    declared.add(ch.id);
+    if (ch.default && ++defaults > 1)
+      problem(
+        ['channels', i, 'default'],
+        'a second default channel',
+        'mark one channel default: true; without any, the first listed is the default',
+      );
+  });
+  catalog.releases.forEach((r, i) => {
+    (r.channels ?? []).forEach((id, j) => {
+      if (!declared.has(id))
+        problem(
+          ['releases', i, 'channels', j],
+          `"${id}" is not a channel of this catalog`,
+          declared.size > 0
+            ? `name one of ${[...declared].join(', ')}, or declare it under channels`
+            : "declare the catalog's channels under channels: [{ id: stable }, …]",
+        );
+    });
+  });
 }
 
 /** Duration formulas must parse now, with the character at fault, not when a plan meets them. */

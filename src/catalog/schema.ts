@@ -152,6 +152,10 @@ const Release = z.strictObject({
   packs: z.array(Pack).optional(),
   /** Overrides of the catalog's durations for a hop that reaches this release. */
   durations: DurationsOverride.optional(),
+  /** Announced by the vendor, not yet published: listed, never a target or a stop (`date`: expected). */
+  announced: z.boolean().optional(),
+  /** The channels that carry this release; absent = every channel of the catalog. */
+  channels: z.array(Id).optional(),
   /**
    * Something that must settle at this release before the next hop (background data migrations):
    * apply waits on the profile's settle check of this name, up to the timeout.
@@ -304,6 +308,17 @@ export const Catalog = z.strictObject({
   reason: z.string().min(1).optional(),
   /** Where the data comes from; each entry names one in its `source`, or is illustrative. */
   sources: z.array(z.strictObject({ title: z.string(), url: z.string().optional() })).optional(),
+  /** Release channels (stable, fast, extended-support); `--channel` picks one, else the default. */
+  channels: z
+    .array(
+      z.strictObject({
+        id: Id,
+        title: z.string().min(1).optional(),
+        /** The channel used without `--channel`; default the first listed. */
+        default: z.boolean().optional(),
+      }),
+    )
+    .optional(),
   releases: z.array(Release).min(1),
   upgrade: Upgrade,
   incompatibilities: z.array(Incompatibility).default([]),

@@ -176,14 +176,14 @@ describe('channels', () => {
       - { version: 1.4 GA, kind: ga, channels: [fast], ${pack('e.upk')} }
   `;
   const edges =
-    'upgrade: { edges: [{ from: "<1.2 GA", to: 1.2 GA }, { from: "1.2 GA", to: 1.3 GA }, { from: "<1.3 GA", to: 1.1 GA }, { from: "1.1 GA", to: 1.3 GA }, { from: "<1.4", to: 1.4 GA }] }';
+    'upgrade: { edges: [{ from: "<1.2 GA", to: 1.2 GA }, { from: "1.2 GA", to: 1.3 GA }, { from: 1.0 GA, to: 1.1 GA }, { from: "1.1 GA", to: 1.3 GA }, { from: "<1.4", to: 1.4 GA }] }';
 
   it.each`
     channel               | to          | target      | path
     ${undefined}          | ${'latest'} | ${'1.3 GA'} | ${['1.1 GA', '1.3 GA']}
     ${'stable'}           | ${'latest'} | ${'1.3 GA'} | ${['1.1 GA', '1.3 GA']}
     ${'fast'}             | ${'latest'} | ${'1.4 GA'} | ${['1.4 GA']}
-    ${'fast'}             | ${'1.3 GA'} | ${'1.3 GA'} | ${['1.1 GA', '1.3 GA']}
+    ${'fast'}             | ${'1.2 GA'} | ${'1.2 GA'} | ${['1.2 GA']}
     ${'extended-support'} | ${'latest'} | ${'1.0 GA'} | ${[]}
   `(
     '--channel $channel --to $to plans to $target by $path',

@@ -200,6 +200,10 @@ export const Plan = z.object({
   installedNotInCatalog: z
     .object({ after: z.string().nullable(), before: z.string().nullable() })
     .optional(),
+  /** The release channel planned in (`--channel`, or the catalog's default); absent without channels. */
+  channel: z.string().optional(),
+  /** Releases above the installed one that the vendor announced but has not published: never a target or stop. */
+  announced: z.array(z.object({ version: z.string(), date: z.string().optional() })).optional(),
   verdict: Verdict,
   reasons: z.array(Reason),
   /** The "latest patch first" hop, when the installed version needs one. */

@@ -45,6 +45,12 @@ export function renderPlanMarkdown(plan: Plan): string {
     }
     out.push('');
   }
+  if (plan.channel !== undefined) out.push(`Channel: \`${plan.channel}\``, '');
+  if (plan.announced?.length)
+    out.push(
+      `Announced, not yet available: ${plan.announced.map((a) => `${a.version}${a.date ? ` (expected ${a.date})` : ''}`).join(', ')}`,
+      '',
+    );
   if (plan.blockedBy.length > 0) {
     out.push('## Blocked', '');
     for (const b of plan.blockedBy) out.push(`- from ${b.from}: ${esc(b.reason)}`);

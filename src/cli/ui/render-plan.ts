@@ -201,6 +201,12 @@ export function renderPlanText(plan: Plan, asked: PlanAsked = {}): string {
   }
   for (const b of plan.blockedBy) out.push(pc.red(`  blocked at ${b.from}: ${b.reason}`));
   if (plan.blockedBy.length > 0) out.push('');
+  if (plan.channel !== undefined) out.push(pc.dim(`Channel: ${plan.channel}`));
+  if (plan.announced?.length)
+    out.push(
+      `Announced, not yet available: ${plan.announced.map((a) => `${a.version}${a.date ? ` (expected ${a.date})` : ''}`).join(', ')}`,
+    );
+  if (plan.channel !== undefined || plan.announced?.length) out.push('');
 
   const incs = plan.incompatibilities.filter((i) => i.outcome !== 'does-not-apply');
   if (incs.length > 0) {
