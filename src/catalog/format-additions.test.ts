@@ -148,3 +148,24 @@ describe('channels and announced releases', () => {
     expect(err).toMatchObject({ code: 'UPLIFT_CATALOG_INVALID', location: { file, line, path } });
   });
 });
+
+describe('any-patch stops', () => {
+  it('refuses an any-patch stop that overlaps the next stop', async () => {
+    const text = `${header}\nupgrade:\n  requiredStops:\n    - { release: 5.3.0, take: any-patch }\n    - { release: 5.3.0, take: exact, version: 5.3.0 Patch 1 }\n${durations}\n`;
+
+    const err = await refusal(text);
+
+    expect(err).toMatchObject({
+      code: 'UPLIFT_CATALOG_INVALID',
+      location: { file, line: 12, path: 'upgrade.requiredStops[1]' },
+    });
+  });
+
+  it('resolves an any-patch stop to the levels of its release', () => {
+    const text = `${header}\nupgrade:\n  requiredStops: [{ release: 5.3.0, take: any-patch }]\n${durations}\n`;
+
+    const c = parseCatalog(text, file);
+
+    expect(c.stops.map((s) => [s.version, s.upTo])).toEqual([['5.3.0 GA', '5.3.0 Patch 1']]);
+  });
+});

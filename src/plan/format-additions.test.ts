@@ -230,3 +230,33 @@ describe('channels', () => {
     expect(err).toMatchObject({ code: 'UPLIFT_PLAN_UNKNOWN_CHANNEL', exitCode: 2 });
   });
 });
+
+describe('a stop at any patch of a release', () => {
+  const levels = dedent`
+    releases:
+      - { version: 1.0 GA, kind: ga, ${pack('a.upk')} }
+      - { version: 1.1 GA, kind: ga, ${pack('b.upk')} }
+      - { version: 1.1 Patch 1, kind: patch, ${pack('c.upk')} }
+      - { version: 1.1 Patch 2, kind: patch, ${pack('d.upk')} }
+      - { version: 1.2 GA, kind: ga, ${pack('e.upk')} }
+  `;
+  const stop = (take: string, blocked = '') =>
+    `upgrade:\n  requiredStops: [{ release: "1.1", take: ${take} }]${blocked ? `\n  blocked: [${blocked}]` : ''}`;
+
+  it.each`
+    case                                             | upgrade                                                              | from             | to               | path                         | verdict
+    ${'prefers the latest patch'}                    | ${stop('any-patch')}                                                 | ${'1.0 GA'}      | ${'1.2 GA'}      | ${['1.1 Patch 2', '1.2 GA']} | ${'recommended'}
+    ${'takes another patch when one is blocked'}     | ${stop('any-patch', '{ from: 1.1 Patch 2, to: 1.2 GA, reason: r }')} | ${'1.0 GA'}      | ${'1.2 GA'}      | ${['1.1 Patch 1', '1.2 GA']} | ${'recommended'}
+    ${'takes the GA when every patch is blocked'}    | ${stop('any-patch', '{ from: ">1.1 GA", to: 1.2 GA, reason: r }')}   | ${'1.0 GA'}      | ${'1.2 GA'}      | ${['1.1 GA', '1.2 GA']}      | ${'recommended'}
+    ${'is met by a target in the release'}           | ${stop('any-patch')}                                                 | ${'1.0 GA'}      | ${'1.1 Patch 1'} | ${['1.1 Patch 1']}           | ${'recommended'}
+    ${'is met by an installed patch of the release'} | ${stop('any-patch')}                                                 | ${'1.1 Patch 1'} | ${'1.2 GA'}      | ${['1.2 GA']}                | ${'recommended'}
+    ${'take: ga has no such way out (comparison)'}   | ${stop('ga', '{ from: 1.1 GA, to: 1.2 GA, reason: r }')}             | ${'1.0 GA'}      | ${'1.2 GA'}      | ${[]}                        | ${'blocked'}
+  `('$case', async ({ upgrade, from, to, path, verdict }) => {
+    const c = await demoCatalog(levels, upgrade, durations('{ seconds: 0 }'));
+
+    const p = plan(c, linux, { from, to });
+
+    expect(p.steps.map((s) => s.to)).toEqual(path);
+    expect(p.verdict).toBe(verdict);
+  });
+});
