@@ -42,6 +42,8 @@ export interface HopIncompatibility {
 /** A required stop resolved to the catalog's own version. */
 export interface ResolvedStop {
   version: string;
+  /** For `take: any-patch`: the highest level that meets the stop (`version` is the lowest). */
+  upTo?: string;
   stop: RequiredStop;
 }
 
@@ -193,6 +195,7 @@ export function resolveCatalog(
     const path = ['upgrade', 'requiredStops', i];
     if (!release([...path, 'release'], s.release)) return;
     let v: string | undefined;
+    let upTo: string | undefined;
     if (s.take === 'exact') {
       if (s.version === undefined) {
         problem(
@@ -211,12 +214,16 @@ export function resolveCatalog(
           `release "${scheme.releaseOf(s.release)}" has no GA in this catalog`,
           'add its GA release, or use take: latest-patch',
         );
+    } else if (s.take === 'any-patch') {
+      // Any level meets it: the lowest listed level (the GA when there is one) up to the latest.
+      v = versions.find((x) => scheme.releaseOf(x) === scheme.releaseOf(s.release));
+      upTo = latestOfRelease(scheme, versions, s.release);
     } else {
       v = latestOfRelease(scheme, versions, s.release);
     }
     if (v === undefined) return;
     const previous = stops.at(-1);
-    if (previous && scheme.compare(v, previous.version) <= 0) {
+    if (previous && scheme.compare(v, previous.upTo ?? previous.version) <= 0) {
       problem(
         path,
         `required stops form a cycle: ${v} is listed after ${previous.version}, so the path would have to go back`,
@@ -224,7 +231,9 @@ export function resolveCatalog(
       );
       return;
     }
-    stops.push({ version: v, stop: s });
+    stops.push(
+      upTo !== undefined && upTo !== v ? { version: v, upTo, stop: s } : { version: v, stop: s },
+    );
   });
 
   const prerequisites = new Map<string, { target: string; reason?: string }>();

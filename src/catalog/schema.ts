@@ -176,7 +176,8 @@ export type Release = z.infer<typeof Release>;
 const RequiredStop = z.strictObject({
   /** Any version of the release (`5.3.0`); the stop is that release's GA, latest patch, or `version`. */
   release: Version,
-  take: z.enum(['ga', 'latest-patch', 'exact']).default('ga'),
+  /** `any-patch`: any level of the release meets the stop; the planner prefers the latest. */
+  take: z.enum(['ga', 'latest-patch', 'exact', 'any-patch']).default('ga'),
   version: Version.optional(),
   /** A conditional stop: required only when this holds for the installation. */
   when: Rule.optional(),

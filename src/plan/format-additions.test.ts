@@ -235,11 +235,12 @@ describe('a stop at any patch of a release', () => {
   const levels = dedent`
     releases:
       - { version: 1.0 GA, kind: ga, ${pack('a.upk')} }
-      - { version: 1.1 GA, kind: ga, ${pack('b.upk')} }
-      - { version: 1.1 Patch 1, kind: patch, ${pack('c.upk')} }
-      - { version: 1.1 Patch 2, kind: patch, ${pack('d.upk')} }
+      - { version: 1.1 GA, kind: ga, ${pack('b.upk')}, durations: { migrate: { seconds: 300 } } }
+      - { version: 1.1 Patch 1, kind: patch, ${pack('c.upk')}, durations: { migrate: { seconds: 200 } } }
+      - { version: 1.1 Patch 2, kind: patch, ${pack('d.upk')}, durations: { migrate: { seconds: 100 } } }
       - { version: 1.2 GA, kind: ga, ${pack('e.upk')} }
   `;
+  // The levels of 1.1 differ in downtime, so which one the planner takes never rests on a tie.
   const stop = (take: string, blocked = '') =>
     `upgrade:\n  requiredStops: [{ release: "1.1", take: ${take} }]${blocked ? `\n  blocked: [${blocked}]` : ''}`;
 
