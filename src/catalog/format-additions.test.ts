@@ -169,3 +169,24 @@ describe('any-patch stops', () => {
     expect(c.stops.map((s) => [s.version, s.upTo])).toEqual([['5.3.0 GA', '5.3.0 Patch 1']]);
   });
 });
+
+describe('step methods', () => {
+  it.each`
+    problem                              | method                                                                            | path
+    ${'two ways in one method'}          | ${'{ command: { argv: [a] }, package: { manager: apt, name: d, version: "1" } }'} | ${'releases[3].methods[0]'}
+    ${'no way at all'}                   | ${'{ platform: linux-x86-64 }'}                                                   | ${'releases[3].methods[0]'}
+    ${'a package without its version'}   | ${'{ package: { manager: apt, name: demo } }'}                                    | ${'releases[3].methods[0].package.version'}
+    ${'an image without its digest'}     | ${'{ image: { ref: "demo:1.1" } }'}                                               | ${'releases[3].methods[0].image.digest'}
+    ${'an installer without its sha256'} | ${'{ installer: { file: setup.bin } }'}                                           | ${'releases[3].methods[0].installer.sha256'}
+    ${'a command with an empty argv'}    | ${'{ command: { argv: [] } }'}                                                    | ${'releases[3].methods[0].command.argv'}
+  `('refuses $problem ($path)', async ({ method, path }) => {
+    const text = `${header}\n  - version: 5.5 GA\n    kind: ga\n    methods: [${method}]\nupgrade: {}\n${durations}\n`;
+
+    const err = await refusal(text);
+
+    expect(err).toMatchObject({
+      code: 'UPLIFT_CATALOG_INVALID',
+      location: { file, line: 12, path },
+    });
+  });
+});

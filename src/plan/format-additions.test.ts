@@ -261,3 +261,45 @@ describe('a stop at any patch of a release', () => {
     expect(p.verdict).toBe(verdict);
   });
 });
+
+describe('steps that are not uplift packs', () => {
+  const withMethods = (methods: string) => dedent`
+    releases:
+      - { version: 1.0 GA, kind: ga }
+      - version: 1.1 GA
+        kind: ga
+        methods: ${methods}
+  `;
+
+  it.each`
+    case                                    | methods                                                                                                       | verdict                    | method
+    ${'a package manager'}                  | ${'[{ package: { manager: apt, name: demo-server, version: 1.1.0-1 } }]'}                                     | ${'recommended'}           | ${{ kind: 'package', package: { manager: 'apt', name: 'demo-server', version: '1.1.0-1' } }}
+    ${'a container image'}                  | ${`[{ image: { ref: "registry.example.com/demo:1.1", digest: "sha256:${'a'.repeat(64)}" } }]`}                | ${'recommended'}           | ${{ kind: 'image', image: { ref: 'registry.example.com/demo:1.1', digest: `sha256:${'a'.repeat(64)}` } }}
+    ${'a vendor installer'}                 | ${`[{ installer: { file: demo-1.1-setup.bin, sha256: "${'b'.repeat(64)}", args: [--silent] } }]`}             | ${'recommended'}           | ${{ kind: 'installer', installer: { file: 'demo-1.1-setup.bin', sha256: 'b'.repeat(64), args: ['--silent'] } }}
+    ${'a command'}                          | ${'[{ command: { argv: [/opt/demo/bin/upgrade, "--to", "1.1"] } }]'}                                          | ${'recommended'}           | ${{ kind: 'command', command: { argv: ['/opt/demo/bin/upgrade', '--to', '1.1'] } }}
+    ${'the method for this platform'}       | ${'[{ platform: aix-power-64, command: { argv: [a] } }, { platform: linux-x86-64, command: { argv: [b] } }]'} | ${'recommended'}           | ${{ kind: 'command', platform: 'linux-x86-64', command: { argv: ['b'] } }}
+    ${'only a method for another platform'} | ${'[{ platform: aix-power-64, command: { argv: [a] } }]'}                                                     | ${'possible-with-actions'} | ${undefined}
+  `('$case: $verdict', async ({ methods, verdict, method }) => {
+    const c = await demoCatalog(withMethods(methods), 'upgrade: {}', durations('{ seconds: 0 }'));
+
+    const p = plan(c, linux);
+
+    expect(p.verdict).toBe(verdict);
+    expect(p.steps[0]?.method).toEqual(method);
+    expect(p.steps[0]?.packProblem === undefined).toBe(method !== undefined);
+    expect(p.manualActions.some((a) => a.source === 'pack')).toBe(method === undefined);
+  });
+
+  it('without a pack or a method the step still needs an action', async () => {
+    const c = await demoCatalog(
+      'releases:\n  - { version: 1.0 GA, kind: ga }\n  - { version: 1.1 GA, kind: ga }',
+      'upgrade: {}',
+      durations('{ seconds: 0 }'),
+    );
+
+    const p = plan(c, linux);
+
+    expect(p.verdict).toBe('possible-with-actions');
+    expect(p.steps[0]?.method).toBeUndefined();
+  });
+});
