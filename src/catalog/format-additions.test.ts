@@ -186,7 +186,7 @@ describe('step methods', () => {
 
     expect(err).toMatchObject({
       code: 'UPLIFT_CATALOG_INVALID',
-      location: { file, line: 12, path },
+      location: { file, line: 11, path },
     });
   });
 });

@@ -76,6 +76,49 @@ const Pack = z.strictObject({
 });
 export type Pack = z.infer<typeof Pack>;
 
+const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'write 64 lower-case hex digits');
+
+/**
+ * A way to reach a release that is not an uplift pack, with every input it needs declared, so a
+ * plan can stand on it: a command, a package manager's package, a vendor installer, an image.
+ */
+const StepMethod = z
+  .strictObject({
+    /** The platform id it is for; absent = every platform. */
+    platform: z.string().min(1).optional(),
+    command: z.strictObject({ argv: z.array(z.string().min(1)).min(1) }).optional(),
+    package: z
+      .strictObject({
+        /** apt, dnf, yum, zypper, apk, npm, pip, … */
+        manager: z.string().min(1),
+        name: z.string().min(1),
+        version: z.string().min(1),
+      })
+      .optional(),
+    installer: z
+      .strictObject({
+        file: z.string().min(1),
+        sha256: Sha256,
+        url: z.string().optional(),
+        args: z.array(z.string()).optional(),
+      })
+      .optional(),
+    image: z
+      .strictObject({
+        ref: z.string().min(1),
+        /** The image's content digest, so the step names exactly one image. */
+        digest: z
+          .string()
+          .regex(/^sha256:[0-9a-f]{64}$/, 'write sha256: and 64 lower-case hex digits'),
+      })
+      .optional(),
+  })
+  .refine(
+    (m) => [m.command, m.package, m.installer, m.image].filter((x) => x !== undefined).length === 1,
+    { message: 'give exactly one of command, package, installer or image' },
+  );
+export type StepMethod = z.infer<typeof StepMethod>;
+
 /**
  * Time for one step: a fixed part, parts that scale with facts (rows, bytes, files), and a formula
  * over facts for what is not linear in one fact (`ceil(nodes / max_unavailable) * 10m`).
@@ -152,6 +195,8 @@ const Release = z.strictObject({
   packs: z.array(Pack).optional(),
   /** Overrides of the catalog's durations for a hop that reaches this release. */
   durations: DurationsOverride.optional(),
+  /** Ways to reach this release that are not uplift packs; used for a hop with no fitting pack. */
+  methods: z.array(StepMethod).optional(),
   /** Announced by the vendor, not yet published: listed, never a target or a stop (`date`: expected). */
   announced: z.boolean().optional(),
   /** The channels that carry this release; absent = every channel of the catalog. */

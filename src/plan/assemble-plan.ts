@@ -25,6 +25,7 @@ import type {
   Verdict,
 } from './schema.ts';
 import { markSettles } from './settle.ts';
+import { attachMethods } from './step-method.ts';
 
 export interface PlanRequest {
   /** The profile's name, recorded in the plan. */
@@ -103,6 +104,7 @@ export function assemblePlan(req: PlanRequest): Plan {
   const pathSteps = path.found ? path.steps : [];
   const steps = pathSteps.map((s, i) => toPlanStep(c, s, i, platform, facts, assumptions));
   markSettles(c, steps);
+  attachMethods(c, steps, platform);
 
   const incompatibilities = [
     ...assessIncompatibilities(c, from, to, facts),

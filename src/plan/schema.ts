@@ -62,6 +62,27 @@ export const PlanStep = z.object({
     .optional(),
   estimate: z.object({ phases: PhaseSeconds, downtimeSeconds: Seconds }),
   /**
+   * How the step is carried out when it is not an uplift pack: the catalog's declared method for
+   * the platform (a command, a package, a vendor installer or an image), with its inputs.
+   */
+  method: z
+    .object({
+      kind: z.enum(['command', 'package', 'installer', 'image']),
+      platform: z.string().optional(),
+      command: z.object({ argv: z.array(z.string()) }).optional(),
+      package: z.object({ manager: z.string(), name: z.string(), version: z.string() }).optional(),
+      installer: z
+        .object({
+          file: z.string(),
+          sha256: z.string(),
+          url: z.string().optional(),
+          args: z.array(z.string()).optional(),
+        })
+        .optional(),
+      image: z.object({ ref: z.string(), digest: z.string() }).optional(),
+    })
+    .optional(),
+  /**
    * What must settle at the version this step reaches before the next step starts: apply runs the
    * profile's settle check until it passes, up to the timeout. Absent on the last step.
    */

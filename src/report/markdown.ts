@@ -1,4 +1,4 @@
-import type { Plan } from '../plan/index.ts';
+import { describeMethod, type Plan } from '../plan/index.ts';
 import { formatBytes, formatDuration, formatValue } from '../util/index.ts';
 import { illustrativeBanner, provenanceMarks } from './provenance.ts';
 import { verdictText } from './verdict.ts';
@@ -33,9 +33,11 @@ export function renderPlanMarkdown(plan: Plan): string {
     for (const s of plan.steps) {
       const pack = s.pack
         ? `\`${s.pack.file}\` (${formatBytes(s.pack.size)})`
-        : s.kind === 'manual'
-          ? '—'
-          : `none: ${esc(s.packProblem ?? '')}`;
+        : s.method
+          ? `by ${esc(describeMethod(s.method))}`
+          : s.kind === 'manual'
+            ? '—'
+            : `none: ${esc(s.packProblem ?? '')}`;
       const settle = s.settle
         ? `<br>Then wait until the settle check \`${s.settle.check}\` passes (up to ${formatDuration(s.settle.timeoutSeconds)})${s.settle.reason ? `: ${esc(s.settle.reason)}` : ''}`
         : '';

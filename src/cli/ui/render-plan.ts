@@ -1,5 +1,5 @@
 import pc from 'picocolors';
-import type { Plan, Verdict } from '../../plan/index.ts';
+import { describeMethod, type Plan, type Verdict } from '../../plan/index.ts';
 import { illustrativeBanner, provenanceMarks, verdictText } from '../../report/index.ts';
 import { formatBytes, formatDuration, formatValue } from '../../util/index.ts';
 
@@ -192,6 +192,7 @@ export function renderPlanText(plan: Plan, asked: PlanAsked = {}): string {
         out.push(
           pc.dim(`      pack ${s.pack.file} (${formatBytes(s.pack.size)})`) + ill(m.pack(s.index)),
         );
+      if (s.method) out.push(pc.dim(`      by ${describeMethod(s.method)}`));
       if (s.settle)
         out.push(
           `      ${pc.cyan('then wait')} until the settle check ${s.settle.check} passes (up to ${formatDuration(s.settle.timeoutSeconds)})${s.settle.reason ? pc.dim(`: ${s.settle.reason}`) : ''}`,
