@@ -123,7 +123,7 @@ describe('settle', () => {
   it('fills in the defaults', () => {
     const text = `${header}\n  - { version: 5.5 GA, kind: ga, settle: { check: migrations } }\nupgrade: {}\n${durations}\n`;
 
-    const c = parseCatalog(text, file);
+    const c = parseCatalog(`${text}\n${wholly}\n`, file);
 
     expect(c.releases.get('5.5 GA')?.settle).toEqual({
       check: 'migrations',
@@ -164,7 +164,7 @@ describe('any-patch stops', () => {
   it('resolves an any-patch stop to the levels of its release', () => {
     const text = `${header}\nupgrade:\n  requiredStops: [{ release: 5.3.0, take: any-patch }]\n${durations}\n`;
 
-    const c = parseCatalog(text, file);
+    const c = parseCatalog(`${text}\n${wholly}\n`, file);
 
     expect(c.stops.map((s) => [s.version, s.upTo])).toEqual([['5.3.0 GA', '5.3.0 Patch 1']]);
   });
