@@ -14,6 +14,7 @@ import { packHops, resolvePack } from './plan-hops.ts';
 import { checkSameFilesystem, manualStepError, newRunId } from './preflight.ts';
 import { defaultKeepRuns, pruneBackups } from './prune.ts';
 import { type Services, servicesOf } from './services.ts';
+import { awaitSettle, checkSettlesDeclared } from './settle.ts';
 import { exists, hashFile } from './tree.ts';
 import type { ApplyOptions, ApplyResult, HopReport } from './types.ts';
 import { stateAfterFailedUndo, undoRun } from './undo-run.ts';
@@ -35,6 +36,7 @@ export async function runApply(o: ApplyOptions): Promise<ApplyResult> {
   await checkSameFilesystem(o.install);
   const { hops, stop } = packHops(o.plan);
   if (hops.length === 0 && stop) throw manualStepError(stop, 0);
+  checkSettlesDeclared(o.plan, o.profile);
   const packFiles = hops.map((s) => resolvePack(o.packsDir, s));
   for (const f of packFiles) if (!(await exists(f))) throw packMissing(f, o.packsDir);
 
@@ -203,8 +205,21 @@ export async function runHops(rs: RunState, first: number): Promise<ApplyResult>
         }
       : {}),
   });
+  let settleFailed: UpliftError | undefined;
   for (let i = first; i < hops.length; i++) {
     const step = hops[i] as PlanStep;
+    // The stop before this hop may need time to settle; if it does not, the run ends committed
+    // there (a supported version) instead of going on or back.
+    const before = hops[i - 1];
+    if (before?.settle) {
+      const waited = await awaitSettle(o.profile, o.install, before, runId, o.plan.to, o.onEvent);
+      const reached = reports[i - 1];
+      if (reached) reached.settle = waited.report;
+      if (waited.error) {
+        settleFailed = waited.error;
+        break;
+      }
+    }
     const report: HopReport = {
       hop: i,
       from: step.from as string,
@@ -332,11 +347,13 @@ export async function runHops(rs: RunState, first: number): Promise<ApplyResult>
   await j.append(-1, 'run', 'done', {
     outcome: 'committed',
     ...(rs.resumed ? { resumed: true } : {}),
+    ...(settleFailed ? { settleTimedOut: reports.at(-1)?.to } : {}),
   });
   crashPoint('run:done');
-  await finishRun(p, entry('committed'));
-  const prunedBackups = await pruneBackups(p, runId, hops.length, o.keepRuns ?? defaultKeepRuns);
+  await finishRun(p, entry('committed', settleFailed));
+  const prunedBackups = await pruneBackups(p, runId, reports.length, o.keepRuns ?? defaultKeepRuns);
   await releaseLock(p);
+  if (settleFailed) throw settleFailed;
   if (rs.stop) throw manualStepError(rs.stop, hops.length);
   return {
     runId,

@@ -6,6 +6,7 @@ import type { HistoryHop } from './history.ts';
 import type { HopStep } from './journal.ts';
 import type { HopMethodName, VendorInstallerOptions } from './methods/index.ts';
 import type { MigrationReport } from './migrate.ts';
+import type { SettleReport } from './settle.ts';
 import type { StageResult } from './stage.ts';
 
 export interface ApplyOptions {
@@ -54,6 +55,8 @@ export interface HopReport {
    */
   downtimeSeconds?: number;
   stepSeconds: Partial<Record<HopStep, number>>;
+  /** The wait at the stop this hop reached, before the next hop (the catalog's `settle`). */
+  settle?: SettleReport;
   /** Where the switch's time went (seconds), for the bench and whoever tunes the downtime. */
   switchParts?: Record<string, number>;
 }

@@ -25,6 +25,7 @@ export type {
   RequiredStop,
   Severity,
   Source,
+  StepMethod,
   StepPhase,
   Task,
 } from './schema.ts';

@@ -1,5 +1,5 @@
 import { type SourceLocation, UpliftError, type UpliftErrorDetail } from '../errors/index.ts';
-import type { Rule } from '../rules/index.ts';
+import { isFormulaError, parseFormula, type Rule } from '../rules/index.ts';
 import {
   baseOfRelease,
   latestOfRelease,
@@ -7,7 +7,16 @@ import {
   type VersionScheme,
 } from '../versioning/index.ts';
 import { checkProvenance } from './provenance.ts';
-import type { Catalog, Incompatibility, Pack, Release, RequiredStop, Upgrade } from './schema.ts';
+import type {
+  Catalog,
+  Duration,
+  Incompatibility,
+  Pack,
+  Release,
+  RequiredStop,
+  StepPhase,
+  Upgrade,
+} from './schema.ts';
 import { compilePattern, type VersionPattern } from './version-pattern.ts';
 
 /** Finds the source position of a field path, for messages. */
@@ -33,6 +42,8 @@ export interface HopIncompatibility {
 /** A required stop resolved to the catalog's own version. */
 export interface ResolvedStop {
   version: string;
+  /** For `take: any-patch`: the highest level that meets the stop (`version` is the lowest). */
+  upTo?: string;
   stop: RequiredStop;
 }
 
@@ -184,6 +195,7 @@ export function resolveCatalog(
     const path = ['upgrade', 'requiredStops', i];
     if (!release([...path, 'release'], s.release)) return;
     let v: string | undefined;
+    let upTo: string | undefined;
     if (s.take === 'exact') {
       if (s.version === undefined) {
         problem(
@@ -202,12 +214,16 @@ export function resolveCatalog(
           `release "${scheme.releaseOf(s.release)}" has no GA in this catalog`,
           'add its GA release, or use take: latest-patch',
         );
+    } else if (s.take === 'any-patch') {
+      // Any level meets it: the lowest listed level (the GA when there is one) up to the latest.
+      v = versions.find((x) => scheme.releaseOf(x) === scheme.releaseOf(s.release));
+      upTo = latestOfRelease(scheme, versions, s.release);
     } else {
       v = latestOfRelease(scheme, versions, s.release);
     }
     if (v === undefined) return;
     const previous = stops.at(-1);
-    if (previous && scheme.compare(v, previous.version) <= 0) {
+    if (previous && scheme.compare(v, previous.upTo ?? previous.version) <= 0) {
       problem(
         path,
         `required stops form a cycle: ${v} is listed after ${previous.version}, so the path would have to go back`,
@@ -215,7 +231,9 @@ export function resolveCatalog(
       );
       return;
     }
-    stops.push({ version: v, stop: s });
+    stops.push(
+      upTo !== undefined && upTo !== v ? { version: v, upTo, stop: s } : { version: v, stop: s },
+    );
   });
 
   const prerequisites = new Map<string, { target: string; reason?: string }>();
@@ -353,6 +371,8 @@ export function resolveCatalog(
   });
 
   checkProvenance(catalog, problem);
+  checkFormulas(catalog, problem);
+  checkChannels(catalog, problem);
 
   if (problems.length > 0) failCatalog(file, problems);
   return {
@@ -392,6 +412,68 @@ function checkNotes(r: Release, i: number, problem: Problem): void {
       if (n.when) checkRule(n.when, [...path, 'when'], problem);
     });
   }
+}
+
+/** Channel ids are declared once, at most one is the default, and releases name declared ones. */
+function checkChannels(catalog: Catalog, problem: Problem): void {
+  const declared = new Set<string>();
+  let defaults = 0;
+  (catalog.channels ?? []).forEach((ch, i) => {
+    if (declared.has(ch.id))
+      problem(
+        ['channels', i, 'id'],
+        `the channel "${ch.id}" is declared twice`,
+        'declare each channel once',
+      );
+    declared.add(ch.id);
+    if (ch.default && ++defaults > 1)
+      problem(
+        ['channels', i, 'default'],
+        'a second default channel',
+        'mark one channel default: true; without any, the first listed is the default',
+      );
+  });
+  catalog.releases.forEach((r, i) => {
+    (r.channels ?? []).forEach((id, j) => {
+      if (!declared.has(id))
+        problem(
+          ['releases', i, 'channels', j],
+          `"${id}" is not a channel of this catalog`,
+          declared.size > 0
+            ? `name one of ${[...declared].join(', ')}, or declare it under channels`
+            : "declare the catalog's channels under channels: [{ id: stable }, …]",
+        );
+    });
+  });
+}
+
+/** Duration formulas must parse now, with the character at fault, not when a plan meets them. */
+function checkFormulas(catalog: Catalog, problem: Problem): void {
+  // Not schema.ts's list: importing a value from there would load zod on the light path (open.ts).
+  const stepPhases: StepPhase[] = [
+    'backup',
+    'stop',
+    'apply',
+    'migrate',
+    'start',
+    'validate',
+    'rollback',
+  ];
+  const check = (d: Duration | undefined, path: PropertyKey[]) => {
+    if (d?.formula === undefined) return;
+    const f = parseFormula(d.formula);
+    if (isFormulaError(f))
+      problem(
+        [...path, 'formula'],
+        `cannot read the formula "${d.formula}" at character ${f.offset + 1}: ${f.message}`,
+        'write facts and numbers with + - * / ( ) and ceil, floor, round, min, max; 10m is 600 seconds',
+      );
+  };
+  for (const phase of stepPhases) check(catalog.durations[phase], ['durations', phase]);
+  catalog.releases.forEach((r, i) => {
+    for (const phase of stepPhases)
+      check(r.durations?.[phase], ['releases', i, 'durations', phase]);
+  });
 }
 
 /** Regular expressions in rules must compile now, not when a plan meets them. */

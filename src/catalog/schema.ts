@@ -76,20 +76,73 @@ const Pack = z.strictObject({
 });
 export type Pack = z.infer<typeof Pack>;
 
-/** Time for one step: a fixed part plus parts that scale with facts (rows, bytes, files). */
-const Duration = z.strictObject({
-  seconds: z.number().nonnegative(),
-  per: z
-    .array(
-      z.strictObject({
-        fact: z.string().min(1),
-        /** The amount of the fact that costs `seconds` (e.g. 1000000 rows). */
-        unit: z.number().positive(),
-        seconds: z.number().nonnegative(),
-      }),
-    )
-    .optional(),
-});
+const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'write 64 lower-case hex digits');
+
+/**
+ * A way to reach a release that is not an uplift pack, with every input it needs declared, so a
+ * plan can stand on it: a command, a package manager's package, a vendor installer, an image.
+ */
+const StepMethod = z
+  .strictObject({
+    /** The platform id it is for; absent = every platform. */
+    platform: z.string().min(1).optional(),
+    command: z.strictObject({ argv: z.array(z.string().min(1)).min(1) }).optional(),
+    package: z
+      .strictObject({
+        /** apt, dnf, yum, zypper, apk, npm, pip, … */
+        manager: z.string().min(1),
+        name: z.string().min(1),
+        version: z.string().min(1),
+      })
+      .optional(),
+    installer: z
+      .strictObject({
+        file: z.string().min(1),
+        sha256: Sha256,
+        url: z.string().optional(),
+        args: z.array(z.string()).optional(),
+      })
+      .optional(),
+    image: z
+      .strictObject({
+        ref: z.string().min(1),
+        /** The image's content digest, so the step names exactly one image. */
+        digest: z
+          .string()
+          .regex(/^sha256:[0-9a-f]{64}$/, 'write sha256: and 64 lower-case hex digits'),
+      })
+      .optional(),
+  })
+  .refine(
+    (m) => [m.command, m.package, m.installer, m.image].filter((x) => x !== undefined).length === 1,
+    { message: 'give exactly one of command, package, installer or image' },
+  );
+export type StepMethod = z.infer<typeof StepMethod>;
+
+/**
+ * Time for one step: a fixed part, parts that scale with facts (rows, bytes, files), and a formula
+ * over facts for what is not linear in one fact (`ceil(nodes / max_unavailable) * 10m`).
+ */
+const Duration = z
+  .strictObject({
+    /** The fixed part; default 0 when a formula is given. */
+    seconds: z.number().nonnegative().optional(),
+    /** Seconds from facts with +, -, *, /, ceil, floor, round, min, max (docs/catalog.md). */
+    formula: z.string().min(1).optional(),
+    per: z
+      .array(
+        z.strictObject({
+          fact: z.string().min(1),
+          /** The amount of the fact that costs `seconds` (e.g. 1000000 rows). */
+          unit: z.number().positive(),
+          seconds: z.number().nonnegative(),
+        }),
+      )
+      .optional(),
+  })
+  .refine((d) => d.seconds !== undefined || d.formula !== undefined, {
+    message: 'give seconds, a formula, or both',
+  });
 export type Duration = z.infer<typeof Duration>;
 
 export const stepPhases = [
@@ -142,13 +195,34 @@ const Release = z.strictObject({
   packs: z.array(Pack).optional(),
   /** Overrides of the catalog's durations for a hop that reaches this release. */
   durations: DurationsOverride.optional(),
+  /** Ways to reach this release that are not uplift packs; used for a hop with no fitting pack. */
+  methods: z.array(StepMethod).optional(),
+  /** Announced by the vendor, not yet published: listed, never a target or a stop (`date`: expected). */
+  announced: z.boolean().optional(),
+  /** The channels that carry this release; absent = every channel of the catalog. */
+  channels: z.array(Id).optional(),
+  /**
+   * Something that must settle at this release before the next hop (background data migrations):
+   * apply waits on the profile's settle check of this name, up to the timeout.
+   */
+  settle: z
+    .strictObject({
+      /** The name of a check in the profile's `lifecycle.settleChecks`. */
+      check: Id,
+      timeoutMinutes: z.number().positive().default(60),
+      /** Between two attempts of the check (default 10). */
+      intervalSeconds: z.number().positive().default(10),
+      reason: z.string().min(1).optional(),
+    })
+    .optional(),
 });
 export type Release = z.infer<typeof Release>;
 
 const RequiredStop = z.strictObject({
   /** Any version of the release (`5.3.0`); the stop is that release's GA, latest patch, or `version`. */
   release: Version,
-  take: z.enum(['ga', 'latest-patch', 'exact']).default('ga'),
+  /** `any-patch`: any level of the release meets the stop; the planner prefers the latest. */
+  take: z.enum(['ga', 'latest-patch', 'exact', 'any-patch']).default('ga'),
   version: Version.optional(),
   /** A conditional stop: required only when this holds for the installation. */
   when: Rule.optional(),
@@ -280,6 +354,17 @@ export const Catalog = z.strictObject({
   reason: z.string().min(1).optional(),
   /** Where the data comes from; each entry names one in its `source`, or is illustrative. */
   sources: z.array(z.strictObject({ title: z.string(), url: z.string().optional() })).optional(),
+  /** Release channels (stable, fast, extended-support); `--channel` picks one, else the default. */
+  channels: z
+    .array(
+      z.strictObject({
+        id: Id,
+        title: z.string().min(1).optional(),
+        /** The channel used without `--channel`; default the first listed. */
+        default: z.boolean().optional(),
+      }),
+    )
+    .optional(),
   releases: z.array(Release).min(1),
   upgrade: Upgrade,
   incompatibilities: z.array(Incompatibility).default([]),

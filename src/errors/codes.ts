@@ -32,6 +32,8 @@ export const codes = {
   UPLIFT_PLAN_UNKNOWN_VERSION: ExitCode.badInput,
   UPLIFT_PLAN_DOWNGRADE: ExitCode.badInput,
   UPLIFT_PLAN_NO_PATH: ExitCode.blocked,
+  UPLIFT_PLAN_UNKNOWN_CHANNEL: ExitCode.badInput,
+  UPLIFT_PLAN_NOT_IN_CHANNEL: ExitCode.badInput,
   // checks
   UPLIFT_CHECK_UNKNOWN: ExitCode.badInput,
   // backup
@@ -144,6 +146,8 @@ export const codes = {
   UPLIFT_APPLY_NOTHING_TO_ROLL_BACK: ExitCode.badInput,
   UPLIFT_APPLY_WRONG_USER: ExitCode.blocked,
   UPLIFT_APPLY_VENDOR_STEP_FAILED: ExitCode.failed,
+  UPLIFT_APPLY_SETTLE_TIMEOUT: ExitCode.failed,
+  UPLIFT_APPLY_SETTLE_UNDECLARED: ExitCode.badInput,
   // configuration merges
   UPLIFT_MERGE_STALE: ExitCode.failed,
   // lifecycle (a profile's lifecycle section at run time)

@@ -174,6 +174,16 @@ export const Lifecycle = z.strictObject({
     })
     .default({ tests: [], timeoutSeconds: 120 }),
   /**
+   * Checks a catalog's `settle` names: at a stop where something settles in the background (data
+   * migrations), apply runs the check until it passes before the next hop (docs/profiles.md).
+   */
+  settleChecks: z
+    .record(
+      z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i, 'a name such as background-migrations'),
+      Check,
+    )
+    .default({}),
+  /**
    * Commands run after the switch, before the start (a dependency rebuild). Each is journaled; a
    * rollback puts the old generation back, which undoes what they changed inside the
    * installation, then runs `undo` for what they changed outside it.

@@ -3,6 +3,7 @@ import type { Facts, LoadedCatalog, Pack } from '../catalog/index.ts';
 import { UpliftError } from '../errors/index.ts';
 import { evaluateRule, type RuleOutcome } from '../rules/index.ts';
 import { findEqual } from '../versioning/index.ts';
+import { announcedOf, availabilityOf, checkTargetInChannel } from './availability.ts';
 import { digestNotes } from './digest-notes.ts';
 import { durationsFor, estimateStep, scaleDuration } from './estimate.ts';
 import {
@@ -23,6 +24,8 @@ import type {
   Reason,
   Verdict,
 } from './schema.ts';
+import { markSettles } from './settle.ts';
+import { attachMethods } from './step-method.ts';
 
 export interface PlanRequest {
   /** The profile's name, recorded in the plan. */
@@ -33,6 +36,8 @@ export interface PlanRequest {
   from: string | undefined;
   /** A version, or `latest`. */
   to: string;
+  /** The release channel (`--channel`); default the catalog's default channel. */
+  channel?: string;
 }
 
 /**
@@ -63,12 +68,14 @@ export function assemblePlan(req: PlanRequest): Plan {
     c = placed.catalog;
   }
   const from = listed ?? resolveVersion(c, requestedFrom, 'installed');
+  const available = availabilityOf(c, req.channel);
   const to =
     req.to === 'latest'
-      ? (req.catalog.versions.at(-1) as string)
+      ? available.latest
       : installedNotInCatalog && scheme.isValid(req.to) && scheme.compare(req.to, from) === 0
         ? from
         : resolveVersion(req.catalog, req.to, 'target');
+  checkTargetInChannel(available, c, to);
   if (scheme.compare(to, from) < 0) {
     throw new UpliftError(
       'UPLIFT_PLAN_DOWNGRADE',
@@ -92,10 +99,12 @@ export function assemblePlan(req: PlanRequest): Plan {
           hopIncompatibilities: [],
           uncertainEdges: [],
         }
-      : findPath(c, from, to, facts, hopCost);
+      : findPath(available.catalog, from, to, facts, hopCost);
   assumptions.clear();
   const pathSteps = path.found ? path.steps : [];
   const steps = pathSteps.map((s, i) => toPlanStep(c, s, i, platform, facts, assumptions));
+  markSettles(c, steps);
+  attachMethods(c, steps, platform);
 
   const incompatibilities = [
     ...assessIncompatibilities(c, from, to, facts),
@@ -146,6 +155,8 @@ export function assemblePlan(req: PlanRequest): Plan {
     target: { requested: req.to, resolved: to },
     // Only when it applies, so the plans of listed versions keep their hashes.
     ...(installedNotInCatalog ? { installedNotInCatalog } : {}),
+    ...(available.channel !== undefined ? { channel: available.channel } : {}),
+    ...announcedOf(available, from),
     verdict,
     reasons,
     prerequisite: prerequisiteStep?.to

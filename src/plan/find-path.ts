@@ -109,7 +109,8 @@ export function findPath(
   cost: HopCost,
 ): PathResult {
   const conditionalStops: ConditionalStopOutcome[] = [];
-  const stops: { rank: number; reason: PathStep['reason'] }[] = [];
+  // `hi` > `rank` for a stop any level of a release meets (take: any-patch).
+  const stops: { rank: number; hi: number; reason: PathStep['reason'] }[] = [];
   const rank = (v: string) => c.rank.get(v) as number;
   const origin = rank(from);
   const toRank = rank(to);
@@ -135,6 +136,7 @@ export function findPath(
       s.stop.reason ?? (conditional ? 'a stop required for this installation' : 'a required stop');
     stops.push({
       rank: at,
+      hi: rank(s.upTo ?? s.version),
       reason: { code: conditional ? 'conditional-stop' : 'required-stop', text },
     });
   }
@@ -239,7 +241,10 @@ export function findPath(
   const expand = (v: number) => {
     if (useStops) {
       const s = stops.find((x) => x.rank > v);
-      if (s && s.rank < toRank) relax(v, s.rank, { reason: s.reason });
+      // Every level an any-patch stop allows is a way on; the usual order of paths chooses.
+      if (s && s.rank < toRank)
+        for (let w = Math.min(s.hi, toRank); w >= s.rank; w--)
+          relax(v, w, { reason: w === toRank ? targetReason : s.reason });
       else relax(v, toRank, { reason: targetReason });
     }
     for (let e = graph.start[v] as number; e < (graph.start[v + 1] as number); e++) {

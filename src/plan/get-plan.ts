@@ -24,6 +24,8 @@ export interface PlanOptions {
   vendorManifest?: string;
   from?: string;
   to: string;
+  /** The release channel (`--channel`); default the catalog's default channel. */
+  channel?: string;
   factsFile?: string;
   factFlags?: readonly string[];
   /** Take facts the profile does not declare (and values it does not list), with a warning. */
@@ -44,6 +46,7 @@ export async function getPlan(
     facts,
     from: opts.from,
     to: opts.to,
+    ...(opts.channel !== undefined ? { channel: opts.channel } : {}),
   });
   return { plan, profile, facts };
 }

@@ -15,3 +15,4 @@ export type {
   Reason,
   Verdict,
 } from './schema.ts';
+export { describeMethod } from './step-method.ts';

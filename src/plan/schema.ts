@@ -61,6 +61,39 @@ export const PlanStep = z.object({
     .object({ id: z.string(), detail: z.string().optional(), link: z.string().optional() })
     .optional(),
   estimate: z.object({ phases: PhaseSeconds, downtimeSeconds: Seconds }),
+  /**
+   * How the step is carried out when it is not an uplift pack: the catalog's declared method for
+   * the platform (a command, a package, a vendor installer or an image), with its inputs.
+   */
+  method: z
+    .object({
+      kind: z.enum(['command', 'package', 'installer', 'image']),
+      platform: z.string().optional(),
+      command: z.object({ argv: z.array(z.string()) }).optional(),
+      package: z.object({ manager: z.string(), name: z.string(), version: z.string() }).optional(),
+      installer: z
+        .object({
+          file: z.string(),
+          sha256: z.string(),
+          url: z.string().optional(),
+          args: z.array(z.string()).optional(),
+        })
+        .optional(),
+      image: z.object({ ref: z.string(), digest: z.string() }).optional(),
+    })
+    .optional(),
+  /**
+   * What must settle at the version this step reaches before the next step starts: apply runs the
+   * profile's settle check until it passes, up to the timeout. Absent on the last step.
+   */
+  settle: z
+    .object({
+      check: z.string(),
+      timeoutSeconds: Seconds,
+      intervalSeconds: Seconds,
+      reason: z.string().optional(),
+    })
+    .optional(),
 });
 export type PlanStep = z.infer<typeof PlanStep>;
 
@@ -188,6 +221,10 @@ export const Plan = z.object({
   installedNotInCatalog: z
     .object({ after: z.string().nullable(), before: z.string().nullable() })
     .optional(),
+  /** The release channel planned in (`--channel`, or the catalog's default); absent without channels. */
+  channel: z.string().optional(),
+  /** Releases above the installed one that the vendor announced but has not published: never a target or stop. */
+  announced: z.array(z.object({ version: z.string(), date: z.string().optional() })).optional(),
   verdict: Verdict,
   reasons: z.array(Reason),
   /** The "latest patch first" hop, when the installed version needs one. */

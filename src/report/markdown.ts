@@ -1,4 +1,4 @@
-import type { Plan } from '../plan/index.ts';
+import { describeMethod, type Plan } from '../plan/index.ts';
 import { formatBytes, formatDuration, formatValue } from '../util/index.ts';
 import { illustrativeBanner, provenanceMarks } from './provenance.ts';
 import { verdictText } from './verdict.ts';
@@ -33,15 +33,26 @@ export function renderPlanMarkdown(plan: Plan): string {
     for (const s of plan.steps) {
       const pack = s.pack
         ? `\`${s.pack.file}\` (${formatBytes(s.pack.size)})`
-        : s.kind === 'manual'
-          ? '—'
-          : `none: ${esc(s.packProblem ?? '')}`;
+        : s.method
+          ? `by ${esc(describeMethod(s.method))}`
+          : s.kind === 'manual'
+            ? '—'
+            : `none: ${esc(s.packProblem ?? '')}`;
+      const settle = s.settle
+        ? `<br>Then wait until the settle check \`${s.settle.check}\` passes (up to ${formatDuration(s.settle.timeoutSeconds)})${s.settle.reason ? `: ${esc(s.settle.reason)}` : ''}`
+        : '';
       out.push(
-        `| ${s.index} | ${esc(s.title)}${ill(m.step(s.index))} | ${esc(s.reason.text)} | ${pack}${ill(m.pack(s.index))} | ${formatDuration(s.estimate.downtimeSeconds)}${ill(m.estimate)} |`,
+        `| ${s.index} | ${esc(s.title)}${ill(m.step(s.index))} | ${esc(s.reason.text)}${settle} | ${pack}${ill(m.pack(s.index))} | ${formatDuration(s.estimate.downtimeSeconds)}${ill(m.estimate)} |`,
       );
     }
     out.push('');
   }
+  if (plan.channel !== undefined) out.push(`Channel: \`${plan.channel}\``, '');
+  if (plan.announced?.length)
+    out.push(
+      `Announced, not yet available: ${plan.announced.map((a) => `${a.version}${a.date ? ` (expected ${a.date})` : ''}`).join(', ')}`,
+      '',
+    );
   if (plan.blockedBy.length > 0) {
     out.push('## Blocked', '');
     for (const b of plan.blockedBy) out.push(`- from ${b.from}: ${esc(b.reason)}`);

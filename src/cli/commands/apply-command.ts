@@ -12,6 +12,10 @@ export function register(program: Command, { emit, io }: CommandContext): void {
     .option('--profile <name|dir>', profileHelp.install)
     .option('--to <version>', 'target version ("latest"), planned now from the detected facts')
     .option(
+      '--channel <name>',
+      "with --to: release channel the target is chosen in (default: the catalog's default)",
+    )
+    .option(
       '--plan <file>',
       'a saved plan (uplift plan --format json); refused if it no longer matches',
     );

@@ -36,6 +36,8 @@ export interface ApplyCommandOptions {
   /** Why the operator goes ahead with a `not-recommended` verdict; journaled by the engine. */
   acceptRisk?: string;
   to?: string;
+  /** The release channel `--to` is chosen in (`--channel`). */
+  channel?: string;
   plan?: string;
   packs?: string;
   trust?: string;
@@ -111,7 +113,10 @@ async function loadPlanFile(file: string): Promise<Plan> {
 /** The plan to run and what apply needs from the profile and the facts. */
 export async function preparePlan(
   install: string,
-  opts: Pick<ApplyCommandOptions, 'to' | 'plan' | 'facts' | 'fact' | 'allowUndeclared'> & {
+  opts: Pick<
+    ApplyCommandOptions,
+    'to' | 'channel' | 'plan' | 'facts' | 'fact' | 'allowUndeclared'
+  > & {
     /** Receives warnings about the facts. */
     warnings?: string[];
   },
@@ -139,6 +144,9 @@ export async function preparePlan(
     install,
     ...(profileArg ? { profile: profileArg.dir } : {}),
     to: saved ? saved.target.requested : (opts.to as string),
+    ...((saved?.channel ?? opts.channel) !== undefined
+      ? { channel: saved?.channel ?? opts.channel }
+      : {}),
     factsFile: opts.facts,
     factFlags: opts.fact ?? [],
     allowUndeclared: opts.allowUndeclared,

@@ -22,6 +22,10 @@ export function register(program: Command, { emit }: CommandContext): void {
     .option('--vendor-manifest <file>', 'with --install: the vendor manifest to compare files with')
     .option('--from <version>', 'installed version (default: the version in the facts)')
     .option('--to <version>', 'target version, or "latest"', 'latest')
+    .option(
+      '--channel <name>',
+      "release channel the target is chosen in (stable, fast, …; default: the catalog's default)",
+    )
     .option('--facts <file>', 'facts of the installation, YAML or JSON')
     .option(
       '--fact <path=value>',

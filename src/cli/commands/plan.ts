@@ -12,6 +12,7 @@ export interface PlanCommandOptions {
   vendorManifest?: string;
   from?: string;
   to: string;
+  channel?: string;
   facts?: string;
   fact: string[];
   allowUndeclared?: boolean;
@@ -31,6 +32,7 @@ export async function handler(opts: PlanCommandOptions): Promise<CommandResult> 
     vendorManifest: opts.vendorManifest,
     from: opts.from,
     to: opts.to,
+    ...(opts.channel !== undefined ? { channel: opts.channel } : {}),
     factsFile: opts.facts,
     factFlags: opts.fact,
   });

@@ -1,5 +1,5 @@
 import pc from 'picocolors';
-import type { Plan, Verdict } from '../../plan/index.ts';
+import { describeMethod, type Plan, type Verdict } from '../../plan/index.ts';
 import { illustrativeBanner, provenanceMarks, verdictText } from '../../report/index.ts';
 import { formatBytes, formatDuration, formatValue } from '../../util/index.ts';
 
@@ -192,11 +192,22 @@ export function renderPlanText(plan: Plan, asked: PlanAsked = {}): string {
         out.push(
           pc.dim(`      pack ${s.pack.file} (${formatBytes(s.pack.size)})`) + ill(m.pack(s.index)),
         );
+      if (s.method) out.push(pc.dim(`      by ${describeMethod(s.method)}`));
+      if (s.settle)
+        out.push(
+          `      ${pc.cyan('then wait')} until the settle check ${s.settle.check} passes (up to ${formatDuration(s.settle.timeoutSeconds)})${s.settle.reason ? pc.dim(`: ${s.settle.reason}`) : ''}`,
+        );
     }
     out.push('');
   }
   for (const b of plan.blockedBy) out.push(pc.red(`  blocked at ${b.from}: ${b.reason}`));
   if (plan.blockedBy.length > 0) out.push('');
+  if (plan.channel !== undefined) out.push(pc.dim(`Channel: ${plan.channel}`));
+  if (plan.announced?.length)
+    out.push(
+      `Announced, not yet available: ${plan.announced.map((a) => `${a.version}${a.date ? ` (expected ${a.date})` : ''}`).join(', ')}`,
+    );
+  if (plan.channel !== undefined || plan.announced?.length) out.push('');
 
   const incs = plan.incompatibilities.filter((i) => i.outcome !== 'does-not-apply');
   if (incs.length > 0) {
