@@ -34,6 +34,10 @@ export function register(program: Command, { emit }: CommandContext): void {
       [] as string[],
     )
     .option('--allow-undeclared', allowUndeclaredHelp)
+    .option(
+      '--ask',
+      'ask for each fact the plan is missing (on standard input; empty skips), then plan again',
+    )
     .addOption(
       new Option('--format <format>', 'output format')
         .choices(['text', 'json', 'markdown'] as const)

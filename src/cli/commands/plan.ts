@@ -1,10 +1,12 @@
-import { ExitCode } from '../../errors/index.ts';
+import { ExitCode, shellWord } from '../../errors/index.ts';
+import { declaredFacts } from '../../facts/index.ts';
 import { getPlan } from '../../plan/index.ts';
 import { renderPlanMarkdown } from '../../report/index.ts';
 import { writeAtomically } from '../../util/index.ts';
 import { profileArg } from '../profile-arg.ts';
 import type { CommandResult } from '../types.ts';
-import { renderPlanText } from '../ui/render-plan.ts';
+import { aboutFact, answerLines, askFacts, type FactQuestion } from '../ui/ask-facts.ts';
+import { missingOf, renderPlanText } from '../ui/render-plan.ts';
 
 export interface PlanCommandOptions {
   profile?: string;
@@ -19,27 +21,66 @@ export interface PlanCommandOptions {
   format: 'text' | 'json' | 'markdown';
   /** Also write the Markdown report to this file (for the change board), whatever the format. */
   report?: string;
+  /** Ask for each fact the plan is missing (standard input), then plan again. */
+  ask?: boolean;
 }
 
 /** `uplift plan`: should I upgrade, and how? */
 export async function handler(opts: PlanCommandOptions): Promise<CommandResult> {
   const { profile, warnings } = await profileArg(opts);
-  const { plan } = await getPlan({
-    allowUndeclared: opts.allowUndeclared,
-    warnings,
-    profile,
-    install: opts.install,
-    vendorManifest: opts.vendorManifest,
-    from: opts.from,
-    to: opts.to,
-    ...(opts.channel !== undefined ? { channel: opts.channel } : {}),
-    factsFile: opts.facts,
-    factFlags: opts.fact,
-  });
+  const planWith = (factFlags: string[]) =>
+    getPlan({
+      allowUndeclared: opts.allowUndeclared,
+      warnings,
+      profile,
+      install: opts.install,
+      vendorManifest: opts.vendorManifest,
+      from: opts.from,
+      to: opts.to,
+      ...(opts.channel !== undefined ? { channel: opts.channel } : {}),
+      factsFile: opts.facts,
+      factFlags,
+    });
+  const flags = [...opts.fact];
+  let result = await planWith(flags);
+  const answered: string[] = [];
+  if (opts.ask) {
+    const answers = answerLines(process.stdin);
+    const asked = new Set<string>();
+    try {
+      // An answer can make another fact matter (a database type, then its version): ask again.
+      for (;;) {
+        const questions = questionsFor(result).filter((q) => !asked.has(q.name));
+        if (questions.length === 0) break;
+        for (const q of questions) asked.add(q.name);
+        const given = await askFacts(questions, declaredFacts(result.profile.manifest), {
+          lines: answers.lines,
+          output: process.stderr,
+        });
+        if (given.length === 0) break;
+        answered.push(...given);
+        flags.push(...given);
+        result = await planWith(flags);
+      }
+    } finally {
+      answers.close();
+    }
+  }
+  const { plan } = result;
   let text =
     opts.format === 'markdown'
       ? renderPlanMarkdown(plan)
       : renderPlanText(plan, { install: opts.install });
+  if (answered.length > 0 && opts.format === 'text')
+    text += `\nThe facts you gave, for the same plan without questions:\nuplift plan ${[
+      ...(opts.install
+        ? ['--install', shellWord(opts.install)]
+        : ['--profile', shellWord(plan.profile)]),
+      ...(opts.facts ? ['--facts', shellWord(opts.facts)] : []),
+      '--to',
+      shellWord(opts.to),
+      ...flags.flatMap((f) => ['--fact', shellWord(f)]),
+    ].join(' ')}\n`;
   if (opts.report) {
     await writeAtomically(opts.report, renderPlanMarkdown(plan));
     if (opts.format === 'text') text += `report written to ${opts.report}\n`;
@@ -50,4 +91,27 @@ export async function handler(opts: PlanCommandOptions): Promise<CommandResult> 
     exitCode: plan.verdict === 'blocked' ? ExitCode.blocked : ExitCode.ok,
     warnings,
   };
+}
+
+/** The facts a plan is missing, as questions: the platform (among the catalog's) and the rest. */
+function questionsFor({ plan, profile }: Awaited<ReturnType<typeof getPlan>>): FactQuestion[] {
+  const declared = declaredFacts(profile.manifest);
+  const { facts, platformSteps } = missingOf(plan);
+  const platforms = [
+    ...new Set(
+      profile.catalog.catalog.releases.flatMap((r) => (r.packs ?? []).map((p) => p.platform)),
+    ),
+  ].sort();
+  return [
+    ...(platformSteps.length > 0
+      ? [
+          {
+            name: 'platform.id',
+            about: aboutFact(declared, 'platform.id', platforms),
+            values: platforms,
+          },
+        ]
+      : []),
+    ...facts.map((name) => ({ name, about: aboutFact(declared, name) })),
+  ];
 }

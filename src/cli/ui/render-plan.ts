@@ -49,7 +49,8 @@ function stepRanges(indexes: number[]): string {
 }
 
 /** Facts the plan could not read, and the steps left without a pack because the platform is unknown. */
-function missingOf(plan: Plan) {
+/** The facts the plan could not decide without, and the steps left without a pack for want of a platform. */
+export function missingOf(plan: Plan) {
   const facts = [...new Set(plan.reasons.flatMap((r) => r.missingFacts ?? []))].sort();
   const platformSteps =
     plan.facts.platform === null
@@ -83,16 +84,13 @@ function nextSteps(plan: Plan, asked: PlanAsked): string[] {
       `See the versions that can be reached:\nuplift paths --profile ${shellWord(plan.profile)} --from ${shellWord(plan.from)}`,
     );
   if (facts.length > 0 || platformSteps.length > 0) {
-    const extra = [
-      ...(platformSteps.length > 0 ? ['--fact platform.id=…'] : []),
-      ...facts.slice(0, 2).map((f) => `--fact ${f}=…`),
-    ];
-    const more = facts.length > 2 ? ' (listed under Why; or give them all in --facts FILE)' : '';
     const what =
       facts.length > 0
         ? `Give the ${facts.length} fact${facts.length === 1 ? '' : 's'} uplift could not read${platformSteps.length > 0 ? ' and the platform' : ''}`
         : 'Give the platform, so a pack is picked for each hop';
-    next.push(`${what}${more}, then plan again:\n${planAgain(plan, asked, extra)}`);
+    next.push(
+      `${what} (listed under Why), then plan again; --ask asks for each (or give them with --fact path=value, --facts FILE):\n${planAgain(plan, asked, ['--ask'])}`,
+    );
   }
   const actions = plan.manualActions.filter((a) => a.source !== 'pack').length;
   if (actions > 0 && plan.verdict !== 'blocked')
@@ -100,10 +98,15 @@ function nextSteps(plan: Plan, asked: PlanAsked): string[] {
       `Do the ${actions} action${actions === 1 ? '' : 's'} this path needs by hand (Incompatibilities, Outside systems, Pre-upgrade tasks below)`,
     );
   if (plan.steps.length > 0 && plan.verdict !== 'blocked') {
-    const dir = asked.install ? shellWord(asked.install) : 'DIR';
-    next.push(`Run the pre-upgrade checks:\nuplift check --install ${dir}`);
+    // Without an installation the commands cannot name it: say so, and print what runs as is.
+    const dir = asked.install ? shellWord(asked.install) : undefined;
     next.push(
-      `Book a window of ${formatDuration(plan.estimate.windowSeconds)} (downtime + validation + rollback), then rehearse:\nuplift apply --install ${dir} --to ${shellWord(plan.to)} --dry-run`,
+      dir
+        ? `Run the pre-upgrade checks:\nuplift check --install ${dir}`
+        : 'Run the pre-upgrade checks on the installation (give its folder with --install):\nuplift check --help',
+    );
+    next.push(
+      `Book a window of ${formatDuration(plan.estimate.windowSeconds)} (downtime + validation + rollback), then rehearse${dir ? '' : ' on the installation, with --install and --dry-run'}:\n${dir ? `uplift apply --install ${dir} --to ${shellWord(plan.to)} --dry-run` : 'uplift apply --help'}`,
     );
   }
   return next.slice(0, 3);
@@ -127,7 +130,7 @@ function whyLines(plan: Plan): string[] {
   for (const [problem, indexes] of byProblem) {
     const text =
       plan.facts.platform === null
-        ? `the platform is unknown, so no pack is picked for ${stepRanges(indexes)}; give --fact platform.id=… (or plan with --install DIR)`
+        ? `the platform is unknown, so no pack is picked for ${stepRanges(indexes)}; give it with --fact platform.id=<id> (--ask lists them), or plan with --install`
         : `no pack for ${stepRanges(indexes)}: ${problem}`;
     out.push(`  • ${text}`);
   }
@@ -253,7 +256,13 @@ export function renderPlanText(plan: Plan, asked: PlanAsked = {}): string {
     ];
     out.push(...rows.slice(0, 20));
     if (rows.length > 20)
-      out.push(pc.dim(`  … ${rows.length - 20} more: uplift facts --install DIR`));
+      out.push(
+        pc.dim(
+          asked.install
+            ? `  … ${rows.length - 20} more, listed by:\nuplift facts --install ${shellWord(asked.install)}`
+            : `  … ${rows.length - 20} more, listed under customizedFiles in the facts`,
+        ),
+      );
     out.push(pc.dim('  Back them up; the upgrade must carry these edits forward.'), '');
   }
 
