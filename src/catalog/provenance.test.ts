@@ -170,13 +170,13 @@ describe('provenance of upgrade rules', () => {
   };
 
   it.each`
-    rule                       | upgrade                                                                                         | line  | col  | path
-    ${'a required stop'}       | ${'upgrade:\n  requiredStops:\n    - { release: "1.1", take: ga }'}                             | ${11} | ${7} | ${'upgrade.requiredStops[0]'}
-    ${'an edge'}               | ${'upgrade:\n  edges:\n    - { from: 1.0 GA, to: 1.2 GA }'}                                     | ${11} | ${7} | ${'upgrade.edges[0]'}
-    ${'a blocked hop'}         | ${'upgrade:\n  blocked:\n    - { from: 1.0 GA, reason: loses data }'}                           | ${11} | ${7} | ${'upgrade.blocked[0]'}
-    ${'a manual step'}         | ${'upgrade:\n  manualSteps:\n    - { id: m, title: Remove, from: 1.0 GA, continueAt: 1.1 GA }'} | ${11} | ${7} | ${'upgrade.manualSteps[0]'}
-    ${'a latest-patch target'} | ${'upgrade:\n  prerequisites:\n    - { release: "1.0", target: 1.0 GA }'}                       | ${11} | ${7} | ${'upgrade.prerequisites[0]'}
-    ${'latestPatchFirst'}      | ${'upgrade:\n  latestPatchFirst: true'}                                                         | ${10} | ${3} | ${'upgrade.latestPatchFirst'}
+    rule                       | upgrade                                                                                         | line  | col   | path
+    ${'a required stop'}       | ${'upgrade:\n  requiredStops:\n    - { release: "1.1", take: ga }'}                             | ${11} | ${7}  | ${'upgrade.requiredStops[0]'}
+    ${'an edge'}               | ${'upgrade:\n  edges:\n    - { from: 1.0 GA, to: 1.2 GA }'}                                     | ${11} | ${7}  | ${'upgrade.edges[0]'}
+    ${'a blocked hop'}         | ${'upgrade:\n  blocked:\n    - { from: 1.0 GA, reason: loses data }'}                           | ${11} | ${7}  | ${'upgrade.blocked[0]'}
+    ${'a manual step'}         | ${'upgrade:\n  manualSteps:\n    - { id: m, title: Remove, from: 1.0 GA, continueAt: 1.1 GA }'} | ${11} | ${7}  | ${'upgrade.manualSteps[0]'}
+    ${'a latest-patch target'} | ${'upgrade:\n  prerequisites:\n    - { release: "1.0", target: 1.0 GA }'}                       | ${11} | ${7}  | ${'upgrade.prerequisites[0]'}
+    ${'latestPatchFirst'}      | ${'upgrade:\n  latestPatchFirst: true'}                                                         | ${10} | ${21} | ${'upgrade.latestPatchFirst'}
   `(
     'refuses $rule with neither source nor illustrative, at $line:$col',
     ({ upgrade, line, col, path }) => {
@@ -188,7 +188,7 @@ describe('provenance of upgrade rules', () => {
         location: { file, line, col, path },
       });
       expect(err.message).toMatch(/neither a source nor illustrative: true/);
-      expect(err.hint).toMatch(/add source: \{ doc: .*illustrative: true with reason/);
+      expect(err.hint).toMatch(/add source: \{ doc: .*illustrative: true with illustrativeReason/);
     },
   );
 
@@ -199,7 +199,7 @@ describe('provenance of upgrade rules', () => {
 
     expect(err).toMatchObject({
       code: 'UPLIFT_CATALOG_INVALID',
-      location: { file, line: 11, col: 38, path: 'upgrade.requiredStops[0].illustrative' },
+      location: { file, line: 11, col: 49, path: 'upgrade.requiredStops[0].illustrative' },
     });
   });
 
@@ -207,7 +207,7 @@ describe('provenance of upgrade rules', () => {
     const section = [
       'upgrade:',
       '  illustrative: true',
-      '  reason: the demo vendor states no path',
+      '  illustrativeReason: the demo vendor states no path',
       '  latestPatchFirst: true',
       '  requiredStops:',
       '    - { release: "1.1", take: ga }',
