@@ -188,14 +188,14 @@ describe('the detection section of a profile', () => {
       name: 'illustrative: true without a reason',
       yaml: `${version}  derive:\n    - { fact: a.b, value: 1, illustrative: true }\n`,
       line: 8,
-      col: 39,
+      col: 44,
       path: 'detection.derive[0].illustrative',
     },
     {
       name: 'a source and illustrative together on the version file',
       yaml: "  version: { file: v, pattern: '(?<version>.+)', source: { doc: d, section: s }, illustrative: true, reason: r }\n",
       line: 6,
-      col: 86,
+      col: 96,
       path: 'detection.version.illustrative',
     },
   ])('refuses $name, naming file:line:col', async ({ yaml, line, col, path }) => {
