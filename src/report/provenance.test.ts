@@ -209,7 +209,7 @@ describe('a path through an illustrative upgrade rule', () => {
     });
 
   it('names the rule in plan.provenance, marks its step and shows the banner in text and Markdown', () => {
-    const plan = planOf('illustrative: true, reason: the demo vendor never said so');
+    const plan = planOf('illustrative: true, illustrativeReason: the demo vendor never said so');
 
     const text = plain(renderPlanText(plan)).split('\n');
     const markdown = renderPlanMarkdown(plan).split('\n');
@@ -242,7 +242,7 @@ describe('marks on wrapped text', () => {
   const marks = (s: string) => s.split('[illustrative]').length - 1;
   /** The first line of every item a mark may sit on, as the text view prints them. */
   const itemStart =
-    /^(\s+\d+\. |\s{2}(download|backup|downtime|validation|rollback|window) |\s{2}(BLOCKING|ACTION|INFO|VIOLATED|UNKNOWN|ok)\s|\s{2}\[(check [^\]]+|by hand)\] |\s{2}(concerns you|unknown|security)\s|\s{6}\[illustrative\] pack |\[illustrative\] \d+ hops?)/;
+    /^(\s+\d+\. |\s{2}(download|backup|downtime|validation|rollback|window) |\s{2}(BLOCKING|ACTION|INFO|VIOLATED|UNKNOWN|ok)\s|\s{2}\[(check [^\]]+|by hand)\] |\s{2}(concerns you|unknown|security)\s|\s{6}\[illustrative\] pack\b|\[illustrative\] \d+ hops?)/;
 
   it('keeps each [illustrative] on the first line of its item at --width 60', async () => {
     const run = async (width: string) =>
