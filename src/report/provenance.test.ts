@@ -177,6 +177,28 @@ describe('a plan whose outcome rests on an illustrative detection input', () => 
   });
 });
 
+describe('a fact the operator states', () => {
+  it('is no longer marked: --fact over the detected "java.security customized"', async () => {
+    const install = join(
+      import.meta.dirname,
+      '../../test/fixtures/securetransport-install/SecureTransport',
+    );
+
+    const r = await handler({
+      install,
+      to: '5.5 GA',
+      fact: ['security.javaSecurityCustomized=true'],
+      format: 'text',
+    });
+
+    const p = (r.data as Plan).provenance;
+    expect(p?.facts?.map((f) => f.fact)).toEqual(['version']);
+    expect(p?.incompatibilities.map((i) => i.id)).not.toContain(
+      'java-security-disabled-algorithms',
+    );
+  });
+});
+
 describe('a path through an illustrative upgrade rule', () => {
   const catalog = (stop: string) =>
     [
