@@ -8,6 +8,7 @@ export {
   type Provenance,
   type ProvenanceFields,
   provenanceOf,
+  upgradeProvenance,
 } from './provenance.ts';
 export type { CatalogEdge, HopIncompatibility, LoadedCatalog, ResolvedStop } from './resolve.ts';
 export type {

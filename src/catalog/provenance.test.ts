@@ -142,3 +142,88 @@ describe('provenance: the validator accepts', () => {
     expect(c.versions).toEqual(['1.0 GA']);
   });
 });
+
+describe('provenance of upgrade rules', () => {
+  /** Two releases, then the case's upgrade section from line 9 on. */
+  const rules = (upgrade: string, extra = '') =>
+    [
+      'catalog: 1',
+      'product: demo',
+      'title: Demo',
+      'versionScheme: dotted-patch',
+      'releases:',
+      '  - { version: 1.0 GA, kind: ga, source: { doc: notes.md, section: "1.0" } }',
+      '  - { version: 1.1 GA, kind: ga, source: { doc: notes.md, section: "1.1" } }',
+      '  - { version: 1.2 GA, kind: ga, source: { doc: notes.md, section: "1.2" } }',
+      upgrade,
+      tail.replace(/^upgrade: \{\}\n/, ''),
+      extra,
+      '',
+    ].join('\n');
+  const refused = (text: string): UpliftError => {
+    try {
+      parseCatalog(text, file);
+    } catch (err) {
+      return err as UpliftError;
+    }
+    throw new Error('expected the catalog to be refused');
+  };
+
+  it.each`
+    rule                       | upgrade                                                                                         | line  | col   | path
+    ${'a required stop'}       | ${'upgrade:\n  requiredStops:\n    - { release: "1.1", take: ga }'}                             | ${11} | ${7}  | ${'upgrade.requiredStops[0]'}
+    ${'an edge'}               | ${'upgrade:\n  edges:\n    - { from: 1.0 GA, to: 1.2 GA }'}                                     | ${11} | ${7}  | ${'upgrade.edges[0]'}
+    ${'a blocked hop'}         | ${'upgrade:\n  blocked:\n    - { from: 1.0 GA, reason: loses data }'}                           | ${11} | ${7}  | ${'upgrade.blocked[0]'}
+    ${'a manual step'}         | ${'upgrade:\n  manualSteps:\n    - { id: m, title: Remove, from: 1.0 GA, continueAt: 1.1 GA }'} | ${11} | ${7}  | ${'upgrade.manualSteps[0]'}
+    ${'a latest-patch target'} | ${'upgrade:\n  prerequisites:\n    - { release: "1.0", target: 1.0 GA }'}                       | ${11} | ${7}  | ${'upgrade.prerequisites[0]'}
+    ${'latestPatchFirst'}      | ${'upgrade:\n  latestPatchFirst: true'}                                                         | ${10} | ${21} | ${'upgrade.latestPatchFirst'}
+  `(
+    'refuses $rule with neither source nor illustrative, at $line:$col',
+    ({ upgrade, line, col, path }) => {
+      const err = refused(rules(upgrade));
+
+      expect(err).toMatchObject({
+        code: 'UPLIFT_CATALOG_INVALID',
+        exitCode: 2,
+        location: { file, line, col, path },
+      });
+      expect(err.message).toMatch(/neither a source nor illustrative: true/);
+      expect(err.hint).toMatch(/add source: \{ doc: .*illustrative: true with illustrativeReason/);
+    },
+  );
+
+  it('refuses an illustrative rule without its reason, at the field', () => {
+    const err = refused(
+      rules('upgrade:\n  requiredStops:\n    - { release: "1.1", take: ga, illustrative: true }'),
+    );
+
+    expect(err).toMatchObject({
+      code: 'UPLIFT_CATALOG_INVALID',
+      location: { file, line: 11, col: 49, path: 'upgrade.requiredStops[0].illustrative' },
+    });
+  });
+
+  it('accepts rules that inherit the upgrade section’s provenance, or the whole catalog’s', () => {
+    const section = [
+      'upgrade:',
+      '  illustrative: true',
+      '  illustrativeReason: the demo vendor states no path',
+      '  latestPatchFirst: true',
+      '  requiredStops:',
+      '    - { release: "1.1", take: ga }',
+      '    - { release: "1.2", take: ga, source: { doc: guide.md, section: Paths } }',
+    ].join('\n');
+
+    const c = parseCatalog(rules(section), file);
+    const whole = parseCatalog(
+      rules(
+        'upgrade:\n  edges:\n    - { from: 1.0 GA, to: 1.2 GA }',
+        'illustrative: true\nreason: a demo',
+      ),
+      file,
+    );
+
+    expect(c.stops.map((s) => s.version)).toEqual(['1.1 GA', '1.2 GA']);
+    expect(whole.hasEdges).toBe(true);
+  });
+});

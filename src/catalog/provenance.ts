@@ -5,6 +5,8 @@ export interface ProvenanceFields {
   source?: Source;
   illustrative?: boolean;
   reason?: string;
+  /** An upgrade rule's reason for being illustrative (its `reason` says why the rule exists). */
+  illustrativeReason?: string;
 }
 
 /** What an entry rests on once inheritance is applied: a named source, or an illustrative reason. */
@@ -16,7 +18,10 @@ export type Provenance =
 function own(entry: ProvenanceFields): Provenance | undefined {
   if (entry.source) return { kind: 'source', source: entry.source };
   if (entry.illustrative === true)
-    return { kind: 'illustrative', reason: entry.reason ?? 'not stated by the sources' };
+    return {
+      kind: 'illustrative',
+      reason: entry.illustrativeReason ?? entry.reason ?? 'not stated by the sources',
+    };
   return undefined;
 }
 
@@ -25,6 +30,11 @@ export function catalogProvenance(c: Catalog): Provenance | undefined {
   return c.illustrative === true
     ? { kind: 'illustrative', reason: c.reason ?? 'the whole catalog is illustrative' }
     : undefined;
+}
+
+/** The upgrade section's provenance, which its rules inherit: its own, else the catalog's. */
+export function upgradeProvenance(c: Catalog): Provenance | undefined {
+  return provenanceOf(c.upgrade, catalogProvenance(c));
 }
 
 /**
@@ -54,6 +64,8 @@ type Problem = (path: PropertyKey[], message: string, hint: string) => void;
 
 const addSource =
   'add source: { doc: <document of the sources>, section: <its section> }, or illustrative: true with reason: <why the sources do not state it>';
+const addRuleSource =
+  'add source: { doc: <document of the sources>, section: <its section> }, or illustrative: true with illustrativeReason: <why the sources do not state it>';
 
 /**
  * Checks provenance: every release, durations block, incompatibility, outside-system prerequisite
@@ -89,26 +101,71 @@ export function checkProvenance(c: Catalog, problem: Problem): void {
   c.tasks.forEach((x, i) => {
     required(x, ['tasks', i], `task "${x.id}"`);
   });
+  checkUpgradeRules(c, problem);
+}
+
+/**
+ * Upgrade rules decide the path, so each carries provenance, its own or the upgrade section's
+ * (then the catalog's); `latestPatchFirst: true` is a rule of the section itself.
+ */
+function checkUpgradeRules(c: Catalog, problem: Problem): void {
+  const up = c.upgrade;
+  const section = upgradeProvenance(c);
+  checkFields(up, ['upgrade'], problem, 'illustrativeReason');
+  if (up.latestPatchFirst && section === undefined)
+    problem(
+      ['upgrade', 'latestPatchFirst'],
+      'latestPatchFirst has neither a source nor illustrative: true',
+      `${addRuleSource}, on the upgrade section`,
+    );
+  const rules = [
+    ['requiredStops', up.requiredStops, (r: { release: string }) => `required stop "${r.release}"`],
+    [
+      'prerequisites',
+      up.prerequisites,
+      (r: { release: string }) => `prerequisite of "${r.release}"`,
+    ],
+    ['edges', up.edges, (r: { from: string; to: string }) => `edge "${r.from}" → "${r.to}"`],
+    ['blocked', up.blocked, (r: { from: string }) => `blocked hop from "${r.from}"`],
+    ['manualSteps', up.manualSteps, (r: { id: string }) => `manual step "${r.id}"`],
+  ] as const;
+  for (const [key, list, name] of rules)
+    (list ?? []).forEach((r: ProvenanceFields, i: number) => {
+      const path = ['upgrade', key, i];
+      checkFields(r, path, problem, 'illustrativeReason');
+      if (provenanceOf(r, section) === undefined)
+        problem(
+          path,
+          `${(name as (x: unknown) => string)(r)} has neither a source nor illustrative: true`,
+          addRuleSource,
+        );
+    });
 }
 
 /** The fields must agree: a source or an illustrative reason, never both, never a stray reason. */
-function checkFields(entry: ProvenanceFields, path: PropertyKey[], problem: Problem): void {
+function checkFields(
+  entry: ProvenanceFields,
+  path: PropertyKey[],
+  problem: Problem,
+  reasonKey: 'reason' | 'illustrativeReason' = 'reason',
+): void {
+  const reason = entry[reasonKey];
   if (entry.source !== undefined && entry.illustrative === true)
     problem(
       [...path, 'illustrative'],
       'an entry with a source cannot also be illustrative',
       'keep source when the document states it; otherwise remove source',
     );
-  else if (entry.illustrative === true && entry.reason === undefined)
+  else if (entry.illustrative === true && reason === undefined)
     problem(
       [...path, 'illustrative'],
-      'illustrative: true needs a reason',
-      'add reason: <what the sources do not state, and why the value was chosen>',
+      `illustrative: true needs ${reasonKey === 'reason' ? 'a reason' : 'an illustrativeReason'}`,
+      `add ${reasonKey}: <what the sources do not state, and why the value was chosen>`,
     );
-  else if (entry.illustrative !== true && entry.reason !== undefined)
+  else if (entry.illustrative !== true && reason !== undefined)
     problem(
-      [...path, 'reason'],
-      'reason explains an illustrative entry, but illustrative is not true',
-      'add illustrative: true, or remove reason',
+      [...path, reasonKey],
+      `${reasonKey} explains an illustrative entry, but illustrative is not true`,
+      `add illustrative: true, or remove ${reasonKey}`,
     );
 }

@@ -35,6 +35,16 @@ const provenance = {
   reason: z.string().min(1).optional(),
 };
 
+/**
+ * Provenance of an upgrade rule. Stops, prerequisites and blocked hops already have a `reason` (why
+ * the rule exists, shown in the plan), so the reason a rule is illustrative is `illustrativeReason`.
+ */
+const ruleProvenance = {
+  source: Source.optional(),
+  illustrative: z.boolean().optional(),
+  illustrativeReason: z.string().min(1).optional(),
+};
+
 const NoteEntry = z.strictObject({
   ...provenance,
   id: z.string().min(1),
@@ -219,6 +229,7 @@ const Release = z.strictObject({
 export type Release = z.infer<typeof Release>;
 
 const RequiredStop = z.strictObject({
+  ...ruleProvenance,
   /** Any version of the release (`5.3.0`); the stop is that release's GA, latest patch, or `version`. */
   release: Version,
   /** `any-patch`: any level of the release meets the stop; the planner prefers the latest. */
@@ -230,13 +241,16 @@ const RequiredStop = z.strictObject({
 });
 export type RequiredStop = z.infer<typeof RequiredStop>;
 
+/** Upgrade rules carry provenance too; each inherits the section's, then the catalog's. */
 const Upgrade = z.strictObject({
+  ...ruleProvenance,
   /** "Be on the latest patch of your current release first." */
   latestPatchFirst: z.boolean().default(false),
   /** Where "latest patch first" means another level for some release (5.2.1 → SP8, not SP9). */
   prerequisites: z
     .array(
       z.strictObject({
+        ...ruleProvenance,
         release: Version,
         target: Version,
         reason: z.string().optional(),
@@ -248,6 +262,7 @@ const Upgrade = z.strictObject({
   edges: z
     .array(
       z.strictObject({
+        ...ruleProvenance,
         from: VersionPattern,
         to: Version,
         /** Overrides the estimated downtime of this hop, in minutes. */
@@ -263,6 +278,7 @@ const Upgrade = z.strictObject({
   blocked: z
     .array(
       z.strictObject({
+        ...ruleProvenance,
         from: VersionPattern,
         to: VersionPattern.optional(),
         reason: z.string().min(1),
@@ -274,6 +290,7 @@ const Upgrade = z.strictObject({
   manualSteps: z
     .array(
       z.strictObject({
+        ...ruleProvenance,
         id: Id,
         title: z.string().min(1),
         detail: z.string().optional(),

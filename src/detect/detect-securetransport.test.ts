@@ -113,6 +113,36 @@ describe('securetransport detection on the documented layout', () => {
     expect(facts.detection.warnings).toEqual([]);
   });
 
+  it('marks the facts that rest on an illustrative input: the version file, the stock java.security lists', async () => {
+    const facts = await detectFacts(profile, install);
+
+    const marked = new Map(facts.detection.illustrative?.map((m) => [m.fact, m.reason]));
+    // conf/version.info is the profile's choice, not the guide's.
+    expect(marked.get('version')).toMatch(/version/);
+    // Both comparisons read the invented stock lists, whatever their outcome.
+    expect(marked.get('javaSecurity.tlsCustomized')).toMatch(/stock/);
+    expect(marked.get('javaSecurity.certpathCustomized')).toMatch(/stock/);
+    // Derived from an illustrative fact: true only because the TLS list differs from the invented one.
+    expect(facts.security).toMatchObject({ javaSecurityCustomized: true });
+    expect(marked.get('security.javaSecurityCustomized')).toMatch(/stock/);
+    // Read from files the guide names: sourced.
+    expect(marked.has('ports.tomcatConnector')).toBe(false);
+    expect(marked.has('startScripts.configFilePresent')).toBe(false);
+  });
+
+  it('does not mark a comparison the stock list did not decide (the setting is absent)', async () => {
+    const bare = join(tmp, 'bare');
+    await cp(install, bare, { recursive: true });
+    await rm(join(bare, 'jre/conf/security/java.security'));
+
+    const facts = await detectFacts(profile, bare);
+
+    const marked = new Set(facts.detection.illustrative?.map((m) => m.fact));
+    expect(facts.security).toMatchObject({ javaSecurityCustomized: false });
+    expect(marked.has('javaSecurity.tlsCustomized')).toBe(false);
+    expect(marked.has('security.javaSecurityCustomized')).toBe(false);
+  });
+
   it('is deterministic and writes nothing', async () => {
     const before = await treeHash(install);
 

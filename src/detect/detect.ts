@@ -1,6 +1,6 @@
 import { lstat, readFile, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { compilePattern } from '../catalog/index.ts';
+import { compilePattern, type ProvenanceFields, provenanceOf } from '../catalog/index.ts';
 import { UpliftError } from '../errors/index.ts';
 import type { Profile } from '../profile/index.ts';
 import { evaluateRule, lookupFact } from '../rules/index.ts';
@@ -53,6 +53,7 @@ export async function detectFacts(
   const install = resolve(installDir);
   const version = await readVersion(profile, install);
   const ctx = new Context(profile, detection, install, version);
+  ctx.markIf('version', ctx.illustrative(detection.version));
 
   const facts = ctx.facts;
   facts.product = profile.catalog.catalog.product;
@@ -71,7 +72,17 @@ export async function detectFacts(
   for (const d of detection.derive) await derive(ctx, d);
   for (const m of detection.data) await measure(ctx, m);
 
-  facts.detection = { profile: profile.manifest.name, warnings: ctx.warnings };
+  facts.detection = {
+    profile: profile.manifest.name,
+    warnings: ctx.warnings,
+    ...(ctx.marks.size > 0
+      ? {
+          illustrative: [...ctx.marks]
+            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+            .map(([fact, reason]) => ({ fact, reason })),
+        }
+      : {}),
+  };
   return facts as DetectedFacts;
 }
 
@@ -88,6 +99,8 @@ export async function isInstallationOf(profile: Profile, installDir: string): Pr
 class Context {
   readonly facts: FactMap = {};
   readonly warnings: string[] = [];
+  /** Facts read or derived through an illustrative entry, with its reason. */
+  readonly marks = new Map<string, string>();
   customized: CustomizedFiles | undefined;
   private inventory: Promise<Inventory> | undefined;
   private roots: Promise<string[]> | undefined;
@@ -106,6 +119,27 @@ class Context {
 
   path(rel: string): string {
     return rel === '.' ? this.install : join(this.install, rel);
+  }
+
+  /** The reason an entry is illustrative (its own, else the section's), or undefined when it is not. */
+  illustrative(entry: ProvenanceFields, parent?: ProvenanceFields): string | undefined {
+    const whole = provenanceOf(this.detection, undefined);
+    const p = provenanceOf(entry, parent ? provenanceOf(parent, whole) : whole);
+    return p?.kind === 'illustrative' ? p.reason : undefined;
+  }
+
+  markIf(fact: string, reason: string | undefined): void {
+    if (reason !== undefined) this.marks.set(fact, reason);
+  }
+
+  /** Why a fact (or the group holding it) rests on an illustrative input, if it does. */
+  markOf(fact: string): string | undefined {
+    const parts = fact.split('.');
+    for (let i = parts.length; i > 0; i--) {
+      const reason = this.marks.get(parts.slice(0, i).join('.'));
+      if (reason !== undefined) return reason;
+    }
+    return undefined;
   }
 
   /** One walk of the installation, shared by every measure and the manifest comparison. */
@@ -127,10 +161,13 @@ class Context {
     return this.roots;
   }
 
-  /** The value for this installation's version from a `ByVersion` list; undefined when none matches. */
-  byVersion(list: readonly { versions?: string; value?: unknown }[], what: string): unknown {
+  /** The entry for this installation's version from a `ByVersion` list; undefined when none matches. */
+  byVersion<T extends { versions?: string; value?: unknown }>(
+    list: readonly T[],
+    what: string,
+  ): T | undefined {
     for (const entry of list) {
-      if (entry.versions === undefined) return entry.value;
+      if (entry.versions === undefined) return entry;
       const pattern = compilePattern(entry.versions, this.profile.catalog.scheme);
       if (typeof pattern === 'string') {
         throw new UpliftError(
@@ -143,7 +180,7 @@ class Context {
         );
       }
       try {
-        if (pattern.matches(this.version)) return entry.value;
+        if (pattern.matches(this.version)) return entry;
       } catch {
         // A version the scheme cannot read matches no pattern; checkVersionKnown has said so.
       }
@@ -194,7 +231,10 @@ async function readSettings(ctx: Context, s: SettingsFile): Promise<void> {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' && !s.required) {
       // The product runs on its defaults when the file is absent; so do the facts.
-      if (s.into && s.defaults) setFact(ctx.facts, s.into, { ...s.defaults });
+      if (s.into && s.defaults) {
+        setFact(ctx.facts, s.into, { ...s.defaults });
+        ctx.markIf(s.into, ctx.illustrative(s));
+      }
       return;
     }
     throw new UpliftError(
@@ -211,6 +251,9 @@ async function readSettings(ctx: Context, s: SettingsFile): Promise<void> {
     );
   }
   const doc = parseConfig(text, s.format, file, { pattern: s.pattern });
+  const reason = ctx.illustrative(s);
+  if (s.into) ctx.markIf(s.into, reason);
+  for (const fact of Object.keys(s.select ?? {})) ctx.markIf(fact, reason);
   for (const d of doc.dropped) {
     ctx.warnings.push(
       `${s.file}${d.line ? `:${d.line}` : ''}: key "${d.key}" ignored (it could change every object of uplift)`,
@@ -246,6 +289,7 @@ async function readCommandFact(ctx: Context, c: CommandFact): Promise<void> {
     return;
   }
   setFact(ctx.facts, c.fact, toScalar(value));
+  ctx.markIf(c.fact, ctx.illustrative(c));
 }
 
 function isSecret(key: string, redact: readonly string[]): boolean {
@@ -356,55 +400,85 @@ async function derive(ctx: Context, d: Derivation): Promise<void> {
   // The first derivation that knows a fact wins; later ones are fallbacks.
   if (lookupFact(ctx.facts, d.fact).found) return;
   if (d.when && evaluateRule(d.when, ctx.facts).value !== true) return;
-  const value = await deriveValue(ctx, d);
-  if (value !== undefined) setFact(ctx.facts, d.fact, value);
+  const derived = await deriveValue(ctx, d);
+  if (derived.value === undefined) return;
+  setFact(ctx.facts, d.fact, derived.value);
+  ctx.markIf(d.fact, derived.illustrative);
 }
 
-async function deriveValue(ctx: Context, d: Derivation): Promise<unknown> {
-  if (d.value !== undefined) return d.value;
+/** A derived value, and why it rests on an illustrative input when it does. */
+interface Derived {
+  value: unknown;
+  illustrative?: string;
+}
+
+async function deriveValue(ctx: Context, d: Derivation): Promise<Derived> {
+  const own = ctx.illustrative(d);
+  if (d.value !== undefined) return { value: d.value, illustrative: own };
   if (d.isSet !== undefined) {
     const f = lookupFact(ctx.facts, d.isSet);
-    return f.found && f.value !== '';
+    return { value: f.found && f.value !== '', illustrative: ctx.markOf(d.isSet) ?? own };
   }
   if (d.fileExists !== undefined) {
-    return lstat(ctx.path(d.fileExists)).then(
+    const value = await lstat(ctx.path(d.fileExists)).then(
       () => true,
       () => false,
     );
+    return { value, illustrative: own };
   }
   if (d.fileCustomized !== undefined) {
     const c = ctx.customized;
-    if (!c) return undefined;
+    if (!c) return { value: undefined };
     const glob = compileGlob(d.fileCustomized);
-    return [...c.changed, ...c.added, ...c.removed].some((p) => glob.matches(p));
+    const value = [...c.changed, ...c.added, ...c.removed].some((p) => glob.matches(p));
+    return { value, illustrative: own };
   }
   if (d.anyOf !== undefined) {
-    const values = d.anyOf.map((path) => lookupFact(ctx.facts, path));
-    if (values.some((f) => f.found && f.value === true)) return true;
-    return values.every((f) => f.found) ? false : undefined;
+    const values = d.anyOf.map((path) => ({ path, ...lookupFact(ctx.facts, path) }));
+    const trues = values.filter((f) => f.found && f.value === true);
+    // True rests on an illustrative input only when every input that made it true does.
+    if (trues.length > 0) {
+      const marks = trues.map((f) => ctx.markOf(f.path));
+      return { value: true, illustrative: marks.every((m) => m !== undefined) ? marks[0] : own };
+    }
+    if (!values.every((f) => f.found)) return { value: undefined };
+    return {
+      value: false,
+      illustrative: values.map((f) => ctx.markOf(f.path)).find((m) => m) ?? own,
+    };
   }
   if (d.from !== undefined) {
     const f = lookupFact(ctx.facts, d.from);
-    if (f.found && f.value !== '') return d.split ? toList(f.value, d.split) : f.value;
-    if (d.default !== undefined) return d.default;
-    if (d.defaultByVersion) return ctx.byVersion(d.defaultByVersion, `derive ${d.fact}`);
-    return undefined;
+    if (f.found && f.value !== '')
+      return {
+        value: d.split ? toList(f.value, d.split) : f.value,
+        illustrative: ctx.markOf(d.from),
+      };
+    if (d.default !== undefined) return { value: d.default, illustrative: own };
+    if (d.defaultByVersion) {
+      const entry = ctx.byVersion(d.defaultByVersion, `derive ${d.fact}`);
+      return { value: entry?.value, illustrative: entry && ctx.illustrative(entry, d) };
+    }
+    return { value: undefined };
   }
   if (d.differs !== undefined) {
     const f = lookupFact(ctx.facts, d.differs);
-    // Unset means the product uses its own value, which is the vendor's.
-    if (!f.found || f.value === '') return false;
-    const vendor =
+    // Unset means the product uses its own value, which is the vendor's: no stock value is read.
+    if (!f.found || f.value === '') return { value: false, illustrative: ctx.markOf(d.differs) };
+    const entry =
       d.vendor !== undefined
-        ? d.vendor
+        ? { value: d.vendor }
         : ctx.byVersion(d.vendorByVersion ?? [], `derive ${d.fact}`);
-    if (vendor === undefined) {
+    if (entry?.value === undefined) {
       ctx.warnings.push(`${d.fact}: no vendor value for version ${ctx.version}`);
-      return undefined;
+      return { value: undefined };
     }
     const norm = (v: unknown) =>
       d.split ? toList(v, d.split).join('\n') : String(v).trim().replace(/\s+/g, ' ');
-    return norm(f.value) !== norm(vendor);
+    return {
+      value: norm(f.value) !== norm(entry.value),
+      illustrative: ctx.illustrative(entry, d) ?? ctx.markOf(d.differs),
+    };
   }
   /* v8 ignore next -- unreachable: the schema requires exactly one kind */
   throw new Error(`derive ${d.fact} has no kind`);
@@ -421,7 +495,10 @@ function toList(value: unknown, separator: string): string[] {
 async function measure(ctx: Context, m: Measure): Promise<void> {
   if (m.when && evaluateRule(m.when, ctx.facts).value !== true) return;
   const value = await measureValue(ctx, m);
-  if (value !== undefined) setFact(ctx.facts, m.fact, value);
+  if (value !== undefined) {
+    setFact(ctx.facts, m.fact, value);
+    ctx.markIf(m.fact, ctx.illustrative(m));
+  }
 }
 
 async function measureValue(ctx: Context, m: Measure): Promise<number | undefined> {

@@ -163,6 +163,60 @@ describe('the detection section of a profile', () => {
   });
 
   it.each([
+    {
+      name: 'a stock value (vendorByVersion) with neither source nor illustrative',
+      yaml: `${version}  derive:\n    - { fact: a.b, differs: s.x, vendorByVersion: [{ value: x }] }\n`,
+      line: 8,
+      col: 7,
+      path: 'detection.derive[0]',
+    },
+    {
+      name: 'a default with neither',
+      yaml: `${version}  derive:\n    - { fact: a.b, from: s.x, default: 1 }\n`,
+      line: 8,
+      col: 7,
+      path: 'detection.derive[0]',
+    },
+    {
+      name: 'settings defaults with neither',
+      yaml: `${version}  settings:\n    - { file: a.properties, format: properties, into: s, defaults: { x: 1 } }\n`,
+      line: 8,
+      col: 7,
+      path: 'detection.settings[0]',
+    },
+    {
+      name: 'illustrative: true without a reason',
+      yaml: `${version}  derive:\n    - { fact: a.b, value: 1, illustrative: true }\n`,
+      line: 8,
+      col: 44,
+      path: 'detection.derive[0].illustrative',
+    },
+    {
+      name: 'a source and illustrative together on the version file',
+      yaml: "  version: { file: v, pattern: '(?<version>.+)', source: { doc: d, section: s }, illustrative: true, reason: r }\n",
+      line: 6,
+      col: 96,
+      path: 'detection.version.illustrative',
+    },
+  ])('refuses $name, naming file:line:col', async ({ yaml, line, col, path }) => {
+    const error = await load(yaml).catch((e: unknown) => e);
+
+    expect(error).toMatchObject({
+      code: 'UPLIFT_PROFILE_INVALID',
+      exitCode: 2,
+      location: { file: join(dir, 'profile.yaml'), line, col, path },
+    });
+  });
+
+  it('accepts stock values covered by an illustrative detection section', async () => {
+    const p = await load(
+      `${version}  illustrative: true\n  reason: a test profile\n  derive:\n    - { fact: a.b, from: s.x, default: 1 }\n`,
+    );
+
+    expect(p.manifest.detection?.derive).toHaveLength(1);
+  });
+
+  it.each([
     ['json', '{ json: package.json, path: version }'],
     ['yaml', "{ yaml: app.yaml, path: app.version, pattern: 'v(?<version>.+)' }"],
     ['xml', "{ xml: pom.xml, xpath: '/project/version/text()' }"],
@@ -180,7 +234,7 @@ describe('the detection section of a profile', () => {
     const section = dedent`
       version: { file: version, pattern: '^(?<version>.+)$' }
       settings:
-        - { file: conf/a.properties, format: properties, into: settings, defaults: { x.y: false } }
+        - { file: conf/a.properties, format: properties, into: settings, defaults: { x.y: false }, source: { doc: admin.md, section: Settings } }
         - { file: conf/s.xml, format: xml, select: { ports.a: //C/@port, ports.all: { path: //C/@port, all: true } } }
         - { file: .env, format: env, into: env }
         - { file: conf/app.txt, format: regex, pattern: '^(?<key>\\w+)\\s*->\\s*(?<value>.*)$', into: app }
@@ -188,8 +242,8 @@ describe('the detection section of a profile', () => {
         - { fact: runtime.node, command: { argv: ['\${node}', '--version'] }, pattern: 'v(?<value>\\S+)' }
       services: [{ name: server, pidFile: var/run/s.pid }, { pidFile: 'var/run/*.pid' }]
       derive:
-        - { fact: database.type, from: settings.db.type, default: sqlite }
-        - { fact: a.b, differs: settings.x, split: ',', vendorByVersion: [{ versions: '>=5.5 GA', value: a }, { value: b }] }
+        - { fact: database.type, from: settings.db.type, default: sqlite, source: { doc: admin.md, section: Database } }
+        - { fact: a.b, differs: settings.x, split: ',', illustrative: true, reason: assumed, vendorByVersion: [{ versions: '>=5.5 GA', value: a, source: { doc: notes.md, section: '5.5' } }, { value: b }] }
         - { fact: a.c, anyOf: [a.b, a.d] }
       data:
         - { fact: data.rows, sqlite: var/db/x.db, queries: ['select 1'], when: { fact: database.type, equals: sqlite } }

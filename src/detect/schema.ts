@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Source } from '../catalog/schema.ts';
 import { Rule } from '../rules/schema.ts';
 import { isUnsafeKey, unsafeKeys } from '../util/index.ts';
 
@@ -7,6 +8,17 @@ import { isUnsafeKey, unsafeKeys } from '../util/index.ts';
  * misspelt field is an error with its line and column. `docs/detection.md` explains each field
  * with the skiff and SecureTransport profiles as examples; keep the two in step.
  */
+
+/**
+ * Provenance of a detection entry, as in a catalog (docs/detection.md): `source: { doc, section }`
+ * or `illustrative: true` with a `reason`. Required on stock values (what the vendor ships, a
+ * default the product uses), optional elsewhere; an illustrative input marks every fact it decides.
+ */
+const provenance = {
+  source: Source.optional(),
+  illustrative: z.boolean().optional(),
+  reason: z.string().min(1).optional(),
+};
 
 /** A path inside the installation, `/`-separated, never leaving it. */
 const InstallPath = z
@@ -48,6 +60,7 @@ const Regex = z.string().refine(
 const ByVersion = z
   .array(
     z.strictObject({
+      ...provenance,
       /** A catalog version pattern (`>=5.5 GA`); absent = any version. */
       versions: z.string().min(1).optional(),
       value: z.unknown(),
@@ -70,6 +83,7 @@ export type ConfigFormat = z.infer<typeof ConfigFormat>;
 
 const SettingsFile = z
   .strictObject({
+    ...provenance,
     file: InstallPath,
     format: ConfigFormat,
     /** Fact path that receives the whole file (keys as written, values as scalars). */
@@ -137,6 +151,7 @@ const versionSources = ['file', 'json', 'yaml', 'xml', 'command'] as const;
  */
 const VersionSource = z
   .strictObject({
+    ...provenance,
     file: InstallPath.optional(),
     json: InstallPath.optional(),
     yaml: InstallPath.optional(),
@@ -179,6 +194,7 @@ export type VersionSource = z.infer<typeof VersionSource>;
 
 /** A fact read from a command's output. */
 const CommandFact = z.strictObject({
+  ...provenance,
   fact: FactPath,
   /** Only run when this holds for the facts read so far. */
   when: Rule.optional(),
@@ -205,6 +221,7 @@ const measureKinds = ['sqlite', 'countFiles', 'sumBytes', 'countLines'] as const
 
 const Measure = z
   .strictObject({
+    ...provenance,
     fact: FactPath,
     /** Only measured when this holds for the facts read so far (an embedded database). */
     when: Rule.optional(),
@@ -250,6 +267,7 @@ const deriveKinds = [
 
 const Derivation = z
   .strictObject({
+    ...provenance,
     fact: FactPath,
     /** Only derived when this holds for the facts read so far. */
     when: Rule.optional(),
@@ -297,7 +315,9 @@ const Derivation = z
   });
 export type Derivation = z.infer<typeof Derivation>;
 
-export const Detection = z.strictObject({
+const DetectionShape = z.strictObject({
+  /** A wholly illustrative section (a test or demo profile): every entry inherits it. */
+  ...provenance,
   /** Where the installed version is written; a folder is an installation when it yields a version. */
   version: VersionSource,
   settings: z.array(SettingsFile).default([]),
@@ -316,5 +336,70 @@ export const Detection = z.strictObject({
   /** `process.platform-process.arch` → the catalog's platform id, for ids that differ from uplift's. */
   platformIds: z.record(z.string(), z.string()).optional(),
 });
+export const Detection = DetectionShape.superRefine(checkProvenance);
 export type Detection = z.infer<typeof Detection>;
 export type DetectionInput = z.input<typeof Detection>;
+
+type ProvenanceFields = { source?: unknown; illustrative?: boolean; reason?: string };
+
+/**
+ * Every stock value carries provenance, its own or the section's; on any entry, a source and
+ * illustrative exclude each other and illustrative needs its reason.
+ */
+function checkProvenance(d: z.infer<typeof DetectionShape>, ctx: z.RefinementCtx): void {
+  const issue = (path: PropertyKey[], message: string) =>
+    ctx.addIssue({ code: 'custom', path, message });
+  const fields = (e: ProvenanceFields, path: PropertyKey[]) => {
+    if (e.source !== undefined && e.illustrative === true)
+      issue(
+        [...path, 'illustrative'],
+        'an entry with a source cannot also be illustrative: keep one',
+      );
+    else if (e.illustrative === true && e.reason === undefined)
+      issue(
+        [...path, 'illustrative'],
+        'illustrative: true needs a reason: add reason: <what the sources do not state>',
+      );
+    else if (e.illustrative !== true && e.reason !== undefined)
+      issue(
+        [...path, 'reason'],
+        'reason explains an illustrative entry: add illustrative: true, or remove reason',
+      );
+  };
+  const whole = d.source !== undefined || d.illustrative === true;
+  const stock = (e: ProvenanceFields, path: PropertyKey[], what: string) => {
+    if (!whole && e.source === undefined && e.illustrative !== true)
+      issue(
+        path,
+        `${what} has neither a source nor illustrative: true; add source: { doc: <document>, section: <its section> }, or illustrative: true with reason: <why the sources do not state it>`,
+      );
+  };
+  fields(d, []);
+  fields(d.version, ['version']);
+  d.settings.forEach((s, i) => {
+    fields(s, ['settings', i]);
+    if (s.defaults !== undefined) stock(s, ['settings', i], `the defaults of ${s.file}`);
+  });
+  d.commands.forEach((c, i) => {
+    fields(c, ['commands', i]);
+  });
+  d.data.forEach((m, i) => {
+    fields(m, ['data', i]);
+  });
+  d.derive.forEach((x, i) => {
+    fields(x, ['derive', i]);
+    for (const key of ['vendorByVersion', 'defaultByVersion'] as const)
+      (x[key] ?? []).forEach((v, j) => {
+        fields(v, ['derive', i, key, j]);
+      });
+    const byVersionSourced = (list: readonly ProvenanceFields[] | undefined) =>
+      list?.every((v) => v.source !== undefined || v.illustrative === true) === true;
+    const hasStock =
+      x.vendor !== undefined ||
+      x.default !== undefined ||
+      x.value !== undefined ||
+      (x.vendorByVersion !== undefined && !byVersionSourced(x.vendorByVersion)) ||
+      (x.defaultByVersion !== undefined && !byVersionSourced(x.defaultByVersion));
+    if (hasStock) stock(x, ['derive', i], `the stock value of ${x.fact}`);
+  });
+}

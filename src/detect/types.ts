@@ -48,6 +48,11 @@ export interface DetectedFacts {
     profile: string;
     /** What detection could not read or had to assume; facts it could not know are absent. */
     warnings: string[];
+    /**
+     * Facts read or derived through an illustrative profile entry (an assumed file, an invented
+     * stock value), with its reason; absent when there are none. A plan marks what rests on them.
+     */
+    illustrative?: { fact: string; reason: string }[];
   };
   [fact: string]: unknown;
 }

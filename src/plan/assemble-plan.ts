@@ -184,7 +184,10 @@ export function assemblePlan(req: PlanRequest): Plan {
     },
     notes,
   };
-  const body: Omit<Plan, 'hash'> = { ...assembled, provenance: assessProvenance(c, assembled) };
+  const body: Omit<Plan, 'hash'> = {
+    ...assembled,
+    provenance: assessProvenance(c, assembled, facts, req.from === undefined),
+  };
   return { ...body, hash: contentHash(body) };
 }
 

@@ -91,7 +91,11 @@ export async function readFacts(
   const fromFile =
     opts.factsFile === undefined ? undefined : await loadFacts(opts.factsFile, check);
   const base = detected && fromFile ? mergeFacts(detected, fromFile) : (fromFile ?? detected ?? {});
-  const facts = applyFlags(base, opts.factFlags ?? []);
+  const facts = withoutStatedMarks(
+    applyFlags(base, opts.factFlags ?? []),
+    detected && fromFile,
+    opts.factFlags ?? [],
+  );
   const product = profile.catalog.catalog.product;
   if (facts.product !== undefined && facts.product !== product) {
     throw new UpliftError(
@@ -119,4 +123,25 @@ function applyFlags(facts: Facts, flags: readonly string[]): Facts {
     if (parsed.found) setFact(out, path, parsed.value);
   }
   return out as Facts;
+}
+
+/**
+ * A fact the operator states (in the facts file over detection, or by `--fact`) no longer rests
+ * on the illustrative input detection read it through, so its mark is dropped.
+ */
+function withoutStatedMarks(
+  facts: Facts,
+  overDetection: Facts | undefined,
+  flags: readonly string[],
+): Facts {
+  const detection = (facts as { detection?: { illustrative?: { fact: string }[] } }).detection;
+  if (!detection?.illustrative) return facts;
+  const stated = (fact: string) =>
+    flags.some((f) => {
+      const path = f.slice(0, f.indexOf('='));
+      return path === fact || fact.startsWith(`${path}.`);
+    }) ||
+    (overDetection !== undefined && lookupFact(overDetection, fact).found);
+  const illustrative = detection.illustrative.filter((m) => !stated(m.fact));
+  return { ...facts, detection: { ...detection, illustrative } } as Facts;
 }

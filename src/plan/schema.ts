@@ -197,8 +197,15 @@ export const PlanProvenance = z.object({
       release: z.array(Resting),
       pack: z.array(Resting),
       durations: z.array(Resting),
+      /** The upgrade rule (stop, edge, manual step, latest-patch target) that put the step there. */
+      rule: z.array(Resting).optional(),
     }),
   ),
+  /**
+   * Facts the plan used that detection read or derived through an illustrative profile entry
+   * (facts.detection.illustrative); absent in plans made before it was assessed.
+   */
+  facts: z.array(z.object({ fact: z.string(), reason: z.string() })).optional(),
   incompatibilities: z.array(RestingById),
   externalPrerequisites: z.array(RestingById),
   tasks: z.array(RestingById),

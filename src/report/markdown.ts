@@ -18,7 +18,7 @@ export function renderPlanMarkdown(plan: Plan): string {
   out.push(`**Verdict: ${verdictText[plan.verdict]}**`, '');
   for (const r of plan.reasons)
     out.push(
-      `- ${esc(r.text)}${r.missingFacts?.length ? ` (missing: ${r.missingFacts.map((f) => `\`${f}\``).join(', ')})` : ''}`,
+      `- ${esc(r.text)}${ill(m.reason(r))}${r.missingFacts?.length ? ` (missing: ${r.missingFacts.map((f) => `\`${f}\``).join(', ')})` : ''}`,
     );
   out.push('');
   out.push(

@@ -25,6 +25,10 @@ describe('uplift facts and plan on the documented SecureTransport layout', () =>
     expect(res.stdout).toMatch(/tm\s+leftover pid file \(pid 4194309 not running\)/);
     expect(res.stdout).toMatch(/tomcatConnector\s+8009/);
     expect(res.stdout).toContain('no vendor manifest');
+    // The facts the invented stock java.security lists decided are named, with the reason.
+    expect(res.stdout.replace(/\s+/g, ' ')).toContain(
+      '[illustrative] security.javaSecurityCustomized: the 5.5 documents do not give the stock java.security lists',
+    );
   });
 
   it('plan --install plans from the version file and applies the java.security action', () => {

@@ -121,8 +121,10 @@ describe(`verdaccio profile on a running Verdaccio ${VERDACCIO_FROM}`, () => {
 
   it('the text plan shows the incompatibilities with their actions', () => {
     const r = runCliProcess(planArgs());
+    // Text wraps at 80 columns, and a title behind an [illustrative] mark may wrap.
+    const text = r.stdout.replace(/\s+/g, ' ');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('Uplinks no longer use the request HTTP library');
-    expect(r.stdout).toContain('The plugins folder setting is disabled by default in 6.x');
+    expect(text).toContain('Uplinks no longer use the request HTTP library');
+    expect(text).toContain('The plugins folder setting is disabled by default in 6.x');
   });
 });

@@ -107,6 +107,14 @@ function renderFacts(f: DetectedFacts, install: string): string {
     out.push('');
   }
 
+  const illustrative = f.detection.illustrative ?? [];
+  if (illustrative.length > 0) {
+    out.push(pc.bold('Read through illustrative profile entries'));
+    for (const m of illustrative)
+      out.push(`  ${pc.yellow('[illustrative]')} ${m.fact}: ${pc.dim(m.reason)}`);
+    out.push('');
+  }
+
   if (f.detection.warnings.length > 0) {
     out.push(pc.bold('Not detected'));
     for (const w of f.detection.warnings) out.push(pc.yellow(`  ${w}`));

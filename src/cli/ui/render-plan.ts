@@ -116,7 +116,7 @@ function nextSteps(plan: Plan, asked: PlanAsked): string[] {
  * The reasons for the verdict, with what repeats said once: the steps without a pack for one
  * reason are named together, and the facts uplift is missing are listed once, not per item.
  */
-function whyLines(plan: Plan): string[] {
+function whyLines(plan: Plan, mark: (r: Plan['reasons'][number]) => string): string[] {
   const out: string[] = [];
   const { facts } = missingOf(plan);
   const byProblem = new Map<string, number[]>();
@@ -125,7 +125,7 @@ function whyLines(plan: Plan): string[] {
       byProblem.set(s.packProblem, [...(byProblem.get(s.packProblem) ?? []), s.index]);
   for (const r of plan.reasons) {
     if (r.code === 'pack-missing') continue;
-    out.push(`  • ${r.text}`);
+    out.push(`  • ${mark(r)}${r.text}`);
   }
   for (const [problem, indexes] of byProblem) {
     const text =
@@ -146,7 +146,8 @@ export function renderPlanText(plan: Plan, asked: PlanAsked = {}): string {
   const out: string[] = [];
   const colour = verdictColour[plan.verdict];
   const m = provenanceMarks(plan);
-  const ill = (yes: boolean) => (yes ? ` ${pc.yellow('[illustrative]')}` : '');
+  // The mark opens its item, so that wrapping never pushes it onto a continuation line.
+  const ill = (yes: boolean) => (yes ? `${pc.yellow('[illustrative]')} ` : '');
   // The headline says so when the target (e.g. --to latest) is an illustrative release.
   out.push(
     `${pc.bold(`${plan.product} ${plan.from} → ${plan.to}`)}${m.target ? ` ${pc.yellow('(illustrative target)')}` : ''}   ${colour(pc.bold(verdictText[plan.verdict].toUpperCase()))}`,
@@ -154,9 +155,10 @@ export function renderPlanText(plan: Plan, asked: PlanAsked = {}): string {
   if (plan.steps.length > 0) {
     const e = plan.estimate;
     out.push(
-      pc.dim(
-        `${e.packHops} hop${e.packHops === 1 ? '' : 's'}, ~${formatDuration(e.downtimeSeconds)} down, a window of ${formatDuration(e.windowSeconds)}`,
-      ) + ill(m.estimate),
+      ill(m.estimate) +
+        pc.dim(
+          `${e.packHops} hop${e.packHops === 1 ? '' : 's'}, ~${formatDuration(e.downtimeSeconds)} down, a window of ${formatDuration(e.windowSeconds)}`,
+        ),
     );
   }
   const banner = illustrativeBanner(plan);
@@ -166,10 +168,10 @@ export function renderPlanText(plan: Plan, asked: PlanAsked = {}): string {
   nextSteps(plan, asked).forEach((n, i) => {
     const [first, ...rest] = n.split('\n');
     const mark = ill(m.estimate && (first ?? '').startsWith('Book a window'));
-    out.push(`  ${i + 1}. ${[`${first}${mark}`, ...rest].join('\n     ')}`);
+    out.push(`  ${i + 1}. ${[`${mark}${first}`, ...rest].join('\n     ')}`);
   });
   out.push('');
-  const why = whyLines(plan);
+  const why = whyLines(plan, (r) => ill(m.reason(r)));
   if (why.length > 0) out.push(pc.bold('Why'), ...why, '');
 
   if (plan.steps.length > 0) {
@@ -187,13 +189,13 @@ export function renderPlanText(plan: Plan, asked: PlanAsked = {}): string {
             ? pc.yellow('by hand ')
             : '';
       out.push(
-        `  ${String(s.index).padStart(2)}. ${tag}${pc.bold(s.title)}  ${pc.dim(`~${formatDuration(s.estimate.downtimeSeconds)} down`)}${ill(m.step(s.index) || m.estimate)}`,
+        `  ${String(s.index).padStart(2)}. ${ill(m.step(s.index) || m.estimate)}${tag}${pc.bold(s.title)}  ${pc.dim(`~${formatDuration(s.estimate.downtimeSeconds)} down`)}`,
       );
       out.push(pc.dim(`      ${s.reason.text}`));
       // A step without a pack is named under Why, with the others that lack one for that reason.
       if (s.pack)
         out.push(
-          pc.dim(`      pack ${s.pack.file} (${formatBytes(s.pack.size)})`) + ill(m.pack(s.index)),
+          `      ${ill(m.pack(s.index))}${pc.dim(`pack ${s.pack.file} (${formatBytes(s.pack.size)})`)}`,
         );
       if (s.method) out.push(pc.dim(`      by ${describeMethod(s.method)}`));
       if (s.settle)
@@ -220,7 +222,7 @@ export function renderPlanText(plan: Plan, asked: PlanAsked = {}): string {
       const why = Object.entries(i.evidence).map(([k, v]) => `${k} = ${formatValue(v)}`);
       if (i.missingFacts.length) why.push(`missing ${i.missingFacts.join(', ')}`);
       out.push(
-        `  ${sev} ${i.title}${ill(m.incompatibility.has(i.id))} ${pc.dim(`(${i.id}, ${i.hop ? `on the hop ${i.hop.from} → ${i.hop.to}` : `from ${i.introducedIn}`}; ${i.outcome}${why.length ? `: ${why.join(', ')}` : ''})`)}`,
+        `  ${sev} ${ill(m.incompatibility.has(i.id))}${i.title} ${pc.dim(`(${i.id}, ${i.hop ? `on the hop ${i.hop.from} → ${i.hop.to}` : `from ${i.introducedIn}`}; ${i.outcome}${why.length ? `: ${why.join(', ')}` : ''})`)}`,
       );
       out.push(`           → ${i.action}`);
     }
@@ -236,7 +238,7 @@ export function renderPlanText(plan: Plan, asked: PlanAsked = {}): string {
     for (const p of prereqs) {
       const st = prerequisiteLabel[p.status];
       out.push(
-        `  ${st} ${p.title}${ill(m.prerequisite.has(p.id))}${p.status === 'satisfied' ? '' : `\n           → ${p.action}`}`,
+        `  ${st} ${ill(m.prerequisite.has(p.id))}${p.title}${p.status === 'satisfied' ? '' : `\n           → ${p.action}`}`,
       );
     }
     out.push('');
@@ -273,7 +275,7 @@ export function renderPlanText(plan: Plan, asked: PlanAsked = {}): string {
     );
     for (const t of plan.tasks)
       out.push(
-        `  ${t.check ? pc.dim(`[check ${t.check}]`) : pc.yellow('[by hand]')} ${t.title}${ill(m.task.has(t.id))}`,
+        `  ${t.check ? pc.dim(`[check ${t.check}]`) : pc.yellow('[by hand]')} ${ill(m.task.has(t.id))}${t.title}`,
       );
     out.push('');
   }
@@ -281,16 +283,17 @@ export function renderPlanText(plan: Plan, asked: PlanAsked = {}): string {
   if (plan.steps.length > 0) {
     const e = plan.estimate;
     out.push(pc.bold('Time'));
-    const est = ill(m.estimate);
+    // Here the mark follows the figure it qualifies, still early enough to stay on the first line.
+    const est = m.estimate ? ` ${pc.yellow('[illustrative]')}` : '';
     out.push(
-      `  download    ${formatDuration(e.downloadSeconds).padEnd(10)} ${pc.dim(formatBytes(e.downloadBytes))}${est}`,
+      `  download    ${formatDuration(e.downloadSeconds).padEnd(10)}${est} ${pc.dim(formatBytes(e.downloadBytes))}`,
     );
     out.push(`  backup      ${formatDuration(e.backupSeconds)}${est}`);
     out.push(`  downtime    ${pc.bold(formatDuration(e.downtimeSeconds))}${est}`);
     out.push(`  validation  ${formatDuration(e.validationSeconds)}${est}`);
-    out.push(`  rollback    ${formatDuration(e.rollbackSeconds)} ${pc.dim('(if needed)')}${est}`);
+    out.push(`  rollback    ${formatDuration(e.rollbackSeconds)}${est} ${pc.dim('(if needed)')}`);
     out.push(
-      `  window      ${pc.bold(formatDuration(e.windowSeconds))} ${pc.dim('to book: downtime + validation + rollback')}${est}`,
+      `  window      ${pc.bold(formatDuration(e.windowSeconds))}${est} ${pc.dim('to book: downtime + validation + rollback')}`,
     );
     // "X is unknown; its share … counted as 0" for several X is one assumption, said once.
     const zeroed = e.assumptions.flatMap(
@@ -322,7 +325,7 @@ export function renderPlanText(plan: Plan, asked: PlanAsked = {}): string {
             ? pc.magenta('unknown')
             : pc.red('security');
       out.push(
-        `  ${mark.padEnd(12)} ${pc.dim(`[${e.type}]`)} ${e.title} ${pc.dim(`(${e.id}, ${e.release})`)}${ill(e.illustrative === true)}`,
+        `  ${mark.padEnd(12)} ${pc.dim(`[${e.type}]`)} ${ill(e.illustrative === true)}${e.title} ${pc.dim(`(${e.id}, ${e.release})`)}`,
       );
     }
     const rest = plan.notes.entries.length - shown.length;
