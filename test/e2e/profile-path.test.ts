@@ -134,7 +134,7 @@ describe('uplift profile init', () => {
     expect(facts.stderr).toBe('');
     const typo = uplift(['plan', '--profile', dir, '--from', '3.0.2', '--fact', 'config.ap.x=1']);
     expect(typo.code).toBe(2);
-    expect(typo.stderr).toContain('did you mean config.app?');
+    expect(typo.stderr.replace(/\s+/g, ' ')).toContain('did you mean config.app?');
   });
 
   it('reads the installation it was made from', () => {
