@@ -48,6 +48,11 @@ export interface DetectedFacts {
     profile: string;
     /** What detection could not read or had to assume; facts it could not know are absent. */
     warnings: string[];
+    /**
+     * Set by `uplift facts` when the profile declares its facts: each detected fact outside the
+     * declarations (undeclared, or a value of the wrong type or not among the declared values).
+     */
+    declarationWarnings?: string[];
   };
   [fact: string]: unknown;
 }
