@@ -49,8 +49,8 @@ export interface DetectedFacts {
     /** What detection could not read or had to assume; facts it could not know are absent. */
     warnings: string[];
     /**
-     * Set by `uplift facts` when the profile declares its facts: each detected fact outside the
-     * declarations (undeclared, or a value of the wrong type or not among the declared values).
+     * Set by `uplift facts`, when the profile declares its facts and a detected fact is outside
+     * them: each such fact (undeclared, of the wrong type, or not among the declared values).
      */
     declarationWarnings?: string[];
   };

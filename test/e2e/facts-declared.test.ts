@@ -179,6 +179,6 @@ describe('uplift facts --install checks what detection read against the declarat
     expect(r.stderr).toContain('warning');
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toBe('');
-    expect(JSON.parse(again.stdout).detection.declarationWarnings).toEqual([]);
+    expect(JSON.parse(again.stdout).detection).not.toHaveProperty('declarationWarnings');
   });
 });

@@ -22,7 +22,8 @@ export async function handler(opts: FactsCommandOptions): Promise<CommandResult>
   const outside = declared
     ? factWarnings(facts, { kind: 'detected', install: resolve(opts.install) }, declared)
     : [];
-  if (declared) facts.detection.declarationWarnings = outside;
+  // Absent when there is nothing to say, so the facts of a sound installation print as before.
+  if (outside.length > 0) facts.detection.declarationWarnings = outside;
   const todo = `a plan stops on it: declare it in ${join(profile.dir, 'profile.yaml')} (docs/profiles.md, "Facts"), or correct it with --fact`;
   return {
     data: facts,
