@@ -108,6 +108,16 @@ beforeAll(async () => {
   await mkdir(join(work, 'not-a-repo'));
   await writeFile(join(work, 'empty.json'), '');
   await cp(join(repoRoot, 'profiles/skiff'), join(work, 'my profiles/skiff'), { recursive: true });
+  // Installations whose recorded profile (<parent>/.<name>.uplift/profile.json) is gone or unreadable.
+  const record = { name: 'gone', dir: join(work, 'nowhere'), digest: 'x' };
+  for (const [name, text] of [
+    ['gone-app', JSON.stringify(record)],
+    ['bad-app', '{}'],
+  ] as const) {
+    await mkdir(join(work, name));
+    await mkdir(join(work, `.${name}.uplift`));
+    await writeFile(join(work, `.${name}.uplift/profile.json`), text);
+  }
 });
 
 afterAll(async () => {
@@ -148,6 +158,8 @@ const cases: [string, () => string[]][] = [
     'plan with a misspelt fact, the profile a folder whose path has a space',
     () => ['plan', '--profile', join(work, 'my profiles/skiff'), '--fact', 'setings.x=1'],
   ],
+  ['facts, the recorded profile gone', () => ['facts', '--install', join(work, 'gone-app')]],
+  ['facts, the profile record unreadable', () => ['facts', '--install', join(work, 'bad-app')]],
 ];
 
 describe('hints at --width 40', () => {
