@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { runCliProcess } from '../test/util/run-cli.ts';
 import { publishedSchemas, renderSchema } from '../tools/schemas.ts';
 
@@ -64,7 +65,6 @@ describe('published JSON Schemas', () => {
   });
 
   it('accepts the shipped catalogs and sample facts', async () => {
-    const { parse } = await import('yaml');
     const ajv = new Ajv2020({ strict: false, allErrors: true });
     const catalog = ajv.compile(
       JSON.parse(readFileSync(join(import.meta.dirname, 'catalog.schema.json'), 'utf8')),
@@ -80,5 +80,39 @@ describe('published JSON Schemas', () => {
       expect(catalog(c), ajv.errorsText(catalog.errors)).toBe(true);
       expect(facts(f), ajv.errorsText(facts.errors)).toBe(true);
     }
+  });
+
+  describe('the facts schema of each shipped profile', () => {
+    const root = join(import.meta.dirname, '..');
+    const declaring = readdirSync(join(root, 'profiles')).filter((p) =>
+      /^facts:/m.test(readFileSync(join(root, 'profiles', p, 'profile.yaml'), 'utf8')),
+    );
+
+    it('is published for every profile that declares facts', () => {
+      expect(declaring.length).toBeGreaterThan(0);
+      expect(Object.keys(schemas)).toEqual(
+        expect.arrayContaining(declaring.map((p) => `facts-${p}.schema.json`)),
+      );
+    });
+
+    it.each(declaring)('%s: takes its sample facts, names them from its editor comment', (p) => {
+      const file = `facts-${p}.schema.json`;
+      const ajv = new Ajv2020({ strict: false, allErrors: true });
+      const validate = ajv.compile(
+        JSON.parse(readFileSync(join(import.meta.dirname, file), 'utf8')),
+      );
+      const text = readFileSync(join(root, 'profiles', p, 'sample-facts.yaml'), 'utf8');
+
+      const ok = validate(parse(text));
+
+      expect(ok, ajv.errorsText(validate.errors)).toBe(true);
+      expect(text).toMatch(
+        new RegExp(
+          `^# yaml-language-server: \\$schema=\\.\\./\\.\\./schemas/${file.replaceAll('.', '\\.')}$`,
+          'm',
+        ),
+      );
+      expect(validate({ ...parse(text), vresion: '1' })).toBe(false);
+    });
   });
 });

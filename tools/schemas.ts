@@ -1,6 +1,13 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
 import { z } from 'zod';
 import { Catalog, Facts } from '../src/catalog/schema.ts';
+import { declaredFacts, factsJsonSchema } from '../src/facts/index.ts';
 import { Plan } from '../src/plan/schema.ts';
+import { ProfileManifest } from '../src/profile/schema.ts';
+
+const profilesDir = join(import.meta.dirname, '../profiles');
 
 /** The published JSON Schemas: file name → schema. One list for the generator and its guard test. */
 export function publishedSchemas(): Record<string, unknown> {
@@ -21,7 +28,26 @@ export function publishedSchemas(): Record<string, unknown> {
       title: 'uplift plan',
       ...z.toJSONSchema(Plan, { ...draft, io: 'output' }),
     },
+    ...profileFactsSchemas(),
   };
+}
+
+/**
+ * `facts-<profile>.schema.json` for each shipped profile that declares its facts: what `uplift
+ * profile schema NAME --facts` prints, committed so an editor finds it from a facts file.
+ */
+function profileFactsSchemas(): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name of readdirSync(profilesDir).sort()) {
+    const manifest = join(profilesDir, name, 'profile.yaml');
+    if (!existsSync(manifest)) continue;
+    const declared = declaredFacts(ProfileManifest.parse(parse(readFileSync(manifest, 'utf8'))));
+    if (declared === undefined) continue;
+    const file = `facts-${name}.schema.json`;
+    const { $schema, ...rest } = factsJsonSchema(declared);
+    out[file] = { $schema, $id: `https://uplift.invalid/schemas/${file}`, ...rest };
+  }
+  return out;
 }
 
 export function renderSchema(schema: unknown): string {

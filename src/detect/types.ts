@@ -53,6 +53,11 @@ export interface DetectedFacts {
      * stock value), with its reason; absent when there are none. A plan marks what rests on them.
      */
     illustrative?: { fact: string; reason: string }[];
+    /**
+     * Set by `uplift facts`, when the profile declares its facts and a detected fact is outside
+     * them: each such fact (undeclared, of the wrong type, or not among the declared values).
+     */
+    declarationWarnings?: string[];
   };
   [fact: string]: unknown;
 }

@@ -13,6 +13,8 @@ export interface DeclaredFact extends Omit<FactDeclaration, 'from'> {
 /** Every fact a profile declares, uplift's own included, by dotted name. */
 export interface DeclaredFacts {
   profile: string;
+  /** The profile as the operator named it (a name or a folder): what a printed command passes. */
+  ref: string;
   facts: ReadonlyMap<string, DeclaredFact>;
 }
 
@@ -103,6 +105,15 @@ function describeMeasure(m: Detection['data'][number]): string {
   return `countLines ${m.countLines}`;
 }
 
+// The loader knows how the operator named a profile; the checks receive only its manifest (from
+// the planner, among others), yet their hints print a command that must find the same profile.
+const profileRefs = new WeakMap<object, string>();
+
+/** Remembers how the operator named the profile of `manifest` (`--profile` NAME or folder). */
+export function nameProfileAs(manifest: object, ref: string): void {
+  profileRefs.set(manifest, ref);
+}
+
 /** The declared facts of a profile manifest, or undefined when it declares none (nothing is checked). */
 export function declaredFacts(manifest: {
   name: string;
@@ -119,7 +130,7 @@ export function declaredFacts(manifest: {
     const from = d.from ?? (by !== undefined ? 'detection' : 'operator');
     facts.set(name, { ...d, name, from, ...(by !== undefined ? { detectedBy: by } : {}) });
   }
-  return { profile: manifest.name, facts };
+  return { profile: manifest.name, ref: profileRefs.get(manifest) ?? manifest.name, facts };
 }
 
 /** The `into` group a path lies under, if any. */

@@ -9,9 +9,16 @@ export {
   declaredFacts,
   detectedFactPaths,
   factNames,
+  nameProfileAs,
 } from './declared.ts';
 export { factsJsonSchema } from './json-schema.ts';
 export { applyFactFlags, type FactFlag, loadFacts, parseFactFlag } from './load.ts';
 export type { FactDeclaration, FactDeclarations, FactType } from './schema.ts';
 export { closest, editDistance } from './suggest.ts';
-export { checkFactFlags, checkFacts, type FactCheck, type FactOrigin } from './validate.ts';
+export {
+  checkFactFlags,
+  checkFacts,
+  type FactCheck,
+  type FactOrigin,
+  factWarnings,
+} from './validate.ts';

@@ -31,7 +31,7 @@ export async function loadFacts(file: string, check?: FactCheck): Promise<Facts>
   if (value === null || value === undefined)
     throw new UpliftError('UPLIFT_FACTS_INVALID', `the facts file ${file} is empty`, {
       location: { file },
-      hint: 'Write the facts as YAML or JSON (e.g. version: 5.4 GA), or print them with `uplift facts --install DIR --json`.',
+      hint: 'Write the facts as YAML or JSON (e.g. version: 5.4 GA), or have detection print them (in the folder of the installation):\nuplift facts --install . --json',
     });
   const facts = checkShape(value, y);
   if (check) checkFacts(facts, { kind: 'file', yaml: y }, check);

@@ -8,6 +8,7 @@ import {
   closest,
   declaredFacts,
   type FactCheck,
+  factWarnings,
   loadFacts,
   parseFactFlag,
 } from './index.ts';
@@ -164,6 +165,41 @@ describe('--fact flags against the declared facts', () => {
     expect(c.warnings).toEqual([
       expect.stringContaining('--fact experiment.flag=true: the profile demo declares no fact'),
     ]);
+  });
+});
+
+describe('detected facts shown against the declared facts (uplift facts)', () => {
+  it('lists every problem, the allowed and the refused alike, and throws none', () => {
+    const detected = {
+      database: { type: 'oracel', version: 'n/a' },
+      data: { installBytes: -1 },
+      settings: { 'db.type': 'oracle', 'Direct.Connection.When.Proxy.Down': 'yes' },
+      experiment: 1,
+    };
+
+    const warnings = factWarnings(detected, { kind: 'detected', install: '/srv/demo' }, declared);
+
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^\/srv\/demo: database\.type: "oracel" is not one of .*did you mean oracle\?$/,
+      ),
+      expect.stringMatching(/^\/srv\/demo: database\.version: expected a version/),
+      expect.stringMatching(
+        /^\/srv\/demo: data\.installBytes: expected a number \(bytes\) of at least 0/,
+      ),
+      expect.stringMatching(
+        /^\/srv\/demo: settings\.Direct\.Connection\.When\.Proxy\.Down: expected true or false/,
+      ),
+      expect.stringMatching(/^\/srv\/demo: the profile demo declares no fact "experiment"/),
+    ]);
+  });
+
+  it('says nothing of facts the declarations take', () => {
+    const detected = { database: { type: 'oracle' }, settings: { anything: 1 }, version: '1.0' };
+
+    expect(factWarnings(detected, { kind: 'detected', install: '/srv/demo' }, declared)).toEqual(
+      [],
+    );
   });
 });
 

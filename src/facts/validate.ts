@@ -1,5 +1,10 @@
 import type { UpliftCode } from '../errors/index.ts';
-import { type SourceLocation, UpliftError, type UpliftErrorDetail } from '../errors/index.ts';
+import {
+  type SourceLocation,
+  shellWord,
+  UpliftError,
+  type UpliftErrorDetail,
+} from '../errors/index.ts';
 import { formatPath, locate, locateKey, type PositionedYaml } from '../yaml/index.ts';
 import { coverageOf, type DeclaredFact, type DeclaredFacts, factNames } from './declared.ts';
 import { closest } from './suggest.ts';
@@ -43,6 +48,21 @@ export function checkFacts(facts: unknown, origin: FactOrigin, check: FactCheck)
   const issues: FactIssue[] = [];
   walk(facts, [], check.declared, issues, false);
   report(issues, origin, check);
+}
+
+/**
+ * Every problem `checkFacts` would raise, as messages (`file:line:col: message`), none thrown: for
+ * showing what detection read, where a fact outside the declarations must be seen without
+ * stopping the showing. The caller says what to do: the hints of `checkFacts` name plan flags.
+ */
+export function factWarnings(
+  facts: unknown,
+  origin: FactOrigin,
+  declared: DeclaredFacts,
+): string[] {
+  const issues: FactIssue[] = [];
+  walk(facts, [], declared, issues, false);
+  return issues.map((issue) => `${where(origin, issue)}${issue.message}`);
 }
 
 /** Checks `--fact path=value` flags one by one, before they are laid over the other facts. */
@@ -93,7 +113,7 @@ function unknownIssue(declared: DeclaredFacts, name: string, keys: string[]): Fa
     keys,
     atKey: true,
     message: `the profile ${declared.profile} declares no fact "${name}"${guess ? `; did you mean ${guess}?` : ''}`,
-    hint: `${guess ? `write ${guess}` : 'correct the name'} (uplift profile schema ${declared.profile} --facts lists the facts), ${allowHint}`,
+    hint: `${guess ? `write ${guess}` : 'correct the name'}, ${allowHint}. The facts the profile declares:\nuplift profile schema ${shellWord(declared.ref)} --facts`,
   };
 }
 

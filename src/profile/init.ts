@@ -122,6 +122,8 @@ export function profileSkeleton(o: {
     '# The releases of the product and how to upgrade between them (docs/catalog.md).',
     'catalog: catalog.yaml',
     '',
+    ...factsSection(g),
+    '',
     'detection:',
     g.version
       ? `  # The file that names the installed version; found: ${q(v.value)}.`
@@ -169,6 +171,24 @@ export function profileSkeleton(o: {
     '',
   );
   return lines.join('\n');
+}
+
+/**
+ * The `facts:` section: the facts detection writes below (one open group per configuration file),
+ * so `--fact`, `--facts` and detection are checked from the first run (a typo is "did you mean").
+ */
+function factsSection(g: InstallGuesses): string[] {
+  const lines = [
+    '# The facts of this product, checked in every --fact, --facts file and detection',
+    '# (docs/profiles.md, "Facts"). Declare each fact your rules use, e.g.',
+    '#   config.app.listen: { type: integer, description: The port the server listens on. }',
+  ];
+  const files = [...new Map(g.config.map((c) => [factOf(c.file), c.file])).entries()];
+  if (files.length === 0) return [...lines, 'facts: {}'];
+  lines.push('facts:');
+  for (const [fact, file] of files)
+    lines.push(`  ${fact}: { type: map, description: ${q(`The settings of ${file}.`)} }`);
+  return lines;
 }
 
 /** The version scheme for a version as written: semver when it is one, else a loose pattern. */

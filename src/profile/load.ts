@@ -4,6 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type LoadedCatalog, loadCatalog } from '../catalog/index.ts';
 import { UpliftError, type UpliftErrorDetail } from '../errors/index.ts';
+import { nameProfileAs } from '../facts/index.ts';
 import { packageRoot, readCached, sha256, writeCached } from '../util/index.ts';
 import type { ProfileManifest } from './schema.ts';
 
@@ -142,6 +143,7 @@ export async function loadProfile(nameOrDir: string): Promise<Profile> {
       : await validateManifest(bytes.toString('utf8'), file);
   const catalog = await loadCatalog(join(dir, manifest.catalog));
   if (cached?.key !== key) await writeCached(name, { key, manifest } satisfies CachedProfile);
+  nameProfileAs(manifest, nameOrDir);
   return withCatalog(manifest, dir, catalog);
 }
 

@@ -99,7 +99,7 @@ export async function readProfileRecord(stateDir: string): Promise<ProfileRecord
   if (typeof r.name !== 'string' || typeof r.dir !== 'string' || typeof r.digest !== 'string')
     throw new UpliftError('UPLIFT_PROFILE_INVALID', `${file} is not a profile record`, {
       location: { file },
-      hint: 'pass --profile NAME|DIR; the next uplift apply records it again',
+      hint: "pass --profile with the installation's profile, by name or folder (the next apply records it again); the profiles uplift finds:\nuplift profiles",
     });
   return { name: r.name, dir: r.dir, digest: r.digest, recordedAt: String(r.recordedAt ?? '') };
 }
@@ -155,7 +155,7 @@ export async function resolveProfileForInstall(o: {
         `the profile ${record.name} recorded for ${o.install} is gone: ${record.dir} holds no profile.yaml`,
         {
           location: { file: join(o.stateDir, 'profile.json') },
-          hint: `pass --profile NAME|DIR with the profile of this installation (uplift profiles lists them)`,
+          hint: "pass --profile with this installation's profile, by name or folder; the profiles uplift finds:\nuplift profiles",
           unchanged: true,
         },
       );

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -107,6 +107,17 @@ beforeAll(async () => {
   await mkdir(join(work, 'keys'));
   await mkdir(join(work, 'not-a-repo'));
   await writeFile(join(work, 'empty.json'), '');
+  await cp(join(repoRoot, 'profiles/skiff'), join(work, 'my profiles/skiff'), { recursive: true });
+  // Installations whose recorded profile (<parent>/.<name>.uplift/profile.json) is gone or unreadable.
+  const record = { name: 'gone', dir: join(work, 'nowhere'), digest: 'x' };
+  for (const [name, text] of [
+    ['gone-app', JSON.stringify(record)],
+    ['bad-app', '{}'],
+  ] as const) {
+    await mkdir(join(work, name));
+    await mkdir(join(work, `.${name}.uplift`));
+    await writeFile(join(work, `.${name}.uplift/profile.json`), text);
+  }
 });
 
 afterAll(async () => {
@@ -138,6 +149,17 @@ const cases: [string, () => string[]][] = [
   ['apply without --yes', () => ['apply', '--install', install, '--to', 'latest', '--packs', work]],
   ['backup with neither --install nor --verify', () => ['backup']],
   ['backup --verify of an empty file', () => ['backup', '--verify', join(work, 'empty.json')]],
+  [
+    'plan with an empty facts file',
+    () => ['plan', '--profile', 'skiff', '--facts', join(work, 'empty.json')],
+  ],
+  ['plan with a misspelt fact', () => ['plan', '--profile', 'skiff', '--fact', 'setings.x=1']],
+  [
+    'plan with a misspelt fact, the profile a folder whose path has a space',
+    () => ['plan', '--profile', join(work, 'my profiles/skiff'), '--fact', 'setings.x=1'],
+  ],
+  ['facts, the recorded profile gone', () => ['facts', '--install', join(work, 'gone-app')]],
+  ['facts, the profile record unreadable', () => ['facts', '--install', join(work, 'bad-app')]],
 ];
 
 describe('hints at --width 40', () => {

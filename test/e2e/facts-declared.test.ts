@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { repoRoot, runCliProcess } from '../util/run-cli.ts';
 
 /**
@@ -132,5 +132,53 @@ describe('uplift profile schema --facts', () => {
     expect(validate(sample), ajv.errorsText(validate.errors)).toBe(true);
     expect(validate({ ...sample, databse: { type: 'oracle' } })).toBe(false);
     expect(validate({ ...sample, database: { ...sample.database, type: 'oracel' } })).toBe(false);
+  });
+});
+
+describe('uplift facts --install checks what detection read against the declarations', () => {
+  // A first profile (profile init), then declarations the installation does not meet: a value
+  // outside the declared ones and a value of the wrong type.
+  const install = join(dir, 'srv/widget');
+  const profile = join(dir, 'profiles/widget');
+  mkdirSync(join(install, 'config'), { recursive: true });
+  writeFileSync(join(install, 'VERSION'), '1.4.0\n');
+  writeFileSync(join(install, 'config/app.yaml'), 'listen: 8080\nworkers: many\n');
+
+  it('warns about each one, in text and with --json, and still prints the facts', () => {
+    expect(runCliProcess(['profile', 'init', profile, '--install', install]).code).toBe(0);
+    const file = join(profile, 'profile.yaml');
+    const manifest = parse(readFileSync(file, 'utf8'));
+    manifest.facts['config.app.listen'] = {
+      type: 'enum',
+      values: [80, 443],
+      description: 'The port.',
+    };
+    manifest.facts['config.app.workers'] = { type: 'integer', description: 'Worker processes.' };
+    writeFileSync(file, stringify(manifest));
+
+    const text = runCliProcess(['facts', '--install', install, '--profile', profile]);
+    const json = runCliProcess(['facts', '--install', install, '--profile', profile, '--json']);
+
+    expect(text.code, text.stderr).toBe(0);
+    expect(flat(text.stderr)).toMatch(/warning: .*config\.app\.listen: 8080 is not one of 80, 443/);
+    expect(flat(text.stderr)).toMatch(/warning: .*config\.app\.workers: expected a whole number/);
+    expect(json.code, json.stderr).toBe(0);
+    expect(flat(json.stderr)).toContain('config.app.listen: 8080 is not one of 80, 443');
+    const facts = JSON.parse(json.stdout);
+    expect(facts.config.app).toEqual({ listen: 8080, workers: 'many' });
+    expect(facts.detection.declarationWarnings).toHaveLength(2);
+    expect(facts.detection.declarationWarnings.join('\n')).toContain('config.app.workers');
+  });
+
+  it('warns about nothing when the facts meet the declarations', () => {
+    const r = runCliProcess(['facts', '--install', install, '--profile', profile, '--json']);
+    writeFileSync(join(install, 'config/app.yaml'), 'listen: 443\nworkers: 4\n');
+
+    const again = runCliProcess(['facts', '--install', install, '--profile', profile, '--json']);
+
+    expect(r.stderr).toContain('warning');
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toBe('');
+    expect(JSON.parse(again.stdout).detection).not.toHaveProperty('declarationWarnings');
   });
 });

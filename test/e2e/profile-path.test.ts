@@ -120,6 +120,23 @@ describe('uplift profile init', () => {
     expect(readFileSync(join(dir, 'profile.yaml'), 'utf8')).toMatch(/^# /m);
   });
 
+  it('declares the facts its skeleton reads, so the profile starts checked', () => {
+    const schema = uplift(['profile', 'schema', dir, '--facts']);
+    const facts = uplift(['facts', '--install', install, '--profile', dir]);
+
+    expect(schema.code, schema.stderr).toBe(0);
+    expect(Object.keys(JSON.parse(schema.stdout).properties.config.anyOf[0].properties)).toEqual([
+      'app',
+      'cache',
+      'env',
+    ]);
+    expect(facts.code, facts.stderr).toBe(0);
+    expect(facts.stderr).toBe('');
+    const typo = uplift(['plan', '--profile', dir, '--from', '3.0.2', '--fact', 'config.ap.x=1']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr.replace(/\s+/g, ' ')).toContain('did you mean config.app?');
+  });
+
   it('reads the installation it was made from', () => {
     const r = uplift(['facts', '--install', install, '--profile', dir, '--json']);
 

@@ -1,7 +1,8 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import pc from 'picocolors';
 import { type DetectedFacts, detectFacts } from '../../detect/index.ts';
 import { ExitCode } from '../../errors/index.ts';
+import { declaredFacts, factWarnings } from '../../facts/index.ts';
 import { formatBytes, formatValue } from '../../util/index.ts';
 import { profileForInstall } from '../profile-arg.ts';
 import type { CommandResult } from '../types.ts';
@@ -16,11 +17,19 @@ export interface FactsCommandOptions {
 export async function handler(opts: FactsCommandOptions): Promise<CommandResult> {
   const { profile, warnings } = await profileForInstall(opts.install, opts.profile);
   const facts = await detectFacts(profile, opts.install, { vendorManifest: opts.vendorManifest });
+  // `plan` stops on these; here they are shown, so what detection read is seen whole.
+  const declared = declaredFacts(profile.manifest);
+  const outside = declared
+    ? factWarnings(facts, { kind: 'detected', install: resolve(opts.install) }, declared)
+    : [];
+  // Absent when there is nothing to say, so the facts of a sound installation print as before.
+  if (outside.length > 0) facts.detection.declarationWarnings = outside;
+  const todo = `a plan stops on it: declare it in ${join(profile.dir, 'profile.yaml')} (docs/profiles.md, "Facts"), or correct it with --fact`;
   return {
     data: facts,
     text: renderFacts(facts, resolve(opts.install)),
     exitCode: ExitCode.ok,
-    warnings,
+    warnings: [...warnings, ...outside.map((w) => `${w}; ${todo}`)],
   };
 }
 

@@ -1,6 +1,6 @@
 import { mkdir, realpath, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { ExitCode, UpliftError, unwritablePathError } from '../../errors/index.ts';
+import { ExitCode, shellWord, UpliftError, unwritablePathError } from '../../errors/index.ts';
 import { declaredFacts, factsJsonSchema } from '../../facts/index.ts';
 import {
   catalogSkeleton,
@@ -123,7 +123,8 @@ export async function init(dir: string, opts: ProfileInitOptions): Promise<Comma
     `  version   ${guesses.version ? `${guesses.version.value} (from ${guesses.version.file})` : 'not found: name the version file in detection.version'}`,
     `  config    ${guesses.config.map((c) => c.file).join(', ') || 'none found'}`,
     `  data      ${guesses.data.join(', ') || 'none found'}`,
-    `  next      check every guess, then: uplift facts --profile ${dir} --install ${opts.install}`,
+    '  next      check every guess, then see what the profile reads:',
+    `  uplift facts --profile ${shellWord(dir)} --install ${shellWord(opts.install)}`,
   ];
   return { data, text: `${lines.join('\n')}\n`, exitCode: ExitCode.ok };
 }
