@@ -205,6 +205,15 @@ const reaching: Reaching[] = [
     () => ['resume', '--install', damaged],
   ],
   [
+    'apply with no keys to trust',
+    'UPLIFT_PACK_NO_TRUST',
+    false,
+    () => [
+      ...['apply', '--install', install, '--to', 'latest', '--packs', join(work, 'no-packs')],
+      ...['--yes', '--accept-risk', 'the test needs the trust refusal'],
+    ],
+  ],
+  [
     'fetch --reset-trust without --root',
     'UPLIFT_USAGE',
     true,
