@@ -384,7 +384,7 @@ function packMissing(file: string, dir: string): UpliftError {
     'UPLIFT_APPLY_PACK_NOT_FOUND',
     `the pack ${basename(file)} is not in ${dir}`,
     {
-      hint: `Fetch it first (uplift fetch --plan PLAN.json), or pass --packs DIR where it is.`,
+      hint: `Fetch the plan's packs into ${dir} (give fetch this installation as --install, your repository's URL or folder as --repo, and ${dir} as --out), or give --packs the folder that holds them:\nuplift fetch --help`,
       location: { file },
       unchanged: true,
     },

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
-import { UpliftError } from '../errors/index.ts';
+import { shellWord, UpliftError } from '../errors/index.ts';
 import { fsyncDir } from '../util/index.ts';
 import type { StatePaths } from './paths.ts';
 
@@ -68,7 +68,11 @@ export interface ReadJournal {
  * Reads a journal. A torn or bad LAST record is ignored: it was being written when the process
  * died, so what it announced never started. A bad record before the last is corruption: refused.
  */
-export function parseJournal(text: string, file: string): ReadJournal {
+export function parseJournal(
+  text: string,
+  p: Pick<StatePaths, 'install' | 'journal' | 'lock'>,
+): ReadJournal {
+  const file = p.journal;
   const lines = text.split('\n');
   const complete = lines.slice(0, -1);
   const tail = lines[lines.length - 1] ?? '';
@@ -92,7 +96,7 @@ export function parseJournal(text: string, file: string): ReadJournal {
         location: { file, line: i + 1 },
         unchanged: true,
         state: `the journal of an interrupted run is damaged at record ${i + 1}; where the run stands is unknown`,
-        hint: "The journal cannot say where the run stands. Check the installation with `uplift facts --install DIR`; if it is whole, restore the run's backup or move the journal aside (keep it for the report) and remove the lock.",
+        hint: `The journal cannot say where the run stands. Check what the installation holds (the command below); if it is whole, restore the run's backup or move ${file} aside (keep it for the report) and remove the lock ${p.lock}:\nuplift facts --install ${shellWord(p.install)}`,
       },
     );
   }
@@ -120,7 +124,7 @@ export async function readJournal(p: StatePaths): Promise<ReadJournal | undefine
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
-  return parseJournal(text, p.journal);
+  return parseJournal(text, p);
 }
 
 /**

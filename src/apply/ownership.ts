@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { access, lstat, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { UpliftError } from '../errors/index.ts';
+import { shellWord, UpliftError } from '../errors/index.ts';
 import { walk } from '../util/index.ts';
 import { statePaths } from './paths.ts';
 import { exists } from './tree.ts';
@@ -96,14 +96,14 @@ export async function enforceOwnership(
   const owner = await ownerStat(install);
   const pw = await passwdEntry(owner.uid);
   const ownerName = pw.user ?? `uid ${owner.uid}`;
-  const asOwner = pw.user ? `sudo -u ${pw.user} uplift …` : `run it as uid ${owner.uid}`;
+  const asOwner = `put sudo -u ${pw.user ?? `'#${owner.uid}'`} in front of the same command`;
   let how: Ownership['how'] = 'owner';
   if (me !== owner.uid) {
     if (me !== 0) {
       const mine = (await passwdEntry(me)).user ?? `uid ${me}`;
       throw wrongUser(
         `${install} belongs to ${ownerName}, but uplift runs as ${mine}: the upgrade would leave files ${ownerName} does not own, or fail halfway on files ${mine} cannot change`,
-        `Run uplift as the installation's owner (${asOwner}); nothing was changed.`,
+        `Run uplift as the installation's owner: ${asOwner}; nothing was changed.`,
         install,
       );
     }
@@ -146,14 +146,14 @@ export async function enforceOwnership(
     if (foreignCount > 0)
       throw wrongUser(
         `${foreignCount} entr${foreignCount === 1 ? 'y' : 'ies'} of ${install} do${foreignCount === 1 ? 'es' : ''} not belong to its owner ${ownerName} (e.g. ${foreign.join(', ')}); an upgrade cannot keep their owner, and a root-owned file corrupts a non-root installation`,
-        `Give them back to the owner (chown -R ${pw.user ?? owner.uid} ${install}), then run uplift apply again; nothing was changed.`,
+        `Give them back to the owner, then run the same apply command again:\nchown -R ${pw.user ?? owner.uid} ${shellWord(install)}`,
         install,
         foreign,
       );
     if (locked.length > 0)
       throw wrongUser(
         `${ownerName} cannot write ${locked.length === 1 ? 'a folder' : 'folders'} of ${install}: ${locked.join(', ')}`,
-        `Give the owner write access (chmod u+w), then run uplift apply again; nothing was changed.`,
+        `Give the owner write access to those folders (chmod u+w), then run the same apply command again; nothing was changed.`,
         install,
         locked,
       );

@@ -577,7 +577,7 @@ function customerLinks(
 }
 
 const throughLinkMessage = (via: string, version: string) =>
-  `${version} changes what is reached through the customer's link ${via}, and uplift never writes through a customer's link: make the change behind the link yourself (the proposed file has it), or put a real file or folder in place of the link, then run uplift apply again`;
+  `${version} changes what is reached through the customer's link ${via}, and uplift never writes through a customer's link: make the change behind the link yourself (the proposed file has it), or put a real file or folder in place of the link, then run the same apply command again`;
 
 /**
  * A new vendor file reached through a customer's link. Nothing is written: the link is carried

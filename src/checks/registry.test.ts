@@ -30,11 +30,12 @@ const CheckResultShape = z.discriminatedUnion('status', [
   z.strictObject({
     status: z.enum(['warn', 'fail']),
     message: z.string().min(1),
-    // The contract: whatever asks the operator to act says how, on one line.
+    // The contract: whatever asks the operator to act says how, on one line, and a command it
+    // gives stands on a second line of its own (docs/output.md, "Commands in hints").
     remediation: z
       .string()
       .min(1)
-      .regex(/^[^\n]+$/),
+      .regex(/^[^\n]+(?:\n[^\n]+)?$/),
     details: z.record(z.string(), z.unknown()).optional(),
   }),
 ]);

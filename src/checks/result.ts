@@ -25,6 +25,14 @@ function withDetails(r: CheckResult, details: Details | undefined): CheckResult 
   return details === undefined ? r : { ...r, details };
 }
 
+/**
+ * The end of a remediation that asks for a value only the operator has (a fact, a file): the
+ * prose has said which flag takes it; the command printed is one that runs as it stands.
+ */
+export function thenCheckAgain(what: string): string {
+  return `${what} to the same check command, and check again; its options:\nuplift check --help`;
+}
+
 /** `a, b and c`. */
 export function listText(items: readonly string[]): string {
   if (items.length <= 1) return items.join('');

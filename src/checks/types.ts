@@ -6,7 +6,9 @@ import type { Plan } from '../plan/index.ts';
  * The contract every pre-upgrade check implements. A check looks at one installation (its
  * directory, the facts detection read from it, the plan for the requested target and the host it
  * runs on) and says whether one pre-upgrade task of the catalog is done: `pass`, `warn` or `fail`,
- * with a one-line remediation. Catalog tasks name the check that covers them with `check: <id>`.
+ * with a remediation: one line of what to do, and the command that does it on a second line
+ * when there is one (`uplift backup --install /opt/skiff`). Catalog tasks name the check that
+ * covers them with `check: <id>`.
  *
  * Cross-product examples (check → installation → result):
  * - `tomcat-port`   securetransport, `Connector port="8009"`       pass
@@ -39,7 +41,11 @@ export interface CheckResult {
   status: CheckStatus;
   /** One line saying what was found, with the numbers: "12.0 GiB free, 3.1 GiB needed". */
   message: string;
-  /** One imperative line saying what to do; present on every `warn` and `fail`. */
+  /**
+   * One imperative line saying what to do, then, when a command does it, that command alone on a
+   * second line with real values (`uplift resume --install /opt/skiff`), so the text view prints it
+   * whole; present on every `warn` and `fail`.
+   */
   remediation?: string;
   /** Structured evidence for `--json` (files, pids, byte counts). */
   details?: Record<string, unknown>;

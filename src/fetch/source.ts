@@ -40,7 +40,7 @@ export async function openRepository(spec: string, o: SourceOptions): Promise<Re
   const st = await lstat(dir).catch(() => undefined);
   if (!st?.isDirectory())
     throw new UpliftError('UPLIFT_FILE_NOT_FOUND', `repository folder ${dir} does not exist`, {
-      hint: 'Give --repo an http(s):// URL or the folder of a repository made by uplift repo init.',
+      hint: "Give --repo your repository's http(s):// URL or its folder; repo init makes a new one:\nuplift repo init --help",
       location: { file: dir },
     });
   return folderSource(await realpath(dir));

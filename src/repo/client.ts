@@ -97,7 +97,7 @@ export async function refreshRepository(opts: RefreshOptions): Promise<RefreshRe
   if (!trusted) {
     if (!opts.initialRoot)
       throw new UpliftError('UPLIFT_REPO_NOT_TRUSTED', `no trusted root for ${reader.name}`, {
-        hint: 'Pass --root FILE: the repository root.json, obtained from its owner by a channel you trust.',
+        hint: "Give --root the repository's root.json, obtained from its owner by a channel you trust.",
       });
     // The operator's own copy, perhaps pretty-printed by an older uplift: its signed content is what
     // is trusted, and a repository's files are held to the one encoding.
@@ -192,7 +192,7 @@ export async function refreshRepository(opts: RefreshOptions): Promise<RefreshRe
       'UPLIFT_REPO_EXPIRED',
       `root version ${trusted.signed.version} of ${reader.name} expired at ${isoSeconds(rootExpires)} (${ageOf(rootExpires, now)} ago)`,
       {
-        hint: 'The repository owner must publish a new root (uplift repo rotate); uplift will not trust expired keys.',
+        hint: "uplift will not trust expired keys: the repository's owner must publish a new root (repo rotate, in the repository's folder):\nuplift repo rotate --help",
       },
     );
   if (trusted !== state.root || !state.rootFileGood) await saveTrustedRoot(state, trusted);
@@ -204,7 +204,7 @@ export async function refreshRepository(opts: RefreshOptions): Promise<RefreshRe
   const indexRaw = await reader.read('index.json');
   if (indexRaw === undefined)
     throw new UpliftError('UPLIFT_REPO_INVALID', `${reader.name} has no index.json`, {
-      hint: 'The repository owner must run uplift repo publish.',
+      hint: "The repository's owner must sign and publish its index (repo publish, with the repository's folder and the index key):\nuplift repo publish --help",
     });
   const index = parseIndex(indexRaw, 'index.json');
   const signers = meetsThreshold(index, trusted.signed, 'index');
@@ -250,7 +250,7 @@ export async function refreshRepository(opts: RefreshOptions): Promise<RefreshRe
       'UPLIFT_REPO_EXPIRED',
       `index.json version ${index.signed.version} of ${reader.name} expired at ${isoSeconds(expires)} (${ageOf(expires, now)} ago): cannot get fresh metadata${fresh}`,
       {
-        hint: 'The repository owner must publish again (uplift repo publish); a mirror that keeps serving an expired index is stale or frozen.',
+        hint: "The repository's owner must publish again (a mirror that keeps serving an expired index is stale or frozen):\nuplift repo publish --help",
         location: { file: 'index.json', path: 'signed.expires' },
       },
     );

@@ -129,8 +129,8 @@ export async function locateRepositoryState(o: LocateOptions): Promise<Located> 
     byKeys = await readPointer(byRootFile(o.base, initialIdentity));
   }
   if (o.resetTrust && !o.initialRoot)
-    throw new UpliftError('UPLIFT_USAGE', '--reset-trust needs --root FILE', {
-      hint: 'Give the root.json the repository owner gave you: uplift fetch --reset-trust --root root.json …',
+    throw new UpliftError('UPLIFT_USAGE', '--reset-trust needs --root', {
+      hint: 'Give the root.json the repository owner gave you as --root, beside --reset-trust in the same fetch command; its options:\nuplift fetch --help',
     });
 
   let name: string;
@@ -157,7 +157,7 @@ export async function locateRepositoryState(o: LocateOptions): Promise<Located> 
     const found = identity ? await readPointer(byRootFile(o.base, identity)) : undefined;
     if (!found)
       throw new UpliftError('UPLIFT_REPO_NOT_TRUSTED', `no trusted root for ${o.address}`, {
-        hint: 'Pass --root FILE: the repository root.json, obtained from its owner by a channel you trust.',
+        hint: "Give --root the repository's root.json, obtained from its owner by a channel you trust.",
       });
     name = found;
     notes.push(`${o.address} serves a repository trusted before at another address`);
@@ -176,7 +176,7 @@ function identityOrUndefined(raw: Buffer): string | undefined {
 
 export function rootChanged(address: string, why: string): UpliftError {
   return new UpliftError('UPLIFT_REPO_ROOT_CHANGED', `${address}: ${why}`, {
-    hint: 'Another repository (other root keys) answers at this address: a mistake or an attack. If the owner really replaced the repository, re-initialise trust with the root.json they give you: uplift fetch --reset-trust --root root.json …',
+    hint: 'Another repository (other root keys) answers at this address: a mistake or an attack. If the owner really replaced the repository, re-initialise trust: add --reset-trust and --root with the root.json they give you to the same fetch command; its options:\nuplift fetch --help',
   });
 }
 

@@ -106,7 +106,7 @@ export async function loadClientState(dir: string): Promise<ClientState> {
           'UPLIFT_REPO_INVALID',
           `${seenFile}: the record of index versions seen is damaged, and so is its previous copy`,
           {
-            hint: `Without it uplift cannot detect replayed metadata; remove ${dir} and fetch again with --root FILE from a source you trust.`,
+            hint: `Without it uplift cannot detect replayed metadata; remove ${dir} and fetch again with --root and the repository's root.json from a source you trust.`,
             location: { file: seenFile },
           },
         );

@@ -1,9 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chown, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanUp, makeSkiffInstall } from '../util/install-tree.ts';
+import {
+  cleanUp,
+  makeSecureTransportInstall,
+  makeSkiffInstall,
+  put,
+} from '../util/install-tree.ts';
 import { repoRoot } from '../util/run-cli.ts';
 
 /**
@@ -18,6 +23,13 @@ const bundle = join(repoRoot, 'dist/bundle/uplift.cjs');
 const width = 40;
 let work: string;
 let install: string;
+/** An installation whose journal is damaged before its last record. */
+let damaged: string;
+/** A securetransport installation: it keeps no vendor manifest, and its database is unknown. */
+let st: string;
+/** Owned by nobody, with one file of root's (only root can make it). */
+let foreign: string;
+const isRoot = process.getuid?.() === 0;
 
 function cli(args: string[]): { code: number; out: string } {
   const r = spawnSync(process.execPath, [bundle, ...args, '--width', String(width)], {
@@ -97,6 +109,8 @@ function problemsOf(command: string): string[] {
     if (flag !== undefined && !help.includes(flag))
       problems.push(`${path.join(' ')} has no ${flag}`);
     for (const part of w.split('=')) if (placeholder.test(part)) problems.push(`placeholder ${w}`);
+    // A sentence wrapped so that its command starts a line ("must run\n  uplift repo publish.").
+    if (/^[a-z-]+[.,;:)]$/.test(w)) problems.push(`prose around ${w}`);
   }
   return problems;
 }
@@ -118,7 +132,35 @@ beforeAll(async () => {
     await mkdir(join(work, `.${name}.uplift`));
     await writeFile(join(work, `.${name}.uplift/profile.json`), text);
   }
+  await mkdir(join(work, 'no-packs'));
+  for (const key of ['root', 'index', 'packs'])
+    expect(cli(['keys', 'generate', '--out', join(work, 'repo-keys', key)]).code).toBe(0);
+  // A repository whose owner never published an index (repo init with only the index's .pub).
+  const init = cli([
+    'repo',
+    'init',
+    join(work, 'unpublished'),
+    ...['--root-key', join(work, 'repo-keys/root.key')],
+    ...['--index-key', join(work, 'repo-keys/index.pub')],
+    ...['--pack-key', join(work, 'repo-keys/packs.pub')],
+  ]);
+  expect(init.code, init.out).toBe(0);
+  ({ install: damaged } = await makeSkiffInstall({ version: '5.4 Patch 2' }));
+  await put(dirname(damaged), '.skiff.uplift/journal', 'not a record\n{"seq":1}\n');
+  ({ install: st } = await makeSecureTransportInstall());
+  if (isRoot) {
+    const made = await makeSkiffInstall({ version: '5.4 Patch 2' });
+    foreign = made.install;
+    const nobody = 65534;
+    await chownTree(made.root, nobody);
+    await chown(join(foreign, 'conf/crontab'), 0, 0);
+  }
 });
+
+async function chownTree(dir: string, uid: number): Promise<void> {
+  const r = spawnSync('chown', ['-R', `${uid}:${uid}`, dir]);
+  expect(r.status).toBe(0);
+}
 
 afterAll(async () => {
   await cleanUp();
@@ -162,6 +204,84 @@ const cases: [string, () => string[]][] = [
   ['facts, the profile record unreadable', () => ['facts', '--install', join(work, 'bad-app')]],
 ];
 
+/**
+ * Cases that reach one hint each: the error's code says the hint under test was printed, and
+ * whether it gives a command (an owner's refusal says to run the same command again, as its owner).
+ */
+type Reaching = [name: string, code: string, givesCommand: boolean, args: () => string[]];
+const reaching: Reaching[] = [
+  [
+    'apply with a pack missing from --packs',
+    'UPLIFT_APPLY_PACK_NOT_FOUND',
+    true,
+    () => [
+      ...['apply', '--install', install, '--to', 'latest', '--packs', join(work, 'no-packs')],
+      ...['--yes', '--accept-risk', 'the test needs the pack refusal'],
+      ...['--trust', join(work, 'repo-keys/packs.pub')],
+    ],
+  ],
+  [
+    'resume with a damaged journal',
+    'UPLIFT_APPLY_JOURNAL_CORRUPT',
+    true,
+    () => ['resume', '--install', damaged],
+  ],
+  [
+    'apply with no keys to trust',
+    'UPLIFT_PACK_NO_TRUST',
+    false,
+    () => [
+      ...['apply', '--install', install, '--to', 'latest', '--packs', join(work, 'no-packs')],
+      ...['--yes', '--accept-risk', 'the test needs the trust refusal'],
+    ],
+  ],
+  [
+    'fetch --reset-trust without --root',
+    'UPLIFT_USAGE',
+    true,
+    () => ['fetch', '--install', install, '--repo', join(work, 'unpublished'), '--reset-trust'],
+  ],
+  [
+    'fetch from a repository never published',
+    'UPLIFT_REPO_INVALID',
+    true,
+    () => [
+      ...['fetch', '--install', install, '--repo', join(work, 'unpublished')],
+      ...['--root', join(work, 'unpublished/root.json')],
+    ],
+  ],
+  ...(isRoot
+    ? ([
+        [
+          "apply on an installation with a file of another user's",
+          'UPLIFT_APPLY_WRONG_USER',
+          false,
+          () => [
+            ...['apply', '--install', foreign, '--to', 'latest', '--packs', join(work, 'no-packs')],
+            ...['--yes', '--accept-risk', 'the test needs the owner refusal'],
+            ...['--trust', join(work, 'repo-keys/packs.pub')],
+          ],
+        ],
+      ] as Reaching[])
+    : []),
+];
+
+/** The remediations of `uplift check`: warnings, not errors, so exit 0 or 3 with `to do:`. */
+const checks: [string, () => string[]][] = [
+  ['check of an installation with no backup', () => ['check', '--install', install]],
+  [
+    'check of an installation with no vendor manifest and an unknown database',
+    () => ['check', '--install', st, '--to', '5.5'],
+  ],
+];
+
+function expectRunnable(out: string): void {
+  for (const c of commandsIn(out)) {
+    expect(c.atLineStart, `a command inside a sentence:\n${out}`).toBe(true);
+    expect(problemsOf(c.text), `${c.text}\n--- in ---\n${out}`).toEqual([]);
+  }
+}
+
 describe('hints at --width 40', () => {
   it.each(cases)('%s: every command in the hint is whole, real and runnable', (_name, args) => {
     const r = cli(args());
@@ -173,6 +293,23 @@ describe('hints at --width 40', () => {
       expect(c.atLineStart, `a command inside a sentence:\n${r.out}`).toBe(true);
       expect(problemsOf(c.text), `${c.text}\n--- in ---\n${r.out}`).toEqual([]);
     }
+  });
+
+  it.each(reaching)('%s: the hint of %s names whole, real commands', (_n, code, gives, args) => {
+    const r = cli(args());
+
+    expect(r.out).toMatch(new RegExp(`^error ${code}\\b`, 'm'));
+    expect(commandsIn(r.out).length > 0, r.out).toBe(gives);
+    expectRunnable(r.out);
+  });
+
+  it.each(checks)('%s: each to do that gives a command gives it whole and real', (_name, args) => {
+    const r = cli(args());
+
+    expect([0, 3], r.out).toContain(r.code);
+    expect(r.out).toMatch(/^ {4}to do: /m);
+    expect(commandsIn(r.out).length, r.out).toBeGreaterThan(0);
+    expectRunnable(r.out);
   });
 
   it('finds commands in the hints at all (the check is not vacuous)', () => {

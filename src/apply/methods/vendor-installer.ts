@@ -399,7 +399,7 @@ export async function rollbackVendorHop(rc: RollbackContext): Promise<RollbackOu
             hint: 'Restore the installation from your own backup.',
             unchanged: false,
             state: `the installer's changes are in place and the hop's backup ${hp.backup} is gone; the service is stopped`,
-            next: `uplift restore <your backup> --install ${p.install}`,
+            next: `Restore ${p.install} from your own backup (restore takes the backup's file, one uplift backup wrote, and the installation as --install):\nuplift restore --help`,
           },
         );
       await restoreBackup({

@@ -1,4 +1,4 @@
-import { truncate, utimes, writeFile } from 'node:fs/promises';
+import { rename, truncate, utimes, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -61,8 +61,20 @@ describe('backup', () => {
     expect(result).toMatchObject({
       status: 'warn',
       message: `no backup of the installation found (looked for ${join(root, 'skiff-backup-*.tar.gz')})`,
-      remediation: `back up the installation right before the upgrade: uplift backup --install ${install}`,
+      remediation: `back up the installation right before the upgrade:\nuplift backup --install ${install}`,
     });
+  });
+
+  it('names the installation in its command as one shell word, however its path is spelled', async () => {
+    const { root, install: made } = await makeSkiffInstall();
+    const install = join(root, "ops' skiff");
+    await rename(made, install);
+
+    const result = await check(install);
+
+    expect(result.remediation).toBe(
+      `back up the installation right before the upgrade:\nuplift backup --install '${root}/ops'\\'' skiff'`,
+    );
   });
 
   it('does not pass when the installation changed after the newest backup', async () => {
@@ -86,7 +98,7 @@ describe('backup', () => {
     expect(result).toMatchObject({
       status: 'warn',
       message: expect.stringContaining('was taken while the service ran'),
-      remediation: `back up the installation right before the upgrade: uplift backup --install ${install} --stop`,
+      remediation: `back up the installation right before the upgrade:\nuplift backup --install ${install} --stop`,
       details: { backup: { consistency: 'online' } },
     });
   });
@@ -102,7 +114,7 @@ describe('backup', () => {
     expect(result).toMatchObject({
       status: 'fail',
       message: `the newest backup ${basename(backup.file)} is damaged (UPLIFT_BACKUP_TRUNCATED): a restore from it would fail`,
-      remediation: expect.stringContaining(`and delete ${backup.file}`),
+      remediation: `delete ${backup.file}, then back up the installation right before the upgrade:\nuplift backup --install ${install}`,
     });
   });
 

@@ -1,7 +1,7 @@
 import { open, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { type BackupInfo, readBackupInfo } from '../../backup/index.ts';
-import { UpliftError } from '../../errors/index.ts';
+import { shellWord, UpliftError } from '../../errors/index.ts';
 import { formatBytes, walk } from '../../util/index.ts';
 import { fail, pass, warn } from '../result.ts';
 import type { Check, CheckContext, CheckResult } from '../types.ts';
@@ -40,7 +40,7 @@ async function run(ctx: CheckContext): Promise<CheckResult> {
     .filter((b) => b !== undefined)
     .sort((a, b) => b.mtime.getTime() - a.mtime.getTime());
   const newest = backups[0];
-  const remedy = `back up the installation right before the upgrade: uplift backup --install ${ctx.install}${ctx.profile.backupNeedsStop ? ' --stop' : ''}`;
+  const remedy = `back up the installation right before the upgrade:\nuplift backup --install ${shellWord(ctx.install)}${ctx.profile.backupNeedsStop ? ' --stop' : ''}`;
   if (newest === undefined) {
     return warn(`no backup of the installation found (looked for ${pattern})`, remedy, { pattern });
   }
@@ -49,7 +49,7 @@ async function run(ctx: CheckContext): Promise<CheckResult> {
     // Worse than no backup: the operator believes the upgrade can be undone from it.
     return fail(
       `the newest backup ${basename(newest.file)} ${readout.why}: a restore from it would fail`,
-      `${remedy}, and delete ${newest.file}`,
+      `delete ${newest.file}, then ${remedy}`,
       { pattern, backup: { file: newest.file, size: newest.size }, damage: readout.why },
     );
   }

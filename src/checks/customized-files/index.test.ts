@@ -1,7 +1,12 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanUp, makeSkiffInstall, put } from '../../../test/util/install-tree.ts';
+import {
+  cleanUp,
+  makeSecureTransportInstall,
+  makeSkiffInstall,
+  put,
+} from '../../../test/util/install-tree.ts';
 import { buildCheckContext } from '../index.ts';
 import { api } from './index.ts';
 
@@ -68,5 +73,17 @@ describe('customized-files', () => {
     expect(result.details?.files).toContainEqual(
       expect.objectContaining({ path: 'bin/start_all', action: 'replace' }),
     );
+  });
+
+  it('asks for the vendor manifest when the installation keeps none (securetransport)', async () => {
+    const { install } = await makeSecureTransportInstall();
+
+    const result = await api.run(await buildCheckContext({ install, to: '5.5' }));
+
+    expect(result).toMatchObject({
+      status: 'warn',
+      remediation:
+        "give the vendor manifest of 5.3.6 Patch 2 (the list of that release's files with their hashes) as --vendor-manifest to the same check command, and check again; its options:\nuplift check --help",
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { basename, extname } from 'node:path';
-import { fail, listSome, pass, plural, warn } from '../result.ts';
+import { fail, listSome, pass, plural, thenCheckAgain, warn } from '../result.ts';
 import type { Check, CheckContext, CheckResult } from '../types.ts';
 
 export const id = 'customized-files';
@@ -29,7 +29,9 @@ async function run(ctx: CheckContext): Promise<CheckResult> {
   if (cf === undefined) {
     return warn(
       `which files differ from the vendor release is unknown: no vendor manifest of ${ctx.facts.version ?? 'the installed version'} was found`,
-      'give the vendor manifest of the installed version with --vendor-manifest FILE',
+      thenCheckAgain(
+        `give the vendor manifest of ${ctx.facts.version ?? 'the installed version'} (the list of that release's files with their hashes) as --vendor-manifest`,
+      ),
     );
   }
   // Older facts files list changed files only.

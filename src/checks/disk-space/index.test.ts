@@ -58,4 +58,17 @@ describe('disk-space', () => {
 
     expect(result.status).toBe('warn');
   });
+
+  it('asks for the size when it is unknown, with a check command that runs as printed', async () => {
+    const { install } = await makeSkiffInstall();
+    const ctx = await buildCheckContext({ install, to: 'latest' });
+    const facts = { ...ctx.facts, data: { ...ctx.facts.data, installBytes: undefined } };
+
+    const result = await api.run({ ...ctx, facts });
+
+    expect(result).toMatchObject({
+      status: 'warn',
+      remediation: `measure the installation's size in bytes (du -sb ${install} prints it) and give it as --fact data.installBytes= to the same check command, and check again; its options:\nuplift check --help`,
+    });
+  });
 });

@@ -1,5 +1,6 @@
+import { shellWord } from '../../errors/index.ts';
 import { formatBytes } from '../../util/index.ts';
-import { fail, pass, warn } from '../result.ts';
+import { fail, pass, thenCheckAgain, warn } from '../result.ts';
 import type { Check, CheckContext, CheckResult } from '../types.ts';
 
 export const id = 'disk-space';
@@ -17,7 +18,9 @@ async function run(ctx: CheckContext): Promise<CheckResult> {
   if (backup === undefined) {
     return warn(
       'the size of the installation is unknown, so the space the backup needs is too',
-      'give the size in bytes with --fact data.installBytes=N',
+      thenCheckAgain(
+        `measure the installation's size in bytes (du -sb ${shellWord(ctx.install)} prints it) and give it as --fact data.installBytes=`,
+      ),
     );
   }
   const free = await ctx.host.freeBytes(ctx.install);

@@ -1,6 +1,6 @@
 import type { PlanPrerequisite } from '../../plan/index.ts';
 import { formatValue } from '../../util/index.ts';
-import { fail, listText, pass, plural, skip, warn } from '../result.ts';
+import { fail, listText, pass, plural, skip, thenCheckAgain, warn } from '../result.ts';
 import type { Check, CheckContext, CheckResult } from '../types.ts';
 
 export const id = 'external-database';
@@ -34,13 +34,17 @@ async function run(ctx: CheckContext): Promise<CheckResult> {
     if (which.length > 0) {
       return warn(
         `the database is unknown (${listText(which)}): cannot tell which of ${plural(unknown.length, 'database prerequisite')} apply`,
-        `give ${which.map((m) => `--fact ${m}=…`).join(' ')} (e.g. --fact database.type=oracle), then check again`,
+        thenCheckAgain(
+          `give what the database is as ${listText(which.map((m) => `--fact ${m}=`))} (e.g. --fact database.type=oracle)`,
+        ),
         { ...details, missingFacts: missing },
       );
     }
     return warn(
       `cannot tell whether ${listText(unknown.map((p) => `"${p.title}"`))} holds: ${listText(missing)} unknown`,
-      `give ${missing.map((m) => `--fact ${m}=…`).join(' ')} (read from the database server), then check again`,
+      thenCheckAgain(
+        `give what the database server reports as ${listText(missing.map((m) => `--fact ${m}=`))}`,
+      ),
       { ...details, missingFacts: missing },
     );
   }

@@ -59,7 +59,7 @@ describe('one-upgrade-at-a-time', () => {
     expect(result).toMatchObject({
       status: 'warn',
       message: expect.stringContaining(`and pid ${pid} is gone`),
-      remediation: expect.stringContaining(`uplift resume --install ${install}`),
+      remediation: `finish or undo that run (resume recovers the lock):\nuplift resume --install ${install}`,
     });
   });
 

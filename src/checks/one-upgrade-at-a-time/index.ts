@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { journalPath, refuseIfRestoreInterrupted } from '../../backup/index.ts';
-import { UpliftError } from '../../errors/index.ts';
+import { shellWord, UpliftError } from '../../errors/index.ts';
 import { parseLock } from '../../util/index.ts';
 import { fail, pass, warn } from '../result.ts';
 import type { Check, CheckContext, CheckResult } from '../types.ts';
@@ -79,7 +79,7 @@ async function checkLock(ctx: CheckContext): Promise<CheckResult> {
   const why = sameBoot ? `pid ${lock.pid} is gone` : 'the machine has rebooted since';
   return warn(
     `a stale lock: ${lockPath} was taken by pid ${lock.pid}${since}, and ${why}`,
-    `run uplift resume --install ${ctx.install}: it recovers the lock and finishes or undoes that run`,
+    `finish or undo that run (resume recovers the lock):\nuplift resume --install ${shellWord(ctx.install)}`,
     details,
   );
 }

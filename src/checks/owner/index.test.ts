@@ -1,4 +1,4 @@
-import { chown } from 'node:fs/promises';
+import { chown, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanUp, makeSkiffInstall } from '../../../test/util/install-tree.ts';
@@ -32,7 +32,9 @@ describe('owner', () => {
     expect(result).toMatchObject({
       status: 'fail',
       message: expect.stringContaining('uplift runs as root: upgrading a non-root installation'),
-      remediation: expect.stringMatching(/^run uplift as /),
+      remediation: expect.stringMatching(
+        /^run uplift as (\S+): put sudo -u \1 in front of the same uplift command$/,
+      ),
       details: { ownerUid: 1, uid: 0 },
     });
   });
@@ -66,8 +68,22 @@ describe('owner', () => {
       message: expect.stringContaining(
         'but 2 files of the installation belong to another user (conf/crontab and conf/skiff.properties)',
       ),
-      remediation: `give them back to root: chown -R root ${install}`,
+      remediation: `give them back to root:\nchown -R root ${install}`,
       details: { foreignFiles: 2 },
     });
   });
+
+  it.runIf(isRoot)(
+    'quotes the installation in its chown command when the shell would split it',
+    async () => {
+      const { root, install: made } = await makeSkiffInstall();
+      const install = join(root, 'my skiff');
+      await rename(made, install);
+      await chown(join(install, 'conf/crontab'), 1, 1);
+
+      const result = await check(install);
+
+      expect(result.remediation).toBe(`give them back to root:\nchown -R root '${install}'`);
+    },
+  );
 });

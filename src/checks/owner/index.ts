@@ -1,3 +1,4 @@
+import { shellWord } from '../../errors/index.ts';
 import { fail, listSome, pass, plural, skip, warn } from '../result.ts';
 import type { Check, CheckContext, CheckResult } from '../types.ts';
 
@@ -18,7 +19,7 @@ async function run(ctx: CheckContext): Promise<CheckResult> {
   const meName = (runningAs?.uid === me ? runningAs.user : undefined) ?? `uid ${me}`;
   const details = { ownerUid: owner.uid, owner: owner.user, uid: me, user: meName };
   if (owner.uid !== me) {
-    const asOwner = `run uplift as ${ownerName} (e.g. sudo -u ${owner.user ?? `'#${owner.uid}'`} uplift …)`;
+    const asOwner = `run uplift as ${ownerName}: put sudo -u ${owner.user ?? `'#${owner.uid}'`} in front of the same uplift command`;
     if (me === 0) {
       // The reference: "upgrading a non-root installation as root reports success but leaves
       // wrong file permissions and a corrupt installation".
@@ -40,7 +41,7 @@ async function run(ctx: CheckContext): Promise<CheckResult> {
     const sample = owner.foreignSample ?? [];
     return warn(
       `uplift runs as the owner ${ownerName}, but ${plural(foreign, 'file')} of the installation ${foreign === 1 ? 'belongs' : 'belong'} to another user${sample.length > 0 ? ` (${listSome(sample, 3)})` : ''}`,
-      `give them back to ${ownerName}: chown -R ${owner.user ?? owner.uid} ${ctx.install}`,
+      `give them back to ${ownerName}:\nchown -R ${owner.user ?? owner.uid} ${shellWord(ctx.install)}`,
       { ...details, foreignFiles: foreign, foreignSample: sample },
     );
   }

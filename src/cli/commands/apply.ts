@@ -222,7 +222,7 @@ function obeyVerdict(plan: Plan, install: string, opts: ApplyCommandOptions): vo
       'UPLIFT_APPLY_RISK_NOT_ACCEPTED',
       `the upgrade of ${install} from ${plan.from} to ${plan.to} is not recommended${listed ? `: ${listed}` : ''}`,
       {
-        hint: `Supply the missing facts (--facts FILE, --fact path=value) so the plan can decide, or go ahead with --accept-risk "why it is acceptable" (${opts.dryRun ? 'a dry run with it shows the hops and records nothing' : 'recorded in the journal'}).`,
+        hint: `Supply the missing facts (a facts file as --facts, or one --fact path=value per fact) so the plan can decide, or go ahead with --accept-risk "why it is acceptable" (${opts.dryRun ? 'a dry run with it shows the hops and records nothing' : 'recorded in the journal'}).`,
         details: reasons,
         unchanged: true,
       },
@@ -238,7 +238,7 @@ export async function trustFrom(file: string | undefined) {
   const path = file ?? process.env.UPLIFT_TRUST;
   if (!path)
     throw new UpliftError('UPLIFT_PACK_NO_TRUST', 'no trusted keys to verify packs with', {
-      hint: 'Pass --trust KEYS.json (or set UPLIFT_TRUST).',
+      hint: 'Give --trust the keys packs are signed with (a .pub file, a trust file or a directory of .pub files), or set UPLIFT_TRUST to them.',
       unchanged: true,
     });
   return loadTrust(path);

@@ -25,7 +25,7 @@ export async function generate(opts: KeysGenerateOptions): Promise<CommandResult
   const text = [
     `New ed25519 key ${pair.publicKey.keyid}`,
     `  private  ${files.privateFile}  (mode 0600: keep it secret, sign packs with --key)`,
-    `  public   ${files.publicFile}  (give it to operators: uplift pack verify --trust)`,
+    `  public   ${files.publicFile}  (give it to operators: pack verify and apply take it as --trust)`,
     '',
   ].join('\n');
   return { data, text, exitCode: ExitCode.ok };

@@ -176,7 +176,7 @@ export async function verify(
       'UPLIFT_PACK_NO_TRUST',
       'no trusted keys: a pack is verified against the keys you trust',
       {
-        hint: 'Pass --trust KEYS (a .pub file, a trust file or a directory of .pub files), or set UPLIFT_TRUST.',
+        hint: 'Give --trust the keys packs are signed with (a .pub file, a trust file or a directory of .pub files), or set UPLIFT_TRUST to them.',
       },
     );
   const trust = await loadTrust(trustPath);

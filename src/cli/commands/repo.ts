@@ -94,8 +94,8 @@ export async function init(dir: string, o: RepoInitOptions): Promise<CommandResu
     `  keys     root ${r.root.keys.root.map(short).join(', ')}; index ${r.root.keys.index.map(short).join(', ')}; packs ${r.root.keys.packs.map(short).join(', ')}`,
     r.index
       ? `  index    version 1 (empty), expires ${r.index.expires}`
-      : '  index    not written: give --index-key a .key file, or run uplift repo publish',
-    `Give clients ${dir}/root.json by a channel they trust: uplift fetch --root root.json`,
+      : "  index    not written: --index-key was a .pub; sign the first index with the index key's .key:\n           uplift repo publish --help",
+    `Give clients ${dir}/root.json by a channel they trust (fetch takes it as --root).`,
   ];
   return { data: r, text: `${lines.join('\n')}\n`, exitCode: ExitCode.ok };
 }

@@ -35,6 +35,16 @@ describe('wrapText', () => {
     for (const l of out.slice(1)) expect(l.startsWith(hang) && l[hang.length] !== ' ').toBe(true);
   });
 
+  it('keeps the space before a word that ends exactly at the width', () => {
+    // 39 columns, then " a": the space does not fit before a break, but "a" lands on column 40.
+    const line = `  ${'x'.repeat(34)} in a non-root`;
+
+    const out = wrapText(line, 40);
+
+    expect(out).toBe(`  ${'x'.repeat(34)} in\n  a non-root`);
+    expect(out.replace(/\s+/g, ' ')).toBe(line.replace(/\s+/g, ' '));
+  });
+
   it('cuts a word longer than the line', () => {
     const out = wrapText(`  pack ${'x'.repeat(100)}`, 40);
 

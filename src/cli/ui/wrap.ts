@@ -100,7 +100,7 @@ function wrapLine(line: string, width: number): string {
     const w = displayWidth(token);
     if (token.startsWith(' ')) {
       // Spaces at a break are dropped; elsewhere they are kept (they may align columns).
-      if (!fresh && currentWidth + w < width) {
+      if (!fresh && currentWidth + w <= width) {
         current += token;
         currentWidth += w;
       }
