@@ -186,7 +186,7 @@ describe('uplift apply and the verdict', () => {
   });
 
   it('says the verdict first, on standard error, whatever stops it later', () => {
-    const r = uplift([...applyArgs, '--dry-run']);
+    const r = uplift([...applyArgs, '--dry-run', '--accept-risk', 'a rehearsal']);
 
     expect(r.stderr).toMatch(/^Verdict: not recommended: facts are missing\n {2}- /);
   });
