@@ -1,3 +1,4 @@
+export { loadYamlFast } from './fast-load.ts';
 export {
   describeIssues,
   formatPath,
