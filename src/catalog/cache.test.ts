@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import dedent from 'dedent';
@@ -7,6 +7,7 @@ import type { UpliftError } from '../errors/index.ts';
 import { loadCatalogCached } from './cache.ts';
 import { loadCatalog } from './index.ts';
 import type { LoadedCatalog } from './resolve.ts';
+import type { VersionPattern } from './version-pattern.ts';
 
 const text =
   dedent`
@@ -68,6 +69,36 @@ function planned(c: LoadedCatalog) {
   };
 }
 
+/**
+ * Everything a loaded catalog holds, comparable with toEqual: the scheme by its id, and each
+ * version pattern by its source, its exact version and the catalog versions it matches.
+ */
+function everything(c: LoadedCatalog): unknown {
+  const isPattern = (v: object): v is VersionPattern =>
+    typeof (v as VersionPattern).matches === 'function';
+  const seen = new Map<object, unknown>();
+  const walk = (v: unknown): unknown => {
+    if (typeof v !== 'object' || v === null) return v;
+    const done = seen.get(v);
+    if (done !== undefined) return done;
+    let out: unknown;
+    if (isPattern(v))
+      out = { source: v.source, exact: v.exact, matches: c.versions.filter((x) => v.matches(x)) };
+    else if (Array.isArray(v)) out = v.map(walk);
+    else if (v instanceof Map) out = new Map([...v].map(([k, x]) => [walk(k), walk(x)]));
+    else if (v instanceof Set) out = new Set([...v].map(walk));
+    else out = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    seen.set(v, out);
+    return out;
+  };
+  const { scheme, ...rest } = c;
+  return { ...(walk(rest) as object), scheme: scheme.id };
+}
+
+const repoCatalogs = ['securetransport', 'skiff', 'verdaccio']
+  .map((p) => join(import.meta.dirname, '../../profiles', p, 'catalog.yaml'))
+  .concat(join(import.meta.dirname, '../../test/fixtures/tiny-product/profile/catalog.yaml'));
+
 async function cacheEntries(): Promise<string[]> {
   return (await readdir(cache).catch(() => [])).filter((n) => n.startsWith('catalog-'));
 }
@@ -125,6 +156,30 @@ describe('the catalog cache', () => {
     expect(again.cache).toBe('miss');
     expect(again.catalog.catalog.title).toBe('Demo');
     expect(planned(again.catalog)).toEqual(planned(full.catalog));
+  });
+
+  it.each(repoCatalogs)('gives back everything the full check gave for %s', async (source) => {
+    await copyFile(source, file);
+
+    const full = await loadCatalogCached(file);
+    const cached = await loadCatalogCached(file);
+
+    expect([full.cache, cached.cache]).toEqual(['miss', 'hit']);
+    expect(everything(cached.catalog)).toEqual(everything(full.catalog));
+    for (const r of cached.catalog.catalog.releases)
+      expect(cached.catalog.releases.get(r.version)).toBe(r);
+  });
+
+  it('ignores an entry written by another validator', async () => {
+    await loadCatalogCached(file);
+    const path = join(cache, (await cacheEntries())[0] as string);
+    const bytes = await readFile(path, 'utf8');
+    await writeFile(path, bytes.replace(/"validator":"[0-9a-f]+"/, '"validator":"0000"'));
+
+    const again = await loadCatalogCached(file);
+
+    expect(again.cache).toBe('miss');
+    expect((await loadCatalogCached(file)).cache).toBe('hit');
   });
 
   it('ignores an entry cut short', async () => {
