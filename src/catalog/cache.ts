@@ -1,22 +1,25 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UpliftError } from '../errors/index.ts';
 import { cacheDir } from '../util/index.ts';
-import { getScheme } from '../versioning/index.ts';
-import { type LoadedCatalog, resolveCatalog } from './resolve.ts';
-import type { Catalog } from './schema.ts';
+import { getScheme, type VersionScheme } from '../versioning/index.ts';
+import type { LoadedCatalog } from './resolve.ts';
+import { decodeSnapshot, encodeSnapshot, NotStorable } from './snapshot.ts';
+import { compilePattern, type VersionPattern } from './version-pattern.ts';
 
 /*
- * The validated form of a catalog (the schema's output, defaults filled in) is kept in the user's
- * cache folder, so that a later load skips the YAML parser and the schema: for a large catalog
- * they are almost all of the load. The cross-field rules still run on every load; they compile
- * the patterns the planner needs.
+ * A checked catalog (the schema's output and what the cross-field rules derived from it: sorted
+ * versions, resolved stops, edges by version) is kept in the user's cache folder, so that a later
+ * load of the same bytes skips the YAML reader, the schema and the rules: for a large catalog they
+ * are all of the load. Its version patterns are compiled again on first use (snapshot.ts).
  *
  * An entry is used only when all of these hold, and is otherwise ignored and rewritten:
  *   - it was written for the same bytes (the catalog's SHA-256),
- *   - by the same validator (a digest of the schema's code, so a new uplift never trusts an old check),
+ *   - by the same validator (a digest of the code whose output the entry stores, see
+ *     `catalogValidatorSources`, so a new uplift never trusts an old check),
  *   - and its body still hashes to what was written (a cut-short or edited entry is not trusted).
  * The entry's name comes from the catalog's path, not its bytes, so an edited catalog replaces its
  * entry instead of leaving a stale copy of a large file behind.
@@ -28,7 +31,7 @@ import type { Catalog } from './schema.ts';
 /** `hit`: served from the cache; `miss`: fully checked (and stored when possible); `off`: no cache. */
 export type CacheOutcome = 'hit' | 'miss' | 'off';
 
-const entryFormat = 1;
+const entryFormat = 2;
 
 interface EntryHeader {
   format: number;
@@ -38,24 +41,60 @@ interface EntryHeader {
   bodySha256: string;
 }
 
+/** What an entry's body holds: a checked catalog without what the loading process supplies. */
+type Stored = Omit<LoadedCatalog, 'file' | 'digest' | 'scheme'>;
+
 /**
- * Set by tools/bundle.ts to the digest of the validator's sources: the bundle has no schema files
+ * The code whose output a cache entry stores, so whose digest keys it: the folders under src/ of
+ * the catalog's schema and rules, the rules' schema and types, the version schemes (they sort the
+ * versions and resolve references) and both YAML readers; and the packages they run on.
+ * tools/bundle.ts hashes the same for the bundle.
+ */
+export const catalogValidatorSources = {
+  folders: ['catalog', 'rules', 'versioning', 'yaml'],
+  packages: ['js-yaml', 'semver', 'yaml', 'zod'],
+} as const;
+
+/**
+ * Set by tools/bundle.ts to the digest of the validator's sources: the bundle has no source files
  * beside it to hash. Unset (so `typeof` is 'undefined') in src/ and the tsc build.
  */
 declare const UPLIFT_VALIDATOR_DIGEST: string | undefined;
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** The code whose output the cache stores: the catalog schema and the rule schema it embeds. */
-const validatorSources = ['./schema', '../rules/schema', '../rules/types'];
 let validator: Promise<string> | undefined;
 
 function validatorDigest(): Promise<string> {
   if (typeof UPLIFT_VALIDATOR_DIGEST === 'string') return Promise.resolve(UPLIFT_VALIDATOR_DIGEST);
-  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  validator ??= Promise.all(validatorSources.map((m) => readFile(join(here, m + ext)))).then(
-    (sources) => sha256(Buffer.concat(sources.map((s) => Buffer.from(sha256(s))))),
-  );
+  validator ??= sourcesDigest();
   return validator;
+}
+
+/** Every module of the validator's folders (src/*.ts or the build's *.js), by path and content. */
+async function sourcesDigest(): Promise<string> {
+  const src = join(here, '..');
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  const files = (
+    await Promise.all(
+      catalogValidatorSources.folders.map(async (folder) =>
+        (
+          await readdir(join(src, folder), { recursive: true, encoding: 'utf8' })
+        )
+          .filter((f) => f.endsWith(ext) && !f.endsWith(`.test${ext}`) && !f.endsWith('.d.ts'))
+          .map((f) => join(src, folder, f)),
+      ),
+    )
+  )
+    .flat()
+    .sort();
+  const hash = createHash('sha256');
+  for (const f of files) hash.update(`${relative(src, f)}\0${sha256(await readFile(f))}\0`);
+  const require = createRequire(import.meta.url);
+  for (const p of catalogValidatorSources.packages) {
+    const { version } = JSON.parse(await readFile(require.resolve(`${p}/package.json`), 'utf8'));
+    hash.update(`${p}@${version}\0`);
+  }
+  return hash.digest('hex');
 }
 
 function sha256(data: string | Uint8Array): string {
@@ -86,13 +125,10 @@ export async function loadCatalogCached(
 
   const entry = join(dir, `catalog-${sha256(resolve(file)).slice(0, 32)}.json`);
   const validator = await validatorDigest();
-  const cached = await readEntry(entry, validator, digest);
-  if (cached !== undefined) {
-    const restored = restore(cached, file, digest);
-    if (restored !== undefined) return { catalog: restored, cache: 'hit' };
-  }
+  const cached = await readEntry(entry, validator, digest, file);
+  if (cached !== undefined) return { catalog: cached, cache: 'hit' };
   const catalog = await fullCheck(bytes, file, digest);
-  await writeEntry(entry, validator, digest, catalog.catalog);
+  await writeEntry(entry, validator, digest, catalog);
   return { catalog, cache: 'miss' };
 }
 
@@ -106,7 +142,8 @@ async function readEntry(
   path: string,
   validator: string,
   digest: string,
-): Promise<Catalog | undefined> {
+  file: string,
+): Promise<LoadedCatalog | undefined> {
   try {
     const bytes = await readFile(path);
     const newline = bytes.indexOf(0x0a);
@@ -121,29 +158,56 @@ async function readEntry(
       header.bodySha256 !== sha256(body)
     )
       return undefined;
-    return JSON.parse(body.toString('utf8')) as Catalog;
+    let scheme: VersionScheme | undefined;
+    const stored = decodeSnapshot(body.toString('utf8'), (source, exact) =>
+      lazyPattern(source, exact, () => scheme as VersionScheme),
+    ) as Stored;
+    scheme = getScheme(stored.catalog.versionScheme);
+    return { ...stored, file, digest, scheme };
   } catch {
     return undefined;
   }
 }
 
-/** The cross-field rules over a cached catalog; undefined when they do not pass (not trusted). */
-function restore(catalog: Catalog, file: string, digest: string): LoadedCatalog | undefined {
-  try {
-    const scheme = getScheme(catalog.versionScheme);
-    return { ...resolveCatalog(file, catalog, scheme, () => ({ file })), digest };
-  } catch {
-    return undefined;
-  }
+/**
+ * A pattern the validator compiled when it checked these bytes, compiled again only when asked:
+ * the planner asks few of a large catalog's patterns anything (edges are found by version).
+ */
+function lazyPattern(
+  source: string,
+  exact: string | undefined,
+  scheme: () => VersionScheme,
+): VersionPattern {
+  let compiled: VersionPattern | undefined;
+  return {
+    source,
+    exact,
+    matches(version) {
+      if (compiled === undefined) {
+        const p = compilePattern(source, scheme());
+        if (typeof p === 'string') throw new Error(`a cached pattern does not compile: ${p}`);
+        compiled = p;
+      }
+      return compiled.matches(version);
+    },
+  };
 }
 
 async function writeEntry(
   path: string,
   validator: string,
   digest: string,
-  catalog: Catalog,
+  loaded: LoadedCatalog,
 ): Promise<void> {
-  const body = Buffer.from(JSON.stringify(catalog), 'utf8');
+  const { file: _file, digest: _digest, scheme: _scheme, ...stored } = loaded;
+  let body: Buffer;
+  try {
+    body = Buffer.from(encodeSnapshot(stored satisfies Stored), 'utf8');
+  } catch (e) {
+    // A checked catalog holding a value the snapshot cannot carry is checked again next time.
+    if (e instanceof NotStorable) return;
+    throw e;
+  }
   const header: EntryHeader = {
     format: entryFormat,
     validator,

@@ -1,5 +1,5 @@
 // The light entry: no zod or YAML parser at import time (see open.ts). Schemas: ./schema.ts.
-export { type CacheOutcome, loadCatalogCached } from './cache.ts';
+export { type CacheOutcome, catalogValidatorSources, loadCatalogCached } from './cache.ts';
 export { loadCatalog, parseCatalog, restoreCatalog } from './open.ts';
 export {
   catalogProvenance,
