@@ -25,6 +25,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { build, type Plugin } from 'esbuild';
+import { catalogValidatorSources } from '../src/catalog/index.ts';
 import { validatorModules } from '../src/profile/load.ts';
 
 const root = join(import.meta.dirname, '..');
@@ -58,14 +59,31 @@ const lazyNative: Plugin = {
   },
 };
 
-/** The same digest src/profile/load.ts computes from its validator's files, from their sources. */
-const validatorDigest = validatorModules
-  .map((m) =>
-    createHash('sha256')
-      .update(readFileSync(join(root, 'src/profile', `${m}.ts`)))
-      .digest('hex'),
-  )
-  .join('\0');
+/**
+ * The bundle has no sources beside it to hash, so the validators' digest is computed here, from
+ * the sources: one value for both caches that key on it, covering the profile validator's modules
+ * (src/profile/load.ts) and the catalog cache's folders and packages (src/catalog/cache.ts).
+ */
+function bundledValidatorDigest(): string {
+  const hash = createHash('sha256');
+  const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+  for (const m of validatorModules)
+    hash.update(`${m}\0${sha(join(root, 'src/profile', `${m}.ts`))}\0`);
+  for (const folder of catalogValidatorSources.folders) {
+    const files = readdirSync(join(root, 'src', folder), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+      .sort();
+    for (const f of files) hash.update(`${folder}/${f}\0${sha(join(root, 'src', folder, f))}\0`);
+  }
+  for (const p of catalogValidatorSources.packages) {
+    const manifest = JSON.parse(
+      readFileSync(join(root, 'node_modules', p, 'package.json'), 'utf8'),
+    );
+    hash.update(`${p}@${manifest.version}\0`);
+  }
+  return hash.digest('hex');
+}
+const validatorDigest = bundledValidatorDigest();
 
 const outdir = join(root, 'dist/bundle');
 const result = await build({
