@@ -25,6 +25,8 @@ export class NotStorable extends Error {}
 interface Snapshot {
   /** The patterns, by `[source, exact]`, in the order of their ids. */
   p: [string, string | null][];
+  /** Strings that table columns and Map keys name by index: each spelled once. */
+  s: string[];
   t: unknown;
 }
 
@@ -41,13 +43,16 @@ function isPattern(v: object): v is VersionPattern {
   return Object.keys(v).every((k) => k === 'source' || k === 'exact' || k === 'matches');
 }
 
+type ColumnKind = 'v' | 'p' | 's';
+
 /** The snapshot of `value` as JSON text; throws NotStorable when it cannot be stored exactly. */
 export function encodeSnapshot(value: unknown): string {
   const seen = new Map<object, number>();
   count(value, seen);
   const ids = new Map<object, number>();
   const patterns = new Map<VersionPattern, number>();
-  const snapshot: Snapshot = { p: [], t: undefined };
+  const strings = new Map<string, number>();
+  const snapshot: Snapshot = { p: [], s: [], t: undefined };
 
   const encodePattern = (p: VersionPattern): number => {
     let n = patterns.get(p);
@@ -58,6 +63,21 @@ export function encodeSnapshot(value: unknown): string {
       snapshot.p.push([p.source, p.exact ?? null]);
     }
     return n;
+  };
+  const encodeString = (s: string): number => {
+    let n = strings.get(s);
+    if (n === undefined) {
+      n = snapshot.s.length;
+      strings.set(s, n);
+      snapshot.s.push(s);
+    }
+    return n;
+  };
+  const isShared = (v: object) => (seen.get(v) ?? 0) > 1;
+  const newId = (v: object) => {
+    const id = ids.size;
+    ids.set(v, id);
+    return id;
   };
 
   /** The encoded value; `v` itself when it is plain JSON with nothing to tag. */
@@ -78,30 +98,22 @@ export function encodeSnapshot(value: unknown): string {
     const ref = ids.get(v);
     if (ref !== undefined) return { [tag]: 'r', i: ref };
     if (isPattern(v)) return { [tag]: 'p', n: encodePattern(v) };
-    let id: number | undefined;
-    if ((seen.get(v) ?? 0) > 1) {
-      id = ids.size;
-      ids.set(v, id);
-    }
+    const id = isShared(v) ? newId(v) : undefined;
     if (Array.isArray(v)) {
       const table = id === undefined ? encodeTable(v) : undefined;
       if (table !== undefined) return table;
-      const items = encodeItems(v);
-      return items === v && id === undefined ? v : { [tag]: 'a', i: id, v: items };
+      return encodeArray(v, id);
     }
-    if (v instanceof Map) {
-      const keys = encodeItems([...v.keys()]);
-      const values = [...v.values()];
-      if (values.length > 0 && values.every((x) => Array.isArray(x) && (seen.get(x) ?? 0) === 1)) {
-        const rows = (values as unknown[][]).flat();
-        const lengths = (values as unknown[][]).map((x) => x.length);
-        return { [tag]: 'ma', i: id, k: keys, n: lengths, v: encode(rows) };
-      }
-      return { [tag]: 'm', i: id, k: keys, v: encodeItems(values) };
-    }
-    if (v instanceof Set) return { [tag]: 's', i: id, v: encodeItems([...v]) };
+    if (v instanceof Map) return encodeMap(v, id);
+    if (v instanceof Set) return { [tag]: 'S', i: id, v: encodeItems([...v]) };
     if (!isPlainObject(v)) throw new NotStorable(Object.prototype.toString.call(v));
-    let changed = id !== undefined;
+    const out = encodeFields(v);
+    return out === v && id === undefined ? v : { [tag]: 'o', i: id, v: out };
+  };
+
+  /** The object with its values encoded; `v` itself when none changed. */
+  const encodeFields = (v: Record<string, unknown>): Record<string, unknown> => {
+    let changed = false;
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(v)) {
       if (k === '__proto__' || k === tag) throw new NotStorable(k);
@@ -110,19 +122,71 @@ export function encodeSnapshot(value: unknown): string {
       if (e !== x) changed = true;
       out[k] = e;
     }
-    return changed ? { [tag]: 'o', i: id, v: out } : v;
+    return changed ? out : v;
   };
 
-  const encodeItems = (items: readonly unknown[]): readonly unknown[] => {
+  /**
+   * The elements of an array, encoded; `v` itself when none changed. With `inlineShared`, an
+   * element reached more than once whose own fields are plain JSON (a release, which `releases`
+   * also holds) stays as it is, and its id goes in `sharedIds` at its index.
+   */
+  const encodeElements = (
+    v: readonly unknown[],
+    inlineShared: boolean,
+  ): { items: readonly unknown[]; sharedIds?: number[] } => {
     let out: unknown[] | undefined;
-    for (let i = 0; i < items.length; i++) {
-      const x = items[i];
+    let sharedIds: number[] | undefined;
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
       if (x === undefined) throw new NotStorable('undefined in an array');
-      const e = encode(x);
-      if (e !== x) out ??= items.slice(0, i);
+      let e: unknown;
+      if (
+        inlineShared &&
+        typeof x === 'object' &&
+        x !== null &&
+        isPlainObject(x) &&
+        isShared(x) &&
+        !ids.has(x) &&
+        !isPattern(x)
+      ) {
+        const elementId = newId(x);
+        const fields = encodeFields(x);
+        if (fields === x) {
+          sharedIds ??= new Array(v.length).fill(-1);
+          sharedIds[i] = elementId;
+          e = x;
+        } else e = { [tag]: 'o', i: elementId, v: fields };
+      } else e = encode(x);
+      if (e !== x) out ??= v.slice(0, i);
       out?.push(e);
     }
-    return out ?? items;
+    return { items: out ?? v, sharedIds };
+  };
+
+  const encodeArray = (v: readonly unknown[], id: number | undefined): unknown => {
+    const { items, sharedIds } = encodeElements(v, true);
+    return items === v && id === undefined && sharedIds === undefined
+      ? v
+      : { [tag]: 'a', i: id, v: items, s: sharedIds };
+  };
+
+  const encodeItems = (items: readonly unknown[]): readonly unknown[] =>
+    encodeElements(items, false).items;
+
+  const encodeMap = (v: Map<unknown, unknown>, id: number | undefined): unknown => {
+    const keys = [...v.keys()];
+    const values = [...v.values()];
+    const stringKeys = keys.every((k) => typeof k === 'string');
+    const k = stringKeys ? { ks: (keys as string[]).map(encodeString) } : { k: encodeItems(keys) };
+    if (values.length > 0 && values.every((x) => Array.isArray(x) && !isShared(x))) {
+      const rows = (values as unknown[][]).flat();
+      const lengths = (values as unknown[][]).map((x) => x.length);
+      return { [tag]: 'ma', i: id, ...k, n: lengths, v: encode(rows) };
+    }
+    const encoded = encodeItems(values);
+    if (encoded.length > 0 && encoded.every((e, i) => e !== values[i] && isRef(e)))
+      return { [tag]: 'm', i: id, ...k, r: encoded.map((e) => (e as { i: number }).i) };
+    return { [tag]: 'm', i: id, ...k, v: encoded };
   };
 
   /**
@@ -135,11 +199,11 @@ export function encodeSnapshot(value: unknown): string {
     if (typeof first !== 'object' || first === null || !isPlainObject(first)) return undefined;
     const keys = Object.keys(first);
     const columns: unknown[][] = keys.map(() => new Array(rows.length));
-    const kinds: ('v' | 'p' | undefined)[] = keys.map(() => undefined);
+    const kinds: (ColumnKind | undefined)[] = keys.map(() => undefined);
     for (let r = 0; r < rows.length; r++) {
       const row = rows[r];
       if (typeof row !== 'object' || row === null || !isPlainObject(row)) return undefined;
-      if ((seen.get(row) ?? 0) > 1 || isPattern(row)) return undefined;
+      if (isShared(row) || isPattern(row)) return undefined;
       const rowKeys = Object.keys(row);
       if (rowKeys.length !== keys.length) return undefined;
       for (let c = 0; c < keys.length; c++) {
@@ -151,25 +215,37 @@ export function encodeSnapshot(value: unknown): string {
           column[r] = null;
           continue;
         }
-        const kind = typeof x === 'object' && x !== null && isPattern(x) ? 'p' : 'v';
-        if (
-          kind === 'v' &&
-          typeof x !== 'string' &&
-          typeof x !== 'number' &&
-          typeof x !== 'boolean'
-        )
-          return undefined;
+        let kind: ColumnKind;
+        if (typeof x === 'string') kind = 's';
+        else if (typeof x === 'number' || typeof x === 'boolean') kind = 'v';
+        else if (typeof x === 'object' && x !== null && isPattern(x)) kind = 'p';
+        else return undefined;
         if (kinds[c] !== undefined && kinds[c] !== kind) return undefined;
         kinds[c] = kind;
-        column[r] = kind === 'p' ? encodePattern(x as VersionPattern) : encode(x);
+        column[r] = x;
       }
     }
     for (const key of keys) if (key === '__proto__' || key === tag) throw new NotStorable(key);
-    return { [tag]: 't', k: keys, c: columns, p: kinds.map((k) => k === 'p') };
+    for (let c = 0; c < keys.length; c++) {
+      const column = columns[c] as unknown[];
+      const kind = kinds[c];
+      for (let r = 0; r < column.length; r++) {
+        const x = column[r];
+        if (x === null) continue;
+        if (kind === 's') column[r] = encodeString(x as string);
+        else if (kind === 'p') column[r] = encodePattern(x as VersionPattern);
+        else column[r] = encode(x);
+      }
+    }
+    return { [tag]: 't', k: keys, c: columns, ck: kinds.map((k) => k ?? 'v') };
   };
 
   snapshot.t = encode(value);
   return JSON.stringify(snapshot);
+}
+
+function isRef(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as Record<string, unknown>)[tag] === 'r';
 }
 
 /** Counts how often each object is reached, to give the shared ones an id. */
@@ -197,11 +273,16 @@ export function decodeSnapshot(
 ): unknown {
   const snapshot = JSON.parse(text) as Snapshot;
   const patterns = snapshot.p.map(([source, exact]) => pattern(source, exact ?? undefined));
+  const strings = snapshot.s;
   const objects: unknown[] = [];
   const at = <T>(id: number | undefined, value: T): T => {
     if (id !== undefined) objects[id] = value;
     return value;
   };
+  const mapKeys = (node: Record<string, unknown>): unknown[] =>
+    node.ks !== undefined
+      ? (node.ks as number[]).map((n) => strings[n])
+      : (node.k as unknown[]).map(decode);
 
   const decode = (e: unknown): unknown => {
     if (typeof e !== 'object' || e === null || Array.isArray(e)) return e;
@@ -222,39 +303,48 @@ export function decodeSnapshot(
       }
       case 'a': {
         const items = node.v as unknown[];
+        const shared = node.s as number[] | undefined;
         const out = at(id, new Array(items.length));
-        for (let i = 0; i < items.length; i++) out[i] = decode(items[i]);
+        for (let i = 0; i < items.length; i++) {
+          const sharedId = shared?.[i] ?? -1;
+          if (sharedId === -1) out[i] = decode(items[i]);
+          else out[i] = objects[sharedId] = items[i];
+        }
         return out;
       }
       case 'm': {
         const out = at(id, new Map());
         // Keys first, then values: the order in which the encoder gave ids.
-        const keys = (node.k as unknown[]).map(decode);
-        const values = node.v as unknown[];
-        for (let i = 0; i < keys.length; i++) out.set(keys[i], decode(values[i]));
+        const keys = mapKeys(node);
+        if (node.r !== undefined) {
+          const refs = node.r as number[];
+          for (let i = 0; i < keys.length; i++) out.set(keys[i], objects[refs[i] as number]);
+        } else {
+          const values = node.v as unknown[];
+          for (let i = 0; i < keys.length; i++) out.set(keys[i], decode(values[i]));
+        }
         return out;
       }
       case 'ma': {
         const out = at(id, new Map());
-        const keys = node.k as unknown[];
+        const keys = mapKeys(node);
         const lengths = node.n as number[];
-        const decodedKeys = keys.map(decode);
         const rows = decode(node.v) as unknown[];
         let start = 0;
         for (let i = 0; i < keys.length; i++) {
           const end = start + (lengths[i] as number);
-          out.set(decodedKeys[i], rows.slice(start, end));
+          out.set(keys[i], rows.slice(start, end));
           start = end;
         }
         return out;
       }
-      case 's': {
+      case 'S': {
         const out = at(id, new Set());
         for (const x of node.v as unknown[]) out.add(decode(x));
         return out;
       }
       case 't':
-        return decodeTable(node, patterns);
+        return decodeTable(node, patterns, strings);
       default:
         throw new Error(`not a catalog snapshot: node kind ${String(kind)}`);
     }
@@ -262,10 +352,14 @@ export function decodeSnapshot(
   return decode(snapshot.t);
 }
 
-function decodeTable(node: Record<string, unknown>, patterns: VersionPattern[]): unknown[] {
+function decodeTable(
+  node: Record<string, unknown>,
+  patterns: readonly VersionPattern[],
+  strings: readonly string[],
+): unknown[] {
   const keys = node.k as string[];
   const columns = node.c as unknown[][];
-  const isPatternColumn = node.p as boolean[];
+  const kinds = node.ck as ColumnKind[];
   const length = columns[0]?.length ?? 0;
   const rows = new Array(length);
   for (let r = 0; r < length; r++) {
@@ -273,7 +367,9 @@ function decodeTable(node: Record<string, unknown>, patterns: VersionPattern[]):
     for (let c = 0; c < keys.length; c++) {
       const x = (columns[c] as unknown[])[r];
       if (x === null) continue;
-      row[keys[c] as string] = isPatternColumn[c] ? patterns[x as number] : x;
+      const kind = kinds[c];
+      row[keys[c] as string] =
+        kind === 's' ? strings[x as number] : kind === 'p' ? patterns[x as number] : x;
     }
     rows[r] = row;
   }
