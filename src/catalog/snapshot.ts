@@ -23,8 +23,8 @@ const tag = '\u0000';
 export class NotStorable extends Error {}
 
 interface Snapshot {
-  /** The patterns, by `[source, exact]`, in the order of their ids. */
-  p: [string, string | null][];
+  /** The patterns, as string indices `source, exact` (-1: none) in the order of their ids. */
+  p: number[];
   /** Strings that table columns and Map keys name by index: each spelled once. */
   s: string[];
   t: unknown;
@@ -54,22 +54,22 @@ export function encodeSnapshot(value: unknown): string {
   const strings = new Map<string, number>();
   const snapshot: Snapshot = { p: [], s: [], t: undefined };
 
-  const encodePattern = (p: VersionPattern): number => {
-    let n = patterns.get(p);
-    if (n === undefined) {
-      if (p.exact !== undefined && typeof p.exact !== 'string') throw new NotStorable('exact');
-      n = snapshot.p.length;
-      patterns.set(p, n);
-      snapshot.p.push([p.source, p.exact ?? null]);
-    }
-    return n;
-  };
   const encodeString = (s: string): number => {
     let n = strings.get(s);
     if (n === undefined) {
       n = snapshot.s.length;
       strings.set(s, n);
       snapshot.s.push(s);
+    }
+    return n;
+  };
+  const encodePattern = (p: VersionPattern): number => {
+    let n = patterns.get(p);
+    if (n === undefined) {
+      if (p.exact !== undefined && typeof p.exact !== 'string') throw new NotStorable('exact');
+      n = patterns.size;
+      patterns.set(p, n);
+      snapshot.p.push(encodeString(p.source), p.exact === undefined ? -1 : encodeString(p.exact));
     }
     return n;
   };
@@ -272,8 +272,15 @@ export function decodeSnapshot(
   pattern: (source: string, exact: string | undefined) => VersionPattern,
 ): unknown {
   const snapshot = JSON.parse(text) as Snapshot;
-  const patterns = snapshot.p.map(([source, exact]) => pattern(source, exact ?? undefined));
   const strings = snapshot.s;
+  const patterns: VersionPattern[] = new Array(snapshot.p.length / 2);
+  for (let i = 0; i < patterns.length; i++) {
+    const exact = snapshot.p[2 * i + 1] as number;
+    patterns[i] = pattern(
+      strings[snapshot.p[2 * i] as number] as string,
+      exact === -1 ? undefined : strings[exact],
+    );
+  }
   const objects: unknown[] = [];
   const at = <T>(id: number | undefined, value: T): T => {
     if (id !== undefined) objects[id] = value;
@@ -298,7 +305,11 @@ export function decodeSnapshot(
       case 'o': {
         const out = at(id, {} as Record<string, unknown>);
         const v = node.v as Record<string, unknown>;
-        for (const k in v) out[k] = decode(v[k]);
+        for (const k in v) {
+          const x = v[k];
+          if (isTable(x)) defineLazily(out, k, () => decodeTable(x, patterns, strings));
+          else out[k] = decode(x);
+        }
         return out;
       }
       case 'a': {
@@ -374,4 +385,34 @@ function decodeTable(
     rows[r] = row;
   }
   return rows;
+}
+
+function isTable(e: unknown): e is Record<string, unknown> {
+  return typeof e === 'object' && e !== null && (e as Record<string, unknown>)[tag] === 't';
+}
+
+/**
+ * A field whose rows are built on first read: the catalog's own list of 50,000 edges is not read
+ * once the rules have indexed them (`edgesFrom`), and building it and keeping it through the young
+ * generation's collections is a good part of a cached load. The first read or write turns it into
+ * an ordinary field.
+ */
+function defineLazily(target: Record<string, unknown>, key: string, build: () => unknown): void {
+  const settle = (value: unknown) =>
+    Object.defineProperty(target, key, {
+      value,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+  Object.defineProperty(target, key, {
+    get: () => {
+      const value = build();
+      settle(value);
+      return value;
+    },
+    set: settle,
+    enumerable: true,
+    configurable: true,
+  });
 }
