@@ -47,6 +47,22 @@ describe('a catalog snapshot', () => {
     expect(back.edges[3]).not.toHaveProperty('downtimeMinutes');
   });
 
+  it('tells an absent field from any number in a column', () => {
+    const rows = Array.from({ length: 40 }, (_, i) => ({
+      n: i === 0 ? 0xffffffff : i === 1 ? undefined : i + 0.5,
+      index: i === 2 ? undefined : i === 3 ? 0xfffffffe : i,
+      flag: i % 2 === 0,
+    }));
+
+    const back = roundTrip({ rows }) as { rows: typeof rows };
+
+    expect(back.rows).toEqual(rows);
+    expect(back.rows[0]?.n).toBe(0xffffffff);
+    expect(back.rows[1]).not.toHaveProperty('n');
+    expect(back.rows[2]).not.toHaveProperty('index');
+    expect(back.rows[3]?.index).toBe(0xfffffffe);
+  });
+
   it('stores a pattern by its source, and the same pattern once', () => {
     const p = pattern('>=1.0.0, <2.0.0');
     const edges = new Map([

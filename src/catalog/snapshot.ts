@@ -1,3 +1,4 @@
+import { endianness } from 'node:os';
 import type { VersionPattern } from './version-pattern.ts';
 
 /*
@@ -23,8 +24,10 @@ const tag = '\u0000';
 export class NotStorable extends Error {}
 
 interface Snapshot {
-  /** The patterns, as string indices `source, exact` (-1: none) in the order of their ids. */
-  p: number[];
+  /** The byte order of the packed index lists (they are native Uint32Arrays). */
+  e: string;
+  /** The patterns, as string indices `source, exact` (`absent`: none), packed, by id. */
+  p: string;
   /** Strings that table columns and Map keys name by index: each spelled once. */
   s: string[];
   t: unknown;
@@ -43,7 +46,28 @@ function isPattern(v: object): v is VersionPattern {
   return Object.keys(v).every((k) => k === 'source' || k === 'exact' || k === 'matches');
 }
 
-type ColumnKind = 'v' | 'p' | 's';
+/** Column kinds: values as JSON; pattern ids, string ids or unsigned integers, packed. */
+type ColumnKind = 'v' | 'p' | 's' | 'u';
+
+/**
+ * Index lists (string and pattern ids, lengths, ids of shared objects) are packed as base64 of a
+ * Uint32Array: JSON.parse reads 350,000 small numbers in about 7 ms, Buffer about 0.7 ms.
+ */
+const absent = 0xffffffff;
+
+function pack(numbers: readonly number[]): string {
+  return Buffer.from(Uint32Array.from(numbers).buffer).toString('base64');
+}
+
+function unpack(text: unknown): Uint32Array {
+  if (typeof text !== 'string') throw new Error('not a catalog snapshot: a packed list expected');
+  const b = Buffer.from(text, 'base64');
+  return b.byteOffset % 4 === 0
+    ? new Uint32Array(b.buffer, b.byteOffset, b.length >> 2)
+    : new Uint32Array(Uint8Array.from(b).buffer);
+}
+
+const isIndex = (x: unknown) => Number.isInteger(x) && (x as number) >= 0 && (x as number) < absent;
 
 /** The snapshot of `value` as JSON text; throws NotStorable when it cannot be stored exactly. */
 export function encodeSnapshot(value: unknown): string {
@@ -52,7 +76,8 @@ export function encodeSnapshot(value: unknown): string {
   const ids = new Map<object, number>();
   const patterns = new Map<VersionPattern, number>();
   const strings = new Map<string, number>();
-  const snapshot: Snapshot = { p: [], s: [], t: undefined };
+  const snapshot: Snapshot = { e: endianness(), p: '', s: [], t: undefined };
+  const patternList: number[] = [];
 
   const encodeString = (s: string): number => {
     let n = strings.get(s);
@@ -69,7 +94,10 @@ export function encodeSnapshot(value: unknown): string {
       if (p.exact !== undefined && typeof p.exact !== 'string') throw new NotStorable('exact');
       n = patterns.size;
       patterns.set(p, n);
-      snapshot.p.push(encodeString(p.source), p.exact === undefined ? -1 : encodeString(p.exact));
+      patternList.push(
+        encodeString(p.source),
+        p.exact === undefined ? absent : encodeString(p.exact),
+      );
     }
     return n;
   };
@@ -152,7 +180,7 @@ export function encodeSnapshot(value: unknown): string {
         const elementId = newId(x);
         const fields = encodeFields(x);
         if (fields === x) {
-          sharedIds ??= new Array(v.length).fill(-1);
+          sharedIds ??= new Array(v.length).fill(absent);
           sharedIds[i] = elementId;
           e = x;
         } else e = { [tag]: 'o', i: elementId, v: fields };
@@ -167,7 +195,7 @@ export function encodeSnapshot(value: unknown): string {
     const { items, sharedIds } = encodeElements(v, true);
     return items === v && id === undefined && sharedIds === undefined
       ? v
-      : { [tag]: 'a', i: id, v: items, s: sharedIds };
+      : { [tag]: 'a', i: id, v: items, s: sharedIds && pack(sharedIds) };
   };
 
   const encodeItems = (items: readonly unknown[]): readonly unknown[] =>
@@ -177,15 +205,17 @@ export function encodeSnapshot(value: unknown): string {
     const keys = [...v.keys()];
     const values = [...v.values()];
     const stringKeys = keys.every((k) => typeof k === 'string');
-    const k = stringKeys ? { ks: (keys as string[]).map(encodeString) } : { k: encodeItems(keys) };
+    const k = stringKeys
+      ? { ks: pack((keys as string[]).map(encodeString)) }
+      : { k: encodeItems(keys) };
     if (values.length > 0 && values.every((x) => Array.isArray(x) && !isShared(x))) {
       const rows = (values as unknown[][]).flat();
       const lengths = (values as unknown[][]).map((x) => x.length);
-      return { [tag]: 'ma', i: id, ...k, n: lengths, v: encode(rows) };
+      return { [tag]: 'ma', i: id, ...k, n: pack(lengths), v: encode(rows) };
     }
     const encoded = encodeItems(values);
     if (encoded.length > 0 && encoded.every((e, i) => e !== values[i] && isRef(e)))
-      return { [tag]: 'm', i: id, ...k, r: encoded.map((e) => (e as { i: number }).i) };
+      return { [tag]: 'm', i: id, ...k, r: pack(encoded.map((e) => (e as { i: number }).i)) };
     return { [tag]: 'm', i: id, ...k, v: encoded };
   };
 
@@ -237,10 +267,17 @@ export function encodeSnapshot(value: unknown): string {
         else column[r] = encode(x);
       }
     }
-    return { [tag]: 't', k: keys, c: columns, ck: kinds.map((k) => k ?? 'v') };
+    const packed = columns.map((column, c) => {
+      let kind = kinds[c] ?? 'v';
+      if (kind === 'v' && column.every((x) => x === null || isIndex(x))) kind = 'u';
+      kinds[c] = kind;
+      return kind === 'v' ? column : pack(column.map((x) => (x === null ? absent : (x as number))));
+    });
+    return { [tag]: 't', k: keys, c: packed, ck: kinds };
   };
 
   snapshot.t = encode(value);
+  snapshot.p = pack(patternList);
   return JSON.stringify(snapshot);
 }
 
@@ -272,13 +309,15 @@ export function decodeSnapshot(
   pattern: (source: string, exact: string | undefined) => VersionPattern,
 ): unknown {
   const snapshot = JSON.parse(text) as Snapshot;
+  if (snapshot.e !== endianness()) throw new Error('a catalog snapshot of another byte order');
   const strings = snapshot.s;
-  const patterns: VersionPattern[] = new Array(snapshot.p.length / 2);
+  const patternList = unpack(snapshot.p);
+  const patterns: VersionPattern[] = new Array(patternList.length / 2);
   for (let i = 0; i < patterns.length; i++) {
-    const exact = snapshot.p[2 * i + 1] as number;
+    const exact = patternList[2 * i + 1] as number;
     patterns[i] = pattern(
-      strings[snapshot.p[2 * i] as number] as string,
-      exact === -1 ? undefined : strings[exact],
+      strings[patternList[2 * i] as number] as string,
+      exact === absent ? undefined : strings[exact],
     );
   }
   const objects: unknown[] = [];
@@ -288,7 +327,7 @@ export function decodeSnapshot(
   };
   const mapKeys = (node: Record<string, unknown>): unknown[] =>
     node.ks !== undefined
-      ? (node.ks as number[]).map((n) => strings[n])
+      ? Array.from(unpack(node.ks), (n) => strings[n])
       : (node.k as unknown[]).map(decode);
 
   const decode = (e: unknown): unknown => {
@@ -314,11 +353,11 @@ export function decodeSnapshot(
       }
       case 'a': {
         const items = node.v as unknown[];
-        const shared = node.s as number[] | undefined;
+        const shared = node.s === undefined ? undefined : unpack(node.s);
         const out = at(id, new Array(items.length));
         for (let i = 0; i < items.length; i++) {
-          const sharedId = shared?.[i] ?? -1;
-          if (sharedId === -1) out[i] = decode(items[i]);
+          const sharedId = shared?.[i] ?? absent;
+          if (sharedId === absent) out[i] = decode(items[i]);
           else out[i] = objects[sharedId] = items[i];
         }
         return out;
@@ -328,7 +367,7 @@ export function decodeSnapshot(
         // Keys first, then values: the order in which the encoder gave ids.
         const keys = mapKeys(node);
         if (node.r !== undefined) {
-          const refs = node.r as number[];
+          const refs = unpack(node.r);
           for (let i = 0; i < keys.length; i++) out.set(keys[i], objects[refs[i] as number]);
         } else {
           const values = node.v as unknown[];
@@ -339,7 +378,7 @@ export function decodeSnapshot(
       case 'ma': {
         const out = at(id, new Map());
         const keys = mapKeys(node);
-        const lengths = node.n as number[];
+        const lengths = unpack(node.n);
         const rows = decode(node.v) as unknown[];
         let start = 0;
         for (let i = 0; i < keys.length; i++) {
@@ -369,16 +408,18 @@ function decodeTable(
   strings: readonly string[],
 ): unknown[] {
   const keys = node.k as string[];
-  const columns = node.c as unknown[][];
   const kinds = node.ck as ColumnKind[];
+  const columns = (node.c as unknown[]).map((c, i) =>
+    kinds[i] === 'v' ? (c as unknown[]) : unpack(c),
+  );
   const length = columns[0]?.length ?? 0;
   const rows = new Array(length);
   for (let r = 0; r < length; r++) {
     const row: Record<string, unknown> = {};
     for (let c = 0; c < keys.length; c++) {
-      const x = (columns[c] as unknown[])[r];
-      if (x === null) continue;
       const kind = kinds[c];
+      const x = (columns[c] as ArrayLike<unknown>)[r];
+      if (kind === 'v' ? x === null : x === absent) continue;
       row[keys[c] as string] =
         kind === 's' ? strings[x as number] : kind === 'p' ? patterns[x as number] : x;
     }
