@@ -47,6 +47,18 @@ describe('a catalog snapshot', () => {
     expect(back.edges[3]).not.toHaveProperty('downtimeMinutes');
   });
 
+  it('gives back a long list of strings, and the same list reached twice', () => {
+    const versions = Array.from({ length: 30 }, (_, i) => `1.${i}.0`);
+
+    const back = roundTrip({ versions, again: versions }) as {
+      versions: string[];
+      again: string[];
+    };
+
+    expect(back.versions).toEqual(versions);
+    expect(back.again).toBe(back.versions);
+  });
+
   it('tells an absent field from any number in a column', () => {
     const rows = Array.from({ length: 40 }, (_, i) => ({
       n: i === 0 ? 0xffffffff : i === 1 ? undefined : i + 0.5,

@@ -192,6 +192,9 @@ export function encodeSnapshot(value: unknown): string {
   };
 
   const encodeArray = (v: readonly unknown[], id: number | undefined): unknown => {
+    // A long list of strings (the sorted versions) by string id: one string per distinct spelling.
+    if (v.length >= tableMin && v.every((x) => typeof x === 'string'))
+      return { [tag]: 'as', i: id, v: pack((v as string[]).map(encodeString)) };
     const { items, sharedIds } = encodeElements(v, true);
     return items === v && id === undefined && sharedIds === undefined
       ? v
@@ -362,6 +365,11 @@ export function decodeSnapshot(
         }
         return out;
       }
+      case 'as':
+        return at(
+          id,
+          Array.from(unpack(node.v), (n) => strings[n]),
+        );
       case 'm': {
         const out = at(id, new Map());
         // Keys first, then values: the order in which the encoder gave ids.
