@@ -52,7 +52,7 @@ describe('plan text', () => {
     expect(stdout).not.toMatch(/\n {2}4\. /);
     expect(stdout.match(/the platform is unknown/g)).toHaveLength(1);
     expect(stdout.replace(/\s+/g, ' ')).toContain(
-      'the platform is unknown, so no pack is picked for steps 1–7; give --fact platform.id=…',
+      'the platform is unknown, so no pack is picked for steps 1–7; give it with --fact platform.id=<id> (--ask lists them)',
     );
     expect(stdout).not.toMatch(/step \d: the platform/);
     expect(stdout).not.toContain('unknown: unknown:');

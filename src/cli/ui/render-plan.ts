@@ -332,7 +332,7 @@ export function renderPlanText(plan: Plan, asked: PlanAsked = {}): string {
     if (rest > 0)
       out.push(
         pc.dim(
-          `  … ${rest} more: uplift notes --profile ${plan.profile} --from "${plan.from}" --to "${plan.to}"`,
+          `  … ${rest} more, listed by:\nuplift notes --profile ${shellWord(plan.profile)} --from ${shellWord(plan.from)} --to ${shellWord(plan.to)}`,
         ),
       );
     out.push('');
