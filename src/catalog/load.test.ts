@@ -1,49 +1,17 @@
 import dedent from 'dedent';
 import { describe, expect, it } from 'vitest';
-import type { UpliftError } from '../errors/index.ts';
-import { parseCatalog } from './load.ts';
+import {
+  demoCatalogFile,
+  demoHeader,
+  parseDemo,
+  refusalOf,
+} from '../../test/util/demo-catalog-text.ts';
 
-const file = 'demo/catalog.yaml';
-
-/** Appended to every catalog below, so line numbers within each test's text are the file's. */
-const durations = dedent`
-  durations:
-    downloadBytesPerSecond: 1000000
-    backup: { seconds: 60 }
-    stop: { seconds: 10 }
-    apply: { seconds: 60 }
-    migrate: { seconds: 0 }
-    start: { seconds: 20 }
-    validate: { seconds: 300 }
-    rollback: { seconds: 120 }
-  illustrative: true
-  reason: a catalog written for a test
-`;
-
+const file = demoCatalogFile;
 /** Lines 1–8 of the catalogs in the refusal table; each case's own text starts on line 9. */
-const header = dedent`
-  catalog: 1
-  product: demo
-  title: Demo
-  versionScheme: dotted-patch
-  releases:
-    - { version: 5.3.0 GA, kind: ga }
-    - { version: 5.3.0 Patch 1, kind: patch }
-    - { version: 5.4 GA, kind: ga }
-`;
-
-async function load(text: string) {
-  return parseCatalog(`${text}\n${durations}\n`, file);
-}
-
-async function refusal(text: string): Promise<UpliftError> {
-  try {
-    await load(text);
-  } catch (err) {
-    return err as UpliftError;
-  }
-  throw new Error('expected the catalog to be refused');
-}
+const header = demoHeader;
+const load = parseDemo;
+const refusal = (text: string) => refusalOf(() => load(text));
 
 const nonEmpty = expect.stringMatching(/\S/);
 

@@ -1,46 +1,15 @@
 import dedent from 'dedent';
 import { describe, expect, it } from 'vitest';
-import type { UpliftError } from '../errors/index.ts';
-import { parseCatalog } from './load.ts';
+import {
+  demoCatalogFile,
+  demoHeader,
+  parseDemo,
+  refusalOf,
+} from '../../test/util/demo-catalog-text.ts';
 
-const file = 'demo/catalog.yaml';
-
-const durations = dedent`
-  durations:
-    downloadBytesPerSecond: 1000000
-    backup: { seconds: 60 }
-    stop: { seconds: 10 }
-    apply: { seconds: 60 }
-    migrate: { seconds: 0 }
-    start: { seconds: 20 }
-    validate: { seconds: 300 }
-    rollback: { seconds: 120 }
-  illustrative: true
-  reason: a catalog written for a test
-`;
-
-/** Lines 1–8; each case's own text starts on line 9. */
-const header = dedent`
-  catalog: 1
-  product: demo
-  title: Demo
-  versionScheme: dotted-patch
-  releases:
-    - { version: 5.3.0 GA, kind: ga }
-    - { version: 5.3.0 Patch 1, kind: patch }
-    - { version: 5.4 GA, kind: ga }
-`;
-
-const load = (tail: string) => parseCatalog(`${header}\n${tail}\n${durations}\n`, file);
-
-async function refusal(tail: string): Promise<UpliftError> {
-  try {
-    await load(tail);
-  } catch (err) {
-    return err as UpliftError;
-  }
-  throw new Error('expected the catalog to be refused');
-}
+/** Lines 1–8 come from demoHeader; each case's own text starts on line 9. */
+const load = (tail: string) => parseDemo(`${demoHeader}\n${tail}`);
+const refusal = (tail: string) => refusalOf(() => load(tail));
 
 const tails: Record<string, string> = {
   'a preference outside its list': dedent`
@@ -95,7 +64,7 @@ describe('parseCatalog refuses path rules', () => {
     expect(err).toMatchObject({
       code: 'UPLIFT_CATALOG_INVALID',
       exitCode: 2,
-      location: { file, line, col, path },
+      location: { file: demoCatalogFile, line, col, path },
       hint: expect.stringMatching(/\S/),
     });
     expect(err.details).toHaveLength(1);
