@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { detectFacts } from '../detect/index.ts';
-import { UpliftError } from '../errors/index.ts';
+import { shellWord, UpliftError } from '../errors/index.ts';
 import { type LifecycleTarget, runCheck } from '../lifecycle/index.ts';
 import type { Plan, PlanStep } from '../plan/index.ts';
 import type { Profile } from '../profile/index.ts';
@@ -105,14 +105,16 @@ function settleError(
   target: string,
   timeoutSeconds: number,
 ): UpliftError {
+  // The same command in the hint (on a line of its own) and in `next`, each word quoted for a shell.
+  const again = `uplift apply --install ${shellWord(install)} --to ${shellWord(target)}`;
   return new UpliftError(
     'UPLIFT_APPLY_SETTLE_TIMEOUT',
     `the settle check ${report.check} did not pass at ${stop} within ${timeoutSeconds} s (${report.attempts} attempts; last: ${report.detail || 'no attempt'}); the run stopped there: ${stop} is committed and is a supported version, running as the plan's stop`,
     {
-      hint: `Find out why ${report.check} does not pass (a background migration still running or failed), then run uplift apply --install ${install} --to "${target}" again to carry on from ${stop}.`,
+      hint: `Find out why ${report.check} does not pass (a background migration still running or failed), then carry on from ${stop}:\n${again}`,
       unchanged: false,
       state: `${stop}, committed; the later hops were not started`,
-      next: `uplift apply --install ${install} --to "${target}"`,
+      next: again,
     },
   );
 }

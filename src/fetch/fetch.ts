@@ -17,6 +17,8 @@ export interface FetchOptions {
   /** Plan from this installation (with `to`), unless `planFile` is given. */
   install?: string;
   to?: string;
+  /** The release channel `to` is chosen in; default the catalog's default channel. */
+  channel?: string;
   profile?: string;
   /** A saved `uplift plan --json`; its hash must match its content. */
   planFile?: string;
@@ -134,7 +136,12 @@ async function md5Of(file: string): Promise<string> {
 export async function fetchPacks(o: FetchOptions): Promise<FetchResult> {
   const planned = o.planFile
     ? undefined
-    : await getPlan({ install: o.install, profile: o.profile, to: o.to ?? 'latest' });
+    : await getPlan({
+        install: o.install,
+        profile: o.profile,
+        to: o.to ?? 'latest',
+        ...(o.channel !== undefined ? { channel: o.channel } : {}),
+      });
   const plan = planned ? planned.plan : await readPlanFile(o.planFile as string);
   const steps = packSteps(plan);
   const cache = cacheDir();

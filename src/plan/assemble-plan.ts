@@ -75,7 +75,8 @@ export function assemblePlan(req: PlanRequest): Plan {
       : installedNotInCatalog && scheme.isValid(req.to) && scheme.compare(req.to, from) === 0
         ? from
         : resolveVersion(req.catalog, req.to, 'target');
-  checkTargetInChannel(available, c, to);
+  // Staying at the installed version chooses no target, whatever channel carries it.
+  if (scheme.compare(to, from) !== 0) checkTargetInChannel(available, c, to);
   if (scheme.compare(to, from) < 0) {
     throw new UpliftError(
       'UPLIFT_PLAN_DOWNGRADE',

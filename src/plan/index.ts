@@ -1,4 +1,5 @@
 export { assemblePlan, type PlanRequest } from './assemble-plan.ts';
+export { availabilityOf } from './availability.ts';
 export { type DigestFilter, digestNotes } from './digest-notes.ts';
 export { findPath, type PathResult, type PathStep } from './find-path.ts';
 export { getPlan, type PlanOptions, readFacts, resolveProfile } from './get-plan.ts';

@@ -1,3 +1,4 @@
+export { checkCatalogAgainstProfile } from './catalog-check.ts';
 export {
   catalogSkeleton,
   guessInstall,

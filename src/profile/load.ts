@@ -142,6 +142,9 @@ export async function loadProfile(nameOrDir: string): Promise<Profile> {
       ? cached.manifest
       : await validateManifest(bytes.toString('utf8'), file);
   const catalog = await loadCatalog(join(dir, manifest.catalog));
+  // The catalog is checked by itself (and cached so); what it asks of this profile is checked here.
+  const { checkCatalogAgainstProfile } = await import('./catalog-check.ts');
+  await checkCatalogAgainstProfile(manifest, dir, catalog);
   if (cached?.key !== key) await writeCached(name, { key, manifest } satisfies CachedProfile);
   nameProfileAs(manifest, nameOrDir);
   return withCatalog(manifest, dir, catalog);

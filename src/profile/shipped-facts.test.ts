@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { coverageOf, declaredFacts, loadFacts } from '../facts/index.ts';
+import { isFormulaError, parseFormula } from '../rules/index.ts';
 import { builtInProfilesDir, loadProfile } from './index.ts';
 
 const shipped = readdirSync(builtInProfilesDir, { withFileTypes: true })
@@ -10,7 +11,10 @@ const shipped = readdirSync(builtInProfilesDir, { withFileTypes: true })
   .map((e) => e.name)
   .sort();
 
-/** Every fact a document names: a rule's or a duration's `fact:`, and `${fact:…}` in a command or URL. */
+/**
+ * Every fact a document names: a rule's or a duration's `fact:`, each fact a duration's
+ * `formula:` reads, and `${fact:…}` in a command or URL.
+ */
 function factsNamed(value: unknown, where: string, out: Map<string, string>): void {
   if (typeof value === 'string') {
     for (const m of value.matchAll(/\$\{fact:([^}]+)\}/g))
@@ -27,9 +31,35 @@ function factsNamed(value: unknown, where: string, out: Map<string, string>): vo
   for (const [k, v] of Object.entries(value)) {
     const at = `${where}.${k}`;
     if (k === 'fact' && typeof v === 'string') out.set(v, at);
+    if (k === 'formula' && typeof v === 'string') {
+      const f = parseFormula(v);
+      if (isFormulaError(f)) throw new Error(`${at}: ${f.message}`);
+      for (const fact of f.facts) out.set(fact, `${at} (formula)`);
+    }
     factsNamed(v, at, out);
   }
 }
+
+describe('the facts a document names', () => {
+  it('include each fact a duration formula reads', () => {
+    const named = new Map<string, string>();
+
+    factsNamed(
+      {
+        durations: {
+          migrate: { formula: 'max(ceil(topology.nodes / topology.maxUnavailable), 1) * 10m' },
+        },
+      },
+      'catalog.yaml',
+      named,
+    );
+
+    expect([...named]).toEqual([
+      ['topology.nodes', 'catalog.yaml.durations.migrate.formula (formula)'],
+      ['topology.maxUnavailable', 'catalog.yaml.durations.migrate.formula (formula)'],
+    ]);
+  });
+});
 
 describe.each(shipped)('the shipped profile %s', (name) => {
   it('declares its facts', async () => {

@@ -1,10 +1,22 @@
 import { loadCatalog } from '../../catalog/index.ts';
 import { ExitCode } from '../../errors/index.ts';
+import {
+  checkCatalogAgainstProfile,
+  findProfileDir,
+  readProfileManifest,
+} from '../../profile/index.ts';
 import type { CommandResult } from '../types.ts';
 
-/** `uplift catalog validate FILE`: checks a catalog; errors name file:line:col, the field and a fix. */
-export async function handler(file: string): Promise<CommandResult> {
+/**
+ * `uplift catalog validate FILE [--profile P]`: checks a catalog, and with a profile what the
+ * catalog asks of it (src/profile/catalog-check.ts); errors name file:line:col, the field and a fix.
+ */
+export async function handler(file: string, profile?: string): Promise<CommandResult> {
   const c = await loadCatalog(file);
+  if (profile !== undefined) {
+    const dir = await findProfileDir(profile);
+    await checkCatalogAgainstProfile(await readProfileManifest(dir), dir, c);
+  }
   const notes = c.catalog.releases.reduce(
     (n, r) =>
       n +
@@ -16,6 +28,7 @@ export async function handler(file: string): Promise<CommandResult> {
   const data = {
     file,
     valid: true,
+    ...(profile !== undefined ? { profile } : {}),
     product: c.catalog.product,
     versionScheme: c.scheme.id,
     digest: c.digest,

@@ -10,6 +10,10 @@ export function register(program: Command, { emit, io }: CommandContext): void {
     )
     .option('--install <dir>', 'plan from this installation')
     .option('--to <version>', 'target version, or "latest" (with --install)', 'latest')
+    .option(
+      '--channel <name>',
+      "with --install: release channel the target is chosen in (default: the catalog's default)",
+    )
     .option('--profile <name|dir>', profileHelp.install)
     .option('--plan <file>', 'a saved plan (uplift plan --json) instead of --install')
     .requiredOption('--repo <url|dir>', 'repository: an http(s):// URL or a folder')

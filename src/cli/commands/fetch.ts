@@ -9,6 +9,8 @@ import { parseMaxExpand } from './pack.ts';
 export interface FetchCommandOptions {
   install?: string;
   to?: string;
+  /** The release channel `--to` is chosen in (`--channel`). */
+  channel?: string;
   plan?: string;
   profile?: string;
   repo: string;
@@ -66,6 +68,7 @@ export async function handler(o: FetchCommandOptions, io: ProgressIo): Promise<C
   const r = await fetchPacks({
     install: o.install,
     to: o.to,
+    ...(o.channel !== undefined ? { channel: o.channel } : {}),
     profile,
     planFile: o.plan,
     repo: o.repo,

@@ -10,6 +10,10 @@ export function register(program: Command, { emit }: CommandContext): void {
     .option('--install <dir>', 'detect the facts from this installation')
     .option('--from <version>', 'installed version (default: the version in the facts)')
     .option('--to <version>', 'target version, or "latest"', 'latest')
+    .option(
+      '--channel <name>',
+      "release channel the target is chosen in (default: the catalog's default)",
+    )
     .option('--facts <file>', 'facts of the installation, to list what concerns it first')
     .option('--fact <path=value>', 'set one fact (repeatable)', collect, [] as string[])
     .option('--allow-undeclared', allowUndeclaredHelp)

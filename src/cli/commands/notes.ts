@@ -8,6 +8,8 @@ import type { CommandResult } from '../types.ts';
 export interface NotesCommandOptions extends ProfileFactsOptions {
   from?: string;
   to: string;
+  /** The release channel `--to` is chosen in (`--channel`). */
+  channel?: string;
   type?: NoteType[];
   component?: string[];
   security?: boolean;
@@ -23,6 +25,7 @@ export async function handler(opts: NotesCommandOptions): Promise<CommandResult>
     facts,
     from: opts.from,
     to: opts.to,
+    ...(opts.channel !== undefined ? { channel: opts.channel } : {}),
   });
   const filters = filtersOf(opts);
   const digest = digestNotes(profile.catalog, from, to, facts, {

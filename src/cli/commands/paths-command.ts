@@ -9,6 +9,10 @@ export function register(program: Command, { emit }: CommandContext): void {
     .option('--profile <name|dir>', profileHelp.install)
     .option('--install <dir>', 'detect the facts from this installation')
     .option('--from <version>', 'installed version (default: the version in the facts)')
+    .option(
+      '--channel <name>',
+      "list only the releases of this channel (default: the catalog's default)",
+    )
     .option('--facts <file>', 'facts of the installation, YAML or JSON')
     .option('--fact <path=value>', 'set one fact (repeatable)', collect, [] as string[])
     .option('--allow-undeclared', allowUndeclaredHelp)

@@ -1,6 +1,6 @@
 import pc from 'picocolors';
 import { ExitCode } from '../../errors/index.ts';
-import { assemblePlan, type Plan } from '../../plan/index.ts';
+import { assemblePlan, availabilityOf, type Plan } from '../../plan/index.ts';
 import { verdictText } from '../../report/index.ts';
 import { formatDuration } from '../../util/index.ts';
 import { type ProfileFactsOptions, readProfileFacts } from '../profile-facts.ts';
@@ -8,6 +8,8 @@ import type { CommandResult } from '../types.ts';
 
 export interface PathsCommandOptions extends ProfileFactsOptions {
   from?: string;
+  /** `--channel`: list only the releases of this channel (default: the catalog's default). */
+  channel?: string;
 }
 
 /**
@@ -48,9 +50,22 @@ function within(release: string, version: string): string {
 export async function handler(opts: PathsCommandOptions): Promise<CommandResult> {
   const { profile, facts, warnings } = await readProfileFacts(opts);
   const c = profile.catalog;
-  const base = { profile: profile.manifest.name, catalog: c, facts, from: opts.from };
+  // Refuses an unknown --channel before anything is planned (UPLIFT_PLAN_UNKNOWN_CHANNEL).
+  const { channel } = availabilityOf(c, opts.channel);
+  const base = {
+    profile: profile.manifest.name,
+    catalog: c,
+    facts,
+    from: opts.from,
+    ...(channel !== undefined ? { channel } : {}),
+  };
   const from = assemblePlan({ ...base, to: opts.from ?? facts.version ?? '' }).from;
-  const targets = c.versions.filter((v) => c.scheme.compare(v, from) > 0);
+  // A release of another channel is not a target here: plan refuses it (UPLIFT_PLAN_NOT_IN_CHANNEL).
+  const inChannel = (v: string) => {
+    const of = c.releases.get(v)?.channels;
+    return channel === undefined || !of || of.includes(channel);
+  };
+  const targets = c.versions.filter((v) => c.scheme.compare(v, from) > 0 && inChannel(v));
   const views: {
     release: string;
     to: string;
@@ -80,9 +95,15 @@ export async function handler(opts: PathsCommandOptions): Promise<CommandResult>
       blockedBy: plan.blockedBy.map((b) => b.reason),
     };
   });
-  const text = renderPaths(`${c.catalog.title}: from ${from}`, views);
+  const title = `${c.catalog.title}${channel !== undefined ? `, ${channel} channel` : ''}: from ${from}`;
+  const text = renderPaths(title, views);
   return {
-    data: { profile: profile.manifest.name, from, targets: rows },
+    data: {
+      profile: profile.manifest.name,
+      ...(channel !== undefined ? { channel } : {}),
+      from,
+      targets: rows,
+    },
     text,
     exitCode: ExitCode.ok,
     warnings,
