@@ -6,7 +6,14 @@ import type { CheckContext, CheckStage, Host, InstallFacts } from './types.ts';
 export interface CheckContextOptions
   extends Pick<
     PlanOptions,
-    'profile' | 'vendorManifest' | 'to' | 'factsFile' | 'factFlags' | 'allowUndeclared' | 'warnings'
+    | 'profile'
+    | 'vendorManifest'
+    | 'to'
+    | 'channel'
+    | 'factsFile'
+    | 'factFlags'
+    | 'allowUndeclared'
+    | 'warnings'
   > {
   /** The installation directory; relative paths resolve against the working directory. */
   install: string;
@@ -28,6 +35,7 @@ export async function buildCheckContext(opts: CheckContextOptions): Promise<Chec
     install,
     vendorManifest: opts.vendorManifest,
     to: opts.to,
+    ...(opts.channel !== undefined ? { channel: opts.channel } : {}),
     factsFile: opts.factsFile,
     factFlags: opts.factFlags,
     allowUndeclared: opts.allowUndeclared,

@@ -180,6 +180,46 @@ describe('the built CLI refuses a bad --channel on each command (exit 2)', () =>
     },
   );
 
+  it.each`
+    channel     | to          | code
+    ${'beta'}   | ${'latest'} | ${'UPLIFT_PLAN_UNKNOWN_CHANNEL'}
+    ${'stable'} | ${'1.2 GA'} | ${'UPLIFT_PLAN_NOT_IN_CHANNEL'}
+  `('check --install --channel $channel --to $to: $code', ({ channel, to, code }) => {
+    const r = runCliProcess([
+      'check',
+      '--install',
+      install,
+      '--profile',
+      profile,
+      '--to',
+      to,
+      '--channel',
+      channel,
+      '--json',
+    ]);
+
+    expect(r.code, r.stdout + r.stderr).toBe(2);
+    expect(JSON.parse(r.stdout).error.code).toBe(code);
+  });
+
+  it('check --install --channel fast --to 1.2 GA checks the upgrade to a release of the fast channel', () => {
+    const r = runCliProcess([
+      'check',
+      '--install',
+      install,
+      '--profile',
+      profile,
+      '--to',
+      '1.2 GA',
+      '--channel',
+      'fast',
+      '--json',
+    ]);
+
+    expect(JSON.parse(r.stdout).error, r.stdout + r.stderr).toBeUndefined();
+    expect(JSON.stringify(JSON.parse(r.stdout))).toContain('1.2 GA');
+  });
+
   it('fetch --install --channel fast --to 1.2 GA plans in the fast channel and goes on to the repository', () => {
     const repo = mkdtempSync(join(root, 'repo-'));
     const r = runCliProcess([

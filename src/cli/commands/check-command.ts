@@ -12,6 +12,10 @@ export function register(program: Command, { emit }: CommandContext): void {
     .option('--profile <name|dir>', profileHelp.install)
     .option('--to <version>', 'target version, or "latest"', 'latest')
     .option(
+      '--channel <name>',
+      "release channel the target is chosen in (default: the catalog's default)",
+    )
+    .option(
       '--vendor-manifest <file>',
       'vendor manifest of the installed version, to find changed files',
     );

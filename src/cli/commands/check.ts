@@ -15,6 +15,7 @@ export interface CheckCommandOptions {
   profile?: string;
   vendorManifest?: string;
   to: string;
+  channel?: string;
   facts?: string;
   fact: string[];
   allowUndeclared?: boolean;
@@ -31,6 +32,7 @@ export async function handler(opts: CheckCommandOptions): Promise<CommandResult>
     profile,
     vendorManifest: opts.vendorManifest,
     to: opts.to,
+    ...(opts.channel !== undefined ? { channel: opts.channel } : {}),
     factsFile: opts.facts,
     factFlags: opts.fact,
     allowUndeclared: opts.allowUndeclared,
