@@ -17,6 +17,7 @@ import type {
   StepPhase,
   Upgrade,
 } from './schema.ts';
+import { stepPhases } from './step-phases.ts';
 import { compilePattern, type VersionPattern } from './version-pattern.ts';
 
 /** Finds the source position of a field path, for messages. */
@@ -449,16 +450,6 @@ function checkChannels(catalog: Catalog, problem: Problem): void {
 
 /** Duration formulas must parse now, with the character at fault, not when a plan meets them. */
 function checkFormulas(catalog: Catalog, problem: Problem): void {
-  // Not schema.ts's list: importing a value from there would load zod on the light path (open.ts).
-  const stepPhases: StepPhase[] = [
-    'backup',
-    'stop',
-    'apply',
-    'migrate',
-    'start',
-    'validate',
-    'rollback',
-  ];
   const check = (d: Duration | undefined, path: PropertyKey[]) => {
     if (d?.formula === undefined) return;
     const f = parseFormula(d.formula);

@@ -155,16 +155,7 @@ const Duration = z
   });
 export type Duration = z.infer<typeof Duration>;
 
-export const stepPhases = [
-  'backup',
-  'stop',
-  'apply',
-  'migrate',
-  'start',
-  'validate',
-  'rollback',
-] as const;
-export type StepPhase = (typeof stepPhases)[number];
+export { type StepPhase, stepPhases } from './step-phases.ts';
 
 const DurationsOverride = z.strictObject({
   ...provenance,
