@@ -13,7 +13,8 @@ function plan(args: readonly string[], answers: string) {
     cwd: repoRoot,
     input: answers,
     encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
+    // Under npx (npm_command=exec) hints say `npx uplift`: the same words whoever runs the tests.
+    env: { ...process.env, NO_COLOR: '1', npm_command: 'exec' },
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
@@ -51,9 +52,20 @@ describe('uplift plan --ask', () => {
     expect(before.verdict).toBe('not-recommended');
     expect(flat(after.stdout)).toContain('Oracle 12.1 must be upgraded to 12.2 or later');
     expect(flat(after.stdout)).toContain(
-      "The facts you gave, for the same plan without questions: npx uplift plan --profile securetransport --to '5.5 GA'",
+      "The facts you gave, for the same plan without questions: npx uplift plan --profile securetransport --from '5.4 GA' --to '5.5 GA'",
     );
     expect(flat(after.stdout)).toMatch(/--fact \\? ?database\.type=oracle/);
+    // The command printed gives the same plan, run as printed by a shell.
+    const printed = after.stdout.split('without questions:\n')[1] as string;
+    const again = spawnSync('bash', ['-c', printed.replace('npx uplift', `node ${cliPath}`)], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1', npm_command: 'exec' },
+    });
+    expect(again.status, again.stderr).toBe(3);
+    const hash = (s: string) => /plan (sha256:[0-9a-f]{64})/.exec(s)?.[1];
+    expect(hash(after.stdout)).toMatch(/^sha256:/);
+    expect(hash(again.stdout)).toBe(hash(after.stdout));
   });
 
   it('skips every question left when the input ends', () => {

@@ -76,9 +76,11 @@ export async function handler(opts: PlanCommandOptions): Promise<CommandResult> 
       ...(opts.install
         ? ['--install', shellWord(opts.install)]
         : ['--profile', shellWord(plan.profile)]),
+      ...(opts.from ? ['--from', shellWord(opts.from)] : []),
       ...(opts.facts ? ['--facts', shellWord(opts.facts)] : []),
       '--to',
       shellWord(opts.to),
+      ...(opts.channel ? ['--channel', shellWord(opts.channel)] : []),
       ...flags.flatMap((f) => ['--fact', shellWord(f)]),
     ].join(' ')}\n`;
   if (opts.report) {
