@@ -123,8 +123,10 @@ export async function loadCatalogCached(
   const dir = cacheDir();
   if (dir === undefined) return { catalog: await fullCheck(bytes, file, digest), cache: 'off' };
 
-  const entry = join(dir, `catalog-${sha256(resolve(file)).slice(0, 32)}.json`);
   const validator = await validatorDigest();
+  // One entry per catalog file and build: an edited catalog replaces its entry, and two builds
+  // used side by side (the bundle and tsc's tree) do not push each other's out on every start.
+  const entry = join(dir, `catalog-${sha256(`${resolve(file)}\0${validator}`).slice(0, 32)}.json`);
   const cached = await readEntry(entry, validator, digest, file);
   if (cached !== undefined) return { catalog: cached, cache: 'hit' };
   const catalog = await fullCheck(bytes, file, digest);
