@@ -133,6 +133,8 @@ function checkUpgradeRules(c: Catalog, problem: Problem): void {
     (list ?? []).forEach((r: ProvenanceFields, i: number) => {
       const path = ['upgrade', key, i];
       checkFields(r, path, problem, 'illustrativeReason');
+      const minutes = (r as { minutesProvenance?: ProvenanceFields }).minutesProvenance;
+      if (minutes) checkFields(minutes, [...path, 'minutesProvenance'], problem);
       if (provenanceOf(r, section) === undefined)
         problem(
           path,

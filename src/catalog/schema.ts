@@ -289,6 +289,11 @@ const Upgrade = z.strictObject({
         /** After the manual step, the path continues by installing this version. */
         continueAt: Version,
         minutes: z.number().nonnegative().default(60),
+        /**
+         * Where `minutes` comes from, when not from the step's own source (a guide that names the
+         * step but not how long it takes): `source`, or `illustrative: true` with a `reason`.
+         */
+        minutesProvenance: z.strictObject(provenance).optional(),
         link: z.string().optional(),
       }),
     )

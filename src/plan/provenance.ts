@@ -55,11 +55,24 @@ export function assessProvenance(
       ? provenanceOf(release.durations, rp)
       : provenanceOf(c.catalog.durations, whole);
     const rule = rules.find((r) => r.index === s.index)?.rule;
+    // A manual step's time is its own `minutes`, which may rest on other grounds than the step.
+    const manual = s.manual
+      ? (c.catalog.upgrade.manualSteps ?? []).find((m) => m.id === s.manual?.id)
+      : undefined;
+    const minutes = manual
+      ? rest(
+          `minutes of manual step ${manual.id}`,
+          provenanceOf(manual.minutesProvenance ?? {}, ruleProvenance(c, manual)),
+        )
+      : [];
     return {
       index: s.index,
       release: s.to === null ? [] : rest(`release ${s.to}`, rp),
       pack: pack ? rest(`pack ${pack.file}`, provenanceOf(pack, rp)) : [],
-      durations: rest(release?.durations ? `durations of ${s.to}` : 'durations', durations),
+      durations: [
+        ...rest(release?.durations ? `durations of ${s.to}` : 'durations', durations),
+        ...minutes,
+      ],
       rule: rule ? rest(rule.entry, rule.provenance) : [],
     };
   });

@@ -259,6 +259,76 @@ describe('a path through an illustrative upgrade rule', () => {
   });
 });
 
+describe('a manual step whose time is illustrative', () => {
+  const catalog = (minutes: string) =>
+    [
+      'catalog: 1',
+      'product: demo',
+      'title: Demo',
+      'versionScheme: dotted-patch',
+      'releases:',
+      '  - { version: 0.9 GA, kind: ga, source: { doc: notes.md, section: "0.9" } }',
+      '  - { version: 1.0 GA, kind: ga, source: { doc: notes.md, section: "1.0" } }',
+      'upgrade:',
+      '  blocked:',
+      '    - { from: 0.9 GA, to: "1.0", reason: remove it first, source: { doc: guide.md, section: Reinstall } }',
+      '  manualSteps:',
+      '    - id: reinstall',
+      '      source: { doc: guide.md, section: Reinstall }',
+      '      title: Reinstall',
+      '      from: 0.9 GA',
+      '      continueAt: 1.0 GA',
+      '      minutes: 90',
+      ...minutes.split('\n').map((l) => (l ? `      ${l}` : l)),
+      'durations:',
+      '  source: { doc: guide.md, section: Timings }',
+      '  downloadBytesPerSecond: 1000000',
+      ...['backup', 'stop', 'apply', 'migrate', 'start', 'validate', 'rollback'].map(
+        (phase) => `  ${phase}: { seconds: 60 }`,
+      ),
+      '',
+    ].join('\n');
+  const planOf = (minutes: string) =>
+    assemblePlan({
+      profile: 'demo',
+      catalog: parseCatalog(catalog(minutes), 'demo/catalog.yaml'),
+      facts: { platform: { id: 'linux-x86-64' } },
+      from: '0.9 GA',
+      to: '1.0 GA',
+    });
+
+  it('marks the estimate though the step itself is sourced', () => {
+    const plan = planOf(
+      'minutesProvenance: { illustrative: true, reason: the guide gives no time for it }',
+    );
+
+    const minutes = {
+      entry: 'minutes of manual step reinstall',
+      reason: 'the guide gives no time for it',
+    };
+    expect(plan.provenance?.estimate).toContainEqual(minutes);
+    expect(plan.provenance?.path).toEqual([]);
+    expect(
+      plain(renderPlanText(plan))
+        .split('\n')
+        .find((l) => l.startsWith('ILLUSTRATIVE:')),
+    ).toMatch(/estimate/);
+  });
+
+  it('takes the source of the step when the minutes name none', () => {
+    const plan = planOf('');
+
+    expect(plan.provenance?.estimate).toEqual([]);
+    expect(plain(renderPlanText(plan))).not.toContain('ILLUSTRATIVE');
+  });
+
+  it('refuses minutesProvenance with neither a source nor a reason for illustrative', () => {
+    expect(() => planOf('minutesProvenance: { illustrative: true }')).toThrow(
+      expect.objectContaining({ code: 'UPLIFT_CATALOG_INVALID' }),
+    );
+  });
+});
+
 describe('marks on wrapped text', () => {
   const args = ['plan', '--profile', 'securetransport', '--from', '5.4 Patch 2', '--to', 'latest'];
   const marks = (s: string) => s.split('[illustrative]').length - 1;
