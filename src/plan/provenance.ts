@@ -9,7 +9,7 @@ import {
   provenanceOf,
   upgradeProvenance,
 } from '../catalog/index.ts';
-import { evaluateRule } from '../rules/index.ts';
+import { evaluateRule, isFormulaError, parseFormula } from '../rules/index.ts';
 import type { Plan, PlanProvenance, PlanStep } from './schema.ts';
 
 type Resting = PlanProvenance['target'][number];
@@ -97,11 +97,15 @@ export function assessProvenance(
     ...plan.steps.map((s) => (s.to === null ? undefined : c.releases.get(s.to)?.durations)),
   ]
     .flatMap((d) => (d ? Object.values(d) : []))
-    .flatMap((phase) =>
-      typeof phase === 'object' && phase !== null && 'per' in phase
-        ? ((phase as { per?: { fact: string }[] }).per ?? []).map((x) => x.fact)
-        : [],
-    );
+    .flatMap((phase) => {
+      if (typeof phase !== 'object' || phase === null) return [];
+      const { per, formula } = phase as { per?: { fact: string }[]; formula?: string };
+      const parsed = formula === undefined ? undefined : parseFormula(formula);
+      return [
+        ...(per ?? []).map((x) => x.fact),
+        ...(parsed && !isFormulaError(parsed) ? parsed.facts : []),
+      ];
+    });
   const estimate = unique([
     ...(plan.steps.length > 0 ? rest('durations', provenanceOf(c.catalog.durations, whole)) : []),
     ...steps.flatMap((s) => [...s.durations, ...s.pack]),
