@@ -1,6 +1,6 @@
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { UpliftError } from '../../errors/index.ts';
+import { shellWord, UpliftError } from '../../errors/index.ts';
 import type { PackManifest } from '../../pack/index.ts';
 import type { PlanStep } from '../../plan/index.ts';
 import { crashPoint, fsyncDir, syncTree } from '../../util/index.ts';
@@ -290,7 +290,7 @@ async function conflictError(
   // Without a merge base the conflict is uplift's, not the customer's: say how to give one.
   const hint =
     staged.missingBase.length > 0
-      ? `Give the vendor files of ${base.version} as the merge base with --base-tree DIR, a release tree made from a fresh installation of ${base.version} by uplift release-tree make FRESH_INSTALL --product ${o.product} --version "${base.version}" --out DIR${base.unavailable ? ` (${base.unavailable})` : ''}; or settle ${staged.missingBase.join(', ')} in ${o.install} from ${where}, which keep your settings; then run the same apply command again.`
+      ? `Give the vendor files of ${base.version} as the merge base: add --base-tree with a release tree of ${base.version}, which release-tree make writes from a fresh installation of that version (give its folder, then --product ${o.product} --version ${shellWord(base.version)} and --out)${base.unavailable ? ` (${base.unavailable})` : ''}; or settle ${staged.missingBase.join(', ')} in ${o.install} from ${where}, which keep your settings; then run the same apply command again:\nuplift release-tree make --help`
       : `Settle the conflicts in ${o.install} from ${where}, then run the same apply command again.`;
   return new UpliftError(
     'UPLIFT_APPLY_CONFLICT',
