@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -188,12 +188,20 @@ describe.concurrent('resume of a killed multi-hop run', () => {
       expect(readdirSync(backups).some((n) => n.startsWith('.'))).toBe(true);
       // A lock's temp file of a process killed while it took the lock.
       writeFileSync(join(stateDir(install), 'lock.tmp-999999999'), '{}');
+      // The staging folder of a dry run (or of apply's check of every hop) killed midway, and
+      // one of a dry run still going (this process): only the first is debris.
+      const dead = join(stateDir(install), 'dry-run-999999999-aBc123');
+      const live = `dry-run-${process.pid}-live`;
+      mkdirSync(join(dead, 'hop-0/tree'), { recursive: true });
+      writeFileSync(join(dead, 'hop-0/tree/version'), '5.4 GA\n');
+      mkdirSync(join(stateDir(install), live));
 
       const r = await upliftAsync(['resume', '--install', install, '--abort', '--json']);
 
       expect(r.code, `${r.stdout}${r.stderr}`).toBe(0);
-      expect(debrisIn(install)).toEqual([]);
+      expect(debrisIn(install)).toEqual([live]);
       expect(existsSync(join(stateDir(install), 'lock.tmp-999999999'))).toBe(false);
+      expect(existsSync(dead)).toBe(false);
       expect((await hashTree(install, { ignore: runtimeState })).hash).toBe(oldTree);
     } finally {
       await fx.skiff.stopInstallation(install).catch(() => undefined);

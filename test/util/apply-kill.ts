@@ -122,7 +122,8 @@ export function debrisIn(install: string): string[] {
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const abs = join(d, e.name);
       const rel = relative(dir, abs);
-      if (/^(lock|journal)/.test(rel) || rel.startsWith('stage-')) out.push(rel);
+      if (/^(lock|journal)/.test(rel) || rel.startsWith('stage-') || rel.startsWith('dry-run-'))
+        out.push(rel);
       else if (rel.startsWith('backups/')) {
         if (e.name.startsWith('.') || e.isDirectory()) out.push(rel);
         else if (e.name.endsWith('.tar.gz') && !existsSync(`${abs}.sha256`)) out.push(rel);
