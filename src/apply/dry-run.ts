@@ -121,7 +121,9 @@ export async function stageChain(
 ): Promise<ChainedHop | undefined> {
   const p = statePaths(o.install);
   await mkdir(p.dir, { recursive: true, mode: 0o700 });
-  const tmp = await mkdtemp(join(p.dir, 'dry-run-'));
+  // The pid in the name lets the next run that takes the lock remove the folder of a killed one
+  // (src/apply/lock.ts), and leave alone the folder of a dry run still going.
+  const tmp = await mkdtemp(join(p.dir, `dry-run-${process.pid}-`));
   try {
     let previous: HopStaging | undefined;
     for (let i = 0; i < hops.length; i++) {

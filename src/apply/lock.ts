@@ -71,19 +71,20 @@ const backupName = /^\d{8}T\d{6}Z-[0-9a-f]+-\d+(?:-installer)?\.tar\.gz$/;
  * aside (`lock.stale-*`; the caller journals its content), a backup's temp archive
  * (`backups/.<name>.tmp-<pid>`), the backup's scratch copies of databases
  * (`backups/.uplift-backup-sqlite-*`), and an archive without its checksum (the kill came between
- * the two, so it was never verified). A clean run leaves none of them; staging and a journaled
+ * the two, so it was never verified), and the staging folder of a dry run or of apply's check of
+ * every hop whose process is gone (`dry-run-<pid>-*`). A clean run leaves none of them; staging and a journaled
  * step's own files are the journal's business (uplift resume).
  */
 async function sweepDebris(p: StatePaths): Promise<string[]> {
   const swept: string[] = [];
   for (const name of await readdir(p.dir).catch(() => [] as string[])) {
-    const m = /^lock\.tmp-(\d+)$/.exec(name);
+    const m = /^(?:lock\.tmp-|dry-run-)(\d+)(?:-|$)/.exec(name);
     // A stale lock moved aside: its content is in the result (`recovered.lock`), journaled.
     if (
       name.startsWith('lock.stale-') ||
       (m && Number(m[1]) !== process.pid && !isAlive(Number(m[1])))
     ) {
-      await rm(join(p.dir, name), { force: true });
+      await rm(join(p.dir, name), { recursive: true, force: true });
       swept.push(name);
     }
   }
