@@ -1,6 +1,12 @@
 import dedent from 'dedent';
 import { describe, expect, it } from 'vitest';
-import type { UpliftError } from '../errors/index.ts';
+import {
+  demoCatalogFile,
+  demoDurations,
+  demoHeader,
+  refusalOf,
+  whollyIllustrative,
+} from '../../test/util/demo-catalog-text.ts';
 import { parseCatalog } from './load.ts';
 
 /*
@@ -9,42 +15,11 @@ import { parseCatalog } from './load.ts';
  * Each case's text starts on line 9, after the header.
  */
 
-const file = 'demo/catalog.yaml';
-
-const header = dedent`
-  catalog: 1
-  product: demo
-  title: Demo
-  versionScheme: dotted-patch
-  releases:
-    - { version: 5.3.0 GA, kind: ga }
-    - { version: 5.3.0 Patch 1, kind: patch }
-    - { version: 5.4 GA, kind: ga }
-`;
-
-const durations = dedent`
-  durations:
-    downloadBytesPerSecond: 1000000
-    backup: { seconds: 60 }
-    stop: { seconds: 10 }
-    apply: { seconds: 60 }
-    migrate: { seconds: 0 }
-    start: { seconds: 20 }
-    validate: { seconds: 300 }
-    rollback: { seconds: 120 }
-`;
-
-/** Test data: the whole catalog is illustrative (docs/catalog.md, provenance); appended last. */
-const wholly = 'illustrative: true\nreason: a catalog written for a test';
-
-async function refusal(text: string): Promise<UpliftError> {
-  try {
-    parseCatalog(`${text}\n${wholly}\n`, file);
-  } catch (err) {
-    return err as UpliftError;
-  }
-  throw new Error('expected the catalog to be refused');
-}
+const file = demoCatalogFile;
+const header = demoHeader;
+const durations = demoDurations;
+const wholly = whollyIllustrative;
+const refusal = (text: string) => refusalOf(() => parseCatalog(`${text}\n${wholly}\n`, file));
 
 /** Texts placed after the header (line 9 on), followed by the durations unless they give their own. */
 const tails: Record<string, string> = {
