@@ -1,0 +1,126 @@
+/**
+ * The state store (docs/state.md): runs, node states, step timings, facts snapshots, plans and an
+ * append-only audit log. SQLite by default (a file in the working folder), PostgreSQL when
+ * UPLIFT_DATABASE_URL is set; one query layer and one set of migrations (kysely) for both.
+ * The store is an index and a history: each node's apply journal stays on the node.
+ */
+
+export type RunOutcome = 'running' | 'passed' | 'failed' | 'rolled-back' | 'interrupted';
+
+export interface RunRecord {
+  id: string;
+  env: string;
+  /** Deployments this run covers (all of the environment's unless `--deployment`). */
+  deployments: string[];
+  topologyDigest: string;
+  controller: string;
+  startedAt: string;
+  finishedAt?: string;
+  outcome: RunOutcome;
+  dryRun: boolean;
+}
+
+/**
+ * What "the same plan" means for a promotion gate: the profile's digest, the path of versions and
+ * the digests of the packs along it. Equal keys = the same upgrade.
+ */
+export interface PlanKey {
+  profile: string;
+  profileDigest: string;
+  path: string[];
+  packDigests: string[];
+}
+
+export type NodeStateName =
+  | 'pending'
+  | 'stopped'
+  | 'upgrading'
+  | 'upgraded'
+  | 'started'
+  | 'validated'
+  | 'failed'
+  | 'rolling-back'
+  | 'rolled-back';
+
+export interface NodeStateRecord {
+  runId: string;
+  deployment: string;
+  node: string;
+  state: NodeStateName;
+  fromVersion?: string;
+  toVersion?: string;
+  updatedAt: string;
+}
+
+export interface AuditEntry {
+  /** Set by the store. */
+  id?: number;
+  at?: string;
+  /** Who: the operator (user@host) and the controller id. */
+  actor: string;
+  controller: string;
+  runId?: string;
+  env?: string;
+  deployment?: string;
+  node?: string;
+  /** What, e.g. `rollout.start`, `node.stop`, `node.upgrade`, `node.start`, `gate.override`. */
+  action: string;
+  outcome: 'ok' | 'failed' | 'refused' | 'started';
+  detail?: Record<string, unknown>;
+}
+
+/** One controller's hold on one deployment; released on release(), or when the controller dies. */
+export interface Claim {
+  deploymentKey: string;
+  controller: string;
+  release(): Promise<void>;
+}
+
+export interface StateStore {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Where it is, for messages, without a password. */
+  readonly label: string;
+  startRun(r: Omit<RunRecord, 'startedAt' | 'outcome'>): Promise<RunRecord>;
+  finishRun(id: string, outcome: RunOutcome): Promise<void>;
+  getRun(id: string): Promise<RunRecord | undefined>;
+  /** The newest run of the environment that did not finish (for `rollout --resume`). */
+  unfinishedRun(env: string): Promise<RunRecord | undefined>;
+  setNodeState(s: Omit<NodeStateRecord, 'updatedAt'>): Promise<void>;
+  nodeStates(runId: string): Promise<NodeStateRecord[]>;
+  recordStep(t: {
+    runId: string;
+    deployment: string;
+    node: string;
+    step: string;
+    seconds: number;
+  }): Promise<void>;
+  /** The facts a node reported, with their digest; kept per run. */
+  recordFacts(f: {
+    runId?: string;
+    deployment: string;
+    node: string;
+    facts: unknown;
+  }): Promise<void>;
+  /** The plan a deployment ran, keyed as a gate compares it; `passed` once it validated. */
+  recordDeploymentPlan(p: {
+    runId: string;
+    env: string;
+    deployment: string;
+    key: PlanKey;
+    outcome: 'running' | 'passed' | 'failed' | 'rolled-back';
+  }): Promise<void>;
+  /** The plan keys that completed and passed validation in an environment. */
+  passedPlanKeys(env: string): Promise<PlanKey[]>;
+  /** Appends to the audit log; entries are never changed or removed. */
+  audit(e: AuditEntry): Promise<AuditEntry>;
+  listAudit(f?: {
+    runId?: string;
+    env?: string;
+    deployment?: string;
+    since?: string;
+    limit?: number;
+  }): Promise<AuditEntry[]>;
+  /** Claims a deployment for this controller, or undefined when another controller holds it. */
+  claim(deploymentKey: string, controller: string): Promise<Claim | undefined>;
+  close(): Promise<void>;
+}
