@@ -1,7 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { refuseIfRestoreInterrupted } from '../backup/index.ts';
-import { shellWord, UpliftError } from '../errors/index.ts';
+import { shellWord, UpliftError, withResult } from '../errors/index.ts';
 import type { PlanStep } from '../plan/index.ts';
 import { crashPoint } from '../util/index.ts';
 import { finishRun, type HistoryEntry } from './history.ts';
@@ -205,6 +205,15 @@ export async function runHops(rs: RunState, first: number): Promise<ApplyResult>
         }
       : {}),
   });
+  // What a failed run ended as, printed beside the error under --json (src/errors/uplift-error.ts).
+  const ended = (outcome: string, version?: string, service?: string) => ({
+    outcome,
+    runId,
+    from: o.plan.from,
+    to: o.plan.to,
+    ...(version !== undefined ? { version } : {}),
+    ...(service !== undefined ? { service } : {}),
+  });
   let settleFailed: UpliftError | undefined;
   for (let i = first; i < hops.length; i++) {
     const step = hops[i] as PlanStep;
@@ -233,7 +242,17 @@ export async function runHops(rs: RunState, first: number): Promise<ApplyResult>
       stepSeconds: {},
     };
     reports.push(report);
-    const ctx: HopContext = { o, p, j, hop: i, step, wasRunning, report, svc };
+    const ctx: HopContext = {
+      o,
+      p,
+      j,
+      hop: i,
+      step,
+      wasRunning,
+      report,
+      svc,
+      ...(o.leaveStopped && i === hops.length - 1 ? { leaveStopped: true } : {}),
+    };
     try {
       await hopMethod(o.method).run(ctx);
     } catch (err) {
@@ -248,7 +267,10 @@ export async function runHops(rs: RunState, first: number): Promise<ApplyResult>
         await j.append(-1, 'run', 'done', { outcome: 'aborted', failedStep: err.step });
         await finishRun(p, entry('aborted', err.error));
         await releaseLock(p);
-        throw err.error;
+        throw withResult(
+          err.error,
+          ended('aborted', step.from as string, wasRunning ? 'running' : 'stopped'),
+        );
       }
       await j.append(i, err.step, 'failed', { error: describe(err.error) });
       const cause = err.error as UpliftError;
@@ -290,6 +312,7 @@ export async function runHops(rs: RunState, first: number): Promise<ApplyResult>
               unchanged: false,
               state,
               next: `uplift resume --install ${shellWord(o.install)} --abort`,
+              result: ended('incomplete'),
             },
           );
         }
@@ -330,6 +353,7 @@ export async function runHops(rs: RunState, first: number): Promise<ApplyResult>
             hint: down.hint,
             unchanged: false,
             state: `the run was taken back to ${back}: its files are back; its service is down`,
+            result: ended('rolled-back', back, 'down'),
           },
         );
       const state =
@@ -341,26 +365,40 @@ export async function runHops(rs: RunState, first: number): Promise<ApplyResult>
         hint: cause.hint ?? 'Fix the cause, then run the same apply command again.',
         unchanged: false,
         state: `the run was taken back to ${back}; service ${outcome?.service === 'running' ? 'running' : 'stopped'} as before`,
+        result: ended('rolled-back', back, outcome?.service === 'running' ? 'running' : 'stopped'),
       });
     }
   }
+  // A run that stopped short at a settle timeout committed an earlier hop, whose commit did not
+  // stop the services: --leave-stopped still leaves them stopped.
+  if (settleFailed && o.leaveStopped && (await svc.isRunning()))
+    await svc.stop({ code: 'UPLIFT_APPLY_STOP_FAILED', changed: true });
+  const service = wasRunning && !o.leaveStopped ? 'running' : 'stopped';
   await j.append(-1, 'run', 'done', {
     outcome: 'committed',
+    service,
+    ...(o.leaveStopped ? { leftStopped: true } : {}),
     ...(rs.resumed ? { resumed: true } : {}),
     ...(settleFailed ? { settleTimedOut: reports.at(-1)?.to } : {}),
   });
   crashPoint('run:done');
-  await finishRun(p, entry('committed', settleFailed));
+  await finishRun(p, { ...entry('committed', settleFailed), service });
   const prunedBackups = await pruneBackups(p, runId, reports.length, o.keepRuns ?? defaultKeepRuns);
   await releaseLock(p);
-  if (settleFailed) throw settleFailed;
-  if (rs.stop) throw manualStepError(rs.stop, hops.length);
+  const reached = reports.at(-1)?.to ?? o.plan.from;
+  if (settleFailed) throw withResult(settleFailed, ended('committed', reached, service));
+  if (rs.stop)
+    throw withResult(manualStepError(rs.stop, hops.length), ended('committed', reached, service));
   return {
     runId,
     install: o.install,
     from: o.plan.from,
     to: hops.at(-1)?.to ?? o.plan.from,
     outcome: 'committed',
+    version: hops.at(-1)?.to ?? o.plan.from,
+    wasRunning,
+    service,
+    ...(o.leaveStopped ? { leftStopped: true } : {}),
     hops: reports,
     ...(rs.recovered
       ? {

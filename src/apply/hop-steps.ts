@@ -28,6 +28,11 @@ export interface HopContext {
   svc: Services;
   /** When the stop began (performance.now()): the downtime a client sees starts there. */
   downtimeStart?: number;
+  /**
+   * The run's last hop under `--leave-stopped`: its commit stops the services whether or not they
+   * ran before the run (they were started, probed and smoke-tested first).
+   */
+  leaveStopped?: boolean;
 }
 
 /** Where a hop failed, for the rollback decision. */
@@ -235,7 +240,8 @@ export async function postSwitchSteps(ctx: HopContext): Promise<string[]> {
 
 /**
  * The commit step: `finish` (the method's, idempotent: resume runs it again after a crash here),
- * and a service that was not running before the run stopped again.
+ * and a service that was not running before the run (or any, on the last hop of a
+ * `--leave-stopped` run) stopped again.
  */
 export async function commitStep(
   ctx: HopContext,
@@ -249,7 +255,11 @@ export async function commitStep(
     () => data,
     async () => {
       await finish();
-      if (!ctx.wasRunning) await ctx.svc.stop({ code: 'UPLIFT_APPLY_STOP_FAILED', changed: true });
+      if (!ctx.wasRunning || ctx.leaveStopped) {
+        if (ctx.leaveStopped && ctx.wasRunning)
+          hopEvents(ctx)('stop the services again (--leave-stopped)');
+        await ctx.svc.stop({ code: 'UPLIFT_APPLY_STOP_FAILED', changed: true });
+      }
     },
   );
   ctx.report.outcome = 'committed';

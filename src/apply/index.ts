@@ -10,6 +10,7 @@ import type { ServiceControl } from '../backup/index.ts';
 import type { Profile } from '../profile/index.ts';
 import type { DryRunResult } from './dry-run.ts';
 import type { ResumeOptions, ResumeResult, RollbackResult } from './resume.ts';
+import type { ServiceChange, ServiceStatus } from './service-ops.ts';
 import type { ApplyOptions, ApplyResult } from './types.ts';
 
 export type { DryRunResult } from './dry-run.ts';
@@ -21,6 +22,7 @@ export { enforceOwnership, type Ownership } from './ownership.ts';
 export { type StatePaths, statePaths } from './paths.ts';
 export { packHops, resolvePack } from './plan-hops.ts';
 export type { ResumeMode, ResumeOptions, ResumeResult, RollbackResult } from './resume.ts';
+export type { ServiceChange, ServiceProcess, ServiceStatus } from './service-ops.ts';
 export {
   type ResumeAction,
   readStatus,
@@ -65,4 +67,31 @@ export async function rollbackLast(
   o: { wholeRun?: boolean } = {},
 ): Promise<RollbackResult> {
   return (await import('./resume.ts')).rollbackLast(install, onEvent, profile, o);
+}
+
+/** Where the installation's services stand: version, processes, one readiness round, run, lock. */
+export async function serviceStatus(
+  install: string,
+  profile: Profile,
+  o: { probeTimeoutMs?: number } = {},
+): Promise<ServiceStatus> {
+  return (await import('./service-ops.ts')).serviceStatus(install, profile, o);
+}
+
+/** Stops the services as apply does, under apply's lock (src/apply/service-ops.ts). */
+export async function serviceStop(
+  install: string,
+  profile: Profile,
+  onEvent?: (line: string) => void,
+): Promise<ServiceChange> {
+  return (await import('./service-ops.ts')).serviceStop(install, profile, onEvent);
+}
+
+/** Starts the services and waits until ready, under apply's lock (src/apply/service-ops.ts). */
+export async function serviceStart(
+  install: string,
+  profile: Profile,
+  onEvent?: (line: string) => void,
+): Promise<ServiceChange> {
+  return (await import('./service-ops.ts')).serviceStart(install, profile, onEvent);
 }

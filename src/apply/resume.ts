@@ -176,6 +176,8 @@ export async function resumeRun(install: string, ro: ResumeOptions = {}): Promis
     }
 
     if (mode === 'finish') {
+      // apply --leave-stopped: the finished run leaves the services stopped too.
+      const leaveStopped = v.recorded?.options.leaveStopped === true;
       const rs = await recordedRunState(p, j, v, svc, acquired, onEvent);
       if (next < v.hops.length && next === v.hop && action !== 'finish-commit') {
         // The hop runs again from its first step: its earlier records no longer count, and its
@@ -188,7 +190,12 @@ export async function resumeRun(install: string, ro: ResumeOptions = {}): Promis
             await rm(join(p.backups, f), { force: true });
       } else if (next >= v.hops.length)
         service = (
-          await restoreServiceState({ wasRunning: v.wasRunning, version: v.to, svc, onEvent })
+          await restoreServiceState({
+            wasRunning: v.wasRunning && !leaveStopped,
+            version: v.to,
+            svc,
+            onEvent,
+          })
         ).service;
       if (next < v.hops.length) onEvent?.(`carry the run on to ${v.to}`);
       await runHops(rs, next);
@@ -196,7 +203,7 @@ export async function resumeRun(install: string, ro: ResumeOptions = {}): Promis
         ...base,
         version: v.to,
         outcome: 'committed',
-        service: v.wasRunning ? 'running' : 'stopped',
+        service: v.wasRunning && !leaveStopped ? 'running' : 'stopped',
         notRun: [],
       };
     }

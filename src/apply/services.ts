@@ -6,7 +6,10 @@ import {
   isRunning,
   killServices,
   type LifecycleTarget,
+  type ProbeRound,
+  probeOnce,
   type ReadyResult,
+  type RunningProcess,
   runCommand,
   runSmokeTests,
   type ServiceControlOptions,
@@ -41,7 +44,9 @@ export interface Services {
   /** The same services as backup and restore see them. */
   control(version?: string): ServiceControl;
   /** The live processes of the services (their pids). */
-  processes(): Promise<{ pid: number }[]>;
+  processes(): Promise<RunningProcess[]>;
+  /** One round of the readiness probes for the version expected to run: what a client gets now. */
+  probeOnce(version: string | undefined, timeoutMs?: number): Promise<ProbeRound>;
 }
 
 /** The environment variable that marks every lifecycle command of a run with the run's id. */
@@ -92,6 +97,8 @@ export function servicesOf(
     run: (command, version) => runCommand(command, target(version)),
     control: (version) => serviceControl(target(version)),
     processes: () => findRunningProcesses(target()),
+    probeOnce: (version, timeoutMs) =>
+      probeOnce(target(version), timeoutMs === undefined ? {} : { timeoutMs }),
   };
   return svc;
 }

@@ -35,6 +35,12 @@ export interface ApplyOptions {
   keepRuns?: number;
   /** The pack expansion ratio allowed (`--max-expand`; default the pack verifier's). */
   maxExpand?: number;
+  /**
+   * `--leave-stopped`: after a successful commit the services are left stopped, whether or not
+   * they ran before the run (the new version is still started, probed and smoke-tested before the
+   * commit). A rollback still leaves them as the run found them.
+   */
+  leaveStopped?: boolean;
 }
 
 export interface HopReport {
@@ -67,6 +73,14 @@ export interface ApplyResult {
   from: string;
   to: string;
   outcome: 'committed';
+  /** The installed version now (the run's target). */
+  version: string;
+  /** Whether the services ran before the run. */
+  wasRunning: boolean;
+  /** What the run left the services as: running (and ready) or stopped. */
+  service: 'running' | 'stopped';
+  /** Set when `--leave-stopped` left the services stopped. */
+  leftStopped?: boolean;
   hops: HopReport[];
   recoveredLock?: { reason: string; pid?: number };
   /** Backups removed after the commit (src/apply/prune.ts): this run's middle hops, older runs. */

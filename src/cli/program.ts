@@ -35,6 +35,7 @@ const commands: [names: string[], load: () => Promise<{ register: Register }>][]
   [['apply'], () => import('./commands/apply-command.ts')],
   [['resume'], () => import('./commands/resume-command.ts')],
   [['status'], () => import('./commands/status-command.ts')],
+  [['service'], () => import('./commands/service-command.ts')],
   [['rollback'], () => import('./commands/rollback-command.ts')],
   [['history'], () => import('./commands/history-command.ts')],
 ];
@@ -173,7 +174,7 @@ function report(err: unknown, io: CliIo, json: boolean, view: View): number {
   }
   if (err instanceof ExitError) return err.exitCode;
   if (err instanceof UpliftError) {
-    if (json) io.stdout(`${JSON.stringify({ error: err.toJSON() }, null, 2)}\n`);
+    if (json) io.stdout(`${JSON.stringify({ ...err.result, error: err.toJSON() }, null, 2)}\n`);
     else io.stderr(forPeople(formatError(err), view));
     return err.exitCode;
   }

@@ -148,6 +148,11 @@ export const codes = {
   UPLIFT_APPLY_VENDOR_STEP_FAILED: ExitCode.failed,
   UPLIFT_APPLY_SETTLE_TIMEOUT: ExitCode.failed,
   UPLIFT_APPLY_SETTLE_UNDECLARED: ExitCode.badInput,
+  // service stop / start / status (docs/apply.md, "Service commands")
+  UPLIFT_SERVICE_STOP_FAILED: ExitCode.failed,
+  UPLIFT_SERVICE_START_FAILED: ExitCode.failed,
+  UPLIFT_SERVICE_NOT_READY: ExitCode.failed,
+  UPLIFT_SERVICE_VERSION_UNKNOWN: ExitCode.failed,
   // configuration merges
   UPLIFT_MERGE_STALE: ExitCode.failed,
   // lifecycle (a profile's lifecycle section at run time)

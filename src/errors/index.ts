@@ -9,4 +9,5 @@ export {
   UpliftError,
   type UpliftErrorDetail,
   type UpliftErrorOptions,
+  withResult,
 } from './uplift-error.ts';

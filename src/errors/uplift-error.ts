@@ -31,6 +31,12 @@ export interface UpliftErrorOptions {
   next?: string;
   /** Further problems found in the same input, reported together. */
   details?: readonly UpliftErrorDetail[];
+  /**
+   * What a run ended as, in the fields its success would print (`outcome`, `from`, `to`,
+   * `version`, `runId`, `service`): `--json` prints them beside `error`, so a script reads one
+   * shape whether the command succeeded or not.
+   */
+  result?: Record<string, unknown>;
 }
 
 /** Exit codes whose errors are raised before anything is written: nothing changed unless said otherwise. */
@@ -56,6 +62,7 @@ export class UpliftError extends Error {
   readonly state?: string;
   readonly next?: string;
   readonly details: readonly UpliftErrorDetail[];
+  readonly result?: Record<string, unknown>;
 
   constructor(code: UpliftCode, message: string, opts: UpliftErrorOptions = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
@@ -68,6 +75,7 @@ export class UpliftError extends Error {
     this.state = opts.state;
     this.next = opts.next;
     this.details = opts.details ?? [];
+    this.result = opts.result;
   }
 
   /** The parseable form printed under `--json`. */
@@ -83,6 +91,27 @@ export class UpliftError extends Error {
       next: this.next,
     };
   }
+}
+
+/**
+ * The same error with `result` (what the run ended as) added; anything but an UpliftError is
+ * returned as it is.
+ */
+export function withResult(err: unknown, result: Record<string, unknown>): unknown {
+  if (!(err instanceof UpliftError)) return err;
+  const e = new UpliftError(err.code, err.message, {
+    ...(err.hint !== undefined ? { hint: err.hint } : {}),
+    ...(err.cause !== undefined ? { cause: err.cause } : {}),
+    exitCode: err.exitCode,
+    ...(err.location ? { location: err.location } : {}),
+    unchanged: err.unchanged,
+    ...(err.state !== undefined ? { state: err.state } : {}),
+    ...(err.next !== undefined ? { next: err.next } : {}),
+    details: err.details,
+    result: { ...err.result, ...result },
+  });
+  e.stack = err.stack;
+  return e;
 }
 
 /** Already reported to the operator; the process just exits with this code. */

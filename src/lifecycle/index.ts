@@ -1,6 +1,6 @@
 export { serviceControl } from './control.ts';
 export { findRunningProcesses, isRunning } from './processes.ts';
-export { waitUntilReady } from './readiness.ts';
+export { type ProbeRound, probeOnce, waitUntilReady } from './readiness.ts';
 export { runCheck } from './run-check.ts';
 export { runCommand } from './run-command.ts';
 // The zod schemas are in ./schema.ts (imported from there where a profile is validated): a run

@@ -171,3 +171,38 @@ export async function waitUntilReady(
     if (Date.now() >= deadline) throw notReady();
   }
 }
+
+/** A single round of the readiness check, as a client would see the installation now. */
+export interface ProbeRound {
+  /** Every service has a live process and every probe passed in this round. */
+  ready: boolean;
+  /** The services with no live process (their probes are then not run: nothing serves). */
+  notRunning: string[];
+  /** Each probe run, in order, until the first that failed. */
+  probes: { name: string; ok: boolean; detail: string }[];
+}
+
+/**
+ * One round of the readiness probes, each with a short timeout (default 5 s, as one request of {@link waitUntilReady}), and no stability
+ * window: what a client gets now. Unlike {@link waitUntilReady} it never throws for a service that
+ * does not run (a stopped installation is simply not ready).
+ */
+export async function probeOnce(
+  target: LifecycleTarget,
+  o: { timeoutMs?: number } = {},
+): Promise<ProbeRound> {
+  const t = withCachedFacts(target);
+  const r = t.lifecycle.readiness;
+  assertKnownVars(r.probes);
+  const notRunning: string[] = [];
+  for (const s of t.lifecycle.services)
+    if ((await findServiceProcesses(s, t)).length === 0) notRunning.push(s.name);
+  if (notRunning.length > 0) return { ready: false, notRunning, probes: [] };
+  const probes: ProbeRound['probes'] = [];
+  for (const p of r.probes) {
+    const res = await runCheck(p, t, o.timeoutMs ?? PROBE_TIMEOUT_MS);
+    probes.push({ name: checkName(p), ok: res.ok, detail: res.detail });
+    if (!res.ok) break;
+  }
+  return { ready: probes.every((p) => p.ok), notRunning, probes };
+}

@@ -313,7 +313,16 @@ let faultsCli = faultsCliPath;
  */
 export async function usePrivateCli(): Promise<{ root: string; dispose: () => Promise<void> }> {
   const root = await mkdtemp(join(tmpdir(), 'uplift-cli-'));
-  const commands = ['apply', 'status', 'resume', 'rollback', 'history', 'pack', 'sample'];
+  const commands = [
+    'apply',
+    'status',
+    'resume',
+    'rollback',
+    'history',
+    'pack',
+    'sample',
+    'service',
+  ];
   let last = '';
   for (let attempt = 0; attempt < 30; attempt++) {
     await rm(root, { recursive: true, force: true });

@@ -42,6 +42,10 @@ export function register(program: Command, { emit, io }: CommandContext): void {
       '--keep-runs <n>',
       "keep the backups of this many runs, this one included (default 3); of this run only the first and last hop's",
     )
+    .option(
+      '--leave-stopped',
+      'after a successful commit leave the services stopped (the new version is still started, probed and smoke-tested first; a rollback leaves them as it found them)',
+    )
     .option('--yes', 'do not ask for confirmation (required when standard input is not a terminal)')
     .option(
       '--dry-run',
@@ -50,7 +54,7 @@ export function register(program: Command, { emit, io }: CommandContext): void {
     .option('--json', 'print JSON')
     .addHelpText(
       'after',
-      "\nThe profile's apply.method picks how a hop runs: uplift-pack (signed packs, staged tree switched by rename) or vendor-installer (the vendor zip's UpgradeStep1 then UpgradeStep2 through its update.sh, both directories backed up and restored on failure). Run as the installation's owner; root on a non-root installation runs as its owner; anyone else is refused (exit 3).\nThe plan's verdict comes first: blocked refuses (nothing is changed), not-recommended needs --accept-risk REASON. The profile used is recorded beside the installation, for resume, rollback, status and history.\nExit codes: 0 done, 1 failed and rolled back (the old version runs), 2 bad input, 3 blocked (verdict blocked or not accepted, conflict, plan mismatch, manual step, wrong user), 4 another run holds the lock, 5 an earlier run was interrupted: run uplift resume.\nExample: uplift apply --install /opt/product --to latest --packs ./packs --trust keys.json --yes",
+      "\nThe profile's apply.method picks how a hop runs: uplift-pack (signed packs, staged tree switched by rename) or vendor-installer (the vendor zip's UpgradeStep1 then UpgradeStep2 through its update.sh, both directories backed up and restored on failure). Run as the installation's owner; root on a non-root installation runs as its owner; anyone else is refused (exit 3).\nThe plan's verdict comes first: blocked refuses (nothing is changed), not-recommended needs --accept-risk REASON. The profile used is recorded beside the installation, for resume, rollback, status and history.\nWith --json, standard output is one JSON document: on success outcome committed, from, to, version, service; on failure error plus outcome (aborted, rolled-back or incomplete), from, to, version, service.\nExit codes: 0 done, 1 failed and rolled back (the old version runs), 2 bad input, 3 blocked (verdict blocked or not accepted, conflict, plan mismatch, manual step, wrong user), 4 another run holds the lock, 5 an earlier run was interrupted: run uplift resume.\nExample: uplift apply --install /opt/product --to latest --packs ./packs --trust keys.json --yes",
     )
     .action(async (o) => {
       const { handler } = await import('./apply.ts');

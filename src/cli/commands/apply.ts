@@ -50,6 +50,8 @@ export interface ApplyCommandOptions {
   keepRuns?: string;
   /** `--max-expand RATIO`: the pack expansion ratio allowed. */
   maxExpand?: string;
+  /** `--leave-stopped`: leave the services stopped after a successful commit. */
+  leaveStopped?: boolean;
 }
 
 export interface ApplyIo {
@@ -304,6 +306,7 @@ export async function handler(opts: ApplyCommandOptions, io: ApplyIo): Promise<C
     ...(opts.baseTree ? { baseTree: resolve(opts.baseTree) } : {}),
     ...(keepRuns !== undefined ? { keepRuns } : {}),
     ...(maxExpand !== undefined ? { maxExpand } : {}),
+    ...(opts.leaveStopped ? { leaveStopped: true } : {}),
     onEvent: (line) => io.stderr(`${line}\n`),
   };
   if (prepared.plan.steps.length === 0)
@@ -313,6 +316,7 @@ export async function handler(opts: ApplyCommandOptions, io: ApplyIo): Promise<C
         install,
         from: prepared.plan.from,
         to: prepared.plan.to,
+        version: prepared.plan.from,
         hops: [],
         outcome: 'up-to-date',
         warnings,
@@ -401,6 +405,7 @@ function renderApply(r: ApplyResult): string {
     const mig = [...h.migrations.database, ...h.migrations.config];
     if (mig.length) lines.push(`    migrations: ${mig.join(', ')}`);
   }
+  if (r.leftStopped) lines.push('  the services are left stopped (--leave-stopped)');
   if (r.recoveredLock) lines.push(`  recovered a stale lock (${r.recoveredLock.reason})`);
   if (r.prunedBackups.length > 0)
     lines.push(

@@ -18,7 +18,16 @@ export async function handler(
     ...(opts.abort ? { abort: true } : {}),
   });
   return {
-    data: { ...r, profile: profileSummary(chosen), warnings },
+    // The fields apply and rollback print too: the run's from/to, the version now, the outcome
+    // (`none` when there was no run to end).
+    data: {
+      outcome: r.outcome ?? 'none',
+      ...(r.runFrom !== undefined ? { from: r.runFrom } : {}),
+      ...(r.runTo !== undefined ? { to: r.runTo } : {}),
+      ...r,
+      profile: profileSummary(chosen),
+      warnings,
+    },
     text: render(r),
     exitCode: ExitCode.ok,
     warnings,

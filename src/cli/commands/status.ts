@@ -1,4 +1,5 @@
 import { readStatus } from '../../apply/index.ts';
+import { installedVersion } from '../../detect/index.ts';
 import { ExitCode } from '../../errors/index.ts';
 import { profileSummary, readOnlyProfile } from '../profile-arg.ts';
 import type { CommandResult } from '../types.ts';
@@ -9,7 +10,11 @@ export async function handler(opts: { install: string; profile?: string }): Prom
   const install = await resolveInstall(opts.install, true);
   const { chosen, warnings } = await readOnlyProfile(install, opts.profile);
   const s = await readStatus(install);
-  const lines = [`${install}: ${s.state}`];
+  // The installed version as detection reads it (null: no profile, or a switch cut it short).
+  const version = chosen
+    ? ((await installedVersion(chosen.profile, install).catch(() => undefined)) ?? null)
+    : null;
+  const lines = [`${install}: ${s.state}${version ? ` at ${version}` : ''}`];
   if (chosen)
     lines.push(`  profile ${chosen.profile.manifest.name} (${chosen.from}): ${chosen.profile.dir}`);
   if (s.run) {
@@ -41,7 +46,7 @@ export async function handler(opts: { install: string; profile?: string }): Prom
     );
   for (const k of s.kept) lines.push(`  kept: ${k}`);
   return {
-    data: { ...s, profile: profileSummary(chosen), warnings },
+    data: { ...s, version, profile: profileSummary(chosen), warnings },
     warnings,
     text: `${lines.join('\n')}\n`,
     exitCode: s.state === 'interrupted' ? ExitCode.incomplete : ExitCode.ok,
