@@ -148,6 +148,18 @@ export const codes = {
   UPLIFT_APPLY_VENDOR_STEP_FAILED: ExitCode.failed,
   UPLIFT_APPLY_SETTLE_TIMEOUT: ExitCode.failed,
   UPLIFT_APPLY_SETTLE_UNDECLARED: ExitCode.badInput,
+  // rollout across a topology (docs/rollout.md)
+  UPLIFT_ROLLOUT_ENV_UNKNOWN: ExitCode.badInput,
+  UPLIFT_ROLLOUT_GATE_REFUSED: ExitCode.blocked,
+  UPLIFT_ROLLOUT_STATE_UNREACHABLE: ExitCode.failed,
+  UPLIFT_ROLLOUT_NODE_FAILED: ExitCode.failed,
+  UPLIFT_ROLLOUT_NODE_TIMEOUT: ExitCode.failed,
+  /** An edge would start beside a backend of another version; it was not started. */
+  UPLIFT_ROLLOUT_MIXED_VERSIONS: ExitCode.failed,
+  UPLIFT_ROLLOUT_BALANCER_FAILED: ExitCode.failed,
+  UPLIFT_ROLLOUT_FAILURE_RATIO: ExitCode.failed,
+  /** The failure policy could not bring every node back to its version before the run. */
+  UPLIFT_ROLLOUT_NOT_RESTORED: ExitCode.incomplete,
   // configuration merges
   UPLIFT_MERGE_STALE: ExitCode.failed,
   // lifecycle (a profile's lifecycle section at run time)
