@@ -26,11 +26,17 @@ function area(file: string): string {
 
 const imports = sourceFiles(src).flatMap((file) => {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)].map((m) => ({
-    file: relative(src, file),
-    target: resolve(dirname(file), m[1] as string),
-    from: area(file),
-  }));
+  return [...text.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)].map((m) => {
+    // The statement the specifier ends: from the last line before it that opens an import or export.
+    const starts = [...text.slice(0, m.index).matchAll(/^[ \t]*(?:import|export)\b/gm)];
+    const statement = text.slice(starts.at(-1)?.index ?? m.index);
+    return {
+      file: relative(src, file),
+      target: resolve(dirname(file), m[1] as string),
+      from: area(file),
+      typeOnly: !m[0].includes('(') && /^[ \t]*(?:import|export)\s+type\b/.test(statement),
+    };
+  });
 });
 
 /**
@@ -134,11 +140,13 @@ describe('architecture', () => {
     expect(imports.length).toBeGreaterThan(50);
   });
 
-  it('crosses folders only through index.ts or schema.ts', () => {
+  it('crosses folders only through index.ts or schema.ts (types.ts: type-only)', () => {
+    // A folder's types.ts is its contract: other folders may code against it with `import type`.
     const deep = imports.filter((i) => {
       const to = area(i.target);
       if (to === i.from || i.from.endsWith('.ts')) return false;
       const rest = relative(join(src, to), i.target);
+      if (rest === 'types.ts' && i.typeOnly) return false;
       return rest !== 'index.ts' && rest !== 'schema.ts';
     });
 

@@ -153,6 +153,18 @@ export const codes = {
   UPLIFT_SERVICE_START_FAILED: ExitCode.failed,
   UPLIFT_SERVICE_NOT_READY: ExitCode.failed,
   UPLIFT_SERVICE_VERSION_UNKNOWN: ExitCode.failed,
+  // rollout across a topology (docs/rollout.md)
+  UPLIFT_ROLLOUT_ENV_UNKNOWN: ExitCode.badInput,
+  UPLIFT_ROLLOUT_GATE_REFUSED: ExitCode.blocked,
+  UPLIFT_ROLLOUT_STATE_UNREACHABLE: ExitCode.failed,
+  UPLIFT_ROLLOUT_NODE_FAILED: ExitCode.failed,
+  UPLIFT_ROLLOUT_NODE_TIMEOUT: ExitCode.failed,
+  /** An edge would start beside a backend of another version; it was not started. */
+  UPLIFT_ROLLOUT_MIXED_VERSIONS: ExitCode.failed,
+  UPLIFT_ROLLOUT_BALANCER_FAILED: ExitCode.failed,
+  UPLIFT_ROLLOUT_FAILURE_RATIO: ExitCode.failed,
+  /** The failure policy could not bring every node back to its version before the run. */
+  UPLIFT_ROLLOUT_NOT_RESTORED: ExitCode.incomplete,
   // configuration merges
   UPLIFT_MERGE_STALE: ExitCode.failed,
   // lifecycle (a profile's lifecycle section at run time)
