@@ -13,8 +13,9 @@ export default defineConfig({
     restoreMocks: true,
     // e2e tests spawn the built CLI; a cold spawn on a 2-core machine can take a few seconds.
     testTimeout: 30_000,
-    // The e2e suite needs dist/; build once before any worker starts.
-    globalSetup: ['./test/util/global-setup.ts'],
+    // The e2e suite needs dist/; build once before any worker starts. The PostgreSQL tests share
+    // one server per run, started by the first file that needs it and stopped here.
+    globalSetup: ['./test/util/global-setup.ts', './test/util/pg-global-setup.ts'],
     reporters: ['default', new CountReporter()],
   },
 });

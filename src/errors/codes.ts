@@ -170,6 +170,11 @@ export const codes = {
   // lifecycle (a profile's lifecycle section at run time)
   UPLIFT_LIFECYCLE_VAR: ExitCode.badInput,
   UPLIFT_LIFECYCLE_KILL_FAILED: ExitCode.failed,
+  // state store (docs/state.md)
+  /** The PostgreSQL server (UPLIFT_DATABASE_URL) or the SQLite file cannot be opened. */
+  UPLIFT_STATE_UNREACHABLE: ExitCode.failed,
+  /** The database was migrated by a newer uplift than this one. */
+  UPLIFT_STATE_TOO_NEW: ExitCode.failed,
 } as const satisfies Record<string, ExitCode>;
 
 export type UpliftCode = keyof typeof codes;

@@ -73,7 +73,47 @@ export interface AuditEntry {
 export interface Claim {
   deploymentKey: string;
   controller: string;
+  /** Idempotent. */
   release(): Promise<void>;
+  /**
+   * True once the hold is gone without release(): on PostgreSQL the claim's own connection broke,
+   * which ends the lock with it. A controller that sees it must stop working on the deployment.
+   */
+  readonly lost?: boolean;
+}
+
+/** A row of the claims table, for `uplift fleet` and the audit view. */
+export interface ClaimRecord {
+  deploymentKey: string;
+  controller: string;
+  pid: number;
+  hostname: string;
+  claimedAt: string;
+  heartbeatAt: string;
+  /**
+   * Whether the claim is still held: on PostgreSQL, its advisory lock is held by some session; on
+   * SQLite, its holder is not known dead (same host, pid gone) and its heartbeat is fresh.
+   */
+  live: boolean;
+}
+
+export interface StepTiming {
+  runId: string;
+  deployment: string;
+  node: string;
+  step: string;
+  seconds: number;
+  at: string;
+}
+
+export interface FactsSnapshot {
+  runId?: string;
+  deployment: string;
+  node: string;
+  facts: unknown;
+  /** sha256 of the facts' canonical JSON. */
+  digest: string;
+  at: string;
 }
 
 export interface StateStore {
@@ -113,6 +153,7 @@ export interface StateStore {
   passedPlanKeys(env: string): Promise<PlanKey[]>;
   /** Appends to the audit log; entries are never changed or removed. */
   audit(e: AuditEntry): Promise<AuditEntry>;
+  /** Audit entries, oldest first; with `limit`, the newest `limit` of those that match. */
   listAudit(f?: {
     runId?: string;
     env?: string;
@@ -122,5 +163,16 @@ export interface StateStore {
   }): Promise<AuditEntry[]>;
   /** Claims a deployment for this controller, or undefined when another controller holds it. */
   claim(deploymentKey: string, controller: string): Promise<Claim | undefined>;
+  /*
+   * Readers added with the implementation; optional so that in-memory fakes of the contract need
+   * not grow them. The store openStateStore returns has every one.
+   */
+  /** The claims table, with whether each claim is still held. */
+  listClaims?(): Promise<ClaimRecord[]>;
+  /** A run's step timings, in the order they were recorded. */
+  stepTimings?(runId: string): Promise<StepTiming[]>;
+  /** The newest facts snapshot of one node. */
+  lastFacts?(deployment: string, node: string): Promise<FactsSnapshot | undefined>;
+  /** Releases the claims this store still holds, then closes its connections. */
   close(): Promise<void>;
 }

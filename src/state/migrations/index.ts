@@ -1,0 +1,16 @@
+import type { Migration } from 'kysely';
+import { initial } from './0001-initial.ts';
+import type { StoreKind } from './kind.ts';
+
+/**
+ * Every migration this uplift knows, in order. Names sort in the order they apply; a migration is
+ * never edited or removed once released, only followed by a new one. An in-code record rather than
+ * kysely's FileMigrationProvider, because the CLI ships as one bundled file.
+ */
+export function migrations(kind: StoreKind): Record<string, Migration> {
+  return {
+    '0001-initial': initial(kind),
+  };
+}
+
+export type { StoreKind } from './kind.ts';

@@ -1,0 +1,318 @@
+import type { Kysely } from 'kysely';
+import { canonicalJson, sha256 } from '../util/index.ts';
+import type { Tables } from './db.ts';
+import type { StoreKind } from './migrations/index.ts';
+import type {
+  AuditEntry,
+  Claim,
+  ClaimRecord,
+  NodeStateName,
+  NodeStateRecord,
+  PlanKey,
+  RunOutcome,
+  RunRecord,
+  StateStore,
+} from './types.ts';
+
+/** How a store takes and lists claims: the one part that differs between the databases. */
+export interface Claims {
+  claim(deploymentKey: string, controller: string): Promise<Claim | undefined>;
+  list(): Promise<ClaimRecord[]>;
+  /** Releases every claim still held, before the store closes. */
+  releaseAll(): Promise<void>;
+}
+
+const now = () => new Date().toISOString();
+const orUndefined = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
+
+/** The store over either database: every query here is written once, for both. */
+export class KyselyStateStore implements StateStore {
+  readonly kind: StoreKind;
+  readonly label: string;
+  readonly #db: Kysely<Tables>;
+  readonly #claims: Claims;
+  #closed = false;
+
+  constructor(o: { kind: StoreKind; label: string; db: Kysely<Tables>; claims: Claims }) {
+    this.kind = o.kind;
+    this.label = o.label;
+    this.#db = o.db;
+    this.#claims = o.claims;
+  }
+
+  async startRun(r: Omit<RunRecord, 'startedAt' | 'outcome'>): Promise<RunRecord> {
+    const run: RunRecord = { ...r, startedAt: now(), outcome: 'running' };
+    await this.#db
+      .insertInto('runs')
+      .values({
+        id: run.id,
+        env: run.env,
+        deployments: JSON.stringify(run.deployments),
+        topology_digest: run.topologyDigest,
+        controller: run.controller,
+        started_at: run.startedAt,
+        finished_at: null,
+        outcome: run.outcome,
+        dry_run: run.dryRun ? 1 : 0,
+      })
+      .execute();
+    return run;
+  }
+
+  async finishRun(id: string, outcome: RunOutcome): Promise<void> {
+    await this.#db
+      .updateTable('runs')
+      .set({ outcome, finished_at: now() })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    const row = await this.#db
+      .selectFrom('runs')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && toRun(row);
+  }
+
+  async unfinishedRun(env: string): Promise<RunRecord | undefined> {
+    const row = await this.#db
+      .selectFrom('runs')
+      .selectAll()
+      .where('env', '=', env)
+      .where('outcome', 'in', ['running', 'interrupted'])
+      .orderBy('started_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row && toRun(row);
+  }
+
+  async setNodeState(s: Omit<NodeStateRecord, 'updatedAt'>): Promise<void> {
+    const values = {
+      state: s.state,
+      from_version: s.fromVersion ?? null,
+      to_version: s.toVersion ?? null,
+      updated_at: now(),
+    };
+    await this.#db
+      .insertInto('node_states')
+      .values({ run_id: s.runId, deployment: s.deployment, node: s.node, ...values })
+      .onConflict((oc) => oc.columns(['run_id', 'deployment', 'node']).doUpdateSet(values))
+      .execute();
+  }
+
+  async nodeStates(runId: string): Promise<NodeStateRecord[]> {
+    const rows = await this.#db
+      .selectFrom('node_states')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .orderBy('deployment')
+      .orderBy('node')
+      .execute();
+    return rows.map((r) => ({
+      runId: r.run_id,
+      deployment: r.deployment,
+      node: r.node,
+      state: r.state as NodeStateName,
+      fromVersion: orUndefined(r.from_version),
+      toVersion: orUndefined(r.to_version),
+      updatedAt: r.updated_at,
+    }));
+  }
+
+  async recordStep(t: {
+    runId: string;
+    deployment: string;
+    node: string;
+    step: string;
+    seconds: number;
+  }): Promise<void> {
+    await this.#db
+      .insertInto('step_timings')
+      .values({
+        run_id: t.runId,
+        deployment: t.deployment,
+        node: t.node,
+        step: t.step,
+        seconds: t.seconds,
+        at: now(),
+      })
+      .execute();
+  }
+
+  async stepTimings(runId: string) {
+    const rows = await this.#db
+      .selectFrom('step_timings')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => ({
+      runId: r.run_id,
+      deployment: r.deployment,
+      node: r.node,
+      step: r.step,
+      seconds: Number(r.seconds),
+      at: r.at,
+    }));
+  }
+
+  async recordFacts(f: {
+    runId?: string;
+    deployment: string;
+    node: string;
+    facts: unknown;
+  }): Promise<void> {
+    const text = canonicalJson(f.facts);
+    await this.#db
+      .insertInto('facts_snapshots')
+      .values({
+        run_id: f.runId ?? null,
+        deployment: f.deployment,
+        node: f.node,
+        facts: text,
+        digest: sha256(text),
+        at: now(),
+      })
+      .execute();
+  }
+
+  async lastFacts(deployment: string, node: string) {
+    const row = await this.#db
+      .selectFrom('facts_snapshots')
+      .selectAll()
+      .where('deployment', '=', deployment)
+      .where('node', '=', node)
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return (
+      row && {
+        runId: orUndefined(row.run_id),
+        deployment: row.deployment,
+        node: row.node,
+        facts: JSON.parse(row.facts) as unknown,
+        digest: row.digest,
+        at: row.at,
+      }
+    );
+  }
+
+  async recordDeploymentPlan(p: {
+    runId: string;
+    env: string;
+    deployment: string;
+    key: PlanKey;
+    outcome: 'running' | 'passed' | 'failed' | 'rolled-back';
+  }): Promise<void> {
+    const planKey = canonicalJson(p.key);
+    const values = {
+      env: p.env,
+      plan_key: planKey,
+      key_digest: sha256(planKey),
+      outcome: p.outcome,
+      updated_at: now(),
+    };
+    await this.#db
+      .insertInto('deployment_plans')
+      .values({ run_id: p.runId, deployment: p.deployment, ...values })
+      .onConflict((oc) => oc.columns(['run_id', 'deployment']).doUpdateSet(values))
+      .execute();
+  }
+
+  async passedPlanKeys(env: string): Promise<PlanKey[]> {
+    const rows = await this.#db
+      .selectFrom('deployment_plans')
+      .select(['key_digest', 'plan_key'])
+      .where('env', '=', env)
+      .where('outcome', '=', 'passed')
+      .orderBy('updated_at')
+      .execute();
+    const byDigest = new Map<string, PlanKey>();
+    for (const r of rows)
+      if (!byDigest.has(r.key_digest)) byDigest.set(r.key_digest, JSON.parse(r.plan_key));
+    return [...byDigest.values()];
+  }
+
+  async audit(e: AuditEntry): Promise<AuditEntry> {
+    const at = now();
+    const row = await this.#db
+      .insertInto('audit')
+      .values({
+        at,
+        actor: e.actor,
+        controller: e.controller,
+        run_id: e.runId ?? null,
+        env: e.env ?? null,
+        deployment: e.deployment ?? null,
+        node: e.node ?? null,
+        action: e.action,
+        outcome: e.outcome,
+        detail: e.detail === undefined ? null : canonicalJson(e.detail),
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return { ...e, id: Number(row.id), at };
+  }
+
+  async listAudit(
+    f: { runId?: string; env?: string; deployment?: string; since?: string; limit?: number } = {},
+  ): Promise<AuditEntry[]> {
+    let q = this.#db.selectFrom('audit').selectAll();
+    if (f.runId !== undefined) q = q.where('run_id', '=', f.runId);
+    if (f.env !== undefined) q = q.where('env', '=', f.env);
+    if (f.deployment !== undefined) q = q.where('deployment', '=', f.deployment);
+    if (f.since !== undefined) q = q.where('at', '>=', f.since);
+    // With a limit, the newest entries; always returned oldest first, the order they happened.
+    const rows =
+      f.limit === undefined
+        ? await q.orderBy('id').execute()
+        : (await q.orderBy('id', 'desc').limit(f.limit).execute()).reverse();
+    return rows.map((r) => ({
+      id: Number(r.id),
+      at: r.at,
+      actor: r.actor,
+      controller: r.controller,
+      runId: orUndefined(r.run_id),
+      env: orUndefined(r.env),
+      deployment: orUndefined(r.deployment),
+      node: orUndefined(r.node),
+      action: r.action,
+      outcome: r.outcome as AuditEntry['outcome'],
+      detail: r.detail === null ? undefined : JSON.parse(r.detail),
+    }));
+  }
+
+  claim(deploymentKey: string, controller: string): Promise<Claim | undefined> {
+    return this.#claims.claim(deploymentKey, controller);
+  }
+
+  listClaims(): Promise<ClaimRecord[]> {
+    return this.#claims.list();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await this.#claims.releaseAll();
+    } finally {
+      await this.#db.destroy();
+    }
+  }
+}
+
+function toRun(r: Tables['runs']): RunRecord {
+  return {
+    id: r.id,
+    env: r.env,
+    deployments: JSON.parse(r.deployments),
+    topologyDigest: r.topology_digest,
+    controller: r.controller,
+    startedAt: r.started_at,
+    finishedAt: orUndefined(r.finished_at),
+    outcome: r.outcome as RunOutcome,
+    dryRun: Number(r.dry_run) === 1,
+  };
+}
