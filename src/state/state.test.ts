@@ -358,6 +358,56 @@ describe.each<Kind>(['sqlite', 'postgres'])('the state store on %s', (kind) => {
     expect(await store.claim('prod/cluster-a', 'controller-1')).toBeDefined();
   });
 
+  // Only one of the two backends has each of the next two behaviours; not defined is not skipped.
+  if (kind === 'sqlite')
+    it('takes over a SQLite claim whose heartbeat stopped, and leaves a fresh one of another host', async () => {
+      const old = new Date(Date.now() - 61_000).toISOString();
+      const fresh = new Date().toISOString();
+      await rawSql(
+        target,
+        `INSERT INTO claims VALUES ('prod/silent', 'gone', ${process.pid}, 'other-host', '${old}', '${old}'),
+          ('prod/busy', 'elsewhere', ${process.pid}, 'other-host', '${fresh}', '${fresh}')`,
+      );
+
+      const silent = await store.claim('prod/silent', 'controller-1');
+      const busy = await store.claim('prod/busy', 'controller-1');
+      const listed = await store.listClaims();
+
+      expect(silent?.controller).toBe('controller-1');
+      expect(busy).toBeUndefined();
+      expect(listed.find((c) => c.deploymentKey === 'prod/busy')?.live).toBe(true);
+      await silent?.release();
+    });
+
+  if (kind === 'postgres')
+    it('reports a PostgreSQL claim lost when its connection ends, and frees it', async () => {
+      const held = await store.claim('prod/cut', 'controller-1');
+
+      await rawSql(
+        target,
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND pid <> pg_backend_pid()
+           AND query LIKE 'SELECT pg_try_advisory_lock%'`,
+      );
+      const other = await open(target);
+      try {
+        const taken = await eventually(() => other.claim('prod/cut', 'controller-2'));
+
+        expect(held?.lost).toBe(true);
+        expect(taken.controller).toBe('controller-2');
+        expect(await other.listClaims()).toContainEqual(
+          expect.objectContaining({
+            deploymentKey: 'prod/cut',
+            controller: 'controller-2',
+            live: true,
+          }),
+        );
+      } finally {
+        await held?.release();
+        await other.close();
+      }
+    });
+
   it('frees a claim whose holder was killed with SIGKILL', async () => {
     const holder = startChild(target, 'prod/killed');
     expect(await holder.next()).toBe('ready');
