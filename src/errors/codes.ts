@@ -175,6 +175,13 @@ export const codes = {
   UPLIFT_STATE_UNREACHABLE: ExitCode.failed,
   /** The database was migrated by a newer uplift than this one. */
   UPLIFT_STATE_TOO_NEW: ExitCode.failed,
+  // load balancers (active/passive deployments: src/balancer, docs/topology.md)
+  UPLIFT_BALANCER_UNREACHABLE: ExitCode.failed,
+  UPLIFT_BALANCER_UNKNOWN_SERVER: ExitCode.badInput,
+  UPLIFT_BALANCER_REFUSED: ExitCode.failed,
+  UPLIFT_BALANCER_DRAIN_TIMEOUT: ExitCode.failed,
+  UPLIFT_BALANCER_NOT_UP: ExitCode.failed,
+  UPLIFT_BALANCER_COMMAND_FAILED: ExitCode.failed,
 } as const satisfies Record<string, ExitCode>;
 
 export type UpliftCode = keyof typeof codes;
