@@ -132,7 +132,7 @@ export function createSkiffServer(ctx: ServerContext): Server {
 
     const parsed = parseFilePath(route[2] ?? '');
     if (!parsed.ok) throw new HttpError(400, `bad path: ${parsed.reason}`);
-    const root = join(home, 'data', account);
+    const root = join(settings.dataDir, account);
     const relPath = `/${parsed.segments.join('/')}`;
     const file = join(root, ...parsed.segments);
 
@@ -176,7 +176,7 @@ export function createSkiffServer(ctx: ServerContext): Server {
     remote: string,
   ) => {
     const finish = startTransfer(account, relPath, 'in', remote);
-    const tmp = join(home, 'var/tmp', `${randomUUID()}.part`);
+    const tmp = join(settings.partialDir, `${randomUUID()}.part`);
     const m = measure();
     const expected = release.features.uploadChecksum ? req.headers['x-skiff-sha256'] : undefined;
     const fail = async (status: number, message: string) => {
@@ -185,6 +185,7 @@ export function createSkiffServer(ctx: ServerContext): Server {
       throw new HttpError(status, message);
     };
     try {
+      await mkdir(settings.partialDir, { recursive: true });
       await pipeline(req, m.tap, createWriteStream(tmp));
     } catch {
       return fail(400, 'the upload was interrupted');

@@ -4,6 +4,7 @@ import type { Database } from 'better-sqlite3';
 import { type CronSchedule, matchesCron, parseCron } from './cron.ts';
 import { listFiles } from './file-store.ts';
 import type { ReleaseFeatures } from './release.ts';
+import { dataFolders } from './settings.ts';
 import { takeTransfersBefore } from './tracking.ts';
 
 export type JobType = 'purge' | 'archive';
@@ -140,14 +141,20 @@ const dayMs = 86_400_000;
 export function runJob(job: Job, ctx: JobContext, now: Date): JobResult {
   const cutoff = now.getTime() - job.days * dayMs;
   if (job.type === 'purge') {
-    const data = join(ctx.home, 'data');
+    const { dataDir } = dataFolders(ctx.home);
     let count = 0;
-    for (const f of listFiles(data)) {
-      const file = join(data, f.path);
-      // Completion time, i.e. the last write (SKF-299).
-      if (statSync(file).mtimeMs < cutoff) {
-        unlinkSync(file);
-        count++;
+    for (const f of listFiles(dataDir)) {
+      if (f.path.startsWith('/.partial/')) continue;
+      const file = join(dataDir, f.path);
+      try {
+        // Completion time, i.e. the last write (SKF-299).
+        if (statSync(file).mtimeMs < cutoff) {
+          unlinkSync(file);
+          count++;
+        }
+      } catch (err) {
+        // A shared data.dir: the other server's purge took it first.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       }
     }
     return { job: job.name, type: job.type, count };

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ReleaseInfo } from './release.ts';
-import { loadServerSettings, parseProperties } from './settings.ts';
+import { dataFolders, loadServerSettings, parseProperties } from './settings.ts';
 import { featuresFor } from './versions.ts';
 
 const homes: string[] = [];
@@ -28,6 +28,22 @@ const release = (version: string): ReleaseInfo => ({
 });
 
 describe('settings', () => {
+  it('keeps uploads in data/ (partials in var/tmp) unless data.dir names a folder, absolute or relative', () => {
+    const plain = home('http.port=0\n');
+    const shared = home('data.dir=/mnt/shared/skiff\n');
+    const relative = home('data.dir=../store\n');
+
+    expect(dataFolders(plain)).toEqual({
+      dataDir: join(plain, 'data'),
+      partialDir: join(plain, 'var/tmp'),
+    });
+    expect(loadServerSettings(shared, release('5.5 GA'))).toMatchObject({
+      dataDir: '/mnt/shared/skiff',
+      partialDir: '/mnt/shared/skiff/.partial',
+    });
+    expect(dataFolders(relative).dataDir).toBe(join(relative, '../store'));
+  });
+
   it('reads properties with = or :, comments and blanks', () => {
     const p = parseProperties('# c\n! c\n a = 1 \nb:2\nDirect.Connection.When.Proxy.Down=true\n');
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import type { ReleaseInfo } from './release.ts';
 
 /** Reads Java-style `.properties` text: `key=value` or `key: value`, `#` and `!` comments. */
@@ -46,6 +46,10 @@ export interface OutboundSettings {
 export interface ServerSettings {
   host: string;
   port: number;
+  /** Where uploaded files live: `<dataDir>/<account>/<path>`. */
+  dataDir: string;
+  /** Where an upload is written until it is complete, on the same filesystem as `dataDir`. */
+  partialDir: string;
   tls?: TlsSettings;
   outbound: OutboundSettings;
 }
@@ -63,6 +67,23 @@ function parsePort(value: string, where: string): number {
     throw new SettingsError(`${where}: expected a port number from 0 to 65535, got "${value}"`);
   }
   return port;
+}
+
+/**
+ * The folder uploaded files live in: `data.dir` of conf/skiff.properties (absolute, or relative to
+ * the installation), else `data/` in the installation. Two servers of a cluster share one folder
+ * this way (storage both mount); `partial` is where an upload waits until complete, renamed into
+ * place from there, so it must be on the same filesystem: `var/tmp` for `data/`, else
+ * `<data.dir>/.partial` (no account is named `.partial`: names start with a letter or digit).
+ */
+export function dataFolders(
+  home: string,
+  props: Map<string, string> = readProperties(join(home, 'conf/skiff.properties')),
+): { dataDir: string; partialDir: string } {
+  const dir = props.get('data.dir');
+  if (!dir) return { dataDir: join(home, 'data'), partialDir: join(home, 'var/tmp') };
+  const dataDir = isAbsolute(dir) ? dir : join(home, dir);
+  return { dataDir, partialDir: join(dataDir, '.partial') };
 }
 
 /**
@@ -132,6 +153,7 @@ export function loadServerSettings(
   return {
     host: props.get('http.host') || '127.0.0.1',
     port,
+    ...dataFolders(home, props),
     tls,
     outbound: { proxy, directWhenProxyDown },
   };
