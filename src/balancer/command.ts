@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UpliftError } from '../errors/index.ts';
-import type { BalancerSettings } from '../topology/index.ts';
+import type { BalancerSettings } from '../topology/types.ts';
 import type { Balancer, ServerState } from './types.ts';
 
 type CommandSettings = Extract<BalancerSettings, { kind: 'command' }>;

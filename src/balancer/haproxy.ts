@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UpliftError } from '../errors/index.ts';
-import type { BalancerSettings } from '../topology/index.ts';
+import type { BalancerSettings } from '../topology/types.ts';
 import type { Balancer, ServerState } from './types.ts';
 
 type HaproxySettings = Extract<BalancerSettings, { kind: 'haproxy' }>;

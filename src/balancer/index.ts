@@ -1,4 +1,4 @@
-import type { BalancerSettings } from '../topology/index.ts';
+import type { BalancerSettings } from '../topology/types.ts';
 import { type CommandOptions, openCommandBalancer } from './command.ts';
 import { type HaproxyOptions, openHaproxyBalancer } from './haproxy.ts';
 import type { Balancer } from './types.ts';
