@@ -6,6 +6,7 @@ import { Catalog, Facts } from '../src/catalog/schema.ts';
 import { declaredFacts, factsJsonSchema } from '../src/facts/index.ts';
 import { Plan } from '../src/plan/schema.ts';
 import { ProfileManifest } from '../src/profile/schema.ts';
+import { TopologyFile } from '../src/topology/schema.ts';
 
 const profilesDir = join(import.meta.dirname, '../profiles');
 
@@ -27,6 +28,11 @@ export function publishedSchemas(): Record<string, unknown> {
       $id: 'https://uplift.invalid/schemas/plan.schema.json',
       title: 'uplift plan',
       ...z.toJSONSchema(Plan, { ...draft, io: 'output' }),
+    },
+    'topology.schema.json': {
+      $id: 'https://uplift.invalid/schemas/topology.schema.json',
+      title: 'uplift topology (uplift.yaml)',
+      ...z.toJSONSchema(TopologyFile, { ...draft, io: 'input' }),
     },
     ...profileFactsSchemas(),
   };

@@ -167,6 +167,9 @@ export const codes = {
   UPLIFT_ROLLOUT_NOT_RESTORED: ExitCode.incomplete,
   // configuration merges
   UPLIFT_MERGE_STALE: ExitCode.failed,
+  // topology (docs/topology.md)
+  UPLIFT_TOPOLOGY_INVALID: ExitCode.badInput,
+  UPLIFT_INVENTORY_INVALID: ExitCode.badInput,
   // lifecycle (a profile's lifecycle section at run time)
   UPLIFT_LIFECYCLE_VAR: ExitCode.badInput,
   UPLIFT_LIFECYCLE_KILL_FAILED: ExitCode.failed,

@@ -115,8 +115,15 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return s === '' ? '(top level)' : s;
 }
 
-/** Turns zod issues into positioned details: the field, what was wrong, where. */
-export function describeIssues(y: PositionedYaml, error: z.ZodError): UpliftErrorDetail[] {
+/**
+ * Turns zod issues into positioned details: the field, what was wrong, where. `docs` is the page
+ * that lists the format's fields, named in the hint for an unknown one.
+ */
+export function describeIssues(
+  y: PositionedYaml,
+  error: z.ZodError,
+  docs = 'docs/catalog.md',
+): UpliftErrorDetail[] {
   const details: UpliftErrorDetail[] = [];
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {
@@ -125,7 +132,7 @@ export function describeIssues(y: PositionedYaml, error: z.ZodError): UpliftErro
         details.push({
           message: `${location.path}: unknown field "${key}"`,
           location,
-          hint: 'remove the field or correct its spelling (see docs/catalog.md for the fields)',
+          hint: `remove the field or correct its spelling (see ${docs} for the fields)`,
         });
       }
       continue;
