@@ -9,6 +9,7 @@ import {
   type InventoryGroup,
   type InventoryProblems,
   type InventoryVar,
+  splitPort,
 } from './inventory.ts';
 
 /**
@@ -66,13 +67,13 @@ export function readIniInventory(
       if (eq <= 0) {
         problems.add(
           at,
-          `${group.name}:vars: "${trimmed}" is not key=value`,
+          `${group.name}:vars: the line is not key=value`,
           'write one variable per line as key=value',
         );
         return;
       }
       const key = trimmed.slice(0, eq).trim();
-      const value = readValue(trimmed.slice(eq + 1).trim(), at, problems);
+      const value = readValue(key, trimmed.slice(eq + 1).trim(), at, problems);
       group.vars.set(key, { value, at, owner: `group ${group.name}` });
       return;
     }
@@ -93,7 +94,7 @@ export function readIniInventory(
       if (eq <= 0) {
         problems.add(
           wat,
-          `host ${first.text}: "${w.text}" is not key=value`,
+          `host ${first.text}: the word at column ${w.col} is not key=value`,
           'write host variables as key=value; quote a value with spaces',
         );
         continue;
@@ -102,7 +103,7 @@ export function readIniInventory(
       vars.push([
         key,
         {
-          value: readValue(w.text.slice(eq + 1), wat, problems),
+          value: readValue(key, w.text.slice(eq + 1), wat, problems),
           at: wat,
           owner: `host ${first.text}`,
         },
@@ -137,17 +138,6 @@ function isChildOfAnother(inv: Inventory, name: string): boolean {
   for (const g of inv.groups.values())
     if (g.name !== 'all' && g.children.includes(name)) return true;
   return false;
-}
-
-/** `host:2222` names the port as Ansible allows; `node[1:3]` is a range, not a port. */
-function splitPort(text: string): { pattern: string; port?: number } {
-  const m = /^(.*):(\d+)$/.exec(text);
-  if (m === null) return { pattern: text };
-  const pre = m[1] as string;
-  const opened = (pre.match(/\[/g) ?? []).length;
-  const closed = (pre.match(/\]/g) ?? []).length;
-  if (opened !== closed || (pre.includes(':') && !pre.startsWith('['))) return { pattern: text };
-  return { pattern: pre, port: Number(m[2]) };
 }
 
 interface Word {
@@ -201,14 +191,23 @@ function findClose(raw: string, from: number, quote: string): number {
   return -1;
 }
 
-/** A value as Ansible's INI reader takes it (see the module comment). */
-function readValue(text: string, at: SourceLocation, problems: InventoryProblems): unknown {
+/**
+ * A value as Ansible's INI reader takes it (see the module comment). Only uplift's own variables
+ * are read as lists and maps: another tool's variable (a password among them) is never parsed, so
+ * never quoted in an error.
+ */
+function readValue(
+  key: string,
+  text: string,
+  at: SourceLocation,
+  problems: InventoryProblems,
+): unknown {
   const quoted = /^(["'])(.*)\1$/s.exec(text);
   if (quoted) return quoted[2];
   if (/^[-+]?\d+$/.test(text)) return Number(text);
   if (/^true$/i.test(text)) return true;
   if (/^false$/i.test(text)) return false;
-  if (text.startsWith('[') || text.startsWith('{')) {
+  if (key.startsWith('uplift_') && (text.startsWith('[') || text.startsWith('{'))) {
     try {
       return parseYamlValue(text);
     } catch (err) {

@@ -8,6 +8,7 @@ import {
   type InventoryGroup,
   type InventoryProblems,
   type InventoryVar,
+  splitPort,
 } from './inventory.ts';
 
 /**
@@ -80,8 +81,8 @@ function readGroup(
       for (const [pattern, vars] of Object.entries(value)) {
         const hostPath = [...path, 'hosts', pattern];
         const hostAt = locateKey(y, [...path, 'hosts'], pattern);
-        const port = /^(.*[^\]:]|\[[^\]]+:[^\]]+\]):(\d+)$/.exec(pattern);
-        const names = expandHostRange(port ? (port[1] as string) : pattern);
+        const { pattern: bare, port } = splitPort(pattern);
+        const names = expandHostRange(bare);
         if (typeof names === 'string') {
           problems.add(
             hostAt,
@@ -103,11 +104,8 @@ function readGroup(
             k,
             varAt(y, hostPath, k, v, `host ${host}`),
           ]);
-          if (port)
-            own.push([
-              'ansible_port',
-              { value: Number(port[2]), at: hostAt, owner: `host ${host}` },
-            ]);
+          if (port !== undefined)
+            own.push(['ansible_port', { value: port, at: hostAt, owner: `host ${host}` }]);
           addHost(inv, group, host, hostAt, own);
         }
       }

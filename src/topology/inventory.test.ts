@@ -488,3 +488,57 @@ describe('loadInventory refuses, at the inventory line', () => {
     expect((err as Error).message).toMatch(message);
   });
 });
+
+describe('the Ansible INI dialect', () => {
+  it('reads comments, quotes, ports, letter and stepped ranges, and leaves other tools’ values alone', async () => {
+    const text = dedent`
+      ; a comment line
+      # another
+      [web]
+      w[a:c] ansible_user=u uplift_path="/opt/web app"   # a trailing comment
+      db[01:05:2]:2200 ansible_user=u uplift_path=/opt/db ansible_become_password={notjson
+      [web:vars]
+      uplift_type=rolling
+      uplift_profile=p
+      uplift_env=e
+      uplift_known_hosts=./kh
+    `;
+    const file = await write('dialect.ini', text);
+
+    const t = await loadInventory(file);
+
+    const nodes = t.environments[0]?.deployments[0]?.nodes ?? [];
+    expect(nodes.map((x) => x.name)).toEqual(['wa', 'wb', 'wc', 'db01', 'db03', 'db05']);
+    expect(nodes[0]?.address).toEqual({
+      kind: 'ssh',
+      user: 'u',
+      host: 'wa',
+      port: 22,
+      path: '/opt/web app',
+    });
+    expect(nodes[3]?.address).toMatchObject({ host: 'db01', port: 2200, path: '/opt/db' });
+  });
+});
+
+describe('the Ansible YAML inventory', () => {
+  it('takes ranges with a port, and null groups and hosts', async () => {
+    const text = dedent`
+      all:
+        vars: { uplift_known_hosts: /etc/ssh/ssh_known_hosts }
+        children:
+          empty:
+          db:
+            vars: { uplift_type: enterprise-cluster, uplift_profile: p, uplift_env: e, ansible_user: u, uplift_path: /opt/db }
+            hosts:
+              db[1:2]:2200:
+    `;
+    const file = await write('ranges.yml', text);
+
+    const t = await loadInventory(file);
+
+    expect(t.environments[0]?.deployments[0]?.nodes.map((x) => x.address)).toEqual([
+      { kind: 'ssh', user: 'u', host: 'db1', port: 2200, path: '/opt/db' },
+      { kind: 'ssh', user: 'u', host: 'db2', port: 2200, path: '/opt/db' },
+    ]);
+  });
+});

@@ -113,6 +113,18 @@ export function expandHostRange(pattern: string): string[] | string {
   return items.flatMap((i) => rest.map((r) => `${pre}${i}${r}`));
 }
 
+/** `host:2222` names the port as Ansible allows; `node[1:3]` is a range, not a port. */
+export function splitPort(text: string): { pattern: string; port?: number } {
+  const m = /^(.*):(\d+)$/.exec(text);
+  if (m === null) return { pattern: text };
+  const pre = m[1] as string;
+  const opened = (pre.match(/\[/g) ?? []).length;
+  const closed = (pre.match(/\]/g) ?? []).length;
+  // A colon outside brackets is part of a bare IPv6 address, which has no port here.
+  if (opened !== closed || pre.replace(/\[[^\]]*\]/g, '').includes(':')) return { pattern: text };
+  return { pattern: pre, port: Number(m[2]) };
+}
+
 /** Deployment fields a deployment group's vars (or its ancestors') give. */
 const deploymentVars = {
   uplift_type: 'type',
