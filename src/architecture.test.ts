@@ -166,6 +166,7 @@ describe('architecture', () => {
       'repo',
       'signing',
       'state',
+      'transport',
     ];
     const bad = imports.filter(
       (i) => i.from === 'plan' && io.includes(area(i.target)) && !i.file.endsWith('get-plan.ts'),
