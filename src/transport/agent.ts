@@ -17,8 +17,12 @@ export interface AgentKit {
   natives: string[];
   /** The deployment's profile folder. */
   profileDir: string;
-  /** Further files (packs, the trust file), each placed at `files/<as>` on the node. */
+  /** Further files, each placed at `files/<as>` on the node. */
   files: { local: string; as: string }[];
+  /** Pack files the plan needs: `packs/<name>` on the node (NodeAgent.packsPath). */
+  packs?: string[];
+  /** The trusted keys file: `trust/<name>` on the node (NodeAgent.trustPath). */
+  trust?: string;
 }
 
 /** The node's Node.js runtime, as it reported itself. */
@@ -54,10 +58,21 @@ export interface NodeAgent {
   kitDir: string;
   /** The profile as `--profile` takes it on the node (a folder path). */
   profileArg: string;
+  /** The same as profileArg (the name src/rollout's RolloutAgent reads). */
+  profilePath: string;
+  /** The folder of the kit's packs on the node (`--packs`); undefined without packs. */
+  packsPath?: string;
+  /** The trusted keys file on the node (`--trust`); undefined without one. */
+  trustPath?: string;
   /** Where a kit file (by its `as` name) is on the node. */
   filePath(as: string): string;
   /** Runs `<nodeRuntime> <kitDir>/cli.cjs ...args` on the node. */
   run(args: string[], o?: AgentRunOptions): Promise<AgentRunResult>;
+  /** Runs an operator's command on the node (the `afterStart` hook): argv, no shell. */
+  exec(
+    argv: string[],
+    o?: { timeoutMs?: number },
+  ): Promise<{ code: number | null; stdout: string; stderr: string }>;
   runtime: NodeRuntimeInfo;
   /** What installing copied: 0 files and 0 bytes when the node already had the whole kit. */
   copied: { files: number; bytes: number };
@@ -156,6 +171,8 @@ async function kitFiles(kit: AgentKit, packageJson: string): Promise<KitFile[]> 
       });
     out.push(kitFile(`files/${clean}`, f.local));
   }
+  for (const p of kit.packs ?? []) out.push(kitFile(`packs/${basename(p)}`, p));
+  if (kit.trust !== undefined) out.push(kitFile(`trust/${basename(kit.trust)}`, kit.trust));
   return (await Promise.all(out)).sort((a, b) => (a.path < b.path ? -1 : 1));
 }
 
@@ -237,7 +254,10 @@ function agentOf(
   p: {
     kitDir: string;
     profileArg: string;
-    profilePath: string;
+    /** UPLIFT_PROFILE_PATH on the node. */
+    searchPath: string;
+    packsPath?: string;
+    trustPath?: string;
     filePath: (as: string) => string;
     copied: { files: number; bytes: number };
   },
@@ -246,12 +266,16 @@ function agentOf(
     label: t.label,
     kitDir: p.kitDir,
     profileArg: p.profileArg,
+    profilePath: p.profileArg,
+    ...(p.packsPath === undefined ? {} : { packsPath: p.packsPath }),
+    ...(p.trustPath === undefined ? {} : { trustPath: p.trustPath }),
     filePath: p.filePath,
     runtime,
     copied: p.copied,
+    exec: (argv, o = {}) => t.exec(argv, o),
     async run(args, o = {}) {
       const r = await t.exec([node.nodeRuntime, `${p.kitDir}/cli.cjs`, ...args], {
-        env: { UPLIFT_PROFILE_PATH: p.profilePath, NO_COLOR: '1' },
+        env: { UPLIFT_PROFILE_PATH: p.searchPath, NO_COLOR: '1' },
         ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }),
         ...(o.signal === undefined ? {} : { signal: o.signal }),
         ...(o.onEvent === undefined
@@ -297,10 +321,19 @@ export async function installAgent(
   const runtime = await checkRuntime(t, node, kit.natives.length > 0);
   if (node.address.kind === 'local') {
     const byName = new Map(kit.files.map((f) => [f.as, f.local]));
+    const packDirs = [...new Set((kit.packs ?? []).map((p) => dirname(p)))];
+    if (packDirs.length > 1)
+      throw new UpliftError(
+        'UPLIFT_USAGE',
+        `the packs for local node ${node.name} are in ${packDirs.length} folders (${packDirs.join(', ')}); a local node reads them from one`,
+        { hint: "Put the deployment's packs in one folder." },
+      );
     return agentOf(t, node, runtime, {
       kitDir: dirname(kit.bundle),
       profileArg: kit.profileDir,
-      profilePath: kit.profileDir,
+      searchPath: kit.profileDir,
+      ...(packDirs[0] === undefined ? {} : { packsPath: packDirs[0] }),
+      ...(kit.trust === undefined ? {} : { trustPath: kit.trust }),
       filePath: (as) => {
         const local = byName.get(as);
         if (local === undefined) throw new Error(`no kit file ${as}`);
@@ -368,7 +401,11 @@ export async function installAgent(
     return agentOf(t, node, runtime, {
       kitDir,
       profileArg: `${kitDir}/profiles/${profile}`,
-      profilePath: `${kitDir}/profiles`,
+      searchPath: `${kitDir}/profiles`,
+      ...(kit.packs === undefined || kit.packs.length === 0
+        ? {}
+        : { packsPath: `${kitDir}/packs` }),
+      ...(kit.trust === undefined ? {} : { trustPath: `${kitDir}/trust/${basename(kit.trust)}` }),
       filePath: (as) => {
         if (!asNames.has(as)) throw new Error(`no kit file ${as}`);
         return `${kitDir}/files/${posix.normalize(as)}`;

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RolloutAgent } from '../../src/rollout/index.ts';
 import type { TopologyNode } from '../../src/topology/types.ts';
 import {
   type AgentKit,
@@ -75,7 +76,10 @@ beforeAll(async () => {
   sshd = set.instances[0] as SshdInstance;
   install = (await makeSkiffInstall()).install;
   writeFileSync(join(d, 'trust.json'), '{"keys":[]}\n');
+  writeFileSync(join(d, 'a.uplift-pack'), 'not really a pack\n');
   kit = {
+    packs: [join(d, 'a.uplift-pack')],
+    trust: join(d, 'trust.json'),
     bundle: join(repoRoot, 'dist/bundle/cli.cjs'),
     natives: nativeKitPackages(nativePackages, repoRoot),
     profileDir: join(repoRoot, 'profiles/skiff'),
@@ -111,6 +115,11 @@ suite('installAgent over SSH', () => {
     const manifest = JSON.parse(readFileSync(join(first.kitDir, 'manifest.json'), 'utf8'));
     expect(manifest.files.map((f: { path: string }) => f.path)).toContain('cli.cjs');
     expect(readFileSync(first.filePath('trust/keys.json'), 'utf8')).toBe('{"keys":[]}\n');
+    expect(readFileSync(join(first.packsPath as string, 'a.uplift-pack'), 'utf8')).toBe(
+      'not really a pack\n',
+    );
+    expect(first.trustPath).toBe(join(first.kitDir, 'trust/trust.json'));
+    expect(readFileSync(first.trustPath as string, 'utf8')).toBe('{"keys":[]}\n');
   });
 
   it('copies again only a file that was damaged on the node', async () => {
@@ -203,6 +212,9 @@ suite('installAgent on a local node', () => {
     const t = await connect(node);
 
     const agent = await installAgent(t, node, kit);
+    // What the rollout executor takes (src/rollout RolloutAgent) is a NodeAgent.
+    const forRollout: RolloutAgent = agent;
+    const hook = await forRollout.exec?.(['sh', '-c', 'echo hook']);
     const status = await agent.run([
       'status',
       '--install',
@@ -215,6 +227,9 @@ suite('installAgent on a local node', () => {
     expect(agent.copied).toEqual({ files: 0, bytes: 0 });
     expect(agent.kitDir).toBe(join(repoRoot, 'dist/bundle'));
     expect(agent.filePath('trust/keys.json')).toBe(join(d, 'trust.json'));
+    expect(agent.packsPath).toBe(d);
+    expect(agent.trustPath).toBe(join(d, 'trust.json'));
+    expect(hook?.stdout).toBe('hook\n');
     expect(status.code, status.stderr).toBe(0);
     expect(status.json).toMatchObject({ install });
   });
