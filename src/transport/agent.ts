@@ -416,3 +416,28 @@ export async function installAgent(
     await rm(scratch, { recursive: true, force: true });
   }
 }
+
+/** One node's answer in {@link runOnNodes}. */
+export interface NodeRun<A extends NodeAgent> {
+  agent: A;
+  result: AgentRunResult;
+  seconds: number;
+}
+
+/**
+ * Runs one uplift command on many nodes (facts, check), at most `concurrency` at once, in the
+ * agents' order; what the bench measures against running them one by one.
+ */
+export function runOnNodes<A extends NodeAgent>(
+  agents: readonly A[],
+  args: (agent: A) => string[],
+  o: { concurrency: number; timeoutMs?: number },
+): Promise<NodeRun<A>[]> {
+  return mapLimit(agents, o.concurrency, async (agent) => {
+    const start = performance.now();
+    const result = await agent.run(args(agent), {
+      ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }),
+    });
+    return { agent, result, seconds: (performance.now() - start) / 1000 };
+  });
+}

@@ -9,8 +9,10 @@ export {
   type AgentRunResult,
   installAgent,
   type NodeAgent,
+  type NodeRun,
   type NodeRuntimeInfo,
   nativeKitPackages,
+  runOnNodes,
 } from './agent.ts';
 export { fingerprint } from './host-key.ts';
 export type { ExecOptions, ExecResult, NodeTransport, PutOptions, RemoteStat } from './types.ts';

@@ -10,6 +10,7 @@ import {
   type NodeTransport,
   nativeKitPackages,
   openTransport,
+  runOnNodes,
 } from '../../src/transport/index.ts';
 import { nativePackages } from '../../src/util/index.ts';
 import { cleanUp, makeSkiffInstall } from '../util/install-tree.ts';
@@ -199,6 +200,19 @@ suite('installAgent over SSH', () => {
       expect(err.hint).toMatch(/nodeRuntime/);
     }
     expect(await t.stat(join(d, 'refused'))).toBeUndefined();
+  });
+});
+
+suite('runOnNodes', () => {
+  it('runs one command on several nodes, at most `concurrency` at once, in order', async () => {
+    const t = await connect(sshNode());
+    const agents = await Promise.all([1, 2, 3].map(() => installAgent(t, sshNode(), kit)));
+
+    const runs = await runOnNodes(agents, () => ['--version'], { concurrency: 2 });
+
+    expect(runs.map((r) => r.result.code)).toEqual([0, 0, 0]);
+    expect(runs.map((r) => r.agent)).toEqual(agents);
+    expect(runs.every((r) => r.seconds > 0)).toBe(true);
   });
 });
 
