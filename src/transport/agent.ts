@@ -391,8 +391,24 @@ export async function installAgent(
     for (const d of dirs) await t.mkdirp(d);
     let bytes = 0;
     const copy = async (f: KitFile) => {
-      const r = await t.putFile(f.local, `${kitDir}/${f.path}`, { sha256: f.sha256 });
-      bytes += r.bytes;
+      try {
+        const r = await t.putFile(f.local, `${kitDir}/${f.path}`, { sha256: f.sha256 });
+        bytes += r.bytes;
+      } catch (err) {
+        // Another controller copying the same kit into a shared home (NFS) may have won the
+        // race for the part file: its copy, when whole, is as good as ours.
+        const again = await t.exec([node.nodeRuntime, '-e', hashScript, kitDir, f.path], {
+          timeoutMs: 120_000,
+        });
+        const now = (() => {
+          try {
+            return (JSON.parse(again.stdout.trim()) as Record<string, string | null>)[f.path];
+          } catch {
+            return undefined;
+          }
+        })();
+        if (now !== f.sha256) throw err;
+      }
     };
     await mapLimit(first, copyConcurrency, copy);
     await mapLimit(last, 1, copy);

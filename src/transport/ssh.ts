@@ -378,9 +378,11 @@ export async function sshTransport(
     return new Promise<T>((resolve, reject) =>
       fn(s, (err, v) => {
         if (!err) return resolve(v as T);
-        if ((err as { code?: unknown }).code === 2)
-          return reject(Object.assign(err, { missing: true }));
-        reject(lostOrFailed(err, `${what} ${path}`));
+        // A missing path stays recognisable (isMissing) for the callers that expect one.
+        const coded = lostOrFailed(err, `${what} ${path}`);
+        reject(
+          (err as { code?: unknown }).code === 2 ? Object.assign(coded, { missing: true }) : coded,
+        );
       }),
     );
   }
