@@ -167,6 +167,7 @@ describe('architecture', () => {
       'signing',
       'state',
       'topology',
+      'transport',
     ];
     const bad = imports.filter(
       (i) => i.from === 'plan' && io.includes(area(i.target)) && !i.file.endsWith('get-plan.ts'),

@@ -27,12 +27,20 @@ import { join } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import { catalogValidatorSources } from '../src/catalog/index.ts';
 import { validatorModules } from '../src/profile/load.ts';
+import { nativePackages } from '../src/util/index.ts';
 
 const root = join(import.meta.dirname, '..');
 
 /** Packages with a compiled `.node` binary: they cannot be inlined, and load from node_modules. */
-const native = ['better-sqlite3', 'zstd-napi'];
+const native = nativePackages;
 const isNative = (path: string) => native.some((n) => path === n || path.startsWith(`${n}/`));
+/**
+ * Native code a dependency only tries, in a `try { require(…) } catch {}`, and does without:
+ * ssh2's `cpu-features` and its own `sshcrypto.node` (it falls back to node:crypto). Left external,
+ * so the require fails beside a bundle copied to a node and ssh2 takes its pure-JS path.
+ */
+const optionalNative = ['cpu-features', 'pg-native'];
+const isOptionalNative = (path: string) => path.endsWith('.node') || optionalNative.includes(path);
 
 /**
  * An external `import x from 'better-sqlite3'` would be required at the top of the bundle, where it
@@ -44,6 +52,8 @@ const lazyNative: Plugin = {
   name: 'lazy-native',
   setup(b) {
     b.onResolve({ filter: /.*/ }, (args) => {
+      if (isOptionalNative(args.path) && args.kind === 'require-call')
+        return { path: args.path, external: true };
       if (!isNative(args.path)) return undefined;
       if (
         (args.kind === 'import-statement' || args.kind === 'dynamic-import') &&

@@ -185,6 +185,20 @@ export const codes = {
   UPLIFT_BALANCER_DRAIN_TIMEOUT: ExitCode.failed,
   UPLIFT_BALANCER_NOT_UP: ExitCode.failed,
   UPLIFT_BALANCER_COMMAND_FAILED: ExitCode.failed,
+  // transports and node agents (docs/topology.md, "Transports")
+  /** The SSH server's key is not in the pinned key or the known_hosts file: nothing was sent. */
+  UPLIFT_SSH_HOST_UNKNOWN: ExitCode.badInput,
+  /** The SSH server offered another key than the one pinned or known: refused, nothing was sent. */
+  UPLIFT_SSH_HOST_KEY_CHANGED: ExitCode.blocked,
+  UPLIFT_SSH_AUTH: ExitCode.failed,
+  UPLIFT_SSH_CONNECT: ExitCode.failed,
+  /** The connection to a node ended while a command or a copy was under way. */
+  UPLIFT_TRANSPORT_LOST: ExitCode.failed,
+  UPLIFT_TRANSPORT_TIMEOUT: ExitCode.failed,
+  UPLIFT_TRANSPORT_FAILED: ExitCode.failed,
+  UPLIFT_TRANSPORT_HASH_MISMATCH: ExitCode.failed,
+  /** The node's Node.js runtime is missing, too old, or of another platform, arch or ABI. */
+  UPLIFT_NODE_RUNTIME: ExitCode.badInput,
 } as const satisfies Record<string, ExitCode>;
 
 export type UpliftCode = keyof typeof codes;

@@ -13,6 +13,8 @@ export {
 export { crashPoint, currentTime, type Faults, setFaults } from './faults.ts';
 export { formatBytes, formatDuration, formatValue } from './format.ts';
 export { compileGlob, compileKeyPattern, type Glob, matchesAnyGlob } from './glob.ts';
+export { mapLimit } from './map-limit.ts';
+export { buildOnlyPackages, nativePackages } from './native-packages.ts';
 export { packageRoot } from './package-root.ts';
 export { isAlive, processStart, readBootId } from './process.ts';
 export {

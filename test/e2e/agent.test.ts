@@ -1,0 +1,250 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RolloutAgent } from '../../src/rollout/index.ts';
+import type { TopologyNode } from '../../src/topology/types.ts';
+import {
+  type AgentKit,
+  installAgent,
+  type NodeTransport,
+  nativeKitPackages,
+  openTransport,
+  runOnNodes,
+} from '../../src/transport/index.ts';
+import { nativePackages } from '../../src/util/index.ts';
+import { cleanUp, makeSkiffInstall } from '../util/install-tree.ts';
+import { repoRoot } from '../util/run-cli.ts';
+import { type SshdInstance, type SshdSet, sshdMissing, startSshd } from '../util/sshd.ts';
+
+/**
+ * The node agent: uplift's bundle, its native modules, the profile and the packs copied to a node
+ * over SSH (real sshd on loopback), run there with the node's Node; a second install copies
+ * nothing; a node whose Node cannot run uplift is refused before anything is copied.
+ */
+const missing = sshdMissing();
+if (missing && process.env.CI === 'true') throw new Error(`real sshd needed under CI: ${missing}`);
+const suite = missing ? describe.skip : describe;
+if (missing) console.warn(`skipping the agent over SSH tests: ${missing}`);
+
+let set: SshdSet;
+let sshd: SshdInstance;
+let d: string;
+let kit: AgentKit;
+let install: string;
+const open: NodeTransport[] = [];
+
+function sshNode(over: Partial<TopologyNode> = {}): TopologyNode {
+  return {
+    name: 'node-1',
+    nodeRuntime: process.execPath,
+    agentDir: join(d, 'agent home'),
+    address: { kind: 'ssh', user: 'root', host: '127.0.0.1', port: sshd.port, path: install },
+    ssh: {
+      hostKey: { kind: 'pinned', key: sshd.hostKeyLine },
+      identity: sshd.identityFile,
+      connectTimeoutSeconds: 10,
+    },
+    ...over,
+  };
+}
+
+async function connect(node: TopologyNode): Promise<NodeTransport> {
+  const t = await openTransport(node);
+  open.push(t);
+  return t;
+}
+
+/** A fake runtime on the node: a script that answers the version probe as `info` says. */
+function fakeRuntime(name: string, info: Record<string, string>): string {
+  const file = join(d, name);
+  const answer = JSON.stringify({
+    v: process.versions.node,
+    modules: process.versions.modules,
+    platform: process.platform,
+    arch: process.arch,
+    home: '/root',
+    ...info,
+  });
+  writeFileSync(file, `#!/bin/sh\necho '${answer}'\n`, { mode: 0o755 });
+  return file;
+}
+
+beforeAll(async () => {
+  if (missing) return;
+  d = mkdtempSync(join(tmpdir(), 'uplift-agent-'));
+  set = await startSshd(1);
+  sshd = set.instances[0] as SshdInstance;
+  install = (await makeSkiffInstall()).install;
+  writeFileSync(join(d, 'trust.json'), '{"keys":[]}\n');
+  writeFileSync(join(d, 'a.uplift-pack'), 'not really a pack\n');
+  kit = {
+    packs: [join(d, 'a.uplift-pack')],
+    trust: join(d, 'trust.json'),
+    bundle: join(repoRoot, 'dist/bundle/cli.cjs'),
+    natives: nativeKitPackages(nativePackages, repoRoot),
+    profileDir: join(repoRoot, 'profiles/skiff'),
+    files: [{ local: join(d, 'trust.json'), as: 'trust/keys.json' }],
+  };
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(open.map((t) => t.close().catch(() => undefined)));
+  await set?.stopAll();
+  if (d) rmSync(d, { recursive: true, force: true });
+  await cleanUp();
+});
+
+suite('installAgent over SSH', () => {
+  it('names the runtime packages of the natives, not their build tools', () => {
+    const names = kit.natives.map((p) => p.slice(join(repoRoot, 'node_modules').length + 1));
+
+    expect(names).toEqual(['better-sqlite3', 'bindings', 'file-uri-to-path', 'zstd-napi']);
+  });
+
+  it('copies the kit once: a second install copies 0 bytes', async () => {
+    const t = await connect(sshNode());
+
+    const first = await installAgent(t, sshNode(), kit);
+    const second = await installAgent(t, sshNode(), kit);
+
+    expect(first.copied.files).toBeGreaterThan(10);
+    expect(first.copied.bytes).toBeGreaterThan(1_000_000);
+    expect(second.copied).toEqual({ files: 0, bytes: 0 });
+    expect(second.kitDir).toBe(first.kitDir);
+    expect(first.kitDir).toMatch(new RegExp(`^${join(d, 'agent home')}/[0-9a-f]{16}$`));
+    const manifest = JSON.parse(readFileSync(join(first.kitDir, 'manifest.json'), 'utf8'));
+    expect(manifest.files.map((f: { path: string }) => f.path)).toContain('cli.cjs');
+    expect(readFileSync(first.filePath('trust/keys.json'), 'utf8')).toBe('{"keys":[]}\n');
+    expect(readFileSync(join(first.packsPath as string, 'a.uplift-pack'), 'utf8')).toBe(
+      'not really a pack\n',
+    );
+    expect(first.trustPath).toBe(join(first.kitDir, 'trust/trust.json'));
+    expect(readFileSync(first.trustPath as string, 'utf8')).toBe('{"keys":[]}\n');
+  });
+
+  it('copies again only a file that was damaged on the node', async () => {
+    const t = await connect(sshNode());
+    const agent = await installAgent(t, sshNode(), kit);
+    writeFileSync(join(agent.kitDir, 'profiles/skiff/profile.yaml'), 'damaged\n');
+
+    const again = await installAgent(t, sshNode(), kit);
+
+    expect(again.copied.files).toBe(1);
+    expect(readFileSync(join(agent.kitDir, 'profiles/skiff/profile.yaml'))).toEqual(
+      readFileSync(join(kit.profileDir, 'profile.yaml')),
+    );
+  });
+
+  it('runs --version, status --json and facts (which loads better-sqlite3 from the kit) on the node', async () => {
+    const t = await connect(sshNode());
+    const agent = await installAgent(t, sshNode(), kit);
+    const events: unknown[] = [];
+
+    const version = await agent.run(['--version']);
+    const status = await agent.run(
+      ['status', '--install', install, '--profile', agent.profileArg, '--json'],
+      {
+        onEvent: (e) => events.push(e),
+      },
+    );
+    const facts = await agent.run([
+      'facts',
+      '--install',
+      install,
+      '--profile',
+      agent.profileArg,
+      '--json',
+    ]);
+    const resolved = await t.exec([
+      process.execPath,
+      '-e',
+      "console.log(require.resolve('better-sqlite3', { paths: [process.argv[1]] }))",
+      agent.kitDir,
+    ]);
+
+    expect(version).toMatchObject({
+      code: 0,
+      stdout: `${JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version}\n`,
+    });
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.json).toMatchObject({ install });
+    expect(facts.code, facts.stderr).toBe(0);
+    expect(facts.stderr).not.toMatch(/Cannot find module|better_sqlite3\.node/);
+    expect(resolved.stdout.trim()).toBe(
+      join(agent.kitDir, 'node_modules/better-sqlite3/lib/index.js'),
+    );
+    expect(agent.profileArg).toBe(join(agent.kitDir, 'profiles/skiff'));
+    expect(agent.runtime).toMatchObject({
+      version: process.versions.node,
+      platform: process.platform,
+    });
+  });
+
+  it('refuses an old, a missing and a foreign runtime (UPLIFT_NODE_RUNTIME) before copying anything', async () => {
+    const t = await connect(sshNode());
+    const cases = [
+      fakeRuntime('node18', { v: '18.19.0' }),
+      fakeRuntime('node20-18', { v: '20.18.1' }),
+      fakeRuntime('node-arm', { arch: 'riscv64' }),
+      fakeRuntime('node-abi', { modules: '999' }),
+      join(d, 'no-such-node'),
+    ];
+
+    for (const runtime of cases) {
+      const node = sshNode({ nodeRuntime: runtime, agentDir: join(d, 'refused') });
+      const err = await installAgent(t, node, kit).catch((e) => e);
+
+      expect(err, runtime).toMatchObject({ code: 'UPLIFT_NODE_RUNTIME' });
+      expect(err.message).toContain(runtime);
+      expect(err.hint).toMatch(/nodeRuntime/);
+    }
+    expect(await t.stat(join(d, 'refused'))).toBeUndefined();
+  });
+});
+
+suite('runOnNodes', () => {
+  it('runs one command on several nodes, at most `concurrency` at once, in order', async () => {
+    const t = await connect(sshNode());
+    const agents = await Promise.all([1, 2, 3].map(() => installAgent(t, sshNode(), kit)));
+
+    const runs = await runOnNodes(agents, () => ['--version'], { concurrency: 2 });
+
+    expect(runs.map((r) => r.result.code)).toEqual([0, 0, 0]);
+    expect(runs.map((r) => r.agent)).toEqual(agents);
+    expect(runs.every((r) => r.seconds > 0)).toBe(true);
+  });
+});
+
+suite('installAgent on a local node', () => {
+  it("copies nothing and runs this checkout's bundle with the profile where it is", async () => {
+    const node: TopologyNode = {
+      name: 'here',
+      nodeRuntime: process.execPath,
+      address: { kind: 'local', path: install },
+    };
+    const t = await connect(node);
+
+    const agent = await installAgent(t, node, kit);
+    // What the rollout executor takes (src/rollout RolloutAgent) is a NodeAgent.
+    const forRollout: RolloutAgent = agent;
+    const hook = await forRollout.exec?.(['sh', '-c', 'echo hook']);
+    const status = await agent.run([
+      'status',
+      '--install',
+      install,
+      '--profile',
+      agent.profileArg,
+      '--json',
+    ]);
+
+    expect(agent.copied).toEqual({ files: 0, bytes: 0 });
+    expect(agent.kitDir).toBe(join(repoRoot, 'dist/bundle'));
+    expect(agent.filePath('trust/keys.json')).toBe(join(d, 'trust.json'));
+    expect(agent.packsPath).toBe(d);
+    expect(agent.trustPath).toBe(join(d, 'trust.json'));
+    expect(hook?.stdout).toBe('hook\n');
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.json).toMatchObject({ install });
+  });
+});
