@@ -140,7 +140,11 @@ export async function prepareApplyFixture(
   }
 }
 
-async function buildApplyFixture(
+/**
+ * The inside of `prepareApplyFixture`: the sample at `from` (stopped), release trees, key, trust
+ * file and signed packs, built in `root` (which must exist), with no CLI snapshot and no dispose.
+ */
+export async function buildApplyFixture(
   root: string,
   from: string,
   to: string,

@@ -265,7 +265,12 @@ const PACKAGES = [
  * PACKAGES published to it by the npm CLI.
  */
 export async function startVerdaccio(
-  opts: { version?: string; publish?: boolean } = {},
+  opts: {
+    version?: string;
+    publish?: boolean;
+    /** The account's password (default random): one for every node of a deployment. */
+    password?: string;
+  } = {},
 ): Promise<VerdaccioInstance> {
   const version = opts.version ?? VERDACCIO_FROM;
   const release = await verdaccioRelease(version);
@@ -277,7 +282,7 @@ export async function startVerdaccio(
   const listen = `127.0.0.1:${port}`;
   const url = `http://${listen}/`;
   const user = 'uplift-test';
-  const password = randomBytes(12).toString('hex');
+  const password = opts.password ?? randomBytes(12).toString('hex');
   await writeFile(join(install, 'config.yaml'), testConfigYaml(listen));
   await writeFile(join(install, 'htpasswd'), htpasswdLine(user, password), { mode: 0o600 });
   await mkdir(join(install, 'storage'), { recursive: true });
