@@ -39,6 +39,9 @@ const commands: [names: string[], load: () => Promise<{ register: Register }>][]
   [['rollback'], () => import('./commands/rollback-command.ts')],
   [['history'], () => import('./commands/history-command.ts')],
   [['topology'], () => import('./commands/topology-command.ts')],
+  [['rollout'], () => import('./commands/rollout-command.ts')],
+  [['fleet'], () => import('./commands/fleet-command.ts')],
+  [['audit'], () => import('./commands/audit-command.ts')],
 ];
 
 /**
@@ -143,7 +146,7 @@ export async function run(givenArgv: readonly string[], io: CliIo): Promise<numb
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
   } catch (err) {
-    return report(err, io, wantsJson, view);
+    return report(err, io, wantsJson, view, argv);
   }
   if (!result) return ExitCode.ok;
   const { res, out } = result;
@@ -151,7 +154,7 @@ export async function run(givenArgv: readonly string[], io: CliIo): Promise<numb
     io.stderr(forPeople(`warning: ${w.replaceAll('\n', '\n  ')}\n`, view));
   const json = out.json || out.format === 'json';
   const body = json
-    ? `${JSON.stringify(res.data, null, 2)}\n`
+    ? `${out.jsonLines ? JSON.stringify(res.data) : JSON.stringify(res.data, null, 2)}\n`
     : out.format === 'markdown'
       ? res.text
       : forPeople(res.text, view);
@@ -162,7 +165,10 @@ export async function run(givenArgv: readonly string[], io: CliIo): Promise<numb
   return res.exitCode;
 }
 
-function report(err: unknown, io: CliIo, json: boolean, view: View): number {
+/** Commands whose `--json` is a stream of one object per line: their error is one line too. */
+const streamingJson = ['rollout'];
+
+function report(err: unknown, io: CliIo, json: boolean, view: View, argv: string[] = []): number {
   if (err instanceof CommanderError) {
     // Commander has already printed help, the version, or its own usage message.
     if (
@@ -175,7 +181,9 @@ function report(err: unknown, io: CliIo, json: boolean, view: View): number {
   }
   if (err instanceof ExitError) return err.exitCode;
   if (err instanceof UpliftError) {
-    if (json) io.stdout(`${JSON.stringify({ ...err.result, error: err.toJSON() }, null, 2)}\n`);
+    const doc = { ...err.result, error: err.toJSON() };
+    const oneLine = streamingJson.includes(argv.find((a) => !a.startsWith('-')) ?? '');
+    if (json) io.stdout(`${oneLine ? JSON.stringify(doc) : JSON.stringify(doc, null, 2)}\n`);
     else io.stderr(forPeople(formatError(err), view));
     return err.exitCode;
   }

@@ -11,6 +11,8 @@ import type { CliIo, CommandResult } from './types.ts';
 /** How `program.ts` renders what a handler returned. */
 export interface OutputOptions {
   json?: boolean;
+  /** With json: the result on one line (the last line of a command that streams events). */
+  jsonLines?: boolean;
   format?: 'text' | 'json' | 'markdown';
   out?: string;
 }

@@ -165,6 +165,16 @@ export const codes = {
   UPLIFT_ROLLOUT_FAILURE_RATIO: ExitCode.failed,
   /** The failure policy could not bring every node back to its version before the run. */
   UPLIFT_ROLLOUT_NOT_RESTORED: ExitCode.incomplete,
+  UPLIFT_ROLLOUT_DEPLOYMENT_UNKNOWN: ExitCode.badInput,
+  UPLIFT_ROLLOUT_CONFIRM: ExitCode.badInput,
+  /** An earlier rollout of the environment did not finish: `rollout --resume` (or `--resume --abort`). */
+  UPLIFT_ROLLOUT_UNFINISHED: ExitCode.incomplete,
+  /** Another controller holds a deployment of the run. */
+  UPLIFT_ROLLOUT_CLAIMED: ExitCode.locked,
+  /** A node did not answer before the rollout started (its status or its plan): nothing was changed. */
+  UPLIFT_ROLLOUT_NODE_UNREACHABLE: ExitCode.failed,
+  /** A node's plan refuses the upgrade (blocked verdict, no path): nothing was changed. */
+  UPLIFT_ROLLOUT_PLAN_REFUSED: ExitCode.blocked,
   // configuration merges
   UPLIFT_MERGE_STALE: ExitCode.failed,
   // topology (docs/topology.md)

@@ -79,17 +79,23 @@ function lastLine(s: string): string {
   return s.trim().split('\n').at(-1) ?? '';
 }
 
-/** Reads `service status --json`; undefined when the answer is not one. */
+/**
+ * Reads `service status --json` (docs/apply.md): `running` is the list of live service processes
+ * (a boolean is taken too), `version` null when it cannot be read, and exit 5 when the node's
+ * apply is interrupted (the document is printed all the same). Undefined when the answer is not one.
+ */
 export function parseStatus(r: AgentResult): NodeStatus | undefined {
-  if (r.code !== 0) return undefined;
+  if (r.code !== 0 && r.code !== 5) return undefined;
   const j = r.json as Record<string, unknown> | undefined;
-  if (j === undefined || typeof j.version !== 'string' || typeof j.running !== 'boolean')
-    return undefined;
+  if (j === undefined || j === null || typeof j !== 'object') return undefined;
+  const version = j.version === null ? '' : j.version;
+  const running = Array.isArray(j.running) ? j.running.length > 0 : j.running;
+  if (typeof version !== 'string' || typeof running !== 'boolean') return undefined;
   return {
-    version: j.version,
-    running: j.running,
+    version,
+    running,
     ready: j.ready === true,
-    interrupted: j.interrupted === true,
+    interrupted: j.interrupted === true || r.code === 5,
     lock: j.lock !== undefined && j.lock !== null && j.lock !== false,
   };
 }

@@ -1,0 +1,20 @@
+export {
+  actorName,
+  type Connection,
+  type ConnectOptions,
+  connect,
+  controllerId,
+  defaultBundle,
+  deploymentsOf,
+  environmentOf,
+} from './connect.ts';
+export {
+  type DeploymentSurvey,
+  eachLimit,
+  type NodePlan,
+  type NodeSurvey,
+  nodeStatus,
+  type Survey,
+  survey,
+  surveyConcurrency,
+} from './survey.ts';
