@@ -1,0 +1,292 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uplift, upliftAsync, usePrivateCli } from '../util/apply-skiff.ts';
+import {
+  isRunning,
+  makeSkiffCluster,
+  nodeVersion,
+  probe,
+  SKIFF_ONE_HOP,
+  type SkiffCluster,
+  stopAll,
+  writeTopology,
+} from '../util/cluster-fixture.ts';
+
+/**
+ * `uplift rollout`, `fleet` and `audit` through the built CLI on real skiff installations on this
+ * machine (local nodes: the controller runs each node's uplift from this checkout's bundle), with
+ * the SQLite state store in the test's folder: the dry run's order and downtime, a real rollout of
+ * a 3-node standard cluster in the guide's order (asserted from the audit log), fleet after it,
+ * and the promotion gate refusing prod before preprod passed, then an audited override.
+ */
+const { from, to } = SKIFF_ONE_HOP;
+let cli: { dispose: () => Promise<void> };
+let cluster: SkiffCluster;
+let others: SkiffCluster;
+let topology: string;
+let state: string;
+
+const json = (s: string) =>
+  s
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+beforeAll(async () => {
+  cli = await usePrivateCli();
+  [cluster, others] = await Promise.all([
+    makeSkiffCluster({ nodes: 3, from, to, running: true }),
+    makeSkiffCluster({ nodes: 2, from, to, running: false }),
+  ]);
+  state = join(cluster.root, 'state.db');
+  const [p1, p2] = others.nodes;
+  const single = (name: string, node: typeof p1) => ({
+    ...others.deployment({ name, type: 'standalone' }),
+    nodes: [{ name: node?.name as string, at: node?.install as string }],
+  });
+  topology = await writeTopology(join(cluster.root, 'uplift.yaml'), [
+    {
+      name: 'test',
+      deployments: [cluster.deployment({ name: 'cluster', type: 'standard-cluster' })],
+    },
+    { name: 'preprod', deployments: [single('pre', p1)] },
+    { name: 'prod', deployments: [single('live', p2)] },
+  ]);
+}, 600_000);
+
+afterAll(async () => {
+  await stopAll();
+  await cli?.dispose();
+});
+
+describe('rollout, fleet and audit help', () => {
+  it.each([['rollout'], ['fleet'], ['audit']])(
+    '%s --help shows its exit codes and an example',
+    (cmd) => {
+      const r = uplift([cmd, '--help']);
+
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/Exit codes: 0/);
+      expect(r.stdout).toMatch(new RegExp(`Example: uplift ${cmd} `));
+    },
+  );
+});
+
+describe('uplift rollout', () => {
+  it('refuses bad input with exit 2 and changes nothing', () => {
+    const noReason = uplift([
+      'rollout',
+      '--env',
+      'prod',
+      '--topology',
+      topology,
+      '--state',
+      state,
+      '--override-gate',
+      '--json',
+    ]);
+    const unknown = uplift([
+      'rollout',
+      '--env',
+      'nope',
+      '--topology',
+      topology,
+      '--state',
+      state,
+      '--json',
+    ]);
+
+    expect(noReason.code).toBe(2);
+    expect(json(noReason.stdout).at(-1)).toMatchObject({ error: { code: 'UPLIFT_USAGE' } });
+    expect(unknown.code).toBe(2);
+    expect(json(unknown.stdout).at(-1)).toMatchObject({
+      error: { code: 'UPLIFT_ROLLOUT_ENV_UNKNOWN' },
+    });
+  });
+
+  it('--dry-run prints the order, the downtime and the point of no return, and changes nothing', () => {
+    const text = uplift([
+      'rollout',
+      '--env',
+      'test',
+      '--topology',
+      topology,
+      '--state',
+      state,
+      '--dry-run',
+    ]);
+    const r = uplift([
+      'rollout',
+      '--env',
+      'test',
+      '--topology',
+      topology,
+      '--state',
+      state,
+      '--dry-run',
+      '--json',
+    ]);
+
+    console.log(text.stdout);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/1\. stop: n1, n2, n3/);
+    expect(text.stdout).toMatch(/2\. upgrade, left stopped: n1/);
+    expect(text.stdout).toMatch(/point of no return: step \d+/);
+    expect(text.stdout).toMatch(/downtime per node: n1 \d+(\.\d+)? s, n2/);
+    expect(text.stdout).toMatch(/service downtime in total: \d+/);
+    expect(r.code).toBe(0);
+    const doc = json(r.stdout).at(-1) as {
+      dryRun: boolean;
+      gate: { pass: boolean };
+      deployments: { steps: { kind: string; nodes: string[] }[]; upgrades: string[] }[];
+    };
+    expect(doc.dryRun).toBe(true);
+    expect(doc.gate.pass).toBe(true);
+    expect(doc.deployments[0]?.steps.map((s) => `${s.kind} ${s.nodes.join(',')}`)).toEqual([
+      'stop n1,n2,n3',
+      'upgrade n1',
+      'upgrade n2',
+      'upgrade n3',
+      'start n1,n2,n3',
+      'probe n1,n2,n3',
+    ]);
+    for (const n of cluster.nodes) {
+      expect(nodeVersion(n)).toBe(from);
+      expect(isRunning(n)).toBe(true);
+    }
+  });
+
+  it('rolls the standard cluster out in the guide’s order: stop all, upgrade one by one, start all', async () => {
+    const t0 = performance.now();
+    const r = await upliftAsync([
+      'rollout',
+      '--env',
+      'test',
+      '--topology',
+      topology,
+      '--state',
+      state,
+      '--yes',
+      '--json',
+    ]);
+
+    console.log(
+      `rollout of 3 skiff nodes: ${Math.round(performance.now() - t0) / 1000} s\n${r.stderr}`,
+    );
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    const lines = json(r.stdout);
+    expect(lines.at(-1)).toMatchObject({ type: 'result', outcome: 'passed' });
+    expect(lines.some((e) => e.type === 'node' && e.step === 'upgrade' && e.state === 'ok')).toBe(
+      true,
+    );
+    for (const n of cluster.nodes) {
+      expect(nodeVersion(n)).toBe(to);
+      expect((await probe(n))?.status).toBeDefined();
+    }
+    const audit = uplift(['audit', '--env', 'test', '--state', state, '--json']);
+    expect(audit.code).toBe(0);
+    const entries = (
+      JSON.parse(audit.stdout) as { entries: { action: string; outcome: string; node?: string }[] }
+    ).entries;
+    const nodeOps = entries
+      .filter((e) => e.outcome === 'ok' && /^node\.(stop|upgrade|start)$/.test(e.action))
+      .map((e) => `${e.action} ${e.node}`);
+    expect(nodeOps).toEqual([
+      'node.stop n1',
+      'node.stop n2',
+      'node.stop n3',
+      'node.upgrade n1',
+      'node.upgrade n2',
+      'node.upgrade n3',
+      'node.start n1',
+      'node.start n2',
+      'node.start n3',
+    ]);
+    const text = uplift(['audit', '--env', 'test', '--state', state]);
+    expect(text.stdout).toMatch(/rollout\.finish ok/);
+  }, 600_000);
+
+  it('fleet shows every node at the target, running, and no drift', () => {
+    const r = uplift([
+      'fleet',
+      '--env',
+      'test',
+      '--topology',
+      topology,
+      '--state',
+      state,
+      '--json',
+    ]);
+
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as {
+      environments: {
+        name: string;
+        lastRun: { outcome: string } | null;
+        deployments: {
+          drift: boolean;
+          versions: string[];
+          nodes: { version: string; running: boolean; ready: boolean }[];
+        }[];
+      }[];
+    };
+    const env = doc.environments[0];
+    expect(env?.lastRun?.outcome).toBe('passed');
+    expect(env?.deployments[0]?.drift).toBe(false);
+    expect(env?.deployments[0]?.versions).toEqual([to]);
+    expect(env?.deployments[0]?.nodes.map((n) => [n.version, n.running, n.ready])).toEqual(
+      cluster.nodes.map(() => [to, true, true]),
+    );
+  });
+
+  it('the gate refuses prod before preprod passed (exit 3, audited), and an override runs it, audited with its reason', async () => {
+    const refused = uplift([
+      'rollout',
+      '--env',
+      'prod',
+      '--topology',
+      topology,
+      '--state',
+      state,
+      '--yes',
+      '--json',
+    ]);
+
+    expect(refused.code, refused.stderr).toBe(3);
+    expect(json(refused.stdout).at(-1)).toMatchObject({
+      error: { code: 'UPLIFT_ROLLOUT_GATE_REFUSED' },
+    });
+    expect(nodeVersion(others.nodes[1] as never)).toBe(from);
+
+    const over = await upliftAsync([
+      'rollout',
+      '--env',
+      'prod',
+      '--topology',
+      topology,
+      '--state',
+      state,
+      '--yes',
+      '--json',
+      '--override-gate',
+      '--reason',
+      'hotfix approved by change board',
+    ]);
+
+    expect(over.code, `${over.stdout}\n${over.stderr}`).toBe(0);
+    expect(nodeVersion(others.nodes[1] as never)).toBe(to);
+    expect(nodeVersion(others.nodes[0] as never)).toBe(from);
+    const audit = JSON.parse(
+      uplift(['audit', '--env', 'prod', '--state', state, '--json']).stdout,
+    ) as {
+      entries: { action: string; outcome: string; detail?: Record<string, unknown> }[];
+    };
+    const actions = audit.entries.map((e) => `${e.action} ${e.outcome}`);
+    expect(actions[0]).toBe('gate.refuse refused');
+    expect(actions).toContain('gate.override ok');
+    expect(audit.entries.find((e) => e.action === 'gate.override')?.detail?.reason).toBe(
+      'hotfix approved by change board',
+    );
+  }, 600_000);
+});
