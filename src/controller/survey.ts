@@ -273,7 +273,7 @@ function refuseUnready(nodes: NodeSurvey[]): void {
         .map((n) => `  ${n.deployment}/${n.node}: ${n.error?.code} ${n.error?.message}`)
         .join('\n')}`,
       {
-        hint: 'make the nodes reachable (uplift fleet shows each one), or leave their deployment out with --deployment',
+        hint: 'make the nodes reachable (fleet shows each one), or leave their deployment out with --deployment',
         unchanged: true,
       },
     );
@@ -290,7 +290,7 @@ function refuseUnready(nodes: NodeSurvey[]): void {
         )
         .join('\n')}`,
       {
-        hint: 'run uplift plan --install on that node to see why, fix it, then roll out again',
+        hint: 'see why with plan on that node, fix it, then roll out again',
         unchanged: true,
       },
     );

@@ -106,7 +106,7 @@ export async function handler(o: RolloutOptions, io: RolloutIo): Promise<Command
         'UPLIFT_ROLLOUT_UNFINISHED',
         `the rollout ${unfinished.id} of ${env.name} (started ${unfinished.startedAt} by ${unfinished.controller}) did not finish`,
         {
-          hint: `finish it with uplift rollout --env ${env.name} --resume, or take it back with --resume --abort`,
+          hint: 'run the same command with --resume to finish it, or with --resume --abort to take it back',
           unchanged: true,
         },
       );
@@ -314,7 +314,7 @@ function resultOf(r: RolloutResult, o: RolloutOptions): CommandResult {
       '  the state store was not reachable: the audit went to .uplift/audit-pending.jsonl',
     );
   if (exitCode === ExitCode.incomplete)
-    lines.push(`  next: uplift rollout --env ${o.env} --resume (or --resume --abort)`);
+    lines.push('  finish it: the same command with --resume (or --resume --abort to take it back)');
   if (claimed.length > 0)
     lines.push(`  another controller holds ${claimed.map((d) => d.deployment).join(', ')}`);
   return { data: { type: 'result', ...r }, text: `${lines.join('\n')}\n`, exitCode };
