@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 
 /**
  * Folders are module boundaries: a file reaches another folder only through that folder's
- * `index.ts` (its public API) or `schema.ts` (its zod schemas, for composing schemas). The planner
+ * `index.ts` (its public API), `schema.ts` (its zod schemas, for composing schemas) or, with `import
+ * type` only, `types.ts` (the contract a folder is coded against: topology, transport, state, balancer). The planner
  * stays pure: `plan/` never reaches a folder that does I/O on installations, packs or the network
  * (only `get-plan.ts`, its I/O shell, reads profiles and detects facts). No two folders import each
  * other at run time, and no code names a product: products live in profiles/ and products/.
