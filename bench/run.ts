@@ -18,6 +18,12 @@
  * wall and CPU time, beside the previous figures (`--catalog-cold-runs N`, `--catalog-cached-runs N`);
  * `--only start` the cold start of `uplift --version` and `uplift plan` from the esbuild bundle and
  * from the tsc build, against `node -e 0` (medians; `--start-runs N`);
+ * `--only fleet` the fleet (bench/fleet.ts): `uplift facts` and `uplift check` on 50 nodes over SSH
+ * (5 real sshd on loopback, 10 installations each; the agent kit installed once, then 0 bytes),
+ * 10 at once against one at a time, beside 50 OpenSSH `ssh … true` one at a time and with
+ * `xargs -P 10`; and a 50-node rolling rollout (maxUnavailable 10) of real skiff nodes by
+ * `uplift rollout`: wall time, the controller's overhead per node, CPU time and peak RSS
+ * (`--fleet-nodes N` shrinks both parts; the rollout takes minutes on 2 cores);
  * `--backup-mib N`, `--backup-files N`,
  * `--pack-mib N` and `--pack-files N` shrink the generated trees for a quick look. With `--only`,
  * the sections that did not run keep their figures from the previous bench/results/latest.json.
@@ -30,6 +36,7 @@ import { type BackupFigures, benchBackup, type Comparison } from './backup.ts';
 import { benchCatalogLoad, formatCatalogLoad, previousCatalogLoad } from './catalog-load.ts';
 import { benchColdStart, formatColdStart } from './cold-start.ts';
 import { benchDowntime, formatDowntime } from './downtime.ts';
+import { benchFleet, formatFleet } from './fleet.ts';
 import { benchPacks, formatPacks } from './packs.ts';
 import { benchPlanner, type PlannerFigures } from './planner.ts';
 import { benchProcessStart, type ProcessFigures } from './process-start.ts';
@@ -97,10 +104,10 @@ const log = (s: string) => console.error(s);
 const only = flag('--only');
 if (
   only !== undefined &&
-  !['planner', 'catalog', 'backup', 'packs', 'apply', 'downtime', 'start'].includes(only)
+  !['planner', 'catalog', 'backup', 'packs', 'apply', 'downtime', 'start', 'fleet'].includes(only)
 ) {
   console.error(
-    `--only takes planner, catalog, backup, packs, apply, downtime or start, not ${only}`,
+    `--only takes planner, catalog, backup, packs, apply, downtime, start or fleet, not ${only}`,
   );
   process.exit(2);
 }
@@ -111,6 +118,7 @@ const runPacks = only === undefined || only === 'packs';
 const runApply = only === undefined || only === 'apply';
 const runDowntime = only === undefined || only === 'downtime';
 const runStart = only === undefined || only === 'start';
+const runFleet = only === undefined || only === 'fleet';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -279,6 +287,20 @@ const downtime = await section('Downtime', runDowntime, async () => {
   return figures;
 });
 
+const fleet = await section('Fleet', runFleet, async () => {
+  const nodes = flag('--fleet-nodes');
+  const n = nodes === undefined ? undefined : Number(nodes);
+  if (n !== undefined && !(Number.isInteger(n) && n > 0))
+    throw new Error(`--fleet-nodes takes a positive whole number, not ${nodes}`);
+  const figures = await benchFleet({
+    root,
+    log,
+    ...(n === undefined ? {} : { sshNodes: n, rolloutNodes: n, sshd: Math.min(5, n) }),
+  });
+  console.log(formatFleet(figures));
+  return figures;
+});
+
 /** With --only, the sections that did not run keep the figures of the previous run. */
 const latest = new URL('results/latest.json', import.meta.url);
 const previous = (
@@ -319,6 +341,8 @@ const result = {
   applyError: kept(runApply, 'applyError', apply.error),
   downtime: kept(runDowntime, 'downtime', downtime.figures),
   downtimeError: kept(runDowntime, 'downtimeError', downtime.error),
+  fleet: kept(runFleet, 'fleet', fleet.figures),
+  fleetError: kept(runFleet, 'fleetError', fleet.error),
   goalsMet: {
     planP95: goalMet(
       { ran: runPlanner, figures: planner },
