@@ -1,0 +1,338 @@
+import { cp, readFile, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseDocument } from 'yaml';
+import { uplift, upliftAsync, usePrivateCli } from '../util/apply-skiff.ts';
+import {
+  cachedSkiffPacks,
+  probe,
+  SKIFF_ONE_HOP,
+  type SkiffPacks,
+  writeTopology,
+} from '../util/cluster-fixture.ts';
+import {
+  haproxyCommand,
+  haproxyPresent,
+  type RunningHaproxy,
+  startHaproxy,
+} from '../util/haproxy.ts';
+import { repoRoot } from '../util/run-cli.ts';
+import { createSkiffPair, type SkiffPair } from '../util/skiff-pair.ts';
+import { startTransferLoad, type TransferReport } from '../util/transfer-load.ts';
+
+/**
+ * `uplift rollout` of an active/passive skiff pair behind a real HAProxy while a client uploads
+ * and downloads without pause through it (issue 13): side a active (`ready`), side b passive (in
+ * HAProxy terms: its server in the `drain` admin state, health-checked but sent no new request;
+ * docs/topology.md, "Load balancers"). The rollout runs through the built CLI with local nodes
+ * and a SQLite state store. Nothing may fail: every transfer succeeds, every checksum matches,
+ * every uploaded file downloads again afterwards; the order of the balancer moves and upgrades
+ * is read back from the audit log. Then the failure policy: side a's upgrade fails (its smoke
+ * test, injected through the deployment's profile), and the run rolls side b back and restores
+ * traffic, still without a single failed transfer.
+ */
+const { from, to } = SKIFF_ONE_HOP;
+const backend = 'skiff';
+
+let cli: { dispose: () => Promise<void> } | undefined;
+let packs: SkiffPacks;
+let scene: Scene | undefined;
+
+interface Scene {
+  pair: SkiffPair;
+  hp: RunningHaproxy;
+  topology: string;
+  state: string;
+  dispose(): Promise<void>;
+}
+
+/** `${name}`: a variable of the profile's commands. */
+const variable = (name: string) => `\${${name}}`;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A copy of skiff's profile whose smoke test fails on a node that has a `fail-smoke` file beside
+ * its installation folder (and runs skiff's own smoke test everywhere else): the operator's
+ * profile of a pair whose side a cannot pass validation on the new version. Its release trees
+ * come from skiff's own script, which finds skiff's build beside it.
+ */
+async function profileFailingSmokeWhereMarked(dir: string): Promise<string> {
+  await cp(join(repoRoot, 'profiles/skiff'), dir, { recursive: true });
+  await symlink(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
+  await writeFile(
+    join(dir, 'scripts/smoke-unless-marked.mjs'),
+    [
+      "import { existsSync } from 'node:fs';",
+      "import { dirname, join } from 'node:path';",
+      "if (existsSync(join(dirname(process.argv[2]), 'fail-smoke'))) {",
+      "  console.log('smoke test failed: injected by the test (fail-smoke)');",
+      '  process.exit(1);',
+      '}',
+      "await import('./smoke.mjs');",
+      '',
+    ].join('\n'),
+  );
+  const file = join(dir, 'profile.yaml');
+  const doc = parseDocument(await readFile(file, 'utf8'));
+  doc.setIn(
+    ['lifecycle', 'smoke', 'tests', 0, 'command', 'argv'],
+    doc.createNode([
+      variable('node'),
+      `${variable('profile')}/scripts/smoke-unless-marked.mjs`,
+      variable('install'),
+    ]),
+  );
+  // The release tree (apply's merge base) from skiff's own script: it finds skiff's build beside it.
+  doc.setIn(
+    ['apply', 'releaseTree', 'argv'],
+    doc.createNode([
+      variable('node'),
+      join(repoRoot, 'profiles/skiff/release-tree.mjs'),
+      variable('version'),
+      variable('out'),
+    ]),
+  );
+  await writeFile(file, doc.toString());
+  return dir;
+}
+
+/**
+ * The pair at `from` (copies of the cached sample, one shared data folder), HAProxy in front with
+ * health checks, side b made passive through the runtime API, and the topology naming them.
+ */
+async function makeScene(prefix: string, o: { failSmokeOnA?: boolean } = {}): Promise<Scene> {
+  const pair = await createSkiffPair({ prefix, template: packs.template });
+  let hp: RunningHaproxy | undefined;
+  try {
+    hp = await startHaproxy({
+      backend,
+      servers: [
+        { name: 'skiff-a', address: pair.sides.a.address },
+        { name: 'skiff-b', address: pair.sides.b.address },
+      ],
+      check: { path: '/health', interMs: 200 },
+    });
+    // Passive: b is health-checked but takes no new request (what a rollout leaves it in, too).
+    expect(await haproxyCommand(hp.socket, `set server ${backend}/skiff-b state drain`)).toBe('\n');
+    let profile = 'skiff';
+    if (o.failSmokeOnA) {
+      profile = await profileFailingSmokeWhereMarked(join(pair.root, 'profile-skiff'));
+      await writeFile(join(pair.root, 'a/fail-smoke'), 'side a fails its smoke test\n');
+    }
+    const topology = await writeTopology(join(pair.root, 'uplift.yaml'), [
+      {
+        name: 'test',
+        deployments: [
+          {
+            name: 'pair',
+            type: 'active-passive',
+            profile,
+            to,
+            packs: packs.packs,
+            trust: packs.trust,
+            balancer: { kind: 'haproxy', socket: hp.socket, backend, drainTimeoutSeconds: 60 },
+            nodes: [
+              { name: 'pa', at: pair.sides.a.install, side: 'a', balancerServer: 'skiff-a' },
+              { name: 'pb', at: pair.sides.b.install, side: 'b', balancerServer: 'skiff-b' },
+            ],
+          },
+        ],
+      },
+    ]);
+    const running = hp;
+    return {
+      pair,
+      hp: running,
+      topology,
+      state: join(pair.root, 'state.db'),
+      dispose: async () => {
+        await running.stop();
+        await pair.dispose();
+      },
+    };
+  } catch (err) {
+    await hp?.stop();
+    await pair.dispose();
+    throw err;
+  }
+}
+
+/** Each server's HAProxy admin state (ready, drain, maint) and whether it is UP. */
+async function servers(hp: RunningHaproxy): Promise<Record<string, string>> {
+  const text = await haproxyCommand(hp.socket, `show servers state ${backend}`);
+  const lines = text.split('\n');
+  const header = (lines[1] ?? '').replace(/^#\s*/, '').split(' ');
+  const col = (n: string) => header.indexOf(n);
+  const out: Record<string, string> = {};
+  for (const l of lines.slice(2).filter((x) => x.trim() !== '')) {
+    const f = l.trim().split(' ');
+    const admin = Number(f[col('srv_admin_state')]);
+    const op = Number(f[col('srv_op_state')]);
+    out[f[col('srv_name')] as string] =
+      `${admin & 0x67 ? 'maint' : admin & 0x18 ? 'drain' : 'ready'}${op === 2 ? ' up' : ' down'}`;
+  }
+  return out;
+}
+
+/** HTTP 2xx answers each server gave through HAProxy so far (`show stat`, `hrsp_2xx`). */
+async function answered(hp: RunningHaproxy): Promise<Record<string, number>> {
+  const lines = (await haproxyCommand(hp.socket, 'show stat -1 4 -1')).split('\n');
+  const header = (lines[0] ?? '').replace(/^#\s*/, '').split(',');
+  const [px, sv, ok] = ['pxname', 'svname', 'hrsp_2xx'].map((n) => header.indexOf(n));
+  const out: Record<string, number> = {};
+  for (const l of lines.slice(1)) {
+    const f = l.split(',');
+    if (f[px as number] === backend) out[f[sv as number] as string] = Number(f[ok as number]);
+  }
+  return out;
+}
+
+/** The rollout through the built CLI while the load runs; the load's report after it. */
+async function rolloutUnderLoad(s: Scene, label: string) {
+  const load = startTransferLoad({
+    url: `http://127.0.0.1:${s.hp.port}`,
+    account: s.pair.account,
+    workers: 4,
+    minBytes: 1024,
+    maxBytes: 64 * 1024,
+    pauseMs: 20,
+  });
+  await sleep(1000);
+  const t0 = performance.now();
+  const r = await upliftAsync([
+    'rollout',
+    '--env',
+    'test',
+    '--topology',
+    s.topology,
+    '--state',
+    s.state,
+    '--yes',
+    '--json',
+  ]);
+  const seconds = (performance.now() - t0) / 1000;
+  await sleep(1000);
+  const report = await load.stop();
+  const lost = report.uploadsOk - report.verify.ok;
+  console.log(
+    [
+      `${label}: ${report.uploadsOk} uploads, ${report.downloadsOk} downloads (${report.crossDownloadsOk} of other workers' files), ${report.uploadsFailed + report.downloadsFailed} failed, ${lost} lost, ${report.checksumMismatches + report.verify.checksumMismatches} checksum mismatches`,
+      `  (4 workers, 1-64 KiB files) rollout exit ${r.code} in ${seconds.toFixed(1)} s; load ran ${report.seconds.toFixed(1)} s, ${(report.bytesUp / 1048576).toFixed(1)} MiB up, ${(report.bytesDown / 1048576).toFixed(1)} MiB down`,
+      `  final verification: ${report.verify.ok}/${report.verify.files} files downloaded and checked, ${report.verify.failed} failed, ${report.verify.checksumMismatches} mismatched`,
+    ].join('\n'),
+  );
+  return { r, report, lost };
+}
+
+function expectNoTransferLost(report: TransferReport, lost: number): void {
+  expect(report.failures).toEqual([]);
+  expect(report).toMatchObject({
+    uploadsFailed: 0,
+    downloadsFailed: 0,
+    checksumMismatches: 0,
+    verify: { failed: 0, checksumMismatches: 0 },
+  });
+  expect(lost).toBe(0);
+  expect(report.verify.files).toBe(report.uploadsOk);
+  expect(report.uploadsOk).toBeGreaterThan(0);
+}
+
+interface AuditEntry {
+  action: string;
+  outcome: string;
+  node?: string;
+  detail?: Record<string, unknown>;
+}
+
+/** The audit's balancer moves and node actions that ended, in order: `balancer.drain pb (wait) ok`. */
+function nodeActions(state: string): string[] {
+  const a = uplift(['audit', '--env', 'test', '--state', state, '--json']);
+  expect(a.code, a.stderr).toBe(0);
+  return (JSON.parse(a.stdout) as { entries: AuditEntry[] }).entries
+    .filter((e) => /^(balancer|node)\./.test(e.action) && e.outcome !== 'started')
+    .map(
+      (e) =>
+        `${e.action} ${e.node}${e.detail?.wait ? ' (wait)' : ''}${e.detail?.restore ? ' (restore)' : ''} ${e.outcome}`,
+    );
+}
+
+describe.skipIf(!haproxyPresent())('rollout of an active/passive skiff pair behind HAProxy', () => {
+  beforeAll(async () => {
+    cli = await usePrivateCli();
+    packs = await cachedSkiffPacks(from, to);
+  }, 600_000);
+
+  afterEach(async () => {
+    await scene?.dispose();
+    scene = undefined;
+  });
+
+  afterAll(async () => {
+    await cli?.dispose();
+  });
+
+  it('upgrades b, then a, while a client transfers without pause: zero failed or lost transfers', async () => {
+    scene = await makeScene('uplift-ap-rollout-');
+    const s = scene;
+    expect(await servers(s.hp)).toEqual({ 'skiff-a': 'ready up', 'skiff-b': 'drain up' });
+    const before = await answered(s.hp);
+
+    const { r, report, lost } = await rolloutUnderLoad(s, 'active/passive');
+    const after = await answered(s.hp);
+
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(r.stdout.trim().split('\n').at(-1)).toMatch(/"outcome":"passed"/);
+    expectNoTransferLost(report, lost);
+    for (const side of ['a', 'b'] as const)
+      expect((await probe(s.pair.sides[side].install))?.version, `side ${side}`).toBe(to);
+    // The passive side carried the load while a upgraded, and a took it back.
+    const carried = (srv: string) => (after[srv] ?? 0) - (before[srv] ?? 0);
+    console.log(`  HTTP 2xx through HAProxy: a ${carried('skiff-a')}, b ${carried('skiff-b')}`);
+    expect(carried('skiff-b')).toBeGreaterThan(100);
+    expect(carried('skiff-a')).toBeGreaterThan(100);
+    // a active, b passive again, both UP.
+    expect(await servers(s.hp)).toEqual({ 'skiff-a': 'ready up', 'skiff-b': 'drain up' });
+    expect(nodeActions(s.state)).toEqual([
+      'balancer.drain pb ok',
+      'balancer.drain pb (wait) ok',
+      'node.upgrade pb ok',
+      'balancer.enable pb ok',
+      'balancer.drain pa ok',
+      'balancer.drain pa (wait) ok',
+      'node.upgrade pa ok',
+      'balancer.enable pa ok',
+      'balancer.drain pb ok',
+    ]);
+  }, 180_000);
+
+  it('side a fails its upgrade: b is rolled back, traffic restored, still zero failed or lost transfers', async () => {
+    scene = await makeScene('uplift-ap-rollback-', { failSmokeOnA: true });
+    const s = scene;
+
+    const { r, report, lost } = await rolloutUnderLoad(s, 'active/passive, side a fails');
+
+    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(1);
+    expect(r.stdout.trim().split('\n').at(-1)).toMatch(/"outcome":"rolled-back"/);
+    expectNoTransferLost(report, lost);
+    for (const side of ['a', 'b'] as const)
+      expect((await probe(s.pair.sides[side].install))?.version, `side ${side}`).toBe(from);
+    expect(await servers(s.hp)).toEqual({ 'skiff-a': 'ready up', 'skiff-b': 'drain up' });
+    expect(nodeActions(s.state)).toEqual([
+      'balancer.drain pb ok',
+      'balancer.drain pb (wait) ok',
+      'node.upgrade pb ok',
+      'balancer.enable pb ok',
+      'balancer.drain pa ok',
+      'balancer.drain pa (wait) ok',
+      'node.upgrade pa failed',
+      // The failure policy: a (rolled back by its own apply) serves again before b leaves.
+      'balancer.enable pa ok',
+      'balancer.drain pb ok',
+      'balancer.drain pb (wait) ok',
+      'node.rollback pb ok',
+      'balancer.enable pa (restore) ok',
+      'balancer.drain pb (restore) ok',
+    ]);
+  }, 180_000);
+});
