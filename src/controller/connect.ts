@@ -135,10 +135,11 @@ export function connect(env: Environment, o: ConnectOptions = {}): Connection {
     const bundle = o.bundle ?? defaultBundle();
     const profileDir = await findProfileDir(d.profile);
     const local = node.address.kind === 'local';
-    natives ??= local ? [] : nativeKitPackages(nativePackages, packageRoot());
+    // Read once, for the first SSH node: a local node reached first must not leave them empty.
+    if (!local) natives ??= nativeKitPackages(nativePackages, packageRoot());
     const kit: AgentKit = {
       bundle,
-      natives: local ? [] : natives,
+      natives: local ? [] : (natives ?? []),
       profileDir,
       files: d.trust === undefined ? [] : [{ local: d.trust, as: 'trust.pub' }],
     };

@@ -77,4 +77,15 @@ export interface Tables {
     claimed_at: string;
     heartbeat_at: string;
   };
+  node_checks: {
+    id: Generated<number>;
+    env: string;
+    deployment: string;
+    node: string;
+    /** pass | warn | fail: the node's worst check. */
+    status: string;
+    /** Canonical JSON of the NodeCheckRecord's counts, failed ids and code. */
+    summary: string;
+    at: string;
+  };
 }

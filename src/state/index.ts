@@ -13,7 +13,9 @@ export type * from './types.ts';
 
 /** The store openStateStore returns: the contract with every optional reader present. */
 export type OpenedStateStore = StateStore &
-  Required<Pick<StateStore, 'listClaims' | 'stepTimings' | 'lastFacts'>>;
+  Required<
+    Pick<StateStore, 'listClaims' | 'stepTimings' | 'lastFacts' | 'recordCheck' | 'lastCheck'>
+  >;
 
 /** The SQLite file when neither a URL nor a file is given, relative to the working folder. */
 export const defaultStateFile = '.uplift/state.db';

@@ -157,6 +157,7 @@ describe.each<Kind>(['sqlite', 'postgres'])('the state store on %s', (kind) => {
     expect(first.kind).toBe(kind);
     expect(await rawSql(t, 'SELECT name FROM uplift_migration ORDER BY name')).toEqual([
       { name: '0001-initial' },
+      { name: '0002-node-checks' },
     ]);
     expect(entries.map((e) => e.action)).toEqual(['rollout.start']);
   });
@@ -172,6 +173,7 @@ describe.each<Kind>(['sqlite', 'postgres'])('the state store on %s', (kind) => {
     await expect(open(t)).rejects.toMatchObject({ code: 'UPLIFT_STATE_TOO_NEW', unchanged: true });
     expect(await rawSql(t, 'SELECT name FROM uplift_migration ORDER BY name')).toEqual([
       { name: '0001-initial' },
+      { name: '0002-node-checks' },
       { name: '9999-from-the-future' },
     ]);
   });
@@ -233,6 +235,44 @@ describe.each<Kind>(['sqlite', 'postgres'])('the state store on %s', (kind) => {
     ]);
     expect(last).toMatchObject({ runId: 'run-n', facts, digest: sha256(canonicalJson(facts)) });
     expect(await store.lastFacts('d1', 'nobody')).toBeUndefined();
+  });
+
+  it("keeps each node's last check per environment", async () => {
+    const n = { env: 'checks-test', deployment: 'd1', node: 'n1' };
+    await store.recordCheck({ ...n, status: 'pass', pass: 3, warn: 0, fail: 0, failed: [] });
+    await store.recordCheck({
+      ...n,
+      status: 'fail',
+      pass: 1,
+      warn: 0,
+      fail: 1,
+      failed: ['node-runtime'],
+      code: 'UPLIFT_NODE_RUNTIME',
+    });
+    await store.recordCheck({
+      ...n,
+      env: 'other',
+      status: 'warn',
+      pass: 2,
+      warn: 1,
+      fail: 0,
+      failed: [],
+    });
+
+    const last = await store.lastCheck('checks-test', 'd1', 'n1');
+
+    expect(last).toEqual({
+      ...n,
+      status: 'fail',
+      pass: 1,
+      warn: 0,
+      fail: 1,
+      failed: ['node-runtime'],
+      code: 'UPLIFT_NODE_RUNTIME',
+      at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
+    expect((await store.lastCheck('other', 'd1', 'n1'))?.status).toBe('warn');
+    expect(await store.lastCheck('checks-test', 'd1', 'nobody')).toBeUndefined();
   });
 
   it('returns only the passed plan keys of the environment asked for, once each', async () => {

@@ -6,6 +6,7 @@ import type {
   AuditEntry,
   Claim,
   ClaimRecord,
+  NodeCheckRecord,
   NodeStateName,
   NodeStateRecord,
   PlanKey,
@@ -176,6 +177,43 @@ export class KyselyStateStore implements StateStore {
         at: now(),
       })
       .execute();
+  }
+
+  async recordCheck(c: Omit<NodeCheckRecord, 'at'>): Promise<void> {
+    const { env, deployment, node, status, ...summary } = c;
+    await this.#db
+      .insertInto('node_checks')
+      .values({ env, deployment, node, status, summary: canonicalJson(summary), at: now() })
+      .execute();
+  }
+
+  async lastCheck(env: string, deployment: string, node: string) {
+    const row = await this.#db
+      .selectFrom('node_checks')
+      .selectAll()
+      .where('env', '=', env)
+      .where('deployment', '=', deployment)
+      .where('node', '=', node)
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (row === undefined) return undefined;
+    const s = JSON.parse(row.summary) as Omit<
+      NodeCheckRecord,
+      'env' | 'deployment' | 'node' | 'status' | 'at'
+    >;
+    return {
+      env: row.env,
+      deployment: row.deployment,
+      node: row.node,
+      status: row.status as NodeCheckRecord['status'],
+      pass: s.pass,
+      warn: s.warn,
+      fail: s.fail,
+      failed: s.failed,
+      ...(s.code === undefined ? {} : { code: s.code }),
+      at: row.at,
+    } satisfies NodeCheckRecord;
   }
 
   async lastFacts(deployment: string, node: string) {

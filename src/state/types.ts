@@ -116,6 +116,25 @@ export interface FactsSnapshot {
   at: string;
 }
 
+/** A node's checks as `uplift check --env` last ran them: what `uplift fleet` shows. */
+export interface NodeCheckRecord {
+  env: string;
+  deployment: string;
+  node: string;
+  /** The node's worst check: `fail` when it is unreachable or its runtime is refused too. */
+  status: 'pass' | 'warn' | 'fail';
+  /** Counts of the node's checks (the controller's and its own). */
+  pass: number;
+  warn: number;
+  fail: number;
+  /** Ids of the failed checks, in order (`reachable`, `node-runtime`, `disk-space`…). */
+  failed: string[];
+  /** The coded error that stopped the node's checks (`UPLIFT_NODE_RUNTIME`, `UPLIFT_SSH_AUTH`…). */
+  code?: string;
+  /** Set by the store. */
+  at?: string;
+}
+
 export interface StateStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Where it is, for messages, without a password. */
@@ -173,6 +192,10 @@ export interface StateStore {
   stepTimings?(runId: string): Promise<StepTiming[]>;
   /** The newest facts snapshot of one node. */
   lastFacts?(deployment: string, node: string): Promise<FactsSnapshot | undefined>;
+  /** Records a node's last check (`uplift check --env`). */
+  recordCheck?(c: Omit<NodeCheckRecord, 'at'>): Promise<void>;
+  /** A node's newest check record. */
+  lastCheck?(env: string, deployment: string, node: string): Promise<NodeCheckRecord | undefined>;
   /** Releases the claims this store still holds, then closes its connections. */
   close(): Promise<void>;
 }

@@ -27,8 +27,18 @@ interface FleetNode {
   /** An apply on the node waits for `uplift resume`. */
   interrupted: boolean | null;
   error?: { code: string; message: string };
-  /** When the controller last read the node (a rollout's survey), from the store. */
-  lastCheck: string | null;
+  /** When a rollout's survey last read the node (its newest facts snapshot), from the store. */
+  lastSurvey: string | null;
+  /** The node's last `uplift check --env`, from the store. */
+  lastCheck: {
+    at: string;
+    status: 'pass' | 'warn' | 'fail';
+    pass: number;
+    warn: number;
+    fail: number;
+    failed: string[];
+    code?: string;
+  } | null;
 }
 
 interface FleetDeployment {
@@ -88,6 +98,7 @@ async function environment(
     const read = await eachLimit(work, surveyConcurrency, async ({ d, n }) => {
       const s = await nodeStatus(conn, d, n.name);
       const last = await store?.lastFacts?.(d.name, n.name).catch(() => undefined);
+      const check = await store?.lastCheck?.(env.name, d.name, n.name).catch(() => undefined);
       const node: FleetNode = {
         name: n.name,
         address: formatAddress(n.address),
@@ -97,7 +108,19 @@ async function environment(
         ready: s.status ? s.status.ready === true : null,
         interrupted: s.status ? s.status.interrupted === true : null,
         ...(s.error ? { error: s.error } : {}),
-        lastCheck: last?.at ?? null,
+        lastSurvey: last?.at ?? null,
+        lastCheck:
+          check === undefined
+            ? null
+            : {
+                at: check.at ?? '',
+                status: check.status,
+                pass: check.pass,
+                warn: check.warn,
+                fail: check.fail,
+                failed: check.failed,
+                ...(check.code === undefined ? {} : { code: check.code }),
+              },
       };
       return { d: d.name, node };
     });
@@ -150,10 +173,20 @@ function render(envs: FleetEnvironment[]): string {
       for (const n of d.nodes)
         lines.push(
           n.reachable
-            ? `    ${n.name}  ${n.version ?? '(version unreadable)'}  ${n.running ? 'running' : 'stopped'}, ${n.ready ? 'ready' : 'not ready'}${n.interrupted ? ', interrupted: uplift resume needed' : ''}${n.lastCheck ? `  last check ${n.lastCheck}` : ''}  ${n.address}`
-            : `    ${n.name}  unreachable: ${n.error?.code} ${n.error?.message ?? ''}  ${n.address}`,
+            ? `    ${n.name}  ${n.version ?? '(version unreadable)'}  ${n.running ? 'running' : 'stopped'}, ${n.ready ? 'ready' : 'not ready'}${n.interrupted ? ', interrupted: uplift resume needed' : ''}${lastCheckText(n)}  ${n.address}`
+            : `    ${n.name}  unreachable: ${n.error?.code} ${n.error?.message ?? ''}${lastCheckText(n)}  ${n.address}`,
         );
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** `  last check <when>: passed|warned|failed (ids, code)`, or nothing when the node was never checked. */
+function lastCheckText(n: FleetNode): string {
+  const c = n.lastCheck;
+  if (c === null) return '';
+  const outcome = { pass: 'passed', warn: 'warned', fail: 'failed' }[c.status];
+  const why =
+    c.status === 'fail' ? ` (${[...c.failed, ...(c.code ? [c.code] : [])].join(', ')})` : '';
+  return `  last check ${c.at}: ${outcome}${why}`;
 }

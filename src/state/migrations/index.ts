@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import { initial } from './0001-initial.ts';
+import { nodeChecks } from './0002-node-checks.ts';
 import type { StoreKind } from './kind.ts';
 
 /**
@@ -10,6 +11,7 @@ import type { StoreKind } from './kind.ts';
 export function migrations(kind: StoreKind): Record<string, Migration> {
   return {
     '0001-initial': initial(kind),
+    '0002-node-checks': nodeChecks(kind),
   };
 }
 
