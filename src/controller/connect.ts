@@ -70,6 +70,25 @@ export function deploymentsOf(env: Environment, names: string[] | undefined): De
   });
 }
 
+/**
+ * The values of a deployment's `passEnv`, read from this controller's environment, or the coded
+ * refusal naming the variables that are not set (names only: a value is never put in an error).
+ */
+export function passedEnv(d: Deployment): Record<string, string> | undefined {
+  if (d.passEnv === undefined || d.passEnv.length === 0) return undefined;
+  const unset = d.passEnv.filter((name) => process.env[name] === undefined);
+  if (unset.length > 0)
+    throw new UpliftError(
+      'UPLIFT_ROLLOUT_PASS_ENV_UNSET',
+      `deployment ${d.name} (${d.at}) passes ${unset.join(', ')} to its nodes, but this controller's environment does not set ${unset.length === 1 ? 'it' : 'them'}`,
+      {
+        hint: `set ${unset.join(', ')} in the environment uplift runs in, or take ${unset.length === 1 ? 'it' : 'them'} out of passEnv`,
+        unchanged: true,
+      },
+    );
+  return Object.fromEntries(d.passEnv.map((name) => [name, process.env[name] as string]));
+}
+
 /** One node reached: its transport, its agent, and the agent as the executor drives it. */
 interface Reached {
   transport: NodeTransport;
@@ -145,7 +164,12 @@ export function connect(env: Environment, o: ConnectOptions = {}): Connection {
     };
     const transport = await openTransport(node, o.onLog ? { onLog: o.onLog } : {});
     try {
-      const agent = await installAgent(transport, node, kit);
+      const installed = await installAgent(transport, node, kit);
+      const env = passedEnv(d);
+      const agent: NodeAgent =
+        env === undefined
+          ? installed
+          : { ...installed, run: (args, ro) => installed.run(args, { ...ro, env }) };
       const packsPath = local ? d.packs : packsDirOf(agent);
       const rollout: RolloutAgent = {
         label: `${d.name}/${node.name} (${agent.label})`,

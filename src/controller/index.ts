@@ -7,6 +7,7 @@ export {
   defaultBundle,
   deploymentsOf,
   environmentOf,
+  passedEnv,
 } from './connect.ts';
 export {
   type DeploymentSurvey,

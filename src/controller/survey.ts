@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { UpliftError } from '../errors/index.ts';
+import { type UpliftCode, UpliftError } from '../errors/index.ts';
 import { loadProfile, profileDigest } from '../profile/index.ts';
 import {
   type NodeEstimate,
@@ -14,7 +14,7 @@ import {
 } from '../rollout/index.ts';
 import type { PlanKey, StateStore } from '../state/index.ts';
 import type { Deployment } from '../topology/index.ts';
-import type { Connection } from './connect.ts';
+import { type Connection, passedEnv } from './connect.ts';
 
 /** What a node's `uplift plan --json` says that a rollout needs. */
 export interface NodePlan {
@@ -203,6 +203,8 @@ export async function survey(
   deployments: Deployment[],
   o: { needPlans: boolean; store?: StateStore; runId?: string },
 ): Promise<Survey> {
+  // A variable passEnv names but this controller lacks refuses the run before any node is reached.
+  for (const d of deployments) passedEnv(d);
   const work = deployments.flatMap((d) => d.nodes.map((n) => ({ d, node: n.name })));
   const nodes = await eachLimit(work, surveyConcurrency, async ({ d, node }) => {
     const s = await nodeStatus(conn, d, node);
@@ -263,20 +265,29 @@ export async function survey(
   };
 }
 
+const hostKeyRefusals = new Set(['UPLIFT_SSH_HOST_KEY_CHANGED', 'UPLIFT_SSH_HOST_UNKNOWN']);
+
 /** Refuses before anything changes: a node that did not answer, or whose plan fails or is blocked. */
 function refuseUnready(nodes: NodeSurvey[]): void {
   const down = nodes.filter((n) => n.error !== undefined && n.status === undefined);
-  if (down.length > 0)
+  if (down.length > 0) {
+    // A host whose key is not the one trusted is a refusal of its own (exit 3), not an outage:
+    // its code is the error's, so scripts and operators see what to verify.
+    const refusedKey = down.find((n) => hostKeyRefusals.has(n.error?.code ?? ''))?.error?.code;
     throw new UpliftError(
-      'UPLIFT_ROLLOUT_NODE_UNREACHABLE',
+      (refusedKey as UpliftCode | undefined) ?? 'UPLIFT_ROLLOUT_NODE_UNREACHABLE',
       `${down.length} node(s) did not report their status:\n${down
         .map((n) => `  ${n.deployment}/${n.node}: ${n.error?.code} ${n.error?.message}`)
         .join('\n')}`,
       {
-        hint: 'make the nodes reachable (fleet shows each one), or leave their deployment out with --deployment',
+        hint:
+          refusedKey === undefined
+            ? 'make the nodes reachable (fleet shows each one), or leave their deployment out with --deployment'
+            : "verify the node's host key out of band, then pin the new key (hostKey or knownHosts) in the topology",
         unchanged: true,
       },
     );
+  }
   const refused = nodes.filter(
     (n) => n.error !== undefined || (n.plan !== undefined && n.plan.verdict === 'blocked'),
   );

@@ -175,6 +175,8 @@ export const codes = {
   UPLIFT_ROLLOUT_NODE_UNREACHABLE: ExitCode.failed,
   /** A node's plan refuses the upgrade (blocked verdict, no path): nothing was changed. */
   UPLIFT_ROLLOUT_PLAN_REFUSED: ExitCode.blocked,
+  /** A deployment's passEnv names a variable this controller's environment does not set. */
+  UPLIFT_ROLLOUT_PASS_ENV_UNSET: ExitCode.badInput,
   // configuration merges
   UPLIFT_MERGE_STALE: ExitCode.failed,
   // topology (docs/topology.md)

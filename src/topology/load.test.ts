@@ -82,13 +82,14 @@ describe('loadTopology: a valid file of each deployment type', () => {
     ]);
   });
 
-  it('standard-cluster: ssh nodes with a pinned key, a known_hosts file, ports, afterStart', async () => {
+  it('standard-cluster: ssh nodes with a pinned key, a known_hosts file, ports, afterStart, passEnv', async () => {
     const { loaded } = await load(
       one(dedent`
         type: standard-cluster
         profile: skiff
         to: "5.5"
         afterStart: [/opt/skiff/bin/sync, --all]
+        passEnv: [SYNC_TOKEN, SYNC_TOKEN]
         nodes:
           - { name: a, at: "ssh://admin@10.0.0.1/opt/skiff/", hostKey: "${key} root@a" }
           - { name: b, at: "ssh://admin@[::1]:2222/opt/skiff", knownHosts: ~/kh, identity: ./id }
@@ -98,6 +99,7 @@ describe('loadTopology: a valid file of each deployment type', () => {
     const d = (await loaded).environments[0]?.deployments[0];
 
     expect(d?.afterStart).toEqual(['/opt/skiff/bin/sync', '--all']);
+    expect(d?.passEnv).toEqual(['SYNC_TOKEN']);
     expect(d?.to).toBe('5.5');
     expect(d?.nodes.map((x) => [x.address, x.ssh])).toEqual([
       [
@@ -585,6 +587,13 @@ const refusals: [name: string, text: string, needle: string, nth: number, field:
     '[]',
     1,
     'environments[0].deployments[0].nodes',
+  ],
+  [
+    'a passEnv name that is not a variable name',
+    one('type: rolling\nprofile: p\npassEnv: [OK_NAME, 1BAD]\nnodes:\n  - { name: a, at: /a }'),
+    '1BAD',
+    1,
+    'environments[0].deployments[0].passEnv[1]',
   ],
   ['another format version', 'topology: 2\nenvironments: []\n', '2', 1, 'topology'],
   [

@@ -231,6 +231,7 @@ export function resolveTopology(
           }
         : {}),
       ...(dep.afterStart ? { afterStart: dep.afterStart } : {}),
+      ...(dep.passEnv && dep.passEnv.length > 0 ? { passEnv: [...new Set(dep.passEnv)] } : {}),
       at: at(path),
     };
   }

@@ -18,6 +18,13 @@ const Seconds = z.number().nonnegative();
 /** A command as an argument vector: run without a shell, so nothing in it is interpreted. */
 const Argv = z.array(z.string().min(1)).min(1, 'give the program and its arguments as a list');
 const NonEmpty = z.string().min(1);
+/** The name of an environment variable, as a POSIX shell takes it. */
+const EnvName = z
+  .string()
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_]*$/,
+    'use letters, digits and underscores, not starting with a digit',
+  );
 
 export const DeploymentType = z.enum([
   'standalone',
@@ -102,6 +109,12 @@ export const DeploymentEntry = z.strictObject({
   concurrency: PositiveInt.optional(),
   nodeTimeoutSeconds: PositiveInt.optional(),
   afterStart: Argv.optional(),
+  /**
+   * Names of the controller's environment variables given to every uplift command on the
+   * deployment's nodes (a smoke test's account, say). Only names are written here; the values
+   * are read when the rollout starts and never logged or stored.
+   */
+  passEnv: z.array(EnvName).optional(),
   balancer: BalancerEntry.optional(),
   rolling: RollingEntry.optional(),
   nodes: z.array(NodeEntry).min(1, 'list at least one node'),

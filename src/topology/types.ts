@@ -108,6 +108,11 @@ export interface Deployment {
   rolling?: RollingSettings;
   /** standard-cluster: a command run after all nodes started (the guide's manual sync), per node. */
   afterStart?: string[];
+  /**
+   * Names of the controller's environment variables passed to every uplift command on the nodes;
+   * the values are never logged, stored or audited.
+   */
+  passEnv?: string[];
   /** Where in the topology file this deployment is written (for errors): `file:line:col`. */
   at: string;
 }

@@ -48,6 +48,11 @@ export interface AgentRunOptions {
   /** Each JSON object printed on a line of its own, as it arrives (the `--json` event streams). */
   onEvent?: (event: unknown) => void;
   signal?: AbortSignal;
+  /**
+   * More environment for the command on the node (a deployment's `passEnv`). Sent with the
+   * command, never put in a label, a log line or an error; uplift's own variables win.
+   */
+  env?: Record<string, string>;
 }
 
 /** uplift installed on a node, ready to run commands there. */
@@ -275,7 +280,7 @@ function agentOf(
     exec: (argv, o = {}) => t.exec(argv, o),
     async run(args, o = {}) {
       const r = await t.exec([node.nodeRuntime, `${p.kitDir}/cli.cjs`, ...args], {
-        env: { UPLIFT_PROFILE_PATH: p.searchPath, NO_COLOR: '1' },
+        env: { ...o.env, UPLIFT_PROFILE_PATH: p.searchPath, NO_COLOR: '1' },
         ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }),
         ...(o.signal === undefined ? {} : { signal: o.signal }),
         ...(o.onEvent === undefined

@@ -1,0 +1,216 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uplift, upliftAsync, usePrivateCli } from '../util/apply-skiff.ts';
+import {
+  type FixtureNode,
+  isRunning,
+  makeSkiffCluster,
+  nodeVersion,
+  probe,
+  SKIFF_ONE_HOP,
+  type SkiffCluster,
+  stopAll,
+  type TopologyNodeSpec,
+  writeTopology,
+} from '../util/cluster-fixture.ts';
+import { type SshdSet, sshdMissing, startSshd } from '../util/sshd.ts';
+
+/**
+ * A streaming deployment (a backend and two edges, real skiff installations) rolled out through
+ * the built CLI with every node reached over SSH: one real sshd per node on loopback, host keys
+ * pinned in the topology. The order of stops, upgrades and starts is read from the audit log,
+ * the final state from what a client gets (GET /health on each node). A node whose host key
+ * changed refuses the rollout before anything changes.
+ */
+const missing = sshdMissing();
+if (missing && process.env.CI === 'true') throw new Error(`real sshd needed under CI: ${missing}`);
+
+const { from, to } = SKIFF_ONE_HOP;
+const roles = { n1: 'backend', n2: 'edge', n3: 'edge' } as const;
+
+let cli: { root: string; dispose: () => Promise<void> };
+let cluster: SkiffCluster;
+let sshd: SshdSet;
+let topology: string;
+let changedKey: string;
+let state: string;
+
+/** `n1 upgrade 4.2 s, …`: how long each node step took, from the rollout's --json events. */
+const stepTimes = (stdout: string) =>
+  stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{"type":"node"') && l.includes('"state":"ok"'))
+    .map((l) => JSON.parse(l) as { node: string; step: string; seconds: number })
+    .map((e) => `${e.node} ${e.step} ${e.seconds} s`)
+    .join(', ');
+
+interface AuditEntry {
+  action: string;
+  outcome: string;
+  node?: string;
+  at?: string;
+  detail?: Record<string, unknown>;
+}
+
+const jsonLines = (s: string) =>
+  s
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+/**
+ * skiff's release builder for the nodes' copy of the profile (its release-tree.mjs makes the
+ * merge base of a first upgrade): the topology passes SKIFF_BUILD to the nodes (passEnv).
+ */
+const skiffBuild = () => ({ SKIFF_BUILD: join(cli.root, 'products/skiff/dist') });
+
+function auditOf(runId: string): AuditEntry[] {
+  const r = uplift(['audit', '--run', runId, '--state', state, '--json']);
+  expect(r.code, r.stderr).toBe(0);
+  return (JSON.parse(r.stdout) as { entries: AuditEntry[] }).entries;
+}
+
+describe.skipIf(missing !== undefined && process.env.CI !== 'true')(
+  'streaming rollout over SSH',
+  () => {
+    beforeAll(async () => {
+      cli = await usePrivateCli();
+      [cluster, sshd] = await Promise.all([
+        makeSkiffCluster({ nodes: 3, from, to, running: true }),
+        startSshd(3),
+      ]);
+      state = join(cluster.root, 'state.db');
+      const sshNode = (n: FixtureNode, k: number, hostKey: string): TopologyNodeSpec => {
+        const s = sshd.instances[k];
+        if (s === undefined) throw new Error('no sshd');
+        return {
+          name: n.name,
+          at: `ssh://root@127.0.0.1:${s.port}${n.install}`,
+          hostKey,
+          identity: s.identityFile,
+          nodeRuntime: process.execPath,
+          agentDir: join(cluster.root, n.name, 'agent'),
+          role: roles[n.name as keyof typeof roles],
+        };
+      };
+      const nodes = (keys: string[]) => cluster.nodes.map((n, k) => sshNode(n, k, keys[k] ?? ''));
+      const pinned = sshd.instances.map((s) => s.hostKeyLine);
+      topology = await writeTopology(join(cluster.root, 'uplift.yaml'), [
+        {
+          name: 'test',
+          deployments: [
+            cluster.deployment({
+              name: 'stream',
+              type: 'streaming',
+              passEnv: ['SKIFF_BUILD'],
+              nodes: nodes(pinned),
+            }),
+          ],
+        },
+      ]);
+      // Edge n3 pinned to the key of another host: to this controller, its key changed.
+      changedKey = await writeTopology(join(cluster.root, 'changed.yaml'), [
+        {
+          name: 'test',
+          deployments: [
+            cluster.deployment({
+              name: 'stream',
+              type: 'streaming',
+              passEnv: ['SKIFF_BUILD'],
+              nodes: nodes([pinned[0], pinned[1], pinned[0]] as string[]),
+            }),
+          ],
+        },
+      ]);
+    }, 600_000);
+
+    afterAll(async () => {
+      await stopAll();
+      await sshd?.stopAll();
+      await cli?.dispose();
+    });
+
+    it('refuses the rollout when a node’s host key changed, before anything changes', () => {
+      const r = uplift(
+        ['rollout', '--env', 'test', '--topology', changedKey, '--state', state, '--yes', '--json'],
+        { env: skiffBuild() },
+      );
+
+      expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(3);
+      const last = jsonLines(r.stdout).at(-1) as { error?: { code: string; message: string } };
+      expect(last.error?.code).toBe('UPLIFT_SSH_HOST_KEY_CHANGED');
+      expect(last.error?.message).toMatch(/127\.0\.0\.1/);
+      expect(jsonLines(r.stdout).filter((e) => e.type === 'node')).toEqual([]);
+      for (const n of cluster.nodes) {
+        expect(nodeVersion(n)).toBe(from);
+        expect(isRunning(n)).toBe(true);
+      }
+    }, 120_000);
+
+    it('upgrades the backend before the edges and never starts an edge beside another backend version', async () => {
+      const t0 = performance.now();
+      const r = await upliftAsync(
+        ['rollout', '--env', 'test', '--topology', topology, '--state', state, '--yes', '--json'],
+        { env: skiffBuild() },
+      );
+      const wall = Math.round(performance.now() - t0) / 1000;
+
+      console.log(
+        `streaming rollout of 3 skiff nodes over SSH: ${wall} s (${stepTimes(r.stdout)})`,
+      );
+      expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+      const result = jsonLines(r.stdout).at(-1) as { type: string; outcome: string; runId: string };
+      expect(result).toMatchObject({ type: 'result', outcome: 'passed' });
+
+      const entries = auditOf(result.runId);
+      const ops = entries
+        .filter((e) => e.outcome === 'ok' && /^node\.(stop|upgrade|start)$/.test(e.action))
+        .map((e) => `${e.action} ${e.node}`);
+      const at = (op: string) => {
+        const k = ops.indexOf(op);
+        expect(k, `${op} in ${ops.join(', ')}`).toBeGreaterThanOrEqual(0);
+        return k;
+      };
+      const edges = ['n2', 'n3'];
+      for (const e of edges) {
+        expect(at(`node.stop ${e}`)).toBeLessThan(at('node.stop n1'));
+        expect(at('node.upgrade n1')).toBeLessThan(at(`node.upgrade ${e}`));
+        expect(at('node.start n1')).toBeLessThan(at(`node.start ${e}`));
+      }
+      expect(ops).toHaveLength(9);
+
+      // The timeline: replay the audit, tracking each node's version and whether it runs; at
+      // every edge start the backend must run the edge's version.
+      const node = new Map(
+        cluster.nodes.map((n) => [n.name, { version: from as string, running: true }]),
+      );
+      for (const e of entries) {
+        if (e.outcome !== 'ok' || e.node === undefined) continue;
+        const s = node.get(e.node);
+        if (s === undefined) continue;
+        if (e.action === 'node.stop') s.running = false;
+        if (e.action === 'node.upgrade') s.version = String(e.detail?.version ?? to);
+        if (e.action === 'node.start') {
+          s.running = true;
+          if (roles[e.node as keyof typeof roles] === 'edge')
+            expect(node.get('n1'), `backend when ${e.node} started`).toEqual({
+              version: s.version,
+              running: true,
+            });
+        }
+        const backend = node.get('n1');
+        for (const edge of edges) {
+          const x = node.get(edge);
+          if (x?.running && backend?.running)
+            expect(x.version, `${edge} ran beside the backend`).toBe(backend.version);
+        }
+      }
+
+      for (const n of cluster.nodes) {
+        expect(nodeVersion(n)).toBe(to);
+        expect(await probe(n), n.name).toMatchObject({ status: 'ok', version: to });
+      }
+    }, 300_000);
+  },
+);
