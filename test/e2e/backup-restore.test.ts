@@ -12,6 +12,9 @@ import {
   writeInstallTree,
 } from '../util/backup-tree.ts';
 import { cliPath, faultsCliPath, repoRoot } from '../util/run-cli.ts';
+
+const bundleCliPath = join(repoRoot, 'dist/bundle/uplift.cjs');
+
 import { hashTree } from '../util/tree-hash.ts';
 
 let ws: Workspace;
@@ -36,13 +39,18 @@ interface Run {
  * through the test-only entry that injects it), `limits` are prlimit(1) options (`--fsize=N`:
  * writes past N bytes fail with EFBIG).
  */
-function uplift(args: string[], crashAt?: string, limits: string[] = []): Run {
+function uplift(
+  args: string[],
+  crashAt?: string,
+  limits: string[] = [],
+  entryPoint = cliPath,
+): Run {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
   if (crashAt) env.UPLIFT_TEST_CRASH_AT = crashAt;
   else delete env.UPLIFT_TEST_CRASH_AT;
   const [cmd, ...rest] =
     limits.length > 0 ? ['prlimit', ...limits, process.execPath] : [process.execPath];
-  const entry = crashAt ? faultsCliPath : cliPath;
+  const entry = crashAt ? faultsCliPath : entryPoint;
   const r = spawnSync(cmd as string, [...rest, entry, ...args], {
     cwd: repoRoot,
     encoding: 'utf8',
@@ -163,11 +171,22 @@ describe('resource limits (reliability guide C.5)', () => {
     // cache) loads zod, whose locale modules Node's loader opens all at once.
     expect(uplift(['profiles']).code).toBe(0);
 
-    const backup = uplift(['backup', '--install', ws.install, '--out', out], undefined, [
-      '--nofile=40',
-    ]);
+    // The installed command (the package's bin, one bundled file): the tsc build's entry opens
+    // its hundreds of modules as Node's ESM loader reads them, several at once, which says
+    // nothing about the work.
+    const backup = uplift(
+      ['backup', '--install', ws.install, '--out', out],
+      undefined,
+      ['--nofile=40'],
+      bundleCliPath,
+    );
     damageInstallTree(ws.install);
-    const restore = uplift(['restore', out, '--install', ws.install], undefined, ['--nofile=40']);
+    const restore = uplift(
+      ['restore', out, '--install', ws.install],
+      undefined,
+      ['--nofile=40'],
+      bundleCliPath,
+    );
 
     expect([backup.code, restore.code], backup.stderr + restore.stderr).toEqual([0, 0]);
     expect((await hashTree(ws.install)).hash).toBe(original);
