@@ -96,6 +96,12 @@ export function parseStatus(r: AgentResult): NodeStatus | undefined {
     running,
     ready: j.ready === true,
     interrupted: j.interrupted === true || r.code === 5,
-    lock: j.lock !== undefined && j.lock !== null && j.lock !== false,
+    // A lock whose holder is gone (`stale`) is not held: the next command takes it over.
+    lock: isHeld(j.lock),
   };
+}
+
+function isHeld(lock: unknown): boolean {
+  if (lock === undefined || lock === null || lock === false) return false;
+  return typeof lock !== 'object' || (lock as { stale?: unknown }).stale === undefined;
 }

@@ -32,6 +32,8 @@ interface SimNode {
   previous?: string;
   /** An apply cut short: its journal says from/to. */
   interrupted?: { from: string; to: string; leaveStopped: boolean };
+  /** A dead controller's apply still runs here: it holds the lock for this many status reads, then commits (left stopped). */
+  orphanApply?: { reads: number; to: string };
 }
 
 interface Faults {
@@ -147,12 +149,17 @@ class SimFleet {
         const flag = (f: string) => args[args.indexOf(f) + 1] as string;
         switch (verb) {
           case 'service status':
+            if (node.orphanApply !== undefined && node.orphanApply.reads-- <= 0) {
+              node.previous = node.version;
+              node.version = node.orphanApply.to;
+              node.orphanApply = undefined;
+            }
             return ok({
               version: node.version,
               running: node.running,
               ready: node.running && !this.faults.notReady?.has(name),
               interrupted: node.interrupted !== undefined,
-              lock: null,
+              lock: node.orphanApply ? { pid: 4242, command: 'apply' } : null,
             });
           case 'service stop':
             node.running = false;
@@ -165,6 +172,7 @@ class SimFleet {
             return ok();
           case 'apply': {
             if (node.interrupted) return err('UPLIFT_APPLY_INCOMPLETE', 5);
+            if (node.orphanApply) return err('UPLIFT_APPLY_LOCKED', 4);
             const to = flag('--to');
             const leaveStopped = args.includes('--leave-stopped');
             const wasRunning = node.running;
@@ -705,6 +713,28 @@ describe('resumeRollout (simulation)', () => {
       'std/n3 apply',
     ]);
     expect(s.fleet.calls).toContain('std/n2 resume');
+  });
+
+  it("waits while the dead controller's apply still holds a node's lock, then plans from where it ended", async () => {
+    const s = setup([everyType.standard()]);
+    s.fleet.faults.crashDuringApply = 'n2';
+    await s.run();
+    s.fleet.faults = {};
+    // The apply on n2 was not cut: it still runs (lock held) and commits after a few reads.
+    const n2 = s.fleet.node('std', 'n2');
+    n2.interrupted = undefined;
+    n2.orphanApply = { reads: 3, to: '2.0.0' };
+
+    const r = await s.resume(false);
+
+    expect(r.outcome).toBe('passed');
+    expect(s.fleet.violations).toEqual([]);
+    expect(s.fleet.versions('std')).toEqual({ n1: '2.0.0', n2: '2.0.0', n3: '2.0.0' });
+    expect(s.fleet.calls.filter((c) => c.includes(' apply'))).toEqual([
+      'std/n1 apply',
+      'std/n2 apply',
+      'std/n3 apply',
+    ]);
   });
 
   it('with abort: takes the interrupted node back, rolls back the nodes the run upgraded, restarts the cluster', async () => {

@@ -157,6 +157,28 @@ async function statusOf(t: NodeTarget): Promise<NodeStatus | undefined> {
   }
 }
 
+/** How often resume reads a node again while a live run holds its lock. */
+const lockPollMs = 500;
+
+/**
+ * The node's status once no live run holds its lock (or after `timeoutMs`). A controller killed
+ * mid-step leaves its node command running as an orphan (an apply, a start) until it ends or dies
+ * on its closed output: resume waits for it rather than planning from a node that is still
+ * changing, and then sees its end (done, or interrupted for `uplift resume`).
+ */
+async function unlocked(
+  run: Run,
+  t: NodeTarget,
+  timeoutMs: number,
+): Promise<NodeStatus | undefined> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await statusOf(t);
+    if (s?.lock !== true || Date.now() >= end || run.aborted) return s;
+    await run.sleep(lockPollMs);
+  }
+}
+
 const deploymentOf = (env: Environment, name: string): Deployment => {
   const d = env.deployments.find((x) => x.name === name);
   /* v8 ignore next -- unreachable: plans are made from the same environment */
@@ -952,7 +974,7 @@ export async function resumeRollout(
       const now = new Map<string, NodeStatus>();
       for (const n of d.nodes) {
         const t = await run.target(d, n);
-        let s = await statusOf(t);
+        let s = await unlocked(run, t, d.nodeTimeoutSeconds * 1000);
         if (s?.interrupted === true) {
           await act(
             run,
