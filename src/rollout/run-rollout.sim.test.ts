@@ -47,6 +47,11 @@ interface Faults {
   crashDuringApply?: string;
   /** service status says not ready. */
   notReady?: Set<string>;
+  /**
+   * The connection to this node is cut during its apply, which goes on out of sight: the node
+   * runs the new version (validating it) and every later call fails.
+   */
+  cutDuringApply?: string;
 }
 
 /** A fleet of simulated nodes, a balancer per active/passive deployment, and the invariants. */
@@ -57,6 +62,8 @@ class SimFleet {
   readonly balancers = new Map<string, SimBalancer>();
   faults: Faults = {};
   crash = new AbortController();
+  /** Nodes whose connection is cut: every call fails. */
+  readonly cut = new Set<string>();
 
   constructor(env: Environment, version = '1.0.0') {
     for (const d of env.deployments) {
@@ -144,6 +151,8 @@ class SimFleet {
       },
       run: async (args, o) => {
         const verb = args[0] === 'service' ? `service ${args[1]}` : (args[0] as string);
+        if (this.cut.has(name))
+          throw Object.assign(new Error('connection ended'), { code: 'UPLIFT_SSH_CONNECT' });
         if (verb !== 'service status')
           this.calls.push(`${d.name}/${name} ${verb}${args.includes('--abort') ? ' --abort' : ''}`);
         const flag = (f: string) => args[args.indexOf(f) + 1] as string;
@@ -176,6 +185,14 @@ class SimFleet {
             const to = flag('--to');
             const leaveStopped = args.includes('--leave-stopped');
             const wasRunning = node.running;
+            if (this.faults.cutDuringApply === name) {
+              node.interrupted = { from: node.version, to, leaveStopped };
+              node.version = to;
+              node.running = true;
+              this.check(`apply ${name} validates out of sight`);
+              this.cut.add(name);
+              throw Object.assign(new Error('connection ended'), { code: 'UPLIFT_SSH_CONNECT' });
+            }
             if (this.faults.crashDuringApply === name) {
               node.interrupted = { from: node.version, to, leaveStopped };
               node.running = false;
@@ -196,6 +213,9 @@ class SimFleet {
             if (!this.faults.staleApply?.has(name)) {
               node.previous = node.version;
               node.version = to;
+              // apply starts the new version to probe and smoke-test it, --leave-stopped or not.
+              node.running = true;
+              this.check(`apply ${name} validates`);
             }
             node.running = leaveStopped ? wasRunning : true;
             this.check(`apply ${name}`);
@@ -215,6 +235,9 @@ class SimFleet {
             else {
               node.previous = j.from;
               node.version = j.to;
+              // Finishing runs the hop again: the new version starts to be validated.
+              node.running = true;
+              this.check(`resume ${name} validates`);
             }
             // Forward or back, the node ends as apply would have left it: stopped with --leave-stopped.
             node.running = !j.leaveStopped;
@@ -638,6 +661,34 @@ describe('runRollout (simulation)', () => {
     expect(s.fleet.versions('ec')).toEqual({ e1: '1.0.0', e2: '1.0.0', e3: '1.0.0' });
   });
 
+  it('standard cluster: with a node cut off mid-apply, rolls the others back but starts none beside it (it may run the new version)', async () => {
+    const s = setup([everyType.standard()]);
+    s.fleet.faults.cutDuringApply = 'n2';
+
+    const r = await s.run();
+
+    expect(s.fleet.violations).toEqual([]);
+    expect(r.deployments[0]).toMatchObject({
+      outcome: 'failed',
+      code: 'UPLIFT_ROLLOUT_NOT_RESTORED',
+      notRestored: ['n1', 'n2', 'n3'],
+    });
+    expect(s.fleet.versions('std')).toEqual({
+      n1: '1.0.0 (stopped)',
+      n2: '2.0.0',
+      n3: '1.0.0 (stopped)',
+    });
+
+    // Once it answers again, resume takes it from there without two versions running.
+    s.fleet.cut.clear();
+    s.fleet.faults = {};
+    const again = await s.resume(false);
+
+    expect(s.fleet.violations).toEqual([]);
+    expect(again.outcome).toBe('passed');
+    expect(s.fleet.versions('std')).toEqual({ n1: '2.0.0', n2: '2.0.0', n3: '2.0.0' });
+  });
+
   it('skips a deployment another controller holds and reports it', async () => {
     const s = setup([everyType.standalone(), everyType.enterprise()]);
     s.store.heldByOther.add('test/solo');
@@ -734,6 +785,28 @@ describe('resumeRollout (simulation)', () => {
       'std/n1 apply',
       'std/n2 apply',
       'std/n3 apply',
+    ]);
+  });
+
+  it('stops the nodes running the old version before finishing an interrupted apply (which starts the new one to validate it)', async () => {
+    const s = setup([everyType.standard()]);
+    // What the failure policy leaves when n2's connection was cut mid-apply: n1 back on 1.0.0
+    // and running, n3 running 1.0.0, n2's apply interrupted.
+    for (const n of ['n1', 'n3']) s.fleet.node('std', n).running = true;
+    Object.assign(s.fleet.node('std', 'n2'), {
+      running: false,
+      interrupted: { from: '1.0.0', to: '2.0.0', leaveStopped: true },
+    });
+
+    const r = await s.resume(false);
+
+    expect(s.fleet.violations).toEqual([]);
+    expect(r.outcome).toBe('passed');
+    expect(s.fleet.versions('std')).toEqual({ n1: '2.0.0', n2: '2.0.0', n3: '2.0.0' });
+    expect(s.fleet.calls.slice(0, 3)).toEqual([
+      'std/n1 service stop',
+      'std/n3 service stop',
+      'std/n2 resume',
     ]);
   });
 

@@ -557,6 +557,11 @@ async function restoreDeployment(
   }
 
   await refresh(d.nodes.map((n) => n.name));
+  // A node that does not answer may run any version (its apply may go on where the controller
+  // cannot see it): where two versions must never run together, nothing is started beside it.
+  const unknown = d.nodes.filter((n) => status.get(n.name) === undefined);
+  const mayStart =
+    unknown.length === 0 || (d.type !== 'standard-cluster' && d.type !== 'streaming');
   const startOrder =
     d.type === 'streaming'
       ? [
@@ -564,7 +569,7 @@ async function restoreDeployment(
           ...d.nodes.filter((n) => n.role !== 'backend'),
         ]
       : d.nodes;
-  for (const n of startOrder) {
+  for (const n of mayStart ? startOrder : []) {
     if (!shouldRun.has(n.name) || status.get(n.name)?.running === true) continue;
     const t = await run.target(d, n);
     await act(
@@ -970,11 +975,37 @@ export async function resumeRollout(
       upgraded: [],
       balancerBefore: new Map(),
     };
-    const reconcile = async () => {
+    const reconcile = async (): Promise<Extract<Outcome, { ok: false }> | undefined> => {
       const now = new Map<string, NodeStatus>();
+      const first = new Map<string, NodeStatus | undefined>();
+      for (const n of d.nodes)
+        first.set(n.name, await unlocked(run, await run.target(d, n), d.nodeTimeoutSeconds * 1000));
+      // Finishing an interrupted apply runs its hop again, which starts the node on the new
+      // version to validate it: where two versions must never run together, the nodes running
+      // another version are stopped first (edges before backends). The plan stops them anyway.
+      const mustNotMix = d.type === 'standard-cluster' || d.type === 'streaming';
+      if (!o.abort && mustNotMix && [...first.values()].some((s) => s?.interrupted === true)) {
+        const others = d.nodes
+          .filter((n) => first.get(n.name)?.running === true && first.get(n.name)?.version !== to)
+          .sort((a, b) => Number(a.role === 'backend') - Number(b.role === 'backend'));
+        for (const n of others) {
+          const t = await run.target(d, n);
+          const r = await act(
+            run,
+            dr,
+            n.name,
+            'stop',
+            'node.stop',
+            { after: 'stopped' },
+            () => command(t, nodeCommands.stop(t), shortCommandMs),
+            { before: 'resume' },
+          );
+          if (!r.ok) return r;
+        }
+      }
       for (const n of d.nodes) {
         const t = await run.target(d, n);
-        let s = await unlocked(run, t, d.nodeTimeoutSeconds * 1000);
+        let s = first.get(n.name);
         if (s?.interrupted === true) {
           await act(
             run,
@@ -1001,12 +1032,20 @@ export async function resumeRollout(
         targets: { [d.name]: to },
       }).deployments[0] as DeploymentRolloutPlan;
       dr.plan = plan;
+      return undefined;
     };
     // The deployment ran before the run: after an abort every node runs again.
     const shouldRun = new Set(d.nodes.map((n) => n.name));
     results.push(
       await claimAndRun(run, dr, async () => {
-        await reconcile();
+        const refused = await reconcile();
+        if (refused !== undefined)
+          return {
+            deployment: d.name,
+            outcome: 'failed',
+            code: refused.code,
+            message: refused.message,
+          };
         if (!o.abort) return runDeployment(run, dr, shouldRun);
         const { notRestored } = await restoreDeployment(run, dr, shouldRun);
         return notRestored.length === 0
