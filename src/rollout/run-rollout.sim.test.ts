@@ -689,6 +689,24 @@ describe('runRollout (simulation)', () => {
     expect(s.fleet.versions('std')).toEqual({ n1: '2.0.0', n2: '2.0.0', n3: '2.0.0' });
   });
 
+  it("reads a deployment's nodes again once claimed: what another controller upgraded meanwhile is not upgraded again", async () => {
+    const s = setup([everyType.standalone(), everyType.enterprise()]);
+    const targets = { solo: '2.0.0', ec: '2.0.0' };
+    const stale = planRollout(s.env, statusOf(s.fleet), estimates(s.env), { targets }).deployments;
+    // Another controller upgraded s1 and e1 between this one's plan and its claims.
+    s.fleet.node('solo', 's1').version = '2.0.0';
+    s.fleet.node('ec', 'e1').version = '2.0.0';
+
+    const r = await s.run({ plans: stale });
+
+    expect(r.outcome).toBe('passed');
+    expect(s.fleet.calls.filter((c) => c.includes(' apply'))).toEqual([
+      'ec/e2 apply',
+      'ec/e3 apply',
+    ]);
+    expect(s.fleet.versions('solo')).toEqual({ s1: '2.0.0' });
+  });
+
   it('skips a deployment another controller holds and reports it', async () => {
     const s = setup([everyType.standalone(), everyType.enterprise()]);
     s.store.heldByOther.add('test/solo');

@@ -715,6 +715,35 @@ async function runDeployment(
   return { deployment: name, outcome: 'passed' };
 }
 
+/**
+ * The plan was made from the nodes before the deployment was claimed: another controller may have
+ * changed them since (two controllers on one environment: the other upgraded it and released its
+ * claim). Once claimed, the nodes are read again and, when any differs from what the plan saw, the
+ * deployment is planned again from them (nodes at the target are not upgraded again). A node that
+ * does not answer leaves the plan as it was: its first step meets it.
+ */
+async function replanAfterClaim(run: Run, dr: DeploymentRun): Promise<void> {
+  const { d, plan } = dr;
+  const read = await Promise.all(
+    d.nodes.map(async (n) => [n.name, await statusOf(await run.target(d, n))] as const),
+  );
+  const now = new Map<string, NodeStatus>();
+  let same = true;
+  for (const [name, s] of read) {
+    if (s === undefined) return;
+    now.set(nodeKey(d.name, name), s);
+    const was = plan.before[name];
+    if (was?.version !== s.version || was?.running !== s.running) same = false;
+  }
+  if (same) return;
+  const fresh = planRollout({ ...run.ctx.env, deployments: [d] }, now, new Map(), {
+    targets: { [d.name]: plan.to },
+  }).deployments[0] as DeploymentRolloutPlan;
+  // The estimates stay the first plan's: only the steps follow the nodes.
+  dr.plan = { ...fresh, downtime: plan.downtime, expectedSeconds: plan.expectedSeconds };
+  dr.baseline = fresh.before;
+}
+
 /** Claims a deployment, runs `body` on it, and records its start, plan and finish. */
 async function claimAndRun(
   run: Run,
@@ -891,9 +920,6 @@ export async function runRollout(ctx: RolloutContext): Promise<RolloutResult> {
       continue;
     }
     const d = deploymentOf(ctx.env, plan.deployment);
-    const shouldRun = new Set(
-      d.nodes.filter((n) => plan.before[n.name]?.running === true).map((n) => n.name),
-    );
     const dr: DeploymentRun = {
       d,
       plan,
@@ -903,6 +929,10 @@ export async function runRollout(ctx: RolloutContext): Promise<RolloutResult> {
     };
     results.push(
       await claimAndRun(run, dr, async () => {
+        await replanAfterClaim(run, dr);
+        const shouldRun = new Set(
+          d.nodes.filter((n) => dr.plan.before[n.name]?.running === true).map((n) => n.name),
+        );
         await recordBalancer(run, dr);
         return runDeployment(run, dr, shouldRun);
       }),
