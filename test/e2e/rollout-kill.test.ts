@@ -37,8 +37,8 @@ import {
  *
  * The loop runs with the SQLite store and with a real PostgreSQL (UPLIFT_DATABASE_URL), half the
  * runs each. `UPLIFT_ROLLOUT_KILL_RUNS` sets the total: 4 by default, because one run (a fresh
- * cluster, the killed rollout, the resume) takes about 35 s on 2 busy cores and the file must stay
- * near 5 minutes; 20 runs take about 13 minutes (docs/rollout.md, "Tests"),
+ * cluster, the killed rollout, the resume) takes 20-35 s on 2 busy cores and the file must stay
+ * under 5 minutes; 20 runs took 530 s (docs/rollout.md, "Tests"),
  * `UPLIFT_ROLLOUT_KILL_SEED` replays a failing seed (printed with every failure).
  */
 const { from, to } = SKIFF_ONE_HOP;
