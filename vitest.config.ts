@@ -13,6 +13,10 @@ export default defineConfig({
     restoreMocks: true,
     // e2e tests spawn the built CLI; a cold spawn on a 2-core machine can take a few seconds.
     testTimeout: 30_000,
+    // Two files at once: vitest's default on 2 cores is one, and most e2e time is spent waiting
+    // for real services (readiness windows, drains, SSH round trips), not on the CPU.
+    maxWorkers: 2,
+    minWorkers: 1,
     // The e2e suite needs dist/; build once before any worker starts. The PostgreSQL tests share
     // one server per run, started by the first file that needs it and stopped here.
     globalSetup: ['./test/util/global-setup.ts', './test/util/pg-global-setup.ts'],

@@ -36,13 +36,13 @@ import {
  * (the run finished in the audit), or every node back at the version before, running.
  *
  * The loop runs with the SQLite store and with a real PostgreSQL (UPLIFT_DATABASE_URL), half the
- * runs each. `UPLIFT_ROLLOUT_KILL_RUNS` sets the total: 4 by default, because one run (a fresh
- * cluster, the killed rollout, the resume) takes 20-35 s on 2 busy cores and the file must stay
- * under 5 minutes; 20 runs took 530 s (docs/rollout.md, "Tests"),
+ * runs each. `UPLIFT_ROLLOUT_KILL_RUNS` sets the total: 20 by default, as issue 13 asks; one run
+ * (a fresh cluster, the killed rollout, the resume) takes 20-35 s on 2 cores, so the file takes
+ * about 8 minutes while the other files run beside it (docs/rollout.md, "Tests"),
  * `UPLIFT_ROLLOUT_KILL_SEED` replays a failing seed (printed with every failure).
  */
 const { from, to } = SKIFF_ONE_HOP;
-const totalRuns = Number(process.env.UPLIFT_ROLLOUT_KILL_RUNS ?? 4);
+const totalRuns = Number(process.env.UPLIFT_ROLLOUT_KILL_RUNS ?? 20);
 const seed = Number(process.env.UPLIFT_ROLLOUT_KILL_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const pgMissing = postgresMissing();
 
