@@ -16,7 +16,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join, relative } from 'node:path';
 import { stringify } from 'yaml';
@@ -29,6 +29,7 @@ import {
   scratchRoot,
   upliftAsync,
 } from './apply-skiff.ts';
+import { cachedFolder } from './cache-lock.ts';
 import { repoRoot } from './run-cli.ts';
 import {
   copyVendorManifest,
@@ -141,55 +142,6 @@ function sourcesDigest(dirs: string[]): string {
   };
   for (const d of dirs) walk(join(repoRoot, d));
   return h.digest('hex').slice(0, 16);
-}
-
-/**
- * A folder built once by `build(work)` and reused while it exists: several test files at once
- * share it (the first takes a lock, a directory made atomically, builds in a temporary folder
- * and renames it into place; the others wait). A lock whose process is gone is taken over.
- */
-async function cachedFolder(dir: string, build: (work: string) => Promise<void>): Promise<string> {
-  const done = join(dir, '.complete');
-  if (existsSync(done)) return dir;
-  const lockDir = `${dir}.lock`;
-  const deadline = Date.now() + 10 * 60_000;
-  await mkdir(join(dir, '..'), { recursive: true });
-  for (;;) {
-    if (existsSync(done)) return dir;
-    try {
-      await mkdir(lockDir);
-      await writeFile(join(lockDir, 'pid'), String(process.pid));
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const holder = Number(await readFile(join(lockDir, 'pid'), 'utf8').catch(() => ''));
-      const age = Date.now() - (await stat(lockDir).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
-      if ((holder > 0 && !isAlive(holder)) || (!holder && age > 30_000)) {
-        await rm(lockDir, { recursive: true, force: true });
-        continue;
-      }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lockDir}`);
-      await sleep(500);
-    }
-  }
-  try {
-    if (existsSync(done)) return dir;
-    const work = `${dir}.tmp-${process.pid}`;
-    await rm(work, { recursive: true, force: true });
-    await mkdir(work, { recursive: true });
-    try {
-      await build(work);
-      await writeFile(join(work, '.complete'), `${new Date().toISOString()}\n`);
-      await rm(dir, { recursive: true, force: true });
-      await rename(work, dir);
-    } catch (err) {
-      await rm(work, { recursive: true, force: true });
-      throw err;
-    }
-    return dir;
-  } finally {
-    await rm(lockDir, { recursive: true, force: true });
-  }
 }
 
 /** What upgrades a skiff installation from `from` to `to`, built once and shared read-only. */

@@ -4,9 +4,8 @@
  * - `verdaccioRelease(version)`: verdaccio@<version> installed from the npm registry with
  *   `npm ci --ignore-scripts` from the committed lockfile (test/fixtures/verdaccio/<version>/), into
  *   a cache folder reused between runs: `$UPLIFT_TEST_CACHE` or node_modules/.cache/uplift-test,
- *   keyed by the version and the lockfile's hash. Test files running at once share one install: the
- *   first takes a lock (a directory, created atomically), installs into a temporary folder and
- *   renames it into place; the others wait for it.
+ *   keyed by the version and the lockfile's hash. Test files running at once share one install
+ *   (cache-lock.ts: the first installs, the others wait for it).
  * - `startVerdaccio()`: an installation in a temporary folder laid out the way the profile reads it
  *   (package.json, node_modules/, config.yaml, htpasswd, storage/, logs/, run/), with a customised
  *   config.yaml on a free loopback port and one user, started detached with a pid file, and a few
@@ -15,11 +14,12 @@
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { cachedFolder } from './cache-lock.ts';
 
 /** The checkout (run-cli.ts's repoRoot; not imported, so this helper loads without the CLI). */
 const repoRoot = join(import.meta.dirname, '../..');
@@ -58,54 +58,22 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function verdaccioRelease(version: string): Promise<string> {
   const lock = await readFile(join(fixturesDir, version, 'package-lock.json'));
   const key = createHash('sha256').update(lock).digest('hex').slice(0, 16);
-  const root = testCacheDir();
-  const dir = join(root, `verdaccio-${version}-${key}`);
-  const done = join(dir, 'node_modules/verdaccio/package.json');
-  if (existsSync(done)) return dir;
-  await mkdir(root, { recursive: true });
-
-  const lockDir = `${dir}.lock`;
-  const deadline = Date.now() + 10 * 60_000;
-  for (;;) {
-    if (existsSync(done)) return dir;
-    try {
-      await mkdir(lockDir);
-      await writeFile(join(lockDir, 'pid'), String(process.pid));
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      // Someone else installs: wait, unless its process is gone (then take the lock over).
-      const holder = Number(await readFile(join(lockDir, 'pid'), 'utf8').catch(() => ''));
-      const age = Date.now() - (await stat(lockDir).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
-      if ((holder > 0 && !isAlive(holder)) || (!holder && age > 30_000)) {
-        await rm(lockDir, { recursive: true, force: true });
-        continue;
-      }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lockDir}`);
-      await sleep(500);
-    }
-  }
-  try {
-    if (existsSync(done)) return dir;
-    const work = `${dir}.tmp-${process.pid}`;
-    await rm(work, { recursive: true, force: true });
-    await mkdir(work, { recursive: true });
-    for (const f of ['package.json', 'package-lock.json'])
-      await writeFile(join(work, f), await readFile(join(fixturesDir, version, f)));
-    const [program, ...lead] = npmCommand();
-    const r = spawnSync(
-      program as string,
-      [...lead, 'ci', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'],
-      { cwd: work, encoding: 'utf8', timeout: 5 * 60_000 },
-    );
-    if (r.status !== 0)
-      throw new Error(`npm ci of verdaccio@${version} failed: ${r.stderr || r.error?.message}`);
-    await rm(dir, { recursive: true, force: true });
-    await rename(work, dir);
-    return dir;
-  } finally {
-    await rm(lockDir, { recursive: true, force: true });
-  }
+  return cachedFolder(
+    join(testCacheDir(), `verdaccio-${version}-${key}`),
+    async (work) => {
+      for (const f of ['package.json', 'package-lock.json'])
+        await writeFile(join(work, f), await readFile(join(fixturesDir, version, f)));
+      const [program, ...lead] = npmCommand();
+      const r = spawnSync(
+        program as string,
+        [...lead, 'ci', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'],
+        { cwd: work, encoding: 'utf8', timeout: 5 * 60_000 },
+      );
+      if (r.status !== 0)
+        throw new Error(`npm ci of verdaccio@${version} failed: ${r.stderr || r.error?.message}`);
+    },
+    { marker: 'node_modules/verdaccio/package.json' },
+  );
 }
 
 /** A TCP port free on 127.0.0.1 right now. */
