@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { untilJournal } from '../util/apply-kill.ts';
-import { usePrivateCli } from '../util/apply-skiff.ts';
 import {
   type FixtureNode,
   isRunning,
@@ -13,13 +12,12 @@ import {
   probe,
   SKIFF_ONE_HOP,
   type SkiffCluster,
-  stopAll,
   writeTopology,
 } from '../util/cluster-fixture.ts';
 import { createTestDatabase, postgresMissing } from '../util/postgres.ts';
+import { auditEntries, rolloutEnd, runOnPrivateCli } from '../util/rollout-e2e.ts';
 import {
   descendants,
-  jsonLines,
   killAll,
   seededRandom,
   startController,
@@ -55,7 +53,7 @@ interface Store {
   env: Record<string, string>;
 }
 
-let cli: { dispose: () => Promise<void> };
+runOnPrivateCli();
 let scratch: string;
 /** A clean rollout: its wall time and the number of `--json` lines it printed. */
 let clean: { ms: number; lines: number };
@@ -84,25 +82,11 @@ const rollout = (topology: string, s: Store, ...more: string[]) => [
 ];
 
 async function auditOf(s: Store, runId: string) {
-  const r = await startController(['audit', '--env', 'test', '--run', runId, ...s.args, '--json'], {
-    cwd: s.cwd,
-    env: s.env,
-  }).done;
-  expect(r.code, r.stderr).toBe(0);
-  return (
-    JSON.parse(r.stdout) as {
-      entries: {
-        action: string;
-        outcome: string;
-        controller: string;
-        detail?: { outcome?: string };
-      }[];
-    }
-  ).entries;
+  const args = ['audit', '--env', 'test', '--run', runId, ...s.args, '--json'];
+  return auditEntries(await startController(args, { cwd: s.cwd, env: s.env }).done);
 }
 
 beforeAll(async () => {
-  cli = await usePrivateCli();
   scratch = mkdtempSync(join(tmpdir(), 'uplift-rollout-kill-'));
   const { cluster, topology } = await cluster3();
   const s: Store = {
@@ -124,8 +108,6 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  await stopAll();
-  await cli?.dispose();
   if (scratch) rmSync(scratch, { recursive: true, force: true });
   if (tally.runs > 0)
     console.log(
@@ -162,11 +144,7 @@ async function killRun(s: Store, rand: () => number, label: string): Promise<voi
       },
     ).done;
     await watch.stop();
-    const result = jsonLines(r.stdout).at(-1) as {
-      type?: string;
-      outcome?: string;
-      runId?: string;
-    };
+    const result = rolloutEnd(r.stdout);
     const why = `${where}\nfirst controller: ${c.lines.length} lines, ${first.signal ?? first.code}\n${r.stdout}\n${r.stderr}`;
     expect(watch.violations, why).toEqual([]);
     expect(result.type, why).toBe('result');
@@ -179,7 +157,7 @@ async function killRun(s: Store, rand: () => number, label: string): Promise<voi
       expect(isRunning(n), `${why}\n${n.name}`).toBe(true);
       expect((await probe(n))?.version, `${why}\n${n.name}`).toBe(at);
     }
-    const audit = await auditOf(s, result.runId as string);
+    const audit = await auditOf(s, result.runId);
     const last = audit.at(-1);
     expect(last?.action, why).toBe('rollout.finish');
     expect(last?.detail?.outcome, why).toBe(result.outcome);
@@ -270,11 +248,7 @@ async function unreachableStoreRun(s: Store, groupKill: boolean): Promise<void> 
     }).done;
     const why = `${r.stdout}\n${r.stderr}`;
     expect(r.code, why).toBe(0);
-    const result = jsonLines(r.stdout).at(-1) as {
-      outcome: string;
-      storeReachable: boolean;
-      runId: string;
-    };
+    const result = rolloutEnd(r.stdout);
     expect(result).toMatchObject({ outcome: 'passed', storeReachable: false });
     for (const n of cluster.nodes) {
       expect(nodeVersion(n)).toBe(to);
@@ -303,7 +277,7 @@ async function unreachableStoreRun(s: Store, groupKill: boolean): Promise<void> 
       moved.every((e) => typeof (e.detail as { recordedAt?: unknown })?.recordedAt === 'string'),
     ).toBe(true);
     // The killed run (still open in the store) is the one this resume closes.
-    const closed = jsonLines(back.stdout).at(-1) as { runId: string; outcome: string };
+    const closed = rolloutEnd(back.stdout);
     expect(closed.outcome).toBe('passed');
     expect(closed.runId).not.toBe(result.runId);
     const audit = await auditOf(s, closed.runId);

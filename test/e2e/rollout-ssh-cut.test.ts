@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { untilJournal } from '../util/apply-kill.ts';
-import { stateDir, usePrivateCli } from '../util/apply-skiff.ts';
+import { stateDir } from '../util/apply-skiff.ts';
 import {
   type FixtureNode,
   isRunning,
@@ -11,11 +11,11 @@ import {
   nodeVersion,
   probe,
   SKIFF_ONE_HOP,
-  stopAll,
   writeTopology,
 } from '../util/cluster-fixture.ts';
-import { jsonLines, startController, watchVersions } from '../util/rollout-kill.ts';
-import { type SshdSet, sshdMissing, startSshd } from '../util/sshd.ts';
+import { rolloutArgs, rolloutEnd, runOnPrivateCli, sshNode } from '../util/rollout-e2e.ts';
+import { startController, watchVersions } from '../util/rollout-kill.ts';
+import { type SshdInstance, type SshdSet, sshdMissing, startSshd } from '../util/sshd.ts';
 
 /**
  * A rollout whose nodes are reached over SSH (real OpenSSH on loopback, one sshd per node) when a
@@ -30,21 +30,19 @@ const suite = missing ? describe.skip : describe;
 if (missing) console.warn(`skipping the rollout SSH cut tests: ${missing}`);
 
 const { from, to } = SKIFF_ONE_HOP;
-let cli: { dispose: () => Promise<void> };
+runOnPrivateCli({ skip: Boolean(missing) });
 let set: SshdSet;
 let scratch: string;
 const state = () => join(scratch, 'state.db');
 
 beforeAll(async () => {
   if (missing) return;
-  [cli, set] = await Promise.all([usePrivateCli(), startSshd(3)]);
+  set = await startSshd(3);
   scratch = mkdtempSync(join(tmpdir(), 'uplift-rollout-ssh-'));
 }, 120_000);
 
 afterAll(async () => {
-  await stopAll();
   await set?.stopAll();
-  await cli?.dispose();
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -109,29 +107,15 @@ suite('a rollout over SSH whose connection to a node is cut', () => {
               name: 'std',
               type: 'standard-cluster',
               concurrency: 3,
-              nodes: cluster.nodes.map((n, i) => ({
-                name: n.name,
-                at: `ssh://root@127.0.0.1:${sshd[i]?.port}${n.install}`,
-                hostKey: sshd[i]?.hostKeyLine,
-                identity: sshd[i]?.identityFile,
-                nodeRuntime: process.execPath,
-                // One agent folder per node, kept across the cases: the kit is copied once.
-                agentDir: join(scratch, `agent-${n.name}`),
-              })),
+              // One agent folder per node, kept across the cases: the kit is copied once.
+              nodes: cluster.nodes.map((n, i) =>
+                sshNode(sshd[i] as SshdInstance, n, { agentDir: join(scratch, `agent-${n.name}`) }),
+              ),
             }),
           ],
         },
       ]);
-      const args = [
-        'rollout',
-        '--env',
-        'test',
-        '--topology',
-        topology,
-        '--state',
-        state(),
-        '--json',
-      ];
+      const args = rolloutArgs({ topology, state: state(), yes: false });
       const watch = watchVersions(cluster.nodes);
       const victim = sshd[cut.node];
       let down = false;
@@ -148,10 +132,7 @@ suite('a rollout over SSH whose connection to a node is cut', () => {
         const first = await c.done;
         const failedIn = (performance.now() - t0) / 1000;
         const why = `${first.stdout}\n${first.stderr}`;
-        const result = jsonLines(first.stdout).at(-1) as {
-          outcome?: string;
-          deployments?: unknown;
-        };
+        const result = rolloutEnd(first.stdout);
         console.log(
           `${cut.title}: the controller ended in ${failedIn.toFixed(1)} s after the cut, exit ${first.code}, ${JSON.stringify(result)}`,
         );
@@ -166,7 +147,7 @@ suite('a rollout over SSH whose connection to a node is cut', () => {
           cwd: scratch,
         }).done;
         await watch.stop();
-        const end = jsonLines(r.stdout).at(-1) as { outcome?: string };
+        const end = rolloutEnd(r.stdout);
         const why2 = `${r.stdout}\n${r.stderr}`;
         expect(watch.violations, why2).toEqual([]);
         expect(end.outcome, why2).toBe(cut.abort ? 'rolled-back' : 'passed');

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { untilJournal } from '../util/apply-kill.ts';
-import { usePrivateCli } from '../util/apply-skiff.ts';
 import {
   type FixtureNode,
   isRunning,
@@ -12,11 +11,17 @@ import {
   probe,
   SKIFF_ONE_HOP,
   type SkiffCluster,
-  stopAll,
   writeTopology,
 } from '../util/cluster-fixture.ts';
 import { createTestDatabase, postgresMissing } from '../util/postgres.ts';
-import { jsonLines, startController } from '../util/rollout-kill.ts';
+import {
+  type AuditEntry,
+  auditEntries,
+  rolloutArgs,
+  rolloutEnd,
+  runOnPrivateCli,
+} from '../util/rollout-e2e.ts';
+import { startController } from '../util/rollout-kill.ts';
 
 /**
  * Two rollout controllers against ONE PostgreSQL (issue 13, claims): started at once on an
@@ -29,25 +34,13 @@ import { jsonLines, startController } from '../util/rollout-kill.ts';
 const pgMissing = postgresMissing();
 const { from, to } = SKIFF_ONE_HOP;
 
-interface Entry {
-  at: string;
-  action: string;
-  outcome: string;
-  controller: string;
-  deployment?: string;
-  node?: string;
-  runId?: string;
-}
-
-let cli: { dispose: () => Promise<void> };
+runOnPrivateCli({ skip: pgMissing !== undefined });
 let scratch: string;
 let env: Record<string, string>;
 
-async function auditOf(envName: string): Promise<Entry[]> {
-  const r = await startController(['audit', '--env', envName, '--json'], { cwd: scratch, env })
-    .done;
-  expect(r.code, r.stderr).toBe(0);
-  return (JSON.parse(r.stdout) as { entries: Entry[] }).entries;
+async function auditOf(envName: string): Promise<AuditEntry[]> {
+  const args = ['audit', '--env', envName, '--json'];
+  return auditEntries(await startController(args, { cwd: scratch, env }).done);
 }
 
 /** One standalone deployment per node of `cluster`, in environment `name`. */
@@ -70,14 +63,11 @@ if (pgMissing !== undefined) console.warn(`skipping the two-controller tests: ${
 
 beforeAll(async () => {
   if (pgMissing !== undefined) return;
-  cli = await usePrivateCli();
   scratch = mkdtempSync(join(tmpdir(), 'uplift-two-controllers-'));
   env = { UPLIFT_DATABASE_URL: await createTestDatabase() };
 }, 180_000);
 
 afterAll(async () => {
-  await stopAll();
-  await cli?.dispose();
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -85,7 +75,7 @@ describePg('two controllers on one PostgreSQL', () => {
   it('started at once: each deployment is upgraded exactly once, by one controller, in claims that never overlap', async () => {
     const cluster = await makeSkiffCluster({ nodes: 3, from, to, running: true });
     const topology = await topologyOf(cluster, 'test');
-    const args = ['rollout', '--env', 'test', '--topology', topology, '--yes', '--json'];
+    const args = rolloutArgs({ topology });
     const t0 = performance.now();
     const [a, b] = await Promise.all([
       startController(args, { cwd: scratch, env }).done,
@@ -144,7 +134,7 @@ describePg('two controllers on one PostgreSQL', () => {
   it('a controller SIGKILLed while it holds a claim: the other claims the deployment right after and resumes it', async () => {
     const cluster = await makeSkiffCluster({ nodes: 2, from, to, running: true });
     const topology = await topologyOf(cluster, 'kill');
-    const args = ['rollout', '--env', 'kill', '--topology', topology, '--json'];
+    const args = rolloutArgs({ env: 'kill', topology, yes: false });
     const a = startController([...args, '--yes'], { cwd: scratch, env });
     expect(
       await a.line((e) => e.node === 'n1' && e.step === 'upgrade' && e.state === 'started'),
@@ -157,7 +147,7 @@ describePg('two controllers on one PostgreSQL', () => {
     const b = await startController([...args, '--resume'], { cwd: scratch, env }).done;
     const why = `${b.stdout}\n${b.stderr}`;
     expect(b.code, why).toBe(0);
-    expect(jsonLines(b.stdout).at(-1)).toMatchObject({ type: 'result', outcome: 'passed' });
+    expect(rolloutEnd(b.stdout)).toMatchObject({ type: 'result', outcome: 'passed' });
     for (const n of cluster.nodes) {
       expect(nodeVersion(n), n.name).toBe(to);
       expect((await probe(n))?.version, n.name).toBe(to);

@@ -106,15 +106,6 @@ export function startController(
   };
 }
 
-/** The JSON objects among the lines of a `--json` run. */
-export function jsonLines(s: string): Record<string, unknown>[] {
-  return s
-    .trim()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
 /** Every process below `pid` (children, their children…), read from /proc. */
 export function descendants(pid: number): number[] {
   const parent = new Map<number, number>();
