@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { upliftAsync, usePrivateCli } from '../util/apply-skiff.ts';
-import { makeBareNodes, SKIFF_ONE_HOP, stopAll, writeTopology } from '../util/cluster-fixture.ts';
+import { upliftAsync } from '../util/apply-skiff.ts';
+import { makeBareNodes, SKIFF_ONE_HOP, writeTopology } from '../util/cluster-fixture.ts';
+import { rolloutArgs, runOnPrivateCli, sshNode } from '../util/rollout-e2e.ts';
 import { type SshdInstance, type SshdSet, sshdMissing, startSshd } from '../util/sshd.ts';
 import { hashTree } from '../util/tree-hash.ts';
 
@@ -19,7 +20,7 @@ if (missing && process.env.CI === 'true') throw new Error(`real sshd needed unde
 const suite = missing ? describe.skip : describe;
 if (missing) console.warn(`check-env.test.ts skipped: ${missing}`);
 
-let cli: { dispose: () => Promise<void> };
+runOnPrivateCli({ skip: Boolean(missing) });
 let set: SshdSet;
 let d: string;
 let topology: string;
@@ -32,7 +33,6 @@ const hashAll = () => Promise.all(installs.map((i) => hashTree(i)));
 
 beforeAll(async () => {
   if (missing) return;
-  cli = await usePrivateCli();
   d = mkdtempSync(join(tmpdir(), 'uplift-check-env-'));
   [set, nodes] = await Promise.all([startSshd(1), makeBareNodes(3)]);
   const sshd = set.instances[0] as SshdInstance;
@@ -47,13 +47,7 @@ beforeAll(async () => {
     home: d,
   });
   writeFileSync(node18, `#!/bin/sh\necho '${answer}'\n`, { mode: 0o755 });
-  const ssh = (install: string, nodeRuntime: string) => ({
-    at: `ssh://root@127.0.0.1:${sshd.port}${install}`,
-    hostKey: sshd.hostKeyLine,
-    identity: sshd.identityFile,
-    nodeRuntime,
-    agentDir: join(d, 'agent'),
-  });
+  const agentDir = join(d, 'agent');
   const [n1, n2, n3] = installs as [string, string, string];
   const base = {
     profile: 'skiff',
@@ -72,8 +66,8 @@ beforeAll(async () => {
           name: 'remote',
           type: 'enterprise-cluster',
           nodes: [
-            { name: 'n2', ...ssh(n2, process.execPath) },
-            { name: 'old', ...ssh(n3, node18) },
+            sshNode(sshd, { name: 'n2', install: n2 }, { agentDir }),
+            sshNode(sshd, { name: 'old', install: n3 }, { agentDir, nodeRuntime: node18 }),
           ],
         },
       ],
@@ -84,8 +78,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await set?.stopAll();
   await nodes?.dispose();
-  await stopAll();
-  await cli?.dispose();
   if (d) rmSync(d, { recursive: true, force: true });
 });
 
@@ -192,17 +184,7 @@ suite('uplift check --env', () => {
   it('fleet shows each node’s last check; rollout’s survey refuses the old runtime too', async () => {
     const [fleet, rollout] = await Promise.all([
       upliftAsync(['fleet', '--env', 'test', '--topology', topology, '--state', state, '--json']),
-      upliftAsync([
-        'rollout',
-        '--env',
-        'test',
-        '--topology',
-        topology,
-        '--state',
-        state,
-        '--dry-run',
-        '--json',
-      ]),
+      upliftAsync(rolloutArgs({ topology, state, yes: false }, '--dry-run')),
     ]);
 
     expect(fleet.code, fleet.stderr).toBe(0);

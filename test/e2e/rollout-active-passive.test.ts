@@ -1,8 +1,8 @@
 import { cp, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
-import { uplift, upliftAsync, usePrivateCli } from '../util/apply-skiff.ts';
+import { uplift, upliftAsync } from '../util/apply-skiff.ts';
 import {
   cachedSkiffPacks,
   probe,
@@ -16,6 +16,7 @@ import {
   type RunningHaproxy,
   startHaproxy,
 } from '../util/haproxy.ts';
+import { auditEntries, rolloutArgs, runOnPrivateCli } from '../util/rollout-e2e.ts';
 import { repoRoot } from '../util/run-cli.ts';
 import { createSkiffPair, type SkiffPair } from '../util/skiff-pair.ts';
 import { startTransferLoad, type TransferReport } from '../util/transfer-load.ts';
@@ -34,7 +35,6 @@ import { startTransferLoad, type TransferReport } from '../util/transfer-load.ts
 const { from, to } = SKIFF_ONE_HOP;
 const backend = 'skiff';
 
-let cli: { dispose: () => Promise<void> } | undefined;
 let packs: SkiffPacks;
 let scene: Scene | undefined;
 
@@ -200,17 +200,7 @@ async function rolloutUnderLoad(s: Scene, label: string) {
   });
   await sleep(1000);
   const t0 = performance.now();
-  const r = await upliftAsync([
-    'rollout',
-    '--env',
-    'test',
-    '--topology',
-    s.topology,
-    '--state',
-    s.state,
-    '--yes',
-    '--json',
-  ]);
+  const r = await upliftAsync(rolloutArgs({ topology: s.topology, state: s.state }));
   const seconds = (performance.now() - t0) / 1000;
   await sleep(1000);
   const report = await load.stop();
@@ -238,18 +228,9 @@ function expectNoTransferLost(report: TransferReport, lost: number): void {
   expect(report.uploadsOk).toBeGreaterThan(0);
 }
 
-interface AuditEntry {
-  action: string;
-  outcome: string;
-  node?: string;
-  detail?: Record<string, unknown>;
-}
-
 /** The audit's balancer moves and node actions that ended, in order: `balancer.drain pb (wait) ok`. */
 function nodeActions(state: string): string[] {
-  const a = uplift(['audit', '--env', 'test', '--state', state, '--json']);
-  expect(a.code, a.stderr).toBe(0);
-  return (JSON.parse(a.stdout) as { entries: AuditEntry[] }).entries
+  return auditEntries(uplift(['audit', '--env', 'test', '--state', state, '--json']))
     .filter((e) => /^(balancer|node)\./.test(e.action) && e.outcome !== 'started')
     .map(
       (e) =>
@@ -258,18 +239,14 @@ function nodeActions(state: string): string[] {
 }
 
 describe.skipIf(!haproxyPresent())('rollout of an active/passive skiff pair behind HAProxy', () => {
+  runOnPrivateCli();
   beforeAll(async () => {
-    cli = await usePrivateCli();
     packs = await cachedSkiffPacks(from, to);
   }, 600_000);
 
   afterEach(async () => {
     await scene?.dispose();
     scene = undefined;
-  });
-
-  afterAll(async () => {
-    await cli?.dispose();
   });
 
   it('upgrades b, then a, while a client transfers without pause: zero failed or lost transfers', async () => {

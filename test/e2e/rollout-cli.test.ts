@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uplift, upliftAsync, usePrivateCli } from '../util/apply-skiff.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { uplift, upliftAsync } from '../util/apply-skiff.ts';
 import {
   isRunning,
   makeSkiffCluster,
@@ -8,9 +8,9 @@ import {
   probe,
   SKIFF_ONE_HOP,
   type SkiffCluster,
-  stopAll,
   writeTopology,
 } from '../util/cluster-fixture.ts';
+import { auditEntries, jsonLines, rolloutArgs, runOnPrivateCli } from '../util/rollout-e2e.ts';
 
 /**
  * `uplift rollout`, `fleet` and `audit` through the built CLI on real skiff installations on this
@@ -20,21 +20,13 @@ import {
  * and the promotion gate refusing prod before preprod passed, then an audited override.
  */
 const { from, to } = SKIFF_ONE_HOP;
-let cli: { dispose: () => Promise<void> };
+runOnPrivateCli();
 let cluster: SkiffCluster;
 let others: SkiffCluster;
 let topology: string;
 let state: string;
 
-const json = (s: string) =>
-  s
-    .trim()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-
 beforeAll(async () => {
-  cli = await usePrivateCli();
   [cluster, others] = await Promise.all([
     makeSkiffCluster({ nodes: 3, from, to, running: true }),
     makeSkiffCluster({ nodes: 2, from, to, running: false }),
@@ -55,11 +47,6 @@ beforeAll(async () => {
   ]);
 }, 600_000);
 
-afterAll(async () => {
-  await stopAll();
-  await cli?.dispose();
-});
-
 describe('rollout, fleet and audit help', () => {
   it.each([['rollout'], ['fleet'], ['audit']])(
     '%s --help shows its exit codes and an example',
@@ -75,58 +62,22 @@ describe('rollout, fleet and audit help', () => {
 
 describe('uplift rollout', () => {
   it('refuses bad input with exit 2 and changes nothing', () => {
-    const noReason = uplift([
-      'rollout',
-      '--env',
-      'prod',
-      '--topology',
-      topology,
-      '--state',
-      state,
-      '--override-gate',
-      '--json',
-    ]);
-    const unknown = uplift([
-      'rollout',
-      '--env',
-      'nope',
-      '--topology',
-      topology,
-      '--state',
-      state,
-      '--json',
-    ]);
+    const noReason = uplift(
+      rolloutArgs({ env: 'prod', topology, state, yes: false }, '--override-gate'),
+    );
+    const unknown = uplift(rolloutArgs({ env: 'nope', topology, state, yes: false }));
 
     expect(noReason.code).toBe(2);
-    expect(json(noReason.stdout).at(-1)).toMatchObject({ error: { code: 'UPLIFT_USAGE' } });
+    expect(jsonLines(noReason.stdout).at(-1)).toMatchObject({ error: { code: 'UPLIFT_USAGE' } });
     expect(unknown.code).toBe(2);
-    expect(json(unknown.stdout).at(-1)).toMatchObject({
+    expect(jsonLines(unknown.stdout).at(-1)).toMatchObject({
       error: { code: 'UPLIFT_ROLLOUT_ENV_UNKNOWN' },
     });
   });
 
   it('--dry-run prints the order, the downtime and the point of no return, and changes nothing', () => {
-    const text = uplift([
-      'rollout',
-      '--env',
-      'test',
-      '--topology',
-      topology,
-      '--state',
-      state,
-      '--dry-run',
-    ]);
-    const r = uplift([
-      'rollout',
-      '--env',
-      'test',
-      '--topology',
-      topology,
-      '--state',
-      state,
-      '--dry-run',
-      '--json',
-    ]);
+    const text = uplift(rolloutArgs({ topology, state, yes: false, json: false }, '--dry-run'));
+    const r = uplift(rolloutArgs({ topology, state, yes: false }, '--dry-run'));
 
     console.log(text.stdout);
     expect(text.code, text.stderr).toBe(0);
@@ -136,7 +87,7 @@ describe('uplift rollout', () => {
     expect(text.stdout).toMatch(/downtime per node: n1 \d+(\.\d+)? s, n2/);
     expect(text.stdout).toMatch(/service downtime in total: \d+/);
     expect(r.code).toBe(0);
-    const doc = json(r.stdout).at(-1) as {
+    const doc = jsonLines(r.stdout).at(-1) as {
       dryRun: boolean;
       gate: { pass: boolean };
       deployments: { steps: { kind: string; nodes: string[] }[]; upgrades: string[] }[];
@@ -159,23 +110,13 @@ describe('uplift rollout', () => {
 
   it('rolls the standard cluster out in the guide’s order: stop all, upgrade one by one, start all', async () => {
     const t0 = performance.now();
-    const r = await upliftAsync([
-      'rollout',
-      '--env',
-      'test',
-      '--topology',
-      topology,
-      '--state',
-      state,
-      '--yes',
-      '--json',
-    ]);
+    const r = await upliftAsync(rolloutArgs({ topology, state }));
 
     console.log(
       `rollout of 3 skiff nodes: ${Math.round(performance.now() - t0) / 1000} s\n${r.stderr}`,
     );
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
-    const lines = json(r.stdout);
+    const lines = jsonLines(r.stdout);
     expect(lines.at(-1)).toMatchObject({ type: 'result', outcome: 'passed' });
     expect(lines.some((e) => e.type === 'node' && e.step === 'upgrade' && e.state === 'ok')).toBe(
       true,
@@ -184,11 +125,7 @@ describe('uplift rollout', () => {
       expect(nodeVersion(n)).toBe(to);
       expect((await probe(n))?.status).toBeDefined();
     }
-    const audit = uplift(['audit', '--env', 'test', '--state', state, '--json']);
-    expect(audit.code).toBe(0);
-    const entries = (
-      JSON.parse(audit.stdout) as { entries: { action: string; outcome: string; node?: string }[] }
-    ).entries;
+    const entries = auditEntries(uplift(['audit', '--env', 'test', '--state', state, '--json']));
     const nodeOps = entries
       .filter((e) => e.outcome === 'ok' && /^node\.(stop|upgrade|start)$/.test(e.action))
       .map((e) => `${e.action} ${e.node}`);
@@ -241,51 +178,31 @@ describe('uplift rollout', () => {
   });
 
   it('the gate refuses prod before preprod passed (exit 3, audited), and an override runs it, audited with its reason', async () => {
-    const refused = uplift([
-      'rollout',
-      '--env',
-      'prod',
-      '--topology',
-      topology,
-      '--state',
-      state,
-      '--yes',
-      '--json',
-    ]);
+    const refused = uplift(rolloutArgs({ env: 'prod', topology, state }));
 
     expect(refused.code, refused.stderr).toBe(3);
-    expect(json(refused.stdout).at(-1)).toMatchObject({
+    expect(jsonLines(refused.stdout).at(-1)).toMatchObject({
       error: { code: 'UPLIFT_ROLLOUT_GATE_REFUSED' },
     });
     expect(nodeVersion(others.nodes[1] as never)).toBe(from);
 
-    const over = await upliftAsync([
-      'rollout',
-      '--env',
-      'prod',
-      '--topology',
-      topology,
-      '--state',
-      state,
-      '--yes',
-      '--json',
-      '--override-gate',
-      '--reason',
-      'hotfix approved by change board',
-    ]);
+    const over = await upliftAsync(
+      rolloutArgs(
+        { env: 'prod', topology, state },
+        '--override-gate',
+        '--reason',
+        'hotfix approved by change board',
+      ),
+    );
 
     expect(over.code, `${over.stdout}\n${over.stderr}`).toBe(0);
     expect(nodeVersion(others.nodes[1] as never)).toBe(to);
     expect(nodeVersion(others.nodes[0] as never)).toBe(from);
-    const audit = JSON.parse(
-      uplift(['audit', '--env', 'prod', '--state', state, '--json']).stdout,
-    ) as {
-      entries: { action: string; outcome: string; detail?: Record<string, unknown> }[];
-    };
-    const actions = audit.entries.map((e) => `${e.action} ${e.outcome}`);
+    const audit = auditEntries(uplift(['audit', '--env', 'prod', '--state', state, '--json']));
+    const actions = audit.map((e) => `${e.action} ${e.outcome}`);
     expect(actions[0]).toBe('gate.refuse refused');
     expect(actions).toContain('gate.override ok');
-    expect(audit.entries.find((e) => e.action === 'gate.override')?.detail?.reason).toBe(
+    expect(audit.find((e) => e.action === 'gate.override')?.detail?.reason).toBe(
       'hotfix approved by change board',
     );
   }, 600_000);

@@ -1,15 +1,22 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uplift, upliftAsync, usePrivateCli } from '../util/apply-skiff.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { uplift, upliftAsync } from '../util/apply-skiff.ts';
 import {
   makeSkiffCluster,
   nodeVersion,
   probe,
   SKIFF_ONE_HOP,
   type SkiffCluster,
-  stopAll,
   writeTopology,
 } from '../util/cluster-fixture.ts';
+import {
+  type AuditEntry,
+  auditEntries,
+  rolloutArgs,
+  rolloutEnd,
+  runOnPrivateCli,
+  stepTimes,
+} from '../util/rollout-e2e.ts';
 
 /**
  * A 3-node enterprise cluster of real skiff installations (local nodes) rolled out through the
@@ -20,29 +27,12 @@ import {
  */
 const { from, to } = SKIFF_ONE_HOP;
 
-let cli: { root: string; dispose: () => Promise<void> };
+runOnPrivateCli();
 let cluster: SkiffCluster;
 let topology: string;
 let state: string;
 
-/** `n1 upgrade 4.2 s, …`: how long each node step took, from the rollout's --json events. */
-const stepTimes = (stdout: string) =>
-  stdout
-    .split('\n')
-    .filter((l) => l.startsWith('{"type":"node"') && l.includes('"state":"ok"'))
-    .map((l) => JSON.parse(l) as { node: string; step: string; seconds: number })
-    .map((e) => `${e.node} ${e.step} ${e.seconds} s`)
-    .join(', ');
-
-interface AuditEntry {
-  action: string;
-  outcome: string;
-  node?: string;
-  at: string;
-}
-
 beforeAll(async () => {
-  cli = await usePrivateCli();
   cluster = await makeSkiffCluster({ nodes: 3, from, to, running: true });
   state = join(cluster.root, 'state.db');
   topology = await writeTopology(join(cluster.root, 'uplift.yaml'), [
@@ -52,11 +42,6 @@ beforeAll(async () => {
     },
   ]);
 }, 600_000);
-
-afterAll(async () => {
-  await stopAll();
-  await cli?.dispose();
-});
 
 describe('enterprise cluster rollout', () => {
   it('upgrades one node at a time while the others serve', async () => {
@@ -75,17 +60,7 @@ describe('enterprise cluster rollout', () => {
     })();
 
     const t0 = performance.now();
-    const r = await upliftAsync([
-      'rollout',
-      '--env',
-      'test',
-      '--topology',
-      topology,
-      '--state',
-      state,
-      '--yes',
-      '--json',
-    ]);
+    const r = await upliftAsync(rolloutArgs({ topology, state }));
     polling = false;
     await poller;
     const wall = Math.round(performance.now() - t0) / 1000;
@@ -99,19 +74,16 @@ describe('enterprise cluster rollout', () => {
       `enterprise rollout of 3 skiff nodes: ${wall} s (${stepTimes(r.stdout)}); ${ticks.length} polls, ${gaps} with no node serving, ${twoDown} with two or more down; polls each node was down: ${JSON.stringify(downTicks)}`,
     );
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
-    const result = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as {
-      outcome: string;
-      runId: string;
-    };
+    const result = rolloutEnd(r.stdout);
     expect(result.outcome).toBe('passed');
     expect(gaps).toBe(0);
     expect(twoDown).toBe(0);
     // The poller saw each node go down: it watched the service, not only the ones that stayed up.
     for (const n of cluster.nodes) expect(downTicks[n.name], n.name).toBeGreaterThan(0);
 
-    const audit = uplift(['audit', '--run', result.runId, '--state', state, '--json']);
-    expect(audit.code, audit.stderr).toBe(0);
-    const entries = (JSON.parse(audit.stdout) as { entries: AuditEntry[] }).entries;
+    const entries = auditEntries(
+      uplift(['audit', '--run', result.runId, '--state', state, '--json']),
+    );
     const upgrades = entries.filter((e) => e.action === 'node.upgrade');
     expect(upgrades.map((e) => `${e.node} ${e.outcome}`)).toEqual([
       'n1 started',

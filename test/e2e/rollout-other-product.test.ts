@@ -1,16 +1,22 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uplift, upliftAsync, usePrivateCli } from '../util/apply-skiff.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { uplift, upliftAsync } from '../util/apply-skiff.ts';
 import {
   type FixtureNode,
   isRunning,
   makeVerdaccioDeployment,
   nodeVersion,
-  stopAll,
   type VerdaccioDeployment,
   writeTopology,
 } from '../util/cluster-fixture.ts';
+import {
+  auditEntries,
+  rolloutArgs,
+  rolloutEnd,
+  runOnPrivateCli,
+  stepTimes,
+} from '../util/rollout-e2e.ts';
 
 /**
  * The second product through the same rollout: a rolling deployment of two real Verdaccio
@@ -20,25 +26,10 @@ import {
  * nowhere in the state store. The audit shows one node's upgrade and gate before the next's;
  * each registry then serves the new version to a client.
  */
-let cli: { dispose: () => Promise<void> };
+runOnPrivateCli();
 let fleet: VerdaccioDeployment;
 let topology: string;
 let state: string;
-
-/** `n1 upgrade 4.2 s, …`: how long each node step took, from the rollout's --json events. */
-const stepTimes = (stdout: string) =>
-  stdout
-    .split('\n')
-    .filter((l) => l.startsWith('{"type":"node"') && l.includes('"state":"ok"'))
-    .map((l) => JSON.parse(l) as { node: string; step: string; seconds: number })
-    .map((e) => `${e.node} ${e.step} ${e.seconds} s`)
-    .join(', ');
-
-interface AuditEntry {
-  action: string;
-  outcome: string;
-  node?: string;
-}
 
 /** The version a running registry serves in its web UI options (5.x in the page, 6.x in ui-options.js). */
 async function servedVersion(n: FixtureNode): Promise<string | undefined> {
@@ -50,20 +41,7 @@ async function servedVersion(n: FixtureNode): Promise<string | undefined> {
   return undefined;
 }
 
-const rolloutArgs = () => [
-  'rollout',
-  '--env',
-  'test',
-  '--topology',
-  topology,
-  '--state',
-  state,
-  '--yes',
-  '--json',
-];
-
 beforeAll(async () => {
-  cli = await usePrivateCli();
   fleet = await makeVerdaccioDeployment({ nodes: 2, publish: false });
   state = join(fleet.root, 'state.db');
   topology = await writeTopology(join(fleet.root, 'uplift.yaml'), [
@@ -81,19 +59,12 @@ beforeAll(async () => {
   ]);
 }, 900_000);
 
-afterAll(async () => {
-  await stopAll();
-  await cli?.dispose();
-}, 120_000);
-
 describe('rolling rollout of Verdaccio', () => {
   it('refuses before anything changes when a passEnv variable is not set', async () => {
-    const r = uplift(rolloutArgs());
+    const r = uplift(rolloutArgs({ topology, state }));
 
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(2);
-    const last = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as {
-      error?: { code: string; message: string };
-    };
+    const last = rolloutEnd(r.stdout);
     expect(last.error?.code).toBe('UPLIFT_ROLLOUT_PASS_ENV_UNSET');
     expect(last.error?.message).toMatch(/VERDACCIO_SMOKE_USER, VERDACCIO_SMOKE_PASSWORD/);
     for (const n of fleet.nodes) {
@@ -104,20 +75,16 @@ describe('rolling rollout of Verdaccio', () => {
 
   it('upgrades one registry at a time, each passing its gate before the next, and keeps the smoke account secret', async () => {
     const t0 = performance.now();
-    const r = await upliftAsync(rolloutArgs(), { env: fleet.env });
+    const r = await upliftAsync(rolloutArgs({ topology, state }), { env: fleet.env });
     const wall = Math.round(performance.now() - t0) / 1000;
 
     console.log(`rolling rollout of 2 Verdaccio nodes: ${wall} s (${stepTimes(r.stdout)})`);
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
-    const result = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as {
-      outcome: string;
-      runId: string;
-    };
+    const result = rolloutEnd(r.stdout);
     expect(result.outcome).toBe('passed');
 
     const audit = uplift(['audit', '--run', result.runId, '--state', state, '--json']);
-    expect(audit.code, audit.stderr).toBe(0);
-    const entries = (JSON.parse(audit.stdout) as { entries: AuditEntry[] }).entries;
+    const entries = auditEntries(audit);
     expect(
       entries
         .filter((e) => /^node\.(stop|upgrade|start|probe)$/.test(e.action))

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uplift, upliftAsync, usePrivateCli } from '../util/apply-skiff.ts';
+import { uplift, upliftAsync } from '../util/apply-skiff.ts';
 import {
   type FixtureNode,
   isRunning,
@@ -9,10 +9,18 @@ import {
   probe,
   SKIFF_ONE_HOP,
   type SkiffCluster,
-  stopAll,
   type TopologyNodeSpec,
   writeTopology,
 } from '../util/cluster-fixture.ts';
+import {
+  auditEntries,
+  jsonLines,
+  rolloutArgs,
+  rolloutEnd,
+  runOnPrivateCli,
+  sshNode,
+  stepTimes,
+} from '../util/rollout-e2e.ts';
 import { type SshdSet, sshdMissing, startSshd } from '../util/sshd.ts';
 
 /**
@@ -28,36 +36,12 @@ if (missing && process.env.CI === 'true') throw new Error(`real sshd needed unde
 const { from, to } = SKIFF_ONE_HOP;
 const roles = { n1: 'backend', n2: 'edge', n3: 'edge' } as const;
 
-let cli: { root: string; dispose: () => Promise<void> };
+let cli: { readonly root: string };
 let cluster: SkiffCluster;
 let sshd: SshdSet;
 let topology: string;
 let changedKey: string;
 let state: string;
-
-/** `n1 upgrade 4.2 s, …`: how long each node step took, from the rollout's --json events. */
-const stepTimes = (stdout: string) =>
-  stdout
-    .split('\n')
-    .filter((l) => l.startsWith('{"type":"node"') && l.includes('"state":"ok"'))
-    .map((l) => JSON.parse(l) as { node: string; step: string; seconds: number })
-    .map((e) => `${e.node} ${e.step} ${e.seconds} s`)
-    .join(', ');
-
-interface AuditEntry {
-  action: string;
-  outcome: string;
-  node?: string;
-  at?: string;
-  detail?: Record<string, unknown>;
-}
-
-const jsonLines = (s: string) =>
-  s
-    .trim()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 /**
  * skiff's release builder for the nodes' copy of the profile (its release-tree.mjs makes the
@@ -65,36 +49,26 @@ const jsonLines = (s: string) =>
  */
 const skiffBuild = () => ({ SKIFF_BUILD: join(cli.root, 'products/skiff/dist') });
 
-function auditOf(runId: string): AuditEntry[] {
-  const r = uplift(['audit', '--run', runId, '--state', state, '--json']);
-  expect(r.code, r.stderr).toBe(0);
-  return (JSON.parse(r.stdout) as { entries: AuditEntry[] }).entries;
-}
-
 describe.skipIf(missing !== undefined && process.env.CI !== 'true')(
   'streaming rollout over SSH',
   () => {
+    cli = runOnPrivateCli();
     beforeAll(async () => {
-      cli = await usePrivateCli();
       [cluster, sshd] = await Promise.all([
         makeSkiffCluster({ nodes: 3, from, to, running: true }),
         startSshd(3),
       ]);
       state = join(cluster.root, 'state.db');
-      const sshNode = (n: FixtureNode, k: number, hostKey: string): TopologyNodeSpec => {
+      const nodeOf = (n: FixtureNode, k: number, hostKey: string): TopologyNodeSpec => {
         const s = sshd.instances[k];
         if (s === undefined) throw new Error('no sshd');
+        const agentDir = join(cluster.root, n.name, 'agent');
         return {
-          name: n.name,
-          at: `ssh://root@127.0.0.1:${s.port}${n.install}`,
-          hostKey,
-          identity: s.identityFile,
-          nodeRuntime: process.execPath,
-          agentDir: join(cluster.root, n.name, 'agent'),
+          ...sshNode(s, n, { agentDir, hostKey }),
           role: roles[n.name as keyof typeof roles],
         };
       };
-      const nodes = (keys: string[]) => cluster.nodes.map((n, k) => sshNode(n, k, keys[k] ?? ''));
+      const nodes = (keys: string[]) => cluster.nodes.map((n, k) => nodeOf(n, k, keys[k] ?? ''));
       const pinned = sshd.instances.map((s) => s.hostKeyLine);
       topology = await writeTopology(join(cluster.root, 'uplift.yaml'), [
         {
@@ -126,19 +100,14 @@ describe.skipIf(missing !== undefined && process.env.CI !== 'true')(
     }, 600_000);
 
     afterAll(async () => {
-      await stopAll();
       await sshd?.stopAll();
-      await cli?.dispose();
     });
 
     it('refuses the rollout when a node’s host key changed, before anything changes', () => {
-      const r = uplift(
-        ['rollout', '--env', 'test', '--topology', changedKey, '--state', state, '--yes', '--json'],
-        { env: skiffBuild() },
-      );
+      const r = uplift(rolloutArgs({ topology: changedKey, state }), { env: skiffBuild() });
 
       expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(3);
-      const last = jsonLines(r.stdout).at(-1) as { error?: { code: string; message: string } };
+      const last = rolloutEnd(r.stdout);
       expect(last.error?.code).toBe('UPLIFT_SSH_HOST_KEY_CHANGED');
       expect(last.error?.message).toMatch(/127\.0\.0\.1/);
       expect(jsonLines(r.stdout).filter((e) => e.type === 'node')).toEqual([]);
@@ -150,20 +119,19 @@ describe.skipIf(missing !== undefined && process.env.CI !== 'true')(
 
     it('upgrades the backend before the edges and never starts an edge beside another backend version', async () => {
       const t0 = performance.now();
-      const r = await upliftAsync(
-        ['rollout', '--env', 'test', '--topology', topology, '--state', state, '--yes', '--json'],
-        { env: skiffBuild() },
-      );
+      const r = await upliftAsync(rolloutArgs({ topology, state }), { env: skiffBuild() });
       const wall = Math.round(performance.now() - t0) / 1000;
 
       console.log(
         `streaming rollout of 3 skiff nodes over SSH: ${wall} s (${stepTimes(r.stdout)})`,
       );
       expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
-      const result = jsonLines(r.stdout).at(-1) as { type: string; outcome: string; runId: string };
+      const result = rolloutEnd(r.stdout);
       expect(result).toMatchObject({ type: 'result', outcome: 'passed' });
 
-      const entries = auditOf(result.runId);
+      const entries = auditEntries(
+        uplift(['audit', '--run', result.runId, '--state', state, '--json']),
+      );
       const ops = entries
         .filter((e) => e.outcome === 'ok' && /^node\.(stop|upgrade|start)$/.test(e.action))
         .map((e) => `${e.action} ${e.node}`);
