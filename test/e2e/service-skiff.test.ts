@@ -50,7 +50,10 @@ describe('uplift service status|stop|start and apply --leave-stopped on real ski
     return { code: r.code, stderr: r.stderr, out: JSON.parse(r.stdout) };
   }
 
-  const status = (install: string) => json(['service', 'status', '--install', install, '--json']);
+  /** `uplift service <verb> --install <install> --json`. */
+  const service = (verb: 'status' | 'stop' | 'start', install: string) =>
+    json(['service', verb, '--install', install, '--json']);
+  const status = (install: string) => service('status', install);
 
   /** The records of the finished run's journal (runs/<runId>.journal). */
   async function runRecords(install: string, runId: string) {
@@ -84,11 +87,11 @@ describe('uplift service status|stop|start and apply --leave-stopped on real ski
     const install = await running();
     const pids = status(install).out.running.map((p: { pid: number }) => p.pid);
 
-    const stop1 = json(['service', 'stop', '--install', install, '--json']);
-    const stop2 = json(['service', 'stop', '--install', install, '--json']);
+    const stop1 = service('stop', install);
+    const stop2 = service('stop', install);
     const down = status(install);
-    const start1 = json(['service', 'start', '--install', install, '--json']);
-    const start2 = json(['service', 'start', '--install', install, '--json']);
+    const start1 = service('start', install);
+    const start2 = service('start', install);
     const up = status(install);
 
     expect(stop1.code, stop1.stderr).toBe(0);
@@ -137,8 +140,8 @@ describe('uplift service status|stop|start and apply --leave-stopped on real ski
       `${JSON.stringify({ pid: process.pid, startedAt: new Date().toISOString(), command: 'apply' })}\n`,
     );
 
-    const stop = json(['service', 'stop', '--install', install, '--json']);
-    const start = json(['service', 'start', '--install', install, '--json']);
+    const stop = service('stop', install);
+    const start = service('start', install);
     const s = status(install);
 
     expect(stop.code).toBe(4);
@@ -155,8 +158,8 @@ describe('uplift service status|stop|start and apply --leave-stopped on real ski
     expect(crashed.signal ?? crashed.code).toBeTruthy();
 
     const s = status(install);
-    const stop = json(['service', 'stop', '--install', install, '--json']);
-    const start = json(['service', 'start', '--install', install, '--json']);
+    const stop = service('stop', install);
+    const start = service('start', install);
     const resumed = json(['resume', '--install', install, '--abort', '--json']);
     const after = status(install);
     const nothing = json(['resume', '--install', install, '--json']);
