@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRandom } from '../../bench/random.ts';
 import { untilJournal } from '../util/apply-kill.ts';
 import {
   type FixtureNode,
@@ -15,14 +15,10 @@ import {
   writeTopology,
 } from '../util/cluster-fixture.ts';
 import { createTestDatabase, postgresMissing } from '../util/postgres.ts';
+import { descendants, signalAll } from '../util/process-tree.ts';
 import { auditEntries, rolloutEnd, runOnPrivateCli } from '../util/rollout-e2e.ts';
-import {
-  descendants,
-  killAll,
-  seededRandom,
-  startController,
-  watchVersions,
-} from '../util/rollout-kill.ts';
+import { startController, watchVersions } from '../util/rollout-kill.ts';
+import { freePort } from '../util/verdaccio.ts';
 
 /**
  * Crash safety of `uplift rollout` (issue 13; reliability-tests.md C.4.4 and C.10.4): a real
@@ -173,20 +169,6 @@ async function killRun(s: Store, rand: () => number, label: string): Promise<voi
   }
 }
 
-/** A closed loopback port: a PostgreSQL URL on it cannot be reached. */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() =>
-        typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
-
 /**
  * The controller killed while n2's apply runs (with `groupKill`, the apply too: its journal is
  * left interrupted), then `rollout --resume` with the store unreachable: it finishes from the
@@ -211,14 +193,12 @@ async function unreachableStoreRun(s: Store, groupKill: boolean): Promise<void> 
     const pid = c.child.pid as number;
     if (groupKill) {
       const below = descendants(pid);
-      killAll([pid, ...below]);
+      signalAll([pid, ...below], 'SIGKILL');
       // The apply's own process group (the local agent starts each node command in one).
-      for (const p of below)
-        try {
-          process.kill(-p, 'SIGKILL');
-        } catch {
-          // Not a group leader, or gone.
-        }
+      signalAll(
+        below.map((p) => -p),
+        'SIGKILL',
+      );
     } else c.child.kill('SIGKILL');
     const killed = await c.done;
     expect(killed.signal).toBe('SIGKILL');
@@ -239,7 +219,8 @@ async function unreachableStoreRun(s: Store, groupKill: boolean): Promise<void> 
         : {
             ...s,
             env: {
-              UPLIFT_DATABASE_URL: `postgres://uplift@127.0.0.1:${await closedPort()}/uplift`,
+              // A port free right now: nothing listens on it.
+              UPLIFT_DATABASE_URL: `postgres://uplift@127.0.0.1:${await freePort()}/uplift`,
             },
           };
     const r = await startController(rollout(topology, away, '--resume'), {
@@ -317,7 +298,7 @@ describe.each<Kind>(['sqlite', 'postgres'])(
     it.runIf(runs > 0)(
       `${runs} runs: no mixed running versions at any time, and the resume finishes or rolls back`,
       async () => {
-        const rand = seededRandom(seed + (kind === 'sqlite' ? 0 : 7919));
+        const rand = createRandom(seed + (kind === 'sqlite' ? 0 : 7919));
         for (let i = 0; i < runs; i++) await killRun(store, rand, `${kind} run ${i + 1}/${runs}`);
       },
       runs * 180_000,

@@ -30,6 +30,7 @@ import {
   upliftAsync,
 } from './apply-skiff.ts';
 import { cachedFolder } from './cache-lock.ts';
+import { signalAll } from './process-tree.ts';
 import { repoRoot } from './run-cli.ts';
 import {
   copyVendorManifest,
@@ -83,18 +84,9 @@ export function installPids(install: string): number[] {
   return pids;
 }
 
-function killNow(pids: number[]): void {
-  for (const pid of pids)
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-}
-
 // A test worker that dies without its afterAll must not leave servers behind.
 process.once('exit', () => {
-  for (const install of madeInstalls) killNow(installPids(install));
+  for (const install of madeInstalls) signalAll(installPids(install), 'SIGKILL');
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -112,7 +104,7 @@ export async function stopAll(opts: { keep?: boolean } = {}): Promise<void> {
       else if (installPids(install).length > 0)
         await skiff.stopInstallation(install).catch(() => undefined);
       const left = installPids(install);
-      killNow(left);
+      signalAll(left, 'SIGKILL');
       const deadline = Date.now() + 5_000;
       while (left.some(isAlive) && Date.now() < deadline) await sleep(50);
     }),
@@ -285,7 +277,7 @@ async function stopInstalls(skiff: SkiffApi, installs: string[]): Promise<void> 
     installs.map(async (install) => {
       if (installPids(install).length > 0)
         await skiff.stopInstallation(install).catch(() => undefined);
-      killNow(installPids(install));
+      signalAll(installPids(install), 'SIGKILL');
       madeInstalls.delete(install);
     }),
   );

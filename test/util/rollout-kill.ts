@@ -1,26 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { currentCli, type UpliftRun } from './apply-skiff.ts';
 import { type FixtureNode, isRunning, nodeVersion, probe } from './cluster-fixture.ts';
 
 /**
- * Helpers for the rollout crash tests (issue 13, reliability-tests.md C.4 and C.10): a seeded
- * random source, the rollout controller as a child to SIGKILL at an event line or a moment, the
- * processes below it, and a watcher that samples every node of a deployment for mixed running
- * versions until told to stop.
+ * Helpers for the rollout crash tests (issue 13, reliability-tests.md C.4 and C.10): the rollout
+ * controller as a child to SIGKILL at an event line or a moment, and a watcher that samples every
+ * node of a deployment for mixed running versions until told to stop (the seeded random source is
+ * bench/random.ts, the processes below a pid process-tree.ts).
  */
-
-/** mulberry32: a small seeded generator of floats in [0, 1), so a failing run can be replayed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface Controller {
   child: ChildProcess;
@@ -104,40 +91,6 @@ export function startController(
     line: (match) => wait(() => lines.some((l) => match(parsed(l)))),
     done,
   };
-}
-
-/** Every process below `pid` (children, their children…), read from /proc. */
-export function descendants(pid: number): number[] {
-  const parent = new Map<number, number>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  const out: number[] = [];
-  const visit = (p: number) => {
-    for (const [child, pp] of parent) {
-      if (pp !== p || out.includes(child)) continue;
-      out.push(child);
-      visit(child);
-    }
-  };
-  visit(pid);
-  return out;
-}
-
-/** SIGKILL to `pids`, ignoring those already gone. */
-export function killAll(pids: number[]): void {
-  for (const pid of pids)
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
 }
 
 /** What one sample of a deployment's nodes found running. */

@@ -1,17 +1,10 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { descendants, signalAll } from './process-tree.ts';
 
 /**
  * Real OpenSSH servers on 127.0.0.1 for the transport tests (dependencies.md §9): each with its own
@@ -121,30 +114,6 @@ async function launch(dir: string): Promise<ChildProcess> {
   throw new Error(`sshd did not start within 5 s: ${readFileSync(logFile, 'utf8')}`);
 }
 
-/** Every process below `pid` (children, their children…), read from /proc. */
-function descendants(pid: number): number[] {
-  const parent = new Map<number, number>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  const out: number[] = [];
-  const visit = (p: number) => {
-    for (const [child, pp] of parent) {
-      if (pp !== p || out.includes(child)) continue;
-      out.push(child);
-      visit(child);
-    }
-  };
-  visit(pid);
-  return out;
-}
-
 /**
  * Stops an sshd and every process it started: each connection's sshd runs in a session of its
  * own (setsid), so stopping the listener alone would leave the connections up.
@@ -155,12 +124,7 @@ function stopChild(child: ChildProcess | undefined): Promise<void> {
   const below = descendants(child.pid as number);
   return new Promise((resolve) => {
     child.once('exit', () => resolve());
-    for (const pid of [child.pid as number, ...below])
-      try {
-        process.kill(pid, 'SIGTERM');
-      } catch {
-        // Already gone.
-      }
+    signalAll([child.pid as number, ...below], 'SIGTERM');
   });
 }
 
