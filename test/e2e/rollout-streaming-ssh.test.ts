@@ -68,35 +68,29 @@ describe.skipIf(missing !== undefined && process.env.CI !== 'true')(
           role: roles[n.name as keyof typeof roles],
         };
       };
-      const nodes = (keys: string[]) => cluster.nodes.map((n, k) => nodeOf(n, k, keys[k] ?? ''));
+      /** The topology in `file`, each node's host key pinned to `keys[k]`. */
+      const topologyWith = (file: string, keys: string[]) =>
+        writeTopology(join(cluster.root, file), [
+          {
+            name: 'test',
+            deployments: [
+              cluster.deployment({
+                name: 'stream',
+                type: 'streaming',
+                passEnv: ['SKIFF_BUILD'],
+                nodes: cluster.nodes.map((n, k) => nodeOf(n, k, keys[k] ?? '')),
+              }),
+            ],
+          },
+        ]);
       const pinned = sshd.instances.map((s) => s.hostKeyLine);
-      topology = await writeTopology(join(cluster.root, 'uplift.yaml'), [
-        {
-          name: 'test',
-          deployments: [
-            cluster.deployment({
-              name: 'stream',
-              type: 'streaming',
-              passEnv: ['SKIFF_BUILD'],
-              nodes: nodes(pinned),
-            }),
-          ],
-        },
-      ]);
+      topology = await topologyWith('uplift.yaml', pinned);
       // Edge n3 pinned to the key of another host: to this controller, its key changed.
-      changedKey = await writeTopology(join(cluster.root, 'changed.yaml'), [
-        {
-          name: 'test',
-          deployments: [
-            cluster.deployment({
-              name: 'stream',
-              type: 'streaming',
-              passEnv: ['SKIFF_BUILD'],
-              nodes: nodes([pinned[0], pinned[1], pinned[0]] as string[]),
-            }),
-          ],
-        },
-      ]);
+      changedKey = await topologyWith('changed.yaml', [
+        pinned[0],
+        pinned[1],
+        pinned[0],
+      ] as string[]);
     }, 600_000);
 
     afterAll(async () => {
