@@ -1,6 +1,12 @@
 import { appendFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { AuditEntry, NodeStateRecord, PlanKey, StateStore } from '../state/types.ts';
+import type {
+  AuditEntry,
+  NodeStateRecord,
+  PlanKey,
+  StateStore,
+  StepTiming,
+} from '../state/types.ts';
 
 export const defaultPendingAuditFile = '.uplift/audit-pending.jsonl';
 
@@ -58,13 +64,7 @@ export class Recorder {
     await this.try((st) => st.setNodeState(s));
   }
 
-  async step(t: {
-    runId: string;
-    deployment: string;
-    node: string;
-    step: string;
-    seconds: number;
-  }): Promise<void> {
+  async step(t: Omit<StepTiming, 'at'>): Promise<void> {
     await this.try((st) => st.recordStep(t));
   }
 

@@ -13,6 +13,7 @@ import type {
   RunOutcome,
   RunRecord,
   StateStore,
+  StepTiming,
 } from './types.ts';
 
 /** How a store takes and lists claims: the one part that differs between the databases. */
@@ -122,13 +123,7 @@ export class KyselyStateStore implements StateStore {
     }));
   }
 
-  async recordStep(t: {
-    runId: string;
-    deployment: string;
-    node: string;
-    step: string;
-    seconds: number;
-  }): Promise<void> {
+  async recordStep(t: Omit<StepTiming, 'at'>): Promise<void> {
     await this.#db
       .insertInto('step_timings')
       .values({

@@ -146,13 +146,7 @@ export interface StateStore {
   unfinishedRun(env: string): Promise<RunRecord | undefined>;
   setNodeState(s: Omit<NodeStateRecord, 'updatedAt'>): Promise<void>;
   nodeStates(runId: string): Promise<NodeStateRecord[]>;
-  recordStep(t: {
-    runId: string;
-    deployment: string;
-    node: string;
-    step: string;
-    seconds: number;
-  }): Promise<void>;
+  recordStep(t: Omit<StepTiming, 'at'>): Promise<void>;
   /** The facts a node reported, with their digest; kept per run. */
   recordFacts(f: {
     runId?: string;
