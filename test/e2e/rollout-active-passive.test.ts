@@ -243,6 +243,16 @@ function expectNoTransferLost(report: TransferReport, lost: number): void {
 }
 
 /** The audit's balancer moves and node actions that ended, in order: `balancer.drain pb (wait) ok`. */
+/** The audit's first moves either way: b drained and upgraded, traffic moved to it, a drained. */
+const passiveFirst = [
+  'balancer.drain pb ok',
+  'balancer.drain pb (wait) ok',
+  'node.upgrade pb ok',
+  'balancer.enable pb ok',
+  'balancer.drain pa ok',
+  'balancer.drain pa (wait) ok',
+];
+
 function nodeActions(store: TestStore): string[] {
   return auditEntries(
     uplift(['audit', '--env', 'test', ...store.args, '--json'], { env: store.env }),
@@ -255,85 +265,78 @@ function nodeActions(store: TestStore): string[] {
 }
 
 runOnPrivateCli({ skip: !haproxyPresent() });
-describeEachStore('rollout of an active/passive skiff pair behind HAProxy', (kind) => {
-  if (!haproxyPresent()) {
-    if (process.env.CI === 'true')
-      it('has HAProxy to test against', () => {
-        throw new Error('haproxy is not installed: .ci/run installs it');
-      });
-    else it.skip('needs HAProxy (apt-get install haproxy)', () => {});
-    return;
-  }
-  beforeAll(async () => {
-    packs = await cachedSkiffPacks(from, to);
-  }, 600_000);
+describeEachStore(
+  'rollout of an active/passive skiff pair behind HAProxy, with the %s store',
+  (kind) => {
+    if (!haproxyPresent()) {
+      if (process.env.CI === 'true')
+        it('has HAProxy to test against', () => {
+          throw new Error('haproxy is not installed: .ci/run installs it');
+        });
+      else it.skip('needs HAProxy (apt-get install haproxy)', () => {});
+      return;
+    }
+    beforeAll(async () => {
+      packs = await cachedSkiffPacks(from, to);
+    }, 600_000);
 
-  afterEach(async () => {
-    await scene?.dispose();
-    scene = undefined;
-  });
+    afterEach(async () => {
+      await scene?.dispose();
+      scene = undefined;
+    });
 
-  it('upgrades b, then a, while a client transfers without pause: zero failed or lost transfers', async () => {
-    scene = await makeScene('uplift-ap-rollout-', kind);
-    const s = scene;
-    expect(await servers(s.hp)).toEqual({ 'skiff-a': 'ready up', 'skiff-b': 'drain up' });
-    const before = await answered(s.hp);
+    it('upgrades b, then a, while a client transfers without pause: zero failed or lost transfers', async () => {
+      scene = await makeScene('uplift-ap-rollout-', kind);
+      const s = scene;
+      expect(await servers(s.hp)).toEqual({ 'skiff-a': 'ready up', 'skiff-b': 'drain up' });
+      const before = await answered(s.hp);
 
-    const { r, report, lost } = await rolloutUnderLoad(s, 'active/passive');
-    const after = await answered(s.hp);
+      const { r, report, lost } = await rolloutUnderLoad(s, 'active/passive');
+      const after = await answered(s.hp);
 
-    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
-    expect(r.stdout.trim().split('\n').at(-1)).toMatch(/"outcome":"passed"/);
-    expectNoTransferLost(report, lost);
-    for (const side of ['a', 'b'] as const)
-      expect((await probe(s.pair.sides[side].install))?.version, `side ${side}`).toBe(to);
-    // The passive side carried the load while a upgraded, and a took it back.
-    const carried = (srv: string) => (after[srv] ?? 0) - (before[srv] ?? 0);
-    console.log(`  HTTP 2xx through HAProxy: a ${carried('skiff-a')}, b ${carried('skiff-b')}`);
-    expect(carried('skiff-b')).toBeGreaterThan(100);
-    expect(carried('skiff-a')).toBeGreaterThan(100);
-    // a active, b passive again, both UP.
-    expect(await servers(s.hp)).toEqual({ 'skiff-a': 'ready up', 'skiff-b': 'drain up' });
-    expect(nodeActions(s.store)).toEqual([
-      'balancer.drain pb ok',
-      'balancer.drain pb (wait) ok',
-      'node.upgrade pb ok',
-      'balancer.enable pb ok',
-      'balancer.drain pa ok',
-      'balancer.drain pa (wait) ok',
-      'node.upgrade pa ok',
-      'balancer.enable pa ok',
-      'balancer.drain pb ok',
-    ]);
-  }, 180_000);
+      expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+      expect(r.stdout.trim().split('\n').at(-1)).toMatch(/"outcome":"passed"/);
+      expectNoTransferLost(report, lost);
+      for (const side of ['a', 'b'] as const)
+        expect((await probe(s.pair.sides[side].install))?.version, `side ${side}`).toBe(to);
+      // The passive side carried the load while a upgraded, and a took it back.
+      const carried = (srv: string) => (after[srv] ?? 0) - (before[srv] ?? 0);
+      console.log(`  HTTP 2xx through HAProxy: a ${carried('skiff-a')}, b ${carried('skiff-b')}`);
+      expect(carried('skiff-b')).toBeGreaterThan(100);
+      expect(carried('skiff-a')).toBeGreaterThan(100);
+      // a active, b passive again, both UP.
+      expect(await servers(s.hp)).toEqual({ 'skiff-a': 'ready up', 'skiff-b': 'drain up' });
+      expect(nodeActions(s.store)).toEqual([
+        ...passiveFirst,
+        'node.upgrade pa ok',
+        'balancer.enable pa ok',
+        'balancer.drain pb ok',
+      ]);
+    }, 180_000);
 
-  it('side a fails its upgrade: b is rolled back, traffic restored, still zero failed or lost transfers', async () => {
-    scene = await makeScene('uplift-ap-rollback-', kind, { failSmokeOnA: true });
-    const s = scene;
+    it('side a fails its upgrade: b is rolled back, traffic restored, still zero failed or lost transfers', async () => {
+      scene = await makeScene('uplift-ap-rollback-', kind, { failSmokeOnA: true });
+      const s = scene;
 
-    const { r, report, lost } = await rolloutUnderLoad(s, 'active/passive, side a fails');
+      const { r, report, lost } = await rolloutUnderLoad(s, 'active/passive, side a fails');
 
-    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(1);
-    expect(r.stdout.trim().split('\n').at(-1)).toMatch(/"outcome":"rolled-back"/);
-    expectNoTransferLost(report, lost);
-    for (const side of ['a', 'b'] as const)
-      expect((await probe(s.pair.sides[side].install))?.version, `side ${side}`).toBe(from);
-    expect(await servers(s.hp)).toEqual({ 'skiff-a': 'ready up', 'skiff-b': 'drain up' });
-    expect(nodeActions(s.store)).toEqual([
-      'balancer.drain pb ok',
-      'balancer.drain pb (wait) ok',
-      'node.upgrade pb ok',
-      'balancer.enable pb ok',
-      'balancer.drain pa ok',
-      'balancer.drain pa (wait) ok',
-      'node.upgrade pa failed',
-      // The failure policy: a (rolled back by its own apply) serves again before b leaves.
-      'balancer.enable pa ok',
-      'balancer.drain pb ok',
-      'balancer.drain pb (wait) ok',
-      'node.rollback pb ok',
-      'balancer.enable pa (restore) ok',
-      'balancer.drain pb (restore) ok',
-    ]);
-  }, 180_000);
-});
+      expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(1);
+      expect(r.stdout.trim().split('\n').at(-1)).toMatch(/"outcome":"rolled-back"/);
+      expectNoTransferLost(report, lost);
+      for (const side of ['a', 'b'] as const)
+        expect((await probe(s.pair.sides[side].install))?.version, `side ${side}`).toBe(from);
+      expect(await servers(s.hp)).toEqual({ 'skiff-a': 'ready up', 'skiff-b': 'drain up' });
+      expect(nodeActions(s.store)).toEqual([
+        ...passiveFirst,
+        'node.upgrade pa failed',
+        // The failure policy: a (rolled back by its own apply) serves again before b leaves.
+        'balancer.enable pa ok',
+        'balancer.drain pb ok',
+        'balancer.drain pb (wait) ok',
+        'node.rollback pb ok',
+        'balancer.enable pa (restore) ok',
+        'balancer.drain pb (restore) ok',
+      ]);
+    }, 180_000);
+  },
+);

@@ -42,7 +42,7 @@ describe('rollout, fleet and audit help', () => {
   );
 });
 
-describeEachStore('uplift rollout', (kind) => {
+describeEachStore('uplift rollout, with the %s store', (kind) => {
   const run = (args: string[]) => uplift(args, { env: store.env });
   const runAsync = (args: string[]) => upliftAsync(args, { env: store.env });
   let cluster: SkiffCluster;

@@ -32,7 +32,7 @@ import {
 const { from, to } = SKIFF_ONE_HOP;
 
 runOnPrivateCli();
-describeEachStore('enterprise cluster rollout', (kind) => {
+describeEachStore('enterprise cluster rollout, with the %s store', (kind) => {
   let cluster: SkiffCluster;
   let topology: string;
   let store: TestStore;

@@ -273,7 +273,7 @@ async function unreachableStoreRun(s: Store, groupKill: boolean): Promise<void> 
   }
 }
 
-describeEachStore('a rollout killed at random', (kind) => {
+describeEachStore('a rollout killed at random, with the %s store', (kind) => {
   const runs = kind === 'sqlite' ? Math.ceil(totalRuns / 2) : Math.floor(totalRuns / 2);
   let store: Store;
   beforeAll(async () => {

@@ -73,7 +73,7 @@ async function storeText(s: TestStore): Promise<string> {
   }
 }
 
-describeEachStore('rolling rollout of Verdaccio', (kind) => {
+describeEachStore('rolling rollout of Verdaccio, with the %s store', (kind) => {
   beforeAll(async () => {
     fleet = await makeVerdaccioDeployment({ nodes: 2, publish: false });
     store = await testStore(kind, fleet.root);

@@ -54,7 +54,7 @@ let store: TestStore;
  */
 const skiffBuild = () => ({ SKIFF_BUILD: join(cli.root, 'products/skiff/dist') });
 
-describeEachStore('streaming rollout over SSH', (kind) => {
+describeEachStore('streaming rollout over SSH, with the %s store', (kind) => {
   if (skip) {
     it.skip(`needs a real sshd (${missing})`, () => {});
     return;

@@ -1,10 +1,13 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { RolloutResult } from '../../src/rollout/index.ts';
 import type { AuditEntry as StoredAuditEntry } from '../../src/state/index.ts';
 import { takePrivateCli, type UpliftRun } from './apply-skiff.ts';
 import { stopAll, type TopologyNodeSpec } from './cluster-fixture.ts';
-import { createTestDatabase, postgresMissing } from './postgres.ts';
+import { createTestDatabase, type StoreKind } from './postgres.ts';
+
+export { describeEachStore, type StoreKind } from './postgres.ts';
+
 import type { SshdInstance } from './sshd.ts';
 
 /**
@@ -126,8 +129,6 @@ export function sshNode(
   };
 }
 
-export type StoreKind = 'sqlite' | 'postgres';
-
 /**
  * A state store of either kind, as the CLI reaches it: SQLite through `--state` (a file in
  * `dir`), PostgreSQL through UPLIFT_DATABASE_URL (a fresh database on the test server). Pass
@@ -142,24 +143,4 @@ export interface TestStore {
 export async function testStore(kind: StoreKind, dir: string): Promise<TestStore> {
   if (kind === 'sqlite') return { kind, args: ['--state', join(dir, 'state.db')], env: {} };
   return { kind, args: [], env: { UPLIFT_DATABASE_URL: await createTestDatabase() } };
-}
-
-/**
- * The same tests with the SQLite store and with a real PostgreSQL (issue 13: "the same tests pass
- * with SQLite and with a real PostgreSQL"). `body` gets the kind and declares its hooks and tests.
- * Without PostgreSQL its half fails under CI=true (`.ci/run` installs it) and is skipped elsewhere.
- */
-export function describeEachStore(title: string, body: (kind: StoreKind) => void): void {
-  const pgMissing = postgresMissing();
-  describe.each<StoreKind>(['sqlite', 'postgres'])(`${title}, with the %s store`, (kind) => {
-    if (kind === 'postgres' && pgMissing !== undefined) {
-      if (process.env.CI === 'true')
-        it('has a PostgreSQL to test against', () => {
-          throw new Error(pgMissing);
-        });
-      else it.skip(`needs PostgreSQL (${pgMissing})`, () => {});
-      return;
-    }
-    body(kind);
-  });
 }
