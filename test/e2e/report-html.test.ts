@@ -105,6 +105,7 @@ interface Probes {
   installed?: Box;
   banner?: Box;
   bars: { phase: string; x: number; y: number; w: number }[];
+  windows: Box[];
 }
 /** Page coordinates of: a point 30 % along each chosen hop, the target and installed nodes, the banner, the timeline's bars. */
 const probeScript = `(() => {
@@ -128,6 +129,10 @@ const probeScript = `(() => {
     installed: box('svg.version-graph g.node-installed rect'),
     banner: box('#illustrative-banner'),
     bars,
+    windows: [...document.querySelectorAll('svg.week-heat-map g.window rect')].map((rect) => {
+      const b = rect.getBoundingClientRect();
+      return { ...abs(b.left, b.top), w: b.width, h: b.height };
+    }),
   };
 })()`;
 interface Layout {
@@ -343,18 +348,24 @@ describe.skipIf(!hasChromium)('the HTML report in Chromium', () => {
 
       expect(img.width).toBe(1000);
       expect(probes.edges.length).toBe(r.plan.steps.length);
-      for (const e of probes.edges) expect(hasColourNear(img, e.x, e.y, '#0b5cad')).toBe(true);
+      for (const e of probes.edges)
+        expect(hasColourNear(img, e.x, e.y, '#0b5cad'), `a chosen hop at ${e.x},${e.y}`).toBe(true);
       const t = probes.target as { x: number; y: number; w: number; h: number };
-      expect(hasColourNear(img, t.x + 6, t.y + t.h / 2, '#0b5cad', { radius: 1 })).toBe(true);
+      expect(
+        hasColourNear(img, t.x + 6, t.y + t.h / 2, '#0b5cad', { radius: 1 }),
+        'the target node',
+      ).toBe(true);
       const i = probes.installed as { x: number; y: number; h: number };
       expect(
         hasColourNear(img, i.x + 6, i.y + i.h / 2, '#eef4fb', { radius: 1, tolerance: 8 }),
+        'the installed node',
       ).toBe(true);
       for (const b of probes.bars.filter((x) => x.w >= 6))
         expect(
           hasColourNear(img, b.x, b.y, b.phase === 'validate' ? '#1a6b34' : '#0b5cad', {
             radius: 1,
           }),
+          `the timeline bar of ${b.phase}`,
         ).toBe(true);
       if (probes.banner)
         expect(
@@ -362,6 +373,14 @@ describe.skipIf(!hasChromium)('the HTML report in Chromium', () => {
             radius: 1,
             tolerance: 8,
           }),
+          'the illustrative banner',
+        ).toBe(true);
+      // Each window's outline, on its left edge, over the heat map.
+      expect(probes.windows.length).toBe(r.withWindows ? 3 : 0);
+      for (const w of probes.windows)
+        expect(
+          hasColourNear(img, w.x + 1, w.y + w.h / 2, '#d97706', { radius: 1, tolerance: 40 }),
+          `a window outline at ${w.x},${w.y}`,
         ).toBe(true);
       const colours = new Set<number>();
       for (let k = 0; k < img.rgba.length; k += 4 * 97)
