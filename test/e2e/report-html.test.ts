@@ -277,6 +277,56 @@ describe.skipIf(!hasChromium)('the HTML report in Chromium', () => {
     for (const r of reports) expect(statSync(r.file).size).toBeLessThan(1024 * 1024);
   });
 
+  it('shows the results of uplift check --json given with --checks', async () => {
+    const install = join(dir, 'install');
+    const check = runCliProcess(['check', '--install', install, '--json']);
+    expect([0, 3], check.stderr).toContain(check.code);
+    writeFileSync(join(dir, 'checks.json'), check.stdout);
+    const results = (JSON.parse(check.stdout) as { results: { id: string; status: string }[] })
+      .results;
+
+    const r = runCliProcess([
+      ...['plan', '--install', install, '--to', 'latest', '--format', 'html'],
+      ...['--checks', join(dir, 'checks.json'), '--out', join(dir, 'checks.html')],
+    ]);
+
+    expect(r.code, r.stderr).toBe(0);
+    const { page, errors } = await open(join(dir, 'checks.html'));
+    const cells = await page.locator('#checks table tbody tr td:nth-child(-n+2)').allTextContents();
+    const rows = cells.flatMap((c, k) => (k % 2 === 0 ? [[c, cells[k + 1]]] : []));
+    expect(rows).toEqual(results.map((x) => [x.id, x.status]));
+    expect(await page.locator('#checks .howto').count()).toBe(0);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  describe('should error and not write if', () => {
+    it.each`
+      what                                   | edit
+      ${'the checks are of another upgrade'} | ${(c: { from: string }) => ({ ...c, from: '1.0 GA' })}
+      ${'a result has no known status'}      | ${(c: { results: object[] }) => ({ ...c, results: [{ id: 'owner', status: 'ok', message: 'm' }] })}
+      ${'the file is not JSON'}              | ${() => 'not json'}
+    `('$what', ({ edit }) => {
+      const good = JSON.parse(readFileSync(join(dir, 'checks.json'), 'utf8'));
+      const file = join(dir, 'bad-checks.json');
+      const out = join(dir, 'not-written.html');
+      const edited = edit(good);
+      writeFileSync(file, typeof edited === 'string' ? edited : JSON.stringify(edited));
+
+      const r = runCliProcess([
+        ...['plan', '--install', join(dir, 'install'), '--to', 'latest', '--format', 'html'],
+        ...['--checks', file, '--out', out, '--json'],
+      ]);
+
+      expect(r.code).toBe(2);
+      expect(JSON.parse(r.stdout).error).toMatchObject({
+        code: 'UPLIFT_REPORT_CHECKS_INVALID',
+        location: { file },
+      });
+      expect(() => statSync(out)).toThrow();
+    });
+  });
+
   it.each(['sample', 'securetransport', 'with-windows'])(
     '%s: opens with no console error and no request but itself; every section is there',
     async (name) => {

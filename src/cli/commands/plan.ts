@@ -1,12 +1,13 @@
 import { ExitCode, shellWord } from '../../errors/index.ts';
 import { declaredFacts } from '../../facts/index.ts';
 import { getPlan } from '../../plan/index.ts';
-import { renderPlanHtml, renderPlanMarkdown } from '../../report/index.ts';
+import { type ReportExtras, renderPlanHtml, renderPlanMarkdown } from '../../report/index.ts';
 import { writeAtomically } from '../../util/index.ts';
 import { profileArg } from '../profile-arg.ts';
 import type { CommandResult } from '../types.ts';
 import { aboutFact, answerLines, askFacts, type FactQuestion } from '../ui/ask-facts.ts';
 import { missingOf, renderPlanText } from '../ui/render-plan.ts';
+import { readCheckResults } from './plan-checks.ts';
 
 export interface PlanCommandOptions {
   profile?: string;
@@ -26,6 +27,8 @@ export interface PlanCommandOptions {
   report?: string[];
   /** Ask for each fact the plan is missing (standard input), then plan again. */
   ask?: boolean;
+  /** `uplift check --json` saved in a file: its results go into the report's check section. */
+  checks?: string;
 }
 
 /** `uplift plan`: should I upgrade, and how? */
@@ -71,7 +74,10 @@ export async function handler(opts: PlanCommandOptions): Promise<CommandResult> 
   }
   const { plan } = result;
   // The installation goes into the commands the report suggests (uplift window, check, rollback).
-  const extras = opts.install !== undefined ? { install: shellWord(opts.install) } : {};
+  const extras: ReportExtras = {
+    ...(opts.install !== undefined ? { install: shellWord(opts.install) } : {}),
+    ...(opts.checks !== undefined ? { checks: await readCheckResults(opts.checks, plan) } : {}),
+  };
   let text =
     opts.format === 'markdown'
       ? renderPlanMarkdown(plan, extras)
