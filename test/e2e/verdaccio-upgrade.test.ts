@@ -294,7 +294,7 @@ describe(`uplift upgrades a running Verdaccio ${FROM} to ${TO} and rolls it back
       verified: true,
       installation: { product: 'verdaccio', version: FROM, platform },
     });
-  });
+  }, 120_000);
 
   it(`uplift apply: ${TO} serves the same packages to npm, config.yaml and storage kept, the smoke test passed`, async () => {
     storageBefore = await storage();
