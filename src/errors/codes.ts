@@ -211,6 +211,11 @@ export const codes = {
   UPLIFT_TRANSPORT_HASH_MISMATCH: ExitCode.failed,
   /** The node's Node.js runtime is missing, too old, or of another platform, arch or ABI. */
   UPLIFT_NODE_RUNTIME: ExitCode.badInput,
+  // maintenance windows (docs/window.md)
+  /** A blackout calendar (--calendar) is not iCalendar, or an event in it cannot be read. */
+  UPLIFT_CALENDAR_INVALID: ExitCode.badInput,
+  /** No window of the asked length fits the allowed hours outside the blackouts. */
+  UPLIFT_WINDOW_NONE: ExitCode.blocked,
 } as const satisfies Record<string, ExitCode>;
 
 export type UpliftCode = keyof typeof codes;
