@@ -211,6 +211,14 @@ export const codes = {
   UPLIFT_TRANSPORT_HASH_MISMATCH: ExitCode.failed,
   /** The node's Node.js runtime is missing, too old, or of another platform, arch or ABI. */
   UPLIFT_NODE_RUNTIME: ExitCode.badInput,
+  // transfer logs (src/traffic, docs/traffic.md)
+  /** A file given or declared as a transfer log is not one (most of its first lines unreadable). */
+  UPLIFT_TRAFFIC_LOG_INVALID: ExitCode.badInput,
+  /** The profile declares transfer logs, and none of them exists under the installation. */
+  UPLIFT_TRAFFIC_LOG_MISSING: ExitCode.badInput,
+  /** The profile has no traffic section and no log was given. */
+  UPLIFT_TRAFFIC_NOT_DECLARED: ExitCode.badInput,
+  UPLIFT_TRAFFIC_ZONE_INVALID: ExitCode.badInput,
 } as const satisfies Record<string, ExitCode>;
 
 export type UpliftCode = keyof typeof codes;
