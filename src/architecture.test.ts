@@ -168,6 +168,7 @@ describe('architecture', () => {
       'signing',
       'state',
       'topology',
+      'traffic',
       'transport',
     ];
     const bad = imports.filter(

@@ -216,6 +216,14 @@ export const codes = {
   UPLIFT_CALENDAR_INVALID: ExitCode.badInput,
   /** No window of the asked length fits the allowed hours outside the blackouts. */
   UPLIFT_WINDOW_NONE: ExitCode.blocked,
+  // transfer logs (src/traffic, docs/traffic.md)
+  /** A file given or declared as a transfer log is not one (most of its first lines unreadable). */
+  UPLIFT_TRAFFIC_LOG_INVALID: ExitCode.badInput,
+  /** The profile declares transfer logs, and none of them exists under the installation. */
+  UPLIFT_TRAFFIC_LOG_MISSING: ExitCode.badInput,
+  /** The profile has no traffic section and no log was given. */
+  UPLIFT_TRAFFIC_NOT_DECLARED: ExitCode.badInput,
+  UPLIFT_TRAFFIC_ZONE_INVALID: ExitCode.badInput,
 } as const satisfies Record<string, ExitCode>;
 
 export type UpliftCode = keyof typeof codes;

@@ -37,6 +37,7 @@ export const validatorModules = [
   '../detect/schema',
   '../catalog/schema',
   '../rules/schema',
+  '../traffic/schema',
 ] as const;
 
 /** A digest of the validator's own code: a cached profile is valid only for the same validator. */

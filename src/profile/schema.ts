@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Detection } from '../detect/schema.ts';
 import { FactDeclarations } from '../facts/schema.ts';
 import { Lifecycle, Paths } from '../lifecycle/schema.ts';
+import { TrafficDeclaration } from '../traffic/schema.ts';
 
 /** The named groups a vendor pack's file name pattern must have; `date`, `keyword` and `level` may be. */
 const vendorPackGroups = ['release', 'update', 'from', 'platform', 'build'] as const;
@@ -156,5 +157,7 @@ export const ProfileManifest = z.strictObject({
     .optional(),
   /** How the vendor names its own upgrade packs, for the `vendor-installer` method (docs/vendor-packs.md). */
   vendorPacks: VendorPacks.optional(),
+  /** Where an installation keeps its transfer logs and how they are written (docs/profiles.md, "Traffic"). */
+  traffic: TrafficDeclaration.optional(),
 });
 export type ProfileManifest = z.infer<typeof ProfileManifest>;
