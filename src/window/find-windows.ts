@@ -192,7 +192,7 @@ function transferReason(c: Candidate, k: number, median: number, count: number):
   const vs =
     median > eps && c.transfers < median - eps
       ? c.transfers < eps
-        ? ` (the median candidate: ${show(median)})`
+        ? `, against ${show(median)} in the median candidate`
         : `, ${show(median / c.transfers)}× fewer than the median candidate (${show(median)})`
       : ` (the median candidate: ${show(median)})`;
   return `${what}${expected}${vs}; ${formatBytes(Math.round(c.bytes))} and ${show(c.accounts)} account-slots`;
@@ -239,10 +239,13 @@ const touches = (list: Interval[], b: Interval) =>
   list.some((i) => i.start === b.end || i.end === b.start);
 const distance = (c: Interval, b: Interval) => Math.max(0, b.start - c.end, c.start - b.end);
 
-/** `Fri 30 Oct 18:00-Mon 2 Nov 06:00` in the zone. */
+/** `Fri 30 Oct 18:00-Mon 2 Nov 06:00`, or `Sat 31 Oct 00:00-05:30` within a day, in the zone. */
 export function formatSpan(i: Interval, zone: string): string {
-  const f = (t: number) => DateTime.fromMillis(t, { zone }).toFormat('ccc d LLL HH:mm');
-  return `${f(i.start)}-${f(i.end)}`;
+  const a = DateTime.fromMillis(i.start, { zone });
+  const b = DateTime.fromMillis(i.end, { zone });
+  const day = 'ccc d LLL';
+  const sameDay = a.toISODate() === b.toISODate();
+  return `${a.toFormat(`${day} HH:mm`)}-${b.toFormat(sameDay ? 'HH:mm' : `${day} HH:mm`)}`;
 }
 
 function whyNone(

@@ -194,7 +194,10 @@ function usage(message: string, hint: string): UpliftError {
 function wholeNumber(text: string, option: string, max: number): number {
   const n = Number(text);
   if (!/^\d+$/.test(text.trim()) || n < 1 || n > max)
-    throw usage(`${option} ${text} is not a whole number from 1 to ${max}`, `give e.g. ${option} 4`);
+    throw usage(
+      `${option} ${text} is not a whole number from 1 to ${max}`,
+      `give e.g. ${option} 4`,
+    );
   return n;
 }
 
@@ -221,11 +224,15 @@ async function readText(file: string, option: string): Promise<string> {
         hint: 'Check the path of the calendar file.',
       });
     if (code === 'EACCES' || code === 'EISDIR')
-      throw new UpliftError('UPLIFT_FILE_UNREADABLE', `${option} ${file} cannot be read (${code})`, {
-        location: { file },
-        hint: 'Give an iCalendar file uplift can read.',
-        cause: error,
-      });
+      throw new UpliftError(
+        'UPLIFT_FILE_UNREADABLE',
+        `${option} ${file} cannot be read (${code})`,
+        {
+          location: { file },
+          hint: 'Give an iCalendar file uplift can read.',
+          cause: error,
+        },
+      );
     throw error;
   }
 }
@@ -292,7 +299,9 @@ function renderText(r: WindowResult, rules: AllowedRule[]): string {
     show(w.expectedAccounts),
   ]);
   const head = ['#', `window (${s.zone})`, 'transfers', 'bytes', 'accounts'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const widths = head.map((h, i) =>
+    Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)),
+  );
   const line = (cells: string[]) =>
     cells
       .map((c, i) => (i >= 2 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
