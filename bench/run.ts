@@ -27,6 +27,10 @@
  * `--backup-mib N`, `--backup-files N`,
  * `--pack-mib N` and `--pack-files N` shrink the generated trees for a quick look. With `--only`,
  * the sections that did not run keep their figures from the previous bench/results/latest.json.
+ * `--only window` the maintenance-window search (bench/window.ts): a 12-week search with a
+ * realistic four-week profile, a calendar of recurring blackouts and two allowed-hours rules,
+ * calendar expansion and search timed apart, beside awk scoring every start of the same slots, and
+ * the whole `uplift window` process.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -40,6 +44,7 @@ import { benchFleet, formatFleet } from './fleet.ts';
 import { benchPacks, formatPacks } from './packs.ts';
 import { benchPlanner, type PlannerFigures } from './planner.ts';
 import { benchProcessStart, type ProcessFigures } from './process-start.ts';
+import { benchWindow, formatWindow } from './window.ts';
 
 const goals = {
   planP95Ms: 50,
@@ -57,6 +62,8 @@ const goals = {
   coldStartOwnRatio: 0.5,
   /** uplift's reported downtime ÷ the client-seen one, every run: uplift never under-reports. */
   downtimeReportedOverClient: 1,
+  /** Calendar expansion + window search over 12 weeks (p95). */
+  windowSearchP95Ms: 100,
 } as const;
 
 function flag(name: string): string | undefined {
@@ -104,10 +111,20 @@ const log = (s: string) => console.error(s);
 const only = flag('--only');
 if (
   only !== undefined &&
-  !['planner', 'catalog', 'backup', 'packs', 'apply', 'downtime', 'start', 'fleet'].includes(only)
+  ![
+    'planner',
+    'catalog',
+    'backup',
+    'packs',
+    'apply',
+    'downtime',
+    'start',
+    'fleet',
+    'window',
+  ].includes(only)
 ) {
   console.error(
-    `--only takes planner, catalog, backup, packs, apply, downtime, start or fleet, not ${only}`,
+    `--only takes planner, catalog, backup, packs, apply, downtime, start, fleet or window, not ${only}`,
   );
   process.exit(2);
 }
@@ -119,6 +136,7 @@ const runApply = only === undefined || only === 'apply';
 const runDowntime = only === undefined || only === 'downtime';
 const runStart = only === undefined || only === 'start';
 const runFleet = only === undefined || only === 'fleet';
+const runWindow = only === undefined || only === 'window';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -301,6 +319,12 @@ const fleet = await section('Fleet', runFleet, async () => {
   return figures;
 });
 
+const window = await section('Window', runWindow, async () => {
+  const figures = await benchWindow({ root, log });
+  console.log(formatWindow(figures, { totalP95Ms: goals.windowSearchP95Ms }));
+  return figures;
+});
+
 /** With --only, the sections that did not run keep the figures of the previous run. */
 const latest = new URL('results/latest.json', import.meta.url);
 const previous = (
@@ -343,6 +367,8 @@ const result = {
   downtimeError: kept(runDowntime, 'downtimeError', downtime.error),
   fleet: kept(runFleet, 'fleet', fleet.figures),
   fleetError: kept(runFleet, 'fleetError', fleet.error),
+  window: kept(runWindow, 'window', window.figures),
+  windowError: kept(runWindow, 'windowError', window.error),
   goalsMet: {
     planP95: goalMet(
       { ran: runPlanner, figures: planner },
@@ -402,6 +428,11 @@ const result = {
       apply,
       'applyDowntimeRatio',
       (a) => a.downtime.ratio <= goals.applyDowntimeRatio,
+    ),
+    windowSearchP95: goalMet(
+      window,
+      'windowSearchP95',
+      (w) => w.total.p95Ms < goals.windowSearchP95Ms,
     ),
     downtimeNotUnderReported: goalMet(downtime, 'downtimeNotUnderReported', (d) =>
       [d.skiff, d.verdaccio].every(

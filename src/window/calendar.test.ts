@@ -108,6 +108,34 @@ describe('blackoutsFromIcs', () => {
     ]);
   });
 
+  it('expands a rule that began long before the search, with an old instance moved into it', () => {
+    const ics = calendar(
+      dedent`
+        BEGIN:VEVENT
+        UID:nightly
+        SUMMARY:Nightly batch
+        DTSTART:20240101T010000Z
+        DTEND:20240101T014500Z
+        RRULE:FREQ=DAILY
+        END:VEVENT
+        BEGIN:VEVENT
+        UID:nightly
+        RECURRENCE-ID:20250601T010000Z
+        SUMMARY:Catch-up batch
+        DTSTART:20261102T120000Z
+        DTEND:20261102T130000Z
+        END:VEVENT`,
+    );
+
+    const got = blackoutsFromIcs(ics, 'n.ics', at('2026-11-01T00:00Z'), at('2026-11-03T00:00Z'));
+
+    expect(spans(got)).toEqual([
+      ['2026-11-01T01:00Z', '2026-11-01T01:45Z', 'Nightly batch'],
+      ['2026-11-02T01:00Z', '2026-11-02T01:45Z', 'Nightly batch'],
+      ['2026-11-02T12:00Z', '2026-11-02T13:00Z', 'Catch-up batch'],
+    ]);
+  });
+
   it('reads all-day events in the calendar zone, DURATION, and a TZID the file does not define', () => {
     const ics = calendar(
       dedent`

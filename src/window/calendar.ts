@@ -88,8 +88,13 @@ export function blackoutsFromIcs(
     const iterator = event.iterator();
     const seen = new Set<string>();
     let count = 0;
+    // An occurrence that ends a day before the search, and that no exception changes, needs no
+    // details: skipping them halves the cost of a daily rule that began years ago.
+    const lengthMs = event.duration.toSeconds() * 1000 + 86_400_000;
+    const hasRangeExceptions = event.rangeExceptions.length > 0;
     for (let next = iterator.next(); next; next = iterator.next()) {
-      if (epoch(next, 'DTSTART', component) >= to) break;
+      const at = epoch(next, 'DTSTART', component);
+      if (at >= to) break;
       if (++count > maxOccurrences)
         throw invalid(
           source,
@@ -98,7 +103,9 @@ export function blackoutsFromIcs(
           component,
           'RRULE',
         );
-      seen.add(next.toString());
+      const key = next.toString();
+      seen.add(key);
+      if (at + lengthMs < from && !hasRangeExceptions && !(key in event.exceptions)) continue;
       const d = event.getOccurrenceDetails(next);
       push(d.item, d.startDate, d.endDate);
     }
