@@ -118,7 +118,7 @@ export async function benchTraffic(o: {
   const reader = fileURLToPath(new URL('traffic-read.mjs', import.meta.url));
   const script = fileURLToPath(new URL('traffic-slots.awk', import.meta.url));
   // Warm the page cache for both alike.
-  await runProcess('cat', [path]);
+  await runProcess('sh', ['-c', 'cat "$0" > /dev/null', path]);
 
   o.log(`reading ${round(size / 1e6)} MB with uplift (${zone}) …`);
   const ours = await timedRun('uplift readTrafficProfile', ['node', reader, lib, path, zone], size);
