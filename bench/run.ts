@@ -24,6 +24,9 @@
  * `xargs -P 10`; and a 50-node rolling rollout (maxUnavailable 10) of real skiff nodes by
  * `uplift rollout`: wall time, the controller's overhead per node, CPU time and peak RSS
  * (`--fleet-nodes N` shrinks both parts; the rollout takes minutes on 2 cores);
+ * `--only traffic` the transfer-log reader (bench/traffic.ts): a generated xferlog (`--size`, default
+ * 1G; `--size 2G` for the peak RSS of a 2 GB log) read into a traffic profile against awk doing the
+ * same per-slot counting, MB/s of both (wall and CPU), their ratio, peak RSS;
  * `--backup-mib N`, `--backup-files N`,
  * `--pack-mib N` and `--pack-files N` shrink the generated trees for a quick look. With `--only`,
  * the sections that did not run keep their figures from the previous bench/results/latest.json.
@@ -44,6 +47,7 @@ import { benchFleet, formatFleet } from './fleet.ts';
 import { benchPacks, formatPacks } from './packs.ts';
 import { benchPlanner, type PlannerFigures } from './planner.ts';
 import { benchProcessStart, type ProcessFigures } from './process-start.ts';
+import { benchTraffic, formatTraffic, parseSize } from './traffic.ts';
 import { benchWindow, formatWindow } from './window.ts';
 
 const goals = {
@@ -62,6 +66,9 @@ const goals = {
   coldStartOwnRatio: 0.5,
   /** uplift's reported downtime ÷ the client-seen one, every run: uplift never under-reports. */
   downtimeReportedOverClient: 1,
+  /** uplift's transfer-log reader MB/s ÷ awk's, counting the same log per slot. */
+  trafficRatio: 1,
+  trafficRssMB: 200,
   /** Calendar expansion + window search over 12 weeks (p95). */
   windowSearchP95Ms: 100,
 } as const;
@@ -120,11 +127,12 @@ if (
     'downtime',
     'start',
     'fleet',
+    'traffic',
     'window',
   ].includes(only)
 ) {
   console.error(
-    `--only takes planner, catalog, backup, packs, apply, downtime, start, fleet or window, not ${only}`,
+    `--only takes planner, catalog, backup, packs, apply, downtime, start, fleet, traffic or window, not ${only}`,
   );
   process.exit(2);
 }
@@ -136,6 +144,7 @@ const runApply = only === undefined || only === 'apply';
 const runDowntime = only === undefined || only === 'downtime';
 const runStart = only === undefined || only === 'start';
 const runFleet = only === undefined || only === 'fleet';
+const runTraffic = only === undefined || only === 'traffic';
 const runWindow = only === undefined || only === 'window';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -319,6 +328,12 @@ const fleet = await section('Fleet', runFleet, async () => {
   return figures;
 });
 
+const traffic = await section('Traffic', runTraffic, async () => {
+  const figures = await benchTraffic({ root, bytes: parseSize(flag('--size') ?? '1G'), log });
+  console.log(formatTraffic(figures, { ratio: goals.trafficRatio, rssMB: goals.trafficRssMB }));
+  return figures;
+});
+
 const window = await section('Window', runWindow, async () => {
   const figures = await benchWindow({ root, log });
   console.log(formatWindow(figures, { totalP95Ms: goals.windowSearchP95Ms }));
@@ -367,6 +382,8 @@ const result = {
   downtimeError: kept(runDowntime, 'downtimeError', downtime.error),
   fleet: kept(runFleet, 'fleet', fleet.figures),
   fleetError: kept(runFleet, 'fleetError', fleet.error),
+  traffic: kept(runTraffic, 'traffic', traffic.figures),
+  trafficError: kept(runTraffic, 'trafficError', traffic.error),
   window: kept(runWindow, 'window', window.figures),
   windowError: kept(runWindow, 'windowError', window.error),
   goalsMet: {
@@ -438,6 +455,12 @@ const result = {
       [d.skiff, d.verdaccio].every(
         (p) => p === null || p.ratios.reportedOverClientMin >= goals.downtimeReportedOverClient,
       ),
+    ),
+    trafficRatio: goalMet(traffic, 'trafficRatio', (t) => t.ratio >= goals.trafficRatio),
+    trafficRss: goalMet(
+      traffic,
+      'trafficRss',
+      (t) => Math.max(t.uplift.peakRssMB, t.upliftUtc.peakRssMB) < goals.trafficRssMB,
     ),
   },
 };

@@ -1,5 +1,5 @@
-import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { UpliftError } from '../errors/index.ts';
 import type { LineParser } from './xferlog.ts';
@@ -66,18 +66,26 @@ export async function* scanFile(
 ): AsyncGenerator<void> {
   const { gzip, size } = await isGzip(file);
   const keep = opts.examples ?? 5;
-  const input = createReadStream(file, { highWaterMark: READ_CHUNK });
+  const fh = await open(file, 'r');
+  const read = gzip ? Buffer.alloc(0) : Buffer.allocUnsafe(READ_CHUNK);
   let bytesRead = 0;
-  input.on('data', (c) => {
-    bytesRead += c.length;
-    opts.onProgress?.({ file, bytesRead, totalBytes: size });
-  });
-  let chunks: AsyncIterable<Buffer> = input;
-  if (gzip) {
-    const gunzip = createGunzip({ chunkSize: 256 * 1024 });
-    input.on('error', (e) => gunzip.destroy(e));
-    chunks = input.pipe(gunzip);
+  /**
+   * The file's bytes. A plain log is read into one buffer used again and again (it allocates
+   * nothing); gunzip may hold on to what it is given, so a gzip'd one gets a buffer per chunk.
+   */
+  async function* disk(): AsyncGenerator<Buffer> {
+    for (;;) {
+      const into = gzip ? Buffer.allocUnsafe(READ_CHUNK) : read;
+      const r = await fh.read(into, 0, READ_CHUNK, null);
+      if (r.bytesRead === 0) return;
+      bytesRead += r.bytesRead;
+      opts.onProgress?.({ file, bytesRead, totalBytes: size });
+      yield into.subarray(0, r.bytesRead);
+    }
   }
+  const chunks: AsyncIterable<Buffer> = gzip
+    ? Readable.from(disk(), { objectMode: false }).pipe(createGunzip({ chunkSize: 256 * 1024 }))
+    : disk();
 
   let lineNo = 0;
   let good = 0;
@@ -181,7 +189,8 @@ export async function* scanFile(
       );
     throw error;
   } finally {
-    input.destroy();
+    if (chunks instanceof Readable) chunks.destroy();
+    await fh.close();
   }
   if (overlong) {
     lineNo++;

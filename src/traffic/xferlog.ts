@@ -45,6 +45,40 @@ export function daysFromCivil(y: number, m: number, d: number): number {
   return era * 146_097 + doe - 719_468;
 }
 
+/** The byte of the k-th field from the end when it is one byte long, else -1. */
+function single(buf: Buffer, tail: Int32Array, fields: number, k: number): number {
+  return k < fields && (tail[k * 2 + 1] as number) - (tail[k * 2] as number) === 1
+    ? (buf[tail[k * 2] as number] as number)
+    : -1;
+}
+
+/**
+ * Account names by their bytes, so that a line whose account was seen before makes no string:
+ * an FNV-1a hash of the bytes finds the name, a byte comparison confirms it.
+ */
+class NameTable {
+  private readonly byHash = new Map<number, { name: string; bytes: Buffer }>();
+
+  get(buf: Buffer, start: number, end: number): string {
+    let h = 0x811c9dc5;
+    for (let i = start; i < end; i++) h = Math.imul(h ^ (buf[i] as number), 0x01000193);
+    const hit = this.byHash.get(h);
+    if (hit !== undefined && hit.bytes.length === end - start) {
+      let same = true;
+      for (let i = start, j = 0; i < end; i++, j++)
+        if (buf[i] !== hit.bytes[j]) {
+          same = false;
+          break;
+        }
+      if (same) return hit.name;
+    }
+    const name = buf.toString('utf8', start, end);
+    if (hit === undefined)
+      this.byHash.set(h, { name, bytes: Buffer.from(buf.subarray(start, end)) });
+    return name;
+  }
+}
+
 const isDigit = (b: number) => b >= ZERO && b <= ZERO + 9;
 const isBlank = (b: number) => b === SPACE || b === TAB;
 
@@ -66,6 +100,7 @@ export function xferlogParser(clock: LocalClock, sink: RecordSink): LineParser {
   let dayKey = -1;
   let dayMs = 0;
   const tail = new Int32Array(18);
+  const names = new NameTable();
 
   return (buf, start, end) => {
     while (end > start && (buf[end - 1] === CR || isBlank(buf[end - 1] as number))) end--;
@@ -153,25 +188,21 @@ export function xferlogParser(clock: LocalClock, sink: RecordSink): LineParser {
       fields++;
       while (j > nameStart && isBlank(buf[j - 1] as number)) j--;
     }
-    const single = (k: number) =>
-      k < fields && (tail[k * 2 + 1] as number) - (tail[k * 2] as number) === 1
-        ? (buf[tail[k * 2] as number] as number)
-        : -1;
     let completed = true;
     let user = 3;
-    let direction = single(5);
-    const status = single(0);
+    let direction = single(buf, tail, fields, 5);
+    const status = single(buf, tail, fields, 0);
     if ((status === 0x63 || status === 0x69) && fields === 9 && j > nameStart) {
       completed = status === 0x63;
       user = 4;
-      direction = single(6);
+      direction = single(buf, tail, fields, 6);
     } else if (fields < 8 || (fields === 8 && j <= nameStart)) {
       return 'fewer fields than the xferlog layout has';
     }
     if (direction === 0x64) return undefined;
     if (direction !== 0x69 && direction !== 0x6f)
       return 'direction is not i, o or d where the xferlog layout has it';
-    const account = buf.toString('utf8', tail[user * 2] as number, tail[user * 2 + 1] as number);
+    const account = names.get(buf, tail[user * 2] as number, tail[user * 2 + 1] as number);
     sink.add(clock.toUtc(local), bytes, account, direction === 0x69, completed);
     return undefined;
   };

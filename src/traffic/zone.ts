@@ -8,8 +8,9 @@ export function machineZone(): string {
 
 /**
  * Turns wall-clock times of one IANA zone into UTC instants, the way a log written in local time
- * must be read. Offsets come from luxon and are cached per local minute: a log is written in time
- * order, so nearly every line asks for the minute of the line before.
+ * must be read. Offsets come from luxon and are cached per local hour: a log is written in time
+ * order, so nearly every line asks for the hour of the line before; hours near a change of
+ * offset are read minute by minute.
  *
  * Across a fall-back change the local hour happens twice. A log only says "02:30"; the lines
  * before it tell which: a log is written in time order, so the later (standard-time) reading is
@@ -20,6 +21,8 @@ export function machineZone(): string {
 export class LocalClock {
   readonly zone: string;
   private readonly iana: IANAZone;
+  private hourKey = Number.NaN;
+  private hourOffset = 0;
   private minuteKey = Number.NaN;
   /** Offsets (ms) of the cached minute: one, or two when the minute happens twice. */
   private early = 0;
@@ -38,25 +41,48 @@ export class LocalClock {
 
   /** The UTC instant (epoch ms) of a wall-clock time given as epoch ms "as if UTC". */
   toUtc(local: number): number {
-    const minute = Math.floor(local / 60_000);
-    if (minute !== this.minuteKey) this.cache(minute);
-    let at = local - this.early;
-    if (this.late === this.early) this.lastWasLate = false;
-    else if (this.lastWasLate || this.last - at > 60_000) {
-      at = local - this.late;
-      this.lastWasLate = true;
+    const hour = Math.floor(local / 3_600_000);
+    let at: number;
+    if (hour === this.hourKey) at = local - this.hourOffset;
+    else if (this.cacheHour(hour)) at = local - this.hourOffset;
+    else {
+      const minute = Math.floor(local / 60_000);
+      if (minute !== this.minuteKey) this.cacheMinute(minute);
+      at = local - this.early;
+      if (this.late === this.early) this.lastWasLate = false;
+      else if (this.lastWasLate || this.last - at > 60_000) {
+        at = local - this.late;
+        this.lastWasLate = true;
+      }
     }
     this.last = at;
     return at;
   }
 
-  private cache(minute: number): void {
+  private offset(ts: number): number {
+    return this.iana.offset(ts) * 60_000;
+  }
+
+  /**
+   * Caches a local hour when one offset holds 14 hours either side of it (so no change can touch
+   * it); an hour near a change is read minute by minute.
+   */
+  private cacheHour(hour: number): boolean {
+    const local = hour * 3_600_000;
+    const before = this.offset(local - 50_400_000);
+    const after = this.offset(local + 50_400_000);
+    if (before !== after) return false;
+    this.hourKey = hour;
+    this.hourOffset = before;
+    this.lastWasLate = false;
+    return true;
+  }
+
+  private cacheMinute(minute: number): void {
     const local = minute * 60_000;
-    const offset = (ts: number) => this.iana.offset(ts) * 60_000;
-    // The offsets in force 14 hours either side cover any change that can touch this minute.
-    const before = offset(local - 50_400_000);
-    const after = offset(local + 50_400_000);
-    const fits = (o: number) => offset(local - o) === o;
+    const before = this.offset(local - 50_400_000);
+    const after = this.offset(local + 50_400_000);
+    const fits = (o: number) => this.offset(local - o) === o;
     const candidates = [before, after].filter(fits);
     // Largest offset first: the earlier UTC reading of a minute that happens twice.
     candidates.sort((a, b) => b - a);

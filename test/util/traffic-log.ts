@@ -127,7 +127,7 @@ export async function writeXferlog(path: string, o: XferlogOptions): Promise<Xfe
   let total = 0;
   for (let ms = start; ms < end; ms += 60_000)
     total += minuteInfo(ms).rate * (noise[Math.floor((ms - start) / 3_600_000)] as number);
-  const averageLine = 108;
+  const averageLine = 100;
   const wanted =
     o.targetBytes !== undefined ? o.targetBytes / averageLine : (o.perHour ?? 40) * o.weeks * 168;
   const scale = wanted / total;
@@ -192,7 +192,12 @@ export async function writeXferlog(path: string, o: XferlogOptions): Promise<Xfe
     for (const s of seconds) {
       const r = rnd();
       let a = 0;
-      while ((cumulative[a] as number) < r && a < nAccounts - 1) a++;
+      let hi = nAccounts - 1;
+      while (a < hi) {
+        const mid = (a + hi) >> 1;
+        if ((cumulative[mid] as number) < r) a = mid + 1;
+        else hi = mid;
+      }
       seen.add(a);
       const kind = Math.floor(rnd() * 4);
       const bytes = Math.floor(200 * Math.exp(rnd() * 9));
