@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WindowProposal } from '../../src/window/index.ts';
 import { cliPath, repoRoot } from '../util/run-cli.ts';
+import { copyTinyProfile, writeTinyRelease } from '../util/tiny-product.ts';
 import { writeXferlog, type XferlogCounts } from '../util/traffic-log.ts';
 
 /**
@@ -82,6 +83,43 @@ describe('uplift window', () => {
     );
     expect(got.windows[0]?.expectedTransfers).toBeLessThanOrEqual(counts.quietTransfers / 4 + 0.01);
     expect(got.windows[0]?.reasons[0]).toMatch(/^fewest transfers of \d+ candidate starts: /);
+  });
+
+  it("with --install, reads the profile's declared logs and takes the plan's window figure", async () => {
+    const profile = await copyTinyProfile(join(dir, 'tiny-profile'));
+    appendFileSync(
+      join(profile, 'profile.yaml'),
+      "\ntraffic:\n  logs: ['logs/xferlog*']\n  format: xferlog\n  zone: Europe/Paris\n",
+    );
+    const install = join(dir, 'tiny');
+    await writeTinyRelease(install, '1.0.0', 'ok');
+    mkdirSync(join(install, 'logs'));
+    await writeXferlog(join(install, 'logs/xferlog.1.gz'), {
+      weeks: 4,
+      start: '2026-11-02T00:00+01:00',
+      seed: 14,
+      zone: 'Europe/Paris',
+      quiet: { day: 3, from: '02:00', to: '05:00' },
+      gzip: true,
+    });
+    const common = ['--install', install, '--profile', profile, '--to', '2.0.0'];
+    const plan = spawnSync(process.execPath, [cliPath, 'plan', ...common, '--json'], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+    });
+    expect(plan.status, plan.stderr).toBe(0);
+    const windowSeconds = JSON.parse(plan.stdout).estimate.windowSeconds as number;
+
+    const got = windows([...common, '--from', from]) as Result & {
+      search: { durationSeconds: number; durationFrom: string };
+    };
+
+    expect(windowSeconds).toBeGreaterThan(0);
+    expect(got.search).toMatchObject({ durationSeconds: windowSeconds, durationFrom: 'plan' });
+    expect(got.traffic.sources).toEqual([join(install, 'logs/xferlog.1.gz')]);
+    expect(got.traffic.records).toBe(counts.lines);
+    expect(got.windows).toHaveLength(3);
+    for (const w of got.windows) expect(w.end - w.start).toBe(windowSeconds * 1000);
   });
 
   it('prints the windows in a table with their reasons, and progress on stderr when asked', () => {
