@@ -67,7 +67,7 @@ describe('blackoutsFromIcs', () => {
     expect(got.every((b) => b.source === 'freeze.ics')).toBe(true);
   });
 
-  it('drops a cancelled instance and takes in one moved from after the span', () => {
+  it('adds an RDATE, drops a cancelled instance and takes in one moved from after the span', () => {
     const ics = calendar(
       dedent`
         BEGIN:VEVENT
@@ -76,6 +76,7 @@ describe('blackoutsFromIcs', () => {
         DTSTART:20261101T020000Z
         DURATION:PT1H
         RRULE:FREQ=DAILY;COUNT=10
+        RDATE:20261101T200000Z
         END:VEVENT
         BEGIN:VEVENT
         UID:daily
@@ -103,6 +104,7 @@ describe('blackoutsFromIcs', () => {
 
     expect(spans(got)).toEqual([
       ['2026-11-01T02:00Z', '2026-11-01T03:00Z', 'Batch'],
+      ['2026-11-01T20:00Z', '2026-11-01T21:00Z', 'Batch'],
       ['2026-11-03T02:00Z', '2026-11-03T03:00Z', 'Batch'],
       ['2026-11-03T12:00Z', '2026-11-03T12:30Z', 'Batch (early)'],
     ]);
