@@ -237,11 +237,16 @@ describe('blackoutsFromIcs', () => {
       );
     });
 
-    it('a file that is not a calendar at all', () => {
-      expect(() => blackoutsFromIcs('hello', 'notes.txt', 0, 1)).toThrow(
+    it.each([
+      { text: 'hello', line: 1 },
+      { text: '\n\n{{{ not: [yaml\n', line: 3 },
+      { text: '', line: undefined },
+      { text: '\n  \n', line: undefined },
+    ])('a file that is not a calendar at all: %j', ({ text, line }) => {
+      expect(() => blackoutsFromIcs(text, 'notes.txt', 0, 1)).toThrow(
         expect.objectContaining({
           code: 'UPLIFT_CALENDAR_INVALID',
-          location: { file: 'notes.txt', line: 1 },
+          location: line === undefined ? { file: 'notes.txt' } : { file: 'notes.txt', line },
         }),
       );
     });

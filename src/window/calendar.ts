@@ -119,6 +119,18 @@ export function blackoutsFromIcs(
 }
 
 function parseCalendar(text: string, source: string): Component {
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  const first = lines.findIndex((l) => l.trim() !== '');
+  if (first === -1 || !/^BEGIN:VCALENDAR\s*$/i.test(lines[first] as string))
+    throw invalid(
+      source,
+      text,
+      first === -1
+        ? 'the file is empty: expected BEGIN:VCALENDAR'
+        : `expected BEGIN:VCALENDAR, found "${(lines[first] as string).slice(0, 40)}"`,
+      undefined,
+      first === -1 ? undefined : (lines[first] as string),
+    );
   let jcal: unknown;
   try {
     jcal = ICAL.parse(text);
@@ -134,8 +146,9 @@ function parseCalendar(text: string, source: string): Component {
     );
   }
   // Several VCALENDARs concatenated parse as an array; a file of one is the usual case.
-  const first = Array.isArray(jcal) && typeof jcal[0] === 'string' ? jcal : (jcal as unknown[])[0];
-  const calendar = new ICAL.Component(first as unknown[]);
+  const root = Array.isArray(jcal) && typeof jcal[0] === 'string' ? jcal : (jcal as unknown[])[0];
+  if (!Array.isArray(root)) throw invalid(source, text, 'no BEGIN:VCALENDAR component in the file');
+  const calendar = new ICAL.Component(root);
   if (calendar.name !== 'vcalendar')
     throw invalid(source, text, `expected BEGIN:VCALENDAR, found ${calendar.name.toUpperCase()}`);
   return calendar;

@@ -322,6 +322,16 @@ describe('uplift window', () => {
         code: 'UPLIFT_FILE_NOT_FOUND',
         hint: /calendar/,
       },
+      {
+        args: ['--log', dir, '--duration', '1h'],
+        code: 'UPLIFT_FILE_UNREADABLE',
+        hint: /log files/,
+      },
+      {
+        args: ['--log', log, '--duration', '1h', '--calendar', file('empty.ics', '')],
+        code: 'UPLIFT_CALENDAR_INVALID',
+        hint: /iCalendar/,
+      },
     ])('$code for $args', ({ args, code, hint }) => {
       const r = uplift([...args, '--json']);
 

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { DateTime } from 'luxon';
 import { ExitCode, UpliftError } from '../../errors/index.ts';
 import { getPlan } from '../../plan/index.ts';
@@ -105,6 +105,12 @@ export async function handler(
       }),
     );
   let durationSeconds = opts.duration === undefined ? undefined : parseDuration(opts.duration);
+  for (const file of logs)
+    if ((await stat(file).catch(() => undefined))?.isDirectory())
+      throw new UpliftError('UPLIFT_FILE_UNREADABLE', `--log ${file} is a folder, not a log`, {
+        location: { file },
+        hint: 'Give the log files themselves, e.g. --log /var/log/xferlog.1.gz /var/log/xferlog.',
+      });
   const warnings: string[] = [];
 
   let sources: (string | TrafficSource)[] = logs;
