@@ -56,14 +56,14 @@ async function isGzip(file: string): Promise<{ gzip: boolean; size: number }> {
  * made per line), only a line that straddles two chunks copied. Bad lines are counted into
  * `skipped`; a file whose first lines are mostly bad is not a log (UPLIFT_TRAFFIC_LOG_INVALID),
  * which is thrown before anything of it is trusted. Yields after each chunk, so that a caller can
- * hand on what the chunk gave before the next is read.
+ * hand on what the chunk gave before the next is read: true once the file was judged a log.
  */
 export async function* scanFile(
   file: string,
   parse: LineParser,
   skipped: Skipped,
   opts: ScanOptions = {},
-): AsyncGenerator<void> {
+): AsyncGenerator<boolean> {
   const { gzip, size } = await isGzip(file);
   const keep = opts.examples ?? 5;
   const fh = await open(file, 'r');
@@ -173,7 +173,7 @@ export async function* scanFile(
           badLine(`no line end in the first ${SAMPLE_BYTES} bytes`, carry.toString('utf8', 0, 120));
         decide();
       }
-      yield;
+      yield decided;
     }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? '';
