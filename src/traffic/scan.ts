@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { UpliftError } from '../errors/index.ts';
 import type { LineParser } from './xferlog.ts';
@@ -42,7 +42,13 @@ async function isGzip(file: string): Promise<{ gzip: boolean; size: number }> {
   });
   try {
     const head = Buffer.alloc(2);
-    const { bytesRead } = await fh.read(head, 0, 2, 0);
+    const { bytesRead } = await fh.read(head, 0, 2, 0).catch((error: NodeJS.ErrnoException) => {
+      throw new UpliftError('UPLIFT_FILE_UNREADABLE', `${file} cannot be read: ${error.code}`, {
+        location: { file },
+        hint: 'give the path of a transfer log file',
+        cause: error,
+      });
+    });
     const size = (await fh.stat()).size;
     return { gzip: bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b, size };
   } finally {
@@ -83,9 +89,13 @@ export async function* scanFile(
       yield into.subarray(0, r.bytesRead);
     }
   }
-  const chunks: AsyncIterable<Buffer> = gzip
-    ? Readable.from(disk(), { objectMode: false }).pipe(createGunzip({ chunkSize: 256 * 1024 }))
-    : disk();
+  let chunks: AsyncIterable<Buffer> = disk();
+  if (gzip) {
+    const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+    // A read error ends the gunzip stream with it, and so the loop below.
+    pipeline(Readable.from(chunks, { objectMode: false }), gunzip, () => {});
+    chunks = gunzip;
+  }
 
   let lineNo = 0;
   let good = 0;

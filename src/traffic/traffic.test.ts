@@ -203,9 +203,14 @@ describe('reading xferlog', () => {
     });
   });
 
-  it('says which file is missing, and which zone is unknown', async () => {
+  it('says which file is missing or unreadable, and which zone is unknown', async () => {
     await expect(readTrafficProfile([join(dir, 'nope')])).rejects.toMatchObject({
       code: 'UPLIFT_FILE_NOT_FOUND',
+      location: { file: join(dir, 'nope') },
+    });
+    await expect(readTrafficProfile([dir])).rejects.toMatchObject({
+      code: 'UPLIFT_FILE_UNREADABLE',
+      location: { file: dir },
     });
     await expect(
       readTrafficProfile([file('z.log', '')], { zone: 'Europe/Atlantis' }),
