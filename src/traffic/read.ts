@@ -93,13 +93,23 @@ export function readTransferLogs(
           batch.push({ at, bytes, account, direction: incoming ? 'in' : 'out', completed });
         },
       };
-      for (const s of list)
-        for await (const _ of scanFile(s.file, parserFor(s, opts, clocks, sink), skipped, opts)) {
+      for (const s of list) {
+        // A file's records wait until its first lines showed it is a log.
+        for await (const judged of scanFile(
+          s.file,
+          parserFor(s, opts, clocks, sink),
+          skipped,
+          opts,
+        )) {
+          if (!judged) continue;
           const ready = batch;
           batch = [];
           yield* ready;
         }
-      yield* batch;
+        const ready = batch;
+        batch = [];
+        yield* ready;
+      }
     },
   };
 }

@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { UpliftError } from '../errors/index.ts';
 import type { LineParser } from './xferlog.ts';
@@ -42,7 +42,13 @@ async function isGzip(file: string): Promise<{ gzip: boolean; size: number }> {
   });
   try {
     const head = Buffer.alloc(2);
-    const { bytesRead } = await fh.read(head, 0, 2, 0);
+    const { bytesRead } = await fh.read(head, 0, 2, 0).catch((error: NodeJS.ErrnoException) => {
+      throw new UpliftError('UPLIFT_FILE_UNREADABLE', `${file} cannot be read: ${error.code}`, {
+        location: { file },
+        hint: 'give the path of a transfer log file',
+        cause: error,
+      });
+    });
     const size = (await fh.stat()).size;
     return { gzip: bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b, size };
   } finally {
@@ -56,14 +62,14 @@ async function isGzip(file: string): Promise<{ gzip: boolean; size: number }> {
  * made per line), only a line that straddles two chunks copied. Bad lines are counted into
  * `skipped`; a file whose first lines are mostly bad is not a log (UPLIFT_TRAFFIC_LOG_INVALID),
  * which is thrown before anything of it is trusted. Yields after each chunk, so that a caller can
- * hand on what the chunk gave before the next is read.
+ * hand on what the chunk gave before the next is read: true once the file was judged a log.
  */
 export async function* scanFile(
   file: string,
   parse: LineParser,
   skipped: Skipped,
   opts: ScanOptions = {},
-): AsyncGenerator<void> {
+): AsyncGenerator<boolean> {
   const { gzip, size } = await isGzip(file);
   const keep = opts.examples ?? 5;
   const fh = await open(file, 'r');
@@ -83,9 +89,13 @@ export async function* scanFile(
       yield into.subarray(0, r.bytesRead);
     }
   }
-  const chunks: AsyncIterable<Buffer> = gzip
-    ? Readable.from(disk(), { objectMode: false }).pipe(createGunzip({ chunkSize: 256 * 1024 }))
-    : disk();
+  let chunks: AsyncIterable<Buffer> = disk();
+  if (gzip) {
+    const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+    // A read error ends the gunzip stream with it, and so the loop below.
+    pipeline(Readable.from(chunks, { objectMode: false }), gunzip, () => {});
+    chunks = gunzip;
+  }
 
   let lineNo = 0;
   let good = 0;
@@ -173,7 +183,7 @@ export async function* scanFile(
           badLine(`no line end in the first ${SAMPLE_BYTES} bytes`, carry.toString('utf8', 0, 120));
         decide();
       }
-      yield;
+      yield decided;
     }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? '';

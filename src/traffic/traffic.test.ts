@@ -170,6 +170,25 @@ describe('reading xferlog', () => {
     },
   );
 
+  it('hands on no record of a file that turns out not to be a log', async () => {
+    const good = skiffLines(
+      'UTC',
+      Array.from({ length: 400 }, (_, i) => transfer(utc('2026-06-01T08:00:00Z') + i * 1000)),
+    );
+    const f = file('mostly-bad.log', `${good}${'not a transfer\n'.repeat(600)}`);
+    const seen: TransferRecord[] = [];
+
+    const error = await (async () => {
+      for await (const r of readTransferLogs([f], { zone: 'UTC' })) seen.push(r);
+    })().catch((e: unknown) => e);
+
+    expect(error).toMatchObject({
+      code: 'UPLIFT_TRAFFIC_LOG_INVALID',
+      location: { file: f, line: 401 },
+    });
+    expect(seen).toEqual([]);
+  });
+
   it('refuses a truncated gzip file with UPLIFT_TRAFFIC_LOG_INVALID', async () => {
     const text = skiffLines(
       'UTC',
@@ -184,9 +203,14 @@ describe('reading xferlog', () => {
     });
   });
 
-  it('says which file is missing, and which zone is unknown', async () => {
+  it('says which file is missing or unreadable, and which zone is unknown', async () => {
     await expect(readTrafficProfile([join(dir, 'nope')])).rejects.toMatchObject({
       code: 'UPLIFT_FILE_NOT_FOUND',
+      location: { file: join(dir, 'nope') },
+    });
+    await expect(readTrafficProfile([dir])).rejects.toMatchObject({
+      code: 'UPLIFT_FILE_UNREADABLE',
+      location: { file: dir },
     });
     await expect(
       readTrafficProfile([file('z.log', '')], { zone: 'Europe/Atlantis' }),

@@ -23,6 +23,7 @@ export class LocalClock {
   private readonly iana: IANAZone;
   private hourKey = Number.NaN;
   private hourOffset = 0;
+  private hourUniform = false;
   private minuteKey = Number.NaN;
   /** Offsets (ms) of the cached minute: one, or two when the minute happens twice. */
   private early = 0;
@@ -43,8 +44,8 @@ export class LocalClock {
   toUtc(local: number): number {
     const hour = Math.floor(local / 3_600_000);
     let at: number;
-    if (hour === this.hourKey) at = local - this.hourOffset;
-    else if (this.cacheHour(hour)) at = local - this.hourOffset;
+    if (hour !== this.hourKey) this.cacheHour(hour);
+    if (this.hourUniform) at = local - this.hourOffset;
     else {
       const minute = Math.floor(local / 60_000);
       if (minute !== this.minuteKey) this.cacheMinute(minute);
@@ -64,18 +65,17 @@ export class LocalClock {
   }
 
   /**
-   * Caches a local hour when one offset holds 14 hours either side of it (so no change can touch
-   * it); an hour near a change is read minute by minute.
+   * Caches what is known of a local hour: uniform when one offset holds 14 hours either side of
+   * it (no change can touch it); an hour near a change is read minute by minute.
    */
-  private cacheHour(hour: number): boolean {
+  private cacheHour(hour: number): void {
     const local = hour * 3_600_000;
     const before = this.offset(local - 50_400_000);
     const after = this.offset(local + 50_400_000);
-    if (before !== after) return false;
     this.hourKey = hour;
+    this.hourUniform = before === after;
     this.hourOffset = before;
-    this.lastWasLate = false;
-    return true;
+    if (this.hourUniform) this.lastWasLate = false;
   }
 
   private cacheMinute(minute: number): void {
