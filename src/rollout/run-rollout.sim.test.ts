@@ -849,6 +849,30 @@ describe('resumeRollout (simulation)', () => {
     ]);
   });
 
+  it('with abort after the run had finished (the controller died after closing it): nothing is taken back, and it says so', async () => {
+    const s = setup([everyType.standard()]);
+    const first = await s.run();
+    expect(first.outcome).toBe('passed');
+    const calls = s.fleet.calls.length;
+
+    const r = await s.resume(true);
+
+    expect(r.outcome).toBe('passed');
+    expect(r.deployments[0]?.message).toMatch(/nothing to take back/);
+    expect(s.fleet.versions('std')).toEqual({ n1: '2.0.0', n2: '2.0.0', n3: '2.0.0' });
+    // Only reads: no stop, rollback or start.
+    expect(s.fleet.calls.slice(calls).filter((c) => !c.includes('status'))).toEqual([]);
+  });
+
+  it('with abort before the run touched a node: nothing changes, the deployment is as before the run (rolled-back)', async () => {
+    const s = setup([everyType.standard()]);
+
+    const r = await s.resume(true);
+
+    expect(r.outcome).toBe('rolled-back');
+    expect(s.fleet.versions('std')).toEqual({ n1: '1.0.0', n2: '1.0.0', n3: '1.0.0' });
+  });
+
   it('works without the state store: the audit goes to the pending file and into the store next time', async () => {
     const s = setup([everyType.enterprise()]);
     s.fleet.faults.crashDuringApply = 'e2';

@@ -460,8 +460,9 @@ async function restoreDeployment(
   run: Run,
   dr: DeploymentRun,
   shouldRun: Set<string>,
-): Promise<{ notRestored: string[] }> {
+): Promise<{ notRestored: string[]; tookBack: number }> {
   const { d } = dr;
+  let tookBack = 0;
   const byName = (n: string) => nodeOf(d, n);
   const status = new Map<string, NodeStatus | undefined>();
   const refresh = async (names: string[]) => {
@@ -481,6 +482,7 @@ async function restoreDeployment(
       () => command(t, nodeCommands.resume(t, true), d.nodeTimeoutSeconds * 1000),
       { abort: true },
     );
+    tookBack++;
     await refresh([n.name]);
   }
   const changed = (n: string) => {
@@ -613,7 +615,7 @@ async function restoreDeployment(
         status.get(n) === undefined ||
         (shouldRun.has(n) && status.get(n)?.running !== true),
     );
-  return { notRestored };
+  return { notRestored, tookBack: tookBack + order.length };
 }
 
 function balancerAction(
@@ -828,8 +830,10 @@ function runOutcome(results: DeploymentResult[]): RolloutOutcome {
 
 async function finish(run: Run, results: DeploymentResult[]): Promise<RolloutResult> {
   const outcome = runOutcome(results);
-  await run.rec.try((s) => s.finishRun(run.runId, outcome));
+  // The audit first: a controller killed between the two leaves the run open, and the resume
+  // closes it; the other way round, a closed run could lack its finish in the audit.
   await run.audit('rollout.finish', outcome === 'passed' ? 'ok' : 'failed', {}, { outcome });
+  await run.rec.try((s) => s.finishRun(run.runId, outcome));
   run.emit({ type: 'run', env: run.env, runId: run.runId, outcome });
   return { runId: run.runId, outcome, deployments: results, storeReachable: run.rec.reachable };
 }
@@ -1077,7 +1081,20 @@ export async function resumeRollout(
             message: refused.message,
           };
         if (!o.abort) return runDeployment(run, dr, shouldRun);
-        const { notRestored } = await restoreDeployment(run, dr, shouldRun);
+        const { notRestored, tookBack } = await restoreDeployment(run, dr, shouldRun);
+        // The run had finished before its controller died (the store closed it): every node runs
+        // the target and there is nothing to take back. Saying "rolled back" would be untrue.
+        if (
+          notRestored.length === 0 &&
+          previous === undefined &&
+          tookBack === 0 &&
+          dr.plan.upgrades.length === 0
+        )
+          return {
+            deployment: d.name,
+            outcome: 'passed',
+            message: `nothing to take back: no unfinished rollout of ${ctx.env.name}, and every node runs ${to}`,
+          };
         return notRestored.length === 0
           ? { deployment: d.name, outcome: 'rolled-back' }
           : {

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createTestDatabase,
+  describeEachStore,
   freshStateTarget,
   postgresMissing,
   testPostgresStartSeconds,
@@ -14,7 +15,6 @@ import {
 import { canonicalJson, sha256 } from '../util/index.ts';
 import { type OpenedStateStore, openStateStore, type PlanKey, redactDatabaseUrl } from './index.ts';
 
-type Kind = 'sqlite' | 'postgres';
 interface Target {
   url?: string;
   file?: string;
@@ -112,16 +112,7 @@ const key = (n: string): PlanKey => ({
   packDigests: [`sha256:pack-${n}`],
 });
 
-describe.each<Kind>(['sqlite', 'postgres'])('the state store on %s', (kind) => {
-  if (kind === 'postgres' && pgMissing !== undefined) {
-    if (process.env.CI === 'true')
-      it('has a PostgreSQL to test against', () => {
-        throw new Error(pgMissing);
-      });
-    else it.skip(`needs PostgreSQL (${pgMissing})`, () => {});
-    return;
-  }
-
+describeEachStore('the state store on %s', (kind) => {
   const fresh = (): Promise<Target> => freshStateTarget(kind, tempDir());
 
   let target: Target;

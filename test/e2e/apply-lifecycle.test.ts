@@ -2,7 +2,7 @@ import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive } from '../../src/util/index.ts';
-import { scratchRoot, uplift, usePrivateCli } from '../util/apply-skiff.ts';
+import { scratchRoot, takePrivateCli, uplift } from '../util/apply-skiff.ts';
 import {
   copyTinyProfile,
   freePort,
@@ -26,7 +26,7 @@ describe('uplift apply with the lifecycle a profile declares', () => {
   const installs: string[] = [];
 
   beforeAll(async () => {
-    ({ dispose } = await usePrivateCli());
+    ({ dispose } = await takePrivateCli());
     root = await scratchRoot('uplift-lifecycle-');
     await mkdir(join(root, 'keys'));
     const keys = uplift(['keys', 'generate', '--out', join(root, 'keys/release')]);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { isAlive } from '../../src/util/index.ts';
-import { uplift, usePrivateCli } from '../util/apply-skiff.ts';
+import { takePrivateCli, uplift } from '../util/apply-skiff.ts';
 import {
   installPids,
   isRunning,
@@ -35,7 +35,7 @@ describe('makeSkiffCluster: real skiff nodes for the rollout tests', () => {
   };
 
   beforeAll(async () => {
-    ({ dispose } = await usePrivateCli());
+    ({ dispose } = await takePrivateCli());
     cluster = await makeSkiffCluster({ nodes: 3, from, to, running: true });
   }, 180_000);
 

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scratchRoot, usePrivateCli } from '../util/apply-skiff.ts';
+import { scratchRoot, takePrivateCli } from '../util/apply-skiff.ts';
 import { repoRoot } from '../util/run-cli.ts';
 
 /**
@@ -87,7 +87,7 @@ const docs = readdirSync(join(repoRoot, 'docs'))
 const blocks = [...readme.filter((b) => b.heading !== 'Quick start'), ...docs];
 
 let work: string;
-let cli: Awaited<ReturnType<typeof usePrivateCli>>;
+let cli: Awaited<ReturnType<typeof takePrivateCli>>;
 let env: NodeJS.ProcessEnv;
 let start: string;
 let latest: string;
@@ -134,7 +134,7 @@ const sampleDir = () => join(work, '.uplift/sample');
 const installedVersion = () => readFileSync(join(sampleDir(), 'install/version'), 'utf8').trim();
 
 beforeAll(async () => {
-  cli = await usePrivateCli();
+  cli = await takePrivateCli();
   work = await scratchRoot('uplift-readme-');
   const bin = (
     JSON.parse(readFileSync(join(cli.root, 'package.json'), 'utf8')) as {

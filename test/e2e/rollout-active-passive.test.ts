@@ -1,6 +1,6 @@
 import { cp, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { uplift, upliftAsync } from '../util/apply-skiff.ts';
 import {
@@ -16,7 +16,15 @@ import {
   type RunningHaproxy,
   startHaproxy,
 } from '../util/haproxy.ts';
-import { auditEntries, rolloutArgs, runOnPrivateCli } from '../util/rollout-e2e.ts';
+import {
+  auditEntries,
+  describeEachStore,
+  rolloutArgs,
+  runOnPrivateCli,
+  type StoreKind,
+  type TestStore,
+  testStore,
+} from '../util/rollout-e2e.ts';
 import { repoRoot } from '../util/run-cli.ts';
 import { createSkiffPair, type SkiffPair } from '../util/skiff-pair.ts';
 import { startTransferLoad, type TransferReport } from '../util/transfer-load.ts';
@@ -26,7 +34,7 @@ import { startTransferLoad, type TransferReport } from '../util/transfer-load.ts
  * and downloads without pause through it (issue 13): side a active (`ready`), side b passive (in
  * HAProxy terms: its server in the `drain` admin state, health-checked but sent no new request;
  * docs/topology.md, "Load balancers"). The rollout runs through the built CLI with local nodes
- * and a SQLite state store. Nothing may fail: every transfer succeeds, every checksum matches,
+ * and a SQLite state store, then a real PostgreSQL one. Nothing may fail: every transfer succeeds, every checksum matches,
  * every uploaded file downloads again afterwards; the order of the balancer moves and upgrades
  * is read back from the audit log. Then the failure policy: side a's upgrade fails (its smoke
  * test, injected through the deployment's profile), and the run rolls side b back and restores
@@ -42,7 +50,7 @@ interface Scene {
   pair: SkiffPair;
   hp: RunningHaproxy;
   topology: string;
-  state: string;
+  store: TestStore;
   dispose(): Promise<void>;
 }
 
@@ -101,7 +109,11 @@ async function profileFailingSmokeWhereMarked(dir: string): Promise<string> {
  * The pair at `from` (copies of the cached sample, one shared data folder), HAProxy in front with
  * health checks, side b made passive through the runtime API, and the topology naming them.
  */
-async function makeScene(prefix: string, o: { failSmokeOnA?: boolean } = {}): Promise<Scene> {
+async function makeScene(
+  prefix: string,
+  kind: StoreKind,
+  o: { failSmokeOnA?: boolean } = {},
+): Promise<Scene> {
   const pair = await createSkiffPair({ prefix, template: packs.template });
   let hp: RunningHaproxy | undefined;
   try {
@@ -145,7 +157,7 @@ async function makeScene(prefix: string, o: { failSmokeOnA?: boolean } = {}): Pr
       pair,
       hp: running,
       topology,
-      state: join(pair.root, 'state.db'),
+      store: await testStore(kind, pair.root),
       dispose: async () => {
         await running.stop();
         await pair.dispose();
@@ -200,7 +212,9 @@ async function rolloutUnderLoad(s: Scene, label: string) {
   });
   await sleep(1000);
   const t0 = performance.now();
-  const r = await upliftAsync(rolloutArgs({ topology: s.topology, state: s.state }));
+  const r = await upliftAsync(rolloutArgs({ topology: s.topology, store: s.store }), {
+    env: s.store.env,
+  });
   const seconds = (performance.now() - t0) / 1000;
   await sleep(1000);
   const report = await load.stop();
@@ -229,8 +243,20 @@ function expectNoTransferLost(report: TransferReport, lost: number): void {
 }
 
 /** The audit's balancer moves and node actions that ended, in order: `balancer.drain pb (wait) ok`. */
-function nodeActions(state: string): string[] {
-  return auditEntries(uplift(['audit', '--env', 'test', '--state', state, '--json']))
+/** The audit's first moves either way: b drained and upgraded, traffic moved to it, a drained. */
+const passiveFirst = [
+  'balancer.drain pb ok',
+  'balancer.drain pb (wait) ok',
+  'node.upgrade pb ok',
+  'balancer.enable pb ok',
+  'balancer.drain pa ok',
+  'balancer.drain pa (wait) ok',
+];
+
+function nodeActions(store: TestStore): string[] {
+  return auditEntries(
+    uplift(['audit', '--env', 'test', ...store.args, '--json'], { env: store.env }),
+  )
     .filter((e) => /^(balancer|node)\./.test(e.action) && e.outcome !== 'started')
     .map(
       (e) =>
@@ -238,78 +264,79 @@ function nodeActions(state: string): string[] {
     );
 }
 
-describe.skipIf(!haproxyPresent())('rollout of an active/passive skiff pair behind HAProxy', () => {
-  runOnPrivateCli();
-  beforeAll(async () => {
-    packs = await cachedSkiffPacks(from, to);
-  }, 600_000);
+runOnPrivateCli({ skip: !haproxyPresent() });
+describeEachStore(
+  'rollout of an active/passive skiff pair behind HAProxy, with the %s store',
+  (kind) => {
+    if (!haproxyPresent()) {
+      if (process.env.CI === 'true')
+        it('has HAProxy to test against', () => {
+          throw new Error('haproxy is not installed: .ci/run installs it');
+        });
+      else it.skip('needs HAProxy (apt-get install haproxy)', () => {});
+      return;
+    }
+    beforeAll(async () => {
+      packs = await cachedSkiffPacks(from, to);
+    }, 600_000);
 
-  afterEach(async () => {
-    await scene?.dispose();
-    scene = undefined;
-  });
+    afterEach(async () => {
+      await scene?.dispose();
+      scene = undefined;
+    });
 
-  it('upgrades b, then a, while a client transfers without pause: zero failed or lost transfers', async () => {
-    scene = await makeScene('uplift-ap-rollout-');
-    const s = scene;
-    expect(await servers(s.hp)).toEqual({ 'skiff-a': 'ready up', 'skiff-b': 'drain up' });
-    const before = await answered(s.hp);
+    it('upgrades b, then a, while a client transfers without pause: zero failed or lost transfers', async () => {
+      scene = await makeScene('uplift-ap-rollout-', kind);
+      const s = scene;
+      expect(await servers(s.hp)).toEqual({ 'skiff-a': 'ready up', 'skiff-b': 'drain up' });
+      const before = await answered(s.hp);
 
-    const { r, report, lost } = await rolloutUnderLoad(s, 'active/passive');
-    const after = await answered(s.hp);
+      const { r, report, lost } = await rolloutUnderLoad(s, 'active/passive');
+      const after = await answered(s.hp);
 
-    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
-    expect(r.stdout.trim().split('\n').at(-1)).toMatch(/"outcome":"passed"/);
-    expectNoTransferLost(report, lost);
-    for (const side of ['a', 'b'] as const)
-      expect((await probe(s.pair.sides[side].install))?.version, `side ${side}`).toBe(to);
-    // The passive side carried the load while a upgraded, and a took it back.
-    const carried = (srv: string) => (after[srv] ?? 0) - (before[srv] ?? 0);
-    console.log(`  HTTP 2xx through HAProxy: a ${carried('skiff-a')}, b ${carried('skiff-b')}`);
-    expect(carried('skiff-b')).toBeGreaterThan(100);
-    expect(carried('skiff-a')).toBeGreaterThan(100);
-    // a active, b passive again, both UP.
-    expect(await servers(s.hp)).toEqual({ 'skiff-a': 'ready up', 'skiff-b': 'drain up' });
-    expect(nodeActions(s.state)).toEqual([
-      'balancer.drain pb ok',
-      'balancer.drain pb (wait) ok',
-      'node.upgrade pb ok',
-      'balancer.enable pb ok',
-      'balancer.drain pa ok',
-      'balancer.drain pa (wait) ok',
-      'node.upgrade pa ok',
-      'balancer.enable pa ok',
-      'balancer.drain pb ok',
-    ]);
-  }, 180_000);
+      expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+      expect(r.stdout.trim().split('\n').at(-1)).toMatch(/"outcome":"passed"/);
+      expectNoTransferLost(report, lost);
+      for (const side of ['a', 'b'] as const)
+        expect((await probe(s.pair.sides[side].install))?.version, `side ${side}`).toBe(to);
+      // The passive side carried the load while a upgraded, and a took it back.
+      const carried = (srv: string) => (after[srv] ?? 0) - (before[srv] ?? 0);
+      console.log(`  HTTP 2xx through HAProxy: a ${carried('skiff-a')}, b ${carried('skiff-b')}`);
+      expect(carried('skiff-b')).toBeGreaterThan(100);
+      expect(carried('skiff-a')).toBeGreaterThan(100);
+      // a active, b passive again, both UP.
+      expect(await servers(s.hp)).toEqual({ 'skiff-a': 'ready up', 'skiff-b': 'drain up' });
+      expect(nodeActions(s.store)).toEqual([
+        ...passiveFirst,
+        'node.upgrade pa ok',
+        'balancer.enable pa ok',
+        'balancer.drain pb ok',
+      ]);
+    }, 180_000);
 
-  it('side a fails its upgrade: b is rolled back, traffic restored, still zero failed or lost transfers', async () => {
-    scene = await makeScene('uplift-ap-rollback-', { failSmokeOnA: true });
-    const s = scene;
+    it('side a fails its upgrade: b is rolled back, traffic restored, still zero failed or lost transfers', async () => {
+      scene = await makeScene('uplift-ap-rollback-', kind, { failSmokeOnA: true });
+      const s = scene;
 
-    const { r, report, lost } = await rolloutUnderLoad(s, 'active/passive, side a fails');
+      const { r, report, lost } = await rolloutUnderLoad(s, 'active/passive, side a fails');
 
-    expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(1);
-    expect(r.stdout.trim().split('\n').at(-1)).toMatch(/"outcome":"rolled-back"/);
-    expectNoTransferLost(report, lost);
-    for (const side of ['a', 'b'] as const)
-      expect((await probe(s.pair.sides[side].install))?.version, `side ${side}`).toBe(from);
-    expect(await servers(s.hp)).toEqual({ 'skiff-a': 'ready up', 'skiff-b': 'drain up' });
-    expect(nodeActions(s.state)).toEqual([
-      'balancer.drain pb ok',
-      'balancer.drain pb (wait) ok',
-      'node.upgrade pb ok',
-      'balancer.enable pb ok',
-      'balancer.drain pa ok',
-      'balancer.drain pa (wait) ok',
-      'node.upgrade pa failed',
-      // The failure policy: a (rolled back by its own apply) serves again before b leaves.
-      'balancer.enable pa ok',
-      'balancer.drain pb ok',
-      'balancer.drain pb (wait) ok',
-      'node.rollback pb ok',
-      'balancer.enable pa (restore) ok',
-      'balancer.drain pb (restore) ok',
-    ]);
-  }, 180_000);
-});
+      expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(1);
+      expect(r.stdout.trim().split('\n').at(-1)).toMatch(/"outcome":"rolled-back"/);
+      expectNoTransferLost(report, lost);
+      for (const side of ['a', 'b'] as const)
+        expect((await probe(s.pair.sides[side].install))?.version, `side ${side}`).toBe(from);
+      expect(await servers(s.hp)).toEqual({ 'skiff-a': 'ready up', 'skiff-b': 'drain up' });
+      expect(nodeActions(s.store)).toEqual([
+        ...passiveFirst,
+        'node.upgrade pa failed',
+        // The failure policy: a (rolled back by its own apply) serves again before b leaves.
+        'balancer.enable pa ok',
+        'balancer.drain pb ok',
+        'balancer.drain pb (wait) ok',
+        'node.rollback pb ok',
+        'balancer.enable pa (restore) ok',
+        'balancer.drain pb (restore) ok',
+      ]);
+    }, 180_000);
+  },
+);

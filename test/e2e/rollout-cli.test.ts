@@ -10,43 +10,25 @@ import {
   type SkiffCluster,
   writeTopology,
 } from '../util/cluster-fixture.ts';
-import { auditEntries, jsonLines, rolloutArgs, runOnPrivateCli } from '../util/rollout-e2e.ts';
+import {
+  auditEntries,
+  describeEachStore,
+  jsonLines,
+  rolloutArgs,
+  runOnPrivateCli,
+  type TestStore,
+  testStore,
+} from '../util/rollout-e2e.ts';
 
 /**
  * `uplift rollout`, `fleet` and `audit` through the built CLI on real skiff installations on this
  * machine (local nodes: the controller runs each node's uplift from this checkout's bundle), with
- * the SQLite state store in the test's folder: the dry run's order and downtime, a real rollout of
+ * the SQLite state store in the test's folder, then with a real PostgreSQL: the dry run's order and downtime, a real rollout of
  * a 3-node standard cluster in the guide's order (asserted from the audit log), fleet after it,
  * and the promotion gate refusing prod before preprod passed, then an audited override.
  */
 const { from, to } = SKIFF_ONE_HOP;
 runOnPrivateCli();
-let cluster: SkiffCluster;
-let others: SkiffCluster;
-let topology: string;
-let state: string;
-
-beforeAll(async () => {
-  [cluster, others] = await Promise.all([
-    makeSkiffCluster({ nodes: 3, from, to, running: true }),
-    makeSkiffCluster({ nodes: 2, from, to, running: false }),
-  ]);
-  state = join(cluster.root, 'state.db');
-  const [p1, p2] = others.nodes;
-  const single = (name: string, node: typeof p1) => ({
-    ...others.deployment({ name, type: 'standalone' }),
-    nodes: [{ name: node?.name as string, at: node?.install as string }],
-  });
-  topology = await writeTopology(join(cluster.root, 'uplift.yaml'), [
-    {
-      name: 'test',
-      deployments: [cluster.deployment({ name: 'cluster', type: 'standard-cluster' })],
-    },
-    { name: 'preprod', deployments: [single('pre', p1)] },
-    { name: 'prod', deployments: [single('live', p2)] },
-  ]);
-}, 600_000);
-
 describe('rollout, fleet and audit help', () => {
   it.each([['rollout'], ['fleet'], ['audit']])(
     '%s --help shows its exit codes and an example',
@@ -60,12 +42,40 @@ describe('rollout, fleet and audit help', () => {
   );
 });
 
-describe('uplift rollout', () => {
+describeEachStore('uplift rollout, with the %s store', (kind) => {
+  const run = (args: string[]) => uplift(args, { env: store.env });
+  const runAsync = (args: string[]) => upliftAsync(args, { env: store.env });
+  let cluster: SkiffCluster;
+  let others: SkiffCluster;
+  let topology: string;
+  let store: TestStore;
+
+  beforeAll(async () => {
+    [cluster, others] = await Promise.all([
+      makeSkiffCluster({ nodes: 3, from, to, running: true }),
+      makeSkiffCluster({ nodes: 2, from, to, running: false }),
+    ]);
+    store = await testStore(kind, cluster.root);
+    const [p1, p2] = others.nodes;
+    const single = (name: string, node: typeof p1) => ({
+      ...others.deployment({ name, type: 'standalone' }),
+      nodes: [{ name: node?.name as string, at: node?.install as string }],
+    });
+    topology = await writeTopology(join(cluster.root, 'uplift.yaml'), [
+      {
+        name: 'test',
+        deployments: [cluster.deployment({ name: 'cluster', type: 'standard-cluster' })],
+      },
+      { name: 'preprod', deployments: [single('pre', p1)] },
+      { name: 'prod', deployments: [single('live', p2)] },
+    ]);
+  }, 600_000);
+
   it('refuses bad input with exit 2 and changes nothing', () => {
-    const noReason = uplift(
-      rolloutArgs({ env: 'prod', topology, state, yes: false }, '--override-gate'),
+    const noReason = run(
+      rolloutArgs({ env: 'prod', topology, store, yes: false }, '--override-gate'),
     );
-    const unknown = uplift(rolloutArgs({ env: 'nope', topology, state, yes: false }));
+    const unknown = run(rolloutArgs({ env: 'nope', topology, store, yes: false }));
 
     expect(noReason.code).toBe(2);
     expect(jsonLines(noReason.stdout).at(-1)).toMatchObject({ error: { code: 'UPLIFT_USAGE' } });
@@ -76,8 +86,8 @@ describe('uplift rollout', () => {
   });
 
   it('--dry-run prints the order, the downtime and the point of no return, and changes nothing', () => {
-    const text = uplift(rolloutArgs({ topology, state, yes: false, json: false }, '--dry-run'));
-    const r = uplift(rolloutArgs({ topology, state, yes: false }, '--dry-run'));
+    const text = run(rolloutArgs({ topology, store, yes: false, json: false }, '--dry-run'));
+    const r = run(rolloutArgs({ topology, store, yes: false }, '--dry-run'));
 
     console.log(text.stdout);
     expect(text.code, text.stderr).toBe(0);
@@ -110,7 +120,7 @@ describe('uplift rollout', () => {
 
   it('rolls the standard cluster out in the guide’s order: stop all, upgrade one by one, start all', async () => {
     const t0 = performance.now();
-    const r = await upliftAsync(rolloutArgs({ topology, state }));
+    const r = await runAsync(rolloutArgs({ topology, store }));
 
     console.log(
       `rollout of 3 skiff nodes: ${Math.round(performance.now() - t0) / 1000} s\n${r.stderr}`,
@@ -125,7 +135,7 @@ describe('uplift rollout', () => {
       expect(nodeVersion(n)).toBe(to);
       expect((await probe(n))?.status).toBeDefined();
     }
-    const entries = auditEntries(uplift(['audit', '--env', 'test', '--state', state, '--json']));
+    const entries = auditEntries(run(['audit', '--env', 'test', ...store.args, '--json']));
     const nodeOps = entries
       .filter((e) => e.outcome === 'ok' && /^node\.(stop|upgrade|start)$/.test(e.action))
       .map((e) => `${e.action} ${e.node}`);
@@ -140,21 +150,12 @@ describe('uplift rollout', () => {
       'node.start n2',
       'node.start n3',
     ]);
-    const text = uplift(['audit', '--env', 'test', '--state', state]);
+    const text = run(['audit', '--env', 'test', ...store.args]);
     expect(text.stdout).toMatch(/rollout\.finish ok/);
   }, 600_000);
 
   it('fleet shows every node at the target, running, and no drift', () => {
-    const r = uplift([
-      'fleet',
-      '--env',
-      'test',
-      '--topology',
-      topology,
-      '--state',
-      state,
-      '--json',
-    ]);
+    const r = run(['fleet', '--env', 'test', '--topology', topology, ...store.args, '--json']);
 
     expect(r.code, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout) as {
@@ -178,7 +179,7 @@ describe('uplift rollout', () => {
   });
 
   it('the gate refuses prod before preprod passed (exit 3, audited), and an override runs it, audited with its reason', async () => {
-    const refused = uplift(rolloutArgs({ env: 'prod', topology, state }));
+    const refused = run(rolloutArgs({ env: 'prod', topology, store }));
 
     expect(refused.code, refused.stderr).toBe(3);
     expect(jsonLines(refused.stdout).at(-1)).toMatchObject({
@@ -186,9 +187,9 @@ describe('uplift rollout', () => {
     });
     expect(nodeVersion(others.nodes[1] as never)).toBe(from);
 
-    const over = await upliftAsync(
+    const over = await runAsync(
       rolloutArgs(
-        { env: 'prod', topology, state },
+        { env: 'prod', topology, store },
         '--override-gate',
         '--reason',
         'hotfix approved by change board',
@@ -198,7 +199,7 @@ describe('uplift rollout', () => {
     expect(over.code, `${over.stdout}\n${over.stderr}`).toBe(0);
     expect(nodeVersion(others.nodes[1] as never)).toBe(to);
     expect(nodeVersion(others.nodes[0] as never)).toBe(from);
-    const audit = auditEntries(uplift(['audit', '--env', 'prod', '--state', state, '--json']));
+    const audit = auditEntries(run(['audit', '--env', 'prod', ...store.args, '--json']));
     const actions = audit.map((e) => `${e.action} ${e.outcome}`);
     expect(actions[0]).toBe('gate.refuse refused');
     expect(actions).toContain('gate.override ok');

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { uplift, upliftAsync } from '../util/apply-skiff.ts';
 import {
   makeSkiffCluster,
@@ -12,10 +12,13 @@ import {
 import {
   type AuditEntry,
   auditEntries,
+  describeEachStore,
   rolloutArgs,
   rolloutEnd,
   runOnPrivateCli,
   stepTimes,
+  type TestStore,
+  testStore,
 } from '../util/rollout-e2e.ts';
 
 /**
@@ -23,27 +26,28 @@ import {
  * built CLI: one node at a time while the others serve. A poller asks every node's GET /health
  * every 100 ms during the rollout: at no moment does no node serve, and never are two down at
  * once. The audit log shows each node's whole apply (stop, switch, start, probe on the node)
- * before the next node's begins, and each node's time out of service falls inside its own.
+ * before the next node's begins, and each node's time out of service falls inside its own. The
+ * same with the SQLite store and with a real PostgreSQL.
  */
 const { from, to } = SKIFF_ONE_HOP;
 
 runOnPrivateCli();
-let cluster: SkiffCluster;
-let topology: string;
-let state: string;
+describeEachStore('enterprise cluster rollout, with the %s store', (kind) => {
+  let cluster: SkiffCluster;
+  let topology: string;
+  let store: TestStore;
 
-beforeAll(async () => {
-  cluster = await makeSkiffCluster({ nodes: 3, from, to, running: true });
-  state = join(cluster.root, 'state.db');
-  topology = await writeTopology(join(cluster.root, 'uplift.yaml'), [
-    {
-      name: 'test',
-      deployments: [cluster.deployment({ name: 'ec', type: 'enterprise-cluster' })],
-    },
-  ]);
-}, 600_000);
+  beforeAll(async () => {
+    cluster = await makeSkiffCluster({ nodes: 3, from, to, running: true });
+    store = await testStore(kind, cluster.root);
+    topology = await writeTopology(join(cluster.root, 'uplift.yaml'), [
+      {
+        name: 'test',
+        deployments: [cluster.deployment({ name: 'ec', type: 'enterprise-cluster' })],
+      },
+    ]);
+  }, 600_000);
 
-describe('enterprise cluster rollout', () => {
   it('upgrades one node at a time while the others serve', async () => {
     const ticks: { at: number; serving: string[] }[] = [];
     let polling = true;
@@ -60,7 +64,7 @@ describe('enterprise cluster rollout', () => {
     })();
 
     const t0 = performance.now();
-    const r = await upliftAsync(rolloutArgs({ topology, state }));
+    const r = await upliftAsync(rolloutArgs({ topology, store }), { env: store.env });
     polling = false;
     await poller;
     const wall = Math.round(performance.now() - t0) / 1000;
@@ -82,7 +86,7 @@ describe('enterprise cluster rollout', () => {
     for (const n of cluster.nodes) expect(downTicks[n.name], n.name).toBeGreaterThan(0);
 
     const entries = auditEntries(
-      uplift(['audit', '--run', result.runId, '--state', state, '--json']),
+      uplift(['audit', '--run', result.runId, ...store.args, '--json'], { env: store.env }),
     );
     const upgrades = entries.filter((e) => e.action === 'node.upgrade');
     expect(upgrades.map((e) => `${e.node} ${e.outcome}`)).toEqual([

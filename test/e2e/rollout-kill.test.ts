@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createRandom } from '../../bench/random.ts';
 import { untilJournal } from '../util/apply-kill.ts';
 import {
@@ -14,9 +14,15 @@ import {
   type SkiffCluster,
   writeTopology,
 } from '../util/cluster-fixture.ts';
-import { createTestDatabase, postgresMissing } from '../util/postgres.ts';
 import { descendants, signalAll } from '../util/process-tree.ts';
-import { auditEntries, rolloutEnd, runOnPrivateCli } from '../util/rollout-e2e.ts';
+import {
+  auditEntries,
+  describeEachStore,
+  rolloutEnd,
+  runOnPrivateCli,
+  type TestStore,
+  testStore,
+} from '../util/rollout-e2e.ts';
 import { startController, watchVersions } from '../util/rollout-kill.ts';
 import { freePort } from '../util/verdaccio.ts';
 
@@ -38,15 +44,10 @@ import { freePort } from '../util/verdaccio.ts';
 const { from, to } = SKIFF_ONE_HOP;
 const totalRuns = Number(process.env.UPLIFT_ROLLOUT_KILL_RUNS ?? 20);
 const seed = Number(process.env.UPLIFT_ROLLOUT_KILL_SEED ?? Math.floor(Math.random() * 2 ** 31));
-const pgMissing = postgresMissing();
 
-type Kind = 'sqlite' | 'postgres';
-interface Store {
-  kind: Kind;
+interface Store extends TestStore {
   /** The controller's working folder: its `.uplift/audit-pending.jsonl` lives there. */
   cwd: string;
-  args: string[];
-  env: Record<string, string>;
 }
 
 runOnPrivateCli();
@@ -272,44 +273,30 @@ async function unreachableStoreRun(s: Store, groupKill: boolean): Promise<void> 
   }
 }
 
-describe.each<Kind>(['sqlite', 'postgres'])(
-  'a rollout killed at random, with the %s store',
-  (kind) => {
-    if (kind === 'postgres' && pgMissing !== undefined) {
-      if (process.env.CI === 'true')
-        it('has a PostgreSQL to test against', () => {
-          throw new Error(pgMissing);
-        });
-      else it.skip(`needs PostgreSQL (${pgMissing})`, () => {});
-      return;
-    }
-    const runs = kind === 'sqlite' ? Math.ceil(totalRuns / 2) : Math.floor(totalRuns / 2);
-    let store: Store;
-    beforeAll(async () => {
-      const cwd = join(scratch, kind);
-      rmSync(cwd, { recursive: true, force: true });
-      store =
-        kind === 'sqlite'
-          ? { kind, cwd, args: ['--state', join(cwd, 'state.db')], env: {} }
-          : { kind, cwd, args: [], env: { UPLIFT_DATABASE_URL: await createTestDatabase() } };
-      mkdirSync(cwd, { recursive: true });
-    });
+describeEachStore('a rollout killed at random, with the %s store', (kind) => {
+  const runs = kind === 'sqlite' ? Math.ceil(totalRuns / 2) : Math.floor(totalRuns / 2);
+  let store: Store;
+  beforeAll(async () => {
+    const cwd = join(scratch, kind);
+    rmSync(cwd, { recursive: true, force: true });
+    mkdirSync(cwd, { recursive: true });
+    store = { ...(await testStore(kind, cwd)), cwd };
+  });
 
-    it.runIf(runs > 0)(
-      `${runs} runs: no mixed running versions at any time, and the resume finishes or rolls back`,
-      async () => {
-        const rand = createRandom(seed + (kind === 'sqlite' ? 0 : 7919));
-        for (let i = 0; i < runs; i++) await killRun(store, rand, `${kind} run ${i + 1}/${runs}`);
-      },
-      runs * 180_000,
-    );
+  it.runIf(runs > 0)(
+    `${runs} runs: no mixed running versions at any time, and the resume finishes or rolls back`,
+    async () => {
+      const rand = createRandom(seed + (kind === 'sqlite' ? 0 : 7919));
+      for (let i = 0; i < runs; i++) await killRun(store, rand, `${kind} run ${i + 1}/${runs}`);
+    },
+    runs * 180_000,
+  );
 
-    it(
-      kind === 'sqlite'
-        ? 'controller and node apply killed together, store unreachable: the node journal and `uplift resume` finish it, the audit waits in the pending file'
-        : 'controller killed, PostgreSQL unreachable: the resume finishes from the nodes, the pending audit goes in on the next run',
-      () => unreachableStoreRun(store, kind === 'sqlite'),
-      300_000,
-    );
-  },
-);
+  it(
+    kind === 'sqlite'
+      ? 'controller and node apply killed together, store unreachable: the node journal and `uplift resume` finish it, the audit waits in the pending file'
+      : 'controller killed, PostgreSQL unreachable: the resume finishes from the nodes, the pending audit goes in on the next run',
+    () => unreachableStoreRun(store, kind === 'sqlite'),
+    300_000,
+  );
+});

@@ -13,7 +13,15 @@ import {
   SKIFF_ONE_HOP,
   writeTopology,
 } from '../util/cluster-fixture.ts';
-import { rolloutArgs, rolloutEnd, runOnPrivateCli, sshNode } from '../util/rollout-e2e.ts';
+import { postgresMissing } from '../util/postgres.ts';
+import {
+  rolloutArgs,
+  rolloutEnd,
+  runOnPrivateCli,
+  type StoreKind,
+  sshNode,
+  testStore,
+} from '../util/rollout-e2e.ts';
 import { startController, watchVersions } from '../util/rollout-kill.ts';
 import { type SshdInstance, type SshdSet, sshdMissing, startSshd } from '../util/sshd.ts';
 
@@ -22,7 +30,9 @@ import { type SshdInstance, type SshdSet, sshdMissing, startSshd } from '../util
  * node's sshd is stopped mid-rollout, cutting its connection (the session's processes included):
  * the controller fails on its own, and at no moment do two nodes of the standard cluster run
  * different versions (sampled from every node's process and /health). Once sshd is back,
- * `rollout --resume` (or `--resume --abort`) finishes or rolls back.
+ * `rollout --resume` (or `--resume --abort`) finishes or rolls back. The cases take turns with
+ * the SQLite store and a real PostgreSQL (both stores run every kill case in rollout-kill.test.ts;
+ * three more SSH cases each would cost CI minutes for no new path).
  */
 const missing = sshdMissing();
 if (missing && process.env.CI === 'true') throw new Error(`real sshd needed under CI: ${missing}`);
@@ -33,7 +43,6 @@ const { from, to } = SKIFF_ONE_HOP;
 runOnPrivateCli({ skip: Boolean(missing) });
 let set: SshdSet;
 let scratch: string;
-const state = () => join(scratch, 'state.db');
 
 beforeAll(async () => {
   if (missing) return;
@@ -55,6 +64,7 @@ interface Cut {
   /** Also wait for this node's journal to hold a record (its apply is under way). */
   journal?: boolean;
   abort: boolean;
+  store: StoreKind;
 }
 
 const cuts: Cut[] = [
@@ -64,25 +74,33 @@ const cuts: Cut[] = [
     when: (e) => e.node === 'n2' && e.step === 'upgrade' && e.state === 'started',
     journal: true,
     abort: false,
+    store: 'sqlite',
   },
   {
     title: "n3's connection cut once n1 is upgraded (before n3's turn), then --resume --abort",
     node: 2,
     when: (e) => e.node === 'n1' && e.step === 'upgrade' && e.state === 'ok',
     abort: true,
+    store: 'postgres',
   },
   {
     title: "n1's connection cut while the cluster starts on the new version, then --resume",
     node: 0,
     when: (e) => e.node === 'n1' && e.step === 'start' && e.state === 'started',
     abort: false,
+    store: 'postgres',
   },
 ];
 
 suite('a rollout over SSH whose connection to a node is cut', () => {
   it.each(cuts)(
-    '$title: the controller fails, never two versions run, the resume ends it',
+    '$title ($store store): the controller fails, never two versions run, the resume ends it',
     async (cut) => {
+      const pgMissing = postgresMissing();
+      if (cut.store === 'postgres' && pgMissing !== undefined) {
+        if (process.env.CI === 'true') throw new Error(pgMissing);
+        console.warn(`no PostgreSQL (${pgMissing}): this case runs with SQLite`);
+      }
       const cluster = await makeSkiffCluster({ nodes: 3, from, to, running: true });
       // The merge base of `from`, as an earlier uplift upgrade would have kept it: skiff's profile
       // makes it with a script that needs this checkout's products/skiff (release-tree.mjs), which
@@ -115,12 +133,13 @@ suite('a rollout over SSH whose connection to a node is cut', () => {
           ],
         },
       ]);
-      const args = rolloutArgs({ topology, state: state(), yes: false });
+      const store = await testStore(pgMissing === undefined ? cut.store : 'sqlite', cluster.root);
+      const args = rolloutArgs({ topology, store, yes: false });
       const watch = watchVersions(cluster.nodes);
       const victim = sshd[cut.node];
       let down = false;
       try {
-        const c = startController([...args, '--yes'], { cwd: scratch });
+        const c = startController([...args, '--yes'], { cwd: scratch, env: store.env });
         expect(await c.line(cut.when), c.lines.join('\n')).toBe(true);
         if (cut.journal)
           expect(
@@ -145,6 +164,7 @@ suite('a rollout over SSH whose connection to a node is cut', () => {
         down = false;
         const r = await startController([...args, '--resume', ...(cut.abort ? ['--abort'] : [])], {
           cwd: scratch,
+          env: store.env,
         }).done;
         await watch.stop();
         const end = rolloutEnd(r.stdout);

@@ -21,10 +21,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive } from '../../src/util/index.ts';
 import {
   stateDir,
+  takePrivateCli,
   type UpliftOptions,
   uplift,
   upliftAsync,
-  usePrivateCli,
 } from '../util/apply-skiff.ts';
 import { repoRoot } from '../util/run-cli.ts';
 import { platformId } from '../util/tiny-product.ts';
@@ -59,7 +59,7 @@ let configBefore: string;
 let pidBefore: number;
 
 beforeAll(async () => {
-  ({ dispose } = await usePrivateCli());
+  ({ dispose } = await takePrivateCli());
   root = await mkdtemp(join(tmpdir(), 'uplift-verdaccio-upgrade-'));
   profile = join(root, 'operator-profiles/verdaccio');
   await cp(join(repoRoot, 'profiles/verdaccio'), profile, { recursive: true });

@@ -16,7 +16,7 @@ export interface Spawned {
   done: Promise<UpliftRun>;
 }
 
-/** The CLI (this file's private build, `usePrivateCli`) as a child process the test can kill. */
+/** The CLI (this file's private build, `takePrivateCli`) as a child process the test can kill. */
 export function spawnUplift(args: string[]): Spawned {
   const { UPLIFT_TEST_CRASH_AT: _c, UPLIFT_TEST_NOW: _n, ...base } = process.env;
   const child = spawn(process.execPath, [currentCli(), ...args], {

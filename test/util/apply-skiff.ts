@@ -113,7 +113,7 @@ export async function packsWithFailingLastHop(
 
 /**
  * Everything an apply test needs, built once per test file in a scratch folder (`scratchRoot(prefix)`),
- * with this file's CLI processes run from a private snapshot of the build (`usePrivateCli`): the
+ * with this file's CLI processes run from a private snapshot of the build (`takePrivateCli`): the
  * sample installation at `from` (stopped, to be copied per test), the release trees of every
  * version on the way, a signing key and its trust file, and the signed delta packs of each hop the
  * plan to `to` names, under the file names the plan gives (so `--packs` finds them). `migrations`
@@ -126,7 +126,7 @@ export async function prepareApplyFixture(
   migrations: Record<string, string> = {},
   opts: { packsWith?: 'api' | 'cli' } = {},
 ): Promise<ApplyFixture> {
-  const cli = await usePrivateCli();
+  const cli = await takePrivateCli();
   const root = await scratchRoot(prefix);
   const dispose = async () => {
     await rm(root, { recursive: true, force: true, maxRetries: 5 });
@@ -299,7 +299,7 @@ export interface UpliftOptions {
   env?: Record<string, string>;
 }
 
-/** The CLI these helpers run: the shared build, or this test file's snapshot of it (`usePrivateCli`). */
+/** The CLI these helpers run: the shared build, or this test file's snapshot of it (`takePrivateCli`). */
 let cli = cliPath;
 /** The same build behind the test-only entry that injects faults (test/util/cli-with-faults.mjs). */
 let faultsCli = faultsCliPath;
@@ -315,7 +315,7 @@ let faultsCli = faultsCliPath;
  * again (a build was in progress). In CI nobody else builds, the first copy is the build.
  * Returns the snapshot's root; `dispose` removes it.
  */
-export async function usePrivateCli(): Promise<{ root: string; dispose: () => Promise<void> }> {
+export async function takePrivateCli(): Promise<{ root: string; dispose: () => Promise<void> }> {
   const root = await mkdtemp(join(tmpdir(), 'uplift-cli-'));
   const commands = [
     'apply',

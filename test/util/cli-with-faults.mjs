@@ -6,7 +6,7 @@
  *   UPLIFT_TEST_NOW=<ISO time>  the time metadata expiry and freeze checks take as now
  * It imports dist/util/index.js, the module instance dist/cli/main.js loads too, sets the faults
  * there, then runs the CLI with the same arguments. A copy placed at <root>/test/util/ in a
- * snapshot of the build (usePrivateCli) drives that snapshot's dist/.
+ * snapshot of the build (takePrivateCli) drives that snapshot's dist/.
  */
 import { setFaults } from '../../dist/util/index.js';
 

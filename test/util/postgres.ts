@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { describe, inject, it } from 'vitest';
 import { type PgServer, postgresMissing, startPostgresServer } from './postgres-server.ts';
 
 export { postgresMissing };
@@ -103,4 +103,26 @@ export async function freshStateTarget(
 ): Promise<{ url?: string; file?: string }> {
   if (kind === 'sqlite') return { file: join(dir, `state-${randomBytes(4).toString('hex')}.db`) };
   return { url: await createTestDatabase() };
+}
+
+export type StoreKind = 'sqlite' | 'postgres';
+
+/**
+ * The same tests with the SQLite store and with a real PostgreSQL (issue 13: "the same tests pass
+ * with SQLite and with a real PostgreSQL"); `title` has a `%s` for the kind. `body` gets the kind and declares its hooks and tests.
+ * Without PostgreSQL its half fails under CI=true (`.ci/run` installs it) and is skipped elsewhere.
+ */
+export function describeEachStore(title: string, body: (kind: StoreKind) => void): void {
+  const pgMissing = postgresMissing();
+  describe.each<StoreKind>(['sqlite', 'postgres'])(title, (kind) => {
+    if (kind === 'postgres' && pgMissing !== undefined) {
+      if (process.env.CI === 'true')
+        it('has a PostgreSQL to test against', () => {
+          throw new Error(pgMissing);
+        });
+      else it.skip(`needs PostgreSQL (${pgMissing})`, () => {});
+      return;
+    }
+    body(kind);
+  });
 }

@@ -1,8 +1,13 @@
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { RolloutResult } from '../../src/rollout/index.ts';
 import type { AuditEntry as StoredAuditEntry } from '../../src/state/index.ts';
-import { type UpliftRun, usePrivateCli } from './apply-skiff.ts';
+import { takePrivateCli, type UpliftRun } from './apply-skiff.ts';
 import { stopAll, type TopologyNodeSpec } from './cluster-fixture.ts';
+import { createTestDatabase, type StoreKind } from './postgres.ts';
+
+export { describeEachStore, type StoreKind } from './postgres.ts';
+
 import type { SshdInstance } from './sshd.ts';
 
 /**
@@ -11,14 +16,14 @@ import type { SshdInstance } from './sshd.ts';
  */
 
 /**
- * This file's CLI runs from a private snapshot of the build (`usePrivateCli`), taken before all
+ * This file's CLI runs from a private snapshot of the build (`takePrivateCli`), taken before all
  * its tests (unless `skip`); after them, every fixture installation is stopped (`stopAll`) and the
  * snapshot removed. Call it before the file's own hooks: its afterAll then runs after theirs.
  */
 export function runOnPrivateCli(o: { skip?: boolean } = {}): { readonly root: string } {
   let cli: { root: string; dispose: () => Promise<void> } | undefined;
   beforeAll(async () => {
-    if (!o.skip) cli = await usePrivateCli();
+    if (!o.skip) cli = await takePrivateCli();
   }, 120_000);
   afterAll(async () => {
     await stopAll();
@@ -38,6 +43,8 @@ export interface RolloutCall {
   topology: string;
   /** The SQLite state file; without it, the store UPLIFT_DATABASE_URL names (or the default). */
   state?: string;
+  /** The store of a test that runs against both kinds (`describeEachStore`): its arguments. */
+  store?: TestStore;
   /** `--yes`, run without asking: true unless false. */
   yes?: boolean;
   /** `--json`, events and the result as JSON lines: true unless false. */
@@ -53,6 +60,7 @@ export function rolloutArgs(c: RolloutCall, ...more: string[]): string[] {
     '--topology',
     c.topology,
     ...(c.state === undefined ? [] : ['--state', c.state]),
+    ...(c.store?.args ?? []),
     ...(c.yes === false ? [] : ['--yes']),
     ...(c.json === false ? [] : ['--json']),
     ...more,
@@ -119,4 +127,20 @@ export function sshNode(
     nodeRuntime: o.nodeRuntime ?? process.execPath,
     agentDir: o.agentDir,
   };
+}
+
+/**
+ * A state store of either kind, as the CLI reaches it: SQLite through `--state` (a file in
+ * `dir`), PostgreSQL through UPLIFT_DATABASE_URL (a fresh database on the test server). Pass
+ * `args` after the command and `env` to the process.
+ */
+export interface TestStore {
+  kind: StoreKind;
+  args: string[];
+  env: Record<string, string>;
+}
+
+export async function testStore(kind: StoreKind, dir: string): Promise<TestStore> {
+  if (kind === 'sqlite') return { kind, args: ['--state', join(dir, 'state.db')], env: {} };
+  return { kind, args: [], env: { UPLIFT_DATABASE_URL: await createTestDatabase() } };
 }
