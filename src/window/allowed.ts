@@ -98,24 +98,44 @@ export function allowedIntervals(
 ): AllowedInterval[] {
   const pieces: AllowedInterval[] = [];
   for (const rule of rules) {
-    // A day before `from`: its span may cross midnight into the search.
-    let day = DateTime.fromMillis(from, { zone: rule.zone }).startOf('day').minus({ days: 1 });
-    while (day.toMillis() < to) {
-      if (rule.days.includes(day.weekday)) {
-        const at = (minute: number) =>
-          day
-            .plus({ days: Math.floor(minute / 1440) })
-            .set({ hour: Math.floor((minute % 1440) / 60), minute: minute % 60 });
-        const endMinute =
-          rule.endMinute <= rule.startMinute ? rule.endMinute + 1440 : rule.endMinute;
-        const start = Math.max(from, at(rule.startMinute).toMillis());
-        const end = Math.min(to, at(endMinute).toMillis());
-        if (end > start) pieces.push({ start, end, rule: rule.text });
-      }
-      day = day.plus({ days: 1 });
+    // Local dates are walked with plain UTC date arithmetic; luxon places only the spans of the
+    // rule's days in the zone (two conversions a day: its zone offsets are what costs).
+    const first = DateTime.fromMillis(from, { zone: rule.zone }).minus({ days: 1 });
+    const last = DateTime.fromMillis(to, { zone: rule.zone });
+    const lastDay = Date.UTC(last.year, last.month - 1, last.day);
+    const endMinute = rule.endMinute <= rule.startMinute ? rule.endMinute + 1440 : rule.endMinute;
+    for (
+      let day = Date.UTC(first.year, first.month - 1, first.day);
+      day <= lastDay;
+      day += 86_400_000
+    ) {
+      const weekday = ((new Date(day).getUTCDay() + 6) % 7) + 1;
+      if (!rule.days.includes(weekday)) continue;
+      const start = Math.max(from, wallTime(day, rule.startMinute, rule.zone));
+      const end = Math.min(to, wallTime(day, endMinute, rule.zone));
+      if (end > start) pieces.push({ start, end, rule: rule.text });
     }
   }
   return mergeNamed(pieces);
+}
+
+/**
+ * The instant of `minute` minutes after the local midnight of a date (its UTC midnight in ms) in
+ * `zone`; a time the zone skips (spring forward) moves to the first one after it.
+ */
+function wallTime(dayUtc: number, minute: number, zone: string): number {
+  const d = new Date(dayUtc + Math.floor(minute / 1440) * 86_400_000);
+  const m = minute % 1440;
+  return DateTime.fromObject(
+    {
+      year: d.getUTCFullYear(),
+      month: d.getUTCMonth() + 1,
+      day: d.getUTCDate(),
+      hour: Math.floor(m / 60),
+      minute: m % 60,
+    },
+    { zone },
+  ).toMillis();
 }
 
 /** Merges pieces, each merged interval named by the rule of its first piece. */

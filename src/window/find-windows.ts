@@ -76,8 +76,9 @@ export function findWindows(
   const days = new Set<string>();
   for (const c of sorted) {
     if (picked.length >= request.count) break;
+    if (picked.some((p) => c.start < p.end && p.start < c.end)) continue;
     const day = DateTime.fromMillis(c.start, { zone }).toISODate() as string;
-    if (days.has(day) || picked.some((p) => c.start < p.end && p.start < c.end)) continue;
+    if (days.has(day)) continue;
     picked.push(c);
     days.add(day);
   }
@@ -170,13 +171,14 @@ const eps = 1e-9;
 function compareCandidates(a: Candidate, b: Candidate): number {
   const known = Number(a.unknown > 0) - Number(b.unknown > 0);
   if (known !== 0) return known;
-  for (const key of ['transfers', 'bytes', 'accounts'] as const)
-    if (Math.abs(a[key] - b[key]) > eps) return a[key] - b[key];
+  if (Math.abs(a.transfers - b.transfers) > eps) return a.transfers - b.transfers;
+  if (Math.abs(a.bytes - b.bytes) > eps) return a.bytes - b.bytes;
+  if (Math.abs(a.accounts - b.accounts) > eps) return a.accounts - b.accounts;
   return a.start - b.start;
 }
 
 function medianOf(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
+  const s = Float64Array.from(values).sort();
   const mid = Math.floor(s.length / 2);
   return s.length % 2 === 1
     ? (s[mid] as number)
