@@ -82,14 +82,14 @@ export async function handler(
   if ((opts.install === undefined) === (logs.length === 0))
     throw usage(
       opts.install === undefined
-        ? 'uplift window needs the transfer logs: --install DIR or --log FILE'
-        : 'give --install or --log, not both',
-      'uplift window --install /opt/product, or uplift window --log /var/log/xferlog --duration 1h30m',
+        ? 'no transfer logs to read: neither --install nor --log was given'
+        : '--install and --log were both given',
+      'Give the installation with --install (its profile says where its logs are), or the logs with --log and the window length with --duration.',
     );
   if (opts.install === undefined && opts.duration === undefined)
     throw usage(
       'with --log, uplift has no plan to take the window length from',
-      'give its length with --duration, e.g. --duration 1h30m',
+      'Give its length with --duration, e.g. --duration 1h30m.',
     );
   const weeks = wholeNumber(opts.weeks, '--weeks', 52);
   const count = wholeNumber(opts.count, '--count', 50);
@@ -128,7 +128,7 @@ export async function handler(
       if (!(durationSeconds > 0))
         throw usage(
           `the plan from ${plan.from} to ${plan.to} books no downtime, so it gives no window length`,
-          'give the length with --duration, e.g. --duration 1h30m',
+          'Give the length with --duration, e.g. --duration 1h30m.',
         );
     }
     sources = await trafficSourcesOf(chosen.profile, opts.install);
@@ -202,7 +202,7 @@ function wholeNumber(text: string, option: string, max: number): number {
   if (!/^\d+$/.test(text.trim()) || n < 1 || n > max)
     throw usage(
       `${option} ${text} is not a whole number from 1 to ${max}`,
-      `give e.g. ${option} 4`,
+      `Give e.g. ${option} 4.`,
     );
   return n;
 }
@@ -214,7 +214,7 @@ function startOf(text: string | undefined): number {
   if (!t.isValid)
     throw usage(
       `--from ${text} is not an ISO date or date-time`,
-      'write it like 2026-11-02 or 2026-11-02T00:00+01:00',
+      'Write it like 2026-11-02 or 2026-11-02T00:00+01:00.',
     );
   return t.toMillis();
 }
