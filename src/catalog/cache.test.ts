@@ -9,8 +9,7 @@ import { loadCatalog } from './index.ts';
 import type { LoadedCatalog } from './resolve.ts';
 import type { VersionPattern } from './version-pattern.ts';
 
-const text =
-  dedent`
+const text = `${dedent`
   catalog: 1
   product: demo
   title: Demo
@@ -37,7 +36,7 @@ const text =
     rollback: { seconds: 120 }
   illustrative: true
   reason: a catalog written for a test
-` + '\n';
+`}\n`;
 
 let work: string;
 let cache: string;

@@ -14,7 +14,6 @@ import type {
   Pack,
   Release,
   RequiredStop,
-  StepPhase,
   Upgrade,
 } from './schema.ts';
 import { stepPhases } from './step-phases.ts';

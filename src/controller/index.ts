@@ -1,4 +1,11 @@
 export {
+  type CheckNodesOptions,
+  checkNodes,
+  type DeploymentCheckResult,
+  type NodeCheck,
+  type NodeCheckResult,
+} from './check-nodes.ts';
+export {
   actorName,
   type Connection,
   type ConnectOptions,

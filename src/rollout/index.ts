@@ -10,5 +10,6 @@ export {
 export { nodeCommands, nodeError, parseStatus } from './node-commands.ts';
 export { nodeKey, planRollout } from './plan-rollout.ts';
 export { defaultPendingAuditFile, Recorder } from './recorder.ts';
-export { resumeRollout, runRollout } from './run-rollout.ts';
+export { resumeRollout } from './resume-rollout.ts';
+export { runRollout } from './run-rollout.ts';
 export type * from './types.ts';

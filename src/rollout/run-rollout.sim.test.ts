@@ -13,7 +13,8 @@ import type { Balancer, ServerState } from '../balancer/types.ts';
 import type { AuditEntry, Claim, NodeStateRecord, RunRecord, StateStore } from '../state/types.ts';
 import type { Deployment, Environment } from '../topology/types.ts';
 import { nodeKey, planRollout } from './plan-rollout.ts';
-import { resumeRollout, runRollout } from './run-rollout.ts';
+import { resumeRollout } from './resume-rollout.ts';
+import { runRollout } from './run-rollout.ts';
 import type {
   AgentResult,
   NodeEstimate,

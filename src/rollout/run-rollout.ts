@@ -1,324 +1,39 @@
-import type { Balancer } from '../balancer/types.ts';
 import { UpliftError } from '../errors/index.ts';
 import type { Claim, NodeStateName, StateStore } from '../state/types.ts';
-import type { Deployment, Environment, TopologyNode } from '../topology/types.ts';
-import { type NodeTarget, nodeCommands, nodeError, parseStatus } from './node-commands.ts';
+import type { TopologyNode } from '../topology/types.ts';
+import { type NodeTarget, nodeCommands } from './node-commands.ts';
 import { nodeKey, planRollout } from './plan-rollout.ts';
-import { defaultPendingAuditFile, Recorder } from './recorder.ts';
+import { restoreDeployment } from './restore-deployment.ts';
+
+import {
+  act,
+  command,
+  type DeploymentRun,
+  deploymentOf,
+  edgeMayStart,
+  failure,
+  finish,
+  nodeOf,
+  type Outcome,
+  openRecorder,
+  pool,
+  Run,
+  serverOf,
+  shortCommandMs,
+  statusOf,
+  stops,
+} from './run-context.ts';
 import type {
-  AgentResult,
-  DeploymentOutcome,
   DeploymentResult,
   DeploymentRolloutPlan,
   NodeStatus,
-  ResumeContext,
-  RolloutAgent,
   RolloutContext,
-  RolloutEvent,
-  RolloutOutcome,
   RolloutResult,
   RolloutStep,
 } from './types.ts';
 
-/** Seconds a node command may run past its own timeout before the executor stops waiting. */
-const graceMs = 10_000;
-/** Status, stop and start: bounded well below an upgrade's timeout. */
-const shortCommandMs = 15 * 60_000;
-
-type Shared = Omit<RolloutContext, 'plans' | 'gate' | 'planKeys'> & {
-  planKeys?: RolloutContext['planKeys'];
-};
-
-/** What one node action came to. */
-type Outcome = { ok: true; version?: string } | { ok: false; code: string; message: string };
-
-/** One run: its id, records and the agents it opened. */
-class Run {
-  readonly ctx: Shared;
-  readonly rec: Recorder;
-  readonly runId: string;
-  readonly #agents = new Map<string, Promise<RolloutAgent>>();
-  readonly #balancers = new Map<string, Promise<Balancer>>();
-
-  constructor(ctx: Shared, rec: Recorder, runId: string) {
-    this.ctx = ctx;
-    this.rec = rec;
-    this.runId = runId;
-  }
-
-  get env(): string {
-    return this.ctx.env.name;
-  }
-
-  get aborted(): boolean {
-    return this.ctx.signal?.aborted === true;
-  }
-
-  emit(e: RolloutEvent): void {
-    this.ctx.onEvent?.(e);
-  }
-
-  audit(
-    action: string,
-    outcome: 'started' | 'ok' | 'failed' | 'refused',
-    where: { deployment?: string; node?: string } = {},
-    detail?: Record<string, unknown>,
-  ): Promise<void> {
-    return this.rec.audit({
-      actor: this.ctx.actor,
-      controller: this.ctx.controller,
-      runId: this.runId,
-      env: this.env,
-      ...where,
-      action,
-      outcome,
-      ...(detail === undefined ? {} : { detail }),
-    });
-  }
-
-  target(d: Deployment, node: TopologyNode): Promise<NodeTarget> {
-    const k = nodeKey(d.name, node.name);
-    let a = this.#agents.get(k);
-    if (a === undefined) {
-      a = this.ctx.agentFor(d.name, node.name);
-      this.#agents.set(k, a);
-    }
-    return a.then((agent) => ({ install: node.address.path, agent }));
-  }
-
-  balancer(d: Deployment): Promise<Balancer> {
-    let b = this.#balancers.get(d.name);
-    if (b === undefined) {
-      b = this.ctx.balancerFor(d.name);
-      this.#balancers.set(d.name, b);
-    }
-    return b;
-  }
-
-  sleep(ms: number): Promise<void> {
-    if (this.ctx.sleep) return this.ctx.sleep(ms);
-    return new Promise((resolve) => {
-      const t = setTimeout(resolve, ms);
-      this.ctx.signal?.addEventListener('abort', () => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
-  }
-}
-
-/** A node command, bounded by its timeout (the agent's, and ours a little later). */
-async function call(t: NodeTarget, args: string[], timeoutMs: number): Promise<AgentResult> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new UpliftError(
-            'UPLIFT_ROLLOUT_NODE_TIMEOUT',
-            `${t.agent.label}: uplift ${args[0]} did not end within ${Math.round(timeoutMs / 1000)} s`,
-          ),
-        ),
-      timeoutMs + graceMs,
-    );
-  });
-  try {
-    return await Promise.race([t.agent.run(args, { timeoutMs }), late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function failure(e: unknown, label: string): Outcome {
-  const code =
-    typeof (e as { code?: unknown })?.code === 'string' &&
-    String((e as { code: string }).code).startsWith('UPLIFT_')
-      ? (e as { code: string }).code
-      : 'UPLIFT_ROLLOUT_NODE_FAILED';
-  const message = e instanceof Error ? e.message : String(e);
-  return { ok: false, code, message: `${label}: ${message}` };
-}
-
-async function command(t: NodeTarget, args: string[], timeoutMs: number): Promise<Outcome> {
-  try {
-    const r = await call(t, args, timeoutMs);
-    const err = nodeError(r);
-    return err ? { ok: false, ...err, message: `${t.agent.label}: ${err.message}` } : { ok: true };
-  } catch (e) {
-    return failure(e, t.agent.label);
-  }
-}
-
-async function statusOf(t: NodeTarget): Promise<NodeStatus | undefined> {
-  try {
-    return parseStatus(await call(t, nodeCommands.status(t), shortCommandMs));
-  } catch {
-    return undefined;
-  }
-}
-
-/** How often resume reads a node again while a live run holds its lock. */
-const lockPollMs = 500;
-
-/**
- * The node's status once no live run holds its lock (or after `timeoutMs`). A controller killed
- * mid-step leaves its node command running as an orphan (an apply, a start) until it ends or dies
- * on its closed output: resume waits for it rather than planning from a node that is still
- * changing, and then sees its end (done, or interrupted for `uplift resume`).
- */
-async function unlocked(
-  run: Run,
-  t: NodeTarget,
-  timeoutMs: number,
-): Promise<NodeStatus | undefined> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const s = await statusOf(t);
-    if (s?.lock !== true || Date.now() >= end || run.aborted) return s;
-    await run.sleep(lockPollMs);
-  }
-}
-
-const deploymentOf = (env: Environment, name: string): Deployment => {
-  const d = env.deployments.find((x) => x.name === name);
-  /* v8 ignore next -- unreachable: plans are made from the same environment */
-  if (d === undefined) throw new Error(`no deployment ${name} in ${env.name}`);
-  return d;
-};
-
-const nodeOf = (d: Deployment, name: string): TopologyNode => {
-  const n = d.nodes.find((x) => x.name === name);
-  /* v8 ignore next -- unreachable: steps name the deployment's nodes */
-  if (n === undefined) throw new Error(`no node ${name} in ${d.name}`);
-  return n;
-};
-
-const serverOf = (n: TopologyNode) => n.balancerServer ?? n.name;
-
-/** What the executor keeps about one deployment while it runs it. */
-interface DeploymentRun {
-  d: Deployment;
-  plan: DeploymentRolloutPlan;
-  /** Each node as it was before the run: what the failure policy restores. */
-  baseline: Record<string, NodeStatus>;
-  /** Nodes upgraded in this run, in the order they were. */
-  upgraded: string[];
-  /** active/passive: each server's admin state before the run. */
-  balancerBefore: Map<string, 'ready' | 'drain' | 'maint'>;
-}
-
-/**
- * One action on one node, recorded before and after: audit, node state, step timing, event.
- */
-async function act(
-  run: Run,
-  dr: DeploymentRun,
-  node: string,
-  step: string,
-  action: string,
-  states: { before?: NodeStateName; after?: NodeStateName },
-  f: () => Promise<Outcome>,
-  detail: Record<string, unknown> = {},
-): Promise<Outcome> {
-  const where = { deployment: dr.d.name, node };
-  const fromVersion = dr.baseline[node]?.version || undefined;
-  const state = (s: NodeStateName) =>
-    run.rec.nodeState({
-      runId: run.runId,
-      deployment: dr.d.name,
-      node,
-      state: s,
-      ...(fromVersion === undefined ? {} : { fromVersion }),
-      toVersion: dr.plan.to,
-    });
-  await run.audit(action, 'started', where, detail);
-  if (states.before) await state(states.before);
-  run.emit({ type: 'node', env: run.env, deployment: dr.d.name, node, step, state: 'started' });
-  const t0 = performance.now();
-  const r = await f();
-  const seconds = Math.round((performance.now() - t0) / 10) / 100;
-  await run.rec.step({ runId: run.runId, deployment: dr.d.name, node, step, seconds });
-  if (r.ok) {
-    await run.audit(action, 'ok', where, { ...detail, seconds, version: r.version });
-    if (states.after) await state(states.after);
-  } else {
-    await run.audit(action, 'failed', where, {
-      ...detail,
-      seconds,
-      code: r.code,
-      error: r.message,
-    });
-    await state('failed');
-  }
-  run.emit({
-    type: 'node',
-    env: run.env,
-    deployment: dr.d.name,
-    node,
-    step,
-    state: r.ok ? 'ok' : 'failed',
-    seconds,
-    ...(r.ok && r.version !== undefined ? { version: r.version } : {}),
-    ...(r.ok ? {} : { code: r.code }),
-  });
-  return r;
-}
-
-/**
- * Runs `f` over `nodes` in order, `parallel` at once. After a failure (when `stopOnFailure`) or an
- * abort no further node is started; those running finish. Returns the failed and the not-run nodes.
- */
-async function pool(
-  run: Run,
-  nodes: string[],
-  parallel: number,
-  stopOnFailure: boolean,
-  f: (n: string) => Promise<Outcome>,
-): Promise<{ failed: Map<string, Outcome>; notRun: string[] }> {
-  const failed = new Map<string, Outcome>();
-  const notRun: string[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < nodes.length) {
-      const n = nodes[next++] as string;
-      if (run.aborted || (stopOnFailure && failed.size > 0)) {
-        notRun.push(n);
-        continue;
-      }
-      const r = await f(n);
-      if (!r.ok) failed.set(n, r);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(parallel, nodes.length)) }, worker));
-  return { failed, notRun };
-}
-
-/** Streaming: an edge starts only beside running backends of its own version. */
-async function edgeMayStart(run: Run, dr: DeploymentRun, edge: TopologyNode): Promise<Outcome> {
-  const own = await statusOf(await run.target(dr.d, edge));
-  if (own === undefined)
-    return { ok: false, code: 'UPLIFT_ROLLOUT_NODE_FAILED', message: `${edge.name}: no status` };
-  const backends = dr.d.nodes.filter((n) => n.role === 'backend');
-  const states = await Promise.all(
-    backends.map(async (b) => ({ b, s: await statusOf(await run.target(dr.d, b)) })),
-  );
-  const runningOther = states.filter(({ s }) => s?.running !== false && s?.version !== own.version);
-  if (runningOther.length > 0 || !states.some(({ s }) => s?.running === true))
-    return {
-      ok: false,
-      code: 'UPLIFT_ROLLOUT_MIXED_VERSIONS',
-      message:
-        runningOther.length > 0
-          ? `edge ${edge.name} (${own.version}) not started: backend ${runningOther
-              .map(({ b, s }) => `${b.name} runs ${s?.version ?? 'an unknown version'}`)
-              .join(', ')}`
-          : `edge ${edge.name} not started: no backend runs`,
-    };
-  return { ok: true };
-}
-
 /** Runs one step on its nodes. */
-async function runStep(
+export async function runStep(
   run: Run,
   dr: DeploymentRun,
   step: RolloutStep,
@@ -450,203 +165,8 @@ async function runStep(
   }
 }
 
-/**
- * The failure policy: every node of the deployment whose version differs from before the run is
- * rolled back (`rollback --whole-run`), in the reverse order of its upgrade, without two versions
- * running where the type forbids it; then the nodes that ran before run again, and the balancer's
- * servers are as they were. Interrupted nodes are taken back first (`resume --abort`).
- */
-async function restoreDeployment(
-  run: Run,
-  dr: DeploymentRun,
-  shouldRun: Set<string>,
-): Promise<{ notRestored: string[]; tookBack: number }> {
-  const { d } = dr;
-  let tookBack = 0;
-  const byName = (n: string) => nodeOf(d, n);
-  const status = new Map<string, NodeStatus | undefined>();
-  const refresh = async (names: string[]) => {
-    for (const n of names) status.set(n, await statusOf(await run.target(d, byName(n))));
-  };
-  await refresh(d.nodes.map((n) => n.name));
-  for (const n of d.nodes) {
-    if (status.get(n.name)?.interrupted !== true) continue;
-    const t = await run.target(d, n);
-    await act(
-      run,
-      dr,
-      n.name,
-      'resume',
-      'node.resume',
-      { after: 'rolled-back' },
-      () => command(t, nodeCommands.resume(t, true), d.nodeTimeoutSeconds * 1000),
-      { abort: true },
-    );
-    tookBack++;
-    await refresh([n.name]);
-  }
-  const changed = (n: string) => {
-    const was = dr.baseline[n]?.version;
-    const now = status.get(n)?.version;
-    return was !== undefined && was !== '' && now !== undefined && now !== was;
-  };
-  const order = [
-    ...[...dr.upgraded].reverse(),
-    ...d.nodes
-      .map((n) => n.name)
-      .reverse()
-      .filter((n) => !dr.upgraded.includes(n)),
-  ].filter(changed);
-
-  const rollBack = async (n: string) => {
-    const t = await run.target(d, byName(n));
-    await act(
-      run,
-      dr,
-      n,
-      'rollback',
-      'node.rollback',
-      { before: 'rolling-back', after: 'rolled-back' },
-      async () => {
-        const r = await command(t, nodeCommands.rollback(t), d.nodeTimeoutSeconds * 1000);
-        return r.ok ? { ok: true, version: dr.baseline[n]?.version } : r;
-      },
-    );
-  };
-  const stopNew = async (names: string[]) => {
-    for (const n of names) {
-      if (status.get(n)?.running !== true) continue;
-      const t = await run.target(d, byName(n));
-      await act(
-        run,
-        dr,
-        n,
-        'stop',
-        'node.stop',
-        { after: 'stopped' },
-        () => command(t, nodeCommands.stop(t), shortCommandMs),
-        { restore: true },
-      );
-    }
-  };
-
-  if (d.type === 'active-passive') {
-    const b = await run.balancer(d);
-    const sides = [...new Set(order.map((n) => byName(n).side ?? 'a'))];
-    for (const side of sides) {
-      const mine = d.nodes.filter((n) => (n.side ?? 'a') === side);
-      const others = d.nodes.filter((n) => (n.side ?? 'a') !== side);
-      for (const o of others)
-        if (status.get(o.name)?.running === true)
-          await balancerAction(run, dr, o, 'enable', () => b.enable(serverOf(o)));
-      for (const m of mine) await balancerAction(run, dr, m, 'drain', () => b.drain(serverOf(m)));
-      const s = (d.balancer?.drainTimeoutSeconds ?? 120) * 1000;
-      for (const m of mine)
-        await balancerAction(run, dr, m, 'drain', () => b.waitDrained(serverOf(m), s), {
-          wait: true,
-        });
-      for (const n of order) if ((byName(n).side ?? 'a') === side) await rollBack(n);
-    }
-  } else {
-    if (d.type === 'standard-cluster') await stopNew(order);
-    if (d.type === 'streaming') {
-      const edges = order.filter((n) => byName(n).role !== 'backend');
-      await stopNew(edges);
-      // A backend goes back only once no edge of the new version runs beside an old backend.
-      await stopNew(order.filter((n) => byName(n).role === 'backend'));
-    }
-    for (const n of order) await rollBack(n);
-  }
-
-  await refresh(d.nodes.map((n) => n.name));
-  // A node that does not answer may run any version (its apply may go on where the controller
-  // cannot see it): where two versions must never run together, nothing is started beside it.
-  const unknown = d.nodes.filter((n) => status.get(n.name) === undefined);
-  const mayStart =
-    unknown.length === 0 || (d.type !== 'standard-cluster' && d.type !== 'streaming');
-  const startOrder =
-    d.type === 'streaming'
-      ? [
-          ...d.nodes.filter((n) => n.role === 'backend'),
-          ...d.nodes.filter((n) => n.role !== 'backend'),
-        ]
-      : d.nodes;
-  for (const n of mayStart ? startOrder : []) {
-    if (!shouldRun.has(n.name) || status.get(n.name)?.running === true) continue;
-    const t = await run.target(d, n);
-    await act(
-      run,
-      dr,
-      n.name,
-      'start',
-      'node.start',
-      { after: 'started' },
-      async () => {
-        if (d.type === 'streaming' && n.role !== 'backend') {
-          const may = await edgeMayStart(run, dr, n);
-          if (!may.ok) return may;
-        }
-        return command(t, nodeCommands.start(t), d.nodeTimeoutSeconds * 1000);
-      },
-      { restore: true },
-    );
-  }
-  if (d.type === 'active-passive') {
-    const b = await run.balancer(d);
-    for (const n of d.nodes) {
-      const was =
-        dr.balancerBefore.get(serverOf(n)) ?? ((n.side ?? 'a') === 'a' ? 'ready' : 'drain');
-      await balancerAction(
-        run,
-        dr,
-        n,
-        was === 'ready' ? 'enable' : 'drain',
-        () => (was === 'ready' ? b.enable(serverOf(n)) : b.drain(serverOf(n))),
-        { restore: true },
-      );
-    }
-  }
-  await refresh(d.nodes.map((n) => n.name));
-  const notRestored = d.nodes
-    .map((n) => n.name)
-    .filter(
-      (n) =>
-        changed(n) ||
-        status.get(n) === undefined ||
-        (shouldRun.has(n) && status.get(n)?.running !== true),
-    );
-  return { notRestored, tookBack: tookBack + order.length };
-}
-
-function balancerAction(
-  run: Run,
-  dr: DeploymentRun,
-  n: TopologyNode,
-  what: 'drain' | 'enable',
-  f: () => Promise<void>,
-  detail: Record<string, unknown> = {},
-): Promise<Outcome> {
-  return act(
-    run,
-    dr,
-    n.name,
-    what,
-    `balancer.${what}`,
-    {},
-    async () => {
-      try {
-        await f();
-        return { ok: true };
-      } catch (e) {
-        return failure(e, n.name);
-      }
-    },
-    detail,
-  );
-}
-
 /** active/passive: each server's admin state before the run, for the failure policy to restore. */
-async function recordBalancer(run: Run, dr: DeploymentRun): Promise<void> {
+export async function recordBalancer(run: Run, dr: DeploymentRun): Promise<void> {
   const { d } = dr;
   if (d.type === 'active-passive' && dr.plan.steps.length > 0) {
     try {
@@ -660,7 +180,7 @@ async function recordBalancer(run: Run, dr: DeploymentRun): Promise<void> {
 }
 
 /** Runs one deployment's steps; on a failure applies the failure policy. */
-async function runDeployment(
+export async function runDeployment(
   run: Run,
   dr: DeploymentRun,
   shouldRun: Set<string>,
@@ -724,7 +244,7 @@ async function runDeployment(
  * deployment is planned again from them (nodes at the target are not upgraded again). A node that
  * does not answer leaves the plan as it was: its first step meets it.
  */
-async function replanAfterClaim(run: Run, dr: DeploymentRun): Promise<void> {
+export async function replanAfterClaim(run: Run, dr: DeploymentRun): Promise<void> {
   const { d, plan } = dr;
   const read = await Promise.all(
     d.nodes.map(async (n) => [n.name, await statusOf(await run.target(d, n))] as const),
@@ -747,7 +267,7 @@ async function replanAfterClaim(run: Run, dr: DeploymentRun): Promise<void> {
 }
 
 /** Claims a deployment, runs `body` on it, and records its start, plan and finish. */
-async function claimAndRun(
+export async function claimAndRun(
   run: Run,
   dr: DeploymentRun,
   body: () => Promise<DeploymentResult>,
@@ -818,35 +338,6 @@ async function claimAndRun(
   } finally {
     await claim?.release().catch(() => {});
   }
-}
-
-function runOutcome(results: DeploymentResult[]): RolloutOutcome {
-  const has = (o: DeploymentOutcome) => results.some((r) => r.outcome === o);
-  if (has('interrupted')) return 'interrupted';
-  if (has('failed')) return 'failed';
-  if (has('rolled-back')) return 'rolled-back';
-  return 'passed';
-}
-
-async function finish(run: Run, results: DeploymentResult[]): Promise<RolloutResult> {
-  const outcome = runOutcome(results);
-  // The audit first: a controller killed between the two leaves the run open, and the resume
-  // closes it; the other way round, a closed run could lack its finish in the audit.
-  await run.audit('rollout.finish', outcome === 'passed' ? 'ok' : 'failed', {}, { outcome });
-  await run.rec.try((s) => s.finishRun(run.runId, outcome));
-  run.emit({ type: 'run', env: run.env, runId: run.runId, outcome });
-  return { runId: run.runId, outcome, deployments: results, storeReachable: run.rec.reachable };
-}
-
-/** Deployments after a failure or an interruption are not started. */
-function stops(r: DeploymentResult): boolean {
-  return r.outcome !== 'passed' && r.outcome !== 'claimed';
-}
-
-async function openRecorder(ctx: Shared): Promise<Recorder> {
-  const rec = new Recorder(ctx.store, ctx.pendingAuditFile ?? defaultPendingAuditFile);
-  if (rec.reachable) await rec.flushPending();
-  return rec;
 }
 
 /**
@@ -943,196 +434,4 @@ export async function runRollout(ctx: RolloutContext): Promise<RolloutResult> {
     );
   }
   return finish(run, results);
-}
-
-/**
- * Resumes an environment's interrupted rollout from its nodes (docs/rollout.md "Resume"): each
- * node's interrupted apply is resumed (or, with abort, taken back), then the deployment is planned
- * again from what its nodes report and continued, or rolled back to the versions before the run.
- * Works without the state store: claims are then unverified and the audit goes to the pending file.
- */
-export async function resumeRollout(
-  ctx: ResumeContext,
-  o: { abort: boolean },
-): Promise<RolloutResult> {
-  const rec = await openRecorder(ctx);
-  const previous = await rec.try((s) => s.unfinishedRun(ctx.env.name));
-  const wanted = ctx.deployments ? new Set(ctx.deployments) : undefined;
-  const deployments = ctx.env.deployments.filter((d) => wanted === undefined || wanted.has(d.name));
-  let runId = previous?.id;
-  if (runId === undefined)
-    runId =
-      (
-        await rec.try((s) =>
-          s.startRun({
-            id: crypto.randomUUID(),
-            env: ctx.env.name,
-            deployments: deployments.map((d) => d.name),
-            topologyDigest: ctx.topologyDigest,
-            controller: ctx.controller,
-            dryRun: false,
-          }),
-        )
-      )?.id ?? `local-${crypto.randomUUID()}`;
-  const records = previous ? ((await rec.try((s) => s.nodeStates(previous.id))) ?? []) : [];
-  const run = new Run(ctx, rec, runId);
-  await run.audit(
-    'rollout.start',
-    'started',
-    {},
-    { resume: true, abort: o.abort, storeReachable: rec.reachable },
-  );
-  const results: DeploymentResult[] = [];
-  for (const d of deployments) {
-    if (results.some(stops) || run.aborted) {
-      results.push({ deployment: d.name, outcome: 'not-started' });
-      run.emit({ type: 'deployment', env: run.env, deployment: d.name, state: 'not-started' });
-      continue;
-    }
-    const to = ctx.targets[d.name] ?? d.to;
-    const dr: DeploymentRun = {
-      d,
-      plan: {
-        deployment: d.name,
-        type: d.type,
-        to,
-        steps: [],
-        pointOfNoReturn: null,
-        pointOfNoReturnReason: '',
-        skipped: [],
-        upgrades: [],
-        before: {},
-        downtime: { perNode: {}, serviceSeconds: 0, basis: '' },
-        expectedSeconds: 0,
-      },
-      baseline: {},
-      upgraded: [],
-      balancerBefore: new Map(),
-    };
-    const reconcile = async (): Promise<Extract<Outcome, { ok: false }> | undefined> => {
-      const now = new Map<string, NodeStatus>();
-      const first = new Map<string, NodeStatus | undefined>();
-      for (const n of d.nodes)
-        first.set(n.name, await unlocked(run, await run.target(d, n), d.nodeTimeoutSeconds * 1000));
-      // Finishing an interrupted apply runs its hop again, which starts the node on the new
-      // version to validate it: where two versions must never run together, the nodes running
-      // another version are stopped first (edges before backends). The plan stops them anyway.
-      const mustNotMix = d.type === 'standard-cluster' || d.type === 'streaming';
-      if (!o.abort && mustNotMix && [...first.values()].some((s) => s?.interrupted === true)) {
-        const others = d.nodes
-          .filter((n) => first.get(n.name)?.running === true && first.get(n.name)?.version !== to)
-          .sort((a, b) => Number(a.role === 'backend') - Number(b.role === 'backend'));
-        for (const n of others) {
-          const t = await run.target(d, n);
-          const r = await act(
-            run,
-            dr,
-            n.name,
-            'stop',
-            'node.stop',
-            { after: 'stopped' },
-            () => command(t, nodeCommands.stop(t), shortCommandMs),
-            { before: 'resume' },
-          );
-          if (!r.ok) return r;
-        }
-      }
-      for (const n of d.nodes) {
-        const t = await run.target(d, n);
-        let s = first.get(n.name);
-        if (s?.interrupted === true) {
-          await act(
-            run,
-            dr,
-            n.name,
-            'resume',
-            'node.resume',
-            {},
-            () => command(t, nodeCommands.resume(t, o.abort), d.nodeTimeoutSeconds * 1000),
-            { abort: o.abort },
-          );
-          s = await statusOf(t);
-        }
-        if (s !== undefined) now.set(nodeKey(d.name, n.name), s);
-      }
-      dr.baseline = baselineOf(d, now, records, to);
-      dr.upgraded = d.nodes
-        .map((n) => n.name)
-        .filter((n) => {
-          const was = dr.baseline[n]?.version;
-          return was !== undefined && was !== '' && now.get(nodeKey(d.name, n))?.version !== was;
-        });
-      const plan = planRollout({ ...ctx.env, deployments: [d] }, now, ctx.estimates, {
-        targets: { [d.name]: to },
-      }).deployments[0] as DeploymentRolloutPlan;
-      dr.plan = plan;
-      return undefined;
-    };
-    // The deployment ran before the run: after an abort every node runs again.
-    const shouldRun = new Set(d.nodes.map((n) => n.name));
-    results.push(
-      await claimAndRun(run, dr, async () => {
-        const refused = await reconcile();
-        if (refused !== undefined)
-          return {
-            deployment: d.name,
-            outcome: 'failed',
-            code: refused.code,
-            message: refused.message,
-          };
-        if (!o.abort) return runDeployment(run, dr, shouldRun);
-        const { notRestored, tookBack } = await restoreDeployment(run, dr, shouldRun);
-        // The run had finished before its controller died (the store closed it): every node runs
-        // the target and there is nothing to take back. Saying "rolled back" would be untrue.
-        if (
-          notRestored.length === 0 &&
-          previous === undefined &&
-          tookBack === 0 &&
-          dr.plan.upgrades.length === 0
-        )
-          return {
-            deployment: d.name,
-            outcome: 'passed',
-            message: `nothing to take back: no unfinished rollout of ${ctx.env.name}, and every node runs ${to}`,
-          };
-        return notRestored.length === 0
-          ? { deployment: d.name, outcome: 'rolled-back' }
-          : {
-              deployment: d.name,
-              outcome: 'failed',
-              code: 'UPLIFT_ROLLOUT_NOT_RESTORED',
-              notRestored,
-            };
-      }),
-    );
-  }
-  return finish(run, results);
-}
-
-/**
- * The versions the nodes had before the interrupted run: the store's record when there is one;
- * else a node not at the target had its version all along, and a node at the target beside nodes
- * of one other version was upgraded by the run (a deployment does not run mixed versions).
- */
-function baselineOf(
-  d: Deployment,
-  now: Map<string, NodeStatus>,
-  records: { deployment: string; node: string; fromVersion?: string }[],
-  to: string,
-): Record<string, NodeStatus> {
-  const others = new Set(
-    d.nodes
-      .map((n) => now.get(nodeKey(d.name, n.name))?.version)
-      .filter((v): v is string => v !== undefined && v !== to),
-  );
-  const out: Record<string, NodeStatus> = {};
-  for (const n of d.nodes) {
-    const s = now.get(nodeKey(d.name, n.name));
-    const recorded = records.find(
-      (r) => r.deployment === d.name && r.node === n.name && r.fromVersion,
-    )?.fromVersion;
-    const inferred = s?.version === to && others.size === 1 ? [...others][0] : s?.version;
-    out[n.name] = { version: recorded ?? inferred ?? '', running: true };
-  }
-  return out;
 }
