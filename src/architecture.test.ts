@@ -16,7 +16,8 @@ function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const p = join(dir, e.name);
     if (e.isDirectory()) return sourceFiles(p);
-    return e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? [p] : [];
+    // .tsx too: the report's React components (src/report/components) are code like any other.
+    return /\.tsx?$/.test(e.name) && !/\.test\.tsx?$/.test(e.name) ? [p] : [];
   });
 }
 
@@ -137,8 +138,9 @@ function stripComments(text: string): string {
 }
 
 describe('architecture', () => {
-  it('finds the source tree', () => {
+  it('finds the source tree, .tsx files included', () => {
     expect(imports.length).toBeGreaterThan(50);
+    expect(imports.some((i) => i.file.endsWith('.tsx'))).toBe(true);
   });
 
   it('crosses folders only through index.ts or schema.ts (types.ts: type-only)', () => {

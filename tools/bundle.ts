@@ -108,6 +108,9 @@ const result = await build({
     UPLIFT_VALIDATOR_DIGEST: JSON.stringify(validatorDigest),
     // The bundle's own address, where the sources ask for their module's (to find the package root).
     'import.meta.url': '__upliftModuleUrl',
+    // React's production build only (the report, src/report/html.tsx): its development build is
+    // larger and its warnings quote `import()`, which the check below would take for a real one.
+    'process.env.NODE_ENV': '"production"',
   },
   banner: { js: 'const __upliftModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
   plugins: [lazyNative],

@@ -156,11 +156,14 @@ export async function run(givenArgv: readonly string[], io: CliIo): Promise<numb
   const json = out.json || out.format === 'json';
   const body = json
     ? `${out.jsonLines ? JSON.stringify(res.data) : JSON.stringify(res.data, null, 2)}\n`
-    : out.format === 'markdown'
+    : out.format === 'markdown' || out.format === 'html'
       ? res.text
       : forPeople(res.text, view);
   if (out.out) {
-    await writeAtomically(out.out, json || out.format === 'markdown' ? body : stripAnsi(body));
+    await writeAtomically(
+      out.out,
+      json || out.format === 'markdown' || out.format === 'html' ? body : stripAnsi(body),
+    );
     io.stderr(`wrote ${out.out}\n`);
   } else io.stdout(body);
   return res.exitCode;

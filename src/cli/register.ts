@@ -13,7 +13,7 @@ export interface OutputOptions {
   json?: boolean;
   /** With json: the result on one line (the last line of a command that streams events). */
   jsonLines?: boolean;
-  format?: 'text' | 'json' | 'markdown';
+  format?: 'text' | 'json' | 'markdown' | 'html';
   out?: string;
 }
 

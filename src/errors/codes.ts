@@ -34,6 +34,8 @@ export const codes = {
   UPLIFT_PLAN_NO_PATH: ExitCode.blocked,
   UPLIFT_PLAN_UNKNOWN_CHANNEL: ExitCode.badInput,
   UPLIFT_PLAN_NOT_IN_CHANNEL: ExitCode.badInput,
+  // report
+  UPLIFT_REPORT_CHECKS_INVALID: ExitCode.badInput,
   // checks
   UPLIFT_CHECK_UNKNOWN: ExitCode.badInput,
   // backup

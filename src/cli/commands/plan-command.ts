@@ -39,20 +39,32 @@ export function register(program: Command, { emit }: CommandContext): void {
       'ask for each fact the plan is missing (on standard input; empty skips), then plan again',
     )
     .addOption(
-      new Option('--format <format>', 'output format')
-        .choices(['text', 'json', 'markdown'] as const)
+      new Option(
+        '--format <format>',
+        'output format; html: one self-contained file for a change board (with --out)',
+      )
+        .choices(['text', 'json', 'markdown', 'html'] as const)
         .default('text' as const),
     )
     .option('--json', 'same as --format json')
     .option('--out <file>', 'write the output to a file instead of standard output')
-    .option('--report <file>', 'also write the Markdown report to this file')
+    .option(
+      '--report <file>',
+      'also write the report to this file: HTML when it ends in .html, else Markdown (repeatable)',
+      collect,
+      [] as string[],
+    )
+    .option(
+      '--checks <file>',
+      'the report shows these check results: uplift check --json saved in a file, for the same upgrade',
+    )
     .addHelpText(
       'after',
-      '\nExit codes: 0 planned, 2 bad input, 3 verdict blocked.\nExamples: uplift plan --install /opt/product\n          uplift plan --profile ./profiles/product --from 1.4.0 --to 2.0.0',
+      '\nExit codes: 0 planned, 2 bad input, 3 verdict blocked.\nExamples: uplift plan --install /opt/product\n          uplift plan --install /opt/product --format html --out report.html\n          uplift plan --profile ./profiles/product --from 1.4.0 --to 2.0.0',
     )
     .action(async (o) => {
       if (o.out !== undefined) await prepareOut(o.out);
-      if (o.report !== undefined) await prepareOut(o.report, '--report');
+      for (const file of o.report) await prepareOut(file, '--report');
       const { handler } = await import('./plan.ts');
       const format = o.json ? 'json' : o.format;
       emit(await handler({ ...o, format }), { format, out: o.out });

@@ -1,12 +1,13 @@
 import { ExitCode, shellWord } from '../../errors/index.ts';
 import { declaredFacts } from '../../facts/index.ts';
 import { getPlan } from '../../plan/index.ts';
-import { renderPlanMarkdown } from '../../report/index.ts';
+import { type ReportExtras, renderPlanHtml, renderPlanMarkdown } from '../../report/index.ts';
 import { writeAtomically } from '../../util/index.ts';
 import { profileArg } from '../profile-arg.ts';
 import type { CommandResult } from '../types.ts';
 import { aboutFact, answerLines, askFacts, type FactQuestion } from '../ui/ask-facts.ts';
 import { missingOf, renderPlanText } from '../ui/render-plan.ts';
+import { readCheckResults } from './plan-checks.ts';
 
 export interface PlanCommandOptions {
   profile?: string;
@@ -18,11 +19,16 @@ export interface PlanCommandOptions {
   facts?: string;
   fact: string[];
   allowUndeclared?: boolean;
-  format: 'text' | 'json' | 'markdown';
-  /** Also write the Markdown report to this file (for the change board), whatever the format. */
-  report?: string;
+  format: 'text' | 'json' | 'markdown' | 'html';
+  /**
+   * Also write the report to these files (for the change board), whatever the format: HTML for a
+   * name ending in .html or .htm, Markdown otherwise.
+   */
+  report?: string[];
   /** Ask for each fact the plan is missing (standard input), then plan again. */
   ask?: boolean;
+  /** `uplift check --json` saved in a file: its results go into the report's check section. */
+  checks?: string;
 }
 
 /** `uplift plan`: should I upgrade, and how? */
@@ -67,10 +73,17 @@ export async function handler(opts: PlanCommandOptions): Promise<CommandResult> 
     }
   }
   const { plan } = result;
+  // The installation goes into the commands the report suggests (uplift window, check, rollback).
+  const extras: ReportExtras = {
+    ...(opts.install !== undefined ? { install: shellWord(opts.install) } : {}),
+    ...(opts.checks !== undefined ? { checks: await readCheckResults(opts.checks, plan) } : {}),
+  };
   let text =
     opts.format === 'markdown'
-      ? renderPlanMarkdown(plan)
-      : renderPlanText(plan, { install: opts.install });
+      ? renderPlanMarkdown(plan, extras)
+      : opts.format === 'html'
+        ? await renderPlanHtml(plan, extras)
+        : renderPlanText(plan, { install: opts.install });
   if (answered.length > 0 && opts.format === 'text')
     text += `\nThe facts you gave, for the same plan without questions:\nuplift plan ${[
       ...(opts.install
@@ -83,9 +96,14 @@ export async function handler(opts: PlanCommandOptions): Promise<CommandResult> 
       ...(opts.channel ? ['--channel', shellWord(opts.channel)] : []),
       ...flags.flatMap((f) => ['--fact', shellWord(f)]),
     ].join(' ')}\n`;
-  if (opts.report) {
-    await writeAtomically(opts.report, renderPlanMarkdown(plan));
-    if (opts.format === 'text') text += `report written to ${opts.report}\n`;
+  for (const file of opts.report ?? []) {
+    await writeAtomically(
+      file,
+      /\.html?$/i.test(file)
+        ? await renderPlanHtml(plan, extras)
+        : renderPlanMarkdown(plan, extras),
+    );
+    if (opts.format === 'text') text += `report written to ${file}\n`;
   }
   return {
     data: plan,
