@@ -218,6 +218,8 @@ export const codes = {
   UPLIFT_CALENDAR_INVALID: ExitCode.badInput,
   /** No window of the asked length fits the allowed hours outside the blackouts. */
   UPLIFT_WINDOW_NONE: ExitCode.blocked,
+  /** The file given to `uplift plan --windows` is not `uplift window --json` of windows long enough. */
+  UPLIFT_WINDOW_FILE_INVALID: ExitCode.badInput,
   // transfer logs (src/traffic, docs/traffic.md)
   /** A file given or declared as a transfer log is not one (most of its first lines unreadable). */
   UPLIFT_TRAFFIC_LOG_INVALID: ExitCode.badInput,

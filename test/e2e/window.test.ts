@@ -120,6 +120,31 @@ describe('uplift window', () => {
     expect(got.traffic.records).toBe(counts.lines);
     expect(got.windows).toHaveLength(3);
     for (const w of got.windows) expect(w.end - w.start).toBe(windowSeconds * 1000);
+
+    // The change board's report shows them: uplift plan --windows takes the saved --json.
+    const saved = file('windows.json', JSON.stringify(got));
+    const short = file(
+      'short.json',
+      JSON.stringify({ ...got, search: { ...got.search, durationSeconds: windowSeconds - 60 } }),
+    );
+    const report = spawnSync(
+      process.execPath,
+      [cliPath, 'plan', ...common, '--format', 'markdown', '--windows', saved],
+      { cwd: repoRoot, encoding: 'utf8' },
+    );
+    const refused = spawnSync(
+      process.execPath,
+      [cliPath, 'plan', ...common, '--json', '--windows', short],
+      { cwd: repoRoot, encoding: 'utf8' },
+    );
+    expect(report.status, report.stderr).toBe(0);
+    expect(report.stdout).toContain(got.windows[0]?.reasons[0] as string);
+    expect(report.stdout).not.toContain('This report was made without');
+    expect(refused.status).toBe(2);
+    expect(JSON.parse(refused.stdout).error).toMatchObject({
+      code: 'UPLIFT_WINDOW_FILE_INVALID',
+      location: { file: short, path: 'search.durationSeconds' },
+    });
   });
 
   it('prints the windows in a table with their reasons, and progress on stderr when asked', () => {

@@ -44,6 +44,8 @@ export interface WindowCommandOptions {
 export interface WindowResult {
   windows: WindowProposal[];
   traffic: TrafficSummary;
+  /** The traffic profile itself, for the report's heat map (`uplift plan --windows FILE`). */
+  profile: TrafficProfile;
   search: {
     from: string;
     to: string;
@@ -170,6 +172,7 @@ export async function handler(
   const result: WindowResult = {
     windows: search.windows,
     traffic: summaryOf(traffic),
+    profile: traffic,
     search: {
       from: new Date(from).toISOString(),
       to: new Date(to).toISOString(),
