@@ -8,7 +8,7 @@ import {
   type TrafficSource,
   trafficSourcesOf,
 } from '../../traffic/index.ts';
-import { formatBytes, formatDuration } from '../../util/index.ts';
+import { currentTime, formatBytes, formatDuration } from '../../util/index.ts';
 import {
   type AllowedRule,
   type BlackoutInterval,
@@ -212,7 +212,7 @@ function wholeNumber(text: string, option: string, max: number): number {
 
 /** `--from`: an ISO date or date-time (UTC unless it has an offset); default now. */
 function startOf(text: string | undefined): number {
-  if (text === undefined) return Date.now();
+  if (text === undefined) return currentTime().getTime();
   const t = DateTime.fromISO(text, { zone: 'UTC' });
   if (!t.isValid)
     throw usage(
