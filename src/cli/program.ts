@@ -42,6 +42,7 @@ const commands: [names: string[], load: () => Promise<{ register: Register }>][]
   [['rollout'], () => import('./commands/rollout-command.ts')],
   [['fleet'], () => import('./commands/fleet-command.ts')],
   [['audit'], () => import('./commands/audit-command.ts')],
+  [['window'], () => import('./commands/window-command.ts')],
 ];
 
 /**

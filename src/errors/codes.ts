@@ -213,6 +213,13 @@ export const codes = {
   UPLIFT_TRANSPORT_HASH_MISMATCH: ExitCode.failed,
   /** The node's Node.js runtime is missing, too old, or of another platform, arch or ABI. */
   UPLIFT_NODE_RUNTIME: ExitCode.badInput,
+  // maintenance windows (docs/window.md)
+  /** A blackout calendar (--calendar) is not iCalendar, or an event in it cannot be read. */
+  UPLIFT_CALENDAR_INVALID: ExitCode.badInput,
+  /** No window of the asked length fits the allowed hours outside the blackouts. */
+  UPLIFT_WINDOW_NONE: ExitCode.blocked,
+  /** The file given to `uplift plan --windows` is not `uplift window --json` of windows long enough. */
+  UPLIFT_WINDOW_FILE_INVALID: ExitCode.badInput,
   // transfer logs (src/traffic, docs/traffic.md)
   /** A file given or declared as a transfer log is not one (most of its first lines unreadable). */
   UPLIFT_TRAFFIC_LOG_INVALID: ExitCode.badInput,

@@ -40,3 +40,58 @@ export interface WindowRequest {
   /** How many windows to propose. */
   count: number;
 }
+
+/**
+ * One `--allowed` rule: on these weekdays, from `startMinute` to `endMinute` local time in `zone`.
+ * A window that crosses midnight (`22:00-04:00`) has `endMinute <= startMinute` and belongs to the
+ * day it starts on.
+ */
+export interface AllowedRule {
+  /** The rule as written, to name it in reasons and errors. */
+  text: string;
+  /** ISO weekdays, 1 = Monday … 7 = Sunday. */
+  days: number[];
+  /** Minutes after local midnight, 0..1439. */
+  startMinute: number;
+  /** Minutes after local midnight, 1..1440 (1440 = the next midnight). */
+  endMinute: number;
+  /** IANA zone the times are in. */
+  zone: string;
+}
+
+/** An interval of allowed time and the rule that gave it (the first, when rules overlap). */
+export interface AllowedInterval extends Interval {
+  rule: string;
+}
+
+/** What constrains a search, for the proposals' reasons and for a refusal. */
+export interface WindowConstraints {
+  /** Allowed-hours rules; none = every hour is allowed. */
+  allowed?: readonly AllowedRule[];
+  /** Blackout intervals, from the calendars; they need not be merged. */
+  blackouts?: readonly BlackoutInterval[];
+  /** Zone the windows are shown (and days counted) in; default the first rule's zone, else UTC. */
+  zone?: string;
+}
+
+/** Where the time went, in seconds over the search span: explains a search that found nothing. */
+export interface WindowFunnel {
+  /** The span searched: `weeks` weeks from `from`. */
+  spanSeconds: number;
+  /** Of which the allowed rules allow. */
+  allowedSeconds: number;
+  /** Of which no blackout covers. */
+  freeSeconds: number;
+  /** The longest free stretch: a window longer than this cannot fit. */
+  longestFreeSeconds: number;
+  /** Candidate starts (15-minute boundaries) whose whole window fits. */
+  candidates: number;
+}
+
+/** The answer of `findWindows`: the proposals, best first, and where the time went. */
+export interface WindowSearch {
+  windows: WindowProposal[];
+  funnel: WindowFunnel;
+  /** When `windows` is empty: which constraint removed everything, in one sentence. */
+  why?: string;
+}

@@ -58,6 +58,10 @@ export function register(program: Command, { emit }: CommandContext): void {
       '--checks <file>',
       'the report shows these check results: uplift check --json saved in a file, for the same upgrade',
     )
+    .option(
+      '--windows <file>',
+      'the report shows these windows and their traffic heat map: uplift window --json saved in a file',
+    )
     .addHelpText(
       'after',
       '\nExit codes: 0 planned, 2 bad input, 3 verdict blocked.\nExamples: uplift plan --install /opt/product\n          uplift plan --install /opt/product --format html --out report.html\n          uplift plan --profile ./profiles/product --from 1.4.0 --to 2.0.0',

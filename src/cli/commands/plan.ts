@@ -8,6 +8,7 @@ import type { CommandResult } from '../types.ts';
 import { aboutFact, answerLines, askFacts, type FactQuestion } from '../ui/ask-facts.ts';
 import { missingOf, renderPlanText } from '../ui/render-plan.ts';
 import { readCheckResults } from './plan-checks.ts';
+import { readWindowResult } from './plan-windows.ts';
 
 export interface PlanCommandOptions {
   profile?: string;
@@ -29,6 +30,8 @@ export interface PlanCommandOptions {
   ask?: boolean;
   /** `uplift check --json` saved in a file: its results go into the report's check section. */
   checks?: string;
+  /** `uplift window --json` saved in a file: its windows and traffic go into the report. */
+  windows?: string;
 }
 
 /** `uplift plan`: should I upgrade, and how? */
@@ -77,6 +80,7 @@ export async function handler(opts: PlanCommandOptions): Promise<CommandResult> 
   const extras: ReportExtras = {
     ...(opts.install !== undefined ? { install: shellWord(opts.install) } : {}),
     ...(opts.checks !== undefined ? { checks: await readCheckResults(opts.checks, plan) } : {}),
+    ...(opts.windows !== undefined ? await readWindowResult(opts.windows, plan) : {}),
   };
   let text =
     opts.format === 'markdown'
