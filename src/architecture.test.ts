@@ -167,6 +167,7 @@ describe('architecture', () => {
       'lifecycle',
       'pack',
       'repo',
+      'serve',
       'signing',
       'state',
       'topology',

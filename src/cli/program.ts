@@ -43,6 +43,7 @@ const commands: [names: string[], load: () => Promise<{ register: Register }>][]
   [['fleet'], () => import('./commands/fleet-command.ts')],
   [['audit'], () => import('./commands/audit-command.ts')],
   [['window'], () => import('./commands/window-command.ts')],
+  [['serve'], () => import('./commands/serve-command.ts')],
 ];
 
 /**

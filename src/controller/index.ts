@@ -17,6 +17,13 @@ export {
   passedEnv,
 } from './connect.ts';
 export {
+  type FleetDeployment,
+  type FleetEnvironment,
+  type FleetNode,
+  readFleetEnvironment,
+} from './fleet.ts';
+export { type FreshRolloutPlan, planFreshRollout } from './plan-fresh.ts';
+export {
   type DeploymentSurvey,
   eachLimit,
   type NodePlan,

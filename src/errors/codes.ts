@@ -192,6 +192,28 @@ export const codes = {
   UPLIFT_STATE_UNREACHABLE: ExitCode.failed,
   /** The database was migrated by a newer uplift than this one. */
   UPLIFT_STATE_TOO_NEW: ExitCode.failed,
+  // uplift serve (docs/api.md)
+  /** --listen is not HOST:PORT. */
+  UPLIFT_SERVE_LISTEN_INVALID: ExitCode.badInput,
+  /** A non-loopback --listen without --tls-cert and --tls-key. */
+  UPLIFT_SERVE_TLS_REQUIRED: ExitCode.badInput,
+  /** The address is taken or cannot be bound. */
+  UPLIFT_SERVE_LISTEN_FAILED: ExitCode.failed,
+  /** A token name that is not a short name of letters, digits, `.`, `_` and `-`. */
+  UPLIFT_SERVE_TOKEN_NAME: ExitCode.badInput,
+  /** `serve token create` with a name that is (or was) taken. */
+  UPLIFT_SERVE_TOKEN_EXISTS: ExitCode.badInput,
+  /** `serve token revoke` with a name that has no live token. */
+  UPLIFT_SERVE_TOKEN_UNKNOWN: ExitCode.badInput,
+  // uplift serve's HTTP refusals (the API's error bodies; docs/api.md "Errors")
+  UPLIFT_SERVE_UNAUTHENTICATED: ExitCode.badInput,
+  UPLIFT_SERVE_FORBIDDEN: ExitCode.blocked,
+  UPLIFT_SERVE_CSRF: ExitCode.blocked,
+  UPLIFT_SERVE_RATE_LIMITED: ExitCode.blocked,
+  UPLIFT_SERVE_HOST: ExitCode.badInput,
+  UPLIFT_SERVE_NOT_FOUND: ExitCode.badInput,
+  /** A failure the server does not explain to the client (its log does). */
+  UPLIFT_SERVE_INTERNAL: ExitCode.failed,
   // load balancers (active/passive deployments: src/balancer, docs/topology.md)
   UPLIFT_BALANCER_UNREACHABLE: ExitCode.failed,
   UPLIFT_BALANCER_UNKNOWN_SERVER: ExitCode.badInput,

@@ -88,4 +88,13 @@ export interface Tables {
     summary: string;
     at: string;
   };
+  serve_tokens: {
+    name: string;
+    /** viewer | operator */
+    role: string;
+    /** sha256 (hex) of the token; the token itself is never stored. */
+    token_hash: string;
+    created_at: string;
+    revoked_at: string | null;
+  };
 }

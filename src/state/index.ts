@@ -14,7 +14,19 @@ export type * from './types.ts';
 /** The store openStateStore returns: the contract with every optional reader present. */
 export type OpenedStateStore = StateStore &
   Required<
-    Pick<StateStore, 'listClaims' | 'stepTimings' | 'lastFacts' | 'recordCheck' | 'lastCheck'>
+    Pick<
+      StateStore,
+      | 'listClaims'
+      | 'listRuns'
+      | 'stepTimings'
+      | 'lastFacts'
+      | 'recordCheck'
+      | 'lastCheck'
+      | 'createToken'
+      | 'listTokens'
+      | 'revokeToken'
+      | 'tokenByHash'
+    >
   >;
 
 /** The SQLite file when neither a URL nor a file is given, relative to the working folder. */

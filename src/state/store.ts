@@ -12,8 +12,10 @@ import type {
   PlanKey,
   RunOutcome,
   RunRecord,
+  ServeTokenRecord,
   StateStore,
   StepTiming,
+  TokenRole,
 } from './types.ts';
 
 /** How a store takes and lists claims: the one part that differs between the databases. */
@@ -88,6 +90,17 @@ export class KyselyStateStore implements StateStore {
       .limit(1)
       .executeTakeFirst();
     return row && toRun(row);
+  }
+
+  async listRuns(f: { env?: string; limit?: number } = {}): Promise<RunRecord[]> {
+    let q = this.#db.selectFrom('runs').selectAll();
+    if (f.env !== undefined) q = q.where('env', '=', f.env);
+    const rows = await q
+      .orderBy('started_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(f.limit ?? 100)
+      .execute();
+    return rows.map(toRun);
   }
 
   async setNodeState(s: Omit<NodeStateRecord, 'updatedAt'>): Promise<void> {
@@ -290,13 +303,21 @@ export class KyselyStateStore implements StateStore {
   }
 
   async listAudit(
-    f: { runId?: string; env?: string; deployment?: string; since?: string; limit?: number } = {},
+    f: {
+      runId?: string;
+      env?: string;
+      deployment?: string;
+      since?: string;
+      afterId?: number;
+      limit?: number;
+    } = {},
   ): Promise<AuditEntry[]> {
     let q = this.#db.selectFrom('audit').selectAll();
     if (f.runId !== undefined) q = q.where('run_id', '=', f.runId);
     if (f.env !== undefined) q = q.where('env', '=', f.env);
     if (f.deployment !== undefined) q = q.where('deployment', '=', f.deployment);
     if (f.since !== undefined) q = q.where('at', '>=', f.since);
+    if (f.afterId !== undefined) q = q.where('id', '>', f.afterId);
     // With a limit, the newest entries; always returned oldest first, the order they happened.
     const rows =
       f.limit === undefined
@@ -315,6 +336,47 @@ export class KyselyStateStore implements StateStore {
       outcome: r.outcome as AuditEntry['outcome'],
       detail: r.detail === null ? undefined : JSON.parse(r.detail),
     }));
+  }
+
+  async createToken(t: { name: string; role: TokenRole; hash: string }): Promise<boolean> {
+    const rows = await this.#db
+      .insertInto('serve_tokens')
+      .values({
+        name: t.name,
+        role: t.role,
+        token_hash: t.hash,
+        created_at: now(),
+        revoked_at: null,
+      })
+      .onConflict((oc) => oc.doNothing())
+      .returning('name')
+      .execute();
+    return rows.length === 1;
+  }
+
+  async listTokens(): Promise<ServeTokenRecord[]> {
+    const rows = await this.#db.selectFrom('serve_tokens').selectAll().orderBy('name').execute();
+    return rows.map(toToken);
+  }
+
+  async revokeToken(name: string): Promise<boolean> {
+    const r = await this.#db
+      .updateTable('serve_tokens')
+      .set({ revoked_at: now() })
+      .where('name', '=', name)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  async tokenByHash(hash: string): Promise<ServeTokenRecord | undefined> {
+    const row = await this.#db
+      .selectFrom('serve_tokens')
+      .selectAll()
+      .where('token_hash', '=', hash)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return row && toToken(row);
   }
 
   claim(deploymentKey: string, controller: string): Promise<Claim | undefined> {
@@ -347,5 +409,14 @@ function toRun(r: Tables['runs']): RunRecord {
     finishedAt: orUndefined(r.finished_at),
     outcome: r.outcome as RunOutcome,
     dryRun: Number(r.dry_run) === 1,
+  };
+}
+
+function toToken(r: Tables['serve_tokens']): ServeTokenRecord {
+  return {
+    name: r.name,
+    role: r.role as TokenRole,
+    createdAt: r.created_at,
+    ...(r.revoked_at === null ? {} : { revokedAt: r.revoked_at }),
   };
 }

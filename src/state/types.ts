@@ -135,6 +135,17 @@ export interface NodeCheckRecord {
   at?: string;
 }
 
+/** A named token of `uplift serve`: `viewer` reads, `operator` also acts. */
+export type TokenRole = 'viewer' | 'operator';
+
+export interface ServeTokenRecord {
+  name: string;
+  role: TokenRole;
+  createdAt: string;
+  /** Set once revoked; a revoked token is refused. */
+  revokedAt?: string;
+}
+
 export interface StateStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Where it is, for messages, without a password. */
@@ -172,6 +183,8 @@ export interface StateStore {
     env?: string;
     deployment?: string;
     since?: string;
+    /** Only entries with a greater id: what a live view has not seen yet. */
+    afterId?: number;
     limit?: number;
   }): Promise<AuditEntry[]>;
   /** Claims a deployment for this controller, or undefined when another controller holds it. */
@@ -180,6 +193,8 @@ export interface StateStore {
    * Readers added with the implementation; optional so that in-memory fakes of the contract need
    * not grow them. The store openStateStore returns has every one.
    */
+  /** Runs, newest first, optionally of one environment; at most `limit` (default 100). */
+  listRuns?(f?: { env?: string; limit?: number }): Promise<RunRecord[]>;
   /** The claims table, with whether each claim is still held. */
   listClaims?(): Promise<ClaimRecord[]>;
   /** A run's step timings, in the order they were recorded. */
@@ -190,6 +205,17 @@ export interface StateStore {
   recordCheck?(c: Omit<NodeCheckRecord, 'at'>): Promise<void>;
   /** A node's newest check record. */
   lastCheck?(env: string, deployment: string, node: string): Promise<NodeCheckRecord | undefined>;
+  /**
+   * Stores a token by its hash (sha256 hex): the token is never stored. False when the name is
+   * taken (revoked names stay taken, so the audit's actor names keep one meaning).
+   */
+  createToken?(t: { name: string; role: TokenRole; hash: string }): Promise<boolean>;
+  /** Every token, revoked ones too, by name; no hashes. */
+  listTokens?(): Promise<ServeTokenRecord[]>;
+  /** Revokes a token by name; false when there is no live token of that name. */
+  revokeToken?(name: string): Promise<boolean>;
+  /** The live (not revoked) token with this hash. */
+  tokenByHash?(hash: string): Promise<ServeTokenRecord | undefined>;
   /** Releases the claims this store still holds, then closes its connections. */
   close(): Promise<void>;
 }

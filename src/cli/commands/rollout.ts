@@ -5,6 +5,7 @@ import {
   controllerId,
   deploymentsOf,
   environmentOf,
+  planFreshRollout,
   type Survey,
   survey,
 } from '../../controller/index.ts';
@@ -13,15 +14,13 @@ import {
   type DeploymentRolloutPlan,
   describeGate,
   type GateVerdict,
-  gateFor,
-  planRollout,
   type RolloutEvent,
   type RolloutResult,
   resumeRollout,
   runRollout,
 } from '../../rollout/index.ts';
-import { openStateStore, type PlanKey, type StateStore } from '../../state/index.ts';
-import { openTopology, type Topology } from '../../topology/index.ts';
+import { openStateStore, type StateStore } from '../../state/index.ts';
+import { openTopology } from '../../topology/index.ts';
 import type { CommandResult } from '../types.ts';
 import { rolloutProgress } from '../ui/rollout-progress.ts';
 
@@ -110,15 +109,11 @@ export async function handler(o: RolloutOptions, io: RolloutIo): Promise<Command
           unchanged: true,
         },
       );
-    const s = await survey(conn, deployments, {
-      needPlans: true,
-      ...(o.dryRun ? {} : { store }),
-    });
-    const plan = planRollout(env, s.status, s.estimates, {
-      targets: s.targets,
-      deployments: deployments.map((d) => d.name),
-    });
-    const gate = await gateOf(topology, env.name, s, store);
+    const {
+      survey: s,
+      plan,
+      gate,
+    } = await planFreshRollout(conn, topology, env, deployments, store, { record: !o.dryRun });
     if (o.dryRun) return dryRunResult(env.name, plan.deployments, gate, s, o, unfinished?.id);
     await confirm(o, io, plan.deployments);
     for (const d of s.deployments)
@@ -182,19 +177,6 @@ async function recordedTargets(
   const out: Record<string, string> = {};
   for (const s of states) if (s.toVersion) out[s.deployment] = s.toVersion;
   return out;
-}
-
-async function gateOf(
-  topology: Topology,
-  env: string,
-  s: Survey,
-  store: StateStore,
-): Promise<GateVerdict> {
-  const index = topology.environments.findIndex((e) => e.name === env);
-  const passed = new Map<string, PlanKey[]>();
-  for (const e of topology.environments.slice(0, index))
-    passed.set(e.name, await store.passedPlanKeys(e.name));
-  return gateFor(topology, env, new Map(Object.entries(s.planKeys)), passed);
 }
 
 async function confirm(

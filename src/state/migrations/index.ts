@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import { initial } from './0001-initial.ts';
 import { nodeChecks } from './0002-node-checks.ts';
+import { serveTokens } from './0003-serve-tokens.ts';
 import type { StoreKind } from './kind.ts';
 
 /**
@@ -12,6 +13,7 @@ export function migrations(kind: StoreKind): Record<string, Migration> {
   return {
     '0001-initial': initial(kind),
     '0002-node-checks': nodeChecks(kind),
+    '0003-serve-tokens': serveTokens(),
   };
 }
 

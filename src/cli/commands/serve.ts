@@ -1,0 +1,125 @@
+import { actorName, controllerId } from '../../controller/index.ts';
+import { ExitCode } from '../../errors/index.ts';
+import { createServeToken, revokeServeToken, startServe } from '../../serve/index.ts';
+import { type OpenedStateStore, openStateStore, type TokenRole } from '../../state/index.ts';
+import type { CliIo, CommandResult } from '../types.ts';
+
+export interface ServeOptions {
+  listen?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  state?: string;
+  topology?: string;
+  json?: boolean;
+}
+
+const openStore = (state: string | undefined) =>
+  openStateStore(state === undefined ? {} : { file: state });
+
+/**
+ * `uplift serve`: the dashboard's API over the state store until SIGINT or SIGTERM. It prints its
+ * URL as soon as it listens; the result is printed when it stops.
+ */
+export async function serve(o: ServeOptions, io: CliIo): Promise<CommandResult> {
+  const store = await openStore(o.state);
+  try {
+    const server = await startServe({
+      store,
+      controller: `serve:${controllerId()}`,
+      ...(o.listen === undefined ? {} : { listen: o.listen }),
+      ...(o.tlsCert === undefined ? {} : { tlsCert: o.tlsCert }),
+      ...(o.tlsKey === undefined ? {} : { tlsKey: o.tlsKey }),
+      ...(o.topology === undefined ? {} : { topology: o.topology }),
+      // Refusals go to standard error; the lines never carry a token, a cookie or a password.
+      app: { log: (line) => io.stderr(`serve: ${line}\n`) },
+    });
+    const listening = { url: server.url, pid: process.pid, state: store.label };
+    io.stdout(
+      o.json
+        ? `${JSON.stringify(listening)}\n`
+        : `Serving the uplift API at ${server.url} (state ${store.label}, pid ${process.pid}); Ctrl-C stops it.\nSign in with a token from: uplift serve token create NAME --role viewer|operator\n`,
+    );
+    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      const stop = (s: NodeJS.Signals) => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve(s);
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    await server.close();
+    return {
+      data: { ...listening, stopped: signal },
+      text: `Stopped serving (${signal}).\n`,
+      exitCode: ExitCode.ok,
+    };
+  } finally {
+    await store.close().catch(() => {});
+  }
+}
+
+/** `uplift serve token create NAME --role R`: the token is printed here once and stored hashed. */
+export async function tokenCreate(
+  name: string,
+  o: { role: TokenRole; state?: string },
+): Promise<CommandResult> {
+  return withStore(o.state, async (store) => {
+    const { token, record } = await createServeToken(store, name, o.role);
+    await store.audit({
+      actor: actorName(),
+      controller: controllerId(),
+      action: 'serve.token.create',
+      outcome: 'ok',
+      detail: { name, role: o.role },
+    });
+    return {
+      data: { ...record, token },
+      text: `token ${name} (${o.role}): ${token}\nIt is shown this once and stored only as a hash; keep it in a password manager.\n`,
+      exitCode: ExitCode.ok,
+    };
+  });
+}
+
+/** `uplift serve token list`: names, roles and dates; never a token or a hash. */
+export async function tokenList(o: { state?: string }): Promise<CommandResult> {
+  return withStore(o.state, async (store) => {
+    const tokens = await store.listTokens();
+    const text =
+      tokens.length === 0
+        ? 'no tokens: uplift serve token create NAME --role viewer|operator\n'
+        : `${tokens.map((t) => `${t.name}  ${t.role}  created ${t.createdAt}${t.revokedAt ? `  revoked ${t.revokedAt}` : ''}`).join('\n')}\n`;
+    return { data: { tokens }, text, exitCode: ExitCode.ok };
+  });
+}
+
+/** `uplift serve token revoke NAME`: its sessions end at their next request. */
+export async function tokenRevoke(name: string, o: { state?: string }): Promise<CommandResult> {
+  return withStore(o.state, async (store) => {
+    await revokeServeToken(store, name);
+    await store.audit({
+      actor: actorName(),
+      controller: controllerId(),
+      action: 'serve.token.revoke',
+      outcome: 'ok',
+      detail: { name },
+    });
+    return {
+      data: { name, revoked: true },
+      text: `token ${name} revoked\n`,
+      exitCode: ExitCode.ok,
+    };
+  });
+}
+
+async function withStore<T>(
+  state: string | undefined,
+  f: (store: OpenedStateStore) => Promise<T>,
+): Promise<T> {
+  const store = await openStore(state);
+  try {
+    return await f(store);
+  } finally {
+    await store.close().catch(() => {});
+  }
+}
