@@ -6,6 +6,7 @@ import { Catalog, Facts } from '../src/catalog/schema.ts';
 import { declaredFacts, factsJsonSchema } from '../src/facts/index.ts';
 import { Plan } from '../src/plan/schema.ts';
 import { ProfileManifest } from '../src/profile/schema.ts';
+import { apiSchemas } from '../src/serve/schema.ts';
 import { TopologyFile } from '../src/topology/schema.ts';
 
 const profilesDir = join(import.meta.dirname, '../profiles');
@@ -34,7 +35,29 @@ export function publishedSchemas(): Record<string, unknown> {
       title: 'uplift topology (uplift.yaml)',
       ...z.toJSONSchema(TopologyFile, { ...draft, io: 'input' }),
     },
+    'api.schema.json': apiSchema(),
     ...profileFactsSchemas(),
+  };
+}
+
+/**
+ * `uplift serve`'s JSON API (docs/api.md): every request and response body, query and path
+ * parameter under `$defs`, by the name the document uses.
+ */
+function apiSchema(): Record<string, unknown> {
+  const defs: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(apiSchemas)) {
+    const { $schema: _, ...rest } = z.toJSONSchema(schema, {
+      target: 'draft-2020-12',
+      io: name.endsWith('Response') || name === 'AuditEntry' ? 'output' : 'input',
+    });
+    defs[name] = rest;
+  }
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    $id: 'https://uplift.invalid/schemas/api.schema.json',
+    title: 'uplift serve API',
+    $defs: defs,
   };
 }
 

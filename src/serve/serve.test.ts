@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selfSignedCert } from '../../test/util/tls-cert.ts';
@@ -253,6 +254,15 @@ describe('reads', () => {
       environments: { deployments: { nodes: { reachable: unknown }[] }[] }[];
     };
 
+    const ajv = new Ajv2020({ strict: false });
+    ajv.addSchema(JSON.parse(readFileSync('schemas/api.schema.json', 'utf8')));
+    const valid = (def: string, v: unknown) =>
+      ajv.validate({ $ref: `https://uplift.invalid/schemas/api.schema.json#/$defs/${def}` }, v) ||
+      ajv.errorsText();
+    expect(valid('RunsResponse', runs)).toBe(true);
+    expect(valid('RunResponse', run)).toBe(true);
+    expect(valid('AuditResponse', found)).toBe(true);
+    expect(valid('FleetResponse', fleet)).toBe(true);
     expect(runs.runs.map((r) => r.id)).toContain('r-read');
     expect(run).toMatchObject({
       run: { id: 'r-read', outcome: 'running' },
