@@ -149,6 +149,7 @@ describeEachStore('the state store on %s', (kind) => {
     expect(await rawSql(t, 'SELECT name FROM uplift_migration ORDER BY name')).toEqual([
       { name: '0001-initial' },
       { name: '0002-node-checks' },
+      { name: '0003-serve-tokens' },
     ]);
     expect(entries.map((e) => e.action)).toEqual(['rollout.start']);
   });
@@ -165,6 +166,7 @@ describeEachStore('the state store on %s', (kind) => {
     expect(await rawSql(t, 'SELECT name FROM uplift_migration ORDER BY name')).toEqual([
       { name: '0001-initial' },
       { name: '0002-node-checks' },
+      { name: '0003-serve-tokens' },
       { name: '9999-from-the-future' },
     ]);
   });
