@@ -44,7 +44,7 @@ afterAll(async () => {
   await cluster?.dispose();
 });
 
-it('plans the rollout as the CLI does, changes nothing and audits it', async () => {
+it('plans the rollout as the CLI does, changes nothing and audits it; shows the live fleet as uplift fleet does', async () => {
   const login = await fetch(`${server.url}/api/session`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -84,4 +84,28 @@ it('plans the rollout as the CLI does, changes nothing and audits it', async () 
     { actor: 'olga', env: 'test', outcome: 'ok' },
   ]);
   expect(await store.listRuns()).toEqual([]);
+
+  const live = (await (
+    await fetch(`${server.url}/api/fleet?live=true`, { headers: { cookie } })
+  ).json()) as {
+    environments: {
+      deployments: { versions: string[]; nodes: { name: string; reachable: boolean }[] }[];
+    }[];
+  };
+  const fleet = uplift([
+    'fleet',
+    '--topology',
+    topology,
+    '--state',
+    join(cluster.root, 'cli.db'),
+    '--json',
+  ]);
+  const cliFleet = JSON.parse(fleet.stdout) as { environments: { deployments: unknown[] }[] };
+
+  expect(live.environments[0]?.deployments[0]).toMatchObject({ versions: [from], drift: false });
+  expect(live.environments[0]?.deployments[0]?.nodes.map((n) => [n.name, n.reachable])).toEqual([
+    ['n1', true],
+    ['n2', true],
+  ]);
+  expect(live.environments[0]?.deployments).toEqual(cliFleet.environments[0]?.deployments);
 });
