@@ -163,6 +163,7 @@ describe('architecture', () => {
       'backup',
       'balancer',
       'cli',
+      'estimate',
       'fetch',
       'lifecycle',
       'pack',

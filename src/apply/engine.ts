@@ -187,7 +187,9 @@ export async function runHops(rs: RunState, first: number): Promise<ApplyResult>
       ...(r.backup ? { backup: r.backup } : {}),
       ...(r.old && !undone ? { old: r.old } : {}),
       ...(r.downtimeSeconds !== undefined ? { downtimeSeconds: r.downtimeSeconds } : {}),
+      ...(Object.keys(r.stepSeconds).length > 0 ? { stepSeconds: r.stepSeconds } : {}),
     })),
+    ...(o.volume ? { volume: o.volume } : {}),
     ...(undone
       ? {
           undidRun: {

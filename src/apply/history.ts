@@ -15,6 +15,8 @@ export interface HistoryHop {
   /** The kept old generation (until the next commit or `uplift rollback`). */
   old?: string;
   downtimeSeconds?: number;
+  /** Seconds each step of the hop took (what `uplift estimate` learns from; docs/estimates.md). */
+  stepSeconds?: Partial<Record<string, number>>;
 }
 
 /** One line of history.jsonl: a finished run of apply, or an `uplift rollback`. */
@@ -51,6 +53,11 @@ export interface HistoryEntry {
   service?: 'running' | 'stopped' | 'down';
   /** For kind rollback: seconds from its stop until the old version passed its readiness probes. */
   downtimeSeconds?: number;
+  /**
+   * For kind apply: the data-volume facts the run planned with (fact path -> value, those the
+   * catalog's durations scale with), so that its step seconds can be scaled to another volume.
+   */
+  volume?: Record<string, number>;
 }
 
 export async function readHistory(p: StatePaths): Promise<HistoryEntry[]> {

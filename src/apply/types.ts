@@ -41,6 +41,11 @@ export interface ApplyOptions {
    * commit). A rollback still leaves them as the run found them.
    */
   leaveStopped?: boolean;
+  /**
+   * The data-volume facts the plan was made with (fact path -> value); kept in the run's history
+   * line beside each hop's step seconds, for learned estimates (docs/estimates.md).
+   */
+  volume?: Record<string, number>;
 }
 
 export interface HopReport {

@@ -38,6 +38,7 @@ const commands: [names: string[], load: () => Promise<{ register: Register }>][]
   [['service'], () => import('./commands/service-command.ts')],
   [['rollback'], () => import('./commands/rollback-command.ts')],
   [['history'], () => import('./commands/history-command.ts')],
+  [['estimate'], () => import('./commands/estimate-command.ts')],
   [['topology'], () => import('./commands/topology-command.ts')],
   [['rollout'], () => import('./commands/rollout-command.ts')],
   [['fleet'], () => import('./commands/fleet-command.ts')],

@@ -12,6 +12,7 @@ import {
   runApply,
 } from '../../apply/index.ts';
 import { ExitCode, shellWord, UpliftError } from '../../errors/index.ts';
+import { estimateForRun, type LearnedEstimate, volumeFacts } from '../../estimate/index.ts';
 import { getPlan, isPlanIntact, type Plan } from '../../plan/index.ts';
 import type { Profile } from '../../profile/index.ts';
 import { verdictText } from '../../report/index.ts';
@@ -131,6 +132,8 @@ export async function preparePlan(
   method: HopMethodName;
   apply: Profile['manifest']['apply'];
   profile: Profile;
+  /** The data-volume facts the catalog's durations scale with (src/estimate/volume.ts). */
+  volume: Record<string, number>;
 }> {
   if ((opts.to === undefined) === (opts.plan === undefined))
     throw new UpliftError('UPLIFT_USAGE', 'pass either --to VERSION or --plan PLAN.json', {
@@ -181,6 +184,7 @@ export async function preparePlan(
     method,
     apply: profile.manifest.apply,
     profile,
+    volume: volumeFacts(profile.catalog, facts),
   };
 }
 
@@ -307,6 +311,7 @@ export async function handler(opts: ApplyCommandOptions, io: ApplyIo): Promise<C
     ...(keepRuns !== undefined ? { keepRuns } : {}),
     ...(maxExpand !== undefined ? { maxExpand } : {}),
     ...(opts.leaveStopped ? { leaveStopped: true } : {}),
+    volume: prepared.volume,
     onEvent: (line) => io.stderr(`${line}\n`),
   };
   if (prepared.plan.steps.length === 0)
@@ -366,10 +371,18 @@ export async function handler(opts: ApplyCommandOptions, io: ApplyIo): Promise<C
   }
   // Before the run, so that resume and rollback after a crash use the same profile.
   await recordInstallProfile(install, prepared.profile);
+  const learned = await estimateForRun(
+    prepared.plan,
+    prepared.profile.catalog,
+    prepared.volume,
+    install,
+  );
   const r = await runApply(base);
+  // Kept once the run went in: `uplift estimate --accuracy` sets it beside the measured run.
+  await learned.record();
   return {
-    data: { ...verdict, ...r, warnings },
-    text: renderApply(r),
+    data: { ...verdict, ...r, estimate: learned.estimate, warnings },
+    text: `${renderApply(r)}${renderEstimateVsActual(learned.estimate, r)}`,
     exitCode: ExitCode.ok,
     warnings,
   };
@@ -413,6 +426,15 @@ function renderApply(r: ApplyResult): string {
     );
   lines.push(`Undo the last hop with: uplift rollback --install ${r.install}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** The estimate made before the run beside what the run measured. */
+function renderEstimateVsActual(e: LearnedEstimate, r: ApplyResult): string {
+  const down = r.hops.reduce((t, h) => t + (h.downtimeSeconds ?? 0), 0);
+  const basis =
+    e.basis.kind === 'catalog' ? "the catalog's figures" : `${e.basis.runs} measured run(s)`;
+  const err = down > 0 ? ` (${Math.round(((e.downtime.p50 - down) / down) * 1000) / 10} %)` : '';
+  return `Estimated downtime ${e.downtime.p50} s (p90 ${e.downtime.p90} s, from ${basis}); measured ${Math.round(down * 1000) / 1000} s${err}.\n`;
 }
 
 function renderDryRun(r: DryRunResult): string {
