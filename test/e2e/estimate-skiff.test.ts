@@ -1,0 +1,175 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type ApplyFixture,
+  applyArgs,
+  prepareApplyFixture,
+  startFreshInstall,
+  stateDir,
+  upliftAsync,
+} from '../util/apply-skiff.ts';
+import { repoRoot } from '../util/run-cli.ts';
+
+const from = '5.3.0 Patch 2';
+const to = '5.3.3 GA';
+/**
+ * Rows added to the pre-5.3.3 `transfers` table of the first installation; the second gets twice
+ * as many. The hop to 5.3.3 GA copies every row into `file_tracking` while the server is stopped
+ * (profiles/skiff/packs/5.3.3-GA), so its downtime grows with them: the catalog's migrate duration
+ * scales with data.fileTrackingRows.
+ */
+const rowsN = 700_000;
+
+/** Adds `n` transfer rows to a stopped installation's database, as weeks of real traffic would. */
+function addTransfers(install: string, n: number): number {
+  const db = new Database(join(install, 'var/db/skiff.db'));
+  try {
+    db.exec(`WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < ${n})
+      INSERT INTO transfers (account, path, size, sha256, direction, status, started, ended)
+      SELECT 'acct' || (i % 7), '/in/batch-' || i || '.csv', (i * 7919) % 1000000, NULL,
+        CASE i % 3 WHEN 0 THEN 'download' ELSE 'upload' END,
+        CASE i % 50 WHEN 0 THEN 'error' ELSE 'ok' END,
+        strftime('%Y-%m-%dT%H:%M:%fZ', 1600000000 + i, 'unixepoch'),
+        strftime('%Y-%m-%dT%H:%M:%fZ', 1600000002 + i, 'unixepoch')
+      FROM c`);
+    return (db.prepare('SELECT count(*) AS n FROM transfers').get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
+interface Spread {
+  p50: number;
+  p90: number;
+}
+
+/**
+ * The issue's measure of a learned estimate, on two real skiff installations: one measured
+ * upgrade of the hop 5.3.0 Patch 2 → 5.3.3 GA on an installation with N tracking rows, then the
+ * estimate for the same hop on one with 2N rows, learned from the first, against the measured
+ * downtime of that second upgrade.
+ */
+describe('learned estimates on skiff: one measured hop, then the same hop with twice the data', () => {
+  let fx: ApplyFixture;
+  const running: string[] = [];
+  let small: string;
+  let large: string;
+  const counts = { small: 0, large: 0 };
+
+  beforeAll(async () => {
+    fx = await prepareApplyFixture('uplift-estimate-', from, to, {
+      [to]: join(repoRoot, 'profiles/skiff/packs/5.3.3-GA/migrations.yaml'),
+    });
+    // The template gets N rows: the first copy has them; then N more: the second copy has 2N.
+    counts.small = addTransfers(fx.template, rowsN);
+    small = await startFreshInstall(fx);
+    running.push(small);
+    counts.large = addTransfers(fx.template, rowsN);
+    large = await startFreshInstall(fx);
+    running.push(large);
+  }, 240_000);
+
+  afterAll(async () => {
+    for (const i of running) await fx?.skiff.stopInstallation(i).catch(() => undefined);
+    await fx?.dispose();
+  });
+
+  it('estimates the second installation within 25 % of its measured downtime', async () => {
+    const first = await upliftAsync(applyArgs(fx, small));
+    expect(first.code, `${first.stdout}${first.stderr}`).toBe(0);
+    const measured = JSON.parse(first.stdout);
+    // Apply kept each step's seconds and the data volume it ran with in the history line.
+    const history = (await readFile(join(stateDir(small), 'history.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(history).toHaveLength(1);
+    expect(history[0].volume).toMatchObject({ 'data.fileTrackingRows': counts.small });
+    expect(Object.keys(history[0].hops[0].stepSeconds)).toEqual(
+      expect.arrayContaining(['stop', 'switch', 'migrate', 'start', 'probe', 'smoke']),
+    );
+
+    const catalogOnly = await upliftAsync([
+      'estimate',
+      '--install',
+      large,
+      '--to',
+      to,
+      '--no-record',
+      '--json',
+    ]);
+    expect(catalogOnly.code, catalogOnly.stderr).toBe(0);
+    const before = JSON.parse(catalogOnly.stdout).estimate;
+    expect(before.basis).toEqual({ kind: 'catalog' });
+
+    const learned = await upliftAsync([
+      'estimate',
+      '--install',
+      large,
+      '--to',
+      to,
+      '--learn-from',
+      small,
+      '--json',
+    ]);
+    expect(learned.code, learned.stderr).toBe(0);
+    const out = JSON.parse(learned.stdout);
+    const estimate = out.estimate as {
+      downtime: Spread;
+      basis: { kind: string; runs: number; scaledBy: number; from: string[] };
+    };
+    expect(out.volume['data.fileTrackingRows']).toBe(counts.large);
+    expect(estimate.basis).toMatchObject({ kind: 'measured', runs: 1 });
+    expect(estimate.basis.from).toEqual([`${small} run ${measured.runId}`]);
+    expect(estimate.basis.scaledBy).toBeCloseTo(counts.large / counts.small, 2);
+
+    const second = await upliftAsync(applyArgs(fx, large));
+    expect(second.code, `${second.stdout}${second.stderr}`).toBe(0);
+    const actual = JSON.parse(second.stdout).hops[0].downtimeSeconds as number;
+    const firstDown = measured.hops[0].downtimeSeconds as number;
+    const error = (estimate.downtime.p50 - actual) / actual;
+    const catalogError = (before.downtime.p50 - actual) / actual;
+    console.log(
+      [
+        `skiff ${from} → ${to}: ${counts.small} tracking rows measured ${firstDown} s of downtime`,
+        `  (migrate ${measured.hops[0].stepSeconds.migrate} s);`,
+        `${counts.large} rows: learned p50 ${estimate.downtime.p50} s (p90 ${estimate.downtime.p90} s),`,
+        `measured ${actual} s (migrate ${JSON.parse(second.stdout).hops[0].stepSeconds.migrate} s):`,
+        `error ${(error * 100).toFixed(1)} %; the catalog alone said ${before.downtime.p50} s`,
+        `(${(catalogError * 100).toFixed(0)} %)`,
+      ].join(' '),
+    );
+    // The data-dependent work is most of the downtime: twice the rows is a longer downtime.
+    expect(actual).toBeGreaterThan(firstDown * 1.3);
+    expect(Math.abs(error)).toBeLessThanOrEqual(0.25);
+
+    // The estimate recorded before the run stands beside it in the error history.
+    const acc = await upliftAsync(['estimate', '--accuracy', '--install', large, '--json']);
+    expect(acc.code, acc.stderr).toBe(0);
+    const rows = JSON.parse(acc.stdout).runs;
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      runId: JSON.parse(second.stdout).runId,
+      from,
+      to,
+      basis: { kind: 'measured', runs: 1 },
+      downtime: {
+        p50: estimate.downtime.p50,
+        actual,
+        errorPercent: Math.round(error * 1000) / 10,
+      },
+    });
+    const text = await upliftAsync(['estimate', '--accuracy', '--install', large]);
+    expect(text.stdout).toContain(JSON.parse(second.stdout).runId);
+    expect(text.stdout).toMatch(/Mean absolute downtime error: [\d.]+ % over 1 run\./);
+
+    // The first installation had no estimate made before its run but apply's own (the catalog).
+    const own = await upliftAsync(['estimate', '--accuracy', '--install', small, '--json']);
+    expect(JSON.parse(own.stdout).runs[0]).toMatchObject({
+      runId: measured.runId,
+      basis: { kind: 'catalog' },
+    });
+  }, 180_000);
+});
