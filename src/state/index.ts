@@ -19,6 +19,8 @@ export type OpenedStateStore = StateStore &
       | 'listClaims'
       | 'listRuns'
       | 'stepTimings'
+      | 'stepTimingsByPrefix'
+      | 'runFacts'
       | 'lastFacts'
       | 'recordCheck'
       | 'lastCheck'

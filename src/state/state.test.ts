@@ -230,6 +230,55 @@ describeEachStore('the state store on %s', (kind) => {
     expect(await store.lastFacts('d1', 'nobody')).toBeUndefined();
   });
 
+  it('finds step timings by the start of their name, and the facts of a run', async () => {
+    const hop = `hop 1.0_x% → 1.1 ${kind} `;
+    await store.recordStep({
+      runId: 'run-p1',
+      deployment: 'd1',
+      node: 'n1',
+      step: `${hop}stop`,
+      seconds: 1.5,
+    });
+    await store.recordStep({
+      runId: 'run-p1',
+      deployment: 'd1',
+      node: 'n1',
+      step: 'stop',
+      seconds: 9,
+    });
+    // A wildcard in a version is a character, not a pattern.
+    await store.recordStep({
+      runId: 'run-p2',
+      deployment: 'd1',
+      node: 'n1',
+      step: `hop 1.0_xy → 1.1 ${kind} stop`,
+      seconds: 7,
+    });
+    await store.recordStep({
+      runId: 'run-p3',
+      deployment: 'd2',
+      node: 'n9',
+      step: `${hop}migrate`,
+      seconds: 4.25,
+    });
+    await store.recordFacts({
+      runId: 'run-p3',
+      deployment: 'd2',
+      node: 'n9',
+      facts: { data: { rows: 10 } },
+    });
+
+    const timings = await store.stepTimingsByPrefix(hop);
+    const facts = await store.runFacts('run-p3');
+
+    expect(timings.map((t) => [t.runId, t.step.slice(hop.length), t.seconds])).toEqual([
+      ['run-p1', 'stop', 1.5],
+      ['run-p3', 'migrate', 4.25],
+    ]);
+    expect(facts).toMatchObject([{ runId: 'run-p3', node: 'n9', facts: { data: { rows: 10 } } }]);
+    expect(await store.runFacts('run-none')).toEqual([]);
+  });
+
   it("keeps each node's last check per environment", async () => {
     const n = { env: 'checks-test', deployment: 'd1', node: 'n1' };
     await store.recordCheck({ ...n, status: 'pass', pass: 3, warn: 0, fail: 0, failed: [] });

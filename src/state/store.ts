@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { canonicalJson, sha256 } from '../util/index.ts';
 import type { Tables } from './db.ts';
 import type { StoreKind } from './migrations/index.ts';
@@ -164,6 +164,41 @@ export class KyselyStateStore implements StateStore {
       step: r.step,
       seconds: Number(r.seconds),
       at: r.at,
+    }));
+  }
+
+  async stepTimingsByPrefix(prefix: string) {
+    const rows = await this.#db
+      .selectFrom('step_timings')
+      .selectAll()
+      // substr, not LIKE: a version may hold `_` or `%`, which LIKE would read as wildcards.
+      .where(sql<boolean>`substr(step, 1, ${prefix.length}) = ${prefix}`)
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => ({
+      runId: r.run_id,
+      deployment: r.deployment,
+      node: r.node,
+      step: r.step,
+      seconds: Number(r.seconds),
+      at: r.at,
+    }));
+  }
+
+  async runFacts(runId: string) {
+    const rows = await this.#db
+      .selectFrom('facts_snapshots')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .orderBy('id')
+      .execute();
+    return rows.map((row) => ({
+      runId,
+      deployment: row.deployment,
+      node: row.node,
+      facts: JSON.parse(row.facts) as unknown,
+      digest: row.digest,
+      at: row.at,
     }));
   }
 

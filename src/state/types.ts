@@ -199,6 +199,13 @@ export interface StateStore {
   listClaims?(): Promise<ClaimRecord[]>;
   /** A run's step timings, in the order they were recorded. */
   stepTimings?(runId: string): Promise<StepTiming[]>;
+  /**
+   * Every run's step timings whose step name begins with `prefix`, oldest first (learned
+   * estimates name a hop's steps `hop <from> → <to> <step>`; docs/estimates.md).
+   */
+  stepTimingsByPrefix?(prefix: string): Promise<StepTiming[]>;
+  /** The facts snapshots recorded for one run, oldest first. */
+  runFacts?(runId: string): Promise<FactsSnapshot[]>;
   /** The newest facts snapshot of one node. */
   lastFacts?(deployment: string, node: string): Promise<FactsSnapshot | undefined>;
   /** Records a node's last check (`uplift check --env`). */

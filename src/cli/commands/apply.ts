@@ -378,8 +378,14 @@ export async function handler(opts: ApplyCommandOptions, io: ApplyIo): Promise<C
     install,
   );
   const r = await runApply(base);
-  // Kept once the run went in: `uplift estimate --accuracy` sets it beside the measured run.
-  await learned.record();
+  // Kept once the run went in: `uplift estimate --accuracy` sets it beside the measured run. A
+  // full or read-only disk loses the comparison, not the committed run.
+  await learned.record().catch((err: NodeJS.ErrnoException) => {
+    if (!['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES', 'EPERM'].includes(err.code ?? '')) throw err;
+    warnings.push(
+      `the estimate made before the run was not kept (${err.code}); uplift estimate --accuracy will not list this run`,
+    );
+  });
   return {
     data: { ...verdict, ...r, estimate: learned.estimate, warnings },
     text: `${renderApply(r)}${renderEstimateVsActual(learned.estimate, r)}`,
