@@ -9,6 +9,8 @@ export interface HopSample {
   to: string;
   /** Where it was measured, for `basis.from`: `<install> run <runId>`. */
   source: string;
+  /** The apply run it was measured in: one run seen in two places (history, store) counts once. */
+  runId?: string;
   /** When the run started (ISO). */
   at: string;
   /** Seconds per apply step (verify, stage, backup, stop, switch, migrate, start, probe, smoke, commit). */

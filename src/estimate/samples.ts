@@ -29,6 +29,7 @@ export function samplesOf(
             from: h.from,
             to: h.to,
             source: `${install} run ${e.runId}`,
+            runId: e.runId,
             at: e.startedAt,
             stepSeconds: h.stepSeconds as Record<string, number>,
             downtimeSeconds: h.downtimeSeconds,

@@ -1,9 +1,11 @@
 import { readHistory, statePaths } from '../apply/index.ts';
 import type { LoadedCatalog } from '../catalog/index.ts';
 import type { Plan } from '../plan/index.ts';
+import type { OpenedStateStore } from '../state/index.ts';
 import { estimateBefore, readEstimates, recordEstimate } from './accuracy.ts';
 import { type HopSample, learnEstimate, type RollbackSample } from './learn.ts';
 import { historySamples } from './samples.ts';
+import { storeSamples } from './store.ts';
 import type { LearnedEstimate } from './types.ts';
 import { hopDurations } from './volume.ts';
 
@@ -12,9 +14,14 @@ export interface EstimateSources {
   install: string;
   /** Other installations of the same product (test, preprod) whose history is learned from too. */
   learnFrom?: readonly string[];
+  /** A state store whose measured runs of the same hops (other environments) are learned from too. */
+  store?: OpenedStateStore;
 }
 
-/** The I/O shell of {@link learnEstimate}: gathers the measured hops of every source's history. */
+/**
+ * The I/O shell of {@link learnEstimate}: gathers the measured hops of every source's history
+ * and of the store; a run found in both counts once.
+ */
 export async function estimatePlan(
   plan: Plan,
   catalog: LoadedCatalog,
@@ -27,6 +34,14 @@ export async function estimatePlan(
     const s = await historySamples(dir);
     samples.push(...s.samples);
     rollbacks.push(...s.rollbacks);
+  }
+  if (sources.store) {
+    const known = new Set(samples.map((s) => s.runId));
+    const hops = plan.steps
+      .filter((s) => s.kind === 'pack' && s.from && s.to)
+      .map((s) => ({ from: s.from as string, to: s.to as string }));
+    for (const s of await storeSamples(sources.store, hops, catalog))
+      if (!known.has(s.runId)) samples.push(s);
   }
   return learnEstimate({
     plan,

@@ -125,6 +125,55 @@ describe('learned estimates on skiff: one measured hop, then the same hop with t
     expect(estimate.basis.from).toEqual([`${small} run ${measured.runId}`]);
     expect(estimate.basis.scaledBy).toBeCloseTo(counts.large / counts.small, 2);
 
+    // The same run shared through a state store (as another environment would see it) gives the
+    // same estimate without --learn-from.
+    const state = join(fx.root, 'state.db');
+    const share = await upliftAsync([
+      'estimate',
+      '--install',
+      small,
+      '--to',
+      to,
+      '--state',
+      state,
+      '--no-record',
+      '--json',
+    ]);
+    expect(share.code, share.stderr).toBe(0);
+    expect(JSON.parse(share.stdout).store.sharedRuns).toBe(1);
+    const again = await upliftAsync([
+      'estimate',
+      '--install',
+      small,
+      '--to',
+      to,
+      '--state',
+      state,
+      '--no-record',
+      '--json',
+    ]);
+    expect(JSON.parse(again.stdout).store.sharedRuns).toBe(0);
+    const viaStore = await upliftAsync([
+      'estimate',
+      '--install',
+      large,
+      '--to',
+      to,
+      '--state',
+      state,
+      '--no-record',
+      '--json',
+    ]);
+    expect(viaStore.code, viaStore.stderr).toBe(0);
+    const fromStore = JSON.parse(viaStore.stdout).estimate;
+    expect(fromStore.basis).toMatchObject({
+      kind: 'measured',
+      runs: 1,
+      scaledBy: estimate.basis.scaledBy,
+    });
+    expect(fromStore.basis.from[0]).toContain(`${state} run ${measured.runId} (${small} on `);
+    expect(fromStore.downtime).toEqual(estimate.downtime);
+
     const second = await upliftAsync(applyArgs(fx, large));
     expect(second.code, `${second.stdout}${second.stderr}`).toBe(0);
     const actual = JSON.parse(second.stdout).hops[0].downtimeSeconds as number;

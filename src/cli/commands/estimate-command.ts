@@ -26,6 +26,10 @@ export function register(program: Command, { emit }: CommandContext): void {
       collect,
       [] as string[],
     )
+    .option(
+      '--state <file>',
+      'share measured runs through this SQLite state store (UPLIFT_DATABASE_URL for PostgreSQL)',
+    )
     .option('--accuracy', 'show each run beside the estimate made before it, and the error')
     .option('--no-record', 'do not keep this estimate for --accuracy')
     .option('--json', 'print JSON')
@@ -37,8 +41,10 @@ export function register(program: Command, { emit }: CommandContext): void {
         "measured step timings of earlier runs of the same hop (this installation's history and those",
         'of --learn-from), scaled by the data-volume ratio. It is kept beside the installation',
         '(estimates.jsonl) so that --accuracy can compare it with the run that follows.',
+        "With a state store (--state, UPLIFT_DATABASE_URL) the installation's measured runs are added",
+        'to it and the runs of the same hops it holds from other environments are learned from too.',
         '',
-        'Exit codes: 0 estimated, 2 bad input.',
+        'Exit codes: 0 estimated, 1 the state store cannot be used, 2 bad input.',
         'Examples: uplift estimate --install /opt/product --learn-from /srv/preprod/product',
         '          uplift estimate --install /opt/product --accuracy',
       ].join('\n'),

@@ -4,12 +4,16 @@ import {
   type AccuracyRow,
   accuracyOf,
   estimatePlan,
+  historySamples,
   type LearnedEstimate,
+  publishAccuracy,
+  publishSamples,
   readEstimates,
   recordEstimate,
   volumeFacts,
 } from '../../estimate/index.ts';
 import { getPlan } from '../../plan/index.ts';
+import { type OpenedStateStore, openStateStore } from '../../state/index.ts';
 import { profileForInstall } from '../profile-arg.ts';
 import type { CommandResult } from '../types.ts';
 import { resolveInstall } from './install-arg.ts';
@@ -23,20 +27,43 @@ export interface EstimateCommandOptions {
   accuracy?: boolean;
   /** False with --no-record. */
   record?: boolean;
+  /** The SQLite state store; with it (or UPLIFT_DATABASE_URL) runs are shared through the store. */
+  state?: string;
 }
 
 /** `uplift estimate`: the learned estimate of the plan to `--to`, or with --accuracy the error history. */
 export async function handler(opts: EstimateCommandOptions): Promise<CommandResult> {
   const install = await resolveInstall(opts.install);
+  const store =
+    opts.state !== undefined || process.env.UPLIFT_DATABASE_URL
+      ? await openStateStore(opts.state === undefined ? {} : { file: opts.state })
+      : undefined;
+  try {
+    return await estimate(install, opts, store);
+  } finally {
+    await store?.close();
+  }
+}
+
+async function estimate(
+  install: string,
+  opts: EstimateCommandOptions,
+  store: OpenedStateStore | undefined,
+): Promise<CommandResult> {
   const p = statePaths(install);
   if (opts.accuracy) {
     const rows = accuracyOf(await readEstimates(p), await readHistory(p));
+    if (store) await publishAccuracy(store, rows, install);
     return {
-      data: { install, runs: rows },
+      data: { install, runs: rows, ...(store ? { store: store.label } : {}) },
       text: renderAccuracy(install, rows),
       exitCode: ExitCode.ok,
     };
   }
+  // What this installation measured is shared first, so other installations learn from it.
+  const shared = store
+    ? await publishSamples(store, (await historySamples(install)).samples, install)
+    : 0;
   const chosen = await profileForInstall(install, opts.profile);
   const warnings = [...chosen.warnings];
   const { plan, profile, facts } = await getPlan({
@@ -54,7 +81,11 @@ export async function handler(opts: EstimateCommandOptions): Promise<CommandResu
     learnFrom.push(other);
   }
   const volume = volumeFacts(profile.catalog, facts);
-  const estimate = await estimatePlan(plan, profile.catalog, volume, { install, learnFrom });
+  const estimate = await estimatePlan(plan, profile.catalog, volume, {
+    install,
+    learnFrom,
+    ...(store ? { store } : {}),
+  });
   if (opts.record !== false && estimate.hops.length > 0)
     await recordEstimate(p, {
       at: new Date().toISOString(),
@@ -65,7 +96,15 @@ export async function handler(opts: EstimateCommandOptions): Promise<CommandResu
       estimate,
     });
   return {
-    data: { install, from: plan.from, to: plan.to, volume, estimate, warnings },
+    data: {
+      install,
+      from: plan.from,
+      to: plan.to,
+      volume,
+      estimate,
+      ...(store ? { store: { label: store.label, sharedRuns: shared } } : {}),
+      warnings,
+    },
     text: renderEstimate(install, plan.from, plan.to, volume, estimate),
     exitCode: ExitCode.ok,
     warnings,
