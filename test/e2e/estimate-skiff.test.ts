@@ -20,7 +20,7 @@ const to = '5.3.3 GA';
  * (profiles/skiff/packs/5.3.3-GA), so its downtime grows with them: the catalog's migrate duration
  * scales with data.fileTrackingRows.
  */
-const rowsN = 700_000;
+const rowsN = 500_000;
 
 /** Adds `n` transfer rows to a stopped installation's database, as weeks of real traffic would. */
 function addTransfers(install: string, n: number): number {
