@@ -73,6 +73,8 @@ describe('learnEstimate', () => {
 
     expect(e.basis).toEqual({ kind: 'catalog' });
     expect(e.downtime).toEqual({ p50: 110, p90: 165 });
+    // Apply's elapsed time: the downtime and the backup before the hop.
+    expect(e.total).toEqual({ p50: 130, p90: 195 });
     expect(e.rollback).toEqual({ p50: 40, p90: 60 });
     expect(e.validate).toEqual({ p50: 300, p90: 300 });
     expect(e.phases.find((p) => p.phase === 'migrate')).toEqual({

@@ -96,28 +96,31 @@ export function learnEstimate(input: LearnInput): LearnedEstimate {
   const runs = new Set<string>();
   let measured = 0;
   const scale = { target: 0, samples: 0 };
-  const backupShare = hops.length > 0 ? input.plan.estimate.backupSeconds / hops.length : 0;
+  // Apply backs the installation up before each hop; the plan's rollback figure is for the run.
+  const backupPerHop = input.plan.estimate.backupSeconds;
+  let rollbackMeasured = hops.length > 0;
 
   for (const h of hops) {
     const d = input.durations(h.to);
     const samples = input.samples.filter((s) => s.from === h.from && s.to === h.to);
     const rollbacks = (input.rollbacks ?? []).filter((s) => s.from === h.from && s.to === h.to);
-    const rb =
-      rollbacks.length > 0
-        ? spreadOf(
-            scaleSeries(
-              rollbacks.map((r) => ({ seconds: r.seconds, volume: r.volume })),
-              d.rollback.per ? d.rollback : undefined,
-              input.volume,
-            ).values,
-          )
-        : catalogFigure(Math.round(input.plan.estimate.rollbackSeconds / hops.length));
-    add(sum.rollback, rb);
+    if (rollbacks.length > 0)
+      add(
+        sum.rollback,
+        spreadOf(
+          scaleSeries(
+            rollbacks.map((r) => ({ seconds: r.seconds, volume: r.volume })),
+            d.rollback,
+            input.volume,
+          ).values,
+        ),
+      );
+    else rollbackMeasured = false;
     for (const r of rollbacks) sources.add(r.source);
     if (samples.length === 0) {
       const e = h.step.estimate;
       add(sum.downtime, catalogFigure(e.downtimeSeconds));
-      add(sum.total, catalogFigure(e.downtimeSeconds + e.phases.download + backupShare));
+      add(sum.total, catalogFigure(e.downtimeSeconds + backupPerHop));
       add(phases.get('stop') as Spread, catalogFigure(e.phases.stop));
       add(phases.get('switch') as Spread, catalogFigure(e.phases.apply + e.phases.manual));
       add(phases.get('migrate') as Spread, catalogFigure(e.phases.migrate));
@@ -171,12 +174,15 @@ export function learnEstimate(input: LearnInput): LearnedEstimate {
   }
 
   const validate = { p50: validation + sum.smoke.p50, p90: validation + sum.smoke.p90 };
+  const rollback = rollbackMeasured
+    ? sum.rollback
+    : catalogFigure(input.plan.estimate.rollbackSeconds);
   return {
     hops: hops.map(({ from, to }) => ({ from, to })),
     downtime: rounded(sum.downtime),
     total: rounded(sum.total),
     validate: rounded(validate),
-    rollback: rounded(sum.rollback),
+    rollback: rounded(rollback),
     phases: [
       ...timeline.map(([phase]) => ({ phase, ...rounded(phases.get(phase) as Spread) })),
       { phase: 'validate', ...rounded(validate) },

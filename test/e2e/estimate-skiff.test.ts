@@ -220,5 +220,31 @@ describe('learned estimates on skiff: one measured hop, then the same hop with t
       runId: measured.runId,
       basis: { kind: 'catalog' },
     });
+
+    // A measured rollback of the first installation: its rollback estimate is learned from it,
+    // and `uplift plan` shows the learned figures beside the catalog's.
+    const rb = await upliftAsync(['rollback', '--install', small, '--json']);
+    expect(rb.code, `${rb.stdout}${rb.stderr}`).toBe(0);
+    const rolledBack = JSON.parse(rb.stdout).downtimeSeconds as number;
+    const afterRb = await upliftAsync([
+      'estimate',
+      '--install',
+      small,
+      '--to',
+      to,
+      '--no-record',
+      '--json',
+    ]);
+    const ownEstimate = JSON.parse(afterRb.stdout).estimate;
+    expect(ownEstimate.basis.from).toEqual(
+      expect.arrayContaining([
+        `${small} run ${measured.runId}`,
+        expect.stringMatching(/ rollback /),
+      ]),
+    );
+    // Scaled by the installation's size now against then (data.installBytes): nearly the same.
+    expect(Math.abs(ownEstimate.rollback.p50 / rolledBack - 1)).toBeLessThan(0.05);
+    const plan = await upliftAsync(['plan', '--install', small, '--to', to]);
+    expect(plan.stdout).toContain('Learned from 1 measured run of these hops: downtime ');
   }, 180_000);
 });

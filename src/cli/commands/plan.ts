@@ -1,4 +1,5 @@
 import { ExitCode, shellWord } from '../../errors/index.ts';
+import { estimatePlan, type LearnedEstimate, volumeFacts } from '../../estimate/index.ts';
 import { declaredFacts } from '../../facts/index.ts';
 import { getPlan } from '../../plan/index.ts';
 import { type ReportExtras, renderPlanHtml, renderPlanMarkdown } from '../../report/index.ts';
@@ -76,9 +77,13 @@ export async function handler(opts: PlanCommandOptions): Promise<CommandResult> 
     }
   }
   const { plan } = result;
+  // Learned from the installation's measured runs of these hops, when it has some; the plan itself
+  // (and its JSON) keeps the catalog's figures.
+  const learned = opts.install !== undefined ? await learnedFor(result, opts.install) : undefined;
   // The installation goes into the commands the report suggests (uplift window, check, rollback).
   const extras: ReportExtras = {
     ...(opts.install !== undefined ? { install: shellWord(opts.install) } : {}),
+    ...(learned ? { learned } : {}),
     ...(opts.checks !== undefined ? { checks: await readCheckResults(opts.checks, plan) } : {}),
     ...(opts.windows !== undefined ? await readWindowResult(opts.windows, plan) : {}),
   };
@@ -88,6 +93,8 @@ export async function handler(opts: PlanCommandOptions): Promise<CommandResult> 
       : opts.format === 'html'
         ? await renderPlanHtml(plan, extras)
         : renderPlanText(plan, { install: opts.install });
+  if (learned && opts.install && opts.format === 'text')
+    text += learnedLine(learned, opts.install, plan.to);
   if (answered.length > 0 && opts.format === 'text')
     text += `\nThe facts you gave, for the same plan without questions:\nuplift plan ${[
       ...(opts.install
@@ -115,6 +122,23 @@ export async function handler(opts: PlanCommandOptions): Promise<CommandResult> 
     exitCode: plan.verdict === 'blocked' ? ExitCode.blocked : ExitCode.ok,
     warnings,
   };
+}
+
+/** The estimate learned from the installation's measured runs (docs/estimates.md), if it has any. */
+async function learnedFor(
+  { plan, profile, facts }: Awaited<ReturnType<typeof getPlan>>,
+  install: string,
+): Promise<LearnedEstimate | undefined> {
+  const e = await estimatePlan(plan, profile.catalog, volumeFacts(profile.catalog, facts), {
+    install,
+  });
+  return e.basis.kind === 'measured' ? e : undefined;
+}
+
+function learnedLine(e: LearnedEstimate, install: string, to: string): string {
+  const s = (x: { p50: number; p90: number }) => `${x.p50} s (p90 ${x.p90} s)`;
+  const runs = e.basis.kind === 'measured' ? e.basis.runs : 0;
+  return `\nLearned from ${runs} measured run${runs === 1 ? '' : 's'} of these hops: downtime ${s(e.downtime)}, total ${s(e.total)}; details:\nuplift estimate --install ${shellWord(install)} --to ${shellWord(to)}\n`;
 }
 
 /** The facts a plan is missing, as questions: the platform (among the catalog's) and the rest. */
