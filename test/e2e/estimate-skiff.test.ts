@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -74,6 +75,39 @@ describe('learned estimates on skiff: one measured hop, then the same hop with t
   afterAll(async () => {
     for (const i of running) await fx?.skiff.stopInstallation(i).catch(() => undefined);
     await fx?.dispose();
+  });
+
+  describe('should error and not write if', () => {
+    it.each([
+      [
+        'the target version is not in the catalog',
+        ['--to', '9.9 GA'],
+        'UPLIFT_PLAN_UNKNOWN_VERSION',
+      ],
+      [
+        'an installation to learn from is not there',
+        ['--learn-from', '/nonexistent/x/skiff'],
+        'UPLIFT_FILE_NOT_FOUND',
+      ],
+    ])('%s', async (_name, args, code) => {
+      const state = join(fx.root, 'bad-input-state.db');
+
+      const r = await upliftAsync([
+        'estimate',
+        '--install',
+        large,
+        '--state',
+        state,
+        ...args,
+        '--json',
+      ]);
+
+      expect(r.code, r.stderr).toBe(2);
+      expect(JSON.parse(r.stdout).error).toMatchObject({ code });
+      // No estimate kept beside the installation (it has no state folder yet), no store created.
+      expect(existsSync(stateDir(large))).toBe(false);
+      expect(existsSync(state)).toBe(false);
+    });
   });
 
   it('estimates the second installation within 25 % of its measured downtime', async () => {

@@ -13,7 +13,7 @@ import {
   volumeFacts,
 } from '../../estimate/index.ts';
 import { getPlan } from '../../plan/index.ts';
-import { type OpenedStateStore, openStateStore } from '../../state/index.ts';
+import { openStateStore } from '../../state/index.ts';
 import { profileForInstall } from '../profile-arg.ts';
 import type { CommandResult } from '../types.ts';
 import { resolveInstall } from './install-arg.ts';
@@ -31,39 +31,30 @@ export interface EstimateCommandOptions {
   state?: string;
 }
 
-/** `uplift estimate`: the learned estimate of the plan to `--to`, or with --accuracy the error history. */
+/**
+ * `uplift estimate`: the learned estimate of the plan to `--to`, or with --accuracy the error
+ * history. Everything the command is given is checked (plan, --learn-from) before anything is
+ * written: the state store is opened, and the estimate kept, only then.
+ */
 export async function handler(opts: EstimateCommandOptions): Promise<CommandResult> {
   const install = await resolveInstall(opts.install);
-  const store =
-    opts.state !== undefined || process.env.UPLIFT_DATABASE_URL
-      ? await openStateStore(opts.state === undefined ? {} : { file: opts.state })
-      : undefined;
-  try {
-    return await estimate(install, opts, store);
-  } finally {
-    await store?.close();
-  }
-}
-
-async function estimate(
-  install: string,
-  opts: EstimateCommandOptions,
-  store: OpenedStateStore | undefined,
-): Promise<CommandResult> {
   const p = statePaths(install);
+  const useStore = opts.state !== undefined || Boolean(process.env.UPLIFT_DATABASE_URL);
+  const open = () => openStateStore(opts.state === undefined ? {} : { file: opts.state });
   if (opts.accuracy) {
     const rows = accuracyOf(await readEstimates(p), await readHistory(p));
-    if (store) await publishAccuracy(store, rows, install);
+    const store = useStore ? await open() : undefined;
+    try {
+      if (store) await publishAccuracy(store, rows, install);
+    } finally {
+      await store?.close();
+    }
     return {
       data: { install, runs: rows, ...(store ? { store: store.label } : {}) },
       text: renderAccuracy(install, rows),
       exitCode: ExitCode.ok,
     };
   }
-  // What this installation measured is shared first, so other installations learn from it.
-  const shared = store
-    ? await publishSamples(store, (await historySamples(install)).samples, install)
-    : 0;
   const chosen = await profileForInstall(install, opts.profile);
   const warnings = [...chosen.warnings];
   const { plan, profile, facts } = await getPlan({
@@ -81,11 +72,21 @@ async function estimate(
     learnFrom.push(other);
   }
   const volume = volumeFacts(profile.catalog, facts);
-  const estimate = await estimatePlan(plan, profile.catalog, volume, {
-    install,
-    learnFrom,
-    ...(store ? { store } : {}),
-  });
+  const store = useStore ? await open() : undefined;
+  let estimate: LearnedEstimate;
+  let shared = 0;
+  try {
+    // What this installation measured is shared first, so other installations learn from it.
+    if (store)
+      shared = await publishSamples(store, (await historySamples(install)).samples, install);
+    estimate = await estimatePlan(plan, profile.catalog, volume, {
+      install,
+      learnFrom,
+      ...(store ? { store } : {}),
+    });
+  } finally {
+    await store?.close();
+  }
   if (opts.record !== false && estimate.hops.length > 0)
     await recordEstimate(p, {
       at: new Date().toISOString(),
