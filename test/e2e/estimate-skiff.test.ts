@@ -23,6 +23,13 @@ const to = '5.3.3 GA';
  */
 const rowsN = 500_000;
 
+/**
+ * The two measured upgrades run at a raised priority (as root, which CI is): a test file beside
+ * this one on the same cores (a build, a browser) must not decide the figure. A real upgrade's
+ * downtime is measured on a server busy with the upgrade, not with a test suite.
+ */
+const measuredRun = { nice: -10 };
+
 /** Adds `n` transfer rows to a stopped installation's database, as weeks of real traffic would. */
 function addTransfers(install: string, n: number): number {
   const db = new Database(join(install, 'var/db/skiff.db'));
@@ -111,7 +118,7 @@ describe('learned estimates on skiff: one measured hop, then the same hop with t
   });
 
   it('estimates the second installation within 25 % of its measured downtime', async () => {
-    const first = await upliftAsync(applyArgs(fx, small));
+    const first = await upliftAsync(applyArgs(fx, small), measuredRun);
     expect(first.code, `${first.stdout}${first.stderr}`).toBe(0);
     const measured = JSON.parse(first.stdout);
     // Apply kept each step's seconds and the data volume it ran with in the history line.
@@ -208,7 +215,27 @@ describe('learned estimates on skiff: one measured hop, then the same hop with t
     expect(fromStore.basis.from[0]).toContain(`${state} run ${measured.runId} (${small} on `);
     expect(fromStore.downtime).toEqual(estimate.downtime);
 
-    const second = await upliftAsync(applyArgs(fx, large));
+    const view = await upliftAsync([
+      'estimate',
+      '--install',
+      large,
+      '--to',
+      to,
+      '--learn-from',
+      small,
+      '--no-record',
+    ]);
+    // Text for people: seconds to a tenth.
+    const tenth = (n: number) => `${Math.round(n * 10) / 10} s`;
+    expect(view.stdout).toContain(
+      `downtime  ${tenth(estimate.downtime.p50)} (p90 ${tenth(estimate.downtime.p90)})`,
+    );
+    // The text wraps at 80 columns.
+    expect(view.stdout.replace(/\s+/g, ' ')).toMatch(
+      /basis: 1 measured run, scaled by [\d.]+ for data volume; p90 = p50 x 1\.3 \(one run\)/,
+    );
+
+    const second = await upliftAsync(applyArgs(fx, large), measuredRun);
     expect(second.code, `${second.stdout}${second.stderr}`).toBe(0);
     const actual = JSON.parse(second.stdout).hops[0].downtimeSeconds as number;
     const firstDown = measured.hops[0].downtimeSeconds as number;
@@ -244,6 +271,23 @@ describe('learned estimates on skiff: one measured hop, then the same hop with t
         errorPercent: Math.round(error * 1000) / 10,
       },
     });
+    // With the store, each row goes into its audit log too, once.
+    for (let i = 0; i < 2; i++) {
+      const shared = await upliftAsync([
+        'estimate',
+        '--accuracy',
+        '--install',
+        large,
+        '--state',
+        state,
+      ]);
+      expect(shared.code, shared.stderr).toBe(0);
+    }
+    const audit = await upliftAsync(['audit', '--state', state, '--json']);
+    const entries = (
+      JSON.parse(audit.stdout).entries as { action: string; runId: string }[]
+    ).filter((a) => a.action === 'estimate.accuracy');
+    expect(entries.map((a) => a.runId)).toEqual([JSON.parse(second.stdout).runId]);
     const text = await upliftAsync(['estimate', '--accuracy', '--install', large]);
     expect(text.stdout).toContain(JSON.parse(second.stdout).runId);
     expect(text.stdout).toMatch(/Mean absolute downtime error: [\d.]+ % over 1 run\./);

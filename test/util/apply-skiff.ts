@@ -297,6 +297,11 @@ export interface UpliftOptions {
   crashAt?: string;
   /** More environment. */
   env?: Record<string, string>;
+  /**
+   * Runs the process (and what it starts: the product's services, probes) under `nice -n N`. A
+   * negative N needs root; without it, nice says so and runs it at the usual priority.
+   */
+  nice?: number;
 }
 
 /** The CLI these helpers run: the shared build, or this test file's snapshot of it (`takePrivateCli`). */
@@ -398,7 +403,10 @@ export function uplift(args: string[], opts: UpliftOptions = {}): UpliftRun {
 /** `uplift` without blocking the test worker, so independent cases can run side by side. */
 export function upliftAsync(args: string[], opts: UpliftOptions = {}): Promise<UpliftRun> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [entryFor(opts), ...args], {
+    const argv = [process.execPath, entryFor(opts), ...args];
+    const [cmd, ...rest] =
+      opts.nice === undefined ? argv : ['nice', '-n', String(opts.nice), ...argv];
+    const child = spawn(cmd as string, rest, {
       cwd: repoRoot,
       env: upliftEnv(opts),
       stdio: ['ignore', 'pipe', 'pipe'],
