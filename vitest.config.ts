@@ -13,6 +13,9 @@ export default defineConfig({
     restoreMocks: true,
     // e2e tests spawn the built CLI; a cold spawn on a 2-core machine can take a few seconds.
     testTimeout: 30_000,
+    // Hooks start and stop real servers (skiff, Verdaccio, sshd): 10 s, vitest's default, is too
+    // short on a loaded 2-core machine (seen in CI: a skiff server test's beforeAll at 10 s).
+    hookTimeout: 60_000,
     // Two files at once: vitest's default on 2 cores is one, and most e2e time is spent waiting
     // for real services (readiness windows, drains, SSH round trips), not on the CPU.
     maxWorkers: 2,
