@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { parisVtimezone } from '../test/util/ics.ts';
 import { writeXferlog } from '../test/util/traffic-log.ts';
 import { median, percentile, round } from './stats.ts';
 
@@ -69,21 +70,7 @@ function benchCalendar(from: number): { text: string; events: number; recurring:
     'BEGIN:VCALENDAR',
     'VERSION:2.0',
     'PRODID:-//uplift bench//EN',
-    'BEGIN:VTIMEZONE',
-    'TZID:Europe/Paris',
-    'BEGIN:STANDARD',
-    'DTSTART:19701025T030000',
-    'RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU',
-    'TZOFFSETFROM:+0200',
-    'TZOFFSETTO:+0100',
-    'END:STANDARD',
-    'BEGIN:DAYLIGHT',
-    'DTSTART:19700329T020000',
-    'RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU',
-    'TZOFFSETFROM:+0100',
-    'TZOFFSETTO:+0200',
-    'END:DAYLIGHT',
-    'END:VTIMEZONE',
+    ...parisVtimezone,
     'BEGIN:VEVENT',
     'UID:payroll',
     'SUMMARY:Payroll freeze',

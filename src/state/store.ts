@@ -157,14 +157,7 @@ export class KyselyStateStore implements StateStore {
       .where('run_id', '=', runId)
       .orderBy('id')
       .execute();
-    return rows.map((r) => ({
-      runId: r.run_id,
-      deployment: r.deployment,
-      node: r.node,
-      step: r.step,
-      seconds: Number(r.seconds),
-      at: r.at,
-    }));
+    return rows.map(toStepTiming);
   }
 
   async stepTimingsByPrefix(prefix: string) {
@@ -175,14 +168,7 @@ export class KyselyStateStore implements StateStore {
       .where(sql<boolean>`substr(step, 1, ${prefix.length}) = ${prefix}`)
       .orderBy('id')
       .execute();
-    return rows.map((r) => ({
-      runId: r.run_id,
-      deployment: r.deployment,
-      node: r.node,
-      step: r.step,
-      seconds: Number(r.seconds),
-      at: r.at,
-    }));
+    return rows.map(toStepTiming);
   }
 
   async runFacts(runId: string) {
@@ -453,5 +439,24 @@ function toToken(r: Tables['serve_tokens']): ServeTokenRecord {
     role: r.role as TokenRole,
     createdAt: r.created_at,
     ...(r.revoked_at === null ? {} : { revokedAt: r.revoked_at }),
+  };
+}
+
+/** A step_timings row as the store's contract gives it (PostgreSQL returns numerics as text). */
+function toStepTiming(r: {
+  run_id: string;
+  deployment: string;
+  node: string;
+  step: string;
+  seconds: number | string;
+  at: string;
+}): StepTiming {
+  return {
+    runId: r.run_id,
+    deployment: r.deployment,
+    node: r.node,
+    step: r.step,
+    seconds: Number(r.seconds),
+    at: r.at,
   };
 }

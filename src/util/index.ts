@@ -16,7 +16,7 @@ export { compileGlob, compileKeyPattern, type Glob, matchesAnyGlob } from './glo
 export { mapLimit } from './map-limit.ts';
 export { buildOnlyPackages, nativePackages } from './native-packages.ts';
 export { packageRoot } from './package-root.ts';
-export { isAlive, processStart, readBootId } from './process.ts';
+export { isAlive, processStart, readBootId, stopSignal } from './process.ts';
 export {
   type AcquiredLock,
   type AcquireOptions,

@@ -41,3 +41,16 @@ export function processStart(pid: number): number | undefined {
     return undefined;
   }
 }
+
+/** Resolves with the first SIGINT or SIGTERM (Ctrl-C, a service manager's stop): a server's end. */
+export function stopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (s: NodeJS.Signals) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(s);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

@@ -53,6 +53,10 @@ interface Spread {
   p90: number;
 }
 
+/** `uplift estimate --install INSTALL --to <to> …more` through the built CLI. */
+const estimateOf = (install: string, ...more: string[]) =>
+  upliftAsync(['estimate', '--install', install, '--to', to, ...more]);
+
 /**
  * The issue's measure of a learned estimate, on two real skiff installations: one measured
  * upgrade of the hop 5.3.0 Patch 2 → 5.3.3 GA on an installation with N tracking rows, then the
@@ -134,29 +138,12 @@ describe('learned estimates on skiff: one measured hop, then the same hop with t
       expect.arrayContaining(['stop', 'switch', 'migrate', 'start', 'probe', 'smoke']),
     );
 
-    const catalogOnly = await upliftAsync([
-      'estimate',
-      '--install',
-      large,
-      '--to',
-      to,
-      '--no-record',
-      '--json',
-    ]);
+    const catalogOnly = await estimateOf(large, '--no-record', '--json');
     expect(catalogOnly.code, catalogOnly.stderr).toBe(0);
     const before = JSON.parse(catalogOnly.stdout).estimate;
     expect(before.basis).toEqual({ kind: 'catalog' });
 
-    const learned = await upliftAsync([
-      'estimate',
-      '--install',
-      large,
-      '--to',
-      to,
-      '--learn-from',
-      small,
-      '--json',
-    ]);
+    const learned = await estimateOf(large, '--learn-from', small, '--json');
     expect(learned.code, learned.stderr).toBe(0);
     const out = JSON.parse(learned.stdout);
     const estimate = out.estimate as {
@@ -171,42 +158,12 @@ describe('learned estimates on skiff: one measured hop, then the same hop with t
     // The same run shared through a state store (as another environment would see it) gives the
     // same estimate without --learn-from.
     const state = join(fx.root, 'state.db');
-    const share = await upliftAsync([
-      'estimate',
-      '--install',
-      small,
-      '--to',
-      to,
-      '--state',
-      state,
-      '--no-record',
-      '--json',
-    ]);
+    const share = await estimateOf(small, '--state', state, '--no-record', '--json');
     expect(share.code, share.stderr).toBe(0);
     expect(JSON.parse(share.stdout).store.sharedRuns).toBe(1);
-    const again = await upliftAsync([
-      'estimate',
-      '--install',
-      small,
-      '--to',
-      to,
-      '--state',
-      state,
-      '--no-record',
-      '--json',
-    ]);
+    const again = await estimateOf(small, '--state', state, '--no-record', '--json');
     expect(JSON.parse(again.stdout).store.sharedRuns).toBe(0);
-    const viaStore = await upliftAsync([
-      'estimate',
-      '--install',
-      large,
-      '--to',
-      to,
-      '--state',
-      state,
-      '--no-record',
-      '--json',
-    ]);
+    const viaStore = await estimateOf(large, '--state', state, '--no-record', '--json');
     expect(viaStore.code, viaStore.stderr).toBe(0);
     const fromStore = JSON.parse(viaStore.stdout).estimate;
     expect(fromStore.basis).toMatchObject({
@@ -217,16 +174,7 @@ describe('learned estimates on skiff: one measured hop, then the same hop with t
     expect(fromStore.basis.from[0]).toContain(`${state} run ${measured.runId} (${small} on `);
     expect(fromStore.downtime).toEqual(estimate.downtime);
 
-    const view = await upliftAsync([
-      'estimate',
-      '--install',
-      large,
-      '--to',
-      to,
-      '--learn-from',
-      small,
-      '--no-record',
-    ]);
+    const view = await estimateOf(large, '--learn-from', small, '--no-record');
     // Text for people: seconds to a tenth.
     const tenth = (n: number) => `${Math.round(n * 10) / 10} s`;
     expect(view.stdout).toContain(
@@ -312,15 +260,7 @@ describe('learned estimates on skiff: one measured hop, then the same hop with t
     const rb = await upliftAsync(['rollback', '--install', small, '--json']);
     expect(rb.code, `${rb.stdout}${rb.stderr}`).toBe(0);
     const rolledBack = JSON.parse(rb.stdout).downtimeSeconds as number;
-    const afterRb = await upliftAsync([
-      'estimate',
-      '--install',
-      small,
-      '--to',
-      to,
-      '--no-record',
-      '--json',
-    ]);
+    const afterRb = await estimateOf(small, '--no-record', '--json');
     const ownEstimate = JSON.parse(afterRb.stdout).estimate;
     expect(ownEstimate.basis.from).toEqual(
       expect.arrayContaining([

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WindowProposal } from '../../src/window/index.ts';
+import { parisVtimezone } from '../util/ics.ts';
 import { cliPath, repoRoot } from '../util/run-cli.ts';
 import { copyTinyProfile, writeTinyRelease } from '../util/tiny-product.ts';
 import { writeXferlog, type XferlogCounts } from '../util/traffic-log.ts';
@@ -180,21 +181,7 @@ describe('uplift window', () => {
         'BEGIN:VCALENDAR',
         'VERSION:2.0',
         'PRODID:-//uplift e2e//EN',
-        'BEGIN:VTIMEZONE',
-        'TZID:Europe/Paris',
-        'BEGIN:STANDARD',
-        'DTSTART:19701025T030000',
-        'RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU',
-        'TZOFFSETFROM:+0200',
-        'TZOFFSETTO:+0100',
-        'END:STANDARD',
-        'BEGIN:DAYLIGHT',
-        'DTSTART:19700329T020000',
-        'RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU',
-        'TZOFFSETFROM:+0100',
-        'TZOFFSETTO:+0200',
-        'END:DAYLIGHT',
-        'END:VTIMEZONE',
+        ...parisVtimezone,
         'BEGIN:VEVENT',
         'UID:night-freeze',
         'SUMMARY:Clearing run',

@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { shellWord, UpliftError, unreadableFileError } from '../../errors/index.ts';
+import { shellWord } from '../../errors/index.ts';
 import type { Plan } from '../../plan/index.ts';
 import type { ReportExtras } from '../../report/index.ts';
+import { readSavedJson } from './saved-json.ts';
 
 const statuses = ['pass', 'warn', 'fail', 'skip'] as const;
 
@@ -15,21 +15,12 @@ export async function readCheckResults(
   plan: Plan,
 ): Promise<NonNullable<ReportExtras['checks']>> {
   const again = `Save them again for this plan: uplift check --install DIR --to ${shellWord(plan.to)} --json > ${shellWord(file)}`;
-  const text = await readFile(file, 'utf8').catch((err: unknown) => {
-    throw unreadableFileError(err, file, again) ?? err;
-  });
-  const bad = (path: string, what: string) =>
-    new UpliftError('UPLIFT_REPORT_CHECKS_INVALID', `${file}: ${path}: ${what}`, {
-      hint: again,
-      location: { file, path },
-      unchanged: true,
-    });
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw bad('(file)', `not the JSON of uplift check --json (${(err as Error).message})`);
-  }
+  const { doc, bad } = await readSavedJson(
+    file,
+    'UPLIFT_REPORT_CHECKS_INVALID',
+    'uplift check --json',
+    again,
+  );
   const report = doc as { from?: unknown; to?: unknown; results?: unknown };
   if (typeof report !== 'object' || report === null || !Array.isArray(report.results))
     throw bad('results', 'expected the list of check results uplift check --json prints');

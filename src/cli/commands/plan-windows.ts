@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises';
-import { UpliftError, unreadableFileError } from '../../errors/index.ts';
+import { shellWord } from '../../errors/index.ts';
 import type { Plan } from '../../plan/index.ts';
 import type { ReportExtras } from '../../report/index.ts';
 import { formatDuration } from '../../util/index.ts';
 import type { WindowProposal } from '../../window/index.ts';
+import { readSavedJson } from './saved-json.ts';
 
 const slotsPerWeek = 672;
 
@@ -17,22 +17,13 @@ export async function readWindowResult(
   file: string,
   plan: Plan,
 ): Promise<Pick<ReportExtras, 'traffic' | 'windows'>> {
-  const again = `Save them again for this plan: uplift window --install DIR --to ${plan.to} --json > ${file}`;
-  const text = await readFile(file, 'utf8').catch((err: unknown) => {
-    throw unreadableFileError(err, file, again) ?? err;
-  });
-  const bad = (path: string, what: string) =>
-    new UpliftError('UPLIFT_WINDOW_FILE_INVALID', `${file}: ${path}: ${what}`, {
-      hint: again,
-      location: { file, path },
-      unchanged: true,
-    });
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw bad('(file)', `not the JSON of uplift window --json (${(err as Error).message})`);
-  }
+  const again = `Save them again for this plan: uplift window --install DIR --to ${shellWord(plan.to)} --json > ${shellWord(file)}`;
+  const { doc, bad } = await readSavedJson(
+    file,
+    'UPLIFT_WINDOW_FILE_INVALID',
+    'uplift window --json',
+    again,
+  );
   const r = (doc ?? {}) as {
     windows?: unknown;
     profile?: { slots?: unknown; weeksCovered?: unknown };

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { codes, ExitCode, type UpliftCode, UpliftError } from '../../errors/index.ts';
 import { serveRepository } from '../../repo/index.ts';
-import { writeAtomically } from '../../util/index.ts';
+import { stopSignal, writeAtomically } from '../../util/index.ts';
 import type { CliIo, CommandResult } from '../types.ts';
 
 export interface RepoServeOptions {
@@ -52,15 +52,7 @@ export async function serve(dir: string, o: RepoServeOptions, io: CliIo): Promis
       ? `${JSON.stringify(listening)}\n`
       : `Serving ${dir} at ${server.url} (read-only, pid ${process.pid}); Ctrl-C stops it.\n`,
   );
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    const stop = (s: NodeJS.Signals) => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve(s);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  const signal = await stopSignal();
   await server.close();
   if (o.pidFile !== undefined) await removePidFile(o.pidFile);
   return {

@@ -2,6 +2,7 @@ import { actorName, controllerId } from '../../controller/index.ts';
 import { ExitCode } from '../../errors/index.ts';
 import { createServeToken, revokeServeToken, startServe } from '../../serve/index.ts';
 import { type OpenedStateStore, openStateStore, type TokenRole } from '../../state/index.ts';
+import { stopSignal } from '../../util/index.ts';
 import type { CliIo, CommandResult } from '../types.ts';
 
 export interface ServeOptions {
@@ -39,15 +40,7 @@ export async function serve(o: ServeOptions, io: CliIo): Promise<CommandResult> 
         ? `${JSON.stringify(listening)}\n`
         : `Serving the uplift API at ${server.url} (state ${store.label}, pid ${process.pid}); Ctrl-C stops it.\nSign in with a token from: uplift serve token create NAME --role viewer|operator\n`,
     );
-    const signal = await new Promise<NodeJS.Signals>((resolve) => {
-      const stop = (s: NodeJS.Signals) => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        resolve(s);
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    const signal = await stopSignal();
     await server.close();
     return {
       data: { ...listening, stopped: signal },
