@@ -21,6 +21,12 @@ export {
 } from './learn.ts';
 export { historySamples, samplesOf } from './samples.ts';
 export { type EstimateSources, estimateForRun, estimatePlan } from './shell.ts';
-export { hopPrefix, publishAccuracy, publishSamples, storeSamples } from './store.ts';
+export {
+  applyResultSamples,
+  hopPrefix,
+  publishAccuracy,
+  publishSamples,
+  storeSamples,
+} from './store.ts';
 export type { LearnedEstimate, Spread } from './types.ts';
 export { hopDurations, phaseVolume, volumeFacts } from './volume.ts';

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { LoadedCatalog } from '../catalog/index.ts';
-import type { OpenedStateStore } from '../state/index.ts';
+import type { OpenedStateStore, StateStore } from '../state/index.ts';
 import type { AccuracyRow } from './accuracy.ts';
 import type { HopSample } from './learn.ts';
 import { volumeFacts } from './volume.ts';
@@ -17,14 +17,14 @@ export function hopPrefix(from: string, to: string): string {
 /**
  * Copies the installation's measured hops into the store, each run once (a run already there is
  * left as it is). `deployment` names where they were measured (default: the installation's path).
- * Returns how many runs were added.
+ * `node` names the machine (default: this one). Returns how many runs were added.
  */
 export async function publishSamples(
-  store: OpenedStateStore,
+  store: Pick<StateStore, 'stepTimingsByPrefix' | 'recordStep' | 'recordFacts'>,
   samples: readonly HopSample[],
   deployment: string,
+  node: string = hostname(),
 ): Promise<number> {
-  const node = hostname();
   const added = new Set<string>();
   const seen = new Map<string, Set<string>>();
   for (const s of samples) {
@@ -32,7 +32,7 @@ export async function publishSamples(
     const prefix = hopPrefix(s.from, s.to);
     let runs = seen.get(prefix);
     if (!runs) {
-      runs = new Set((await store.stepTimingsByPrefix(prefix)).map((t) => t.runId));
+      runs = new Set(((await store.stepTimingsByPrefix?.(prefix)) ?? []).map((t) => t.runId));
       seen.set(prefix, runs);
     }
     if (runs.has(s.runId)) continue;
@@ -133,6 +133,40 @@ function nested(volume: Record<string, number>): Record<string, unknown> {
       at = at[part] as Record<string, unknown>;
     }
     at[parts.at(-1) as string] = value;
+  }
+  return out;
+}
+
+/**
+ * The measured hops of one `uplift apply --json` result (what a rollout's node upgrade printed),
+ * as samples to publish: the committed hops with their step seconds, downtime and the run's data
+ * volume. Anything else (an older uplift on the node, a failed run) gives none.
+ */
+export function applyResultSamples(source: string, result: unknown): HopSample[] {
+  const r = (result ?? {}) as {
+    runId?: unknown;
+    startedAt?: unknown;
+    volume?: unknown;
+    hops?: unknown;
+  };
+  if (typeof r.runId !== 'string' || !Array.isArray(r.hops)) return [];
+  if (typeof r.volume !== 'object' || r.volume === null) return [];
+  const out: HopSample[] = [];
+  for (const h of r.hops as Record<string, unknown>[]) {
+    const steps = h?.stepSeconds as Record<string, unknown> | undefined;
+    if (typeof h?.from !== 'string' || typeof h?.to !== 'string' || steps === undefined) continue;
+    out.push({
+      from: h.from,
+      to: h.to,
+      source: `${source} run ${r.runId}`,
+      runId: r.runId,
+      at: typeof r.startedAt === 'string' ? r.startedAt : new Date().toISOString(),
+      stepSeconds: Object.fromEntries(
+        Object.entries(steps).filter((e): e is [string, number] => typeof e[1] === 'number'),
+      ),
+      ...(typeof h.downtimeSeconds === 'number' ? { downtimeSeconds: h.downtimeSeconds } : {}),
+      volume: r.volume as Record<string, number>,
+    });
   }
   return out;
 }

@@ -143,11 +143,19 @@ export function failure(e: unknown, label: string): Outcome {
   return { ok: false, code, message: `${label}: ${message}` };
 }
 
-export async function command(t: NodeTarget, args: string[], timeoutMs: number): Promise<Outcome> {
+export async function command(
+  t: NodeTarget,
+  args: string[],
+  timeoutMs: number,
+  /** Given the command's JSON when it succeeded; what it throws is a failure of the command. */
+  onJson?: (json: unknown) => Promise<void>,
+): Promise<Outcome> {
   try {
     const r = await call(t, args, timeoutMs);
     const err = nodeError(r);
-    return err ? { ok: false, ...err, message: `${t.agent.label}: ${err.message}` } : { ok: true };
+    if (err) return { ok: false, ...err, message: `${t.agent.label}: ${err.message}` };
+    await onJson?.(r.json);
+    return { ok: true };
   } catch (e) {
     return failure(e, t.agent.label);
   }

@@ -1,4 +1,5 @@
 import { UpliftError } from '../errors/index.ts';
+import { applyResultSamples, publishSamples } from '../estimate/index.ts';
 import type { Claim, NodeStateName, StateStore } from '../state/types.ts';
 import type { TopologyNode } from '../topology/types.ts';
 import { type NodeTarget, nodeCommands } from './node-commands.ts';
@@ -91,6 +92,7 @@ export async function runStep(
             t,
             nodeCommands.upgrade(t, plan.to, step.leaveStopped === true),
             timeoutMs,
+            (json) => publishHops(run, d.name, n.name, json),
           );
           if (r.ok) {
             if (!dr.upgraded.includes(n.name)) dr.upgraded.push(n.name);
@@ -434,4 +436,15 @@ export async function runRollout(ctx: RolloutContext): Promise<RolloutResult> {
     );
   }
   return finish(run, results);
+}
+
+/**
+ * A node's measured hops (its apply's step seconds and data volume) go into the store, where
+ * `uplift estimate` in later environments learns from them (docs/estimates.md). Best effort: a
+ * store that cannot take them loses the figures, not the rollout.
+ */
+async function publishHops(run: Run, deployment: string, node: string, json: unknown) {
+  const samples = applyResultSamples(`${run.env}/${deployment}/${node}`, json);
+  if (samples.length > 0)
+    await run.rec.try((s) => publishSamples(s, samples, `${run.env}/${deployment}`, node));
 }

@@ -178,6 +178,33 @@ describeEachStore('uplift rollout, with the %s store', (kind) => {
     );
   });
 
+  it("the nodes' measured hops went into the store: uplift estimate for preprod learns from test's three runs", () => {
+    const pre = others.nodes[0] as (typeof others.nodes)[number];
+    const r = run([
+      'estimate',
+      '--install',
+      pre.install,
+      '--to',
+      to,
+      ...store.args,
+      '--no-record',
+      '--json',
+    ]);
+
+    expect(r.code, r.stderr).toBe(0);
+    const basis = JSON.parse(r.stdout).estimate.basis as {
+      kind: string;
+      runs: number;
+      from: string[];
+    };
+    expect(basis).toMatchObject({ kind: 'measured', runs: 3 });
+    for (const n of ['n1', 'n2', 'n3'])
+      expect(
+        basis.from.some((f) => f.endsWith(`(test/cluster on ${n})`)),
+        `${n} in ${basis.from}`,
+      ).toBe(true);
+  });
+
   it('the gate refuses prod before preprod passed (exit 3, audited), and an override runs it, audited with its reason', async () => {
     const refused = run(rolloutArgs({ env: 'prod', topology, store }));
 

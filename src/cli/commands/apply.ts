@@ -387,7 +387,7 @@ export async function handler(opts: ApplyCommandOptions, io: ApplyIo): Promise<C
     );
   });
   return {
-    data: { ...verdict, ...r, estimate: learned.estimate, warnings },
+    data: { ...verdict, ...r, volume: prepared.volume, estimate: learned.estimate, warnings },
     text: `${renderApply(r)}${renderEstimateVsActual(learned.estimate, r)}`,
     exitCode: ExitCode.ok,
     warnings,
