@@ -212,6 +212,12 @@ export const codes = {
   UPLIFT_SERVE_RATE_LIMITED: ExitCode.blocked,
   UPLIFT_SERVE_HOST: ExitCode.badInput,
   UPLIFT_SERVE_NOT_FOUND: ExitCode.badInput,
+  /** A rollout job already runs for the environment (409): wait for it, pause or abort it. */
+  UPLIFT_SERVE_BUSY: ExitCode.locked,
+  /** Pause with no running rollout job for the environment (409). */
+  UPLIFT_SERVE_NOT_RUNNING: ExitCode.blocked,
+  /** Resume or abort with no unfinished run of the environment (409). */
+  UPLIFT_SERVE_NOTHING_UNFINISHED: ExitCode.blocked,
   /** A failure the server does not explain to the client (its log does). */
   UPLIFT_SERVE_INTERNAL: ExitCode.failed,
   // load balancers (active/passive deployments: src/balancer, docs/topology.md)

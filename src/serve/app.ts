@@ -20,6 +20,8 @@ import type { AuditEntry, OpenedStateStore, TokenRole } from '../state/index.ts'
 import { openTopology } from '../topology/index.ts';
 import { csrfMatches, LoginLimiter, type Session, Sessions } from './access.ts';
 import { auditCsv } from './csv.ts';
+import type { RolloutJobs } from './jobs.ts';
+import { registerActionRoutes } from './routes/actions.ts';
 import {
   AuditQuery,
   DryRunRequest,
@@ -52,6 +54,8 @@ export interface ServeAppOptions {
   closing?: AbortSignal;
   /** One line per refused or failed request; never carries a token or a password. */
   log?: (line: string) => void;
+  /** The rollout jobs the operator's actions start (src/serve/jobs.ts); without them they answer 503. */
+  jobs?: RolloutJobs;
 }
 
 interface Who {
@@ -354,6 +358,8 @@ export function createServeApp(o: ServeAppOptions): Hono<Env> {
       throw err;
     }
   });
+
+  registerActionRoutes(app, { store, jobs: o.jobs, topology, operator, audit });
 
   return app;
 }

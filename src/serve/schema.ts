@@ -62,6 +62,84 @@ export const DryRunRequest = z.strictObject({
   deployments: z.array(Name).optional(),
 });
 
+/** POST /api/rollouts */
+export const RolloutStartRequest = z.strictObject({
+  env: Name,
+  /** Only these deployments of the environment; default all. */
+  deployments: z.array(Name).optional(),
+});
+
+/** POST /api/rollouts/:env/approve: start although the promotion gate refuses, for this reason. */
+export const RolloutApproveRequest = z.strictObject({
+  reason: z.string().trim().min(1).max(2000),
+  deployments: z.array(Name).optional(),
+});
+
+/** POST /api/rollouts/:env/abort */
+export const RolloutAbortRequest = z.strictObject({ reason: z.string().max(2000).optional() });
+
+/** POST /api/rollouts/:env/… and GET /api/rollouts/jobs/:env */
+export const RolloutEnvParams = z.strictObject({ env: Name });
+
+/**
+ * A rollout job of the server: one `uplift rollout` process it runs for an environment, at most
+ * one at a time per environment.
+ */
+export const RolloutJob = z.object({
+  env: z.string(),
+  /** What started it: `approve` is a start past the promotion gate with a reason. */
+  action: z.enum(['start', 'approve', 'resume', 'abort']),
+  /**
+   * `running`; `stopping` (a pause or an abort asked it to stop between node actions);
+   * then `passed`, `failed`, `rolled-back`, or `paused` (the run stopped unfinished: resume or abort it).
+   */
+  state: z.enum(['running', 'stopping', 'passed', 'failed', 'rolled-back', 'paused']),
+  /** The token name of the operator who started it. */
+  actor: z.string(),
+  /** The reason given with an approval or an abort. */
+  reason: z.string().optional(),
+  startedAt: z.string(),
+  endedAt: z.string().optional(),
+  runId: z.string().optional(),
+  /** The rollout process's exit code (docs/rollout.md), once it exited. */
+  exitCode: z.number().int().nullable().optional(),
+  /** Why it failed, when the rollout process ended with an error. */
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+  /** The last 200 lines of its progress (one line per node step and deployment). */
+  log: z.array(z.string()),
+});
+export type RolloutJob = z.infer<typeof RolloutJob>;
+
+/** POST /api/rollouts and the actions, GET /api/rollouts/jobs/:env */
+export const RolloutJobResponse = z.object({ job: RolloutJob });
+
+/** GET /api/rollouts/jobs */
+export const RolloutJobsResponse = z.object({ jobs: z.array(RolloutJob) });
+
+/** 409 UPLIFT_ROLLOUT_GATE_REFUSED from POST /api/rollouts: the gate's verdict. */
+export const GateRefusedResponse = z.object({
+  error: z.object({ code: z.string(), message: z.string(), hint: z.string().optional() }),
+  gate: z.object({
+    /** One line per earlier environment and deployment that did not prove the plan. */
+    verdict: z.string(),
+    gaps: z.array(
+      z.object({
+        env: z.string(),
+        deployment: z.string(),
+        profile: z.string(),
+        reason: z.enum(['no-deployment', 'not-passed', 'different']),
+        differences: z.array(
+          z.object({
+            field: z.string(),
+            want: z.union([z.string(), z.array(z.string())]),
+            got: z.union([z.string(), z.array(z.string())]),
+          }),
+        ),
+      }),
+    ),
+  }),
+});
+
 export const RunRecord = z.object({
   id: z.string(),
   env: z.string(),
@@ -180,4 +258,12 @@ export const apiSchemas = {
   AuditResponse,
   AuditEntry,
   DryRunRequest,
+  RolloutStartRequest,
+  RolloutApproveRequest,
+  RolloutAbortRequest,
+  RolloutEnvParams,
+  RolloutJob,
+  RolloutJobResponse,
+  RolloutJobsResponse,
+  GateRefusedResponse,
 } as const;

@@ -6,6 +6,7 @@ import { serve } from '@hono/node-server';
 import { UpliftError, unreadableFileError } from '../errors/index.ts';
 import type { OpenedStateStore } from '../state/index.ts';
 import { createServeApp, type ServeAppOptions } from './app.ts';
+import { RolloutJobs, type RolloutJobsOptions } from './jobs.ts';
 
 export interface ServeOptions {
   store: OpenedStateStore;
@@ -15,6 +16,13 @@ export interface ServeOptions {
   tlsKey?: string;
   topology?: string;
   controller: string;
+  /**
+   * How the server runs rollouts (`cli`: this uplift's command; `state`: the SQLite file it
+   * opened); without it, the operator's rollout actions answer 503.
+   */
+  rollouts?: Pick<RolloutJobsOptions, 'cli' | 'state' | 'env' | 'cwd'>;
+  /** How long `close` waits for running rollout jobs to stop between node actions (default 60 s). */
+  jobsStopMs?: number;
   /** Passed to the app (tests shorten the windows). */
   app?: Partial<
     Pick<ServeAppOptions, 'loginLimit' | 'pollMs' | 'heartbeatMs' | 'sessionTtlMs' | 'log'>
@@ -24,7 +32,10 @@ export interface ServeOptions {
 export interface RunningServer {
   /** The base URL, e.g. http://127.0.0.1:8080 */
   url: string;
-  /** Ends the live streams, stops accepting and waits for open requests (at most 5 s). */
+  /**
+   * Ends the live streams, asks running rollout jobs to stop between node actions and waits for
+   * them (bounded), stops accepting and waits for open requests (at most 5 s).
+   */
   close(): Promise<void>;
 }
 
@@ -82,8 +93,18 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
   const closing = new AbortController();
   let bound = 0;
   const loopbackHosts = () => [`127.0.0.1:${bound}`, `localhost:${bound}`, `[::1]:${bound}`];
+  const jobs =
+    o.rollouts === undefined
+      ? undefined
+      : new RolloutJobs({
+          ...o.rollouts,
+          store: o.store,
+          ...(o.topology === undefined ? {} : { topology: o.topology }),
+          ...(o.app?.log === undefined ? {} : { log: o.app.log }),
+        });
   const app = createServeApp({
     ...o.app,
+    ...(jobs === undefined ? {} : { jobs }),
     store: o.store,
     ...(o.topology === undefined ? {} : { topology: o.topology }),
     controller: o.controller,
@@ -122,9 +143,10 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
   const shown = host.includes(':') ? `[${host}]` : host;
   return {
     url: `${tls ? 'https' : 'http'}://${shown}:${bound}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        closing.abort();
+    close: async () => {
+      closing.abort();
+      await jobs?.stopAll(o.jobsStopMs ?? 60_000);
+      await new Promise<void>((resolve) => {
         // Live streams end at their next poll; their connections then fall idle and are closed.
         const idle = setInterval(() => {
           if ('closeIdleConnections' in server) server.closeIdleConnections();
@@ -137,6 +159,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServer> {
           clearTimeout(force);
           resolve();
         });
-      }),
+      });
+    },
   };
 }

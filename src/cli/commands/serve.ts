@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { actorName, controllerId } from '../../controller/index.ts';
 import { ExitCode } from '../../errors/index.ts';
 import { createServeToken, revokeServeToken, startServe } from '../../serve/index.ts';
@@ -31,6 +32,15 @@ export async function serve(o: ServeOptions, io: CliIo): Promise<CommandResult> 
       ...(o.tlsCert === undefined ? {} : { tlsCert: o.tlsCert }),
       ...(o.tlsKey === undefined ? {} : { tlsKey: o.tlsKey }),
       ...(o.topology === undefined ? {} : { topology: o.topology }),
+      // Rollout jobs run this same uplift, as it was started, on the same store.
+      ...(process.argv[1] === undefined
+        ? {}
+        : {
+            rollouts: {
+              cli: [process.execPath, ...process.execArgv, process.argv[1]],
+              ...(o.state === undefined ? {} : { state: resolve(o.state) }),
+            },
+          }),
       // Refusals go to standard error; the lines never carry a token, a cookie or a password.
       app: { log: (line) => io.stderr(`serve: ${line}\n`) },
     });
