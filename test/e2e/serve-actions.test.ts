@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServeToken, type RunningServer, startServe } from '../../src/serve/index.ts';
@@ -245,3 +246,74 @@ it('runs, pauses and resumes test to the end; approves preprod past the gate and
     ['olga', 'rolled-back'],
   ]);
 }, 300_000);
+
+it('uplift serve runs rollouts with its own CLI and, on SIGTERM, stops them between node actions before it exits', async () => {
+  const state = join(pre.root, 'solo.db');
+  const topology = await writeTopology(join(pre.root, 'solo.yaml'), [
+    { name: 'solo', deployments: [pre.deployment({ name: 'web', type: 'standard-cluster' })] },
+  ]);
+  const solo = await openStateStore({ file: state, env: {} });
+  const { token } = await createServeToken(solo, 'sam', 'operator');
+  await solo.close();
+  const child = spawn(
+    process.execPath,
+    [
+      join(cli.root, 'dist/cli/main.js'),
+      'serve',
+      '--listen',
+      '127.0.0.1:0',
+      '--state',
+      state,
+      '--topology',
+      topology,
+      '--json',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, UPLIFT_DATABASE_URL: '' } },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.setEncoding('utf8').on('data', (s: string) => {
+      stdout += s;
+      if (stdout.includes('\n'))
+        resolve((JSON.parse(stdout.split('\n')[0] as string) as { url: string }).url);
+    });
+    void exited.then(() => reject(new Error(`serve exited: ${stderr}`)));
+  });
+  const bearer = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const jobOf = async () =>
+    (
+      (await (await fetch(`${url}/api/rollouts/jobs/solo`, { headers: bearer })).json()) as {
+        job: Job;
+      }
+    ).job;
+
+  const start = await fetch(`${url}/api/rollouts`, {
+    method: 'POST',
+    headers: bearer,
+    body: JSON.stringify({ env: 'solo' }),
+  });
+  expect(start.status, await start.clone().text()).toBe(202);
+  for (
+    let job = await jobOf();
+    !job.log.some((l) => /n1: upgrade started/.test(l));
+    job = await jobOf()
+  ) {
+    expect(job.state, job.log.join('\n')).toBe('running');
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  child.kill('SIGTERM');
+
+  expect(await exited, stderr).toBe(0);
+  expect(stderr).toMatch(/rollout job start of solo ended paused/);
+  const after = await openStateStore({ file: state, env: {} });
+  const runs = await after.listRuns({ env: 'solo' });
+  const finish = (await after.listAudit({ env: 'solo' })).find(
+    (e) => e.action === 'rollout.finish',
+  );
+  await after.close();
+  expect(runs).toMatchObject([{ outcome: 'interrupted' }]);
+  expect(finish).toMatchObject({ actor: 'sam', detail: { outcome: 'interrupted' } });
+}, 120_000);
