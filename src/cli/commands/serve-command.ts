@@ -9,7 +9,7 @@ export function register(program: Command, { emit, io }: CommandContext): void {
   const serve = program
     .command('serve')
     .description(
-      'Serve the dashboard API (fleet, runs, audit, live run events, dry runs) over the state store, until Ctrl-C (SIGINT) or SIGTERM.',
+      'Serve the dashboard API (fleet, runs, audit, live run events, dry runs, rollout actions) over the state store, until Ctrl-C (SIGINT) or SIGTERM: running rollouts then stop between node actions.',
     )
     .option('--listen <host:port>', 'address to listen on (port 0: any free one)', '127.0.0.1:8080')
     .option('--tls-cert <file>', 'TLS certificate (PEM); required with --tls-key off loopback')
