@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createServeToken, type RunningServer, startServe } from '../../src/serve/index.ts';
 import { type OpenedStateStore, openStateStore } from '../../src/state/index.ts';
-import { uplift } from '../util/apply-skiff.ts';
+import { upliftAsync } from '../util/apply-skiff.ts';
 import {
   isRunning,
   makeSkiffCluster,
@@ -16,7 +16,8 @@ import { jsonLines, runOnPrivateCli } from '../util/rollout-e2e.ts';
 /**
  * An operator's dry run through `uplift serve` on real skiff installations (local nodes): the
  * same plan `uplift rollout --dry-run --json` prints, nothing changed, the action audited under
- * the token's name.
+ * the token's name. The CLI runs asynchronously: a blocking spawnSync would stall this process's
+ * server past its keep-alive timeout, and the next fetch on the kept socket would be reset.
  */
 const { from, to } = SKIFF_ONE_HOP;
 runOnPrivateCli();
@@ -59,7 +60,7 @@ it('plans the rollout as the CLI does, changes nothing and audits it; shows the 
     body: JSON.stringify({ env: 'test' }),
   });
   const body = (await res.json()) as Record<string, unknown>;
-  const cli = uplift([
+  const cli = await upliftAsync([
     'rollout',
     '--env',
     'test',
@@ -92,7 +93,7 @@ it('plans the rollout as the CLI does, changes nothing and audits it; shows the 
       deployments: { versions: string[]; nodes: { name: string; reachable: boolean }[] }[];
     }[];
   };
-  const fleet = uplift([
+  const fleet = await upliftAsync([
     'fleet',
     '--topology',
     topology,
