@@ -15,27 +15,26 @@ import {
   RolloutStartRequest,
 } from '../schema.ts';
 
+/** What the routes need of the app's context: who is signed in (set by its auth middleware). */
+type ActionEnv = { Variables: { who: { name: string; role: TokenRole } } };
+
 export interface ActionDeps {
   store: StateStore;
   /** The server's rollout jobs; without them the actions answer 503. */
   jobs: RolloutJobs | undefined;
   topology: () => Promise<Topology>;
   /** The server's operator check: a viewer gets 403, audited as `serve.refused`. */
-  // biome-ignore lint/suspicious/noExplicitAny: the app's own Env, which app.ts keeps to itself
-  operator: MiddlewareHandler<any>;
+  operator: MiddlewareHandler<ActionEnv>;
   audit: (e: Omit<AuditEntry, 'controller'>) => Promise<unknown>;
 }
-
-type ActionEnv = { Variables: { who: { name: string; role: TokenRole } } };
 
 /**
  * The operator's rollout actions (docs/api.md "Rollout actions"): start, approve past the
  * promotion gate, pause, resume and abort, each a job of `RolloutJobs`, each audited with the
  * token's name (`serve.rollout.*`, outcome `ok`, or `refused` with the code of a 409).
  */
-export function registerActionRoutes<E extends ActionEnv>(app: Hono<E>, d: ActionDeps): void {
+export function registerActionRoutes(a: Hono<ActionEnv>, d: ActionDeps): void {
   const { store, operator } = d;
-  const a = app as unknown as Hono<ActionEnv>;
 
   /** Runs one action: 503 without jobs, 409 for a refusal, every outcome audited. */
   const act = async (
