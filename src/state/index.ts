@@ -24,6 +24,8 @@ export type OpenedStateStore = StateStore &
       | 'lastFacts'
       | 'recordCheck'
       | 'lastCheck'
+      | 'lastChecks'
+      | 'lastSurveys'
       | 'createToken'
       | 'listTokens'
       | 'revokeToken'

@@ -228,6 +228,9 @@ describeEachStore('the state store on %s', (kind) => {
     ]);
     expect(last).toMatchObject({ runId: 'run-n', facts, digest: sha256(canonicalJson(facts)) });
     expect(await store.lastFacts('d1', 'nobody')).toBeUndefined();
+    const surveys = await store.lastSurveys(['d1', 'elsewhere']);
+    expect(surveys).toEqual([{ deployment: 'd1', node: 'n2', at: last?.at }]);
+    expect(await store.lastSurveys([])).toEqual([]);
   });
 
   it('finds step timings by the start of their name, and the facts of a run', async () => {
@@ -315,6 +318,21 @@ describeEachStore('the state store on %s', (kind) => {
     });
     expect((await store.lastCheck('other', 'd1', 'n1'))?.status).toBe('warn');
     expect(await store.lastCheck('checks-test', 'd1', 'nobody')).toBeUndefined();
+    await store.recordCheck({
+      ...n,
+      node: 'n2',
+      status: 'pass',
+      pass: 3,
+      warn: 0,
+      fail: 0,
+      failed: [],
+    });
+    const all = await store.lastChecks('checks-test');
+    expect(all.map((c) => [c.node, c.status]).sort()).toEqual([
+      ['n1', 'fail'],
+      ['n2', 'pass'],
+    ]);
+    expect(all.find((c) => c.node === 'n1')).toEqual(last);
   });
 
   it('returns only the passed plan keys of the environment asked for, once each', async () => {

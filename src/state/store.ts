@@ -226,23 +226,32 @@ export class KyselyStateStore implements StateStore {
       .orderBy('id', 'desc')
       .limit(1)
       .executeTakeFirst();
-    if (row === undefined) return undefined;
-    const s = JSON.parse(row.summary) as Omit<
-      NodeCheckRecord,
-      'env' | 'deployment' | 'node' | 'status' | 'at'
-    >;
-    return {
-      env: row.env,
-      deployment: row.deployment,
-      node: row.node,
-      status: row.status as NodeCheckRecord['status'],
-      pass: s.pass,
-      warn: s.warn,
-      fail: s.fail,
-      failed: s.failed,
-      ...(s.code === undefined ? {} : { code: s.code }),
-      at: row.at,
-    } satisfies NodeCheckRecord;
+    return row === undefined ? undefined : checkRecordOf(row);
+  }
+
+  async lastChecks(env: string) {
+    const newest = this.#db
+      .selectFrom('node_checks')
+      .select((eb) => eb.fn.max('id').as('id'))
+      .where('env', '=', env)
+      .groupBy(['deployment', 'node']);
+    const rows = await this.#db
+      .selectFrom('node_checks')
+      .selectAll()
+      .where('id', 'in', newest)
+      .execute();
+    return rows.map((row) => checkRecordOf(row));
+  }
+
+  async lastSurveys(deployments: string[]) {
+    if (deployments.length === 0) return [];
+    const rows = await this.#db
+      .selectFrom('facts_snapshots')
+      .select((eb) => ['deployment', 'node', eb.fn.max('at').as('at')])
+      .where('deployment', 'in', deployments)
+      .groupBy(['deployment', 'node'])
+      .execute();
+    return rows.map((r) => ({ deployment: r.deployment, node: r.node, at: String(r.at) }));
   }
 
   async lastFacts(deployment: string, node: string) {
@@ -458,5 +467,32 @@ function toStepTiming(r: {
     step: r.step,
     seconds: Number(r.seconds),
     at: r.at,
+  };
+}
+
+/** A node_checks row as the record it stores. */
+function checkRecordOf(row: {
+  env: string;
+  deployment: string;
+  node: string;
+  status: string;
+  summary: string;
+  at: string;
+}): NodeCheckRecord {
+  const s = JSON.parse(row.summary) as Omit<
+    NodeCheckRecord,
+    'env' | 'deployment' | 'node' | 'status' | 'at'
+  >;
+  return {
+    env: row.env,
+    deployment: row.deployment,
+    node: row.node,
+    status: row.status as NodeCheckRecord['status'],
+    pass: s.pass,
+    warn: s.warn,
+    fail: s.fail,
+    failed: s.failed,
+    ...(s.code === undefined ? {} : { code: s.code }),
+    at: row.at,
   };
 }

@@ -212,6 +212,10 @@ export interface StateStore {
   recordCheck?(c: Omit<NodeCheckRecord, 'at'>): Promise<void>;
   /** A node's newest check record. */
   lastCheck?(env: string, deployment: string, node: string): Promise<NodeCheckRecord | undefined>;
+  /** Every node's newest check record in one environment (one query, for the fleet view). */
+  lastChecks?(env: string): Promise<NodeCheckRecord[]>;
+  /** When each node of these deployments was last surveyed (its newest facts snapshot), in one query. */
+  lastSurveys?(deployments: string[]): Promise<{ deployment: string; node: string; at: string }[]>;
   /**
    * Stores a token by its hash (sha256 hex): the token is never stored. False when the name is
    * taken (revoked names stay taken, so the audit's actor names keep one meaning).
