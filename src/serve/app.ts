@@ -21,6 +21,7 @@ import { openTopology } from '../topology/index.ts';
 import { csrfMatches, LoginLimiter, type Session, Sessions } from './access.ts';
 import { auditCsv } from './csv.ts';
 import type { RolloutJobs } from './jobs.ts';
+import { AuditFeed } from './live.ts';
 import { registerActionRoutes } from './routes/actions.ts';
 import {
   AuditQuery,
@@ -88,6 +89,12 @@ export function createServeApp(o: ServeAppOptions): Hono<Env> {
       return undefined;
     });
   const topology = () => openTopology(o.topology === undefined ? {} : { topology: o.topology });
+  const feed = new AuditFeed(store, {
+    pollMs,
+    heartbeatMs,
+    log,
+    ...(o.closing === undefined ? {} : { closing: o.closing }),
+  });
 
   const app = new Hono<Env>();
 
@@ -278,24 +285,8 @@ export function createServeApp(o: ServeAppOptions): Hono<Env> {
       return fail(c, 404, 'UPLIFT_SERVE_NOT_FOUND', `no run ${id}`);
     const who = c.get('who');
     const given = Number(c.req.header('last-event-id') ?? c.req.query('lastEventId') ?? 0);
-    let last = Number.isSafeInteger(given) && given > 0 ? given : 0;
-    return streamSSE(c, async (stream) => {
-      let beat = Date.now();
-      await stream.write('retry: 1000\n\n');
-      while (!stream.aborted && !o.closing?.aborted) {
-        for (const e of await store.listAudit({ runId: id, afterId: last })) {
-          await stream.writeSSE({ id: String(e.id), event: 'audit', data: JSON.stringify(e) });
-          last = e.id ?? last;
-        }
-        if (Date.now() - beat >= heartbeatMs) {
-          // A revoked token's stream ends at its next heartbeat.
-          if (who.session && !(await store.tokenByHash(who.session.tokenHash))) break;
-          await stream.write(': heartbeat\n\n');
-          beat = Date.now();
-        }
-        await stream.sleep(pollMs);
-      }
-    });
+    const last = Number.isSafeInteger(given) && given > 0 ? given : 0;
+    return streamSSE(c, (stream) => feed.follow(stream, id, last, who.session?.tokenHash));
   });
 
   app.get('/api/audit', validate('query', AuditQuery), async (c) => {
