@@ -31,6 +31,7 @@ import {
   RunParams,
   RunsQuery,
 } from './schema.ts';
+import { registerSignInLinkRoute, type SignInLinks } from './sign-in-link.ts';
 import { findToken } from './tokens.ts';
 
 export interface ServeAppOptions {
@@ -51,6 +52,8 @@ export interface ServeAppOptions {
   /** How often a live stream reads the audit for new rows, and how often it sends a heartbeat. */
   pollMs?: number;
   heartbeatMs?: number;
+  /** One-time sign-in links this server honours (`uplift serve --sign-in-link`). */
+  signInLinks?: SignInLinks;
   /** Aborted when the server shuts down: live streams end. */
   closing?: AbortSignal;
   /** One line per refused or failed request; never carries a token or a password. */
@@ -158,18 +161,17 @@ export function createServeApp(o: ServeAppOptions): Hono<Env> {
   app.notFound((c) => fail(c, 404, 'UPLIFT_SERVE_NOT_FOUND', `no such resource: ${c.req.path}`));
 
   // Signing in: a token for a session cookie, at most `failures` wrong tokens a minute per address.
-  app.post('/api/session', validate('json', LoginRequest), async (c) => {
+  const signIn = async (c: Context<Env>, token: string | undefined, via = '') => {
     const address = clientAddress(c);
     const wait = limiter.retryAfter(address);
     if (wait > 0) {
       c.header('Retry-After', String(wait));
       return fail(c, 429, 'UPLIFT_SERVE_RATE_LIMITED', `too many failed sign-ins; wait ${wait} s`);
     }
-    const { token } = c.req.valid('json');
-    const found = await findToken(store, token);
-    if (found === undefined) {
+    const found = token === undefined ? undefined : await findToken(store, token);
+    if (token === undefined || found === undefined) {
       limiter.fail(address);
-      log(`refused a sign-in from ${address}: unknown or revoked token`);
+      log(`refused a sign-in${via} from ${address}: unknown or revoked token`);
       return fail(c, 401, 'UPLIFT_SERVE_UNAUTHENTICATED', 'unknown or revoked token');
     }
     limiter.succeed(address);
@@ -181,9 +183,19 @@ export function createServeApp(o: ServeAppOptions): Hono<Env> {
       path: '/',
       maxAge: Math.floor(sessionTtlMs / 1000),
     });
-    await audit({ actor: found.name, action: 'serve.login', outcome: 'ok', detail: { address } });
-    return c.json(sessionBody(session));
+    await audit({
+      actor: found.name,
+      action: 'serve.login',
+      outcome: 'ok',
+      detail: via === '' ? { address } : { address, via: 'link' },
+    });
+    return session;
+  };
+  app.post('/api/session', validate('json', LoginRequest), async (c) => {
+    const r = await signIn(c, c.req.valid('json').token);
+    return r instanceof Response ? r : c.json(sessionBody(r));
   });
+  registerSignInLinkRoute(app, o.signInLinks, (c, token) => signIn(c, token, ' link'));
 
   const auth: MiddlewareHandler<Env> = async (c, next) => {
     const bearer = /^Bearer ([A-Za-z0-9_-]{1,200})$/.exec(c.req.header('authorization') ?? '')?.[1];
