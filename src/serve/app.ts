@@ -161,13 +161,15 @@ export function createServeApp(o: ServeAppOptions): Hono<Env> {
   app.notFound((c) => fail(c, 404, 'UPLIFT_SERVE_NOT_FOUND', `no such resource: ${c.req.path}`));
 
   // Signing in: a token for a session cookie, at most `failures` wrong tokens a minute per address.
-  const signIn = async (c: Context<Env>, token: string | undefined, via = '') => {
+  // `take` gives the token only once the address may try (a one-time link is not spent on a 429).
+  const signIn = async (c: Context<Env>, take: () => string | undefined, via = '') => {
     const address = clientAddress(c);
     const wait = limiter.retryAfter(address);
     if (wait > 0) {
       c.header('Retry-After', String(wait));
       return fail(c, 429, 'UPLIFT_SERVE_RATE_LIMITED', `too many failed sign-ins; wait ${wait} s`);
     }
+    const token = take();
     const found = token === undefined ? undefined : await findToken(store, token);
     if (token === undefined || found === undefined) {
       limiter.fail(address);
@@ -192,10 +194,11 @@ export function createServeApp(o: ServeAppOptions): Hono<Env> {
     return session;
   };
   app.post('/api/session', validate('json', LoginRequest), async (c) => {
-    const r = await signIn(c, c.req.valid('json').token);
+    const { token } = c.req.valid('json');
+    const r = await signIn(c, () => token);
     return r instanceof Response ? r : c.json(sessionBody(r));
   });
-  registerSignInLinkRoute(app, o.signInLinks, (c, token) => signIn(c, token, ' link'));
+  registerSignInLinkRoute(app, o.signInLinks, (c, take) => signIn(c, take, ' link'));
 
   const auth: MiddlewareHandler<Env> = async (c, next) => {
     const bearer = /^Bearer ([A-Za-z0-9_-]{1,200})$/.exec(c.req.header('authorization') ?? '')?.[1];

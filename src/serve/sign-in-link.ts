@@ -30,19 +30,22 @@ const codeHash = (code: string) => createHash('sha256').update(code, 'utf8').dig
 
 /**
  * `GET /sign-in/:code`: the session cookie for the code's token and a redirect to the dashboard
- * (`/`), or the refusal `signIn` gives for no token (401, counted by the sign-in rate limit).
+ * (`/`), or the refusal `signIn` gives for no token (401, counted by the sign-in rate limit; a
+ * rate-limited address gets 429 without spending the code).
  * Registered only when the server issues links.
  */
 export function registerSignInLinkRoute<E extends { Variables: object }>(
   app: Hono<E>,
   links: SignInLinks | undefined,
-  signIn: (c: Context<E>, token: string | undefined) => Promise<Response | object>,
+  signIn: (c: Context<E>, take: () => string | undefined) => Promise<Response | object>,
 ): void {
   if (links === undefined) return;
   app.get('/sign-in/:code', async (c) => {
     c.header('Cache-Control', 'no-store');
     const code = c.req.param('code');
-    const r = await signIn(c, /^[A-Za-z0-9_-]{43}$/.test(code) ? links.redeem(code) : undefined);
+    const r = await signIn(c, () =>
+      /^[A-Za-z0-9_-]{43}$/.test(code) ? links.redeem(code) : undefined,
+    );
     return r instanceof Response ? r : c.redirect('/', 303);
   });
 }
