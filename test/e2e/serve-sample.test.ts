@@ -19,7 +19,8 @@ beforeAll(async () => {
   cli = await takePrivateCli();
 });
 afterAll(async () => {
-  if (child?.exitCode === null && child.pid) process.kill(-child.pid, 'SIGKILL');
+  if (child?.pid && child.exitCode === null && child.signalCode === null)
+    process.kill(-child.pid, 'SIGKILL');
   if (cli) {
     spawnSync(process.execPath, ['dist/cli/main.js', 'sample', '--stop'], { cwd: cli.root });
     await cli.dispose();
@@ -36,33 +37,57 @@ async function until<T>(what: () => T | undefined, ms: number): Promise<T> {
   }
 }
 
+/** `npm run dashboard` as a user types it (in its own process group, as a terminal runs it). */
+async function dashboard() {
+  out = '';
+  err = '';
+  // The pre-script rebuilds a stale checkout; the snapshot is a build already.
+  const c = spawn(
+    'npm',
+    ['run', 'dashboard', '--ignore-scripts', '--', '--listen', '127.0.0.1:0'],
+    {
+      cwd: cli.root,
+      detached: true,
+      env: { ...process.env, NO_COLOR: '1', npm_config_update_notifier: 'false' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  child = c;
+  c.stdout?.setEncoding('utf8').on('data', (s: string) => (out += s));
+  c.stderr?.setEncoding('utf8').on('data', (s: string) => (err += s));
+  const exited = new Promise<{ code: number | null; signal: string | null }>((r) =>
+    c.on('close', (code, signal) => r({ code, signal })),
+  );
+  const link = await until(
+    () => /(http:\/\/127\.0\.0\.1:\d+)\/sign-in\/[\w-]{43}/.exec(out) ?? undefined,
+    200_000,
+  );
+  const pid = Number(/pid (\d+)/.exec(out)?.[1]);
+  return { group: c.pid as number, link: link[0], base: link[1] as string, pid, exited };
+}
+
+const tokenList = () =>
+  (
+    JSON.parse(
+      spawnSync(process.execPath, ['dist/cli/main.js', 'serve', 'token', 'list', '--json'], {
+        cwd: cli.root,
+        encoding: 'utf8',
+      }).stdout,
+    ) as { tokens: { name: string; revokedAt?: string }[] }
+  ).tokens;
+
 describe('npm run dashboard', () => {
+  let first: Awaited<ReturnType<typeof dashboard>> | undefined;
+  let firstName = '';
+
   it('serves the sample, signs in once through the printed link, and stops on SIGTERM', {
     timeout: 240_000,
   }, async () => {
-    // The pre-script rebuilds a stale checkout; the snapshot is a build already.
-    child = spawn(
-      'npm',
-      ['run', 'dashboard', '--ignore-scripts', '--', '--listen', '127.0.0.1:0'],
-      {
-        cwd: cli.root,
-        detached: true,
-        env: { ...process.env, NO_COLOR: '1', npm_config_update_notifier: 'false' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    child.stdout?.setEncoding('utf8').on('data', (s: string) => (out += s));
-    child.stderr?.setEncoding('utf8').on('data', (s: string) => (err += s));
-    const exited = new Promise<number | null>((r) => child?.on('close', (code) => r(code)));
-
-    const link = await until(
-      () => /(http:\/\/127\.0\.0\.1:\d+)\/sign-in\/[\w-]{43}/.exec(out) ?? undefined,
-      200_000,
-    );
-    const base = link[1] as string;
-    const signIn = await fetch(link[0], { redirect: 'manual' });
+    first = await dashboard();
+    const { link, base, pid } = first;
+    const signIn = await fetch(link, { redirect: 'manual' });
     const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0] as string;
-    const again = await fetch(link[0], { redirect: 'manual' });
+    const again = await fetch(link, { redirect: 'manual' });
     const session = (await (
       await fetch(`${base}/api/session`, { headers: { cookie } })
     ).json()) as { name: string; role: string };
@@ -76,27 +101,18 @@ describe('npm run dashboard', () => {
         }[];
       }[];
     };
-    const pid = Number(/pid (\d+)/.exec(out)?.[1]);
+    firstName = session.name;
 
-    // What a service manager (or kill) sends; Ctrl-C sends SIGINT to the whole group, and npm then
-    // ends by that signal itself.
+    // What a service manager (or kill) sends.
     process.kill(pid, 'SIGTERM');
-    const code = await exited;
-    const tokens = spawnSync(
-      process.execPath,
-      ['dist/cli/main.js', 'serve', 'token', 'list', '--json'],
-      {
-        cwd: cli.root,
-        encoding: 'utf8',
-      },
-    );
+    const { code } = await first.exited;
 
     expect(signIn.status).toBe(303);
     expect(signIn.headers.get('location')).toBe('/');
     expect(cookie).toMatch(/^uplift_session=[\w-]{43}$/);
     expect(again.status).toBe(401);
     expect(session).toMatchObject({ role: 'operator' });
-    expect(fleet.environments).toHaveLength(1);
+    expect(fleet.environments.map((e) => e.name)).toEqual(['sample']);
     expect(fleet.environments[0]?.deployments[0]?.nodes).toEqual([
       expect.objectContaining({ name: 'sample', running: true }),
     ]);
@@ -104,12 +120,34 @@ describe('npm run dashboard', () => {
       readFileSync(join(cli.root, '.uplift/sample/install/version'), 'utf8').trim(),
     );
     // The link is printed once, and the server's log never repeats it.
-    expect(out.split(link[0]).length - 1).toBe(1);
-    expect(err).not.toContain(link[0].split('/sign-in/')[1]);
+    expect(out.split(link).length - 1).toBe(1);
+    expect(err).not.toContain(link.split('/sign-in/')[1]);
     expect(out).toContain('Stopped serving (SIGTERM)');
     expect(code).toBe(0);
     expect(() => process.kill(pid, 0)).toThrow();
-    const listed = JSON.parse(tokens.stdout) as { tokens: { name: string; revokedAt?: string }[] };
-    expect(listed.tokens.find((t) => t.name === session.name)?.revokedAt).toBeTruthy();
+    expect(tokenList().find((t) => t.name === session.name)?.revokedAt).toBeTruthy();
+  });
+
+  it('runs again on the same sample with a new token, and stops on Ctrl-C', {
+    timeout: 120_000,
+  }, async () => {
+    const second = await dashboard();
+    const signIn = await fetch(second.link, { redirect: 'manual' });
+
+    // Ctrl-C: the terminal sends SIGINT to the whole foreground group (npm itself ends by it).
+    process.kill(-second.group, 'SIGINT');
+    await second.exited;
+    await until(() => (out.includes('Stopped serving') ? true : undefined), 10_000);
+
+    expect(signIn.status).toBe(303);
+    expect(second.link).not.toBe(first?.link);
+    expect(out).toContain('topology      ');
+    expect(out).toMatch(/\(kept: it\s+exists\)/);
+    expect(out).toContain('Stopped serving (SIGINT)');
+    expect(() => process.kill(second.pid, 0)).toThrow();
+    const tokens = tokenList();
+    expect(tokens).toHaveLength(2);
+    expect(tokens.every((t) => t.revokedAt)).toBe(true);
+    expect(tokens.map((t) => t.name)).toContain(firstName);
   });
 });
