@@ -34,6 +34,11 @@
  * realistic four-week profile, a calendar of recurring blackouts and two allowed-hours rules,
  * calendar expansion and search timed apart, beside awk scoring every start of the same slots, and
  * the whole `uplift window` process.
+ * `--only serve` the dashboard's server (bench/serve.ts): a real `uplift serve` over a generated
+ * state of 1,000 nodes, thousands of runs and audit rows; API p50/p95/max of 50 concurrent viewers
+ * (each its own session) on /api/fleet, /api/runs and /api/audit against one viewer alone and curl,
+ * and the delay of an audit row to each of 200 SSE clients, with the server's CPU and RSS
+ * (`--serve-nodes N`, `--serve-viewers N`, `--serve-seconds N`).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -47,6 +52,7 @@ import { benchFleet, formatFleet } from './fleet.ts';
 import { benchPacks, formatPacks } from './packs.ts';
 import { benchPlanner, type PlannerFigures } from './planner.ts';
 import { benchProcessStart, type ProcessFigures } from './process-start.ts';
+import { benchServe, formatServe } from './serve.ts';
 import { benchTraffic, formatTraffic, parseSize } from './traffic.ts';
 import { benchWindow, formatWindow } from './window.ts';
 
@@ -129,10 +135,11 @@ if (
     'fleet',
     'traffic',
     'window',
+    'serve',
   ].includes(only)
 ) {
   console.error(
-    `--only takes planner, catalog, backup, packs, apply, downtime, start, fleet, traffic or window, not ${only}`,
+    `--only takes planner, catalog, backup, packs, apply, downtime, start, fleet, traffic, window or serve, not ${only}`,
   );
   process.exit(2);
 }
@@ -146,6 +153,7 @@ const runStart = only === undefined || only === 'start';
 const runFleet = only === undefined || only === 'fleet';
 const runTraffic = only === undefined || only === 'traffic';
 const runWindow = only === undefined || only === 'window';
+const runServe = only === undefined || only === 'serve';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -340,6 +348,22 @@ const window = await section('Window', runWindow, async () => {
   return figures;
 });
 
+const serve = await section('Serve', runServe, async () => {
+  const n = (name: string) => {
+    const v = flag(name);
+    return v === undefined ? {} : { [name.slice(8)]: Number(v) };
+  };
+  const figures = await benchServe({
+    root,
+    log,
+    ...n('--serve-nodes'),
+    ...n('--serve-viewers'),
+    ...n('--serve-seconds'),
+  });
+  console.log(formatServe(figures));
+  return figures;
+});
+
 /** With --only, the sections that did not run keep the figures of the previous run. */
 const latest = new URL('results/latest.json', import.meta.url);
 const previous = (
@@ -386,6 +410,8 @@ const result = {
   trafficError: kept(runTraffic, 'trafficError', traffic.error),
   window: kept(runWindow, 'window', window.figures),
   windowError: kept(runWindow, 'windowError', window.error),
+  serve: kept(runServe, 'serve', serve.figures),
+  serveError: kept(runServe, 'serveError', serve.error),
   goalsMet: {
     planP95: goalMet(
       { ran: runPlanner, figures: planner },

@@ -21,6 +21,7 @@ import { openTopology } from '../topology/index.ts';
 import { csrfMatches, LoginLimiter, type Session, Sessions } from './access.ts';
 import { auditCsv } from './csv.ts';
 import type { RolloutJobs } from './jobs.ts';
+import { AuditFeed } from './live.ts';
 import { registerActionRoutes } from './routes/actions.ts';
 import {
   AuditQuery,
@@ -30,6 +31,7 @@ import {
   RunParams,
   RunsQuery,
 } from './schema.ts';
+import { registerSignInLinkRoute, type SignInLinks } from './sign-in-link.ts';
 import { findToken } from './tokens.ts';
 
 export interface ServeAppOptions {
@@ -50,6 +52,8 @@ export interface ServeAppOptions {
   /** How often a live stream reads the audit for new rows, and how often it sends a heartbeat. */
   pollMs?: number;
   heartbeatMs?: number;
+  /** One-time sign-in links this server honours (`uplift serve --sign-in-link`). */
+  signInLinks?: SignInLinks;
   /** Aborted when the server shuts down: live streams end. */
   closing?: AbortSignal;
   /** One line per refused or failed request; never carries a token or a password. */
@@ -88,6 +92,12 @@ export function createServeApp(o: ServeAppOptions): Hono<Env> {
       return undefined;
     });
   const topology = () => openTopology(o.topology === undefined ? {} : { topology: o.topology });
+  const feed = new AuditFeed(store, {
+    pollMs,
+    heartbeatMs,
+    log,
+    ...(o.closing === undefined ? {} : { closing: o.closing }),
+  });
 
   const app = new Hono<Env>();
 
@@ -151,18 +161,19 @@ export function createServeApp(o: ServeAppOptions): Hono<Env> {
   app.notFound((c) => fail(c, 404, 'UPLIFT_SERVE_NOT_FOUND', `no such resource: ${c.req.path}`));
 
   // Signing in: a token for a session cookie, at most `failures` wrong tokens a minute per address.
-  app.post('/api/session', validate('json', LoginRequest), async (c) => {
+  // `take` gives the token only once the address may try (a one-time link is not spent on a 429).
+  const signIn = async (c: Context<Env>, take: () => string | undefined, via = '') => {
     const address = clientAddress(c);
     const wait = limiter.retryAfter(address);
     if (wait > 0) {
       c.header('Retry-After', String(wait));
       return fail(c, 429, 'UPLIFT_SERVE_RATE_LIMITED', `too many failed sign-ins; wait ${wait} s`);
     }
-    const { token } = c.req.valid('json');
-    const found = await findToken(store, token);
-    if (found === undefined) {
+    const token = take();
+    const found = token === undefined ? undefined : await findToken(store, token);
+    if (token === undefined || found === undefined) {
       limiter.fail(address);
-      log(`refused a sign-in from ${address}: unknown or revoked token`);
+      log(`refused a sign-in${via} from ${address}: unknown or revoked token`);
       return fail(c, 401, 'UPLIFT_SERVE_UNAUTHENTICATED', 'unknown or revoked token');
     }
     limiter.succeed(address);
@@ -174,9 +185,20 @@ export function createServeApp(o: ServeAppOptions): Hono<Env> {
       path: '/',
       maxAge: Math.floor(sessionTtlMs / 1000),
     });
-    await audit({ actor: found.name, action: 'serve.login', outcome: 'ok', detail: { address } });
-    return c.json(sessionBody(session));
+    await audit({
+      actor: found.name,
+      action: 'serve.login',
+      outcome: 'ok',
+      detail: via === '' ? { address } : { address, via: 'link' },
+    });
+    return session;
+  };
+  app.post('/api/session', validate('json', LoginRequest), async (c) => {
+    const { token } = c.req.valid('json');
+    const r = await signIn(c, () => token);
+    return r instanceof Response ? r : c.json(sessionBody(r));
   });
+  registerSignInLinkRoute(app, o.signInLinks, (c, take) => signIn(c, take, ' link'));
 
   const auth: MiddlewareHandler<Env> = async (c, next) => {
     const bearer = /^Bearer ([A-Za-z0-9_-]{1,200})$/.exec(c.req.header('authorization') ?? '')?.[1];
@@ -278,24 +300,8 @@ export function createServeApp(o: ServeAppOptions): Hono<Env> {
       return fail(c, 404, 'UPLIFT_SERVE_NOT_FOUND', `no run ${id}`);
     const who = c.get('who');
     const given = Number(c.req.header('last-event-id') ?? c.req.query('lastEventId') ?? 0);
-    let last = Number.isSafeInteger(given) && given > 0 ? given : 0;
-    return streamSSE(c, async (stream) => {
-      let beat = Date.now();
-      await stream.write('retry: 1000\n\n');
-      while (!stream.aborted && !o.closing?.aborted) {
-        for (const e of await store.listAudit({ runId: id, afterId: last })) {
-          await stream.writeSSE({ id: String(e.id), event: 'audit', data: JSON.stringify(e) });
-          last = e.id ?? last;
-        }
-        if (Date.now() - beat >= heartbeatMs) {
-          // A revoked token's stream ends at its next heartbeat.
-          if (who.session && !(await store.tokenByHash(who.session.tokenHash))) break;
-          await stream.write(': heartbeat\n\n');
-          beat = Date.now();
-        }
-        await stream.sleep(pollMs);
-      }
-    });
+    const last = Number.isSafeInteger(given) && given > 0 ? given : 0;
+    return streamSSE(c, (stream) => feed.follow(stream, id, last, who.session?.tokenHash));
   });
 
   app.get('/api/audit', validate('query', AuditQuery), async (c) => {

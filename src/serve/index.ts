@@ -7,4 +7,5 @@ export {
   type ServeOptions,
   startServe,
 } from './server.ts';
+export { SignInLinks } from './sign-in-link.ts';
 export { createServeToken, revokeServeToken } from './tokens.ts';

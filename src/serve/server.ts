@@ -25,7 +25,10 @@ export interface ServeOptions {
   jobsStopMs?: number;
   /** Passed to the app (tests shorten the windows). */
   app?: Partial<
-    Pick<ServeAppOptions, 'loginLimit' | 'pollMs' | 'heartbeatMs' | 'sessionTtlMs' | 'log'>
+    Pick<
+      ServeAppOptions,
+      'loginLimit' | 'pollMs' | 'heartbeatMs' | 'sessionTtlMs' | 'log' | 'signInLinks'
+    >
   >;
 }
 

@@ -10,9 +10,10 @@ import { repoRoot } from '../util/run-cli.ts';
  * The README is executable (issue 11 part 2): every ```sh block of README.md, and every block of
  * docs/*.md marked ```sh runnable, runs in order, as written, on a fresh sample in a temporary
  * folder, through `npx uplift` resolving to this checkout's build. Each command must exit 0, or
- * the code its trailing comment gives (`# exits 3`). The Quick start block is the one not run: it
+ * the code its trailing comment gives (`# exits 3`). The Quick start block is not run: it
  * installs, builds and runs this very suite; this test makes the sample with the same command
- * `npm start` runs (`uplift sample`, then the plan).
+ * `npm start` runs (`uplift sample`, then the plan). Nor is the dashboard block (`npm run
+ * dashboard` serves until stopped; test/e2e/serve-sample.test.ts runs it).
  *
  * The folder looks like a checkout to the commands: profiles/ (README paths such as
  * profiles/skiff/catalog.yaml) and node_modules/.bin/uplift (what `npx uplift` finds, offline)
@@ -80,11 +81,16 @@ function scriptOf(block: ShellBlock): string {
 
 const readme = shellBlocks('README.md', 'all');
 const quickStart = readme.filter((b) => b.heading === 'Quick start');
+// `npm run dashboard` serves until it is stopped: test/e2e/serve-sample.test.ts runs it and stops it.
+const dashboard = readme.filter((b) => b.heading === 'The dashboard');
 const docs = readdirSync(join(repoRoot, 'docs'))
   .filter((f) => f.endsWith('.md'))
   .sort()
   .flatMap((f) => shellBlocks(`docs/${f}`, 'runnable'));
-const blocks = [...readme.filter((b) => b.heading !== 'Quick start'), ...docs];
+const blocks = [
+  ...readme.filter((b) => b.heading !== 'Quick start' && b.heading !== 'The dashboard'),
+  ...docs,
+];
 
 let work: string;
 let cli: Awaited<ReturnType<typeof takePrivateCli>>;
@@ -182,8 +188,9 @@ afterAll(async () => {
 });
 
 describe('the README runs as written on a fresh sample', () => {
-  it('finds the blocks: one Quick start block left out, every other block run', () => {
+  it('finds the blocks: the Quick start and dashboard blocks left out, every other block run', () => {
     expect(quickStart).toHaveLength(1);
+    expect(dashboard.map((b) => b.commands.map((c) => c.text))).toEqual([['npm run dashboard']]);
     expect(quickStart[0]?.commands.map((c) => c.text)).toEqual([
       'npm install && npm start',
       'npm test',

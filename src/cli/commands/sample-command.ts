@@ -14,6 +14,10 @@ export function register(program: Command, { emit }: CommandContext): void {
     )
     .option('--dir <dir>', 'working folder of the sample (default: .uplift/sample)')
     .option('--version <version>', "version of a new sample (default: the profile's choice)")
+    .option(
+      '--topology <file>',
+      'also write a topology there whose one environment, sample, is this installation (kept if the file exists)',
+    )
     .option('--stop', 'stop the sample server')
     .option(
       '--reset',

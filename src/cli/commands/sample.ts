@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { ExitCode, UpliftError } from '../../errors/index.ts';
 import { findProfiles, loadProfile, type Profile } from '../../profile/index.ts';
-import { packageRoot } from '../../util/index.ts';
+import { packageRoot, writeAtomically } from '../../util/index.ts';
 import type { CommandResult } from '../types.ts';
 
 export interface SampleCommandOptions {
@@ -13,6 +13,8 @@ export interface SampleCommandOptions {
   stop?: boolean;
   /** Stop the sample, then have the profile make it anew (UPLIFT_SAMPLE_RESET=1). */
   reset?: boolean;
+  /** Also write a topology (uplift.yaml) whose one environment is the sample, unless it exists. */
+  topology?: string;
 }
 
 /** What a profile's `sample.create` prints (src/profile/schema.ts); more fields pass through. */
@@ -126,11 +128,15 @@ export async function handler(
   const profile = await sampleProfile(opts.profile);
   const sample = profile.manifest.sample as NonNullable<Profile['manifest']['sample']>;
   const name = profile.manifest.name;
-  if (opts.stop && opts.reset)
-    throw new UpliftError('UPLIFT_USAGE', '--stop and --reset exclude each other', {
-      hint: 'Give one: --reset stops the sample itself before it makes it again.',
-      unchanged: true,
-    });
+  if (opts.stop && (opts.reset || opts.topology !== undefined))
+    throw new UpliftError(
+      'UPLIFT_USAGE',
+      `--stop and ${opts.reset ? '--reset' : '--topology'} exclude each other`,
+      {
+        hint: 'Give one: --reset stops the sample itself before it makes it again; --topology goes with making it.',
+        unchanged: true,
+      },
+    );
   const command = opts.stop ? sample.stop : sample.create;
   if (!command)
     throw new UpliftError('UPLIFT_USAGE', `the profile ${name} says no way to stop its sample`, {
@@ -175,9 +181,46 @@ export async function handler(
   if (s.root) lines.push(`  root          ${s.root} (for fetch --root)`);
   if (s.trust) lines.push(`  pack key      ${s.trust} (for apply --trust)`);
   const flags = `${opts.profile === undefined ? '' : ` --profile ${opts.profile}`}${opts.dir === undefined ? '' : ` --dir ${opts.dir}`}`;
+  if (opts.topology !== undefined) {
+    const file = resolve(cwd, opts.topology);
+    const kept = existsSync(file);
+    if (!kept) await writeAtomically(file, sampleTopology(file, name, s));
+    lines.push(`  topology      ${file}${kept ? ' (kept: it exists)' : ''}`);
+    out.topology = file;
+  }
   if (sample.stop) lines.push(`  stop it with  uplift sample --stop${flags}`);
   lines.push(`  start over    uplift sample --reset${flags}`);
   return { data: out, text: `${lines.join('\n')}\n`, exitCode: ExitCode.ok };
+}
+
+/**
+ * A topology whose one environment, `sample`, is the sample installation as a standalone
+ * deployment of one local node, with the sample repository's packs and key when it made them: what
+ * `uplift serve`, `fleet` and `rollout` need to show and upgrade it. Paths are relative to the
+ * file's folder.
+ */
+function sampleTopology(file: string, profile: string, s: SampleInstallation): string {
+  const rel = (p: string) => {
+    const r = relative(dirname(file), p);
+    return JSON.stringify(r.startsWith('..') || r.startsWith('/') ? p : `./${r}`);
+  };
+  const packs = s.repository ? join(s.repository, 'packs') : undefined;
+  return [
+    '# Written by uplift sample --topology: the sample installation as one environment (docs/topology.md).',
+    'topology: 1',
+    'environments:',
+    '  - name: sample',
+    '    deployments:',
+    `      - name: ${JSON.stringify(profile)}`,
+    '        type: standalone',
+    `        profile: ${JSON.stringify(profile)}`,
+    ...(packs && existsSync(packs) ? [`        packs: ${rel(packs)}`] : []),
+    ...(s.trust ? [`        trust: ${rel(s.trust)}`] : []),
+    '        nodes:',
+    '          - name: sample',
+    `            at: ${rel(s.install)}`,
+    '',
+  ].join('\n');
 }
 
 /**

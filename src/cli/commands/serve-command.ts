@@ -16,6 +16,10 @@ export function register(program: Command, { emit, io }: CommandContext): void {
     .option('--tls-key <file>', 'TLS private key (PEM)')
     .option('--state <file>', stateHelp)
     .option('--topology <file>', 'the topology file (default ./uplift.yaml)')
+    .option(
+      '--sign-in-link',
+      'make an operator token for this run of the server and print a link that signs in with it once; the token is revoked when the server stops',
+    )
     .option('--json', 'print JSON')
     .addHelpText(
       'after',

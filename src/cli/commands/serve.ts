@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { actorName, controllerId } from '../../controller/index.ts';
 import { ExitCode } from '../../errors/index.ts';
-import { createServeToken, revokeServeToken, startServe } from '../../serve/index.ts';
+import { createServeToken, revokeServeToken, SignInLinks, startServe } from '../../serve/index.ts';
 import { type OpenedStateStore, openStateStore, type TokenRole } from '../../state/index.ts';
 import { stopSignal } from '../../util/index.ts';
 import type { CliIo, CommandResult } from '../types.ts';
@@ -12,6 +13,8 @@ export interface ServeOptions {
   tlsKey?: string;
   state?: string;
   topology?: string;
+  /** Make an operator token for this run of the server, print a one-time link that signs in with it. */
+  signInLink?: boolean;
   json?: boolean;
 }
 
@@ -25,6 +28,7 @@ const openStore = (state: string | undefined) =>
 export async function serve(o: ServeOptions, io: CliIo): Promise<CommandResult> {
   const store = await openStore(o.state);
   try {
+    const links = o.signInLink ? new SignInLinks() : undefined;
     const server = await startServe({
       store,
       controller: `serve:${controllerId()}`,
@@ -42,25 +46,50 @@ export async function serve(o: ServeOptions, io: CliIo): Promise<CommandResult> 
             },
           }),
       // Refusals go to standard error; the lines never carry a token, a cookie or a password.
-      app: { log: (line) => io.stderr(`serve: ${line}\n`) },
+      app: {
+        log: (line) => io.stderr(`serve: ${line}\n`),
+        ...(links === undefined ? {} : { signInLinks: links }),
+      },
     });
     const listening = { url: server.url, pid: process.pid, state: store.label };
-    io.stdout(
-      o.json
-        ? `${JSON.stringify(listening)}\n`
-        : `Serving the uplift API at ${server.url} (state ${store.label}, pid ${process.pid}); Ctrl-C stops it.\nSign in with a token from: uplift serve token create NAME --role viewer|operator\n`,
-    );
-    const signal = await stopSignal();
-    await server.close();
-    return {
-      data: { ...listening, stopped: signal },
-      text: `Stopped serving (${signal}).\n`,
-      exitCode: ExitCode.ok,
-    };
+    let linked: { name: string; link: string } | undefined;
+    try {
+      if (links) {
+        const name = `link-${new Date().toISOString().slice(0, 10).replaceAll('-', '')}-${randomBytes(3).toString('hex')}`;
+        const { token } = await createServeToken(store, name, 'operator');
+        await auditToken(store, 'serve.token.create', { name, role: 'operator', via: 'link' });
+        linked = { name, link: `${server.url}/sign-in/${links.issue(token)}` };
+      }
+      // The link is printed here once, and nowhere else (not in the result printed at the stop).
+      io.stdout(
+        o.json
+          ? `${JSON.stringify({ ...listening, ...(linked ? { signIn: linked.link, token: linked.name } : {}) })}\n`
+          : `Serving the uplift API at ${server.url} (state ${store.label}, pid ${process.pid}); Ctrl-C stops it.\n${
+              linked
+                ? `Sign in (the link works once, as the operator token ${linked.name}, revoked when this server stops):\n    ${linked.link}\n`
+                : 'Sign in with a token from: uplift serve token create NAME --role viewer|operator\n'
+            }`,
+      );
+      const signal = await stopSignal();
+      return {
+        data: { ...listening, stopped: signal },
+        text: `Stopped serving (${signal}).\n`,
+        exitCode: ExitCode.ok,
+      };
+    } finally {
+      await server.close();
+      if (linked) {
+        await revokeServeToken(store, linked.name);
+        await auditToken(store, 'serve.token.revoke', { name: linked.name });
+      }
+    }
   } finally {
     await store.close().catch(() => {});
   }
 }
+
+const auditToken = (store: OpenedStateStore, action: string, detail: Record<string, unknown>) =>
+  store.audit({ actor: actorName(), controller: controllerId(), action, outcome: 'ok', detail });
 
 /** `uplift serve token create NAME --role R`: the token is printed here once and stored hashed. */
 export async function tokenCreate(
