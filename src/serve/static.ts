@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { serveStatic } from '@hono/node-server/serve-static';
-import type { Context, Env, Hono } from 'hono';
+import type { Env, Hono } from 'hono';
 import { packageRoot } from '../util/index.ts';
 
 /** Where `npm run build` (vite build) puts the dashboard. */
@@ -25,23 +25,23 @@ const notBuilt = (dir: string) => `<!doctype html>
  * new build is picked up at the next load. Without a build: 500 and a page that says what to run.
  */
 export function registerStaticRoutes<E extends Env>(app: Hono<E>, dir = dashboardDir()): void {
-  const cache = (path: string, c: Context) => {
-    c.header(
-      'Cache-Control',
-      /[\\/]assets[\\/][^\\/]+-[\w-]{8,}\.\w+$/.test(path)
-        ? 'public, max-age=31536000, immutable'
-        : 'no-cache',
-    );
-  };
-  const files = serveStatic({ root: dir, onFound: cache });
-  const index = serveStatic({ root: dir, path: 'index.html', onFound: cache });
+  // Set before the file is sent (serveStatic's onFound runs after the response is made).
+  const hashed = (path: string) => /^\/assets\/[^/]+-[\w-]{8,}\.\w+$/.test(path);
+  const files = serveStatic({ root: dir });
+  const index = serveStatic({ root: dir, path: 'index.html' });
   app.get('*', async (c, next) => {
     if (c.req.path === '/api' || c.req.path.startsWith('/api/')) return next();
     if (!existsSync(join(dir, 'index.html'))) return c.html(notBuilt(dir), 500);
+    c.header(
+      'Cache-Control',
+      hashed(c.req.path) ? 'public, max-age=31536000, immutable' : 'no-cache',
+    );
     const sent = await files(c, async () => {});
     if (sent) return sent;
+    c.header('Cache-Control', undefined);
     // A missing asset is a 404, not the app: a stale page asking for an old hash must see it fail.
     if (c.req.path.startsWith('/assets/')) return next();
+    c.header('Cache-Control', 'no-cache');
     return (await index(c, next)) ?? next();
   });
 }

@@ -22,7 +22,18 @@ interface Row {
   runId: string | null;
 }
 
-const allStates = ['no run', 'pending', 'running', 'done', 'failed', 'rolled-back'];
+const allStates = [
+  'no run',
+  'pending',
+  'stopped',
+  'upgrading',
+  'upgraded',
+  'started',
+  'validated',
+  'failed',
+  'rolling-back',
+  'rolled-back',
+];
 
 /**
  * Environments → deployments → nodes, as `uplift fleet` shows them: version, drift, the last
@@ -61,10 +72,12 @@ export function FleetView({ query }: { query: URLSearchParams }) {
       return e.deployments.flatMap((d) =>
         d.nodes.map((n): Row => {
           const state = run?.nodes.find((s) => s.deployment === d.name && s.node === n.name);
+          // Past the switch the node runs the target; before it, or taken back, the version it had.
           const runVersion =
             state === undefined
               ? null
-              : state.state === 'done'
+              : run?.run.outcome !== 'rolled-back' &&
+                  ['upgraded', 'started', 'validated'].includes(state.state)
                 ? (state.toVersion ?? null)
                 : (state.fromVersion ?? null);
           return {

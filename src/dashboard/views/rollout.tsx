@@ -72,7 +72,7 @@ export function RolloutView({ query, operator }: { query: URLSearchParams; opera
   );
 }
 
-/** The environment's job on the server, polled each second while it runs. */
+/** The environment's job on the server (GET /api/rollouts/jobs), read each second while it runs. */
 function useJob(env: string): { job: Job | undefined; reload: () => void } {
   const [job, setJob] = useState<Job>();
   const [tick, setTick] = useState(0);
@@ -82,11 +82,12 @@ function useJob(env: string): { job: Job | undefined; reload: () => void } {
     let on = true;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const read = () =>
-      api<{ job: Job }>(`/api/rollouts/jobs/${encodeURIComponent(env)}`).then(
+      api<{ jobs: Job[] }>('/api/rollouts/jobs').then(
         (r) => {
           if (!on) return;
-          setJob(r.job);
-          if (r.job.state === 'running' || r.job.state === 'stopping')
+          const mine = r.jobs.find((j) => j.env === env);
+          setJob(mine);
+          if (mine?.state === 'running' || mine?.state === 'stopping')
             timer = setTimeout(read, 1000);
         },
         () => {
@@ -104,7 +105,7 @@ function useJob(env: string): { job: Job | undefined; reload: () => void } {
 
 interface Gate {
   verdict: string;
-  gaps: unknown[];
+  gaps: { env?: string; deployment?: string; reason?: string }[];
 }
 
 function JobPanel({
@@ -219,7 +220,9 @@ function JobPanel({
           </p>
           <ul>
             {gate.gaps.map((g) => (
-              <li key={JSON.stringify(g)}>{typeof g === 'string' ? g : JSON.stringify(g)}</li>
+              <li key={JSON.stringify(g)}>
+                {g.env}/{g.deployment}: {g.reason}
+              </li>
             ))}
           </ul>
           <label htmlFor="gate-reason">Reason for approving anyway (audited)</label>
@@ -241,13 +244,25 @@ function JobPanel({
             Gate: {JSON.stringify((dryRun.gate as { pass?: boolean })?.pass ?? null)}; service
             downtime {seconds(dryRun.serviceDowntimeSeconds as number)}.
           </p>
-          <pre className="log">{JSON.stringify(dryRun.deployments, null, 2)}</pre>
+          <pre
+            className="log"
+            // biome-ignore lint/a11y/noNoninteractiveTabindex: a scroll box must be reachable by keyboard (axe: scrollable-region-focusable)
+            tabIndex={0}
+          >
+            {JSON.stringify(dryRun.deployments, null, 2)}
+          </pre>
         </details>
       ) : null}
       {job && job.log.length > 0 ? (
         <details>
           <summary>Job log ({job.log.length} lines)</summary>
-          <pre className="log">{job.log.join('\n')}</pre>
+          <pre
+            className="log"
+            // biome-ignore lint/a11y/noNoninteractiveTabindex: a scroll box must be reachable by keyboard (axe: scrollable-region-focusable)
+            tabIndex={0}
+          >
+            {job.log.join('\n')}
+          </pre>
         </details>
       ) : null}
     </section>
@@ -347,7 +362,14 @@ function RunPanel({ runId, onFinish }: { runId: string; onFinish: () => void }) 
         <p aria-busy="true">Reading the run…</p>
       )}
       <h3>Log</h3>
-      <ol className="log" data-testid="run-log" aria-live="polite">
+      <ol
+        className="log"
+        data-testid="run-log"
+        aria-live="polite"
+        aria-label="Events of the run"
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a scroll box must be reachable by keyboard (axe: scrollable-region-focusable)
+        tabIndex={0}
+      >
         {events.map((e) => (
           <li key={e.id}>
             <time>{when(e.at)}</time> {e.actor} <strong>{e.action}</strong> {e.outcome}
