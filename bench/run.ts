@@ -39,6 +39,9 @@
  * (each its own session) on /api/fleet, /api/runs and /api/audit against one viewer alone and curl,
  * and the delay of an audit row to each of 200 SSE clients, with the server's CPU and RSS
  * (`--serve-nodes N`, `--serve-viewers N`, `--serve-seconds N`).
+ * `--only dashboard` the dashboard's Fleet view at 1,000 nodes (bench/dashboard.ts): time to first
+ * render in Chromium against a real `uplift serve`, beside curl loading the same JSON
+ * (`--dashboard-nodes N`).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -47,6 +50,7 @@ import { benchApply, formatApply } from './apply.ts';
 import { type BackupFigures, benchBackup, type Comparison } from './backup.ts';
 import { benchCatalogLoad, formatCatalogLoad, previousCatalogLoad } from './catalog-load.ts';
 import { benchColdStart, formatColdStart } from './cold-start.ts';
+import { benchDashboard, formatDashboard } from './dashboard.ts';
 import { benchDowntime, formatDowntime } from './downtime.ts';
 import { benchFleet, formatFleet } from './fleet.ts';
 import { benchPacks, formatPacks } from './packs.ts';
@@ -77,6 +81,8 @@ const goals = {
   trafficRssMB: 200,
   /** Calendar expansion + window search over 12 weeks (p95). */
   windowSearchP95Ms: 100,
+  /** The dashboard's Fleet view at 1,000 nodes: navigation start → table painted (p95). */
+  dashboardFirstRenderP95Ms: 1000,
 } as const;
 
 function flag(name: string): string | undefined {
@@ -136,10 +142,11 @@ if (
     'traffic',
     'window',
     'serve',
+    'dashboard',
   ].includes(only)
 ) {
   console.error(
-    `--only takes planner, catalog, backup, packs, apply, downtime, start, fleet, traffic, window or serve, not ${only}`,
+    `--only takes planner, catalog, backup, packs, apply, downtime, start, fleet, traffic, window, serve or dashboard, not ${only}`,
   );
   process.exit(2);
 }
@@ -154,6 +161,7 @@ const runFleet = only === undefined || only === 'fleet';
 const runTraffic = only === undefined || only === 'traffic';
 const runWindow = only === undefined || only === 'window';
 const runServe = only === undefined || only === 'serve';
+const runDashboard = only === undefined || only === 'dashboard';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -364,6 +372,17 @@ const serve = await section('Serve', runServe, async () => {
   return figures;
 });
 
+const dashboard = await section('Dashboard', runDashboard, async () => {
+  const nodes = flag('--dashboard-nodes');
+  const figures = await benchDashboard({
+    root,
+    log,
+    ...(nodes === undefined ? {} : { nodes: Number(nodes) }),
+  });
+  console.log(formatDashboard(figures, goals.dashboardFirstRenderP95Ms));
+  return figures;
+});
+
 /** With --only, the sections that did not run keep the figures of the previous run. */
 const latest = new URL('results/latest.json', import.meta.url);
 const previous = (
@@ -412,6 +431,8 @@ const result = {
   windowError: kept(runWindow, 'windowError', window.error),
   serve: kept(runServe, 'serve', serve.figures),
   serveError: kept(runServe, 'serveError', serve.error),
+  dashboard: kept(runDashboard, 'dashboard', dashboard.figures),
+  dashboardError: kept(runDashboard, 'dashboardError', dashboard.error),
   goalsMet: {
     planP95: goalMet(
       { ran: runPlanner, figures: planner },
@@ -482,6 +503,11 @@ const result = {
       window,
       'windowSearchP95Cpu',
       (w) => w.total.cpuP95Ms < goals.windowSearchP95Ms,
+    ),
+    dashboardFirstRenderP95: goalMet(
+      dashboard,
+      'dashboardFirstRenderP95',
+      (d) => d.firstRenderMs.p95 < goals.dashboardFirstRenderP95Ms,
     ),
     downtimeNotUnderReported: goalMet(downtime, 'downtimeNotUnderReported', (d) =>
       [d.skiff, d.verdaccio].every(

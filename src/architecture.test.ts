@@ -150,6 +150,9 @@ describe('architecture', () => {
       if (to === i.from || i.from.endsWith('.ts')) return false;
       const rest = relative(join(src, to), i.target);
       if (rest === 'types.ts' && i.typeOnly) return false;
+      // The dashboard draws plans with the report's components, as the HTML report does.
+      if (i.from === 'dashboard' && to === 'report' && rest === join('components', 'index.ts'))
+        return false;
       return rest !== 'index.ts' && rest !== 'schema.ts';
     });
 
@@ -227,6 +230,29 @@ describe('architecture', () => {
 
     expect(products.length).toBeGreaterThan(1);
     expect(offenders).toEqual([]);
+  });
+
+  it('keeps the dashboard browser code: no Node module, no server folder at run time', () => {
+    // src/dashboard runs in the browser (vite build): at run time it reaches only the report's
+    // components; the API's and the report model's shapes come in as types, which are erased.
+    const dashboard = sourceFiles(join(src, 'dashboard'));
+    const outside = runtimeImports.filter(
+      (i) =>
+        i.from === 'dashboard' &&
+        area(i.target) !== 'dashboard' &&
+        relative(src, i.target) !== join('report', 'components', 'index.ts'),
+    );
+    const packages = dashboard.flatMap((file) =>
+      [
+        ...readFileSync(file, 'utf8').matchAll(
+          /^[ \t]*(?:import|export)(?!\s+type\b)[^;]*?from\s+'([^'.][^']*)'|^[ \t]*import\s+'([^'.][^']*)'/gm,
+        ),
+      ].map((m) => `${relative(src, file)}: ${m[1] ?? m[2]}`),
+    );
+
+    expect(dashboard.length).toBeGreaterThan(5);
+    expect(outside.map((i) => `${i.file}:${i.line} → ${relative(src, i.target)}`)).toEqual([]);
+    expect(packages.filter((p) => !/: (react|react-dom\/client)$/.test(p))).toEqual([]);
   });
 
   it('keeps zod off the start-up path of `uplift plan` (it costs more than planning)', () => {

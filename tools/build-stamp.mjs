@@ -20,13 +20,19 @@ const inputFiles = [
   'package-lock.json',
   'tsconfig.json',
   'tsconfig.build.json',
+  'vite.config.ts',
   'products/skiff/tsconfig.json',
   'tools/bundle.ts',
   'tools/bundle-launcher.cjs',
   'tools/build-stamp.mjs',
 ];
 /** What a complete build leaves behind. */
-const outputs = ['dist/cli/main.js', 'dist/bundle/uplift.cjs', 'products/skiff/dist/index.js'];
+const outputs = [
+  'dist/cli/main.js',
+  'dist/bundle/uplift.cjs',
+  'products/skiff/dist/index.js',
+  'dist/dashboard/index.html',
+];
 
 function sources(dir) {
   const found = [];

@@ -166,6 +166,8 @@ export interface ReportModel {
       title: string;
       release: string;
       status: string;
+      /** The product component the entry is about, when the notes say (the dashboard filters by it). */
+      component?: string;
       source?: string;
       illustrative: boolean;
     }[];
@@ -286,6 +288,7 @@ export function reportModel(plan: Plan, extras: ReportExtras = {}): ReportModel 
         title: n.title,
         release: n.release,
         status: n.status,
+        ...optional('component', n.component),
         ...optional('source', n.source ? `${n.source.doc}: ${n.source.section}` : undefined),
         illustrative: n.illustrative === true,
       })),

@@ -23,6 +23,7 @@ import { auditCsv } from './csv.ts';
 import type { RolloutJobs } from './jobs.ts';
 import { AuditFeed } from './live.ts';
 import { registerActionRoutes } from './routes/actions.ts';
+import { registerPlanRoutes } from './routes/plan.ts';
 import {
   AuditQuery,
   DryRunRequest,
@@ -32,6 +33,7 @@ import {
   RunsQuery,
 } from './schema.ts';
 import { registerSignInLinkRoute, type SignInLinks } from './sign-in-link.ts';
+import { registerStaticRoutes } from './static.ts';
 import { findToken } from './tokens.ts';
 
 export interface ServeAppOptions {
@@ -366,7 +368,8 @@ export function createServeApp(o: ServeAppOptions): Hono<Env> {
   });
 
   registerActionRoutes(app, { store, jobs: o.jobs, topology, operator, audit });
-
+  registerPlanRoutes(app, { topology });
+  registerStaticRoutes(app);
   return app;
 }
 

@@ -140,6 +140,9 @@ export const GateRefusedResponse = z.object({
   }),
 });
 
+/** GET /api/plan: the report model of a deployment's plan (made on its first node). */
+export const PlanQuery = z.strictObject({ env: Name, deployment: Name });
+
 export const RunRecord = z.object({
   id: z.string(),
   env: z.string(),
@@ -266,4 +269,5 @@ export const apiSchemas = {
   RolloutJobResponse,
   RolloutJobsResponse,
   GateRefusedResponse,
+  PlanQuery,
 } as const;
