@@ -17,8 +17,8 @@ import {
 } from '../controller/index.ts';
 import { codes, ExitCode, type UpliftCode, UpliftError } from '../errors/index.ts';
 import type { AuditEntry, OpenedStateStore, TokenRole } from '../state/index.ts';
-import { openTopology } from '../topology/index.ts';
 import { csrfMatches, LoginLimiter, type Session, Sessions } from './access.ts';
+import { cachedTopology, SharedResults } from './cache.ts';
 import { auditCsv } from './csv.ts';
 import type { RolloutJobs } from './jobs.ts';
 import { AuditFeed } from './live.ts';
@@ -51,6 +51,8 @@ export interface ServeAppOptions {
   allowedHosts?: () => string[];
   sessionTtlMs?: number;
   loginLimit?: { failures: number; windowMs: number };
+  /** How long the store's view of the fleet is shared between requests (default 1000 ms). */
+  fleetCacheMs?: number;
   /** How often a live stream reads the audit for new rows, and how often it sends a heartbeat. */
   pollMs?: number;
   heartbeatMs?: number;
@@ -93,7 +95,9 @@ export function createServeApp(o: ServeAppOptions): Hono<Env> {
       log(`audit not written: ${err instanceof Error ? err.message : String(err)}`);
       return undefined;
     });
-  const topology = () => openTopology(o.topology === undefined ? {} : { topology: o.topology });
+  const topology = cachedTopology(o.topology);
+  // The store's view of the fleet (no node asked) is shared for a second by every viewer polling it.
+  const storeFleet = new SharedResults<unknown>(o.fleetCacheMs ?? 1000);
   const feed = new AuditFeed(store, {
     pollMs,
     heartbeatMs,
@@ -274,12 +278,15 @@ export function createServeApp(o: ServeAppOptions): Hono<Env> {
 
   app.get('/api/fleet', validate('query', FleetQuery), async (c) => {
     const q = c.req.valid('query');
-    const t = await topology();
-    const envs = q.env === undefined ? t.environments : [environmentOf(t, q.env)];
-    const environments = [];
-    for (const env of envs)
-      environments.push(await readFleetEnvironment(env, store, { live: q.live === 'true' }));
-    return c.json({ topology: t.file, environments });
+    const read = async () => {
+      const t = await topology();
+      const envs = q.env === undefined ? t.environments : [environmentOf(t, q.env)];
+      const environments = [];
+      for (const env of envs)
+        environments.push(await readFleetEnvironment(env, store, { live: q.live === 'true' }));
+      return { topology: t.file, environments };
+    };
+    return c.json(await (q.live === 'true' ? read() : storeFleet.get(q.env ?? '', read)));
   });
 
   app.get('/api/runs', validate('query', RunsQuery), async (c) => {
