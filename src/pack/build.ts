@@ -1,13 +1,11 @@
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import tar from 'tar-stream';
-import binding from 'zstd-napi/binding.js';
 import { UpliftError, unwritablePathError } from '../errors/index.ts';
 import { type PrivateKey, signBytes } from '../signing/index.ts';
-import { drained } from '../util/index.ts';
 import { encodeHeader, maxManifestBytes } from './format.ts';
+import { defaultWorkers, FrameStream, FrameWriter } from './frames.ts';
 import { loadMigrations, noMigrations } from './migrations.ts';
 import { readReleaseTree, type TreeFile } from './release-tree.ts';
 import {
@@ -17,8 +15,9 @@ import {
   type PackSymlink,
   PlatformId,
 } from './schema.ts';
+import { encodeTarHeader, tarEndBytes, tarPadding } from './tar-encode.ts';
 import { patternOf, schemeFor } from './versions.ts';
-import { windowLog, zstdLevel } from './zstd.ts';
+import { zstdLevel } from './zstd.ts';
 
 export interface BuildOptions {
   /** Release tree of the version the pack upgrades from (`DIR/tree`, `DIR/manifest.json`). */
@@ -38,6 +37,11 @@ export interface BuildOptions {
   migrations?: string;
   /** ISO time recorded as `created` (default: from the to tree's manifest). */
   created?: string;
+  /**
+   * Compression threads (default: one per core). The pack's bytes do not depend on it: each
+   * frame is compressed alone (docs/pack-format.md, "Determinism").
+   */
+  workers?: number;
   /** zstd level (default {@link zstdLevel}); for measurements. */
   level?: number;
   /** The version scheme of the product (its profile's catalog); default: the profile named as the product. */
@@ -79,7 +83,7 @@ export async function buildPack(o: BuildOptions): Promise<BuildResult> {
     throw inputError(`--build ${JSON.stringify(build)} is not a build number`, 'Use e.g. 2306.');
   // The to tree's files that go into the payload are hashed while they are packed, not here: each
   // is read once. Which they are follows from the two manifests (as in diffTrees).
-  const a = await readReleaseTree(o.fromTree);
+  const a = await readReleaseTree(o.fromTree, { contentUnused: !o.delta });
   const b = await readReleaseTree(o.toTree, {
     hashedLater: (f) => {
       const was = a.files.get(f.path);
@@ -191,7 +195,7 @@ export async function buildPack(o: BuildOptions): Promise<BuildResult> {
   const tmp = join(dirname(out), `.${basename(out)}.tmp-${process.pid}`);
   try {
     const level = o.level ?? zstdLevel;
-    const payload = await writePayload(entries, payloadTmp, level);
+    const payload = await writePayload(entries, payloadTmp, level, o.workers ?? defaultWorkers());
     const manifest: PackManifest = {
       format: v11 ? 'uplift-pack/1.1' : 'uplift-pack/1',
       product: b.product,
@@ -224,19 +228,27 @@ export async function buildPack(o: BuildOptions): Promise<BuildResult> {
         manifestBytes,
         sigBytes,
       ]) {
-        await fh.write(part);
+        await writeAll(fh, part, bytes);
         whole.update(part);
         bytes += part.length;
       }
-      const buf = Buffer.allocUnsafe(readBytes);
+      // The payload is copied in reads of readBytes: each chunk is written while the next is
+      // read and hashed.
+      const bufs = [Buffer.allocUnsafe(readBytes), Buffer.allocUnsafe(readBytes)];
       const src = openSync(payloadTmp, 'r');
       try {
-        for (let n = readSync(src, buf); n > 0; n = readSync(src, buf)) {
+        let pending: Promise<unknown> = Promise.resolve();
+        for (let i = 0; ; i++) {
+          const buf = bufs[i % 2] as Buffer;
+          const n = readSync(src, buf, 0, buf.length, null);
+          if (n === 0) break;
           const chunk = buf.subarray(0, n);
-          for (let off = 0; off < n; ) off += writeSync(fh.fd, chunk, off, n - off);
           whole.update(chunk);
+          await pending;
+          pending = writeAll(fh, chunk, bytes);
           bytes += n;
         }
+        await pending;
       } finally {
         closeSync(src);
       }
@@ -256,6 +268,11 @@ export async function buildPack(o: BuildOptions): Promise<BuildResult> {
     await rm(payloadTmp, { force: true });
     await rm(tmp, { force: true });
   }
+}
+
+async function writeAll(fh: FileHandle, b: Buffer, at: number): Promise<void> {
+  for (let off = 0; off < b.length; )
+    off += (await fh.write(b, off, b.length - off, at + off)).bytesWritten;
 }
 
 /** The manifest's file list: sorted by path; delta leaves out files equal in both trees. */
@@ -317,178 +334,78 @@ type PayloadEntry =
   | { path: string; size: 0; mode: number; target: string }
   | { path: string; size: 0; mode: number; directory: true };
 
-/** Files below this size are read whole into one buffer and handed to tar as one entry; larger
- * ones in reads of this size. */
+/** Reads of the temporary payload file while it is copied into the pack. */
 const readBytes = 4 << 20;
 
 /**
- * Writes the payload: a tar of the entries, compressed by zstd as tar hands out its bytes, hashed
- * and written with synchronous calls (one reused output buffer; no stream per file or chunk).
- * Each file is read exactly once, and hashed while read: a file that differs from its release
- * manifest (the tree check leaves packed files to this step) or changed since is refused.
+ * Writes the payload: the tar of the entries (tar-stream's exact bytes), cut into frames of
+ * {@link frameBytes}, each compressed alone on a worker thread and written in order, hashed.
+ * Each file is read exactly once, straight into its frame's buffer, and hashed while read: a file
+ * that differs from its release manifest (the tree check leaves packed files to this step) or
+ * changed since is refused.
  */
 async function writePayload(
   entries: PayloadEntry[],
   file: string,
   level: number,
+  workers: number,
 ): Promise<{ bytes: number; sha256: string; unpackedBytes: number }> {
   const fd = openSync(file, 'wx', 0o600);
+  const frames = new FrameWriter(fd, level, workers);
   try {
-    const z = new PayloadCompressor(fd, level);
-    const pack = tar.pack();
-    let unpackedBytes = 0;
-    let failed: unknown;
-    pack.on('error', () => {});
-    pack.on('data', (data) => {
-      const chunk = data as Buffer;
-      unpackedBytes += chunk.length;
-      try {
-        z.write(chunk);
-      } catch (err) {
-        failed ??= err;
-        pack.destroy(err as Error);
+    const tar = new FrameStream(frames);
+    const probe = Buffer.alloc(1);
+    for (const e of entries) {
+      if (!('source' in e)) {
+        await tar.write(
+          encodeTarHeader({
+            name: e.path,
+            size: 0,
+            mode: e.mode,
+            ...('target' in e
+              ? { type: 'symlink' as const, linkname: e.target }
+              : { type: 'directory' as const }),
+          }),
+        );
+        continue;
       }
-    });
-    const ended = new Promise<boolean>((res) => {
-      pack.once('end', () => res(true));
-      pack.once('close', () => res(false));
-    });
-    try {
-      for (const e of entries) await addEntry(pack, e);
-      pack.finalize();
-    } catch (err) {
-      failed ??= err;
-      pack.destroy(err as Error);
-    }
-    const complete = await ended;
-    if (failed) throw failed;
-    if (!complete) throw new Error('the archive stream closed early');
-    return { ...z.end(), unpackedBytes };
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** zstd at the pack's fixed parameters, straight into a file: one output buffer, reused. */
-class PayloadCompressor {
-  private readonly cctx = new binding.CCtx();
-  private readonly out = Buffer.allocUnsafe(4 << 20);
-  private filled = 0;
-  private readonly hash = createHash('sha256');
-  private bytes = 0;
-  private readonly fd: number;
-
-  constructor(fd: number, level: number) {
-    this.fd = fd;
-    const p = binding.CParameter;
-    this.cctx.setParameter(p.compressionLevel, level);
-    this.cctx.setParameter(p.windowLog, windowLog);
-    this.cctx.setParameter(p.contentSizeFlag, 0);
-    this.cctx.setParameter(p.checksumFlag, 1);
-    this.cctx.setParameter(p.nbWorkers, 0);
-  }
-
-  write(chunk: Buffer): void {
-    this.run(chunk, binding.EndDirective.continue);
-  }
-
-  end(): { bytes: number; sha256: string } {
-    this.run(Buffer.alloc(0), binding.EndDirective.end);
-    this.flush();
-    return { bytes: this.bytes, sha256: this.hash.digest('hex') };
-  }
-
-  private run(chunk: Buffer, op: number): void {
-    let src = chunk;
-    for (;;) {
-      const [ret, produced, consumed] = this.cctx.compressStream2(
-        this.out.subarray(this.filled),
-        src,
-        op,
-      );
-      this.filled += produced;
-      src = src.subarray(consumed);
-      if (this.out.length - this.filled < 256 << 10) this.flush();
-      if (src.length === 0 && (op === binding.EndDirective.continue || ret === 0)) return;
-    }
-  }
-
-  private flush(): void {
-    const b = this.out.subarray(0, this.filled);
-    this.hash.update(b);
-    for (let off = 0; off < b.length; ) off += writeSync(this.fd, b, off, b.length - off);
-    this.bytes += b.length;
-    this.filled = 0;
-  }
-}
-
-/** A payload entry's tar header: no owner, no time (the same tree always gives the same bytes). */
-function tarHeader(name: string, size: number, mode: number) {
-  return { name, size, mode, mtime: new Date(0), uid: 0, gid: 0, uname: '', gname: '' };
-}
-
-/** Reads one file into the tar, hashing it: a file that is not what the manifest says is refused. */
-async function addEntry(pack: tar.Pack, e: PayloadEntry): Promise<void> {
-  if (!('source' in e)) {
-    const special = {
-      ...tarHeader(e.path, 0, e.mode),
-      ...('target' in e
-        ? { type: 'symlink' as const, linkname: e.target }
-        : { type: 'directory' as const }),
-    };
-    await new Promise<void>((res, rej) =>
-      pack.entry(special, Buffer.alloc(0), (err) => (err ? rej(err) : res())),
-    );
-    return;
-  }
-  const header = { ...tarHeader(e.path, e.size, e.mode), type: 'file' as const };
-  const hash = createHash('sha256');
-  const fd = openSync(e.source, 'r');
-  try {
-    let n = 0;
-    // One byte more than the manifest says, so a file that grew is noticed.
-    const next = (): Buffer => {
-      const buf = Buffer.allocUnsafe(Math.min(readBytes, e.size - n + 1));
-      let got = 0;
-      for (let r = 1; r > 0 && got < buf.length; got += r)
-        r = readSync(fd, buf, got, buf.length - got, null);
-      n += got;
-      const c = buf.subarray(0, got);
-      hash.update(c);
-      return c;
-    };
-    const mismatch = () =>
-      inputError(
-        `${e.source} does not match its release manifest (${e.size} bytes, sha256 ${e.sha256.slice(0, 12)}…): it was changed after the manifest was written, or while the pack was being built`,
-        'Rebuild the release tree, and build from a tree nothing writes to.',
-        e.source,
-      );
-    if (e.size < readBytes) {
-      const body = next();
-      if (n !== e.size || hash.digest('hex') !== e.sha256) throw mismatch();
-      await new Promise<void>((res, rej) =>
-        pack.entry(header, body, (err) => (err ? rej(err) : res())),
-      );
-      return;
-    }
-    await new Promise<void>((res, rej) => {
-      const sink = pack.entry(header, (err) => (err ? rej(err) : res()));
-      sink.on('error', () => {});
-      const pump = async () => {
-        for (;;) {
-          const c = next();
-          if (c.length === 0 || n > e.size) break;
-          if (!sink.write(c)) await drained(sink as unknown as NodeJS.EventEmitter);
+      await tar.write(encodeTarHeader({ name: e.path, size: e.size, mode: e.mode, type: 'file' }));
+      const hash = createHash('sha256');
+      const src = openSync(e.source, 'r');
+      try {
+        let n = 0;
+        while (n < e.size) {
+          const room = await tar.room();
+          const want = Math.min(room.length, e.size - n);
+          let got = 0;
+          for (let r = 1; r > 0 && got < want; got += r)
+            r = readSync(src, room, got, want - got, null);
+          if (got === 0) break;
+          hash.update(room.subarray(0, got));
+          tar.commit(got);
+          n += got;
         }
-        if (n !== e.size || hash.digest('hex') !== e.sha256) throw mismatch();
-        sink.end(undefined);
-      };
-      pump().catch((err: unknown) => {
-        sink.destroy(err as Error);
-        rej(err);
-      });
-    });
+        // One byte more than the manifest says, so a file that grew is noticed.
+        if (
+          n !== e.size ||
+          readSync(src, probe, 0, 1, null) !== 0 ||
+          hash.digest('hex') !== e.sha256
+        )
+          throw inputError(
+            `${e.source} does not match its release manifest (${e.size} bytes, sha256 ${e.sha256.slice(0, 12)}…): it was changed after the manifest was written, or while the pack was being built`,
+            'Rebuild the release tree, and build from a tree nothing writes to.',
+            e.source,
+          );
+      } finally {
+        closeSync(src);
+      }
+      await tar.zeros(tarPadding(e.size));
+    }
+    await tar.zeros(tarEndBytes);
+    await tar.end();
+    return { ...(await frames.end()), unpackedBytes: tar.total };
   } finally {
+    await frames.close();
     closeSync(fd);
   }
 }

@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { decompressBounded, FrameError, UnpackedLimitError, windowLog } from './zstd.ts';
+import {
+  decompressBounded,
+  FrameError,
+  frameHeaderBytes,
+  UnpackedLimitError,
+  windowLog,
+} from './zstd.ts';
 
 /**
  * The compressed payload of a pack, read exactly once: its bytes hashed twice (the payload hash and
@@ -80,7 +86,12 @@ function inlineSource(fh: FileHandle, span: PayloadSpan): PayloadSource {
     for (let c = await next(); c; c = await next()) yield c;
   }
   return {
-    output: () => decompressBounded(chunks(), span.limit),
+    output: () =>
+      decompressBounded(chunks(), span.limit, async (offset, length) => {
+        const b = Buffer.alloc(Math.max(0, Math.min(length, span.bytes - offset)));
+        const { bytesRead } = await fh.read(b, 0, b.length, span.at + offset);
+        return b.subarray(0, bytesRead);
+      }),
     finish: async () => {
       while (await next());
       return { count, payload: payload.digest('hex'), whole: whole.digest('hex') };
@@ -134,6 +145,9 @@ async function run() {
   const dctx = new binding.DCtx();
   dctx.setParameter(binding.DParameter.windowLogMax, w.windowLog);
   let count = 0, total = 0, inFrame = false, error;
+  // The current frame's number and payload offset, and the payload offset of src[0].
+  let frame = 0, frameAt = 0, pos = 0, checked = -1;
+  const peek = Buffer.alloc(w.headerBytes);
   let dst;
   let filled = 0;
   const flush = async () => {
@@ -141,6 +155,15 @@ async function run() {
     parentPort.postMessage({ type: 'out', buf: ab, length: filled, count }, [ab]);
     dst = undefined;
     filled = 0;
+  };
+  // frameOverLimit of zstd.ts: a declared content size beyond what the manifest leaves.
+  const overLimit = () => {
+    const n = readSync(w.fd, peek, 0, Math.min(peek.length, w.bytes - frameAt), w.at + frameAt);
+    let declared = null;
+    try { declared = binding.getFrameContentSize(peek.subarray(0, n)); } catch {}
+    if (declared === null || declared <= w.limit - total) return undefined;
+    return 'frame ' + frame + ' (at payload byte ' + frameAt + ') declares ' + declared +
+      ' unpacked bytes; the manifest leaves ' + (w.limit - total);
   };
   try {
     while (count < w.bytes) {
@@ -151,6 +174,7 @@ async function run() {
       }
       const n = readSync(w.fd, buf, 0, Math.min(buf.length, w.bytes - count), w.at + count);
       if (n === 0) break;
+      pos = count;
       count += n;
       let src = buf.subarray(0, n);
       payload.update(src);
@@ -163,15 +187,29 @@ async function run() {
               while (!dst && !draining) { await sleep(); dst = outFree.pop(); }
               if (!dst) break;
             }
+            if (!inFrame && checked !== frame && src.length > 0) {
+              checked = frame;
+              const over = overLimit();
+              if (over) { error = { kind: 'limit', message: over }; break; }
+            }
             const room = dst.length - filled;
-            const [ret, produced, consumed] = dctx.decompressStream(dst.subarray(filled), src);
+            let ret, produced, consumed;
+            try {
+              [ret, produced, consumed] = dctx.decompressStream(dst.subarray(filled), src);
+            } catch (e) {
+              error = { kind: 'frame', message: 'frame ' + frame + ' (at payload byte ' + frameAt + ') is damaged: ' + e.message };
+              break;
+            }
             src = src.subarray(consumed);
+            pos += consumed;
+            inFrame = ret !== 0;
+            if (ret === 0 && consumed + produced > 0) { frame++; frameAt = pos; }
             filled += produced;
             total += produced;
             if (total > w.limit) { error = { kind: 'limit', message: 'over the limit' }; break; }
             if (filled === dst.length) await flush();
             if (draining) break;
-            if (src.length === 0 && (produced < room || ret === 0)) { inFrame = ret !== 0; break; }
+            if (src.length === 0 && (produced < room || ret === 0)) break;
           }
         } catch (e) {
           error = { kind: 'frame', message: e.message };
@@ -181,7 +219,7 @@ async function run() {
       parentPort.postMessage({ type: 'chunk', buf: buf.buffer, length: n, count }, [buf.buffer]);
     }
     if (!error && !draining) {
-      if (inFrame) error = { kind: 'frame', message: 'the compressed payload ends in the middle of a frame' };
+      if (inFrame) error = { kind: 'frame', message: 'the compressed payload ends in the middle of frame ' + frame + ' (at payload byte ' + frameAt + ')' };
       else if (filled > 0) await flush();
     }
   } catch (e) {
@@ -208,6 +246,7 @@ function workerSource(fh: FileHandle, span: PayloadSpan): PayloadSource {
       outPool: outputsAhead + outputsHeld + 1,
       readPool: 3,
       windowLog,
+      headerBytes: frameHeaderBytes,
     },
   });
   const queue: Buffer[] = [];
@@ -259,7 +298,11 @@ function workerSource(fh: FileHandle, span: PayloadSpan): PayloadSource {
           continue;
         }
         if (done) {
-          if (done.error?.kind === 'limit') throw new UnpackedLimitError(span.limit);
+          if (done.error?.kind === 'limit')
+            throw new UnpackedLimitError(
+              span.limit,
+              done.error.message === 'over the limit' ? undefined : done.error.message,
+            );
           if (done.error) throw new FrameError(done.error.message);
           return;
         }
