@@ -4,8 +4,8 @@ import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UpliftError, unwritablePathError } from '../errors/index.ts';
 import { type PrivateKey, signBytes } from '../signing/index.ts';
-import { encodeHeader, maxManifestBytes } from './format.ts';
-import { defaultWorkers, FrameStream, FrameWriter } from './frames.ts';
+import { encodeHeader, headerBytes, maxManifestBytes } from './format.ts';
+import { defaultWorkers, FrameStream, FrameWriter, payloadBound } from './frames.ts';
 import { loadMigrations, noMigrations } from './migrations.ts';
 import { readReleaseTree, type TreeFile } from './release-tree.ts';
 import {
@@ -191,66 +191,86 @@ export async function buildPack(o: BuildOptions): Promise<BuildResult> {
   await mkdir(dirname(out), { recursive: true }).catch((err: unknown) => {
     throw unwritablePathError(err, out, '--out') ?? err;
   });
-  const payloadTmp = join(dirname(out), `.${basename(out)}.payload-${process.pid}`);
   const tmp = join(dirname(out), `.${basename(out)}.tmp-${process.pid}`);
+  const level = o.level ?? zstdLevel;
+  // The payload is written once, in place: the manifest before it is laid out first with the
+  // largest payload size the frames can have, and padded to that length once the size is known.
+  const unpackedBytes = tarBytesOf(entries);
+  const manifestOf = (payload: { bytes: number; sha256: string }): PackManifest => ({
+    format: v11 ? 'uplift-pack/1.1' : 'uplift-pack/1',
+    product: b.product,
+    kind: o.delta ? 'delta' : 'full',
+    from: { range, version: a.version },
+    to: b.version,
+    platform: o.platform,
+    build,
+    created: new Date(created).toISOString(),
+    files,
+    ...(v11 ? { symlinks, directories } : {}),
+    migrations: { config: migrations.config, database: migrations.database },
+    hooks: migrations.hooks,
+    space: { stage: entries.reduce((n, e) => n + e.size, 0), growth },
+    payload: {
+      compression: 'zstd',
+      level,
+      bytes: payload.bytes,
+      sha256: payload.sha256,
+      unpackedBytes,
+      entries: entries.length,
+    },
+  });
+  const serialise = (m: PackManifest) => `${JSON.stringify(m, null, 2)}\n`;
+  const room = Buffer.byteLength(
+    serialise(manifestOf({ bytes: payloadBound(unpackedBytes), sha256: '0'.repeat(64) })),
+  );
+  if (room > maxManifestBytes)
+    throw inputError(
+      `the manifest would be ${room} bytes, over the ${maxManifestBytes}-byte limit verification enforces`,
+      'Split the release into several packs.',
+    );
+  // An ed25519 signature is always 64 bytes, so its envelope's length is known before signing.
+  const sigLength = Buffer.byteLength(JSON.stringify(signBytes(o.key, Buffer.alloc(0))), 'utf8');
+  const payloadAt = headerBytes + room + sigLength;
   try {
-    const level = o.level ?? zstdLevel;
-    const payload = await writePayload(entries, payloadTmp, level, o.workers ?? defaultWorkers());
-    const manifest: PackManifest = {
-      format: v11 ? 'uplift-pack/1.1' : 'uplift-pack/1',
-      product: b.product,
-      kind: o.delta ? 'delta' : 'full',
-      from: { range, version: a.version },
-      to: b.version,
-      platform: o.platform,
-      build,
-      created: new Date(created).toISOString(),
-      files,
-      ...(v11 ? { symlinks, directories } : {}),
-      migrations: { config: migrations.config, database: migrations.database },
-      hooks: migrations.hooks,
-      space: { stage: entries.reduce((n, e) => n + e.size, 0), growth },
-      payload: { compression: 'zstd', level, ...payload, entries: entries.length },
-    };
-    const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8');
-    if (manifestBytes.length > maxManifestBytes)
-      throw inputError(
-        `the manifest would be ${manifestBytes.length} bytes, over the ${maxManifestBytes}-byte limit verification enforces`,
-        'Split the release into several packs.',
-      );
-    const sigBytes = Buffer.from(JSON.stringify(signBytes(o.key, manifestBytes)), 'utf8');
-    const whole = createHash('sha256');
+    const fh = await open(tmp, 'wx+', 0o644);
     let bytes = 0;
-    const fh = await open(tmp, 'wx', 0o644);
+    const whole = createHash('sha256');
+    let manifest: PackManifest;
     try {
-      for (const part of [
-        encodeHeader(manifestBytes.length, sigBytes.length),
-        manifestBytes,
-        sigBytes,
-      ]) {
+      const payload = await writePayload(
+        entries,
+        fh.fd,
+        payloadAt,
+        level,
+        o.workers ?? defaultWorkers(),
+      );
+      if (payload.unpackedBytes !== unpackedBytes)
+        throw new Error(`the tar is ${payload.unpackedBytes} bytes, not ${unpackedBytes}`);
+      manifest = manifestOf(payload);
+      // Spaces before the final newline fill the room left by a payload size with fewer digits
+      // than the bound: a pure function of the input, so still deterministic.
+      const text = serialise(manifest);
+      const manifestBytes = Buffer.from(
+        `${text.slice(0, -1)}${' '.repeat(room - Buffer.byteLength(text))}\n`,
+        'utf8',
+      );
+      const sigBytes = Buffer.from(JSON.stringify(signBytes(o.key, manifestBytes)), 'utf8');
+      if (manifestBytes.length !== room || sigBytes.length !== sigLength)
+        throw new Error('the manifest or signature does not fit the room laid out for it');
+      for (const part of [encodeHeader(room, sigLength), manifestBytes, sigBytes]) {
         await writeAll(fh, part, bytes);
         whole.update(part);
         bytes += part.length;
       }
-      // The payload is copied in reads of readBytes: each chunk is written while the next is
-      // read and hashed.
-      const bufs = [Buffer.allocUnsafe(readBytes), Buffer.allocUnsafe(readBytes)];
-      const src = openSync(payloadTmp, 'r');
-      try {
-        let pending: Promise<unknown> = Promise.resolve();
-        for (let i = 0; ; i++) {
-          const buf = bufs[i % 2] as Buffer;
-          const n = readSync(src, buf, 0, buf.length, null);
-          if (n === 0) break;
-          const chunk = buf.subarray(0, n);
-          whole.update(chunk);
-          await pending;
-          pending = writeAll(fh, chunk, bytes);
-          bytes += n;
-        }
-        await pending;
-      } finally {
-        closeSync(src);
+      // The whole file's SHA-256 needs the head first: the payload is read back (from the page
+      // cache) and hashed after it.
+      const buf = Buffer.allocUnsafe(readBytes);
+      for (let left = payload.bytes; left > 0; ) {
+        const n = readSync(fh.fd, buf, 0, Math.min(buf.length, left), bytes);
+        if (n === 0) throw new Error('the payload is shorter than written');
+        whole.update(buf.subarray(0, n));
+        bytes += n;
+        left -= n;
       }
       await fh.sync();
     } finally {
@@ -265,7 +285,6 @@ export async function buildPack(o: BuildOptions): Promise<BuildResult> {
     }
     return { file: out, bytes, sha256: whole.digest('hex'), manifest };
   } finally {
-    await rm(payloadTmp, { force: true });
     await rm(tmp, { force: true });
   }
 }
@@ -334,7 +353,7 @@ type PayloadEntry =
   | { path: string; size: 0; mode: number; target: string }
   | { path: string; size: 0; mode: number; directory: true };
 
-/** Reads of the temporary payload file while it is copied into the pack. */
+/** Reads of the payload while it is hashed into the whole file's SHA-256. */
 const readBytes = 4 << 20;
 
 /**
@@ -346,30 +365,18 @@ const readBytes = 4 << 20;
  */
 async function writePayload(
   entries: PayloadEntry[],
-  file: string,
+  fd: number,
+  at: number,
   level: number,
   workers: number,
 ): Promise<{ bytes: number; sha256: string; unpackedBytes: number }> {
-  const fd = openSync(file, 'wx', 0o600);
-  const frames = new FrameWriter(fd, level, workers);
+  const frames = new FrameWriter(fd, at, level, workers);
   try {
     const tar = new FrameStream(frames);
     const probe = Buffer.alloc(1);
     for (const e of entries) {
-      if (!('source' in e)) {
-        await tar.write(
-          encodeTarHeader({
-            name: e.path,
-            size: 0,
-            mode: e.mode,
-            ...('target' in e
-              ? { type: 'symlink' as const, linkname: e.target }
-              : { type: 'directory' as const }),
-          }),
-        );
-        continue;
-      }
-      await tar.write(encodeTarHeader({ name: e.path, size: e.size, mode: e.mode, type: 'file' }));
+      await tar.write(headerOf(e));
+      if (!('source' in e)) continue;
       const hash = createHash('sha256');
       const src = openSync(e.source, 'r');
       try {
@@ -406,6 +413,20 @@ async function writePayload(
     return { ...(await frames.end()), unpackedBytes: tar.total };
   } finally {
     await frames.close();
-    closeSync(fd);
   }
+}
+
+/** Bytes of the payload's tar: every entry's headers and padded content, and the end blocks. */
+function tarBytesOf(entries: PayloadEntry[]): number {
+  let n = tarEndBytes;
+  for (const e of entries) n += headerOf(e).length + e.size + tarPadding(e.size);
+  return n;
+}
+
+/** A payload entry's tar headers: no owner, no time (the same tree always gives the same bytes). */
+function headerOf(e: PayloadEntry): Buffer {
+  const base = { name: e.path, size: e.size, mode: e.mode };
+  if ('source' in e) return encodeTarHeader({ ...base, type: 'file' });
+  if ('target' in e) return encodeTarHeader({ ...base, type: 'symlink', linkname: e.target });
+  return encodeTarHeader({ ...base, type: 'directory' });
 }

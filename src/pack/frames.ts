@@ -19,6 +19,13 @@ export function defaultWorkers(): number {
   return availableParallelism();
 }
 
+/** The largest payload the frames of a tar of `tarBytes` can make (zstd's bound per frame). */
+export function payloadBound(tarBytes: number): number {
+  const full = Math.floor(tarBytes / frameBytes);
+  const rest = tarBytes - full * frameBytes;
+  return full * binding.compressBound(frameBytes) + (rest > 0 ? binding.compressBound(rest) : 0);
+}
+
 const zstdBinding = createRequire(import.meta.url).resolve('zstd-napi/binding.js');
 
 /** The pack's fixed compression parameters on a context: each call of compress2 is one frame. */
@@ -89,8 +96,12 @@ export class FrameWriter {
   /** Frames handed to the file system and not yet written. */
   private writing = 0;
 
-  constructor(fd: number, level: number, workers: number) {
+  /** Where the payload starts in the file. */
+  private readonly at: number;
+
+  constructor(fd: number, at: number, level: number, workers: number) {
     this.fd = fd;
+    this.at = at;
     this.level = level;
     this.count = Math.max(1, Math.floor(workers));
     this.maxInFlight = this.count + 2;
@@ -198,7 +209,7 @@ export class FrameWriter {
    */
   private write(b: Buffer, written: () => void = () => {}): void {
     this.hash.update(b);
-    const at = this.bytes;
+    const at = this.at + this.bytes;
     this.bytes += b.length;
     this.writing++;
     const rest = (off: number) =>
