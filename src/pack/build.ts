@@ -262,8 +262,10 @@ export async function buildPack(o: BuildOptions): Promise<BuildResult> {
         whole.update(part);
         bytes += part.length;
       }
-      // The whole file's SHA-256 needs the head first: the payload is read back (from the page
-      // cache) and hashed after it.
+      // Every byte is written: the file is made durable while the whole file's SHA-256, which
+      // needs the head first, reads the payload back (from the page cache) and hashes it.
+      const synced = fh.sync();
+      synced.catch(() => {});
       const buf = Buffer.allocUnsafe(readBytes);
       for (let left = payload.bytes; left > 0; ) {
         const n = readSync(fh.fd, buf, 0, Math.min(buf.length, left), bytes);
@@ -272,7 +274,7 @@ export async function buildPack(o: BuildOptions): Promise<BuildResult> {
         bytes += n;
         left -= n;
       }
-      await fh.sync();
+      await synced;
     } finally {
       await fh.close();
     }
