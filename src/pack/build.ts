@@ -1,13 +1,11 @@
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import tar from 'tar-stream';
-import binding from 'zstd-napi/binding.js';
 import { UpliftError, unwritablePathError } from '../errors/index.ts';
 import { type PrivateKey, signBytes } from '../signing/index.ts';
-import { drained } from '../util/index.ts';
-import { encodeHeader, maxManifestBytes } from './format.ts';
+import { encodeHeader, headerBytes, maxManifestBytes } from './format.ts';
+import { defaultWorkers, FrameStream, FrameWriter, payloadBound } from './frames.ts';
 import { loadMigrations, noMigrations } from './migrations.ts';
 import { readReleaseTree, type TreeFile } from './release-tree.ts';
 import {
@@ -17,8 +15,9 @@ import {
   type PackSymlink,
   PlatformId,
 } from './schema.ts';
+import { encodeTarHeader, tarEndBytes, tarPadding } from './tar-encode.ts';
 import { patternOf, schemeFor } from './versions.ts';
-import { windowLog, zstdLevel } from './zstd.ts';
+import { zstdLevel } from './zstd.ts';
 
 export interface BuildOptions {
   /** Release tree of the version the pack upgrades from (`DIR/tree`, `DIR/manifest.json`). */
@@ -38,6 +37,11 @@ export interface BuildOptions {
   migrations?: string;
   /** ISO time recorded as `created` (default: from the to tree's manifest). */
   created?: string;
+  /**
+   * Compression threads (default: one per core). The pack's bytes do not depend on it: each
+   * frame is compressed alone (docs/pack-format.md, "Determinism").
+   */
+  workers?: number;
   /** zstd level (default {@link zstdLevel}); for measurements. */
   level?: number;
   /** The version scheme of the product (its profile's catalog); default: the profile named as the product. */
@@ -79,7 +83,7 @@ export async function buildPack(o: BuildOptions): Promise<BuildResult> {
     throw inputError(`--build ${JSON.stringify(build)} is not a build number`, 'Use e.g. 2306.');
   // The to tree's files that go into the payload are hashed while they are packed, not here: each
   // is read once. Which they are follows from the two manifests (as in diffTrees).
-  const a = await readReleaseTree(o.fromTree);
+  const a = await readReleaseTree(o.fromTree, { contentUnused: !o.delta });
   const b = await readReleaseTree(o.toTree, {
     hashedLater: (f) => {
       const was = a.files.get(f.path);
@@ -187,60 +191,90 @@ export async function buildPack(o: BuildOptions): Promise<BuildResult> {
   await mkdir(dirname(out), { recursive: true }).catch((err: unknown) => {
     throw unwritablePathError(err, out, '--out') ?? err;
   });
-  const payloadTmp = join(dirname(out), `.${basename(out)}.payload-${process.pid}`);
   const tmp = join(dirname(out), `.${basename(out)}.tmp-${process.pid}`);
+  const level = o.level ?? zstdLevel;
+  // The payload is written once, in place: the manifest before it is laid out first with the
+  // largest payload size the frames can have, and padded to that length once the size is known.
+  const unpackedBytes = tarBytesOf(entries);
+  const manifestOf = (payload: { bytes: number; sha256: string }): PackManifest => ({
+    format: v11 ? 'uplift-pack/1.1' : 'uplift-pack/1',
+    product: b.product,
+    kind: o.delta ? 'delta' : 'full',
+    from: { range, version: a.version },
+    to: b.version,
+    platform: o.platform,
+    build,
+    created: new Date(created).toISOString(),
+    files,
+    ...(v11 ? { symlinks, directories } : {}),
+    migrations: { config: migrations.config, database: migrations.database },
+    hooks: migrations.hooks,
+    space: { stage: entries.reduce((n, e) => n + e.size, 0), growth },
+    payload: {
+      compression: 'zstd',
+      level,
+      bytes: payload.bytes,
+      sha256: payload.sha256,
+      unpackedBytes,
+      entries: entries.length,
+    },
+  });
+  const serialise = (m: PackManifest) => `${JSON.stringify(m, null, 2)}\n`;
+  const room = Buffer.byteLength(
+    serialise(manifestOf({ bytes: payloadBound(unpackedBytes), sha256: '0'.repeat(64) })),
+  );
+  if (room > maxManifestBytes)
+    throw inputError(
+      `the manifest would be ${room} bytes, over the ${maxManifestBytes}-byte limit verification enforces`,
+      'Split the release into several packs.',
+    );
+  // An ed25519 signature is always 64 bytes, so its envelope's length is known before signing.
+  const sigLength = Buffer.byteLength(JSON.stringify(signBytes(o.key, Buffer.alloc(0))), 'utf8');
+  const payloadAt = headerBytes + room + sigLength;
   try {
-    const level = o.level ?? zstdLevel;
-    const payload = await writePayload(entries, payloadTmp, level);
-    const manifest: PackManifest = {
-      format: v11 ? 'uplift-pack/1.1' : 'uplift-pack/1',
-      product: b.product,
-      kind: o.delta ? 'delta' : 'full',
-      from: { range, version: a.version },
-      to: b.version,
-      platform: o.platform,
-      build,
-      created: new Date(created).toISOString(),
-      files,
-      ...(v11 ? { symlinks, directories } : {}),
-      migrations: { config: migrations.config, database: migrations.database },
-      hooks: migrations.hooks,
-      space: { stage: entries.reduce((n, e) => n + e.size, 0), growth },
-      payload: { compression: 'zstd', level, ...payload, entries: entries.length },
-    };
-    const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8');
-    if (manifestBytes.length > maxManifestBytes)
-      throw inputError(
-        `the manifest would be ${manifestBytes.length} bytes, over the ${maxManifestBytes}-byte limit verification enforces`,
-        'Split the release into several packs.',
-      );
-    const sigBytes = Buffer.from(JSON.stringify(signBytes(o.key, manifestBytes)), 'utf8');
-    const whole = createHash('sha256');
+    const fh = await open(tmp, 'wx+', 0o644);
     let bytes = 0;
-    const fh = await open(tmp, 'wx', 0o644);
+    const whole = createHash('sha256');
+    let manifest: PackManifest;
     try {
-      for (const part of [
-        encodeHeader(manifestBytes.length, sigBytes.length),
-        manifestBytes,
-        sigBytes,
-      ]) {
-        await fh.write(part);
+      const payload = await writePayload(
+        entries,
+        fh.fd,
+        payloadAt,
+        level,
+        o.workers ?? defaultWorkers(),
+      );
+      if (payload.unpackedBytes !== unpackedBytes)
+        throw new Error(`the tar is ${payload.unpackedBytes} bytes, not ${unpackedBytes}`);
+      manifest = manifestOf(payload);
+      // Spaces before the final newline fill the room left by a payload size with fewer digits
+      // than the bound: a pure function of the input, so still deterministic.
+      const text = serialise(manifest);
+      const manifestBytes = Buffer.from(
+        `${text.slice(0, -1)}${' '.repeat(room - Buffer.byteLength(text))}\n`,
+        'utf8',
+      );
+      const sigBytes = Buffer.from(JSON.stringify(signBytes(o.key, manifestBytes)), 'utf8');
+      if (manifestBytes.length !== room || sigBytes.length !== sigLength)
+        throw new Error('the manifest or signature does not fit the room laid out for it');
+      for (const part of [encodeHeader(room, sigLength), manifestBytes, sigBytes]) {
+        await writeAll(fh, part, bytes);
         whole.update(part);
         bytes += part.length;
       }
+      // Every byte is written: the file is made durable while the whole file's SHA-256, which
+      // needs the head first, reads the payload back (from the page cache) and hashes it.
+      const synced = fh.sync();
+      synced.catch(() => {});
       const buf = Buffer.allocUnsafe(readBytes);
-      const src = openSync(payloadTmp, 'r');
-      try {
-        for (let n = readSync(src, buf); n > 0; n = readSync(src, buf)) {
-          const chunk = buf.subarray(0, n);
-          for (let off = 0; off < n; ) off += writeSync(fh.fd, chunk, off, n - off);
-          whole.update(chunk);
-          bytes += n;
-        }
-      } finally {
-        closeSync(src);
+      for (let left = payload.bytes; left > 0; ) {
+        const n = readSync(fh.fd, buf, 0, Math.min(buf.length, left), bytes);
+        if (n === 0) throw new Error('the payload is shorter than written');
+        whole.update(buf.subarray(0, n));
+        bytes += n;
+        left -= n;
       }
-      await fh.sync();
+      await synced;
     } finally {
       await fh.close();
     }
@@ -253,9 +287,13 @@ export async function buildPack(o: BuildOptions): Promise<BuildResult> {
     }
     return { file: out, bytes, sha256: whole.digest('hex'), manifest };
   } finally {
-    await rm(payloadTmp, { force: true });
     await rm(tmp, { force: true });
   }
+}
+
+async function writeAll(fh: FileHandle, b: Buffer, at: number): Promise<void> {
+  for (let off = 0; off < b.length; )
+    off += (await fh.write(b, off, b.length - off, at + off)).bytesWritten;
 }
 
 /** The manifest's file list: sorted by path; delta leaves out files equal in both trees. */
@@ -317,178 +355,80 @@ type PayloadEntry =
   | { path: string; size: 0; mode: number; target: string }
   | { path: string; size: 0; mode: number; directory: true };
 
-/** Files below this size are read whole into one buffer and handed to tar as one entry; larger
- * ones in reads of this size. */
+/** Reads of the payload while it is hashed into the whole file's SHA-256. */
 const readBytes = 4 << 20;
 
 /**
- * Writes the payload: a tar of the entries, compressed by zstd as tar hands out its bytes, hashed
- * and written with synchronous calls (one reused output buffer; no stream per file or chunk).
- * Each file is read exactly once, and hashed while read: a file that differs from its release
- * manifest (the tree check leaves packed files to this step) or changed since is refused.
+ * Writes the payload: the tar of the entries (tar-stream's exact bytes), cut into frames of
+ * {@link frameBytes}, each compressed alone on a worker thread and written in order, hashed.
+ * Each file is read exactly once, straight into its frame's buffer, and hashed while read: a file
+ * that differs from its release manifest (the tree check leaves packed files to this step) or
+ * changed since is refused.
  */
 async function writePayload(
   entries: PayloadEntry[],
-  file: string,
+  fd: number,
+  at: number,
   level: number,
+  workers: number,
 ): Promise<{ bytes: number; sha256: string; unpackedBytes: number }> {
-  const fd = openSync(file, 'wx', 0o600);
+  const frames = new FrameWriter(fd, at, level, workers);
   try {
-    const z = new PayloadCompressor(fd, level);
-    const pack = tar.pack();
-    let unpackedBytes = 0;
-    let failed: unknown;
-    pack.on('error', () => {});
-    pack.on('data', (data) => {
-      const chunk = data as Buffer;
-      unpackedBytes += chunk.length;
+    const tar = new FrameStream(frames);
+    const probe = Buffer.alloc(1);
+    for (const e of entries) {
+      await tar.write(headerOf(e));
+      if (!('source' in e)) continue;
+      const hash = createHash('sha256');
+      const src = openSync(e.source, 'r');
       try {
-        z.write(chunk);
-      } catch (err) {
-        failed ??= err;
-        pack.destroy(err as Error);
-      }
-    });
-    const ended = new Promise<boolean>((res) => {
-      pack.once('end', () => res(true));
-      pack.once('close', () => res(false));
-    });
-    try {
-      for (const e of entries) await addEntry(pack, e);
-      pack.finalize();
-    } catch (err) {
-      failed ??= err;
-      pack.destroy(err as Error);
-    }
-    const complete = await ended;
-    if (failed) throw failed;
-    if (!complete) throw new Error('the archive stream closed early');
-    return { ...z.end(), unpackedBytes };
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** zstd at the pack's fixed parameters, straight into a file: one output buffer, reused. */
-class PayloadCompressor {
-  private readonly cctx = new binding.CCtx();
-  private readonly out = Buffer.allocUnsafe(4 << 20);
-  private filled = 0;
-  private readonly hash = createHash('sha256');
-  private bytes = 0;
-  private readonly fd: number;
-
-  constructor(fd: number, level: number) {
-    this.fd = fd;
-    const p = binding.CParameter;
-    this.cctx.setParameter(p.compressionLevel, level);
-    this.cctx.setParameter(p.windowLog, windowLog);
-    this.cctx.setParameter(p.contentSizeFlag, 0);
-    this.cctx.setParameter(p.checksumFlag, 1);
-    this.cctx.setParameter(p.nbWorkers, 0);
-  }
-
-  write(chunk: Buffer): void {
-    this.run(chunk, binding.EndDirective.continue);
-  }
-
-  end(): { bytes: number; sha256: string } {
-    this.run(Buffer.alloc(0), binding.EndDirective.end);
-    this.flush();
-    return { bytes: this.bytes, sha256: this.hash.digest('hex') };
-  }
-
-  private run(chunk: Buffer, op: number): void {
-    let src = chunk;
-    for (;;) {
-      const [ret, produced, consumed] = this.cctx.compressStream2(
-        this.out.subarray(this.filled),
-        src,
-        op,
-      );
-      this.filled += produced;
-      src = src.subarray(consumed);
-      if (this.out.length - this.filled < 256 << 10) this.flush();
-      if (src.length === 0 && (op === binding.EndDirective.continue || ret === 0)) return;
-    }
-  }
-
-  private flush(): void {
-    const b = this.out.subarray(0, this.filled);
-    this.hash.update(b);
-    for (let off = 0; off < b.length; ) off += writeSync(this.fd, b, off, b.length - off);
-    this.bytes += b.length;
-    this.filled = 0;
-  }
-}
-
-/** A payload entry's tar header: no owner, no time (the same tree always gives the same bytes). */
-function tarHeader(name: string, size: number, mode: number) {
-  return { name, size, mode, mtime: new Date(0), uid: 0, gid: 0, uname: '', gname: '' };
-}
-
-/** Reads one file into the tar, hashing it: a file that is not what the manifest says is refused. */
-async function addEntry(pack: tar.Pack, e: PayloadEntry): Promise<void> {
-  if (!('source' in e)) {
-    const special = {
-      ...tarHeader(e.path, 0, e.mode),
-      ...('target' in e
-        ? { type: 'symlink' as const, linkname: e.target }
-        : { type: 'directory' as const }),
-    };
-    await new Promise<void>((res, rej) =>
-      pack.entry(special, Buffer.alloc(0), (err) => (err ? rej(err) : res())),
-    );
-    return;
-  }
-  const header = { ...tarHeader(e.path, e.size, e.mode), type: 'file' as const };
-  const hash = createHash('sha256');
-  const fd = openSync(e.source, 'r');
-  try {
-    let n = 0;
-    // One byte more than the manifest says, so a file that grew is noticed.
-    const next = (): Buffer => {
-      const buf = Buffer.allocUnsafe(Math.min(readBytes, e.size - n + 1));
-      let got = 0;
-      for (let r = 1; r > 0 && got < buf.length; got += r)
-        r = readSync(fd, buf, got, buf.length - got, null);
-      n += got;
-      const c = buf.subarray(0, got);
-      hash.update(c);
-      return c;
-    };
-    const mismatch = () =>
-      inputError(
-        `${e.source} does not match its release manifest (${e.size} bytes, sha256 ${e.sha256.slice(0, 12)}…): it was changed after the manifest was written, or while the pack was being built`,
-        'Rebuild the release tree, and build from a tree nothing writes to.',
-        e.source,
-      );
-    if (e.size < readBytes) {
-      const body = next();
-      if (n !== e.size || hash.digest('hex') !== e.sha256) throw mismatch();
-      await new Promise<void>((res, rej) =>
-        pack.entry(header, body, (err) => (err ? rej(err) : res())),
-      );
-      return;
-    }
-    await new Promise<void>((res, rej) => {
-      const sink = pack.entry(header, (err) => (err ? rej(err) : res()));
-      sink.on('error', () => {});
-      const pump = async () => {
-        for (;;) {
-          const c = next();
-          if (c.length === 0 || n > e.size) break;
-          if (!sink.write(c)) await drained(sink as unknown as NodeJS.EventEmitter);
+        let n = 0;
+        while (n < e.size) {
+          const room = await tar.room();
+          const want = Math.min(room.length, e.size - n);
+          let got = 0;
+          for (let r = 1; r > 0 && got < want; got += r)
+            r = readSync(src, room, got, want - got, null);
+          if (got === 0) break;
+          hash.update(room.subarray(0, got));
+          tar.commit(got);
+          n += got;
         }
-        if (n !== e.size || hash.digest('hex') !== e.sha256) throw mismatch();
-        sink.end(undefined);
-      };
-      pump().catch((err: unknown) => {
-        sink.destroy(err as Error);
-        rej(err);
-      });
-    });
+        // One byte more than the manifest says, so a file that grew is noticed.
+        if (
+          n !== e.size ||
+          readSync(src, probe, 0, 1, null) !== 0 ||
+          hash.digest('hex') !== e.sha256
+        )
+          throw inputError(
+            `${e.source} does not match its release manifest (${e.size} bytes, sha256 ${e.sha256.slice(0, 12)}…): it was changed after the manifest was written, or while the pack was being built`,
+            'Rebuild the release tree, and build from a tree nothing writes to.',
+            e.source,
+          );
+      } finally {
+        closeSync(src);
+      }
+      await tar.zeros(tarPadding(e.size));
+    }
+    await tar.zeros(tarEndBytes);
+    await tar.end();
+    return { ...(await frames.end()), unpackedBytes: tar.total };
   } finally {
-    closeSync(fd);
+    await frames.close();
   }
+}
+
+/** Bytes of the payload's tar: every entry's headers and padded content, and the end blocks. */
+function tarBytesOf(entries: PayloadEntry[]): number {
+  let n = tarEndBytes;
+  for (const e of entries) n += headerOf(e).length + e.size + tarPadding(e.size);
+  return n;
+}
+
+/** A payload entry's tar headers: no owner, no time (the same tree always gives the same bytes). */
+function headerOf(e: PayloadEntry): Buffer {
+  const base = { name: e.path, size: e.size, mode: e.mode };
+  if ('source' in e) return encodeTarHeader({ ...base, type: 'file' });
+  if ('target' in e) return encodeTarHeader({ ...base, type: 'symlink', linkname: e.target });
+  return encodeTarHeader({ ...base, type: 'directory' });
 }

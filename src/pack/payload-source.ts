@@ -2,18 +2,25 @@ import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { decompressBounded, FrameError, UnpackedLimitError, windowLog } from './zstd.ts';
+import {
+  decompressBounded,
+  FrameError,
+  frameHeaderBytes,
+  UnpackedLimitError,
+  windowLog,
+} from './zstd.ts';
 
 /**
  * The compressed payload of a pack, read exactly once: its bytes hashed twice (the payload hash and
  * the whole-file hash, which continues the bytes before the payload) and decompressed.
  *
- * Payloads of {@link workerThreshold} and more are read, hashed and decompressed on a worker
- * thread, which hands decompressed buffers over without copying; the main thread parses the tar,
- * hashes each file and the whole file. Two cores then share the work about evenly (decoding and
- * the payload hash against the whole-file hash and one hash of the unpacked bytes). Memory stays bounded: the worker decodes ahead by at most {@link outputsAhead}
- * buffers of {@link outputBytes}. Smaller payloads run the same steps inline: a worker costs tens
- * of milliseconds to start.
+ * Payloads of {@link workerThreshold} and more are read, hashed (both hashes) and decompressed on
+ * a worker thread, which hands decompressed buffers over without copying; the main thread parses
+ * the tar and hashes each file. Two cores then share the work about evenly: decoding and two
+ * hashes of the compressed bytes against one hash of the unpacked bytes (about twice as many) and
+ * the tar. Memory stays bounded: the worker decodes ahead by at most {@link outputsAhead} buffers
+ * of {@link outputBytes}. Smaller payloads run the same steps inline: a worker costs tens of
+ * milliseconds to start.
  */
 export interface PayloadSource {
   /** The decompressed payload, in order. Throws FrameError or UnpackedLimitError. */
@@ -80,7 +87,12 @@ function inlineSource(fh: FileHandle, span: PayloadSpan): PayloadSource {
     for (let c = await next(); c; c = await next()) yield c;
   }
   return {
-    output: () => decompressBounded(chunks(), span.limit),
+    output: () =>
+      decompressBounded(chunks(), span.limit, async (offset, length) => {
+        const b = Buffer.alloc(Math.max(0, Math.min(length, span.bytes - offset)));
+        const { bytesRead } = await fh.read(b, 0, b.length, span.at + offset);
+        return b.subarray(0, bytesRead);
+      }),
     finish: async () => {
       while (await next());
       return { count, payload: payload.digest('hex'), whole: whole.digest('hex') };
@@ -93,23 +105,24 @@ interface DoneMessage {
   type: 'done';
   count: number;
   payload: string;
+  whole: string;
   error?: { kind: 'frame' | 'limit' | 'read'; message: string };
 }
 type WorkerMessage =
   | { type: 'out'; buf: ArrayBuffer; length: number; count: number }
-  | { type: 'chunk'; buf: ArrayBuffer; length: number; count: number }
+  | { type: 'read'; count: number }
   | DoneMessage;
 
 const zstdBinding = createRequire(import.meta.url).resolve('zstd-napi/binding.js');
 
 /**
  * The worker: reads the payload with large synchronous reads (it is its own thread), hashes every
- * chunk for the payload hash, decodes it into whole output buffers that it transfers, then
- * transfers the chunk itself to the main thread, which continues the whole-file hash (so each
- * thread computes about half of the hashing). Buffers come back once the main thread is done with
- * them and are reused: fresh ones cost page faults that made decoding up to half again slower.
- * The pools bound how far the worker runs ahead (and so the memory). On `drain` it stops decoding
- * and only reads and hashes. It reports the first decoding error with the totals, at the end.
+ * chunk into the payload hash and the whole-file hash (which it starts with the bytes before the
+ * payload), and decodes it into whole output buffers that it transfers to the main thread. Output
+ * buffers come back once the main thread is done with them and are reused: fresh ones cost page
+ * faults that made decoding up to half again slower. The pool bounds how far the worker runs ahead
+ * (and so the memory). On `drain` it stops decoding and only reads and hashes. It reports the
+ * first decoding error with the totals, at the end.
  */
 const workerCode = `
 const { parentPort, workerData: w } = require('node:worker_threads');
@@ -117,6 +130,8 @@ const { readSync } = require('node:fs');
 const { createHash } = require('node:crypto');
 const binding = require(w.zstd);
 const payload = createHash('sha256');
+const whole = createHash('sha256');
+whole.update(Buffer.from(w.head.buffer, w.head.byteOffset, w.head.byteLength));
 const outFree = [];
 const readFree = [];
 let outMade = 0;
@@ -125,7 +140,6 @@ let draining = false;
 let wake = null;
 parentPort.on('message', (m) => {
   if (m.type === 'out') outFree.push(Buffer.from(m.buf));
-  else if (m.type === 'chunk') readFree.push(Buffer.from(m.buf));
   else if (m.type === 'drain') draining = true;
   if (wake) { const f = wake; wake = null; f(); }
 });
@@ -134,6 +148,9 @@ async function run() {
   const dctx = new binding.DCtx();
   dctx.setParameter(binding.DParameter.windowLogMax, w.windowLog);
   let count = 0, total = 0, inFrame = false, error;
+  // The current frame's number and payload offset, and the payload offset of src[0].
+  let frame = 0, frameAt = 0, pos = 0, checked = -1;
+  const peek = Buffer.alloc(w.headerBytes);
   let dst;
   let filled = 0;
   const flush = async () => {
@@ -141,6 +158,15 @@ async function run() {
     parentPort.postMessage({ type: 'out', buf: ab, length: filled, count }, [ab]);
     dst = undefined;
     filled = 0;
+  };
+  // frameOverLimit of zstd.ts: a declared content size beyond what the manifest leaves.
+  const overLimit = () => {
+    const n = readSync(w.fd, peek, 0, Math.min(peek.length, w.bytes - frameAt), w.at + frameAt);
+    let declared = null;
+    try { declared = binding.getFrameContentSize(peek.subarray(0, n)); } catch {}
+    if (declared === null || declared <= w.limit - total) return undefined;
+    return 'frame ' + frame + ' (at payload byte ' + frameAt + ') declares ' + declared +
+      ' unpacked bytes; the manifest leaves ' + (w.limit - total);
   };
   try {
     while (count < w.bytes) {
@@ -151,9 +177,11 @@ async function run() {
       }
       const n = readSync(w.fd, buf, 0, Math.min(buf.length, w.bytes - count), w.at + count);
       if (n === 0) break;
+      pos = count;
       count += n;
       let src = buf.subarray(0, n);
       payload.update(src);
+      whole.update(src);
       if (!error && !draining) {
         try {
           for (;;) {
@@ -163,42 +191,56 @@ async function run() {
               while (!dst && !draining) { await sleep(); dst = outFree.pop(); }
               if (!dst) break;
             }
+            if (!inFrame && checked !== frame && src.length > 0) {
+              checked = frame;
+              const over = overLimit();
+              if (over) { error = { kind: 'limit', message: over }; break; }
+            }
             const room = dst.length - filled;
-            const [ret, produced, consumed] = dctx.decompressStream(dst.subarray(filled), src);
+            let ret, produced, consumed;
+            try {
+              [ret, produced, consumed] = dctx.decompressStream(dst.subarray(filled), src);
+            } catch (e) {
+              error = { kind: 'frame', message: 'frame ' + frame + ' (at payload byte ' + frameAt + ') is damaged: ' + e.message };
+              break;
+            }
             src = src.subarray(consumed);
+            pos += consumed;
+            inFrame = ret !== 0;
+            if (ret === 0 && consumed + produced > 0) { frame++; frameAt = pos; }
             filled += produced;
             total += produced;
             if (total > w.limit) { error = { kind: 'limit', message: 'over the limit' }; break; }
             if (filled === dst.length) await flush();
             if (draining) break;
-            if (src.length === 0 && (produced < room || ret === 0)) { inFrame = ret !== 0; break; }
+            if (src.length === 0 && (produced < room || ret === 0)) break;
           }
         } catch (e) {
           error = { kind: 'frame', message: e.message };
         }
       }
-      // Decoded (or never to be): the chunk goes to the main thread for the whole-file hash.
-      parentPort.postMessage({ type: 'chunk', buf: buf.buffer, length: n, count }, [buf.buffer]);
+      // Decoded (or never to be): the read buffer is free again.
+      readFree.push(buf);
+      parentPort.postMessage({ type: 'read', count });
     }
     if (!error && !draining) {
-      if (inFrame) error = { kind: 'frame', message: 'the compressed payload ends in the middle of a frame' };
+      if (inFrame) error = { kind: 'frame', message: 'the compressed payload ends in the middle of frame ' + frame + ' (at payload byte ' + frameAt + ')' };
       else if (filled > 0) await flush();
     }
   } catch (e) {
     error = { kind: 'read', message: e.message };
   }
-  parentPort.postMessage({ type: 'done', count, payload: payload.digest('hex'), error });
+  parentPort.postMessage({ type: 'done', count, payload: payload.digest('hex'), whole: whole.digest('hex'), error });
 }
 run();
 `;
 
 function workerSource(fh: FileHandle, span: PayloadSpan): PayloadSource {
-  const whole = createHash('sha256');
-  for (const b of span.head) whole.update(b);
   const worker = new Worker(workerCode, {
     eval: true,
     workerData: {
       zstd: zstdBinding,
+      head: Buffer.concat(span.head),
       fd: fh.fd,
       at: span.at,
       bytes: span.bytes,
@@ -208,6 +250,7 @@ function workerSource(fh: FileHandle, span: PayloadSpan): PayloadSource {
       outPool: outputsAhead + outputsHeld + 1,
       readPool: 3,
       windowLog,
+      headerBytes: frameHeaderBytes,
     },
   });
   const queue: Buffer[] = [];
@@ -222,10 +265,7 @@ function workerSource(fh: FileHandle, span: PayloadSpan): PayloadSource {
   };
   worker.on('message', (m: WorkerMessage) => {
     if (m.type === 'out') queue.push(Buffer.from(m.buf, 0, m.length));
-    else if (m.type === 'chunk') {
-      whole.update(new Uint8Array(m.buf, 0, m.length));
-      worker.postMessage({ type: 'chunk', buf: m.buf }, [m.buf]);
-    } else if (m.type === 'done') done = m;
+    else if (m.type === 'done') done = m;
     span.progress(span.at + m.count);
     notify();
   });
@@ -259,7 +299,11 @@ function workerSource(fh: FileHandle, span: PayloadSpan): PayloadSource {
           continue;
         }
         if (done) {
-          if (done.error?.kind === 'limit') throw new UnpackedLimitError(span.limit);
+          if (done.error?.kind === 'limit')
+            throw new UnpackedLimitError(
+              span.limit,
+              done.error.message === 'over the limit' ? undefined : done.error.message,
+            );
           if (done.error) throw new FrameError(done.error.message);
           return;
         }
@@ -273,7 +317,7 @@ function workerSource(fh: FileHandle, span: PayloadSpan): PayloadSource {
       if (!done) worker.postMessage({ type: 'drain' });
       const d = await settle();
       if (d.error?.kind === 'read') throw new Error(d.error.message);
-      return { count: d.count, payload: d.payload, whole: whole.digest('hex') };
+      return { count: d.count, payload: d.payload, whole: d.whole };
     },
     close: async () => {
       if (closed) return;

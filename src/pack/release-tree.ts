@@ -81,6 +81,11 @@ export interface ReadTreeOptions {
    * read once. Called with the manifest's claim, once every listed file is known.
    */
   hashedLater?: (f: TreeFile) => boolean;
+  /**
+   * No file's content is used (a full pack's from tree: none of its bytes or hashes enters the
+   * pack): only presence, type, size and mode are checked.
+   */
+  contentUnused?: boolean;
 }
 
 /**
@@ -251,7 +256,11 @@ export async function readReleaseTree(
         );
       const mode = st.mode & 0o7777;
       const sha256 =
-        f.size !== st.size ? '' : o.hashedLater?.(f) ? f.sha256 : hashFileSync(where, readBuffer());
+        f.size !== st.size
+          ? ''
+          : o.contentUnused || o.hashedLater?.(f)
+            ? f.sha256
+            : hashFileSync(where, readBuffer());
       if (f.size !== st.size || f.sha256 !== sha256 || f.mode !== mode)
         throw inputError(
           `${where} disagrees with ${manifestFile}: manifest ${f.size} bytes, mode ${octal(f.mode)}, sha256 ${f.sha256.slice(0, 12)}…; tree ${st.size} bytes, mode ${octal(mode)}${sha256 ? `, sha256 ${sha256.slice(0, 12)}…` : ''}`,

@@ -544,7 +544,7 @@ async function attribute(
     return packError(
       'UPLIFT_PACK_SIZE_EXCEEDED',
       file,
-      `the payload unpacks to more than the ${m.payload.unpackedBytes} bytes its manifest declares (near ${q(current)})`,
+      `the payload unpacks to more than the ${m.payload.unpackedBytes} bytes its manifest declares (near ${q(current)}${err.message.startsWith('frame ') ? `: ${err.message}` : ''})`,
     );
   if (err instanceof FrameError)
     return packError('UPLIFT_PACK_CORRUPT', file, `the compressed payload is damaged: ${symptom}`, {

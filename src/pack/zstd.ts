@@ -22,10 +22,35 @@ export function compressStream(level = zstdLevel): CompressStream {
 
 export class UnpackedLimitError extends Error {
   readonly limit: number;
-  constructor(limit: number) {
-    super(`the payload unpacks to more than ${limit} bytes`);
+  constructor(limit: number, detail?: string) {
+    super(detail ?? `the payload unpacks to more than ${limit} bytes`);
     this.limit = limit;
   }
+}
+
+/** Bytes that hold any zstd frame header (magic, descriptor, window, dictionary id, size). */
+export const frameHeaderBytes = 18;
+
+/**
+ * A frame's declared content size, checked before a byte of it is decoded: more than the
+ * `room` the manifest leaves is refused at once (the decoder would stop there anyway, after
+ * decoding up to that much). Frames without a declared size (packs built before frames) pass to
+ * the running limit. Returns the refusal's text, or undefined.
+ */
+export function frameOverLimit(
+  header: Buffer,
+  frame: number,
+  at: number,
+  room: number,
+): string | undefined {
+  let declared: number | null;
+  try {
+    declared = binding.getFrameContentSize(header);
+  } catch {
+    return undefined; // not a frame header: the decoder names the damage
+  }
+  if (declared === null || declared <= room) return undefined;
+  return `frame ${frame} (at payload byte ${at}) declares ${declared} unpacked bytes; the manifest leaves ${room}`;
 }
 
 export class FrameError extends Error {}
@@ -46,16 +71,32 @@ const outSize = 2 << 20;
 export async function* decompressBounded(
   source: AsyncIterable<Buffer>,
   limit: number,
+  peek?: (offset: number, length: number) => Promise<Buffer>,
 ): AsyncGenerator<Buffer> {
   const dctx = new binding.DCtx();
   dctx.setParameter(binding.DParameter.windowLogMax, windowLog);
   let total = 0;
   let inFrame = false;
   let dst = Buffer.allocUnsafe(outSize);
+  /** Payload offset of src[0], the current frame's number and where it starts. */
+  let pos = 0;
+  let frame = 0;
+  let frameAt = 0;
+  let checked = -1;
   for await (const chunk of source) {
     let src = chunk;
     for (;;) {
       if (dst.length < 64 << 10) dst = Buffer.allocUnsafe(outSize);
+      if (peek && !inFrame && checked !== frame && src.length > 0) {
+        checked = frame;
+        const over = frameOverLimit(
+          await peek(frameAt, frameHeaderBytes),
+          frame,
+          frameAt,
+          limit - total,
+        );
+        if (over) throw new UnpackedLimitError(limit, over);
+      }
       const room = dst.length;
       let ret: number;
       let produced: number;
@@ -63,9 +104,17 @@ export async function* decompressBounded(
       try {
         [ret, produced, consumed] = dctx.decompressStream(dst, src);
       } catch (err) {
-        throw new FrameError((err as Error).message);
+        throw new FrameError(
+          `frame ${frame} (at payload byte ${frameAt}) is damaged: ${(err as Error).message}`,
+        );
       }
       src = src.subarray(consumed);
+      pos += consumed;
+      inFrame = ret !== 0;
+      if (ret === 0 && consumed + produced > 0) {
+        frame++;
+        frameAt = pos;
+      }
       if (produced > 0) {
         total += produced;
         if (total > limit) throw new UnpackedLimitError(limit);
@@ -74,11 +123,11 @@ export async function* decompressBounded(
         dst = dst.subarray(produced);
         yield out;
       }
-      if (src.length === 0 && (produced < room || ret === 0)) {
-        inFrame = ret !== 0;
-        break;
-      }
+      if (src.length === 0 && (produced < room || ret === 0)) break;
     }
   }
-  if (inFrame) throw new FrameError('the compressed payload ends in the middle of a frame');
+  if (inFrame)
+    throw new FrameError(
+      `the compressed payload ends in the middle of frame ${frame} (at payload byte ${frameAt})`,
+    );
 }

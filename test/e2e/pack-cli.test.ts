@@ -125,6 +125,38 @@ describe('uplift keys and uplift pack', () => {
     expect(json(none.stdout).error?.code).toBe('UPLIFT_PACK_NO_TRUST');
   });
 
+  it('--workers and UPLIFT_PACK_WORKERS give the same bytes; a bad count is refused with exit 2', () => {
+    const buildArgs = (out: string, ...more: string[]) => [
+      'pack',
+      'build',
+      '--from-tree',
+      join(d, 'a'),
+      '--to-tree',
+      join(d, 'b'),
+      '--platform',
+      platform,
+      '--key',
+      join(d, 'release.key'),
+      '--out',
+      join(d, out),
+      ...more,
+    ];
+
+    const one = runCliProcess(buildArgs('w1.upk', '--workers', '1'));
+    const env = runWithEnv(buildArgs('w3.upk'), { UPLIFT_PACK_WORKERS: '3' });
+    const zero = runCliProcess(buildArgs('w0.upk', '--workers', '0', '--json'));
+    const badEnv = runWithEnv(buildArgs('wx.upk', '--json'), { UPLIFT_PACK_WORKERS: 'many' });
+
+    expect(one.code, one.stderr).toBe(0);
+    expect(env.code, env.stderr).toBe(0);
+    expect(readFileSync(join(d, 'w3.upk')).equals(readFileSync(join(d, 'w1.upk')))).toBe(true);
+    expect(zero.code).toBe(2);
+    expect(json(zero.stdout).error?.code).toBe('UPLIFT_USAGE');
+    expect(badEnv.code).toBe(2);
+    expect(json(badEnv.stdout).error?.code).toBe('UPLIFT_USAGE');
+    expect(existsSync(join(d, 'w0.upk')) || existsSync(join(d, 'wx.upk'))).toBe(false);
+  });
+
   describe('should refuse and not write if', () => {
     it.each([
       [

@@ -23,6 +23,10 @@ export function register(program: Command, { emit, io }: CommandContext): void {
     .option('--migrations <file>', 'config/database migrations and hooks, YAML')
     .option('--created <time>', 'ISO time to record (default: from the to tree)')
     .option(
+      '--workers <n>',
+      'compression threads (or UPLIFT_PACK_WORKERS; default one per core); the bytes do not depend on it',
+    )
+    .option(
       '--profile <name|dir>',
       "the product's profile, for its version scheme (default: the profile named as the product)",
     )

@@ -55,10 +55,27 @@ export interface PackBuildOptions {
   created?: string;
   /** The product's profile (name or folder), for its version scheme. */
   profile?: string;
+  /** `--workers N`, else UPLIFT_PACK_WORKERS: compression threads. */
+  workers?: string;
+}
+
+/** `--workers N` (else the environment's UPLIFT_PACK_WORKERS): a whole number from 1 to 256. */
+function parseWorkers(value: string | undefined): number | undefined {
+  const raw = value ?? process.env.UPLIFT_PACK_WORKERS;
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 256)
+    throw new UpliftError(
+      'UPLIFT_USAGE',
+      `${value === undefined ? 'UPLIFT_PACK_WORKERS=' : '--workers '}${raw}: expected a whole number of threads from 1 to 256`,
+      { hint: 'Give e.g. --workers 2, or leave it out for one thread per core.' },
+    );
+  return n;
 }
 
 /** `uplift pack build`: a signed pack from two release trees. */
 export async function build(opts: PackBuildOptions): Promise<CommandResult> {
+  const workers = parseWorkers(opts.workers);
   const key = await loadPrivateKey(opts.key);
   const profile =
     opts.profile === undefined
@@ -67,6 +84,7 @@ export async function build(opts: PackBuildOptions): Promise<CommandResult> {
   const started = performance.now();
   const r = await buildPack({
     ...opts,
+    workers,
     key,
     ...(profile
       ? {
