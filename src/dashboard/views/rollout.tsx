@@ -144,6 +144,9 @@ function JobPanel({
     );
   };
   const running = job?.state === 'running' || job?.state === 'stopping';
+  // A run that passed or was taken back has nothing to resume (with no job, the server may have
+  // restarted over an unfinished run: resume stays offered, and the API answers if there is none).
+  const finished = job?.state === 'passed' || job?.state === 'rolled-back';
   const e = encodeURIComponent(env);
   const approve = (ev: FormEvent) => {
     ev.preventDefault();
@@ -193,7 +196,7 @@ function JobPanel({
           </button>
           <button
             type="button"
-            disabled={busy || running}
+            disabled={busy || running || finished}
             onClick={() => act(`/api/rollouts/${e}/resume`, {})}
           >
             Resume
