@@ -1,5 +1,6 @@
 import { renderToStaticMarkup } from 'react-dom/server';
 import { formatDuration } from '../util/index.ts';
+import { CheckTable } from './components/check-table.tsx';
 import { IllustrativeMark } from './components/illustrative-mark.tsx';
 import { reportCss } from './components/styles.ts';
 import { Timeline } from './components/timeline.tsx';
@@ -265,30 +266,7 @@ export function ReportDocument({ report: r }: { report: ReportModel }) {
             </ul>
             <h3>Check results</h3>
             {r.checks.howTo ? <p className="howto">{r.checks.howTo}</p> : null}
-            {r.checks.rows.length > 0 ? (
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">check</th>
-                    <th scope="col">result</th>
-                    <th scope="col">found</th>
-                    <th scope="col">what to do</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {r.checks.rows.map((c) => (
-                    <tr key={c.id}>
-                      <td>
-                        <code>{c.id}</code>
-                      </td>
-                      <td className={`status-${c.status.replace(' ', '-')}`}>{c.status}</td>
-                      <td>{c.message}</td>
-                      <td>{c.remediation ?? ''}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            ) : null}
+            {r.checks.rows.length > 0 ? <CheckTable rows={r.checks.rows} /> : null}
           </section>
 
           <section aria-labelledby="time-heading" id="time" className="page-break">

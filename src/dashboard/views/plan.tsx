@@ -1,5 +1,6 @@
 import { useMemo, useState } from 'react';
 import {
+  CheckTable,
   IllustrativeMark,
   Timeline,
   VerdictBadge,
@@ -128,28 +129,7 @@ function Report({ plan }: { plan: PlanResponse }) {
       <section aria-labelledby="checks-heading">
         <h2 id="checks-heading">Checks</h2>
         {r.checks.howTo ? <p className="howto">{r.checks.howTo}</p> : null}
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">check</th>
-              <th scope="col">result</th>
-              <th scope="col">found</th>
-              <th scope="col">what to do</th>
-            </tr>
-          </thead>
-          <tbody>
-            {r.checks.rows.map((c) => (
-              <tr key={c.id}>
-                <td>
-                  <code>{c.id}</code>
-                </td>
-                <td className={`status-${c.status.replace(' ', '-')}`}>{c.status}</td>
-                <td>{c.message}</td>
-                <td>{c.remediation ?? ''}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <CheckTable rows={r.checks.rows} />
         <ul>
           {r.tasks.map((t) => (
             <li key={t.title}>
