@@ -9,6 +9,7 @@ import {
 } from '../topology/index.ts';
 import { mapLimit } from '../util/index.ts';
 import { type Connection, connect } from './connect.ts';
+import { nodeTargetArgs } from './survey.ts';
 
 /**
  * `uplift check --env E` without its rendering: every node of some deployments through its agent,
@@ -204,14 +205,7 @@ async function checkNode(
   try {
     const r = await agent.run(
       [
-        'check',
-        '--install',
-        node.address.path,
-        '--profile',
-        agent.profileArg,
-        '--to',
-        d.to,
-        ...(d.channel === undefined ? [] : ['--channel', d.channel]),
+        ...nodeTargetArgs('check', d, node.address.path, agent.profileArg),
         ...(o.only === undefined ? [] : ['--only', o.only]),
         '--for',
         o.for,

@@ -29,6 +29,7 @@ export {
   type NodePlan,
   type NodeSurvey,
   nodeStatus,
+  nodeTargetArgs,
   type Survey,
   survey,
   surveyConcurrency,

@@ -155,6 +155,28 @@ function readPlan(json: unknown): NodePlan | undefined {
   };
 }
 
+/**
+ * The arguments of `uplift VERB` run on a node against its deployment's target: the installation,
+ * the profile the agent carries, the target version and channel.
+ */
+export function nodeTargetArgs(
+  verb: string,
+  d: Deployment,
+  install: string,
+  profileArg: string,
+): string[] {
+  return [
+    verb,
+    '--install',
+    install,
+    '--profile',
+    profileArg,
+    '--to',
+    d.to,
+    ...(d.channel === undefined ? [] : ['--channel', d.channel]),
+  ];
+}
+
 /** A node's `uplift plan --json` to the deployment's target, run on the node. */
 async function nodePlan(
   conn: Connection,
@@ -165,20 +187,9 @@ async function nodePlan(
     const agent = await conn.nodeAgentFor(d.name, node);
     const install = (d.nodes.find((n) => n.name === node) as Deployment['nodes'][number]).address
       .path;
-    const r = await agent.run(
-      [
-        'plan',
-        '--install',
-        install,
-        '--profile',
-        agent.profileArg,
-        '--to',
-        d.to,
-        ...(d.channel === undefined ? [] : ['--channel', d.channel]),
-        '--json',
-      ],
-      { timeoutMs: surveyTimeoutMs },
-    );
+    const r = await agent.run([...nodeTargetArgs('plan', d, install, agent.profileArg), '--json'], {
+      timeoutMs: surveyTimeoutMs,
+    });
     const err = nodeError(r);
     if (err !== undefined) return { error: err };
     const plan = readPlan(r.json);

@@ -4,7 +4,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OpenedStateStore, openStateStore } from '../../src/state/index.ts';
 import { uplift } from '../util/apply-skiff.ts';
-import { hasChromium, launchChromium } from '../util/chromium.ts';
+import { hasChromium, launchChromium, seriousViolations } from '../util/chromium.ts';
 import {
   makeSkiffCluster,
   nodeVersion,
@@ -15,7 +15,6 @@ import {
 import {
   type ServeProcess,
   screenshot,
-  seriousViolations,
   startServeProcess,
   watchErrors,
 } from '../util/dashboard.ts';

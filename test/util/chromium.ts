@@ -1,7 +1,8 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium } from 'playwright-core';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { repoRoot } from './run-cli.ts';
 
 /** Debian's chromium (`.ci/run` installs it); playwright never downloads a browser here. */
 export const chromiumPath = '/usr/bin/chromium';
@@ -45,4 +46,32 @@ export async function launchChromium(
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+interface AxeResult {
+  violations: { id: string; impact: string | null; nodes: { target: string[] }[] }[];
+  passes: unknown[];
+}
+
+const axeSource = () => readFileSync(join(repoRoot, 'node_modules/axe-core/axe.min.js'), 'utf8');
+
+/**
+ * axe-core's serious and critical violations on the page. axe is evaluated through the DevTools
+ * protocol (not a <script> tag: the dashboard's CSP refuses inline scripts, as it should).
+ */
+export async function seriousViolations(page: Page): Promise<{ bad: string[]; checked: number }> {
+  if (!(await page.evaluate('typeof window.axe !== "undefined"'))) await page.evaluate(axeSource());
+  const r = await page.evaluate<AxeResult>(
+    "window.axe.run(document, { resultTypes: ['violations'] })",
+  );
+  const bad = r.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map(
+      (v) =>
+        `${v.impact} ${v.id}: ${v.nodes
+          .slice(0, 3)
+          .map((n) => n.target.join(' '))
+          .join(', ')}`,
+    );
+  return { bad, checked: r.passes.length + r.violations.length };
 }

@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -66,34 +65,6 @@ export function watchErrors(page: Page): string[] {
   });
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   return errors;
-}
-
-interface AxeResult {
-  violations: { id: string; impact: string | null; nodes: { target: string[] }[] }[];
-  passes: unknown[];
-}
-
-const axeSource = () => readFileSync(join(repoRoot, 'node_modules/axe-core/axe.min.js'), 'utf8');
-
-/**
- * axe-core's serious and critical violations on the page. axe is evaluated through the DevTools
- * protocol (not a <script> tag: the dashboard's CSP refuses inline scripts, as it should).
- */
-export async function seriousViolations(page: Page): Promise<{ bad: string[]; checked: number }> {
-  if (!(await page.evaluate('typeof window.axe !== "undefined"'))) await page.evaluate(axeSource());
-  const r = await page.evaluate<AxeResult>(
-    "window.axe.run(document, { resultTypes: ['violations'] })",
-  );
-  const bad = r.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map(
-      (v) =>
-        `${v.impact} ${v.id}: ${v.nodes
-          .slice(0, 3)
-          .map((n) => n.target.join(' '))
-          .join(', ')}`,
-    );
-  return { bad, checked: r.passes.length + r.violations.length };
 }
 
 /** A full-page screenshot kept as a test artifact (test-artifacts/ is not committed). */

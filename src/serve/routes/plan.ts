@@ -1,6 +1,6 @@
 import { zValidator } from '@hono/zod-validator';
 import type { Env, Hono } from 'hono';
-import { connect, deploymentsOf, environmentOf } from '../../controller/index.ts';
+import { connect, deploymentsOf, environmentOf, nodeTargetArgs } from '../../controller/index.ts';
 import { shellWord } from '../../errors/index.ts';
 import type { Plan } from '../../plan/index.ts';
 import { reportModel } from '../../report/index.ts';
@@ -58,17 +58,7 @@ export function registerPlanRoutes<E extends Env>(app: Hono<E>, deps: PlanRouteD
       try {
         const agent = await conn.nodeAgentFor(d.name, node.name);
         const r = await agent.run(
-          [
-            'plan',
-            '--install',
-            node.address.path,
-            '--profile',
-            agent.profileArg,
-            '--to',
-            d.to,
-            ...(d.channel === undefined ? [] : ['--channel', d.channel]),
-            '--json',
-          ],
+          [...nodeTargetArgs('plan', d, node.address.path, agent.profileArg), '--json'],
           { timeoutMs: planTimeoutMs },
         );
         const plan = r.json as Plan | { error?: { code?: string; message?: string } } | undefined;
