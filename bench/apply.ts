@@ -10,7 +10,7 @@ import {
 } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -103,6 +103,9 @@ export interface ApplyFigures {
     verifyStageMBps: number;
     tar: RunFigures;
     unzip: RunFigures;
+    /** Peak RSS of the whole `uplift apply` process (staging is one of its steps). */
+    applyPeakRssMB: number;
+    loadAverage: number[];
     /** uplift stage seconds / tool seconds: below 1 means uplift is faster. */
     ratioTar: number;
     ratioUnzip: number;
@@ -286,6 +289,7 @@ export async function benchApply(opts: ApplyBenchOptions): Promise<ApplyFigures>
   const dir = await mkdtemp(join(tmpdir(), 'uplift-bench-apply-'));
   const running: string[] = [];
   try {
+    const loadAverage = loadavg().map((l) => round(l));
     const setupStarted = performance.now();
     let phase = setupStarted;
     const lap = (what: string) => {
@@ -512,8 +516,9 @@ export async function benchApply(opts: ApplyBenchOptions): Promise<ApplyFigures>
         (hop.stepSeconds.stage ?? Number.POSITIVE_INFINITY),
       failedVerifyStage,
     );
-    const tarF = figures('tar -xf', tarRuns, newTree.bytes);
-    const unzipF = figures('unzip -q', unzipRuns, newTree.bytes);
+    const rss = (runs: Timed[]) => ({ peakRssMB: Math.max(...runs.map((r) => r.peakRssMB)) });
+    const tarF = figures('tar -xf', tarRuns, newTree.bytes, rss(tarRuns));
+    const unzipF = figures('unzip -q', unzipRuns, newTree.bytes, rss(unzipRuns));
     const pick = (o: Record<string, number>, keys: string[]) =>
       Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k] as number]));
     return {
@@ -572,6 +577,8 @@ export async function benchApply(opts: ApplyBenchOptions): Promise<ApplyFigures>
         verifyStageMBps: round(newTree.bytes / 1e6 / verifyStageSeconds),
         tar: tarF,
         unzip: unzipF,
+        applyPeakRssMB: applied.peakRssMB,
+        loadAverage,
         ratioTar: round(stageSeconds / tarF.seconds),
         ratioUnzip: round(stageSeconds / unzipF.seconds),
         zipBytes: statSync(zipFile).size,
@@ -607,10 +614,10 @@ export function formatApply(a: ApplyFigures, goals: { downtimeRatio: number }): 
     `    uplift rollback         ${a.rollback.manualSeconds} s (${a.rollback.manualMethod})`,
     `    automatic (probe fails) ${a.rollback.automaticSeconds} s from the failed probe to the old version started (rollback step ${a.rollback.automaticRollbackStepSeconds} s); whole command ${a.rollback.automaticCommandSeconds} s, exit ${a.rollback.automaticExitCode}`,
     `  staging ${mib(a.staging.bytes)} MiB (the new release tree)`,
-    `    apply stage             ${a.staging.stageSeconds} s, ${a.staging.stageMBps} MB/s  (verify + stage ${a.staging.verifyStageSeconds} s, ${a.staging.verifyStageMBps} MB/s)`,
-    `    tar -xf                 ${a.staging.tar.seconds} s, ${a.staging.tar.mbPerSecond} MB/s  (tar ${mib(a.staging.tarBytes)} MiB)`,
-    `    unzip -q                ${a.staging.unzip.seconds} s, ${a.staging.unzip.mbPerSecond} MB/s  (zip ${mib(a.staging.zipBytes)} MiB)`,
-    `    ratio stage / tar ${a.staging.ratioTar}×, stage / unzip ${a.staging.ratioUnzip}×`,
+    `    apply stage             ${a.staging.stageSeconds} s, ${a.staging.stageMBps} MB/s  (verify + stage ${a.staging.verifyStageSeconds} s, ${a.staging.verifyStageMBps} MB/s; peak RSS of the apply process ${a.staging.applyPeakRssMB} MB)`,
+    `    tar -xf                 ${a.staging.tar.seconds} s, ${a.staging.tar.mbPerSecond} MB/s  (tar ${mib(a.staging.tarBytes)} MiB, peak RSS ${a.staging.tar.peakRssMB} MB)`,
+    `    unzip -q                ${a.staging.unzip.seconds} s, ${a.staging.unzip.mbPerSecond} MB/s  (zip ${mib(a.staging.zipBytes)} MiB, peak RSS ${a.staging.unzip.peakRssMB} MB)`,
+    `    ratio stage / tar ${a.staging.ratioTar}×, stage / unzip ${a.staging.ratioUnzip}×; verify + stage / tar ${round(a.staging.verifyStageSeconds / a.staging.tar.seconds)}×  (load average at the start ${a.staging.loadAverage.join(' ')})`,
   ];
   return lines.join('\n');
 }

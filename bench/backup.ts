@@ -1,6 +1,6 @@
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type GeneratedTree, generateTree } from './generate-tree.ts';
 import {
@@ -30,6 +30,9 @@ export interface BackupFigures {
   backup: Comparison;
   verify: Comparison;
   restore: Comparison & { toolWithSync: RunFigures; ratioWithSync: number };
+  /** Compressing threads of uplift's backup (os.availableParallelism()), and the load at the start. */
+  gzipWorkers: number;
+  loadAverage: number[];
 }
 
 export interface BackupBenchOptions {
@@ -41,12 +44,16 @@ export interface BackupBenchOptions {
   log?: (s: string) => void;
 }
 
+/** The largest peak RSS of the runs (the tool's or its biggest child's). */
+const rss = (runs: Timed[]) => ({ peakRssMB: Math.max(...runs.map((r) => r.peakRssMB)) });
+
 export async function benchBackup(opts: BackupBenchOptions): Promise<BackupFigures> {
   const log = opts.log ?? (() => {});
   const level = opts.level ?? 1;
   const rounds = opts.rounds ?? 2;
   const cli = join(opts.root, 'dist/cli/main.js');
   if (!existsSync(cli)) throw new Error('dist/cli/main.js does not exist; run npm run build first');
+  const loadAverage = loadavg().map((l) => round(l));
   const dir = await mkdtemp(join(tmpdir(), 'uplift-bench-backup-'));
   try {
     const install = join(dir, 'install');
@@ -103,7 +110,10 @@ export async function benchBackup(opts: BackupBenchOptions): Promise<BackupFigur
         peakRssMB: Math.max(...backupU.map((r) => r.peakRssMB)),
         archiveBytes,
       }),
-      figures(`tar -I '${gzip}' -cf`, backupT, tree.bytes, { archiveBytes: statSync(tarOut).size }),
+      figures(`tar -I '${gzip}' -cf`, backupT, tree.bytes, {
+        ...rss(backupT),
+        archiveBytes: statSync(tarOut).size,
+      }),
     );
 
     const verifyU: Timed[] = [];
@@ -123,7 +133,7 @@ export async function benchBackup(opts: BackupBenchOptions): Promise<BackupFigur
       figures('uplift backup --verify', verifyU, tree.bytes, {
         peakRssMB: Math.max(...verifyU.map((r) => r.peakRssMB)),
       }),
-      figures('gzip -t', verifyT, tree.bytes),
+      figures('gzip -t', verifyT, tree.bytes, rss(verifyT)),
     );
 
     const restoreU: Timed[] = [];
@@ -151,11 +161,13 @@ export async function benchBackup(opts: BackupBenchOptions): Promise<BackupFigur
       figures('uplift restore', restoreU, tree.bytes, {
         peakRssMB: Math.max(...restoreU.map((r) => r.peakRssMB)),
       }),
-      figures('tar -xzf', restoreT, tree.bytes),
+      figures('tar -xzf', restoreT, tree.bytes, rss(restoreT)),
     );
-    const toolWithSync = figures('tar -xzf && sync -f', restoreTS, tree.bytes);
+    const toolWithSync = figures('tar -xzf && sync -f', restoreTS, tree.bytes, rss(restoreTS));
     return {
       tree,
+      gzipWorkers: availableParallelism(),
+      loadAverage,
       gzipLevel: level,
       rounds,
       backup,

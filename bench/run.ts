@@ -237,7 +237,7 @@ function printComparison(title: string, c: Comparison, goal?: number): void {
 function printBackup(b: BackupFigures): void {
   const t = b.tree;
   console.log(
-    `\nBackup — generated installation: ${t.files} files in ${t.directories} directories, ${(t.bytes / 1_048_576).toFixed(0)} MiB (${Math.round((t.textBytes / t.bytes) * 100)} % log text, ${Math.round((t.randomBytes / t.bytes) * 100)} % random), gzip level ${b.gzipLevel}, best of ${b.rounds}`,
+    `\nBackup — generated installation: ${t.files} files in ${t.directories} directories, ${(t.bytes / 1_048_576).toFixed(0)} MiB (${Math.round((t.textBytes / t.bytes) * 100)} % log text, ${Math.round((t.randomBytes / t.bytes) * 100)} % random), gzip level ${b.gzipLevel} on ${b.gzipWorkers} threads, best of ${b.rounds}; load average at the start ${b.loadAverage.join(' ')}`,
   );
   console.log(`  generate tree            ${t.seconds} s`);
   printComparison('backup', b.backup, goals.backupRatio);

@@ -5,12 +5,14 @@ import { UpliftError } from '../errors/index.ts';
 import { isBinary } from '../merge/index.ts';
 import { type PackManifest, verifyPack } from '../pack/index.ts';
 import type { PlanStep } from '../plan/index.ts';
+import { mapLimit, matchesAnyGlob } from '../util/index.ts';
 import { type CarriedEntries, type CarryOptions, carryCustomerEntries, ownLike } from './carry.ts';
 import { planMismatch } from './hop-steps.ts';
 import { checkMigrationTargets, migrationDataGlobs } from './migrate.ts';
 import { type StatePaths, versionSlug } from './paths.ts';
 import { readVendorManifest } from './preflight.ts';
 import { type StageResult, stageTree } from './stage.ts';
+import { stageWritesInFlight } from './stage-queue.ts';
 import { exists, hashFile, sha256Of, type VendorManifest } from './tree.ts';
 import type { ApplyOptions } from './types.ts';
 
@@ -123,15 +125,20 @@ export async function stageHop(
     configGlobs: o.profile.manifest.paths?.config ?? [],
   });
   if (staged.conflicts.length > 0) return { staged, base };
-  await keepPristine(s.tree, join(s.stage, 'vendor'), staged, [
-    s.pack,
-    pristine,
-    base.made,
-    s.install,
-  ]);
+  const configGlobs = o.profile.manifest.paths?.config ?? [];
+  await keepPristine(
+    s.tree,
+    join(s.stage, 'vendor'),
+    staged,
+    [s.pack, pristine, base.made, s.install],
+    (path) => configGlobs.length > 0 && !matchesAnyGlob(configGlobs, path),
+  );
+  // A linked file already has the installation's owner (stageTree links no other), and a chown
+  // would reach the old generation through it.
+  const linked = new Set(staged.inputs.filter((i) => i.linked).map((i) => i.path));
   await ownLike(
     s.tree,
-    staged.newVendor.files.map((f) => f.path),
+    staged.newVendor.files.map((f) => f.path).filter((path) => !linked.has(path)),
     s.install,
   );
   const carry = carryOptions(o, s, staged);
@@ -231,9 +238,12 @@ const pristineCopyMaxBytes = 8 << 20;
 
 /**
  * Keeps the new version's vendor files as they ship: the base of the next upgrade's merges.
- * Text files (what a later upgrade merges) are copied, so an in-place edit of the installed file
- * (`>>`, `sed -i` keeps the inode too) cannot change the merge base. Binary and large files, which
- * are never merged, are hard-linked to the staged file to save the space and time.
+ * Text configuration files (what a later upgrade merges) are copied, so an in-place edit of the
+ * installed file (`>>`, `sed -i` keeps the inode too) cannot change the merge base. Program files
+ * (outside the profile's `paths.config`: never merged), binary and large files are hard-linked to
+ * the staged file to save the space and time; a program file staged as shipped is linked without
+ * reading it. Every base is checked against its SHA-256 before use (stageTree's baseBytes), so a
+ * linked file written in place later is a missing base, never a wrong one.
  */
 async function keepPristine(
   tree: string,
@@ -244,12 +254,21 @@ async function keepPristine(
    * installation (a file behind a customer's link, which the staged tree does not hold).
    */
   sources: readonly (string | undefined)[],
+  isProgram: (path: string) => boolean,
 ): Promise<void> {
   await mkdir(join(out, 'tree'), { recursive: true, mode: 0o700 });
-  for (const f of staged.newVendor.files) {
+  const dirs = new Set(staged.newVendor.files.map((f) => dirname(join(out, 'tree', f.path))));
+  for (const dir of [...dirs].sort()) await mkdir(dir, { recursive: true });
+  await mapLimit(staged.newVendor.files, stageWritesInFlight, async (f) => {
     const dest = join(out, 'tree', f.path);
-    await mkdir(dirname(dest), { recursive: true });
     const src = join(tree, f.path);
+    if (staged.asShipped.has(f.path) && isProgram(f.path)) {
+      const done = await link(src, dest).then(
+        () => true,
+        () => false,
+      );
+      if (done) return;
+    }
     const st = await lstat(src).catch(() => undefined);
     if (st?.isFile() && st.size === f.size) {
       if (f.size <= pristineCopyMaxBytes) {
@@ -257,11 +276,11 @@ async function keepPristine(
         if (sha256Of(bytes) === f.sha256) {
           if (isBinary(bytes)) await link(src, dest);
           else await writeFile(dest, bytes, { mode: 0o600 });
-          continue;
+          return;
         }
       } else if ((await hashFile(src)) === f.sha256) {
         await link(src, dest);
-        continue;
+        return;
       }
     }
     // A merged file: the vendor's bytes are in the pack (changed in this version) or in the
@@ -274,6 +293,6 @@ async function keepPristine(
         break;
       }
     }
-  }
+  });
   await writeFile(join(out, 'manifest.json'), `${JSON.stringify(staged.newVendor)}\n`);
 }

@@ -4,19 +4,22 @@ import {
   constants,
   copyFile,
   lchown,
+  link,
   lstat,
   mkdir,
   readFile,
   readlink,
   rename,
+  rm,
   symlink,
   writeFile,
 } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { UpliftError } from '../errors/index.ts';
 import type { PackManifest } from '../pack/index.ts';
-import { matchesAnyGlob } from '../util/index.ts';
+import { crashPoint, mapLimit, matchesAnyGlob } from '../util/index.ts';
 import { type FileMerge, mergeFile } from './merge.ts';
+import { stageWritesInFlight, writeQueue } from './stage-queue.ts';
 import {
   hashFile,
   racyMarginMs,
@@ -51,6 +54,12 @@ export interface StageInput {
    * conflict (program code is not merged line by line); empty or absent, every file is merged.
    */
   configGlobs?: readonly string[];
+  /**
+   * Hard-link the program files both sides left as they were from the installation instead of
+   * copying them (docs/apply.md, "Staging: writes, links and durability"): on by default; only
+   * where the profile names its configuration (`configGlobs`), never for configuration files.
+   */
+  linkUnchanged?: boolean;
 }
 
 /**
@@ -69,6 +78,13 @@ export interface StagedInput {
   mtimeMs: number;
   ctimeMs: number;
   ino: number;
+  /**
+   * The staged tree holds this very file (a hard link to the installed inode): whatever is
+   * written into it in place lands in both, so the switch only checks that the installation still
+   * has that inode at this path. The tree's link keeps the inode alive, so its number cannot be
+   * reused by another file meanwhile.
+   */
+  linked?: true;
 }
 
 export interface StageResult {
@@ -81,6 +97,11 @@ export interface StageResult {
   inputs: StagedInput[];
   /** `Date.now()` before the inputs were read: an input changed around then is hashed again at the switch. */
   inputsReadAt: number;
+  /**
+   * Staged files whose bytes are the new version's as shipped (taken from the verified pack, or
+   * the customer's file whose hash is the vendor's): the pristine tree need not hash them again.
+   */
+  asShipped: Set<string>;
   /** Config files whose installed content changes, with before and after (for --dry-run diffs). */
   changedConfig: { path: string; before: string; after: string }[];
   counts: { added: number; replaced: number; deleted: number; kept: number; merged: number };
@@ -149,15 +170,27 @@ export async function stageTree(o: StageInput): Promise<StageResult> {
   const inputsReadAt = Date.now();
   const inputs: StagedInput[] = [];
   const ours = new Map<string, StagedInput>();
-  for (const f of o.oldVendor.files) {
-    const input = await readInput(o.install, f.path);
+  const owners = new Map<string, Owner>();
+  // Hashed in parallel (reads on the thread pool overlap the hashing), kept in manifest order.
+  const read = async (path: string) => {
+    const r = await readInput(o.install, path);
+    if (r.owner) owners.set(path, r.owner);
+    return r.input;
+  };
+  const oldInputs = await mapLimit(o.oldVendor.files, stageWritesInFlight, async (f) => {
+    const input = await read(f.path);
     // A vendor file the customer replaced by a link: the link is the input (its target rechecked).
     const link = linkOf(f.path) === f.path ? await readLinkInput(o.install, f.path) : undefined;
+    return { input, link };
+  });
+  o.oldVendor.files.forEach((f, k) => {
+    const { input, link } = oldInputs[k] as { input: StagedInput; link?: StagedInput };
     inputs.push(link ?? input);
     ours.set(f.path, input);
-  }
-  for (const path of next.keys())
-    if (!ours.has(path)) ours.set(path, await readInput(o.install, path));
+  });
+  const newPaths = [...next.keys()].filter((path) => !ours.has(path));
+  const newInputs = await mapLimit(newPaths, stageWritesInFlight, read);
+  for (const [k, path] of newPaths.entries()) ours.set(path, newInputs[k] as StagedInput);
   // Old vendor links: the customer may have retargeted or removed one. A path where the customer
   // put something else than a link is the customer's own entry now: no input, so it is carried.
   const oursLinks = new Map<string, string | null>();
@@ -199,6 +232,7 @@ export async function stageTree(o: StageInput): Promise<StageResult> {
     missingBase: [],
     inputs,
     inputsReadAt,
+    asShipped: new Set(),
     changedConfig: [],
     counts: { added: 0, replaced: 0, deleted: 0, kept: 0, merged: 0 },
   };
@@ -226,134 +260,175 @@ export async function stageTree(o: StageInput): Promise<StageResult> {
     }
   };
 
-  for (const f of r.newVendor.files) {
-    const base = old.get(f.path) ?? null;
-    const mine = ours.get(f.path) as StagedInput;
-    const fromPack = pack.has(f.path) && pack.get(f.path)?.action !== 'delete';
-    const via = linkOf(f.path);
-    if (via !== undefined) {
-      const fm = await throughLink(o, { file: f, base, via, fromPack, baseBytes });
-      note(fm);
-      if (fm.outcome === 'conflict') r.conflicts.push(fm);
-      else if (via === f.path) await linkLike(f.path);
-      continue;
-    }
-    const dest = join(o.tree, f.path);
-    await ensureDir(f.path);
-    const takeTheirs = async () => {
-      if (fromPack) await rename(join(o.packDir, f.path), dest);
-      else await copyFile(join(o.install, f.path), dest, constants.COPYFILE_FICLONE);
-      await chmod(dest, f.mode);
-      if (!base) r.counts.added++;
-      else if (base.sha256 !== f.sha256) r.counts.replaced++;
-    };
-    const keepOurs = async () => {
-      await copyFile(join(o.install, f.path), dest, constants.COPYFILE_FICLONE);
-      await chmod(dest, (await lstat(join(o.install, f.path))).mode & 0o7777);
-      r.counts.kept++;
-    };
-    if (mine.sha256 === null) {
-      if (base) {
-        // The customer deleted a vendor file: it stays deleted.
+  const queue = writeQueue(stageWritesInFlight);
+  const owner = process.getuid?.() === 0 ? await lstat(o.install) : undefined;
+  const uid = owner?.uid ?? process.getuid?.();
+  const gid = owner?.gid ?? process.getgid?.();
+  const linkUnchanged =
+    o.linkUnchanged !== false && o.configGlobs !== undefined && o.configGlobs.length > 0;
+  /**
+   * Whether the installed file can be the staged file itself (a hard link): a program file
+   * (outside the profile's configuration), as the new version ships it, with the mode and owner a
+   * copy would get, so that nothing staging or the switch does to it touches the old generation.
+   */
+  const mayLink = (f: VendorFile, mine: StagedInput): boolean => {
+    if (!linkUnchanged || mine.sha256 !== f.sha256) return false;
+    if (matchesAnyGlob(o.configGlobs ?? [], f.path)) return false;
+    const st = owners.get(f.path);
+    return st !== undefined && st.mode === f.mode && st.uid === uid && st.gid === gid;
+  };
+  const midway = Math.floor(r.newVendor.files.length / 2);
+  try {
+    for (const [k, f] of r.newVendor.files.entries()) {
+      // Writes of the first half are under way, none is flushed: a kill here must leave a staging
+      // that nothing uses (docs/apply.md, "Staging: writes, links and durability").
+      if (k === midway) crashPoint('stage:writing');
+      const base = old.get(f.path) ?? null;
+      const mine = ours.get(f.path) as StagedInput;
+      const fromPack = pack.has(f.path) && pack.get(f.path)?.action !== 'delete';
+      const via = linkOf(f.path);
+      if (via !== undefined) {
+        const fm = await throughLink(o, { file: f, base, via, fromPack, baseBytes });
+        note(fm);
+        if (fm.outcome === 'conflict') r.conflicts.push(fm);
+        else if (via === f.path) await linkLike(f.path);
+        continue;
+      }
+      const dest = join(o.tree, f.path);
+      await ensureDir(f.path);
+      const src = join(o.install, f.path);
+      const takeTheirs = async () => {
+        r.asShipped.add(f.path);
+        if (!base) r.counts.added++;
+        else if (base.sha256 !== f.sha256) r.counts.replaced++;
+        if (!fromPack && mayLink(f, mine)) {
+          await queue.add(async () => {
+            if (await linkInstalled(src, dest, mine)) return;
+            await copyFile(src, dest, constants.COPYFILE_FICLONE);
+            await chmod(dest, f.mode);
+          });
+          return;
+        }
+        await queue.add(async () => {
+          if (fromPack) await rename(join(o.packDir, f.path), dest);
+          else await copyFile(src, dest, constants.COPYFILE_FICLONE);
+          await chmod(dest, f.mode);
+        });
+      };
+      const keepOurs = async () => {
+        r.counts.kept++;
+        await queue.add(async () => {
+          await copyFile(src, dest, constants.COPYFILE_FICLONE);
+          await chmod(dest, (await lstat(src)).mode & 0o7777);
+        });
+      };
+      if (mine.sha256 === null) {
+        if (base) {
+          // The customer deleted a vendor file: it stays deleted.
+          note({
+            path: f.path,
+            outcome: 'keep-deleted',
+            content: null,
+            conflicts: [],
+            notes: ['the customer deleted this vendor file; it stays deleted'],
+          });
+          continue;
+        }
+        await takeTheirs();
+        continue;
+      }
+      if (base && mine.sha256 === base.sha256) {
+        await takeTheirs();
+        continue;
+      }
+      if (mine.sha256 === f.sha256 || (base && base.sha256 === f.sha256)) {
+        if (mine.sha256 === f.sha256) r.asShipped.add(f.path);
+        await keepOurs();
         note({
           path: f.path,
-          outcome: 'keep-deleted',
+          outcome: 'keep-ours',
           content: null,
           conflicts: [],
-          notes: ['the customer deleted this vendor file; it stays deleted'],
+          notes: [
+            base
+              ? "the vendor did not change this file; the customer's file is kept"
+              : "the customer's file equals the new vendor file",
+          ],
         });
         continue;
       }
-      await takeTheirs();
-      continue;
-    }
-    if (base && mine.sha256 === base.sha256) {
-      await takeTheirs();
-      continue;
-    }
-    if (mine.sha256 === f.sha256 || (base && base.sha256 === f.sha256)) {
-      await keepOurs();
-      note({
-        path: f.path,
-        outcome: 'keep-ours',
-        content: null,
-        conflicts: [],
-        notes: [
-          base
-            ? "the vendor did not change this file; the customer's file is kept"
-            : "the customer's file equals the new vendor file",
-        ],
-      });
-      continue;
-    }
-    // Both changed: a three-way merge needs the old vendor bytes.
-    if (o.configGlobs && o.configGlobs.length > 0 && !matchesAnyGlob(o.configGlobs, f.path)) {
-      const fm: FileMerge = {
-        path: f.path,
-        outcome: 'conflict',
-        content: fromPack ? await readFile(join(o.packDir, f.path)) : null,
-        conflicts: [
-          {
-            where: 'file',
-            message:
-              "the customer changed this vendor file and the new version changes it too, but it is not configuration (the profile's paths.config): uplift does not merge it",
-          },
-        ],
-        notes: [],
-      };
+      // Both changed: a three-way merge needs the old vendor bytes.
+      if (o.configGlobs && o.configGlobs.length > 0 && !matchesAnyGlob(o.configGlobs, f.path)) {
+        const fm: FileMerge = {
+          path: f.path,
+          outcome: 'conflict',
+          content: fromPack ? await readFile(join(o.packDir, f.path)) : null,
+          conflicts: [
+            {
+              where: 'file',
+              message:
+                "the customer changed this vendor file and the new version changes it too, but it is not configuration (the profile's paths.config): uplift does not merge it",
+            },
+          ],
+          notes: [],
+        };
+        note(fm);
+        r.conflicts.push(fm);
+        continue;
+      }
+      const oursBytes = await readFile(join(o.install, f.path));
+      const theirsBytes = fromPack
+        ? await readFile(join(o.packDir, f.path))
+        : ((await baseBytes(f)) ?? Buffer.alloc(0));
+      const baseContent = base ? await baseBytes(base) : null;
+      let fm: FileMerge;
+      if (base && baseContent === null) {
+        // Never merged without its base, but the proposed file is the customer's with what the new
+        // version adds: merged against an empty base, every key or line the customer has stays.
+        const proposal = mergeFile({
+          path: f.path,
+          base: null,
+          ours: oursBytes,
+          theirs: theirsBytes,
+        });
+        fm = {
+          path: f.path,
+          outcome: 'conflict',
+          content: proposal.content ?? oursBytes,
+          conflicts: [
+            {
+              where: 'file',
+              message: `both the customer and the vendor changed this file, and the old vendor file (${o.oldVendor.version}) is not available as the merge base; the proposed file keeps the customer's settings and adds what ${m.to} adds`,
+            },
+          ],
+          notes: proposal.notes,
+        };
+        r.missingBase.push(f.path);
+      } else
+        fm = mergeFile({ path: f.path, base: baseContent, ours: oursBytes, theirs: theirsBytes });
       note(fm);
-      r.conflicts.push(fm);
-      continue;
+      if (fm.outcome === 'conflict') {
+        r.conflicts.push(fm);
+        continue;
+      }
+      if (fm.outcome === 'keep-ours' || fm.outcome === 'orphaned') {
+        await keepOurs();
+        continue;
+      }
+      if (fm.outcome === 'keep-deleted' || fm.outcome === 'delete' || fm.content === null) continue;
+      await writeFile(dest, fm.content, { mode: 0o600, flag: 'wx' });
+      await chmod(dest, (await lstat(join(o.install, f.path))).mode & 0o7777);
+      r.counts.merged++;
+      if (fm.outcome === 'merged')
+        r.changedConfig.push({
+          path: f.path,
+          before: oursBytes.toString('utf8'),
+          after: fm.content.toString('utf8'),
+        });
     }
-    const oursBytes = await readFile(join(o.install, f.path));
-    const theirsBytes = fromPack
-      ? await readFile(join(o.packDir, f.path))
-      : ((await baseBytes(f)) ?? Buffer.alloc(0));
-    const baseContent = base ? await baseBytes(base) : null;
-    let fm: FileMerge;
-    if (base && baseContent === null) {
-      // Never merged without its base, but the proposed file is the customer's with what the new
-      // version adds: merged against an empty base, every key or line the customer has stays.
-      const proposal = mergeFile({
-        path: f.path,
-        base: null,
-        ours: oursBytes,
-        theirs: theirsBytes,
-      });
-      fm = {
-        path: f.path,
-        outcome: 'conflict',
-        content: proposal.content ?? oursBytes,
-        conflicts: [
-          {
-            where: 'file',
-            message: `both the customer and the vendor changed this file, and the old vendor file (${o.oldVendor.version}) is not available as the merge base; the proposed file keeps the customer's settings and adds what ${m.to} adds`,
-          },
-        ],
-        notes: proposal.notes,
-      };
-      r.missingBase.push(f.path);
-    } else
-      fm = mergeFile({ path: f.path, base: baseContent, ours: oursBytes, theirs: theirsBytes });
-    note(fm);
-    if (fm.outcome === 'conflict') {
-      r.conflicts.push(fm);
-      continue;
-    }
-    if (fm.outcome === 'keep-ours' || fm.outcome === 'orphaned') {
-      await keepOurs();
-      continue;
-    }
-    if (fm.outcome === 'keep-deleted' || fm.outcome === 'delete' || fm.content === null) continue;
-    await writeFile(dest, fm.content, { mode: 0o600, flag: 'wx' });
-    await chmod(dest, (await lstat(join(o.install, f.path))).mode & 0o7777);
-    r.counts.merged++;
-    if (fm.outcome === 'merged')
-      r.changedConfig.push({
-        path: f.path,
-        before: oursBytes.toString('utf8'),
-        after: fm.content.toString('utf8'),
-      });
+  } finally {
+    // Never leave writes running into a tree the caller is about to remove.
+    await queue.drain();
   }
 
   // Vendor files the new version drops.
@@ -661,22 +736,63 @@ async function readLinkInput(install: string, path: string): Promise<StagedInput
   };
 }
 
-async function readInput(install: string, path: string): Promise<StagedInput> {
+interface Owner {
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+/** Files up to this size are hashed from one read; larger ones are streamed. */
+const hashInOneReadBytes = 4 << 20;
+
+async function readInput(
+  install: string,
+  path: string,
+): Promise<{ input: StagedInput; owner?: Owner }> {
   const abs = join(install, path);
   try {
     const st = await lstat(abs);
-    if (!st.isFile()) return absent(path);
+    if (!st.isFile()) return { input: absent(path) };
+    const sha256 =
+      st.size <= hashInOneReadBytes ? sha256Of(await readFile(abs)) : await hashFile(abs);
     return {
-      path,
-      sha256: await hashFile(abs),
-      size: st.size,
-      mtimeMs: st.mtimeMs,
-      ctimeMs: st.ctimeMs,
-      ino: st.ino,
+      input: {
+        path,
+        sha256,
+        size: st.size,
+        mtimeMs: st.mtimeMs,
+        ctimeMs: st.ctimeMs,
+        ino: st.ino,
+      },
+      owner: { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid },
     };
   } catch {
-    return absent(path);
+    return { input: absent(path) };
   }
+}
+
+/**
+ * Hard-links the installed file into the staged tree when it is still the inode that was hashed;
+ * false when it cannot (another filesystem, too many links, the file replaced since): the caller
+ * copies instead. The input then says `linked`, for the switch's check.
+ */
+async function linkInstalled(src: string, dest: string, input: StagedInput): Promise<boolean> {
+  try {
+    await link(src, dest);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EXDEV' || code === 'EMLINK' || code === 'EPERM' || code === 'ENOENT')
+      return false;
+    throw err;
+  }
+  const st = await lstat(dest);
+  if (st.ino === input.ino && st.size === input.size && st.mtimeMs === input.mtimeMs) {
+    input.linked = true;
+    return true;
+  }
+  // Replaced or written since it was hashed: the switch's check sees that; copy as before.
+  await rm(dest, { force: true });
+  return false;
 }
 
 /**
@@ -703,6 +819,11 @@ export async function changedSinceStaging(
     if (i.kind === 'symlink') {
       const now = st?.isSymbolicLink() ? readlinkSync(abs) : st ? undefined : null;
       if (now !== i.target) changed.push(i.path);
+      continue;
+    }
+    if (i.linked) {
+      // Same inode: the staged tree has whatever is in it now (StagedInput.linked).
+      if (st?.isFile() !== true || st.ino !== i.ino) changed.push(i.path);
       continue;
     }
     const isFile = st?.isFile() === true;

@@ -20,7 +20,7 @@ function text(n: number): Buffer {
   return Buffer.from(lines.join('')).subarray(0, n);
 }
 
-async function compress(input: Buffer, chunk = 100_000): Promise<Buffer> {
+async function compress(input: Buffer, chunk = 100_000, workers?: number): Promise<Buffer> {
   const parts: Buffer[] = [];
   const source = Readable.from(
     (function* () {
@@ -29,7 +29,11 @@ async function compress(input: Buffer, chunk = 100_000): Promise<Buffer> {
   );
   await pipeline(
     source,
-    createParallelGzip({ level: 1, blockSize: 1 << 20, inFlight: 3 }),
+    createParallelGzip({
+      level: 1,
+      blockSize: 1 << 20,
+      ...(workers === undefined ? { inFlight: 3 } : { workers }),
+    }),
     new Writable({
       write(c: Buffer, _e, cb) {
         parts.push(c);
@@ -52,6 +56,20 @@ describe('parallel gzip', () => {
 
     expect(gunzipSync(out).equals(input)).toBe(true);
     expect(spawnSync('gzip', ['-t'], { input: out }).status).toBe(0);
+  });
+
+  it('writes the same bytes with 1, 2 and 5 compressing threads', async () => {
+    const input = Buffer.concat([text(3_000_000), random(2_500_000), text(1_200_000)]);
+
+    const [one, two, five] = [
+      await compress(input, 300_000, 1),
+      await compress(input, 300_000, 2),
+      await compress(input, 300_000, 5),
+    ];
+
+    expect(two.equals(one)).toBe(true);
+    expect(five.equals(one)).toBe(true);
+    expect(gunzipSync(one).equals(input)).toBe(true);
   });
 
   it('stores random data instead of compressing it, and compresses text as well as one gzip stream', async () => {

@@ -18,10 +18,14 @@ import { hashTree } from '../util/tree-hash.ts';
 const from = '5.3.0 Patch 1';
 const to = '5.3.0 Patch 2';
 
-/** Every crash point of a hop: each step's begin and done, and between the two renames of the switch. */
+/**
+ * Every crash point of a hop: each step's begin and done, between the two renames of the switch,
+ * and in the middle of staging's writes (half of them queued, none flushed).
+ */
 const crashPoints = [
   'run:begin',
   ...hopSteps.flatMap((s) => [`${s}:begin`, `${s}:done`]),
+  'stage:writing',
   'switch:between',
 ];
 
