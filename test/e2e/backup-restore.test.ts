@@ -309,9 +309,11 @@ describe('crash safety', () => {
         cwd: repoRoot,
         stdio: 'ignore',
       });
+      // Listen before the wait: a restore that ends before the kill has already emitted 'exit'.
+      const exited = new Promise((r) => child.once('exit', r));
       await new Promise((r) => setTimeout(r, delay));
       child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
+      await exited;
 
       const journal = existsSync(join(ws.root, '.skiff.uplift-restore.json'));
       const now = existsSync(ws.install) ? (await hashTree(ws.install)).hash : 'missing';
