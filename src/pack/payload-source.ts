@@ -11,23 +11,24 @@ import {
 } from './zstd.ts';
 
 /**
- * The compressed payload of a pack, read exactly once: its bytes hashed twice (the payload hash and
- * the whole-file hash, which continues the bytes before the payload) and decompressed.
+ * The compressed payload of a pack: decompressed, and its bytes hashed (the payload hash, and the
+ * whole-file hash, which continues the bytes before the payload, only when `span.head` is given).
  *
- * Payloads of {@link workerThreshold} and more are read, hashed (both hashes) and decompressed on
- * a worker thread, which hands decompressed buffers over without copying; the main thread parses
- * the tar and hashes each file. Two cores then share the work about evenly: decoding and two
- * hashes of the compressed bytes against one hash of the unpacked bytes (about twice as many) and
- * the tar. Memory stays bounded: the worker decodes ahead by at most {@link outputsAhead} buffers
- * of {@link outputBytes}. Smaller payloads run the same steps inline: a worker costs tens of
- * milliseconds to start.
+ * Payloads of {@link workerThreshold} and more are read and decompressed on one worker thread,
+ * which hands decompressed buffers over without copying, and read again and hashed on a second
+ * one (from the page cache: reading costs a tenth of hashing); the main thread parses the tar and
+ * hashes each file. The three threads share the work without waiting for each other: decoding,
+ * the hash of the compressed bytes, and the hash of the unpacked bytes (about twice as many) with
+ * the tar. Memory stays bounded: the decoder runs ahead by at most {@link outputsAhead} buffers
+ * of {@link outputBytes}; the hasher holds one read buffer. Smaller payloads run the same steps
+ * inline: a worker costs tens of milliseconds to start.
  */
 export interface PayloadSource {
   /** The decompressed payload, in order. Throws FrameError or UnpackedLimitError. */
   output(): AsyncGenerator<Buffer>;
   /**
-   * Reads and hashes whatever is left without decoding it, and returns how many compressed bytes
-   * were read (fewer than asked when the file is cut short) and both SHA-256s.
+   * Stops decoding, waits until every compressed byte is read and hashed, and returns how many
+   * were read (fewer than asked when the file is cut short) and the SHA-256s.
    */
   finish(): Promise<PayloadTotals>;
   /** Stops any work; call before the file handle is closed. */
@@ -37,7 +38,8 @@ export interface PayloadSource {
 export interface PayloadTotals {
   count: number;
   payload: string;
-  whole: string;
+  /** The whole file's SHA-256, when the bytes before the payload were given. */
+  whole?: string;
 }
 
 export interface PayloadSpan {
@@ -46,8 +48,11 @@ export interface PayloadSpan {
   bytes: number;
   /** Decompression stops past this many bytes (`payload.unpackedBytes`). */
   limit: number;
-  /** The bytes before the payload, in order: they begin the whole-file hash. */
-  head: Buffer[];
+  /**
+   * The bytes before the payload, in order: they begin the whole-file hash. Without them the
+   * whole-file hash is not computed.
+   */
+  head?: Buffer[];
   progress: (offset: number) => void;
 }
 
@@ -66,8 +71,8 @@ export function openPayload(fh: FileHandle, span: PayloadSpan): PayloadSource {
 
 function inlineSource(fh: FileHandle, span: PayloadSpan): PayloadSource {
   const payload = createHash('sha256');
-  const whole = createHash('sha256');
-  for (const b of span.head) whole.update(b);
+  const whole = span.head && createHash('sha256');
+  for (const b of span.head ?? []) whole?.update(b);
   const buf = Buffer.allocUnsafe(Math.min(readBytes, Math.max(span.bytes, 1)));
   let count = 0;
   // The decoder consumes a chunk entirely before it asks for the next, so one buffer is reused.
@@ -79,7 +84,7 @@ function inlineSource(fh: FileHandle, span: PayloadSpan): PayloadSource {
     count += bytesRead;
     const chunk = buf.subarray(0, bytesRead);
     payload.update(chunk);
-    whole.update(chunk);
+    whole?.update(chunk);
     span.progress(span.at + count);
     return chunk;
   };
@@ -95,7 +100,7 @@ function inlineSource(fh: FileHandle, span: PayloadSpan): PayloadSource {
       }),
     finish: async () => {
       while (await next());
-      return { count, payload: payload.digest('hex'), whole: whole.digest('hex') };
+      return { count, payload: payload.digest('hex'), whole: whole?.digest('hex') };
     },
     close: async () => {},
   };
@@ -104,9 +109,13 @@ function inlineSource(fh: FileHandle, span: PayloadSpan): PayloadSource {
 interface DoneMessage {
   type: 'done';
   count: number;
-  payload: string;
-  whole: string;
   error?: { kind: 'frame' | 'limit' | 'read'; message: string };
+}
+interface HashedMessage {
+  count: number;
+  payload: string;
+  whole?: string;
+  error?: string;
 }
 type WorkerMessage =
   | { type: 'out'; buf: ArrayBuffer; length: number; count: number }
@@ -116,22 +125,44 @@ type WorkerMessage =
 const zstdBinding = createRequire(import.meta.url).resolve('zstd-napi/binding.js');
 
 /**
- * The worker: reads the payload with large synchronous reads (it is its own thread), hashes every
- * chunk into the payload hash and the whole-file hash (which it starts with the bytes before the
- * payload), and decodes it into whole output buffers that it transfers to the main thread. Output
- * buffers come back once the main thread is done with them and are reused: fresh ones cost page
- * faults that made decoding up to half again slower. The pool bounds how far the worker runs ahead
- * (and so the memory). On `drain` it stops decoding and only reads and hashes. It reports the
- * first decoding error with the totals, at the end.
+ * The hasher: reads the payload with large synchronous reads into one buffer and hashes it into
+ * the payload hash and, when the bytes before the payload are given, the whole-file hash.
+ */
+const hasherCode = `
+const { parentPort, workerData: w } = require('node:worker_threads');
+const { readSync } = require('node:fs');
+const { createHash } = require('node:crypto');
+const payload = createHash('sha256');
+const whole = w.head && createHash('sha256');
+if (whole) whole.update(Buffer.from(w.head.buffer, w.head.byteOffset, w.head.byteLength));
+const buf = Buffer.allocUnsafe(Math.min(w.read, Math.max(w.bytes, 1)));
+let count = 0, error;
+try {
+  while (count < w.bytes) {
+    const n = readSync(w.fd, buf, 0, Math.min(buf.length, w.bytes - count), w.at + count);
+    if (n === 0) break;
+    count += n;
+    const b = buf.subarray(0, n);
+    payload.update(b);
+    if (whole) whole.update(b);
+  }
+} catch (e) {
+  error = e.message;
+}
+parentPort.postMessage({ count, payload: payload.digest('hex'), whole: whole ? whole.digest('hex') : undefined, error });
+`;
+
+/**
+ * The decoder: reads the payload with large synchronous reads (it is its own thread) and decodes
+ * it into whole output buffers that it transfers to the main thread. Output buffers come back once
+ * the main thread is done with them and are reused: fresh ones cost page faults that made decoding
+ * up to half again slower. The pool bounds how far the worker runs ahead (and so the memory). On
+ * `drain` it stops. It reports the first decoding error, at the end.
  */
 const workerCode = `
 const { parentPort, workerData: w } = require('node:worker_threads');
 const { readSync } = require('node:fs');
-const { createHash } = require('node:crypto');
 const binding = require(w.zstd);
-const payload = createHash('sha256');
-const whole = createHash('sha256');
-whole.update(Buffer.from(w.head.buffer, w.head.byteOffset, w.head.byteLength));
 const outFree = [];
 const readFree = [];
 let outMade = 0;
@@ -169,7 +200,7 @@ async function run() {
       ' unpacked bytes; the manifest leaves ' + (w.limit - total);
   };
   try {
-    while (count < w.bytes) {
+    while (count < w.bytes && !draining) {
       let buf = readFree.pop();
       if (!buf) {
         if (readMade < w.readPool) { buf = Buffer.allocUnsafe(w.read); readMade++; }
@@ -180,8 +211,6 @@ async function run() {
       pos = count;
       count += n;
       let src = buf.subarray(0, n);
-      payload.update(src);
-      whole.update(src);
       if (!error && !draining) {
         try {
           for (;;) {
@@ -230,7 +259,7 @@ async function run() {
   } catch (e) {
     error = { kind: 'read', message: e.message };
   }
-  parentPort.postMessage({ type: 'done', count, payload: payload.digest('hex'), whole: whole.digest('hex'), error });
+  parentPort.postMessage({ type: 'done', count, error });
 }
 run();
 `;
@@ -240,7 +269,6 @@ function workerSource(fh: FileHandle, span: PayloadSpan): PayloadSource {
     eval: true,
     workerData: {
       zstd: zstdBinding,
-      head: Buffer.concat(span.head),
       fd: fh.fd,
       at: span.at,
       bytes: span.bytes,
@@ -253,6 +281,17 @@ function workerSource(fh: FileHandle, span: PayloadSpan): PayloadSource {
       headerBytes: frameHeaderBytes,
     },
   });
+  const hasher = new Worker(hasherCode, {
+    eval: true,
+    workerData: {
+      head: span.head && Buffer.concat(span.head),
+      fd: fh.fd,
+      at: span.at,
+      bytes: span.bytes,
+      read: readBytes,
+    },
+  });
+  let hashed: HashedMessage | undefined;
   const queue: Buffer[] = [];
   const held: Buffer[] = [];
   let done: DoneMessage | undefined;
@@ -273,14 +312,22 @@ function workerSource(fh: FileHandle, span: PayloadSpan): PayloadSource {
     failed = err;
     notify();
   });
-  const settle = async (): Promise<DoneMessage> => {
-    while (!done) {
+  hasher.on('message', (m: HashedMessage) => {
+    hashed = m;
+    notify();
+  });
+  hasher.on('error', (err) => {
+    failed = err;
+    notify();
+  });
+  const settle = async (): Promise<HashedMessage> => {
+    while (!hashed) {
       if (failed) throw failed;
       await new Promise<void>((res) => {
         wake = res;
       });
     }
-    return done;
+    return hashed;
   };
   let closed = false;
   return {
@@ -315,14 +362,15 @@ function workerSource(fh: FileHandle, span: PayloadSpan): PayloadSource {
     },
     finish: async () => {
       if (!done) worker.postMessage({ type: 'drain' });
-      const d = await settle();
-      if (d.error?.kind === 'read') throw new Error(d.error.message);
-      return { count: d.count, payload: d.payload, whole: d.whole };
+      const h = await settle();
+      if (h.error !== undefined) throw new Error(h.error);
+      if (done?.error?.kind === 'read') throw new Error(done.error.message);
+      return { count: h.count, payload: h.payload, whole: h.whole };
     },
     close: async () => {
       if (closed) return;
       closed = true;
-      await worker.terminate();
+      await Promise.all([worker.terminate(), hasher.terminate()]);
     },
   };
 }

@@ -1,9 +1,7 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { type FileHandle, lstat, mkdir, open, rm, statfs, symlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import tar from 'tar-stream';
 import { UpliftError, unwritablePathError } from '../errors/index.ts';
 import { type TrustSet, verifyEnvelope } from '../signing/index.ts';
 import { packError, q } from './errors.ts';
@@ -19,6 +17,7 @@ import {
 } from './read-head.ts';
 import { linkTargetProblem, modeProblem, octal, pathProblem } from './safe-path.ts';
 import type { PackManifest } from './schema.ts';
+import { TarReader } from './tar-read.ts';
 import { patternOf, schemeFor } from './versions.ts';
 import { FrameError, UnpackedLimitError } from './zstd.ts';
 
@@ -47,12 +46,17 @@ export interface VerifyOptions {
   /** The expansion ratio allowed (default {@link defaultMaxExpand}); `--max-expand`. */
   maxExpand?: number;
   onProgress?: (bytesRead: number, total: number) => void;
+  /**
+   * Whether to compute the whole file's SHA-256 (default true): one more hash of every compressed
+   * byte. Without it the result has no `sha256`; every check is the same.
+   */
+  fileSha256?: boolean;
 }
 
 export interface VerifyResult {
   manifest: PackManifest;
   keyid: string;
-  /** Size and SHA-256 of the whole pack file. */
+  /** Size and SHA-256 of the whole pack file (no SHA-256 when `fileSha256` was false). */
   bytes: number;
   sha256: string;
   /** The staging directory, when `stageInto` was given. */
@@ -69,7 +73,18 @@ export interface VerifyResult {
  * failure the directory is removed and an UpliftError with the failure's own code is thrown;
  * nothing else is ever written.
  */
-export async function verifyPack(file: string, o: VerifyOptions): Promise<VerifyResult> {
+export async function verifyPack(
+  file: string,
+  o: VerifyOptions & { fileSha256?: true },
+): Promise<VerifyResult>;
+export async function verifyPack(
+  file: string,
+  o: VerifyOptions,
+): Promise<Omit<VerifyResult, 'sha256'> & { sha256?: string }>;
+export async function verifyPack(
+  file: string,
+  o: VerifyOptions,
+): Promise<Omit<VerifyResult, 'sha256'> & { sha256?: string }> {
   const staging = o.stageInto === undefined ? undefined : resolve(o.stageInto);
   if (staging !== undefined) await refuseExisting(file, staging);
   const fh = await openPack(file);
@@ -99,10 +114,12 @@ export async function verifyPack(file: string, o: VerifyOptions): Promise<Verify
       at: head.payloadAt,
       bytes: manifest.payload.bytes,
       limit: manifest.payload.unpackedBytes,
-      head: [head.headerBuf, head.manifestBytes, head.signatureBytes],
+      ...(o.fileSha256 === false
+        ? {}
+        : { head: [head.headerBuf, head.manifestBytes, head.signatureBytes] }),
       progress: (n) => o.onProgress?.(n, total),
     });
-    let whole: string;
+    let whole: string | undefined;
     try {
       whole = await readPayload(fh, file, head, manifest, source, staging);
     } catch (err) {
@@ -115,7 +132,7 @@ export async function verifyPack(file: string, o: VerifyOptions): Promise<Verify
       manifest,
       keyid,
       bytes: total,
-      sha256: whole,
+      ...(whole === undefined ? {} : { sha256: whole }),
       ...(staging === undefined ? {} : { staged: staging }),
     };
   } finally {
@@ -346,141 +363,155 @@ async function readPayload(
   m: PackManifest,
   source: PayloadSource,
   staging: string | undefined,
-): Promise<string> {
+): Promise<string | undefined> {
   const expected = payloadEntries(m);
   const seen = new Set<string>();
   const dirs = new Set<string>();
   const links = new Set<string>();
-  const extract = tar.extract();
-  const piped = pipeline(source.output(), extract);
-  piped.catch(() => {});
+  const reader = new TarReader();
   let current = '(the start of the payload)';
   let sink: FileHandle | undefined;
+  /** The entry being read: a file being hashed, or a link or directory staged at its end. */
+  let entry:
+    | { name: string; want: Extract<PayloadEntry, { kind: 'file' }>; hash: Hash }
+    | undefined;
+  let special: { name: string; want: Exclude<PayloadEntry, { kind: 'file' }> } | undefined;
   try {
-    for await (const entry of extract) {
-      const h = entry.header;
-      // tar writes a directory's name with a trailing slash.
-      const name = h.type === 'directory' ? h.name.replace(/\/$/, '') : h.name;
-      current = name;
-      const kind =
-        h.type === 'file' || h.type === 'symlink' || h.type === 'directory' ? h.type : undefined;
-      if (!kind)
-        throw packError(
-          'UPLIFT_PACK_UNSAFE_ENTRY',
-          file,
-          `payload entry ${q(h.name)} is a ${h.type}${h.linkname ? ` (to ${q(h.linkname)})` : ''}; packs hold regular files, and the symbolic links and empty directories their manifest lists`,
-        );
-      const problem = pathProblem(name);
-      if (problem)
-        throw packError('UPLIFT_PACK_UNSAFE_PATH', file, `payload entry ${q(h.name)} ${problem}`);
-      // The manifest lists nothing under a link; an entry there is refused before anything else
-      // is looked at, so that no write can ever go through a link staged a moment before.
-      for (let i = name.indexOf('/'); i !== -1; i = name.indexOf('/', i + 1))
-        if (links.has(name.slice(0, i)))
+    for await (const chunk of source.output()) {
+      reader.push(chunk);
+      for (let ev = reader.next(); ev; ev = reader.next()) {
+        if (ev.kind === 'data') {
+          if (entry) {
+            entry.hash.update(ev.data);
+            if (sink) await writeAll(file, sink, ev.data);
+          }
+          continue;
+        }
+        if (ev.kind === 'end') {
+          if (entry) {
+            const sha = entry.hash.digest('hex');
+            if (sha !== entry.want.sha256)
+              throw packError(
+                'UPLIFT_PACK_CORRUPT',
+                file,
+                `payload entry ${q(entry.name)} has SHA-256 ${sha}; the manifest says ${entry.want.sha256}`,
+              );
+            if (sink) {
+              await sink.chmod(entry.want.mode);
+              await sink.close();
+              sink = undefined;
+            }
+            entry = undefined;
+          } else if (special) {
+            if (staging !== undefined)
+              await createSpecial(file, staging, special.name, special.want, dirs);
+            if (special.want.kind === 'symlink') links.add(special.name);
+            special = undefined;
+          }
+          continue;
+        }
+        const h = ev.header;
+        // tar writes a directory's name with a trailing slash.
+        const name = h.type === 'directory' ? h.name.replace(/\/$/, '') : h.name;
+        current = name;
+        const kind =
+          h.type === 'file' || h.type === 'symlink' || h.type === 'directory' ? h.type : undefined;
+        if (!kind)
           throw packError(
-            'UPLIFT_PACK_UNSAFE_PATH',
+            'UPLIFT_PACK_UNSAFE_ENTRY',
             file,
-            `payload entry ${q(name)} lies under the symbolic link ${q(name.slice(0, i))}`,
+            `payload entry ${q(h.name)} is a ${h.type}${h.linkname ? ` (to ${q(h.linkname)})` : ''}; packs hold regular files, and the symbolic links and empty directories their manifest lists`,
           );
-      const badMode = kind === 'symlink' ? undefined : modeProblem(h.mode & 0o7777);
-      if (badMode || (kind !== 'symlink' && h.mode > 0o7777))
-        throw packError(
-          'UPLIFT_PACK_UNSAFE_ENTRY',
-          file,
-          `payload entry ${q(h.name)} has mode ${octal(h.mode)}, which ${badMode ?? 'has bits beyond the permissions'}`,
-        );
-      if (seen.has(name))
-        throw packError(
-          'UPLIFT_PACK_ENTRY_DUPLICATE',
-          file,
-          `payload entry ${q(name)} occurs twice`,
-        );
-      const want = expected.get(name);
-      if (want && want.kind !== kind)
-        throw packError(
-          'UPLIFT_PACK_UNSAFE_ENTRY',
-          file,
-          `payload entry ${q(name)} is a ${kind}; the manifest lists a ${want.kind} there`,
-        );
-      if (!want)
-        throw kind === 'file'
-          ? packError(
-              'UPLIFT_PACK_ENTRY_UNLISTED',
-              file,
-              `payload entry ${q(name)} is not listed in the manifest as a file to add or replace`,
-            )
-          : packError(
-              'UPLIFT_PACK_UNSAFE_ENTRY',
-              file,
-              `payload entry ${q(name)} is a ${kind}${h.linkname ? ` (to ${q(h.linkname)})` : ''} the manifest does not list`,
-            );
-      seen.add(name);
-      if (want.kind !== 'file') {
-        if (kind === 'symlink') {
-          const bad = linkTargetProblem(name, h.linkname ?? '');
-          if (bad)
+        const problem = pathProblem(name);
+        if (problem)
+          throw packError('UPLIFT_PACK_UNSAFE_PATH', file, `payload entry ${q(h.name)} ${problem}`);
+        // The manifest lists nothing under a link; an entry there is refused before anything else
+        // is looked at, so that no write can ever go through a link staged a moment before.
+        for (let i = name.indexOf('/'); i !== -1; i = name.indexOf('/', i + 1))
+          if (links.has(name.slice(0, i)))
             throw packError(
               'UPLIFT_PACK_UNSAFE_PATH',
               file,
-              `payload entry ${q(name)} is a symbolic link that ${bad}`,
+              `payload entry ${q(name)} lies under the symbolic link ${q(name.slice(0, i))}`,
             );
+        const badMode = kind === 'symlink' ? undefined : modeProblem(h.mode & 0o7777);
+        if (badMode || (kind !== 'symlink' && h.mode > 0o7777))
+          throw packError(
+            'UPLIFT_PACK_UNSAFE_ENTRY',
+            file,
+            `payload entry ${q(h.name)} has mode ${octal(h.mode)}, which ${badMode ?? 'has bits beyond the permissions'}`,
+          );
+        if (seen.has(name))
+          throw packError(
+            'UPLIFT_PACK_ENTRY_DUPLICATE',
+            file,
+            `payload entry ${q(name)} occurs twice`,
+          );
+        const want = expected.get(name);
+        if (want && want.kind !== kind)
+          throw packError(
+            'UPLIFT_PACK_UNSAFE_ENTRY',
+            file,
+            `payload entry ${q(name)} is a ${kind}; the manifest lists a ${want.kind} there`,
+          );
+        if (!want)
+          throw kind === 'file'
+            ? packError(
+                'UPLIFT_PACK_ENTRY_UNLISTED',
+                file,
+                `payload entry ${q(name)} is not listed in the manifest as a file to add or replace`,
+              )
+            : packError(
+                'UPLIFT_PACK_UNSAFE_ENTRY',
+                file,
+                `payload entry ${q(name)} is a ${kind}${h.linkname ? ` (to ${q(h.linkname)})` : ''} the manifest does not list`,
+              );
+        seen.add(name);
+        if (want.kind !== 'file') {
+          if (kind === 'symlink') {
+            const bad = linkTargetProblem(name, h.linkname ?? '');
+            if (bad)
+              throw packError(
+                'UPLIFT_PACK_UNSAFE_PATH',
+                file,
+                `payload entry ${q(name)} is a symbolic link that ${bad}`,
+              );
+          }
+          if (want.kind === 'symlink' && h.linkname !== want.target)
+            throw packError(
+              'UPLIFT_PACK_CORRUPT',
+              file,
+              `payload entry ${q(name)} links to ${q(h.linkname ?? '')}; the manifest says ${q(want.target)}`,
+            );
+          if (want.kind === 'directory' && (h.mode & 0o7777) !== want.mode)
+            throw packError(
+              'UPLIFT_PACK_CORRUPT',
+              file,
+              `payload entry ${q(name)} has mode ${octal(h.mode)}; the manifest says ${octal(want.mode)}`,
+            );
+          special = { name, want };
+          continue;
         }
-        if (want.kind === 'symlink' && h.linkname !== want.target)
+        if (h.size > want.size)
+          throw packError(
+            'UPLIFT_PACK_SIZE_EXCEEDED',
+            file,
+            `payload entry ${q(h.name)} is ${h.size} bytes; the manifest says ${want.size}`,
+          );
+        if (h.size !== want.size || h.mode !== want.mode)
           throw packError(
             'UPLIFT_PACK_CORRUPT',
             file,
-            `payload entry ${q(name)} links to ${q(h.linkname ?? '')}; the manifest says ${q(want.target)}`,
+            `payload entry ${q(h.name)} is ${h.size} bytes mode ${octal(h.mode)}; the manifest says ${want.size} bytes mode ${octal(want.mode)}`,
           );
-        if (want.kind === 'directory' && (h.mode & 0o7777) !== want.mode)
-          throw packError(
-            'UPLIFT_PACK_CORRUPT',
-            file,
-            `payload entry ${q(name)} has mode ${octal(h.mode)}; the manifest says ${octal(want.mode)}`,
-          );
-        for await (const _ of entry as AsyncIterable<Buffer>);
-        if (staging !== undefined) await createSpecial(file, staging, name, want, dirs);
-        if (want.kind === 'symlink') links.add(name);
-        continue;
-      }
-      if (h.size > want.size)
-        throw packError(
-          'UPLIFT_PACK_SIZE_EXCEEDED',
-          file,
-          `payload entry ${q(h.name)} is ${h.size} bytes; the manifest says ${want.size}`,
-        );
-      if (h.size !== want.size || h.mode !== want.mode)
-        throw packError(
-          'UPLIFT_PACK_CORRUPT',
-          file,
-          `payload entry ${q(h.name)} is ${h.size} bytes mode ${octal(h.mode)}; the manifest says ${want.size} bytes mode ${octal(want.mode)}`,
-        );
-      if (staging !== undefined) sink = await createStaged(file, staging, h.name, dirs);
-      const hash = createHash('sha256');
-      for await (const chunk of entry as AsyncIterable<Buffer>) {
-        hash.update(chunk);
-        if (sink) await writeAll(file, sink, chunk);
-      }
-      const sha = hash.digest('hex');
-      if (sha !== want.sha256)
-        throw packError(
-          'UPLIFT_PACK_CORRUPT',
-          file,
-          `payload entry ${q(h.name)} has SHA-256 ${sha}; the manifest says ${want.sha256}`,
-        );
-      if (sink) {
-        await sink.chmod(want.mode);
-        await sink.close();
-        sink = undefined;
+        if (staging !== undefined) sink = await createStaged(file, staging, h.name, dirs);
+        entry = { name: h.name, want, hash: createHash('sha256') };
       }
     }
-    await piped;
+    reader.finish();
   } catch (err) {
     await sink?.close().catch(() => {});
-    const cause = await piped.then(
-      () => err,
-      (e: unknown) => (err instanceof UpliftError ? err : e),
-    );
-    throw await attribute(file, source, m, cause, current);
+    throw await attribute(file, source, m, err, current);
   }
   const { count, payload: sha, whole } = await source.finish();
   if (count < m.payload.bytes)

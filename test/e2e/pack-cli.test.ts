@@ -95,7 +95,7 @@ describe('uplift keys and uplift pack', () => {
     ]);
     const inspected = runCliProcess(['pack', 'inspect', pack]);
     const inspectedJson = runCliProcess(['pack', 'inspect', pack, '--json']);
-    const verified = runCliProcess(verifyArgs(pack, '--install', install, '--json'));
+    const verified = runCliProcess(verifyArgs(pack, '--install', install, '--json', '--sha256'));
 
     expect(built.code, built.stderr).toBe(0);
     expect(json(built.stdout).manifest).toMatchObject({
@@ -121,6 +121,8 @@ describe('uplift keys and uplift pack', () => {
 
     expect(env.code, env.stderr).toBe(0);
     expect(env.stdout).toContain('OK ');
+    // The whole file's SHA-256 costs one more hash of every byte: only with --sha256.
+    expect(env.stdout).not.toContain('sha256 ');
     expect(none.code).toBe(2);
     expect(json(none.stdout).error?.code).toBe('UPLIFT_PACK_NO_TRUST');
   });

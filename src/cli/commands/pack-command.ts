@@ -54,6 +54,10 @@ export function register(program: Command, { emit, io }: CommandContext): void {
       '--max-expand <ratio>',
       'allow a pack to declare up to RATIO unpacked bytes per compressed byte (default 200)',
     )
+    .option(
+      '--sha256',
+      "also compute and print the whole pack file's SHA-256 (one more hash of every byte)",
+    )
     .option('--catalog <file>', "vendor zips: a catalog file to use instead of the profile's")
     .option('--json', 'print JSON')
     .addHelpText(

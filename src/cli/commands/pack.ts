@@ -127,6 +127,8 @@ export interface PackVerifyOptions {
   stage?: string;
   /** `--max-expand RATIO`: the expansion ratio allowed (default the verifier's). */
   maxExpand?: string;
+  /** `--sha256`: also compute the whole file's SHA-256 (uplift packs). */
+  sha256?: boolean;
 }
 
 /** `--max-expand RATIO`: a number of at least 1. */
@@ -233,12 +235,13 @@ export async function verify(
     ...(dataGlobs ? { dataGlobs } : {}),
     ...(maxExpand === undefined ? {} : { maxExpand }),
     onProgress,
+    fileSha256: opts.sha256 === true,
   });
   const seconds = (performance.now() - started) / 1000;
   const m = r.manifest;
   const data = {
     ...fileData(file, r, true),
-    sha256: r.sha256,
+    ...(r.sha256 === undefined ? {} : { sha256: r.sha256 }),
     seconds,
     ...(r.staged ? { staged: r.staged } : {}),
     ...(install ? { installation: { dir: resolve(opts.install as string), ...install } } : {}),
@@ -255,7 +258,7 @@ export async function verify(
         : `  fits      not checked against an installation (give --install DIR)`,
     ...(r.staged ? [`  staged    ${r.staged}`] : []),
     `  checked   ${formatBytes(r.bytes)} in ${seconds.toFixed(1)} s${rate}`,
-    `  sha256    ${r.sha256}`,
+    ...(r.sha256 === undefined ? [] : [`  sha256    ${r.sha256}`]),
     '',
   ].join('\n');
   return { data, text, exitCode: ExitCode.ok };
