@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
   appendFileSync,
-  cpSync,
   lstatSync,
   readdirSync,
   readFileSync,
@@ -14,8 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { deltaPackAndInstall } from '../../test/util/delta-install.ts';
 import { put } from '../../test/util/tree-fixture.ts';
-import { buildPack, makeReleaseTree, verifyPack } from '../pack/index.ts';
+import { verifyPack } from '../pack/index.ts';
 import { generateKeyPair, trustOf } from '../signing/index.ts';
 import { walkSync } from '../util/index.ts';
 import { changedSinceStaging, stageTree } from './stage.ts';
@@ -65,20 +65,15 @@ async function fixture() {
     put(b, rel, body(i, i % 10 === 0 ? '1.1' : '1.0'), mode);
   }
   for (let i = 0; i < 6; i++) put(b, `lib/new/n${i}.dat`, body(i, '1.1'));
-  const opts = { product: 'skiff', platform: 'linux-x86-64' };
-  makeReleaseTree({ ...opts, dir: a, version: '5.4 GA', out: join(d, 'a') });
-  makeReleaseTree({ ...opts, dir: b, version: '5.4 Patch 2', out: join(d, 'b') });
-  const pack = await buildPack({
-    fromTree: join(d, 'a'),
-    toTree: join(d, 'b'),
-    platform: 'linux-x86-64',
-    delta: true,
+  const { pack, install } = await deltaPackAndInstall({
+    d,
+    a,
+    b,
+    from: '5.4 GA',
+    to: '5.4 Patch 2',
     key: key.privateKey,
-    out: join(d, 'p.upk'),
+    manifestPath,
   });
-  const install = join(d, 'install');
-  cpSync(join(d, 'a/tree'), install, { recursive: true });
-  put(install, manifestPath, readFileSync(join(d, 'a/manifest.json'), 'utf8'));
   put(install, 'lib/m1/f1.dat', 'patched by the customer\n');
   put(install, 'conf/app.properties', 'a=1\nc=3\n');
   const oldVendor = JSON.parse(readFileSync(join(install, manifestPath), 'utf8')) as VendorManifest;

@@ -13,6 +13,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { deltaPackAndInstall } from '../../test/util/delta-install.ts';
 import { put } from '../../test/util/tree-fixture.ts';
 import { buildPack, makeReleaseTree, verifyPack } from '../pack/index.ts';
 import { generateKeyPair, trustOf } from '../signing/index.ts';
@@ -60,20 +61,15 @@ async function fixture(customize: (install: string) => void) {
   symlinkSync('../lib/v2/cli.js', join(b, 'bin/cli'));
   symlinkSync('lib/v2', join(b, 'current'));
   mkdirSync(join(b, 'var/log'), { recursive: true });
-  const opts = { product: 'skiff', platform: 'linux-x86-64' };
-  makeReleaseTree({ ...opts, dir: a, version: '5.4 GA', out: join(d, 'a') });
-  makeReleaseTree({ ...opts, dir: b, version: '5.4 Patch 2', out: join(d, 'b') });
-  const pack = await buildPack({
-    fromTree: join(d, 'a'),
-    toTree: join(d, 'b'),
-    platform: 'linux-x86-64',
-    delta: true,
+  const { pack, install } = await deltaPackAndInstall({
+    d,
+    a,
+    b,
+    from: '5.4 GA',
+    to: '5.4 Patch 2',
     key: key.privateKey,
-    out: join(d, 'p.upk'),
+    manifestPath,
   });
-  const install = join(d, 'install');
-  cpSync(join(d, 'a/tree'), install, { recursive: true, verbatimSymlinks: true });
-  put(install, manifestPath, readFileSync(join(d, 'a/manifest.json'), 'utf8'));
   customize(install);
   const verified = await verifyPack(pack.file, { trust, stageInto: join(d, 'pack') });
   const oldVendor = JSON.parse(readFileSync(join(install, manifestPath), 'utf8')) as VendorManifest;
