@@ -5,7 +5,7 @@ import { UpliftError } from '../errors/index.ts';
 import { isBinary } from '../merge/index.ts';
 import { type PackManifest, verifyPack } from '../pack/index.ts';
 import type { PlanStep } from '../plan/index.ts';
-import { mapLimit, matchesAnyGlob } from '../util/index.ts';
+import { mapLimit } from '../util/index.ts';
 import { type CarriedEntries, type CarryOptions, carryCustomerEntries, ownLike } from './carry.ts';
 import { planMismatch } from './hop-steps.ts';
 import { checkMigrationTargets, migrationDataGlobs } from './migrate.ts';
@@ -125,14 +125,12 @@ export async function stageHop(
     configGlobs: o.profile.manifest.paths?.config ?? [],
   });
   if (staged.conflicts.length > 0) return { staged, base };
-  const configGlobs = o.profile.manifest.paths?.config ?? [];
-  await keepPristine(
-    s.tree,
-    join(s.stage, 'vendor'),
-    staged,
-    [s.pack, pristine, base.made, s.install],
-    (path) => configGlobs.length > 0 && !matchesAnyGlob(configGlobs, path),
-  );
+  await keepPristine(s.tree, join(s.stage, 'vendor'), staged, [
+    s.pack,
+    pristine,
+    base.made,
+    s.install,
+  ]);
   // A linked file already has the installation's owner (stageTree links no other), and a chown
   // would reach the old generation through it.
   const linked = new Set(staged.inputs.filter((i) => i.linked).map((i) => i.path));
@@ -238,12 +236,11 @@ const pristineCopyMaxBytes = 8 << 20;
 
 /**
  * Keeps the new version's vendor files as they ship: the base of the next upgrade's merges.
- * Text configuration files (what a later upgrade merges) are copied, so an in-place edit of the
- * installed file (`>>`, `sed -i` keeps the inode too) cannot change the merge base. Program files
- * (outside the profile's `paths.config`: never merged), binary and large files are hard-linked to
- * the staged file to save the space and time; a program file staged as shipped is linked without
- * reading it. Every base is checked against its SHA-256 before use (stageTree's baseBytes), so a
- * linked file written in place later is a missing base, never a wrong one.
+ * Text files are copied, so an operator's in-place edit of the installed file after the upgrade
+ * (`>>` to a start script, `sed -i` keeps the inode too) cannot change the merge base; binary and
+ * large files, which are never merged, are hard-linked to the staged file to save the space and
+ * time. Every base is checked against its SHA-256 before use (stageTree's baseBytes), so a linked
+ * file written in place later is a missing base, never a wrong one.
  */
 async function keepPristine(
   tree: string,
@@ -254,7 +251,6 @@ async function keepPristine(
    * installation (a file behind a customer's link, which the staged tree does not hold).
    */
   sources: readonly (string | undefined)[],
-  isProgram: (path: string) => boolean,
 ): Promise<void> {
   await mkdir(join(out, 'tree'), { recursive: true, mode: 0o700 });
   const dirs = new Set(staged.newVendor.files.map((f) => dirname(join(out, 'tree', f.path))));
@@ -262,13 +258,6 @@ async function keepPristine(
   await mapLimit(staged.newVendor.files, stageWritesInFlight, async (f) => {
     const dest = join(out, 'tree', f.path);
     const src = join(tree, f.path);
-    if (staged.asShipped.has(f.path) && isProgram(f.path)) {
-      const done = await link(src, dest).then(
-        () => true,
-        () => false,
-      );
-      if (done) return;
-    }
     const st = await lstat(src).catch(() => undefined);
     if (st?.isFile() && st.size === f.size) {
       if (f.size <= pristineCopyMaxBytes) {

@@ -56,8 +56,11 @@ export interface StageInput {
   configGlobs?: readonly string[];
   /**
    * Hard-link the program files both sides left as they were from the installation instead of
-   * copying them (docs/apply.md, "Staging: writes, links and durability"): on by default; only
-   * where the profile names its configuration (`configGlobs`), never for configuration files.
+   * copying them (docs/apply.md, "Staging: writes, links and durability"): off unless asked;
+   * only where the profile names its configuration (`configGlobs`), never for configuration
+   * files. Off by default because the old generation then shares those inodes: an operator's
+   * in-place edit after the upgrade (`>>` to a start script) would reach the generation a
+   * rollback returns to.
    */
   linkUnchanged?: boolean;
 }
@@ -265,7 +268,7 @@ export async function stageTree(o: StageInput): Promise<StageResult> {
   const uid = owner?.uid ?? process.getuid?.();
   const gid = owner?.gid ?? process.getgid?.();
   const linkUnchanged =
-    o.linkUnchanged !== false && o.configGlobs !== undefined && o.configGlobs.length > 0;
+    o.linkUnchanged === true && o.configGlobs !== undefined && o.configGlobs.length > 0;
   /**
    * Whether the installed file can be the staged file itself (a hard link): a program file
    * (outside the profile's configuration), as the new version ships it, with the mode and owner a
