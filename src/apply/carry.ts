@@ -435,6 +435,16 @@ export async function ownLike(
 ): Promise<void> {
   if (process.getuid?.() !== 0) return;
   const top = await lstat(install);
+  const root = await lstat(tree);
+  // Everything under the tree was made by this process in folders it made: when the tree and the
+  // installation already have the same owner, so has every entry, and there is nothing to change.
+  if (root.uid === top.uid && root.gid === top.gid && process.getgid?.() === top.gid) return;
   await lchown(tree, top.uid, top.gid);
-  for (const p of paths) await lchown(join(tree, p), top.uid, top.gid).catch(() => undefined);
+  // Synchronous: thousands of one-syscall promises cost several times the calls themselves.
+  for (const p of paths)
+    try {
+      lchownSync(join(tree, p), top.uid, top.gid);
+    } catch {
+      // Gone or never made (a conflict left it out): nothing to own.
+    }
 }

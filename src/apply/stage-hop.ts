@@ -5,7 +5,7 @@ import { UpliftError } from '../errors/index.ts';
 import { isBinary } from '../merge/index.ts';
 import { type PackManifest, verifyPack } from '../pack/index.ts';
 import type { PlanStep } from '../plan/index.ts';
-import { mapLimit } from '../util/index.ts';
+import { mapLimit, matchesAnyGlob } from '../util/index.ts';
 import { type CarriedEntries, type CarryOptions, carryCustomerEntries, ownLike } from './carry.ts';
 import { planMismatch } from './hop-steps.ts';
 import { checkMigrationTargets, migrationDataGlobs } from './migrate.ts';
@@ -125,12 +125,13 @@ export async function stageHop(
     configGlobs: o.profile.manifest.paths?.config ?? [],
   });
   if (staged.conflicts.length > 0) return { staged, base };
-  await keepPristine(s.tree, join(s.stage, 'vendor'), staged, [
-    s.pack,
-    pristine,
-    base.made,
-    s.install,
-  ]);
+  await keepPristine(
+    s.tree,
+    join(s.stage, 'vendor'),
+    staged,
+    [s.pack, pristine, base.made, s.install],
+    o.profile.manifest.paths?.config ?? [],
+  );
   // A linked file already has the installation's owner (stageTree links no other), and a chown
   // would reach the old generation through it.
   const linked = new Set(staged.inputs.filter((i) => i.linked).map((i) => i.path));
@@ -235,12 +236,16 @@ function carryOptions(o: ApplyOptions, s: HopStaging, staged: StageResult): Carr
 const pristineCopyMaxBytes = 8 << 20;
 
 /**
- * Keeps the new version's vendor files as they ship: the base of the next upgrade's merges.
+ * Keeps the new version's vendor files that a later upgrade may merge, as they ship: the merge
+ * bases. Those are the profile's configuration (`paths.config`; every file when it names none):
+ * a customer change to any other vendor file that the vendor changes too is a conflict, never a
+ * merge (stageTree), so its base is never read, and copying it would double staging's writes.
  * Text files are copied, so an operator's in-place edit of the installed file after the upgrade
  * (`>>` to a start script, `sed -i` keeps the inode too) cannot change the merge base; binary and
  * large files, which are never merged, are hard-linked to the staged file to save the space and
  * time. Every base is checked against its SHA-256 before use (stageTree's baseBytes), so a linked
- * file written in place later is a missing base, never a wrong one.
+ * file written in place later is a missing base, never a wrong one. The manifest lists every
+ * vendor file of the version.
  */
 async function keepPristine(
   tree: string,
@@ -251,11 +256,15 @@ async function keepPristine(
    * installation (a file behind a customer's link, which the staged tree does not hold).
    */
   sources: readonly (string | undefined)[],
+  configGlobs: readonly string[],
 ): Promise<void> {
   await mkdir(join(out, 'tree'), { recursive: true, mode: 0o700 });
-  const dirs = new Set(staged.newVendor.files.map((f) => dirname(join(out, 'tree', f.path))));
+  const bases = staged.newVendor.files.filter(
+    (f) => configGlobs.length === 0 || matchesAnyGlob(configGlobs, f.path),
+  );
+  const dirs = new Set(bases.map((f) => dirname(join(out, 'tree', f.path))));
   for (const dir of [...dirs].sort()) await mkdir(dir, { recursive: true });
-  await mapLimit(staged.newVendor.files, stageWritesInFlight, async (f) => {
+  await mapLimit(bases, stageWritesInFlight, async (f) => {
     const dest = join(out, 'tree', f.path);
     const src = join(tree, f.path);
     const st = await lstat(src).catch(() => undefined);

@@ -17,7 +17,7 @@ import {
 import { dirname, join } from 'node:path';
 import { UpliftError } from '../errors/index.ts';
 import type { PackManifest } from '../pack/index.ts';
-import { crashPoint, mapLimit, matchesAnyGlob } from '../util/index.ts';
+import { backgroundFlusher, crashPoint, mapLimit, matchesAnyGlob } from '../util/index.ts';
 import { type FileMerge, mergeFile } from './merge.ts';
 import { stageWritesInFlight, writeQueue } from './stage-queue.ts';
 import {
@@ -264,6 +264,8 @@ export async function stageTree(o: StageInput): Promise<StageResult> {
   };
 
   const queue = writeQueue(stageWritesInFlight);
+  // The disk starts on the staged tree while it is written; the caller's syncTree makes it durable.
+  const flusher = backgroundFlusher(o.tree);
   const owner = process.getuid?.() === 0 ? await lstat(o.install) : undefined;
   const uid = owner?.uid ?? process.getuid?.();
   const gid = owner?.gid ?? process.getgid?.();
@@ -302,6 +304,7 @@ export async function stageTree(o: StageInput): Promise<StageResult> {
       const src = join(o.install, f.path);
       const takeTheirs = async () => {
         r.asShipped.add(f.path);
+        flusher.wrote(f.size);
         if (!base) r.counts.added++;
         else if (base.sha256 !== f.sha256) r.counts.replaced++;
         if (!fromPack && mayLink(f, mine)) {
@@ -320,6 +323,7 @@ export async function stageTree(o: StageInput): Promise<StageResult> {
       };
       const keepOurs = async () => {
         r.counts.kept++;
+        flusher.wrote(f.size);
         await queue.add(async () => {
           await copyFile(src, dest, constants.COPYFILE_FICLONE);
           await chmod(dest, (await lstat(src)).mode & 0o7777);
@@ -432,6 +436,7 @@ export async function stageTree(o: StageInput): Promise<StageResult> {
   } finally {
     // Never leave writes running into a tree the caller is about to remove.
     await queue.drain();
+    await flusher.stop();
   }
 
   // Vendor files the new version drops.

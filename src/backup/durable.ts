@@ -1,9 +1,14 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { isAlive, tempFileOf, writeFileDurably as writeDurable } from '../util/index.ts';
 
-export { crashPoint, fsyncDir, fsyncFile, syncTree } from '../util/index.ts';
+export {
+  backgroundFlusher,
+  crashPoint,
+  fsyncDir,
+  fsyncFile,
+  syncTree,
+} from '../util/index.ts';
 
 /** The sidecar holding a backup's SHA-256 in `sha256sum` format. */
 export function checksumFile(backup: string): string {
@@ -28,33 +33,4 @@ export async function removeStaleTemps(file: string): Promise<void> {
 export async function writeFileDurably(file: string, text: string): Promise<void> {
   await removeStaleTemps(file);
   await writeDurable(file, text);
-}
-
-/**
- * Starts flushing a tree that is still being written, one `sync -f` at a time in the background
- * every `everyBytes`, so the disk works while extraction goes on and the final {@link syncTree}
- * has little left to wait for. Only an optimisation: durability still comes from syncTree.
- */
-export function backgroundFlusher(root: string, everyBytes = 128 << 20) {
-  let since = 0;
-  let running: ChildProcess | undefined;
-  return {
-    wrote(n: number): void {
-      since += n;
-      if (since < everyBytes || running) return;
-      since = 0;
-      const child = spawn('sync', ['-f', root], { stdio: 'ignore' });
-      running = child;
-      const done = () => {
-        running = undefined;
-      };
-      child.on('exit', done);
-      child.on('error', done);
-    },
-    /** Waits for a flush in progress, so nothing outlives the restore. */
-    async stop(): Promise<void> {
-      const child = running;
-      if (child) await new Promise((r) => child.once('close', r));
-    },
-  };
 }

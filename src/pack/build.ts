@@ -195,7 +195,9 @@ export async function buildPack(o: BuildOptions): Promise<BuildResult> {
   const level = o.level ?? zstdLevel;
   // The payload is written once, in place: the manifest before it is laid out first with the
   // largest payload size the frames can have, and padded to that length once the size is known.
-  const unpackedBytes = tarBytesOf(entries);
+  // Each entry's tar headers, made once: they size the tar here and are written as it is packed.
+  const headers = entries.map(headerOf);
+  const unpackedBytes = tarBytesOf(entries, headers);
   const manifestOf = (payload: { bytes: number; sha256: string }): PackManifest => ({
     format: v11 ? 'uplift-pack/1.1' : 'uplift-pack/1',
     product: b.product,
@@ -239,6 +241,7 @@ export async function buildPack(o: BuildOptions): Promise<BuildResult> {
     try {
       const payload = await writePayload(
         entries,
+        headers,
         fh.fd,
         payloadAt,
         level,
@@ -367,6 +370,7 @@ const readBytes = 4 << 20;
  */
 async function writePayload(
   entries: PayloadEntry[],
+  headers: Buffer[],
   fd: number,
   at: number,
   level: number,
@@ -376,8 +380,8 @@ async function writePayload(
   try {
     const tar = new FrameStream(frames);
     const probe = Buffer.alloc(1);
-    for (const e of entries) {
-      await tar.write(headerOf(e));
+    for (const [k, e] of entries.entries()) {
+      await tar.write(headers[k] as Buffer);
       if (!('source' in e)) continue;
       const hash = createHash('sha256');
       const src = openSync(e.source, 'r');
@@ -419,9 +423,10 @@ async function writePayload(
 }
 
 /** Bytes of the payload's tar: every entry's headers and padded content, and the end blocks. */
-function tarBytesOf(entries: PayloadEntry[]): number {
+function tarBytesOf(entries: PayloadEntry[], headers: Buffer[]): number {
   let n = tarEndBytes;
-  for (const e of entries) n += headerOf(e).length + e.size + tarPadding(e.size);
+  for (const [k, e] of entries.entries())
+    n += (headers[k] as Buffer).length + e.size + tarPadding(e.size);
   return n;
 }
 

@@ -82,8 +82,9 @@ export interface ReadTreeOptions {
    */
   hashedLater?: (f: TreeFile) => boolean;
   /**
-   * No file's content is used (a full pack's from tree: none of its bytes or hashes enters the
-   * pack): only presence, type, size and mode are checked.
+   * Nothing of the tree itself is used (a full pack's from tree: none of its bytes enters the pack;
+   * only its version and the manifest's list, for each file's action and the space estimate): the
+   * manifest is checked, the tree is not walked.
    */
   contentUnused?: boolean;
 }
@@ -191,6 +192,20 @@ export async function readReleaseTree(
     listed.set(f.path, f);
   }
 
+  const created = m.created ?? (await stat(manifestFile)).mtime.toISOString();
+  const result: ReleaseTreeInput = {
+    dir,
+    tree,
+    product: m.product,
+    version: m.version,
+    created,
+    ...(m.platform === undefined ? {} : { platform: m.platform }),
+    files: listed,
+    symlinks: links,
+    directories: emptyDirs,
+  };
+  if (o.contentUnused) return result;
+
   const seen = new Set<string>();
   // Synchronous: the walk and the hashing are the whole job here, and thousands of small
   // asynchronous calls spent more time waiting on the thread pool than working.
@@ -256,11 +271,7 @@ export async function readReleaseTree(
         );
       const mode = st.mode & 0o7777;
       const sha256 =
-        f.size !== st.size
-          ? ''
-          : o.contentUnused || o.hashedLater?.(f)
-            ? f.sha256
-            : hashFileSync(where, readBuffer());
+        f.size !== st.size ? '' : o.hashedLater?.(f) ? f.sha256 : hashFileSync(where, readBuffer());
       if (f.size !== st.size || f.sha256 !== sha256 || f.mode !== mode)
         throw inputError(
           `${where} disagrees with ${manifestFile}: manifest ${f.size} bytes, mode ${octal(f.mode)}, sha256 ${f.sha256.slice(0, 12)}…; tree ${st.size} bytes, mode ${octal(mode)}${sha256 ? `, sha256 ${sha256.slice(0, 12)}…` : ''}`,
@@ -287,18 +298,7 @@ export async function readReleaseTree(
         manifestFile,
         'Rebuild the release tree.',
       );
-  const created = m.created ?? (await stat(manifestFile)).mtime.toISOString();
-  return {
-    dir,
-    tree,
-    product: m.product,
-    version: m.version,
-    created,
-    ...(m.platform === undefined ? {} : { platform: m.platform }),
-    files: listed,
-    symlinks: links,
-    directories: emptyDirs,
-  };
+  return result;
 }
 
 let shared: Buffer | undefined;

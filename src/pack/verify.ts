@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { constants } from 'node:fs';
+import { closeSync, constants, fchmodSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { type FileHandle, lstat, mkdir, open, rm, statfs, symlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { UpliftError, unwritablePathError } from '../errors/index.ts';
@@ -370,7 +370,8 @@ async function readPayload(
   const links = new Set<string>();
   const reader = new TarReader();
   let current = '(the start of the payload)';
-  let sink: FileHandle | undefined;
+  /** The staged file being written (a descriptor: see {@link createStaged}). */
+  let sink: number | undefined;
   /** The entry being read: a file being hashed, or a link or directory staged at its end. */
   let entry:
     | { name: string; want: Extract<PayloadEntry, { kind: 'file' }>; hash: Hash }
@@ -383,7 +384,7 @@ async function readPayload(
         if (ev.kind === 'data') {
           if (entry) {
             entry.hash.update(ev.data);
-            if (sink) await writeAll(file, sink, ev.data);
+            if (sink !== undefined) writeAll(file, sink, ev.data);
           }
           continue;
         }
@@ -396,10 +397,14 @@ async function readPayload(
                 file,
                 `payload entry ${q(entry.name)} has SHA-256 ${sha}; the manifest says ${entry.want.sha256}`,
               );
-            if (sink) {
-              await sink.chmod(entry.want.mode);
-              await sink.close();
+            if (sink !== undefined) {
+              const fd = sink;
               sink = undefined;
+              try {
+                fchmodSync(fd, entry.want.mode);
+              } finally {
+                closeSync(fd);
+              }
             }
             entry = undefined;
           } else if (special) {
@@ -504,13 +509,13 @@ async function readPayload(
             file,
             `payload entry ${q(h.name)} is ${h.size} bytes mode ${octal(h.mode)}; the manifest says ${want.size} bytes mode ${octal(want.mode)}`,
           );
-        if (staging !== undefined) sink = await createStaged(file, staging, h.name, dirs);
+        if (staging !== undefined) sink = createStaged(file, staging, h.name, dirs);
         entry = { name: h.name, want, hash: createHash('sha256') };
       }
     }
     reader.finish();
   } catch (err) {
-    await sink?.close().catch(() => {});
+    if (sink !== undefined) closeSync(sink);
     throw await attribute(file, source, m, err, current);
   }
   const { count, payload: sha, whole } = await source.finish();
@@ -599,16 +604,14 @@ async function hasTrailing(fh: FileHandle, end: number): Promise<boolean> {
 /**
  * Opens a new staging file: parents made here (never found: the staging root is new, so no link
  * can be on the way), the file created exclusively without following links, private until done.
+ * Synchronous, as are the writes: tens of thousands of small files cost several times more as
+ * promises (a thread-pool round trip each) than as the calls themselves, and the decoding runs on
+ * its own thread meanwhile.
  */
-async function createStaged(
-  file: string,
-  root: string,
-  rel: string,
-  dirs: Set<string>,
-): Promise<FileHandle> {
+function createStaged(file: string, root: string, rel: string, dirs: Set<string>): number {
   try {
-    await makeParents(root, rel, dirs);
-    return await open(
+    makeParentsSync(root, rel, dirs);
+    return openSync(
       join(root, rel),
       constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
       0o600,
@@ -625,6 +628,15 @@ async function createStaged(
   }
 }
 
+function makeParentsSync(root: string, rel: string, dirs: Set<string>): void {
+  for (let i = rel.indexOf('/'); i !== -1; i = rel.indexOf('/', i + 1)) {
+    const d = rel.slice(0, i);
+    if (dirs.has(d)) continue;
+    mkdirSync(join(root, d), { mode: 0o755 });
+    dirs.add(d);
+  }
+}
+
 /**
  * Stages a symbolic link (its target already checked) or an empty directory, with parents made
  * as {@link createStaged} makes them. Directories are staged 0755: apply gives them their mode.
@@ -637,7 +649,7 @@ async function createSpecial(
   dirs: Set<string>,
 ): Promise<void> {
   try {
-    await makeParents(root, rel, dirs);
+    makeParentsSync(root, rel, dirs);
     if (want.kind === 'symlink') await symlink(want.target, join(root, rel));
     else {
       await mkdir(join(root, rel), { mode: 0o755 });
@@ -653,19 +665,10 @@ async function createSpecial(
   }
 }
 
-async function makeParents(root: string, rel: string, dirs: Set<string>): Promise<void> {
-  for (let i = rel.indexOf('/'); i !== -1; i = rel.indexOf('/', i + 1)) {
-    const d = rel.slice(0, i);
-    if (dirs.has(d)) continue;
-    await mkdir(join(root, d), { mode: 0o755 });
-    dirs.add(d);
-  }
-}
-
-async function writeAll(file: string, fh: FileHandle, chunk: Buffer): Promise<void> {
+function writeAll(file: string, fd: number, chunk: Buffer): void {
   try {
     let off = 0;
-    while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+    while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
   } catch (err) {
     throw packError(
       'UPLIFT_PACK_STAGING_FAILED',

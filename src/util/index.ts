@@ -2,6 +2,7 @@ export { cacheDir, readCached, sha256, writeCached } from './cache.ts';
 export { canonicalJson } from './canonical-json.ts';
 export { drained } from './drained.ts';
 export {
+  backgroundFlusher,
   type DurableWriteOptions,
   fsyncDir,
   fsyncFile,
