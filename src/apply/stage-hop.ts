@@ -123,6 +123,7 @@ export async function stageHop(
       return base.made;
     },
     configGlobs: o.profile.manifest.paths?.config ?? [],
+    linkUnchanged: o.profile.manifest.apply?.linkUnchangedProgramFiles === true,
   });
   if (staged.conflicts.length > 0) return { staged, base };
   await keepPristine(

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +11,7 @@ import {
   currentCli,
   prepareApplyFixture,
   runtimeState,
+  skiffProfileSetting,
   skiffProfileWith,
   startFreshInstall,
   stateDir,
@@ -159,6 +161,57 @@ describe('uplift apply on a running skiff installation', () => {
     const shippedConfig = (await files(shipped)).filter(([p]) => String(p).startsWith('conf/'));
     expect(shippedConfig.length).toBeGreaterThan(2);
     expect(await files(pristine)).toEqual(shippedConfig);
+  }, 120_000);
+
+  it('links the untouched program files from the current generation when the profile promises they are never written in place; rollback brings the old version back', async () => {
+    const install = await freshInstall();
+    const profile = await skiffProfileSetting(await mkdtemp(join(fx.root, 'profile-')), [
+      [['apply', 'linkUnchangedProgramFiles'], true],
+    ]);
+    // Each vendor file as installed: its content's hash and its mode.
+    const vendor = JSON.parse(await readFile(join(install, '.skiff/manifest.json'), 'utf8')) as {
+      files: { path: string; sha256: string }[];
+    };
+    const before = new Map<string, { sha256: string; mode: number }>();
+    for (const f of vendor.files) {
+      const abs = join(install, f.path);
+      before.set(f.path, {
+        sha256: createHash('sha256')
+          .update(await readFile(abs))
+          .digest('hex'),
+        mode: (await stat(abs)).mode & 0o7777,
+      });
+    }
+    const oldHash = new Map(vendor.files.map((f) => [f.path, f.sha256]));
+
+    const r = uplift(applyArgs(fx, install, '--profile', profile));
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ outcome: 'committed', to });
+
+    const after = JSON.parse(await readFile(join(install, '.skiff/manifest.json'), 'utf8')) as {
+      files: { path: string; sha256: string; mode: number }[];
+    };
+    const old = (await readdir(stateDir(install))).find((n) => /^gen-.*-old$/.test(n)) as string;
+    expect(old).toBeDefined();
+    let linked = 0;
+    for (const f of after.files) {
+      const was = before.get(f.path);
+      const ino = (await stat(join(install, f.path))).ino;
+      const oldIno = (await stat(join(stateDir(install), old, f.path)).catch(() => null))?.ino;
+      // A program file both versions ship alike, as shipped in the installation, with the mode
+      // the new version gives it: the very same file in both generations. Configuration (conf/**),
+      // what the new version changes and what the customer changed are never shared.
+      const untouched =
+        oldHash.get(f.path) === f.sha256 && was?.sha256 === f.sha256 && was.mode === f.mode;
+      const shared = ino === oldIno;
+      expect(shared, f.path).toBe(untouched && !f.path.startsWith('conf/'));
+      if (shared) linked++;
+    }
+    expect(linked).toBeGreaterThan(5);
+
+    const rb = uplift(['rollback', '--install', install, '--json']);
+    expect(rb.code, rb.stderr).toBe(0);
+    await expectOld(install);
   }, 120_000);
 
   /** A listener that accepts and never answers: a health endpoint that hangs. */

@@ -463,11 +463,19 @@ export async function skiffProfileWith(
   dir: string,
   readiness: Record<string, unknown>,
 ): Promise<string> {
+  return skiffProfileSetting(dir, [[['lifecycle', 'readiness'], readiness]]);
+}
+
+/** A copy of skiff's profile in `dir`, as {@link skiffProfileWith}, with each field set to its value. */
+export async function skiffProfileSetting(
+  dir: string,
+  fields: [path: string[], value: unknown][],
+): Promise<string> {
   await cp(join(repoRoot, 'profiles/skiff'), dir, { recursive: true });
   await symlink(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
   const file = join(dir, 'profile.yaml');
   const doc = parseDocument(await readFile(file, 'utf8'));
-  doc.setIn(['lifecycle', 'readiness'], doc.createNode(readiness));
+  for (const [path, value] of fields) doc.setIn(path, doc.createNode(value));
   await writeFile(file, doc.toString());
   return dir;
 }
