@@ -17,7 +17,7 @@ import {
 import { dirname, join } from 'node:path';
 import { UpliftError } from '../errors/index.ts';
 import type { PackManifest } from '../pack/index.ts';
-import { backgroundFlusher, crashPoint, mapLimit, matchesAnyGlob } from '../util/index.ts';
+import { backgroundFlusher, crashPoint, mapLimitEach, matchesAnyGlob } from '../util/index.ts';
 import { type FileMerge, mergeFile } from './merge.ts';
 import { stageWritesInFlight, writeQueue } from './stage-queue.ts';
 import {
@@ -174,42 +174,56 @@ export async function stageTree(o: StageInput): Promise<StageResult> {
   const inputs: StagedInput[] = [];
   const ours = new Map<string, StagedInput>();
   const owners = new Map<string, Owner>();
-  // Hashed in parallel (reads on the thread pool overlap the hashing), kept in manifest order.
+  // Hashed in parallel (reads on the thread pool overlap the hashing), and ahead of the writes
+  // below, which take each path's input as soon as it is there: hashing the installation and
+  // writing the new tree overlap. Decisions and reports still follow the manifest's order.
   const read = async (path: string) => {
     const r = await readInput(o.install, path);
     if (r.owner) owners.set(path, r.owner);
     return r.input;
   };
-  const oldInputs = await mapLimit(o.oldVendor.files, stageWritesInFlight, async (f) => {
+  const oldInputs = mapLimitEach(o.oldVendor.files, stageWritesInFlight, async (f) => {
     const input = await read(f.path);
     // A vendor file the customer replaced by a link: the link is the input (its target rechecked).
     const link = linkOf(f.path) === f.path ? await readLinkInput(o.install, f.path) : undefined;
     return { input, link };
   });
+  const newPaths = [...next.keys()].filter((path) => !old.has(path));
+  const newInputs = mapLimitEach(newPaths, stageWritesInFlight, read);
+  const pending = new Map<string, Promise<StagedInput>>();
   o.oldVendor.files.forEach((f, k) => {
-    const { input, link } = oldInputs[k] as { input: StagedInput; link?: StagedInput };
-    inputs.push(link ?? input);
-    ours.set(f.path, input);
+    pending.set(
+      f.path,
+      (oldInputs[k] as Promise<{ input: StagedInput }>).then((x) => x.input),
+    );
   });
-  const newPaths = [...next.keys()].filter((path) => !ours.has(path));
-  const newInputs = await mapLimit(newPaths, stageWritesInFlight, read);
-  for (const [k, path] of newPaths.entries()) ours.set(path, newInputs[k] as StagedInput);
+  newPaths.forEach((path, k) => {
+    pending.set(path, newInputs[k] as Promise<StagedInput>);
+  });
+  /** The customer side of a vendor path of either version, once it is hashed. */
+  const mineOf = async (path: string): Promise<StagedInput> => {
+    const known = ours.get(path);
+    if (known) return known;
+    const input = await (pending.get(path) as Promise<StagedInput>);
+    ours.set(path, input);
+    return input;
+  };
   // Old vendor links: the customer may have retargeted or removed one. A path where the customer
   // put something else than a link is the customer's own entry now: no input, so it is carried.
   const oursLinks = new Map<string, string | null>();
+  const linkInputs: StagedInput[] = [];
   for (const l of oldLinks.values()) {
     const input = await readLinkInput(o.install, l.path);
     if (!input) continue;
-    inputs.push(input);
+    linkInputs.push(input);
     oursLinks.set(l.path, input.target ?? null);
   }
-  for (const d of oldDirs) inputs.push({ ...absent(d.path), kind: 'directory' });
 
   let made: Promise<string | undefined> | undefined;
   // A base is only ever bytes whose SHA-256 is the old vendor manifest's for that path: never the
   // customer's edited file, whatever tree it comes from.
   const baseBytes = async (f: VendorFile): Promise<Buffer | null> => {
-    const mine = ours.get(f.path);
+    const mine = pending.has(f.path) ? await mineOf(f.path) : undefined;
     if (mine?.sha256 === f.sha256) return readFile(join(o.install, f.path));
     const from = async (dir: string | undefined) => {
       if (!dir) return null;
@@ -289,7 +303,7 @@ export async function stageTree(o: StageInput): Promise<StageResult> {
       // that nothing uses (docs/apply.md, "Staging: writes, links and durability").
       if (k === midway) crashPoint('stage:writing');
       const base = old.get(f.path) ?? null;
-      const mine = ours.get(f.path) as StagedInput;
+      const mine = await mineOf(f.path);
       const fromPack = pack.has(f.path) && pack.get(f.path)?.action !== 'delete';
       const via = linkOf(f.path);
       if (via !== undefined) {
@@ -438,6 +452,15 @@ export async function stageTree(o: StageInput): Promise<StageResult> {
     await queue.drain();
     await flusher.stop();
   }
+  // Every input, in the vendor manifest's order: old files (or the customer's link in place of
+  // one), old links, old empty directories.
+  for (const [k, x] of (await Promise.all(oldInputs)).entries()) {
+    const f = o.oldVendor.files[k] as VendorFile;
+    inputs.push(x.link ?? x.input);
+    ours.set(f.path, x.input);
+  }
+  inputs.push(...linkInputs);
+  for (const d of oldDirs) inputs.push({ ...absent(d.path), kind: 'directory' });
 
   // Vendor files the new version drops.
   for (const f of o.oldVendor.files) {

@@ -3,6 +3,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
@@ -97,6 +98,21 @@ describe('buildPack and verifyPack', () => {
     const staged = await hashTree(join(t.d, 'stage'), { owners: false });
     const files = (h: typeof tree) => h.records.filter((x) => x.type === 'file');
     expect(files(staged)).toEqual(files(tree));
+  });
+
+  it("reads a full pack's from tree for its manifest only: the tree itself may be gone; a delta needs it", async () => {
+    const t = trees();
+    const whole = await build(t, 'with-tree.upk');
+    rmSync(join(t.a, 'tree'), { recursive: true });
+
+    const built = await build(t, 'manifest-only.upk');
+
+    // The from tree's bytes never enter a full pack: the same pack, byte for byte.
+    expect(readFileSync(built.file)).toEqual(readFileSync(whole.file));
+    expect(built.manifest.files.find((f) => f.path === 'conf/old.conf')?.action).toBe('delete');
+    await expect(build(t, 'delta.upk', { delta: true })).rejects.toMatchObject({
+      code: 'UPLIFT_PACK_BUILD_INPUT',
+    });
   });
 
   it('is deterministic: the same inputs give byte-identical packs', async () => {

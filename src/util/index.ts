@@ -14,7 +14,7 @@ export {
 export { crashPoint, currentTime, type Faults, setFaults } from './faults.ts';
 export { formatBytes, formatDuration, formatValue } from './format.ts';
 export { compileGlob, compileKeyPattern, type Glob, matchesAnyGlob } from './glob.ts';
-export { mapLimit } from './map-limit.ts';
+export { mapLimit, mapLimitEach } from './map-limit.ts';
 export { buildOnlyPackages, nativePackages } from './native-packages.ts';
 export { packageRoot } from './package-root.ts';
 export { isAlive, processStart, readBootId, stopSignal } from './process.ts';
