@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { lstatSync, readlinkSync, type Stats } from 'node:fs';
 import {
   chmod,
@@ -7,6 +8,7 @@ import {
   link,
   lstat,
   mkdir,
+  open,
   readFile,
   readlink,
   rename,
@@ -773,8 +775,34 @@ interface Owner {
   gid: number;
 }
 
-/** Files up to this size are hashed from one read; larger ones are streamed. */
-const hashInOneReadBytes = 4 << 20;
+/** Read buffers of the installation's hashing, reused: one per read under way. */
+const hashBuffers: Buffer[] = [];
+const hashBufferBytes = 1 << 20;
+
+/**
+ * SHA-256 of an installed file through a reused buffer: a fresh buffer per file (readFile) made
+ * the hashing of 20,000 files allocate the whole gigabyte again, page by page. A short read is the
+ * end of a regular file, so a file that fits the buffer costs one read.
+ */
+async function hashInstalled(abs: string): Promise<string> {
+  const buf = hashBuffers.pop() ?? Buffer.allocUnsafeSlow(hashBufferBytes);
+  try {
+    const fh = await open(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      const hash = createHash('sha256');
+      for (;;) {
+        const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+        hash.update(buf.subarray(0, bytesRead));
+        if (bytesRead < buf.length) break;
+      }
+      return hash.digest('hex');
+    } finally {
+      await fh.close();
+    }
+  } finally {
+    hashBuffers.push(buf);
+  }
+}
 
 async function readInput(
   install: string,
@@ -784,8 +812,7 @@ async function readInput(
   try {
     const st = await lstat(abs);
     if (!st.isFile()) return { input: absent(path) };
-    const sha256 =
-      st.size <= hashInOneReadBytes ? sha256Of(await readFile(abs)) : await hashFile(abs);
+    const sha256 = await hashInstalled(abs);
     return {
       input: {
         path,
