@@ -332,18 +332,19 @@ export async function stageTree(o: StageInput): Promise<StageResult> {
           return;
         }
         await queue.add(async () => {
-          if (fromPack) await rename(join(o.packDir, f.path), dest);
-          else await copyFile(src, dest, constants.COPYFILE_FICLONE);
-          await chmod(dest, f.mode);
+          // Verification staged it with the manifest's mode (src/pack/verify.ts).
+          if (fromPack) return rename(join(o.packDir, f.path), dest);
+          // A copy gets the installed file's mode (copyFile sets it): only another one is set.
+          // Changed between the hash and the copy, the file's ctime tells the switch's check.
+          await copyFile(src, dest, constants.COPYFILE_FICLONE);
+          if (owners.get(f.path)?.mode !== f.mode) await chmod(dest, f.mode);
         });
       };
+      // The customer's file as it is, its mode included (copyFile sets the copy's).
       const keepOurs = async () => {
         r.counts.kept++;
         flusher.wrote(f.size);
-        await queue.add(async () => {
-          await copyFile(src, dest, constants.COPYFILE_FICLONE);
-          await chmod(dest, (await lstat(src)).mode & 0o7777);
-        });
+        await queue.add(() => copyFile(src, dest, constants.COPYFILE_FICLONE));
       };
       if (mine.sha256 === null) {
         if (base) {
