@@ -194,10 +194,10 @@ export async function stageTree(o: StageInput): Promise<StageResult> {
   const newInputs = mapLimitEach(newPaths, stageWritesInFlight, read);
   const pending = new Map<string, Promise<StagedInput>>();
   o.oldVendor.files.forEach((f, k) => {
-    pending.set(
-      f.path,
-      (oldInputs[k] as Promise<{ input: StagedInput }>).then((x) => x.input),
-    );
+    const input = (oldInputs[k] as Promise<{ input: StagedInput }>).then((x) => x.input);
+    // Awaited only when its path is reached: a staging that fails first leaves it unread.
+    input.catch(() => {});
+    pending.set(f.path, input);
   });
   newPaths.forEach((path, k) => {
     pending.set(path, newInputs[k] as Promise<StagedInput>);
@@ -782,19 +782,22 @@ const hashBufferBytes = 1 << 20;
 
 /**
  * SHA-256 of an installed file through a reused buffer: a fresh buffer per file (readFile) made
- * the hashing of 20,000 files allocate the whole gigabyte again, page by page. A short read is the
- * end of a regular file, so a file that fits the buffer costs one read.
+ * the hashing of 20,000 files allocate the whole gigabyte again, page by page. Reads go on to the
+ * end of the file; a short read once `size` (its lstat) is reached is that end, so a file that fits
+ * the buffer costs one read.
  */
-async function hashInstalled(abs: string): Promise<string> {
+async function hashInstalled(abs: string, size: number): Promise<string> {
   const buf = hashBuffers.pop() ?? Buffer.allocUnsafeSlow(hashBufferBytes);
   try {
     const fh = await open(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
     try {
       const hash = createHash('sha256');
-      for (;;) {
+      for (let total = 0; ; ) {
         const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+        if (bytesRead === 0) break;
         hash.update(buf.subarray(0, bytesRead));
-        if (bytesRead < buf.length) break;
+        total += bytesRead;
+        if (total >= size && bytesRead < buf.length) break;
       }
       return hash.digest('hex');
     } finally {
@@ -813,7 +816,7 @@ async function readInput(
   try {
     const st = await lstat(abs);
     if (!st.isFile()) return { input: absent(path) };
-    const sha256 = await hashInstalled(abs);
+    const sha256 = await hashInstalled(abs, st.size);
     return {
       input: {
         path,

@@ -515,7 +515,12 @@ async function readPayload(
     }
     reader.finish();
   } catch (err) {
-    if (sink !== undefined) closeSync(sink);
+    if (sink !== undefined)
+      try {
+        closeSync(sink);
+      } catch {
+        // The failure that brought us here is the one to report.
+      }
     throw await attribute(file, source, m, err, current);
   }
   const { count, payload: sha, whole } = await source.finish();

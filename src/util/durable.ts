@@ -126,7 +126,7 @@ export function backgroundFlusher(root: string, everyBytes = 128 << 20) {
       child.on('exit', done);
       child.on('error', done);
     },
-    /** Waits for a flush in progress, so nothing outlives the restore. */
+    /** Waits for a flush in progress, so nothing outlives the writer (a restore, a staging). */
     async stop(): Promise<void> {
       const child = running;
       if (child) await new Promise((r) => child.once('close', r));
