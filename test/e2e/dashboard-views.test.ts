@@ -209,7 +209,10 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium', () => {
       path: '/history',
       ready: '[data-testid="audit"] tbody tr',
       check: async (page: Page) => {
-        expect(await page.locator('[data-testid="runs"] tbody tr').count()).toBe(1);
+        // Runs and audit come from two requests: the view is ready on the audit, so wait for the runs too.
+        const runs = page.locator('[data-testid="runs"] tbody tr');
+        await runs.first().waitFor();
+        expect(await runs.count()).toBe(1);
         await page.getByRole('searchbox', { name: 'Search' }).fill('serve.token.create');
         await page.waitForURL(/q=serve\.token\.create/);
         await page.getByTestId('audit-count').filter({ hasText: '2 entries' }).waitFor();
