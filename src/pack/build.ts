@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UpliftError, unwritablePathError } from '../errors/index.ts';
@@ -7,7 +7,7 @@ import { type PrivateKey, signBytes } from '../signing/index.ts';
 import { encodeHeader, headerBytes, maxManifestBytes } from './format.ts';
 import { defaultWorkers, FrameStream, FrameWriter, payloadBound } from './frames.ts';
 import { loadMigrations, noMigrations } from './migrations.ts';
-import { readReleaseTree, type TreeFile } from './release-tree.ts';
+import { readReleaseTree, type TreeFile, treeFileError, treeFileProblem } from './release-tree.ts';
 import {
   type PackDirectory,
   type PackFile,
@@ -15,7 +15,7 @@ import {
   type PackSymlink,
   PlatformId,
 } from './schema.ts';
-import { encodeTarHeader, tarEndBytes, tarPadding } from './tar-encode.ts';
+import { encodeTarHeader, tarEndBytes, tarHeaderBytes, tarPadding } from './tar-encode.ts';
 import { patternOf, schemeFor } from './versions.ts';
 import { zstdLevel } from './zstd.ts';
 
@@ -42,6 +42,12 @@ export interface BuildOptions {
    * frame is compressed alone (docs/pack-format.md, "Determinism").
    */
   workers?: number;
+  /**
+   * Also compute the whole pack file's SHA-256, to give to a repository index or a plan: one more
+   * read and hash of every byte once the head is written, so off by default (as for verify).
+   * `repo add` computes it itself.
+   */
+  fileSha256?: boolean;
   /** zstd level (default {@link zstdLevel}); for measurements. */
   level?: number;
   /** The version scheme of the product (its profile's catalog); default: the profile named as the product. */
@@ -56,7 +62,8 @@ export interface BuildOptions {
 export interface BuildResult {
   file: string;
   bytes: number;
-  sha256: string;
+  /** The whole file's SHA-256, with {@link BuildOptions.fileSha256}. */
+  sha256?: string;
   manifest: PackManifest;
 }
 
@@ -195,9 +202,9 @@ export async function buildPack(o: BuildOptions): Promise<BuildResult> {
   const level = o.level ?? zstdLevel;
   // The payload is written once, in place: the manifest before it is laid out first with the
   // largest payload size the frames can have, and padded to that length once the size is known.
-  // Each entry's tar headers, made once: they size the tar here and are written as it is packed.
-  const headers = entries.map(headerOf);
-  const unpackedBytes = tarBytesOf(entries, headers);
+  // The tar's size from its headers' lengths: the headers themselves are made as they are packed,
+  // while the compression threads are busy, and not here, before the first frame.
+  const unpackedBytes = tarBytesOf(entries);
   const manifestOf = (payload: { bytes: number; sha256: string }): PackManifest => ({
     format: v11 ? 'uplift-pack/1.1' : 'uplift-pack/1',
     product: b.product,
@@ -236,12 +243,12 @@ export async function buildPack(o: BuildOptions): Promise<BuildResult> {
   try {
     const fh = await open(tmp, 'wx+', 0o644);
     let bytes = 0;
-    const whole = createHash('sha256');
+    const whole = o.fileSha256 ? createHash('sha256') : undefined;
     let manifest: PackManifest;
     try {
       const payload = await writePayload(
         entries,
-        headers,
+        join(b.dir, 'manifest.json'),
         fh.fd,
         payloadAt,
         level,
@@ -262,21 +269,25 @@ export async function buildPack(o: BuildOptions): Promise<BuildResult> {
         throw new Error('the manifest or signature does not fit the room laid out for it');
       for (const part of [encodeHeader(room, sigLength), manifestBytes, sigBytes]) {
         await writeAll(fh, part, bytes);
-        whole.update(part);
+        whole?.update(part);
         bytes += part.length;
       }
-      // Every byte is written: the file is made durable while the whole file's SHA-256, which
-      // needs the head first, reads the payload back (from the page cache) and hashes it.
+      // Every byte is written (most of the payload already flushed while it was written): the file
+      // is made durable while the whole file's SHA-256, when asked for, which needs the head
+      // first, reads the payload back (from the page cache) and hashes it.
       const synced = fh.sync();
       synced.catch(() => {});
-      const buf = Buffer.allocUnsafe(readBytes);
-      for (let left = payload.bytes; left > 0; ) {
-        const n = readSync(fh.fd, buf, 0, Math.min(buf.length, left), bytes);
-        if (n === 0) throw new Error('the payload is shorter than written');
-        whole.update(buf.subarray(0, n));
-        bytes += n;
-        left -= n;
+      if (whole) {
+        const buf = Buffer.allocUnsafe(readBytes);
+        for (let left = payload.bytes, at = bytes; left > 0; ) {
+          const n = readSync(fh.fd, buf, 0, Math.min(buf.length, left), at);
+          if (n === 0) throw new Error('the payload is shorter than written');
+          whole.update(buf.subarray(0, n));
+          at += n;
+          left -= n;
+        }
       }
+      bytes += payload.bytes;
       await synced;
     } finally {
       await fh.close();
@@ -288,7 +299,7 @@ export async function buildPack(o: BuildOptions): Promise<BuildResult> {
     } finally {
       await dh.close();
     }
-    return { file: out, bytes, sha256: whole.digest('hex'), manifest };
+    return { file: out, bytes, ...(whole ? { sha256: whole.digest('hex') } : {}), manifest };
   } finally {
     await rm(tmp, { force: true });
   }
@@ -370,7 +381,7 @@ const readBytes = 4 << 20;
  */
 async function writePayload(
   entries: PayloadEntry[],
-  headers: Buffer[],
+  manifestFile: string,
   fd: number,
   at: number,
   level: number,
@@ -380,12 +391,24 @@ async function writePayload(
   try {
     const tar = new FrameStream(frames);
     const probe = Buffer.alloc(1);
-    for (const [k, e] of entries.entries()) {
-      await tar.write(headers[k] as Buffer);
+    for (const e of entries) {
+      await tar.write(headerOf(e));
       if (!('source' in e)) continue;
       const hash = createHash('sha256');
-      const src = openSync(e.source, 'r');
+      // Not through a link: the tree walk saw a regular file here, and fstat says it still is one.
+      let src: number;
       try {
+        src = openSync(e.source, constants.O_RDONLY | constants.O_NOFOLLOW);
+      } catch (err) {
+        throw inputError(
+          `${e.source} cannot be read: ${(err as Error).message}`,
+          'The tree was changed while the pack was being built: build from a tree nothing writes to.',
+          e.source,
+        );
+      }
+      try {
+        const problem = treeFileProblem(e, fstatSync(src), undefined);
+        if (problem) throw treeFileError(e.source, manifestFile, problem);
         let n = 0;
         while (n < e.size) {
           const room = await tar.room();
@@ -423,10 +446,13 @@ async function writePayload(
 }
 
 /** Bytes of the payload's tar: every entry's headers and padded content, and the end blocks. */
-function tarBytesOf(entries: PayloadEntry[], headers: Buffer[]): number {
+function tarBytesOf(entries: PayloadEntry[]): number {
   let n = tarEndBytes;
-  for (const [k, e] of entries.entries())
-    n += (headers[k] as Buffer).length + e.size + tarPadding(e.size);
+  for (const e of entries)
+    n +=
+      tarHeaderBytes({ name: e.path, linkname: 'target' in e ? e.target : undefined }) +
+      e.size +
+      tarPadding(e.size);
   return n;
 }
 

@@ -1,9 +1,16 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compress } from 'zstd-napi';
+import { compress, decompress } from 'zstd-napi';
 import binding from 'zstd-napi/binding.js';
 import {
   craftPack,
@@ -13,7 +20,7 @@ import {
 } from '../../test/util/pack-assemble.ts';
 import { hashTree } from '../../test/util/tree-hash.ts';
 import { generateKeyPair, trustOf } from '../signing/index.ts';
-import { frameBytes } from './frames.ts';
+import { FrameWriter, frameBytes } from './frames.ts';
 import { buildPack, verifyPack } from './index.ts';
 
 const key = generateKeyPair();
@@ -58,6 +65,41 @@ function framesOf(payload: Buffer): { at: number; size: number | null }[] {
   }
   return out;
 }
+
+describe('FrameWriter', () => {
+  it('writes the same frames, in order at its offset, when it flushes to disk after every write', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'uplift-pack-frames-'));
+    const file = join(d, 'payload');
+    const input = Buffer.concat([randomBytes(2 * frameBytes), Buffer.from(text(90_000, 'f'))]);
+    const written: Buffer[] = [];
+    for (const flushEvery of [1, 1 << 30]) {
+      const fd = openSync(file, 'w+');
+      try {
+        const frames = new FrameWriter(fd, 100, 3, 2, flushEvery);
+        try {
+          for (let at = 0; at < input.length; at += frameBytes) {
+            const buf = await frames.take();
+            const n = input.copy(buf, 0, at, at + frameBytes);
+            await frames.put(buf, n);
+          }
+          const r = await frames.end();
+          const all = readFileSync(file);
+          expect(all.length).toBe(100 + r.bytes);
+          expect(r.sha256).toBe(sha(all.subarray(100)));
+          written.push(all.subarray(100));
+        } finally {
+          await frames.close();
+        }
+      } finally {
+        closeSync(fd);
+      }
+    }
+    const [flushed, unflushed] = written as [Buffer, Buffer];
+    expect(flushed.equals(unflushed)).toBe(true);
+    expect(framesOf(flushed)).toHaveLength(Math.ceil(input.length / frameBytes));
+    expect(decompress(flushed).equals(input)).toBe(true);
+  });
+});
 
 describe('pack build in frames', () => {
   it('gives byte-identical packs with 1, 2 and 8 workers, cut into frames of the fixed size', async () => {

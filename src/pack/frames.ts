@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { write } from 'node:fs';
+import { fdatasync, write } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -18,6 +18,13 @@ export const frameBytes = 4 << 20;
 export function defaultWorkers(): number {
   return availableParallelism();
 }
+
+/**
+ * Written bytes after which the frames so far are flushed to disk in the background (fdatasync on
+ * the thread pool, while later frames are compressed and written): the fsync that makes the pack
+ * durable then waits only for the last of them (0.2 s less on a 500 MB pack).
+ */
+const flushBytes = 64 << 20;
 
 /** The largest payload the frames of a tar of `tarBytes` can make (zstd's bound per frame). */
 export function payloadBound(tarBytes: number): number {
@@ -95,13 +102,18 @@ export class FrameWriter {
   private bytes = 0;
   /** Frames handed to the file system and not yet written. */
   private writing = 0;
+  /** Bytes written since the last background flush began, and whether one is running. */
+  private unflushed = 0;
+  private flushing = false;
 
   /** Where the payload starts in the file. */
   private readonly at: number;
+  private readonly flushEvery: number;
 
-  constructor(fd: number, at: number, level: number, workers: number) {
+  constructor(fd: number, at: number, level: number, workers: number, flushEvery = flushBytes) {
     this.fd = fd;
     this.at = at;
+    this.flushEvery = flushEvery;
     this.level = level;
     this.count = Math.max(1, Math.floor(workers));
     this.maxInFlight = this.count + 2;
@@ -152,7 +164,7 @@ export class FrameWriter {
       this.next++;
     }
     this.check();
-    while (this.next < this.seq || this.writing > 0) {
+    while (this.next < this.seq || this.writing > 0 || this.flushing) {
       await this.sleep();
       this.check();
     }
@@ -161,7 +173,7 @@ export class FrameWriter {
 
   /** Stops the workers; call once, after end() or on failure. */
   async close(): Promise<void> {
-    while (this.writing > 0) await this.sleep();
+    while (this.writing > 0 || this.flushing) await this.sleep();
     const ws = this.workers;
     this.workers = [];
     await Promise.all(ws.map((w) => w.terminate()));
@@ -217,10 +229,24 @@ export class FrameWriter {
         if (!err && off + n < b.length) return rest(off + n);
         if (err) this.failed ??= err;
         this.writing--;
+        this.unflushed += b.length;
         written();
+        this.flush();
         this.notify();
       });
     rest(0);
+  }
+
+  /** Starts a background fdatasync once `flushEvery` more bytes are written (one at a time). */
+  private flush(): void {
+    if (this.flushing || this.unflushed < this.flushEvery || this.failed) return;
+    this.flushing = true;
+    this.unflushed = 0;
+    fdatasync(this.fd, (err) => {
+      if (err) this.failed ??= err;
+      this.flushing = false;
+      this.notify();
+    });
   }
 
   private check(): void {

@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
-import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs';
+import {
+  closeSync,
+  type Dirent,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readlinkSync,
+  readSync,
+} from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -76,9 +84,11 @@ function inputError(message: string, file: string, hint: string, path?: string):
 
 export interface ReadTreeOptions {
   /**
-   * Files whose content the caller hashes itself as it reads them (a build, for the files it packs),
-   * against the manifest's SHA-256: here only their type, size and mode are checked, so each is
-   * read once. Called with the manifest's claim, once every listed file is known.
+   * Files the caller checks itself as it reads them (a build, for the files it packs): that each is
+   * a regular file of the manifest's size, mode and SHA-256 (fstat of the file it opened, and the
+   * hash of what it read). Here they are only found in the tree (a directory listing gives their
+   * type), so each is opened once and never stat'ed by path. Called with the manifest's claim, once
+   * every listed file is known.
    */
   hashedLater?: (f: TreeFile) => boolean;
   /**
@@ -208,37 +218,38 @@ export async function readReleaseTree(
 
   const seen = new Set<string>();
   // Synchronous: the walk and the hashing are the whole job here, and thousands of small
-  // asynchronous calls spent more time waiting on the thread pool than working.
-  const walk = (rel: string): void => {
-    const abs = rel === '' ? tree : join(tree, rel);
-    const names = readdirSync(abs).sort();
-    for (const name of names) {
+  // asynchronous calls spent more time waiting on the thread pool than working. The listing's
+  // types (d_type; Node falls back to lstat where the file system gives none) spare a stat per entry.
+  const walk = (rel: string, entries: Dirent[]): void => {
+    entries.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+    for (const entry of entries) {
+      const name = entry.name;
       const path = rel === '' ? name : `${rel}/${name}`;
       const where = join(tree, path);
-      const st = lstatSync(where);
-      if (st.isDirectory()) {
+      if (entry.isDirectory()) {
+        const inside = readdirSync(where, { withFileTypes: true });
         const d = emptyDirs.get(path);
         if (d) {
-          const mode = st.mode & 0o7777;
-          if (readdirSync(where).length > 0 || mode !== d.mode)
+          const mode = lstatSync(where).mode & 0o7777;
+          if (inside.length > 0 || mode !== d.mode)
             throw inputError(
-              `${where} disagrees with ${manifestFile}: listed as an empty directory of mode ${octal(d.mode)}; the tree has ${readdirSync(where).length} entries in it, mode ${octal(mode)}`,
+              `${where} disagrees with ${manifestFile}: listed as an empty directory of mode ${octal(d.mode)}; the tree has ${inside.length} entries in it, mode ${octal(mode)}`,
               where,
               'The tree was changed after its manifest was written: rebuild the release tree.',
             );
           seen.add(path);
           continue;
         }
-        if (m.directories !== undefined && readdirSync(where).length === 0)
+        if (m.directories !== undefined && inside.length === 0)
           throw inputError(
             `${where} is an empty directory in the tree but not in ${manifestFile}`,
             where,
             'Rebuild the release tree so its manifest lists every empty directory.',
           );
-        walk(path);
+        walk(path, inside);
         continue;
       }
-      if (st.isSymbolicLink()) {
+      if (entry.isSymbolicLink()) {
         const l = links.get(path);
         const target = readlinkSync(where);
         if (!l)
@@ -256,7 +267,7 @@ export async function readReleaseTree(
         seen.add(path);
         continue;
       }
-      if (!st.isFile())
+      if (!entry.isFile())
         throw inputError(
           `${where} is not a regular file, directory or symbolic link; packs cannot carry it`,
           where,
@@ -269,20 +280,16 @@ export async function readReleaseTree(
           where,
           'Rebuild the release tree so its manifest lists every file.',
         );
-      const mode = st.mode & 0o7777;
-      const sha256 =
-        f.size !== st.size ? '' : o.hashedLater?.(f) ? f.sha256 : hashFileSync(where, readBuffer());
-      if (f.size !== st.size || f.sha256 !== sha256 || f.mode !== mode)
-        throw inputError(
-          `${where} disagrees with ${manifestFile}: manifest ${f.size} bytes, mode ${octal(f.mode)}, sha256 ${f.sha256.slice(0, 12)}…; tree ${st.size} bytes, mode ${octal(mode)}${sha256 ? `, sha256 ${sha256.slice(0, 12)}…` : ''}`,
-          where,
-          'The tree was changed after its manifest was written: rebuild the release tree.',
-        );
       seen.add(path);
+      if (o.hashedLater?.(f)) continue;
+      const st = lstatSync(where);
+      const sha256 = f.size !== st.size ? '' : hashFileSync(where, readBuffer());
+      const problem = treeFileProblem(f, st, sha256);
+      if (problem) throw treeFileError(where, manifestFile, problem);
     }
   };
   try {
-    walk('');
+    walk('', readdirSync(tree, { withFileTypes: true }));
   } catch (err) {
     if (err instanceof UpliftError) throw err;
     throw inputError(
@@ -299,6 +306,32 @@ export async function readReleaseTree(
         'Rebuild the release tree.',
       );
   return result;
+}
+
+/**
+ * How a file of the tree differs from its manifest entry, or undefined when it does not. `sha256`
+ * is the file's, or empty when it was not hashed (as when the size already differs), or undefined
+ * when it is not compared here (the caller hashes it as it reads it).
+ */
+export function treeFileProblem(
+  f: TreeFile,
+  st: { size: number; mode: number; isFile(): boolean },
+  sha256: string | undefined,
+): string | undefined {
+  const mode = st.mode & 0o7777;
+  const same = sha256 === undefined || f.sha256 === sha256;
+  if (st.isFile() && f.size === st.size && same && f.mode === mode) return undefined;
+  const kind = st.isFile() ? '' : 'not a regular file, ';
+  return `manifest ${f.size} bytes, mode ${octal(f.mode)}, sha256 ${f.sha256.slice(0, 12)}…; tree ${kind}${st.size} bytes, mode ${octal(mode)}${sha256 ? `, sha256 ${sha256.slice(0, 12)}…` : ''}`;
+}
+
+/** A tree file that disagrees with its manifest ({@link treeFileProblem}). */
+export function treeFileError(where: string, manifestFile: string, problem: string): UpliftError {
+  return inputError(
+    `${where} disagrees with ${manifestFile}: ${problem}`,
+    where,
+    'The tree was changed after its manifest was written: rebuild the release tree.',
+  );
 }
 
 let shared: Buffer | undefined;

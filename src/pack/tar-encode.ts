@@ -36,14 +36,11 @@ function checksum(b: Buffer): number {
   return sum;
 }
 
-/** One ustar header block, or undefined when the name or link target does not fit (pax then). */
-function ustar(
+/** How a name splits into ustar's name and prefix fields, or undefined when it cannot (pax then). */
+function ustarName(
   nameIn: string,
-  size: number,
-  mode: number,
-  type: TarType | 'pax-header',
   linkname: string | undefined,
-): Buffer | undefined {
+): { name: string; prefix: string } | undefined {
   let name = nameIn;
   if (Buffer.byteLength(name) !== name.length) return undefined;
   let prefix = '';
@@ -55,11 +52,35 @@ function ustar(
   }
   if (name.length > 100 || prefix.length > 155) return undefined;
   if (linkname && Buffer.byteLength(linkname) > 100) return undefined;
+  return { name, prefix };
+}
+
+/** The fields every header of a pack shares: owners 0, mtime 0, the ustar magic and version. */
+const template = (() => {
   const b = Buffer.alloc(block);
-  b.write(name, 0, 'utf8');
-  b.write(octal(mode & 0o7777, 6), 100, 'latin1');
   b.write(octal(0, 6), 108, 'latin1');
   b.write(octal(0, 6), 116, 'latin1');
+  b.write(octal(0, 11), 136, 'latin1');
+  b.write('ustar\u000000', 257, 'latin1');
+  b.write(octal(0, 6), 329, 'latin1');
+  b.write(octal(0, 6), 337, 'latin1');
+  return b;
+})();
+
+/** One ustar header block, or undefined when the name or link target does not fit (pax then). */
+function ustar(
+  nameIn: string,
+  size: number,
+  mode: number,
+  type: TarType | 'pax-header',
+  linkname: string | undefined,
+): Buffer | undefined {
+  const fit = ustarName(nameIn, linkname);
+  if (!fit) return undefined;
+  const b = Buffer.allocUnsafe(block);
+  template.copy(b);
+  b.write(fit.name, 0, 'utf8');
+  b.write(octal(mode & 0o7777, 6), 100, 'latin1');
   if (size.toString(8).length > 11) {
     b[124] = 0x80;
     let n = size;
@@ -68,13 +89,9 @@ function ustar(
       n = Math.floor(n / 0x100);
     }
   } else b.write(octal(size, 11), 124, 'latin1');
-  b.write(octal(0, 11), 136, 'latin1');
   b[156] = typeFlags[type];
   if (linkname) b.write(linkname, 157, 'utf8');
-  b.write('ustar\u000000', 257, 'latin1');
-  b.write(octal(0, 6), 329, 'latin1');
-  b.write(octal(0, 6), 337, 'latin1');
-  if (prefix) b.write(prefix, 345, 'utf8');
+  if (fit.prefix) b.write(fit.prefix, 345, 'utf8');
   b.write(octal(checksum(b), 6), 148, 'latin1');
   return b;
 }
@@ -87,13 +104,18 @@ function paxRecord(s: string): string {
   return `${len + digits}${s}`;
 }
 
+/** The pax records of an entry whose name or link target ustar cannot hold. */
+function paxBody(h: TarHeader): Buffer {
+  let records = paxRecord(` path=${h.name}\n`);
+  if (h.linkname) records += paxRecord(` linkpath=${h.linkname}\n`);
+  return Buffer.from(records, 'utf8');
+}
+
 /** The header blocks of one entry: its ustar header, or a pax header, its records and then it. */
 export function encodeTarHeader(h: TarHeader): Buffer {
   const plain = ustar(h.name, h.size, h.mode, h.type, h.linkname);
   if (plain) return plain;
-  let records = paxRecord(` path=${h.name}\n`);
-  if (h.linkname) records += paxRecord(` linkpath=${h.linkname}\n`);
-  const body = Buffer.from(records, 'utf8');
+  const body = paxBody(h);
   const padded = Math.ceil(body.length / block) * block;
   const linkname = h.linkname ? 'PaxHeader' : undefined;
   const paxHeader = ustar('PaxHeader', body.length, h.mode, 'pax-header', linkname) as Buffer;
@@ -103,6 +125,13 @@ export function encodeTarHeader(h: TarHeader): Buffer {
   body.copy(out, block);
   header.copy(out, block + padded);
   return out;
+}
+
+/** How many bytes {@link encodeTarHeader} gives for `h`, without encoding it. */
+export function tarHeaderBytes(h: Pick<TarHeader, 'name' | 'linkname'>): number {
+  if (ustarName(h.name, h.linkname)) return block;
+  const body = Buffer.byteLength(paxBody({ ...h, size: 0, mode: 0, type: 'file' }));
+  return block + Math.ceil(body / block) * block + block;
 }
 
 /** Zero bytes that pad `size` bytes of content to a whole block. */

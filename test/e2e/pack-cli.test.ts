@@ -91,6 +91,7 @@ describe('uplift keys and uplift pack', () => {
       pack,
       '--build',
       '42',
+      '--sha256',
       '--json',
     ]);
     const inspected = runCliProcess(['pack', 'inspect', pack]);

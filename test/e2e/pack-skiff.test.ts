@@ -58,6 +58,7 @@ function buildHop(a: string, b: string, out: string, delta = true) {
     key: key.privateKey,
     out,
     migrations: migrationsFor[b],
+    fileSha256: true,
   });
 }
 

@@ -108,6 +108,7 @@ describe("the skiff catalog's packs", () => {
         fromRange: b.manifest.from.range,
         key: generateKeyPair().privateKey,
         out: join(work, `key-${n}.upk`),
+        fileSha256: true,
       });
 
     const [one, two] = [await sign(1), await sign(2)];

@@ -30,6 +30,10 @@ export function register(program: Command, { emit, io }: CommandContext): void {
       '--profile <name|dir>',
       "the product's profile, for its version scheme (default: the profile named as the product)",
     )
+    .option(
+      '--sha256',
+      "also compute and print the whole pack file's SHA-256 (one more hash of every byte; repo add computes its own)",
+    )
     .option('--json', 'print JSON')
     .addHelpText(
       'after',

@@ -55,6 +55,8 @@ export interface PackBuildOptions {
   created?: string;
   /** The product's profile (name or folder), for its version scheme. */
   profile?: string;
+  /** `--sha256`: also compute the whole file's SHA-256. */
+  sha256?: boolean;
   /** `--workers N`, else UPLIFT_PACK_WORKERS: compression threads. */
   workers?: string;
 }
@@ -86,6 +88,7 @@ export async function build(opts: PackBuildOptions): Promise<CommandResult> {
     ...opts,
     workers,
     key,
+    fileSha256: opts.sha256 === true,
     ...(profile
       ? {
           versionScheme: profile.catalog.scheme.id,
@@ -101,7 +104,7 @@ export async function build(opts: PackBuildOptions): Promise<CommandResult> {
   const data = {
     file: r.file,
     bytes: r.bytes,
-    sha256: r.sha256,
+    ...(r.sha256 === undefined ? {} : { sha256: r.sha256 }),
     keyid: key.keyid,
     seconds,
     manifest: summary(m),
@@ -110,7 +113,7 @@ export async function build(opts: PackBuildOptions): Promise<CommandResult> {
     `Built ${r.file}`,
     ...describe(m),
     `  pack      ${formatBytes(r.bytes)} in ${seconds.toFixed(1)} s, signed by ${key.keyid}`,
-    `  sha256    ${r.sha256}`,
+    ...(r.sha256 === undefined ? [] : [`  sha256    ${r.sha256}`]),
     `Check it with: uplift pack verify ${r.file} --trust <the .pub of this key>`,
     '',
   ].join('\n');
