@@ -5,7 +5,13 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { UpliftError, unwritablePathError } from '../errors/index.ts';
 import { type PrivateKey, signBytes } from '../signing/index.ts';
 import { encodeHeader, headerBytes, maxManifestBytes } from './format.ts';
-import { defaultWorkers, FrameStream, FrameWriter, payloadBound } from './frames.ts';
+import {
+  defaultWorkers,
+  FrameStream,
+  FrameWriter,
+  type FrameWriterOptions,
+  payloadBound,
+} from './frames.ts';
 import { loadMigrations, noMigrations } from './migrations.ts';
 import { readReleaseTree, type TreeFile, treeFileError, treeFileProblem } from './release-tree.ts';
 import {
@@ -246,14 +252,12 @@ export async function buildPack(o: BuildOptions): Promise<BuildResult> {
     const whole = o.fileSha256 ? createHash('sha256') : undefined;
     let manifest: PackManifest;
     try {
-      const payload = await writePayload(
-        entries,
-        join(b.dir, 'manifest.json'),
-        fh.fd,
-        payloadAt,
+      const payload = await writePayload(entries, join(b.dir, 'manifest.json'), fh.fd, {
+        at: payloadAt,
         level,
-        o.workers ?? defaultWorkers(),
-      );
+        workers: o.workers ?? defaultWorkers(),
+        tarBytes: unpackedBytes,
+      });
       if (payload.unpackedBytes !== unpackedBytes)
         throw new Error(`the tar is ${payload.unpackedBytes} bytes, not ${unpackedBytes}`);
       manifest = manifestOf(payload);
@@ -383,11 +387,9 @@ async function writePayload(
   entries: PayloadEntry[],
   manifestFile: string,
   fd: number,
-  at: number,
-  level: number,
-  workers: number,
+  o: FrameWriterOptions,
 ): Promise<{ bytes: number; sha256: string; unpackedBytes: number }> {
-  const frames = new FrameWriter(fd, at, level, workers);
+  const frames = new FrameWriter(fd, o);
   try {
     const tar = new FrameStream(frames);
     const probe = Buffer.alloc(1);

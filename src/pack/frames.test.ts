@@ -75,7 +75,7 @@ describe('FrameWriter', () => {
     for (const flushEvery of [1, 1 << 30]) {
       const fd = openSync(file, 'w+');
       try {
-        const frames = new FrameWriter(fd, 100, 3, 2, flushEvery);
+        const frames = new FrameWriter(fd, { at: 100, level: 3, workers: 2, flushEvery });
         try {
           for (let at = 0; at < input.length; at += frameBytes) {
             const buf = await frames.take();

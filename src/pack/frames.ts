@@ -77,6 +77,22 @@ interface Done {
   error?: string;
 }
 
+export interface FrameWriterOptions {
+  /** Where the payload starts in the file. */
+  at: number;
+  /** zstd level. */
+  level: number;
+  /** Compression threads. */
+  workers: number;
+  /**
+   * The tar's size, when known: with more than one frame to come the threads start at once, else
+   * at the second frame (a payload of one frame is compressed inline).
+   */
+  tarBytes?: number;
+  /** Bytes written between background flushes (default {@link flushBytes}). */
+  flushEvery?: number;
+}
+
 /**
  * Compresses a stream of full {@link frameBytes} buffers (the last may be shorter) as one frame
  * each, on `workers` threads, and writes the frames in order to `fd`, hashing them. A payload of
@@ -110,13 +126,15 @@ export class FrameWriter {
   private readonly at: number;
   private readonly flushEvery: number;
 
-  constructor(fd: number, at: number, level: number, workers: number, flushEvery = flushBytes) {
+  constructor(fd: number, o: FrameWriterOptions) {
     this.fd = fd;
-    this.at = at;
-    this.flushEvery = flushEvery;
-    this.level = level;
-    this.count = Math.max(1, Math.floor(workers));
+    this.at = o.at;
+    this.level = o.level;
+    this.count = Math.max(1, Math.floor(o.workers));
     this.maxInFlight = this.count + 2;
+    this.flushEvery = o.flushEvery ?? flushBytes;
+    // More than one frame to come: the threads start now, while the first frame is read.
+    if (o.tarBytes !== undefined && o.tarBytes > frameBytes) this.start();
   }
 
   /** An empty buffer of {@link frameBytes} to fill with the next frame's tar bytes. */
