@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -12,7 +13,7 @@ import {
   mutateTree,
   sha256File,
 } from './generate-tree.ts';
-import { figures, type RunFigures, snapshotDist, type Timed, timed } from './measure.ts';
+import { figures, type RunFigures, snapshotBundle, type Timed, timed } from './measure.ts';
 import { round } from './stats.ts';
 
 /**
@@ -27,8 +28,10 @@ import { round } from './stats.ts';
  * - delta against full size on every hop of skiff's upgrade path and on the generated tree with
  *   5 % of its files changed (mutateTree);
  * - peak RSS (VmHWM) of `uplift pack verify` on a 2 GiB pack of incompressible files.
- * Every uplift command runs as the built CLI, a real process. Each timed command runs `rounds`
- * times, alternating which goes first, and the best time counts; the page cache is warm for all.
+ * Every uplift command runs as operators run it, `uplift` from package.json's `bin` (the bundle), a
+ * real process. Each timed command runs `rounds` times (builds and verifies one more), alternating
+ * which goes first, and the best time counts; the page cache is warm for all, and what an earlier
+ * round wrote is removed and the removal committed before the next command starts (see removed()).
  */
 
 /** A timed command; `fileMBps` is MB/s of the file it reads (the pack, the tar.zst, the zip). */
@@ -117,7 +120,7 @@ export interface PackBenchOptions {
   threads: number;
   platform?: string;
   rounds?: number;
-  /** The uplift CLI to run (default `<root>/dist/cli/main.js`). */
+  /** The uplift CLI to run (default: a snapshot of `<root>/dist/bundle/uplift.cjs`, package.json's `bin`). */
   cliPath?: string;
   log?: (s: string) => void;
 }
@@ -172,6 +175,17 @@ function run(command: string, runs: Timed[], treeBytes: number, fileBytes?: numb
   return f;
 }
 
+/**
+ * Removes what an earlier round left at `path` and commits the removal (`sync -f`) before the next
+ * command is timed: on this ext4 (mounted with `discard`) freeing half a gigabyte makes the next
+ * journal commit slow, and a command that syncs (uplift's build, `tar && sync`) would otherwise pay
+ * for the previous round's file, one that does not (`tar | zstd`) would not.
+ */
+function removed(path: string): void {
+  rmSync(path, { recursive: true, force: true });
+  spawnSync('sync', ['-f', join(path, '..')], { stdio: 'ignore' });
+}
+
 /** Runs the rounds, alternating the order of the commands; each gets its own list of timings. */
 async function alternate(
   rounds: number,
@@ -190,7 +204,7 @@ export async function benchPacks(opts: PackBenchOptions): Promise<PackFigures> {
   const log = opts.log ?? (() => {});
   const rounds = opts.rounds ?? 2;
   const platform = opts.platform ?? 'linux-x86-64';
-  for (const f of ['dist/cli/main.js', 'dist/pack/index.js'])
+  for (const f of ['dist/bundle/uplift.cjs', 'dist/pack/index.js'])
     if (!existsSync(join(opts.root, f)))
       throw new Error(`${f} does not exist; run npm run build first`);
   const level = opts.level;
@@ -199,7 +213,7 @@ export async function benchPacks(opts: PackBenchOptions): Promise<PackFigures> {
   const loadStart = loadavg().map((l) => round(l));
   const dir = await mkdtemp(join(tmpdir(), 'uplift-bench-packs-'));
   try {
-    const cliPath = opts.cliPath ?? snapshotDist(opts.root, dir);
+    const cliPath = opts.cliPath ?? snapshotBundle(opts.root, dir);
     const cli = (args: string[]) => timed(process.execPath, [cliPath, ...args], opts.root);
     const keyBase = join(dir, 'bench');
     await cli(['keys', 'generate', '--out', keyBase]);
@@ -243,24 +257,26 @@ export async function benchPacks(opts: PackBenchOptions): Promise<PackFigures> {
     const buildU2: Timed[] = [];
     const buildT: Timed[] = [];
     const buildZ: Timed[] = [];
+    // One round more than the others, as for verify: a gigabyte written right after another was
+    // freed costs this VM up to twice the system time, whichever tool writes it.
     await alternate(
-      rounds,
+      rounds + 1,
       [
         async () => {
-          rmSync(pack, { force: true });
+          removed(pack);
           buildU.push(await cli(buildArgs(a, b, pack, false, 1)));
         },
         async () => {
-          rmSync(pack, { force: true });
+          removed(pack);
           buildU2.push(await cli(buildArgs(a, b, pack, false, 2)));
         },
         async () => {
-          rmSync(tarZst, { force: true });
+          removed(tarZst);
           const script = `set -o pipefail; tar -cf - -C '${join(b, 'tree')}' . | ${zstd} -o '${tarZst}'`;
           buildT.push(await timed('bash', ['-c', script], dir));
         },
         async () => {
-          rmSync(zip, { force: true });
+          removed(zip);
           buildZ.push(await timed('zip', ['-r', '-q', zip, '.'], join(b, 'tree')));
         },
       ],
@@ -318,7 +334,7 @@ export async function benchPacks(opts: PackBenchOptions): Promise<PackFigures> {
     const extractZ: Timed[] = [];
     const target = (name: string) => {
       const t = join(dir, `extract-${name}`);
-      rmSync(t, { recursive: true, force: true });
+      removed(t);
       mkdirSync(t);
       return t;
     };
@@ -327,7 +343,7 @@ export async function benchPacks(opts: PackBenchOptions): Promise<PackFigures> {
       [
         async () => {
           const t = target('uplift');
-          rmSync(t, { recursive: true, force: true }); // --stage creates its directory
+          removed(t); // --stage creates its directory
           extractU.push(await cli(['pack', 'verify', pack, '--trust', trust, '--stage', t]));
         },
         async () => {
@@ -530,7 +546,7 @@ export function formatPacks(
   const lines: string[] = [];
   const t = p.tree;
   lines.push(
-    `\nPacks — generated release: ${t.files} files, ${mib(t.bytes)} MiB (${Math.round((t.randomBytes / t.bytes) * 100)} % random); next release: ${p.next.changed} changed, ${p.next.added} added, ${p.next.deleted} deleted; zstd -${p.zstdLevel} -T${p.zstdThreads}, best of ${p.rounds} (verify ${p.rounds + 1})`,
+    `\nPacks — generated release: ${t.files} files, ${mib(t.bytes)} MiB (${Math.round((t.randomBytes / t.bytes) * 100)} % random); next release: ${p.next.changed} changed, ${p.next.added} added, ${p.next.deleted} deleted; zstd -${p.zstdLevel} -T${p.zstdThreads}, best of ${p.rounds} (build and verify ${p.rounds + 1})`,
   );
   const widths = [42, 8, 10, 10, 12, 12];
   const table = (title: string, runs: PackRun[]) => {

@@ -52,6 +52,8 @@ export function deltaPackArgs(o: {
     '--out',
     o.out,
     ...(o.profile ? ['--profile', o.profile] : []),
+    // The catalog lists the pack with the whole file's SHA-256, which the build prints on request.
+    '--sha256',
   ];
 }
 
