@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { UpliftError, unwritablePathError } from '../errors/index.ts';
+import { crashPoint, removeDeadTemps, tempFileOf } from '../util/index.ts';
 import { type PrivateKey, signBytes } from '../signing/index.ts';
 import { encodeHeader, headerBytes, maxManifestBytes } from './format.ts';
 import {
@@ -204,7 +205,10 @@ export async function buildPack(o: BuildOptions): Promise<BuildResult> {
   await mkdir(dirname(out), { recursive: true }).catch((err: unknown) => {
     throw unwritablePathError(err, out, '--out') ?? err;
   });
-  const tmp = join(dirname(out), `.${basename(out)}.tmp-${process.pid}`);
+  // A build killed mid-write (a crash, kill -9) leaves its temp file and never the pack: the
+  // next build to the same place removes it.
+  await removeDeadTemps(out);
+  const tmp = tempFileOf(out);
   const level = o.level ?? zstdLevel;
   // The payload is written once, in place: the manifest before it is laid out first with the
   // largest payload size the frames can have, and padded to that length once the size is known.
@@ -276,6 +280,7 @@ export async function buildPack(o: BuildOptions): Promise<BuildResult> {
         whole?.update(part);
         bytes += part.length;
       }
+      crashPoint('pack-build:head');
       // Every byte is written (most of the payload already flushed while it was written): the file
       // is made durable while the whole file's SHA-256, when asked for, which needs the head
       // first, reads the payload back (from the page cache) and hashes it.
@@ -293,10 +298,12 @@ export async function buildPack(o: BuildOptions): Promise<BuildResult> {
       }
       bytes += payload.bytes;
       await synced;
+      crashPoint('pack-build:synced');
     } finally {
       await fh.close();
     }
     await rename(tmp, out);
+    crashPoint('pack-build:renamed');
     const dh = await open(dirname(out), 'r');
     try {
       await dh.sync();
@@ -393,7 +400,9 @@ async function writePayload(
   try {
     const tar = new FrameStream(frames);
     const probe = Buffer.alloc(1);
-    for (const e of entries) {
+    const midway = Math.floor(entries.length / 2);
+    for (const [k, e] of entries.entries()) {
+      if (k === midway) crashPoint('pack-build:payload');
       await tar.write(headerOf(e));
       if (!('source' in e)) continue;
       const hash = createHash('sha256');

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, fsyncSync, lstatSync, openSync, readdirSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { isAlive } from './process.ts';
 
 /**
  * Durable writes, the one home of the rule "a step is durable only when the file and its directory
@@ -32,6 +33,26 @@ export async function fsyncFile(file: string): Promise<void> {
 /** The temp file {@link writeFileDurably} writes beside `file` (`.<name>.tmp-<pid>`). */
 export function tempFileOf(file: string, pid = process.pid): string {
   return join(dirname(file), `.${basename(file)}.tmp-${pid}`);
+}
+
+/**
+ * Removes the temp files ({@link tempFileOf}) that processes now gone left beside `file` when they
+ * were killed mid-write; a live writer's is left alone. Returns the ones removed.
+ */
+export async function removeDeadTemps(file: string): Promise<string[]> {
+  const prefix = `.${basename(file)}.tmp-`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(file));
+  } catch {
+    return [];
+  }
+  const dead = names
+    .filter((n) => n.startsWith(prefix) && /^[1-9][0-9]*$/.test(n.slice(prefix.length)))
+    .filter((n) => !isAlive(Number(n.slice(prefix.length))))
+    .map((n) => join(dirname(file), n));
+  for (const t of dead) await rm(t, { force: true });
+  return dead;
 }
 
 /** Where {@link writeFileDurably} with `keepPrevious` keeps the previous content. */

@@ -7,6 +7,7 @@ export {
   fsyncDir,
   fsyncFile,
   previousOf,
+  removeDeadTemps,
   syncTree,
   tempFileOf,
   writeFileDurably,
