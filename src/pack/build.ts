@@ -3,8 +3,8 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { UpliftError, unwritablePathError } from '../errors/index.ts';
-import { crashPoint, removeDeadTemps, tempFileOf } from '../util/index.ts';
 import { type PrivateKey, signBytes } from '../signing/index.ts';
+import { crashPoint, removeDeadTemps, tempFileOf } from '../util/index.ts';
 import { encodeHeader, headerBytes, maxManifestBytes } from './format.ts';
 import {
   defaultWorkers,
