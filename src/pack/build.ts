@@ -386,9 +386,10 @@ const readBytes = 4 << 20;
 /**
  * Writes the payload: the tar of the entries (tar-stream's exact bytes), cut into frames of
  * {@link frameBytes}, each compressed alone on a worker thread and written in order, hashed.
- * Each file is read exactly once, straight into its frame's buffer, and hashed while read: a file
- * that differs from its release manifest (the tree check leaves packed files to this step) or
- * changed since is refused.
+ * Each file is opened once (not through a link), checked by fstat (a regular file of the
+ * manifest's size and mode), read exactly once, straight into its frame's buffer, and hashed while
+ * read: a file that differs from its release manifest (the tree check leaves packed files to this
+ * step) or changed since is refused (`manifestFile` names the manifest in the error).
  */
 async function writePayload(
   entries: PayloadEntry[],
