@@ -8,6 +8,7 @@ import {
   compare,
   figures,
   type RunFigures,
+  removed,
   type Timed,
   timed,
 } from './measure.ts';
@@ -71,8 +72,8 @@ export async function benchBackup(opts: BackupBenchOptions): Promise<BackupFigur
     let archiveBytes = 0;
     for (let i = 0; i < rounds; i++) {
       const runUplift = async () => {
-        rmSync(upliftOut, { force: true });
         rmSync(`${upliftOut}.sha256`, { force: true });
+        removed(upliftOut);
         const r = await timed(
           process.execPath,
           [
@@ -93,7 +94,7 @@ export async function benchBackup(opts: BackupBenchOptions): Promise<BackupFigur
         backupU.push(r);
       };
       const runTar = async () => {
-        rmSync(tarOut, { force: true });
+        removed(tarOut);
         backupT.push(await timed('tar', ['-I', gzip, '-cf', tarOut, '-C', dir, 'install'], dir));
       };
       log(`  backup round ${i + 1}/${rounds} …`);
@@ -144,11 +145,11 @@ export async function benchBackup(opts: BackupBenchOptions): Promise<BackupFigur
     for (let i = 0; i < rounds; i++) {
       log(`  restore round ${i + 1}/${rounds} …`);
       for (const withSync of [false, true]) {
-        await rm(tarTarget, { recursive: true, force: true });
+        removed(tarTarget);
         const script = `mkdir -p '${tarTarget}' && tar -xzf '${tarOut}' -C '${tarTarget}'${withSync ? ` && sync -f '${tarTarget}'` : ''}`;
         (withSync ? restoreTS : restoreT).push(await timed('sh', ['-c', script], dir));
       }
-      await rm(upliftTarget, { recursive: true, force: true });
+      removed(upliftTarget);
       restoreU.push(
         await timed(
           process.execPath,

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -22,7 +22,13 @@ import {
 } from '../test/util/verdaccio.ts';
 import { type ProcessRun, runProcess, snapshotDist } from './measure.ts';
 import { median, round } from './stats.ts';
-import { buildPlannedPack, profileStableSeconds, script, sh } from './upgrade-steps.ts';
+import {
+  buildPlannedPack,
+  pinSkiffPort,
+  profileStableSeconds,
+  script,
+  sh,
+} from './upgrade-steps.ts';
 
 /**
  * Downtime as a client sees it. For skiff (the sample installation, 5.3.0 Patch 1 → Patch 2) and
@@ -232,7 +238,7 @@ export function clientView(samples: readonly Sample[]): ClientView {
  * Polls `url` while `work` runs: first until it has answered 500 ms in a row (the service is up
  * before), then through `work`, then until it has answered 1 s in a row after it.
  */
-async function observe<T>(
+export async function observe<T>(
   url: () => string,
   work: () => Promise<T>,
 ): Promise<{ result: T; view: ClientView }> {
@@ -462,14 +468,7 @@ async function skiffProduct(
   await skiff.stopInstallation(sample.install);
   // The port a client knows: pinned in the customer's conf/skiff.properties (carried by the merge).
   const port = await freePort();
-  const props = join(sample.install, 'conf/skiff.properties');
-  const text = readFileSync(props, 'utf8');
-  writeFileSync(
-    props,
-    /^http\.port=.*$/m.test(text)
-      ? text.replace(/^http\.port=.*$/m, `http.port=${port}`)
-      : `${text}http.port=${port}\n`,
-  );
+  pinSkiffPort(sample.install, port);
   const releases = join(dir, 'releases');
   const oldRel = skiff.buildReleaseTree(from, releases);
   const newRel = skiff.buildReleaseTree(to, releases);

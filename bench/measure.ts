@@ -1,14 +1,16 @@
-import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { round } from './stats.ts';
+import { median, round } from './stats.ts';
 
 /** Running a command as a real process, timing it and reading its peak RSS: shared by the benches. */
 export interface RunFigures {
   command: string;
   /** Best of the rounds. */
   seconds: number;
+  /** Median of the rounds: one lucky round of a tool moves the best by a tenth on this VM. */
+  medianSeconds: number;
   runs: number[];
   /** Tree bytes per second of the best round, in MB/s (10^6 bytes). */
   mbPerSecond: number;
@@ -21,8 +23,10 @@ export interface RunFigures {
 export interface Comparison {
   uplift: RunFigures;
   tool: RunFigures;
-  /** uplift seconds / tool seconds: below 1 means uplift is faster. */
+  /** uplift seconds / tool seconds (best rounds): below 1 means uplift is faster. */
   ratio: number;
+  /** The same of the medians. */
+  medianRatio: number;
 }
 
 export interface Timed {
@@ -126,6 +130,7 @@ export function figures(
   return {
     command,
     seconds: round(best),
+    medianSeconds: round(median(runs.map((r) => r.seconds))),
     runs: runs.map((r) => round(r.seconds)),
     mbPerSecond: round(bytes / 1e6 / best),
     ...extra,
@@ -133,5 +138,21 @@ export function figures(
 }
 
 export function compare(uplift: RunFigures, tool: RunFigures): Comparison {
-  return { uplift, tool, ratio: round(uplift.seconds / tool.seconds) };
+  return {
+    uplift,
+    tool,
+    ratio: round(uplift.seconds / tool.seconds),
+    medianRatio: round(uplift.medianSeconds / tool.medianSeconds),
+  };
+}
+
+/**
+ * Removes what an earlier round left at `path` and commits the removal (`sync -f`) before the next
+ * command is timed: on this ext4 (mounted with `discard`) freeing half a gigabyte makes the next
+ * journal commit slow, and a command that syncs (uplift's build, restore, `tar && sync`) would
+ * otherwise pay for the previous round's files, one that does not (`tar | zstd`) would not.
+ */
+export function removed(path: string): void {
+  rmSync(path, { recursive: true, force: true });
+  spawnSync('sync', ['-f', dirname(path)], { stdio: 'ignore' });
 }

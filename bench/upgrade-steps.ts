@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deltaPackArgs } from '../test/util/vendor-side.ts';
 
@@ -10,6 +10,35 @@ import { deltaPackArgs } from '../test/util/vendor-side.ts';
 export function sh(cmd: string, args: string[], cwd?: string): void {
   const r = spawnSync(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+}
+
+/** Runs `cmd` to completion without blocking the event loop (a poller keeps polling); as sh(). */
+export function shAsync(cmd: string, args: string[], cwd?: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0
+        ? resolve()
+        : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${stderr}`)),
+    );
+  });
+}
+
+/** Pins skiff's HTTP port in the customer's conf/skiff.properties of `install`, as a customer whose clients know the port would. */
+export function pinSkiffPort(install: string, port: number): void {
+  const props = join(install, 'conf/skiff.properties');
+  const text = readFileSync(props, 'utf8');
+  writeFileSync(
+    props,
+    /^http\.port=.*$/m.test(text)
+      ? text.replace(/^http\.port=.*$/m, `http.port=${port}`)
+      : `${text}http.port=${port}\n`,
+  );
 }
 
 /** A skiff bin/ script of `install`, run to completion (its environment without test overrides). */
