@@ -130,6 +130,9 @@ export interface ApplyFigures {
     loadAverage: number[];
     /** uplift stage seconds / tool seconds: below 1 means uplift is faster. */
     ratioTar: number;
+    /** `tar -xf` then `sync -f`: staging's durable peer (the staged tree is flushed before stage:done). */
+    tarSync: RunFigures;
+    ratioTarSync: number;
     ratioUnzip: number;
     zipBytes: number;
     tarBytes: number;
@@ -536,13 +539,19 @@ export async function benchApply(opts: ApplyBenchOptions): Promise<ApplyFigures>
 
     // 5. Staging peers: tar -xf and unzip -q of the new release tree into empty folders.
     const tarRuns: Timed[] = [];
+    const tarSyncRuns: Timed[] = [];
     const unzipRuns: Timed[] = [];
     const out = join(dir, 'extract');
     for (let i = 0; i < 2; i++) {
-      log(`  tar -xf / unzip -q round ${i + 1}/2 …`);
+      log(`  tar -xf / tar -xf && sync -f / unzip -q round ${i + 1}/2 …`);
       removed(out);
       mkdirSync(out);
       tarRuns.push(await timed('tar', ['-xf', tarFile, '-C', out], dir));
+      removed(out);
+      mkdirSync(out);
+      tarSyncRuns.push(
+        await timed('sh', ['-c', `tar -xf '${tarFile}' -C '${out}' && sync -f '${out}'`], dir),
+      );
       removed(out);
       mkdirSync(out);
       unzipRuns.push(await timed('unzip', ['-q', zipFile, '-d', out], dir));
@@ -558,6 +567,7 @@ export async function benchApply(opts: ApplyBenchOptions): Promise<ApplyFigures>
     const rss = (runs: Timed[]) => ({ peakRssMB: Math.max(...runs.map((r) => r.peakRssMB)) });
     const tarF = figures('tar -xf', tarRuns, newTree.bytes, rss(tarRuns));
     const unzipF = figures('unzip -q', unzipRuns, newTree.bytes, rss(unzipRuns));
+    const tarSyncF = figures('tar -xf && sync -f', tarSyncRuns, newTree.bytes, rss(tarSyncRuns));
     const pick = (o: Record<string, number>, keys: string[]) =>
       Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k] as number]));
     return {
@@ -626,6 +636,8 @@ export async function benchApply(opts: ApplyBenchOptions): Promise<ApplyFigures>
         applyPeakRssMB: applied.peakRssMB,
         loadAverage,
         ratioTar: round(stageSeconds / tarF.seconds),
+        tarSync: tarSyncF,
+        ratioTarSync: round(stageSeconds / tarSyncF.seconds),
         ratioUnzip: round(stageSeconds / unzipF.seconds),
         zipBytes: statSync(zipFile).size,
         tarBytes: statSync(tarFile).size,
@@ -669,7 +681,8 @@ export function formatApply(a: ApplyFigures, goals: { downtimeRatio: number }): 
     `    apply stage             ${a.staging.stageSeconds} s, ${a.staging.stageMBps} MB/s  (verify + stage ${a.staging.verifyStageSeconds} s, ${a.staging.verifyStageMBps} MB/s; peak RSS of the apply process ${a.staging.applyPeakRssMB} MB)`,
     `    tar -xf                 ${a.staging.tar.seconds} s, ${a.staging.tar.mbPerSecond} MB/s  (tar ${mib(a.staging.tarBytes)} MiB, peak RSS ${a.staging.tar.peakRssMB} MB)`,
     `    unzip -q                ${a.staging.unzip.seconds} s, ${a.staging.unzip.mbPerSecond} MB/s  (zip ${mib(a.staging.zipBytes)} MiB, peak RSS ${a.staging.unzip.peakRssMB} MB)`,
-    `    ratio stage / tar ${a.staging.ratioTar}×, stage / unzip ${a.staging.ratioUnzip}×; verify + stage / tar ${round(a.staging.verifyStageSeconds / a.staging.tar.seconds)}×  (load average at the start ${a.staging.loadAverage.join(' ')})`,
+    `    tar -xf && sync -f      ${a.staging.tarSync.seconds} s, ${a.staging.tarSync.mbPerSecond} MB/s`,
+    `    ratio stage / tar ${a.staging.ratioTar}×, / tar && sync ${a.staging.ratioTarSync}×, stage / unzip ${a.staging.ratioUnzip}×; verify + stage / tar ${round(a.staging.verifyStageSeconds / a.staging.tar.seconds)}×  (load average at the start ${a.staging.loadAverage.join(' ')})`,
   ];
   return lines.join('\n');
 }
