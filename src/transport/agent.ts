@@ -81,12 +81,23 @@ export interface NodeAgent {
   runtime: NodeRuntimeInfo;
   /** What installing copied: 0 files and 0 bytes when the node already had the whole kit. */
   copied: { files: number; bytes: number };
+  /** The digests of the older kits installing removed from the node (see keptKits). */
+  pruned: string[];
 }
 
 /** The oldest Node.js uplift runs on (package.json `engines`). */
 const minimumNode = [20, 19] as const;
 /** Files copied at once to one node. */
 const copyConcurrency = 4;
+/**
+ * Kits kept in a node's agentDir once a new one is in: the new one and the two used last before
+ * it. A kit is about 10 MB (the bundle and its native modules, the profile; packs too when the
+ * kit carries them), and every uplift build or profile change makes a new one, so without this
+ * each would stay on every node for good.
+ */
+export const keptKits = 3;
+/** A kit used within this time is never removed: another controller may be running from it. */
+export const kitQuietMs = 24 * 3600 * 1000;
 
 /**
  * The package folders a node agent needs beside the bundle: the native packages and what they
@@ -265,6 +276,7 @@ function agentOf(
     trustPath?: string;
     filePath: (as: string) => string;
     copied: { files: number; bytes: number };
+    pruned?: string[];
   },
 ): NodeAgent {
   return {
@@ -277,6 +289,7 @@ function agentOf(
     filePath: p.filePath,
     runtime,
     copied: p.copied,
+    pruned: p.pruned ?? [],
     exec: (argv, o = {}) => t.exec(argv, o),
     async run(args, o = {}) {
       const r = await t.exec([node.nodeRuntime, `${p.kitDir}/cli.cjs`, ...args], {
@@ -307,16 +320,30 @@ function agentOf(
   };
 }
 
-/** Hashes of the listed kit files as the node has them (null: missing), in one command. */
+/**
+ * Hashes of the listed kit files as the node has them (null: missing), in one command. It also
+ * marks the kit used now, when it has been installed before (`<kit>/.used`'s time, see pruneScript).
+ */
 const hashScript =
-  "const fs=require('fs'),c=require('crypto'),p=require('path');const[d,...f]=process.argv.slice(1);const o={};const b=Buffer.alloc(1<<20);for(const x of f){try{const fd=fs.openSync(p.join(d,x),'r');const h=c.createHash('sha256');let n;while((n=fs.readSync(fd,b,0,b.length,null))>0)h.update(b.subarray(0,n));fs.closeSync(fd);o[x]=h.digest('hex')}catch{o[x]=null}}console.log(JSON.stringify(o))";
+  "const fs=require('fs'),c=require('crypto'),p=require('path');const[d,...f]=process.argv.slice(1);try{const n=new Date();fs.utimesSync(p.join(d,'.used'),n,n)}catch{}const o={};const b=Buffer.alloc(1<<20);for(const x of f){try{const fd=fs.openSync(p.join(d,x),'r');const h=c.createHash('sha256');let n;while((n=fs.readSync(fd,b,0,b.length,null))>0)h.update(b.subarray(0,n));fs.closeSync(fd);o[x]=h.digest('hex')}catch{o[x]=null}}console.log(JSON.stringify(o))";
+
+/**
+ * On the node, after a kit was copied: marks kit `cur` of folder `base` used now (creates
+ * `<kit>/.used`), then removes the kits (folders named by 16 hex digits) past the `keep` used last,
+ * counting `cur`, that nobody used for `quiet` ms. A kit's last use is its `.used` time, else its
+ * manifest's (a kit from before the mark), else its folder's (a kit whose copy never finished).
+ * Prints the removed digests as JSON.
+ */
+const pruneScript =
+  "const fs=require('fs'),p=require('path');const[b,cur,keep,quiet]=process.argv.slice(1);const now=Date.now();const m=p.join(b,cur,'.used');fs.closeSync(fs.openSync(m,'a'));fs.utimesSync(m,new Date(now),new Date(now));const used=(d)=>{for(const f of['.used','manifest.json']){try{return fs.statSync(p.join(d,f)).mtimeMs}catch{}}return fs.lstatSync(d).mtimeMs};const kits=fs.readdirSync(b,{withFileTypes:true}).filter((e)=>e.isDirectory()&&/^[0-9a-f]{16}$/.test(e.name)&&e.name!==cur).map((e)=>({n:e.name,at:used(p.join(b,e.name))})).sort((x,y)=>y.at-x.at);const gone=[];for(const k of kits.slice(Number(keep)-1)){if(now-k.at<Number(quiet))continue;try{fs.rmSync(p.join(b,k.n),{recursive:true,force:true});gone.push(k.n)}catch{}}console.log(JSON.stringify(gone))";
 
 /**
  * Installs uplift on a node: checks its Node runtime first, then copies the kit (bundle, native
  * packages, profile, files) into `<agentDir>/<kit digest>/`, only the files the node lacks or
  * has with another hash (so a second rollout copies nothing), each through the resumable,
- * hash-checked putFile; the kit's manifest goes last. A local node runs this checkout's bundle
- * and files where they are: nothing is copied.
+ * hash-checked putFile; the kit's manifest goes last. Once a kit was copied, the older kits past
+ * {@link keptKits} that nobody used for {@link kitQuietMs} are removed. A local node runs this
+ * checkout's bundle and files where they are: nothing is copied.
  */
 export async function installAgent(
   t: NodeTransport,
@@ -417,6 +444,7 @@ export async function installAgent(
     };
     await mapLimit(first, copyConcurrency, copy);
     await mapLimit(last, 1, copy);
+    const pruned = missing.length === 0 ? [] : await pruneKits(t, node, base, digest);
     const profile = basename(kit.profileDir);
     const asNames = new Set(kit.files.map((f) => f.as));
     return agentOf(t, node, runtime, {
@@ -432,9 +460,42 @@ export async function installAgent(
         return `${kitDir}/files/${posix.normalize(as)}`;
       },
       copied: { files: missing.length, bytes },
+      pruned,
     });
   } finally {
     await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Runs pruneScript on the node. Pruning saves disk, nothing depends on it: a failure leaves the
+ * old kits where they are and the new one ready.
+ */
+async function pruneKits(
+  t: NodeTransport,
+  node: TopologyNode,
+  base: string,
+  digest: string,
+): Promise<string[]> {
+  const r = await t
+    .exec(
+      [
+        node.nodeRuntime,
+        '-e',
+        pruneScript,
+        base.replace(/\/+$/, ''),
+        digest,
+        String(keptKits),
+        String(kitQuietMs),
+      ],
+      { timeoutMs: 120_000 },
+    )
+    .catch(() => undefined);
+  try {
+    const gone = JSON.parse(r?.stdout.trim() ?? '') as unknown;
+    return Array.isArray(gone) ? gone.filter((g): g is string => typeof g === 'string') : [];
+  } catch {
+    return [];
   }
 }
 

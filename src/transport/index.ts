@@ -8,6 +8,8 @@ export {
   type AgentRunOptions,
   type AgentRunResult,
   installAgent,
+  keptKits,
+  kitQuietMs,
   type NodeAgent,
   type NodeRun,
   type NodeRuntimeInfo,

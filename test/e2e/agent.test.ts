@@ -1,4 +1,13 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +16,7 @@ import type { TopologyNode } from '../../src/topology/types.ts';
 import {
   type AgentKit,
   installAgent,
+  keptKits,
   type NodeTransport,
   nativeKitPackages,
   openTransport,
@@ -134,6 +144,71 @@ suite('installAgent over SSH', () => {
     expect(readFileSync(join(agent.kitDir, 'profiles/skiff/profile.yaml'))).toEqual(
       readFileSync(join(kit.profileDir, 'profile.yaml')),
     );
+  });
+
+  it('removes, once a new kit is in, the kits past the three used last that nobody used for a day', async () => {
+    expect(keptKits).toBe(3);
+    const home = join(d, 'prune home');
+    const node = sshNode({ agentDir: home });
+    const ago = (hours: number) => new Date(Date.now() - hours * 3600_000);
+    /** An older kit whose last use is `hours` ago, told by its .used mark, manifest or folder. */
+    const old = (name: string, hours: number, by: 'used' | 'manifest' | 'folder') => {
+      const dir = join(home, name);
+      mkdirSync(join(dir, 'packs'), { recursive: true });
+      writeFileSync(join(dir, 'packs/old.uplift-pack'), 'an old pack\n');
+      if (by !== 'folder') {
+        const mark = join(dir, by === 'used' ? '.used' : 'manifest.json');
+        writeFileSync(mark, '{}\n');
+        utimesSync(mark, ago(hours), ago(hours));
+      }
+      utimesSync(dir, ago(hours), ago(hours));
+    };
+    old('00000000000000a1', 1, 'used');
+    old('00000000000000a2', 2, 'used');
+    old('00000000000000a3', 3, 'used'); // past the three, but used within the day
+    old('00000000000000b1', 30, 'used');
+    old('00000000000000b2', 72, 'manifest'); // from before the .used mark
+    old('00000000000000b3', 120, 'folder'); // a copy that never finished
+    mkdirSync(join(home, 'notes'));
+    utimesSync(join(home, 'notes'), ago(500), ago(500));
+    writeFileSync(join(home, '00000000000000f1'), 'a file, not a kit\n');
+    const t = await connect(node);
+
+    const agent = await installAgent(t, node, kit);
+
+    expect(agent.pruned.sort()).toEqual([
+      '00000000000000b1',
+      '00000000000000b2',
+      '00000000000000b3',
+    ]);
+    const left = readdirSync(home).sort();
+    expect(left).toEqual(
+      [
+        '00000000000000a1',
+        '00000000000000a2',
+        '00000000000000a3',
+        '00000000000000f1',
+        'notes',
+        agent.kitDir.slice(home.length + 1),
+      ].sort(),
+    );
+    expect(existsSync(join(agent.kitDir, '.used'))).toBe(true);
+    // A second install copies nothing, so it removes nothing.
+    old('00000000000000c1', 200, 'used');
+    const again = await installAgent(t, node, kit);
+    expect(again.copied.files).toBe(0);
+    expect(again.pruned).toEqual([]);
+    expect(existsSync(join(home, '00000000000000c1'))).toBe(true);
+
+    // One older kit, however old, is among the three kept.
+    const lone = join(d, 'lone home');
+    const loneNode = sshNode({ agentDir: lone });
+    mkdirSync(join(lone, '00000000000000d1'), { recursive: true });
+    writeFileSync(join(lone, '00000000000000d1/.used'), '');
+    utimesSync(join(lone, '00000000000000d1/.used'), ago(2000), ago(2000));
+    const first = await installAgent(t, loneNode, kit);
+    expect(first.pruned).toEqual([]);
+    expect(existsSync(join(lone, '00000000000000d1'))).toBe(true);
   });
 
   it('runs --version, status --json and facts (which loads better-sqlite3 from the kit) on the node', async () => {
