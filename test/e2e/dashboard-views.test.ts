@@ -160,7 +160,9 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium', () => {
       check: async (page: Page) => {
         const rows = page.locator('[data-testid="fleet-table"] tbody tr:not(.spacer)');
         expect(await rows.count()).toBe(4);
-        // The store's view: each node's version where the run left it, and the run's state.
+        // The store's view: each node's version where the run left it, and the run's state. The
+        // rows come from /api/fleet, their run states from a second request: wait for those too.
+        await rows.first().filter({ hasText: 'validated' }).waitFor();
         expect(await rows.first().textContent()).toContain(to);
         expect(await rows.first().textContent()).toContain('validated');
         await page.getByLabel('Search').fill('n2');
