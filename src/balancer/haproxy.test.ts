@@ -76,7 +76,7 @@ describe.skipIf(!haproxyPresent())('haproxy balancer against a real HAProxy', ()
     const enabled = await lb.state('b');
     const afterEnable = await namesSeen(hp.port, 6);
 
-    expect(drained).toEqual({ server: 'b', admin: 'drain', sessions: 0 });
+    expect(drained).toEqual({ server: 'b', admin: 'drain', sessions: 0, weight: 1, backup: false });
     expect([...whileDrained]).toEqual(['a']);
     expect(enabled.admin).toBe('ready');
     expect([...afterEnable].sort()).toEqual(['a', 'b']);
@@ -116,7 +116,7 @@ describe.skipIf(!haproxyPresent())('haproxy balancer against a real HAProxy', ()
 
     expect(waited).toBeGreaterThan(500);
     expect(answer).toEqual({ status: 200, body: 'b' });
-    expect(state).toEqual({ server: 'b', admin: 'maint', sessions: 0 });
+    expect(state).toEqual({ server: 'b', admin: 'maint', sessions: 0, weight: 1, backup: false });
     expect([...seen]).toEqual(['a']);
     expect(back.admin).toBe('ready');
   });
@@ -151,6 +151,29 @@ describe.skipIf(!haproxyPresent())('haproxy balancer against a real HAProxy', ()
       await expect(enabling).rejects.toMatchObject({ code: 'UPLIFT_BALANCER_NOT_UP' });
     } finally {
       await down.stop();
+    }
+  });
+
+  it("reads a server's weight and whether it is a backup server", async () => {
+    const spare = await nameServer('spare');
+    const other = await startHaproxy({
+      servers: [
+        { name: 'main', address: spare.address, options: 'weight 20' },
+        { name: 'spare', address: spare.address, options: 'backup' },
+      ],
+    });
+    try {
+      const lb = openBalancer(settings(other.socket), { pollMs: 50 });
+      const main = await lb.state('main');
+      await haproxyCommand(other.socket, 'set server be/main weight 0');
+      const zero = await lb.state('main');
+
+      expect(main).toMatchObject({ weight: 20, backup: false });
+      expect(zero).toMatchObject({ weight: 0, backup: false, admin: 'ready' });
+      expect(await lb.state('spare')).toMatchObject({ weight: 1, backup: true });
+    } finally {
+      await other.stop();
+      spare.server.close();
     }
   });
 

@@ -35,6 +35,8 @@ const upStates = new Set([1, 2]);
 interface ServerRow {
   opState: number;
   adminState: number;
+  /** srv_uweight: the weight set in the configuration or by `set weight`. */
+  weight: number;
   checkStatus: string;
 }
 
@@ -138,33 +140,40 @@ export function openHaproxyBalancer(settings: HaproxySettings, o: HaproxyOptions
       return {
         opState: Number(f[col('srv_op_state')]),
         adminState: Number(f[col('srv_admin_state')]),
+        weight: Number(f[col('srv_uweight')]),
         checkStatus: f[col('srv_check_status')] ?? '',
       };
     }
     return refuse(server, line, 'No such server.');
   };
 
-  /** scur of the server in `show stat` (servers only): the streams it serves right now. */
-  const sessions = async (server: string): Promise<number> => {
+  /**
+   * The server's line of `show stat` (servers only): `scur`, the streams it serves right now, and
+   * `bck`, 1 for a backup server.
+   */
+  const stat = async (server: string): Promise<{ sessions: number; backup: boolean }> => {
     const line = 'show stat -1 4 -1';
     const answer = await command(line);
     const lines = answer.split('\n');
     const header = (lines[0] ?? '').replace(/^#\s*/, '').split(',');
-    const [px, sv, scur] = ['pxname', 'svname', 'scur'].map((n) => header.indexOf(n));
-    if (px === undefined || sv === undefined || scur === undefined || scur < 0)
-      refuse(server, line, answer);
+    const [px, sv, scur, bck] = ['pxname', 'svname', 'scur', 'bck'].map((n) =>
+      header.indexOf(n),
+    ) as [number, number, number, number];
+    if (Math.min(px, sv, scur, bck) < 0) refuse(server, line, answer);
     for (const l of lines.slice(1)) {
       const f = l.split(',');
-      if (f[px as number] === backend && f[sv as number] === server)
-        return Number(f[scur as number]);
+      if (f[px] === backend && f[sv] === server)
+        return { sessions: Number(f[scur]), backup: f[bck] === '1' };
     }
     return refuse(server, line, 'No such server.');
   };
+  const sessions = async (server: string) => (await stat(server)).sessions;
 
   const state = async (server: string): Promise<ServerState> => {
     const r = await row(server);
     const admin = r.adminState & maintBits ? 'maint' : r.adminState & drainBits ? 'drain' : 'ready';
-    return { server, admin, sessions: await sessions(server) };
+    const { sessions, backup } = await stat(server);
+    return { server, admin, sessions, weight: r.weight, backup };
   };
 
   const waitForNoSessions = async (server: string, deadline: number, timeoutMs: number) => {

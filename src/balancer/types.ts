@@ -11,6 +11,13 @@ export interface ServerState {
   admin: 'ready' | 'drain' | 'maint';
   /** Sessions open on the server now. */
   sessions: number;
+  /**
+   * The weight it takes new connections with once `ready` (HAProxy: its user weight); 0 takes
+   * none. Absent when the balancer cannot tell.
+   */
+  weight?: number;
+  /** A backup server: sent traffic only when every other server is down. Absent when unknown. */
+  backup?: boolean;
 }
 
 export interface Balancer {

@@ -226,6 +226,8 @@ export const codes = {
   UPLIFT_BALANCER_REFUSED: ExitCode.failed,
   UPLIFT_BALANCER_DRAIN_TIMEOUT: ExitCode.failed,
   UPLIFT_BALANCER_NOT_UP: ExitCode.failed,
+  /** A node's server is a backup server or has weight 0: draining and enabling cannot move its traffic. */
+  UPLIFT_BALANCER_SERVER_UNFIT: ExitCode.badInput,
   UPLIFT_BALANCER_COMMAND_FAILED: ExitCode.failed,
   // transports and node agents (docs/topology.md, "Transports")
   /** The SSH server's key is not in the pinned key or the known_hosts file: nothing was sent. */

@@ -1,3 +1,4 @@
+import type { ServerState } from '../balancer/types.ts';
 import { UpliftError } from '../errors/index.ts';
 import { applyResultSamples, publishSamples } from '../estimate/index.ts';
 import type { Claim, NodeStateName, StateStore } from '../state/types.ts';
@@ -167,18 +168,40 @@ export async function runStep(
   }
 }
 
-/** active/passive: each server's admin state before the run, for the failure policy to restore. */
-export async function recordBalancer(run: Run, dr: DeploymentRun): Promise<void> {
+/**
+ * active/passive: each server's admin state before the run, for the failure policy to restore.
+ * It also refuses, before anything changes, servers whose traffic draining and enabling cannot
+ * move (docs/topology.md, "Load balancers"): a `backup` server takes traffic only when every other
+ * server is down, so an enabled side of backups leaves the drained side's clients with no server;
+ * a server of weight 0 takes none once enabled. The refusal is the deployment's result.
+ */
+export async function recordBalancer(
+  run: Run,
+  dr: DeploymentRun,
+): Promise<DeploymentResult | undefined> {
   const { d } = dr;
-  if (d.type === 'active-passive' && dr.plan.steps.length > 0) {
-    try {
-      const b = await run.balancer(d);
-      for (const n of d.nodes)
-        dr.balancerBefore.set(serverOf(n), (await b.state(serverOf(n))).admin);
-    } catch {
-      // Unknown: the restore falls back to the topology's meaning (a active, b passive).
-    }
+  if (d.type !== 'active-passive' || dr.plan.steps.length === 0) return undefined;
+  const states: ServerState[] = [];
+  try {
+    const b = await run.balancer(d);
+    for (const n of d.nodes) states.push(await b.state(serverOf(n)));
+  } catch {
+    // Unknown: the restore falls back to the topology's meaning (a active, b passive), and the
+    // first balancer step reports what is wrong.
+    return undefined;
   }
+  for (const s of states) dr.balancerBefore.set(s.server, s.admin);
+  const unfit = states.filter((s) => s.backup === true || s.weight === 0);
+  if (unfit.length === 0) return undefined;
+  const why = unfit.map((s) => `${s.server} (${s.backup ? 'backup' : 'weight 0'})`).join(', ');
+  return {
+    deployment: d.name,
+    outcome: 'failed',
+    code: 'UPLIFT_BALANCER_SERVER_UNFIT',
+    message:
+      `${d.name}: the balancer's ${unfit.length === 1 ? 'server' : 'servers'} ${why} cannot carry a side's traffic when enabled; nothing was changed. ` +
+      'Make every node a normal server with a weight above 0, and keep the passive side out of rotation with its admin state drain (docs/topology.md, "Load balancers")',
+  };
 }
 
 /** Runs one deployment's steps; on a failure applies the failure policy. */
@@ -430,8 +453,7 @@ export async function runRollout(ctx: RolloutContext): Promise<RolloutResult> {
         const shouldRun = new Set(
           d.nodes.filter((n) => dr.plan.before[n.name]?.running === true).map((n) => n.name),
         );
-        await recordBalancer(run, dr);
-        return runDeployment(run, dr, shouldRun);
+        return (await recordBalancer(run, dr)) ?? runDeployment(run, dr, shouldRun);
       }),
     );
   }

@@ -112,7 +112,7 @@ async function profileFailingSmokeWhereMarked(dir: string): Promise<string> {
 async function makeScene(
   prefix: string,
   kind: StoreKind,
-  o: { failSmokeOnA?: boolean } = {},
+  o: { failSmokeOnA?: boolean; serverOptions?: Record<string, string> } = {},
 ): Promise<Scene> {
   const pair = await createSkiffPair({ prefix, template: packs.template });
   let hp: RunningHaproxy | undefined;
@@ -120,8 +120,8 @@ async function makeScene(
     hp = await startHaproxy({
       backend,
       servers: [
-        { name: 'skiff-a', address: pair.sides.a.address },
-        { name: 'skiff-b', address: pair.sides.b.address },
+        { name: 'skiff-a', address: pair.sides.a.address, options: o.serverOptions?.['skiff-a'] },
+        { name: 'skiff-b', address: pair.sides.b.address, options: o.serverOptions?.['skiff-b'] },
       ],
       check: { path: '/health', interMs: 200 },
     });
@@ -183,6 +183,20 @@ async function servers(hp: RunningHaproxy): Promise<Record<string, string>> {
     const op = Number(f[col('srv_op_state')]);
     out[f[col('srv_name')] as string] =
       `${admin & 0x67 ? 'maint' : admin & 0x18 ? 'drain' : 'ready'}${op === 2 ? ' up' : ' down'}`;
+  }
+  return out;
+}
+
+/** Each server's `srv_admin_state` and `srv_uweight` (`show servers state`). */
+async function adminAndWeight(hp: RunningHaproxy): Promise<Record<string, string>> {
+  const lines = (await haproxyCommand(hp.socket, `show servers state ${backend}`)).split('\n');
+  const header = (lines[1] ?? '').replace(/^#\s*/, '').split(' ');
+  const col = (n: string) => header.indexOf(n);
+  const out: Record<string, string> = {};
+  for (const l of lines.slice(2).filter((x) => x.trim() !== '')) {
+    const f = l.trim().split(' ');
+    out[f[col('srv_name')] as string] =
+      `admin ${f[col('srv_admin_state')]} weight ${f[col('srv_uweight')]}`;
   }
   return out;
 }
@@ -338,5 +352,43 @@ describeEachStore(
         'balancer.drain pb (restore) ok',
       ]);
     }, 180_000);
+
+    it('should refuse, before anything changes, a backup server and a server of weight 0', async () => {
+      // b a `backup` server (passive the other way HAProxy knows), a set to weight 0 at runtime:
+      // enabling either would leave the other side's clients with no server.
+      scene = await makeScene('uplift-ap-unfit-', kind, { serverOptions: { 'skiff-b': 'backup' } });
+      const s = scene;
+      expect(await haproxyCommand(s.hp.socket, `set server ${backend}/skiff-a weight 0`)).toBe(
+        '\n',
+      );
+      const before = await adminAndWeight(s.hp);
+
+      const r = await upliftAsync(rolloutArgs({ topology: s.topology, store: s.store }), {
+        env: s.store.env,
+      });
+
+      expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(1);
+      const result = JSON.parse(r.stdout.trim().split('\n').at(-1) as string);
+      expect(result).toMatchObject({
+        outcome: 'failed',
+        deployments: [
+          { deployment: 'pair', outcome: 'failed', code: 'UPLIFT_BALANCER_SERVER_UNFIT' },
+        ],
+      });
+      expect(result.deployments[0].message).toContain('skiff-a (weight 0), skiff-b (backup)');
+      expect(result.deployments[0].message).toContain('nothing was changed');
+      // Nothing moved: each server's admin state and weight as before, both sides at the old version.
+      expect(await adminAndWeight(s.hp)).toEqual(before);
+      for (const side of ['a', 'b'] as const)
+        expect((await probe(s.pair.sides[side].install))?.version, `side ${side}`).toBe(from);
+      expect(nodeActions(s.store)).toEqual([]);
+      const finish = auditEntries(
+        uplift(['audit', '--env', 'test', ...s.store.args, '--json'], { env: s.store.env }),
+      ).find((e) => e.action === 'deployment.finish');
+      expect(finish).toMatchObject({
+        outcome: 'failed',
+        detail: { code: 'UPLIFT_BALANCER_SERVER_UNFIT' },
+      });
+    }, 120_000);
   },
 );

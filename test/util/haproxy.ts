@@ -28,6 +28,8 @@ export interface HaproxyServerLine {
   name: string;
   /** Where it listens: `host:port`. */
   address: string;
+  /** More words for its `server` line, e.g. `backup` or `weight 0`. */
+  options?: string;
 }
 
 export interface StartHaproxyOptions {
@@ -77,7 +79,9 @@ function configText(o: StartHaproxyOptions, dir: string, port: number, tcp?: num
     '  balance roundrobin',
     ...(o.check ? [`  option httpchk GET ${o.check.path}`, '  http-check expect status 200'] : []),
     ...(o.backendLines ?? []).map((l) => `  ${l}`),
-    ...o.servers.map((s) => `  server ${s.name} ${s.address}${check}`),
+    ...o.servers.map(
+      (s) => `  server ${s.name} ${s.address}${check}${s.options ? ` ${s.options}` : ''}`,
+    ),
     '',
   ].join('\n');
 }
