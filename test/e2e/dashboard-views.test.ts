@@ -320,6 +320,49 @@ describe.skipIf(!hasChromium)('the dashboard in Chromium', () => {
     await page.close();
   });
 
+  it("marks the versions and states that come with an environment's last run as loading until it arrives, then unknown if it cannot be read", async () => {
+    await browser.context.clearCookies();
+    const { page } = await open('/fleet');
+    await signIn(page, tokens.olga);
+    const rows = page.locator('[data-testid="fleet-table"] tbody tr:not(.spacer)');
+    const testRow = rows.filter({ hasText: 'test' }).first();
+    let release = () => {};
+    let answer: 'hold' | 'fail' = 'hold';
+    await page.route('**/api/runs/*', async (route) => {
+      if (answer === 'fail') return route.abort();
+      await new Promise<void>((r) => {
+        release = r;
+      });
+      return route.continue();
+    });
+
+    await page.reload();
+    await testRow.getByTestId('fleet-pending').first().waitFor();
+    const whileHeld = await testRow.textContent();
+    const pendingCells = await testRow.getByTestId('fleet-pending').count();
+    release();
+    await testRow.filter({ hasText: 'validated' }).waitFor();
+    const arrived = await testRow.textContent();
+    answer = 'fail';
+    await page.reload();
+    await rows.first().waitFor();
+    await page.waitForFunction(
+      `document.querySelectorAll('[data-testid="fleet-pending"]').length === 0`,
+    );
+    const failed = await testRow.textContent();
+    await page.close();
+
+    // Held: the version and the run state are on their way, not unknown.
+    expect(pendingCells).toBe(2);
+    expect(whileHeld).toContain('loading…');
+    expect(whileHeld).not.toContain('unknown');
+    expect(arrived).toContain(to);
+    expect(arrived).not.toContain('loading…');
+    // The run could not be read: unknown, as said.
+    expect(failed).toContain('unknown');
+    expect(failed).not.toContain('loading…');
+  });
+
   it('refuses an operator POST without the X-CSRF-Token header, and takes it with the header', async () => {
     await browser.context.clearCookies();
     const { page } = await open('/fleet');

@@ -20,6 +20,8 @@ interface Row {
   /** The node's state in the environment's last run, e.g. `done`, `rolled-back`; null: none. */
   runState: string | null;
   runId: string | null;
+  /** The environment's last run is still being read: version and state may come with it. */
+  pending: boolean;
 }
 
 const allStates = [
@@ -45,7 +47,8 @@ export function FleetView({ query }: { query: URLSearchParams }) {
   const { data, error, loading, reload } = useApi<FleetResponse>(
     `/api/fleet${live ? '?live=true' : ''}`,
   );
-  const [runs, setRuns] = useState<Record<string, RunResponse>>({});
+  /** The environments' last runs by id, as they arrive; null: that run could not be read. */
+  const [runs, setRuns] = useState<Record<string, RunResponse | null>>({});
   useEffect(() => {
     if (data === undefined) return;
     let on = true;
@@ -54,11 +57,11 @@ export function FleetView({ query }: { query: URLSearchParams }) {
       ids.map((id) =>
         api<RunResponse>(`/api/runs/${encodeURIComponent(id)}`).then(
           (r) => [id, r] as const,
-          () => undefined,
+          () => [id, null] as const,
         ),
       ),
     ).then((got) => {
-      if (on) setRuns(Object.fromEntries(got.filter((g) => g !== undefined)));
+      if (on) setRuns(Object.fromEntries(got));
     });
     return () => {
       on = false;
@@ -68,7 +71,8 @@ export function FleetView({ query }: { query: URLSearchParams }) {
   const rows = useMemo<Row[]>(() => {
     if (data === undefined) return [];
     return data.environments.flatMap((e) => {
-      const run = e.lastRun ? runs[e.lastRun.runId] : undefined;
+      const run = e.lastRun ? (runs[e.lastRun.runId] ?? undefined) : undefined;
+      const pending = e.lastRun ? !(e.lastRun.runId in runs) : false;
       return e.deployments.flatMap((d) =>
         d.nodes.map((n): Row => {
           const state = run?.nodes.find((s) => s.deployment === d.name && s.node === n.name);
@@ -92,6 +96,7 @@ export function FleetView({ query }: { query: URLSearchParams }) {
             versionFrom: n.version ? 'node' : runVersion ? 'run' : null,
             runState: state?.state ?? null,
             runId: e.lastRun?.runId ?? null,
+            pending,
           };
         }),
       );
@@ -281,7 +286,7 @@ export function FleetView({ query }: { query: URLSearchParams }) {
                 {r.node.error ? <span className="bad"> ({r.node.error.code})</span> : null}
               </td>
               <td>
-                {r.version ?? <span className="muted">unknown</span>}
+                {r.version ?? <Unknown pending={r.pending} />}
                 {r.versionFrom === 'run' ? <span className="muted"> (run)</span> : null}
               </td>
               <td>{r.to}</td>
@@ -302,6 +307,8 @@ export function FleetView({ query }: { query: URLSearchParams }) {
               <td>
                 {r.runId && r.runState ? (
                   <a {...linkProps('/rollout', { env: r.env, run: r.runId })}>{r.runState}</a>
+                ) : r.pending ? (
+                  <Unknown pending />
                 ) : (
                   '—'
                 )}
@@ -311,6 +318,17 @@ export function FleetView({ query }: { query: URLSearchParams }) {
         />
       </section>
     </>
+  );
+}
+
+/** A value not known: still coming with the environment's last run, or not known at all. */
+function Unknown({ pending }: { pending: boolean }) {
+  return pending ? (
+    <span className="muted" aria-busy="true" data-testid="fleet-pending">
+      loading…
+    </span>
+  ) : (
+    <span className="muted">unknown</span>
   );
 }
 
