@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createRandom } from '../../bench/random.ts';
 import { untilJournal } from '../util/apply-kill.ts';
+import { skiffProfileSetting } from '../util/apply-skiff.ts';
 import {
   type FixtureNode,
   isRunning,
@@ -24,6 +25,7 @@ import {
   testStore,
 } from '../util/rollout-e2e.ts';
 import { startController, watchVersions } from '../util/rollout-kill.ts';
+import { repoRoot } from '../util/run-cli.ts';
 import { freePort } from '../util/verdaccio.ts';
 
 /**
@@ -52,6 +54,16 @@ interface Store extends TestStore {
 
 runOnPrivateCli();
 let scratch: string;
+/**
+ * skiff's profile with a 0.5 s stability window instead of the sample's 2 s: every run waits
+ * through four windows (three applies, the cluster's start), and what this file proves (no mixed
+ * versions, a resume that ends the run) does not depend on the window's length.
+ */
+let profile: string;
+/** That copy makes the merge base with skiff's release builder, found through SKIFF_BUILD (passEnv). */
+const skiffBuild = { SKIFF_BUILD: join(repoRoot, 'products/skiff/dist') };
+const controller = (...[args, o]: Parameters<typeof startController>) =>
+  startController(args, { ...o, env: { ...skiffBuild, ...o.env } });
 /** A clean rollout: its wall time and the number of `--json` lines it printed. */
 let clean: { ms: number; lines: number };
 const tally = { finished: 0, rolledBack: 0, violations: 0, samples: 0, runs: 0 };
@@ -61,7 +73,15 @@ async function cluster3(): Promise<{ cluster: SkiffCluster; topology: string }> 
   const topology = await writeTopology(join(cluster.root, 'uplift.yaml'), [
     {
       name: 'test',
-      deployments: [cluster.deployment({ name: 'std', type: 'standard-cluster', concurrency: 3 })],
+      deployments: [
+        cluster.deployment({
+          name: 'std',
+          type: 'standard-cluster',
+          concurrency: 3,
+          profile,
+          passEnv: ['SKIFF_BUILD'],
+        }),
+      ],
     },
   ]);
   return { cluster, topology };
@@ -80,11 +100,14 @@ const rollout = (topology: string, s: Store, ...more: string[]) => [
 
 async function auditOf(s: Store, runId: string) {
   const args = ['audit', '--env', 'test', '--run', runId, ...s.args, '--json'];
-  return auditEntries(await startController(args, { cwd: s.cwd, env: s.env }).done);
+  return auditEntries(await controller(args, { cwd: s.cwd, env: s.env }).done);
 }
 
 beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'uplift-rollout-kill-'));
+  profile = await skiffProfileSetting(join(scratch, 'profile'), [
+    [['lifecycle', 'readiness', 'stableSeconds'], 0.5],
+  ]);
   const { cluster, topology } = await cluster3();
   const s: Store = {
     kind: 'sqlite',
@@ -93,7 +116,7 @@ beforeAll(async () => {
     env: {},
   };
   const t0 = performance.now();
-  const c = startController(rollout(topology, s, '--yes'), { cwd: s.cwd });
+  const c = controller(rollout(topology, s, '--yes'), { cwd: s.cwd });
   const r = await c.done;
   clean = { ms: performance.now() - t0, lines: c.lines.length };
   expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
@@ -126,20 +149,17 @@ async function killRun(s: Store, rand: () => number, label: string): Promise<voi
   const { cluster, topology } = await cluster3();
   const watch = watchVersions(cluster.nodes);
   try {
-    const c = startController(rollout(topology, s, '--yes'), { cwd: s.cwd, env: s.env });
+    const c = controller(rollout(topology, s, '--yes'), { cwd: s.cwd, env: s.env });
     if (byLine) await c.lineCount(atLine);
     else await Promise.race([new Promise((r) => setTimeout(r, atMs)), c.done]);
     c.child.kill('SIGKILL');
     const first = await c.done;
     const firstPassed = first.code === 0;
 
-    const r = await startController(
-      rollout(topology, s, '--resume', ...(abort ? ['--abort'] : [])),
-      {
-        cwd: s.cwd,
-        env: s.env,
-      },
-    ).done;
+    const r = await controller(rollout(topology, s, '--resume', ...(abort ? ['--abort'] : [])), {
+      cwd: s.cwd,
+      env: s.env,
+    }).done;
     await watch.stop();
     const result = rolloutEnd(r.stdout);
     const why = `${where}\nfirst controller: ${c.lines.length} lines, ${first.signal ?? first.code}\n${r.stdout}\n${r.stderr}`;
@@ -182,7 +202,7 @@ async function unreachableStoreRun(s: Store, groupKill: boolean): Promise<void> 
   const pending = join(s.cwd, '.uplift/audit-pending.jsonl');
   const n2 = cluster.nodes[1] as FixtureNode;
   try {
-    const c = startController(rollout(topology, s, '--yes'), {
+    const c = controller(rollout(topology, s, '--yes'), {
       cwd: s.cwd,
       env: s.env,
       detached: groupKill,
@@ -204,7 +224,7 @@ async function unreachableStoreRun(s: Store, groupKill: boolean): Promise<void> 
     const killed = await c.done;
     expect(killed.signal).toBe('SIGKILL');
     if (groupKill) {
-      const st = await startController(['service', 'status', '--install', n2.install, '--json'], {
+      const st = await controller(['service', 'status', '--install', n2.install, '--json'], {
         cwd: s.cwd,
       }).done;
       expect(st.code, st.stdout).toBe(5);
@@ -224,7 +244,7 @@ async function unreachableStoreRun(s: Store, groupKill: boolean): Promise<void> 
               UPLIFT_DATABASE_URL: `postgres://uplift@127.0.0.1:${await freePort()}/uplift`,
             },
           };
-    const r = await startController(rollout(topology, away, '--resume'), {
+    const r = await controller(rollout(topology, away, '--resume'), {
       cwd: s.cwd,
       env: away.env,
     }).done;
@@ -249,7 +269,7 @@ async function unreachableStoreRun(s: Store, groupKill: boolean): Promise<void> 
     expect(actions.at(-1)).toBe('rollout.finish ok');
 
     // The next run that reaches the store takes the pending audit in and closes the killed run.
-    const back = await startController(rollout(topology, s, '--resume'), { cwd: s.cwd, env: s.env })
+    const back = await controller(rollout(topology, s, '--resume'), { cwd: s.cwd, env: s.env })
       .done;
     expect(back.code, `${back.stdout}\n${back.stderr}`).toBe(0);
     expect(existsSync(pending)).toBe(false);
