@@ -14,6 +14,8 @@ import {
   type NodeTransport,
   nativeKitPackages,
   openTransport,
+  type PacksSent,
+  putPacks,
 } from '../transport/index.ts';
 import { nativePackages, packageRoot } from '../util/index.ts';
 
@@ -101,8 +103,11 @@ export interface Connection {
   agentFor(deployment: string, node: string): Promise<RolloutAgent>;
   /** The node agent itself (for the survey's `plan`), installed on first use. */
   nodeAgentFor(deployment: string, node: string): Promise<NodeAgent>;
-  /** Copies the packs a deployment's plan needs to its SSH nodes (local nodes read them in place). */
-  sendPacks(deployment: string, node: string, files: string[]): Promise<void>;
+  /**
+   * Puts the packs a deployment's plan needs on an SSH node (local nodes read them in place): only
+   * those it lacks; packs no rollout sent there for a day are removed.
+   */
+  sendPacks(deployment: string, node: string, files: string[]): Promise<PacksSent | undefined>;
   balancerFor(deployment: string): Promise<Balancer>;
   /** Closes every transport and balancer opened; never rejects. */
   close(): Promise<void>;
@@ -202,15 +207,16 @@ export function connect(env: Environment, o: ConnectOptions = {}): Connection {
     nodeAgentFor: async (deployment, node) => (await reachedFor(deployment, node)).agent,
     async sendPacks(deployment, node, files) {
       const d = deploymentOf(deployment);
-      if (nodeOf(d, node).address.kind === 'local' || d.packs === undefined) return;
+      if (nodeOf(d, node).address.kind === 'local' || d.packs === undefined) return undefined;
       const { transport, agent } = await reachedFor(deployment, node);
-      const dir = packsDirOf(agent);
-      await transport.mkdirp(dir);
       const { hashFile } = await import('./survey.ts');
-      for (const f of files) {
-        const local = join(d.packs, f);
-        await transport.putFile(local, `${dir}/${f}`, { sha256: await hashFile(local) });
-      }
+      const packs = await Promise.all(
+        files.map(async (name) => {
+          const local = join(d.packs as string, name);
+          return { name, local, sha256: await hashFile(local) };
+        }),
+      );
+      return putPacks(transport, nodeOf(d, node), packsDirOf(agent), packs);
     },
     async balancerFor(deployment) {
       const d = deploymentOf(deployment);

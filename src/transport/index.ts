@@ -16,6 +16,7 @@ export {
   nativeKitPackages,
   runOnNodes,
 } from './agent.ts';
+export { type PacksSent, type PackToSend, packQuietMs, putPacks } from './agent-packs.ts';
 export { fingerprint } from './host-key.ts';
 export type { ExecOptions, ExecResult, NodeTransport, PutOptions, RemoteStat } from './types.ts';
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
@@ -5,6 +6,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
@@ -20,6 +22,8 @@ import {
   type NodeTransport,
   nativeKitPackages,
   openTransport,
+  packQuietMs,
+  putPacks,
   runOnNodes,
 } from '../../src/transport/index.ts';
 import { nativePackages } from '../../src/util/index.ts';
@@ -209,6 +213,50 @@ suite('installAgent over SSH', () => {
     const first = await installAgent(t, loneNode, kit);
     expect(first.pruned).toEqual([]);
     expect(existsSync(join(lone, '00000000000000d1'))).toBe(true);
+  });
+
+  it('puts only the packs the node lacks or has damaged, marks them used, and removes the packs nobody sent for a day', async () => {
+    expect(packQuietMs).toBe(24 * 3600_000);
+    const node = sshNode();
+    const dir = join(d, 'packs home', 'packs');
+    const ago = (hours: number) => new Date(Date.now() - hours * 3600_000);
+    const local = (name: string, text: string) => {
+      const file = join(d, `local-${name}`);
+      writeFileSync(file, text);
+      return { name, local: file, sha256: createHash('sha256').update(text).digest('hex') };
+    };
+    const wanted = [
+      local('p1.upk', 'pack one\n'.repeat(1000)),
+      local('p2.upk', 'pack two\n'.repeat(2000)),
+    ];
+    /** A file in the node's packs folder whose last use is `hours` ago. */
+    const there = (name: string, text: string, hours: number) => {
+      writeFileSync(join(dir, name), text);
+      utimesSync(join(dir, name), ago(hours), ago(hours));
+    };
+    mkdirSync(join(dir, 'a folder'), { recursive: true });
+    there('p1.upk', 'pack one\n'.repeat(1000), 40); // the same bytes: kept, and marked used now
+    there('p2.upk', 'damaged', 1); // other bytes: sent again
+    there('p2.upk.part', 'pack two\n', 50); // the unfinished copy of a wanted pack: continued
+    there('old.upk', 'an old pack', 30);
+    there('older.upk.part', 'an unfinished old copy', 48);
+    there('recent.upk', 'sent two hours ago, maybe by another controller', 2);
+    utimesSync(join(dir, 'a folder'), ago(100), ago(100));
+    const t = await connect(node);
+
+    const r = await putPacks(t, node, dir, wanted);
+    const again = await putPacks(t, node, dir, wanted);
+    const fresh = await putPacks(t, node, join(d, 'packs home', 'not yet'), wanted.slice(0, 1));
+
+    expect(r).toMatchObject({ sent: ['p2.upk'], kept: ['p1.upk'] });
+    expect(r.pruned.sort()).toEqual(['old.upk', 'older.upk.part']);
+    // The part's 9 matching bytes were kept: only the rest crossed.
+    expect(r.bytes).toBe(statSync(wanted[1]?.local as string).size - 9);
+    expect(readdirSync(dir).sort()).toEqual(['a folder', 'p1.upk', 'p2.upk', 'recent.upk']);
+    expect(readFileSync(join(dir, 'p2.upk'), 'utf8')).toBe('pack two\n'.repeat(2000));
+    expect(Date.now() - statSync(join(dir, 'p1.upk')).mtimeMs).toBeLessThan(600_000);
+    expect(again).toEqual({ sent: [], kept: ['p1.upk', 'p2.upk'], pruned: [], bytes: 0 });
+    expect(fresh).toMatchObject({ sent: ['p1.upk'], kept: [], pruned: [] });
   });
 
   it('runs --version, status --json and facts (which loads better-sqlite3 from the kit) on the node', async () => {

@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { uplift, upliftAsync } from '../util/apply-skiff.ts';
@@ -176,6 +177,18 @@ describeEachStore('streaming rollout over SSH, with the %s store', (kind) => {
     for (const n of cluster.nodes) {
       expect(nodeVersion(n)).toBe(to);
       expect(await probe(n), n.name).toMatchObject({ status: 'ok', version: to });
+      // The plan's pack went to the node's shared packs folder, and the node ran uplift through
+      // the kit's loader, which left its code cache in the kit.
+      expect(r.stderr).toMatch(new RegExp(`stream/${n.name}: packs: 1 sent \\(`));
+      const agentDir = join(cluster.root, n.name, 'agent');
+      expect(readdirSync(join(agentDir, 'packs')).filter((f) => f.endsWith('.upk'))).toHaveLength(
+        1,
+      );
+      const kits = readdirSync(agentDir).filter((k) => /^[0-9a-f]{16}$/.test(k));
+      expect(kits).toHaveLength(1);
+      expect(
+        readdirSync(join(agentDir, kits[0] as string)).filter((f) => f.endsWith('.v8cache')),
+      ).toHaveLength(1);
     }
   }, 300_000);
 });

@@ -21,6 +21,7 @@ import {
 } from '../../rollout/index.ts';
 import { openStateStore, type StateStore } from '../../state/index.ts';
 import { openTopology } from '../../topology/index.ts';
+import type { PacksSent } from '../../transport/index.ts';
 import type { CommandResult } from '../types.ts';
 import { rolloutProgress } from '../ui/rollout-progress.ts';
 
@@ -45,6 +46,13 @@ export interface RolloutIo {
   stderr: (s: string) => void;
   stderrIsTty: boolean;
   stdinIsTty: boolean;
+}
+
+/** What putting a node's packs did: `std/n1: packs: 1 sent (312.0 MiB), 1 already there`. */
+export function packsLine(node: string, r: PacksSent): string {
+  const mib = (r.bytes / 1048576).toFixed(1);
+  const removed = r.pruned.length > 0 ? `; removed ${r.pruned.join(', ')} (unused for a day)` : '';
+  return `${node}: packs: ${r.sent.length} sent (${mib} MiB), ${r.kept.length} already there${removed}`;
 }
 
 /** `uplift rollout`: plan, gate and run (or resume) the rollout of one environment. */
@@ -117,8 +125,10 @@ export async function handler(o: RolloutOptions, io: RolloutIo): Promise<Command
     if (o.dryRun) return dryRunResult(env.name, plan.deployments, gate, s, o, unfinished?.id);
     await confirm(o, io, plan.deployments);
     for (const d of s.deployments)
-      for (const n of deployments.find((x) => x.name === d.deployment)?.nodes ?? [])
-        await conn.sendPacks(d.deployment, n.name, d.packs);
+      for (const n of deployments.find((x) => x.name === d.deployment)?.nodes ?? []) {
+        const sent = await conn.sendPacks(d.deployment, n.name, d.packs);
+        if (sent !== undefined) io.stderr(`${packsLine(`${d.deployment}/${n.name}`, sent)}\n`);
+      }
     const result = await runRollout({
       ...base,
       plans: plan.deployments,
