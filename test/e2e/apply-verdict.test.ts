@@ -121,8 +121,8 @@ describe('uplift apply and the verdict', () => {
       expect(r.code).toBe(3);
       expect(r.stderr).toContain('UPLIFT_APPLY_BLOCKED');
       expect(r.stderr.replace(/\s+/g, ' ')).toContain('2.0.0 needs database 14 or later');
-      // The hint names uplift as this run was started (npx uplift, uplift, node …/main.js).
-      expect(r.stderr.replace(/\s+/g, ' ')).toMatch(/hint: .*(uplift|main\.js) plan/);
+      // The hint names uplift as this run was started (npx uplift, uplift, node …/uplift.cjs).
+      expect(r.stderr.replace(/\s+/g, ' ')).toMatch(/hint: .*(uplift|uplift\.cjs|main\.js) plan/);
       expect((await hashTree(root)).hash).toBe(before.hash);
     });
 

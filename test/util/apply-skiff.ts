@@ -3,6 +3,7 @@ import {
   appendFileSync,
   copyFileSync,
   cpSync,
+  existsSync,
   mkdirSync,
   readdirSync,
   writeFileSync,
@@ -25,7 +26,7 @@ import { parseDocument } from 'yaml';
 import { buildPack, inspectPack } from '../../src/pack/index.ts';
 import { getPlan } from '../../src/plan/index.ts';
 import { generateKeyPair, loadPrivateKey, writeKeyPair } from '../../src/signing/index.ts';
-import { cliPath, faultsCliPath, repoRoot } from './run-cli.ts';
+import { binPath, faultsCliPath, repoRoot } from './run-cli.ts';
 
 /** The parts of products/skiff the apply tests drive (imported at run time: it needs the built lib/). */
 export interface SkiffApi {
@@ -304,8 +305,11 @@ export interface UpliftOptions {
   nice?: number;
 }
 
-/** The CLI these helpers run: the shared build, or this test file's snapshot of it (`takePrivateCli`). */
-let cli = cliPath;
+/**
+ * The CLI these helpers run, as `uplift` runs once installed (the bundle's loader, `binPath`): the
+ * shared build, or this test file's snapshot of it (`takePrivateCli`).
+ */
+let cli = binPath;
 /** The same build behind the test-only entry that injects faults (test/util/cli-with-faults.mjs). */
 let faultsCli = faultsCliPath;
 
@@ -355,13 +359,14 @@ export async function takePrivateCli(): Promise<{ root: string; dispose: () => P
       ['--input-type=module', '-e', `for (const f of ${JSON.stringify(probe)}) await import(f);`],
       { encoding: 'utf8' },
     );
-    if (r.status === 0) {
-      cli = join(root, 'dist/cli/main.js');
+    const bundle = join(root, 'dist/bundle/uplift.cjs');
+    if (r.status === 0 && existsSync(bundle) && existsSync(join(root, 'dist/bundle/cli.cjs'))) {
+      cli = bundle;
       faultsCli = join(root, 'test/util/cli-with-faults.mjs');
       return {
         root,
         dispose: async () => {
-          cli = cliPath;
+          cli = binPath;
           faultsCli = faultsCliPath;
           await rm(root, { recursive: true, force: true });
         },
