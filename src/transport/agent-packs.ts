@@ -6,7 +6,7 @@ import type { NodeTransport } from './types.ts';
 /**
  * The packs folder beside a node's kits (`<agentDir>/packs`), shared by the kits of every build:
  * a rollout sends the packs its plan needs there, only those the node lacks or has with other
- * bytes, and removes the packs nobody sent for a day (docs/topology.md, "Node agents").
+ * bytes, and removes the packs nobody sent for a day (docs/topology.md, "The agent on each node").
  */
 
 /** A pack to have on the node: its file name in the folder, where it is here, its SHA-256. */

@@ -14,7 +14,7 @@ export interface AgentKit {
   /**
    * The single-file CLI (dist/bundle/cli.cjs). The loader beside it (uplift.cjs), when there is
    * one, goes with it, and the node runs the CLI through it: with a V8 code cache, a start costs
-   * about a third less CPU (docs/topology.md, "Node agents").
+   * about a third less CPU (docs/topology.md, "The agent on each node").
    */
   bundle: string;
   /** Package folders the bundle requires at run time (see {@link nativeKitPackages}). */
