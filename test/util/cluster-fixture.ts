@@ -77,7 +77,15 @@ export function installPids(install: string): number[] {
       continue;
     }
     for (const f of files) {
-      const pid = Number(readFileSync(join(run, f), 'utf8').trim());
+      let text: string;
+      try {
+        text = readFileSync(join(run, f), 'utf8');
+      } catch {
+        // Removed between the listing and the read: the service stopped meanwhile (seen in CI,
+        // the rollout kill loop's watcher sampling a node while it stopped).
+        continue;
+      }
+      const pid = Number(text.trim());
       if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) pids.push(pid);
     }
   }
