@@ -184,13 +184,16 @@ export async function recordBalancer(
   const states: ServerState[] = [];
   try {
     const b = await run.balancer(d);
-    for (const n of d.nodes) states.push(await b.state(serverOf(n)));
+    for (const n of d.nodes) {
+      const s = await b.state(serverOf(n));
+      states.push(s);
+      dr.balancerBefore.set(s.server, s.admin);
+    }
   } catch {
-    // Unknown: the restore falls back to the topology's meaning (a active, b passive), and the
-    // first balancer step reports what is wrong.
+    // Unknown from here on: the restore falls back to the topology's meaning (a active, b
+    // passive) for the servers not read, and the first balancer step reports what is wrong.
     return undefined;
   }
-  for (const s of states) dr.balancerBefore.set(s.server, s.admin);
   const unfit = states.filter((s) => s.backup === true || s.weight === 0);
   if (unfit.length === 0) return undefined;
   const why = unfit.map((s) => `${s.server} (${s.backup ? 'backup' : 'weight 0'})`).join(', ');
