@@ -16,7 +16,7 @@ import {
   stops,
   unlocked,
 } from './run-context.ts';
-import { claimAndRun, runDeployment } from './run-rollout.ts';
+import { claimAndRun, recheckBalancer, runDeployment } from './run-rollout.ts';
 import type {
   DeploymentResult,
   DeploymentRolloutPlan,
@@ -160,7 +160,7 @@ export async function resumeRollout(
             code: refused.code,
             message: refused.message,
           };
-        if (!o.abort) return runDeployment(run, dr, shouldRun);
+        if (!o.abort) return (await recheckBalancer(run, dr)) ?? runDeployment(run, dr, shouldRun);
         const { notRestored, tookBack } = await restoreDeployment(run, dr, shouldRun);
         // The run had finished before its controller died (the store closed it): every node runs
         // the target and there is nothing to take back. Saying "rolled back" would be untrue.

@@ -171,14 +171,41 @@ export async function runStep(
 /**
  * active/passive: each server's admin state before the run, for the failure policy to restore.
  * It also refuses, before anything changes, servers whose traffic draining and enabling cannot
- * move (docs/topology.md, "Load balancers"): a `backup` server takes traffic only when every other
- * server is down, so an enabled side of backups leaves the drained side's clients with no server;
- * a server of weight 0 takes none once enabled. The refusal is the deployment's result.
+ * move (`unfitServers`). The refusal is the deployment's result.
  */
 export async function recordBalancer(
   run: Run,
   dr: DeploymentRun,
 ): Promise<DeploymentResult | undefined> {
+  const states = await balancerStates(run, dr, (s) => dr.balancerBefore.set(s.server, s.admin));
+  return states && unfitServers(dr, states, 'start');
+}
+
+/**
+ * `rollout --resume` (not `--abort`): the servers are read again before the deployment's next step,
+ * since an operator may have changed them while the run was interrupted. Nothing is recorded: the
+ * admin states now are the interrupted run's, not the ones before it.
+ */
+export async function recheckBalancer(
+  run: Run,
+  dr: DeploymentRun,
+): Promise<DeploymentResult | undefined> {
+  const states = await balancerStates(run, dr, () => undefined);
+  return states && unfitServers(dr, states, 'resume');
+}
+
+/**
+ * Every node's server as the balancer reports it, each handed to `read` as it comes (so a read
+ * failing partway keeps the servers read before it); undefined when the deployment is not
+ * active/passive, has no step left, or a read fails. Unknown from there on: the restore falls back
+ * to the topology's meaning (a active, b passive) for the servers not read, and the first
+ * balancer step reports what is wrong.
+ */
+async function balancerStates(
+  run: Run,
+  dr: DeploymentRun,
+  read: (s: ServerState) => void,
+): Promise<ServerState[] | undefined> {
   const { d } = dr;
   if (d.type !== 'active-passive' || dr.plan.steps.length === 0) return undefined;
   const states: ServerState[] = [];
@@ -187,23 +214,40 @@ export async function recordBalancer(
     for (const n of d.nodes) {
       const s = await b.state(serverOf(n));
       states.push(s);
-      dr.balancerBefore.set(s.server, s.admin);
+      read(s);
     }
   } catch {
-    // Unknown from here on: the restore falls back to the topology's meaning (a active, b
-    // passive) for the servers not read, and the first balancer step reports what is wrong.
     return undefined;
   }
+  return states;
+}
+
+/**
+ * Servers whose traffic draining and enabling cannot move (docs/topology.md, "Load balancers"): a
+ * `backup` server takes traffic only when every other server is down, so an enabled side of
+ * backups leaves the drained side's clients with no server; a server of weight 0 takes none once
+ * enabled.
+ */
+function unfitServers(
+  dr: DeploymentRun,
+  states: ServerState[],
+  when: 'start' | 'resume',
+): DeploymentResult | undefined {
   const unfit = states.filter((s) => s.backup === true || s.weight === 0);
   if (unfit.length === 0) return undefined;
   const why = unfit.map((s) => `${s.server} (${s.backup ? 'backup' : 'weight 0'})`).join(', ');
+  const name = dr.d.name;
   return {
-    deployment: d.name,
+    deployment: name,
     outcome: 'failed',
     code: 'UPLIFT_BALANCER_SERVER_UNFIT',
     message:
-      `${d.name}: the balancer's ${unfit.length === 1 ? 'server' : 'servers'} ${why} cannot carry a side's traffic when enabled; nothing was changed. ` +
-      'Make every node a normal server with a weight above 0, and keep the passive side out of rotation with its admin state drain (docs/topology.md, "Load balancers")',
+      `${name}: the balancer's ${unfit.length === 1 ? 'server' : 'servers'} ${why} cannot carry a side's traffic when enabled; ` +
+      (when === 'start'
+        ? 'nothing was changed. '
+        : "the resume stopped before the deployment's next step: the balancer is as the interrupted run left it, and so is every node (an interrupted apply was finished first). ") +
+      'Make every node a normal server with a weight above 0, and keep the passive side out of rotation with its admin state drain (docs/topology.md, "Load balancers")' +
+      (when === 'start' ? '' : ', then run `uplift rollout --resume` again'),
   };
 }
 

@@ -25,6 +25,7 @@ import {
   type TestStore,
   testStore,
 } from '../util/rollout-e2e.ts';
+import { startController } from '../util/rollout-kill.ts';
 import { repoRoot } from '../util/run-cli.ts';
 import { createSkiffPair, type SkiffPair } from '../util/skiff-pair.ts';
 import { startTransferLoad, type TransferReport } from '../util/transfer-load.ts';
@@ -390,5 +391,56 @@ describeEachStore(
         detail: { code: 'UPLIFT_BALANCER_SERVER_UNFIT' },
       });
     }, 120_000);
+
+    it('should read the servers again on resume: a server set to weight 0 meanwhile stops the resume before its next step', async () => {
+      scene = await makeScene('uplift-ap-resume-unfit-', kind);
+      const s = scene;
+      const rollout = (...more: string[]) =>
+        startController(
+          rolloutArgs({ topology: s.topology, store: s.store, yes: more.length === 0 }, ...more),
+          {
+            cwd: s.pair.root,
+            env: s.store.env,
+          },
+        );
+      // The controller killed once b runs the new version, before traffic moves to it.
+      const first = rollout();
+      expect(
+        await first.line((e) => e.node === 'pb' && e.step === 'upgrade' && e.state === 'ok'),
+      ).toBe(true);
+      first.child.kill('SIGKILL');
+      expect((await first.done).signal).toBe('SIGKILL');
+      // Meanwhile an operator takes b's weight away: enabling b would move no traffic to it.
+      expect(await haproxyCommand(s.hp.socket, `set server ${backend}/skiff-b weight 0`)).toBe(
+        '\n',
+      );
+      const before = await adminAndWeight(s.hp);
+      const actions = nodeActions(s.store);
+
+      const refused = await rollout('--resume').done;
+
+      expect(refused.code, `${refused.stdout}\n${refused.stderr}`).toBe(1);
+      const result = JSON.parse(refused.stdout.trim().split('\n').at(-1) as string);
+      expect(result.deployments).toMatchObject([
+        { deployment: 'pair', outcome: 'failed', code: 'UPLIFT_BALANCER_SERVER_UNFIT' },
+      ]);
+      expect(result.deployments[0].message).toContain('skiff-b (weight 0)');
+      expect(result.deployments[0].message).toContain('the resume stopped before');
+      // Nothing moved: the balancer, the versions and the audit's node actions as the kill left them.
+      expect(await adminAndWeight(s.hp)).toEqual(before);
+      expect((await probe(s.pair.sides.a.install))?.version).toBe(from);
+      expect((await probe(s.pair.sides.b.install))?.version).toBe(to);
+      expect(nodeActions(s.store)).toEqual(actions);
+
+      // Weight given back, the next resume finishes the run.
+      expect(await haproxyCommand(s.hp.socket, `set server ${backend}/skiff-b weight 1`)).toBe(
+        '\n',
+      );
+      const done = await rollout('--resume').done;
+      expect(done.code, `${done.stdout}\n${done.stderr}`).toBe(0);
+      for (const side of ['a', 'b'] as const)
+        expect((await probe(s.pair.sides[side].install))?.version, `side ${side}`).toBe(to);
+      expect(await servers(s.hp)).toEqual({ 'skiff-a': 'ready up', 'skiff-b': 'drain up' });
+    }, 180_000);
   },
 );
