@@ -17,7 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { isAlive } from '../src/util/index.ts';
 import { skiffProfileWith } from '../test/util/apply-skiff.ts';
-import { freePort } from '../test/util/verdaccio.ts';
+import { freePort } from '../test/util/free-port.ts';
 import { type ClientView, observe } from './downtime.ts';
 import {
   type GeneratedTree,

@@ -6,13 +6,13 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
+import { freePort } from '../test/util/free-port.ts';
 import {
   copyVendorManifest,
   listPackInCatalog,
   releaseTreeMakeArgs,
 } from '../test/util/vendor-side.ts';
 import {
-  freePort,
   startVerdaccio,
   startVerdaccioIn,
   stopVerdaccioIn,

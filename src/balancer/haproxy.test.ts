@@ -1,13 +1,13 @@
 import { createServer, type IncomingMessage, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../test/util/free-port.ts';
 import {
   haproxyCommand,
   haproxyPresent,
   type RunningHaproxy,
   startHaproxy,
 } from '../../test/util/haproxy.ts';
-import { freePort } from '../../test/util/tiny-product.ts';
 import { openBalancer } from './index.ts';
 
 /** A backend server that answers with its name; `/slow?ms=N` answers after N ms. */

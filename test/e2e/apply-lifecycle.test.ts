@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive } from '../../src/util/index.ts';
 import { scratchRoot, takePrivateCli, uplift } from '../util/apply-skiff.ts';
+import { freePort } from '../util/free-port.ts';
 import {
   copyTinyProfile,
-  freePort,
   health,
   livePid,
   platformId,

@@ -15,6 +15,7 @@ import {
   type SkiffCluster,
   writeTopology,
 } from '../util/cluster-fixture.ts';
+import { freePort } from '../util/free-port.ts';
 import { descendants, signalAll } from '../util/process-tree.ts';
 import {
   auditEntries,
@@ -26,7 +27,6 @@ import {
 } from '../util/rollout-e2e.ts';
 import { startController, watchVersions } from '../util/rollout-kill.ts';
 import { repoRoot } from '../util/run-cli.ts';
-import { freePort } from '../util/verdaccio.ts';
 
 /**
  * Crash safety of `uplift rollout` (issue 13; reliability-tests.md C.4.4 and C.10.4): a real

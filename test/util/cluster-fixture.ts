@@ -30,6 +30,7 @@ import {
   upliftAsync,
 } from './apply-skiff.ts';
 import { cachedFolder } from './cache-lock.ts';
+import { freePort } from './free-port.ts';
 import { signalAll } from './process-tree.ts';
 import { repoRoot } from './run-cli.ts';
 import {
@@ -39,7 +40,6 @@ import {
   releaseTreeMakeArgs,
 } from './vendor-side.ts';
 import {
-  freePort,
   startVerdaccio,
   stopVerdaccioIn,
   testCacheDir,

@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from './tiny-product.ts';
+import { freePort } from './free-port.ts';
 
 /** Debian's haproxy (`apt-get install haproxy`; .ci/run installs it). */
 export const haproxyBinary = '/usr/sbin/haproxy';

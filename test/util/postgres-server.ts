@@ -1,9 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './free-port.ts';
 
 /**
  * Starting and stopping a throwaway PostgreSQL server on 127.0.0.1 (test/util/postgres.ts uses
@@ -53,17 +53,6 @@ function runPg(binDir: string, cmd: string, args: string[]): string {
     ? ['runuser', ['-u', 'postgres', '--', file, ...args]]
     : [file, args];
   return execFileSync(exe as string, argv as string[], { encoding: 'utf8', stdio: 'pipe' });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolvePort(port));
-    });
-  });
 }
 
 /** initdb + start in `dir` (made here, owned by `postgres` when we are root). */

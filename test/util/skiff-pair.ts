@@ -12,8 +12,8 @@ import {
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadSkiff, type SkiffApi, scratchRoot } from './apply-skiff.ts';
+import { freePort } from './free-port.ts';
 import { repoRoot } from './run-cli.ts';
-import { freePort } from './tiny-product.ts';
 
 export type Side = 'a' | 'b';
 

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'vitest';
@@ -50,16 +49,6 @@ process.on('SIGTERM', () => server.close(() => process.exit(0)));
 export function platformId(): string {
   const arch = { x64: 'x86-64', arm64: 'arm64' }[process.arch as string] ?? process.arch;
   return `${process.platform}-${arch}`;
-}
-
-/** A free loopback port. */
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const addr = srv.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
 }
 
 /** A release source folder of tiny: what its vendor ships for `version`. */

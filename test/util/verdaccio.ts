@@ -15,11 +15,11 @@ import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_pr
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cachedFolder } from './cache-lock.ts';
+import { freePort } from './free-port.ts';
 
 /** The checkout (run-cli.ts's repoRoot; not imported, so this helper loads without the CLI). */
 const repoRoot = join(import.meta.dirname, '../..');
@@ -74,18 +74,6 @@ export async function verdaccioRelease(version: string): Promise<string> {
     },
     { marker: 'node_modules/verdaccio/package.json' },
   );
-}
-
-/** A TCP port free on 127.0.0.1 right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject()));
-    });
-  });
 }
 
 /** The config.yaml of a test installation: Verdaccio's defaults, customised the way an operator does. */
