@@ -39,8 +39,8 @@ import { repoRoot } from '../util/run-cli.ts';
  *
  * The loop runs with the SQLite store and with a real PostgreSQL (UPLIFT_DATABASE_URL), half the
  * runs each. `UPLIFT_ROLLOUT_KILL_RUNS` sets the total: 20 by default, as issue 13 asks; one run
- * (a fresh cluster, the killed rollout, the resume) takes 19-24 s on 2 cores in CI, so the file
- * takes about 8 minutes while the other files run beside it (docs/rollout.md, "Tests"),
+ * (a fresh cluster, the killed rollout, the resume) takes about 13 s on 2 cores in CI, so the file
+ * takes about 5 minutes while the other files run beside it (docs/rollout.md, "Tests"),
  * `UPLIFT_ROLLOUT_KILL_SEED` replays a failing seed (printed with every failure).
  */
 const { from, to } = SKIFF_ONE_HOP;
