@@ -1,4 +1,4 @@
-import { Command, CommanderError } from '@commander-js/extra-typings';
+import { Command, CommanderError, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import { ExitCode, ExitError, UpliftError } from '../errors/index.ts';
 import { writeAtomically } from '../util/index.ts';
 import type { CommandContext, OutputOptions, Register } from './register.ts';
@@ -145,6 +145,7 @@ export async function run(givenArgv: readonly string[], io: CliIo): Promise<numb
     view.width = columns;
   }
   for (const [, load] of registrationsFor(argv)) (await load()).register(program, ctx);
+  program.hook('preAction', (_program, command) => refuseEmptyValues(command));
 
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
@@ -169,6 +170,28 @@ export async function run(givenArgv: readonly string[], io: CliIo): Promise<numb
     io.stderr(`wrote ${out.out}\n`);
   } else io.stdout(body);
   return res.exitCode;
+}
+
+/**
+ * An empty argument or option value (`--install ''`, an unset shell variable) is refused before
+ * any command runs: a path of '' resolves to the working folder, which `restore --install ''`
+ * would replace and `backup --install ''` would back up.
+ */
+function refuseEmptyValues(command: CommandUnknownOpts): void {
+  const where = (name: string) =>
+    new UpliftError('UPLIFT_USAGE', `${name} is empty`, {
+      hint: `Give ${name} a value; an empty one (an unset shell variable?) is never taken as the current folder.`,
+      unchanged: true,
+    });
+  command.registeredArguments.forEach((a, i) => {
+    const v: unknown = command.processedArgs[i];
+    if (v === '' || (Array.isArray(v) && v.includes(''))) throw where(`the argument <${a.name()}>`);
+  });
+  const values = command.opts() as Record<string, unknown>;
+  for (const o of command.options) {
+    const v = values[o.attributeName()];
+    if (v === '' || (Array.isArray(v) && v.includes(''))) throw where(o.long ?? o.flags);
+  }
 }
 
 /** Commands whose `--json` is a stream of one object per line: their error is one line too. */

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
@@ -951,5 +951,48 @@ describe('a missing pack says how to get it (issue 11, "Why")', () => {
     expect(errorOf(r)).toMatchObject({ code: 'UPLIFT_FILE_NOT_FOUND' });
     expect(errorOf(r).message).toContain(file);
     expect(errorOf(r).hint).toContain("vendor's download site");
+  });
+});
+
+describe('an empty path (an unset shell variable) is refused, never taken as the working folder', () => {
+  it.each([
+    ['restore --install', () => ['restore', join(d, 'b.tar.gz'), '--install', ''], '--install'],
+    ['backup --install', () => ['backup', '--install', '', '--out', join(d, 'b.tgz')], '--install'],
+    [
+      'release-tree make <dir>',
+      () => [
+        'release-tree',
+        'make',
+        '',
+        '--product',
+        'skiff',
+        '--version',
+        '5.4 GA',
+        '--out',
+        join(d, 'rt'),
+      ],
+      '<dir>',
+    ],
+    ['pack verify --stage', () => ['pack', 'verify', garbage, '--stage', ''], '--stage'],
+    ['plan --fact (repeatable)', () => ['plan', '--install', install, '--fact', ''], '--fact'],
+  ])('%s', async (_label, args, names) => {
+    const cwd = mkdtempSync(join(tmpdir(), 'uplift-empty-cwd-'));
+    writeFileSync(join(cwd, 'keep'), 'keep\n');
+    const was = process.cwd();
+    process.chdir(cwd);
+    try {
+      const r = await runCliInProcess([...args(), '--json']);
+
+      expect(r.code, r.stderr).toBe(2);
+      const error = JSON.parse(r.stdout).error as { code: string; message: string };
+      expect(error).toMatchObject({ code: 'UPLIFT_USAGE', unchanged: true });
+      expect(error.message).toBe(
+        `${names.startsWith('<') ? `the argument ${names}` : names} is empty`,
+      );
+      expect(readdirSync(cwd)).toEqual(['keep']);
+      expect(existsSync(join(d, 'b.tgz'))).toBe(false);
+    } finally {
+      process.chdir(was);
+    }
   });
 });
