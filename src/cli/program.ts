@@ -118,7 +118,16 @@ export async function run(givenArgv: readonly string[], io: CliIo): Promise<numb
     )
     .showSuggestionAfterError(true)
     .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+    .configureOutput({
+      writeOut: io.stdout,
+      writeErr: io.stderr,
+      // Commander's own usage errors (an unknown option, a missing argument) are reported as
+      // UPLIFT_USAGE, in JSON with --json, like every other refusal: see usageError.
+      outputError: (text) => {
+        parseError = text;
+      },
+    });
+  let parseError: string | undefined;
 
   let result: { res: CommandResult; out: OutputOptions } | undefined;
   const ctx: CommandContext = {
@@ -150,7 +159,8 @@ export async function run(givenArgv: readonly string[], io: CliIo): Promise<numb
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
   } catch (err) {
-    return report(err, io, wantsJson, view, argv);
+    const usage = parseError !== undefined ? usageError(parseError, program, argv, view) : err;
+    return report(usage, io, wantsJson, view, argv);
   }
   if (!result) return ExitCode.ok;
   const { res, out } = result;
@@ -192,6 +202,31 @@ function refuseEmptyValues(command: CommandUnknownOpts): void {
     const v = values[o.attributeName()];
     if (v === '' || (Array.isArray(v) && v.includes(''))) throw where(o.long ?? o.flags);
   }
+}
+
+/**
+ * A usage error commander found while parsing (`error: unknown option '--bogus'`, with its
+ * "Did you mean" line), as UPLIFT_USAGE whose hint names the help of the command it was in.
+ */
+function usageError(text: string, program: Command, argv: readonly string[], view: View) {
+  const words: string[] = [];
+  let at: CommandUnknownOpts = program;
+  for (const a of argv) {
+    const sub = at.commands.find((c) => c.name() === a || c.aliases().includes(a));
+    if (a.startsWith('-') || sub === undefined) break;
+    words.push(a);
+    at = sub;
+  }
+  const [first = '', ...more] = text
+    .replace(/^error: /, '')
+    .trim()
+    .split('\n');
+  return new UpliftError('UPLIFT_USAGE', first, {
+    hint: [...more, `${[view.invokedAs, ...words].join(' ')} --help lists what it takes.`].join(
+      ' ',
+    ),
+    unchanged: true,
+  });
 }
 
 /** Commands whose `--json` is a stream of one object per line: their error is one line too. */
