@@ -173,10 +173,14 @@ export async function run(givenArgv: readonly string[], io: CliIo): Promise<numb
       ? res.text
       : forPeople(res.text, view);
   if (out.out) {
-    await writeAtomically(
-      out.out,
-      json || out.format === 'markdown' || out.format === 'html' ? body : stripAnsi(body),
-    );
+    try {
+      await writeAtomically(
+        out.out,
+        json || out.format === 'markdown' || out.format === 'html' ? body : stripAnsi(body),
+      );
+    } catch (err) {
+      return report(err, io, wantsJson, view, argv);
+    }
     io.stderr(`wrote ${out.out}\n`);
   } else io.stdout(body);
   return res.exitCode;

@@ -2,6 +2,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Command, OptionValues } from '@commander-js/extra-typings';
 import { unwritablePathError } from '../errors/index.ts';
+import { refuseNonRegularTarget } from '../util/index.ts';
 import type { CliIo, CommandResult } from './types.ts';
 
 // The wiring every `commands/*-command.ts` shares. A registration declares one command (or one
@@ -77,6 +78,7 @@ export async function prepareOut(file: string, option = '--out'): Promise<void> 
     await mkdir(dirname(path), { recursive: true });
     if ((await stat(path).catch(() => undefined))?.isDirectory())
       throw Object.assign(new Error(`${path} is a folder`), { code: 'EISDIR' });
+    await refuseNonRegularTarget(path);
   } catch (err) {
     throw unwritablePathError(err, file, option) ?? err;
   }

@@ -9,6 +9,8 @@ const reasons: Record<string, string> = {
   EPERM: 'permission denied',
   EROFS: 'the filesystem is read-only',
   ENAMETOOLONG: 'the path is too long',
+  // util/regular-file.ts: a FIFO, a device, a socket or a link where a regular file belongs.
+  ENOTREG: 'it is not a regular file (a FIFO, a device, a socket or a symbolic link)',
 };
 
 /**

@@ -29,6 +29,12 @@ export {
   releaseProcessLock,
   staleReason,
 } from './process-lock.ts';
+export {
+  kindOf,
+  notRegularError,
+  readRegularFile,
+  refuseNonRegularTarget,
+} from './regular-file.ts';
 export { type RunScriptOptions, runScript, type ScriptResult } from './run-script.ts';
 export { defineEntry, isUnsafeKey, unsafeKeys, withoutUnsafeKeys } from './safe-keys.ts';
 export {

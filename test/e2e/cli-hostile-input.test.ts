@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -994,5 +995,45 @@ describe('an empty path (an unset shell variable) is refused, never taken as the
     } finally {
       process.chdir(was);
     }
+  });
+});
+
+describe('a report or --out path uplift cannot write as a file', () => {
+  it('a FIFO or a device is refused and left as it is (the rename would replace it)', async () => {
+    const fifo = join(d, 'report-fifo');
+    execFileSync('mkfifo', [fifo]);
+
+    for (const args of [
+      ['plan', '--install', install, '--to', 'latest', '--report', fifo],
+      ['plan', '--install', install, '--to', 'latest', '--report', '/dev/full'],
+      ['plan', '--install', install, '--to', 'latest', '--out', fifo],
+    ]) {
+      const r = await runCliInProcess([...args, '--json']);
+
+      expect(r.code, r.stdout).toBe(2);
+      expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'UPLIFT_PATH_UNWRITABLE' });
+    }
+    expect(statSync(fifo).isFIFO()).toBe(true);
+    expect(statSync('/dev/full').isCharacterDevice()).toBe(true);
+  });
+
+  it('--out under a file is a coded error in JSON, not an internal error', async () => {
+    const r = await runCliInProcess([
+      'plan',
+      '--install',
+      install,
+      '--to',
+      'latest',
+      '--json',
+      '--out',
+      join(empty, 'x.json'),
+    ]);
+
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).not.toContain('internal error');
+    expect(JSON.parse(r.stdout).error).toMatchObject({
+      code: 'UPLIFT_PATH_UNWRITABLE',
+      unchanged: true,
+    });
   });
 });

@@ -1,0 +1,67 @@
+import { constants } from 'node:fs';
+import { lstat, open } from 'node:fs/promises';
+
+/**
+ * The error of a path that is there but is not a regular file (a FIFO, a device, a socket), with
+ * code `ENOTREG`: reading a FIFO nobody writes to would wait forever, and a device has no end.
+ */
+export function notRegularError(path: string, what: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${path} is ${what}, not a regular file`), {
+    code: 'ENOTREG',
+    path,
+  });
+}
+
+/** What a non-regular file is, in words, for the messages. */
+export function kindOf(st: {
+  isFIFO(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+  isSocket(): boolean;
+  isDirectory(): boolean;
+  isSymbolicLink(): boolean;
+}): string {
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  if (st.isSocket()) return 'a socket';
+  if (st.isDirectory()) return 'a folder';
+  if (st.isSymbolicLink()) return 'a symbolic link';
+  return 'not a file';
+}
+
+/**
+ * Reads a whole file the user or an installation names, refusing anything but a regular file
+ * (through links): opened without blocking, so a FIFO is refused (ENOTREG) instead of waiting for
+ * a writer, and checked by fstat before a byte is read. A folder is EISDIR, as readFile's.
+ */
+export async function readRegularFile(path: string): Promise<Buffer>;
+export async function readRegularFile(path: string, encoding: BufferEncoding): Promise<string>;
+export async function readRegularFile(
+  path: string,
+  encoding?: BufferEncoding,
+): Promise<Buffer | string> {
+  const fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const st = await fh.stat();
+    if (st.isDirectory())
+      throw Object.assign(new Error(`EISDIR: illegal operation on a directory, read '${path}'`), {
+        code: 'EISDIR',
+        path,
+      });
+    if (!st.isFile()) throw notRegularError(path, kindOf(st));
+    return encoding === undefined ? await fh.readFile() : await fh.readFile(encoding);
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Refuses an output path that exists and is not a regular file: writing by temp file and rename
+ * would replace a device (`--out /dev/null` as root), a FIFO or a symbolic link with a file.
+ * A missing path passes.
+ */
+export async function refuseNonRegularTarget(path: string): Promise<void> {
+  const st = await lstat(path).catch(() => undefined);
+  if (st === undefined || st.isFile() || st.isDirectory()) return;
+  throw notRegularError(path, kindOf(st));
+}
