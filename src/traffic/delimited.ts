@@ -1,5 +1,5 @@
 import type { TrafficDeclaration, TrafficFields } from './schema.ts';
-import { daysFromCivil, type LineParser, type RecordSink } from './xferlog.ts';
+import { daysFromCivil, impossibleTime, type LineParser, type RecordSink } from './xferlog.ts';
 import type { LocalClock } from './zone.ts';
 
 /** How a JSON-lines or CSV log is read: `TrafficDeclaration` without where the files are. */
@@ -83,6 +83,7 @@ export function delimitedParser(
   format: DelimitedFormat,
   clock: LocalClock,
   sink: RecordSink,
+  now: number,
 ): LineParser {
   const incoming = new Set(format.values.in);
   const completedValues = new Set(format.values.completed);
@@ -92,6 +93,8 @@ export function delimitedParser(
   const emit = (get: (field: string) => unknown): string | undefined => {
     const at = timeOf(get(f.at), format.time, clock);
     if (!Number.isFinite(at)) return `${f.at} is not a time written as ${format.time}`;
+    const impossible = impossibleTime(at, now);
+    if (impossible !== undefined) return `${f.at}: ${impossible}`;
     const account = get(f.account);
     if (account === undefined || account === null || account === '')
       return `${f.account} is missing`;

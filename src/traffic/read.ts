@@ -1,3 +1,4 @@
+import { currentTime } from '../util/index.ts';
 import { type DelimitedFormat, delimitedParser } from './delimited.ts';
 import { TrafficFold } from './fold.ts';
 import { type ScanOptions, type Skipped, scanFile } from './scan.ts';
@@ -31,6 +32,8 @@ function parserFor(
   clocks: Map<string, LocalClock>,
   sink: RecordSink,
 ): LineParser {
+  // A line dated after now cannot have been logged yet (xferlog.ts, impossibleTime).
+  const now = currentTime().getTime();
   const zone = source.zone ?? opts.zone;
   const key = zone ?? '';
   let clock = clocks.get(key);
@@ -40,8 +43,8 @@ function parserFor(
   }
   const format = source.format ?? opts.format ?? { kind: 'xferlog' };
   return format.kind === 'xferlog'
-    ? xferlogParser(clock, sink)
-    : delimitedParser(format, clock, sink);
+    ? xferlogParser(clock, sink, now)
+    : delimitedParser(format, clock, sink, now);
 }
 
 /**

@@ -130,6 +130,18 @@ export async function* scanFile(
     else badLine(reason, buf.toString('utf8', start, Math.min(end, start + 120)));
     if (!decided && good + bad >= SAMPLE_LINES) decide();
   };
+  /**
+   * A file (or an endless device such as /dev/zero) that gave SAMPLE_BYTES without one good line
+   * is judged now, whether or not a line has ended in it: the line still open is the bad one.
+   */
+  const judgeBytes = () => {
+    if (decided || good > 0 || textBytes < SAMPLE_BYTES) return;
+    if (bad === 0) {
+      lineNo++;
+      badLine(`no line end in the first ${SAMPLE_BYTES} bytes`, carry.toString('utf8', 0, 120));
+    }
+    decide();
+  };
   const badLine = (reason: string, text: string) => {
     bad++;
     skipped.count++;
@@ -151,6 +163,8 @@ export async function* scanFile(
         }
         if (nl === -1) {
           textBytes += chunk.length;
+          judgeBytes();
+          yield decided;
           continue;
         }
         if (overlong) {
@@ -178,11 +192,7 @@ export async function* scanFile(
         carryLen = rest;
       }
       textBytes += chunk.length;
-      if (!decided && good === 0 && textBytes >= SAMPLE_BYTES) {
-        if (bad === 0)
-          badLine(`no line end in the first ${SAMPLE_BYTES} bytes`, carry.toString('utf8', 0, 120));
-        decide();
-      }
+      judgeBytes();
       yield decided;
     }
   } catch (error) {

@@ -153,6 +153,26 @@ describe('reading xferlog', () => {
     ]);
   });
 
+  it('skips and counts lines whose date is impossible, so they do not stretch the profile', async () => {
+    const good = Array.from({ length: 40 }, (_, i) =>
+      skiffLines('UTC', [transfer(utc('2026-06-01T08:00:00Z') + i * 60_000)]),
+    );
+    const tail = '1 127.0.0.1 124 /a b _ i r x http 0 * c\n';
+    good.splice(5, 0, `Thu Jun  4 08:03:00 2099 ${tail}`);
+    good.splice(10, 0, `Sat Jan  1 00:00:00 0000 ${tail}`);
+    good.splice(15, 0, `Fri Jun  1 08:03:00 2026 ${tail}`);
+    good.splice(20, 0, `Mon Feb 30 08:03:00 2026 ${tail}`);
+    const log = file('impossible-dates.log', good.join(''));
+
+    const p = await readTrafficProfile([log], { zone: 'UTC' });
+
+    expect(p.records).toBe(40);
+    expect(p.to).toBeLessThan(utc('2026-06-02T00:00:00Z'));
+    expect(p.skipped.count).toBe(4);
+    expect(p.skipped.examples.map((e) => e.line)).toEqual([6, 11, 16, 21]);
+    expect(Math.max(...p.weeksCovered)).toBe(1);
+  });
+
   it.each([
     ['a text file', 'hello\nthis is not\na transfer log\n'.repeat(400)],
     ['a binary file', randomBytes(6 * 1_048_576)],
@@ -169,6 +189,15 @@ describe('reading xferlog', () => {
       });
     },
   );
+
+  it('refuses an endless stream without line ends (/dev/zero) instead of reading it forever', async () => {
+    const error = await readTrafficProfile(['/dev/zero'], { zone: 'UTC' }).catch((e: unknown) => e);
+
+    expect(error).toMatchObject({
+      code: 'UPLIFT_TRAFFIC_LOG_INVALID',
+      location: { file: '/dev/zero', line: 1 },
+    });
+  }, 10_000);
 
   it('hands on no record of a file that turns out not to be a log', async () => {
     const good = skiffLines(

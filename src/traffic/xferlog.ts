@@ -27,13 +27,25 @@ const monthKeys = [
   'Nov',
   'Dec',
 ];
+const pack = (s: string) => (s.charCodeAt(0) << 16) | (s.charCodeAt(1) << 8) | s.charCodeAt(2);
 /** Month by its three bytes packed in one number: 'Jan' → 1. */
-const months = new Map(
-  monthKeys.map((m, i) => [
-    (m.charCodeAt(0) << 16) | (m.charCodeAt(1) << 8) | m.charCodeAt(2),
-    i + 1,
-  ]),
-);
+const months = new Map(monthKeys.map((m, i) => [pack(m), i + 1]));
+/** Weekdays packed the same way, by days since 1970-01-01 (a Thursday) modulo 7. */
+const weekdays = ['Thu', 'Fri', 'Sat', 'Sun', 'Mon', 'Tue', 'Wed'].map(pack);
+
+/** How far ahead of now a line may be dated (a log in the wrong zone, a clock a little fast). */
+const FUTURE_SLACK_MS = 2 * 86_400_000;
+
+/**
+ * Why a transfer's instant cannot be one a log recorded, or undefined: before 1970, or after
+ * `now` (with two days of slack). Such a line would stretch the profile over the years between.
+ */
+export function impossibleTime(at: number, now: number): string | undefined {
+  if (at < 0) return 'the time is before 1970';
+  if (at > now + FUTURE_SLACK_MS)
+    return `the time is after now (${new Date(now).toISOString().slice(0, 10)})`;
+  return undefined;
+}
 
 /** Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil). */
 export function daysFromCivil(y: number, m: number, d: number): number {
@@ -96,9 +108,12 @@ const isBlank = (b: number) => b === SPACE || b === TAB;
  * is read too. Lines without the completion status (older wu-ftpd) are read as completed.
  * Direction `d` (ProFTPD's deletes) is no transfer: such lines are neither records nor bad.
  */
-export function xferlogParser(clock: LocalClock, sink: RecordSink): LineParser {
+export function xferlogParser(clock: LocalClock, sink: RecordSink, now: number): LineParser {
   let dayKey = -1;
   let dayMs = 0;
+  /** Of the cached day: why it is no date (Feb 30), or undefined; and its weekday, packed. */
+  let dayProblem: string | undefined;
+  let dayWeekday = 0;
   const tail = new Int32Array(18);
   const names = new NameTable();
 
@@ -157,8 +172,19 @@ export function xferlogParser(clock: LocalClock, sink: RecordSink): LineParser {
     const key = (year * 13 + month) * 32 + day;
     if (key !== dayKey) {
       dayKey = key;
-      dayMs = daysFromCivil(year, month, day) * 86_400_000;
+      const days = daysFromCivil(year, month, day);
+      dayMs = days * 86_400_000;
+      dayWeekday = weekdays[((days % 7) + 7) % 7] as number;
+      const nextMonth =
+        month === 12 ? daysFromCivil(year + 1, 1, 1) : daysFromCivil(year, month + 1, 1);
+      dayProblem = days >= nextMonth ? 'the date does not exist' : undefined;
     }
+    if (dayProblem !== undefined) return dayProblem;
+    if (
+      (((buf[p] as number) << 16) | ((buf[p + 1] as number) << 8) | (buf[p + 2] as number)) !==
+      dayWeekday
+    )
+      return 'the weekday does not match the date';
     const local = dayMs + ((hour * 60 + minute) * 60 + second) * 1000;
 
     // transfer-time, remote-host, then file-size.
@@ -202,8 +228,11 @@ export function xferlogParser(clock: LocalClock, sink: RecordSink): LineParser {
     if (direction === 0x64) return undefined;
     if (direction !== 0x69 && direction !== 0x6f)
       return 'direction is not i, o or d where the xferlog layout has it';
+    const at = clock.toUtc(local);
+    const impossible = impossibleTime(at, now);
+    if (impossible !== undefined) return impossible;
     const account = names.get(buf, tail[user * 2] as number, tail[user * 2 + 1] as number);
-    sink.add(clock.toUtc(local), bytes, account, direction === 0x69, completed);
+    sink.add(at, bytes, account, direction === 0x69, completed);
     return undefined;
   };
 }

@@ -29,6 +29,12 @@ const paris = dedent`
 const calendar = (body: string, head = '') =>
   `BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//uplift tests//EN\r\n${head}${body}\r\nEND:VCALENDAR\r\n`;
 
+/** One event "Freeze" from 2026-01-01 00:00 UTC: its end (line 8) and its rule (line 9). */
+const event = (end: string, rule: string) =>
+  calendar(
+    `BEGIN:VEVENT\r\nUID:e\r\nSUMMARY:Freeze\r\nDTSTART:20260101T000000Z\r\n${end}\r\n${rule}\r\nEND:VEVENT`,
+  );
+
 describe('blackoutsFromIcs', () => {
   it('expands a weekly freeze in its VTIMEZONE, without the EXDATE and with the moved instance', () => {
     // Fridays 18:00-23:00 Paris; 23 Oct is cancelled by EXDATE; 30 Oct moves to Sat 31 Oct 10:00-12:00.
@@ -197,6 +203,33 @@ describe('blackoutsFromIcs', () => {
     expect(read('2026-12-01T00:00Z')).toEqual([]);
   });
 
+  it('stops a rule that can never match at the end of the search, with a warning at its line', () => {
+    const ics = event('DURATION:PT1H', 'RRULE:FREQ=DAILY;BYDAY=MO;BYMONTH=2;BYMONTHDAY=31');
+    const warnings: string[] = [];
+
+    const got = blackoutsFromIcs(ics, 'c.ics', at('2026-11-05T00:00Z'), at('2026-11-12T00:00Z'), {
+      onWarning: (w) => warnings.push(w),
+    });
+
+    expect(got).toEqual([]);
+    expect(warnings).toEqual([expect.stringMatching(/^c\.ics:9: event "Freeze": RRULE/)]);
+  });
+
+  it('refuses a rule that steps too often without reaching the search', () => {
+    const ics = calendar(
+      'BEGIN:VEVENT\r\nUID:s\r\nSUMMARY:S\r\nDTSTART:20200101T000000Z\r\nDURATION:PT1S\r\nRRULE:FREQ=SECONDLY;BYMONTH=2;BYMONTHDAY=31\r\nEND:VEVENT',
+    );
+
+    expect(() =>
+      blackoutsFromIcs(ics, 's.ics', at('2026-11-05T00:00Z'), at('2026-11-12T00:00Z')),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'UPLIFT_CALENDAR_INVALID',
+        location: { file: 's.ics', line: 9 },
+      }),
+    );
+  });
+
   describe('refuses a bad calendar with UPLIFT_CALENDAR_INVALID at its line', () => {
     it.each([
       {
@@ -225,6 +258,39 @@ describe('blackoutsFromIcs', () => {
         name: 'a date that is not one',
         ics: calendar('BEGIN:VEVENT\r\nUID:d\r\nSUMMARY:D\r\nDTSTART:2026xx01\r\nEND:VEVENT'),
         line: 7,
+      },
+      {
+        name: 'a WEEKLY rule with BYMONTHDAY',
+        ics: event('DURATION:PT1H', 'RRULE:FREQ=WEEKLY;BYMONTH=2;BYMONTHDAY=30'),
+        line: 9,
+      },
+      {
+        name: 'a negative COUNT',
+        ics: event('DURATION:PT1H', 'RRULE:FREQ=DAILY;COUNT=-1'),
+        line: 9,
+      },
+      {
+        name: 'a COUNT of 0',
+        ics: event('DURATION:PT1H', 'RRULE:FREQ=DAILY;COUNT=0'),
+        line: 9,
+      },
+      {
+        name: 'a DTEND before DTSTART',
+        ics: event('DTEND:20251231T000000Z', 'RRULE:FREQ=DAILY'),
+        line: 8,
+      },
+      {
+        name: 'a negative DURATION',
+        ics: event('DURATION:-P7D', 'RRULE:FREQ=DAILY'),
+        line: 8,
+      },
+      {
+        name: 'a moved instance that ends before it starts',
+        ics: event(
+          'DURATION:PT1H',
+          'RRULE:FREQ=DAILY\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:e\r\nRECURRENCE-ID:20261102T000000Z\r\nDTSTART:20261102T050000Z\r\nDTEND:20261102T040000Z',
+        ),
+        line: 15,
       },
     ])('$name', ({ ics, line }) => {
       expect(() =>

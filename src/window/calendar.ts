@@ -8,6 +8,15 @@ type Component = InstanceType<typeof ICAL.Component>;
 
 /** An RRULE without end that would run this many times before `to` is refused, not looped on. */
 const maxOccurrences = 200_000;
+/**
+ * An RRULE whose candidates (the times ical.js tries before its BY parts match one) pass this
+ * number before the end of the search is refused: ical.js steps a rule that can never match
+ * (`FREQ=DAILY;BYMONTH=2;BYMONTHDAY=31`) forever, and one that does match but from years back
+ * at a fine FREQ costs as much. About two seconds of stepping (an hourly rule from the 1970s fits).
+ */
+const maxCandidates = 500_000;
+
+type Iterator = InstanceType<typeof ICAL.RecurIterator>;
 
 export interface IcsOptions {
   /**
@@ -15,6 +24,8 @@ export interface IcsOptions {
    * (X-WR-TIMEZONE); default UTC.
    */
   floatingZone?: string;
+  /** Told what was read but is likely not what the calendar meant (`file:line: …`). */
+  onWarning?: (message: string) => void;
 }
 
 /**
@@ -53,6 +64,30 @@ export function blackoutsFromIcs(
     return ms;
   };
 
+  /** A blackout that ends before it starts is refused rather than read as none. */
+  const checkLength = (component: Component) => {
+    const duration = component.getFirstPropertyValue('duration');
+    if (duration instanceof ICAL.Duration && duration.isNegative && duration.toSeconds() !== 0)
+      throw invalid(
+        source,
+        text,
+        `DURATION ${duration.toString()} is negative: a blackout cannot end before it starts`,
+        component,
+        'DURATION',
+      );
+    const start = component.getFirstPropertyValue('dtstart');
+    const end = component.getFirstPropertyValue('dtend');
+    if (!(start instanceof ICAL.Time) || !(end instanceof ICAL.Time)) return;
+    if (epoch(end, 'DTEND', component, start) < epoch(start, 'DTSTART', component))
+      throw invalid(
+        source,
+        text,
+        `DTEND ${end.toString()} is before DTSTART ${start.toString()}: a blackout cannot end before it starts`,
+        component,
+        'DTEND',
+      );
+  };
+
   const vevents = calendar.getAllSubcomponents('vevent');
   const out: BlackoutInterval[] = [];
   const push = (event: InstanceType<typeof ICAL.Event>, start: Time, end: Time) => {
@@ -69,7 +104,11 @@ export function blackoutsFromIcs(
     });
   };
 
-  for (const component of vevents) checkValues(component, source, text);
+  for (const component of vevents) {
+    checkValues(component, source, text);
+    checkLength(component);
+    checkRules(component, source, text);
+  }
   for (const component of vevents) {
     if (component.hasProperty('recurrence-id')) continue;
     if (!component.hasProperty('dtstart'))
@@ -85,14 +124,44 @@ export function blackoutsFromIcs(
       continue;
     }
     // Occurrences come in the order of their original start; a moved one is placed by its own.
-    const iterator = event.iterator();
+    const bad = (err: unknown) =>
+      invalid(
+        source,
+        text,
+        `RRULE cannot be expanded: ${(err as Error).message}`,
+        component,
+        'RRULE',
+        err,
+      );
+    let iterator: ReturnType<typeof event.iterator>;
+    try {
+      iterator = event.iterator();
+    } catch (err) {
+      throw bad(err);
+    }
+    const stopped = boundRules(iterator, to, () => {
+      throw invalid(
+        source,
+        text,
+        `its RRULE tries more than ${maxCandidates} candidate times before the end of the search: start the event nearer the search or use a coarser FREQ`,
+        component,
+        'RRULE',
+      );
+    });
+    const step = () => {
+      try {
+        return iterator.next();
+      } catch (err) {
+        throw bad(err);
+      }
+    };
     const seen = new Set<string>();
     let count = 0;
     // An occurrence that ends a day before the search, and that no exception changes, needs no
     // details: skipping them halves the cost of a daily rule that began years ago.
     const lengthMs = event.duration.toSeconds() * 1000 + 86_400_000;
     const hasRangeExceptions = event.rangeExceptions.length > 0;
-    for (let next = iterator.next(); next; next = iterator.next()) {
+    for (let next = step(); next; next = step()) {
       const at = epoch(next, 'DTSTART', component);
       if (at >= to) break;
       if (++count > maxOccurrences)
@@ -109,6 +178,16 @@ export function blackoutsFromIcs(
       const d = event.getOccurrenceDetails(next);
       push(d.item, d.startDate, d.endDate);
     }
+    if (stopped.some((s) => s.atDeadline && s.matched === 0))
+      opts.onWarning?.(
+        warningAt(
+          source,
+          text,
+          `event "${event.summary}": RRULE gives no occurrence after DTSTART (${event.startDate.toString()}) up to the end of the search, so it blacks out nothing there; check its BY parts`,
+          component,
+          'RRULE',
+        ),
+      );
     // An exception moved into the search from an original start after it.
     for (const x of exceptions) {
       const moved = new ICAL.Event(x);
@@ -116,6 +195,66 @@ export function blackoutsFromIcs(
     }
   }
   return mergeBySummary(out);
+}
+
+/**
+ * Refuses an RRULE that ical.js would read as something else: a COUNT below 1 (ical.js reads
+ * COUNT=0 as no limit and COUNT=-1 as no occurrence at all).
+ */
+function checkRules(component: Component, source: string, text: string): void {
+  for (const property of component.getAllProperties('rrule'))
+    for (const rule of property.getValues()) {
+      const count = (rule as { count?: number | null }).count;
+      if (typeof count === 'number' && count < 1)
+        throw invalid(
+          source,
+          text,
+          `RRULE has COUNT=${count}: a rule repeats at least once`,
+          component,
+          'RRULE',
+        );
+    }
+}
+
+/** What {@link boundRules} saw of one rule: its matches, and whether the deadline ended it. */
+interface RuleBound {
+  matched: number;
+  atDeadline: boolean;
+}
+
+/**
+ * Bounds ical.js's stepping of each RRULE of an expansion: a rule whose candidates pass two days
+ * after `to` (beyond any zone's offset) is ended there, and `tooMany` is called once they pass
+ * {@link maxCandidates}. ical.js loops inside one `next()` until a candidate matches, so the
+ * bound has to sit in its candidate check.
+ */
+function boundRules(
+  expansion: InstanceType<typeof ICAL.RecurExpansion>,
+  to: number,
+  tooMany: () => never,
+): RuleBound[] {
+  const end = new Date(to + 2 * 86_400_000);
+  const deadline = end.getUTCFullYear() * 10_000 + (end.getUTCMonth() + 1) * 100 + end.getUTCDate();
+  const iterators = (expansion as unknown as { ruleIterators?: Iterator[] }).ruleIterators ?? [];
+  let candidates = 0;
+  return iterators.map((it) => {
+    const seen: RuleBound = { matched: 0, atDeadline: false };
+    const patched = it as unknown as { check_contracting_rules(): boolean; completed: boolean };
+    const check = patched.check_contracting_rules.bind(it);
+    patched.check_contracting_rules = () => {
+      if (++candidates > maxCandidates) tooMany();
+      const at = it.last;
+      if (at.year * 10_000 + at.month * 100 + at.day > deadline) {
+        seen.atDeadline = true;
+        patched.completed = true;
+        return true;
+      }
+      const ok = check();
+      if (ok) seen.matched++;
+      return ok;
+    };
+    return seen;
+  });
 }
 
 function parseCalendar(text: string, source: string): Component {
@@ -253,6 +392,37 @@ function invalid(
   needle?: string,
   cause?: unknown,
 ): UpliftError {
+  const line = lineOf(text, what, component, needle);
+  const summary = component?.getFirstPropertyValue('summary');
+  return new UpliftError(
+    'UPLIFT_CALENDAR_INVALID',
+    `${typeof summary === 'string' ? `event "${summary}": ` : ''}${what}`,
+    {
+      hint: 'Export the calendar again as iCalendar (.ics) or fix that line; see docs/window.md.',
+      location: { file: source, ...(line ? { line } : {}) },
+      ...(cause === undefined ? {} : { cause }),
+    },
+  );
+}
+
+/** A warning about an event, `file:line: what`, the line found as {@link invalid} finds it. */
+function warningAt(
+  source: string,
+  text: string,
+  what: string,
+  component: Component,
+  needle: string,
+): string {
+  const line = lineOf(text, what, component, needle);
+  return `${source}${line ? `:${line}` : ''}: ${what}`;
+}
+
+function lineOf(
+  text: string,
+  what: string,
+  component?: Component,
+  needle?: string,
+): number | undefined {
   const lines = text.split(/\r?\n/);
   let from = 0;
   const uid = component?.getFirstPropertyValue('uid');
@@ -271,16 +441,7 @@ function invalid(
   } else if (/component began but did not end/.test(what)) {
     line = unclosedLine(lines);
   }
-  const summary = component?.getFirstPropertyValue('summary');
-  return new UpliftError(
-    'UPLIFT_CALENDAR_INVALID',
-    `${typeof summary === 'string' ? `event "${summary}": ` : ''}${what}`,
-    {
-      hint: 'Export the calendar again as iCalendar (.ics) or fix that line; see docs/window.md.',
-      location: { file: source, ...(line ? { line } : {}) },
-      ...(cause === undefined ? {} : { cause }),
-    },
-  );
+  return line;
 }
 
 /** The line of the innermost BEGIN that no END of its name closes. */

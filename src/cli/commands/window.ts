@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { DateTime } from 'luxon';
 import { ExitCode, UpliftError } from '../../errors/index.ts';
 import { getPlan } from '../../plan/index.ts';
@@ -8,7 +8,7 @@ import {
   type TrafficSource,
   trafficSourcesOf,
 } from '../../traffic/index.ts';
-import { currentTime, formatBytes, formatDuration } from '../../util/index.ts';
+import { currentTime, formatBytes, formatDuration, readRegularFile } from '../../util/index.ts';
 import {
   type AllowedRule,
   type BlackoutInterval,
@@ -99,11 +99,13 @@ export async function handler(
   const from = startOf(opts.from);
   const to = from + weeks * weekMs;
   const zone = rules[0]?.zone ?? opts.zone ?? 'UTC';
+  const warnings: string[] = [];
   const blackouts: BlackoutInterval[] = [];
   for (const file of opts.calendar)
     blackouts.push(
       ...blackoutsFromIcs(await readText(file, '--calendar'), file, from, to, {
         floatingZone: zone,
+        onWarning: (w) => warnings.push(w),
       }),
     );
   let durationSeconds = opts.duration === undefined ? undefined : parseDuration(opts.duration);
@@ -113,7 +115,6 @@ export async function handler(
         location: { file },
         hint: 'Give the log files themselves, e.g. --log /var/log/xferlog.1.gz /var/log/xferlog.',
       });
-  const warnings: string[] = [];
 
   let sources: (string | TrafficSource)[] = logs;
   if (opts.install !== undefined) {
@@ -210,21 +211,30 @@ function wholeNumber(text: string, option: string, max: number): number {
   return n;
 }
 
-/** `--from`: an ISO date or date-time (UTC unless it has an offset); default now. */
+/**
+ * `--from`: an ISO date or date-time (UTC unless it has an offset) from 1970 to 2199; default now.
+ * Beyond those years no log or calendar has anything to say, and luxon's six-digit years
+ * (`-001000-01-01`) are typos.
+ */
 function startOf(text: string | undefined): number {
   if (text === undefined) return currentTime().getTime();
-  const t = DateTime.fromISO(text, { zone: 'UTC' });
-  if (!t.isValid)
+  const t = DateTime.fromISO(text.trim(), { zone: 'UTC' });
+  if (!t.isValid || !/^\d{4}-/.test(text.trim()))
     throw usage(
       `--from ${text} is not an ISO date or date-time`,
       'Write it like 2026-11-02 or 2026-11-02T00:00+01:00.',
+    );
+  if (t.year < 1970 || t.year > 2199)
+    throw usage(
+      `--from ${text} is in the year ${t.year}, outside 1970 to 2199`,
+      'Give the date the search starts on, like 2026-11-02, or leave --from out to search from now.',
     );
   return t.toMillis();
 }
 
 async function readText(file: string, option: string): Promise<string> {
   try {
-    return await readFile(file, 'utf8');
+    return await readRegularFile(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT')
@@ -232,7 +242,7 @@ async function readText(file: string, option: string): Promise<string> {
         location: { file },
         hint: 'Check the path of the calendar file.',
       });
-    if (code === 'EACCES' || code === 'EISDIR')
+    if (code === 'EACCES' || code === 'EISDIR' || code === 'ENOTREG')
       throw new UpliftError(
         'UPLIFT_FILE_UNREADABLE',
         `${option} ${file} cannot be read (${code})`,
