@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { mkdir, open, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { fsyncDir } from '../util/index.ts';
 import type { StatePaths } from './paths.ts';
 
@@ -60,7 +61,48 @@ export interface HistoryEntry {
   volume?: Record<string, number>;
 }
 
-export async function readHistory(p: StatePaths): Promise<HistoryEntry[]> {
+const Outcome = z.enum(['committed', 'rolled-back', 'aborted']);
+const Seconds = z.number().finite().nonnegative();
+
+/**
+ * What a history line must hold for the commands that read it (history, status, estimate) to use
+ * it: the fields every line has, with their types. Other fields pass through unchecked (a line a
+ * newer uplift wrote may carry more).
+ */
+const HistoryLine = z.looseObject({
+  runId: z.string().min(1),
+  kind: z.enum(['apply', 'rollback']),
+  install: z.string(),
+  from: z.string(),
+  to: z.string(),
+  outcome: Outcome,
+  startedAt: z.string(),
+  endedAt: z.string(),
+  hops: z.array(
+    z.looseObject({
+      hop: z.number().int(),
+      from: z.string(),
+      to: z.string(),
+      outcome: Outcome,
+      downtimeSeconds: Seconds.optional(),
+      stepSeconds: z.record(z.string(), Seconds).optional(),
+    }),
+  ),
+  error: z.looseObject({ code: z.string(), message: z.string() }).optional(),
+  volume: z.record(z.string(), z.number()).optional(),
+  downtimeSeconds: Seconds.optional(),
+});
+
+/**
+ * The runs of history.jsonl, oldest first. One rule for every reader (docs/estimates.md): a line
+ * that is not JSON, or not a history entry, is skipped, and `warn` is told its line number and
+ * what is wrong with it. A torn last line (a crash while appending) is one of these: the run is
+ * still in its journal and `uplift resume` appends it again.
+ */
+export async function readHistory(
+  p: StatePaths,
+  warn: (message: string) => void = () => {},
+): Promise<HistoryEntry[]> {
   let text: string;
   try {
     text = await readFile(p.history, 'utf8');
@@ -69,14 +111,29 @@ export async function readHistory(p: StatePaths): Promise<HistoryEntry[]> {
     throw err;
   }
   const out: HistoryEntry[] = [];
-  for (const line of text.split('\n')) {
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string;
     if (line.trim() === '') continue;
+    const skip = (why: string) =>
+      warn(
+        `${p.history}:${i + 1}: ${why}; the line is skipped (docs/estimates.md, "history.jsonl")`,
+      );
+    let value: unknown;
     try {
-      out.push(JSON.parse(line) as HistoryEntry);
+      value = JSON.parse(line);
     } catch {
-      // A torn last line (a crash while appending): the run is still in its journal and
-      // `uplift resume` appends it again.
+      skip('not JSON (a line torn by a crash, or edited by hand)');
+      continue;
     }
+    const parsed = HistoryLine.safeParse(value);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const at = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+      skip(`not a history entry (${at}${issue?.message ?? 'invalid'})`);
+      continue;
+    }
+    out.push(parsed.data as HistoryEntry);
   }
   return out;
 }

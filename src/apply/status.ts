@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { shellWord, UpliftError } from '../errors/index.ts';
 import type { PlanStep } from '../plan/index.ts';
@@ -192,6 +192,8 @@ export interface StatusResult {
   };
   ignoredTail?: string;
   last?: HistoryEntry;
+  /** history.jsonl lines that were skipped, each with its line number and what is wrong. */
+  warnings: string[];
   /** Kept generations and backups beside the installation. */
   kept: string[];
 }
@@ -201,7 +203,8 @@ export async function readStatus(install: string): Promise<StatusResult> {
   const lock = await readLock(p).catch(() => undefined);
   const stale = lock ? staleReason(lock) : undefined;
   const read = await readJournal(p);
-  const history = await readHistory(p);
+  const warnings: string[] = [];
+  const history = await readHistory(p, (w) => warnings.push(w));
   const kept = (await readdir(p.dir).catch(() => [] as string[]))
     .filter((n) => n.startsWith('gen-'))
     .map((n) => join(p.dir, n));
@@ -211,7 +214,23 @@ export async function readStatus(install: string): Promise<StatusResult> {
     ...(lock ? { lock: { ...lock, ...(stale ? { stale } : {}) } } : {}),
     ...(history.length ? { last: history.at(-1) } : {}),
     kept,
+    warnings,
   };
+  if (read && read.records.length === 0 && read.ignoredTail) {
+    // Only a record torn as it was written (a crash) may stand alone; anything else is not a journal.
+    const text = await readFile(p.journal, 'utf8').catch(() => '');
+    if (!text.trimStart().startsWith('{'))
+      throw new UpliftError(
+        'UPLIFT_APPLY_JOURNAL_CORRUPT',
+        `${p.journal} is not a journal uplift wrote (${read.ignoredTail}); where a run stands cannot be read`,
+        {
+          location: { file: p.journal, line: 1 },
+          unchanged: true,
+          hint: `Check what the installation holds (uplift facts --install ${shellWord(install)}); if no run is under way, move ${p.journal} aside (keep it for the report)`,
+        },
+      );
+    r.ignoredTail = read.ignoredTail;
+  }
   if (read && read.records.length > 0) {
     const v = viewOf(read.records);
     r.state = lock && !stale ? 'running' : 'interrupted';

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type { ClientConfig } from 'pg';
@@ -39,27 +39,74 @@ export const defaultStateFile = '.uplift/state.db';
 const connectTimeoutMs = 10_000;
 const busyTimeoutMs = 10_000;
 
+/** Where the state store is: a checked PostgreSQL URL, or a SQLite file (absolute). */
+export type StateTarget = { kind: 'postgres'; url: string } | { kind: 'sqlite'; file: string };
+
 /**
- * Opens the state store (docs/state.md) and brings its schema up to date: PostgreSQL when `url`
- * or UPLIFT_DATABASE_URL is set, else SQLite in `file` (default `.uplift/state.db`).
+ * Which store `openStateStore` would open, checked without touching the network or the disk:
+ * PostgreSQL when `url` or UPLIFT_DATABASE_URL is set (an empty UPLIFT_DATABASE_URL counts as
+ * unset), else SQLite in `file` (default `.uplift/state.db`). A URL that is not
+ * `postgres://` or `postgresql://` with a host (or a `host=` parameter) and a port from 1 to
+ * 65535 is UPLIFT_USAGE; the message never shows its password.
  */
-export async function openStateStore(
+export function stateTarget(
   o: { url?: string; file?: string; env?: NodeJS.ProcessEnv } = {},
-): Promise<OpenedStateStore> {
+): StateTarget {
   const env = o.env ?? process.env;
   const url = o.url ?? (env.UPLIFT_DATABASE_URL || undefined);
-  return url !== undefined
-    ? openPostgres(url, env)
-    : openSqlite(resolve(o.file ?? defaultStateFile));
+  if (url === undefined) return { kind: 'sqlite', file: resolve(o.file ?? defaultStateFile) };
+  checkDatabaseUrl(url);
+  return { kind: 'postgres', url };
 }
 
-async function openSqlite(file: string): Promise<OpenedStateStore> {
+function checkDatabaseUrl(url: string): void {
+  const refuse = (why: string) =>
+    new UpliftError('UPLIFT_USAGE', `UPLIFT_DATABASE_URL ${why}`, {
+      hint: 'write it as postgres://user:password@host:5432/database, or unset it to use the SQLite file (docs/state.md)',
+      unchanged: true,
+    });
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw refuse(
+      'is not a URL (or its port is not a number from 1 to 65535): uplift stores its state in PostgreSQL or SQLite',
+    );
+  }
+  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:')
+    throw refuse(
+      `names the scheme "${u.protocol.replace(/:$/, '')}://": uplift's state store is PostgreSQL (postgres:// or postgresql://)`,
+    );
+  if (u.hostname === '' && !u.searchParams.has('host'))
+    throw refuse(`${redactDatabaseUrl(url)} names no host`);
+  if (u.port !== '' && Number(u.port) < 1)
+    throw refuse(`${redactDatabaseUrl(url)} names port ${u.port}: give a port from 1 to 65535`);
+}
+
+/**
+ * Opens the state store (docs/state.md) and brings its schema up to date: PostgreSQL when `url`
+ * or UPLIFT_DATABASE_URL is set, else SQLite in `file` (default `.uplift/state.db`). With
+ * `readOnly` (a command that only reads, a dry run, one that will be refused) a SQLite file that
+ * does not exist is not created: an empty store in memory stands in for it, and is gone at close.
+ */
+export async function openStateStore(
+  o: { url?: string; file?: string; env?: NodeJS.ProcessEnv; readOnly?: boolean } = {},
+): Promise<OpenedStateStore> {
+  const env = o.env ?? process.env;
+  const target = stateTarget(o);
+  if (target.kind === 'postgres') return openPostgres(target.url, env);
+  const inMemory = o.readOnly === true && !existsSync(target.file);
+  return openSqlite(target.file, inMemory);
+}
+
+async function openSqlite(file: string, inMemory: boolean): Promise<OpenedStateStore> {
   const { default: Database } = await import('better-sqlite3');
   let db: Kysely<Tables> | undefined;
+  const label = inMemory ? `${file} (not there yet: nothing recorded)` : file;
   try {
-    mkdirSync(dirname(file), { recursive: true });
+    if (!inMemory) mkdirSync(dirname(file), { recursive: true });
     // The busy timeout makes a second process wait for the write lock instead of failing at once.
-    const sqlite = new Database(file, { timeout: busyTimeoutMs });
+    const sqlite = new Database(inMemory ? ':memory:' : file, { timeout: busyTimeoutMs });
     sqlite.pragma('journal_mode = WAL');
     db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: sqlite }) });
     await migrateToLatest(db as Kysely<unknown>, 'sqlite', file);
@@ -75,7 +122,7 @@ async function openSqlite(file: string): Promise<OpenedStateStore> {
       },
     );
   }
-  return new KyselyStateStore({ kind: 'sqlite', label: file, db, claims: sqliteClaims(db) });
+  return new KyselyStateStore({ kind: 'sqlite', label, db, claims: sqliteClaims(db) });
 }
 
 async function openPostgres(url: string, env: NodeJS.ProcessEnv): Promise<OpenedStateStore> {

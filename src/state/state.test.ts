@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -564,6 +564,34 @@ describe('state store errors', () => {
     expect(JSON.stringify({ ...err, message: err.message, stack: err.stack })).not.toContain(
       's3cret',
     );
+  });
+
+  it.each([
+    ['not a URL', 'notaurl'],
+    ['a port beyond 65535', 'postgres://u:s3cret@127.0.0.1:99999/db'],
+    ['port 0', 'postgres://u:s3cret@127.0.0.1:0/db'],
+    ['another database', 'mysql://u:s3cret@127.0.0.1:3306/db'],
+    ['no host', 'postgres://u:s3cret@/db'],
+  ])(
+    'refuses a UPLIFT_DATABASE_URL that is %s as a usage error, before any connection',
+    async (_name, url) => {
+      const err = await openStateStore({ env: { UPLIFT_DATABASE_URL: url } }).catch((e) => e);
+
+      expect(err).toMatchObject({ code: 'UPLIFT_USAGE', exitCode: 2, unchanged: true });
+      expect(`${err.message} ${err.hint}`).not.toContain('s3cret');
+    },
+  );
+
+  it('creates no SQLite file when opened read-only: an empty store stands in for it', async () => {
+    const file = join(tempDir(), 'sub', 'state.db');
+
+    const store = await openStateStore({ file, env: {}, readOnly: true });
+    const entries = await store.listAudit();
+    await store.close();
+
+    expect(entries).toEqual([]);
+    expect(existsSync(file)).toBe(false);
+    expect(existsSync(dirname(file))).toBe(false);
   });
 
   it('redacts passwords in the authority and in the query of a URL', () => {

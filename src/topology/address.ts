@@ -61,13 +61,21 @@ function parseSsh(at: string): NodeAddress | ValueProblem {
       hint: 'remove the password from the address; log in with identity: a key file, or the SSH agent',
     };
   const shown = `ssh://${url.username ? `${url.username}@` : ''}${url.host}${url.pathname}`;
+  if (url.hostname === '')
+    return {
+      message: `${shown} names no host`,
+      hint: `write the host after //: ssh://${url.username || 'admin'}@node1${url.pathname}`,
+    };
   if (url.username === '')
     return {
       message: `${shown} names no user`,
       hint: `write the user who logs in: ssh://admin@${url.host}${url.pathname}`,
     };
-  if (url.hostname === '')
-    return { message: `${shown} names no host`, hint: 'write ssh://user@host:port/path' };
+  if (url.port !== '' && Number(url.port) < 1)
+    return {
+      message: `${shown} names port ${url.port}`,
+      hint: 'give a port from 1 to 65535, or leave it out for 22',
+    };
   if (url.search !== '' || url.hash !== '')
     return {
       message: `${shown} has a query or fragment`,
@@ -84,6 +92,11 @@ function parseSsh(at: string): NodeAddress | ValueProblem {
       hint: 'write % as %25 in the address, or leave the characters unescaped',
     };
   }
+  if (/[\s\p{Cc}]/u.test(user))
+    return {
+      message: `${shown} has a space or a control character in its user name`,
+      hint: 'write the login name as the server knows it, e.g. ssh://admin@host/opt/product',
+    };
   if (path === '/')
     return {
       message: `${shown} names no installation folder`,

@@ -22,7 +22,7 @@ export function readYamlInventory(
   problems: InventoryProblems,
 ): Inventory {
   const y = parseYaml(text, file, 'UPLIFT_INVENTORY_INVALID');
-  const doc: unknown = y.doc.toJS();
+  const doc: unknown = y.value;
   const inv = emptyInventory(file);
   if (doc === null || doc === undefined) return inv;
   if (!isMap(doc)) {

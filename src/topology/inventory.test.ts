@@ -381,6 +381,27 @@ const refusals: [name: string, file: string, text: string, needle: string, messa
     /not a range/,
   ],
   [
+    'YAML: a range of a hundred million hosts, at once and at its line',
+    'hosts.yml',
+    'all:\n  hosts:\n    "n[1:100000000]": {}\n',
+    '"n[1:100000000]"',
+    /names more than 10000 hosts/,
+  ],
+  [
+    'INI: two ranges that multiply past the limit',
+    'hosts',
+    '[d]\nn[1:1000]-[1:1000] uplift_path=/x\n',
+    'n[1:1000]',
+    /names more than 10000 hosts/,
+  ],
+  [
+    'YAML: an ansible_port out of range, at the port, not at uplift_path',
+    'hosts.yml',
+    `all:\n  children:\n    d:\n      vars: { uplift_type: standalone, uplift_profile: p, uplift_env: e }\n      hosts:\n        n1: { ansible_user: u, uplift_host_key: "${key}", uplift_path: /x, ansible_port: 70000 }\n`,
+    'ansible_port',
+    /ansible_port/,
+  ],
+  [
     'INI: a broken JSON value',
     'hosts',
     '[d:vars]\nuplift_rolling={"maxUnavailable": 2\n',

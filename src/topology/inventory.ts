@@ -80,6 +80,17 @@ export class InventoryProblems {
   }
 }
 
+/** The most hosts one host pattern may name (docs/topology.md, "Ansible inventory"). */
+export const maxRangeHosts = 10_000;
+
+function isPort(text: string): boolean {
+  return /^\d{1,5}$/.test(text) && Number(text) >= 1 && Number(text) <= 65535;
+}
+
+function tooMany(body: string): string {
+  return `"[${body}]" names more than ${maxRangeHosts} hosts, the most one host pattern may name`;
+}
+
 /**
  * Expands an Ansible host range: `node[1:3]` is node1, node2, node3; `db[01:10:2]` keeps the
  * zero padding and steps by 2; `[a:c]` ranges letters. Several ranges in one name multiply.
@@ -99,6 +110,7 @@ export function expandHostRange(pattern: string): string[] | string {
   if (/^\d+$/.test(beg) && /^\d+$/.test(end)) {
     const width = beg.length > 1 && beg.startsWith('0') ? beg.length : 0;
     if (Number(beg) > Number(end)) return `"[${body}]" ends before it starts`;
+    if (Math.floor((Number(end) - Number(beg)) / step) + 1 > maxRangeHosts) return tooMany(body);
     items = [];
     for (let i = Number(beg); i <= Number(end); i += step)
       items.push(String(i).padStart(width, '0'));
@@ -110,6 +122,7 @@ export function expandHostRange(pattern: string): string[] | string {
   } else return `"[${body}]" is not a range of numbers or of single lower-case letters`;
   const rest = expandHostRange(post);
   if (typeof rest === 'string') return rest;
+  if (items.length * rest.length > maxRangeHosts) return tooMany(body);
   return items.flatMap((i) => rest.map((r) => `${pre}${i}${r}`));
 }
 
@@ -382,6 +395,15 @@ export function inventoryTopology(inv: Inventory, problems: InventoryProblems): 
           pathVar.at,
           `host ${host.name}: uplift_path must be an absolute path on an ssh node, got "${pathVar.value}"`,
           'write the installation folder from the root: uplift_path=/opt/product',
+        );
+        return undefined;
+      }
+      if (port !== undefined && !isPort(port)) {
+        const portVar = vars.get('ansible_port') ?? vars.get('ansible_ssh_port');
+        problems.add(
+          portVar?.at ?? host.at,
+          `host ${host.name}: ansible_port must be a port number from 1 to 65535, got "${port}"`,
+          'correct the port, or leave ansible_port out for the ssh default, 22',
         );
         return undefined;
       }

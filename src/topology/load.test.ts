@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import dedent from 'dedent';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTopology } from './index.ts';
+import { maxInputBytes } from './load.ts';
 
 let dir: string;
 beforeAll(async () => {
@@ -596,6 +597,59 @@ const refusals: [name: string, text: string, needle: string, nth: number, field:
     'environments[0].deployments[0].passEnv[1]',
   ],
   ['another format version', 'topology: 2\nenvironments: []\n', '2', 1, 'topology'],
+  // Node's timers fire at once beyond 2^31-1 ms: a wait longer than 24 hours is refused.
+  [
+    'a connect timeout beyond 24 hours',
+    one(
+      `type: standalone\nprofile: p\nnodes:\n  - { name: a, at: "ssh://u@h/x", hostKey: "${key}", connectTimeoutSeconds: 3000000 }`,
+    ),
+    '3000000',
+    1,
+    'environments[0].deployments[0].nodes[0].connectTimeoutSeconds',
+  ],
+  [
+    'a node timeout beyond 24 hours, in the defaults',
+    `topology: 1\ndefaults:\n  nodeTimeoutSeconds: 86401\nenvironments: []\n`,
+    '86401',
+    1,
+    'defaults.nodeTimeoutSeconds',
+  ],
+  [
+    'a pause beyond 24 hours',
+    one(
+      'type: rolling\nprofile: p\nrolling: { pauseSeconds: 3000000 }\nnodes:\n  - { name: a, at: /a }',
+    ),
+    '3000000',
+    1,
+    'environments[0].deployments[0].rolling.pauseSeconds',
+  ],
+  [
+    'a drain timeout beyond 24 hours',
+    one(
+      'type: active-passive\nprofile: p\nbalancer: { kind: haproxy, socket: /s, backend: be, drainTimeoutSeconds: 3000000 }\nnodes:\n  - { name: a, at: /a, side: a }\n  - { name: b, at: /b, side: b }',
+    ),
+    '3000000',
+    1,
+    'environments[0].deployments[0].balancer.drainTimeoutSeconds',
+  ],
+  [
+    'an ssh address with port 0',
+    one(
+      `type: standalone\nprofile: p\nnodes:\n  - { name: a, at: "ssh://u@h:0/opt/x", hostKey: "${key}" }`,
+    ),
+    '"ssh://u@h:0',
+    1,
+    'environments[0].deployments[0].nodes[0].at',
+  ],
+  [
+    'an ssh address with a space in its user',
+    one(
+      `type: standalone\nprofile: p\nnodes:\n  - { name: a, at: "ssh://u u@h/opt", hostKey: "${key}" }`,
+    ),
+    '"ssh://u u@h',
+    1,
+    'environments[0].deployments[0].nodes[0].at',
+  ],
   [
     'a name with a space',
     one('type: rolling\nprofile: p\nnodes:\n  - { name: "node one", at: /a }'),
@@ -657,6 +711,33 @@ describe('loadTopology refuses, at the line and column of the field', () => {
 
     expect(JSON.stringify(err)).not.toContain('s3cret');
     expect((err as Error).message).not.toContain('s3cret');
+  });
+
+  it('hints at the host, not the user, for an address with no host', async () => {
+    const { loaded } = await load(
+      one(
+        `type: standalone\nprofile: p\nnodes:\n  - { name: a, at: "ssh:///opt/x", hostKey: "${key}" }`,
+      ),
+    );
+
+    const err = await loaded.catch((e: unknown) => e);
+
+    expect((err as Error).message).toMatch(/names no host/);
+    expect(err).toMatchObject({ hint: expect.stringContaining('@node1/opt/x') });
+  });
+
+  it('refuses a file that is not a regular file, or too large, without reading it', async () => {
+    await expect(loadTopology('/dev/zero')).rejects.toMatchObject({
+      code: 'UPLIFT_FILE_UNREADABLE',
+      exitCode: 2,
+      location: { file: '/dev/zero' },
+    });
+    const big = join(dir, 'big.yaml');
+    await writeFile(big, `# ${'x'.repeat(maxInputBytes)}\n`);
+    await expect(loadTopology(big)).rejects.toMatchObject({
+      code: 'UPLIFT_FILE_UNREADABLE',
+      message: expect.stringContaining('MiB'),
+    });
   });
 
   it('names a missing file as UPLIFT_FILE_NOT_FOUND', async () => {

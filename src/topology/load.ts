@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { UpliftError, unreadableFileError } from '../errors/index.ts';
 import { describeIssues, formatPath, locate, parseYaml } from '../yaml/index.ts';
@@ -24,7 +25,7 @@ export async function loadTopology(file: string = defaultTopologyFile): Promise<
 /** Validates topology text read from `file` (an absolute path: relative paths in it resolve from its folder). */
 export function parseTopology(text: string, file: string): Topology {
   const y = parseYaml(text, file, 'UPLIFT_TOPOLOGY_INVALID');
-  const parsed = TopologyFile.safeParse(y.doc.toJS());
+  const parsed = TopologyFile.safeParse(y.value);
   if (!parsed.success)
     failTopology(
       'UPLIFT_TOPOLOGY_INVALID',
@@ -74,12 +75,35 @@ export async function openTopology(o: {
   return o.inventory !== undefined ? loadInventory(o.inventory) : loadTopology(o.topology);
 }
 
-/** A file's text, or the coded error for one that cannot be read. */
+/** The largest topology or inventory file uplift reads: 16 MiB, far more than any fleet needs. */
+export const maxInputBytes = 16 * 1024 * 1024;
+
+/**
+ * A file's text, or the coded error for one that cannot be read. A device, a pipe or a folder, and
+ * a file larger than `maxInputBytes`, are refused before anything is read: `/dev/zero` never ends.
+ */
 export async function readInput(file: string, hint: string): Promise<string> {
+  let handle: FileHandle | undefined;
   try {
-    return await readFile(file, 'utf8');
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    const info = await handle.stat();
+    if (!info.isFile())
+      throw new UpliftError('UPLIFT_FILE_UNREADABLE', `${file} is not a regular file`, {
+        hint,
+        location: { file },
+        unchanged: true,
+      });
+    if (info.size > maxInputBytes)
+      throw new UpliftError(
+        'UPLIFT_FILE_UNREADABLE',
+        `${file} is larger than ${maxInputBytes / 1024 / 1024} MiB, the most uplift reads`,
+        { hint, location: { file }, unchanged: true },
+      );
+    return await handle.readFile('utf8');
   } catch (err) {
     throw unreadableFileError(err, file, hint) ?? err;
+  } finally {
+    await handle?.close();
   }
 }
 

@@ -14,7 +14,14 @@ export const Name = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, dots, dashes or underscores');
 
 const PositiveInt = z.number().int().positive();
-const Seconds = z.number().nonnegative();
+/**
+ * The longest wait any `…Seconds` field may ask for: 24 hours. Node's timers hold at most 2^31-1 ms
+ * (24.8 days) and fire at once beyond it, so a larger value would mean no wait at all.
+ */
+export const maxSeconds = 86_400;
+const tooLong = `at most ${maxSeconds} (24 hours)`;
+const Seconds = z.number().nonnegative().max(maxSeconds, tooLong);
+const PositiveSeconds = z.number().int().positive().max(maxSeconds, tooLong);
 /** A command as an argument vector: run without a shell, so nothing in it is interpreted. */
 const Argv = z.array(z.string().min(1)).min(1, 'give the program and its arguments as a list');
 const NonEmpty = z.string().min(1);
@@ -38,12 +45,12 @@ export const DeploymentType = z.enum([
 /** Settings every deployment and node takes unless it sets its own. */
 export const TopologyDefaults = z.strictObject({
   concurrency: PositiveInt.optional(),
-  nodeTimeoutSeconds: PositiveInt.optional(),
+  nodeTimeoutSeconds: PositiveSeconds.optional(),
   nodeRuntime: NonEmpty.optional(),
   agentDir: NonEmpty.optional(),
   identity: NonEmpty.optional(),
   knownHosts: NonEmpty.optional(),
-  connectTimeoutSeconds: PositiveInt.optional(),
+  connectTimeoutSeconds: PositiveSeconds.optional(),
   packs: NonEmpty.optional(),
   trust: NonEmpty.optional(),
   to: NonEmpty.optional(),
@@ -59,7 +66,7 @@ export const NodeEntry = z.strictObject({
   /** An OpenSSH known_hosts file (ssh nodes). */
   knownHosts: NonEmpty.optional(),
   identity: NonEmpty.optional(),
-  connectTimeoutSeconds: PositiveInt.optional(),
+  connectTimeoutSeconds: PositiveSeconds.optional(),
   nodeRuntime: NonEmpty.optional(),
   agentDir: NonEmpty.optional(),
   role: z.enum(['backend', 'edge']).optional(),
@@ -107,7 +114,7 @@ export const DeploymentEntry = z.strictObject({
   packs: NonEmpty.optional(),
   trust: NonEmpty.optional(),
   concurrency: PositiveInt.optional(),
-  nodeTimeoutSeconds: PositiveInt.optional(),
+  nodeTimeoutSeconds: PositiveSeconds.optional(),
   afterStart: Argv.optional(),
   /**
    * Names of the controller's environment variables given to every uplift command on the

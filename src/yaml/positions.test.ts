@@ -24,3 +24,37 @@ describe('parseYaml points a syntax error at the line and column at fault', () =
     });
   });
 });
+
+describe('parseYaml refuses an alias bomb instead of crashing', () => {
+  // Ten aliases of ten aliases … nine levels deep: 10^10 values from eleven lines.
+  const bomb = [
+    'a0: &a0 [x, x, x, x, x, x, x, x, x, x]',
+    ...Array.from(
+      { length: 9 },
+      (_, i) => `a${i + 1}: &a${i + 1} [${Array(10).fill(`*a${i}`).join(', ')}]`,
+    ),
+    'environments: *a9',
+    '',
+  ].join('\n');
+
+  it('throws the coded error naming the file and the line of the alias at fault', () => {
+    let err: unknown;
+    try {
+      parseYaml(bomb, 'uplift.yaml', 'UPLIFT_TOPOLOGY_INVALID');
+    } catch (e) {
+      err = e;
+    }
+
+    expect(err).toMatchObject({
+      code: 'UPLIFT_TOPOLOGY_INVALID',
+      location: { file: 'uplift.yaml', line: 4 },
+    });
+    expect((err as Error).message).toMatch(/^uplift\.yaml cannot be read: .*alias/);
+  });
+
+  it('still expands aliases used a few times', () => {
+    const y = parseYaml('a: &a [1, 2]\nb: *a\nc: *a\n', 'f.yaml', 'UPLIFT_FACTS_INVALID');
+
+    expect(y.value).toEqual({ a: [1, 2], b: [1, 2], c: [1, 2] });
+  });
+});

@@ -20,6 +20,8 @@ export interface PositionedYaml {
   file: string;
   doc: Document.Parsed;
   lines: LineCounter;
+  /** The document's plain value (`doc.toJS()`), built once, with aliases expanded within yaml@2's limit. */
+  value: unknown;
 }
 
 /** Parses YAML text, or throws `yamlCode` naming the line and column of the first syntax error. */
@@ -38,7 +40,49 @@ export function parseYaml(text: string, file: string, yamlCode: UpliftCode): Pos
       hint: 'fix the YAML syntax at that line (indentation, quotes, a missing colon) and run again',
     });
   }
-  return { file, doc, lines };
+  return { file, doc, lines, value: plainValue(doc, lines, file, yamlCode) };
+}
+
+/** How many aliases are tried one by one to find the one at fault when the whole document is refused. */
+const maxAliasesToBlame = 1000;
+
+/**
+ * The document's plain value, or `yamlCode` when it cannot be built: yaml@2 refuses aliases that
+ * would expand beyond its limit (an "alias bomb", a few lines that mean billions of values) with a
+ * ReferenceError that has no position; the alias at fault is the first one that alone is refused.
+ */
+function plainValue(
+  doc: Document.Parsed,
+  lines: LineCounter,
+  file: string,
+  yamlCode: UpliftCode,
+): unknown {
+  try {
+    return doc.toJS();
+  } catch (err) {
+    let at: Node | undefined;
+    let tried = 0;
+    visit(doc, {
+      Alias(_key, node) {
+        if (++tried > maxAliasesToBlame) return visit.BREAK;
+        try {
+          node.toJS(doc);
+        } catch {
+          at = node;
+          return visit.BREAK;
+        }
+        return undefined;
+      },
+    });
+    const pos = at?.range ? lines.linePos(at.range[0]) : undefined;
+    const why = err instanceof Error ? firstLine(err.message) : String(err);
+    throw new UpliftError(yamlCode, `${file} cannot be read: ${why}`, {
+      location: { file, ...pos },
+      hint: 'write the values out instead of nesting aliases (*name) that repeat each other, and run again',
+      unchanged: true,
+      cause: err,
+    });
+  }
 }
 
 /**

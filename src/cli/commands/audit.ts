@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import { ExitCode, UpliftError } from '../../errors/index.ts';
 import { type AuditEntry, openStateStore } from '../../state/index.ts';
 import type { CommandResult } from '../types.ts';
@@ -15,7 +16,11 @@ export interface AuditOptions {
 export async function handler(o: AuditOptions): Promise<CommandResult> {
   const limit = limitOf(o.limit);
   const since = sinceOf(o.since);
-  const store = await openStateStore(o.state === undefined ? {} : { file: o.state });
+  // Reading the log creates no store: a SQLite file that does not exist has no entries.
+  const store = await openStateStore({
+    ...(o.state === undefined ? {} : { file: o.state }),
+    readOnly: true,
+  });
   try {
     const entries = await store.listAudit({
       ...(o.run === undefined ? {} : { runId: o.run }),
@@ -59,10 +64,10 @@ function lineOf(e: AuditEntry): string {
 
 function limitOf(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text) || Number(text) < 1)
+  if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text)))
     throw new UpliftError(
       'UPLIFT_USAGE',
-      `--limit takes a whole number of 1 or more; got "${text}"`,
+      `--limit takes a whole number from 1 to ${Number.MAX_SAFE_INTEGER}; got "${text}"`,
       {
         hint: 'e.g. --limit 50',
         unchanged: true,
@@ -73,11 +78,12 @@ function limitOf(text: string | undefined): number | undefined {
 
 function sinceOf(text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
-  const t = Date.parse(text);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(t))
+  // luxon refuses a day the month does not have (2025-02-30), which Date.parse rolls over.
+  const t = DateTime.fromISO(text, { zone: 'UTC' });
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || !t.isValid)
     throw new UpliftError('UPLIFT_USAGE', `--since takes an ISO 8601 time; got "${text}"`, {
       hint: 'e.g. --since 2025-01-31 or --since 2025-01-31T08:00:00Z',
       unchanged: true,
     });
-  return new Date(t).toISOString();
+  return t.toUTC().toISO() as string;
 }

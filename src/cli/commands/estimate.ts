@@ -1,5 +1,6 @@
+import { existsSync } from 'node:fs';
 import { readHistory, statePaths } from '../../apply/index.ts';
-import { ExitCode } from '../../errors/index.ts';
+import { ExitCode, UpliftError } from '../../errors/index.ts';
 import {
   type AccuracyRow,
   accuracyOf,
@@ -41,22 +42,45 @@ export async function handler(opts: EstimateCommandOptions): Promise<CommandResu
   const p = statePaths(install);
   const useStore = opts.state !== undefined || Boolean(process.env.UPLIFT_DATABASE_URL);
   const open = () => openStateStore(opts.state === undefined ? {} : { file: opts.state });
+  // A history line that is not one is skipped with this warning, as every reader does.
+  const skipped = new Set<string>();
+  const warn = (w: string) => skipped.add(w);
   if (opts.accuracy) {
-    const rows = accuracyOf(await readEstimates(p), await readHistory(p));
+    const rows = accuracyOf(await readEstimates(p), await readHistory(p, warn));
     const store = useStore ? await open() : undefined;
     try {
       if (store) await publishAccuracy(store, rows, install);
     } finally {
       await store?.close();
     }
+    const warnings = [...skipped];
     return {
-      data: { install, runs: rows, ...(store ? { store: store.label } : {}) },
+      data: { install, runs: rows, ...(store ? { store: store.label } : {}), warnings },
       text: renderAccuracy(install, rows),
       exitCode: ExitCode.ok,
+      warnings,
     };
+  }
+  await readHistory(p, warn);
+  const learnFrom: string[] = [];
+  const noRuns: string[] = [];
+  for (const dir of opts.learnFrom ?? []) {
+    const other = await resolveInstall(dir, true);
+    // Neither the folder nor the state uplift keeps beside it: a mistyped path, not an
+    // installation without runs.
+    if (!existsSync(other) && !existsSync(statePaths(other).dir))
+      throw new UpliftError('UPLIFT_FILE_NOT_FOUND', `--learn-from ${dir} does not exist`, {
+        hint: 'give the folder of another installation uplift has upgraded (its history is kept beside it)',
+        location: { file: dir },
+        unchanged: true,
+      });
+    if ((await readHistory(statePaths(other), warn)).length === 0)
+      noRuns.push(`${other} has no runs to learn from`);
+    learnFrom.push(other);
   }
   const chosen = await profileForInstall(install, opts.profile);
   const warnings = [...chosen.warnings];
+  warnings.push(...noRuns, ...skipped);
   const { plan, profile, facts } = await getPlan({
     install,
     profile: chosen.profile.dir,
@@ -64,13 +88,6 @@ export async function handler(opts: EstimateCommandOptions): Promise<CommandResu
     factFlags: opts.fact ?? [],
     warnings,
   });
-  const learnFrom: string[] = [];
-  for (const dir of opts.learnFrom ?? []) {
-    const other = await resolveInstall(dir, true);
-    if ((await readHistory(statePaths(other))).length === 0)
-      warnings.push(`${other} has no runs to learn from`);
-    learnFrom.push(other);
-  }
   const volume = volumeFacts(profile.catalog, facts);
   const store = useStore ? await open() : undefined;
   let estimate: LearnedEstimate;

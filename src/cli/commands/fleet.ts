@@ -4,7 +4,7 @@ import {
   type FleetNode,
   readFleetEnvironment,
 } from '../../controller/index.ts';
-import { ExitCode } from '../../errors/index.ts';
+import { ExitCode, UpliftError } from '../../errors/index.ts';
 import { openStateStore } from '../../state/index.ts';
 import { openTopology } from '../../topology/index.ts';
 import type { CommandResult } from '../types.ts';
@@ -24,14 +24,17 @@ export async function handler(o: FleetOptions): Promise<CommandResult> {
   });
   const envs = o.env === undefined ? topology.environments : [environmentOf(topology, o.env)];
   const warnings: string[] = [];
-  const store = await openStateStore(o.state === undefined ? {} : { file: o.state }).catch(
-    (e: unknown) => {
-      warnings.push(
-        `the state store cannot be read, so the last runs are not shown: ${e instanceof Error ? e.message : String(e)}`,
-      );
-      return undefined;
-    },
-  );
+  const store = await openStateStore({
+    ...(o.state === undefined ? {} : { file: o.state }),
+    readOnly: true,
+  }).catch((e: unknown) => {
+    // A UPLIFT_DATABASE_URL that is not one is the operator's to correct, not a store that is down.
+    if (e instanceof UpliftError && e.code === 'UPLIFT_USAGE') throw e;
+    warnings.push(
+      `the state store cannot be read, so the last runs are not shown: ${e instanceof Error ? e.message : String(e)}`,
+    );
+    return undefined;
+  });
   try {
     const out: FleetEnvironment[] = [];
     for (const env of envs) out.push(await readFleetEnvironment(env, store));

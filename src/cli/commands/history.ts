@@ -10,7 +10,7 @@ export async function handler(opts: { install: string; profile?: string }): Prom
   const install = await resolveInstall(opts.install);
   const { chosen, warnings } = await readOnlyProfile(install, opts.profile);
   // A hop's backup may have been pruned since (src/apply/prune.ts): say whether it is still there.
-  const runs = (await readHistory(statePaths(install))).map((r) => ({
+  const runs = (await readHistory(statePaths(install), (w) => warnings.push(w))).map((r) => ({
     ...r,
     hops: r.hops.map((h) => (h.backup ? { ...h, backupKept: existsSync(h.backup) } : h)),
   }));

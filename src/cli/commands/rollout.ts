@@ -64,7 +64,10 @@ export async function handler(o: RolloutOptions, io: RolloutIo): Promise<Command
   });
   const env = environmentOf(topology, o.env);
   const deployments = deploymentsOf(env, o.deployment);
-  const store = await openStore(o);
+  // A dry run reads the store; so does a rollout that will be refused for want of --yes (no
+  // terminal to ask on): neither creates the store nor records anything in it.
+  const readOnly = o.dryRun === true || (!o.resume && !o.yes && !io.stdinIsTty);
+  const store = await openStore(o, readOnly);
   const conn = connect(env);
   const controller = controllerId();
   const actor = actorName(o.actor);
@@ -121,7 +124,7 @@ export async function handler(o: RolloutOptions, io: RolloutIo): Promise<Command
       survey: s,
       plan,
       gate,
-    } = await planFreshRollout(conn, topology, env, deployments, store, { record: !o.dryRun });
+    } = await planFreshRollout(conn, topology, env, deployments, store, { record: !readOnly });
     if (o.dryRun) return dryRunResult(env.name, plan.deployments, gate, s, o, unfinished?.id);
     await confirm(o, io, plan.deployments);
     for (const d of s.deployments)
@@ -168,11 +171,11 @@ function refuseBadOptions(o: RolloutOptions): void {
 }
 
 /** The store: a fresh rollout needs it (its failure is the error); resume goes on without it. */
-async function openStore(o: RolloutOptions): Promise<StateStore | undefined> {
+async function openStore(o: RolloutOptions, readOnly: boolean): Promise<StateStore | undefined> {
   try {
-    return await openStateStore(o.state === undefined ? {} : { file: o.state });
+    return await openStateStore({ ...(o.state === undefined ? {} : { file: o.state }), readOnly });
   } catch (e) {
-    if (o.resume) return undefined;
+    if (o.resume && !(e instanceof UpliftError && e.code === 'UPLIFT_USAGE')) return undefined;
     throw e;
   }
 }

@@ -10,6 +10,7 @@ export async function handler(opts: { install: string; profile?: string }): Prom
   const install = await resolveInstall(opts.install, true);
   const { chosen, warnings } = await readOnlyProfile(install, opts.profile);
   const s = await readStatus(install);
+  warnings.push(...s.warnings);
   // The installed version as detection reads it (null: no profile, or a switch cut it short).
   const version = chosen
     ? ((await installedVersion(chosen.profile, install).catch(() => undefined)) ?? null)
