@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -234,5 +235,36 @@ describe('the catalog cache', () => {
         code: 'UPLIFT_CATALOG_INVALID',
         location: { file, line: 11, col: 33, path: 'upgrade.requiredStops[0].take' },
       });
+  });
+});
+
+describe('the catalog file', () => {
+  it('is refused at once when it is a FIFO, not waited on', async () => {
+    const fifo = join(work, 'fifo.yaml');
+    execFileSync('mkfifo', [fifo]);
+
+    await expect(loadCatalog(fifo)).rejects.toMatchObject({
+      code: 'UPLIFT_FILE_UNREADABLE',
+      location: { file: fifo },
+    });
+  });
+
+  it.each([
+    ['Latin-1', Buffer.from(text.replace('title: Demo', 'title: D\xe9mo'), 'latin1'), 3, /UTF-8/],
+    ['UTF-16 with a byte order mark', Buffer.from(`\ufeff${text}`, 'utf16le'), 1, /UTF-16/],
+    ['UTF-16 without a byte order mark', Buffer.from(text, 'utf16le'), 1, /UTF-16/],
+  ])('is refused in %s, naming the file and the line', async (_, bytes, line, why) => {
+    await writeFile(file, bytes);
+
+    const err = (await loadCatalog(file).catch((e: unknown) => e)) as UpliftError;
+
+    expect(err).toMatchObject({ code: 'UPLIFT_CATALOG_YAML', location: { file, line } });
+    expect(err.message).toMatch(why);
+  });
+
+  it('may start with a UTF-8 byte order mark', async () => {
+    await writeFile(file, `\ufeff${text}`);
+
+    expect((await loadCatalog(file)).catalog.title).toBe('Demo');
   });
 });

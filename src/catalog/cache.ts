@@ -3,8 +3,8 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UpliftError } from '../errors/index.ts';
-import { cacheDir } from '../util/index.ts';
+import { UpliftError, unreadableFileError } from '../errors/index.ts';
+import { cacheDir, readRegularFile } from '../util/index.ts';
 import { getScheme, type VersionScheme } from '../versioning/index.ts';
 import type { LoadedCatalog } from './resolve.ts';
 import { decodeSnapshot, encodeSnapshot, NotStorable } from './snapshot.ts';
@@ -111,13 +111,17 @@ export async function loadCatalogCached(
 ): Promise<{ catalog: LoadedCatalog; cache: CacheOutcome }> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(file);
+    bytes = await readRegularFile(file);
   } catch (cause) {
-    throw new UpliftError('UPLIFT_FILE_NOT_FOUND', `cannot read catalog ${file}`, {
-      cause,
-      location: { file },
-      hint: 'check the path; catalogs are YAML files such as profiles/<name>/catalog.yaml',
-    });
+    const hint = 'check the path; catalogs are YAML files such as profiles/<name>/catalog.yaml';
+    throw (
+      unreadableFileError(cause, file, hint) ??
+      new UpliftError('UPLIFT_FILE_UNREADABLE', `cannot read catalog ${file}`, {
+        cause,
+        location: { file },
+        hint,
+      })
+    );
   }
   const digest = `sha256:${sha256(bytes)}`;
   const dir = cacheDir();
@@ -135,8 +139,11 @@ export async function loadCatalogCached(
 }
 
 async function fullCheck(bytes: Buffer, file: string, digest: string): Promise<LoadedCatalog> {
-  const { parseCatalog } = await import('./load.ts');
-  return parseCatalog(bytes.toString('utf8'), file, digest);
+  const [{ parseCatalog }, { decodeCatalogText }] = await Promise.all([
+    import('./load.ts'),
+    import('./text.ts'),
+  ]);
+  return parseCatalog(decodeCatalogText(bytes, file), file, digest);
 }
 
 /** The cached catalog, or undefined when the entry is missing, foreign, stale or damaged. */

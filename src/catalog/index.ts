@@ -30,4 +30,5 @@ export type {
   StepPhase,
   Task,
 } from './schema.ts';
+export { taskCheckIds } from './task-checks.ts';
 export { compilePattern, type VersionPattern } from './version-pattern.ts';

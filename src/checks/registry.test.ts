@@ -10,6 +10,7 @@ import {
   put,
 } from '../../test/util/install-tree.ts';
 import { hashTree } from '../../test/util/tree-hash.ts';
+import { taskCheckIds } from '../catalog/index.ts';
 import { listProfiles, loadProfile } from '../profile/index.ts';
 import { checks } from './api.ts';
 import { buildCheckContext, getCheck, listChecks, runChecks } from './index.ts';
@@ -64,6 +65,10 @@ describe('checks registry', () => {
       .sort();
 
     expect([...checks.keys()].sort()).toEqual(folders);
+  });
+
+  it('is the list of ids a catalog task may name (catalog/task-checks.ts)', () => {
+    expect([...checks.keys()].sort()).toEqual([...taskCheckIds].sort());
   });
 
   it('has a check for every check: id in the built-in catalogs', () => {

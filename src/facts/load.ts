@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import type { Facts } from '../catalog/index.ts';
-import { UpliftError } from '../errors/index.ts';
-import { isUnsafeKey, unsafeKeys } from '../util/index.ts';
+import { UpliftError, unreadableFileError } from '../errors/index.ts';
+import { isUnsafeKey, readRegularFile, unsafeKeys } from '../util/index.ts';
 import { locate, locateKey, type PositionedYaml, parseYaml } from '../yaml/index.ts';
 import { checkFacts, type FactCheck } from './validate.ts';
 
@@ -12,17 +11,15 @@ import { checkFacts, type FactCheck } from './validate.ts';
 export async function loadFacts(file: string, check?: FactCheck): Promise<Facts> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readRegularFile(file, 'utf8');
   } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    throw new UpliftError(
-      code === 'ENOENT' ? 'UPLIFT_FILE_NOT_FOUND' : 'UPLIFT_FILE_UNREADABLE',
-      `cannot read facts file ${file}${code === 'EISDIR' ? ': it is a folder' : ''}`,
-      {
+    throw (
+      unreadableFileError(cause, file, 'Check the path of --facts: a YAML or JSON file.') ??
+      new UpliftError('UPLIFT_FILE_UNREADABLE', `cannot read facts file ${file}`, {
         cause,
         location: { file },
         hint: 'check the path of --facts',
-      },
+      })
     );
   }
   const y = parseYaml(text, file, 'UPLIFT_FACTS_INVALID');

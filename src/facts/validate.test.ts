@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +59,7 @@ describe('facts files against the declared facts', () => {
     ${'bad enum value'}      | ${'database:\n  type: oracel'}                             | ${'UPLIFT_FACTS_INVALID'}    | ${2} | ${9}  | ${'did you mean oracle?'}
     ${'wrong type'}          | ${'data:\n  installBytes: 7 GiB'}                          | ${'UPLIFT_FACTS_INVALID'}    | ${2} | ${17} | ${'expected a whole number (bytes)'}
     ${'below the minimum'}   | ${'data:\n  installBytes: -1'}                             | ${'UPLIFT_FACTS_INVALID'}    | ${2} | ${17} | ${'of at least 0'}
+    ${'above 2^53'}          | ${'data:\n  installBytes: 99999999999999999999999'}        | ${'UPLIFT_FACTS_INVALID'}    | ${2} | ${17} | ${'cannot be held exactly'}
     ${'boolean as text'}     | ${'network:\n  proxyConfigured: "yes"'}                    | ${'UPLIFT_FACTS_INVALID'}    | ${2} | ${20} | ${'expected true or false'}
     ${'list item not known'} | ${'protocols:\n  enabled: [ssh, fpt]'}                     | ${'UPLIFT_FACTS_INVALID'}    | ${2} | ${18} | ${'did you mean ftp?'}
     ${'group as a value'}    | ${'database: oracle'}                                      | ${'UPLIFT_FACTS_INVALID'}    | ${1} | ${11} | ${'is a group of facts'}
@@ -119,16 +121,30 @@ describe('facts files against the declared facts', () => {
   });
 });
 
+describe('a facts file that is not a regular file', () => {
+  it('is refused at once when it is a FIFO, not waited on', async () => {
+    const fifo = join(dir, 'fifo.yaml');
+    execFileSync('mkfifo', [fifo]);
+
+    await expect(loadFacts(fifo, check())).rejects.toMatchObject({
+      code: 'UPLIFT_FILE_UNREADABLE',
+      exitCode: 2,
+      location: { file: fifo },
+    });
+  });
+});
+
 describe('--fact flags against the declared facts', () => {
   it.each`
-    flag                             | code                         | says
-    ${'database.type=oracel'}        | ${'UPLIFT_FACTS_INVALID'}    | ${'did you mean oracle?'}
-    ${'database.type=Oracle'}        | ${'UPLIFT_FACTS_INVALID'}    | ${'did you mean oracle?'}
-    ${'databse.type=oracle'}         | ${'UPLIFT_FACTS_UNDECLARED'} | ${'did you mean database.type?'}
-    ${'data.installBytes=big'}       | ${'UPLIFT_FACTS_INVALID'}    | ${'expected a whole number'}
-    ${'network.proxyConfigured=yes'} | ${'UPLIFT_FACTS_INVALID'}    | ${'expected true or false'}
-    ${'database=oracle'}             | ${'UPLIFT_FACTS_INVALID'}    | ${'is a group of facts'}
-    ${'nothing.like.this=1'}         | ${'UPLIFT_FACTS_UNDECLARED'} | ${'declares no fact "nothing.like.this"'}
+    flag                                           | code                         | says
+    ${'database.type=oracel'}                      | ${'UPLIFT_FACTS_INVALID'}    | ${'did you mean oracle?'}
+    ${'database.type=Oracle'}                      | ${'UPLIFT_FACTS_INVALID'}    | ${'did you mean oracle?'}
+    ${'databse.type=oracle'}                       | ${'UPLIFT_FACTS_UNDECLARED'} | ${'did you mean database.type?'}
+    ${'data.installBytes=big'}                     | ${'UPLIFT_FACTS_INVALID'}    | ${'expected a whole number'}
+    ${'data.installBytes=99999999999999999999999'} | ${'UPLIFT_FACTS_INVALID'}    | ${'cannot be held exactly'}
+    ${'network.proxyConfigured=yes'}               | ${'UPLIFT_FACTS_INVALID'}    | ${'expected true or false'}
+    ${'database=oracle'}                           | ${'UPLIFT_FACTS_INVALID'}    | ${'is a group of facts'}
+    ${'nothing.like.this=1'}                       | ${'UPLIFT_FACTS_UNDECLARED'} | ${'declares no fact "nothing.like.this"'}
   `('--fact $flag: $code', ({ flag, code, says }) => {
     let err: UpliftError | undefined;
     try {

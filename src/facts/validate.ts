@@ -166,6 +166,13 @@ function valueIssues(fact: DeclaredFact, value: unknown, keys: string[]): FactIs
           `${fact.type === 'integer' ? 'a whole number' : 'a number'}${unit}`,
           `write ${fact.name} as a plain number${unit}, without units or quotes`,
         );
+      // Beyond 2^53 a number is rounded as it is read: 99999999999999999999999 becomes 1e23,
+      // and the rules would compare a value the operator never wrote.
+      if (Math.abs(value) > Number.MAX_SAFE_INTEGER)
+        return wrongType(
+          `a number${unit} between -${Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER} (larger ones cannot be held exactly)`,
+          `give ${fact.name} a value within ±${Number.MAX_SAFE_INTEGER}`,
+        );
       if (
         (fact.min !== undefined && value < fact.min) ||
         (fact.max !== undefined && value > fact.max)

@@ -148,3 +148,65 @@ describe('a fact a duration formula reads', () => {
     expect(p.catalog.catalog.durations.migrate.formula).toContain('maxUnavailible');
   });
 });
+
+describe('a fact a rule names', () => {
+  const withRules = (migrate: string, rules: string) => `${catalog(plain, migrate)}\n${rules}`;
+  const incompatibility =
+    'incompatibilities:\n  - id: i\n    title: I\n    introducedIn: 1.1 GA\n    severity: info\n    action: A\n' +
+    '    when: { not: { any: [{ fact: topology.nodes, gt: 1 }, { fact: topology.node, lt: 9 }] } }';
+
+  it.each`
+    where                                   | migrate                                                                   | rules                                                                       | line  | path
+    ${'a task'}                             | ${'{ seconds: 0 }'}                                                       | ${'tasks:\n  - { id: t, title: T, when: { fact: topology.node, gte: 2 } }'} | ${21} | ${'tasks[0].when.fact'}
+    ${'an incompatibility, inside not/any'} | ${'{ seconds: 0 }'}                                                       | ${incompatibility}                                                          | ${26} | ${'incompatibilities[0].when.not.any[1].fact'}
+    ${'a duration that scales with it'}     | ${'{ seconds: 0, per: [{ fact: topology.node, unit: 1, seconds: 60 }] }'} | ${''}                                                                       | ${16} | ${'durations.migrate.per[0].fact'}
+  `(
+    'is refused in $where, at the fact (UPLIFT_CATALOG_INVALID)',
+    async ({ migrate, rules, line, path }) => {
+      const dir = profileDir(withRules(migrate, rules), declared);
+
+      const err = await refusal(dir);
+
+      expect(err).toMatchObject({
+        code: 'UPLIFT_CATALOG_INVALID',
+        exitCode: 2,
+        location: { file: join(dir, 'catalog.yaml'), line, path },
+      });
+      expect(err.message).toContain('the fact topology.node,');
+      expect(err.location?.col).toBeGreaterThan(1);
+      expect(err.hint).toContain('did you mean topology.nodes?');
+    },
+  );
+
+  it('loads when every fact the rules name is declared', async () => {
+    const rules = 'tasks:\n  - { id: t, title: T, when: { fact: topology.nodes, gte: 2 } }';
+
+    const p = await loadProfile(profileDir(withRules('{ seconds: 0 }', rules), declared));
+
+    expect(p.catalog.catalog.tasks).toHaveLength(1);
+  });
+});
+
+describe('a check a task names', () => {
+  const task = (check: string) =>
+    `${catalog(plain, '{ seconds: 0 }')}\ntasks:\n  - { id: t, title: T, check: ${check} }`;
+
+  it('is refused when uplift check has no such check, at its name', async () => {
+    const dir = profileDir(task('disk-spcae'), '');
+
+    const err = await refusal(dir);
+
+    expect(err).toMatchObject({
+      code: 'UPLIFT_CATALOG_INVALID',
+      location: { file: join(dir, 'catalog.yaml'), line: 21, path: 'tasks[0].check' },
+    });
+    expect(err.location?.col).toBeGreaterThan(1);
+    expect(err.hint).toContain('did you mean disk-space?');
+  });
+
+  it('loads when it names a built-in check', async () => {
+    const p = await loadProfile(profileDir(task('disk-space'), ''));
+
+    expect(p.catalog.catalog.tasks[0]?.check).toBe('disk-space');
+  });
+});

@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import type { Duration, LoadedCatalog } from '../catalog/index.ts';
+import { type Duration, type LoadedCatalog, taskCheckIds } from '../catalog/index.ts';
 import { UpliftError, type UpliftErrorDetail } from '../errors/index.ts';
-import { coverageOf, declaredFacts } from '../facts/index.ts';
+import { closest, coverageOf, declaredFacts, factNames } from '../facts/index.ts';
 import { isFormulaError, parseFormula } from '../rules/index.ts';
+import { readRegularFile } from '../util/index.ts';
 import type { ProfileManifest } from './schema.ts';
 
 /** A problem found in the catalog, at its path there; located only when there is one. */
@@ -30,7 +30,7 @@ export async function checkCatalogAgainstProfile(
   const problems = catalogProblems(manifest, dir, c);
   if (problems.length === 0) return;
   const { parseYaml, locate } = await import('../yaml/index.ts');
-  const y = parseYaml(await readFile(c.file, 'utf8'), c.file, 'UPLIFT_CATALOG_INVALID');
+  const y = parseYaml(await readRegularFile(c.file, 'utf8'), c.file, 'UPLIFT_CATALOG_INVALID');
   const details: UpliftErrorDetail[] = problems.map((p) => {
     const location = locate(y, p.path);
     return { message: `${location.path ?? ''}: ${p.message}`, location, hint: p.hint };
@@ -60,8 +60,29 @@ function catalogProblems(manifest: ProfileManifest, dir: string, c: LoadedCatalo
           : `add lifecycle.settleChecks.${r.settle.check} (an http, tcp or command check) to ${profileFile} (docs/profiles.md)`,
     });
   });
+  c.catalog.tasks.forEach((t, i) => {
+    if (t.check === undefined || taskCheckIds.includes(t.check)) return;
+    const near = closest(t.check, taskCheckIds);
+    problems.push({
+      path: ['tasks', i, 'check'],
+      message: `the task ${t.id} names the check "${t.check}", which uplift check does not have: the plan would present the task as automated and nothing would check it`,
+      hint: `${near ? `did you mean ${near}? ` : ''}name one of ${taskCheckIds.join(', ')}, or leave check out so the task is listed as a manual action (docs/catalog.md, "tasks")`,
+    });
+  });
   const declared = declaredFacts(manifest);
   if (declared === undefined) return problems;
+  const names = factNames(declared);
+  const undeclaredFact = (fact: string, path: PropertyKey[], what: string) => {
+    if (coverageOf(declared, fact).kind !== 'unknown') return;
+    const near = closest(fact, names);
+    problems.push({
+      path,
+      message: `${what} names the fact ${fact}, but the profile ${manifest.name} does not declare it: ${what === 'the rule' ? 'the plan would ask for' : 'the estimate would read'} a fact that --fact and facts files refuse`,
+      hint: `${near ? `did you mean ${near}? ` : ''}correct the fact's name, or declare it under facts: in ${profileFile} (docs/profiles.md, "Facts")`,
+    });
+  };
+  for (const { fact, path } of ruleFacts(c.catalog, [], false))
+    undeclaredFact(fact, path, path.at(-3) === 'per' ? 'the duration' : 'the rule');
   const formulaFacts = (d: Duration | undefined, path: PropertyKey[]) => {
     if (d?.formula === undefined) return;
     const f = parseFormula(d.formula);
@@ -83,4 +104,31 @@ function catalogProblems(manifest: ProfileManifest, dir: string, c: LoadedCatalo
       formulaFacts(r.durations?.[phase], ['releases', i, 'durations', phase]);
   });
   return problems;
+}
+
+/** Where a rule sits in a catalog: under these keys, at any depth (docs/catalog.md, "Rules over facts"). */
+const ruleKeys = new Set(['when', 'appliesWhen', 'require']);
+
+/**
+ * Every fact the catalog's rules test, and every fact a duration scales with (`per`), with the
+ * path of its `fact:` field.
+ */
+function* ruleFacts(
+  value: unknown,
+  path: PropertyKey[],
+  inRule: boolean,
+): Generator<{ fact: string; path: PropertyKey[] }> {
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) yield* ruleFacts(v, [...path, i], inRule);
+    return;
+  }
+  if (typeof value !== 'object' || value === null) return;
+  const o = value as Record<string, unknown>;
+  const isPer = path.at(-2) === 'per';
+  if ((inRule || isPer) && typeof o.fact === 'string')
+    yield { fact: o.fact, path: [...path, 'fact'] };
+  for (const [key, v] of Object.entries(o)) {
+    if (inRule && key !== 'all' && key !== 'any' && key !== 'not') continue;
+    yield* ruleFacts(v, [...path, key], inRule || ruleKeys.has(key));
+  }
 }

@@ -3,9 +3,9 @@ import { readdir, readFile, realpath } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type LoadedCatalog, loadCatalog } from '../catalog/index.ts';
-import { UpliftError, type UpliftErrorDetail } from '../errors/index.ts';
+import { UpliftError, type UpliftErrorDetail, unreadableFileError } from '../errors/index.ts';
 import { nameProfileAs } from '../facts/index.ts';
-import { packageRoot, readCached, sha256, writeCached } from '../util/index.ts';
+import { packageRoot, readCached, readRegularFile, sha256, writeCached } from '../util/index.ts';
 import type { ProfileManifest } from './schema.ts';
 
 /** A profile read from disk: its manifest, its folder and its checked catalog. */
@@ -133,7 +133,7 @@ interface CachedProfile {
 export async function loadProfile(nameOrDir: string): Promise<Profile> {
   const dir = await findProfileDir(nameOrDir);
   const file = join(dir, 'profile.yaml');
-  const bytes = await readFile(file);
+  const bytes = await readManifestBytes(file);
   const key = sha256(`${dir}\0${sha256(bytes)}\0${await validatorDigest()}`);
   const name = `profile-manifest-${key.slice(0, 32)}.json`;
 
@@ -163,7 +163,22 @@ function withCatalog(manifest: ProfileManifest, dir: string, catalog: LoadedCata
  */
 export async function readProfileManifest(dir: string): Promise<ProfileManifest> {
   const file = join(dir, 'profile.yaml');
-  return validateManifest(await readFile(file, 'utf8'), file);
+  return validateManifest((await readManifestBytes(file)).toString('utf8'), file);
+}
+
+/** The bytes of a profile.yaml; one that is not a regular file (a FIFO) is refused, not waited on. */
+async function readManifestBytes(file: string): Promise<Buffer> {
+  try {
+    return await readRegularFile(file);
+  } catch (err) {
+    throw (
+      unreadableFileError(
+        err,
+        file,
+        'Make profile.yaml a regular file (uplift profile init writes one).',
+      ) ?? err
+    );
+  }
 }
 
 async function validateManifest(text: string, file: string): Promise<ProfileManifest> {

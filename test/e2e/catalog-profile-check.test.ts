@@ -93,3 +93,79 @@ describe('what a catalog asks of its profile', () => {
     expect(r.stderr).toMatch(/hint: \S/);
   });
 });
+
+/*
+ * A rule naming a fact the profile does not declare (plan would ask for a fact --fact refuses)
+ * and a task naming a check uplift check does not have (plan would present it as automated).
+ */
+describe('what a catalog names of its profile and of uplift check', () => {
+  let pdir: string;
+  let file: string;
+
+  beforeAll(() => {
+    pdir = mkdtempSync(join(tmpdir(), 'uplift-catalog-names-'));
+    file = join(pdir, 'catalog.yaml');
+    writeFileSync(
+      join(pdir, 'profile.yaml'),
+      `${dedent`
+        profile: 1
+        name: t
+        title: T
+        catalog: catalog.yaml
+        facts:
+          scheduler.cronJobs: { type: integer, description: Scheduled jobs. }
+      `}\n`,
+    );
+    writeFileSync(
+      file,
+      `${dedent`
+        catalog: 1
+        product: t
+        title: T
+        versionScheme: dotted-patch
+        illustrative: true
+        reason: a catalog written for a test
+        releases:
+          - { version: 1.0 GA, kind: ga }
+          - { version: 1.1 GA, kind: ga }
+        upgrade: {}
+        tasks:
+          - { id: pause, title: Pause the jobs, when: { fact: scheduler.cronJob, gt: 0 } }
+          - { id: quota, title: Export the quota report, check: no-such-check }
+        durations:
+          downloadBytesPerSecond: 1000
+          backup: { seconds: 60 }
+          stop: { seconds: 10 }
+          apply: { seconds: 60 }
+          migrate: { seconds: 0 }
+          start: { seconds: 20 }
+          validate: { seconds: 60 }
+          rollback: { seconds: 120 }
+      `}\n`,
+    );
+  });
+
+  afterAll(() => rmSync(pdir, { recursive: true, force: true }));
+
+  it('catalog validate --profile refuses both at their line and column', () => {
+    const r = runCliProcess(['catalog', 'validate', file, '--profile', pdir, '--json']);
+
+    expect(r.code).toBe(2);
+    const error = JSON.parse(r.stdout).error;
+    expect(error.code).toBe('UPLIFT_CATALOG_INVALID');
+    expect(error.details.map((d: { location: unknown }) => d.location)).toEqual([
+      expect.objectContaining({ file, line: 13, path: 'tasks[1].check' }),
+      expect.objectContaining({ file, line: 12, path: 'tasks[0].when.fact' }),
+    ]);
+    expect(error.details[0].hint).toContain('disk-space');
+    expect(error.details[1].hint).toContain('did you mean scheduler.cronJobs?');
+  });
+
+  it('plan refuses it too (exit 2), before planning', () => {
+    const r = runCliProcess(['plan', '--profile', pdir, '--from', '1.0 GA', '--to', '1.1 GA']);
+
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('UPLIFT_CATALOG_INVALID');
+    expect(r.stderr).toMatch(new RegExp(`${file}:13:\\d+`));
+  });
+});

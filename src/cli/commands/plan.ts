@@ -92,7 +92,7 @@ export async function handler(opts: PlanCommandOptions): Promise<CommandResult> 
       ? renderPlanMarkdown(plan, extras)
       : opts.format === 'html'
         ? await renderPlanHtml(plan, extras)
-        : renderPlanText(plan, { install: opts.install });
+        : renderPlanText(plan, { install: opts.install, profile: opts.profile });
   if (learned && opts.install && opts.format === 'text')
     text += learnedLine(learned, opts.install, plan.to);
   if (answered.length > 0 && opts.format === 'text')

@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { type UpliftCode, UpliftError, unreadableFileError } from '../../errors/index.ts';
+import { readRegularFile } from '../../util/index.ts';
 
 /**
  * A JSON document another uplift command saved (`uplift check --json > FILE`), read for the plan's
@@ -12,7 +12,7 @@ export async function readSavedJson(
   command: string,
   again: string,
 ): Promise<{ doc: unknown; bad: (path: string, what: string) => UpliftError }> {
-  const text = await readFile(file, 'utf8').catch((err: unknown) => {
+  const text = await readRegularFile(file, 'utf8').catch((err: unknown) => {
     throw unreadableFileError(err, file, again) ?? err;
   });
   const bad = (path: string, what: string) =>

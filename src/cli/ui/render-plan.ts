@@ -28,6 +28,17 @@ const prerequisiteLabel: Record<Plan['externalPrerequisites'][number]['status'],
 export interface PlanAsked {
   /** The installation the facts were detected from (`--install`). */
   install?: string;
+  /** The profile given with `--profile`: the commands suggested with `--install` give it too. */
+  profile?: string;
+}
+
+/** `--install DIR`, with `--profile P` when the plan was asked with one. */
+function installArgs(install: string, asked: PlanAsked): string {
+  return [
+    '--install',
+    shellWord(install),
+    ...(asked.profile !== undefined ? ['--profile', shellWord(asked.profile)] : []),
+  ].join(' ');
 }
 
 /** A shell word: quoted when it has anything a shell would split or expand. */
@@ -62,8 +73,8 @@ export function missingOf(plan: Plan) {
 /** The command that plans again from where this plan started, with `extra` arguments. */
 function planAgain(plan: Plan, asked: PlanAsked, extra: string[]): string {
   const start = asked.install
-    ? ['--install', shellWord(asked.install)]
-    : ['--profile', shellWord(plan.profile), '--from', shellWord(plan.from)];
+    ? [installArgs(asked.install, asked)]
+    : ['--profile', shellWord(asked.profile ?? plan.profile), '--from', shellWord(plan.from)];
   return ['uplift plan', ...start, '--to', shellWord(plan.to), ...extra].join(' ');
 }
 
@@ -81,7 +92,7 @@ function nextSteps(plan: Plan, asked: PlanAsked): string[] {
     );
   if (plan.steps.length === 0 && plan.blockedBy.length > 0)
     next.push(
-      `See the versions that can be reached:\nuplift paths --profile ${shellWord(plan.profile)} --from ${shellWord(plan.from)}`,
+      `See the versions that can be reached:\nuplift paths --profile ${shellWord(asked.profile ?? plan.profile)} --from ${shellWord(plan.from)}`,
     );
   if (facts.length > 0 || platformSteps.length > 0) {
     const what =
@@ -99,14 +110,14 @@ function nextSteps(plan: Plan, asked: PlanAsked): string[] {
     );
   if (plan.steps.length > 0 && plan.verdict !== 'blocked') {
     // Without an installation the commands cannot name it: say so, and print what runs as is.
-    const dir = asked.install ? shellWord(asked.install) : undefined;
+    const dir = asked.install ? installArgs(asked.install, asked) : undefined;
     next.push(
       dir
-        ? `Run the pre-upgrade checks:\nuplift check --install ${dir}`
+        ? `Run the pre-upgrade checks:\nuplift check ${dir}`
         : 'Run the pre-upgrade checks on the installation (give its folder with --install):\nuplift check --help',
     );
     next.push(
-      `Book a window of ${formatDuration(plan.estimate.windowSeconds)} (downtime + validation + rollback), then rehearse${dir ? '' : ' on the installation, with --install and --dry-run'}:\n${dir ? `uplift apply --install ${dir} --to ${shellWord(plan.to)} --dry-run` : 'uplift apply --help'}`,
+      `Book a window of ${formatDuration(plan.estimate.windowSeconds)} (downtime + validation + rollback), then rehearse${dir ? '' : ' on the installation, with --install and --dry-run'}:\n${dir ? `uplift apply ${dir} --to ${shellWord(plan.to)} --dry-run` : 'uplift apply --help'}`,
     );
   }
   return next.slice(0, 3);
@@ -261,7 +272,7 @@ export function renderPlanText(plan: Plan, asked: PlanAsked = {}): string {
       out.push(
         pc.dim(
           asked.install
-            ? `  … ${rows.length - 20} more, listed by:\nuplift facts --install ${shellWord(asked.install)}`
+            ? `  … ${rows.length - 20} more, listed by:\nuplift facts ${installArgs(asked.install, asked)}`
             : `  … ${rows.length - 20} more, listed under customizedFiles in the facts`,
         ),
       );
@@ -332,7 +343,7 @@ export function renderPlanText(plan: Plan, asked: PlanAsked = {}): string {
     if (rest > 0)
       out.push(
         pc.dim(
-          `  … ${rest} more, listed by:\nuplift notes --profile ${shellWord(plan.profile)} --from ${shellWord(plan.from)} --to ${shellWord(plan.to)}`,
+          `  … ${rest} more, listed by:\nuplift notes --profile ${shellWord(asked.profile ?? plan.profile)} --from ${shellWord(plan.from)} --to ${shellWord(plan.to)}`,
         ),
       );
     out.push('');
