@@ -1,14 +1,17 @@
-import { lstat, readFile, realpath, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, lstat, mkdtemp, open, realpath, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { compilePattern, type ProvenanceFields, provenanceOf } from '../catalog/index.ts';
 import { UpliftError } from '../errors/index.ts';
 import type { Profile } from '../profile/index.ts';
 import { evaluateRule, lookupFact } from '../rules/index.ts';
-import { compileGlob, isUnsafeKey } from '../util/index.ts';
+import { compileGlob, isUnsafeKey, kindOf } from '../util/index.ts';
 import { matchOutput, runCommand } from './command.ts';
 import { type FactMap, isRecord, setFact } from './fact-path.ts';
 import { parseConfig, toScalar } from './formats.ts';
 import { hostPlatform, ownerOf, pidState, runningAs } from './host.ts';
+import { readInstallText, resolveInside } from './install-file.ts';
 import { type Inventory, isUnder, walkInstallation } from './inventory.ts';
 import { type CustomizedFiles, compareWithManifest, readManifest } from './manifest.ts';
 import type { CommandFact, Derivation, Detection, Measure, SettingsFile } from './schema.ts';
@@ -93,7 +96,10 @@ export async function isInstallationOf(profile: Profile, installDir: string): Pr
   const install = resolve(installDir);
   const st = await stat(install).catch(() => undefined);
   if (!st?.isDirectory()) return false;
-  return (await readVersionSource(v, install)).version !== undefined;
+  // A version file detection refuses to read (a FIFO, a link out) still marks the product: detection
+  // then says what is wrong with it instead of "not an installation of a known product".
+  const read = await readVersionSource(v, install);
+  return read.version !== undefined || read.refused !== undefined;
 }
 
 class Context {
@@ -206,7 +212,10 @@ async function readVersion(profile: Profile, install: string): Promise<string> {
   const st = await stat(install).catch(() => undefined);
   if (!st?.isDirectory()) throw notInstallation('no such directory');
   const read = await readVersionSource(source, install);
-  if (read.version === undefined) throw notInstallation(read.why, read.file);
+  if (read.version === undefined) {
+    if (read.refused) throw read.refused;
+    throw notInstallation(read.why, read.file);
+  }
   return read.version;
 }
 
@@ -224,31 +233,21 @@ function checkVersionKnown(ctx: Context): void {
 
 async function readSettings(ctx: Context, s: SettingsFile): Promise<void> {
   const file = ctx.path(s.file);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && !s.required) {
-      // The product runs on its defaults when the file is absent; so do the facts.
-      if (s.into && s.defaults) {
-        setFact(ctx.facts, s.into, { ...s.defaults });
-        ctx.markIf(s.into, ctx.illustrative(s));
-      }
-      return;
-    }
-    throw new UpliftError(
-      'UPLIFT_DETECT_CONFIG',
-      code === 'ENOENT' ? `${file} is missing` : `${file} cannot be read (${code})`,
-      {
-        cause: err,
+  const text = await readInstallText(ctx.install, s.file);
+  if (text === undefined) {
+    if (s.required) {
+      throw new UpliftError('UPLIFT_DETECT_CONFIG', `${file} is missing`, {
         location: { file },
-        hint:
-          code === 'ENOENT'
-            ? `restore ${s.file} from the backup or the release; the product needs it`
-            : 'run uplift as the installation owner, or make the file readable',
-      },
-    );
+        hint: `restore ${s.file} from the backup or the release; the product needs it`,
+        unchanged: true,
+      });
+    }
+    // The product runs on its defaults when the file is absent; so do the facts.
+    if (s.into && s.defaults) {
+      setFact(ctx.facts, s.into, { ...s.defaults });
+      ctx.markIf(s.into, ctx.illustrative(s));
+    }
+    return;
   }
   const doc = parseConfig(text, s.format, file, { pattern: s.pattern });
   const reason = ctx.illustrative(s);
@@ -316,7 +315,9 @@ async function readCustomized(
     ctx.warnings.push('no vendor manifest: customized files are unknown (give --vendor-manifest)');
     return undefined;
   }
-  const manifest = await readManifest(file);
+  // The operator's --vendor-manifest may be anywhere; the profile's must stay inside.
+  const real = override !== undefined ? file : await resolveInside(ctx.install, rel as string);
+  const manifest = real === undefined ? undefined : await readManifest(real);
   if (!manifest) {
     const msg = `vendor manifest ${override ?? rel} is missing: customized files are unknown`;
     if (override !== undefined) {
@@ -368,7 +369,7 @@ async function readServices(ctx: Context): Promise<ServiceState[]> {
           s.pidFile ? [{ name: s.name, pidFile: s.pidFile }] : [],
         );
   for (const svc of services.filter((x) => !/[*?]/.test(x.pidFile))) {
-    const text = await readFile(ctx.path(svc.pidFile), 'utf8').catch(() => undefined);
+    const text = await readInstallText(ctx.install, svc.pidFile);
     await state(svc.name ?? serviceName(svc.pidFile), svc.pidFile, text);
   }
   for (const svc of services.filter((x) => /[*?]/.test(x.pidFile))) {
@@ -376,7 +377,7 @@ async function readServices(ctx: Context): Promise<ServiceState[]> {
     const { entries } = await ctx.walk();
     for (const e of entries) {
       if (e.kind !== 'file' || claimed.has(e.path) || !glob.matches(e.path)) continue;
-      const text = await readFile(ctx.path(e.path), 'utf8').catch(() => undefined);
+      const text = await readInstallText(ctx.install, e.path);
       await state(serviceName(e.path), e.path, text);
     }
   }
@@ -509,7 +510,7 @@ async function measureValue(ctx: Context, m: Measure): Promise<number | undefine
     return m.countFiles !== undefined ? files.length : files.reduce((n, e) => n + e.size, 0);
   }
   if (m.countLines !== undefined) {
-    const text = await readFile(ctx.path(m.countLines), 'utf8').catch(() => undefined);
+    const text = await readInstallText(ctx.install, m.countLines);
     if (text === undefined) return 0;
     const skip = new RegExp(m.skip ?? '^\\s*(#.*)?$');
     return text.split(/\r\n|\r|\n/).filter((l) => l.trim() !== '' && !skip.test(l)).length;
@@ -520,21 +521,60 @@ async function measureValue(ctx: Context, m: Measure): Promise<number | undefine
 /**
  * Runs the first of the measure's queries that works, on a read-only connection with a short busy
  * timeout: a running server keeps its database, and detection only waits a moment for a lock.
- * An absent database has no rows; one that cannot be read leaves the fact unknown, with a warning.
+ * An absent database has no rows; one that cannot be read (or is no regular file) leaves the fact
+ * unknown, with a warning. A database that leads out of the installation is refused
+ * (install-file.ts).
  */
 async function countRows(ctx: Context, m: Measure): Promise<number | undefined> {
-  const file = ctx.path(m.sqlite as string);
-  const exists = await stat(file).then(
-    (s) => s.isFile(),
-    () => false,
-  );
-  if (!exists) return 0;
-  const { default: Database } = await import('better-sqlite3');
-  let db: InstanceType<typeof Database> | undefined;
+  const rel = m.sqlite as string;
+  const real = await resolveInside(ctx.install, rel);
+  if (real === undefined) return 0;
   const problems: string[] = [];
+  const st = await stat(real).catch((err: NodeJS.ErrnoException) => {
+    problems.push(err.code ?? err.message);
+    return undefined;
+  });
+  if (st && !st.isFile()) problems.push(`it is ${kindOf(st)}, not a regular file`);
+  if (st?.isFile()) {
+    const n = await queryCount(real, m.queries ?? [], problems);
+    if (n !== undefined) return n;
+  }
+  ctx.warnings.push(`${m.fact} unknown: ${rel}: ${problems.join('; ')}`);
+  return undefined;
+}
+
+/**
+ * The first query's number. Opening a WAL database read-only makes SQLite create its -wal and
+ * -shm files when they are absent, which would write into the installation: then (no server has
+ * the database open) the database is read from a copy in a temporary folder. With both present
+ * (a running server), the connection uses them and creates nothing.
+ */
+async function queryCount(
+  file: string,
+  queries: readonly string[],
+  problems: string[],
+): Promise<number | undefined> {
+  const { default: Database } = await import('better-sqlite3');
+  const present = async (suffix: string) =>
+    lstat(`${file}${suffix}`).then(
+      () => true,
+      () => false,
+    );
+  const hasWal = await present('-wal');
+  const hasShm = await present('-shm');
+  let copyDir: string | undefined;
+  let db: InstanceType<typeof Database> | undefined;
   try {
-    db = new Database(file, { readonly: true, fileMustExist: true, timeout: 500 });
-    for (const query of m.queries ?? []) {
+    let open = file;
+    if (!(hasWal && hasShm) && (await isWalDatabase(file))) {
+      copyDir = await mkdtemp(join(tmpdir(), 'uplift-detect-'));
+      open = join(copyDir, 'db');
+      // A clone where the filesystem can (XFS, Btrfs): no bytes copied; else a full copy.
+      await copyFile(file, open, constants.COPYFILE_FICLONE);
+      if (hasWal) await copyFile(`${file}-wal`, `${open}-wal`, constants.COPYFILE_FICLONE);
+    }
+    db = new Database(open, { readonly: true, fileMustExist: true, timeout: 500 });
+    for (const query of queries) {
       try {
         const v = db.prepare(query).pluck().get();
         const n = typeof v === 'bigint' ? Number(v) : v;
@@ -548,7 +588,19 @@ async function countRows(ctx: Context, m: Measure): Promise<number | undefined> 
     problems.push((err as Error).message);
   } finally {
     db?.close();
+    if (copyDir !== undefined) await rm(copyDir, { recursive: true, force: true });
   }
-  ctx.warnings.push(`${m.fact} unknown: ${m.sqlite}: ${problems.join('; ')}`);
   return undefined;
+}
+
+/** True when the file's SQLite header says WAL mode (file format versions 2 at offsets 18 and 19). */
+async function isWalDatabase(file: string): Promise<boolean> {
+  const fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const header = Buffer.alloc(20);
+    const { bytesRead } = await fh.read(header, 0, 20, 0);
+    return bytesRead === 20 && header[18] === 2;
+  } finally {
+    await fh.close();
+  }
 }

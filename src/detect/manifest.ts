@@ -1,9 +1,17 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readFile, readlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UpliftError } from '../errors/index.ts';
-import { compareText, compileGlob, type Glob, matchesAnyGlob } from '../util/index.ts';
+import {
+  compareText,
+  compileGlob,
+  type Glob,
+  kindOf,
+  matchesAnyGlob,
+  notRegularError,
+  readRegularFile,
+} from '../util/index.ts';
 import type { InventoryEntry } from './inventory.ts';
 
 /**
@@ -37,14 +45,26 @@ export interface CustomizedFiles {
 export async function readManifest(file: string): Promise<VendorManifest | undefined> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    // A FIFO is refused, not waited on; a folder is EISDIR.
+    text = await readRegularFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new UpliftError('UPLIFT_DETECT_CONFIG', `cannot read the vendor manifest ${file}`, {
-      cause: err,
-      location: { file },
-      hint: 'make the file readable by the user running uplift',
-    });
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    const why =
+      code === 'ENOTREG' || code === 'EISDIR' ? (err as Error).message : `${code ?? String(err)}`;
+    throw new UpliftError(
+      'UPLIFT_DETECT_CONFIG',
+      `cannot read the vendor manifest ${file}: ${why}`,
+      {
+        cause: err,
+        location: { file },
+        hint:
+          code === 'ENOTREG' || code === 'EISDIR'
+            ? 'give the vendor manifest as a regular JSON file (restore it from the release)'
+            : 'make the file readable by the user running uplift',
+        unchanged: true,
+      },
+    );
   }
   const bad = (message: string, line?: number): never => {
     throw new UpliftError('UPLIFT_DETECT_CONFIG', `${file}: ${message}`, {
@@ -179,14 +199,21 @@ async function hashFiles(root: string, paths: readonly string[]): Promise<string
   return out;
 }
 
-function sha256File(file: string): Promise<string> {
-  return new Promise((resolve, reject) => {
+/**
+ * The walk saw a regular file, but it may have been replaced since: opened without following a
+ * link and without blocking, and hashed only when it is still a regular file.
+ */
+async function sha256File(file: string): Promise<string> {
+  const fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw notRegularError(file, kindOf(st));
     const hash = createHash('sha256');
-    createReadStream(file)
-      .on('error', reject)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('end', () => resolve(hash.digest('hex')));
-  });
+    for await (const chunk of fh.createReadStream({ autoClose: false })) hash.update(chunk);
+    return hash.digest('hex');
+  } finally {
+    await fh.close();
+  }
 }
 
 function octal(mode: number): string {

@@ -109,9 +109,11 @@ function renderFacts(f: DetectedFacts, install: string): string {
     out.push(pc.bold(group));
     const lines = flatten(f[group]);
     if (lines.length === 0) out.push(`  ${formatValue(f[group])}`);
-    const width = Math.min(40, Math.max(...lines.map(([k]) => k.length)));
+    // A loop, not Math.max(...keys): a settings file may have more keys than a call takes arguments.
+    let width = 0;
+    for (const [k] of lines) width = Math.max(width, Math.min(40, k.length));
     for (const [key, value] of lines) {
-      out.push(`  ${key.padEnd(width)}  ${formatFact(key, value)}`);
+      out.push(`  ${shown(key).padEnd(width)}  ${formatFact(key, value)}`);
     }
     out.push('');
   }
@@ -148,7 +150,15 @@ function flatten(value: unknown, prefix = ''): [string, unknown][] {
 function formatFact(key: string, value: unknown): string {
   if (typeof value === 'number' && /bytes$/i.test(key))
     return `${value} ${pc.dim(`(${formatBytes(value)})`)}`;
-  if (Array.isArray(value)) return value.map((v) => String(v)).join(', ');
+  if (Array.isArray(value)) return shown(value.map((v) => String(v)).join(', '));
   if (value === '') return pc.dim('(empty)');
-  return typeof value === 'string' ? value : formatValue(value);
+  return shown(typeof value === 'string' ? value : formatValue(value));
+}
+
+/**
+ * Text read from the installation, as the terminal gets it: control characters escaped (an ESC
+ * in a settings file must not move the cursor or recolour the screen).
+ */
+function shown(text: string): string {
+  return text.replace(/\p{Cc}/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
