@@ -3,8 +3,10 @@ import {
   chmodSync,
   existsSync,
   lstatSync,
+  mkdirSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -390,6 +392,76 @@ describe('restore should error and not write if', () => {
     });
 
     expect((await hashTree(ws.install)).hash).toBe(hash);
+  });
+});
+
+describe('restore should refuse before writing anything if', () => {
+  async function backedUp(): Promise<string> {
+    writeInstallTree(ws.install);
+    const out = join(ws.root, 'b.tar.gz');
+    await createBackup({ install: ws.install, out });
+    return out;
+  }
+
+  it('--install is a regular file', async () => {
+    const out = await backedUp();
+    rmSync(ws.install, { recursive: true });
+    writeFileSync(ws.install, 'not an installation\n');
+
+    await expect(restoreBackup({ backup: out, install: ws.install })).rejects.toMatchObject({
+      code: 'UPLIFT_BACKUP_INSTALL_NOT_FOUND',
+      exitCode: 2,
+      unchanged: true,
+    });
+
+    expect(besideInstall()).toEqual(['b.tar.gz', 'b.tar.gz.sha256', 'skiff']);
+    expect(readFileSync(ws.install, 'utf8')).toBe('not an installation\n');
+  });
+
+  it('the backup file lies inside the installation (the swap would delete it)', async () => {
+    const made = await backedUp();
+    const out = join(ws.install, 'b.tar.gz');
+    renameSync(made, out);
+    renameSync(`${made}.sha256`, `${out}.sha256`);
+    const before = await hashTree(ws.install);
+
+    await expect(restoreBackup({ backup: out, install: ws.install })).rejects.toMatchObject({
+      code: 'UPLIFT_BACKUP_OUT_INSIDE_INSTALL',
+      exitCode: 2,
+    });
+
+    expect((await hashTree(ws.install)).hash).toBe(before.hash);
+    expect(besideInstall()).toEqual(['skiff']);
+  });
+
+  it('the backup named is a folder', async () => {
+    writeInstallTree(ws.install);
+    const dir = join(ws.root, 'backups');
+    mkdirSync(dir);
+    const before = await hashTree(ws.install);
+
+    await expect(restoreBackup({ backup: dir, install: ws.install })).rejects.toMatchObject({
+      code: 'UPLIFT_FILE_UNREADABLE',
+      exitCode: 2,
+    });
+
+    expect((await hashTree(ws.install)).hash).toBe(before.hash);
+  });
+
+  it.runIf(isRoot)('the installation is on a read-only filesystem', async () => {
+    const out = await backedUp();
+    const ro = join(ws.root, 'ro');
+    mkdirSync(ro);
+    const mounted =
+      spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1g', 'tmpfs', ro]).status === 0;
+    if (!mounted) return;
+    try {
+      await expect(restoreBackup({ backup: out, install: join(ro, 'inst') })).rejects.toMatchObject(
+        { code: 'UPLIFT_PATH_UNWRITABLE', exitCode: 2 },
+      );
+    } finally {
+      spawnSync('umount', [ro]);
+    }
   });
 });
 

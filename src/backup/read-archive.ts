@@ -5,7 +5,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import tar, { type Header as TarHeader } from 'tar-stream';
-import { UpliftError } from '../errors/index.ts';
+import { UpliftError, unreadableFileError } from '../errors/index.ts';
 import { checksumFile } from './durable.ts';
 import { checkRelativePath, parentOf } from './safe-path.ts';
 import {
@@ -589,6 +589,8 @@ export async function readBackupInfo(file: string): Promise<BackupInfo> {
         cause: err,
         hint: 'Check the path of the backup file.',
       });
+    if ((err as NodeJS.ErrnoException).code === 'EISDIR')
+      throw unreadableFileError(err, file, 'Give the backup file (.tar.gz), not a folder.') ?? err;
     throw mapReadError(file, err, current, 0, 0);
   } finally {
     source.destroy();

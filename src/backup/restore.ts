@@ -12,7 +12,7 @@ import {
 } from 'node:fs';
 import { lstat, mkdir, realpath, rename, rm, stat, statfs } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { shellWord, UpliftError } from '../errors/index.ts';
+import { shellWord, UpliftError, unwritablePathError } from '../errors/index.ts';
 import { matchesAnyGlob } from '../util/index.ts';
 import { backgroundFlusher, crashPoint, fsyncDir, syncTree } from './durable.ts';
 import {
@@ -99,6 +99,7 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
   const install = await resolveTarget(opts.install);
   const parent = dirname(install);
   const info = await readBackupInfo(backup);
+  await refuseBadTarget(backup, install);
 
   const recovery = await recoverInterruptedRestore(install, (j) => j.backupId === info.id);
   // A restore of this backup that was interrupted decided where its data link targets go.
@@ -163,6 +164,16 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
   let journal: RestoreJournal;
   let ownersNotRestored = 0;
   const swaps = plannedBehind.flatMap((b) => (b.swap ? [b.swap] : []));
+  const realBackup = await realpath(backup);
+  for (const s of swaps)
+    if (isInside(realBackup, s.target))
+      throw new UpliftError(
+        'UPLIFT_BACKUP_OUT_INSIDE_INSTALL',
+        `the backup file ${backup} is inside ${s.target}, which restore replaces with what the backup holds there`,
+        {
+          hint: `Move the backup elsewhere first (e.g. mv ${shellWord(backup)} /var/backups/), then restore from there.`,
+        },
+      );
   if (recovery.action === 'staged') {
     journal = recovery.journal;
   } else {
@@ -186,7 +197,9 @@ export async function restoreBackup(opts: RestoreOptions): Promise<RestoreResult
       created: now.toISOString(),
       ...(swaps.length > 0 ? { behind: swaps } : {}),
     };
-    await writeJournal(journal);
+    await writeJournal(journal).catch((err: unknown) => {
+      throw unwritablePathError(err, install, '--install') ?? err;
+    });
     const behindStaging = plannedBehind.map((b) => b.swap?.staging);
     try {
       await mkdir(journal.staging, { mode: 0o700 });
@@ -432,6 +445,29 @@ async function resolveTarget(install: string): Promise<string> {
       },
     );
   }
+}
+
+/**
+ * Refused before anything is written: an installation path that holds something other than a
+ * folder (restore would stage beside it and then fail its swap on every run), and a backup file
+ * inside the installation (the swap would delete the very backup being restored).
+ */
+async function refuseBadTarget(backup: string, install: string): Promise<void> {
+  const st = await stat(install).catch(() => undefined);
+  if (st && !st.isDirectory())
+    throw new UpliftError('UPLIFT_BACKUP_INSTALL_NOT_FOUND', `${install} is not a directory`, {
+      hint: 'Pass the installation directory with --install (restore creates it when it is missing).',
+      location: { file: install },
+    });
+  if (isInside(await realpath(backup), install))
+    throw new UpliftError(
+      'UPLIFT_BACKUP_OUT_INSIDE_INSTALL',
+      `the backup file ${backup} is inside the installation ${install}, which restore replaces (it would delete the backup)`,
+      {
+        hint: `Move the backup outside the installation first (e.g. mv ${shellWord(backup)} /var/backups/), then restore from there.`,
+        location: { file: backup },
+      },
+    );
 }
 
 async function refuseIfRunning(install: string, opts: RestoreOptions): Promise<void> {

@@ -10,6 +10,8 @@ export const codes = {
   UPLIFT_FILE_NOT_FOUND: ExitCode.badInput,
   UPLIFT_FILE_UNREADABLE: ExitCode.badInput,
   UPLIFT_PATH_UNWRITABLE: ExitCode.badInput,
+  /** The disk (or quota) filled up while a command wrote a file; the message says what was kept. */
+  UPLIFT_NO_SPACE: ExitCode.failed,
   // profiles
   UPLIFT_PROFILE_UNKNOWN: ExitCode.badInput,
   UPLIFT_PROFILE_INVALID: ExitCode.badInput,

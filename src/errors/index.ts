@@ -1,6 +1,11 @@
 export { codes, type UpliftCode } from './codes.ts';
 export { ExitCode } from './exit-codes.ts';
-export { unreadableFileError, unwritablePathError } from './path-errors.ts';
+export {
+  makeFolders,
+  noSpaceError,
+  unreadableFileError,
+  unwritablePathError,
+} from './path-errors.ts';
 export { shellWord } from './shell-word.ts';
 export {
   ExitError,

@@ -1,3 +1,5 @@
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { UpliftError } from './uplift-error.ts';
 
 /** Why a path could not be written or read, in an operator's words, by errno code. */
@@ -62,4 +64,47 @@ export function unreadableFileError(
     unchanged: true,
     cause: err,
   });
+}
+
+/**
+ * The coded error for a write that found the disk (or the quota) full. Returns undefined for any
+ * other failure, which the caller rethrows. A full disk is not bad input (exit 1): the same
+ * command works once space is freed, which the hint says. `kept` tells what stays on disk.
+ */
+export function noSpaceError(
+  err: unknown,
+  path: string,
+  kept = 'Nothing was kept.',
+): UpliftError | undefined {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code !== 'ENOSPC' && code !== 'EDQUOT') return undefined;
+  const why = code === 'EDQUOT' ? 'the disk quota is used up' : 'the disk is full';
+  return new UpliftError('UPLIFT_NO_SPACE', `cannot write ${path}: ${why}. ${kept}`, {
+    hint: 'Free space on the disk that holds it (or give another path), then run the same command again.',
+    location: { file: path },
+    cause: err,
+  });
+}
+
+/**
+ * `mkdir -p` for a path the user gave, failing with {@link unwritablePathError} when it cannot be
+ * made. Node's recursive mkdir reports ENOENT on a read-only filesystem; the first missing folder
+ * is made alone then, for the real reason (EROFS, EACCES).
+ */
+export async function makeFolders(dir: string, path: string, option: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (err) {
+    let cause = err;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      let first = resolve(dir);
+      while (dirname(first) !== first && !(await stat(dirname(first)).catch(() => undefined)))
+        first = dirname(first);
+      cause = await mkdir(first).then(
+        () => err,
+        (e: unknown) => e,
+      );
+    }
+    throw unwritablePathError(cause, path, option) ?? err;
+  }
 }

@@ -1,5 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -173,6 +174,74 @@ describe('downloadFile over HTTP', () => {
     expect(err).toMatchObject({ code: 'UPLIFT_FETCH_HTTP' });
     expect((err as Error).message).toContain(`${server.url}packs/missing.upk`);
     expect(server.requestsFor('packs/missing.upk')).toHaveLength(1);
+  });
+});
+
+describe('downloadFile never writes outside its folder', () => {
+  it.each(['a.upk.part', 'a.upk.part.json'])(
+    'replaces a symlink planted at %s instead of following it',
+    async (name) => {
+      const victim = join(tmp, `victim-${name}`);
+      await writeFile(victim, 'VICTIM\n');
+      await symlink(victim, join(out, name));
+
+      const r = await download();
+
+      expect(await readFile(victim, 'utf8')).toBe('VICTIM\n');
+      expect(sha(await readFile(r.file))).toBe(sha256);
+      expect(await readdir(out)).toEqual(['a.upk']);
+    },
+  );
+
+  it('does not write through a hard link to a file outside the folder', async () => {
+    const victim = join(tmp, 'victim-hard');
+    await writeFile(victim, 'VICTIM\n');
+    spawnSync('ln', [victim, join(out, 'a.upk.part')]);
+
+    await download();
+
+    expect(await readFile(victim, 'utf8')).toBe('VICTIM\n');
+  });
+
+  it('refuses a folder at the .part path with a coded error, leaving it', async () => {
+    await mkdir(join(out, 'a.upk.part'));
+
+    await expect(download()).rejects.toMatchObject({ code: 'UPLIFT_PATH_UNWRITABLE' });
+    expect((await lstat(join(out, 'a.upk.part'))).isDirectory()).toBe(true);
+  });
+});
+
+/** A small tmpfs makes ENOSPC happen for real; mounting needs root (CI runs as root). */
+const mountTmpfs = (dir: string, size: string) =>
+  spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]).status === 0;
+const probe = join(tmpdir(), `uplift-download-probe-${process.pid}`);
+spawnSync('mkdir', ['-p', probe]);
+const canMount = mountTmpfs(probe, '1m') && spawnSync('umount', [probe]).status === 0;
+
+describe.runIf(canMount)('downloadFile onto a full disk', () => {
+  it('says the disk is full at once, without retrying, and keeps what it received', async () => {
+    const full = join(out, 'small');
+    await mkdir(full);
+    mountTmpfs(full, '256k');
+    try {
+      source = await openRepository(server.url, { timeoutMs: 5000, retries: 3 });
+
+      const err = await downloadFile({
+        open: source.opener(path),
+        from: `${server.url}${path}`,
+        dest: join(full, 'a.upk'),
+        size,
+        sha256,
+        retries: 5,
+        backoffMs: 20,
+      }).catch((e: unknown) => e);
+
+      expect(err).toMatchObject({ code: 'UPLIFT_NO_SPACE' });
+      expect((err as Error).message).toContain('disk is full');
+      expect(server.requestsFor(path)).toHaveLength(1);
+    } finally {
+      spawnSync('umount', [full]);
+    }
   });
 });
 

@@ -1,9 +1,9 @@
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { type FileHandle, lstat, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { constants, createReadStream } from 'node:fs';
+import { type FileHandle, lstat, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UpliftError } from '../errors/index.ts';
+import { noSpaceError, UpliftError, unwritablePathError } from '../errors/index.ts';
 import { fsyncDir } from '../repo/index.ts';
 import { backoffDelay, classifyNetworkError, TransferFailure } from './http.ts';
 import type { DownloadProgress } from './progress.ts';
@@ -82,6 +82,55 @@ async function fileMatches(file: string, size: number, sha256: string): Promise<
   return h.digest('hex') === sha256;
 }
 
+const { O_CREAT, O_NOFOLLOW, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } = constants;
+
+/**
+ * A `.part` or `.part.json` that is not a regular file of its own (a symlink or a hard link
+ * planted to make fetch write outside --out, a fifo) is removed, never followed: only the link
+ * goes. A folder there is refused. Every open below adds O_NOFOLLOW for a link made meanwhile.
+ */
+async function removeIfNotOwnFile(file: string): Promise<void> {
+  const st = await lstat(file).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  });
+  if (!st || (st.isFile() && st.nlink === 1)) return;
+  if (st.isDirectory())
+    throw unwritablePathError(Object.assign(new Error(file), { code: 'EISDIR' }), file, '--out');
+  await rm(file, { force: true });
+}
+
+async function readNoFollow(file: string): Promise<string> {
+  const fh = await open(file, O_RDONLY | O_NOFOLLOW);
+  try {
+    return await fh.readFile('utf8');
+  } finally {
+    await fh.close();
+  }
+}
+
+async function writeNoFollow(file: string, text: string): Promise<void> {
+  const fh = await open(file, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0o644);
+  try {
+    await fh.writeFile(text);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** A local write that failed for lack of space is not a network failure: it is never retried. */
+function localWriteError(err: unknown, file: string, offset: number): unknown {
+  return (
+    noSpaceError(
+      err,
+      file,
+      offset > 0
+        ? `The ${offset} bytes received are kept; the same command resumes there.`
+        : undefined,
+    ) ?? err
+  );
+}
+
 function mismatch(o: DownloadOptions, what: string): UpliftError {
   return new UpliftError('UPLIFT_FETCH_MISMATCH', `${o.from}: ${what}`, {
     hint: 'The repository serves other bytes than its signed index lists (a damaged mirror or an attack); nothing was kept. Tell the repository owner or use another mirror.',
@@ -103,9 +152,11 @@ export async function downloadFile(o: DownloadOptions): Promise<DownloadResult> 
 
   const part = `${o.dest}.part`;
   const recordFile = `${o.dest}.part.json`;
+  await removeIfNotOwnFile(part);
+  await removeIfNotOwnFile(recordFile);
   let record: PartRecord | undefined;
   try {
-    record = JSON.parse(await readFile(recordFile, 'utf8')) as PartRecord;
+    record = JSON.parse(await readNoFollow(recordFile)) as PartRecord;
   } catch {
     record = undefined;
   }
@@ -125,13 +176,21 @@ export async function downloadFile(o: DownloadOptions): Promise<DownloadResult> 
   if (offset === 0) hash = createHash('sha256');
   const resumedFrom = offset;
   const saveRecord = () =>
-    writeFile(
+    writeNoFollow(
       recordFile,
       JSON.stringify({ from: o.from, size: o.size, sha256: o.sha256, validator }),
-    );
+    ).catch((err) => {
+      throw localWriteError(err, recordFile, 0);
+    });
   await saveRecord();
 
-  const fh = await open(part, offset > 0 ? 'r+' : 'w', 0o644);
+  const fh = await open(
+    part,
+    (offset > 0 ? O_RDWR : O_WRONLY | O_CREAT | O_TRUNC) | O_NOFOLLOW,
+    0o644,
+  ).catch((err) => {
+    throw localWriteError(err, part, 0);
+  });
   let transferred = 0;
   let attempts = 0;
   let restarts = 0;
@@ -187,7 +246,9 @@ export async function downloadFile(o: DownloadOptions): Promise<DownloadResult> 
       }
       throw mismatch(o, `the ${o.size} bytes received do not have the SHA-256 the index lists`);
     }
-    await fh.sync();
+    await fh.sync().catch((err) => {
+      throw localWriteError(err, part, offset);
+    });
     await fh.close();
     await rename(part, o.dest);
     fsyncDir(dirname(o.dest));
@@ -245,7 +306,9 @@ export async function downloadFile(o: DownloadOptions): Promise<DownloadResult> 
           opened.body.destroy();
           throw mismatch(o, `the server sends more than the ${o.size} bytes the index lists`);
         }
-        await writeAll(fh, chunk, offset);
+        await writeAll(fh, chunk, offset).catch((err) => {
+          throw localWriteError(err, part, offset);
+        });
         hash.update(chunk);
         offset += chunk.length;
         transferred += chunk.length;

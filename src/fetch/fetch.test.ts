@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -84,6 +84,47 @@ describe("fetch's lock on its folder", () => {
   });
 });
 
+describe('fetchPacks should error with a code and not write if', () => {
+  const fetchWith = (o: { out: string; repo?: string; root?: string }) =>
+    fetchPacks({
+      install,
+      to: 'latest',
+      repo: o.repo ?? fx.repo,
+      root: o.root ?? join(fx.repo, '1.root.json'),
+      out: o.out,
+      timeoutMs: 5000,
+      retries: 0,
+    });
+
+  it('--out is an existing regular file', async () => {
+    const out = join(work, 'out-file');
+    await writeFile(out, 'mine\n');
+
+    await expect(fetchWith({ out })).rejects.toMatchObject({
+      code: 'UPLIFT_PATH_UNWRITABLE',
+      exitCode: 2,
+    });
+    expect(await readFile(out, 'utf8')).toBe('mine\n');
+  });
+
+  it('--repo is a regular file (it exists: not "does not exist")', async () => {
+    const repo = join(work, 'repo-file');
+    await writeFile(repo, 'x');
+
+    const err = await fetchWith({ out: join(work, 'o1'), repo }).catch((e: unknown) => e);
+
+    expect(err).toMatchObject({ code: 'UPLIFT_FILE_UNREADABLE', exitCode: 2 });
+    expect((err as Error).message).not.toContain('does not exist');
+  });
+
+  it('--root is a folder', async () => {
+    const err = await fetchWith({ out: join(work, 'o2'), root: fx.repo }).catch((e: unknown) => e);
+
+    expect(err).toMatchObject({ code: 'UPLIFT_FILE_UNREADABLE', exitCode: 2 });
+    expect((err as Error).message).not.toContain('does not exist');
+  });
+});
+
 describe('fetchPacks', () => {
   it('removes a downloaded pack that the repository pack keys did not sign', async () => {
     const out = join(work, 'untrusted');
@@ -99,6 +140,8 @@ describe('fetchPacks', () => {
     const err = await fetchInto(out).catch((e: unknown) => e);
 
     expect(err).toMatchObject({ code: 'UPLIFT_PACK_KEY_UNTRUSTED' });
+    // fetch has no --trust option: the hint must not send the operator to one.
+    expect((err as { hint: string }).hint).not.toContain('--trust');
     expect(await readdir(out)).toEqual([]);
   });
 

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { UpliftError } from '../errors/index.ts';
+import { makeFolders, UpliftError, unreadableFileError } from '../errors/index.ts';
 import { verifyPack } from '../pack/index.ts';
 import { getPlan, isPlanIntact, type Plan, type PlanStep } from '../plan/index.ts';
 import { keysOf, type PackEntry, refreshRepository } from '../repo/index.ts';
@@ -160,11 +160,14 @@ export async function fetchPacks(o: FetchOptions): Promise<FetchResult> {
   try {
     const initialRoot = o.root
       ? {
-          raw: await readFile(o.root).catch(() => {
-            throw new UpliftError('UPLIFT_FILE_NOT_FOUND', `${o.root} does not exist`, {
-              hint: 'Give --root the root.json the repository owner gave you.',
-              location: { file: o.root as string },
-            });
+          raw: await readFile(o.root).catch((err: unknown) => {
+            throw (
+              unreadableFileError(
+                err,
+                o.root as string,
+                'Give --root the root.json the repository owner gave you.',
+              ) ?? err
+            );
           }),
           file: o.root,
         }
@@ -211,7 +214,7 @@ export async function fetchPacks(o: FetchOptions): Promise<FetchResult> {
         return k ? [k] : [];
       }),
     );
-    await mkdir(out, { recursive: true });
+    await makeFolders(out, out, '--out');
     // Two fetches into one folder would write the same `.part` files: the second waits its turn.
     // A dead fetch's lock is taken over; unlike apply, fetch keeps no record of it.
     const acquired = await acquireProcessLock(fetchLockOf(out), {
@@ -292,6 +295,14 @@ export async function fetchPacks(o: FetchOptions): Promise<FetchResult> {
       } catch (err) {
         // Nothing unverified stays where apply would look for it.
         await rm(dest, { force: true });
+        // fetch has no --trust: the pack keys are the ones the repository's signed root lists.
+        if (err instanceof UpliftError && err.code === 'UPLIFT_PACK_KEY_UNTRUSTED')
+          throw new UpliftError(err.code, err.message, {
+            hint: `The repository's root does not list the key that signed this pack as a pack key; ask the repository owner to publish packs signed with a listed key (or add the key: uplift repo rotate --pack-key KEY.pub).`,
+            ...(err.location ? { location: err.location } : {}),
+            unchanged: true,
+            cause: err,
+          });
         throw err;
       }
       packs.push({

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { lstat, readFile, realpath } from 'node:fs/promises';
+import { lstat, readFile, realpath, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -37,8 +37,17 @@ export interface SourceOptions extends ReadLimits {
 export async function openRepository(spec: string, o: SourceOptions): Promise<RepositorySource> {
   if (/^https?:\/\//i.test(spec)) return httpSource(spec, o);
   const dir = resolve(spec.startsWith('file:') ? fileURLToPath(spec) : spec);
-  const st = await lstat(dir).catch(() => undefined);
-  if (!st?.isDirectory())
+  const st = await stat(dir).catch(() => undefined);
+  if (st && !st.isDirectory())
+    throw new UpliftError(
+      'UPLIFT_FILE_UNREADABLE',
+      `${dir} is not a repository folder: it is a file`,
+      {
+        hint: "Give --repo your repository's http(s):// URL or its folder; repo init makes a new one:\nuplift repo init --help",
+        location: { file: dir },
+      },
+    );
+  if (!st)
     throw new UpliftError('UPLIFT_FILE_NOT_FOUND', `repository folder ${dir} does not exist`, {
       hint: "Give --repo your repository's http(s):// URL or its folder; repo init makes a new one:\nuplift repo init --help",
       location: { file: dir },

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
+import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { UpliftError, unwritablePathError } from '../errors/index.ts';
+import { makeFolders, noSpaceError, UpliftError, unwritablePathError } from '../errors/index.ts';
 import { type PrivateKey, signBytes } from '../signing/index.ts';
 import { crashPoint, removeDeadTemps, tempFileOf } from '../util/index.ts';
 import { encodeHeader, headerBytes, maxManifestBytes } from './format.ts';
@@ -202,9 +202,7 @@ export async function buildPack(o: BuildOptions): Promise<BuildResult> {
   }
 
   const out = resolve(o.out);
-  await mkdir(dirname(out), { recursive: true }).catch((err: unknown) => {
-    throw unwritablePathError(err, out, '--out') ?? err;
-  });
+  await makeFolders(dirname(out), out, '--out');
   // A build killed mid-write (a crash, kill -9) leaves its temp file and never the pack: the
   // next build to the same place removes it.
   await removeDeadTemps(out);
@@ -251,7 +249,9 @@ export async function buildPack(o: BuildOptions): Promise<BuildResult> {
   const sigLength = Buffer.byteLength(JSON.stringify(signBytes(o.key, Buffer.alloc(0))), 'utf8');
   const payloadAt = headerBytes + room + sigLength;
   try {
-    const fh = await open(tmp, 'wx+', 0o644);
+    const fh = await open(tmp, 'wx+', 0o644).catch((err: unknown) => {
+      throw unwritablePathError(err, out, '--out') ?? err;
+    });
     let bytes = 0;
     const whole = o.fileSha256 ? createHash('sha256') : undefined;
     let manifest: PackManifest;
@@ -302,7 +302,9 @@ export async function buildPack(o: BuildOptions): Promise<BuildResult> {
     } finally {
       await fh.close();
     }
-    await rename(tmp, out);
+    await rename(tmp, out).catch((err: unknown) => {
+      throw unwritablePathError(err, out, '--out') ?? err;
+    });
     crashPoint('pack-build:renamed');
     const dh = await open(dirname(out), 'r');
     try {
@@ -311,6 +313,8 @@ export async function buildPack(o: BuildOptions): Promise<BuildResult> {
       await dh.close();
     }
     return { file: out, bytes, ...(whole ? { sha256: whole.digest('hex') } : {}), manifest };
+  } catch (err) {
+    throw noSpaceError(err, out, 'Nothing of the pack was kept.') ?? err;
   } finally {
     await rm(tmp, { force: true });
   }

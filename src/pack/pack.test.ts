@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   appendFileSync,
@@ -223,6 +224,49 @@ describe('buildPack and verifyPack', () => {
       location: { file: join(b, 'tree/lib/big.log') },
     });
     expect(readdirSync(d).sort()).toEqual(['a', 'b', 'p.upk', 's']);
+  });
+
+  describe('should error with a code and not write if --out', () => {
+    /** A tmpfs of its own at `d/<name>` (needs root, as CI runs); false where it cannot be made. */
+    const mountAt = (t: Trees, name: string, options: string) => {
+      const dir = join(t.d, name);
+      mkdirSync(dir);
+      return spawnSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir]).status === 0;
+    };
+
+    it('is an existing folder', async () => {
+      const t = trees();
+      mkdirSync(join(t.d, 'p.upk'));
+
+      await expect(build(t, 'p.upk')).rejects.toMatchObject({ code: 'UPLIFT_PATH_UNWRITABLE' });
+      expect(readdirSync(join(t.d, 'p.upk'))).toEqual([]);
+      expect(readdirSync(t.d).sort()).toEqual(['a', 'b', 'p.upk']);
+    });
+
+    it('is on a read-only filesystem', async (ctx) => {
+      const t = trees();
+      if (!mountAt(t, 'ro', 'ro,size=1m')) ctx.skip();
+      try {
+        await expect(build(t, 'ro/p.upk')).rejects.toMatchObject({
+          code: 'UPLIFT_PATH_UNWRITABLE',
+        });
+      } finally {
+        spawnSync('umount', [join(t.d, 'ro')]);
+      }
+    });
+
+    it('is on a full disk, leaving nothing there', async (ctx) => {
+      const t = trees();
+      if (!mountAt(t, 'full', 'size=64k')) ctx.skip();
+      try {
+        spawnSync('sh', ['-c', `cat /dev/zero > ${join(t.d, 'full/filler')}`]);
+
+        await expect(build(t, 'full/p.upk')).rejects.toMatchObject({ code: 'UPLIFT_NO_SPACE' });
+        expect(readdirSync(join(t.d, 'full'))).toEqual(['filler']);
+      } finally {
+        spawnSync('umount', [join(t.d, 'full')]);
+      }
+    });
   });
 
   describe('should refuse a build input and not write if', () => {

@@ -4,7 +4,7 @@ import { copyFile, lstat, mkdir, open, readdir, readFile, rename, rm } from 'nod
 import { basename, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { UpliftError, unwritablePathError } from '../errors/index.ts';
+import { makeFolders, UpliftError } from '../errors/index.ts';
 import { inspectPack } from '../pack/index.ts';
 import type { PrivateKey, PublicKey } from '../signing/index.ts';
 import { fsyncDir, writeDurably } from './durable.ts';
@@ -164,12 +164,8 @@ export async function initRepository(opts: InitOptions): Promise<InitResult> {
     indexBytes = signMetadata(indexSigned, indexSigners);
     index = { version: 1, expires: indexSigned.expires };
   }
-  try {
-    await mkdir(join(dir, 'packs'), { recursive: true });
-    await mkdir(join(dir, 'catalogs'), { recursive: true });
-  } catch (err) {
-    throw unwritablePathError(err, dir, 'the repository folder') ?? err;
-  }
+  await makeFolders(join(dir, 'packs'), dir, 'the repository folder');
+  await makeFolders(join(dir, 'catalogs'), dir, 'the repository folder');
   await writeDurably(join(dir, '1.root.json'), rootBytes);
   await writeDurably(join(dir, 'root.json'), rootBytes);
   if (indexBytes) await writeDurably(join(dir, 'index.json'), indexBytes);
@@ -227,8 +223,13 @@ export async function addToRepository(opts: AddOptions): Promise<AddResult> {
   // Check everything first, so a bad file in the list leaves the repository as it was.
   for (const src of opts.files) {
     const st = await lstat(src).catch(() => undefined);
-    if (!st?.isFile())
-      throw new UpliftError('UPLIFT_FILE_NOT_FOUND', `${src} is not a file`, {
+    if (!st)
+      throw new UpliftError('UPLIFT_FILE_NOT_FOUND', `${src} does not exist`, {
+        hint: 'Give the packs or catalogs to add as files.',
+        location: { file: src },
+      });
+    if (!st.isFile())
+      throw new UpliftError('UPLIFT_FILE_UNREADABLE', `${src} is not a file`, {
         hint: 'Give the packs or catalogs to add as files.',
         location: { file: src },
       });

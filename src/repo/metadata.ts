@@ -219,15 +219,33 @@ export function publicKeyOf(key: PrivateKey): PublicKey {
 
 const units: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
 
-/** `7d`, `12h`, `30m`, `90s`, `2w` from `now`, or an ISO time as is. */
+/**
+ * `7d`, `12h`, `30m`, `90s`, `2w` from `now`, or an ISO time as is. The time must be after `now`:
+ * metadata that is already expired would replace the live one and lock every client out.
+ */
 export function parseExpiry(value: string, now: Date, option = '--expires'): Date {
   const m = /^(\d+)\s*([smhdw])$/.exec(value.trim());
-  if (m) return new Date(now.getTime() + Number(m[1]) * (units[m[2] as string] as number) * 1000);
-  const d = new Date(value);
-  if (/^\d{4}-\d{2}-\d{2}/.test(value) && !Number.isNaN(d.getTime())) return d;
-  throw new UpliftError('UPLIFT_USAGE', `${option} ${JSON.stringify(value)} is not a duration`, {
-    hint: `Write a duration such as 7d, 12h or 365d, or an ISO time (${option} 2030-01-01T00:00:00Z).`,
-  });
+  const d = m
+    ? new Date(now.getTime() + Number(m[1]) * (units[m[2] as string] as number) * 1000)
+    : /^\d{4}-\d{2}-\d{2}/.test(value)
+      ? new Date(value)
+      : undefined;
+  if (d === undefined || (!m && Number.isNaN(d.getTime())))
+    throw new UpliftError('UPLIFT_USAGE', `${option} ${JSON.stringify(value)} is not a duration`, {
+      hint: `Write a duration such as 7d, 12h or 365d, or an ISO time (${option} 2030-01-01T00:00:00Z).`,
+    });
+  // Metadata times are written as YYYY-MM-DDTHH:MM:SSZ: four-digit years only.
+  if (Number.isNaN(d.getTime()) || d.getUTCFullYear() > 9999)
+    throw new UpliftError('UPLIFT_USAGE', `${option} ${JSON.stringify(value)} is too far ahead`, {
+      hint: `Give a time before the year 10000, such as 365d or ${option} 2030-01-01T00:00:00Z.`,
+    });
+  if (d.getTime() <= now.getTime())
+    throw new UpliftError(
+      'UPLIFT_USAGE',
+      `${option} ${JSON.stringify(value)} is ${isoSeconds(d)}, not after now (${isoSeconds(now)}): clients would refuse the metadata at once`,
+      { hint: `Give a time in the future, such as ${option} 7d.` },
+    );
+  return d;
 }
 
 /** Metadata times: ISO 8601 in UTC, whole seconds. */

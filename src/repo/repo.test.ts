@@ -1,5 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -9,6 +10,7 @@ import {
   encodeEnvelope,
   initRepository,
   type MetadataReader,
+  parseExpiry,
   publishIndex,
   type RotateOptions,
   refreshRepository,
@@ -171,6 +173,44 @@ describe('publisher', () => {
       expect(await treeHash(repo)).toBe(before);
     });
 
+    it('init is given a folder on a read-only filesystem', async (ctx) => {
+      const ro = join(tmp, 'ro');
+      await mkdir(ro);
+      if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', ro]).status !== 0)
+        ctx.skip();
+      try {
+        await expect(
+          initRepository({
+            dir: join(ro, 'repo'),
+            rootKeys: [rootA.privateKey],
+            threshold: 1,
+            indexKeys: [indexKey.privateKey],
+            indexThreshold: 1,
+            packKeys: [packKey.publicKey],
+            rootExpires: days(365),
+            indexExpires: days(7),
+          }),
+        ).rejects.toMatchObject({ code: 'UPLIFT_PATH_UNWRITABLE', exitCode: 2 });
+      } finally {
+        spawnSync('umount', [ro]);
+      }
+    });
+
+    it('add is given a file that does not exist', async () => {
+      const before = await treeHash(repo);
+
+      const err = await addToRepository({
+        dir: repo,
+        files: [join(tmp, 'missing.upk')],
+        catalog: false,
+        attributes: {},
+      }).catch((e: unknown) => e);
+
+      expect(err).toMatchObject({ code: 'UPLIFT_FILE_NOT_FOUND' });
+      expect((err as Error).message).toContain('does not exist');
+      expect(await treeHash(repo)).toBe(before);
+    });
+
     it('add meets other bytes under a name already there', async () => {
       const pack = join(tmp, 'a.zip');
       await writeFile(pack, 'one');
@@ -207,6 +247,33 @@ describe('publisher', () => {
       ).rejects.toMatchObject({ code: 'UPLIFT_REPO_SIGNATURE_THRESHOLD' });
       expect(await treeHash(repo)).toBe(before);
     });
+  });
+});
+
+describe('--expires', () => {
+  it.each([
+    ['2000-01-01T00:00:00Z', /not after now/],
+    ['0s', /not after now/],
+    ['2030-01-01T00:00:00Z', /not after now/],
+    ['99999999d', /too far ahead/],
+    ['9999999999999999999d', /too far ahead/],
+    ['soon', /not a duration/],
+  ])(
+    'refuses %s as a usage error (metadata already expired locks every client out)',
+    (value, message) => {
+      expect(() => parseExpiry(value, t0)).toThrow(
+        expect.objectContaining({
+          code: 'UPLIFT_USAGE',
+          exitCode: 2,
+          message: expect.stringMatching(message),
+        }),
+      );
+    },
+  );
+
+  it('takes a duration or a time after now', () => {
+    expect(parseExpiry('7d', t0)).toEqual(days(7));
+    expect(parseExpiry('2030-01-01T00:00:01Z', t0).getTime()).toBe(t0.getTime() + 1000);
   });
 });
 

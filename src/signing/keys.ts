@@ -4,10 +4,17 @@ import {
   createPublicKey,
   generateKeyPairSync,
   type KeyObject,
+  randomBytes,
 } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { UpliftError, unreadableFileError, unwritablePathError } from '../errors/index.ts';
+import { link, lstat, mkdir, open, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import {
+  noSpaceError,
+  UpliftError,
+  unreadableFileError,
+  unwritablePathError,
+} from '../errors/index.ts';
+import { readRegularFile } from '../util/index.ts';
 
 /** A public key: its id is the SHA-256 of the 32 raw key bytes, in hex. */
 export interface PublicKey {
@@ -91,25 +98,86 @@ export async function writeKeyPair(
     public: pair.publicKey.public,
     ...(name ? { name } : {}),
   };
+  const exists = (err: unknown, file: string) =>
+    new UpliftError('UPLIFT_KEY_EXISTS', `${file} exists`, {
+      hint: 'Choose another --out; uplift never overwrites a key.',
+      location: { file },
+      unchanged: true,
+      cause: err,
+    });
+  // Both names are checked before anything is written: half a pair is never left behind.
+  for (const file of [privateFile, publicFile])
+    if (
+      await lstat(file).then(
+        () => true,
+        () => false,
+      )
+    )
+      throw exists(undefined, file);
+  const written: string[] = [];
+  let madeDir: string | undefined;
   try {
     // Missing folders are made private: they are about to hold a private key.
-    await mkdir(dirname(base), { recursive: true, mode: 0o700 });
-    await writeFile(privateFile, pem, { mode: 0o600, flag: 'wx' });
-    await writeFile(publicFile, `${JSON.stringify(pub, null, 2)}\n`, { mode: 0o644, flag: 'wx' });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST')
-      throw new UpliftError('UPLIFT_KEY_EXISTS', `${(err as NodeJS.ErrnoException).path} exists`, {
-        hint: 'Choose another --out; uplift never overwrites a key.',
-        unchanged: true,
+    madeDir = await mkdir(dirname(base), { recursive: true, mode: 0o700 });
+    const privateTemp = await writeTemp(privateFile, pem, 0o600, written);
+    const publicTemp = await writeTemp(
+      publicFile,
+      `${JSON.stringify(pub, null, 2)}\n`,
+      0o644,
+      written,
+    );
+    // link() never replaces a file: a key made meanwhile under the same name is kept.
+    for (const [temp, file] of [
+      [privateTemp, privateFile],
+      [publicTemp, publicFile],
+    ] as const) {
+      await link(temp, file).catch((err: NodeJS.ErrnoException) => {
+        throw err.code === 'EEXIST' ? exists(err, file) : err;
       });
-    throw unwritablePathError(err, privateFile, '--out') ?? err;
+      written.push(file);
+    }
+    await Promise.all([rm(privateTemp), rm(publicTemp)]);
+    written.length = 0;
+    const dir = await open(dirname(base), 'r');
+    await dir.sync().finally(() => dir.close());
+  } catch (err) {
+    await Promise.all(written.map((f) => rm(f, { force: true })));
+    if (madeDir !== undefined) await rm(madeDir, { recursive: true, force: true });
+    if (err instanceof UpliftError) throw err;
+    throw (
+      noSpaceError(err, privateFile, 'No key file was kept.') ??
+      unwritablePathError(err, privateFile, '--out') ??
+      err
+    );
   }
   return { privateFile, publicFile };
 }
 
+/** Writes a temporary file beside `file`, synced, and records it in `written` for clean-up. */
+async function writeTemp(
+  file: string,
+  text: string,
+  mode: number,
+  written: string[],
+): Promise<string> {
+  const temp = join(
+    dirname(file),
+    `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
+  );
+  written.push(temp);
+  const fh = await open(temp, 'wx', mode);
+  try {
+    await fh.writeFile(text);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  return temp;
+}
+
 async function readKeyFile(file: string): Promise<string> {
   try {
-    return await readFile(file, 'utf8');
+    return await readRegularFile(file, 'utf8');
   } catch (err) {
     throw (
       unreadableFileError(err, file, 'Give the path of a key made by `uplift keys generate`.') ??

@@ -1,4 +1,12 @@
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +22,14 @@ import {
 } from './index.ts';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'uplift-signing-'));
+
+/** A small tmpfs makes ENOSPC happen for real; mounting needs root (CI runs as root). */
+const canMount = (() => {
+  const probe = dir();
+  const ok = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe]).status === 0;
+  if (ok) spawnSync('umount', [probe]);
+  return ok;
+})();
 
 describe('signing', () => {
   it('round-trips a key pair through files and verifies what it signed', async () => {
@@ -41,6 +57,36 @@ describe('signing', () => {
       code: 'UPLIFT_KEY_EXISTS',
     });
     expect(readFileSync(join(d, 'k.key'), 'utf8')).toBe(before);
+  });
+
+  it('writes neither file when only the public one exists', async () => {
+    const d = dir();
+    writeFileSync(join(d, 'half.pub'), 'an earlier public key\n');
+
+    await expect(writeKeyPair(generateKeyPair(), join(d, 'half'))).rejects.toMatchObject({
+      code: 'UPLIFT_KEY_EXISTS',
+      unchanged: true,
+    });
+
+    expect(readdirSync(d)).toEqual(['half.pub']);
+    expect(readFileSync(join(d, 'half.pub'), 'utf8')).toBe('an earlier public key\n');
+  });
+
+  it.runIf(canMount)('leaves no key file on a full disk and says so with a code', async () => {
+    const d = join(dir(), 'full');
+    mkdirSync(d);
+    spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', d]);
+    try {
+      spawnSync('sh', ['-c', `cat /dev/zero > ${d}/filler`]);
+
+      await expect(writeKeyPair(generateKeyPair(), join(d, 'k'))).rejects.toMatchObject({
+        code: 'UPLIFT_NO_SPACE',
+      });
+
+      expect(readdirSync(d)).toEqual(['filler']);
+    } finally {
+      spawnSync('umount', [d]);
+    }
   });
 
   it('loads trust from a directory with a revoked list and from a trust file', async () => {
@@ -73,5 +119,16 @@ describe('signing', () => {
     await expect(loadPrivateKey(join(d, 'x.key'))).rejects.toMatchObject({
       code: 'UPLIFT_KEY_INVALID',
     });
+  });
+
+  it('refuses a key or trust file that is a FIFO at once, naming it', async () => {
+    const d = dir();
+    const fifo = join(d, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const unreadable = { code: 'UPLIFT_FILE_UNREADABLE', location: { file: fifo } };
+
+    await expect(loadTrust(fifo)).rejects.toMatchObject(unreadable);
+    await expect(loadPrivateKey(fifo)).rejects.toMatchObject(unreadable);
+    await expect(loadPublicKey(fifo)).rejects.toMatchObject(unreadable);
   });
 });

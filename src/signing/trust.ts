@@ -1,7 +1,8 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { UpliftError } from '../errors/index.ts';
+import { UpliftError, unreadableFileError } from '../errors/index.ts';
+import { readRegularFile } from '../util/index.ts';
 import { loadPublicKey, type PublicKey, publicKeyFromBase64 } from './keys.ts';
 
 /** Keys whose signatures are accepted, and key ids that are refused even with a good signature. */
@@ -51,14 +52,14 @@ export async function loadTrust(path: string): Promise<TrustSet> {
       names.filter((n) => n.endsWith('.pub')).map((n) => loadPublicKey(join(path, n))),
     );
     const revoked = names.includes('revoked')
-      ? (await readFile(join(path, 'revoked'), 'utf8'))
+      ? (await readTrustFile(join(path, 'revoked')))
           .split('\n')
           .map((l) => l.trim())
           .filter((l) => l !== '' && !l.startsWith('#'))
       : [];
     return trustOf(keys, revoked);
   }
-  const text = await readFile(path, 'utf8');
+  const text = await readTrustFile(path);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -84,4 +85,18 @@ export async function loadTrust(path: string): Promise<TrustSet> {
     keys.push(key);
   }
   return trustOf(keys, parsed.data.revoked);
+}
+
+async function readTrustFile(file: string): Promise<string> {
+  try {
+    return await readRegularFile(file, 'utf8');
+  } catch (err) {
+    throw (
+      unreadableFileError(
+        err,
+        file,
+        'Give --trust a .pub file, a trust file or a directory of .pub files.',
+      ) ?? err
+    );
+  }
 }

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,5 +62,18 @@ describe('an input file that is a FIFO', () => {
     expect(
       (JSON.parse(profiles.stdout) as { name: string }[]).find((p) => p.name === 'pf'),
     ).toMatchObject({ error: { code: 'UPLIFT_FILE_UNREADABLE' } });
+  });
+
+  it('as apply --plan is refused at once as not a plan, naming it (exit 2)', () => {
+    mkdirSync(join(d, 'inst'), { recursive: true });
+    writeFileSync(join(d, 'inst/version'), '5.3.0 Patch 1\n');
+
+    const r = uplift(['apply', '--install', 'inst', '--profile', 'skiff', '--plan', 'fifo.yaml']);
+
+    expect(r.code, r.stderr).toBe(2);
+    expect(JSON.parse(r.stdout).error).toMatchObject({
+      code: 'UPLIFT_APPLY_PLAN_INVALID',
+      message: 'fifo.yaml is not a plan: fifo.yaml is a FIFO, not a regular file',
+    });
   });
 });

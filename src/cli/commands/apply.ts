@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import {
@@ -17,7 +16,7 @@ import { getPlan, isPlanIntact, type Plan } from '../../plan/index.ts';
 import type { Profile } from '../../profile/index.ts';
 import { verdictText } from '../../report/index.ts';
 import { loadTrust, trustOf } from '../../signing/index.ts';
-import { cacheDir } from '../../util/index.ts';
+import { cacheDir, readRegularFile } from '../../util/index.ts';
 import { profileForInstall, recordInstallProfile } from '../profile-arg.ts';
 import type { CommandResult } from '../types.ts';
 import { vendorDryRun, vendorInstallerOf } from './apply-vendor.ts';
@@ -82,7 +81,7 @@ function planningView(plan: Plan) {
 async function loadPlanFile(file: string): Promise<Plan> {
   let plan: Plan;
   try {
-    plan = JSON.parse(await readFile(file, 'utf8')) as Plan;
+    plan = JSON.parse(await readRegularFile(file, 'utf8')) as Plan;
   } catch (err) {
     throw new UpliftError(
       'UPLIFT_APPLY_PLAN_INVALID',

@@ -11,6 +11,7 @@ import {
 } from '../../pack/index.ts';
 import { loadPrivateKey, loadTrust } from '../../signing/index.ts';
 import { formatBytes } from '../../util/index.ts';
+import { prepareOut } from '../register.ts';
 import type { CommandResult } from '../types.ts';
 
 // Detection, profiles and vendor zips are imported only when a verify needs them: a plain
@@ -79,6 +80,7 @@ function parseWorkers(value: string | undefined): number | undefined {
 export async function build(opts: PackBuildOptions): Promise<CommandResult> {
   const workers = parseWorkers(opts.workers);
   const key = await loadPrivateKey(opts.key);
+  await prepareOut(opts.out);
   const profile =
     opts.profile === undefined
       ? undefined
