@@ -46,7 +46,7 @@ function checkFast(text: string, file: string): Checked | undefined {
 
 function checkPositioned(text: string, file: string): Checked {
   const y = parseYaml(text, file, 'UPLIFT_CATALOG_YAML');
-  const parsed = Catalog.safeParse(y.doc.toJS());
+  const parsed = Catalog.safeParse(y.value);
   if (!parsed.success) failCatalog(file, describeIssues(y, parsed.error));
   const catalog = parsed.data;
   let scheme: VersionScheme;

@@ -52,7 +52,7 @@ export function parseConfig(
     case 'regex':
       return readRegex(text, opts.pattern ?? '');
     case 'yaml':
-      return fromTree(parseYaml(text, file, 'UPLIFT_DETECT_CONFIG').doc.toJS());
+      return fromTree(parseYaml(text, file, 'UPLIFT_DETECT_CONFIG').value);
     case 'json':
       return fromTree(readJson(text, file));
     case 'xml':

@@ -23,7 +23,7 @@ export async function loadFacts(file: string, check?: FactCheck): Promise<Facts>
     );
   }
   const y = parseYaml(text, file, 'UPLIFT_FACTS_INVALID');
-  const value: unknown = y.doc.toJS();
+  const value: unknown = y.value;
   // An empty file is a mistake (a redirect that failed, the wrong file), not "no facts".
   if (value === null || value === undefined)
     throw new UpliftError('UPLIFT_FACTS_INVALID', `the facts file ${file} is empty`, {

@@ -48,7 +48,7 @@ export async function loadMigrations(
     });
   }
   const y = parseYaml(text, file, 'UPLIFT_PACK_BUILD_INPUT');
-  const parsed = MigrationsFile.safeParse(y.doc.toJS());
+  const parsed = MigrationsFile.safeParse(y.value);
   if (!parsed.success) {
     const details = describeIssues(y, parsed.error);
     throw new UpliftError('UPLIFT_PACK_BUILD_INPUT', `${file}: ${details[0]?.message}`, {

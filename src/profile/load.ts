@@ -185,7 +185,7 @@ async function validateManifest(text: string, file: string): Promise<ProfileMani
   const [{ ProfileManifest }, { describeIssues, parseYaml }, { checkFactDeclarations }] =
     await Promise.all([import('./schema.ts'), import('../yaml/index.ts'), import('./facts.ts')]);
   const y = parseYaml(text, file, 'UPLIFT_PROFILE_INVALID');
-  const parsed = ProfileManifest.safeParse(y.doc.toJS());
+  const parsed = ProfileManifest.safeParse(y.value);
   if (!parsed.success) {
     const details = describeIssues(y, parsed.error);
     throw new UpliftError('UPLIFT_PROFILE_INVALID', details[0]?.message ?? 'invalid profile', {
