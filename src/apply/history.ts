@@ -1,7 +1,6 @@
 import { constants } from 'node:fs';
 import { mkdir, open, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { fsyncDir } from '../util/index.ts';
 import type { StatePaths } from './paths.ts';
 
@@ -61,36 +60,77 @@ export interface HistoryEntry {
   volume?: Record<string, number>;
 }
 
-const Outcome = z.enum(['committed', 'rolled-back', 'aborted']);
-const Seconds = z.number().finite().nonnegative();
+const outcomes: readonly unknown[] = ['committed', 'rolled-back', 'aborted'];
+
+type Check = (v: unknown) => string | undefined;
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const str: Check = (v) => (typeof v === 'string' ? undefined : 'expected a string');
+const oneOf =
+  (values: readonly unknown[]): Check =>
+  (v) =>
+    values.includes(v) ? undefined : `expected one of ${values.join(', ')}`;
+const seconds: Check = (v) =>
+  typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : 'expected seconds (≥ 0)';
+const optional =
+  (check: Check): Check =>
+  (v) =>
+    v === undefined ? undefined : check(v);
+const numbersBy =
+  (check: Check): Check =>
+  (v) => {
+    if (!isObject(v)) return 'expected an object';
+    for (const [k, x] of Object.entries(v)) {
+      const why = check(x);
+      if (why) return `${k}: ${why}`;
+    }
+    return undefined;
+  };
+const fields =
+  (shape: Record<string, Check>): Check =>
+  (v) => {
+    if (!isObject(v)) return 'expected an object';
+    for (const [k, check] of Object.entries(shape)) {
+      const why = check(v[k]);
+      if (why) return `${k}: ${why}`;
+    }
+    return undefined;
+  };
+const hop = fields({
+  hop: (v) => (Number.isInteger(v) ? undefined : 'expected an integer'),
+  from: str,
+  to: str,
+  outcome: oneOf(outcomes),
+  downtimeSeconds: optional(seconds),
+  stepSeconds: optional(numbersBy(seconds)),
+});
 
 /**
  * What a history line must hold for the commands that read it (history, status, estimate) to use
  * it: the fields every line has, with their types. Other fields pass through unchecked (a line a
- * newer uplift wrote may carry more).
+ * newer uplift wrote may carry more). Plain checks, not zod: `uplift plan` reads history for its
+ * learned estimates and keeps zod off its start-up path (src/architecture.test.ts).
  */
-const HistoryLine = z.looseObject({
-  runId: z.string().min(1),
-  kind: z.enum(['apply', 'rollback']),
-  install: z.string(),
-  from: z.string(),
-  to: z.string(),
-  outcome: Outcome,
-  startedAt: z.string(),
-  endedAt: z.string(),
-  hops: z.array(
-    z.looseObject({
-      hop: z.number().int(),
-      from: z.string(),
-      to: z.string(),
-      outcome: Outcome,
-      downtimeSeconds: Seconds.optional(),
-      stepSeconds: z.record(z.string(), Seconds).optional(),
-    }),
-  ),
-  error: z.looseObject({ code: z.string(), message: z.string() }).optional(),
-  volume: z.record(z.string(), z.number()).optional(),
-  downtimeSeconds: Seconds.optional(),
+const historyLineProblem = fields({
+  runId: (v) => (typeof v === 'string' && v.length > 0 ? undefined : 'expected a run id'),
+  kind: oneOf(['apply', 'rollback']),
+  install: str,
+  from: str,
+  to: str,
+  outcome: oneOf(outcomes),
+  startedAt: str,
+  endedAt: str,
+  hops: (v) => {
+    if (!Array.isArray(v)) return 'expected a list';
+    for (const [i, h] of v.entries()) {
+      const why = hop(h);
+      if (why) return `${i}.${why}`;
+    }
+    return undefined;
+  },
+  error: optional(fields({ code: str, message: str })),
+  volume: optional(numbersBy((v) => (typeof v === 'number' ? undefined : 'expected a number'))),
+  downtimeSeconds: optional(seconds),
 });
 
 /**
@@ -126,14 +166,12 @@ export async function readHistory(
       skip('not JSON (a line torn by a crash, or edited by hand)');
       continue;
     }
-    const parsed = HistoryLine.safeParse(value);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const at = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-      skip(`not a history entry (${at}${issue?.message ?? 'invalid'})`);
+    const problem = historyLineProblem(value);
+    if (problem !== undefined) {
+      skip(`not a history entry (${problem})`);
       continue;
     }
-    out.push(parsed.data as HistoryEntry);
+    out.push(value as HistoryEntry);
   }
   return out;
 }

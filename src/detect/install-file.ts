@@ -1,16 +1,16 @@
-import { realpath } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { UpliftError } from '../errors/index.ts';
 import { readRegularFile } from '../util/index.ts';
 
 /**
  * The contract for every file of the installation that detection reads (docs/detection.md,
- * "Files detection reads"): it must resolve, through every symbolic link, to a regular file inside
- * the installation's own real path. A link leaving the installation is refused without being read
- * (uplift often runs as root, and the installation's owner must not make it print /etc/shadow), and
- * so are FIFOs, devices and sockets (reading one would wait forever). Links inside the installation
- * are followed. A path that is absent (or a link to nothing) is `undefined`: each caller says what
- * absence means.
+ * "Files detection reads"): it must resolve, through every symbolic link, to a regular file. Links
+ * inside the installation are followed. A link leaving it (a configuration file or a data folder
+ * an operator moved to another disk) is followed only to a file the installation's owner can read
+ * by its mode bits: uplift often runs as root, and an installation's owner must not make it print
+ * /etc/shadow. FIFOs, devices and sockets are refused (reading one would wait forever). A path
+ * that is absent (or a link to nothing) is `undefined`: each caller says what absence means.
  */
 export async function resolveInside(install: string, rel: string): Promise<string | undefined> {
   const file = join(install, rel);
@@ -23,18 +23,29 @@ export async function resolveInside(install: string, rel: string): Promise<strin
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw unreadable(err, file, rel);
   }
-  if (real !== root && !real.startsWith(root + sep)) {
+  if (real !== root && !real.startsWith(root + sep) && !(await ownerCanRead(root, real)))
     throw new UpliftError(
       'UPLIFT_DETECT_CONFIG',
-      `${file} leads outside the installation (to ${real}); detection does not read it`,
+      `${file} leads outside the installation, to ${real}, which the installation's owner cannot read; detection does not read it`,
       {
         location: { file },
-        hint: `replace the link ${rel} with the file itself; detection reads only files inside the installation`,
+        hint: `give the installation's owner read access to ${real}, or replace the link ${rel} with the file itself`,
         unchanged: true,
       },
     );
-  }
   return real;
+}
+
+/**
+ * Whether the owner of the installation's root can read `target` by its mode bits (its owner's,
+ * its group's when the owner's primary group is the file's, or anyone's). Root reads anything.
+ */
+async function ownerCanRead(root: string, target: string): Promise<boolean> {
+  const [owner, st] = await Promise.all([stat(root), stat(target)]);
+  if (owner.uid === 0) return true;
+  if (st.uid === owner.uid) return (st.mode & 0o400) !== 0;
+  if (st.gid === owner.gid) return (st.mode & 0o040) !== 0;
+  return (st.mode & 0o004) !== 0;
 }
 
 /**

@@ -1,6 +1,16 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import {
+  chown,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -100,20 +110,43 @@ describe('should error and not write if a file detection reads is', () => {
     },
   );
 
-  it('a symbolic link out of the installation, which is never read', async () => {
-    const secret = join(tmp, 'secret');
-    await writeFile(secret, 'root:*:19000:0:99999:7:::\n');
-    await rm(join(install, 'version'));
-    await symlink(secret, join(install, 'version'));
+  // As root (CI), the installation is handed to another owner, as a real one owned by a service
+  // account is: the link's target is then judged by what that owner may read.
+  it.runIf(process.getuid?.() === 0)(
+    'a symbolic link out of the installation to a file its owner cannot read, which is never read',
+    async () => {
+      const secret = join(tmp, 'secret');
+      await writeFile(secret, 'root:*:19000:0:99999:7:::\n', { mode: 0o600 });
+      await rm(join(install, 'version'));
+      await symlink(secret, join(install, 'version'));
+      await chown(install, 65534, 65534);
 
-    const err = detect();
+      const err = detect();
 
-    await expect(err).rejects.toMatchObject({
-      code: 'UPLIFT_DETECT_CONFIG',
-      location: { file: join(install, 'version') },
-      message: expect.not.stringContaining('root:*'),
-    });
-  });
+      await expect(err).rejects.toMatchObject({
+        code: 'UPLIFT_DETECT_CONFIG',
+        location: { file: join(install, 'version') },
+        message: expect.not.stringContaining('root:*'),
+      });
+    },
+  );
+
+  it.runIf(process.getuid?.() === 0)(
+    'a symbolic link out of the installation to a file its owner can read (a configuration moved to another disk), which is followed',
+    async () => {
+      const moved = join(tmp, 'other-disk/skiff.properties');
+      await mkdir(join(tmp, 'other-disk'));
+      await writeFile(moved, 'db.type=postgresql\nproxy.host=\n', { mode: 0o640 });
+      await chown(moved, 65534, 65534);
+      await rm(join(install, 'conf/skiff.properties'));
+      await symlink(moved, join(install, 'conf/skiff.properties'));
+      await chown(install, 65534, 65534);
+
+      const facts = await detect();
+
+      expect(facts).toMatchObject({ database: { type: 'postgresql' } });
+    },
+  );
 
   it('a folder where conf/crontab belongs', async () => {
     await rm(join(install, 'conf/crontab'));
