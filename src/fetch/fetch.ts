@@ -1,13 +1,19 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { makeFolders, UpliftError, unreadableFileError } from '../errors/index.ts';
 import { verifyPack } from '../pack/index.ts';
 import { getPlan, isPlanIntact, type Plan, type PlanStep } from '../plan/index.ts';
 import { keysOf, type PackEntry, refreshRepository } from '../repo/index.ts';
 import { trustOf } from '../signing/index.ts';
-import { acquireProcessLock, cacheDir, currentTime, releaseProcessLock } from '../util/index.ts';
+import {
+  acquireProcessLock,
+  cacheDir,
+  currentTime,
+  readRegularFile,
+  releaseProcessLock,
+} from '../util/index.ts';
 import { isVendorPackFile, verifyVendorPack } from '../vendor-pack/index.ts';
 import { type DownloadResult, downloadFile } from './download.ts';
 import type { DownloadProgress } from './progress.ts';
@@ -74,13 +80,19 @@ export interface FetchResult {
 async function readPlanFile(file: string): Promise<Plan> {
   let plan: Plan;
   try {
-    plan = JSON.parse(await readFile(file, 'utf8')) as Plan;
+    plan = JSON.parse(await readRegularFile(file, 'utf8')) as Plan;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT')
       throw new UpliftError('UPLIFT_FILE_NOT_FOUND', `${file} does not exist`, {
         hint: `Save the plan of the installation to upgrade there (give its folder as --install), or fetch with --install in place of --plan:\nuplift plan --help`,
         location: { file },
       });
+    const unreadable = unreadableFileError(
+      err,
+      file,
+      'Give --plan the JSON file that plan --format json --out wrote.',
+    );
+    if (unreadable) throw unreadable;
     throw new UpliftError('UPLIFT_FETCH_PLAN_INVALID', `${file} is not a plan (not JSON)`, {
       hint: `Save a plan as JSON there (plan --format json --out ${file}, with the installation as --install), or fetch with --install in place of --plan:\nuplift plan --help`,
       location: { file },
@@ -160,7 +172,7 @@ export async function fetchPacks(o: FetchOptions): Promise<FetchResult> {
   try {
     const initialRoot = o.root
       ? {
-          raw: await readFile(o.root).catch((err: unknown) => {
+          raw: await readRegularFile(o.root).catch((err: unknown) => {
             throw (
               unreadableFileError(
                 err,

@@ -76,4 +76,14 @@ describe('an input file that is a FIFO', () => {
       message: 'fifo.yaml is not a plan: fifo.yaml is a FIFO, not a regular file',
     });
   });
+
+  it('as fetch --plan is refused at once, naming it (exit 2)', () => {
+    const r = uplift(['fetch', '--plan', 'fifo.yaml', '--repo', d, '--out', 'packs']);
+
+    expect(r.code, r.stderr).toBe(2);
+    expect(JSON.parse(r.stdout).error).toMatchObject({
+      code: 'UPLIFT_FILE_UNREADABLE',
+      location: { file: 'fifo.yaml' },
+    });
+  });
 });
