@@ -2,7 +2,7 @@ import type { Stats } from 'node:fs';
 import { lstat, readlink, realpath } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { UpliftError } from '../errors/index.ts';
-import { matchesAnyGlob, type WalkEntry as UtilWalkEntry, walk } from '../util/index.ts';
+import { kindOf, matchesAnyGlob, type WalkEntry as UtilWalkEntry, walk } from '../util/index.ts';
 import type { BackupTotals, BehindLink, EntryType } from './types.ts';
 
 /** One entry found by the walk; content, size and final metadata are read later, from the open file. */
@@ -41,14 +41,6 @@ export function countEntry(totals: BackupTotals, type: EntryType, bytes: number)
 export type ExcludeRule = (path: string, type: EntryType) => string | undefined;
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
-function kindOf(st: Stats): string {
-  if (st.isFIFO()) return 'a FIFO';
-  if (st.isSocket()) return 'a socket';
-  if (st.isBlockDevice()) return 'a block device';
-  if (st.isCharacterDevice()) return 'a character device';
-  return 'of an unknown type';
-}
 
 /**
  * Lists the installation in pre-order (a directory before its children, children sorted), never

@@ -59,7 +59,7 @@ export async function readInstallFile(install: string, rel: string): Promise<Buf
     return await readRegularFile(real);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw unreadable(err, join(install, rel), rel, real);
+    throw unreadable(err, join(install, rel), rel);
   }
 }
 
@@ -99,12 +99,12 @@ export function decodeText(bytes: Buffer, file: string): string {
 }
 
 /** UPLIFT_DETECT_CONFIG for a file of the installation that is there but cannot be read. */
-function unreadable(err: unknown, file: string, rel: string, real?: string): UpliftError {
+function unreadable(err: unknown, file: string, rel: string): UpliftError {
   const code = (err as NodeJS.ErrnoException).code;
   const restore = `restore ${rel} from the backup or the release as a regular file`;
   const [why, hint] =
     code === 'ENOTREG'
-      ? [`is ${describe(err, real)}, not a regular file`, restore]
+      ? [`is ${(err as { kind?: string }).kind ?? 'a special file'}, not a regular file`, restore]
       : code === 'EISDIR'
         ? ['is a folder, not a file', restore]
         : code === 'ENOTDIR'
@@ -121,10 +121,4 @@ function unreadable(err: unknown, file: string, rel: string, real?: string): Upl
     hint,
     unchanged: true,
   });
-}
-
-/** "a FIFO", "a device", …: the kind readRegularFile's message names. */
-function describe(err: unknown, real: string | undefined): string {
-  const m = / is (an? [a-zA-Z ]+), not a regular file$/.exec((err as Error).message);
-  return m?.[1] ?? (real === undefined ? 'not a regular file' : 'a special file');
 }

@@ -1,7 +1,6 @@
-import { constants } from 'node:fs';
-import { type FileHandle, open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { UpliftError, unreadableFileError } from '../errors/index.ts';
+import { readRegularFile } from '../util/index.ts';
 import { describeIssues, formatPath, locate, parseYaml } from '../yaml/index.ts';
 import { InventoryProblems, inventoryTopology } from './inventory.ts';
 import { readIniInventory } from './inventory-ini.ts';
@@ -83,27 +82,16 @@ export const maxInputBytes = 16 * 1024 * 1024;
  * a file larger than `maxInputBytes`, are refused before anything is read: `/dev/zero` never ends.
  */
 export async function readInput(file: string, hint: string): Promise<string> {
-  let handle: FileHandle | undefined;
   try {
-    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
-    const info = await handle.stat();
-    if (!info.isFile())
-      throw new UpliftError('UPLIFT_FILE_UNREADABLE', `${file} is not a regular file`, {
-        hint,
-        location: { file },
-        unchanged: true,
-      });
-    if (info.size > maxInputBytes)
+    return await readRegularFile(file, 'utf8', { maxBytes: maxInputBytes });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EFBIG')
       throw new UpliftError(
         'UPLIFT_FILE_UNREADABLE',
         `${file} is larger than ${maxInputBytes / 1024 / 1024} MiB, the most uplift reads`,
-        { hint, location: { file }, unchanged: true },
+        { hint, location: { file }, unchanged: true, cause: err },
       );
-    return await handle.readFile('utf8');
-  } catch (err) {
     throw unreadableFileError(err, file, hint) ?? err;
-  } finally {
-    await handle?.close();
   }
 }
 

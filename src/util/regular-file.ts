@@ -3,16 +3,21 @@ import { lstat, open } from 'node:fs/promises';
 
 /**
  * The error of a path that is there but is not a regular file (a FIFO, a device, a socket), with
- * code `ENOTREG`: reading a FIFO nobody writes to would wait forever, and a device has no end.
+ * code `ENOTREG` and `kind` (kindOf's words): reading a FIFO nobody writes to would wait forever,
+ * and a device has no end.
  */
-export function notRegularError(path: string, what: string): NodeJS.ErrnoException {
-  return Object.assign(new Error(`${path} is ${what}, not a regular file`), {
+export function notRegularError(
+  path: string,
+  kind: string,
+): NodeJS.ErrnoException & { kind: string } {
+  return Object.assign(new Error(`${path} is ${kind}, not a regular file`), {
     code: 'ENOTREG',
     path,
+    kind,
   });
 }
 
-/** What a non-regular file is, in words, for the messages. */
+/** What a path that is not a regular file is, in words, for the messages. */
 export function kindOf(st: {
   isFIFO(): boolean;
   isCharacterDevice(): boolean;
@@ -22,23 +27,34 @@ export function kindOf(st: {
   isSymbolicLink(): boolean;
 }): string {
   if (st.isFIFO()) return 'a FIFO';
-  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
   if (st.isSocket()) return 'a socket';
   if (st.isDirectory()) return 'a folder';
   if (st.isSymbolicLink()) return 'a symbolic link';
-  return 'not a file';
+  return 'of an unknown type';
 }
 
 /**
  * Reads a whole file the user or an installation names, refusing anything but a regular file
  * (through links): opened without blocking, so a FIFO is refused (ENOTREG) instead of waiting for
- * a writer, and checked by fstat before a byte is read. A folder is EISDIR, as readFile's.
+ * a writer, and checked by fstat before a byte is read. A folder is EISDIR, as readFile's; a file
+ * over `maxBytes` is EFBIG, refused before it is read.
  */
-export async function readRegularFile(path: string): Promise<Buffer>;
-export async function readRegularFile(path: string, encoding: BufferEncoding): Promise<string>;
+export async function readRegularFile(
+  path: string,
+  encoding?: undefined,
+  o?: ReadOptions,
+): Promise<Buffer>;
+export async function readRegularFile(
+  path: string,
+  encoding: BufferEncoding,
+  o?: ReadOptions,
+): Promise<string>;
 export async function readRegularFile(
   path: string,
   encoding?: BufferEncoding,
+  o: ReadOptions = {},
 ): Promise<Buffer | string> {
   const fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
@@ -49,10 +65,20 @@ export async function readRegularFile(
         path,
       });
     if (!st.isFile()) throw notRegularError(path, kindOf(st));
+    if (o.maxBytes !== undefined && st.size > o.maxBytes)
+      throw Object.assign(new Error(`${path} is larger than ${o.maxBytes} bytes`), {
+        code: 'EFBIG',
+        path,
+      });
     return encoding === undefined ? await fh.readFile() : await fh.readFile(encoding);
   } finally {
     await fh.close();
   }
+}
+
+export interface ReadOptions {
+  /** Refuse (EFBIG) a file larger than this many bytes. */
+  maxBytes?: number;
 }
 
 /**
